@@ -1,0 +1,94 @@
+"""Serving-engine memory profiles (sizing/data/engines.toml)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sizing.catalog.files import read_toml
+from sizing.errors import UnknownNameError
+
+
+class EngineProfile(BaseModel):
+    """How one serving-engine version budgets GPU memory at start-up. All memory in GiB per GPU."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """Profile name, e.g. 'vllm-0.19'."""
+    description: str
+    """Engine and version the figures were taken from."""
+    block_size_tokens: int = Field(gt=0)
+    """KV cache block size in tokens; capacity is rounded down to whole blocks."""
+    default_gpu_memory_utilization: float = Field(gt=0, le=1)
+    """The engine's default --gpu-memory-utilization."""
+    cuda_context_gib: float = Field(ge=0)
+    """Non-torch memory with TP = 1 (CUDA context, allocator slack)."""
+    nccl_buffers_gib: float = Field(ge=0)
+    """Extra non-torch memory once TP > 1 (NCCL and custom all-reduce buffers)."""
+    cuda_graph_pool_gib: float = Field(ge=0)
+    """CUDA graph memory pool."""
+    cuda_graph_outside_budget: bool
+    """True when the graph pool is allocated after the KV budget, out of the unused share."""
+    large_gpu_threshold_gib: float = Field(gt=0)
+    """GPUs with at least this much visible memory get the larger scheduler defaults."""
+    max_num_batched_tokens_large: int = Field(gt=0)
+    """Default token budget per step on large GPUs."""
+    max_num_batched_tokens_small: int = Field(gt=0)
+    """Default token budget per step on small GPUs (V0: the floor under max_model_len)."""
+    max_num_seqs_large: int = Field(gt=0)
+    """Default maximum running sequences on large GPUs."""
+    max_num_seqs_small: int = Field(gt=0)
+    """Default maximum running sequences on small GPUs."""
+    chunked_prefill_always: bool
+    """V1 always uses a fixed token budget; V0 only for long contexts."""
+    chunked_prefill_threshold_tokens: int = 0
+    """V0: max_model_len above which chunked prefill is turned on."""
+    chunked_prefill_batched_tokens: int = 0
+    """V0: token budget with chunked prefill."""
+    forward_mlp_factor: float = Field(ge=0)
+    """Activation elements per token per unit of MLP width (per GPU) at the forward peak."""
+    forward_hidden_factor: float = Field(ge=0)
+    """Activation elements per token per unit of hidden size at the forward peak."""
+    sampler_rows: Literal["max_num_seqs", "max_num_batched_tokens"]
+    """How many logit rows the profiling run's sampler materialises."""
+    sampler_bytes_per_logit: float = Field(ge=0)
+    """Peak bytes per logit (vocab entry x row) during sampling, fitted to the engine's logs."""
+    sliding_window_kv_savings: bool
+    """Whether the engine stores only the window for sliding-window layers when counting concurrency."""
+
+    def max_num_seqs(self, visible_memory_gib: float) -> int:
+        """Default --max-num-seqs for a GPU of this size."""
+        large = visible_memory_gib >= self.large_gpu_threshold_gib
+        return self.max_num_seqs_large if large else self.max_num_seqs_small
+
+    def max_num_batched_tokens(self, visible_memory_gib: float, max_model_len: int) -> int:
+        """Default --max-num-batched-tokens for a GPU of this size and a max_model_len."""
+        if self.chunked_prefill_always:
+            large = visible_memory_gib >= self.large_gpu_threshold_gib
+            return self.max_num_batched_tokens_large if large else self.max_num_batched_tokens_small
+        if max_model_len > self.chunked_prefill_threshold_tokens:
+            return self.chunked_prefill_batched_tokens
+        return max(max_model_len, self.max_num_batched_tokens_small)
+
+
+@cache
+def all_engines() -> dict[str, EngineProfile]:
+    """Every engine profile, by name."""
+    data = read_toml("engines.toml")
+    return {name: EngineProfile(name=name, **values) for name, values in data.items() if name != "default"}
+
+
+def default_engine_name() -> str:
+    """The profile the planner uses unless told otherwise."""
+    return read_toml("engines.toml")["default"]["name"]
+
+
+def get_engine(name: str | None = None) -> EngineProfile:
+    """An engine profile by name (None: the default)."""
+    name = name or default_engine_name()
+    if name not in all_engines():
+        raise UnknownNameError("engine profile", name, all_engines(), "pick a profile from sizing/data/engines.toml.")
+    return all_engines()[name]

@@ -1,0 +1,86 @@
+"""Weight formats (sizing/data/weight_formats.csv): how many bytes each kind of tensor takes."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sizing.catalog.files import read_csv
+from sizing.errors import UnknownNameError
+
+TensorRole = Literal["linear", "expert", "other"]
+
+
+class WeightFormat(BaseModel):
+    """A weight storage format and what it quantizes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """Format name, e.g. 'int4-awq'."""
+    linear_bits: float = Field(gt=0)
+    """Bits per weight of the tensors the format quantizes."""
+    other_bits: float = Field(gt=0)
+    """Bits per weight of every other tensor (embeddings, lm_head, norms, routers)."""
+    applies_to: Literal["all", "all_linear", "experts"]
+    """Which tensors take linear_bits."""
+    group_size: int = Field(ge=0)
+    """Weights per scale group (0: per-tensor scale, negligible)."""
+    scale_bytes: float = Field(ge=0)
+    """Bytes of scale stored per group."""
+    zero_bytes: float = Field(ge=0)
+    """Bytes of zero point stored per group."""
+    compute_dtype: str
+    """Tensor-core dtype prefill runs in."""
+    vllm_quantization: str
+    """vLLM --quantization value ('' when not needed)."""
+    source: str
+    """Where the layout comes from."""
+
+    def bytes_per_weight(self, role: TensorRole) -> float:
+        """Bytes per weight, scales included, for a tensor of this role."""
+        quantized = self.applies_to == "all" or role == "expert" or (role == "linear" and self.applies_to == "all_linear")
+        if not quantized:
+            return self.other_bits / 8
+        overhead = (self.scale_bytes + self.zero_bytes) / self.group_size if self.group_size else 0.0
+        return self.linear_bits / 8 + overhead
+
+
+@cache
+def all_formats() -> dict[str, WeightFormat]:
+    """Every weight format, by name."""
+    return {
+        r["name"]: WeightFormat(
+            name=r["name"], linear_bits=float(r["linear_bits"]), other_bits=float(r["other_bits"]),
+            applies_to=r["applies_to"], group_size=int(r["group_size"]), scale_bytes=float(r["scale_bytes"]),
+            zero_bytes=float(r["zero_bytes"]), compute_dtype=r["compute_dtype"], vllm_quantization=r["vllm_quantization"],
+            source=r["source"],
+        )
+        for r in read_csv("weight_formats.csv")
+    }
+
+
+FORMAT_ALIASES = {"int4": "int4-awq", "awq": "int4-awq", "gptq": "int4-gptq", "bfloat16": "bf16", "float16": "fp16",
+                  "half": "fp16", "float32": "fp32", "w4a16": "int4-gptq", "w8a8": "int8"}
+
+
+def get_format(name: str) -> WeightFormat:
+    """A weight format by name or alias ('int4' means AWQ group 128)."""
+    key = FORMAT_ALIASES.get(name.strip().lower(), name.strip().lower())
+    if key not in all_formats():
+        raise UnknownNameError("weight format", name, all_formats(), "pass one of the formats in sizing/data/weight_formats.csv.")
+    return all_formats()[key]
+
+
+KV_DTYPE_BYTES = {"auto": None, "bf16": 2, "fp16": 2, "fp8": 1, "fp8_e4m3": 1, "fp8_e5m2": 1, "fp32": 4}
+"""KV cache element sizes in bytes; 'auto' follows the model's activation dtype."""
+
+
+def kv_bytes_per_element(kv_dtype: str, activation_bytes: int) -> int:
+    """Bytes per KV element for a --kv-cache-dtype value."""
+    key = kv_dtype.strip().lower()
+    if key not in KV_DTYPE_BYTES:
+        raise UnknownNameError("KV cache dtype", kv_dtype, KV_DTYPE_BYTES, "use 'auto' (the model dtype) or 'fp8'.")
+    return KV_DTYPE_BYTES[key] or activation_bytes

@@ -1,0 +1,159 @@
+"""AWS GPU instance types, per-region on-demand prices and per-family spot facts (sizing/data/*.csv)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sizing.catalog.files import as_bool, optional_float, read_csv
+from sizing.catalog.gpus import GpuSpec, get_gpu
+from sizing.errors import UnknownGpuError, UnknownNameError
+
+GpuLink = Literal["nvswitch", "pcie", "none"]
+QuotaGroup = Literal["P", "G"]
+
+
+class FamilyFacts(BaseModel):
+    """Facts shared by every size of one instance family (p5, g6e...)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    family: str
+    """Family name, e.g. 'p5'."""
+    quota_group: QuotaGroup
+    """EC2 vCPU quota group (P or G); on-demand and spot have separate quotas."""
+    spot_discount: float = Field(ge=0, lt=1)
+    """Typical fraction below the on-demand price."""
+    interruption_band: str
+    """AWS Spot Instance Advisor band, e.g. '<5%'."""
+    interruptions_per_month: float = Field(ge=0)
+    """Expected spot interruptions per instance-month."""
+    spot_capacity: Literal["plentiful", "scarce"]
+    """How readily spot requests are filled."""
+    weights_load_gbps: float = Field(gt=0)
+    """How fast a fresh node loads weights, GB/s (decimal)."""
+    source: str
+    """Where the figures come from."""
+    as_of: str
+    """Date of the figures."""
+
+
+class InstanceType(BaseModel):
+    """One AWS GPU instance type."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """API name, e.g. 'p5.48xlarge'."""
+    family: str
+    """Instance family, a row of families.csv."""
+    gpu: GpuSpec
+    """The GPU model."""
+    gpus: float = Field(gt=0)
+    """GPUs per instance (fractional for g6f vGPU slices)."""
+    vcpus: int = Field(gt=0)
+    """vCPUs (what the EC2 quotas count)."""
+    memory_gib: float = Field(gt=0)
+    """Host RAM, GiB."""
+    network_gbps: float = Field(gt=0)
+    """Network bandwidth, Gbit/s."""
+    efa: bool
+    """Elastic Fabric Adapter support (needed for multi-node replicas)."""
+    gpu_link: GpuLink
+    """How the GPUs inside the instance talk: NVSwitch, PCIe, or none (one GPU)."""
+    od_usd_per_hour: dict[str, float]
+    """On-demand price per region, USD per instance-hour; a missing region is not offered."""
+    not_offered_reason: dict[str, str]
+    """Why the type is not offered in a region, for regions in the catalog that lack it."""
+    price_as_of: str
+    """Date of the price snapshot."""
+
+    @property
+    def whole_gpus(self) -> int:
+        """GPUs usable by a serving engine (0 for a fractional vGPU)."""
+        return int(self.gpus) if self.gpus >= 1 else 0
+
+    @property
+    def facts(self) -> FamilyFacts:
+        """Family facts (quota group, spot)."""
+        return all_families()[self.family]
+
+
+@cache
+def all_families() -> dict[str, FamilyFacts]:
+    """Every instance family in the catalog."""
+    return {
+        r["family"]: FamilyFacts(
+            family=r["family"], quota_group=r["quota_group"], spot_discount=float(r["spot_discount"]),
+            interruption_band=r["interruption_band"], interruptions_per_month=float(r["interruptions_per_month"]),
+            spot_capacity=r["spot_capacity"], weights_load_gbps=float(r["weights_load_gbps"]),
+            source=r["source"], as_of=r["as_of"],
+        )
+        for r in read_csv("families.csv")
+    }
+
+
+@cache
+def all_regions() -> tuple[str, ...]:
+    """Regions the price catalog covers."""
+    return tuple(sorted({r["region"] for r in read_csv("prices.csv")}))
+
+
+@cache
+def all_instance_types() -> dict[str, InstanceType]:
+    """Every instance type in the catalog, by name."""
+    prices: dict[str, dict[str, float]] = {}
+    missing: dict[str, dict[str, str]] = {}
+    as_of: dict[str, str] = {}
+    for r in read_csv("prices.csv"):
+        price = optional_float(r["od_usd_per_hour"])
+        if as_bool(r["offered"]) and price is not None:
+            prices.setdefault(r["instance_type"], {})[r["region"]] = price
+        else:
+            missing.setdefault(r["instance_type"], {})[r["region"]] = r["source"]
+        as_of[r["instance_type"]] = r["as_of"]
+    return {
+        r["instance_type"]: InstanceType(
+            name=r["instance_type"], family=r["family"], gpu=get_gpu(r["gpu"]), gpus=float(r["gpus"]),
+            vcpus=int(r["vcpus"]), memory_gib=float(r["memory_gib"]), network_gbps=float(r["network_gbps"]),
+            efa=as_bool(r["efa"]), gpu_link=r["gpu_link"],
+            od_usd_per_hour=prices.get(r["instance_type"], {}), not_offered_reason=missing.get(r["instance_type"], {}),
+            price_as_of=as_of.get(r["instance_type"], r["as_of"]),
+        )
+        for r in read_csv("instances.csv")
+    }
+
+
+def get_instance_type(name: str) -> InstanceType:
+    """An instance type by API name; raises UnknownGpuError with suggestions."""
+    found = all_instance_types().get(name.strip().lower())
+    if found is None:
+        raise UnknownGpuError(
+            "instance type", name, all_instance_types().keys(), "pass an AWS GPU instance type from sizing/data/instances.csv."
+        )
+    return found
+
+
+def check_region(region: str) -> str:
+    """The region if the price catalog covers it; raises UnknownNameError otherwise."""
+    if region not in all_regions():
+        raise UnknownNameError(
+            "region", region, all_regions(), "pick a covered region, or add its prices to sizing/data/prices.csv."
+        )
+    return region
+
+
+def resolve_gpu_or_instance(name: str) -> tuple[GpuSpec, InstanceType | None]:
+    """A GPU name or an AWS instance type, as (GPU, instance or None)."""
+    from sizing.catalog.gpus import all_gpus, find_gpu
+
+    gpu = find_gpu(name)
+    if gpu is not None:
+        return gpu, None
+    instance = all_instance_types().get(name.strip().lower())
+    if instance is not None:
+        return instance.gpu, instance
+    valid = list(all_gpus()) + list(all_instance_types())
+    raise UnknownGpuError("GPU or instance type", name, valid, "pass a GPU (gpus.csv) or an AWS instance type (instances.csv).")

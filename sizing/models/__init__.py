@@ -1,0 +1,1 @@
+"""Model architectures: ModelSpec, reading Hugging Face config.json files, presets, parameter counts."""

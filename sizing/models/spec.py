@@ -1,0 +1,146 @@
+"""ModelSpec: the architecture facts the engine needs, independent of where they were read from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
+
+
+class MlaSpec(BaseModel):
+    """Multi-head latent attention (DeepSeek-V2/V3) shapes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kv_lora_rank: int = Field(gt=0)
+    """Width of the compressed KV latent that is cached."""
+    q_lora_rank: int | None = Field(default=None, gt=0)
+    """Width of the compressed query (None: a plain query projection)."""
+    qk_nope_head_dim: int = Field(gt=0)
+    """Per-head query/key width without rotary position."""
+    qk_rope_head_dim: int = Field(gt=0)
+    """Per-head rotary width; the key part is shared and cached beside the latent."""
+    v_head_dim: int = Field(gt=0)
+    """Per-head value width."""
+
+
+class MoeSpec(BaseModel):
+    """Mixture-of-experts shapes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    num_experts: int = Field(gt=1)
+    """Routed experts per MoE layer."""
+    experts_per_token: int = Field(gt=0)
+    """Routed experts each token uses (top-k)."""
+    expert_intermediate_size: int = Field(gt=0)
+    """MLP width of one routed expert."""
+    shared_intermediate_size: int = Field(default=0, ge=0)
+    """Total MLP width of the always-on shared experts (0: none)."""
+    dense_layers: int = Field(default=0, ge=0)
+    """Leading layers with a dense MLP instead of experts."""
+    expert_bias: bool = False
+    """Experts carry biases (gpt-oss)."""
+    router_bias: bool = False
+    """The router has a bias (gpt-oss) or a score-correction bias (DeepSeek-V3)."""
+
+    @model_validator(mode="after")
+    def _top_k_fits(self) -> MoeSpec:
+        if self.experts_per_token > self.num_experts:
+            raise ValueError(f"experts_per_token={self.experts_per_token} exceeds num_experts={self.num_experts}")
+        return self
+
+
+class ModelSpec(BaseModel):
+    """A decoder-only transformer, as far as memory and speed are concerned."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """Preset name, repository id or file path."""
+    architecture: str
+    """Hugging Face model_type (llama, qwen3_moe, deepseek_v3, ...)."""
+    hidden_size: int = Field(gt=0)
+    """Residual stream width."""
+    num_layers: int = Field(gt=0)
+    """Decoder layers."""
+    num_attention_heads: int = Field(gt=0)
+    """Query heads."""
+    num_kv_heads: int = Field(gt=0)
+    """Key/value heads (equal to the query heads for MHA, 1 for MQA; for MLA the query heads)."""
+    head_dim: int = Field(gt=0)
+    """Per-head width of queries and keys (explicit in some configs, else hidden / heads)."""
+    intermediate_size: int = Field(gt=0)
+    """Dense MLP width (for MoE models: the dense layers' width)."""
+    vocab_size: int = Field(gt=0)
+    """Vocabulary size."""
+    max_position_embeddings: int = Field(gt=0)
+    """Longest context the model supports."""
+    tie_word_embeddings: bool = False
+    """lm_head shares the input embedding matrix."""
+    qkv_bias: bool = False
+    """q, k and v projections carry biases."""
+    o_bias: bool = False
+    """The output projection carries a bias."""
+    qk_norm: bool = False
+    """Per-head RMSNorm on queries and keys (Qwen3, Gemma 3)."""
+    norms_per_layer: int = Field(default=2, ge=0)
+    """Hidden-size norms per layer (2 for Llama, 4 for Gemma 2/3)."""
+    attention_sinks: bool = False
+    """One learned sink logit per head (gpt-oss)."""
+    sliding_window: int | None = Field(default=None, gt=0)
+    """Window of the sliding-window layers, tokens."""
+    num_sliding_layers: int = Field(default=0, ge=0)
+    """How many layers use the sliding window."""
+    rotary_dim: int = Field(default=0, ge=0)
+    """Rotary embedding width (the engine caches cos/sin for every position)."""
+    mla: MlaSpec | None = None
+    """MLA shapes, for DeepSeek-style attention."""
+    moe: MoeSpec | None = None
+    """Mixture-of-experts shapes."""
+    native_format: str = "bf16"
+    """Weight format of the published checkpoint (bf16, fp8-block, mxfp4...)."""
+    extra_params: int = Field(default=0, ge=0)
+    """Parameters outside the decoder (e.g. a vision encoder), sharded by TP like linear layers."""
+    source: str = ""
+    """Where the architecture facts come from."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.mla is None and self.num_attention_heads % self.num_kv_heads:
+            raise ValueError(
+                f"num_attention_heads={self.num_attention_heads} is not a multiple of num_kv_heads={self.num_kv_heads}"
+            )
+        if self.num_sliding_layers > self.num_layers:
+            raise ValueError(f"num_sliding_layers={self.num_sliding_layers} exceeds num_layers={self.num_layers}")
+        if self.num_sliding_layers and self.sliding_window is None:
+            raise ValueError("num_sliding_layers is set but sliding_window is not")
+        if self.moe and self.moe.dense_layers > self.num_layers:
+            raise ValueError(f"moe.dense_layers={self.moe.dense_layers} exceeds num_layers={self.num_layers}")
+        return self
+
+    @property
+    def attention_kind(self) -> AttentionKind:
+        """MHA, GQA, MQA or MLA."""
+        if self.mla is not None:
+            return "mla"
+        if self.num_kv_heads == self.num_attention_heads:
+            return "mha"
+        return "mqa" if self.num_kv_heads == 1 else "gqa"
+
+    @property
+    def num_moe_layers(self) -> int:
+        """Layers whose MLP is a mixture of experts."""
+        return self.num_layers - self.moe.dense_layers if self.moe else 0
+
+    def is_moe_layer(self, index: int) -> bool:
+        """Whether layer `index` (0-based) has experts; dense layers come first."""
+        return self.moe is not None and index >= self.moe.dense_layers
+
+    def is_sliding_layer(self, index: int) -> bool:
+        """Whether layer `index` uses the sliding window (spread evenly across the stack)."""
+        if not self.num_sliding_layers:
+            return False
+        return (index * self.num_sliding_layers) // self.num_layers != ((index + 1) * self.num_sliding_layers) // self.num_layers
