@@ -1,0 +1,158 @@
+"""How the serving engine spends one GPU's memory at start-up: the budget, weights, activation peak, non-torch
+memory, and what is left for the KV cache (vLLM's accounting, calibrated in tests/data/vllm_memory.csv)."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sizing.catalog.engines import EngineProfile
+from sizing.catalog.formats import WeightFormat
+from sizing.catalog.gpus import GpuSpec
+from sizing.memory.kv import stage_kv_bytes_per_request, stage_kv_bytes_per_token
+from sizing.memory.layout import Layout
+from sizing.memory.weights import StageWeights, rope_cache_bytes, stage_weights
+from sizing.models.spec import ModelSpec
+from sizing.units import BYTES_PER_GIB, to_gib
+
+
+class EngineSettings(BaseModel):
+    """The serving-engine settings that shape memory. None means the engine's default for the GPU."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    """--gpu-memory-utilization: share of visible memory the engine may use."""
+    max_model_len: int = Field(gt=0)
+    """--max-model-len: the longest request (prompt plus output) the engine must accept."""
+    max_num_seqs: int | None = Field(default=None, gt=0)
+    """--max-num-seqs: most sequences decoded together."""
+    max_num_batched_tokens: int | None = Field(default=None, gt=0)
+    """--max-num-batched-tokens: tokens per scheduler step (sets the profiled activation peak)."""
+    kv_element_bytes: int = Field(gt=0)
+    """Bytes per KV element (2 for bf16/fp16, 1 for fp8)."""
+
+
+class MemoryBreakdown(BaseModel):
+    """One GPU's memory as the engine allocates it (the binding pipeline stage). GiB = 2^30 bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gpu: str
+    """GPU name."""
+    visible_gib: float
+    """Memory the engine sees."""
+    gpu_memory_utilization: float
+    """Share of visible memory the engine may use."""
+    budget_gib: float
+    """visible x utilization."""
+    weights_gib: float
+    """Weights on this GPU after TP/PP sharding (plus the rotary table)."""
+    activation_gib: float
+    """Activation peak profiled at max_num_batched_tokens."""
+    non_torch_gib: float
+    """CUDA context, plus NCCL buffers once TP > 1."""
+    kv_cache_gib: float
+    """What is left of the budget for the KV cache (negative: the weights do not fit)."""
+    cuda_graph_gib: float
+    """CUDA graph pool."""
+    unused_gib: float
+    """Visible memory the engine leaves untouched."""
+    kv_bytes_per_token: int
+    """Cache bytes one token adds on this GPU (every layer at full length)."""
+    kv_cache_tokens: int
+    """KV capacity in tokens, whole blocks only."""
+    max_model_len: int
+    """Longest request the engine is started with."""
+    max_concurrency: float
+    """Requests of max_model_len that fit in the cache at once."""
+    max_num_seqs: int
+    """Scheduler limit on running sequences."""
+    max_num_batched_tokens: int
+    """Scheduler token budget per step."""
+    fits: bool
+    """The engine starts: one request of max_model_len fits in the cache."""
+    shortfall_gib: float
+    """Extra memory per GPU needed for one max_model_len request (0 when it fits)."""
+    pipeline_stage: int
+    """Which stage (0-based) binds; every stage is sized alike."""
+
+    @property
+    def total_gib(self) -> float:
+        """Everything the engine allocates within its budget, plus an out-of-budget graph pool."""
+        return self.weights_gib + self.activation_gib + self.non_torch_gib + max(self.kv_cache_gib, 0) + self.cuda_graph_gib
+
+
+def activation_dtype_bytes(fmt: WeightFormat) -> int:
+    """Activations run in 16-bit unless the weights are fp32."""
+    return 4 if fmt.name == "fp32" else 2
+
+
+def _mlp_width_per_gpu(m: ModelSpec, tp: int) -> float:
+    if m.moe is None:
+        return m.intermediate_size / tp
+    moe_width = m.moe.experts_per_token * m.moe.expert_intermediate_size + m.moe.shared_intermediate_size
+    dense_width = m.intermediate_size if m.moe.dense_layers else 0
+    return max(moe_width, dense_width) / tp
+
+
+def activation_bytes(
+    m: ModelSpec, fmt: WeightFormat, engine: EngineProfile, layout: Layout, tokens: int, seqs: int, last_stage: bool
+) -> float:
+    """Profiled activation peak: the larger of the forward pass at `tokens` and (last stage only) the sampler."""
+    per_token = engine.forward_mlp_factor * _mlp_width_per_gpu(m, layout.tp) + engine.forward_hidden_factor * m.hidden_size
+    forward = tokens * per_token * activation_dtype_bytes(fmt)
+    if not last_stage:
+        return forward
+    rows = seqs if engine.sampler_rows == "max_num_seqs" else tokens
+    return max(forward, rows * m.vocab_size * engine.sampler_bytes_per_logit)
+
+
+def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
+    """CUDA context, plus NCCL buffers when TP > 1."""
+    return (engine.cuda_context_gib + (engine.nccl_buffers_gib if layout.tp > 1 else 0.0)) * BYTES_PER_GIB
+
+
+def _stage_breakdown(
+    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, s: EngineSettings,
+    stage: int, weights: StageWeights, kv_per_token: int, kv_per_request: int,
+) -> MemoryBreakdown:
+    util = s.gpu_memory_utilization or engine.default_gpu_memory_utilization
+    seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib)
+    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len)
+    budget = gpu.visible_memory_bytes * util
+    weight_bytes = weights.total_bytes + rope_cache_bytes(m, activation_dtype_bytes(fmt))
+    act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=stage == layout.pp - 1)
+    other = non_torch_bytes(engine, layout)
+    kv = budget - weight_bytes - act - other
+    block = engine.block_size_tokens
+    blocks = max(0, math.floor(kv / (kv_per_token * block)))
+    kv_tokens = blocks * block
+    needed = math.ceil(kv_per_request / (kv_per_token * block)) * kv_per_token * block
+    graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
+    unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
+    return MemoryBreakdown(
+        gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
+        weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
+        kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
+        kv_bytes_per_token=kv_per_token, kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
+        max_concurrency=kv_tokens * kv_per_token / kv_per_request, max_num_seqs=seqs, max_num_batched_tokens=tokens,
+        fits=kv_tokens * kv_per_token >= needed, shortfall_gib=to_gib(max(0.0, needed - max(kv, 0.0))),
+        pipeline_stage=stage,
+    )
+
+
+def memory_breakdown(
+    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings
+) -> MemoryBreakdown:
+    """The engine's start-up memory on the binding GPU: the pipeline stage with the fewest requests' worth of cache."""
+    per_token = stage_kv_bytes_per_token(m, settings.kv_element_bytes, layout)
+    per_request = stage_kv_bytes_per_request(
+        m, settings.kv_element_bytes, layout, settings.max_model_len, engine.sliding_window_kv_savings
+    )
+    stages = [
+        _stage_breakdown(m, gpu, fmt, layout, engine, settings, i, w, per_token[i], per_request[i])
+        for i, w in enumerate(stage_weights(m, fmt, layout))
+    ]
+    return min(stages, key=lambda b: (b.max_concurrency, b.kv_cache_gib))

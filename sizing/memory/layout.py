@@ -1,0 +1,42 @@
+"""Parallel layout of one replica: tensor- and pipeline-parallel degrees, and how layers split into stages."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Layout(BaseModel):
+    """How one model replica is split across GPUs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tp: int = Field(default=1, ge=1)
+    """Tensor-parallel degree (GPUs sharing every layer)."""
+    pp: int = Field(default=1, ge=1)
+    """Pipeline-parallel degree (stages, each holding a slice of the layers)."""
+
+    @property
+    def gpus(self) -> int:
+        """GPUs per replica."""
+        return self.tp * self.pp
+
+
+@cache
+def stage_layer_counts(num_layers: int, pp: int) -> tuple[int, ...]:
+    """Layers per pipeline stage, split the way vLLM does (the remainder goes to the stages before the last)."""
+    counts = [num_layers // pp] * pp
+    for i in range(2, num_layers % pp + 2):
+        counts[-i] += 1
+    return tuple(counts)
+
+
+@cache
+def stage_layer_ranges(num_layers: int, pp: int) -> tuple[range, ...]:
+    """Layer indices of each pipeline stage."""
+    ranges, start = [], 0
+    for count in stage_layer_counts(num_layers, pp):
+        ranges.append(range(start, start + count))
+        start += count
+    return tuple(ranges)

@@ -1,0 +1,53 @@
+"""Built-in model presets (sizing/data/models/*.json), and resolving a model argument: preset name or config.json path."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from sizing.catalog.files import DATA_DIR
+from sizing.errors import UnknownModelError
+from sizing.models.hf_config import spec_from_file, spec_from_hf_config
+from sizing.models.spec import ModelSpec
+
+PRESET_DIR = DATA_DIR / "models"
+
+
+@cache
+def preset_names() -> tuple[str, ...]:
+    """Names of the built-in presets."""
+    return tuple(sorted(p.stem for p in PRESET_DIR.glob("*.json")))
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    """Preset lookup keys: the name and the Hugging Face repo id, lower-case."""
+    index = {}
+    for name in preset_names():
+        doc = json.loads((PRESET_DIR / f"{name}.json").read_text())
+        index[name] = name
+        index[doc["hf_repo"].lower()] = name
+        index[doc["hf_repo"].split("/")[-1].lower()] = name
+    return index
+
+
+@cache
+def load_preset(name: str) -> ModelSpec:
+    """A preset by name or Hugging Face repo id."""
+    key = _aliases().get(name.strip().lower())
+    if key is None:
+        raise UnknownModelError(
+            "model", name, preset_names(),
+            "pass a preset name, a Hugging Face repo id of a preset, or a path to a config.json on disk.",
+        )
+    doc = json.loads((PRESET_DIR / f"{key}.json").read_text())
+    return spec_from_hf_config(doc["config"], name=key, source=f"{doc['source']} (as of {doc['as_of']})")
+
+
+def resolve_model(model: str) -> ModelSpec:
+    """A model argument: an existing path (config.json or its folder) or a preset name."""
+    path = Path(model)
+    if path.suffix == ".json" or path.exists():
+        return spec_from_file(path)
+    return load_preset(model)
