@@ -1,0 +1,171 @@
+"""An analytic speed model of one replica.
+
+Decode: every step, each GPU reads its weight shard (for MoE only the experts the batch touches) and the cache of
+every sequence, at `decode_bw_efficiency` of peak bandwidth; the batch's matmuls add compute time at
+`decode_compute_efficiency` of dense peak; TP adds two all-reduces per layer; PP runs the stages one after another.
+Prefill: 2 x matmul parameters FLOPs per token plus causal attention, at `prefill_compute_efficiency` of dense peak.
+Assumptions are named in sizing/data/assumptions.toml and checked against tests/data/throughput.csv.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from sizing.catalog.assumptions import Assumptions
+from sizing.catalog.formats import WeightFormat
+from sizing.catalog.gpus import GpuSpec
+from sizing.memory.budget import activation_dtype_bytes
+from sizing.memory.kv import stage_kv_bytes_per_request
+from sizing.memory.layout import Layout
+from sizing.memory.weights import stage_weights
+from sizing.models.params import matmul_params
+from sizing.models.spec import ModelSpec
+
+Link = Literal["nvswitch", "pcie", "unified", "none"]
+
+ALLREDUCES_PER_LAYER = 2
+"""Megatron-style TP: one all-reduce after attention, one after the MLP."""
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One decode step of the whole replica, seconds, split by cause."""
+
+    weights_s: float
+    """Reading weight shards."""
+    kv_s: float
+    """Reading the batch's cache."""
+    compute_s: float
+    """Batched matmuls."""
+    comm_s: float
+    """TP all-reduces and PP hand-offs."""
+
+    @property
+    def total_s(self) -> float:
+        """Step time: the parts are added, not overlapped (fits T1 within 20%)."""
+        return self.weights_s + self.kv_s + self.compute_s + self.comm_s
+
+
+@dataclass(frozen=True)
+class ReplicaSpeed:
+    """Speed model of one replica: a model on a GPU type with a layout."""
+
+    model: ModelSpec
+    """The model."""
+    gpu: GpuSpec
+    """The GPU type."""
+    fmt: WeightFormat
+    """Weight format."""
+    layout: Layout
+    """TP x PP."""
+    kv_element_bytes: int
+    """Bytes per KV element."""
+    link: Link
+    """How the TP group's GPUs are connected."""
+    assumptions: Assumptions
+    """Efficiencies and latencies."""
+    inter_node_pp: bool = False
+    """Pipeline stages sit on different nodes."""
+
+    @cached_property
+    def _bw_bytes_per_s(self) -> float:
+        efficiency = self.assumptions.decode_bw_efficiency or self.gpu.decode_bw_efficiency
+        return self.gpu.hbm_bandwidth_gbps * 1e9 * efficiency
+
+    @cached_property
+    def _flops_per_gpu(self) -> float:
+        return self.gpu.tflops(self.fmt.compute_dtype) * 1e12
+
+    @cached_property
+    def _matmul_params(self) -> int:
+        return matmul_params(self.model)
+
+    def _allreduce_s(self, tokens: int) -> float:
+        """All-reduces of one token batch through every layer of the replica."""
+        if self.layout.tp == 1:
+            return 0.0
+        latency_us = (self.assumptions.allreduce_latency_us_nvswitch if self.link == "nvswitch"
+                      else self.assumptions.allreduce_latency_us_pcie)
+        ring_bytes = tokens * self.model.hidden_size * activation_dtype_bytes(self.fmt) * 2 * (self.layout.tp - 1) / self.layout.tp
+        per_op = latency_us * 1e-6 + ring_bytes / (self.gpu.link_bandwidth_gbps * 1e9)
+        return ALLREDUCES_PER_LAYER * self.model.num_layers * per_op
+
+    def _pp_hops_s(self) -> float:
+        hop = (self.assumptions.pp_hop_latency_us_inter_node if self.inter_node_pp
+               else self.assumptions.pp_hop_latency_us_intra_node)
+        return (self.layout.pp - 1) * hop * 1e-6
+
+    def _touched_expert_fraction(self, batch: int) -> float:
+        moe = self.model.moe
+        if moe is None:
+            return 1.0
+        return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** batch
+
+    def decode_step(self, batch: int, context_tokens: int) -> StepTime:
+        """One decode step for `batch` sequences of `context_tokens` each (stages run one after another)."""
+        touched = self._touched_expert_fraction(batch)
+        weights = sum(s.other_bytes + s.expert_bytes * touched for s in stage_weights(self.model, self.fmt, self.layout))
+        kv = batch * sum(stage_kv_bytes_per_request(self.model, self.kv_element_bytes, self.layout, context_tokens, True))
+        flops = 2 * self._matmul_params * batch / self.layout.tp
+        compute = flops / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
+        return StepTime(
+            weights_s=weights / self._bw_bytes_per_s, kv_s=kv / self._bw_bytes_per_s, compute_s=compute,
+            comm_s=self._allreduce_s(batch) + self._pp_hops_s(),
+        )
+
+    def prefill_s(self, input_tokens: int) -> float:
+        """Time to prefill one prompt alone: compute-bound, never faster than reading the weights once."""
+        m = self.model
+        attention_flops = 2 * m.num_layers * input_tokens**2 * m.num_attention_heads * m.head_dim
+        flops = (2 * self._matmul_params * input_tokens + attention_flops) / self.layout.tp
+        compute = flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency)
+        floor = self.decode_step(1, 1).weights_s
+        return max(compute, floor) + self._allreduce_s(input_tokens) + self._pp_hops_s()
+
+    def tpot_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
+        """Inter-token latency at `batch` running sequences, at the average context of a request."""
+        return self.decode_step(batch, input_tokens + output_tokens // 2).total_s
+
+    def ttft_s(self, batch: int, input_tokens: int, output_tokens: int, chunk_tokens: int) -> float:
+        """Time to first token for a prompt arriving while `batch` sequences decode: its prefill compute, plus one
+        decode step of the running batch for each prefill chunk it is scheduled in."""
+        chunks = math.ceil(input_tokens / chunk_tokens)
+        running = self.decode_step(max(batch - 1, 0), input_tokens + output_tokens // 2).total_s if batch > 1 else 0.0
+        return self.prefill_s(input_tokens) + chunks * running
+
+    def output_tokens_per_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
+        """Decode throughput at `batch`, output tokens per second for the replica."""
+        return batch / self.tpot_s(batch, input_tokens, output_tokens)
+
+    def bandwidth_ceiling_tokens_per_s(self) -> float:
+        """Batch-1 decode ceiling: peak bandwidth over the bytes of the slowest path (all stages' weights)."""
+        weights = sum(s.other_bytes + s.expert_bytes * self._touched_expert_fraction(1)
+                      for s in stage_weights(self.model, self.fmt, self.layout))
+        return self.gpu.hbm_bandwidth_gbps * 1e9 / weights
+
+    def max_batch_for_tpot(self, tpot_target_s: float | None, batch_limit: int, input_tokens: int, output_tokens: int) -> int:
+        """Largest batch <= batch_limit whose TPOT meets the target (0 when even one sequence misses it)."""
+        if batch_limit < 1:
+            return 0
+        if tpot_target_s is None:
+            return batch_limit
+        if self.tpot_s(1, input_tokens, output_tokens) > tpot_target_s:
+            return 0
+        lo, hi = 1, batch_limit
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.tpot_s(mid, input_tokens, output_tokens) <= tpot_target_s:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def saturated_output_tokens_per_s(self, input_tokens: int, output_tokens: int, batch: int) -> float:
+        """Offline throughput with every slot busy: `batch` requests each decode `output_tokens` steps, and each of
+        them needs one prefill, which does not overlap the decode steps."""
+        decode = output_tokens * self.tpot_s(batch, input_tokens, output_tokens)
+        prefill = batch * self.prefill_s(input_tokens)
+        return batch * output_tokens / (decode + prefill)
