@@ -84,3 +84,16 @@ def kv_bytes_per_element(kv_dtype: str, activation_bytes: int) -> int:
     if key not in KV_DTYPE_BYTES:
         raise UnknownNameError("KV cache dtype", kv_dtype, KV_DTYPE_BYTES, "use 'auto' (the model dtype) or 'fp8'.")
     return KV_DTYPE_BYTES[key] or activation_bytes
+
+
+def flat_format(bytes_per_param: float) -> WeightFormat:
+    """Every tensor at `bytes_per_param` (the tutorial's rule of thumb, for raw numbers without a config)."""
+    if not 0 < bytes_per_param <= 4:
+        from sizing.errors import InvalidInputError
+
+        raise InvalidInputError(f"--bytes-per-param={bytes_per_param!r} must be in (0, 4]: 2 for bf16, 1 for 8-bit, "
+                                "0.5 for 4-bit. To fix: pass one of those, or --weights FORMAT.")
+    dtype = "fp32" if bytes_per_param >= 4 else ("bf16" if bytes_per_param >= 2 else "fp16")
+    return WeightFormat(name=f"{bytes_per_param:g}-bytes-per-param", linear_bits=8 * bytes_per_param,
+                        other_bits=8 * bytes_per_param, applies_to="all", group_size=0, scale_bytes=0, zero_bytes=0,
+                        compute_dtype=dtype, vllm_quantization="", source="raw --bytes-per-param")

@@ -138,7 +138,7 @@ def _stage_breakdown(
         kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
         kv_bytes_per_token=kv_per_token, kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
         max_concurrency=kv_tokens * kv_per_token / kv_per_request, max_num_seqs=seqs, max_num_batched_tokens=tokens,
-        fits=kv_tokens * kv_per_token >= needed, shortfall_gib=to_gib(max(0.0, needed - max(kv, 0.0))),
+        fits=kv_tokens * kv_per_token >= needed, shortfall_gib=to_gib(max(0.0, needed - kv)),
         pipeline_stage=stage,
     )
 

@@ -37,6 +37,16 @@ def kv_bytes_per_token(m: ModelSpec, kv_element_bytes: int, layout: Layout) -> i
     return max(stage_kv_bytes_per_token(m, kv_element_bytes, layout))
 
 
+@cache
+def stage_sliding_layers(m: ModelSpec, pp: int) -> tuple[tuple[int, int], ...]:
+    """Per stage: (full-attention layers, sliding-window layers)."""
+    counts = []
+    for layers in stage_layer_ranges(m.num_layers, pp):
+        sliding = sum(1 for i in layers if m.is_sliding_layer(i))
+        counts.append((len(layers) - sliding, sliding))
+    return tuple(counts)
+
+
 def stage_kv_bytes_per_request(
     m: ModelSpec, kv_element_bytes: int, layout: Layout, seq_len: int, sliding_savings: bool
 ) -> tuple[int, ...]:
@@ -45,6 +55,6 @@ def stage_kv_bytes_per_request(
     per_layer = kv_bytes_per_token_per_layer(m, kv_element_bytes, layout.tp)
     window = m.sliding_window if (sliding_savings and m.sliding_window) else seq_len
     return tuple(
-        sum(min(seq_len, window) if m.is_sliding_layer(i) else seq_len for i in layers) * per_layer
-        for layers in stage_layer_ranges(m.num_layers, layout.pp)
+        (full * seq_len + sliding * min(seq_len, window)) * per_layer
+        for full, sliding in stage_sliding_layers(m, layout.pp)
     )

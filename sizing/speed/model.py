@@ -18,7 +18,7 @@ from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
 from sizing.memory.budget import activation_dtype_bytes
-from sizing.memory.kv import stage_kv_bytes_per_request
+from sizing.memory.kv import kv_bytes_per_token_per_layer
 from sizing.memory.layout import Layout
 from sizing.memory.weights import stage_weights
 from sizing.models.params import matmul_params
@@ -98,6 +98,25 @@ class ReplicaSpeed:
                else self.assumptions.pp_hop_latency_us_intra_node)
         return (self.layout.pp - 1) * hop * 1e-6
 
+    @cached_property
+    def _weight_bytes(self) -> tuple[float, float]:
+        """(non-expert bytes, routed-expert bytes) read across all stages of the replica, per GPU of each stage."""
+        stages = stage_weights(self.model, self.fmt, self.layout)
+        return sum(s.other_bytes for s in stages), sum(s.expert_bytes for s in stages)
+
+    @cached_property
+    def _kv_layers(self) -> tuple[int, int, int]:
+        """(bytes per token per layer on one GPU, full-attention layers, sliding-window layers) of the replica."""
+        sliding = sum(1 for i in range(self.model.num_layers) if self.model.is_sliding_layer(i))
+        per_layer = kv_bytes_per_token_per_layer(self.model, self.kv_element_bytes, self.layout.tp)
+        return per_layer, self.model.num_layers - sliding, sliding
+
+    def _kv_read_bytes(self, context_tokens: int) -> float:
+        """Cache bytes one sequence's attention reads per step, summed over stages (sliding layers read the window)."""
+        per_layer, full, sliding = self._kv_layers
+        window = self.model.sliding_window or context_tokens
+        return per_layer * (full * context_tokens + sliding * min(context_tokens, window))
+
     def _touched_expert_fraction(self, batch: int) -> float:
         moe = self.model.moe
         if moe is None:
@@ -106,9 +125,9 @@ class ReplicaSpeed:
 
     def decode_step(self, batch: int, context_tokens: int) -> StepTime:
         """One decode step for `batch` sequences of `context_tokens` each (stages run one after another)."""
-        touched = self._touched_expert_fraction(batch)
-        weights = sum(s.other_bytes + s.expert_bytes * touched for s in stage_weights(self.model, self.fmt, self.layout))
-        kv = batch * sum(stage_kv_bytes_per_request(self.model, self.kv_element_bytes, self.layout, context_tokens, True))
+        other, expert = self._weight_bytes
+        weights = other + expert * self._touched_expert_fraction(batch)
+        kv = batch * self._kv_read_bytes(context_tokens)
         flops = 2 * self._matmul_params * batch / self.layout.tp
         compute = flops / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
         return StepTime(
@@ -142,26 +161,8 @@ class ReplicaSpeed:
 
     def bandwidth_ceiling_tokens_per_s(self) -> float:
         """Batch-1 decode ceiling: peak bandwidth over the bytes of the slowest path (all stages' weights)."""
-        weights = sum(s.other_bytes + s.expert_bytes * self._touched_expert_fraction(1)
-                      for s in stage_weights(self.model, self.fmt, self.layout))
-        return self.gpu.hbm_bandwidth_gbps * 1e9 / weights
-
-    def max_batch_for_tpot(self, tpot_target_s: float | None, batch_limit: int, input_tokens: int, output_tokens: int) -> int:
-        """Largest batch <= batch_limit whose TPOT meets the target (0 when even one sequence misses it)."""
-        if batch_limit < 1:
-            return 0
-        if tpot_target_s is None:
-            return batch_limit
-        if self.tpot_s(1, input_tokens, output_tokens) > tpot_target_s:
-            return 0
-        lo, hi = 1, batch_limit
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.tpot_s(mid, input_tokens, output_tokens) <= tpot_target_s:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        other, expert = self._weight_bytes
+        return self.gpu.hbm_bandwidth_gbps * 1e9 / (other + expert * self._touched_expert_fraction(1))
 
     def saturated_output_tokens_per_s(self, input_tokens: int, output_tokens: int, batch: int) -> float:
         """Offline throughput with every slot busy: `batch` requests each decode `output_tokens` steps, and each of

@@ -1,0 +1,91 @@
+"""Argument parsing, error handling and exit codes for `python -m sizing`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from pydantic import ValidationError
+
+from sizing.cli import commands
+from sizing.cli.args import add_engine_args, add_model_args
+from sizing.errors import InfeasibleError, SizingError
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    mem = sub.add_parser("memory", help="memory per GPU for a model, with or without a GPU")
+    mem.add_argument("model_pos", nargs="?", metavar="MODEL", help="same as --model")
+    add_model_args(mem, raw=True)
+    add_engine_args(mem)
+    mem.add_argument("--gpu", help="GPU name or AWS instance type (adds the engine's KV capacity)")
+    mem.add_argument("--tp", type=int, default=1, help="tensor-parallel degree")
+    mem.add_argument("--pp", type=int, default=1, help="pipeline-parallel degree")
+    mem.add_argument("--seq-len", type=int, help="tokens per request (prompt plus output)")
+    mem.add_argument("--batch", type=int, default=1, help="concurrent requests")
+    mem.add_argument("--json", action="store_true", help="print JSON")
+
+    spd = sub.add_parser("speed", help="TTFT, TPOT and tokens/s of one replica")
+    add_model_args(spd, raw=False)
+    add_engine_args(spd)
+    spd.add_argument("--gpu", required=True, help="GPU name or AWS instance type")
+    spd.add_argument("--tp", type=int, default=1)
+    spd.add_argument("--pp", type=int, default=1)
+    spd.add_argument("--input-tokens", type=int, default=1024)
+    spd.add_argument("--output-tokens", type=int, default=256)
+    spd.add_argument("--batch", default="1", help="running sequences, or 'max' (the largest that fits)")
+    spd.add_argument("--tpot-ms", type=float, help="with --batch max: the largest batch meeting this TPOT")
+    spd.add_argument("--json", action="store_true")
+
+    pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
+    add_model_args(pl, raw=False)
+    add_engine_args(pl)
+    pl.add_argument("--concurrency", type=int, default=32, help="peak concurrent requests")
+    pl.add_argument("--input-tokens", type=int, default=1024)
+    pl.add_argument("--output-tokens", type=int, default=256)
+    pl.add_argument("--requests-per-second", type=float)
+    pl.add_argument("--output-tokens-per-second", type=float)
+    pl.add_argument("--ttft-ms", type=float)
+    pl.add_argument("--tpot-ms", type=float)
+    pl.add_argument("--workload", choices=["interactive", "batch"], default="interactive")
+    pl.add_argument("--headroom", type=int, default=0, help="extra replicas (1 = N+1)")
+    pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
+    pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed"], help="force a purchase option")
+    pl.add_argument("--region", default="us-east-1")
+    pl.add_argument("--instance-types", help="comma-separated allow-list")
+    pl.add_argument("--json", action="store_true")
+    return p
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e["loc"]) or exc.title
+        parts.append(f"{where}={e.get('input')!r}: {e['msg']}" if e["loc"] else e["msg"])
+    return f"Invalid {exc.title}: " + "; ".join(parts) + ". To fix: correct the value named above."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    if getattr(args, "model_pos", None):
+        args.model = args.model or args.model_pos
+    handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
+    try:
+        data, lines = handler(args)
+    except InfeasibleError as exc:
+        print(f"infeasible: {exc}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except SizingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValidationError as exc:
+        print(f"error: {_validation_message(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines))
+    return EXIT_INFEASIBLE if data.get("fits") is False else EXIT_OK

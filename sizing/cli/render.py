@@ -1,0 +1,106 @@
+"""Plain-text output for people. GiB = 2^30 bytes throughout."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sizing.planner.results import Plan
+
+REJECTIONS_SHOWN_PER_KIND = 4
+"""How many rejected candidates of each kind the text output lists (--json lists them all)."""
+
+
+def _head(d: dict) -> str:
+    return f"{d['model']} ({d['params_total'] / 1e9:.2f}B params, {d['params_active'] / 1e9:.2f}B active, {d['weights']} weights)"
+
+
+def memory_demand_lines(d: dict) -> list[str]:
+    """Memory needed for a load, no GPU chosen."""
+    return [
+        _head(d),
+        f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['batch']} request(s) of {d['seq_len']} tokens, KV {d['kv_dtype']}",
+        f"  weights     {d['weights_gib']:8.2f} GiB per GPU",
+        f"  KV cache    {d['kv_cache_gib']:8.2f} GiB",
+        f"  activations {d['activation_gib']:8.2f} GiB",
+        f"  overhead    {d['overhead_gib']:8.2f} GiB (CUDA context, NCCL, CUDA graphs)",
+        f"  total       {d['total_gib']:8.2f} GiB per GPU",
+    ]
+
+
+def memory_gpu_lines(d: dict) -> list[str]:
+    """The engine's budget on a GPU."""
+    b = d["breakdown"]
+    verdict = "fits" if d["fits"] else ("engine refuses to start" if not d["engine_starts"] else "batch does not fit")
+    return [
+        _head(d),
+        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
+        f"  visible {b['visible_gib']:.2f} GiB x utilization {b['gpu_memory_utilization']:.2f} = budget {b['budget_gib']:.2f} GiB",
+        f"  weights     {b['weights_gib']:8.2f} GiB",
+        f"  activations {b['activation_gib']:8.2f} GiB (profiled at {b['max_num_batched_tokens']} tokens, {b['max_num_seqs']} seqs)",
+        f"  non-torch   {b['non_torch_gib']:8.2f} GiB",
+        f"  KV cache    {b['kv_cache_gib']:8.2f} GiB = {b['kv_cache_tokens']:,} tokens "
+        f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
+        f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB (outside the budget); unused {b['unused_gib']:.2f} GiB",
+        f"  {d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV: {verdict}"
+        + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if not d["engine_starts"] else ""),
+    ]
+
+
+def speed_lines(d: dict) -> list[str]:
+    """One replica's speed."""
+    return [
+        _head(d),
+        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out, "
+        f"batch {d['batch']} (max {d['max_batch']})",
+        f"  TTFT  {d['ttft_ms']:9.1f} ms (prefill alone {d['prefill_ms']:.1f} ms)",
+        f"  TPOT  {d['tpot_ms']:9.2f} ms",
+        f"  decode {d['output_tokens_per_second']:8.0f} output tokens/s; batch-1 bandwidth ceiling "
+        f"{d['bandwidth_ceiling_tokens_per_second']:.0f} tokens/s",
+    ]
+
+
+def _memory_line(p: Plan) -> str:
+    m = p.choice.memory
+    return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
+            f" = weights {m.weights_gib:.2f} + activations {m.activation_gib:.2f} + non-torch {m.non_torch_gib:.2f}"
+            f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x {m.max_model_len}-token requests)")
+
+
+def plan_lines(p: Plan) -> list[str]:
+    """The plan: choice, alternatives, rejections."""
+    c, w = p.choice, p.workload
+    targets = ", ".join(t for t in (f"TTFT <= {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT <= {w.tpot_ms:g} ms" if w.tpot_ms else "") if t)
+    traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
+                                    f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
+    lines = [
+        f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
+        f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
+        f"Workload: {w.kind}, {w.concurrency} concurrent, {w.input_tokens} in / {w.output_tokens} out tokens"
+        + (f", {traffic}" if traffic else "") + (f", {targets}" if targets else ", no latency targets")
+        + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
+        "",
+        f"Choice: {c.label} ({c.gpu})",
+        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; {c.batch_per_replica} requests per replica",
+        f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, ${c.cost_per_million_output_tokens_usd:,.2f}"
+        f" per million output tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot)",
+        f"  speed: TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms, {c.output_tokens_per_second_per_replica:,.0f} output tok/s "
+        f"per replica; cold start {c.cold_start_s / 60:.1f} min",
+        _memory_line(p),
+        *[f"  note: {n}" for n in c.notes],
+        *[f"  warning: {x}" for x in p.warnings],
+        "",
+        f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type):",
+        f"  {'instance':<18}{'TP':>3}{'PP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
+    ]
+    for a in p.alternatives:
+        x = a.candidate
+        lines.append(f"  {x.instance_type:<18}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.replicas:>5}{x.instances:>5}  "
+                     f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
+                     f"{a.why_lost.split(':')[0]}")
+    counts = Counter(r.kind for r in p.rejected)
+    lines += ["", f"Rejected ({len(p.rejected)}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "; --json lists all):"]
+    for kind in sorted(counts):
+        for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
+            layout = f" TP={r.tensor_parallel} PP={r.pipeline_parallel}" if r.tensor_parallel else ""
+            lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
+    return lines

@@ -1,0 +1,89 @@
+"""Purchase options and what they really cost: on-demand, spot (with the cold start an interruption costs), or a mix."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sizing.catalog.assumptions import Assumptions
+from sizing.catalog.instances import InstanceType
+from sizing.planner.request import Deployment, PurchaseOption, Workload
+
+SECONDS_PER_HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """How many replicas and instances, bought how."""
+
+    replicas: int
+    """Replicas, headroom included."""
+    on_demand_replicas: int
+    """Replicas on on-demand instances (the latency-critical floor)."""
+    instances: int
+    """Instances in all."""
+    on_demand_instances: int
+    """Instances bought on demand."""
+    spot_instances: int
+    """Instances bought on spot."""
+    purchase: PurchaseOption
+    """on-demand, spot or mixed."""
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Hourly cost of a fleet, USD."""
+
+    on_demand_usd_per_hour: float
+    """On-demand price of one instance."""
+    spot_usd_per_hour: float
+    """Spot price of one instance (live if pre-flight gave one, else catalog discount)."""
+    interruption_usd_per_hour: float
+    """Expected cost of spot interruptions for the whole fleet: cold starts paid without serving."""
+    hourly_usd: float
+    """Fleet cost per hour, interruptions included."""
+
+
+def cold_start_s(instance: InstanceType, weight_bytes_per_node: float, a: Assumptions) -> float:
+    """Seconds from launch to serving: pull the image, load this node's weights, start the engine."""
+    return a.container_pull_s + weight_bytes_per_node / (instance.facts.weights_load_gbps * 1e9) + a.engine_init_s
+
+
+def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: int) -> int:
+    """Instances needed for this many replicas."""
+    if nodes_per_replica > 1:
+        return replicas * nodes_per_replica
+    return math.ceil(replicas / replicas_per_instance)
+
+
+def split_fleet(w: Workload, d: Deployment, required: int, replicas: int, per_instance: int, nodes: int) -> Fleet:
+    """On-demand floor and spot share. Interactive keeps its required replicas on demand by default (headroom may go
+    to spot); batch goes to spot; a forced purchase option wins."""
+    if d.purchase == "on-demand":
+        floor = replicas
+    elif d.purchase == "spot":
+        floor = 0
+    else:
+        floor = min(replicas, math.ceil(required * w.floor_share))
+    if d.purchase == "mixed" and floor in (0, replicas):
+        floor = max(1, min(replicas - 1, floor)) if replicas > 1 else floor
+    total = instances_for(replicas, per_instance, nodes)
+    od = min(total, instances_for(floor, per_instance, nodes)) if floor else 0
+    spot = total - od
+    purchase: PurchaseOption = "on-demand" if spot == 0 else ("spot" if od == 0 else "mixed")
+    return Fleet(replicas=replicas, on_demand_replicas=floor, instances=total, on_demand_instances=od,
+                 spot_instances=spot, purchase=purchase)
+
+
+def fleet_costs(
+    instance: InstanceType, region: str, d: Deployment, fleet: Fleet, nodes: int, cold_s: float, hours_per_month: float
+) -> Costs:
+    """Hourly cost. A spot interruption costs a cold start on the replacement, and for a multi-node replica every
+    node of it sits idle meanwhile."""
+    od = instance.od_usd_per_hour[region]
+    live = (d.spot_usd_per_hour or {}).get(instance.name)
+    spot = live if live is not None else od * (1 - instance.facts.spot_discount)
+    rate_per_hour = instance.facts.interruptions_per_month / hours_per_month
+    interruption = fleet.spot_instances * rate_per_hour * (cold_s / SECONDS_PER_HOUR) * spot * nodes
+    hourly = fleet.on_demand_instances * od + fleet.spot_instances * spot + interruption
+    return Costs(on_demand_usd_per_hour=od, spot_usd_per_hour=spot, interruption_usd_per_hour=interruption, hourly_usd=hourly)

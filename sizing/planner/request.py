@@ -1,0 +1,110 @@
+"""What the user asks for: the workload, the deployment constraints, and the whole plan request."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sizing.catalog.assumptions import Assumptions, default_assumptions
+from sizing.models.spec import ModelSpec
+
+WorkloadKind = Literal["interactive", "batch"]
+PurchaseOption = Literal["on-demand", "spot", "mixed"]
+
+
+class Workload(BaseModel):
+    """The traffic one fleet must serve."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    concurrency: int = Field(default=32, gt=0)
+    """Peak requests in flight at once."""
+    input_tokens: int = Field(default=1024, gt=0)
+    """Prompt tokens per request (typical)."""
+    output_tokens: int = Field(default=256, gt=0)
+    """Generated tokens per request (typical)."""
+    requests_per_second: float | None = Field(default=None, gt=0)
+    """Sustained arrival rate to serve, requests/s."""
+    output_tokens_per_second: float | None = Field(default=None, gt=0)
+    """Sustained generation rate to serve, output tokens/s for the whole fleet."""
+    ttft_ms: float | None = Field(default=None, gt=0)
+    """Time-to-first-token target, milliseconds."""
+    tpot_ms: float | None = Field(default=None, gt=0)
+    """Inter-token latency (time per output token) target, milliseconds."""
+    kind: WorkloadKind = "interactive"
+    """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
+    headroom_replicas: int = Field(default=0, ge=0)
+    """Extra replicas beyond what the load needs (1 = N+1)."""
+    on_demand_floor: float | None = Field(default=None, ge=0, le=1)
+    """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
+    max_model_len: int | None = Field(default=None, gt=0)
+    """Longest request the engine accepts (None: input plus output tokens)."""
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Workload:
+        if self.max_model_len is not None and self.max_model_len < self.request_tokens:
+            raise ValueError(
+                f"max_model_len={self.max_model_len} is shorter than input_tokens + output_tokens = {self.request_tokens}; "
+                f"raise max_model_len to at least {self.request_tokens}"
+            )
+        if self.kind == "interactive" and self.on_demand_floor == 0:
+            raise ValueError("interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')")
+        return self
+
+    @property
+    def request_tokens(self) -> int:
+        """Tokens of one typical request, prompt plus output."""
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def engine_max_model_len(self) -> int:
+        """The --max-model-len the fleet runs with."""
+        return self.max_model_len or self.request_tokens
+
+    @property
+    def floor_share(self) -> float:
+        """Share of required replicas kept on demand."""
+        if self.on_demand_floor is not None:
+            return self.on_demand_floor
+        return 1.0 if self.kind == "interactive" else 0.0
+
+
+class Deployment(BaseModel):
+    """Where and how the fleet may run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str = "us-east-1"
+    """AWS region whose offerings and prices apply."""
+    instance_types: tuple[str, ...] | None = None
+    """Allow-list of instance types (None: every type in the catalog)."""
+    weights: str | None = None
+    """Weight format (None: the checkpoint's own)."""
+    kv_dtype: str = "auto"
+    """KV cache dtype: auto (the model dtype) or fp8."""
+    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    """--gpu-memory-utilization (None: the engine default)."""
+    engine: str | None = None
+    """Engine profile from sizing/data/engines.toml (None: the default)."""
+    max_nodes_per_replica: int = Field(default=4, ge=1, le=16)
+    """Largest multi-node replica to consider."""
+    purchase: PurchaseOption | None = None
+    """Force a purchase option (None: chosen by workload kind)."""
+    spot_usd_per_hour: dict[str, float] | None = None
+    """Live spot prices per instance type (from pre-flight); replace the catalog's discount."""
+
+
+class PlanRequest(BaseModel):
+    """Everything plan() needs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: ModelSpec
+    """The model to serve."""
+    workload: Workload = Workload()
+    """The traffic."""
+    deployment: Deployment = Deployment()
+    """Where and how."""
+    assumptions: Assumptions = Field(default_factory=default_assumptions)
+    """Efficiencies and latencies."""

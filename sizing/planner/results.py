@@ -1,0 +1,214 @@
+"""What plan() returns: feasible candidates, rejected ones with their margins, and the Plan."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from sizing.catalog.assumptions import Assumptions
+from sizing.memory.budget import MemoryBreakdown
+from sizing.planner.request import PurchaseOption, Workload
+
+
+class Candidate(BaseModel):
+    """One feasible fleet: an instance type, a layout, a replica count and a purchase mix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_type: str
+    """AWS instance type."""
+    gpu: str
+    """GPU model."""
+    gpus_per_instance: int
+    """GPUs in one instance."""
+    tensor_parallel: int
+    """TP degree of one replica."""
+    pipeline_parallel: int
+    """PP degree of one replica."""
+    nodes_per_replica: int
+    """Instances one replica spans."""
+    replicas_per_instance: int
+    """Replicas sharing one instance."""
+    replicas_required: int
+    """Replicas the load needs."""
+    replicas: int
+    """Replicas deployed (headroom included)."""
+    sized_by: str
+    """What set the replica count: concurrency, requests_per_second or output_tokens_per_second."""
+    instances: int
+    """Instances in all."""
+    on_demand_instances: int
+    """Instances bought on demand."""
+    spot_instances: int
+    """Instances bought on spot."""
+    purchase: PurchaseOption
+    """on-demand, spot or mixed."""
+    batch_per_replica: int
+    """Requests one replica serves at once within the targets."""
+    ttft_ms: float
+    """Time to first token at that batch."""
+    tpot_ms: float
+    """Inter-token latency at that batch."""
+    output_tokens_per_second_per_replica: float
+    """Decode throughput of one replica at that batch."""
+    served_output_tokens_per_second: float
+    """Output tokens/s the cost per token is computed on (the target load, or the fleet at the target concurrency)."""
+    cold_start_s: float
+    """Launch to serving for one replica."""
+    on_demand_usd_per_hour: float
+    """On-demand price of one instance."""
+    spot_usd_per_hour: float
+    """Spot price of one instance."""
+    interruption_usd_per_hour: float
+    """Expected spot interruption cost of the fleet."""
+    hourly_cost_usd: float
+    """Fleet cost per hour, interruptions included."""
+    monthly_cost_usd: float
+    """Fleet cost per month (hours_per_month)."""
+    cost_per_million_output_tokens_usd: float
+    """hourly cost / millions of output tokens served per hour."""
+    memory: MemoryBreakdown
+    """Per-GPU memory breakdown on the binding stage."""
+    notes: tuple[str, ...] = ()
+    """Caveats (spot scarcity, PCIe all-reduce, multi-node loss)."""
+
+    @property
+    def total_gpus(self) -> int:
+        """GPUs in the fleet."""
+        return self.instances * self.gpus_per_instance
+
+    @property
+    def label(self) -> str:
+        """Short description: '2 x p5.48xlarge, TP=8 PP=1, 2 replicas'."""
+        return (f"{self.instances} x {self.instance_type}, TP={self.tensor_parallel} PP={self.pipeline_parallel}, "
+                f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
+
+
+class Alternative(BaseModel):
+    """A feasible candidate that lost, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidate: Candidate
+    """The candidate."""
+    why_lost: str
+    """Why the choice beat it."""
+
+
+class Rejection(BaseModel):
+    """A candidate that cannot serve the request, with the reason and its margin."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_type: str
+    """AWS instance type."""
+    tensor_parallel: int | None
+    """TP degree (None: the whole instance type was rejected)."""
+    pipeline_parallel: int | None
+    """PP degree (None: the whole instance type was rejected)."""
+    kind: str
+    """offering, layout, memory, tpot or ttft."""
+    reason: str
+    """The reason with its margin, e.g. 'needs 3.1 GiB more per GPU'."""
+    relative_miss: float | None = None
+    """How far off, as a fraction (memory, tpot, ttft only)."""
+    remedy: str = ""
+    """What would make it fit."""
+
+
+class Plan(BaseModel):
+    """The chosen fleet, the alternatives and every rejected candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    """Model name."""
+    params_total: int
+    """Parameters in the checkpoint."""
+    params_active: int
+    """Parameters each token uses (MoE: active experts only)."""
+    weights: str
+    """Weight format served."""
+    kv_dtype: str
+    """KV cache dtype."""
+    engine: str
+    """Engine profile the memory figures follow."""
+    region: str
+    """AWS region."""
+    workload: Workload
+    """The traffic planned for."""
+    max_model_len: int
+    """--max-model-len the fleet runs with."""
+    choice: Candidate
+    """The cheapest feasible fleet."""
+    alternatives: tuple[Alternative, ...]
+    """Next-best feasible fleets (best per instance type), with why each lost."""
+    feasible_count: int
+    """Feasible candidates considered in all."""
+    rejected: tuple[Rejection, ...]
+    """Every rejected candidate."""
+    assumptions: Assumptions
+    """Efficiencies and latencies used."""
+    prices_as_of: str
+    """Date of the price snapshot."""
+    warnings: tuple[str, ...] = ()
+    """Things to know that do not block the plan."""
+
+    @computed_field
+    @property
+    def instance_type(self) -> str:
+        """The chosen instance type."""
+        return self.choice.instance_type
+
+    @computed_field
+    @property
+    def instances(self) -> int:
+        """Instances in the chosen fleet."""
+        return self.choice.instances
+
+    @computed_field
+    @property
+    def tensor_parallel(self) -> int:
+        """TP degree."""
+        return self.choice.tensor_parallel
+
+    @computed_field
+    @property
+    def pipeline_parallel(self) -> int:
+        """PP degree."""
+        return self.choice.pipeline_parallel
+
+    @computed_field
+    @property
+    def replicas(self) -> int:
+        """Replicas deployed."""
+        return self.choice.replicas
+
+    @computed_field
+    @property
+    def purchase(self) -> PurchaseOption:
+        """Purchase option."""
+        return self.choice.purchase
+
+    @computed_field
+    @property
+    def hourly_cost_usd(self) -> float:
+        """Fleet cost per hour, USD."""
+        return self.choice.hourly_cost_usd
+
+    @computed_field
+    @property
+    def monthly_cost_usd(self) -> float:
+        """Fleet cost per month, USD."""
+        return self.choice.monthly_cost_usd
+
+    @computed_field
+    @property
+    def cost_per_million_output_tokens_usd(self) -> float:
+        """USD per million output tokens."""
+        return self.choice.cost_per_million_output_tokens_usd
+
+    @computed_field
+    @property
+    def memory_per_gpu(self) -> MemoryBreakdown:
+        """Per-GPU memory breakdown of the choice."""
+        return self.choice.memory
