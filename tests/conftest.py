@@ -1,0 +1,43 @@
+"""Shared helpers: the calibration rows in tests/data and the model configs they refer to."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from sizing.models.hf_config import spec_from_file
+from sizing.models.presets import load_preset
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_rows(name: str) -> list[dict[str, str]]:
+    """Rows of a commented CSV in tests/data."""
+    with open(DATA / name, newline="") as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+
+
+def test_config(name: str):
+    """A ModelSpec from tests/data/configs."""
+    return spec_from_file(DATA / "configs" / f"{name}.json")
+
+
+test_config.__test__ = False  # a helper, not a test
+
+CALIBRATION_MODELS = {
+    "meta-llama/Llama-3.1-8B-Instruct": lambda: load_preset("llama-3.1-8b"),
+    "RedHatAI/Meta-Llama-3.1-8B-Instruct-quantized.w4a16 (GPTQ group 128)": lambda: load_preset("llama-3.1-8b"),
+    "Qwen/Qwen2.5-7B-Instruct": lambda: load_preset("qwen2.5-7b"),
+    "google/gemma-2-9b-it": lambda: load_preset("gemma-2-9b"),
+    "deepseek-ai/DeepSeek-V2-Lite-Chat (MLA)": lambda: test_config("deepseek-v2-lite"),
+    "codellama/CodeLlama-7b-hf (MHA: 32 KV heads)": lambda: test_config("codellama-7b"),
+    "meta-llama/Meta-Llama-3-8B": lambda: test_config("meta-llama-3-8b"),
+}
+"""Model column of vllm_memory.csv -> the ModelSpec it was measured with."""
+
+
+@pytest.fixture
+def llama8b():
+    return load_preset("llama-3.1-8b")
