@@ -19,6 +19,8 @@ class Assumptions(BaseModel):
     """Share of dense tensor peak a prefill achieves."""
     decode_compute_efficiency: float = Field(gt=0, le=1)
     """Share of dense peak for the batched matmuls of a decode step."""
+    decode_step_overhead_ms: float = Field(ge=0)
+    """Host-side time per decode step (scheduling, sampling, kernel launches), milliseconds."""
     allreduce_latency_us_nvswitch: float = Field(ge=0)
     """One small all-reduce over NVLink/NVSwitch, microseconds."""
     allreduce_latency_us_pcie: float = Field(ge=0)

@@ -42,11 +42,13 @@ class StepTime:
     """Batched matmuls."""
     comm_s: float
     """TP all-reduces and PP hand-offs."""
+    overhead_s: float
+    """Host-side work per step."""
 
     @property
     def total_s(self) -> float:
         """Step time: the parts are added, not overlapped (fits T1 within 20%)."""
-        return self.weights_s + self.kv_s + self.compute_s + self.comm_s
+        return self.weights_s + self.kv_s + self.compute_s + self.comm_s + self.overhead_s
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,12 @@ class ReplicaSpeed:
 
     @cached_property
     def _weight_bytes(self) -> tuple[float, float]:
-        """(non-expert bytes, routed-expert bytes) read across all stages of the replica, per GPU of each stage."""
+        """(non-expert bytes, routed-expert bytes) a decode step reads across all stages, per GPU of each stage. The
+        input embedding is a lookup of a few rows, so an untied embedding table is not read."""
         stages = stage_weights(self.model, self.fmt, self.layout)
-        return sum(s.other_bytes for s in stages), sum(s.expert_bytes for s in stages)
+        m = self.model
+        lookup = 0.0 if m.tie_word_embeddings else m.vocab_size * m.hidden_size * self.fmt.bytes_per_weight("other") / self.layout.tp
+        return sum(s.other_bytes for s in stages) - lookup, sum(s.expert_bytes for s in stages)
 
     @cached_property
     def _kv_layers(self) -> tuple[int, int, int]:
@@ -132,7 +137,7 @@ class ReplicaSpeed:
         compute = flops / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
         return StepTime(
             weights_s=weights / self._bw_bytes_per_s, kv_s=kv / self._bw_bytes_per_s, compute_s=compute,
-            comm_s=self._allreduce_s(batch) + self._pp_hops_s(),
+            comm_s=self._allreduce_s(batch) + self._pp_hops_s(), overhead_s=self.assumptions.decode_step_overhead_ms / 1000,
         )
 
     def prefill_s(self, input_tokens: int) -> float:
