@@ -17,7 +17,7 @@ class Fleet:
     """How many replicas and instances, bought how."""
 
     replicas: int
-    """Replicas, headroom included."""
+    """Replicas, headroom included, and every free slot on the instances paid for filled."""
     on_demand_replicas: int
     """Replicas on on-demand instances (the latency-critical floor)."""
     instances: int
@@ -68,6 +68,7 @@ def split_fleet(w: Workload, d: Deployment, required: int, replicas: int, per_in
     if d.purchase == "mixed" and floor in (0, replicas):
         floor = max(1, min(replicas - 1, floor)) if replicas > 1 else floor
     total = instances_for(replicas, per_instance, nodes)
+    replicas = total * per_instance if nodes == 1 else replicas  # fill the instances paid for
     od = min(total, instances_for(floor, per_instance, nodes)) if floor else 0
     spot = total - od
     purchase: PurchaseOption = "on-demand" if spot == 0 else ("spot" if od == 0 else "mixed")
