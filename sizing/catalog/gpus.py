@@ -113,5 +113,6 @@ def get_gpu(name: str) -> GpuSpec:
     """A GPU by name or alias; raises UnknownGpuError with suggestions."""
     gpu = find_gpu(name)
     if gpu is None:
-        raise UnknownGpuError("GPU", name, all_gpus().keys(), "pass a GPU name from sizing/data/gpus.csv or an AWS instance type.")
+        valid = [n for g in all_gpus().values() for n in (g.name, *g.aliases)]
+        raise UnknownGpuError("GPU", name, valid, "pass a GPU name from sizing/data/gpus.csv or an AWS instance type.")
     return gpu

@@ -155,5 +155,5 @@ def resolve_gpu_or_instance(name: str) -> tuple[GpuSpec, InstanceType | None]:
     instance = all_instance_types().get(name.strip().lower())
     if instance is not None:
         return instance.gpu, instance
-    valid = list(all_gpus()) + list(all_instance_types())
+    valid = [n for g in all_gpus().values() for n in (g.name, *g.aliases)] + list(all_instance_types())
     raise UnknownGpuError("GPU or instance type", name, valid, "pass a GPU (gpus.csv) or an AWS instance type (instances.csv).")
