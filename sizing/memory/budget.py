@@ -12,7 +12,7 @@ from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
 from sizing.memory.kv import stage_kv_bytes_per_request, stage_kv_bytes_per_token
 from sizing.memory.layout import Layout
-from sizing.memory.weights import StageWeights, rope_cache_bytes, stage_weights
+from sizing.memory.weights import rope_cache_bytes, stage_weights
 from sizing.models.spec import ModelSpec
 from sizing.units import BYTES_PER_GIB, to_gib
 
@@ -114,33 +114,14 @@ def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
     return (engine.cuda_context_gib + (engine.nccl_buffers_gib if layout.tp > 1 else 0.0)) * BYTES_PER_GIB
 
 
-def _stage_breakdown(
-    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, s: EngineSettings,
-    stage: int, weights: StageWeights, kv_per_token: int, kv_per_request: int,
-) -> MemoryBreakdown:
-    util = s.gpu_memory_utilization or engine.default_gpu_memory_utilization
-    seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib)
-    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len)
-    budget = gpu.visible_memory_bytes * util
-    weight_bytes = weights.total_bytes + rope_cache_bytes(m, activation_dtype_bytes(fmt))
-    act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=stage == layout.pp - 1)
-    other = non_torch_bytes(engine, layout)
+def _stage_kv(engine: EngineProfile, budget: float, weight_bytes: float, act: float, other: float,
+              kv_per_token: int, kv_per_request: int) -> tuple[float, int, float, float]:
+    """(KV bytes, KV tokens in whole blocks, requests of max_model_len that fit, bytes one request needs in blocks)."""
     kv = budget - weight_bytes - act - other
-    block = engine.block_size_tokens
-    blocks = max(0, math.floor(kv / (kv_per_token * block)))
-    kv_tokens = blocks * block
-    needed = math.ceil(kv_per_request / (kv_per_token * block)) * kv_per_token * block
-    graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
-    unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
-    return MemoryBreakdown(
-        gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
-        weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
-        kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
-        kv_bytes_per_token=kv_per_token, kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
-        max_concurrency=kv_tokens * kv_per_token / kv_per_request, max_num_seqs=seqs, max_num_batched_tokens=tokens,
-        fits=kv_tokens * kv_per_token >= needed, shortfall_gib=to_gib(max(0.0, needed - kv)),
-        pipeline_stage=stage,
-    )
+    block_bytes = kv_per_token * engine.block_size_tokens
+    kv_tokens = max(0, math.floor(kv / block_bytes)) * engine.block_size_tokens
+    needed = math.ceil(kv_per_request / block_bytes) * block_bytes
+    return kv, kv_tokens, kv_tokens * kv_per_token / kv_per_request, needed
 
 
 def memory_breakdown(
@@ -151,8 +132,26 @@ def memory_breakdown(
     per_request = stage_kv_bytes_per_request(
         m, settings.kv_element_bytes, layout, settings.max_model_len, engine.sliding_window_kv_savings
     )
-    stages = [
-        _stage_breakdown(m, gpu, fmt, layout, engine, settings, i, w, per_token[i], per_request[i])
-        for i, w in enumerate(stage_weights(m, fmt, layout))
-    ]
-    return min(stages, key=lambda b: (b.max_concurrency, b.kv_cache_gib))
+    s = settings
+    util = s.gpu_memory_utilization or engine.default_gpu_memory_utilization
+    seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib)
+    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len)
+    budget = gpu.visible_memory_bytes * util
+    rope = rope_cache_bytes(m, activation_dtype_bytes(fmt))
+    other = non_torch_bytes(engine, layout)
+    stages = []
+    for i, w in enumerate(stage_weights(m, fmt, layout)):
+        act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1)
+        kv = _stage_kv(engine, budget, w.total_bytes + rope, act, other, per_token[i], per_request[i])
+        stages.append((kv[2], kv[0], i, w.total_bytes + rope, act, kv))
+    _, _, stage, weight_bytes, act, (kv, kv_tokens, concurrency, needed) = min(stages)
+    graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
+    unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
+    return MemoryBreakdown(
+        gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
+        weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
+        kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
+        kv_bytes_per_token=per_token[stage], kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
+        max_concurrency=concurrency, max_num_seqs=seqs, max_num_batched_tokens=tokens,
+        fits=kv_tokens * per_token[stage] >= needed, shortfall_gib=to_gib(max(0.0, needed - kv)), pipeline_stage=stage,
+    )

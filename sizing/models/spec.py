@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
 
@@ -106,6 +106,14 @@ class ModelSpec(BaseModel):
     """Parameters outside the decoder (e.g. a vision encoder), sharded by TP like linear layers."""
     source: str = ""
     """Where the architecture facts come from."""
+    _hash: int | None = PrivateAttr(default=None)
+
+    def __hash__(self) -> int:
+        # Cached: the engine's caches key on the spec, and hashing every field each time dominated plan() time.
+        private = self.__pydantic_private__
+        if private["_hash"] is None:
+            private["_hash"] = hash(tuple(self.__dict__[f] for f in type(self).model_fields))
+        return private["_hash"]
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:

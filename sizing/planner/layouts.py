@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sizing.catalog.instances import InstanceType
+from sizing.catalog.instances import InstanceType, all_instance_types
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
 
@@ -51,8 +52,19 @@ def engine_refusal(m: ModelSpec, layout: Layout) -> str | None:
     return None
 
 
-def placements(m: ModelSpec, instance: InstanceType, max_nodes: int) -> tuple[list[Placement], list[LayoutRefusal]]:
-    """Every layout to try on this instance type, and the ones refused outright."""
+def placements(m: ModelSpec, instance: InstanceType, max_nodes: int) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+    """Every layout to try on this instance type, and the ones refused outright (cached per catalog type)."""
+    if all_instance_types().get(instance.name) is instance:
+        return _catalog_placements(m, instance.name, max_nodes)
+    return _placements(m, instance, max_nodes)
+
+
+@cache
+def _catalog_placements(m: ModelSpec, instance_name: str, max_nodes: int) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+    return _placements(m, all_instance_types()[instance_name], max_nodes)
+
+
+def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     gpus = instance.whole_gpus
     found: list[Placement] = []
     refused: list[LayoutRefusal] = []
@@ -65,7 +77,7 @@ def placements(m: ModelSpec, instance: InstanceType, max_nodes: int) -> tuple[li
             refused.append(LayoutRefusal(instance, layout, f"multi-node ({nodes} nodes) needs EFA, which {instance.name} lacks"))
             continue
         _add(m, instance, layout, nodes, 1, found, refused)
-    return found, refused
+    return tuple(found), tuple(refused)
 
 
 def _add(m: ModelSpec, instance: InstanceType, layout: Layout, nodes: int, per_instance: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat, get_format, kv_bytes_per_element
 from sizing.catalog.instances import InstanceType, all_instance_types, check_region, get_instance_type
@@ -11,7 +12,7 @@ from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.memory.layout import Layout
 from sizing.memory.weights import stage_weights
 from sizing.models.params import active_params, total_params
-from sizing.planner.economics import cold_start_s, fleet_costs, split_fleet
+from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
 from sizing.planner.request import PlanRequest
@@ -64,7 +65,8 @@ class _FitMemo:
 
     def fit(self, p: Placement) -> ReplicaFit | ReplicaMiss:
         """The replica fit of a placement."""
-        key = (p.instance.gpu.name, p.instance.gpu_link, p.layout.tp, p.layout.pp, p.nodes_per_replica > 1)
+        link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
+        key = (p.instance.gpu.name, link, p.layout.tp, p.layout.pp, p.nodes_per_replica > 1)
         if key not in self._fits:
             req = self.req
             speed = ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
@@ -105,34 +107,53 @@ def _notes(p: Placement, fleet_spot: int) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def _candidate(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> Candidate:
+@dataclass(frozen=True)
+class _Priced:
+    """A feasible placement with its fleet and costs, before it becomes a Candidate (only the few shown are built)."""
+
+    placement: Placement
+    fit: ReplicaFit
+    required: int
+    sized_by: str
+    fleet: Fleet
+    cold_s: float
+    costs: Costs
+    served: float
+
+    @property
+    def rank_key(self) -> tuple:
+        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT."""
+        p = self.placement
+        return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
+                p.layout.pp, -self.fit.batch * self.fleet.replicas, self.fit.tpot_s)
+
+
+def _price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> _Priced:
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
     fleet = split_fleet(w, d, required, required + w.headroom_replicas, p.replicas_per_instance, p.nodes_per_replica)
     node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
     cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
-    served = _served_tokens_per_s(req, fit)
+    return _Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit))
+
+
+def _candidate(req: PlanRequest, x: _Priced) -> Candidate:
+    p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
     return Candidate(
         instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus,
         tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp,
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
-        replicas_required=required, replicas=fleet.replicas, sized_by=sized_by, instances=fleet.instances,
+        replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
         on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,
         batch_per_replica=fit.batch, ttft_ms=fit.ttft_s * 1000, tpot_ms=fit.tpot_s * 1000,
-        output_tokens_per_second_per_replica=fit.output_tokens_per_s, served_output_tokens_per_second=served,
-        cold_start_s=cold, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
+        output_tokens_per_second_per_replica=fit.output_tokens_per_s, served_output_tokens_per_second=x.served,
+        cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
         interruption_usd_per_hour=costs.interruption_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
-        monthly_cost_usd=costs.hourly_usd * a.hours_per_month,
-        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * 3600 / 1e6),
+        monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
+        cost_per_million_output_tokens_usd=costs.hourly_usd / (x.served * 3600 / 1e6),
         memory=fit.memory, notes=_notes(p, fleet.spot_instances),
     )
-
-
-def _rank_key(c: Candidate) -> tuple:
-    """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT."""
-    return (round(c.hourly_cost_usd, 6), c.total_gpus, c.nodes_per_replica, c.pipeline_parallel,
-            -c.batch_per_replica * c.replicas, c.tpot_ms)
 
 
 def _why_lost(alt: Candidate, choice: Candidate) -> str:
@@ -143,15 +164,18 @@ def _why_lost(alt: Candidate, choice: Candidate) -> str:
     return f"same cost, but uses {alt.total_gpus} GPUs vs {choice.total_gpus} or a slower TPOT ({alt.tpot_ms:.1f} ms)"
 
 
-def _alternatives(ranked: list[Candidate]) -> tuple[Alternative, ...]:
-    choice, seen, picked = ranked[0], {ranked[0].instance_type}, []
-    for c in ranked[1:]:
-        if c.instance_type not in seen:
-            seen.add(c.instance_type)
-            picked.append(c)
-    picked += [c for c in ranked[1:] if c.instance_type == choice.instance_type][:2]
-    picked = sorted(picked, key=_rank_key)[:MAX_ALTERNATIVES]
-    return tuple(Alternative(candidate=c, why_lost=_why_lost(c, choice)) for c in picked)
+def _alternatives(req: PlanRequest, ranked: list[_Priced], choice: Candidate) -> tuple[Alternative, ...]:
+    """The best candidate of each other instance type, plus up to two other layouts of the chosen type."""
+    chosen_type = ranked[0].placement.instance.name
+    seen, picked = {chosen_type}, []
+    for x in ranked[1:]:
+        if x.placement.instance.name not in seen:
+            seen.add(x.placement.instance.name)
+            picked.append(x)
+    picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type][:2]
+    picked = sorted(picked, key=lambda x: x.rank_key)[:MAX_ALTERNATIVES]
+    alts = [_candidate(req, x) for x in picked]
+    return tuple(Alternative(candidate=c, why_lost=_why_lost(c, choice)) for c in alts)
 
 
 def _reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None) -> Rejection:
@@ -194,7 +218,7 @@ def plan(req: PlanRequest) -> Plan:
     verify_with_workload(req)
     fmt, engine = weight_format_for(req), get_engine(req.deployment.engine)
     memo = _FitMemo(req, engine, fmt)
-    feasible: list[Candidate] = []
+    feasible: list[_Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
         refusal = _instance_rejection(instance, req.deployment.region)
@@ -208,18 +232,19 @@ def plan(req: PlanRequest) -> Plan:
             if isinstance(fit, ReplicaMiss):
                 rejected.append(_reject(instance, p.layout, fit.kind, fit.reason, fit))
             else:
-                feasible.append(_candidate(req, p, fit, fmt))
+                feasible.append(_price(req, p, fit, fmt))
     if not feasible:
         raise _infeasible(req, rejected)
-    ranked = sorted(feasible, key=_rank_key)
+    ranked = sorted(feasible, key=lambda x: x.rank_key)
+    choice = _candidate(req, ranked[0])
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
         weights=fmt.name, kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
-        workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=ranked[0],
-        alternatives=_alternatives(ranked), feasible_count=len(ranked), rejected=tuple(rejected),
+        workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
+        alternatives=_alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
         assumptions=req.assumptions, prices_as_of=min(i.price_as_of for i in instances),
-        warnings=_warnings(ranked[0], engine),
+        warnings=_warnings(choice, engine),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 from sizing.catalog.assumptions import Assumptions
@@ -72,35 +71,39 @@ class ReplicaSpeed:
     inter_node_pp: bool = False
     """Pipeline stages sit on different nodes."""
 
-    @cached_property
-    def _bw_bytes_per_s(self) -> float:
-        efficiency = self.assumptions.decode_bw_efficiency or self.gpu.decode_bw_efficiency
-        return self.gpu.hbm_bandwidth_gbps * 1e9 * efficiency
+    def __post_init__(self) -> None:
+        # Derived constants, computed once: the planner evaluates thousands of steps per plan.
+        m, a, tp = self.model, self.assumptions, self.layout.tp
+        derived = {
+            "_bw_bytes_per_s": self.gpu.hbm_bandwidth_gbps * 1e9 * (a.decode_bw_efficiency or self.gpu.decode_bw_efficiency),
+            "_flops_per_gpu": self.gpu.tflops(self.fmt.compute_dtype) * 1e12,
+            "_matmul_params": matmul_params(m),
+            "_allreduce": self._allreduce_coeffs(),
+            "_pp_hops_s": (self.layout.pp - 1) * 1e-6 * (a.pp_hop_latency_us_inter_node if self.inter_node_pp
+                                                        else a.pp_hop_latency_us_intra_node),
+            "_weights": self._weight_bytes(),
+            "_kv_per_layer": kv_bytes_per_token_per_layer(m, self.kv_element_bytes, tp),
+            "_overhead_s": a.decode_step_overhead_ms / 1000,
+            "_prefill_memo": {},
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
-    @cached_property
-    def _flops_per_gpu(self) -> float:
-        return self.gpu.tflops(self.fmt.compute_dtype) * 1e12
-
-    @cached_property
-    def _matmul_params(self) -> int:
-        return matmul_params(self.model)
+    def _allreduce_coeffs(self) -> tuple[float, float]:
+        """All-reduces through every layer: (fixed seconds per pass, extra seconds per token in the pass)."""
+        if self.layout.tp == 1:
+            return 0.0, 0.0
+        a, tp = self.assumptions, self.layout.tp
+        latency_us = a.allreduce_latency_us_nvswitch if self.link == "nvswitch" else a.allreduce_latency_us_pcie
+        ring_bytes_per_token = self.model.hidden_size * activation_dtype_bytes(self.fmt) * 2 * (tp - 1) / tp
+        ops = ALLREDUCES_PER_LAYER * self.model.num_layers
+        return ops * latency_us * 1e-6, ops * ring_bytes_per_token / (self.gpu.link_bandwidth_gbps * 1e9)
 
     def _allreduce_s(self, tokens: int) -> float:
         """All-reduces of one token batch through every layer of the replica."""
-        if self.layout.tp == 1:
-            return 0.0
-        latency_us = (self.assumptions.allreduce_latency_us_nvswitch if self.link == "nvswitch"
-                      else self.assumptions.allreduce_latency_us_pcie)
-        ring_bytes = tokens * self.model.hidden_size * activation_dtype_bytes(self.fmt) * 2 * (self.layout.tp - 1) / self.layout.tp
-        per_op = latency_us * 1e-6 + ring_bytes / (self.gpu.link_bandwidth_gbps * 1e9)
-        return ALLREDUCES_PER_LAYER * self.model.num_layers * per_op
+        fixed, per_token = self._allreduce
+        return fixed + per_token * tokens
 
-    def _pp_hops_s(self) -> float:
-        hop = (self.assumptions.pp_hop_latency_us_inter_node if self.inter_node_pp
-               else self.assumptions.pp_hop_latency_us_intra_node)
-        return (self.layout.pp - 1) * hop * 1e-6
-
-    @cached_property
     def _weight_bytes(self) -> tuple[float, float]:
         """(non-expert bytes, routed-expert bytes) a decode step reads across all stages, per GPU of each stage. The
         input embedding is a lookup of a few rows, so an untied embedding table is not read."""
@@ -109,18 +112,12 @@ class ReplicaSpeed:
         lookup = 0.0 if m.tie_word_embeddings else m.vocab_size * m.hidden_size * self.fmt.bytes_per_weight("other") / self.layout.tp
         return sum(s.other_bytes for s in stages) - lookup, sum(s.expert_bytes for s in stages)
 
-    @cached_property
-    def _kv_layers(self) -> tuple[int, int, int]:
-        """(bytes per token per layer on one GPU, full-attention layers, sliding-window layers) of the replica."""
-        sliding = sum(1 for i in range(self.model.num_layers) if self.model.is_sliding_layer(i))
-        per_layer = kv_bytes_per_token_per_layer(self.model, self.kv_element_bytes, self.layout.tp)
-        return per_layer, self.model.num_layers - sliding, sliding
-
     def _kv_read_bytes(self, context_tokens: int) -> float:
         """Cache bytes one sequence's attention reads per step, summed over stages (sliding layers read the window)."""
-        per_layer, full, sliding = self._kv_layers
-        window = self.model.sliding_window or context_tokens
-        return per_layer * (full * context_tokens + sliding * min(context_tokens, window))
+        m = self.model
+        window = m.sliding_window or context_tokens
+        full = m.num_layers - m.num_sliding_layers
+        return self._kv_per_layer * (full * context_tokens + m.num_sliding_layers * min(context_tokens, window))
 
     def _touched_expert_fraction(self, batch: int) -> float:
         moe = self.model.moe
@@ -128,36 +125,48 @@ class ReplicaSpeed:
             return 1.0
         return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** batch
 
+    def step_s(self, batch: int, context_tokens: int) -> float:
+        """decode_step(...).total_s without building the breakdown (the planner's hot path)."""
+        other, expert = self._weights
+        read = other + expert * self._touched_expert_fraction(batch) + batch * self._kv_read_bytes(context_tokens)
+        compute = 2 * self._matmul_params * batch / self.layout.tp / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
+        fixed, per_token = self._allreduce
+        return read / self._bw_bytes_per_s + compute + fixed + per_token * batch + self._pp_hops_s + self._overhead_s
+
     def decode_step(self, batch: int, context_tokens: int) -> StepTime:
         """One decode step for `batch` sequences of `context_tokens` each (stages run one after another)."""
-        other, expert = self._weight_bytes
+        other, expert = self._weights
         weights = other + expert * self._touched_expert_fraction(batch)
         kv = batch * self._kv_read_bytes(context_tokens)
-        flops = 2 * self._matmul_params * batch / self.layout.tp
-        compute = flops / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
+        compute = 2 * self._matmul_params * batch / self.layout.tp / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
         return StepTime(
             weights_s=weights / self._bw_bytes_per_s, kv_s=kv / self._bw_bytes_per_s, compute_s=compute,
-            comm_s=self._allreduce_s(batch) + self._pp_hops_s(), overhead_s=self.assumptions.decode_step_overhead_ms / 1000,
+            comm_s=self._allreduce_s(batch) + self._pp_hops_s, overhead_s=self._overhead_s,
         )
 
     def prefill_s(self, input_tokens: int) -> float:
         """Time to prefill one prompt alone: compute-bound, never faster than reading the weights once."""
+        if input_tokens not in self._prefill_memo:
+            self._prefill_memo[input_tokens] = self._prefill_s(input_tokens)
+        return self._prefill_memo[input_tokens]
+
+    def _prefill_s(self, input_tokens: int) -> float:
         m = self.model
         attention_flops = 2 * m.num_layers * input_tokens**2 * m.num_attention_heads * m.head_dim
         flops = (2 * self._matmul_params * input_tokens + attention_flops) / self.layout.tp
         compute = flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency)
         floor = self.decode_step(1, 1).weights_s
-        return max(compute, floor) + self._allreduce_s(input_tokens) + self._pp_hops_s()
+        return max(compute, floor) + self._allreduce_s(input_tokens) + self._pp_hops_s
 
     def tpot_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
         """Inter-token latency at `batch` running sequences, at the average context of a request."""
-        return self.decode_step(batch, input_tokens + output_tokens // 2).total_s
+        return self.step_s(batch, input_tokens + output_tokens // 2)
 
     def ttft_s(self, batch: int, input_tokens: int, output_tokens: int, chunk_tokens: int) -> float:
         """Time to first token for a prompt arriving while `batch` sequences decode: its prefill compute, plus one
         decode step of the running batch for each prefill chunk it is scheduled in."""
         chunks = math.ceil(input_tokens / chunk_tokens)
-        running = self.decode_step(max(batch - 1, 0), input_tokens + output_tokens // 2).total_s if batch > 1 else 0.0
+        running = self.step_s(batch - 1, input_tokens + output_tokens // 2) if batch > 1 else 0.0
         return self.prefill_s(input_tokens) + chunks * running
 
     def output_tokens_per_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
@@ -166,7 +175,7 @@ class ReplicaSpeed:
 
     def bandwidth_ceiling_tokens_per_s(self) -> float:
         """Batch-1 decode ceiling: peak bandwidth over the bytes of the slowest path (all stages' weights)."""
-        other, expert = self._weight_bytes
+        other, expert = self._weights
         return self.gpu.hbm_bandwidth_gbps * 1e9 / (other + expert * self._touched_expert_fraction(1))
 
     def saturated_output_tokens_per_s(self, input_tokens: int, output_tokens: int, batch: int) -> float:

@@ -1,0 +1,76 @@
+"""Accuracy table: predicted vs measured for every calibration row in tests/data. Run from the repository root:
+    python benchmarks/accuracy.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sizing.catalog.engines import get_engine  # noqa: E402
+from sizing.memory.budget import EngineSettings, memory_breakdown  # noqa: E402
+from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
+from sizing.models.params import total_params  # noqa: E402
+from sizing.models.presets import load_preset  # noqa: E402
+from tests.conftest import read_rows  # noqa: E402
+from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
+from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
+from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
+
+
+def _pct(predicted: float, measured: float) -> str:
+    return f"{100 * (predicted / measured - 1):+6.1f}%"
+
+
+def memory_table() -> list[str]:
+    lines = ["vLLM KV capacity (tokens), predicted vs measured (tests/data/vllm_memory.csv)",
+             f"{'case':<5}{'gpu':<15}{'model':<48}{'tp':>3}{'pp':>3}{'measured':>11}{'predicted':>11}{'error':>9}{'bar':>6}"]
+    for row in MEMORY_ROWS:
+        p = predict(row)
+        lines.append(f"{row['case']:<5}{row['gpu']:<15}{row['model'][:47]:<48}{row['tp']:>3}{row['pp']:>3}"
+                     f"{int(row['kv_cache_tokens']):>11,}{p.kv_cache_tokens:>11,}{_pct(p.kv_cache_tokens, int(row['kv_cache_tokens'])):>9}"
+                     f"{'±' + str(int(TOLERANCE[row['gpu']] * 100)) + '%':>6}")
+    return lines
+
+
+def speed_table() -> list[str]:
+    lines = ["Speed, predicted vs published (tests/data/throughput.csv; bar ±30%)",
+             f"{'case':<5}{'hardware':<28}{'model':<13}{'metric':<30}{'published':>10}{'predicted':>11}{'error':>9}"]
+    for case, row in SPEED_ROWS.items():
+        if case == "t12":
+            lines.append(f"{case:<5}{row['hardware'][:27]:<28}{row['model']:<13}{'(CPU: not in the GPU catalog)':<30}")
+            continue
+        rs = speed_for(row, kv_bytes=1 if row["source"] == "T1" else 2)
+        i, o = int(row["input_tokens"] or 0), int(row["output_tokens"] or 0)
+        if row["metric"] == "model_bandwidth_utilization":
+            predicted = weight_bytes_per_gpu(rs.model, rs.fmt, rs.layout) / (rs.gpu.hbm_bandwidth_gbps * 1e9) / rs.tpot_s(1, i, 0)
+        elif row["concurrency"] == "saturated":
+            mem = memory_breakdown(rs.model, rs.gpu, rs.fmt, rs.layout, get_engine(),
+                                   EngineSettings(max_model_len=i + o, kv_element_bytes=1))
+            predicted = rs.saturated_output_tokens_per_s(i, o, min(mem.max_num_seqs, int(mem.max_concurrency)))
+        else:
+            predicted = rs.output_tokens_per_s(1, i, o)
+        measured = float(row["value"])
+        lines.append(f"{case:<5}{row['hardware'][:27]:<28}{row['model']:<13}{row['metric'] + ' @' + row['concurrency']:<30}"
+                     f"{measured:>10,.2f}{predicted:>11,.2f}{_pct(predicted, measured):>9}")
+    return lines
+
+
+def params_table() -> list[str]:
+    lines = ["Parameter counts vs published totals (tests/data/models.csv; bar 0.1%)"]
+    for row in read_rows("models.csv"):
+        published = int(row["params_total"].split()[0])
+        counted = total_params(load_preset(PRESET_FOR_ROW[row["model"]]))
+        lines.append(f"  {row['model']:<28}{published:>18,}{counted:>18,}{_pct(counted, published):>9}")
+    return lines
+
+
+def main() -> None:
+    for table in (memory_table(), speed_table(), params_table()):
+        print("\n".join(table), end="\n\n")
+
+
+if __name__ == "__main__":
+    main()

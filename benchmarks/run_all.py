@@ -1,0 +1,12 @@
+"""Every benchmark: accuracy tables, then speed figures. Run from the repository root: python benchmarks/run_all.py"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import accuracy, speed  # noqa: E402
+
+if __name__ == "__main__":
+    accuracy.main()
+    speed.main()
