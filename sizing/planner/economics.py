@@ -18,8 +18,6 @@ class Fleet:
 
     replicas: int
     """Replicas, headroom included, and every free slot on the instances paid for filled."""
-    on_demand_replicas: int
-    """Replicas on on-demand instances (the latency-critical floor)."""
     instances: int
     """Instances in all."""
     on_demand_instances: int
@@ -56,24 +54,27 @@ def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: 
     return math.ceil(replicas / replicas_per_instance)
 
 
-def split_fleet(w: Workload, d: Deployment, required: int, replicas: int, per_instance: int, nodes: int) -> Fleet:
-    """On-demand floor and spot share. Interactive keeps its required replicas on demand by default (headroom may go
-    to spot); batch goes to spot; a forced purchase option wins."""
+def split_fleet(w: Workload, d: Deployment, required: int, per_instance: int, nodes: int) -> Fleet:
+    """Instances for the required replicas plus headroom, every slot filled, and the on-demand / spot split.
+
+    Headroom counts failure domains: with several replicas on one instance, N+1 adds an instance, so that losing any
+    one instance still leaves the required replicas. Interactive keeps the required replicas on demand by default
+    (headroom may go to spot); batch goes to spot; a forced purchase option wins."""
+    headroom_instances = w.headroom_replicas * nodes
+    total = instances_for(required, per_instance, nodes) + headroom_instances
+    replicas = total * per_instance if nodes == 1 else total // nodes
     if d.purchase == "on-demand":
         floor = replicas
     elif d.purchase == "spot":
         floor = 0
     else:
         floor = min(replicas, math.ceil(required * w.floor_share))
-    if d.purchase == "mixed" and floor in (0, replicas):
-        floor = max(1, min(replicas - 1, floor)) if replicas > 1 else floor
-    total = instances_for(replicas, per_instance, nodes)
-    replicas = total * per_instance if nodes == 1 else replicas  # fill the instances paid for
     od = min(total, instances_for(floor, per_instance, nodes)) if floor else 0
+    if d.purchase == "mixed" and total > 1 and od in (0, total):
+        od = nodes if od == 0 else total - nodes
     spot = total - od
     purchase: PurchaseOption = "on-demand" if spot == 0 else ("spot" if od == 0 else "mixed")
-    return Fleet(replicas=replicas, on_demand_replicas=floor, instances=total, on_demand_instances=od,
-                 spot_instances=spot, purchase=purchase)
+    return Fleet(replicas=replicas, instances=total, on_demand_instances=od, spot_instances=spot, purchase=purchase)
 
 
 def fleet_costs(

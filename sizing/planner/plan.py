@@ -131,7 +131,7 @@ class _Priced:
 def _price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> _Priced:
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
-    fleet = split_fleet(w, d, required, required + w.headroom_replicas, p.replicas_per_instance, p.nodes_per_replica)
+    fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
     node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
     cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)

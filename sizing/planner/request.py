@@ -35,7 +35,8 @@ class Workload(BaseModel):
     kind: WorkloadKind = "interactive"
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
     headroom_replicas: int = Field(default=0, ge=0)
-    """Extra replicas beyond what the load needs (1 = N+1)."""
+    """Spare failure domains beyond what the load needs (1 = N+1): one more instance for single-node replicas (all the
+    replicas it hosts), one more replica for multi-node ones."""
     on_demand_floor: float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: int | None = Field(default=None, gt=0)
