@@ -48,7 +48,9 @@ def test_headroom_adds_a_replica_on_spot_for_interactive():
     p = run(model="llama-3.1-70b", concurrency=64, tpot_ms=50, headroom_replicas=1,
             deployment=Deployment(instance_types=("p5.48xlarge",)))
     c = p.choice
-    assert c.replicas >= c.replicas_required + 1
+    assert c.instances == math.ceil(c.replicas_required / c.replicas_per_instance) + 1  # N+1 in instances
+    assert c.replicas == c.instances * c.replicas_per_instance
+    assert p.purchase == "mixed" and c.spot_instances == 1  # the spare goes to spot; the required floor stays on demand
 
 
 def test_interactive_is_never_spot_only():
