@@ -9,7 +9,7 @@ from sizing.catalog.formats import kv_bytes_per_element
 from sizing.catalog.instances import resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
-from sizing.errors import InvalidInputError
+from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
@@ -82,8 +82,14 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if args.tpot_ms and args.batch == "max":
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * 1000 <= args.tpot_ms)
     if batch < 1:
-        raise InvalidInputError(f"No batch fits: the KV cache holds {limit} requests of {i + o} tokens on {gpu.name} "
-                                f"with TP={layout.tp} PP={layout.pp}. To fix: raise --tp/--pp or use a larger GPU.")
+        where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
+        if limit < 1:
+            raise InfeasibleError(f"No batch fits on {where}.",
+                                  f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
+                                  "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
+        best = rs.tpot_s(1, i, o) * 1000
+        raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
+                              f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
     tpot = rs.tpot_s(batch, i, o)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
            "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit, "fits": batch <= limit and mem.fits,

@@ -204,7 +204,9 @@ def _infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
             rejected[0].reason if rejected else "no instance types to consider",
             "allow more instance types (--instance-types) or another region.",
         )
-    nearest = min(sized, key=lambda r: r.relative_miss)
+    # A latency miss got past the memory check, so it is nearer than any memory miss; then the smallest miss.
+    stage = {"memory": 0, "tpot": 1, "ttft": 2}
+    nearest = min(sized, key=lambda r: (-stage[r.kind], r.relative_miss))
     return InfeasibleError(
         f"No candidate meets the request for {req.model.name!r} ({len(rejected)} rejected).",
         f"{nearest.instance_type} TP={nearest.tensor_parallel} PP={nearest.pipeline_parallel}: {nearest.reason}",

@@ -71,6 +71,11 @@ def test_speed_bad_batch(capsys):
     assert code == 2 and "--batch 'lots'" in err and "To fix" in err
 
 
+def test_speed_when_nothing_fits_exits_1(capsys):
+    code, _, err = run(capsys, "speed", "--model", "deepseek-v3", "--gpu", "H100", "--batch", "max")
+    assert code == 1 and "GiB more per GPU" in err and "To fix" in err
+
+
 def test_plan_json_contract(capsys):
     code, out, _ = run(capsys, "plan", "--model", "llama-3.1-70b", "--concurrency", "64", "--input-tokens", "1000",
                        "--output-tokens", "200", "--tpot-ms", "50", "--ttft-ms", "3000", "--json")

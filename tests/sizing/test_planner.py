@@ -156,3 +156,9 @@ def test_live_spot_price_replaces_the_discount():
 @pytest.mark.parametrize("model", ["deepseek-v3", "gpt-oss-120b", "qwen3-235b-a22b", "mixtral-8x22b", "gemma-2-27b"])
 def test_every_family_plans(model):
     assert run(model=model, concurrency=16).choice.instances >= 1
+
+
+def test_infeasible_latency_miss_is_nearer_than_a_memory_miss():
+    with pytest.raises(InfeasibleError) as info:
+        run(tpot_ms=1)
+    assert "misses TPOT" in info.value.nearest and "tpot_ms" in info.value.remedy
