@@ -2,17 +2,11 @@
 
 BYTES_PER_GIB = 2**30
 BYTES_PER_GB = 10**9
-BYTES_PER_MIB = 2**20
 
 
 def to_gib(num_bytes: float) -> float:
     """Bytes to GiB (2^30 bytes)."""
     return num_bytes / BYTES_PER_GIB
-
-
-def gib_to_bytes(gib: float) -> float:
-    """GiB (2^30 bytes) to bytes."""
-    return gib * BYTES_PER_GIB
 
 
 def to_gb(num_bytes: float) -> float:

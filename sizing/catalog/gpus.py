@@ -50,11 +50,6 @@ class GpuSpec(BaseModel):
         """Visible memory in bytes."""
         return self.visible_memory_gib * BYTES_PER_GIB
 
-    @property
-    def supports_fp8(self) -> bool:
-        """Whether the tensor cores run FP8."""
-        return "fp8" in self.dense_tflops
-
     def tflops(self, dtype: str) -> float:
         """Dense TFLOPS for a compute dtype, falling back to fp16 (e.g. FP8 weights on a GPU without FP8 run as W8A16)."""
         if dtype in self.dense_tflops:
