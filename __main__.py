@@ -1,19 +1,22 @@
-"""Pulumi program: stack config -> sizing.plan() -> exports. Wiring only.
-
-The ServingFleet component (components/) that turns the plan into AWS resources is the next step (issue 3);
-until then `pulumi preview` shows the plan as stack outputs and creates nothing."""
+"""Pulumi program: stack config -> sizing.plan() -> ServingFleet -> exports. Wiring only."""
 
 import pulumi
 
-from sizing.models.presets import resolve_model
+from components import ServingFleet, ServingFleetArgs
+from components.stack_config import NAMESPACE, load_stack_config
+from sizing.errors import SizingError
 from sizing.planner.plan import plan
-from sizing.planner.request import Deployment, PlanRequest, Workload
 
-config = pulumi.Config("llmfleet")
-request = PlanRequest(
-    model=resolve_model(config.require("model")),
-    workload=Workload(**(config.get_object("workload") or {})),
-    deployment=Deployment(**(config.get_object("deployment") or {})),
-)
-fleet_plan = plan(request)
-pulumi.export("plan", fleet_plan.model_dump(mode="json", exclude={"rejected", "alternatives"}))
+config = pulumi.Config(NAMESPACE)
+try:
+    sections = {key: config.get_object(key) for key in ("workload", "deployment", "fleet")}
+    stack = load_stack_config({"model": config.get("model"), **{k: v for k, v in sections.items() if v is not None}},
+                              aws_region=pulumi.Config("aws").get("region"))
+    fleet_plan = plan(stack.request)
+except SizingError as exc:  # bad config or an infeasible plan: fail before any resource exists
+    raise pulumi.RunError(str(exc)) from None
+
+fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet))
+pulumi.export("plan", fleet.summary)
+pulumi.export("endpoint", fleet.endpoint)
+pulumi.export("autoscaling_groups", fleet.group_names)

@@ -42,7 +42,8 @@ def load_preset(name: str) -> ModelSpec:
             "pass a preset name, a Hugging Face repo id of a preset, or a path to a config.json on disk.",
         )
     doc = json.loads((PRESET_DIR / f"{key}.json").read_text())
-    return spec_from_hf_config(doc["config"], name=key, source=f"{doc['source']} (as of {doc['as_of']})")
+    spec = spec_from_hf_config(doc["config"], name=key, source=f"{doc['source']} (as of {doc['as_of']})")
+    return spec.model_copy(update={"hf_repo": doc["hf_repo"]})
 
 
 def resolve_model(model: str) -> ModelSpec:

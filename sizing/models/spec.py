@@ -106,6 +106,8 @@ class ModelSpec(BaseModel):
     """Parameters outside the decoder (e.g. a vision encoder), sharded by TP like linear layers."""
     source: str = ""
     """Where the architecture facts come from."""
+    hf_repo: str | None = None
+    """Hugging Face repository the checkpoint is published in (presets), if known."""
     _hash: int | None = PrivateAttr(default=None)
 
     def __hash__(self) -> int:

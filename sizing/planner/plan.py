@@ -10,7 +10,8 @@ from sizing.catalog.instances import InstanceType, all_instance_types, check_reg
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.memory.layout import Layout
-from sizing.memory.weights import stage_weights
+from sizing.memory.weights import stage_weights, total_weight_bytes
+from sizing.units import to_gib
 from sizing.models.params import active_params, total_params
 from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
 from sizing.planner.layouts import Placement, placements
@@ -242,7 +243,10 @@ def plan(req: PlanRequest) -> Plan:
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
-        weights=fmt.name, kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
+        weights=fmt.name, checkpoint_format=req.model.native_format,
+        vllm_quantization=fmt.vllm_quantization if fmt.name != req.model.native_format else "",
+        checkpoint_gib=to_gib(total_weight_bytes(req.model, fmt)), hf_repo=req.model.hf_repo,
+        kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
         workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
         alternatives=_alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
         assumptions=req.assumptions, prices_as_of=min(i.price_as_of for i in instances),

@@ -128,6 +128,14 @@ class Plan(BaseModel):
     """Parameters each token uses (MoE: active experts only)."""
     weights: str
     """Weight format served."""
+    checkpoint_format: str
+    """Weight format of the published checkpoint."""
+    vllm_quantization: str
+    """--quantization value vLLM needs ('' when the checkpoint declares its own format)."""
+    checkpoint_gib: float
+    """One full copy of the weights in the served format, GiB (what each node downloads at most)."""
+    hf_repo: str | None
+    """Hugging Face repository of the model, when known."""
     kv_dtype: str
     """KV cache dtype."""
     engine: str

@@ -1,0 +1,145 @@
+"""Compute: launch template, Auto Scaling group(s) with the plan's purchase mix, placement group and EFA for
+multi-node replicas, and target-tracking scaling."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.fleet_spec import CapacitySpec, NodeSpec
+from components.options import FleetOptions
+
+SPOT_STRATEGY = "price-capacity-optimized"
+"""Spot pools chosen for price and for the capacity least likely to be interrupted."""
+ROOT_DEVICE = "/dev/sda1"
+"""Root device name of the Ubuntu-based Deep Learning AMIs."""
+IMDS_HOP_LIMIT = 1
+"""Only the host (not containers) talks to the instance metadata service."""
+
+
+@dataclass(frozen=True)
+class ComputeArgs:
+    """Inputs of Compute."""
+
+    node: NodeSpec
+    """What each node runs."""
+    capacity: CapacitySpec
+    """Sizes and purchase mix."""
+    options: FleetOptions
+    """AMI and tags."""
+    user_data: str
+    """Bootstrap script (no secrets)."""
+    subnet_ids: pulumi.Input[list[str]]
+    """Subnets the groups span."""
+    security_group_id: pulumi.Input[str]
+    """Node security group."""
+    instance_profile_arn: pulumi.Input[str]
+    """Node instance profile."""
+    target_group_arn: pulumi.Input[str]
+    """Target group the nodes register with."""
+    resource_label: pulumi.Input[str]
+    """ALB/target-group label for request-count scaling."""
+    tags: dict[str, str]
+    """Tags on every resource."""
+
+
+class Compute(pulumi.ComponentResource):
+    """Launch template and Auto Scaling groups: one mixed-instances group for single-node replicas, or one group per
+    multi-node replica (a replica is one unit: it starts, serves and is replaced as a whole)."""
+
+    group_names: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: ComputeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmfleet:aws:Compute", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        placement = None
+        if args.node.nodes_per_replica > 1:
+            placement = aws.ec2.PlacementGroup(f"{name}-cluster", strategy="cluster", tags=args.tags, opts=child)
+        template = self._launch_template(name, args, child)
+        if args.node.nodes_per_replica > 1:
+            groups = [self._replica_group(name, i, on_demand, args, template, placement, child)
+                      for i, on_demand in enumerate(args.capacity.replica_groups)]
+        else:
+            groups = [self._fleet_group(name, args, template, child)]
+        self.group_names = pulumi.Output.all(*[g.name for g in groups]).apply(list)
+        self.register_outputs({"group_names": self.group_names, "launch_template_id": template.id})
+
+    @staticmethod
+    def _launch_template(name: str, args: ComputeArgs, child: pulumi.ResourceOptions) -> aws.ec2.LaunchTemplate:
+        o, node = args.options, args.node
+        image = o.ami_id or f"resolve:ssm:{o.ami_ssm_parameter}"
+        efa = [aws.ec2.LaunchTemplateNetworkInterfaceArgs(device_index=0, network_card_index=0, interface_type="efa",
+                                                          security_groups=[args.security_group_id],
+                                                          delete_on_termination="true")] if node.efa else None
+        return aws.ec2.LaunchTemplate(
+            f"{name}-node", image_id=image, instance_type=node.instance_type,
+            user_data=base64.b64encode(args.user_data.encode()).decode(),
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=args.instance_profile_arn),
+            vpc_security_group_ids=None if node.efa else [args.security_group_id],
+            network_interfaces=efa,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT,
+                instance_metadata_tags="enabled"),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name=ROOT_DEVICE, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=node.root_volume_gib, volume_type="gp3", encrypted="true", delete_on_termination="true"))],
+            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=args.tags)
+                                for kind in ("instance", "volume")],
+            update_default_version=True, tags=args.tags, opts=child)
+
+    @staticmethod
+    def _group_tags(args: ComputeArgs) -> list[aws.autoscaling.GroupTagArgs]:
+        return [aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True) for k, v in sorted(args.tags.items())]
+
+    def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
+                     child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+        cap = args.capacity
+        group = aws.autoscaling.Group(
+            f"{name}-replicas", vpc_zone_identifiers=args.subnet_ids, min_size=cap.min_size, max_size=cap.max_size,
+            desired_capacity=cap.desired, capacity_rebalance=True, health_check_type="ELB",
+            health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
+            mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
+                instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
+                    on_demand_base_capacity=cap.on_demand_base,
+                    on_demand_percentage_above_base_capacity=cap.on_demand_above_base_pct,
+                    spot_allocation_strategy=SPOT_STRATEGY),
+                launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
+                    launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
+                        launch_template_id=template.id, version="$Latest"),
+                    overrides=[aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
+                               for t in args.node.override_types])),
+            tags=self._group_tags(args), opts=child)
+        aws.autoscaling.Policy(
+            f"{name}-requests", autoscaling_group_name=group.name, policy_type="TargetTrackingScaling",
+            estimated_instance_warmup=cap.health_check_grace_s,
+            target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
+                target_value=cap.requests_per_target_per_minute,
+                predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ALBRequestCountPerTarget", resource_label=args.resource_label)),
+            opts=child)
+        return group
+
+    def _replica_group(self, name: str, index: int, on_demand: bool, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
+                       placement: aws.ec2.PlacementGroup | None, child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+        """One multi-node replica. EC2 health checks only: workers do not serve /health, and the head's own health is
+        the target group's business (it stops routing to a replica that lost a node until the replica is whole)."""
+        nodes = args.node.nodes_per_replica
+        return aws.autoscaling.Group(
+            f"{name}-replica-{index}", vpc_zone_identifiers=args.subnet_ids, min_size=nodes, max_size=nodes,
+            desired_capacity=nodes, placement_group=placement.id if placement else None, health_check_type="EC2",
+            health_check_grace_period=args.capacity.health_check_grace_s, target_group_arns=[args.target_group_arn],
+            capacity_rebalance=not on_demand,
+            mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
+                instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
+                    on_demand_base_capacity=nodes if on_demand else 0,
+                    on_demand_percentage_above_base_capacity=100 if on_demand else 0,
+                    spot_allocation_strategy=SPOT_STRATEGY),
+                launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
+                    launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
+                        launch_template_id=template.id, version="$Latest"),
+                    overrides=[aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
+                               for t in args.node.override_types])),
+            tags=self._group_tags(args), opts=child)

@@ -1,0 +1,125 @@
+"""What the user decides about the fleet beyond sizing: network, access, image, weights source, tags.
+
+Plain frozen pydantic models read from the stack config (key `llmfleet:fleet`); they hold no Pulumi Outputs."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
+"""Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
+DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
+"""Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""
+
+
+class WeightsSource(BaseModel):
+    """Where instances fetch the weights at boot: a Hugging Face repo (optionally with a token) or an S3 prefix."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hf_model_id: str | None = None
+    """Hugging Face repo id (None: the preset's repo)."""
+    hf_token_secret_arn: str | None = None
+    """Secrets Manager secret holding the Hugging Face token (fetched at boot, never in user data)."""
+    hf_token_ssm_parameter: str | None = None
+    """SSM SecureString parameter name holding the token (alternative to the secret)."""
+    s3_uri: str | None = None
+    """s3://bucket/prefix holding the checkpoint (instead of the hub)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WeightsSource:
+        if self.s3_uri and (self.hf_model_id or self.hf_token_secret_arn or self.hf_token_ssm_parameter):
+            raise ValueError("give either s3_uri or the Hugging Face fields, not both")
+        if self.hf_token_secret_arn and self.hf_token_ssm_parameter:
+            raise ValueError("give hf_token_secret_arn or hf_token_ssm_parameter, not both")
+        if self.hf_token_secret_arn and not self.hf_token_secret_arn.startswith("arn:aws"):
+            raise ValueError(f"hf_token_secret_arn={self.hf_token_secret_arn!r} is not an ARN (arn:aws:secretsmanager:...)")
+        if self.s3_uri and not self.s3_uri.startswith("s3://"):
+            raise ValueError(f"s3_uri={self.s3_uri!r} must start with s3://")
+        return self
+
+    @property
+    def s3_bucket(self) -> str | None:
+        """Bucket of s3_uri."""
+        return self.s3_uri[5:].split("/", 1)[0] if self.s3_uri else None
+
+    @property
+    def s3_prefix(self) -> str:
+        """Key prefix of s3_uri (no leading or trailing slash)."""
+        if not self.s3_uri:
+            return ""
+        parts = self.s3_uri[5:].split("/", 1)
+        return parts[1].strip("/") if len(parts) > 1 else ""
+
+
+class FleetOptions(BaseModel):
+    """Deployment choices for ServingFleet."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vpc_id: str | None = None
+    """Existing VPC (None: create a minimal one)."""
+    subnet_ids: tuple[str, ...] = ()
+    """Existing subnets in at least two AZs (required with vpc_id)."""
+    vpc_cidr: str = "10.42.0.0/16"
+    """CIDR of the VPC created when vpc_id is not given."""
+    allowed_cidrs: tuple[str, ...] = ()
+    """Client CIDRs allowed to reach the endpoint. 0.0.0.0/0 only if allow_public_ingress is set."""
+    allowed_security_group_ids: tuple[str, ...] = ()
+    """Client security groups allowed to reach the endpoint."""
+    allow_public_ingress: bool = False
+    """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer."""
+    api_port: int = Field(default=8000, gt=0, lt=65536)
+    """Port vLLM's OpenAI-compatible server listens on."""
+    listener_port: int = Field(default=80, gt=0, lt=65536)
+    """Port the load balancer listens on (443 with a certificate)."""
+    certificate_arn: str | None = None
+    """ACM certificate for an HTTPS listener."""
+    ami_id: str | None = None
+    """AMI override (None: the Deep Learning Base GPU AMI from its public SSM parameter)."""
+    ami_ssm_parameter: str = DEFAULT_AMI_SSM_PARAMETER
+    """SSM parameter the default AMI is resolved from."""
+    vllm_image: str = DEFAULT_VLLM_IMAGE
+    """Serving container image, pinned by tag or digest."""
+    weights: WeightsSource = WeightsSource()
+    """Where the weights come from."""
+    root_volume_gib: int | None = Field(default=None, gt=0)
+    """Root volume override, GiB (None: sized from the weights)."""
+    max_scale_factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    """Autoscaling ceiling as a multiple of the planned instances."""
+    tags: dict[str, str] = {}
+    """Tags on every resource."""
+
+    @field_validator("vllm_image")
+    @classmethod
+    def _pinned(cls, image: str) -> str:
+        if "@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
+            raise ValueError(f"vllm_image={image!r} is not pinned; use a version tag or digest, e.g. {DEFAULT_VLLM_IMAGE!r}")
+        return image
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"allowed_cidrs entry {cidr!r} is not a CIDR block like '10.0.0.0/8'") from None
+        return cidrs
+
+    @model_validator(mode="after")
+    def _network(self) -> FleetOptions:
+        if self.vpc_id and len(self.subnet_ids) < 2:
+            raise ValueError("vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)")
+        if self.subnet_ids and not self.vpc_id:
+            raise ValueError("subnet_ids were given without vpc_id; give both, or neither to create a VPC")
+        if not self.allow_public_ingress and any(c in ("0.0.0.0/0", "::/0") for c in self.allowed_cidrs):
+            raise ValueError("allowed_cidrs opens the endpoint to the internet; set allow_public_ingress: true to mean it")
+        return self
+
+    @property
+    def https(self) -> bool:
+        """Whether the listener terminates TLS."""
+        return self.certificate_arn is not None

@@ -1,0 +1,78 @@
+"""Reading a stack's `llmfleet:*` config into typed, validated models, with errors that name the key and the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from components.options import FleetOptions
+from sizing.errors import SizingError
+from sizing.models.presets import resolve_model
+from sizing.planner.request import Deployment, PlanRequest, Workload
+
+NAMESPACE = "llmfleet"
+SECTIONS = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions}
+"""Config keys under llmfleet: besides `model`, and the model each is read into."""
+
+
+class ConfigError(ValueError, SizingError):
+    """A stack config value that cannot be used."""
+
+
+class StackConfig(BaseModel):
+    """One stack's configuration, validated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request: PlanRequest
+    """What to size."""
+    fleet: FleetOptions
+    """How to deploy it."""
+
+
+def _section(raw: dict[str, Any], key: str) -> BaseModel:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{NAMESPACE}:{key} must be a mapping of settings, not {value!r}. "
+                          f"To fix: see stacks/Pulumi.dev.yaml for the shape.")
+    try:
+        return SECTIONS[key](**value)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(p) for p in e["loc"])
+            shown = f"{NAMESPACE}:{key}.{where}={e['input']!r}" if where else f"{NAMESPACE}:{key}"
+            problems.append(f"{shown}: {e['msg']}")
+        allowed = ", ".join(sorted(SECTIONS[key].model_fields))
+        raise ConfigError("; ".join(problems) + f". Valid keys of {NAMESPACE}:{key}: {allowed}. "
+                          "To fix: correct the value in the stack file.") from None
+
+
+def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
+    """deployment.region defaults to the provider's aws:region; the two may not disagree."""
+    deployment = dict(raw.get("deployment") or {})
+    if aws_region:
+        region = deployment.setdefault("region", aws_region)
+        if region != aws_region:
+            raise ConfigError(f"{NAMESPACE}:deployment.region={region!r} differs from aws:region={aws_region!r}: the plan "
+                              "would price one region and deploy into another. To fix: set both to the same region.")
+    return {**raw, "deployment": deployment}
+
+
+def load_stack_config(raw: dict[str, Any], aws_region: str | None = None) -> StackConfig:
+    """The stack's llmfleet:* values (keys without the namespace) as validated models."""
+    unknown = sorted(set(raw) - {"model", *SECTIONS})
+    if unknown:
+        raise ConfigError(f"Unknown config key(s) {', '.join(f'{NAMESPACE}:{k}' for k in unknown)}. Valid: "
+                          f"{NAMESPACE}:model, " + ", ".join(f"{NAMESPACE}:{k}" for k in SECTIONS) + ". To fix: rename or remove them.")
+    if not raw.get("model"):
+        raise ConfigError(f"{NAMESPACE}:model is not set. To fix: `pulumi config set {NAMESPACE}:model llama-3.1-8b` "
+                          "(a preset name or a path to a config.json).")
+    try:
+        model = resolve_model(str(raw["model"]))
+    except SizingError as exc:
+        raise ConfigError(f"{NAMESPACE}:model: {exc}") from None
+    raw = _with_region(raw, aws_region)
+    workload, deployment, fleet = (_section(raw, k) for k in ("workload", "deployment", "fleet"))
+    return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment), fleet=fleet)

@@ -1,0 +1,1 @@
+"""Previews without a cloud account: the Pulumi program run under Pulumi's own mocks, next to the plan."""

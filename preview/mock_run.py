@@ -1,0 +1,112 @@
+"""Run the real Pulumi program (__main__.py) for a stack file under Pulumi's unit-test mocks: no CLI, no credentials.
+
+What it records is what `pulumi up` would create, because it is the same program: every resource's type, name, parent
+and inputs, and the stack's outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAM = ROOT / "__main__.py"
+PROJECT = "llm-fleet"
+MOCK_ACCOUNT = "123456789012"
+
+
+@dataclass(frozen=True)
+class MockedResource:
+    """One resource the program registered."""
+
+    type: str
+    """Pulumi type token, e.g. aws:ec2/launchTemplate:LaunchTemplate."""
+    name: str
+    """Logical name."""
+    custom: bool
+    """True for cloud resources, False for components."""
+    inputs: dict[str, Any]
+    """Inputs as the provider would receive them."""
+
+
+@dataclass
+class MockRun:
+    """What one run under mocks produced."""
+
+    stack: str
+    resources: list[MockedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, suffix: str) -> list[MockedResource]:
+        """Cloud resources whose type ends with `suffix` (e.g. 'LaunchTemplate')."""
+        return [r for r in self.resources if r.custom and r.type.endswith(suffix)]
+
+    def one(self, suffix: str) -> MockedResource:
+        """The single cloud resource of that type."""
+        found = self.of_type(suffix)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {suffix}, found {len(found)}")
+        return found[0]
+
+
+class FleetMocks(pulumi.runtime.Mocks):
+    """Answers the AWS provider would give, enough for every output the program reads."""
+
+    def __init__(self, run: MockRun, region: str) -> None:
+        self.run, self.region = run, region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs)))
+        state = dict(args.inputs)
+        rid = f"{args.name}-id"
+        arn = f"arn:aws:mock:{self.region}:{MOCK_ACCOUNT}:{args.name}"
+        state.setdefault("arn", arn)
+        state.setdefault("name", args.name)
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            state["dnsName"] = f"{args.name}-1234567890.{self.region}.elb.amazonaws.com"
+            state["arnSuffix"] = f"app/{args.name}/0123456789abcdef"
+        if args.typ == "aws:lb/targetGroup:TargetGroup":
+            state["arnSuffix"] = f"targetgroup/{args.name}/0123456789abcdef"
+        return rid, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}
+        return {}
+
+
+def read_stack_file(path: str | Path) -> dict[str, Any]:
+    """The `config:` mapping of a Pulumi.<stack>.yaml file."""
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    return data.get("config") or {}
+
+
+def stack_name(path: str | Path) -> str:
+    """'dev' for stacks/Pulumi.dev.yaml."""
+    stem = Path(path).name
+    return stem[len("Pulumi."):-len(".yaml")] if stem.startswith("Pulumi.") and stem.endswith(".yaml") else Path(path).stem
+
+
+def run_stack(path: str | Path) -> MockRun:
+    """Run __main__.py for the stack file under mocks and record what it creates."""
+    config = read_stack_file(path)
+    region = str(config.get("aws:region", "us-east-1"))
+    run = MockRun(stack=stack_name(path))
+    pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False)
+    os.environ.setdefault("AWS_REGION", region)
+
+    def program() -> pulumi.Output:
+        namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
+        fleet = namespace["fleet"]
+        return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
+            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary}))
+
+    pulumi.runtime.test(program)()
+    return run
