@@ -1,6 +1,7 @@
 # Two entry points, each creating its own virtual environment in .venv if none exists:
-#   make plan   - set up and run the main job on built-in defaults
-#   make test   - set up and run the whole test suite
+#   make plan   - set up and run the main job on built-in defaults: the default stack's plan, and the AWS resources
+#                 `pulumi up` would create for it (the real program under Pulumi's mocks; no CLI, no credentials)
+#   make test   - set up and run the whole test suite, then the type check against pulumi-aws's hints
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,14 +11,15 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[pulumi,test]'
 	touch $@
 
 plan: $(VENV)/.installed
-	$(PY) -m sizing plan
+	$(PY) -m preview stacks/Pulumi.dev.yaml
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+	$(PY) -m mypy
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py

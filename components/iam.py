@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -27,9 +28,9 @@ class IamArgs:
     """Tags on every resource."""
 
 
-def node_policy(weights: WeightsSource, multi_node: bool) -> dict:
+def node_policy(weights: WeightsSource, multi_node: bool) -> dict[str, Any]:
     """The node role's inline policy: least privilege for what the bootstrap script does."""
-    statements = []
+    statements: list[dict[str, Any]] = []
     if weights.s3_uri:
         bucket, prefix = weights.s3_bucket, weights.s3_prefix
         objects = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}*"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -12,8 +12,9 @@ from sizing.models.presets import resolve_model
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
 NAMESPACE = "llmfleet"
-SECTIONS = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions}
+SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions}
 """Config keys under llmfleet: besides `model`, and the model each is read into."""
+Section = TypeVar("Section", bound=BaseModel)
 
 
 class ConfigError(ValueError, SizingError):
@@ -31,20 +32,20 @@ class StackConfig(BaseModel):
     """How to deploy it."""
 
 
-def _section(raw: dict[str, Any], key: str) -> BaseModel:
+def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
     value = raw.get(key) or {}
     if not isinstance(value, dict):
         raise ConfigError(f"{NAMESPACE}:{key} must be a mapping of settings, not {value!r}. "
                           f"To fix: see stacks/Pulumi.dev.yaml for the shape.")
     try:
-        return SECTIONS[key](**value)
+        return kind(**value)
     except ValidationError as exc:
         problems = []
         for e in exc.errors():
             where = ".".join(str(p) for p in e["loc"])
             shown = f"{NAMESPACE}:{key}.{where}={e['input']!r}" if where else f"{NAMESPACE}:{key}"
             problems.append(f"{shown}: {e['msg']}")
-        allowed = ", ".join(sorted(SECTIONS[key].model_fields))
+        allowed = ", ".join(sorted(kind.model_fields))
         raise ConfigError("; ".join(problems) + f". Valid keys of {NAMESPACE}:{key}: {allowed}. "
                           "To fix: correct the value in the stack file.") from None
 
@@ -74,5 +75,7 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None) -> Sta
     except SizingError as exc:
         raise ConfigError(f"{NAMESPACE}:model: {exc}") from None
     raw = _with_region(raw, aws_region)
-    workload, deployment, fleet = (_section(raw, k) for k in ("workload", "deployment", "fleet"))
+    workload = _section(raw, "workload", Workload)
+    deployment = _section(raw, "deployment", Deployment)
+    fleet = _section(raw, "fleet", FleetOptions)
     return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment), fleet=fleet)

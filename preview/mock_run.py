@@ -15,6 +15,8 @@ from typing import Any
 import pulumi
 import yaml
 
+from sizing.planner.results import Plan
+
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "llm-fleet"
@@ -40,8 +42,13 @@ class MockRun:
     """What one run under mocks produced."""
 
     stack: str
+    """Stack name."""
     resources: list[MockedResource] = field(default_factory=list)
+    """Every resource registered, components included, in registration order."""
     outputs: dict[str, Any] = field(default_factory=dict)
+    """The stack outputs."""
+    plan: Plan | None = None
+    """The plan the program computed."""
 
     def of_type(self, suffix: str) -> list[MockedResource]:
         """Cloud resources whose type ends with `suffix` (e.g. 'LaunchTemplate')."""
@@ -75,10 +82,10 @@ class FleetMocks(pulumi.runtime.Mocks):
             state["arnSuffix"] = f"targetgroup/{args.name}/0123456789abcdef"
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}
-        return {}
+            return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
+        return {}, []
 
 
 def read_stack_file(path: str | Path) -> dict[str, Any]:
@@ -104,7 +111,7 @@ def run_stack(path: str | Path) -> MockRun:
 
     def program() -> pulumi.Output:
         namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
-        fleet = namespace["fleet"]
+        fleet, run.plan = namespace["fleet"], namespace["fleet_plan"]
         return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
             lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary}))
 
