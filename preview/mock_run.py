@@ -50,15 +50,15 @@ class MockRun:
     plan: Plan | None = None
     """The plan the program computed."""
 
-    def of_type(self, suffix: str) -> list[MockedResource]:
-        """Cloud resources whose type ends with `suffix` (e.g. 'LaunchTemplate')."""
-        return [r for r in self.resources if r.custom and r.type.endswith(suffix)]
+    def of_type(self, kind: str) -> list[MockedResource]:
+        """Cloud resources of a kind: the last part of the type token (e.g. 'LaunchTemplate', 'Group')."""
+        return [r for r in self.resources if r.custom and r.type.split(":")[-1] == kind]
 
-    def one(self, suffix: str) -> MockedResource:
-        """The single cloud resource of that type."""
-        found = self.of_type(suffix)
+    def one(self, kind: str) -> MockedResource:
+        """The single cloud resource of that kind."""
+        found = self.of_type(kind)
         if len(found) != 1:
-            raise AssertionError(f"expected one {suffix}, found {len(found)}")
+            raise AssertionError(f"expected one {kind}, found {len(found)}")
         return found[0]
 
 
@@ -100,11 +100,12 @@ def stack_name(path: str | Path) -> str:
     return stem[len("Pulumi."):-len(".yaml")] if stem.startswith("Pulumi.") and stem.endswith(".yaml") else Path(path).stem
 
 
-def run_stack(path: str | Path) -> MockRun:
-    """Run __main__.py for the stack file under mocks and record what it creates."""
+def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
+    """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
+    caller can see what a failing program registered before it failed)."""
     config = read_stack_file(path)
     region = str(config.get("aws:region", "us-east-1"))
-    run = MockRun(stack=stack_name(path))
+    run = run or MockRun(stack=stack_name(path))
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
     pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False)
     os.environ.setdefault("AWS_REGION", region)

@@ -1,0 +1,31 @@
+"""Each example stack, run once through the real program under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import base64
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from preview.mock_run import MockRun, run_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = {"dev": ROOT / "stacks/Pulumi.dev.yaml", "prod": ROOT / "stacks/Pulumi.prod.yaml",
+          "batch": ROOT / "stacks/Pulumi.batch.yaml"}
+
+
+@cache
+def stack_run(name: str) -> MockRun:
+    """The mocked run of one example stack (cached: the program is deterministic)."""
+    return run_stack(STACKS[name])
+
+
+def user_data(run: MockRun) -> str:
+    """The decoded bootstrap script of a run's launch template."""
+    return base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+
+
+@pytest.fixture(params=sorted(STACKS))
+def any_stack(request) -> MockRun:
+    return stack_run(request.param)

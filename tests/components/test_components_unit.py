@@ -1,0 +1,79 @@
+"""ServingFleet built directly under Pulumi mocks; each test returns its Output so a failed check fails the test."""
+
+import pulumi
+import pytest
+
+from components import ServingFleet, ServingFleetArgs
+from components.fleet_spec import capacity_spec, compatible_types, root_volume_gib, vllm_args
+from components.iam import node_policy
+from components.options import FleetOptions, WeightsSource
+from preview.mock_run import FleetMocks, MockRun
+from sizing.models.presets import load_preset
+from sizing.planner.plan import plan
+from sizing.planner.request import Deployment, PlanRequest, Workload
+
+RUN = MockRun(stack="unit")
+
+
+@pytest.fixture(autouse=True)
+def mocks():
+    pulumi.runtime.set_mocks(FleetMocks(RUN, "us-east-1"), project="llm-fleet", stack="unit", preview=False)
+
+
+def small_plan(**deployment):
+    return plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=200),
+                            deployment=Deployment(**deployment)))
+
+
+@pulumi.runtime.test
+def test_fleet_endpoint_and_groups():
+    fleet = ServingFleet("unit", ServingFleetArgs(plan=small_plan(instance_types=("g6e.xlarge",)),
+                                                  options=FleetOptions(allowed_cidrs=("10.0.0.0/8",))))
+
+    def check(values):
+        endpoint, groups = values
+        assert endpoint.startswith("unit-lb-alb") and endpoint.endswith(".elb.amazonaws.com")
+        assert groups == ["unit-compute-replicas"]
+
+    return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(check)
+
+
+def test_several_replicas_per_instance_use_data_parallel():
+    p = small_plan(instance_types=("p4d.24xlarge",))
+    assert p.choice.replicas_per_instance > 1
+    args = vllm_args(p, FleetOptions(), p.model)
+    assert args[args.index("--data-parallel-size") + 1] == str(p.choice.replicas_per_instance)
+
+
+def test_quantization_and_kv_flags_only_when_needed():
+    p = small_plan(instance_types=("g6e.xlarge",), weights="fp8", kv_dtype="fp8")
+    args = vllm_args(p, FleetOptions(), p.model)
+    assert ("--quantization", "fp8") == tuple(args[args.index("--quantization"):][:2])
+    assert ("--kv-cache-dtype", "fp8") == tuple(args[args.index("--kv-cache-dtype"):][:2])
+    assert "--quantization" not in vllm_args(small_plan(instance_types=("g6e.xlarge",)), FleetOptions(), p.model)
+
+
+def test_overrides_are_compatible_alternatives():
+    p = small_plan(instance_types=("g6e.xlarge", "g6e.2xlarge", "g5.xlarge"))
+    types = compatible_types(p)
+    assert types[0] == p.instance_type
+    assert all(t.startswith(p.instance_type.split(".")[0]) for t in types)  # same GPU and count only
+
+
+def test_root_volume_from_weights_or_override():
+    p = small_plan(instance_types=("g6e.xlarge",))
+    assert root_volume_gib(p, FleetOptions()) > p.checkpoint_gib + 100
+    assert root_volume_gib(p, FleetOptions(root_volume_gib=500)) == 500
+
+
+def test_scaling_ceiling_and_target():
+    p = small_plan(instance_types=("g6e.xlarge",))
+    cap = capacity_spec(p, FleetOptions(max_scale_factor=3))
+    assert cap.min_size == cap.desired == p.instances and cap.max_size == 3 * p.instances
+    assert cap.requests_per_target_per_minute > 0
+
+
+def test_iam_scopes_s3_to_the_prefix():
+    policy = node_policy(WeightsSource(s3_uri="s3://bucket/models/llama"), multi_node=False)
+    assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::bucket/models/llama/*"]
+    assert node_policy(WeightsSource(), multi_node=False)["Statement"] == []

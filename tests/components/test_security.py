@@ -1,0 +1,53 @@
+"""Secure defaults in what the program emits, for every example stack."""
+
+import json
+
+from tests.components.conftest import user_data
+
+SECRET_MARKERS = ("hf_", "HF_TOKEN=hf", "token-value", "AKIA")
+
+
+def test_imdsv2_required(any_stack):
+    meta = any_stack.one("LaunchTemplate").inputs["metadataOptions"]
+    assert meta["httpTokens"] == "required" and meta["httpPutResponseHopLimit"] == 1
+
+
+def test_root_volume_encrypted_gp3_sized_from_weights(any_stack):
+    ebs = any_stack.one("LaunchTemplate").inputs["blockDeviceMappings"][0]["ebs"]
+    assert ebs["encrypted"] == "true" and ebs["volumeType"] == "gp3"
+    assert ebs["volumeSize"] > any_stack.plan.checkpoint_gib
+
+
+def test_no_ingress_from_the_internet(any_stack):
+    for rule in any_stack.of_type("SecurityGroupRule"):
+        if rule.inputs["type"] == "ingress":
+            assert "0.0.0.0/0" not in (rule.inputs.get("cidrBlocks") or [])
+    assert any_stack.one("LoadBalancer").inputs["internal"] is True
+
+
+def test_nodes_accept_the_api_only_from_the_load_balancer(any_stack):
+    lb_sg = next(r for r in any_stack.of_type("SecurityGroup") if r.name.endswith("-lb")).name + "-id"
+    node_sg = next(r for r in any_stack.of_type("SecurityGroup") if r.name.endswith("-node")).name + "-id"
+    node_ingress = [r.inputs for r in any_stack.of_type("SecurityGroupRule")
+                    if r.inputs["type"] == "ingress" and r.inputs["securityGroupId"] == node_sg]
+    assert all(r["sourceSecurityGroupId"] in (lb_sg, node_sg) for r in node_ingress)
+    assert all("22" not in str(r.get("fromPort")) for r in node_ingress)  # no SSH: Session Manager instead
+
+
+def test_iam_is_least_privilege(any_stack):
+    policy = json.loads(any_stack.one("RolePolicy").inputs["policy"])
+    for statement in policy["Statement"]:
+        assert all(not a.endswith(":*") and a != "*" for a in statement["Action"])
+        if statement["Resource"] == ["*"]:
+            assert statement["Action"] == ["ec2:DescribeInstances"]  # read-only, cannot be scoped by resource
+    assert any_stack.one("RolePolicyAttachment").inputs["policyArn"].endswith("AmazonSSMManagedInstanceCore")
+
+
+def test_token_is_fetched_at_boot_and_never_in_user_data_or_outputs(any_stack):
+    script = user_data(any_stack)
+    outputs = json.dumps(any_stack.outputs)
+    assert not any(marker in script for marker in SECRET_MARKERS)
+    assert "set -x" not in script
+    if any_stack.stack in ("dev", "prod"):
+        assert "aws secretsmanager get-secret-value" in script and ">/run/llmfleet/env" in script
+    assert "secretsmanager" not in outputs and "HF_TOKEN" not in outputs

@@ -1,0 +1,60 @@
+"""Stack config errors name the key, the bad value and a fix; an infeasible plan fails before any resource exists."""
+
+import pytest
+
+from components.options import FleetOptions
+from components.stack_config import ConfigError, load_stack_config
+from preview.mock_run import MockRun, run_stack
+
+
+def test_valid_config_reads_into_typed_models():
+    cfg = load_stack_config({"model": "llama-3.1-8b", "workload": {"concurrency": 8, "tpot_ms": 50},
+                             "fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}, aws_region="us-west-2")
+    assert cfg.request.workload.concurrency == 8
+    assert cfg.request.deployment.region == "us-west-2"  # taken from aws:region
+    assert isinstance(cfg.fleet, FleetOptions)
+
+
+@pytest.mark.parametrize("raw,needles", [
+    ({}, ["llmfleet:model is not set", "pulumi config set"]),
+    ({"model": "lama-3.1-8b"}, ["llmfleet:model", "Did you mean 'llama-3.1-8b'"]),
+    ({"model": "llama-3.1-8b", "workload": {"concurrency": -1}}, ["llmfleet:workload.concurrency=-1", "greater than 0"]),
+    ({"model": "llama-3.1-8b", "workload": {"concurency": 4}}, ["llmfleet:workload.concurency=4", "Valid keys", "concurrency"]),
+    ({"model": "llama-3.1-8b", "fleet": {"allowed_cidrs": ["0.0.0.0/0"]}}, ["allow_public_ingress"]),
+    ({"model": "llama-3.1-8b", "fleet": {"allowed_cidrs": ["10.0.0.300/8"]}}, ["'10.0.0.300/8' is not a CIDR"]),
+    ({"model": "llama-3.1-8b", "fleet": {"vllm_image": "vllm/vllm-openai:latest"}}, ["not pinned"]),
+    ({"model": "llama-3.1-8b", "fleet": {"vpc_id": "vpc-1"}}, ["subnet_ids in at least two"]),
+    ({"model": "llama-3.1-8b", "fleet": {"weights": {"s3_uri": "bucket/x"}}}, ["must start with s3://"]),
+    ({"model": "llama-3.1-8b", "workload": "lots"}, ["llmfleet:workload must be a mapping"]),
+    ({"model": "llama-3.1-8b", "extra": 1}, ["Unknown config key(s) llmfleet:extra"]),
+])
+def test_config_errors_name_key_value_and_fix(raw, needles):
+    with pytest.raises(ConfigError) as info:
+        load_stack_config(raw)
+    for needle in needles:
+        assert needle in str(info.value)
+    assert "To fix" in str(info.value)
+
+
+def test_region_mismatch_is_refused():
+    with pytest.raises(ConfigError, match="differs from aws:region"):
+        load_stack_config({"model": "llama-3.1-8b", "deployment": {"region": "eu-west-1"}}, aws_region="us-east-1")
+
+
+def test_infeasible_plan_fails_the_program_and_creates_nothing(tmp_path):
+    stack = tmp_path / "Pulumi.toobig.yaml"
+    stack.write_text("config:\n  aws:region: us-east-1\n  llmfleet:model: llama-3.1-405b\n"
+                     "  llmfleet:deployment:\n    instance_types: [g5.xlarge]\n")
+    with pytest.raises(Exception) as info:
+        run_stack(stack)
+    assert "Nearest miss" in str(info.value) and "GiB more per GPU" in str(info.value)
+
+
+def test_infeasible_run_registered_no_cloud_resource(tmp_path):
+    stack = tmp_path / "Pulumi.toobig.yaml"
+    stack.write_text("config:\n  aws:region: us-east-1\n  llmfleet:model: llama-3.1-405b\n"
+                     "  llmfleet:deployment:\n    instance_types: [g5.xlarge]\n")
+    recorded = MockRun(stack="toobig")
+    with pytest.raises(Exception, match="Nearest miss"):
+        run_stack(stack, recorded)
+    assert recorded.resources == []  # the plan failed before the first resource, component or cloud
