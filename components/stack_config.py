@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -44,7 +45,8 @@ def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
         for e in exc.errors():
             where = ".".join(str(p) for p in e["loc"])
             shown = f"{NAMESPACE}:{key}.{where}={e['input']!r}" if where else f"{NAMESPACE}:{key}"
-            problems.append(f"{shown}: {e['msg']}")
+            close = difflib.get_close_matches(str(e["loc"][-1]), list(kind.model_fields), n=1) if e["type"] == "extra_forbidden" else []
+            problems.append(f"{shown}: {e['msg']}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         allowed = ", ".join(sorted(kind.model_fields))
         raise ConfigError("; ".join(problems) + f". Valid keys of {NAMESPACE}:{key}: {allowed}. "
                           "To fix: correct the value in the stack file.") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from preview.mock_run import MockRun, run_stack
+from preview.mock_run import MockRun, close_event_loop, run_stack
 from sizing.cli.render import plan_lines
 from sizing.errors import SizingError
 
@@ -39,4 +39,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    close_event_loop()
+    sys.exit(code)

@@ -118,3 +118,16 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
 
     pulumi.runtime.test(program)()
     return run
+
+
+def close_event_loop() -> None:
+    """Close the event loop Pulumi's runtime left open, while the interpreter is still whole (otherwise its
+    finaliser prints an ignored exception at exit)."""
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop = asyncio.get_event_loop()
+    if not loop.is_closed():
+        loop.close()

@@ -19,7 +19,7 @@ def test_valid_config_reads_into_typed_models():
     ({}, ["llmfleet:model is not set", "pulumi config set"]),
     ({"model": "lama-3.1-8b"}, ["llmfleet:model", "Did you mean 'llama-3.1-8b'"]),
     ({"model": "llama-3.1-8b", "workload": {"concurrency": -1}}, ["llmfleet:workload.concurrency=-1", "greater than 0"]),
-    ({"model": "llama-3.1-8b", "workload": {"concurency": 4}}, ["llmfleet:workload.concurency=4", "Valid keys", "concurrency"]),
+    ({"model": "llama-3.1-8b", "workload": {"concurency": 4}}, ["llmfleet:workload.concurency=4", "did you mean 'concurrency'", "Valid keys"]),
     ({"model": "llama-3.1-8b", "fleet": {"allowed_cidrs": ["0.0.0.0/0"]}}, ["allow_public_ingress"]),
     ({"model": "llama-3.1-8b", "fleet": {"allowed_cidrs": ["10.0.0.300/8"]}}, ["'10.0.0.300/8' is not a CIDR"]),
     ({"model": "llama-3.1-8b", "fleet": {"vllm_image": "vllm/vllm-openai:latest"}}, ["not pinned"]),
