@@ -1,22 +1,28 @@
-"""Pulumi program: stack config -> sizing.plan() -> ServingFleet -> exports. Wiring only."""
+"""Pulumi program: stack config -> pre-flight -> sizing.plan() -> ServingFleet -> exports. Wiring only."""
 
 import pulumi
 
 from components import ServingFleet, ServingFleetArgs
-from components.stack_config import NAMESPACE, load_stack_config
+from components.preflight import enforce_quotas, facts_for, with_facts
+from components.stack_config import NAMESPACE, SECTIONS, load_stack_config
 from sizing.errors import SizingError
 from sizing.planner.plan import plan
 
 config = pulumi.Config(NAMESPACE)
 try:
-    sections = {key: config.get_object(key) for key in ("workload", "deployment", "fleet")}
+    sections = {key: config.get_object(key) for key in SECTIONS}
     stack = load_stack_config({"model": config.get("model"), **{k: v for k, v in sections.items() if v is not None}},
                               aws_region=pulumi.Config("aws").get("region"))
-    fleet_plan = plan(stack.request)
-except SizingError as exc:  # bad config or an infeasible plan: fail before any resource exists
+    facts = facts_for(stack)
+    fleet_plan = plan(with_facts(stack.request, facts))
+    warnings = [*fleet_plan.warnings, *enforce_quotas(fleet_plan, facts, stack)]
+except SizingError as exc:  # bad config, infeasible plan or quota shortfall: fail before any resource exists
     raise pulumi.RunError(str(exc)) from None
 
+for warning in warnings:
+    pulumi.log.warn(warning)
 fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet))
 pulumi.export("plan", fleet.summary)
+pulumi.export("facts", fleet_plan.fact_sources)
 pulumi.export("endpoint", fleet.endpoint)
 pulumi.export("autoscaling_groups", fleet.group_names)

@@ -67,6 +67,14 @@ class CapacitySpec:
     replica_groups: tuple[bool, ...]
     """Multi-node only: one Auto Scaling group per replica; True where the replica is on demand."""
 
+    @property
+    def ceiling(self) -> tuple[int, int]:
+        """(on-demand, spot) instances at the ceiling: every group at its maximum."""
+        if self.replica_groups:  # multi-node groups have a fixed size
+            return self.on_demand_base, self.desired - self.on_demand_base
+        on_demand = self.max_size if self.on_demand_above_base_pct == 100 else self.on_demand_base
+        return on_demand, self.max_size - on_demand
+
 
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:
     """Root volume: the AMI, the image, one copy of the weights and the caches."""

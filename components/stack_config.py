@@ -9,11 +9,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from components.options import FleetOptions
 from sizing.errors import SizingError
+from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
 NAMESPACE = "llmfleet"
-SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions}
+SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions,
+                                        "preflight": PreflightOptions}
 """Config keys under llmfleet: besides `model`, and the model each is read into."""
 Section = TypeVar("Section", bound=BaseModel)
 
@@ -31,6 +33,8 @@ class StackConfig(BaseModel):
     """What to size."""
     fleet: FleetOptions
     """How to deploy it."""
+    preflight: PreflightOptions
+    """Checks against the account before planning."""
 
 
 def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
@@ -80,4 +84,6 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None) -> Sta
     workload = _section(raw, "workload", Workload)
     deployment = _section(raw, "deployment", Deployment)
     fleet = _section(raw, "fleet", FleetOptions)
-    return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment), fleet=fleet)
+    preflight = _section(raw, "preflight", PreflightOptions)
+    return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment), fleet=fleet,
+                       preflight=preflight)

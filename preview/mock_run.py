@@ -109,12 +109,14 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
     pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False)
     os.environ.setdefault("AWS_REGION", region)
+    os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
 
     def program() -> pulumi.Output:
         namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
         fleet, run.plan = namespace["fleet"], namespace["fleet_plan"]
         return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
-            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary}))
+            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary,
+                                          "facts": run.plan.fact_sources if run.plan else {}}))
 
     pulumi.runtime.test(program)()
     return run

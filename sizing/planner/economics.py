@@ -83,8 +83,8 @@ def fleet_costs(
     """Hourly cost. A spot interruption costs a cold start on the replacement, and for a multi-node replica every
     node of it sits idle meanwhile."""
     od = instance.od_usd_per_hour[region]
-    live = (d.spot_usd_per_hour or {}).get(instance.name)
-    spot = live if live is not None else od * (1 - instance.facts.spot_discount)
+    known = d.spot_price(instance.name)
+    spot = known[0] if known else od * (1 - instance.facts.spot_discount)
     rate_per_hour = instance.facts.interruptions_per_month / hours_per_month
     interruption = fleet.spot_instances * rate_per_hour * (cold_s / SECONDS_PER_HOUR) * spot * nodes
     hourly = fleet.on_demand_instances * od + fleet.spot_instances * spot + interruption

@@ -16,7 +16,7 @@ from sizing.models.params import active_params, total_params
 from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
-from sizing.planner.request import PlanRequest
+from sizing.planner.request import Deployment, PlanRequest
 from sizing.planner.results import Alternative, Candidate, Plan, Rejection
 from sizing.speed.model import ReplicaSpeed
 
@@ -187,6 +187,16 @@ def _reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: 
     )
 
 
+def _offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
+    """Live offerings: a type no zone of the fleet offers is rejected."""
+    facts = d.facts
+    if facts is None or facts.offered_zones is None or facts.offered_zones.get(instance.name):
+        return None
+    origin = facts.provenance.get("offerings")
+    where = f"{origin.origin} offerings, {origin.as_of}" if origin else "live offerings"
+    return _reject(instance, None, "offering", f"not offered in {', '.join(facts.zones) or d.region} ({where})")
+
+
 def _instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
     if instance.whole_gpus == 0:
         return _reject(instance, None, "layout", f"fractional GPU ({instance.gpus:g} of an {instance.gpu.name}): "
@@ -224,7 +234,7 @@ def plan(req: PlanRequest) -> Plan:
     feasible: list[_Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
-        refusal = _instance_rejection(instance, req.deployment.region)
+        refusal = _instance_rejection(instance, req.deployment.region) or _offering_rejection(instance, req.deployment)
         if refusal:
             rejected.append(refusal)
             continue
@@ -250,8 +260,18 @@ def plan(req: PlanRequest) -> Plan:
         workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
         alternatives=_alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
         assumptions=req.assumptions, prices_as_of=min(i.price_as_of for i in instances),
-        warnings=_warnings(choice, engine),
+        warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        fact_sources=_fact_sources(req),
     )
+
+
+def _fact_sources(req: PlanRequest) -> dict[str, str]:
+    """Where each kind of fact came from and when, e.g. {'spot_prices': 'live 2026-11-27T08:00:00+00:00 (ec2:...)'}."""
+    d = req.deployment
+    if d.facts is None:
+        as_of = min(i.price_as_of for i in all_instance_types().values())
+        return {k: f"embedded {as_of} (sizing/data)" for k in ("offerings", "spot_prices", "prices")}
+    return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
 def _warnings(choice: Candidate, engine: EngineProfile) -> tuple[str, ...]:

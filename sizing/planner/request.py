@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
+from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
 WorkloadKind = Literal["interactive", "batch"]
@@ -93,7 +94,18 @@ class Deployment(BaseModel):
     purchase: PurchaseOption | None = None
     """Force a purchase option (None: chosen by workload kind)."""
     spot_usd_per_hour: dict[str, float] | None = None
-    """Live spot prices per instance type (from pre-flight); replace the catalog's discount."""
+    """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
+    facts: LiveFacts | None = None
+    """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
+
+    def spot_price(self, instance_type: str) -> tuple[float, str] | None:
+        """A spot price that replaces the catalog's discount, and where it came from."""
+        if self.spot_usd_per_hour and instance_type in self.spot_usd_per_hour:
+            return self.spot_usd_per_hour[instance_type], "given"
+        if self.facts and instance_type in self.facts.spot_usd_per_hour:
+            origin = self.facts.provenance.get("spot_prices")
+            return self.facts.spot_usd_per_hour[instance_type], origin.origin if origin else "live"
+        return None
 
 
 class PlanRequest(BaseModel):

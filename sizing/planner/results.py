@@ -160,6 +160,8 @@ class Plan(BaseModel):
     """Date of the price snapshot."""
     warnings: tuple[str, ...] = ()
     """Things to know that do not block the plan."""
+    fact_sources: dict[str, str] = {}
+    """Per kind of fact (offerings, spot prices, quotas...): live, cached or embedded, and when."""
 
     @computed_field
     @property

@@ -1,0 +1,46 @@
+"""Pre-flight wiring for the Pulumi program: facts in, plan with facts, quotas checked at the fleet's ceiling."""
+
+from __future__ import annotations
+
+from components.fleet_spec import capacity_spec
+from components.stack_config import StackConfig
+from sizing.errors import SizingError
+from sizing.live.facts import LiveFacts
+from sizing.live.preflight import ClientFactory, gather
+from sizing.live.quotas import QuotaCheck, check_quotas
+from sizing.planner.request import PlanRequest
+from sizing.planner.results import Plan
+
+
+class QuotaShortfallError(RuntimeError, SizingError):
+    """The account's vCPU quota is below what the fleet needs at its ceiling."""
+
+
+def facts_for(stack: StackConfig, clients: ClientFactory | None = None) -> LiveFacts:
+    """Live facts for the stack's region, subnets and allowed instance types."""
+    d = stack.request.deployment
+    return gather(d.region, stack.fleet.subnet_ids, list(d.instance_types) if d.instance_types else None, stack.preflight,
+                  clients)
+
+
+def with_facts(request: PlanRequest, facts: LiveFacts) -> PlanRequest:
+    """The plan request, its deployment carrying the facts."""
+    return request.model_copy(update={"deployment": request.deployment.model_copy(update={"facts": facts})})
+
+
+def quota_checks(plan: Plan, facts: LiveFacts, stack: StackConfig) -> list[QuotaCheck]:
+    """The quotas the planned fleet draws on at its autoscaling ceiling."""
+    on_demand, spot = capacity_spec(plan, stack.fleet).ceiling
+    return check_quotas(facts, plan.instance_type, on_demand, spot)
+
+
+def enforce_quotas(plan: Plan, facts: LiveFacts, stack: StackConfig) -> list[str]:
+    """Quota warnings to show; raises QuotaShortfallError on a shortfall unless the stack chose to only warn."""
+    checks = quota_checks(plan, facts, stack)
+    short = [c.message for c in checks if c.short]
+    if short and stack.preflight.on_quota_shortfall == "fail":
+        raise QuotaShortfallError("\n".join(short))
+    unknown = [f"EC2 quota {c.name!r} not checked (not reported by the account); the fleet needs {c.needed_vcpus} vCPUs"
+               for c in checks if c.granted_vcpus is None and "quotas" in facts.provenance
+               and facts.provenance["quotas"].origin != "embedded"]
+    return short + unknown

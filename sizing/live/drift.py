@@ -1,0 +1,30 @@
+"""Cross-checking live instance specs against the embedded catalog. Pure; no boto3."""
+
+from __future__ import annotations
+
+from sizing.catalog.instances import all_instance_types
+from sizing.live.facts import LiveFacts
+
+MIB_PER_GIB = 1024
+MEMORY_TOLERANCE_GIB = 0.1
+"""GPU memory differences below this are rounding, not drift."""
+
+
+def drift_warnings(facts: LiveFacts) -> list[str]:
+    """One warning per field where AWS and the catalog disagree, naming both values."""
+    warnings = []
+    catalog = all_instance_types()
+    for name, live in sorted(facts.specs.items()):
+        embedded = catalog.get(name)
+        if embedded is None:
+            continue
+        pairs = [("GPUs", live.gpus, embedded.gpus), ("vCPUs", live.vcpus, embedded.vcpus), ("EFA", live.efa, embedded.efa)]
+        for field, aws_value, ours in pairs:
+            if aws_value != ours:
+                warnings.append(f"catalog drift for {name}: AWS reports {field}={aws_value}, the embedded catalog has {ours}")
+        live_gib = live.gpu_memory_mib / MIB_PER_GIB
+        catalog_gib = embedded.gpu.visible_memory_gib
+        if live.gpu_memory_mib and live_gib + MEMORY_TOLERANCE_GIB < catalog_gib:
+            warnings.append(f"catalog drift for {name}: AWS reports {live_gib:.2f} GiB per GPU, below the catalog's visible "
+                            f"{catalog_gib:.2f} GiB")
+    return warnings
