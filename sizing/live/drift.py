@@ -21,10 +21,15 @@ def drift_warnings(facts: LiveFacts) -> list[str]:
         pairs = [("GPUs", live.gpus, embedded.gpus), ("vCPUs", live.vcpus, embedded.vcpus), ("EFA", live.efa, embedded.efa)]
         for field, aws_value, ours in pairs:
             if aws_value != ours:
-                warnings.append(f"catalog drift for {name}: AWS reports {field}={aws_value}, the embedded catalog has {ours}")
+                warnings.append(f"catalog drift for {name}: AWS reports {field}={_show(aws_value)}, "
+                                f"the embedded catalog has {_show(ours)}")
         live_gib = live.gpu_memory_mib / MIB_PER_GIB
         catalog_gib = embedded.gpu.visible_memory_gib
         if live.gpu_memory_mib and live_gib + MEMORY_TOLERANCE_GIB < catalog_gib:
             warnings.append(f"catalog drift for {name}: AWS reports {live_gib:.2f} GiB per GPU, below the catalog's visible "
                             f"{catalog_gib:.2f} GiB")
     return warnings
+
+
+def _show(value: float | bool) -> str:
+    return str(value) if isinstance(value, bool) else f"{value:g}"

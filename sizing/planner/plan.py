@@ -190,11 +190,13 @@ def _reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: 
 def _offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
     """Live offerings: a type no zone of the fleet offers is rejected."""
     facts = d.facts
-    if facts is None or facts.offered_zones is None or facts.offered_zones.get(instance.name):
-        return None
-    origin = facts.provenance.get("offerings")
+    offered = facts.offered_zones if facts else None
+    if offered is None or instance.name not in offered or offered[instance.name]:
+        return None  # no live facts, not asked about, or offered in at least one zone
+    origin = facts.provenance.get("offerings") if facts else None
     where = f"{origin.origin} offerings, {origin.as_of}" if origin else "live offerings"
-    return _reject(instance, None, "offering", f"not offered in {', '.join(facts.zones) or d.region} ({where})")
+    zones = ", ".join(facts.zones) if facts and facts.zones else d.region
+    return _reject(instance, None, "offering", f"not offered in {zones} ({where})")
 
 
 def _instance_rejection(instance: InstanceType, region: str) -> Rejection | None:

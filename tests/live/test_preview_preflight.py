@@ -1,0 +1,42 @@
+"""An example stack's preview (the real program under Pulumi mocks) against a moto account."""
+
+from __future__ import annotations
+
+import pytest
+
+from preview.mock_run import MockRun, run_stack
+from sizing.live import preflight
+from tests.components.conftest import STACKS
+from tests.live.conftest import ENOUGH
+
+
+def test_zero_p_quota_fails_the_preview_with_the_quota_message(aws, monkeypatch):
+    monkeypatch.setattr(preflight, "_boto_clients", lambda region: aws({**ENOUGH, "All P Spot Instance Requests": 0}))
+    recorded = MockRun(stack="batch")
+    with pytest.raises(Exception) as info:
+        run_stack(STACKS["batch"], recorded)
+    message = str(info.value)
+    assert "EC2 quota 'All P Spot Instance Requests' (L-7212CCBC) in us-east-1" in message
+    assert "0 are granted" in message
+    assert "aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-7212CCBC" in message
+    assert recorded.resources == []  # nothing created
+
+
+def test_enough_quota_passes_and_reports_live_facts(aws, monkeypatch):
+    monkeypatch.setattr(preflight, "_boto_clients", lambda region: aws(ENOUGH))
+    run = run_stack(STACKS["batch"])
+    assert run.outputs["endpoint"]
+    assert run.outputs["facts"]["quotas"].startswith("live ")
+    assert run.outputs["facts"]["offerings"].startswith("live ")
+
+
+def test_no_credentials_preview_uses_the_embedded_catalog_and_says_so(monkeypatch, tmp_path):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("LLMFLEET_PREFLIGHT", "on")
+    run = run_stack(STACKS["dev"])
+    assert run.outputs["facts"]["spot_prices"].startswith("embedded 2026-01-21")
+    assert any(w.startswith("pre-flight: no AWS credentials; using the embedded catalog") for w in run.plan.warnings)
