@@ -5,8 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import accuracy, speed  # noqa: E402
+from benchmarks import accuracy, preflight, speed  # noqa: E402
 
 if __name__ == "__main__":
     accuracy.main()
     speed.main()
+    preflight.main()
