@@ -3,7 +3,7 @@
 import pulumi
 
 from components import ServingFleet, ServingFleetArgs
-from components.preflight import enforce_quotas, facts_for, with_facts
+from components.preflight import enforce_quotas, facts_for, signals_for, with_facts
 from components.stack_config import NAMESPACE, SECTIONS, load_stack_config
 from sizing.errors import SizingError
 from sizing.planner.plan import plan
@@ -15,7 +15,7 @@ try:
                               aws_region=pulumi.Config("aws").get("region"))
     facts = facts_for(stack)
     fleet_plan = plan(with_facts(stack.request, facts))
-    warnings = [*fleet_plan.warnings, *enforce_quotas(fleet_plan, facts, stack)]
+    warnings = [*fleet_plan.warnings, *enforce_quotas(fleet_plan, facts, stack), *signals_for(fleet_plan, facts, stack)]
 except SizingError as exc:  # bad config, infeasible plan or quota shortfall: fail before any resource exists
     raise pulumi.RunError(str(exc)) from None
 

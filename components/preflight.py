@@ -6,7 +6,7 @@ from components.fleet_spec import capacity_spec
 from components.stack_config import StackConfig
 from sizing.errors import SizingError
 from sizing.live.facts import LiveFacts
-from sizing.live.preflight import ClientFactory, gather
+from sizing.live.preflight import ClientFactory, boto_clients, capacity_signals, gather
 from sizing.live.quotas import QuotaCheck, check_quotas
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Plan
@@ -44,3 +44,13 @@ def enforce_quotas(plan: Plan, facts: LiveFacts, stack: StackConfig) -> list[str
                for c in checks if c.granted_vcpus is None and "quotas" in facts.provenance
                and facts.provenance["quotas"].origin != "embedded"]
     return short + unknown
+
+
+def signals_for(plan: Plan, facts: LiveFacts, stack: StackConfig, clients: ClientFactory | None = None) -> list[str]:
+    """Spot placement scores and Capacity Block offerings for the chosen type, when asked for and AWS is reachable."""
+    if not stack.preflight.capacity_signals or all(p.origin == "embedded" for p in facts.provenance.values()):
+        return []
+    made = clients or boto_clients(facts.region)
+    if isinstance(made, str):
+        return []
+    return [f"capacity: {s}" for s in capacity_signals(facts, plan.instance_type, plan.instances, made).capacity_signals]

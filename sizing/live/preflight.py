@@ -37,7 +37,7 @@ class PreflightOptions(BaseModel):
     """Also ask for spot placement scores and Capacity Block offerings (where the account has them)."""
 
 
-def _boto_clients(region: str) -> ClientFactory | str:
+def boto_clients(region: str) -> ClientFactory | str:
     """A client factory, or why there cannot be one."""
     try:
         import boto3
@@ -92,7 +92,7 @@ def gather(region: str, subnet_ids: tuple[str, ...], instance_types: list[str] |
         return embedded_facts(region, "disabled in the stack config (llmfleet:preflight.enabled)")
     if os.environ.get(SWITCH_ENV, "").lower() == "off":
         return embedded_facts(region, f"skipped ({SWITCH_ENV}=off)")
-    made = clients or _boto_clients(region)
+    made = clients or boto_clients(region)
     if isinstance(made, str):
         return embedded_facts(region, made)
     from sizing.live import aws

@@ -158,3 +158,25 @@ def test_stale_cache_is_refetched(aws, monkeypatch):
 def test_disabled_preflight_says_so():
     facts = gather("us-east-1", (), None, PreflightOptions(enabled=False))
     assert "disabled in the stack config" in facts.notices[0]
+
+
+def test_capacity_signals_are_reported_where_the_account_has_them(aws):
+    """Stubber: moto implements neither spot placement scores nor Capacity Block offerings."""
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    from components.preflight import signals_for
+
+    s = stack("llama-3.1-70b", deployment={"instance_types": ["p5.48xlarge"]}, preflight={"capacity_signals": True})
+    facts = facts_for(s, aws(ENOUGH))
+    p = plan(with_facts(s.request, facts))
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    stub = Stubber(ec2)
+    stub.add_response("get_spot_placement_scores", {"SpotPlacementScores": [{"Region": "us-east-1", "Score": 3}]},
+                      {"InstanceTypes": ["p5.48xlarge"], "TargetCapacity": ANY, "TargetCapacityUnitType": "units",
+                       "RegionNames": ["us-east-1"]})
+    stub.add_client_error("describe_capacity_block_offerings", "UnauthorizedOperation")
+    stub.activate()
+    signals = signals_for(p, facts, s, lambda service: ec2)
+    assert signals[0] == f"capacity: spot placement score 3/10 for {p.instances} x p5.48xlarge in us-east-1"
+    assert signals[1] == "capacity: capacity signal unavailable (ClientError)"

@@ -11,7 +11,7 @@ from tests.live.conftest import ENOUGH
 
 
 def test_zero_p_quota_fails_the_preview_with_the_quota_message(aws, monkeypatch):
-    monkeypatch.setattr(preflight, "_boto_clients", lambda region: aws({**ENOUGH, "All P Spot Instance Requests": 0}))
+    monkeypatch.setattr(preflight, "boto_clients", lambda region: aws({**ENOUGH, "All P Spot Instance Requests": 0}))
     recorded = MockRun(stack="batch")
     with pytest.raises(Exception) as info:
         run_stack(STACKS["batch"], recorded)
@@ -23,7 +23,7 @@ def test_zero_p_quota_fails_the_preview_with_the_quota_message(aws, monkeypatch)
 
 
 def test_enough_quota_passes_and_reports_live_facts(aws, monkeypatch):
-    monkeypatch.setattr(preflight, "_boto_clients", lambda region: aws(ENOUGH))
+    monkeypatch.setattr(preflight, "boto_clients", lambda region: aws(ENOUGH))
     run = run_stack(STACKS["batch"])
     assert run.outputs["endpoint"]
     assert run.outputs["facts"]["quotas"].startswith("live ")
