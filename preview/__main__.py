@@ -19,7 +19,7 @@ def resource_lines(run: MockRun) -> list[str]:
     lines = [f"Resources `pulumi up` would create for stack {run.stack!r} ({len(custom)} resources, "
              f"{len(run.resources) - len(custom)} components; run under Pulumi mocks, no credentials):"]
     for kind in sorted(counts):
-        names = ", ".join(r.name for r in custom if r.type == kind)
+        names = ", ".join(sorted(r.name for r in custom if r.type == kind))
         lines.append(f"  {counts[kind]} x {kind}: {names}")
     lines.append(f"Outputs: endpoint={run.outputs.get('endpoint')}, autoscaling_groups={run.outputs.get('autoscaling_groups')}")
     return lines

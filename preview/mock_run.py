@@ -6,6 +6,7 @@ and inputs, and the stack's outputs."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import runpy
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class MockRun:
     """The stack outputs."""
     plan: Plan | None = None
     """The plan the program computed."""
+    logs: list[str] = field(default_factory=list)
+    """What the program logged (pulumi.log), which the mock engine would otherwise print to standard output."""
 
     def of_type(self, kind: str) -> list[MockedResource]:
         """Cloud resources of a kind: the last part of the type token (e.g. 'LaunchTemplate', 'Group')."""
@@ -107,7 +110,8 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
     region = str(config.get("aws:region", "us-east-1"))
     run = run or MockRun(stack=stack_name(path))
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-    pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False)
+    pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False,
+                             logger=_program_logger(run))
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
 
@@ -118,8 +122,39 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
             lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary,
                                           "facts": run.plan.fact_sources if run.plan else {}}))
 
+    _open_event_loop()
     pulumi.runtime.test(program)()
     return run
+
+
+def _open_event_loop() -> None:
+    """Pulumi's runtime runs on the current event loop; give it a fresh one if an earlier caller closed it."""
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop = asyncio.get_event_loop()
+    if loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+class _Collect(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _program_logger(run: MockRun) -> logging.Logger:
+    """A logger that keeps the program's pulumi.log messages in run.logs instead of printing them."""
+    logger = logging.getLogger(f"llmfleet.mock.{run.stack}.{id(run)}")
+    logger.propagate = False
+    logger.handlers = [_Collect(run.logs)]
+    logger.setLevel(logging.DEBUG)
+    return logger
 
 
 def close_event_loop() -> None:

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--region", default="us-east-1")
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--json", action="store_true")
+
+    rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
+    rp.add_argument("inputs", nargs="+", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
+    rp.add_argument("--base", nargs="*", default=[], help="the base branch's stack files or plan JSON files")
+    rp.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    rp.add_argument("--output", "-o", help="write to this file instead of standard output")
     return p
 
 
@@ -73,6 +79,13 @@ def _validation_message(exc: ValidationError) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "report":
+        from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
+        from preview.mock_run import close_event_loop
+
+        code = report_command(args.inputs, args.base, args.format, args.output)
+        close_event_loop()
+        return code
     if getattr(args, "model_pos", None):
         args.model = args.model or args.model_pos
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]

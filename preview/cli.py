@@ -1,0 +1,29 @@
+"""`python -m sizing report HEAD... --base BASE...`: the pull-request report (dispatched here lazily, so that the engine
+itself never imports Pulumi)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from preview.inputs import load
+from preview.report import build, render_json, render_markdown
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def report_command(head: list[str], base: list[str], fmt: str, output: str | None) -> int:
+    """Render the report; exit 1 when a head stack has no feasible plan."""
+    missing = [p for p in [*head, *base] if not Path(p).exists()]
+    if missing:
+        print(f"error: no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
+              "JSON files; a stack new in this change simply has no --base file.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    report = build([load(p) for p in head], [load(p) for p in base])
+    text = render_markdown(report) if fmt == "markdown" else json.dumps(render_json(report), indent=2, sort_keys=True) + "\n"
+    if output:
+        Path(output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_INFEASIBLE if report.failed else EXIT_OK

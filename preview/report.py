@@ -1,0 +1,235 @@
+"""The pull-request report: for each stack, the chosen hardware and cost, the per-GPU memory budget, the alternatives,
+the resources the program creates, and the change against the base branch. Markdown for a PR comment, or JSON.
+
+Deterministic: the same inputs give the same bytes (stacks sorted by name, fixed number formats, no clock)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from sizing.planner.results import Plan
+
+MARKER = "<!-- llm-fleet-report -->"
+"""Hidden first line; the workflow finds its own comment by it and updates it instead of adding another."""
+Status = Literal["unchanged", "changed", "new", "deleted", "infeasible"]
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """One stack on one side of the diff."""
+
+    name: str
+    """Stack name ('prod' for Pulumi.prod.yaml)."""
+    plan: Plan | None = None
+    """The plan (None when infeasible or absent)."""
+    error: str | None = None
+    """Why no plan: the engine's message."""
+    resources: tuple[tuple[str, str], ...] = ()
+    """(type, name) of every cloud resource the program creates; empty for a plan JSON input."""
+    from_plan_json: bool = False
+    """Read from a plan JSON: resources are not known."""
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    """A stack, before and after."""
+
+    name: str
+    base: StackResult | None
+    head: StackResult | None
+
+    @property
+    def status(self) -> Status:
+        if self.head is None:
+            return "deleted"
+        if self.head.plan is None:
+            return "infeasible"
+        if self.base is None or self.base.plan is None:
+            return "new"
+        return "unchanged" if _hardware(self.base.plan) == _hardware(self.head.plan) and _money(self.base.plan) == _money(
+            self.head.plan) else "changed"
+
+    @property
+    def base_monthly(self) -> float:
+        return self.base.plan.monthly_cost_usd if self.base and self.base.plan else 0.0
+
+    @property
+    def head_monthly(self) -> float:
+        return self.head.plan.monthly_cost_usd if self.head and self.head.plan else 0.0
+
+
+@dataclass
+class Report:
+    """Every stack's diff."""
+
+    diffs: list[StackDiff] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """A head stack is infeasible: the job fails."""
+        return any(d.status == "infeasible" for d in self.diffs)
+
+
+def _hardware(p: Plan) -> str:
+    c = p.choice
+    return (f"{c.instances} × {c.instance_type}, TP={c.tensor_parallel} PP={c.pipeline_parallel}, "
+            f"{c.replicas} replica{'s' if c.replicas != 1 else ''}, {c.purchase}")
+
+
+def _money(p: Plan) -> tuple[float, float]:
+    return round(p.hourly_cost_usd, 2), round(p.cost_per_million_output_tokens_usd, 2)
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.2f}" if abs(x) < 1000 else f"${x:,.0f}"
+
+
+def _delta(before: float, after: float) -> str:
+    change = after - before
+    sign = "+" if change >= 0 else "−"
+    pct = f" ({sign}{abs(change) / before * 100:.0f}%)" if before else ""
+    return f"{sign}{_usd(abs(change))}{pct}"
+
+
+def build(head: list[StackResult], base: list[StackResult]) -> Report:
+    """Pair stacks by name."""
+    by_head, by_base = {s.name: s for s in head}, {s.name: s for s in base}
+    return Report([StackDiff(n, by_base.get(n), by_head.get(n)) for n in sorted(set(by_head) | set(by_base))])
+
+
+def summary_line(report: Report) -> str:
+    before = sum(d.base_monthly for d in report.diffs)
+    after = sum(d.head_monthly for d in report.diffs)
+    counts = Counter(d.status for d in report.diffs)
+    parts = ", ".join(f"{counts[s]} {s}" for s in ("changed", "new", "deleted", "infeasible", "unchanged") if counts[s])
+    return f"**Monthly cost {_delta(before, after)}**: {_usd(before)} → {_usd(after)} a month across {len(report.diffs)} stack(s) ({parts})."
+
+
+def _overview(report: Report) -> list[str]:
+    rows = ["| stack | status | hardware | $/hour | $/month | $/M output tokens |", "|---|---|---|---:|---:|---:|"]
+    for d in report.diffs:
+        h = d.head.plan if d.head and d.head.plan else None
+        b = d.base.plan if d.base and d.base.plan else None
+        hardware = _hardware(h) if h else ("—" if d.status == "deleted" else "no feasible plan")
+        if b and h and _hardware(b) != _hardware(h):
+            hardware = f"{_hardware(b)} → {hardware}"
+        hourly = _usd(h.hourly_cost_usd) if h else "—"
+        monthly = (_usd(h.monthly_cost_usd) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly)})"
+                                                              if b and d.status != "unchanged" else "")
+        per_m = _usd(h.cost_per_million_output_tokens_usd) if h else "—"
+        rows.append(f"| `{d.name}` | {d.status} | {hardware} | {hourly} | {monthly} | {per_m} |")
+    return rows
+
+
+def _memory_chart(p: Plan) -> list[str]:
+    m = p.memory_per_gpu
+    parts = [("weights", m.weights_gib), ("KV cache", max(m.kv_cache_gib, 0.0)), ("activations", m.activation_gib),
+             ("overhead (non-torch + CUDA graphs)", m.non_torch_gib + m.cuda_graph_gib), ("unused", max(m.unused_gib, 0.0))]
+    return ["```mermaid", f'pie showData title Per-GPU memory on {p.choice.gpu}, GiB of {m.visible_gib:.2f} visible',
+            *[f'    "{label}" : {value:.2f}' for label, value in parts], "```"]
+
+
+def _alternatives(p: Plan) -> list[str]:
+    rows = ["| instance | TP | PP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
+            "|---|---:|---:|---:|---:|---|---:|---:|---|"]
+    c = p.choice
+    rows.append(f"| **{c.instance_type}** | {c.tensor_parallel} | {c.pipeline_parallel} | {c.replicas} | {c.instances} | "
+                f"{c.purchase} | {_usd(c.hourly_cost_usd)} | {_usd(c.cost_per_million_output_tokens_usd)} | chosen |")
+    for a in p.alternatives:
+        x = a.candidate
+        rows.append(f"| {x.instance_type} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.replicas} | {x.instances} | "
+                    f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | "
+                    f"{a.why_lost.split(':')[0]} |")
+    kinds = Counter(r.kind for r in p.rejected)
+    rows.append("")
+    rows.append(f"{len(p.rejected)} candidate(s) rejected: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ".")
+    return rows
+
+
+def _resources(s: StackResult) -> list[str]:
+    if s.from_plan_json:
+        return ["Resources are listed for stack files only (a plan JSON does not carry the program's inputs)."]
+    counts = Counter(t for t, _ in s.resources)
+    rows = ["| resource type | count | names |", "|---|---:|---|"]
+    for kind in sorted(counts):
+        names = ", ".join(f"`{n}`" for t, n in s.resources if t == kind)
+        rows.append(f"| `{kind}` | {counts[kind]} | {names} |")
+    return rows
+
+
+def _workload(p: Plan) -> str:
+    w = p.workload
+    targets = ", ".join(x for x in (f"TTFT ≤ {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT ≤ {w.tpot_ms:g} ms" if w.tpot_ms else "") if x)
+    return (f"`{p.model}` ({p.weights} weights, KV {p.kv_dtype}) in {p.region}; {w.kind}, {w.concurrency} concurrent, "
+            f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
+
+
+def _details(summary: str, lines: list[str]) -> list[str]:
+    return ["<details>", f"<summary>{summary}</summary>", "", *lines, "", "</details>", ""]
+
+
+def _section(d: StackDiff) -> list[str]:
+    lines = [f"### `{d.name}` — {d.status}", ""]
+    if d.status == "deleted":
+        b = d.base.plan if d.base else None
+        return lines + ([f"Removed: {_hardware(b)}, {_usd(b.monthly_cost_usd)} a month.", ""] if b else [])
+    head = d.head
+    assert head is not None
+    if head.plan is None:
+        return lines + ["**No feasible plan: this stack would fail `pulumi preview`.**", "", "```", head.error or "", "```", ""]
+    p, c = head.plan, head.plan.choice
+    lines += [f"**Model and workload:** {_workload(p)}.", ""]
+    if d.base and d.base.plan and d.status == "changed":
+        b = d.base.plan
+        lines += [f"**Hardware:** {_hardware(b)} → **{_hardware(p)}**", "",
+                  f"**Cost:** {_usd(b.hourly_cost_usd)}/h → {_usd(p.hourly_cost_usd)}/h "
+                  f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd)}); {_usd(b.monthly_cost_usd)} → {_usd(p.monthly_cost_usd)} "
+                  f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
+                  f"per million output tokens.", ""]
+    else:
+        lines += [f"**Hardware:** {_hardware(p)} ({c.gpu}).", "",
+                  f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
+                  f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
+                  f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).", ""]
+    lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.batch_per_replica} requests per replica; "
+              f"cold start {c.cold_start_s / 60:.1f} min.", ""]
+    lines += _details("Per-GPU memory budget", _memory_chart(p))
+    lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
+    lines += _details(f"Resources `pulumi up` will create ({len(head.resources)})", _resources(head))
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The PR comment."""
+    lines = [MARKER, "## llm-fleet: what this change buys", "", summary_line(report), "", *_overview(report), ""]
+    for d in report.diffs:
+        lines += _section(d)
+    prices = sorted({s.plan.prices_as_of for d in report.diffs for s in (d.base, d.head) if s and s.plan})
+    lines += [f"<sub>Prices: embedded catalog as of {', '.join(prices) or 'n/a'}; {'730'} h a month. Resources from the "
+              "real Pulumi program under mocks (no cloud credentials).</sub>", ""]
+    return "\n".join(lines)
+
+
+def render_json(report: Report) -> dict:
+    """The same content as data."""
+    def side(s: StackResult | None) -> dict | None:
+        if s is None:
+            return None
+        return {"plan": s.plan.model_dump(mode="json", exclude={"rejected"}) if s.plan else None, "error": s.error,
+                "resources": [list(r) for r in s.resources]}
+    return {"summary": summary_line(report), "failed": report.failed,
+            "stacks": [{"name": d.name, "status": d.status, "base_monthly_cost_usd": round(d.base_monthly, 2),
+                        "head_monthly_cost_usd": round(d.head_monthly, 2), "base": side(d.base), "head": side(d.head)}
+                       for d in report.diffs]}
+
+
+def stack_name_of(path: Path) -> str:
+    """'prod' for Pulumi.prod.yaml or prod.plan.json."""
+    name = path.name
+    for prefix, suffix in (("Pulumi.", ".yaml"), ("Pulumi.", ".yml"), ("", ".plan.json"), ("", ".json")):
+        if name.startswith(prefix) and name.endswith(suffix):
+            return name[len(prefix):len(name) - len(suffix)]
+    return path.stem

@@ -1,0 +1,80 @@
+"""Golden files of the pull-request report, and its determinism. Regenerate after an intended change with
+UPDATE_GOLDEN=1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from preview.cli import report_command
+from preview.inputs import load
+from preview.report import build, render_json, render_markdown
+
+HERE = Path(__file__).parent
+STACKS = HERE / "stacks"
+GOLDEN = HERE / "golden"
+BASE = [STACKS / "base/Pulumi.svc.yaml"]
+
+CASES = {
+    "no-change": ([STACKS / "base/Pulumi.svc.yaml"], BASE),
+    "upgrade": ([STACKS / "upgrade/Pulumi.svc.yaml"], BASE),
+    "downgrade": ([STACKS / "downgrade/Pulumi.svc.yaml"], BASE),
+    "new-stack": ([STACKS / "base/Pulumi.svc.yaml", STACKS / "new/Pulumi.fresh.yaml"], BASE),
+    "deleted-stack": ([STACKS / "base/Pulumi.svc.yaml"], [*BASE, STACKS / "base/Pulumi.gone.yaml"]),
+    "infeasible": ([STACKS / "infeasible/Pulumi.svc.yaml"], BASE),
+}
+
+
+def render(case: str) -> str:
+    head, base = CASES[case]
+    return render_markdown(build([load(p) for p in head], [load(p) for p in base]))
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_markdown_matches_golden(case):
+    rendered = render(case)
+    golden = GOLDEN / f"{case}.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(rendered)
+    assert rendered == golden.read_text()
+
+
+def test_summary_lines():
+    assert "**Monthly cost +$0.00 (+0%)**" in render("no-change")
+    assert "(1 changed)" in render("upgrade") and "**Monthly cost +$" in render("upgrade")
+    assert "**Monthly cost −$" in render("downgrade")
+    assert "(1 new, 1 unchanged)" in render("new-stack")
+    assert "(1 deleted, 1 unchanged)" in render("deleted-stack")
+
+
+def test_infeasible_shows_the_reason_and_fails_the_job(tmp_path):
+    text = render("infeasible")
+    assert "No feasible plan" in text and "Nearest miss" in text and "GiB more per GPU" in text
+    head, base = CASES["infeasible"]
+    out = tmp_path / "report.md"
+    assert report_command([str(p) for p in head], [str(p) for p in base], "markdown", str(out)) == 1
+    assert out.read_text() == text
+
+
+def test_same_input_same_bytes():
+    assert render("upgrade") == render("upgrade")
+
+
+def test_json_format_and_plan_json_input(tmp_path):
+    head, base = CASES["upgrade"]
+    report = build([load(p) for p in head], [load(p) for p in base])
+    data = render_json(report)
+    assert data["stacks"][0]["status"] == "changed"
+    assert data["stacks"][0]["head_monthly_cost_usd"] > data["stacks"][0]["base_monthly_cost_usd"]
+    plan_json = tmp_path / "svc.plan.json"
+    plan_json.write_text(report.diffs[0].head.plan.model_dump_json())
+    from_json = load(plan_json)
+    assert from_json.name == "svc" and from_json.plan.instance_type == report.diffs[0].head.plan.instance_type
+    assert "listed for stack files only" in render_markdown(build([from_json], []))
+
+
+def test_missing_input_is_a_clear_error(capsys):
+    assert report_command(["nope/Pulumi.x.yaml"], [], "markdown", None) == 2
+    assert "no such file: nope/Pulumi.x.yaml" in capsys.readouterr().err
