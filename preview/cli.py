@@ -15,6 +15,10 @@ EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 def report_command(head: list[str], base: list[str], fmt: str, output: str | None) -> int:
     """Render the report; exit 1 when a head stack has no feasible plan."""
+    if not head and not base:
+        print("error: no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     missing = [p for p in [*head, *base] if not Path(p).exists()]
     if missing:
         print(f"error: no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "

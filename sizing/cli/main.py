@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
 
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
-    rp.add_argument("inputs", nargs="+", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
+    rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
     rp.add_argument("--base", nargs="*", default=[], help="the base branch's stack files or plan JSON files")
     rp.add_argument("--format", choices=["markdown", "json"], default="markdown")
     rp.add_argument("--output", "-o", help="write to this file instead of standard output")
