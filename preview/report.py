@@ -87,11 +87,14 @@ def _usd(x: float) -> str:
     return f"${x:,.2f}" if abs(x) < 1000 else f"${x:,.0f}"
 
 
-def _delta(before: float, after: float) -> str:
+def _delta(before: float, after: float, inline: bool = False) -> str:
+    """'+$4,212 (+18%)', or '+$4,212, +18%' inside parentheses."""
     change = after - before
     sign = "+" if change >= 0 else "−"
-    pct = f" ({sign}{abs(change) / before * 100:.0f}%)" if before else ""
-    return f"{sign}{_usd(abs(change))}{pct}"
+    if not before:
+        return f"{sign}{_usd(abs(change))}"
+    pct = f"{sign}{abs(change) / before * 100:.0f}%"
+    return f"{sign}{_usd(abs(change))}, {pct}" if inline else f"{sign}{_usd(abs(change))} ({pct})"
 
 
 def build(head: list[StackResult], base: list[StackResult]) -> Report:
@@ -117,7 +120,7 @@ def _overview(report: Report) -> list[str]:
         if b and h and _hardware(b) != _hardware(h):
             hardware = f"{_hardware(b)} → {hardware}"
         hourly = _usd(h.hourly_cost_usd) if h else "—"
-        monthly = (_usd(h.monthly_cost_usd) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly)})"
+        monthly = (_usd(h.monthly_cost_usd) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly, inline=True)})"
                                                               if b and d.status != "unchanged" else "")
         per_m = _usd(h.cost_per_million_output_tokens_usd) if h else "—"
         rows.append(f"| `{d.name}` | {d.status} | {hardware} | {hourly} | {monthly} | {per_m} |")
@@ -186,7 +189,7 @@ def _section(d: StackDiff) -> list[str]:
         b = d.base.plan
         lines += [f"**Hardware:** {_hardware(b)} → **{_hardware(p)}**", "",
                   f"**Cost:** {_usd(b.hourly_cost_usd)}/h → {_usd(p.hourly_cost_usd)}/h "
-                  f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd)}); {_usd(b.monthly_cost_usd)} → {_usd(p.monthly_cost_usd)} "
+                  f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd, inline=True)}); {_usd(b.monthly_cost_usd)} → {_usd(p.monthly_cost_usd)} "
                   f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
                   f"per million output tokens.", ""]
     else:
