@@ -91,6 +91,20 @@ class Compute(pulumi.ComponentResource):
             update_default_version=True, tags=args.tags, opts=child)
 
     @staticmethod
+    def _mixed_policy(args: ComputeArgs, template: aws.ec2.LaunchTemplate, on_demand_base: int,
+                      on_demand_above_base_pct: int) -> aws.autoscaling.GroupMixedInstancesPolicyArgs:
+        """The purchase split over the launch template and its instance-type overrides."""
+        return aws.autoscaling.GroupMixedInstancesPolicyArgs(
+            instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
+                on_demand_base_capacity=on_demand_base, on_demand_percentage_above_base_capacity=on_demand_above_base_pct,
+                spot_allocation_strategy=SPOT_STRATEGY),
+            launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
+                launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
+                    launch_template_id=template.id, version="$Latest"),
+                overrides=[aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
+                           for t in args.node.override_types]))
+
+    @staticmethod
     def _group_tags(args: ComputeArgs) -> list[aws.autoscaling.GroupTagArgs]:
         return [aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True) for k, v in sorted(args.tags.items())]
 
@@ -101,16 +115,7 @@ class Compute(pulumi.ComponentResource):
             f"{name}-replicas", vpc_zone_identifiers=args.subnet_ids, min_size=cap.min_size, max_size=cap.max_size,
             desired_capacity=cap.desired, capacity_rebalance=True, health_check_type="ELB",
             health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
-            mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
-                instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
-                    on_demand_base_capacity=cap.on_demand_base,
-                    on_demand_percentage_above_base_capacity=cap.on_demand_above_base_pct,
-                    spot_allocation_strategy=SPOT_STRATEGY),
-                launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
-                    launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
-                        launch_template_id=template.id, version="$Latest"),
-                    overrides=[aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
-                               for t in args.node.override_types])),
+            mixed_instances_policy=self._mixed_policy(args, template, cap.on_demand_base, cap.on_demand_above_base_pct),
             tags=self._group_tags(args), opts=child)
         aws.autoscaling.Policy(
             f"{name}-requests", autoscaling_group_name=group.name, policy_type="TargetTrackingScaling",
@@ -132,14 +137,5 @@ class Compute(pulumi.ComponentResource):
             desired_capacity=nodes, placement_group=placement.id if placement else None, health_check_type="EC2",
             health_check_grace_period=args.capacity.health_check_grace_s, target_group_arns=[args.target_group_arn],
             capacity_rebalance=not on_demand,
-            mixed_instances_policy=aws.autoscaling.GroupMixedInstancesPolicyArgs(
-                instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
-                    on_demand_base_capacity=nodes if on_demand else 0,
-                    on_demand_percentage_above_base_capacity=100 if on_demand else 0,
-                    spot_allocation_strategy=SPOT_STRATEGY),
-                launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
-                    launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
-                        launch_template_id=template.id, version="$Latest"),
-                    overrides=[aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
-                               for t in args.node.override_types])),
+            mixed_instances_policy=self._mixed_policy(args, template, nodes if on_demand else 0, 100 if on_demand else 0),
             tags=self._group_tags(args), opts=child)

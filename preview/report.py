@@ -145,10 +145,8 @@ def _alternatives(p: Plan) -> list[str]:
         x = a.candidate
         rows.append(f"| {x.instance_type} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.replicas} | {x.instances} | "
                     f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | "
-                    f"{a.why_lost.split(':')[0]} |")
-    kinds = Counter(r.kind for r in p.rejected)
-    rows.append("")
-    rows.append(f"{len(p.rejected)} candidate(s) rejected: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ".")
+                    f"{a.why_lost} |")
+    rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]
     return rows
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from sizing.planner.results import Plan
 
 REJECTIONS_SHOWN_PER_KIND = 4
@@ -96,10 +94,9 @@ def plan_lines(p: Plan) -> list[str]:
         x = a.candidate
         lines.append(f"  {x.instance_type:<18}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.replicas:>5}{x.instances:>5}  "
                      f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
-                     f"{a.why_lost.split(':')[0]}")
-    counts = Counter(r.kind for r in p.rejected)
-    lines += ["", f"Rejected ({len(p.rejected)}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "; --json lists all):"]
-    for kind in sorted(counts):
+                     f"{a.why_lost}")
+    lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
+    for kind in sorted({r.kind for r in p.rejected}):
         for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
             layout = f" TP={r.tensor_parallel} PP={r.pipeline_parallel}" if r.tensor_parallel else ""
             lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")

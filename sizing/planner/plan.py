@@ -161,7 +161,7 @@ def _why_lost(alt: Candidate, choice: Candidate) -> str:
     delta = alt.hourly_cost_usd - choice.hourly_cost_usd
     pct = 100 * delta / choice.hourly_cost_usd if choice.hourly_cost_usd else 0.0
     if delta > 0.005:
-        return f"costs ${delta:,.2f}/h more (+{pct:.0f}%): {alt.label}"
+        return f"costs ${delta:,.2f}/h more (+{pct:.0f}%)"
     return f"same cost, but uses {alt.total_gpus} GPUs vs {choice.total_gpus} or a slower TPOT ({alt.tpot_ms:.1f} ms)"
 
 

@@ -163,6 +163,14 @@ class Plan(BaseModel):
     fact_sources: dict[str, str] = {}
     """Per kind of fact (offerings, spot prices, quotas...): live, cached or embedded, and when."""
 
+    @property
+    def rejected_summary(self) -> str:
+        """Rejections counted by kind, e.g. '40 layout, 7 memory, 1 offering'."""
+        counts: dict[str, int] = {}
+        for r in self.rejected:
+            counts[r.kind] = counts.get(r.kind, 0) + 1
+        return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
     @computed_field
     @property
     def instance_type(self) -> str:
