@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,7 +54,7 @@ def all_formats() -> dict[str, WeightFormat]:
     return {
         r["name"]: WeightFormat(
             name=r["name"], linear_bits=float(r["linear_bits"]), other_bits=float(r["other_bits"]),
-            applies_to=r["applies_to"], group_size=int(r["group_size"]), scale_bytes=float(r["scale_bytes"]),
+            applies_to=cast(Literal["all", "all_linear", "experts"], r["applies_to"]), group_size=int(r["group_size"]), scale_bytes=float(r["scale_bytes"]),
             zero_bytes=float(r["zero_bytes"]), compute_dtype=r["compute_dtype"], vllm_quantization=r["vllm_quantization"],
             source=r["source"],
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,7 +76,7 @@ def _row_to_gpu(row: dict[str, str]) -> GpuSpec:
         hbm_bandwidth_gbps=float(row["hbm_bandwidth_gbps"]),
         dense_tflops=tflops,
         decode_bw_efficiency=float(row["decode_bw_efficiency"]),
-        interconnect=row["interconnect"],
+        interconnect=cast(Interconnect, row["interconnect"]),
         link_bandwidth_gbps=float(row["link_bandwidth_gbps"]),
         source=row["source"],
         as_of=row["as_of"],

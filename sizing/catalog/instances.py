@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,12 +85,7 @@ class InstanceType(BaseModel):
 def all_families() -> dict[str, FamilyFacts]:
     """Every instance family in the catalog."""
     return {
-        r["family"]: FamilyFacts(
-            family=r["family"], quota_group=r["quota_group"], spot_discount=float(r["spot_discount"]),
-            interruption_band=r["interruption_band"], interruptions_per_month=float(r["interruptions_per_month"]),
-            spot_capacity=r["spot_capacity"], weights_load_gbps=float(r["weights_load_gbps"]),
-            source=r["source"], as_of=r["as_of"],
-        )
+        r["family"]: FamilyFacts.model_validate(r)  # the CSV columns are the fields; pydantic converts and checks them
         for r in read_csv("families.csv")
     }
 
@@ -118,7 +113,7 @@ def all_instance_types() -> dict[str, InstanceType]:
         r["instance_type"]: InstanceType(
             name=r["instance_type"], family=r["family"], gpu=get_gpu(r["gpu"]), gpus=float(r["gpus"]),
             vcpus=int(r["vcpus"]), memory_gib=float(r["memory_gib"]), network_gbps=float(r["network_gbps"]),
-            efa=as_bool(r["efa"]), gpu_link=r["gpu_link"],
+            efa=as_bool(r["efa"]), gpu_link=cast(GpuLink, r["gpu_link"]),
             od_usd_per_hour=prices.get(r["instance_type"], {}), not_offered_reason=missing.get(r["instance_type"], {}),
             price_as_of=as_of.get(r["instance_type"], r["as_of"]),
         )

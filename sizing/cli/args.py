@@ -47,7 +47,8 @@ def model_from_args(args: argparse.Namespace) -> ModelSpec:
     if args.model:
         return resolve_model(args.model)
     if any(v is not None for v in raw):
-        return spec_from_numbers(*raw, hidden=getattr(args, "hidden", None), vocab=getattr(args, "vocab", None))
+        return spec_from_numbers(args.params_b, args.layers, args.kv_heads, args.head_dim,
+                                 hidden=getattr(args, "hidden", None), vocab=getattr(args, "vocab", None))
     return resolve_model(DEFAULT_MODEL)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sizing.catalog.instances import get_instance_type
+from sizing.catalog.instances import QuotaGroup, get_instance_type
 from sizing.live.facts import LiveFacts
 
 Market = Literal["on-demand", "spot"]
 
-QUOTA_NAMES: dict[tuple[str, Market], str] = {
+QUOTA_NAMES: dict[tuple[QuotaGroup, Market], str] = {
     ("P", "on-demand"): "Running On-Demand P instances",
     ("G", "on-demand"): "Running On-Demand G and VT instances",
     ("P", "spot"): "All P Spot Instance Requests",
@@ -57,7 +57,8 @@ def check_quotas(facts: LiveFacts, instance_type: str, on_demand_instances: int,
     instance = get_instance_type(instance_type)
     vcpus = facts.specs[instance_type].vcpus if instance_type in facts.specs else instance.vcpus
     checks = []
-    for market, count in (("on-demand", on_demand_instances), ("spot", spot_instances)):
+    markets: tuple[tuple[Market, int], ...] = (("on-demand", on_demand_instances), ("spot", spot_instances))
+    for market, count in markets:
         if count <= 0:
             continue
         name = QUOTA_NAMES[(instance.facts.quota_group, market)]

@@ -142,8 +142,8 @@ def memory_breakdown(
     stages = []
     for i, w in enumerate(stage_weights(m, fmt, layout)):
         act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1)
-        kv = _stage_kv(engine, budget, w.total_bytes + rope, act, other, per_token[i], per_request[i])
-        stages.append((kv[2], kv[0], i, w.total_bytes + rope, act, kv))
+        stage_kv = _stage_kv(engine, budget, w.total_bytes + rope, act, other, per_token[i], per_request[i])
+        stages.append((stage_kv[2], stage_kv[0], i, w.total_bytes + rope, act, stage_kv))
     _, _, stage, weight_bytes, act, (kv, kv_tokens, concurrency, needed) = min(stages)
     graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
     unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)

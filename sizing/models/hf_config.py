@@ -76,6 +76,9 @@ def _moe(cfg: dict[str, Any], num_layers: int) -> MoeSpec | None:
     if not experts or experts <= 1:
         return None
     top_k = cfg.get("num_experts_per_tok") or cfg.get("experts_per_token") or cfg.get("moe_topk")
+    if not top_k:
+        raise ModelConfigError(f"config.json has {experts} experts but no 'num_experts_per_tok'. "
+                               "To fix: pass the model's original config.json.")
     width = cfg.get("moe_intermediate_size") or cfg["intermediate_size"]
     shared = (cfg.get("n_shared_experts") or 0) * width + (cfg.get("shared_expert_intermediate_size") or 0)
     dense = int(cfg.get("first_k_dense_replace") or 0) + len(cfg.get("mlp_only_layers") or [])

@@ -33,8 +33,9 @@ def _g(name: str, params: int, role: TensorRole, shard: Shard) -> ParamGroup:
 
 def _mla_attention(m: ModelSpec) -> list[ParamGroup]:
     mla, h, n = m.mla, m.hidden_size, m.num_attention_heads
+    assert mla is not None
     qk = mla.qk_nope_head_dim + mla.qk_rope_head_dim
-    groups = []
+    groups: list[ParamGroup] = []
     if mla.q_lora_rank:
         groups += [_g("attn.q_a", h * mla.q_lora_rank, "linear", "replicated"),
                    _g("attn.q_a_norm", mla.q_lora_rank, "other", "replicated"),
@@ -68,6 +69,7 @@ def _attention(m: ModelSpec) -> list[ParamGroup]:
 
 def _moe_mlp(m: ModelSpec) -> list[ParamGroup]:
     moe, h = m.moe, m.hidden_size
+    assert moe is not None
     width = moe.expert_intermediate_size
     per_expert = 3 * h * width + ((2 * width + h) if moe.expert_bias else 0)  # gate+up+down; biases: gate_up (2w), down (h)
     groups = [_g("moe.experts", moe.num_experts * per_expert, "expert", "tp"),

@@ -113,6 +113,7 @@ class ModelSpec(BaseModel):
     def __hash__(self) -> int:
         # Cached: the engine's caches key on the spec, and hashing every field each time dominated plan() time.
         private = self.__pydantic_private__
+        assert private is not None
         if private["_hash"] is None:
             private["_hash"] = hash(tuple(self.__dict__[f] for f in type(self).model_fields))
         return private["_hash"]

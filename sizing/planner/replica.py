@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,7 +53,7 @@ class ReplicaMiss:
     """What would make it fit."""
 
 
-def largest_batch(limit: int, ok) -> int:
+def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
     """Largest b in [1, limit] with ok(b), assuming ok is monotone (True then False); 0 if ok(1) fails."""
     if limit < 1 or not ok(1):
         return 0
@@ -89,19 +90,22 @@ def size_replica(
         return _memory_miss(mem)
     limit = _memory_batch_limit(m, mem, settings, layout, engine, w)
     i, o = w.input_tokens, w.output_tokens
-    tpot_target = w.tpot_ms / 1000 if w.tpot_ms else None
-    batch = limit if tpot_target is None else largest_batch(limit, lambda b: speed.tpot_s(b, i, o) <= tpot_target)
-    if batch == 0:
-        best = speed.tpot_s(1, i, o) * 1000
-        return ReplicaMiss("tpot", f"misses TPOT by {best - w.tpot_ms:.1f} ms ({best:.1f} ms at batch 1 vs {w.tpot_ms:g} ms)",
-                           (best - w.tpot_ms) / w.tpot_ms, "relax tpot_ms, or allow faster GPUs or more TP")
+    batch = limit
+    if w.tpot_ms is not None:
+        tpot_ms = w.tpot_ms
+        batch = largest_batch(limit, lambda b: speed.tpot_s(b, i, o) * 1000 <= tpot_ms)
+        if batch == 0:
+            best = speed.tpot_s(1, i, o) * 1000
+            return ReplicaMiss("tpot", f"misses TPOT by {best - tpot_ms:.1f} ms ({best:.1f} ms at batch 1 vs {tpot_ms:g} ms)",
+                               (best - tpot_ms) / tpot_ms, "relax tpot_ms, or allow faster GPUs or more TP")
     chunk = mem.max_num_batched_tokens
-    if w.ttft_ms:
-        batch = largest_batch(batch, lambda b: speed.ttft_s(b, i, o, chunk) * 1000 <= w.ttft_ms)
+    if w.ttft_ms is not None:
+        ttft_ms = w.ttft_ms
+        batch = largest_batch(batch, lambda b: speed.ttft_s(b, i, o, chunk) * 1000 <= ttft_ms)
         if batch == 0:
             best = speed.ttft_s(1, i, o, chunk) * 1000
-            return ReplicaMiss("ttft", f"misses TTFT by {best - w.ttft_ms:.0f} ms ({best:.0f} ms at batch 1 vs {w.ttft_ms:g} ms)",
-                               (best - w.ttft_ms) / w.ttft_ms, "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
+            return ReplicaMiss("ttft", f"misses TTFT by {best - ttft_ms:.0f} ms ({best:.0f} ms at batch 1 vs {ttft_ms:g} ms)",
+                               (best - ttft_ms) / ttft_ms, "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
     tpot, ttft = speed.tpot_s(batch, i, o), speed.ttft_s(batch, i, o, chunk)
     return ReplicaFit(memory=mem, batch=batch, memory_batch_limit=limit, tpot_s=tpot, ttft_s=ttft,
                       output_tokens_per_s=batch / tpot, requests_per_s=batch / (ttft + o * tpot))

@@ -10,7 +10,7 @@ Assumptions are named in sizing/data/assumptions.toml and checked against tests/
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sizing.catalog.assumptions import Assumptions
@@ -70,6 +70,16 @@ class ReplicaSpeed:
     """Efficiencies and latencies."""
     inter_node_pp: bool = False
     """Pipeline stages sit on different nodes."""
+    # Derived in __post_init__ (constants of the replica, computed once):
+    _bw_bytes_per_s: float = field(init=False, repr=False, compare=False)
+    _flops_per_gpu: float = field(init=False, repr=False, compare=False)
+    _matmul_params: int = field(init=False, repr=False, compare=False)
+    _allreduce: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _pp_hops_s: float = field(init=False, repr=False, compare=False)
+    _weights: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _kv_per_layer: int = field(init=False, repr=False, compare=False)
+    _overhead_s: float = field(init=False, repr=False, compare=False)
+    _prefill_memo: dict[int, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Derived constants, computed once: the planner evaluates thousands of steps per plan.
