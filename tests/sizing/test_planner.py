@@ -117,9 +117,12 @@ def test_region_offering_rejection():
     assert p.region == "eu-west-1"
 
 
-def test_pcie_tp_is_charged():
+def test_pcie_tp_is_charged_and_said():
     p = run(model="llama-3.1-70b", concurrency=16, deployment=Deployment(instance_types=("g6e.12xlarge",)))
-    assert any("PCIe" in n for n in p.choice.notes) or p.choice.tensor_parallel == 1
+    layouts = [p.choice] + [a.candidate for a in p.alternatives]
+    tp4 = next(c for c in layouts if c.tensor_parallel == 4)
+    assert "TP=4 all-reduces cross PCIe (no NVLink on g6e.12xlarge); their cost is in TPOT" in tp4.notes
+    assert all(not c.notes for c in layouts if c.tensor_parallel == 1)
 
 
 def test_infeasible_names_the_nearest_miss_and_a_fix():
