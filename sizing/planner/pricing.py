@@ -1,0 +1,94 @@
+"""Pricing a feasible placement: replicas for the load, the fleet's purchase split and costs, and the Candidate shown."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sizing.catalog.formats import WeightFormat
+from sizing.memory.weights import stage_weights
+from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
+from sizing.planner.layouts import Placement
+from sizing.planner.replica import ReplicaFit
+from sizing.planner.request import PlanRequest
+from sizing.planner.results import Candidate
+
+
+def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
+    w = req.workload
+    needs = {"concurrency": math.ceil(w.concurrency / fit.batch)}
+    if w.requests_per_second:
+        needs["requests_per_second"] = math.ceil(w.requests_per_second / fit.requests_per_s)
+    if w.output_tokens_per_second:
+        needs["output_tokens_per_second"] = math.ceil(w.output_tokens_per_second / fit.output_tokens_per_s)
+    sized_by = max(needs, key=needs.__getitem__)
+    return needs[sized_by], sized_by
+
+
+def _served_tokens_per_s(req: PlanRequest, fit: ReplicaFit) -> float:
+    w = req.workload
+    targets = [t for t in (w.output_tokens_per_second, (w.requests_per_second or 0) * w.output_tokens) if t]
+    if targets:
+        return max(targets)
+    return w.concurrency / (fit.ttft_s + w.output_tokens * fit.tpot_s) * w.output_tokens
+
+
+def _notes(p: Placement, fleet_spot: int) -> tuple[str, ...]:
+    notes = []
+    if p.layout.tp > 1 and p.instance.gpu_link == "pcie":
+        notes.append(f"TP={p.layout.tp} all-reduces cross PCIe (no NVLink on {p.instance.name}); their cost is in TPOT")
+    if fleet_spot and p.instance.facts.spot_capacity == "scarce":
+        notes.append(f"{p.instance.family} spot capacity is scarce; requests may wait or be interrupted "
+                     f"({p.instance.facts.interruption_band} a month)")
+    if p.nodes_per_replica > 1:
+        notes.append(f"multi-node replica: losing any of its {p.nodes_per_replica} nodes takes the whole replica down")
+    return tuple(notes)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A feasible placement with its fleet and costs, before it becomes a Candidate (only the few shown are built)."""
+
+    placement: Placement
+    fit: ReplicaFit
+    required: int
+    sized_by: str
+    fleet: Fleet
+    cold_s: float
+    costs: Costs
+    served: float
+
+    @property
+    def rank_key(self) -> tuple:
+        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT."""
+        p = self.placement
+        return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
+                p.layout.pp, -self.fit.batch * self.fleet.replicas, self.fit.tpot_s)
+
+
+def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> Priced:
+    w, d, a = req.workload, req.deployment, req.assumptions
+    required, sized_by = _replicas_required(req, fit)
+    fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
+    node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
+    cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
+    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
+    return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit))
+
+
+def candidate(req: PlanRequest, x: Priced) -> Candidate:
+    p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
+    return Candidate(
+        instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus,
+        tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp,
+        nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
+        replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
+        on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,
+        batch_per_replica=fit.batch, ttft_ms=fit.ttft_s * 1000, tpot_ms=fit.tpot_s * 1000,
+        output_tokens_per_second_per_replica=fit.output_tokens_per_s, served_output_tokens_per_second=x.served,
+        cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
+        interruption_usd_per_hour=costs.interruption_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
+        monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
+        cost_per_million_output_tokens_usd=costs.hourly_usd / (x.served * 3600 / 1e6),
+        memory=fit.memory, notes=_notes(p, fleet.spot_instances),
+    )

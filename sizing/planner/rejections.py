@@ -1,0 +1,58 @@
+"""Rejected candidates with their reasons and margins, and the infeasible error that names the nearest miss."""
+
+from __future__ import annotations
+
+from sizing.catalog.instances import InstanceType
+from sizing.errors import InfeasibleError
+from sizing.memory.layout import Layout
+from sizing.planner.replica import ReplicaMiss
+from sizing.planner.request import Deployment, PlanRequest
+from sizing.planner.results import Rejection
+
+
+def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None) -> Rejection:
+    return Rejection(
+        instance_type=p_instance.name, tensor_parallel=layout.tp if layout else None,
+        pipeline_parallel=layout.pp if layout else None, kind=kind, reason=reason,
+        relative_miss=miss.relative_miss if miss else None, remedy=miss.remedy if miss else "",
+    )
+
+
+def offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
+    """Live offerings: a type no zone of the fleet offers is rejected."""
+    facts = d.facts
+    offered = facts.offered_zones if facts else None
+    if offered is None or instance.name not in offered or offered[instance.name]:
+        return None  # no live facts, not asked about, or offered in at least one zone
+    origin = facts.provenance.get("offerings") if facts else None
+    where = f"{origin.origin} offerings, {origin.as_of}" if origin else "live offerings"
+    zones = ", ".join(facts.zones) if facts and facts.zones else d.region
+    return reject(instance, None, "offering", f"not offered in {zones} ({where})")
+
+
+def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
+    if instance.whole_gpus == 0:
+        return reject(instance, None, "layout", f"fractional GPU ({instance.gpus:g} of an {instance.gpu.name}): "
+                                                 "a vGPU slice cannot host a vLLM replica the planner can size")
+    if region not in instance.od_usd_per_hour:
+        why = instance.not_offered_reason.get(region, "no price in the catalog")
+        return reject(instance, None, "offering", f"not offered in {region} ({why})")
+    return None
+
+
+def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
+    sized = [r for r in rejected if r.relative_miss is not None]
+    if not sized:
+        return InfeasibleError(
+            f"No instance type can serve {req.model.name!r} in {req.deployment.region}.",
+            rejected[0].reason if rejected else "no instance types to consider",
+            "allow more instance types (--instance-types) or another region.",
+        )
+    # A latency miss got past the memory check, so it is nearer than any memory miss; then the smallest miss.
+    stage = {"memory": 0, "tpot": 1, "ttft": 2}
+    nearest = min(sized, key=lambda r: (-stage[r.kind], r.relative_miss))
+    return InfeasibleError(
+        f"No candidate meets the request for {req.model.name!r} ({len(rejected)} rejected).",
+        f"{nearest.instance_type} TP={nearest.tensor_parallel} PP={nearest.pipeline_parallel}: {nearest.reason}",
+        nearest.remedy,
+    )
