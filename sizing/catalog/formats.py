@@ -36,6 +36,8 @@ class WeightFormat(BaseModel):
     """Tensor-core dtype prefill runs in."""
     vllm_quantization: str
     """vLLM --quantization value ('' when not needed)."""
+    min_compute_capability: float = Field(ge=0)
+    """Lowest CUDA compute capability vLLM has kernels for."""
     source: str
     """Where the layout comes from."""
 
@@ -56,6 +58,7 @@ def all_formats() -> dict[str, WeightFormat]:
             name=r["name"], linear_bits=float(r["linear_bits"]), other_bits=float(r["other_bits"]),
             applies_to=cast(Literal["all", "all_linear", "experts"], r["applies_to"]), group_size=int(r["group_size"]), scale_bytes=float(r["scale_bytes"]),
             zero_bytes=float(r["zero_bytes"]), compute_dtype=r["compute_dtype"], vllm_quantization=r["vllm_quantization"],
+            min_compute_capability=float(r["min_compute_capability"]),
             source=r["source"],
         )
         for r in read_csv("weight_formats.csv")
@@ -96,4 +99,4 @@ def flat_format(bytes_per_param: float) -> WeightFormat:
     dtype = "fp32" if bytes_per_param >= 4 else ("bf16" if bytes_per_param >= 2 else "fp16")
     return WeightFormat(name=f"{bytes_per_param:g}-bytes-per-param", linear_bits=8 * bytes_per_param,
                         other_bits=8 * bytes_per_param, applies_to="all", group_size=0, scale_bytes=0, zero_bytes=0,
-                        compute_dtype=dtype, vllm_quantization="", source="raw --bytes-per-param")
+                        compute_dtype=dtype, vllm_quantization="", source="raw --bytes-per-param", min_compute_capability=0)

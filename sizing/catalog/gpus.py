@@ -40,6 +40,8 @@ class GpuSpec(BaseModel):
     """GPU-to-GPU path inside one machine."""
     link_bandwidth_gbps: float = Field(gt=0)
     """GPU-to-GPU bandwidth per GPU per direction, GB/s."""
+    compute_capability: float | None = None
+    """CUDA compute capability (None: not an NVIDIA GPU)."""
     source: str
     """Where the figures come from."""
     as_of: str
@@ -78,6 +80,7 @@ def _row_to_gpu(row: dict[str, str]) -> GpuSpec:
         decode_bw_efficiency=float(row["decode_bw_efficiency"]),
         interconnect=cast(Interconnect, row["interconnect"]),
         link_bandwidth_gbps=float(row["link_bandwidth_gbps"]),
+        compute_capability=optional_float(row["compute_capability"]),
         source=row["source"],
         as_of=row["as_of"],
     )

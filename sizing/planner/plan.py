@@ -12,7 +12,7 @@ from sizing.models.params import active_params, total_params
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
 from sizing.planner.ranking import alternatives
-from sizing.planner.rejections import infeasible, instance_rejection, offering_rejection, reject
+from sizing.planner.rejections import format_rejection, infeasible, instance_rejection, offering_rejection, reject
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, Rejection
@@ -82,7 +82,8 @@ def plan(req: PlanRequest) -> Plan:
     feasible: list[Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
-        refusal = instance_rejection(instance, req.deployment.region) or offering_rejection(instance, req.deployment)
+        refusal = (instance_rejection(instance, req.deployment.region) or offering_rejection(instance, req.deployment)
+                   or format_rejection(instance, fmt))
         if refusal:
             rejected.append(refusal)
             continue

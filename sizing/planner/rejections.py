@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
@@ -38,6 +39,15 @@ def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
         why = instance.not_offered_reason.get(region, "no price in the catalog")
         return reject(instance, None, "offering", f"not offered in {region} ({why})")
     return None
+
+
+def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | None:
+    """vLLM has no kernels for this weight format on this GPU generation."""
+    capability = instance.gpu.compute_capability
+    if capability is None or capability >= fmt.min_compute_capability:
+        return None
+    return reject(instance, None, "engine", f"{fmt.name} weights need CUDA compute capability {fmt.min_compute_capability:g} "
+                                            f"or newer; {instance.gpu.name} has {capability:g}")
 
 
 def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:

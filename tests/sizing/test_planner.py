@@ -165,3 +165,11 @@ def test_infeasible_latency_miss_is_nearer_than_a_memory_miss():
     with pytest.raises(InfeasibleError) as info:
         run(tpot_ms=1)
     assert "misses TPOT" in info.value.nearest and "tpot_ms" in info.value.remedy
+
+
+def test_formats_the_gpu_cannot_run_are_rejected():
+    p = run(deployment=Deployment(weights="fp8", instance_types=("g4dn.xlarge", "g5.xlarge")))
+    (rejection,) = [r for r in p.rejected if r.instance_type == "g4dn.xlarge"]
+    assert (rejection.kind, rejection.reason) == (
+        "engine", "fp8 weights need CUDA compute capability 8 or newer; T4-16GB has 7.5")
+    assert p.instance_type == "g5.xlarge"  # A10G (8.6) runs FP8 weights as W8A16
