@@ -2,7 +2,8 @@
 
 Decode: every step, each GPU reads its weight shard (for MoE only the experts the batch touches) and the cache of
 every sequence, at `decode_bw_efficiency` of peak bandwidth; the batch's matmuls add compute time at
-`decode_compute_efficiency` of dense peak; TP adds two all-reduces per layer; PP runs the stages one after another.
+`decode_compute_efficiency` of dense peak; TP adds two all-reduces per layer; PP keeps up to pp micro-batches in
+flight (a bubble when the batch is smaller than pp) and adds a hand-off per stage.
 Prefill: 2 x matmul parameters FLOPs per token plus causal attention, at `prefill_compute_efficiency` of dense peak.
 Assumptions are named in sizing/data/assumptions.toml and checked against tests/data/throughput.csv.
 """
@@ -135,24 +136,33 @@ class ReplicaSpeed:
             return 1.0
         return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** batch
 
+    def _step_parts(self, batch: int, context_tokens: int) -> tuple[float, float, float, float]:
+        """(weights, KV, compute, communication) seconds of one decode round, in which every sequence gains a token.
+
+        With PP the engine keeps m = min(pp, batch) micro-batches in flight, so all stages work at once. A round takes
+        max(m, pp) micro-batch steps of one stage: with a full pipeline (batch >= pp) each stage reads its weights pp
+        times but only 1/pp of the batch's cache and compute lands on the critical path; with batch < pp the pipeline
+        has bubbles and a token costs every stage in turn. With pp = 1 this is one plain step."""
+        pp = self.layout.pp
+        micro = min(pp, batch) if batch >= 1 else 1
+        share, per_micro = max(micro, pp) / pp, batch / micro
+        other, expert = self._weights
+        weights = share * (other + expert * self._touched_expert_fraction(per_micro)) / self._bw_bytes_per_s
+        kv = share * per_micro * self._kv_read_bytes(context_tokens) / self._bw_bytes_per_s
+        flops_per_s = self._flops_per_gpu * self.assumptions.decode_compute_efficiency
+        compute = share * 2 * self._matmul_params * per_micro / self.layout.tp / flops_per_s
+        fixed, per_token = self._allreduce
+        comm = share * (fixed + per_token * per_micro) + self._pp_hops_s
+        return weights, kv, compute, comm
+
     def step_s(self, batch: int, context_tokens: int) -> float:
         """decode_step(...).total_s without building the breakdown (the planner's hot path)."""
-        other, expert = self._weights
-        read = other + expert * self._touched_expert_fraction(batch) + batch * self._kv_read_bytes(context_tokens)
-        compute = 2 * self._matmul_params * batch / self.layout.tp / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
-        fixed, per_token = self._allreduce
-        return read / self._bw_bytes_per_s + compute + fixed + per_token * batch + self._pp_hops_s + self._overhead_s
+        return sum(self._step_parts(batch, context_tokens)) + self._overhead_s
 
     def decode_step(self, batch: int, context_tokens: int) -> StepTime:
-        """One decode step for `batch` sequences of `context_tokens` each (stages run one after another)."""
-        other, expert = self._weights
-        weights = other + expert * self._touched_expert_fraction(batch)
-        kv = batch * self._kv_read_bytes(context_tokens)
-        compute = 2 * self._matmul_params * batch / self.layout.tp / (self._flops_per_gpu * self.assumptions.decode_compute_efficiency)
-        return StepTime(
-            weights_s=weights / self._bw_bytes_per_s, kv_s=kv / self._bw_bytes_per_s, compute_s=compute,
-            comm_s=self._allreduce_s(batch) + self._pp_hops_s, overhead_s=self._overhead_s,
-        )
+        """One decode round for `batch` sequences of `context_tokens` each, split by cause."""
+        weights, kv, compute, comm = self._step_parts(batch, context_tokens)
+        return StepTime(weights_s=weights, kv_s=kv, compute_s=compute, comm_s=comm, overhead_s=self._overhead_s)
 
     def prefill_s(self, input_tokens: int) -> float:
         """Time to prefill one prompt alone: compute-bound, never faster than reading the weights once."""

@@ -120,3 +120,16 @@ def test_efficiency_override_changes_the_prediction(llama8b):
     slower = base.__class__(llama8b, gpu, get_format("bf16"), Layout(), 2, "nvswitch",
                             default_assumptions().model_copy(update={"decode_bw_efficiency": 0.6}))
     assert slower.tpot_s(1, 128, 128) > base.tpot_s(1, 128, 128)
+
+
+def test_pp_keeps_micro_batches_in_flight(llama8b):
+    """PP=2: with a full pipeline only half the batch's cache is on a round's critical path; at batch 1 there is a
+    bubble and the token pays for both stages."""
+    gpu = get_gpu("H100")
+    rs = ReplicaSpeed(llama8b, gpu, get_format("bf16"), Layout(pp=2), 2, "nvswitch", default_assumptions())
+    bandwidth = 3350e9 * 0.80
+    per_sequence = 1000 * 131072  # the cache of one 1000-token sequence, all layers
+    assert rs.decode_step(64, 1000).kv_s == pytest.approx(64 / 2 * per_sequence / bandwidth)
+    assert rs.decode_step(1, 1000).kv_s == pytest.approx(per_sequence / bandwidth)
+    read = (8_030_261_248 - 128256 * 4096) * 2
+    assert rs.decode_step(64, 1000).weights_s == pytest.approx(read / bandwidth)  # each stage reads its half, pp times
