@@ -130,7 +130,7 @@ class ReplicaSpeed:
         full = m.num_layers - m.num_sliding_layers
         return self._kv_per_layer * (full * context_tokens + m.num_sliding_layers * min(context_tokens, window))
 
-    def _touched_expert_fraction(self, batch: int) -> float:
+    def _touched_expert_fraction(self, batch: float) -> float:
         moe = self.model.moe
         if moe is None:
             return 1.0
