@@ -126,15 +126,10 @@ def node_spec(plan: Plan, options: FleetOptions, efa_capable: bool) -> NodeSpec:
     )
 
 
-def replica_requests_per_s(c: Candidate, output_tokens: int) -> float:
-    """Requests one replica completes per second at its planned batch (Little's law)."""
-    return c.batch_per_replica / (c.ttft_ms / 1000 + output_tokens * c.tpot_ms / 1000)
-
-
 def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
-    per_target = replica_requests_per_s(c, plan.workload.output_tokens) * c.replicas_per_instance
+    per_target = c.requests_per_second_per_replica * c.replicas_per_instance
     groups: tuple[bool, ...] = ()
     if c.nodes_per_replica > 1:
         on_demand_replicas = c.on_demand_instances // c.nodes_per_replica

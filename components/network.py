@@ -8,11 +8,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.options import FleetOptions
+from sizing.live.aws import ZONES_CREATED
 
 ANY_PROTOCOL = "-1"
 ALL_IPV4 = "0.0.0.0/0"
-SUBNETS_CREATED = 2
-"""Subnets (in different AZs) of a created VPC: an Application Load Balancer needs two."""
+SUBNETS_CREATED = ZONES_CREATED
+"""Subnets (in different AZs) of a created VPC: an Application Load Balancer needs two; pre-flight checks the same zones."""
 
 
 @dataclass(frozen=True)

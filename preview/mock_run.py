@@ -5,9 +5,11 @@ and inputs, and the stack's outputs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import warnings
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,15 +129,15 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
     return run
 
 
+def _current_event_loop() -> asyncio.AbstractEventLoop:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # get_event_loop() without a running loop
+        return asyncio.get_event_loop()
+
+
 def _open_event_loop() -> None:
     """Pulumi's runtime runs on the current event loop; give it a fresh one if an earlier caller closed it."""
-    import asyncio
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        loop = asyncio.get_event_loop()
-    if loop.is_closed():
+    if _current_event_loop().is_closed():
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 
@@ -160,11 +162,6 @@ def _program_logger(run: MockRun) -> logging.Logger:
 def close_event_loop() -> None:
     """Close the event loop Pulumi's runtime left open, while the interpreter is still whole (otherwise its
     finaliser prints an ignored exception at exit)."""
-    import asyncio
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        loop = asyncio.get_event_loop()
+    loop = _current_event_loop()
     if not loop.is_closed():
         loop.close()

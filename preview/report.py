@@ -209,7 +209,8 @@ def render_markdown(report: Report) -> str:
     for d in report.diffs:
         lines += _section(d)
     prices = sorted({s.plan.prices_as_of for d in report.diffs for s in (d.base, d.head) if s and s.plan})
-    lines += [f"<sub>Prices: embedded catalog as of {', '.join(prices) or 'n/a'}; {'730'} h a month. Resources from the "
+    hours = sorted({f"{s.plan.assumptions.hours_per_month:g}" for d in report.diffs for s in (d.base, d.head) if s and s.plan})
+    lines += [f"<sub>Prices: embedded catalog as of {', '.join(prices) or 'n/a'}; {', '.join(hours) or '730'} h a month. Resources from the "
               "real Pulumi program under mocks (no cloud credentials).</sub>", ""]
     return "\n".join(lines)
 

@@ -121,6 +121,11 @@ def all_instance_types() -> dict[str, InstanceType]:
     }
 
 
+def catalog_prices_as_of(instances: list[InstanceType] | None = None) -> str:
+    """Date of the oldest price snapshot among these instance types (default: the whole catalog)."""
+    return min(i.price_as_of for i in (instances if instances is not None else all_instance_types().values()))
+
+
 def get_instance_type(name: str) -> InstanceType:
     """An instance type by API name; raises UnknownGpuError with suggestions."""
     found = all_instance_types().get(name.strip().lower())

@@ -16,7 +16,7 @@ from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.plan import plan
-from sizing.planner.replica import largest_batch
+from sizing.planner.replica import largest_batch, memory_batch_limit
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
 from sizing.units import to_gib
@@ -76,8 +76,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args))
-    per_request = stage_kv_bytes_per_request(model, kv_bytes, layout, i + o, engine.sliding_window_kv_savings)[mem.pipeline_stage]
-    limit = min(mem.max_num_seqs, int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request))
+    limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
     batch = limit if args.batch == "max" else _int_batch(args.batch)
     if args.tpot_ms and args.batch == "max":
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * 1000 <= args.tpot_ms)

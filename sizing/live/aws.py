@@ -18,7 +18,7 @@ TYPES_PER_CALL = 100
 """DescribeInstanceTypes accepts at most 100 names per call."""
 LINUX = "Linux/UNIX"
 ZONES_CREATED = 2
-"""A created VPC uses the first two available zones (components/network.py does the same)."""
+"""A created VPC uses the first two available zones (components/network.py builds its subnets from this)."""
 
 
 def client_config() -> Any:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sizing.catalog.instances import all_instance_types
+from sizing.catalog.instances import catalog_prices_as_of
 
 FactOrigin = Literal["live", "cached", "embedded"]
 
@@ -91,7 +91,7 @@ def now_iso() -> str:
 
 def embedded_facts(region: str, reason: str) -> LiveFacts:
     """Facts from the embedded catalog only, with a notice saying why and how old the catalog is."""
-    as_of = min(i.price_as_of for i in all_instance_types().values())
+    as_of = catalog_prices_as_of()
     embedded = Provenance(origin="embedded", as_of=as_of, source="sizing/data (instances.csv, prices.csv, families.csv)")
     return LiveFacts(
         region=region, provenance={k: embedded for k in ("offerings", "specs", "spot_prices", "quotas")},

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat, get_format, kv_bytes_per_element
-from sizing.catalog.instances import InstanceType, all_instance_types, check_region, get_instance_type
+from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
+                                      get_instance_type)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.memory.weights import total_weight_bytes
@@ -108,7 +109,7 @@ def plan(req: PlanRequest) -> Plan:
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
         workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
         alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
-        assumptions=req.assumptions, prices_as_of=min(i.price_as_of for i in instances),
+        assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
     )
@@ -118,7 +119,7 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     """Where each kind of fact came from and when, e.g. {'spot_prices': 'live 2026-11-27T08:00:00+00:00 (ec2:...)'}."""
     d = req.deployment
     if d.facts is None:
-        as_of = min(i.price_as_of for i in all_instance_types().values())
+        as_of = catalog_prices_as_of()
         return {k: f"embedded {as_of} (sizing/data)" for k in ("offerings", "spot_prices", "prices")}
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 

@@ -27,8 +27,6 @@ class ReplicaFit:
     """Per-GPU memory on the binding stage."""
     batch: int
     """Requests one replica serves at once within the targets."""
-    memory_batch_limit: int
-    """Requests the KV cache (and max_num_seqs) would allow without latency targets."""
     tpot_s: float
     """Inter-token latency at that batch."""
     ttft_s: float
@@ -64,9 +62,10 @@ def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
     return lo
 
 
-def _memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, s: EngineSettings, layout: Layout, engine: EngineProfile,
-                        w: Workload) -> int:
-    per_request = stage_kv_bytes_per_request(m, s.kv_element_bytes, layout, w.request_tokens, engine.sliding_window_kv_savings)
+def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int, layout: Layout, engine: EngineProfile,
+                       request_tokens: int) -> int:
+    """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs."""
+    per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings)
     by_cache = int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request[mem.pipeline_stage])
     return min(by_cache, mem.max_num_seqs)
 
@@ -88,7 +87,7 @@ def size_replica(
     mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
     if not mem.fits:
         return _memory_miss(mem)
-    limit = _memory_batch_limit(m, mem, settings, layout, engine, w)
+    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
     i, o = w.input_tokens, w.output_tokens
     batch = limit
     if w.tpot_ms is not None:
@@ -107,5 +106,5 @@ def size_replica(
             return ReplicaMiss("ttft", f"misses TTFT by {best - ttft_ms:.0f} ms ({best:.0f} ms at batch 1 vs {ttft_ms:g} ms)",
                                (best - ttft_ms) / ttft_ms, "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
     tpot, ttft = speed.tpot_s(batch, i, o), speed.ttft_s(batch, i, o, chunk)
-    return ReplicaFit(memory=mem, batch=batch, memory_batch_limit=limit, tpot_s=tpot, ttft_s=ttft,
+    return ReplicaFit(memory=mem, batch=batch, tpot_s=tpot, ttft_s=ttft,
                       output_tokens_per_s=batch / tpot, requests_per_s=batch / (ttft + o * tpot))

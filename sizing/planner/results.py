@@ -50,6 +50,8 @@ class Candidate(BaseModel):
     """Inter-token latency at that batch."""
     output_tokens_per_second_per_replica: float
     """Decode throughput of one replica at that batch."""
+    requests_per_second_per_replica: float
+    """Requests one replica completes per second at that batch (Little's law)."""
     served_output_tokens_per_second: float
     """Output tokens/s the cost per token is computed on (the target load, or the fleet at the target concurrency)."""
     cold_start_s: float
