@@ -46,8 +46,9 @@ P95_Z = 1.645
 """Standard normal quantile of 0.95 (TPOT p95 of a request's mean over many steps)."""
 P95_EXP = math.log(20)
 """p95 / mean of an exponential distribution (TTFT waiting-time tail)."""
-BISECTION_STEPS = 40
-"""Halvings of the decode-batch interval: 2^-40 of the interval, far below a request."""
+BISECTION_STEPS = 12
+"""Halvings of the decode-batch interval: 2^-12 of it (a quarter of a request at 1,024 slots), the result kept on the
+side that meets the condition."""
 BUDGET_HEADROOM = 0.999
 """The token-budget cap is approached, not reached (at the cap the prompt queue is unbounded)."""
 SATURATION_THROUGHPUT_SHARE = 0.9
@@ -130,22 +131,23 @@ class ReplicaLoad:
         self.max_decodes = float(min(limits.max_running, by_budget))
         """Largest steady decode batch: KV / max_num_seqs slots, or the token budget shared with the prompts."""
         self._memo: dict[float, LoadPoint] = {}
+        self._token_s = speed.prefill_token_s(shape.input_tokens) * limits.step_time_factor
 
-    def _step(self, decodes: float, prefill_tokens: float) -> tuple[float, float]:
-        total, prefill = self.speed.mixed_step_s(decodes, self.shape.context_tokens, prefill_tokens, self.shape.input_tokens)
-        f = self.limits.step_time_factor
-        return total * f, prefill * f
+    def _decode_s(self, decodes: float) -> float:
+        return self.speed.step_s(decodes, self.shape.context_tokens) * self.limits.step_time_factor
 
     def at_decodes(self, d: float) -> LoadPoint:
         """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
         if d in self._memo:
             return self._memo[d]
         o, p = self.shape.output_tokens, self.shape.prefill_tokens
-        step, prefill_part = self._step(d, d * p / o)
+        decode = self._decode_s(d)  # = speed.mixed_step_s(...) x factor, with the prefill term added here
+        prefill_part = self._token_s * d * p / o
+        step = decode + prefill_part
         rate = d / (o * step)
         free = max(self.limits.max_num_batched_tokens - d, 1.0)
         chunks = math.ceil(p / free)
-        own = chunks * self._step(d, p / chunks)[0]
+        own = chunks * decode + self._token_s * p
         rho = min(max(prefill_part / step, d * p / o / free), BUDGET_HEADROOM)
         ttft = own / (1 - rho)
         one_prompt_s = prefill_part * o / d if d > 0 else 0.0  # the step time one prompt's tokens add

@@ -164,20 +164,21 @@ class ReplicaSpeed:
         weights, kv, compute, comm = self._step_parts(batch, context_tokens)
         return StepTime(weights_s=weights, kv_s=kv, compute_s=compute, comm_s=comm, overhead_s=self._overhead_s)
 
+    def prefill_token_s(self, prompt_tokens: int) -> float:
+        """Step time one prefill token adds to a step (chunks of prompts `prompt_tokens` long): its matmul and
+        attention FLOPs at `prefill_compute_efficiency` and its share of the all-reduces. The weights are read once
+        per step whatever it carries, so they are not in it."""
+        m = self.model
+        attention_flops = 2 * m.num_layers * prompt_tokens * m.num_attention_heads * m.head_dim
+        flops = (2 * self._matmul_params + attention_flops) / self.layout.tp
+        return flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency) + self._allreduce[1]
+
     def mixed_step_s(self, decodes: float, context_tokens: int, prefill_tokens: float, prompt_tokens: int) -> tuple[float, float]:
         """(step seconds, of which prefill) of one engine step that decodes `decodes` sequences of `context_tokens` and
-        prefills `prefill_tokens` prompt tokens (chunks of prompts `prompt_tokens` long). Weights are read once for the
-        whole step; every prefill token adds its matmul and attention FLOPs at `prefill_compute_efficiency` and its
-        share of the all-reduces. With decodes = 0 this is a pure prefill step."""
-        decode_s = self.step_s(decodes, context_tokens)
-        if prefill_tokens <= 0:
-            return decode_s, 0.0
-        m = self.model
-        attention_flops_per_token = 2 * m.num_layers * prompt_tokens * m.num_attention_heads * m.head_dim
-        flops = (2 * self._matmul_params + attention_flops_per_token) * prefill_tokens / self.layout.tp
-        prefill = flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency)
-        prefill += self._allreduce[1] * prefill_tokens
-        return decode_s + prefill, prefill
+        prefills `prefill_tokens` prompt tokens: the decode step plus prefill_token_s per prompt token. With
+        decodes = 0 this is a pure prefill step (weights, fixed all-reduce latency and host overhead included)."""
+        prefill = self.prefill_token_s(prompt_tokens) * prefill_tokens if prefill_tokens > 0 else 0.0
+        return self.step_s(decodes, context_tokens) + prefill, prefill
 
     def prefill_s(self, input_tokens: int) -> float:
         """Time to prefill one prompt alone: compute-bound, never faster than reading the weights once."""
