@@ -98,6 +98,14 @@ def plan_lines(p: Plan) -> list[str]:
         lines.append(f"  {x.instance_type:<18}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.replicas:>5}{x.instances:>5}  "
                      f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
                      f"{a.why_lost}")
+    lines += ["", f"Cost x latency frontier on {c.instance_type} (cheapest plan per TPOT target):"]
+    for f in p.frontier:
+        if f.feasible:
+            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} TP={f.tensor_parallel} "
+                         f"PP={f.pipeline_parallel}, {f.replicas} replicas, ${f.hourly_cost_usd:,.2f}/h "
+                         f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
+        else:
+            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")
     lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
     for kind in sorted({r.kind for r in p.rejected}):
         for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:

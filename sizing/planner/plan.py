@@ -12,9 +12,13 @@ from sizing.memory.weights import total_weight_bytes
 from sizing.models.params import active_params, total_params
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
+from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import format_rejection, infeasible, instance_rejection, offering_rejection, reject
-from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
+from sizing.memory.budget import MemoryBreakdown
+from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
+from sizing.planner.request import Workload
+from sizing.speed.load import ReplicaLoad
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.speed.model import ReplicaSpeed
@@ -59,27 +63,35 @@ class _FitMemo:
             gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
             kv_element_bytes=self.kv_bytes,
         )
+        self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss] = {}
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss] = {}
 
-    def fit(self, p: Placement) -> ReplicaFit | ReplicaMiss:
-        """The replica fit of a placement."""
+    def fit(self, p: Placement, w: Workload | None = None) -> ReplicaFit | ReplicaMiss:
+        """The replica fit of a placement under the latency targets of `w` (default: the request's workload; the
+        frontier asks for other TPOT targets of the same traffic)."""
+        w = w or self.req.workload
         link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
         key = (p.instance.gpu.name, link, p.layout.tp, p.layout.pp, p.nodes_per_replica > 1)
-        if key not in self._fits:
+        if key not in self._models:
             req = self.req
-            speed = ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
-                                 req.assumptions, p.nodes_per_replica > 1)
-            self._fits[key] = size_replica(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
-                                           speed, req.workload)
-        return self._fits[key]
+            def speed() -> ReplicaSpeed:
+                return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
+                                    req.assumptions, p.nodes_per_replica > 1)
+
+            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
+                                              speed, req.workload)
+        fit_key = key + (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)
+        if fit_key not in self._fits:
+            model = self._models[key]
+            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)
+        return self._fits[fit_key]
 
 
-def plan(req: PlanRequest) -> Plan:
-    """The cheapest fleet that serves the workload, its alternatives, and every rejected candidate with its margin."""
-    check_region(req.deployment.region)
-    verify_with_workload(req)
-    fmt, engine = weight_format_for(req), get_engine(req.deployment.engine)
-    memo = _FitMemo(req, engine, fmt)
+def search(req: PlanRequest, memo: _FitMemo | None = None) -> tuple[list[Priced], list[Rejection]]:
+    """Every placement of every allowed instance type: the feasible ones priced and ranked, and the rejected ones.
+    A memo of another request with the same model, traffic shape and deployment settings is reused (the frontier)."""
+    fmt = weight_format_for(req)
+    memo = memo or _FitMemo(req, get_engine(req.deployment.engine), fmt)
     feasible: list[Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
@@ -91,14 +103,23 @@ def plan(req: PlanRequest) -> Plan:
         found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica)
         rejected += [reject(r.instance, r.layout, "layout", r.reason) for r in refused]
         for p in found:
-            fit = memo.fit(p)
+            fit = memo.fit(p, req.workload)
             if isinstance(fit, ReplicaMiss):
                 rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit))
             else:
                 feasible.append(price(req, p, fit, fmt))
-    if not feasible:
+    return sorted(feasible, key=lambda x: x.rank_key), rejected
+
+
+def plan(req: PlanRequest) -> Plan:
+    """The cheapest fleet that serves the workload, its alternatives, and every rejected candidate with its margin."""
+    check_region(req.deployment.region)
+    verify_with_workload(req)
+    fmt, engine = weight_format_for(req), get_engine(req.deployment.engine)
+    memo = _FitMemo(req, engine, fmt)
+    ranked, rejected = search(req, memo)
+    if not ranked:
         raise infeasible(req, rejected)
-    ranked = sorted(feasible, key=lambda x: x.rank_key)
     choice = candidate(req, ranked[0])
     instances = _allowed_instances(req)
     return Plan(
@@ -108,9 +129,10 @@ def plan(req: PlanRequest) -> Plan:
         checkpoint_gib=to_gib(total_weight_bytes(req.model, fmt)), hf_repo=req.model.hf_repo,
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
         workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
-        alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
+        alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
+        frontier=frontier(req, choice, lambda sub: search(sub, memo)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
-        warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
     )
 
@@ -124,9 +146,10 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
-def _warnings(choice: Candidate, engine: EngineProfile) -> tuple[str, ...]:
-    mem = choice.memory
+def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tuple[str, ...]:
+    mem, out = choice.memory, []
     if engine.cuda_graph_outside_budget and mem.unused_gib < 0:
-        return (f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
-                "lower gpu_memory_utilization",)
-    return ()
+        out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
+                   "lower gpu_memory_utilization")
+    single = single_failure_domain_warning(req.workload, choice)
+    return tuple(out) + ((single,) if single else ())

@@ -121,20 +121,35 @@ def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
                        (value - target) / target, remedy)
 
 
-def size_replica(
+def replica_model(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed, w: Workload,
-) -> ReplicaFit | ReplicaMiss:
-    """Fit one replica to the workload: memory first, then the heaviest steady load within the latency targets."""
+    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload,
+) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
+    """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
+    of the latency targets, so one serves every target a plan tries. `speed` may be a factory, called only when the
+    replica starts (the planner's hot path)."""
     mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
     if not mem.fits:
         return _memory_miss(mem)
     limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
-    load = replica_load(speed, mem, limit, engine, w)
+    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w)
+
+
+def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:
+    """The heaviest steady load of a replica that meets the workload's latency targets (mean and p95)."""
     ms = 1e-3
     targets = [t * ms if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
     cap = load.capacity(*targets)
     if cap is None:
         return _latency_miss(load, w)
-    batch = max(1, min(limit, math.ceil(cap.concurrency)))
+    batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
     return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
+
+
+def size_replica(
+    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
+    speed: ReplicaSpeed, w: Workload,
+) -> ReplicaFit | ReplicaMiss:
+    """Fit one replica to the workload: memory first, then the heaviest steady load within the latency targets."""
+    model = replica_model(m, gpu, fmt, layout, engine, settings, speed, w)
+    return model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)

@@ -99,6 +99,35 @@ class Candidate(BaseModel):
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
 
 
+class FrontierPoint(BaseModel):
+    """The cheapest plan of the chosen instance type at one TPOT target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tpot_target_ms: float
+    """The TPOT target, milliseconds."""
+    feasible: bool
+    """Whether the instance type can meet it."""
+    reason: str = ""
+    """Why not (nearest miss), when infeasible."""
+    tensor_parallel: int | None = None
+    """TP degree of the cheapest plan."""
+    pipeline_parallel: int | None = None
+    """PP degree of the cheapest plan."""
+    replicas: int | None = None
+    """Replicas deployed."""
+    instances: int | None = None
+    """Instances bought."""
+    hourly_cost_usd: float | None = None
+    """Fleet cost per hour, USD."""
+    tpot_ms: float | None = None
+    """Mean TPOT at the planned load."""
+    ttft_ms: float | None = None
+    """Mean TTFT at the planned load."""
+    concurrency_per_replica: float | None = None
+    """Clients one replica serves within the targets."""
+
+
 class Alternative(BaseModel):
     """A feasible candidate that lost, and why."""
 
@@ -170,6 +199,8 @@ class Plan(BaseModel):
     """Feasible candidates considered in all."""
     rejected: tuple[Rejection, ...]
     """Every rejected candidate."""
+    frontier: tuple[FrontierPoint, ...] = ()
+    """Cost x latency frontier: the chosen instance type's cheapest plan at a few TPOT targets."""
     assumptions: Assumptions
     """Efficiencies and latencies used."""
     prices_as_of: str

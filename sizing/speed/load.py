@@ -38,6 +38,7 @@ figures; `step_time_factor` (engines.toml, one per engine) scales every step for
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sizing.speed.model import ReplicaSpeed
@@ -51,6 +52,8 @@ BISECTION_STEPS = 12
 side that meets the condition."""
 BUDGET_HEADROOM = 0.999
 """The token-budget cap is approached, not reached (at the cap the prompt queue is unbounded)."""
+CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95 = range(7)
+"""Positions in ReplicaLoad._eval's tuple."""
 SATURATION_THROUGHPUT_SHARE = 0.9
 """Saturation point: the concurrency at which throughput reaches this share of the replica's maximum."""
 
@@ -114,11 +117,6 @@ class LoadPoint:
     saturated: bool
     """Requests wait for KV or sequence slots, or the token budget is full."""
 
-    def meets(self, tpot_s: float | None, ttft_s: float | None, tpot_p95_s: float | None, ttft_p95_s: float | None) -> bool:
-        """Whether every given latency target holds."""
-        pairs = ((tpot_s, self.tpot_s), (ttft_s, self.ttft_s), (tpot_p95_s, self.tpot_p95_s), (ttft_p95_s, self.ttft_p95_s))
-        return all(target is None or value <= target for target, value in pairs)
-
 
 class ReplicaLoad:
     """The steady-state model of one replica for one request shape (memoize one per placement)."""
@@ -130,18 +128,38 @@ class ReplicaLoad:
         self.slot_bound = limits.max_running <= by_budget
         self.max_decodes = float(min(limits.max_running, by_budget))
         """Largest steady decode batch: KV / max_num_seqs slots, or the token budget shared with the prompts."""
-        self._memo: dict[float, LoadPoint] = {}
+        self._memo: dict[float, tuple[float, float, float, float, float, float, float, float]] = {}
         self._token_s = speed.prefill_token_s(shape.input_tokens) * limits.step_time_factor
+        self._prefill_tokens = p
+        self._affine = self._affine_decode()
+
+    def _affine_decode(self) -> tuple[float, float, float] | None:
+        """(from_d, intercept, slope) when the decode step is affine in the batch over [from_d, max_decodes] (dense
+        models; with PP from d = pp on, where the pipeline is full), checked at the midpoint; None otherwise. Only
+        a shortcut: the values are the model's own."""
+        pp = self.speed.layout.pp
+        ctx, top, start = self.shape.context_tokens, self.max_decodes, float(pp if pp > 1 else 0)
+        if top <= start + 1:
+            return None
+        mid = (start + top) / 2
+        y0, y_mid, y_top = (self.speed.step_s(x, ctx) for x in (start, mid, top))
+        slope = (y_top - y0) / (top - start)
+        exact = math.isclose(y_mid, y0 + slope * (mid - start), rel_tol=1e-9)
+        return (start, y0 - slope * start, slope) if exact else None
 
     def _decode_s(self, decodes: float) -> float:
-        return self.speed.step_s(decodes, self.shape.context_tokens) * self.limits.step_time_factor
+        f = self.limits.step_time_factor
+        if self._affine is not None and decodes >= self._affine[0]:
+            return (self._affine[1] + self._affine[2] * decodes) * f
+        return self.speed.step_s(decodes, self.shape.context_tokens) * f
 
-    def at_decodes(self, d: float) -> LoadPoint:
-        """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
-        if d in self._memo:
-            return self._memo[d]
-        o, p = self.shape.output_tokens, self.shape.prefill_tokens
-        decode = self._decode_s(d)  # = speed.mixed_step_s(...) x factor, with the prefill term added here
+    def _eval(self, d: float) -> tuple[float, float, float, float, float, float, float, float]:
+        """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share) at `d` decodes."""
+        hit = self._memo.get(d)
+        if hit is not None:
+            return hit
+        o, p = self.shape.output_tokens, self._prefill_tokens
+        decode = self._decode_s(d)  # the step of speed.mixed_step_s x factor, its prefill term added below
         prefill_part = self._token_s * d * p / o
         step = decode + prefill_part
         rate = d / (o * step)
@@ -150,25 +168,41 @@ class ReplicaLoad:
         own = chunks * decode + self._token_s * p
         rho = min(max(prefill_part / step, d * p / o / free), BUDGET_HEADROOM)
         ttft = own / (1 - rho)
-        one_prompt_s = prefill_part * o / d if d > 0 else 0.0  # the step time one prompt's tokens add
-        point = LoadPoint(
-            concurrency=rate * ttft + d, requests_per_s=rate, output_tokens_per_s=d / step, tpot_s=step,
-            tpot_p95_s=step + P95_Z * math.sqrt(d) * one_prompt_s / o, ttft_s=ttft, ttft_p95_s=own + P95_EXP * (ttft - own),
-            running_batch=d, prefill_share=prefill_part / step, saturated=not self.slot_bound and d >= self.max_decodes,
-        )
-        self._memo[d] = point
-        return point
+        one_prompt_s = self._token_s * p  # the step time one prompt's tokens add, spread over its chunks
+        out = (rate * ttft + d, rate, d / step, step, step + P95_Z * math.sqrt(d) * one_prompt_s / o,
+               ttft, own + P95_EXP * (ttft - own), prefill_part / step)
+        self._memo[d] = out
+        return out
 
-    def _largest_d(self, ok) -> float:
-        """Largest d in (0, max_decodes] with ok(at_decodes(d)), ok monotone (True then False); 0 when none."""
-        hi = self.max_decodes
-        if ok(self.at_decodes(hi)):
+    def at_decodes(self, d: float) -> LoadPoint:
+        """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
+        n, rate, tokens, tpot, tpot95, ttft, ttft95, share = self._eval(d)
+        return LoadPoint(concurrency=n, requests_per_s=rate, output_tokens_per_s=tokens, tpot_s=tpot, tpot_p95_s=tpot95,
+                         ttft_s=ttft, ttft_p95_s=ttft95, running_batch=d, prefill_share=share,
+                         saturated=not self.slot_bound and d >= self.max_decodes)
+
+    def _largest_d(self, ok: Callable[[tuple[float, ...]], bool], hi: float | None = None) -> float:
+        """Largest d in (0, hi] (default max_decodes) with ok(_eval(d)), ok monotone (True then False); 0 when none."""
+        hi = self.max_decodes if hi is None else hi
+        if ok(self._eval(hi)):
             return hi
+        if not ok(self._eval(self._smallest_d())):
+            return 0.0
         lo = 0.0
         for _ in range(BISECTION_STEPS):
             mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if ok(self.at_decodes(mid)) else (lo, mid)
+            lo, hi = (mid, hi) if ok(self._eval(mid)) else (lo, mid)
         return lo
+
+    def _tpot_bound(self, tpot_s: float) -> float:
+        """Largest d whose mean TPOT is within `tpot_s`, solved exactly when the decode step is affine (TPOT is then
+        affine in d too); max_decodes otherwise (the bisection finds it)."""
+        if self._affine is None:
+            return self.max_decodes
+        start, c0, c1 = self._affine
+        f, k = self.limits.step_time_factor, self._token_s * self._prefill_tokens / self.shape.output_tokens
+        d = (tpot_s - f * c0) / (f * c1 + k)
+        return min(self.max_decodes, d) if d >= start else self.max_decodes
 
     def peak(self) -> LoadPoint:
         """The replica at its largest steady decode batch."""
@@ -178,7 +212,7 @@ class ReplicaLoad:
         """N clients, each sending its next request when the previous one completes."""
         top = self.peak()
         if clients <= top.concurrency:
-            d = self._largest_d(lambda x: x.concurrency <= clients)
+            d = self._largest_d(lambda x: x[CONCURRENCY] <= clients)
             return self.at_decodes(d) if d > 0 else self.at_decodes(self._smallest_d())
         wait = (clients - top.concurrency) / top.requests_per_s
         return LoadPoint(
@@ -198,16 +232,21 @@ class ReplicaLoad:
         """Poisson arrivals at `rate` requests/s (None: above the sustainable rate)."""
         if rate > self.max_request_rate():
             return None
-        return self.at_decodes(max(self._largest_d(lambda x: x.requests_per_s <= rate), self._smallest_d()))
+        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] <= rate), self._smallest_d()))
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
                  ttft_p95_s: float | None = None) -> LoadPoint | None:
         """The heaviest steady load that meets the targets (None: not even a lone request does)."""
-        d = self._largest_d(lambda x: x.meets(tpot_s, ttft_s, tpot_p95_s, ttft_p95_s))
+        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s))
+                  if t is not None]
+        hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
+        if hi <= 0:
+            return None
+        d = self._largest_d(lambda x: all(x[i] <= t * (1 + 1e-9) for i, t in limits), hi)
         return self.at_decodes(d) if d > 0 else None
 
     def saturation_concurrency(self) -> float:
         """Clients at which throughput reaches SATURATION_THROUGHPUT_SHARE of the replica's maximum."""
         target = SATURATION_THROUGHPUT_SHARE * self.peak().output_tokens_per_s
-        d = self._largest_d(lambda x: x.output_tokens_per_s <= target)
+        d = self._largest_d(lambda x: x[TOKENS] <= target)
         return self.at_decodes(max(d, self._smallest_d())).concurrency

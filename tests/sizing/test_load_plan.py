@@ -1,6 +1,8 @@
 """The planner sizes replicas with the steady-state load model (sizing/speed/load.py), and reports what that model
 predicts at the planned load."""
 
+import re
+
 import pytest
 
 from sizing.models.presets import load_preset
@@ -63,3 +65,33 @@ def test_max_model_len_defaults_to_twice_the_typical_request_capped_at_context()
     assert p.max_model_len == 2 * (2000 + 200)
     assert Workload(input_tokens=100_000, output_tokens=1000).engine_max_model_len(131072) == 131072
     assert Workload(max_input_tokens=3000, max_output_tokens=500).engine_max_model_len(131072) == 3500
+
+
+def test_why_it_lost_names_the_ranking_criterion_that_decided():
+    # Same price and GPU count (layouts of one p5.48xlarge fleet): the explanation must name the criterion the
+    # ranking used, never "uses 8 GPUs vs 8".
+    p = _plan(**DONE_WHEN)
+    ties = [a for a in p.alternatives if a.candidate.hourly_cost_usd == p.choice.hourly_cost_usd]
+    assert ties  # TP=8 x 4 nodes costs the same as TP=4 x 4 nodes
+    for a in p.alternatives:
+        assert not re.search(r"(\d+) GPUs vs \1\b", a.why_lost)
+    assert all(a.why_lost.startswith("same cost and GPUs, but its fleet holds") for a in ties)
+
+
+def test_frontier_costs_fall_as_the_tpot_target_loosens():
+    p = _plan(**DONE_WHEN)
+    costs = [f.hourly_cost_usd for f in p.frontier if f.feasible]
+    assert len(p.frontier) == 5 and len(costs) >= 4
+    assert costs == sorted(costs, reverse=True)
+    chosen = next(f for f in p.frontier if f.tpot_target_ms == 30)
+    assert chosen.hourly_cost_usd == p.choice.hourly_cost_usd
+
+
+def test_one_replica_interactive_plan_warns_of_the_single_node_outage():
+    single = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50),
+                              deployment=Deployment(instance_types=("g6e.xlarge",))))
+    assert single.choice.instances == 1
+    assert any("losing a single node drops 100% of capacity" in w for w in single.warnings)
+    spare = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50, headroom_replicas=1),
+                             deployment=Deployment(instance_types=("g6e.xlarge",))))
+    assert not any("single node" in w for w in spare.warnings)
