@@ -16,7 +16,7 @@ from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.plan import plan
-from sizing.planner.replica import largest_batch, memory_batch_limit
+from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
 from sizing.units import to_gib
@@ -64,8 +64,30 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     return out, render.memory_gpu_lines(out)
 
 
+LOAD_BOUNDS = {"concurrency": (0.0, 1e6), "request_rate": (0.0, 1e6), "prefix_hit_rate": (0.0, 1.0)}
+"""Open lower and closed upper bounds of `speed`'s steady-state options (prefix_hit_rate: 0 <= h < 1)."""
+
+
+def _check_load_args(args: argparse.Namespace) -> None:
+    """The steady-state options of `speed`: one loop at a time, not with --batch, every value in range."""
+    given = [f"--{k.replace('_', '-')}" for k in ("batch", "concurrency", "request_rate") if getattr(args, k) is not None]
+    if len(given) > 1:
+        raise InvalidInputError(f"{' and '.join(given)} were given together. To fix: pass one of --batch (no arrivals), "
+                                "--concurrency (closed loop) or --request-rate (open loop).")
+    for key in ("concurrency", "request_rate"):
+        value, (lo, hi) = getattr(args, key), LOAD_BOUNDS[key]
+        if value is not None and not lo < value <= hi:
+            raise InvalidInputError(f"--{key.replace('_', '-')} {value!r} is out of range. To fix: give a number above "
+                                    f"{lo:g} and at most {hi:g}.")
+    lo, hi = LOAD_BOUNDS["prefix_hit_rate"]
+    if not lo <= args.prefix_hit_rate < hi:
+        raise InvalidInputError(f"--prefix-hit-rate {args.prefix_hit_rate!r} is out of range. To fix: give a share "
+                                f"from {lo:g} up to (not including) {hi:g}, e.g. 0.5.")
+
+
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
-    """TTFT, TPOT and output tokens/s of one replica at a batch."""
+    """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
+    _check_load_args(args)
     model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
     fmt = format_from_args(args, model)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
@@ -77,6 +99,9 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     link = instance.gpu_link if instance else gpu.interconnect
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
+    if args.concurrency is not None or args.request_rate is not None:
+        return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs)
+    args.batch = args.batch or "1"
     batch = limit if args.batch == "max" else _int_batch(args.batch)
     if args.tpot_ms and args.batch == "max":
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * 1000 <= args.tpot_ms)
@@ -99,6 +124,35 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     return out, render.speed_lines(out)
 
 
+def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tuple[dict, list[str]]:
+    """`speed --concurrency C` (closed loop) or `--request-rate R` (open loop): the replica's steady state."""
+    i, o = args.input_tokens, args.output_tokens
+    where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
+    if limit < 1:
+        raise InfeasibleError(f"No request fits on {where}.", f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
+                              "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
+    load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=args.prefix_hit_rate))
+    if args.concurrency is not None:
+        point, loop = load.closed_loop(args.concurrency), {"concurrency": args.concurrency}
+    else:
+        found = load.open_loop(args.request_rate)
+        if found is None:
+            top = load.max_request_rate()
+            raise InfeasibleError(f"--request-rate {args.request_rate:g} req/s is more than one replica on {where} sustains.",
+                                  f"the maximum sustainable rate is {top:.2f} req/s (requests would queue without bound)",
+                                  f"lower --request-rate to at most {top:.2f}, raise --tp, or size a fleet with "
+                                  "`plan --requests-per-second`.")
+        point, loop = found, {"request_rate": args.request_rate}
+    out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
+           "input_tokens": i, "output_tokens": o, "prefix_hit_rate": args.prefix_hit_rate, "engine": engine.name, **loop,
+           "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
+           "tpot_ms": point.tpot_s * 1000, "ttft_ms": point.ttft_s * 1000, "tpot_p95_ms": point.tpot_p95_s * 1000,
+           "ttft_p95_ms": point.ttft_p95_s * 1000, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
+           "saturated": point.saturated, "max_running": limit, "max_requests_per_second": load.max_request_rate(),
+           "saturation_concurrency": load.saturation_concurrency()}
+    return out, render.load_lines(out)
+
+
 def _int_batch(text: str) -> int:
     try:
         value = int(text)
@@ -115,7 +169,9 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     workload = Workload(
         concurrency=args.concurrency, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
         requests_per_second=args.requests_per_second, output_tokens_per_second=args.output_tokens_per_second,
-        ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, kind=args.workload, headroom_replicas=args.headroom,
+        ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, ttft_p95_ms=args.ttft_p95_ms, tpot_p95_ms=args.tpot_p95_ms,
+        prefix_hit_rate=args.prefix_hit_rate, max_input_tokens=args.max_input_tokens, max_output_tokens=args.max_output_tokens,
+        kind=args.workload, headroom_replicas=args.headroom,
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from sizing.cli import commands
 from sizing.cli.args import add_engine_args, add_model_args
+from sizing.cli.commands import LOAD_BOUNDS
 from sizing.errors import InfeasibleError, SizingError
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
@@ -38,8 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--pp", type=int, default=1)
     spd.add_argument("--input-tokens", type=int, default=1024)
     spd.add_argument("--output-tokens", type=int, default=256)
-    spd.add_argument("--batch", default="1", help="running sequences, or 'max' (the largest that fits)")
+    spd.add_argument("--batch", help="running sequences decoding together, no arrivals, or 'max' (the largest that "
+                     "fits); default 1")
     spd.add_argument("--tpot-ms", type=float, help="with --batch max: the largest batch meeting this TPOT")
+    spd.add_argument("--concurrency", type=float, help="closed loop: clients each sending a request when the previous "
+                     f"one completes (steady state; {LOAD_BOUNDS['concurrency'][0]:g} < C <= {LOAD_BOUNDS['concurrency'][1]:g})")
+    spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state; "
+                     f"{LOAD_BOUNDS['request_rate'][0]:g} < R <= {LOAD_BOUNDS['request_rate'][1]:g})")
+    spd.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix "
+                     "cache, 0 <= h < 1 (with --concurrency or --request-rate)")
     spd.add_argument("--json", action="store_true")
 
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
@@ -50,8 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--output-tokens", type=int, default=256)
     pl.add_argument("--requests-per-second", type=float)
     pl.add_argument("--output-tokens-per-second", type=float)
-    pl.add_argument("--ttft-ms", type=float)
-    pl.add_argument("--tpot-ms", type=float)
+    pl.add_argument("--ttft-ms", type=float, help="mean time-to-first-token target")
+    pl.add_argument("--tpot-ms", type=float, help="mean inter-token latency target")
+    pl.add_argument("--ttft-p95-ms", type=float, help="p95 time-to-first-token target")
+    pl.add_argument("--tpot-p95-ms", type=float, help="p95 target of a request's mean inter-token latency")
+    pl.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix cache")
+    pl.add_argument("--max-input-tokens", type=int, help="longest prompt accepted (default 2 x --input-tokens)")
+    pl.add_argument("--max-output-tokens", type=int, help="longest generation accepted (default 2 x --output-tokens)")
     pl.add_argument("--workload", choices=["interactive", "batch"], default="interactive")
     pl.add_argument("--headroom", type=int, default=0, help="extra replicas (1 = N+1)")
     pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")

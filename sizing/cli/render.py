@@ -57,6 +57,23 @@ def speed_lines(d: dict) -> list[str]:
     ]
 
 
+def load_lines(d: dict) -> list[str]:
+    """One replica at steady state under a closed or open loop."""
+    loop = (f"closed loop, {d['concurrency']:g} clients" if "concurrency" in d
+            else f"open loop, Poisson arrivals at {d['request_rate']:g} req/s")
+    return [
+        _head(d),
+        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out"
+        + (f", prefix hit rate {d['prefix_hit_rate']:.0%}" if d["prefix_hit_rate"] else "") + f", {loop}, engine {d['engine']}",
+        f"  throughput {d['output_tokens_per_second']:,.0f} output tokens/s, {d['requests_per_second']:,.2f} req/s "
+        f"(max {d['max_requests_per_second']:,.2f} req/s; throughput saturates near {d['saturation_concurrency']:,.0f} clients)",
+        f"  TTFT  {d['ttft_ms']:9.1f} ms mean, {d['ttft_p95_ms']:,.1f} ms p95",
+        f"  TPOT  {d['tpot_ms']:9.2f} ms mean, {d['tpot_p95_ms']:.2f} ms p95",
+        f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take {d['prefill_share']:.0%} "
+        f"of step time" + ("; SATURATED: requests queue for a slot or the token budget" if d["saturated"] else ""),
+    ]
+
+
 def _memory_line(p: Plan) -> str:
     m = p.choice.memory
     return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
