@@ -25,6 +25,10 @@ class Assumptions(BaseModel):
     """One small all-reduce over NVLink/NVSwitch, microseconds."""
     allreduce_latency_us_pcie: float = Field(ge=0)
     """One small all-reduce over PCIe, microseconds."""
+    pcie_gpus_per_switch: int = Field(ge=1)
+    """GPUs behind one PCIe switch; a larger PCIe TP group crosses switches."""
+    allreduce_pcie_cross_switch_bandwidth_share: float = Field(gt=0, le=1)
+    """Share of link bandwidth a PCIe ring all-reduce keeps once the TP group crosses PCIe switches."""
     pp_hop_latency_us_intra_node: float = Field(ge=0)
     """Passing activations to the next pipeline stage inside a node, microseconds."""
     pp_hop_latency_us_inter_node: float = Field(ge=0)

@@ -108,7 +108,16 @@ class ReplicaSpeed:
         latency_us = a.allreduce_latency_us_nvswitch if self.link == "nvswitch" else a.allreduce_latency_us_pcie
         ring_bytes_per_token = self.model.hidden_size * activation_dtype_bytes(self.fmt) * 2 * (tp - 1) / tp
         ops = ALLREDUCES_PER_LAYER * self.model.num_layers
-        return ops * latency_us * 1e-6, ops * ring_bytes_per_token / (self.gpu.link_bandwidth_gbps * 1e9)
+        return ops * latency_us * 1e-6, ops * ring_bytes_per_token / self._allreduce_bandwidth_bytes_per_s()
+
+    def _allreduce_bandwidth_bytes_per_s(self) -> float:
+        """Per-GPU bandwidth of the TP ring: the GPU link, less once a PCIe group spans more than one PCIe switch
+        (the ring then crosses the root complex or the CPU socket link). The bytes a ring moves, 2 (tp - 1) / tp of
+        the message per GPU, already grow with the TP degree and the tokens in the step."""
+        a, bw = self.assumptions, self.gpu.link_bandwidth_gbps * 1e9
+        if self.link == "pcie" and self.layout.tp > a.pcie_gpus_per_switch:
+            return bw * a.allreduce_pcie_cross_switch_bandwidth_share
+        return bw
 
     def _allreduce_s(self, tokens: int) -> float:
         """All-reduces of one token batch through every layer of the replica."""
