@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
 from sizing.models.params import total_params  # noqa: E402
 from sizing.models.presets import load_preset  # noqa: E402
 from tests.conftest import read_rows  # noqa: E402
+from tests.sizing.load_calibration import SERVING_ROWS, STATIC_ROWS, predict_serving, predict_static  # noqa: E402
 from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
 from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
 from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
@@ -67,8 +69,45 @@ def params_table() -> list[str]:
     return lines
 
 
+def _error_table(title: str, errors: dict[tuple[str, str], list[float]]) -> list[str]:
+    """Median and worst signed error (predicted / measured - 1) per GPU and metric; worst = largest magnitude."""
+    lines = [title, f"{'gpu':<16}{'metric':<22}{'points':>7}{'median |err|':>14}{'median signed':>15}{'worst':>9}"]
+    for (gpu, metric), errs in sorted(errors.items()):
+        worst = max(errs, key=abs)
+        lines.append(f"{gpu:<16}{metric:<22}{len(errs):>7}{100 * statistics.median(abs(e) for e in errs):>13.1f}%"
+                     f"{100 * statistics.median(errs):>+14.1f}%{100 * worst:>+8.0f}%")
+    return lines
+
+
+def serving_load_table() -> list[str]:
+    errors: dict[tuple[str, str], list[float]] = {}
+    for row in SERVING_ROWS:
+        p = predict_serving(row)
+        gpu = f"{row['gpu'].split('-')[0]} {row['weights']}"
+        for metric, predicted, measured in (("output tokens/s", p.output_tokens_per_s, row["output_tokens_per_s"]),
+                                            ("mean ITL", p.tpot_s * 1000, row["itl_ms_mean"]),
+                                            ("mean TTFT", p.ttft_s * 1000, row["ttft_ms_mean"]),
+                                            ("requests/s", p.requests_per_s, row["requests_per_s"])):
+            errors.setdefault((gpu, metric), []).append(predicted / float(measured) - 1)
+    return _error_table("Steady state under load, closed loop, vs tests/data/serving_load.csv (N1, NIM/TensorRT-LLM; "
+                        "bars in tests/sizing/test_load_calibration.py)", errors)
+
+
+def static_batch_table() -> list[str]:
+    errors: dict[tuple[str, str], list[float]] = {}
+    for row in STATIC_ROWS:
+        p = predict_static(row)
+        gpu = row["gpu"].split("-")[0] + (" Mixtral" if row["model"] == "Mixtral 8x7B" else "")
+        for metric, predicted, measured in (("output tokens/s", p.output_tokens_per_s, row["output_tokens_per_s"]),
+                                            ("ITL", p.itl_ms, row["itl_ms"]),
+                                            ("first token (prefill)", p.first_token_ms, row["first_token_ms"])):
+            errors.setdefault((gpu, metric), []).append(predicted / float(measured) - 1)
+    return _error_table("Static batches vs tests/data/static_batch.csv (B1, TensorRT-LLM 0.9; Mixtral shown apart: "
+                        "its rows sit below the touched-expert bandwidth floor)", errors)
+
+
 def main() -> None:
-    for table in (memory_table(), speed_table(), params_table()):
+    for table in (memory_table(), speed_table(), params_table(), serving_load_table(), static_batch_table()):
         print("\n".join(table), end="\n\n")
 
 
