@@ -120,9 +120,8 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
     def program() -> pulumi.Output:
         namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
         fleet, run.plan = namespace["fleet"], namespace["fleet_plan"]
-        return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
-            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary,
-                                          "facts": run.plan.fact_sources if run.plan else {}}))
+        return pulumi.Output.all(fleet.endpoint, fleet.group_names, fleet.plan, fleet.facts).apply(
+            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": v[2], "facts": v[3]}))
 
     _open_event_loop()
     pulumi.runtime.test(program)()
