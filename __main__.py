@@ -11,7 +11,6 @@ from components.stack_config import NAMESPACE, SECTIONS
 config = pulumi.Config(NAMESPACE)
 raw: dict[str, Any] = {"model": config.get("model"), **{key: config.get_object(key) for key in SECTIONS}}
 fleet = LlmServingFleet(pulumi.get_stack(), cast(LlmServingFleetArgs, {k: v for k, v in raw.items() if v is not None}))
-fleet_plan = fleet.fleet_plan
 pulumi.export("plan", fleet.plan)
 pulumi.export("facts", fleet.facts)
 pulumi.export("endpoint", fleet.endpoint)

@@ -33,8 +33,7 @@ class LlmServingFleetArgs(TypedDict):
     """What to serve, for what traffic, and how to deploy it."""
 
     model: str
-    """Preset name (llama-3.1-8b), the Hugging Face repo id of a preset (meta-llama/Llama-3.1-8B-Instruct), or, with
-    hf_config, the name to serve the model under."""
+    """A preset name (llama-3.1-8b) or a preset's Hugging Face repo id; with hf_config, the name to serve it under."""
     hf_config: NotRequired[dict[str, Any]]
     """The contents of the model's config.json, for a model that is not a preset."""
     workload: NotRequired[WorkloadArgs]
@@ -95,9 +94,7 @@ def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackCon
 
 
 class LlmServingFleet(pulumi.ComponentResource):
-    """A vLLM serving fleet on AWS sized from a model and a workload: the sizing engine picks the instance type, tensor
-    and pipeline parallelism, replicas and purchase option, then the fleet (VPC or given network, security groups, IAM,
-    load balancer, launch template, Auto Scaling groups) is created for that plan."""
+    """A vLLM serving fleet on AWS, sized by the llm-fleet engine from a model and a workload, then provisioned."""
 
     endpoint: pulumi.Output[str]
     """DNS name of the fleet's load balancer (OpenAI-compatible API)."""

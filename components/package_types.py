@@ -98,7 +98,7 @@ class FleetArgs(TypedDict, total=False):
     allowed_cidrs: list[str]
     """Client CIDRs allowed to reach the endpoint. 0.0.0.0/0 only if allow_public_ingress is set."""
     allowed_security_group_ids: list[pulumi.Input[str]]
-    """Client security groups allowed to reach the endpoint. May be an Output."""
+    """Client security groups allowed to reach the endpoint. Each entry may be an Output."""
     allow_public_ingress: bool
     """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer."""
     api_port: int
