@@ -8,6 +8,7 @@ import pulumi
 
 from components.compute import Compute, ComputeArgs
 from components.fleet_spec import capacity_spec, node_spec
+from components.fleet_tags import sizing_tags
 from components.iam import Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
@@ -40,7 +41,7 @@ class ServingFleet(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         plan, options = args.plan, args.options
-        tags = {**BASE_TAGS, "llmfleet:fleet": name, "llmfleet:model": plan.model, **options.tags}
+        tags = {**BASE_TAGS, "llmfleet:fleet": name, **sizing_tags(plan), **options.tags}
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node = node_spec(plan, options, efa_capable=get_instance_type(plan.choice.instance_type).efa)
