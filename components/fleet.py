@@ -41,7 +41,7 @@ class ServingFleet(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         plan, options = args.plan, args.options
-        tags = {**BASE_TAGS, "llmfleet:fleet": name, **sizing_tags(plan), **options.tags}
+        tags = {**BASE_TAGS, "llmfleet:fleet": name, "llmfleet:model": plan.model, **options.tags}
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node = node_spec(plan, options, efa_capable=get_instance_type(plan.choice.instance_type).efa)
@@ -55,7 +55,7 @@ class ServingFleet(pulumi.ComponentResource):
             node=node, capacity=capacity_spec(plan, options), options=options, user_data=user_data,
             subnet_ids=network.subnet_ids, security_group_id=network.node_security_group_id,
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
-            resource_label=lb.resource_label, tags=tags), opts=child)
+            resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
         self.endpoint = lb.dns_name
         self.group_names = compute.group_names
         self.summary = plan_summary(plan)
