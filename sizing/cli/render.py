@@ -119,7 +119,7 @@ def plan_lines(p: Plan) -> list[str]:
     for f in p.frontier:
         if f.feasible:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} TP={f.tensor_parallel} "
-                         f"PP={f.pipeline_parallel}, {f.replicas} replicas, ${f.hourly_cost_usd:,.2f}/h "
+                         f"PP={f.pipeline_parallel}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
                          f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
         else:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")

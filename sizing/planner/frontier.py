@@ -23,7 +23,7 @@ def frontier(req: PlanRequest, choice: Candidate,
     points = []
     for factor in FRONTIER_TPOT_FACTORS:
         target = round(base * factor, 1)
-        if factor == 1.0 and w.tpot_ms:
+        if factor == 1.0:  # the plan itself (without a TPOT target, the choice's own TPOT is the base)
             points.append(_point(target, choice))
             continue
         sub = req.model_copy(update={"workload": _with_tpot(w, target), "deployment": only_chosen})

@@ -95,3 +95,17 @@ def test_one_replica_interactive_plan_warns_of_the_single_node_outage():
     spare = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50, headroom_replicas=1),
                              deployment=Deployment(instance_types=("g6e.xlarge",))))
     assert not any("single node" in w for w in spare.warnings)
+
+
+def test_autoscaling_target_is_the_load_model_capacity():
+    # components/ only reads the plan: the target tracks the steady-state request rate one replica sustains within
+    # the latency targets, not a decode-only batch over the request time.
+    from components.fleet_spec import SECONDS_PER_MINUTE, TARGET_UTILIZATION, capacity_spec
+    from components.options import FleetOptions
+
+    p = _plan(**DONE_WHEN)
+    c = p.choice
+    target = capacity_spec(p, FleetOptions()).requests_per_target_per_minute
+    expected = c.requests_per_second_per_replica * c.replicas_per_instance * SECONDS_PER_MINUTE * TARGET_UTILIZATION
+    assert target == pytest.approx(expected, abs=0.05)
+    assert c.requests_per_second_per_replica < 10  # was 63 req/s per TP8 replica before the load model
