@@ -84,13 +84,15 @@ def _memory_line(p: Plan) -> str:
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
-    targets = ", ".join(t for t in (f"TTFT <= {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT <= {w.tpot_ms:g} ms" if w.tpot_ms else "") if t)
+    targets = ", ".join(f"{name} <= {value:g} ms" for name, value in (
+        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
     traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
                                     f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
     lines = [
         f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
         f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
         f"Workload: {w.kind}, {w.concurrency} concurrent, {w.input_tokens} in / {w.output_tokens} out tokens"
+        + (f" ({w.prefix_hit_rate:.0%} of prompt tokens from the prefix cache)" if w.prefix_hit_rate else "")
         + (f", {traffic}" if traffic else "") + (f", {targets}" if targets else ", no latency targets")
         + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
         "",

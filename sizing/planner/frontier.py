@@ -10,7 +10,8 @@ from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, FrontierPoint, Rejection
 
 FRONTIER_TPOT_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
-"""TPOT targets of the frontier, as multiples of the workload's TPOT target (or of the choice's TPOT without one)."""
+"""TPOT targets of the frontier, as multiples of the workload's TPOT target (its p95 target when it gives only that;
+the choice's mean TPOT when it gives neither)."""
 
 
 def frontier(req: PlanRequest, choice: Candidate,
@@ -18,7 +19,8 @@ def frontier(req: PlanRequest, choice: Candidate,
     """For the chosen instance type, the cheapest plan at each frontier TPOT target (the workload's other targets
     kept): what a tighter or looser inter-token latency costs."""
     w = req.workload
-    base = w.tpot_ms or choice.tpot_ms
+    field = "tpot_p95_ms" if w.tpot_p95_ms and not w.tpot_ms else "tpot_ms"
+    base = getattr(w, field) or choice.tpot_ms
     only_chosen = req.deployment.model_copy(update={"instance_types": (choice.instance_type,)})
     points = []
     for factor in FRONTIER_TPOT_FACTORS:
@@ -26,7 +28,7 @@ def frontier(req: PlanRequest, choice: Candidate,
         if factor == 1.0:  # the plan itself (without a TPOT target, the choice's own TPOT is the base)
             points.append(_point(target, choice))
             continue
-        sub = req.model_copy(update={"workload": _with_tpot(w, target), "deployment": only_chosen})
+        sub = req.model_copy(update={"workload": w.model_copy(update={field: target}), "deployment": only_chosen})
         ranked, rejected = search(sub)
         if not ranked:
             nearest = min((r for r in rejected if r.relative_miss is not None), key=lambda r: r.relative_miss or 0.0,
@@ -44,10 +46,6 @@ def _point(target_ms: float, c: Candidate) -> FrontierPoint:
         replicas=c.replicas, instances=c.instances, hourly_cost_usd=c.hourly_cost_usd, tpot_ms=c.tpot_ms,
         ttft_ms=c.ttft_ms, concurrency_per_replica=c.concurrency_per_replica,
     )
-
-
-def _with_tpot(w: Workload, tpot_ms: float) -> Workload:
-    return w.model_copy(update={"tpot_ms": tpot_ms})
 
 
 def single_failure_domain_warning(w: Workload, c: Candidate) -> str | None:

@@ -105,7 +105,7 @@ class FrontierPoint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     tpot_target_ms: float
-    """The TPOT target, milliseconds."""
+    """The TPOT target, milliseconds (p95 when the workload sets only a p95 TPOT target, else the mean)."""
     feasible: bool
     """Whether the instance type can meet it."""
     reason: str = ""
