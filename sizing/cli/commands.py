@@ -102,25 +102,26 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if args.concurrency is not None or args.request_rate is not None:
         return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs)
     args.batch = args.batch or "1"
+    f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
     batch = limit if args.batch == "max" else _int_batch(args.batch)
     if args.tpot_ms and args.batch == "max":
-        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * 1000 <= args.tpot_ms)
+        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * 1000 <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
         if limit < 1:
             raise InfeasibleError(f"No batch fits on {where}.",
                                   f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                                   "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
-        best = rs.tpot_s(1, i, o) * 1000
+        best = rs.tpot_s(1, i, o) * f * 1000
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
-    tpot = rs.tpot_s(batch, i, o)
+    tpot = rs.tpot_s(batch, i, o) * f
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
            "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit, "fits": batch <= limit and mem.fits,
-           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * 1000, "prefill_ms": rs.prefill_s(i) * 1000,
-           "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
+           "engine": engine.name, "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * 1000,
+           "prefill_ms": rs.prefill_s(i) * f * 1000, "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
-           "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch)}
+           "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch) / f}
     return out, render.speed_lines(out)
 
 

@@ -169,3 +169,14 @@ def test_plan_json_carries_load_capacity_and_frontier(capsys):
     assert {"concurrency_per_replica", "requests_per_second_per_replica", "prefill_share", "saturation_concurrency"} <= set(c)
     assert data["frontier"] and {"tpot_target_ms", "hourly_cost_usd"} <= set(data["frontier"][0])
     assert data["instances"] > 1
+
+
+def test_batch_and_load_modes_share_the_engine_bias(capsys):
+    # --batch 1 and a closed loop of 1 client on a tiny prompt describe the same decode step of the same engine
+    base = ("speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--input-tokens", "1", "--output-tokens", "1000", "--json")
+    _, out, _ = run(capsys, *base, "--batch", "1")
+    batch = json.loads(out)
+    _, out, _ = run(capsys, *base, "--concurrency", "1")
+    load = json.loads(out)
+    assert batch["engine"] == load["engine"] == "vllm-0.19"
+    assert load["tpot_ms"] == pytest.approx(batch["tpot_ms"], rel=0.02)
