@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sizing.catalog.formats import WeightFormat
 from sizing.memory.weights import stage_weights
-from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
+from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
@@ -33,13 +33,19 @@ def _served_tokens_per_s(req: PlanRequest, fit: ReplicaFit) -> float:
     return w.concurrency / (fit.ttft_s + w.output_tokens * fit.tpot_s) * w.output_tokens
 
 
-def _notes(p: Placement, fleet_spot: int) -> tuple[str, ...]:
+def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[str, ...]:
     notes = []
     if p.layout.tp > 1 and p.instance.gpu_link == "pcie":
         notes.append(f"TP={p.layout.tp} all-reduces cross PCIe (no NVLink on {p.instance.name}); their cost is in TPOT")
-    if fleet_spot and p.instance.facts.spot_capacity == "scarce":
-        notes.append(f"{p.instance.family} spot capacity is scarce; requests may wait or be interrupted "
-                     f"({p.instance.facts.interruption_band} a month)")
+    if fleet.spot_instances:
+        unfilled = spot_unfilled_share(p.instance, p.nodes_per_replica, req.assumptions)
+        notes.append(f"spot risk priced in: ${costs.interruption_usd_per_hour:,.3f}/h of cold starts after interruptions "
+                     f"({p.instance.facts.interruption_band} a month per node) + ${costs.capacity_risk_usd_per_hour:,.2f}/h "
+                     f"for the {unfilled:.0%} of {p.instance.facts.spot_capacity} spot capacity expected unfilled "
+                     "(run on demand instead)")
+    elif req.deployment.purchase == "mixed":
+        notes.append(f"purchase 'mixed': the on-demand floor ({req.workload.floor_share:g} of {fleet.replicas} replica(s)) "
+                     "and the on-demand spare cover the whole fleet, so nothing goes to spot")
     if p.nodes_per_replica > 1:
         notes.append(f"multi-node replica: losing any of its {p.nodes_per_replica} nodes takes the whole replica down")
     return tuple(notes)
@@ -72,7 +78,7 @@ def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) ->
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
     node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
     cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
-    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
+    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
     return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit))
 
 
@@ -88,8 +94,9 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         output_tokens_per_second_per_replica=fit.output_tokens_per_s, requests_per_second_per_replica=fit.requests_per_s,
         served_output_tokens_per_second=x.served,
         cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
-        interruption_usd_per_hour=costs.interruption_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
+        interruption_usd_per_hour=costs.interruption_usd_per_hour,
+        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
         cost_per_million_output_tokens_usd=costs.hourly_usd / (x.served * 3600 / 1e6),
-        memory=fit.memory, notes=_notes(p, fleet.spot_instances),
+        memory=fit.memory, notes=_notes(req, p, fleet, costs),
     )

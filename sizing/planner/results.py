@@ -62,6 +62,8 @@ class Candidate(BaseModel):
     """Spot price of one instance."""
     interruption_usd_per_hour: float
     """Expected spot interruption cost of the fleet."""
+    capacity_risk_usd_per_hour: float = 0.0
+    """Expected extra cost of spot capacity not obtained (run on demand instead)."""
     hourly_cost_usd: float
     """Fleet cost per hour, interruptions included."""
     monthly_cost_usd: float
