@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from components.options import FleetOptions
 from sizing.planner.results import Candidate, Plan
+from sizing.units import to_gib
 
 AMI_ROOT_GIB = 100
 """Room for the Deep Learning Base GPU AMI's own root snapshot (75-100 GiB across 2025-26 releases; a launch template
@@ -77,10 +78,10 @@ class CapacitySpec:
 
 
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:
-    """Root volume: the AMI, the image, one copy of the weights and the caches."""
+    """Root volume: the AMI, the image, one copy of the checkpoint the plan downloads (not the served format) and the caches."""
     if options.root_volume_gib:
         return options.root_volume_gib
-    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + plan.checkpoint_gib * WEIGHTS_DISK_FACTOR + CACHE_GIB)
+    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + to_gib(plan.checkpoint.download_bytes) * WEIGHTS_DISK_FACTOR + CACHE_GIB)
 
 
 def compatible_types(plan: Plan) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sizing.planner.results import Plan
+from sizing.units import to_gib
 
 REJECTIONS_SHOWN_PER_KIND = 4
 """How many rejected candidates of each kind the text output lists (--json lists them all)."""
@@ -57,6 +58,13 @@ def speed_lines(d: dict) -> list[str]:
     ]
 
 
+def _checkpoint_line(p: Plan) -> str:
+    k = p.checkpoint
+    how = ("pre-quantized release" if k.prequantized
+           else ("the model's own, quantized to " + p.weights + " at load" if k.format != p.weights else "the model's own"))
+    return f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} GiB download; {how})"
+
+
 def _memory_line(p: Plan) -> str:
     m = p.choice.memory
     return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
@@ -83,6 +91,7 @@ def plan_lines(p: Plan) -> list[str]:
         f" per million output tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot)",
         f"  speed: TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms, {c.output_tokens_per_second_per_replica:,.0f} output tok/s "
         f"per replica; cold start {c.cold_start_s / 60:.1f} min",
+        _checkpoint_line(p),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
         *[f"  warning: {x}" for x in p.warnings],

@@ -44,9 +44,9 @@ class Costs:
     """Fleet cost per hour, interruptions included."""
 
 
-def cold_start_s(instance: InstanceType, weight_bytes_per_node: float, a: Assumptions) -> float:
-    """Seconds from launch to serving: pull the image, load this node's weights, start the engine."""
-    return a.container_pull_s + weight_bytes_per_node / (instance.facts.weights_load_gbps * 1e9) + a.engine_init_s
+def cold_start_s(instance: InstanceType, download_bytes: float, a: Assumptions) -> float:
+    """Seconds from launch to serving: pull the image, download and load the checkpoint, start the engine."""
+    return a.container_pull_s + download_bytes / (instance.facts.weights_load_gbps * 1e9) + a.engine_init_s
 
 
 def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: int) -> int:

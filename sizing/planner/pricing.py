@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sizing.catalog.formats import WeightFormat
-from sizing.memory.weights import stage_weights
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
@@ -72,12 +71,13 @@ class Priced:
                 p.layout.pp, -self.fit.batch * self.fleet.replicas, self.fit.tpot_s)
 
 
-def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> Priced:
+def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint) -> Priced:
+    """Replicas, fleet and costs of a placement. Every node downloads the whole checkpoint (each node of a multi-node
+    replica too: vLLM reads its layers from the node's own copy), so the cold start follows the download."""
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
-    node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
-    cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
+    cold = cold_start_s(p.instance, checkpoint.download_bytes, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
     return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from sizing.catalog.assumptions import Assumptions
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
 
@@ -132,14 +133,11 @@ class Plan(BaseModel):
     """Parameters each token uses (MoE: active experts only)."""
     weights: str
     """Weight format served."""
-    checkpoint_format: str
-    """Weight format of the published checkpoint."""
+    checkpoint: Checkpoint
+    """The repository every node downloads (a pre-quantized release of the served format where a well-known one exists,
+    else the model's own), its stored format and size on disk; disk and cold start are sized from it."""
     vllm_quantization: str
     """--quantization value vLLM needs ('' when the checkpoint declares its own format)."""
-    checkpoint_gib: float
-    """One full copy of the weights in the served format, GiB (what each node downloads at most)."""
-    hf_repo: str | None
-    """Hugging Face repository of the model, when known."""
     kv_dtype: str
     """KV cache dtype."""
     engine: str
