@@ -121,6 +121,36 @@ def all_instance_types() -> dict[str, InstanceType]:
     }
 
 
+class NotPlanned(BaseModel):
+    """An AWS accelerated instance type the planner does not size (Neuron, Qualcomm, AMD, arm64 hosts), and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_type: str
+    """API name, e.g. 'inf2.xlarge'."""
+    family: str
+    """Instance family."""
+    accelerator: str
+    """Accelerator model, e.g. 'AWS Inferentia2'."""
+    accelerators: int = Field(ge=0)
+    """Accelerators per instance."""
+    regions: tuple[str, ...]
+    """Regions with an on-demand price (empty: Capacity Blocks only, listed in every region)."""
+    reason: str
+    """Why the planner does not consider it."""
+
+
+@cache
+def not_planned_types() -> dict[str, NotPlanned]:
+    """Accelerated instance types listed only to say why they are not planned (sizing/data/not_planned.csv)."""
+    return {
+        r["instance_type"]: NotPlanned(
+            instance_type=r["instance_type"], family=r["family"], accelerator=r["accelerator"],
+            accelerators=int(r["accelerators"]), regions=tuple(x for x in r["regions"].split(";") if x), reason=r["reason"])
+        for r in read_csv("not_planned.csv")
+    }
+
+
 def catalog_prices_as_of(instances: list[InstanceType] | None = None) -> str:
     """Date of the oldest price snapshot among these instance types (default: the whole catalog)."""
     return min(i.price_as_of for i in (instances if instances is not None else all_instance_types().values()))

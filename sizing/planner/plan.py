@@ -5,7 +5,7 @@ from __future__ import annotations
 from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat, get_format, kv_bytes_per_element
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
-                                      get_instance_type)
+                                      get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.models.params import active_params, total_params
@@ -13,7 +13,8 @@ from sizing.planner.checkpoint import checkpoint_for
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
 from sizing.planner.ranking import alternatives
-from sizing.planner.rejections import format_rejection, infeasible, instance_rejection, offering_rejection, reject
+from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
+                                       offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, Rejection
@@ -42,8 +43,8 @@ def verify_with_workload(req: PlanRequest) -> None:
 
 def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
     names = req.deployment.instance_types
-    if names:
-        return [get_instance_type(n) for n in names]
+    if names:  # types the planner does not size are listed as rejected instead (not_planned_rejections)
+        return [get_instance_type(n) for n in names if n.strip().lower() not in not_planned_types()]
     return list(all_instance_types().values())
 
 
@@ -96,6 +97,9 @@ def plan(req: PlanRequest) -> Plan:
                 rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit))
             else:
                 feasible.append(price(req, p, fit, checkpoint))
+    allowed = req.deployment.instance_types
+    rejected += not_planned_rejections(req.deployment.region,
+                                       tuple(n.strip().lower() for n in allowed) if allowed else None)
     if not feasible:
         raise infeasible(req, rejected)
     ranked = sorted(feasible, key=lambda x: x.rank_key)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sizing.catalog.formats import WeightFormat
-from sizing.catalog.instances import InstanceType
+from functools import cache
+
+from sizing.catalog.instances import InstanceType, not_planned_types
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
 from sizing.planner.replica import ReplicaMiss
@@ -48,6 +50,17 @@ def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | N
         return None
     return reject(instance, None, "engine", f"{fmt.name} weights need CUDA compute capability {fmt.min_compute_capability:g} "
                                             f"or newer; {instance.gpu.name} has {capability:g}")
+
+
+@cache
+def not_planned_rejections(region: str, allowed: tuple[str, ...] | None) -> tuple[Rejection, ...]:
+    """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its reason."""
+    return tuple(
+        Rejection(instance_type=n.instance_type, tensor_parallel=None, pipeline_parallel=None, kind="accelerator",
+                  reason=f"{n.accelerators} x {n.accelerator}: {n.reason}")
+        for n in not_planned_types().values()
+        if (n.instance_type in allowed if allowed is not None else (not n.regions or region in n.regions))
+    )
 
 
 def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
