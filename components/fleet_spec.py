@@ -130,6 +130,9 @@ def node_spec(plan: Plan, options: FleetOptions, efa_capable: bool) -> NodeSpec:
 def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
+    if c.purchase == "capacity-block":  # an Auto Scaling group would launch these on demand at the list price
+        raise ValueError("the plan buys EC2 Capacity Blocks, which this component does not reserve or target yet. "
+                         "To fix: plan with purchase 'on-demand' or 'mixed', or launch into a reserved block by hand.")
     per_target = c.requests_per_second_per_replica * c.replicas_per_instance
     groups: tuple[bool, ...] = ()
     if c.nodes_per_replica > 1:

@@ -67,6 +67,8 @@ class InstanceType(BaseModel):
     """On-demand price per region, USD per instance-hour; a missing region is not offered."""
     not_offered_reason: dict[str, str]
     """Why the type is not offered in a region, for regions in the catalog that lack it."""
+    capacity_block_usd_per_hour: dict[str, float] = {}
+    """EC2 Capacity Block effective rate per region, USD per instance-hour (capacity_blocks.csv); missing: none known."""
     price_as_of: str
     """Date of the price snapshot."""
 
@@ -109,6 +111,9 @@ def all_instance_types() -> dict[str, InstanceType]:
         else:
             missing.setdefault(r["instance_type"], {})[r["region"]] = r["source"]
         as_of[r["instance_type"]] = r["as_of"]
+    blocks: dict[str, dict[str, float]] = {}
+    for r in read_csv("capacity_blocks.csv"):
+        blocks.setdefault(r["instance_type"], {})[r["region"]] = float(r["usd_per_hour"])
     return {
         r["instance_type"]: InstanceType(
             name=r["instance_type"], family=r["family"], gpu=get_gpu(r["gpu"]), gpus=float(r["gpus"]),
@@ -116,6 +121,7 @@ def all_instance_types() -> dict[str, InstanceType]:
             efa=as_bool(r["efa"]), gpu_link=cast(GpuLink, r["gpu_link"]),
             od_usd_per_hour=prices.get(r["instance_type"], {}), not_offered_reason=missing.get(r["instance_type"], {}),
             price_as_of=as_of.get(r["instance_type"], r["as_of"]),
+            capacity_block_usd_per_hour=blocks.get(r["instance_type"], {}),
         )
         for r in read_csv("instances.csv")
     }

@@ -58,6 +58,12 @@ def speed_lines(d: dict) -> list[str]:
     ]
 
 
+def _bought(purchase: str, on_demand: int, spot: int) -> str:
+    if purchase == "capacity-block":
+        return f"{on_demand} in EC2 Capacity Blocks"
+    return f"{on_demand} on-demand, {spot} spot"
+
+
 def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
@@ -88,7 +94,7 @@ def plan_lines(p: Plan) -> list[str]:
         f"Choice: {c.label} ({c.gpu})",
         f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; {c.batch_per_replica} requests per replica",
         f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, ${c.cost_per_million_output_tokens_usd:,.2f}"
-        f" per million output tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot)",
+        f" per million output tokens ({_bought(c.purchase, c.on_demand_instances, c.spot_instances)})",
         f"  speed: TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms, {c.output_tokens_per_second_per_replica:,.0f} output tok/s "
         f"per replica; cold start {c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),

@@ -33,7 +33,7 @@ class Costs:
     """Hourly cost of a fleet, USD."""
 
     on_demand_usd_per_hour: float
-    """On-demand price of one instance."""
+    """Price of one non-spot instance: the on-demand list price, or the Capacity Block rate for 'capacity-block'."""
     spot_usd_per_hour: float
     """Spot price of one instance (live if pre-flight gave one, else catalog discount)."""
     interruption_usd_per_hour: float
@@ -60,7 +60,7 @@ def _on_demand_instances(w: Workload, d: Deployment, required: int, per_instance
     """Instances bought on demand: the floor's share of the required replicas, plus the spare when it is on demand.
     A forced 'mixed' moves what the floor does not protect to spot (or, with no floor, keeps one replica on demand);
     it never moves a floor replica, so a multi-node winner cannot turn an interactive floor into spot."""
-    if d.purchase == "on-demand":
+    if d.purchase in ("on-demand", "capacity-block"):
         return total
     if d.purchase == "spot":
         return 0
@@ -86,7 +86,8 @@ def split_fleet(w: Workload, d: Deployment, required: int, per_instance: int, no
     replicas = total * per_instance if nodes == 1 else total // nodes
     od = _on_demand_instances(w, d, required, per_instance, nodes, total)
     spot = total - od
-    purchase: PurchaseOption = "on-demand" if spot == 0 else ("spot" if od == 0 else "mixed")
+    purchase: PurchaseOption = ("capacity-block" if d.purchase == "capacity-block" else
+                                "on-demand" if spot == 0 else ("spot" if od == 0 else "mixed"))
     return Fleet(replicas=replicas, instances=total, on_demand_instances=od, spot_instances=spot, purchase=purchase)
 
 
@@ -105,6 +106,10 @@ def fleet_costs(
     Loss: a spot unit (an instance, or a multi-node replica, which dies with any of its nodes, so it is interrupted
     nodes times as often) sits idle for a cold start after each interruption; every node of it is paid meanwhile.
     Capacity: a spot unit left unfilled runs on demand instead (the fallback), with probability spot_unfilled_share."""
+    if fleet.purchase == "capacity-block":  # reserved, never interrupted: every instance at the block's rate
+        block = instance.capacity_block_usd_per_hour[region]
+        return Costs(on_demand_usd_per_hour=block, spot_usd_per_hour=0.0, interruption_usd_per_hour=0.0,
+                     capacity_risk_usd_per_hour=0.0, hourly_usd=fleet.instances * block)
     od = instance.od_usd_per_hour[region]
     known = d.spot_price(instance.name)
     spot = known[0] if known else od * (1 - instance.facts.spot_discount)

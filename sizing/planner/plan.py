@@ -84,7 +84,7 @@ def plan(req: PlanRequest) -> Plan:
     feasible: list[Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
-        refusal = (instance_rejection(instance, req.deployment.region) or offering_rejection(instance, req.deployment)
+        refusal = (instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
                    or format_rejection(instance, fmt))
         if refusal:
             rejected.append(refusal)

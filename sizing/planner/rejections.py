@@ -33,10 +33,16 @@ def offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | Non
     return reject(instance, None, "offering", f"not offered in {zones} ({where})")
 
 
-def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
+def instance_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
+    region = d.region
     if instance.whole_gpus == 0:
         return reject(instance, None, "layout", f"fractional GPU ({instance.gpus:g} of an {instance.gpu.name}): "
                                                  "a vGPU slice cannot host a vLLM replica the planner can size")
+    if d.purchase == "capacity-block":
+        if region in instance.capacity_block_usd_per_hour:
+            return None
+        return reject(instance, None, "offering", f"no Capacity Block rate for {region} in the catalog "
+                                                   "(sizing/data/capacity_blocks.csv)")
     if region not in instance.od_usd_per_hour:
         why = instance.not_offered_reason.get(region, "no price in the catalog")
         return reject(instance, None, "offering", f"not offered in {region} ({why})")

@@ -11,7 +11,7 @@ from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
 WorkloadKind = Literal["interactive", "batch"]
-PurchaseOption = Literal["on-demand", "spot", "mixed"]
+PurchaseOption = Literal["on-demand", "spot", "mixed", "capacity-block"]
 
 
 class Workload(BaseModel):
@@ -92,7 +92,8 @@ class Deployment(BaseModel):
     max_nodes_per_replica: int = Field(default=4, ge=1, le=16)
     """Largest multi-node replica to consider."""
     purchase: PurchaseOption | None = None
-    """Force a purchase option (None: chosen by workload kind)."""
+    """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity
+    Block at its catalog rate (types without one in the region are rejected); never chosen unless asked."""
     spare_purchase: Literal["on-demand", "spot"] | None = None
     """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot
     pool is dry; spot for batch)."""

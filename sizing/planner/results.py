@@ -58,7 +58,7 @@ class Candidate(BaseModel):
     cold_start_s: float
     """Launch to serving for one replica."""
     on_demand_usd_per_hour: float
-    """On-demand price of one instance."""
+    """Price of one non-spot instance: the on-demand list price, or the Capacity Block rate for 'capacity-block'."""
     spot_usd_per_hour: float
     """Spot price of one instance."""
     interruption_usd_per_hour: float

@@ -83,3 +83,10 @@ def test_iam_scopes_s3_to_the_prefix():
     policy = node_policy(WeightsSource(s3_uri="s3://bucket/models/llama"), multi_node=False)
     assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::bucket/models/llama/*"]
     assert node_policy(WeightsSource(), multi_node=False)["Statement"] == []
+
+
+def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():
+    p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64),
+                         deployment=Deployment(purchase="capacity-block", region="us-east-2")))
+    with pytest.raises(ValueError, match="Capacity Blocks.*To fix"):
+        capacity_spec(p, FleetOptions())

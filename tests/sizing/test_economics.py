@@ -59,3 +59,21 @@ def test_plentiful_single_node_spot_keeps_most_of_its_discount():
     fleet = split_fleet(Workload(kind="batch"), Deployment(), required=4, per_instance=1, nodes=1)
     costs = fleet_costs(g6, "us-east-1", Deployment(), fleet, 1, 200.0, A)
     assert costs.hourly_usd < 0.5 * 4 * costs.on_demand_usd_per_hour
+
+
+def test_capacity_blocks_are_a_purchase_option_where_the_catalog_has_a_rate():
+    req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64),
+                      deployment=Deployment(purchase="capacity-block", region="us-east-2"))
+    p = plan(req)
+    c = p.choice
+    rate = get_instance_type(c.instance_type).capacity_block_usd_per_hour["us-east-2"]
+    assert c.purchase == "capacity-block" and c.spot_instances == 0
+    assert c.hourly_cost_usd == pytest.approx(c.instances * rate)
+    offered = {r.instance_type for r in p.rejected if r.kind == "offering" and "Capacity Block" in r.reason}
+    assert "g6e.xlarge" in offered  # no Capacity Blocks for G types
+    # p5e has no on-demand listing at all: a Capacity Block is the only way the planner can buy it
+    only_block = plan(req.model_copy(update={"deployment": Deployment(purchase="capacity-block", region="us-east-2",
+                                                                       instance_types=("p5e.48xlarge",))}))
+    assert only_block.choice.instance_type == "p5e.48xlarge"
+    default = plan(req.model_copy(update={"deployment": Deployment(region="us-east-2")}))
+    assert default.purchase != "capacity-block"  # never chosen unless asked
