@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.catalog.files import as_bool, optional_float, read_csv
 from sizing.catalog.gpus import GpuSpec, get_gpu
-from sizing.errors import UnknownGpuError, UnknownNameError
+from sizing.errors import InvalidInputError, UnknownGpuError, UnknownNameError
 
 GpuLink = Literal["nvswitch", "pcie", "none"]
 QuotaGroup = Literal["P", "G"]
@@ -162,10 +162,19 @@ def catalog_prices_as_of(instances: list[InstanceType] | None = None) -> str:
     return min(i.price_as_of for i in (instances if instances is not None else all_instance_types().values()))
 
 
+def _refuse_not_planned(name: str) -> None:
+    """A clear error for an accelerated type the planner lists only as not planned (Neuron, Qualcomm, AMD...)."""
+    known = not_planned_types().get(name.strip().lower())
+    if known is not None:
+        raise InvalidInputError(f"{name!r} has {known.accelerators} x {known.accelerator}: {known.reason}. "
+                                "To fix: pass an NVIDIA GPU instance type from sizing/data/instances.csv.")
+
+
 def get_instance_type(name: str) -> InstanceType:
     """An instance type by API name; raises UnknownGpuError with suggestions."""
     found = all_instance_types().get(name.strip().lower())
     if found is None:
+        _refuse_not_planned(name)
         raise UnknownGpuError(
             "instance type", name, all_instance_types().keys(), "pass an AWS GPU instance type from sizing/data/instances.csv."
         )
@@ -191,5 +200,6 @@ def resolve_gpu_or_instance(name: str) -> tuple[GpuSpec, InstanceType | None]:
     instance = all_instance_types().get(name.strip().lower())
     if instance is not None:
         return instance.gpu, instance
+    _refuse_not_planned(name)
     valid = [n for g in all_gpus().values() for n in (g.name, *g.aliases)] + list(all_instance_types())
     raise UnknownGpuError("GPU or instance type", name, valid, "pass a GPU (gpus.csv) or an AWS instance type (instances.csv).")

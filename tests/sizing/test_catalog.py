@@ -63,3 +63,11 @@ def test_neuron_and_other_non_cuda_accelerators_are_rejected_with_the_reason():
     with pytest.raises(InfeasibleError) as err:
         plan(PlanRequest(model=load_preset("llama-3.1-8b"), deployment=Deployment(instance_types=("inf2.xlarge",))))
     assert "vLLM Neuron is not planned" in str(err.value)
+
+
+def test_memory_on_a_neuron_instance_says_why_not(capsys):
+    from sizing.cli.main import main
+
+    code = main(["memory", "--model", "llama-3.1-8b", "--gpu", "inf2.xlarge"])
+    err = capsys.readouterr().err
+    assert code == 2 and "vLLM Neuron is not planned" in err and "To fix" in err
