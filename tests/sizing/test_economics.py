@@ -77,3 +77,15 @@ def test_capacity_blocks_are_a_purchase_option_where_the_catalog_has_a_rate():
     assert only_block.choice.instance_type == "p5e.48xlarge"
     default = plan(req.model_copy(update={"deployment": Deployment(region="us-east-2")}))
     assert default.purchase != "capacity-block"  # never chosen unless asked
+
+
+def test_cli_spare_purchase_flag(capsys):
+    import json
+
+    from sizing.cli.main import main
+
+    args = ["plan", "--model", "llama-3.1-8b", "--headroom", "1", "--instance-types", "g6e.xlarge", "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["purchase"] == "on-demand"
+    assert main([*args, "--spare-purchase", "spot"]) == 0
+    assert json.loads(capsys.readouterr().out)["purchase"] == "mixed"
