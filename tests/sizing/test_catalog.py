@@ -71,3 +71,12 @@ def test_memory_on_a_neuron_instance_says_why_not(capsys):
     code = main(["memory", "--model", "llama-3.1-8b", "--gpu", "inf2.xlarge"])
     err = capsys.readouterr().err
     assert code == 2 and "vLLM Neuron is not planned" in err and "To fix" in err
+
+
+def test_catalog_rows_are_unique():
+    """The loaders key rows by name, so a duplicated row would silently shadow the other."""
+    for name, key in (("instances.csv", ("instance_type",)), ("prices.csv", ("instance_type", "region")),
+                      ("capacity_blocks.csv", ("instance_type", "region")), ("not_planned.csv", ("instance_type",)),
+                      ("checkpoints.csv", ("base_repo", "weights")), ("families.csv", ("family",)), ("gpus.csv", ("gpu",))):
+        keys = [tuple(r[k] for k in key) for r in read_csv(name)]
+        assert len(keys) == len(set(keys)), name
