@@ -51,7 +51,7 @@ def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[
         notes.append(f"TP={p.layout.tp} all-reduces cross PCIe (no NVLink on {p.instance.name}); their cost is in TPOT")
     if fleet.spot_instances:
         unfilled = spot_unfilled_share(p.instance, p.nodes_per_replica, req.assumptions)
-        notes.append(f"spot risk priced in: ${costs.interruption_usd_per_hour:,.3f}/h of cold starts after interruptions "
+        notes.append(f"spot risk priced in: ${costs.interruption_usd_per_hour:,.4f}/h of cold starts after interruptions "
                      f"({p.instance.facts.interruption_band} a month per node) + ${costs.capacity_risk_usd_per_hour:,.2f}/h "
                      f"for the {unfilled:.0%} of {p.instance.facts.spot_capacity} spot capacity expected unfilled "
                      "(run on demand instead)")
