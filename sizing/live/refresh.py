@@ -1,5 +1,6 @@
-"""Regenerate the embedded instance catalog (sizing/data/instances.csv, prices.csv, capacity_blocks.csv) from the AWS
-APIs: DescribeInstanceTypes, DescribeInstanceTypeOfferings per region, the public EC2 price list (pricing:GetProducts
+"""Regenerate the embedded instance catalog (sizing/data/instances.csv, prices.csv, capacity_blocks.csv) from AWS.
+
+Sources: DescribeInstanceTypes, DescribeInstanceTypeOfferings per region, the public EC2 price list (pricing:GetProducts
 on the us-east-1 endpoint: Linux, shared tenancy, no pre-installed software, capacitystatus Used; one paginated query per
 instance type answers every region) and DescribeCapacityBlockOfferings (the Capacity Block rate: fee / hours).
 
