@@ -56,3 +56,14 @@ def test_every_release_row_names_a_preset_and_a_format():
         assert row["base_repo"] in repos, row
         assert row["weights"] in all_formats(), row
         assert row["source"] and row["as_of"], row
+
+
+def test_a_recorded_size_wins_over_the_computed_one(monkeypatch):
+    from sizing.catalog.checkpoints import Release
+    from sizing.planner import checkpoint
+
+    release = Release(base_repo="meta-llama/Llama-3.1-8B-Instruct", weights="fp8", repo="example/recorded-FP8",
+                      download_bytes=9.1e9, source="model card file list", as_of="2026-01-21")
+    monkeypatch.setattr(checkpoint, "prequantized_release", lambda repo, weights: release)
+    c = checkpoint.checkpoint_for(load_preset("llama-3.1-8b"), get_format("fp8"))
+    assert c.download_bytes == 9_100_000_000 and "recorded size" in c.source
