@@ -16,7 +16,7 @@ from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
 from sizing.models.params import total_params  # noqa: E402
 from sizing.models.presets import load_preset  # noqa: E402
 from tests.conftest import read_rows  # noqa: E402
-from tests.sizing.load_calibration import SERVING_ROWS, STATIC_ROWS, predict_serving, predict_static  # noqa: E402
+from tests.sizing.load_calibration import NIM_ROWS, SERVING_ROWS, STATIC_ROWS, predict_serving, predict_static  # noqa: E402
 from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
 from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
 from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
@@ -96,6 +96,18 @@ def serving_load_table() -> list[str]:
                         "ITL, GenAI-Perf's of single intervals)", errors)
 
 
+def nim_table() -> list[str]:
+    lines = ["Llama-3.3-70B FP8 on 2x H100 (TP2), 5000 in / 500 out, closed loop, vs tests/data/nim_load.csv (P1, NIM 1.8)",
+             f"{'clients':>8}{'TTFT ms':>18}{'ITL ms':>16}{'output tok/s':>18}  saturated"]
+    for row in NIM_ROWS:
+        p = predict_serving(row)
+        pairs = ((p.ttft_s * 1000, row["ttft_ms_mean"]), (p.tpot_s * 1000, row["itl_ms_mean"]),
+                 (p.output_tokens_per_s, row["output_tokens_per_s"]))
+        cells = "".join(f"{float(m):>9,.0f}{_pct(x, float(m)):>8}" for x, m in pairs)
+        lines.append(f"{row['concurrency']:>8}{cells}  {p.saturated}")
+    return lines
+
+
 def static_batch_table() -> list[str]:
     errors: dict[tuple[str, str], list[float]] = {}
     for row in STATIC_ROWS:
@@ -110,7 +122,7 @@ def static_batch_table() -> list[str]:
 
 
 def main() -> None:
-    for table in (memory_table(), speed_table(), params_table(), serving_load_table(), static_batch_table()):
+    for table in (memory_table(), speed_table(), params_table(), serving_load_table(), nim_table(), static_batch_table()):
         print("\n".join(table), end="\n\n")
 
 

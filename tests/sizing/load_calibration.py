@@ -1,13 +1,14 @@
 """Predictions of the steady-state load model (sizing/speed/load.py) and the step model (sizing/speed/model.py) for the
-rows of tests/data/serving_load.csv (N1) and tests/data/static_batch.csv (B1): one place for the tests and for
-benchmarks/accuracy.py.
+rows of tests/data/serving_load.csv (N1), tests/data/nim_load.csv (P1) and tests/data/static_batch.csv (B1): one place
+for the tests and for benchmarks/accuracy.py.
 
 Assumptions, one per fact the rows do not state:
 - Engine bias: N1 is NIM on TensorRT-LLM (2024), B1 is TensorRT-LLM 0.9; each has ONE step-time factor in
   sizing/data/engines.toml ([step_time_factor]), applied to every step. Nothing else is adjusted per source.
 - Engine limits (TensorRT-LLM defaults of that time): max_num_tokens 8192 per step, max_batch_size 256; the KV cache
   bounds the running batch further, sized with the vLLM memory model at input + output tokens.
-- KV cache: 16-bit for N1 (NIM 2024 profiles kept a 16-bit cache); B1 FP8 rows use an FP8 cache (ModelOpt FP8 quantizes
+- KV cache: 16-bit for N1 (NIM 2024 profiles kept a 16-bit cache); P1 (NIM 1.8, FP8 profile) and B1 FP8 rows use an
+  FP8 cache (ModelOpt FP8 quantizes
   it with the weights, as in T1), fp16 rows 16-bit.
 - B1 static batches: the first token comes after one prefill pass over every prompt of the batch (in-flight batching
   off); inter-token time is one decode step at the mean context (input + output / 2); throughput = batch x output /
@@ -34,6 +35,7 @@ from sizing.speed.model import ReplicaSpeed
 from tests.conftest import read_rows, test_config
 
 SERVING_ROWS = read_rows("serving_load.csv")
+NIM_ROWS = read_rows("nim_load.csv")
 STATIC_ROWS = read_rows("static_batch.csv")
 TRT_MAX_NUM_TOKENS = 8192
 """TensorRT-LLM's default max_num_tokens (tokens per step), 2024 builds."""
@@ -49,6 +51,7 @@ L40_SPEC = get_gpu("L40S").model_copy(update={
 
 MODELS = {
     "Llama-3-8B-Instruct": lambda: test_config("meta-llama-3-8b"),
+    "Llama-3.3-70B-Instruct": lambda: load_preset("llama-3.3-70b"),
     "LLaMA v2 7B": lambda: test_config("llama-2-7b"),
     "LLaMA v2 13B": lambda: test_config("llama-2-13b"),
     "LLaMA v2 70B": lambda: test_config("llama-2-70b"),
@@ -75,17 +78,23 @@ def _kv_limit(rs: ReplicaSpeed, request_tokens: int) -> int:
     return memory_batch_limit(rs.model, mem, rs.kv_element_bytes, rs.layout, engine, request_tokens)
 
 
+ENGINE_OF_SOURCE = {"N1": "nim-tensorrt-llm-2024", "P1": "nim-tensorrt-llm-2025"}
+"""The engine (engines.toml [step_time_factor]) each closed-loop source was measured on."""
+KV_BYTES_OF_SOURCE = {"N1": {"fp16": 2, "bf16": 2, "fp8": 2}, "P1": {"fp8": 1}}
+"""KV cache bytes per element per source and weight format (see the module docstring)."""
+
+
 @cache
-def serving_load(model: str, gpu: str, tp: int, weights: str, input_tokens: int, output_tokens: int) -> ReplicaLoad:
-    rs = _speed(model, gpu, tp, 1, weights, 2)
+def serving_load(source: str, model: str, gpu: str, tp: int, weights: str, input_tokens: int, output_tokens: int) -> ReplicaLoad:
+    rs = _speed(model, gpu, tp, 1, weights, KV_BYTES_OF_SOURCE[source][weights])
     limits = EngineLimits(TRT_MAX_NUM_TOKENS, min(TRT_MAX_BATCH, _kv_limit(rs, input_tokens + output_tokens)),
-                          step_time_factor("nim-tensorrt-llm-2024"))
+                          step_time_factor(ENGINE_OF_SOURCE[source]))
     return ReplicaLoad(rs, RequestShape(input_tokens, output_tokens), limits)
 
 
 def load_for(row: dict[str, str]) -> ReplicaLoad:
-    """The steady-state model of one N1 row's replica."""
-    return serving_load(row["model"], row["gpu"], int(row["tp"]), row["weights"], int(row["input_tokens"]),
+    """The steady-state model of one N1 or P1 row's replica."""
+    return serving_load(row["source"], row["model"], row["gpu"], int(row["tp"]), row["weights"], int(row["input_tokens"]),
                         int(row["output_tokens"]))
 
 
