@@ -23,7 +23,7 @@ from sizing.planner.results import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
-PROJECT = "llm-fleet"
+PROJECT = "llmfleet"
 MOCK_ACCOUNT = "123456789012"
 
 
