@@ -133,3 +133,11 @@ def test_the_pack_fails_a_handwritten_launch_template_that_cannot_hold_its_model
     shown = render(found[0])
     assert shown.startswith("    - [mandatory]  gpus-hold-declared-model  (aws:ec2/launchTemplate:LaunchTemplate: llama70b)")
     assert "g6.xlarge (1 x L4" in shown and "cannot hold llama-3.1-70b (bf16, TP=1 PP=1) at max-model-len 8192" in shown
+
+
+def test_the_readme_shows_the_violation_as_the_pack_reports_it():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert render(check(handwritten_launch_template().resources, "handwritten")[0]) in readme
+    assert "pulumi preview --policy-pack policy" in readme
