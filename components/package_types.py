@@ -25,6 +25,16 @@ class WorkloadArgs(TypedDict, total=False):
     """Time-to-first-token target, milliseconds."""
     tpot_ms: float
     """Inter-token latency (time per output token) target, milliseconds."""
+    ttft_p95_ms: float
+    """95th-percentile time-to-first-token target, milliseconds."""
+    tpot_p95_ms: float
+    """95th-percentile target of a request's mean inter-token latency, milliseconds."""
+    prefix_hit_rate: float
+    """Share of prompt tokens served from vLLM's prefix cache (shared system prompts); they cost no prefill."""
+    max_input_tokens: int
+    """Longest prompt accepted (None: MAX_LENGTH_MULTIPLE x input_tokens, capped at the model's context)."""
+    max_output_tokens: int
+    """Longest generation accepted (None: MAX_LENGTH_MULTIPLE x output_tokens, capped at the model's context)."""
     kind: str
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default). One of: 'interactive', 'batch'."""
     headroom_replicas: int
@@ -32,7 +42,7 @@ class WorkloadArgs(TypedDict, total=False):
     on_demand_floor: float
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: int
-    """Longest request the engine accepts (None: input plus output tokens)."""
+    """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
 
 
 class DeploymentArgs(TypedDict, total=False):

@@ -216,8 +216,9 @@ def _section(d: StackDiff) -> list[str]:
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
                   f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).", ""]
-    lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.batch_per_replica} requests per replica; "
-              f"cold start {c.cold_start_s / 60:.1f} min.", ""]
+    lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
+              f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
+              f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]
     lines += _details("Per-GPU memory budget", _memory_chart(p))
     lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
     if d.changes:

@@ -18,7 +18,8 @@ from preview.report import build, render_json, render_markdown
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "stacks/Pulumi.dev.yaml"
 CODE = ["sizing", "components", "preview", "__main__.py"]
-BASE_G5_PRICE, HEAD_G5_PRICE = "0.9000", "1.006"
+BASE_PRICE_FACTOR = 0.9
+"""The base commit's on-demand price of the head plan's instance type, as a fraction of this checkout's."""
 
 
 def git(repo: Path, *args: str) -> str:
@@ -27,7 +28,8 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def base_repo(tmp_path_factory) -> tuple[Path, str]:
-    """A one-commit repository: this checkout's code and dev stack, except that g5.xlarge costs less in prices.csv."""
+    """A one-commit repository: this checkout's code and dev stack, except that the instance type the dev stack plans
+    costs less in prices.csv. Returns the repository, its commit and the head and base hourly prices of that type."""
     repo = tmp_path_factory.mktemp("base-repo")
     for item in CODE:
         src = ROOT / item
@@ -37,28 +39,39 @@ def base_repo(tmp_path_factory) -> tuple[Path, str]:
             shutil.copy(src, repo / item)
     (repo / "stacks").mkdir()
     shutil.copy(DEV, repo / "stacks" / DEV.name)
-    prices = repo / "sizing/data/prices.csv"
-    row = f"g5.xlarge,us-east-1,true,{HEAD_G5_PRICE},"
-    assert row in prices.read_text()
-    prices.write_text(prices.read_text().replace(row, f"g5.xlarge,us-east-1,true,{BASE_G5_PRICE},"))
+    chosen = load(DEV).plan
+    assert chosen is not None
+    head_price, base_price = lower_price(repo / "sizing/data/prices.csv", chosen.instance_type, BASE_PRICE_FACTOR)
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
-    return repo, git(repo, "rev-parse", "HEAD")
+    return repo, git(repo, "rev-parse", "HEAD"), head_price, base_price
+
+
+def lower_price(prices: Path, instance_type: str, factor: float) -> tuple[float, float]:
+    """Rewrites the us-east-1 on-demand price of one type in a prices.csv copy; returns (old, new) USD per hour."""
+    lines = prices.read_text().splitlines(keepends=True)
+    prefix = f"{instance_type},us-east-1,true,"
+    [index] = [i for i, line in enumerate(lines) if line.startswith(prefix)]
+    old = lines[index][len(prefix):].split(",", 1)[0]
+    new = f"{float(old) * factor:.4f}"
+    lines[index] = prefix + new + lines[index][len(prefix) + len(old):]
+    prices.write_text("".join(lines))
+    return float(old), float(new)
 
 
 def test_a_prices_only_change_shows_as_a_cost_change(base_repo, tmp_path, monkeypatch):
-    repo, commit = base_repo
+    repo, commit, head_price, base_price = base_repo
     monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(repo)
     out = tmp_path / "report.json"
     assert report_command([str(DEV)], [], "json", str(out), base_ref=commit) == 0
     stack = json.loads(out.read_text())["stacks"][0]
     assert stack["name"] == "dev" and stack["status"] == "changed"
-    assert stack["base"]["plan"]["instance_type"] == stack["head"]["plan"]["instance_type"] == "g5.xlarge"
+    assert stack["base"]["plan"]["instance_type"] == stack["head"]["plan"]["instance_type"]
     hours = stack["head"]["plan"]["assumptions"]["hours_per_month"]
     instances = stack["head"]["plan"]["choice"]["instances"]
-    expected = (float(HEAD_G5_PRICE) - float(BASE_G5_PRICE)) * hours * instances
+    expected = (head_price - base_price) * hours * instances
     assert stack["head_monthly_cost_usd"] - stack["base_monthly_cost_usd"] == pytest.approx(expected, rel=0.01)
     assert stack["resource_changes"] == []  # same resources: only the price moved
     assert (tmp_path / "cache" / "report" / f"{commit}.json").exists()  # cached by commit
@@ -67,7 +80,7 @@ def test_a_prices_only_change_shows_as_a_cost_change(base_repo, tmp_path, monkey
 def test_the_commit_cache_is_reused(base_repo, tmp_path, monkeypatch):
     from preview.base import base_stacks
 
-    repo, commit = base_repo
+    repo, commit, _, _ = base_repo
     monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / f"{commit}.json").write_text('[{"name": "cached", "plan": null, "error": "x", "inputs": {}}]')
@@ -75,7 +88,7 @@ def test_the_commit_cache_is_reused(base_repo, tmp_path, monkeypatch):
 
 
 def test_an_unknown_base_ref_is_a_clear_error(base_repo, capsys, monkeypatch):
-    repo, _ = base_repo
+    repo, *_ = base_repo
     monkeypatch.chdir(repo)
     assert report_command([str(DEV)], [], "markdown", None, base_ref="no-such-branch") == 2
     assert "To fix: pass a commit, branch or tag" in capsys.readouterr().err
