@@ -134,3 +134,13 @@ def test_a_base_plan_written_by_another_engine_version_is_read():
     del data["choice"]
     with pytest.raises(Exception, match="choice"):
         read_plan(json.dumps(data))
+
+
+def test_a_base_interpreter_that_cannot_run_is_a_clear_error(base_repo, tmp_path, capsys, monkeypatch):
+    repo, commit, *_ = base_repo
+    monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
+    monkeypatch.chdir(repo)
+    from sizing.cli.main import main
+
+    assert main(["report", "--base-ref", commit, "--base-python", str(tmp_path / "no-python")]) == 2
+    assert "cannot run the base's interpreter" in capsys.readouterr().err
