@@ -46,7 +46,7 @@ class ServingFleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         node = node_spec(plan, options, efa_capable=get_instance_type(plan.choice.instance_type).efa)
         user_data = with_input(options.weights.resolved(), lambda weights: render_user_data(
-            node, options.model_copy(update={"weights": weights}), name, plan.hf_repo))
+            node, options.model_copy(update={"weights": weights}), name, plan.checkpoint.repo))
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(weights=options.weights, multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
