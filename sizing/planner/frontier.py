@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sizing.planner.pricing import Priced, candidate
+from sizing.planner.pricing import Priced, planned_load
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, FrontierPoint, Rejection
 
@@ -36,8 +36,19 @@ def frontier(req: PlanRequest, choice: Candidate,
             points.append(FrontierPoint(tpot_target_ms=target, feasible=False,
                                         reason=nearest.reason if nearest else "no layout of this type fits"))
             continue
-        points.append(_point(target, candidate(sub, ranked[0])))
+        points.append(_priced_point(sub, target, ranked[0]))
     return tuple(points)
+
+
+def _priced_point(req: PlanRequest, target_ms: float, x: Priced) -> FrontierPoint:
+    """A frontier point straight from the ranking (no full Candidate: the frontier shows cost and latency only)."""
+    at = planned_load(req, x.fit, x.required)
+    return FrontierPoint(
+        tpot_target_ms=target_ms, feasible=True, tensor_parallel=x.placement.layout.tp,
+        pipeline_parallel=x.placement.layout.pp, replicas=x.fleet.replicas, instances=x.fleet.instances,
+        hourly_cost_usd=x.costs.hourly_usd, tpot_ms=at.tpot_s * 1000, ttft_ms=at.ttft_s * 1000,
+        concurrency_per_replica=x.fit.concurrency,
+    )
 
 
 def _point(target_ms: float, c: Candidate) -> FrontierPoint:

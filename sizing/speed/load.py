@@ -48,8 +48,12 @@ P95_Z = 1.645
 P95_EXP = math.log(20)
 """p95 / mean of an exponential distribution (TTFT waiting-time tail)."""
 BISECTION_STEPS = 12
-"""Halvings of the decode-batch interval: 2^-12 of it (a quarter of a request at 1,024 slots), the result kept on the
-side that meets the condition."""
+"""Root-finding resolution: 2^-12 of the decode-batch interval (a quarter of a request at 1,024 slots); the result is
+kept on the side that meets the condition."""
+ROOT_TOLERANCE = 1e-3
+"""A root is close enough once the feasible end is within 0.1% of the target."""
+MAX_ROOT_STEPS = 40
+"""Safety cap on root-finding steps (Illinois converges in well under ten on these smooth curves)."""
 BUDGET_HEADROOM = 0.999
 """The token-budget cap is approached, not reached (at the cap the prompt queue is unbounded)."""
 CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95 = range(7)
@@ -181,17 +185,31 @@ class ReplicaLoad:
                          ttft_s=ttft, ttft_p95_s=ttft95, running_batch=d, prefill_share=share,
                          saturated=not self.slot_bound and d >= self.max_decodes)
 
-    def _largest_d(self, ok: Callable[[tuple[float, ...]], bool], hi: float | None = None) -> float:
-        """Largest d in (0, hi] (default max_decodes) with ok(_eval(d)), ok monotone (True then False); 0 when none."""
+    def _largest_d(self, excess: Callable[[tuple[float, ...]], float], hi: float | None = None) -> float:
+        """Largest d in (0, hi] (default max_decodes) whose relative excess over a target, excess(_eval(d)), is at
+        most 0; excess grows with d. 0 when even the smallest d exceeds. Illinois regula falsi on the bracket (the
+        excesses are smooth, so it needs a handful of steps where bisection needs a dozen); the answer is the bracket's
+        feasible end, within ROOT_TOLERANCE of the target or 2^-BISECTION_STEPS of hi."""
         hi = self.max_decodes if hi is None else hi
-        if ok(self._eval(hi)):
+        e_hi = excess(self._eval(hi))
+        if e_hi <= 0:
             return hi
-        if not ok(self._eval(self._smallest_d())):
+        lo = self._smallest_d()
+        e_lo = excess(self._eval(lo))
+        if e_lo > 0:
             return 0.0
-        lo = 0.0
-        for _ in range(BISECTION_STEPS):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if ok(self._eval(mid)) else (lo, mid)
+        width, side = hi / 2**BISECTION_STEPS, 0
+        for _ in range(MAX_ROOT_STEPS):
+            if hi - lo <= width or e_lo >= -ROOT_TOLERANCE:
+                break
+            mid = min(max((lo * e_hi - hi * e_lo) / (e_hi - e_lo), lo + width / 2), hi - width / 2)
+            e_mid = excess(self._eval(mid))
+            if e_mid <= 0:
+                lo, e_lo = mid, e_mid
+                e_hi, side = (e_hi / 2 if side == -1 else e_hi), -1
+            else:
+                hi, e_hi = mid, e_mid
+                e_lo, side = (e_lo / 2 if side == 1 else e_lo), 1
         return lo
 
     def _tpot_bound(self, tpot_s: float) -> float:
@@ -212,7 +230,7 @@ class ReplicaLoad:
         """N clients, each sending its next request when the previous one completes."""
         top = self.peak()
         if clients <= top.concurrency:
-            d = self._largest_d(lambda x: x[CONCURRENCY] <= clients)
+            d = self._largest_d(lambda x: x[CONCURRENCY] / clients - 1)
             return self.at_decodes(d) if d > 0 else self.at_decodes(self._smallest_d())
         wait = (clients - top.concurrency) / top.requests_per_s
         return LoadPoint(
@@ -232,7 +250,7 @@ class ReplicaLoad:
         """Poisson arrivals at `rate` requests/s (None: above the sustainable rate)."""
         if rate > self.max_request_rate():
             return None
-        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] <= rate), self._smallest_d()))
+        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self._smallest_d()))
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
                  ttft_p95_s: float | None = None) -> LoadPoint | None:
@@ -242,11 +260,11 @@ class ReplicaLoad:
         hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
         if hi <= 0:
             return None
-        d = self._largest_d(lambda x: all(x[i] <= t * (1 + 1e-9) for i, t in limits), hi)
+        d = self._largest_d(lambda x: max(x[i] / t for i, t in limits) - 1 if limits else -1.0, hi)
         return self.at_decodes(d) if d > 0 else None
 
     def saturation_concurrency(self) -> float:
         """Clients at which throughput reaches SATURATION_THROUGHPUT_SHARE of the replica's maximum."""
         target = SATURATION_THROUGHPUT_SHARE * self.peak().output_tokens_per_s
-        d = self._largest_d(lambda x: x[TOKENS] <= target)
+        d = self._largest_d(lambda x: x[TOKENS] / target - 1)
         return self.at_decodes(max(d, self._smallest_d())).concurrency
