@@ -109,3 +109,18 @@ def test_autoscaling_target_is_the_load_model_capacity():
     expected = c.requests_per_second_per_replica * c.replicas_per_instance * SECONDS_PER_MINUTE * TARGET_UTILIZATION
     assert target == pytest.approx(expected, abs=0.05)
     assert c.requests_per_second_per_replica < 10  # was 63 req/s per TP8 replica before the load model
+
+
+@pytest.mark.parametrize("model, workload", [
+    ("llama-3.1-8b", dict(concurrency=500, input_tokens=4000, output_tokens=300, ttft_ms=800, tpot_ms=40)),
+    ("qwen3-235b-a22b", dict(concurrency=64, input_tokens=2000, output_tokens=500, tpot_p95_ms=60, ttft_p95_ms=2000)),
+    ("llama-3.1-70b", dict(concurrency=16, input_tokens=8000, output_tokens=200, requests_per_second=3, tpot_ms=50,
+                           prefix_hit_rate=0.5)),
+])
+def test_every_target_holds_at_the_planned_load(model, workload):
+    w = Workload(**workload)
+    c = plan(PlanRequest(model=load_preset(model), workload=w)).choice
+    for target, value in ((w.tpot_ms, c.tpot_ms), (w.ttft_ms, c.ttft_ms), (w.tpot_p95_ms, c.tpot_p95_ms),
+                          (w.ttft_p95_ms, c.ttft_p95_ms)):
+        assert target is None or value <= target * (1 + 1e-6)
+    assert c.requests_per_second_per_replica * c.replicas_required >= (w.requests_per_second or 0)
