@@ -9,8 +9,8 @@ concurrency, rate and step time is explicit:
 
     p = d * P / O,    T = step(d decodes, p prefill tokens),    lam = d / (O * T),    output tokens/s = d / T
 
-and every quantity grows monotonically with d, so a closed loop (N clients) or an open loop (rate R) is one bisection
-on d, and a latency target is another. No simulation.
+and every quantity grows monotonically with d, so a closed loop (N clients) or an open loop (rate R) is one root-find
+on d (a few regula falsi steps), and a latency target is another. No simulation.
 
 Latency:
 - TPOT (mean) is the mean step time T. Its p95 is the p95 of one request's mean inter-token time: the prompts whose
@@ -24,8 +24,9 @@ Latency:
 - TTFT p95: the delay beyond the own prefill is taken as exponential (the heavy-traffic M/G/1 tail), so its p95 is
   ln(20) = 3.0 times its mean; the slot wait of a saturated closed loop is FCFS over a full engine and counted the same.
 The same formulas serve both loops: with N clients the arrivals are not Poisson, so the waiting terms are an upper
-estimate at low N (benchmark clients with identical request lengths also tend to arrive in waves, which this model
-does not reproduce).
+estimate at low N. Engines that run each prompt as a whole context step, driven by benchmark clients with identical
+request lengths, see prompts arrive in waves and wait for the whole wave; this model does not reproduce that (NIM 1.8,
+with chunked context, matches it: tests/sizing/test_load_calibration.py).
 
 Saturation: the running batch is capped by the KV cache / max_num_seqs (`max_running`) and by the token budget
 (d + p <= max_num_batched_tokens). In a closed loop past the slot cap, the extra clients wait for a slot: throughput
