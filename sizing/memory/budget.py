@@ -110,8 +110,10 @@ def activation_bytes(
 
 
 def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
-    """CUDA context, plus NCCL buffers when TP > 1."""
-    return (engine.cuda_context_gib + (engine.nccl_buffers_gib if layout.tp > 1 else 0.0)) * BYTES_PER_GIB
+    """CUDA context, plus NCCL buffers when the GPU talks to others every layer (TP > 1, or data-parallel attention
+    whose expert-parallel MoE layers exchange tokens)."""
+    collective = layout.tp > 1 or layout.dp > 1
+    return (engine.cuda_context_gib + (engine.nccl_buffers_gib if collective else 0.0)) * BYTES_PER_GIB
 
 
 def _stage_kv(engine: EngineProfile, budget: float, weight_bytes: float, act: float, other: float,

@@ -64,10 +64,11 @@ def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
 
 def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int, layout: Layout, engine: EngineProfile,
                        request_tokens: int) -> int:
-    """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs."""
+    """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs. Data-parallel attention ranks
+    each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's."""
     per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings)
     by_cache = int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request[mem.pipeline_stage])
-    return min(by_cache, mem.max_num_seqs)
+    return min(by_cache, mem.max_num_seqs) * layout.dp
 
 
 def _memory_miss(mem: MemoryBreakdown) -> ReplicaMiss:
