@@ -64,7 +64,7 @@ class _FitMemo:
     def fit(self, p: Placement) -> ReplicaFit | ReplicaMiss:
         """The replica fit of a placement."""
         link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
-        key = (p.instance.gpu.name, link, p.layout.tp, p.layout.pp, p.nodes_per_replica > 1)
+        key = (p.instance.gpu.name, link, p.layout, p.nodes_per_replica > 1)
         if key not in self._fits:
             req = self.req
             speed = ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
@@ -88,7 +88,7 @@ def plan(req: PlanRequest) -> Plan:
         if refusal:
             rejected.append(refusal)
             continue
-        found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica)
+        found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica, fmt)
         rejected += [reject(r.instance, r.layout, "layout", r.reason) for r in refused]
         for p in found:
             fit = memo.fit(p)

@@ -80,7 +80,7 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
     p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
     return Candidate(
         instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus,
-        tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp,
+        tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp, expert_parallel=p.layout.ep, data_parallel=p.layout.dp,
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
         replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
         on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType
+from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
 from sizing.planner.replica import ReplicaMiss
@@ -14,7 +15,8 @@ from sizing.planner.results import Rejection
 def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None) -> Rejection:
     return Rejection(
         instance_type=p_instance.name, tensor_parallel=layout.tp if layout else None,
-        pipeline_parallel=layout.pp if layout else None, kind=kind, reason=reason,
+        pipeline_parallel=layout.pp if layout else None, expert_parallel=layout.ep if layout else False,
+        data_parallel=layout.dp if layout else 1, kind=kind, reason=reason,
         relative_miss=miss.relative_miss if miss else None, remedy=miss.remedy if miss else "",
     )
 
@@ -42,12 +44,9 @@ def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
 
 
 def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | None:
-    """vLLM has no kernels for this weight format on this GPU generation."""
-    capability = instance.gpu.compute_capability
-    if capability is None or capability >= fmt.min_compute_capability:
-        return None
-    return reject(instance, None, "engine", f"{fmt.name} weights need CUDA compute capability {fmt.min_compute_capability:g} "
-                                            f"or newer; {instance.gpu.name} has {capability:g}")
+    """vLLM has no kernels for this weight format on this GPU generation (rule kernel-capability)."""
+    refusal = kernel_refusal(instance.gpu, fmt)
+    return reject(instance, None, "engine", refusal.reason) if refusal else None
 
 
 def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:

@@ -9,6 +9,7 @@ from typing import Literal
 from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
+from sizing.catalog.vllm_rules import startup_rule_note
 from sizing.memory.budget import EngineSettings, MemoryBreakdown, memory_breakdown
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
@@ -71,10 +72,10 @@ def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int
     return min(by_cache, mem.max_num_seqs) * layout.dp
 
 
-def _memory_miss(mem: MemoryBreakdown) -> ReplicaMiss:
+def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
     return ReplicaMiss(
         kind="memory",
-        reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per GPU",
+        reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per GPU{note}",
         relative_miss=mem.shortfall_gib / mem.visible_gib,
         remedy="lower max_model_len, use kv_dtype fp8 or a smaller weight format, or allow larger GPUs / more TP or PP",
     )
@@ -87,7 +88,7 @@ def size_replica(
     """Fit one replica to the workload: memory first, then the TPOT target, then the TTFT target."""
     mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
     if not mem.fits:
-        return _memory_miss(mem)
+        return _memory_miss(mem, startup_rule_note(gpu, fmt))
     limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
     i, o = w.input_tokens, w.output_tokens
     batch = limit

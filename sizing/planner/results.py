@@ -24,6 +24,10 @@ class Candidate(BaseModel):
     """TP degree of one replica."""
     pipeline_parallel: int
     """PP degree of one replica."""
+    expert_parallel: bool = False
+    """vLLM --enable-expert-parallel: each GPU holds whole experts instead of a slice of every expert."""
+    data_parallel: int = 1
+    """Data-parallel attention ranks inside one replica (vLLM --data-parallel-size with expert parallelism); 1: none."""
     nodes_per_replica: int
     """Instances one replica spans."""
     replicas_per_instance: int
@@ -81,7 +85,10 @@ class Candidate(BaseModel):
     @property
     def label(self) -> str:
         """Short description: '2 x p5.48xlarge, TP=8 PP=1, 2 replicas'."""
-        return (f"{self.instances} x {self.instance_type}, TP={self.tensor_parallel} PP={self.pipeline_parallel}, "
+        parallel = f"TP={self.tensor_parallel} PP={self.pipeline_parallel}"
+        parallel += f" DP={self.data_parallel}" if self.data_parallel > 1 else ""
+        parallel += " EP" if self.expert_parallel else ""
+        return (f"{self.instances} x {self.instance_type}, {parallel}, "
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
 
 
@@ -107,6 +114,10 @@ class Rejection(BaseModel):
     """TP degree (None: the whole instance type was rejected)."""
     pipeline_parallel: int | None
     """PP degree (None: the whole instance type was rejected)."""
+    expert_parallel: bool = False
+    """The layout used expert parallelism."""
+    data_parallel: int = 1
+    """Data-parallel attention ranks of the layout."""
     kind: str
     """offering, layout, memory, tpot or ttft."""
     reason: str
