@@ -39,6 +39,12 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
                    help="override an assumption from sizing/data/assumptions.toml (repeatable)")
 
 
+def add_expert_args(p: argparse.ArgumentParser) -> None:
+    """MoE layouts: expert parallelism and data-parallel attention."""
+    p.add_argument("--dp", type=int, default=1, help="data-parallel attention ranks in the replica (MoE; vLLM --data-parallel-size)")
+    p.add_argument("--ep", action="store_true", help="expert parallelism (vLLM --enable-expert-parallel)")
+
+
 def model_from_args(args: argparse.Namespace) -> ModelSpec:
     """The model: a preset or config.json, or raw numbers."""
     raw = [getattr(args, k, None) for k in ("params_b", "layers", "kv_heads", "head_dim")]

@@ -13,6 +13,7 @@ from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.plan import plan
@@ -26,9 +27,15 @@ DEFAULT_SEQ_LEN = 2048
 
 
 def _layout(args: argparse.Namespace) -> Layout:
-    if args.tp < 1 or args.pp < 1:
-        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp}: both must be at least 1. To fix: e.g. --tp 2.")
-    return Layout(tp=args.tp, pp=args.pp)
+    if args.tp < 1 or args.pp < 1 or args.dp < 1:
+        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp} --dp={args.dp}: each must be at least 1. To fix: e.g. --tp 2.")
+    return Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
+
+
+def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
+    """A vLLM rule this deployment breaks (named), or None."""
+    refusal = layout_refusal(model, fmt, layout) or (kernel_refusal(gpu, fmt) if gpu else None)
+    return refusal.reason if refusal else None
 
 
 def _model_line(model, fmt) -> dict:
@@ -53,13 +60,18 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
                               max_model_len=args.max_model_len or args.seq_len or model.max_position_embeddings,
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
-    needed = args.batch * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
+    per_rank = -(-args.batch // layout.dp)  # data-parallel attention ranks each hold their own requests' cache
+    needed = per_rank * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
     batch_fits = mem.kv_cache_tokens * mem.kv_bytes_per_token >= needed
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out.update({"gpu": gpu.name, "required_kv_gib": to_gib(needed), "weights_gib": mem.weights_gib,
                 "kv_cache_gib": mem.kv_cache_gib, "activation_gib": mem.activation_gib,
                 "overhead_gib": mem.non_torch_gib + mem.cuda_graph_gib, "total_gib": mem.total_gib,
                 "kv_cache_tokens": mem.kv_cache_tokens, "max_model_len": mem.max_model_len,
-                "max_concurrency": mem.max_concurrency, "fits": mem.fits and batch_fits, "engine_starts": mem.fits,
+                "max_concurrency": mem.max_concurrency * layout.dp, "fits": mem.fits and batch_fits and not refusal,
+                "engine_starts": mem.fits and not refusal, "engine_refusal": refusal,
+                "vllm_rules_applied": startup_rule_note(gpu, fmt).strip(" ()"),
+                "data_parallel": layout.dp, "expert_parallel": layout.ep,
                 "shortfall_gib": mem.shortfall_gib, "breakdown": mem.model_dump()})
     return out, render.memory_gpu_lines(out)
 
@@ -90,8 +102,11 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
     tpot = rs.tpot_s(batch, i, o)
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
-           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit, "fits": batch <= limit and mem.fits,
+           "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
+           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
+           "fits": batch <= limit and mem.fits and not refusal,
            "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * 1000, "prefill_ms": rs.prefill_s(i) * 1000,
            "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
