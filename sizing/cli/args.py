@@ -18,7 +18,8 @@ DEFAULT_MODEL = "llama-3.1-8b"
 def add_model_args(p: argparse.ArgumentParser, raw: bool) -> None:
     """--model, and for `memory` the raw-number alternative."""
     p.add_argument("--model", "-m", help="preset name, Hugging Face repo id of a preset, or path to a config.json")
-    p.add_argument("--weights", help="weight format: bf16, fp16, fp32, fp8, int8, int4-awq, int4-gptq, mxfp4 (default: checkpoint's)")
+    p.add_argument("--weights", help="weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; "
+                                     "native (the checkpoint's own); auto (plan's default: native, and FP8 where sound)")
     p.add_argument("--kv-dtype", default="auto", help="KV cache dtype: auto (model dtype) or fp8")
     if raw:
         p.add_argument("--params-b", type=float, help="raw numbers: parameters, billions")
@@ -65,7 +66,9 @@ def format_from_args(args: argparse.Namespace, model: ModelSpec) -> WeightFormat
         raise InvalidInputError("Both --weights and --bytes-per-param were given. To fix: pass one of them.")
     if bpp is not None:
         return flat_format(bpp)
-    return get_format(args.weights or model.native_format)
+    if not args.weights or args.weights.strip().lower() in ("auto", "native"):  # one replica: no format search
+        return get_format(model.native_format)
+    return get_format(args.weights)
 
 
 def assumptions_from_args(args: argparse.Namespace) -> Assumptions:

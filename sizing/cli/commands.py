@@ -16,6 +16,7 @@ from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
+from sizing.planner.formats import AUTO
 from sizing.planner.plan import plan
 from sizing.planner.replica import largest_batch, memory_batch_limit
 from sizing.planner.request import Deployment, PlanRequest, Workload
@@ -134,7 +135,7 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
-    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights, kv_dtype=args.kv_dtype,
+    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase)
     return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))
 

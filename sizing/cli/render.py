@@ -98,16 +98,21 @@ def plan_lines(p: Plan) -> list[str]:
         *[f"  warning: {x}" for x in p.warnings],
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type):",
-        f"  {'instance':<18}{'TP':>3}{'PP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
+        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}"
+        f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
     for a in p.alternatives:
         x = a.candidate
-        lines.append(f"  {x.instance_type:<18}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.replicas:>5}{x.instances:>5}  "
+        lines.append(f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
+                     f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
                      f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
                      f"{a.why_lost}")
     lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
     for kind in sorted({r.kind for r in p.rejected}):
         for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
             layout = f" TP={r.tensor_parallel} PP={r.pipeline_parallel}" if r.tensor_parallel else ""
+            layout += f" DP={r.data_parallel}" if r.data_parallel > 1 else ""
+            layout += " EP" if r.expert_parallel else ""
+            layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
             lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
     return lines

@@ -57,6 +57,7 @@ class Priced:
     cold_s: float
     costs: Costs
     served: float
+    fmt: WeightFormat
 
     @property
     def rank_key(self) -> tuple:
@@ -73,13 +74,13 @@ def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) ->
     node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
     cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
-    return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit))
+    return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit), fmt)
 
 
 def candidate(req: PlanRequest, x: Priced) -> Candidate:
     p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
     return Candidate(
-        instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus,
+        instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus, weights=x.fmt.name,
         tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp, expert_parallel=p.layout.ep, data_parallel=p.layout.dp,
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
         replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,

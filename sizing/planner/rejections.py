@@ -12,9 +12,10 @@ from sizing.planner.request import Deployment, PlanRequest
 from sizing.planner.results import Rejection
 
 
-def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None) -> Rejection:
+def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None,
+           weights: str = "") -> Rejection:
     return Rejection(
-        instance_type=p_instance.name, tensor_parallel=layout.tp if layout else None,
+        instance_type=p_instance.name, weights=weights, tensor_parallel=layout.tp if layout else None,
         pipeline_parallel=layout.pp if layout else None, expert_parallel=layout.ep if layout else False,
         data_parallel=layout.dp if layout else 1, kind=kind, reason=reason,
         relative_miss=miss.relative_miss if miss else None, remedy=miss.remedy if miss else "",
@@ -46,7 +47,7 @@ def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
 def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | None:
     """vLLM has no kernels for this weight format on this GPU generation (rule kernel-capability)."""
     refusal = kernel_refusal(instance.gpu, fmt)
-    return reject(instance, None, "engine", refusal.reason) if refusal else None
+    return reject(instance, None, "engine", refusal.reason, weights=fmt.name) if refusal else None
 
 
 def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:

@@ -20,6 +20,8 @@ class Candidate(BaseModel):
     """GPU model."""
     gpus_per_instance: int
     """GPUs in one instance."""
+    weights: str = ""
+    """Weight format this candidate serves (with --weights auto, candidates differ in it)."""
     tensor_parallel: int
     """TP degree of one replica."""
     pipeline_parallel: int
@@ -110,6 +112,8 @@ class Rejection(BaseModel):
 
     instance_type: str
     """AWS instance type."""
+    weights: str = ""
+    """Weight format the candidate was tried in ('' : not format-specific)."""
     tensor_parallel: int | None
     """TP degree (None: the whole instance type was rejected)."""
     pipeline_parallel: int | None

@@ -79,6 +79,7 @@ class ReplicaSpeed:
     _matmul_params: int = field(init=False, repr=False, compare=False)
     _expert_matmul_params: int = field(init=False, repr=False, compare=False)
     _expert_exchange: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _decode_matmul: tuple[float, float] = field(init=False, repr=False, compare=False)
     _allreduce: tuple[float, float] = field(init=False, repr=False, compare=False)
     _pp_hops_s: float = field(init=False, repr=False, compare=False)
     _weights: tuple[float, float] = field(init=False, repr=False, compare=False)
@@ -105,6 +106,7 @@ class ReplicaSpeed:
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency))
 
     def _allreduce_coeffs(self) -> tuple[float, float]:
         """All-reduces through every layer: (fixed seconds per pass, extra seconds per token in the pass)."""
@@ -122,12 +124,16 @@ class ReplicaSpeed:
         return expert_exchange_coeffs(self.model, self.layout, latency_us, self.gpu.link_bandwidth_gbps * 1e9,
                                       activation_dtype_bytes(self.fmt))
 
-    def _matmul_s(self, rank_tokens: float, replica_tokens: float, efficiency: float) -> float:
-        """Matmul time on one GPU: attention and dense parts for its data-parallel rank's tokens over TP, routed
-        experts for the whole replica's tokens over every expert rank."""
-        dense = (self._matmul_params - self._expert_matmul_params) * rank_tokens / self.layout.tp
-        experts = self._expert_matmul_params * replica_tokens / self.layout.expert_ranks
-        return 2 * (dense + experts) / (self._flops_per_gpu * efficiency)
+    def _matmul_coeffs(self, efficiency: float) -> tuple[float, float]:
+        """Matmul seconds on one GPU (per token of its data-parallel rank, per token of the whole replica): attention
+        and dense parts split over TP, routed experts over every expert rank."""
+        flops_per_s = self._flops_per_gpu * efficiency
+        dense = 2 * (self._matmul_params - self._expert_matmul_params) / self.layout.tp / flops_per_s
+        return dense, 2 * self._expert_matmul_params / self.layout.expert_ranks / flops_per_s
+
+    def _matmul_s(self, rank_tokens: float, replica_tokens: float, coeffs: tuple[float, float]) -> float:
+        """Matmul time on one GPU for its rank's tokens and the replica's tokens (coefficients of _matmul_coeffs)."""
+        return coeffs[0] * rank_tokens + coeffs[1] * replica_tokens
 
     def _allreduce_s(self, tokens: int) -> float:
         """All-reduces of one token batch through every layer of the replica."""
@@ -168,7 +174,7 @@ class ReplicaSpeed:
         other, expert = self._weights
         weights = share * (other + expert * self._touched_expert_fraction(per_micro)) / self._bw_bytes_per_s
         kv = share * per_rank * self._kv_read_bytes(context_tokens) / self._bw_bytes_per_s
-        compute = share * self._matmul_s(per_rank, per_micro, self.assumptions.decode_compute_efficiency)
+        compute = share * self._matmul_s(per_rank, per_micro, self._decode_matmul)
         fixed, per_token = self._allreduce
         x_fixed, x_per_token = self._expert_exchange
         comm = share * (fixed + per_token * per_rank + x_fixed + x_per_token * per_micro) + self._pp_hops_s
@@ -193,7 +199,7 @@ class ReplicaSpeed:
         m = self.model
         attention_flops = 2 * m.num_layers * input_tokens**2 * m.num_attention_heads * m.head_dim
         efficiency = self.assumptions.prefill_compute_efficiency
-        compute = (self._matmul_s(input_tokens, input_tokens, efficiency)
+        compute = (self._matmul_s(input_tokens, input_tokens, self._matmul_coeffs(efficiency))
                    + attention_flops / self.layout.tp / (self._flops_per_gpu * efficiency))
         floor = self.decode_step(1, 1).weights_s
         x_fixed, x_per_token = self._expert_exchange
