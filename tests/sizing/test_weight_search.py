@@ -1,0 +1,42 @@
+"""--weights auto (plan's default on the command line) and --weights native."""
+
+from sizing.cli.commands import plan_request
+from sizing.cli.main import _parser
+from sizing.models.presets import load_preset
+from sizing.planner.plan import plan
+from sizing.planner.request import Deployment, PlanRequest, Workload
+
+TPOT_20 = Workload(tpot_ms=20)
+
+
+def eight_b(weights: str):
+    return plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=TPOT_20, deployment=Deployment(weights=weights)))
+
+
+def test_auto_serves_an_8b_model_from_l40s_in_fp8():
+    """Issue 9: at TPOT 20 ms the checkpoint's own bf16 buys a TP4 A10G box (g5.12xlarge, $5.67/h); FP8 on L40S is
+    cheaper (2 x g6e.xlarge for 32 users, about two thirds of the price)."""
+    native, auto = eight_b("native"), eight_b("auto")
+    assert (native.instance_type, native.weights, native.choice.weights) == ("g5.12xlarge", "bf16", "bf16")
+    assert (auto.choice.gpu, auto.weights, auto.choice.weights, auto.vllm_quantization) == ("L40S-48GB", "fp8", "fp8", "fp8")
+    assert auto.hourly_cost_usd < 0.7 * native.hourly_cost_usd
+
+
+def test_every_alternative_says_its_format():
+    p = eight_b("auto")
+    formats = {a.candidate.weights for a in p.alternatives}
+    assert formats == {"bf16", "fp8"}
+    assert all(a.candidate.weights == "fp8" for a in p.alternatives if a.candidate.gpu in ("L40S-48GB", "H100-SXM-80GB"))
+    assert all(a.candidate.weights == "bf16" for a in p.alternatives if a.candidate.gpu == "A10G-24GB")
+
+
+def test_pre_quantized_checkpoints_are_served_as_published():
+    p = plan(PlanRequest(model=load_preset("gpt-oss-20b"), deployment=Deployment(weights="auto")))
+    assert p.weights == "mxfp4" and {a.candidate.weights for a in p.alternatives} == {"mxfp4"}
+
+
+def test_plan_command_defaults_to_auto():
+    args = _parser().parse_args(["plan", "--model", "llama-3.1-8b"])
+    assert plan_request(args).deployment.weights == "auto"
+    args = _parser().parse_args(["plan", "--model", "llama-3.1-8b", "--weights", "native"])
+    assert plan_request(args).deployment.weights == "native"
