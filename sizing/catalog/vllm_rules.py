@@ -83,13 +83,19 @@ def _block_quant_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Ref
     return None
 
 
-def kernel_refusal(gpu: GpuSpec, fmt: WeightFormat) -> Refusal | None:
-    """vLLM has no kernels for this weight format on this GPU generation."""
+def kernel_refusal(gpu: GpuSpec, fmt: WeightFormat, m: ModelSpec | None = None) -> Refusal | None:
+    """vLLM has no kernels for this weight format (or this model's attention) on this GPU generation."""
     capability = gpu.compute_capability
-    if capability is None or capability >= fmt.min_compute_capability:
+    if capability is None:
         return None
-    return Refusal(rules()["kernel-capability"], f"{fmt.name} weights need CUDA compute capability "
-                                                 f"{fmt.min_compute_capability:g} or newer; {gpu.name} has {capability:g}")
+    if capability < fmt.min_compute_capability:
+        return Refusal(rules()["kernel-capability"], f"{fmt.name} weights need CUDA compute capability "
+                                                     f"{fmt.min_compute_capability:g} or newer; {gpu.name} has {capability:g}")
+    sinks = rules()["attention-sinks-backend"]
+    if m is not None and m.attention_sinks and capability < sinks.params["min_compute_capability"]:
+        return Refusal(sinks, f"{m.name}'s attention sinks need compute capability "
+                              f"{sinks.params['min_compute_capability']:g} or newer; {gpu.name} has {capability:g}")
+    return None
 
 
 def _mxfp4_hopper(gpu: GpuSpec, fmt: WeightFormat) -> Rule | None:

@@ -35,7 +35,7 @@ def _layout(args: argparse.Namespace) -> Layout:
 
 def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
     """A vLLM rule this deployment breaks (named), or None."""
-    refusal = layout_refusal(model, fmt, layout) or (kernel_refusal(gpu, fmt) if gpu else None)
+    refusal = layout_refusal(model, fmt, layout) or (kernel_refusal(gpu, fmt, model) if gpu else None)
     return refusal.reason if refusal else None
 
 

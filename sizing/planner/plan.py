@@ -105,7 +105,7 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, feasib
                 rejected: list[Rejection]) -> None:
     """Every layout of one instance type in one weight format: feasible ones priced, the others rejected."""
     fmt = memo.fmt
-    refusal = format_rejection(instance, fmt)
+    refusal = format_rejection(instance, fmt, req.model)
     if refusal:
         rejected.append(refusal)
         return

@@ -7,6 +7,7 @@ from sizing.catalog.instances import InstanceType
 from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
+from sizing.models.spec import ModelSpec
 from sizing.planner.replica import ReplicaMiss
 from sizing.planner.request import Deployment, PlanRequest
 from sizing.planner.results import Rejection
@@ -44,9 +45,9 @@ def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
     return None
 
 
-def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | None:
-    """vLLM has no kernels for this weight format on this GPU generation (rule kernel-capability)."""
-    refusal = kernel_refusal(instance.gpu, fmt)
+def format_rejection(instance: InstanceType, fmt: WeightFormat, m: ModelSpec | None = None) -> Rejection | None:
+    """vLLM has no kernels for this weight format, or this model's attention, on this GPU generation."""
+    refusal = kernel_refusal(instance.gpu, fmt, m)
     return reject(instance, None, "engine", refusal.reason, weights=fmt.name) if refusal else None
 
 

@@ -82,3 +82,9 @@ def test_memory_cli_names_the_block_rule(capsys):
     code = main(["memory", "--model", "qwen3-235b-a22b", "--weights", "fp8-block", "--gpu", "H100", "--tp", "8",
                  "--max-model-len", "8192"])
     assert code == 1 and "block-quant-per-rank" in capsys.readouterr().out
+
+
+def test_attention_sinks_need_ampere_or_newer():
+    p = plan(PlanRequest(model=load_preset("gpt-oss-20b"), deployment=Deployment(weights="bf16")))
+    t4 = [r for r in p.rejected if r.instance_type.startswith("g4dn")]
+    assert t4 and all("attention-sinks-backend" in r.reason for r in t4)
