@@ -16,8 +16,8 @@ from sizing.models.params import total_params  # noqa: E402
 from sizing.models.presets import load_preset  # noqa: E402
 from tests.conftest import read_rows  # noqa: E402
 from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
-from tests.sizing.test_moe_speed import (DEEPSEEK_ROWS, MIXTRAL_ROWS, TENSORRT_SYNTHETIC_BATCH,  # noqa: E402
-                                         deepseek_predicted_tpot_ms, mixtral_predicted_itl_ms)
+from tests.sizing.test_moe_speed import (VLLM_ROWS, MIXTRAL_ROWS, TENSORRT_SYNTHETIC_BATCH,  # noqa: E402
+                                         vllm_predicted_tpot_ms, mixtral_predicted_itl_ms)
 from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
 from tests.sizing.test_vllm_rules import GPT_OSS_H100_KV_GIB_AT_095, GPT_OSS_H100_LOADED_GIB, gpt_oss_on_h100  # noqa: E402
 from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
@@ -80,8 +80,8 @@ def moe_mla_table() -> list[str]:
         point = f"{row['input_tokens']}/{row['output_tokens']} batch {row['batch']}"
         lines.append(f"{row['case']:<6}{row['gpu']:<15}{row['model']:<24}{'TP=' + row['tp']:<8}{point:<24}{'itl_ms':<16}"
                      f"{float(row['itl_ms']):>10.2f}{predicted:>11.2f}{_pct(predicted, float(row['itl_ms'])):>9}")
-    for row in DEEPSEEK_ROWS:
-        predicted = deepseek_predicted_tpot_ms(row)
+    for row in VLLM_ROWS:
+        predicted = vllm_predicted_tpot_ms(row)
         point = f"{row['input_tokens']}/{row['output_tokens']} batch {row['concurrency']}"
         lines.append(f"{row['case']:<6}{row['gpu']:<15}{row['model'][:23]:<24}{'TP=' + row['tp']:<8}{point:<24}{'tpot_ms':<16}"
                      f"{float(row['tpot_ms']):>10.2f}{predicted:>11.2f}{_pct(predicted, float(row['tpot_ms'])):>9}")
