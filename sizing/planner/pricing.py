@@ -71,7 +71,8 @@ def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) ->
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
-    node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
+    gpus_per_stage = p.layout.tp * p.layout.dp
+    node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * gpus_per_stage / p.nodes_per_replica
     cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
     return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit), fmt)
