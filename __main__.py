@@ -1,28 +1,17 @@
-"""Pulumi program: stack config -> pre-flight -> sizing.plan() -> ServingFleet -> exports. Wiring only."""
+"""Pulumi program: the stack's llmfleet:* config -> LlmServingFleet -> exports. Wiring only: the component validates,
+runs pre-flight and the sizing engine, and fails before any resource on a bad value or an infeasible plan."""
+
+from typing import Any, cast
 
 import pulumi
 
-from components import ServingFleet, ServingFleetArgs
-from components.preflight import enforce_quotas, facts_for, signals_for, with_facts
-from components.stack_config import NAMESPACE, SECTIONS, load_stack_config
-from sizing.errors import SizingError
-from sizing.planner.plan import plan
+from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
+from components.stack_config import NAMESPACE, SECTIONS
 
 config = pulumi.Config(NAMESPACE)
-try:
-    sections = {key: config.get_object(key) for key in SECTIONS}
-    stack = load_stack_config({"model": config.get("model"), **{k: v for k, v in sections.items() if v is not None}},
-                              aws_region=pulumi.Config("aws").get("region"))
-    facts = facts_for(stack)
-    fleet_plan = plan(with_facts(stack.request, facts))
-    warnings = [*fleet_plan.warnings, *enforce_quotas(fleet_plan, facts, stack), *signals_for(fleet_plan, facts, stack)]
-except SizingError as exc:  # bad config, infeasible plan or quota shortfall: fail before any resource exists
-    raise pulumi.RunError(str(exc)) from None
-
-for warning in warnings:
-    pulumi.log.warn(warning)
-fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet))
-pulumi.export("plan", fleet.summary)
-pulumi.export("facts", fleet_plan.fact_sources)
+raw: dict[str, Any] = {"model": config.get("model"), **{key: config.get_object(key) for key in SECTIONS}}
+fleet = LlmServingFleet(pulumi.get_stack(), cast(LlmServingFleetArgs, {k: v for k, v in raw.items() if v is not None}))
+pulumi.export("plan", fleet.plan)
+pulumi.export("facts", fleet.facts)
 pulumi.export("endpoint", fleet.endpoint)
 pulumi.export("autoscaling_groups", fleet.group_names)

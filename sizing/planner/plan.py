@@ -46,7 +46,7 @@ class _FitMemo:
         self.req, self.engine, self.fmt = req, engine, fmt
         self.kv_bytes = kv_bytes_per_element(req.deployment.kv_dtype, activation_dtype_bytes(fmt))
         self.settings = EngineSettings(
-            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len,
+            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
             kv_element_bytes=self.kv_bytes,
         )
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss] = {}
@@ -93,7 +93,7 @@ def plan(req: PlanRequest) -> Plan:
         vllm_quantization=fmt.vllm_quantization if fmt.name != req.model.native_format else "",
         checkpoint_gib=to_gib(total_weight_bytes(req.model, fmt)), hf_repo=req.model.hf_repo,
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
-        workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
+        workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
         alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),
