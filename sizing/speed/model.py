@@ -172,9 +172,11 @@ class ReplicaSpeed:
         share, per_micro = max(micro, pp) / pp, batch / micro
         per_rank = math.ceil(per_micro / dp) if dp > 1 else per_micro
         other, expert = self._weights
-        weights = share * (other + expert * self._touched_expert_fraction(per_micro)) / self._bw_bytes_per_s
+        touched = self._touched_expert_fraction(per_micro) if expert else 1.0
+        weights = share * (other + expert * touched) / self._bw_bytes_per_s
         kv = share * per_rank * self._kv_read_bytes(context_tokens) / self._bw_bytes_per_s
-        compute = share * self._matmul_s(per_rank, per_micro, self._decode_matmul)
+        dense_s, expert_s = self._decode_matmul
+        compute = share * (dense_s * per_rank + expert_s * per_micro)
         fixed, per_token = self._allreduce
         x_fixed, x_per_token = self._expert_exchange
         comm = share * (fixed + per_token * per_rank + x_fixed + x_per_token * per_micro) + self._pp_hops_s
