@@ -61,8 +61,6 @@ def layout_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Refusal |
         return Refusal(r["kv-heads-and-tp"], f"{m.num_kv_heads} KV heads and TP={layout.tp}: neither divides the other")
     if layout.pp > m.num_layers:
         return Refusal(r["pp-within-layers"], f"PP={layout.pp} exceeds the {m.num_layers} layers")
-    if (layout.ep or layout.dp > 1) and m.moe is None:
-        return Refusal(r["expert-parallel-needs-moe"], f"{m.name} has no experts to spread")
     return _block_quant_refusal(m, fmt, layout)
 
 

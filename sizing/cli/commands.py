@@ -27,9 +27,14 @@ DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
 
 
-def _layout(args: argparse.Namespace) -> Layout:
+def _layout(args: argparse.Namespace, model) -> Layout:
     if args.tp < 1 or args.pp < 1 or args.dp < 1:
         raise InvalidInputError(f"--tp={args.tp} --pp={args.pp} --dp={args.dp}: each must be at least 1. To fix: e.g. --tp 2.")
+    if (args.dp > 1 or args.ep) and model.moe is None:
+        raise InvalidInputError(
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
+            "(plan sizes replicas and packs several on one instance).")
     return Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
 
 
@@ -46,7 +51,8 @@ def _model_line(model, fmt) -> dict:
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
+    model = model_from_args(args)
+    layout, engine = _layout(args, model), get_engine(args.engine)
     fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
     seq_len = args.seq_len or args.max_model_len or DEFAULT_SEQ_LEN
@@ -79,7 +85,8 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
 
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """TTFT, TPOT and output tokens/s of one replica at a batch."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
+    model = model_from_args(args)
+    layout, engine = _layout(args, model), get_engine(args.engine)
     fmt = format_from_args(args, model)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))

@@ -3,10 +3,10 @@ command line's default) the checkpoint's own plus FP8 where that is sound."""
 
 from __future__ import annotations
 
-from sizing.catalog.formats import WeightFormat, get_format
+from sizing.catalog.formats import FORMAT_ALIASES, WeightFormat, all_formats, get_format
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.instances import InstanceType
-from sizing.errors import InvalidInputError
+from sizing.errors import InvalidInputError, UnknownNameError
 from sizing.memory.weights import total_weight_bytes
 from sizing.models.spec import ModelSpec
 
@@ -27,6 +27,9 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
         return (native,)
     if key == AUTO:
         return (native, get_format(AUTO_FP8)) if native.name in ONLINE_FP8_SOURCES else (native,)
+    if key not in all_formats() and key not in FORMAT_ALIASES:
+        raise UnknownNameError("weight format", weights or "", [*all_formats(), AUTO, NATIVE],
+                               "pass a format from sizing/data/weight_formats.csv, 'native' or 'auto'.")
     fmt = get_format(key)
     if fmt.applies_to == "experts" and m.moe is None:
         raise InvalidInputError(

@@ -68,3 +68,10 @@ def test_dense_models_get_no_expert_layouts():
     p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64)))
     assert not any(a.candidate.expert_parallel or a.candidate.data_parallel > 1 for a in p.alternatives)
     assert not p.choice.expert_parallel
+
+
+def test_cli_refuses_expert_layouts_for_dense_models(capsys):
+    from sizing.cli.main import main
+
+    assert main(["memory", "--model", "llama-3.1-8b", "--gpu", "H100", "--dp", "2"]) == 2
+    assert "To fix: drop --dp/--ep" in capsys.readouterr().err

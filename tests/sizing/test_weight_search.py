@@ -41,3 +41,10 @@ def test_plan_command_defaults_to_auto():
     assert plan_request(args).deployment.weights == "auto"
     args = _parser().parse_args(["plan", "--model", "llama-3.1-8b", "--weights", "native"])
     assert plan_request(args).deployment.weights == "native"
+
+
+def test_unknown_format_suggests_the_search_words(capsys):
+    from sizing.cli.main import main
+
+    assert main(["plan", "--weights", "natve"]) == 2
+    assert "Did you mean 'native'?" in capsys.readouterr().err
