@@ -23,8 +23,8 @@ from sizing.memory.layout import Layout
 from sizing.memory.weights import stage_weights
 from sizing.models.params import matmul_params
 from sizing.models.spec import ModelSpec
-from sizing.speed.moe import (active_expert_matmul_params, expert_exchange_coeffs, sparse_layer_latency_s,
-                              touched_expert_fraction)
+from sizing.speed.moe import (active_expert_matmul_params, busiest_rank_fraction, expert_exchange_coeffs,
+                              sparse_layer_latency_s, touched_expert_fraction)
 
 Link = Literal["nvswitch", "pcie", "unified", "none"]
 
@@ -156,7 +156,9 @@ class ReplicaSpeed:
         return self._kv_per_layer * (full * context_tokens + m.num_sliding_layers * min(context_tokens, window))
 
     def _touched_expert_fraction(self, batch: float) -> float:
-        return touched_expert_fraction(self.model.moe, batch, self.assumptions.moe_routing_independence)
+        """Share of its experts the busiest GPU reads in a step over `batch` tokens."""
+        touched = touched_expert_fraction(self.model.moe, batch, self.assumptions.moe_routing_independence)
+        return busiest_rank_fraction(self.model.moe, self.layout, touched)
 
     def _step_parts(self, batch: float, context_tokens: int) -> tuple[float, float, float, float]:
         """(weights, KV, compute, communication) seconds of one decode round, in which every sequence gains a token.

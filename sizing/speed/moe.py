@@ -11,6 +11,8 @@ batch's extra tokens route independently: 1 for real traffic (the default), 0 fo
 
 from __future__ import annotations
 
+import math
+
 from sizing.catalog.assumptions import Assumptions
 from sizing.memory.layout import Layout
 from sizing.models.params import routed_expert_params
@@ -23,6 +25,20 @@ def touched_expert_fraction(moe: MoeSpec | None, tokens: float, routing_independ
         return 1.0
     draws = 1.0 + max(tokens - 1.0, 0.0) * routing_independence
     return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** draws
+
+
+def busiest_rank_fraction(moe: MoeSpec | None, layout: Layout, touched: float) -> float:
+    """Expert parallelism keeps whole experts per GPU, so a step waits for the GPU whose experts the batch touches most.
+    Each GPU holds n = E / ranks experts, each touched with probability `touched`: its count is binomial, and the
+    largest of `ranks` such counts is about mean + sd x sqrt(2 ln ranks) (the expected maximum of normal draws),
+    capped at n. Returns that count over n, the busiest GPU's share of its experts read (`touched` without EP, where
+    every GPU holds a slice of every expert and the reads are even)."""
+    ranks = layout.expert_ranks
+    if moe is None or not layout.ep or ranks == 1:
+        return touched
+    n = moe.num_experts / ranks
+    sd = math.sqrt(n * touched * (1.0 - touched))
+    return min(n, n * touched + sd * math.sqrt(2.0 * math.log(ranks))) / n
 
 
 def active_expert_matmul_params(m: ModelSpec) -> int:

@@ -75,3 +75,15 @@ def test_cli_refuses_expert_layouts_for_dense_models(capsys):
 
     assert main(["memory", "--model", "llama-3.1-8b", "--gpu", "H100", "--dp", "2"]) == 2
     assert "To fix: drop --dp/--ep" in capsys.readouterr().err
+
+
+def test_expert_parallel_waits_for_the_busiest_gpu():
+    """Whole experts per GPU: at batch 1 (8 of 256 experts touched) some GPU holds about 3 of them where the TP slice
+    reads an even 1/8 of 8; once every expert is touched the two read the same."""
+    from sizing.speed.moe import busiest_rank_fraction
+
+    moe = DEEPSEEK.moe
+    few = 8 / 256
+    assert busiest_rank_fraction(moe, Layout(tp=8), few) == few
+    assert 2.5 * few < busiest_rank_fraction(moe, Layout(tp=8, ep=True), few) < 4 * few
+    assert busiest_rank_fraction(moe, Layout(tp=8, ep=True), 1.0) == 1.0
