@@ -68,7 +68,10 @@ def _model_spec(args: LlmServingFleetArgs) -> Optional[ModelSpec]:
             config = json.loads(config)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"hf_config is not JSON ({exc}). To fix: pass the contents of config.json.") from None
-    return spec_from_hf_config(dict(config), name=str(args["model"]), source="config.json given to LlmServingFleet")
+    if not isinstance(config, dict):
+        raise ConfigError(f"hf_config must be the mapping in config.json, not {type(config).__name__}. To fix: pass "
+                          "the file's contents (an object with hidden_size, num_hidden_layers, ...).")
+    return spec_from_hf_config(config, name=str(args["model"]), source="config.json given to LlmServingFleet")
 
 
 def stack_config_of(args: LlmServingFleetArgs, aws_region: Optional[str]) -> StackConfig:

@@ -15,15 +15,16 @@ from sizing.errors import SizingError
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _base_side(base: list[str], base_ref: str | None) -> list[StackResult]:
+def _base_side(base: list[str], base_ref: str | None, base_python: str | None) -> list[StackResult]:
     """The base stack files planned with this checkout's engine, or, with base_ref, every stack of that commit planned
-    with the commit's own engine and catalog."""
+    with the commit's own engine and catalog (by base_python, when the base needs other dependencies)."""
     if base_ref is None:
         return [load(p) for p in base]
-    return [from_export(data) for data in base_stacks(base_ref)]
+    return [from_export(data) for data in base_stacks(base_ref, python=base_python or sys.executable)]
 
 
-def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None) -> int:
+def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None,
+                   base_python: str | None = None) -> int:
     """Render the report; exit 1 when a head stack has no feasible plan, 2 on bad input."""
     if base_ref is not None and not head:
         head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
@@ -37,7 +38,7 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
               "JSON files; a stack new in this change simply has no --base file.", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        base_side = _base_side(base, base_ref)
+        base_side = _base_side(base, base_ref, base_python)
     except SizingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

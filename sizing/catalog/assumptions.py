@@ -42,6 +42,10 @@ class Assumptions(BaseModel):
     """Fixed kernel time of one MoE layer per decode step (router, top-k, token sort, grouped GEMMs), microseconds."""
     mla_layer_latency_us: float = Field(ge=0)
     """Fixed kernel time of one MLA attention layer per decode step (latent and absorbed projections), microseconds."""
+    spot_unfilled_share_scarce: float = Field(ge=0, le=1)
+    """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
+    spot_unfilled_share_plentiful: float = Field(ge=0, le=1)
+    """Share of spot requests left unfilled in a plentiful pool."""
     decode_bw_efficiency: float | None = Field(default=None, gt=0, le=1)
     """Override of every GPU's decode bandwidth efficiency (None: per-GPU value from gpus.csv)."""
 

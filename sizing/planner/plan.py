@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
-                                      get_instance_type)
+                                      get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
-from sizing.memory.weights import total_weight_bytes
 from sizing.models.params import active_params, total_params
+from sizing.planner.checkpoint import checkpoint_for
 from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
 from sizing.planner.ranking import alternatives
-from sizing.planner.rejections import format_rejection, infeasible, instance_rejection, offering_rejection, reject
+from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
+                                       offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.speed.model import ReplicaSpeed
-from sizing.units import to_gib
 
 
 def verify_with_workload(req: PlanRequest) -> None:
@@ -33,8 +34,8 @@ def verify_with_workload(req: PlanRequest) -> None:
 
 def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
     names = req.deployment.instance_types
-    if names:
-        return [get_instance_type(n) for n in names]
+    if names:  # types the planner does not size are listed as rejected instead (not_planned_rejections)
+        return [get_instance_type(n) for n in names if n.strip().lower() not in not_planned_types()]
     return list(all_instance_types().values())
 
 
@@ -72,26 +73,30 @@ def plan(req: PlanRequest) -> Plan:
     engine = get_engine(req.deployment.engine)
     formats = requested_formats(req.model, req.deployment.weights)
     memos = {fmt.name: _FitMemo(req, engine, fmt) for fmt in formats}
+    checkpoints = {fmt.name: checkpoint_for(req.model, fmt) for fmt in formats}
     feasible: list[Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
-        refusal = instance_rejection(instance, req.deployment.region) or offering_rejection(instance, req.deployment)
+        refusal = instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
         if refusal:
             rejected.append(refusal)
             continue
         for fmt in formats_to_try(req.model, formats, instance, req.deployment.max_nodes_per_replica):
-            _try_format(req, instance, memos[fmt.name], feasible, rejected)
+            _try_format(req, instance, memos[fmt.name], checkpoints[fmt.name], feasible, rejected)
+    allowed = req.deployment.instance_types
+    rejected += not_planned_rejections(req.deployment.region,
+                                       tuple(n.strip().lower() for n in allowed) if allowed else None)
     if not feasible:
         raise infeasible(req, rejected)
     ranked = sorted(feasible, key=lambda x: x.rank_key)
     choice = candidate(req, ranked[0])
     fmt = ranked[0].fmt
+    checkpoint = checkpoints[fmt.name]
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
-        weights=fmt.name, checkpoint_format=req.model.native_format,
-        vllm_quantization=fmt.vllm_quantization if fmt.name != req.model.native_format else "",
-        checkpoint_gib=to_gib(total_weight_bytes(req.model, fmt)), hf_repo=req.model.hf_repo,
+        weights=fmt.name, checkpoint=checkpoint,
+        vllm_quantization=fmt.vllm_quantization if fmt.name != checkpoint.format else "",
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
         workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
         alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
@@ -101,8 +106,8 @@ def plan(req: PlanRequest) -> Plan:
     )
 
 
-def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, feasible: list[Priced],
-                rejected: list[Rejection]) -> None:
+def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkpoint: Checkpoint,
+                feasible: list[Priced], rejected: list[Rejection]) -> None:
     """Every layout of one instance type in one weight format: feasible ones priced, the others rejected."""
     fmt = memo.fmt
     refusal = format_rejection(instance, fmt, req.model)
@@ -116,7 +121,7 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, feasib
         if isinstance(fit, ReplicaMiss):
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
         else:
-            feasible.append(price(req, p, fit, fmt))
+            feasible.append(price(req, p, fit, checkpoint, fmt))
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:
