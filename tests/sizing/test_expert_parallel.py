@@ -1,7 +1,5 @@
 """Expert parallelism and MLA data-parallel attention: memory, KV capacity, the planner's pick and the vLLM flags."""
 
-from components.fleet_spec import vllm_args
-from components.options import FleetOptions
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import get_format
 from sizing.catalog.gpus import get_gpu
@@ -50,18 +48,6 @@ def test_deepseek_r1_at_256_users_fits_one_p5en_with_data_parallel_attention():
     c = r1_plan().choice
     assert (c.instance_type, c.instances, c.data_parallel, c.expert_parallel) == ("p5en.48xlarge", 1, 8, True)
     assert c.batch_per_replica >= 256
-
-
-def test_plan_json_and_vllm_flags_follow_the_layout():
-    p = r1_plan()
-    choice = p.model_dump(mode="json")["choice"]
-    assert (choice["expert_parallel"], choice["data_parallel"]) == (True, 8)
-    args = vllm_args(p, FleetOptions(), p.model)
-    assert "--enable-expert-parallel" in args
-    assert args[args.index("--data-parallel-size") + 1] == "8"
-    assert args[args.index("--tensor-parallel-size") + 1] == "1"
-    per_rank = int(args[args.index("--max-num-seqs") + 1])
-    assert per_rank * 8 >= p.choice.batch_per_replica > (per_rank - 1) * 8
 
 
 def test_dense_models_get_no_expert_layouts():
