@@ -13,8 +13,10 @@ from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
+from sizing.planner.formats import AUTO
 from sizing.planner.plan import plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload
@@ -25,10 +27,21 @@ DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
 
 
-def _layout(args: argparse.Namespace) -> Layout:
-    if args.tp < 1 or args.pp < 1:
-        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp}: both must be at least 1. To fix: e.g. --tp 2.")
-    return Layout(tp=args.tp, pp=args.pp)
+def _layout(args: argparse.Namespace, model) -> Layout:
+    if args.tp < 1 or args.pp < 1 or args.dp < 1:
+        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp} --dp={args.dp}: each must be at least 1. To fix: e.g. --tp 2.")
+    if (args.dp > 1 or args.ep) and model.moe is None:
+        raise InvalidInputError(
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
+            "(plan sizes replicas and packs several on one instance).")
+    return Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
+
+
+def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
+    """A vLLM rule this deployment breaks (named), or None."""
+    refusal = layout_refusal(model, fmt, layout) or (kernel_refusal(gpu, fmt, model) if gpu else None)
+    return refusal.reason if refusal else None
 
 
 def _model_line(model, fmt) -> dict:
@@ -38,7 +51,8 @@ def _model_line(model, fmt) -> dict:
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
+    model = model_from_args(args)
+    layout, engine = _layout(args, model), get_engine(args.engine)
     fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
     seq_len = args.seq_len or args.max_model_len or DEFAULT_SEQ_LEN
@@ -53,13 +67,18 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
                               max_model_len=args.max_model_len or args.seq_len or model.max_position_embeddings,
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
-    needed = args.batch * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
+    per_rank = -(-args.batch // layout.dp)  # data-parallel attention ranks each hold their own requests' cache
+    needed = per_rank * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
     batch_fits = mem.kv_cache_tokens * mem.kv_bytes_per_token >= needed
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out.update({"gpu": gpu.name, "required_kv_gib": to_gib(needed), "weights_gib": mem.weights_gib,
                 "kv_cache_gib": mem.kv_cache_gib, "activation_gib": mem.activation_gib,
                 "overhead_gib": mem.non_torch_gib + mem.cuda_graph_gib, "total_gib": mem.total_gib,
                 "kv_cache_tokens": mem.kv_cache_tokens, "max_model_len": mem.max_model_len,
-                "max_concurrency": mem.max_concurrency, "fits": mem.fits and batch_fits, "engine_starts": mem.fits,
+                "max_concurrency": mem.max_concurrency * layout.dp, "fits": mem.fits and batch_fits and not refusal,
+                "engine_starts": mem.fits and not refusal, "engine_refusal": refusal,
+                "vllm_rules_applied": startup_rule_note(gpu, fmt).strip(" ()"),
+                "data_parallel": layout.dp, "expert_parallel": layout.ep,
                 "shortfall_gib": mem.shortfall_gib, "breakdown": mem.model_dump()})
     return out, render.memory_gpu_lines(out)
 
@@ -88,7 +107,8 @@ def _check_load_args(args: argparse.Namespace) -> None:
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
     _check_load_args(args)
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
+    model = model_from_args(args)
+    layout, engine = _layout(args, model), get_engine(args.engine)
     fmt = format_from_args(args, model)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
@@ -116,9 +136,12 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
     tpot = rs.tpot_s(batch, i, o) * f
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
-           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit, "fits": batch <= limit and mem.fits,
-           "engine": engine.name, "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * 1000,
+           "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
+           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
+           "fits": batch <= limit and mem.fits and not refusal, "engine": engine.name,
+           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * 1000,
            "prefill_ms": rs.prefill_s(i) * f * 1000, "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
            "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch) / f}
@@ -144,7 +167,9 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tupl
                                   f"lower --request-rate to at most {top:.2f}, raise --tp, or size a fleet with "
                                   "`plan --requests-per-second`.")
         point, loop = found, {"request_rate": args.request_rate}
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
+           "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal, "fits": not refusal,
            "input_tokens": i, "output_tokens": o, "prefix_hit_rate": args.prefix_hit_rate, "engine": engine.name, **loop,
            "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
            "tpot_ms": point.tpot_s * 1000, "ttft_ms": point.ttft_s * 1000, "tpot_p95_ms": point.tpot_p95_s * 1000,
@@ -176,7 +201,7 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
-    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights, kv_dtype=args.kv_dtype,
+    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
                             spare_purchase=args.spare_purchase)
     return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))

@@ -16,12 +16,13 @@ the choice's mean TPOT when it gives neither)."""
 
 def frontier(req: PlanRequest, choice: Candidate,
              search: Callable[[PlanRequest], tuple[list[Priced], list[Rejection]]]) -> tuple[FrontierPoint, ...]:
-    """For the chosen instance type, the cheapest plan at each frontier TPOT target (the workload's other targets
-    kept): what a tighter or looser inter-token latency costs."""
+    """For the chosen instance type and weight format, the cheapest plan at each frontier TPOT target (the workload's
+    other targets kept): what a tighter or looser inter-token latency costs."""
     w = req.workload
     field = "tpot_p95_ms" if w.tpot_p95_ms and not w.tpot_ms else "tpot_ms"
     base = getattr(w, field) or choice.tpot_ms
-    only_chosen = req.deployment.model_copy(update={"instance_types": (choice.instance_type,)})
+    only_chosen = req.deployment.model_copy(update={"instance_types": (choice.instance_type,),
+                                                    "weights": choice.weights or req.deployment.weights})
     points = []
     for factor in FRONTIER_TPOT_FACTORS:
         target = round(base * factor, 1)

@@ -56,7 +56,6 @@ MODELS = {
     "LLaMA v2 13B": lambda: test_config("llama-2-13b"),
     "LLaMA v2 70B": lambda: test_config("llama-2-70b"),
     "Mistral 7B": lambda: load_preset("mistral-7b"),
-    "Mixtral 8x7B": lambda: load_preset("mixtral-8x7b"),
 }
 
 
