@@ -6,7 +6,7 @@ import argparse
 
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import kv_bytes_per_element
-from sizing.catalog.instances import resolve_gpu_or_instance
+from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
 from sizing.errors import InfeasibleError, InvalidInputError
@@ -15,7 +15,9 @@ from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
-from sizing.planner.plan import plan
+from sizing.models.spec import ModelSpec
+from sizing.planner.layouts import engine_refusal
+from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
@@ -25,10 +27,18 @@ DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
 
 
-def _layout(args: argparse.Namespace) -> Layout:
-    if args.tp < 1 or args.pp < 1:
-        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp}: both must be at least 1. To fix: e.g. --tp 2.")
-    return Layout(tp=args.tp, pp=args.pp)
+def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType | None = None) -> Layout:
+    """--tp x --pp, checked against the model the way vLLM checks it, and against the instance's GPUs."""
+    layout = Layout(tp=args.tp, pp=args.pp)
+    refusal = engine_refusal(model, layout)
+    if refusal:
+        raise InvalidInputError(f"--tp {args.tp} --pp {args.pp} for {model.name}: {refusal}, which vLLM refuses. "
+                                f"To fix: pick TP dividing the {model.num_attention_heads} attention heads and PP of at "
+                                f"most {model.num_layers}.")
+    if instance is not None and layout.gpus > instance.whole_gpus:
+        raise InvalidInputError(f"--tp {args.tp} x --pp {args.pp} = {layout.gpus} GPUs, but {instance.name} has "
+                                f"{instance.whole_gpus}. To fix: use TP x PP <= {instance.whole_gpus}, or a larger instance.")
+    return layout
 
 
 def _model_line(model, fmt) -> dict:
@@ -38,19 +48,22 @@ def _model_line(model, fmt) -> dict:
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
+    model, engine = model_from_args(args), get_engine(args.engine)
+    found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
+    layout = _layout(args, model, found[1] if found else None)
     fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
-    seq_len = args.seq_len or args.max_model_len or DEFAULT_SEQ_LEN
+    seq_len = _first_given(args.seq_len, args.max_model_len, DEFAULT_SEQ_LEN)
+    check_context(model, _first_given(args.max_model_len, seq_len), "--max-model-len" if args.max_model_len else "--seq-len")
     demand = memory_demand(model, fmt, layout, engine, kv_bytes, args.batch, seq_len)
     out = {**_model_line(model, fmt), "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp, "kv_dtype": args.kv_dtype,
            "batch": args.batch, "seq_len": seq_len, "weights_gib": demand.weights_gib, "kv_cache_gib": demand.kv_cache_gib,
            "activation_gib": demand.activation_gib, "overhead_gib": demand.overhead_gib, "total_gib": demand.total_gib}
-    if not args.gpu:
+    if not found:
         return out, render.memory_demand_lines(out)
-    gpu, _ = resolve_gpu_or_instance(args.gpu)
+    gpu = found[0]
     settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
-                              max_model_len=args.max_model_len or args.seq_len or model.max_position_embeddings,
+                              max_model_len=_first_given(args.max_model_len, args.seq_len, model.max_position_embeddings),
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     needed = args.batch * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
@@ -66,19 +79,22 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
 
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """TTFT, TPOT and output tokens/s of one replica at a batch."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
-    fmt = format_from_args(args, model)
+    model, engine = model_from_args(args), get_engine(args.engine)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
+    layout = _layout(args, model, instance)
+    fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
     i, o = args.input_tokens, args.output_tokens
-    settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
-                              max_model_len=args.max_model_len or i + o, kv_element_bytes=kv_bytes)
+    max_model_len = _first_given(args.max_model_len, i + o)
+    check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")
+    settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=max_model_len,
+                              kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
     batch = limit if args.batch == "max" else _int_batch(args.batch)
-    if args.tpot_ms and args.batch == "max":
+    if args.tpot_ms is not None and args.batch == "max":
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * 1000 <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
@@ -97,6 +113,11 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
            "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch)}
     return out, render.speed_lines(out)
+
+
+def _first_given(*values: int | None) -> int:
+    """The first value that was given (0 counts as given: the input models refuse it with a message)."""
+    return next(v for v in values if v is not None)
 
 
 def _int_batch(text: str) -> int:

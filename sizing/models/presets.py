@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sizing.catalog.files import DATA_DIR
 from sizing.errors import UnknownModelError
+from sizing.limits import MAX_NAME_CHARS
 from sizing.models.hf_config import spec_from_file, spec_from_hf_config
 from sizing.models.spec import ModelSpec
 
@@ -48,7 +49,14 @@ def load_preset(name: str) -> ModelSpec:
 
 def resolve_model(model: str) -> ModelSpec:
     """A model argument: an existing path (config.json or its folder) or a preset name."""
+    if len(model) > MAX_NAME_CHARS or "\0" in model:
+        raise UnknownModelError("model", model[:60] + "...", preset_names(),
+                                f"pass a preset name or a path of at most {MAX_NAME_CHARS} characters.")
     path = Path(model)
-    if path.suffix == ".json" or path.exists():
+    try:
+        on_disk = path.suffix == ".json" or path.exists()
+    except OSError:
+        on_disk = True  # an unreadable path: spec_from_file names the problem
+    if on_disk:
         return spec_from_file(path)
     return load_preset(model)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat, get_format, kv_bytes_per_element
+from sizing.catalog.formats import LLAMA_CPP_ONLY_FORMATS, WeightFormat, get_format, kv_bytes_per_element
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.memory.weights import total_weight_bytes
 from sizing.models.params import active_params, total_params
+from sizing.models.spec import ModelSpec
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
 from sizing.planner.ranking import alternatives
@@ -24,6 +25,11 @@ from sizing.units import to_gib
 def weight_format_for(req: PlanRequest) -> WeightFormat:
     """The requested weight format, or the checkpoint's own; refuses formats that quantize nothing in this model."""
     fmt = get_format(req.deployment.weights or req.model.native_format)
+    if fmt.name in LLAMA_CPP_ONLY_FORMATS:
+        raise InvalidInputError(
+            f"weights={fmt.name!r} is a llama.cpp (GGUF) format; the fleet serves with vLLM, which would load the "
+            f"checkpoint's {req.model.native_format} weights instead. To fix: use int4-awq or int4-gptq for 4-bit weights."
+        )
     if fmt.applies_to == "experts" and req.model.moe is None:
         raise InvalidInputError(
             f"weights={fmt.name!r} quantizes only MoE experts, and {req.model.name!r} has none. "
@@ -32,8 +38,20 @@ def weight_format_for(req: PlanRequest) -> WeightFormat:
     return fmt
 
 
+def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_model_len") -> None:
+    """vLLM refuses a max_model_len above the model's context (max_position_embeddings) at start-up
+    (vllm/config: "User-specified max_model_len ... is greater than the derived max_model_len")."""
+    if max_model_len > model.max_position_embeddings:
+        raise InvalidInputError(
+            f"{given_as} gives max_model_len={max_model_len}, over the {model.max_position_embeddings}-token context of "
+            f"{model.name!r} by {max_model_len - model.max_position_embeddings}; vLLM would refuse to start. "
+            f"To fix: keep input plus output tokens (or max_model_len) at most {model.max_position_embeddings}."
+        )
+
+
 def verify_with_workload(req: PlanRequest) -> None:
-    """Cross-object rules between the deployment and the workload."""
+    """Cross-object rules between the deployment, the workload and the model."""
+    check_context(req.model, req.workload.engine_max_model_len)
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "

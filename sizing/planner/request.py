@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
+from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
+                           MAX_USD_PER_HOUR)
 from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
@@ -15,32 +17,32 @@ PurchaseOption = Literal["on-demand", "spot", "mixed"]
 
 
 class Workload(BaseModel):
-    """The traffic one fleet must serve."""
+    """The traffic one fleet must serve. Every number finite and within sizing/limits.py."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    concurrency: int = Field(default=32, gt=0)
+    concurrency: int = Field(default=32, gt=0, le=MAX_BATCH)
     """Peak requests in flight at once."""
-    input_tokens: int = Field(default=1024, gt=0)
+    input_tokens: int = Field(default=1024, gt=0, le=MAX_CONTEXT_TOKENS)
     """Prompt tokens per request (typical)."""
-    output_tokens: int = Field(default=256, gt=0)
+    output_tokens: int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
     """Generated tokens per request (typical)."""
-    requests_per_second: float | None = Field(default=None, gt=0)
+    requests_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
     """Sustained arrival rate to serve, requests/s."""
-    output_tokens_per_second: float | None = Field(default=None, gt=0)
+    output_tokens_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
     """Sustained generation rate to serve, output tokens/s for the whole fleet."""
-    ttft_ms: float | None = Field(default=None, gt=0)
+    ttft_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """Time-to-first-token target, milliseconds."""
-    tpot_ms: float | None = Field(default=None, gt=0)
+    tpot_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """Inter-token latency (time per output token) target, milliseconds."""
     kind: WorkloadKind = "interactive"
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
-    headroom_replicas: int = Field(default=0, ge=0)
+    headroom_replicas: int = Field(default=0, ge=0, le=MAX_BATCH)
     """Spare failure domains beyond what the load needs (1 = N+1): one more instance for single-node replicas (all the
     replicas it hosts), one more replica for multi-node ones."""
     on_demand_floor: float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
-    max_model_len: int | None = Field(default=None, gt=0)
+    max_model_len: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest request the engine accepts (None: input plus output tokens)."""
 
     @model_validator(mode="after")
@@ -75,11 +77,11 @@ class Workload(BaseModel):
 class Deployment(BaseModel):
     """Where and how the fleet may run."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    region: str = "us-east-1"
+    region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
-    instance_types: tuple[str, ...] | None = None
+    instance_types: tuple[Annotated[str, Field(max_length=MAX_NAME_CHARS)], ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
     """Allow-list of instance types (None: every type in the catalog)."""
     weights: str | None = None
     """Weight format (None: the checkpoint's own)."""
@@ -93,7 +95,7 @@ class Deployment(BaseModel):
     """Largest multi-node replica to consider."""
     purchase: PurchaseOption | None = None
     """Force a purchase option (None: chosen by workload kind)."""
-    spot_usd_per_hour: dict[str, float] | None = None
+    spot_usd_per_hour: dict[str, Annotated[float, Field(gt=0, le=MAX_USD_PER_HOUR)]] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
     """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
