@@ -9,25 +9,44 @@ from pathlib import Path
 
 from preview.inputs import load
 from preview.report import build, render_json, render_markdown
+from sizing.errors import SizingError
+from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def _bad(message: str) -> int:
+    print(redact(f"error: {message}"), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def report_command(head: list[str], base: list[str], fmt: str, output: str | None) -> int:
-    """Render the report; exit 1 when a head stack has no feasible plan."""
+    """Render the report; exit 1 when a head stack has no feasible plan or fails preview, 2 on unreadable inputs."""
     if not head and not base:
-        print("error: no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad("no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.")
     missing = [p for p in [*head, *base] if not Path(p).exists()]
     if missing:
-        print(f"error: no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
-              "JSON files; a stack new in this change simply has no --base file.", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    report = build([load(p) for p in head], [load(p) for p in base])
+        return _bad(f"no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
+                    "JSON files; a stack new in this change simply has no --base file.")
+    if output and not Path(output).resolve().parent.is_dir():
+        return _bad(f"--output {output!r}: the folder {str(Path(output).parent)!r} does not exist. "
+                    "To fix: create it first, or write to an existing folder.")
+    try:
+        report = build([load(p) for p in head], [load(p) for p in base])
+    except SizingError as exc:
+        return _bad(str(exc))
     text = render_markdown(report) if fmt == "markdown" else json.dumps(render_json(report), indent=2, sort_keys=True) + "\n"
+    text = redact(text)
     if output:
-        Path(output).write_text(text)
+        try:
+            Path(output).write_text(text)
+        except OSError as exc:
+            return _bad(f"--output {output!r} cannot be written ({exc.strerror or exc}). To fix: pass a writable file path.")
     else:
         sys.stdout.write(text)
-    return EXIT_INFEASIBLE if report.failed else EXIT_OK
+    if report.failed:
+        names = ", ".join(d.name for d in report.diffs if d.status == "infeasible")
+        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan or a rejected config); "
+                     "the report says why.\nTo fix: correct those stacks as the report shows."), file=sys.stderr)
+        return EXIT_INFEASIBLE
+    return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -10,6 +11,7 @@ import re
 import signal
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 
 CASE_DEADLINE_S = 10.0
@@ -58,7 +60,16 @@ def run_cli(argv: list[str], deadline_s: float = CASE_DEADLINE_S) -> Outcome:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        _reopen_event_loop()
     return Outcome(code, out.getvalue(), err.getvalue(), time.perf_counter() - start)
+
+
+def _reopen_event_loop() -> None:
+    """`report` closes the event loop Pulumi ran on (as the process would at exit); later tests need an open one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if asyncio.get_event_loop().is_closed():
+            asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _numbers(value, path="$"):

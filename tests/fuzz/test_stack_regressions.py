@@ -38,7 +38,9 @@ def _fails_before_any_resource(path: str) -> str:
     ({"llmfleet:fleet": {"vpc_cidr": "10.0.0.0/8"}}, "vpc_cidr"),
     ({"llmfleet:workloads": {"concurrency": 4}}, "llmfleet:workload'"),
     ({"llmfleet:deployment": {"spot_usd_per_hour": {"g5.xlarge": -5}}}, "spot_usd_per_hour"),
-    ({"llmfleet:fleet": {"subnet_ids": ["subnet-1; rm -rf /"], "vpc_id": "vpc-1"}}, "subnet"),
+    ({"llmfleet:fleet": {"subnet_ids": ["subnet-1; rm -rf /", "subnet-2"], "vpc_id": "vpc-1"}}, "not an AWS id"),
+    ({"llmfleet:fleet": {"tags": {"team": "a\nb"}}}, "tag"),
+    ({"llmfleet:workload": "lots"}, "mapping"),
 ])
 def test_bad_stack_registers_nothing(tmp_path, config, needle):
     message = _fails_before_any_resource(stack_file(tmp_path, **config))
