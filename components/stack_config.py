@@ -61,7 +61,10 @@ def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
 
 def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
     """deployment.region defaults to the provider's aws:region; the two may not disagree."""
-    deployment = dict(raw.get("deployment") or {})
+    deployment = raw.get("deployment") or {}
+    if not isinstance(deployment, dict):
+        return raw  # _section says it must be a mapping
+    deployment = dict(deployment)
     if aws_region:
         region = deployment.setdefault("region", aws_region)
         if region != aws_region:

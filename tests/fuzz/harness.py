@@ -87,6 +87,8 @@ def _numbers(value, path="$"):
 
 SIGNED_FIELDS = ("unused_gib", "shortfall_gib", "margin")
 """JSON fields that may legitimately be negative (a deficit); every other number must be >= 0."""
+DEFICIT_FIELDS = ("kv_cache_gib",)
+"""Fields that may be negative only in an answer that says it does not fit (documented: the weights do not fit)."""
 
 
 def check(o: Outcome, argv: list[str], secrets: tuple[str, ...] = ()) -> None:
@@ -102,7 +104,8 @@ def check(o: Outcome, argv: list[str], secrets: tuple[str, ...] = ()) -> None:
     assert not SECRET_SHAPES.search(o.out + o.err), f"{argv}: secret-shaped string in the output"
     if "--json" in argv and o.code in (0, 1) and o.out.strip():
         data = json.loads(o.out)
+        signed = SIGNED_FIELDS + (DEFICIT_FIELDS if isinstance(data, dict) and data.get("fits") is False else ())
         for path, x in _numbers(data):
             assert math.isfinite(x), f"{argv}: {path}={x}"
-            if not any(path.endswith(f) or f".{f}" in path for f in SIGNED_FIELDS):
+            if not any(path.endswith(f) or f".{f}" in path for f in signed):
                 assert x >= 0, f"{argv}: {path}={x} is negative"

@@ -41,6 +41,8 @@ def _fails_before_any_resource(path: str) -> str:
     ({"llmfleet:fleet": {"subnet_ids": ["subnet-1; rm -rf /", "subnet-2"], "vpc_id": "vpc-1"}}, "not an AWS id"),
     ({"llmfleet:fleet": {"tags": {"team": "a\nb"}}}, "tag"),
     ({"llmfleet:workload": "lots"}, "mapping"),
+    ({"llmfleet:deployment": True}, "mapping"),  # found by the fuzzer: a TypeError before
+    ({"llmfleet:deployment": {"instance_types": ["g5.xlarge"] * 2000}}, "instance_types"),
 ])
 def test_bad_stack_registers_nothing(tmp_path, config, needle):
     message = _fails_before_any_resource(stack_file(tmp_path, **config))
