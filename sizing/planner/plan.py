@@ -62,7 +62,7 @@ def verify_with_workload(req: PlanRequest) -> None:
 def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
     names = req.deployment.instance_types
     if names:
-        return [get_instance_type(n) for n in names]
+        return [get_instance_type(n) for n in dict.fromkeys(names)]  # each type searched once
     return list(all_instance_types().values())
 
 

@@ -59,6 +59,20 @@ def test_token_pasted_for_an_arn_is_never_echoed(tmp_path):
     assert "this stack fails preview" in o.out
 
 
+@pytest.mark.parametrize("config", [
+    {"llmfleet:fleet": {"weights": {"hf_token_secret_arn": {"secure": "v1:SeCrEtCiPhErTeXt"}}}},
+    {"llmfleet:model": {"secure": "v1:SeCrEtCiPhErTeXt"}},
+    {"llmfleet:workload": {"concurrency": {"secure": "v1:SeCrEtCiPhErTeXt"}}},
+])
+def test_values_under_secure_are_never_echoed(tmp_path, config):
+    path = stack_file(tmp_path, **config)
+    assert "SeCrEtCiPhErTeXt" not in _fails_before_any_resource(path)
+    for fmt in ("json", "markdown"):
+        o = run_cli(["report", path, "--format", fmt])
+        check(o, ["report", path])
+        assert "SeCrEtCiPhErTeXt" not in o.out + o.err and "[REDACTED]" in o.out
+
+
 def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
