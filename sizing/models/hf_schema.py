@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from sizing.errors import ModelConfigError
 from sizing.limits import MAX_CONTEXT_TOKENS, MAX_EXPERTS, MAX_HEADS, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH
@@ -134,7 +135,7 @@ class HfConfigFields(BaseModel):
         return self
 
 
-def _expected(error: dict) -> str:
+def _expected(error: ErrorDetails) -> str:
     kind = error["type"]
     for word, expected in (("int", "an integer"), ("bool", "true or false"), ("float", "a number"),
                            ("string", "a string"), ("dict", "an object"), ("model", "an object"), ("list", "a list")):
