@@ -43,7 +43,7 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
     (vllm/config: "User-specified max_model_len ... is greater than the derived max_model_len")."""
     if max_model_len > model.max_position_embeddings:
         raise InvalidInputError(
-            f"{given_as} gives max_model_len={max_model_len}, over the {model.max_position_embeddings}-token context of "
+            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token context of "
             f"{model.name!r} by {max_model_len - model.max_position_embeddings}; vLLM would refuse to start. "
             f"To fix: keep input plus output tokens (or max_model_len) at most {model.max_position_embeddings}."
         )
@@ -51,7 +51,8 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
 
 def verify_with_workload(req: PlanRequest) -> None:
     """Cross-object rules between the deployment, the workload and the model."""
-    check_context(req.model, req.workload.engine_max_model_len)
+    w = req.workload
+    check_context(req.model, w.engine_max_model_len, "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "
