@@ -1,30 +1,20 @@
-"""Pulumi program: stack config -> pre-flight -> sizing.plan() -> ServingFleet -> exports. Wiring only."""
+"""Pulumi program: the stack's llmfleet:* config -> LlmServingFleet -> exports. Wiring only: the component validates,
+runs pre-flight and the sizing engine, and fails before any resource on a bad value or an infeasible plan."""
+
+from typing import Any, cast
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
-from components import ServingFleet, ServingFleetArgs
-from components.preflight import enforce_quotas, facts_for, signals_for, with_facts
-from components.stack_config import NAMESPACE, config_value, load_stack_config, namespace_config
-from sizing.errors import SizingError
-from sizing.redact import redact, redact_value
-from sizing.planner.plan import plan
+from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
+from components.stack_config import NAMESPACE, config_value, namespace_config
+from sizing.redact import redact_value
 
 config = pulumi.Config(NAMESPACE)
-try:
-    given = namespace_config({**get_config_env(), **CONFIG.get()})  # every llmfleet:* key, unknown ones included
-    stack = load_stack_config({k: config_value(config.get(k)) for k in given},
-                              aws_region=pulumi.Config("aws").get("region"))
-    facts = facts_for(stack)
-    fleet_plan = plan(with_facts(stack.request, facts))
-    warnings = [*fleet_plan.warnings, *enforce_quotas(fleet_plan, facts, stack), *signals_for(fleet_plan, facts, stack)]
-except SizingError as exc:  # bad config, infeasible plan or quota shortfall: fail before any resource exists
-    raise pulumi.RunError(redact(str(exc))) from None
-
-for warning in warnings:
-    pulumi.log.warn(redact(warning))
-fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet))
-pulumi.export("plan", redact_value(fleet.summary))
-pulumi.export("facts", redact_value(fleet_plan.fact_sources))
+given = namespace_config({**get_config_env(), **CONFIG.get()})  # every llmfleet:* key: unknown ones fail with the rest
+raw: dict[str, Any] = {k: config_value(config.get(k)) for k in given}
+fleet = LlmServingFleet(pulumi.get_stack(), cast(LlmServingFleetArgs, {k: v for k, v in raw.items() if v is not None}))
+pulumi.export("plan", fleet.plan.apply(redact_value))
+pulumi.export("facts", fleet.facts.apply(redact_value))
 pulumi.export("endpoint", fleet.endpoint)
 pulumi.export("autoscaling_groups", fleet.group_names)

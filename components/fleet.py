@@ -8,10 +8,12 @@ import pulumi
 
 from components.compute import Compute, ComputeArgs
 from components.fleet_spec import capacity_spec, node_spec
+from components.fleet_tags import sizing_tags
 from components.iam import Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
 from components.options import FleetOptions
+from components.summary import PlanSummary, plan_summary
 from components.userdata import render_user_data
 from sizing.catalog.instances import get_instance_type
 from sizing.planner.results import Plan
@@ -29,29 +31,12 @@ class ServingFleetArgs:
     """Network, access, image, weights source and tags."""
 
 
-def plan_summary(plan: Plan) -> dict:
-    """The plan figures worth exporting (no secrets, no rejected list)."""
-    c, m = plan.choice, plan.memory_per_gpu
-    return {
-        "model": plan.model, "weights": plan.weights, "kv_dtype": plan.kv_dtype, "region": plan.region,
-        "instance_type": c.instance_type, "instances": c.instances, "on_demand_instances": c.on_demand_instances,
-        "spot_instances": c.spot_instances, "tensor_parallel": c.tensor_parallel, "pipeline_parallel": c.pipeline_parallel,
-        "nodes_per_replica": c.nodes_per_replica, "replicas": c.replicas, "purchase": c.purchase,
-        "hourly_cost_usd": round(c.hourly_cost_usd, 2), "monthly_cost_usd": round(c.monthly_cost_usd, 0),
-        "cost_per_million_output_tokens_usd": round(c.cost_per_million_output_tokens_usd, 3),
-        "memory_per_gpu_gib": {"weights": round(m.weights_gib, 2), "kv_cache": round(m.kv_cache_gib, 2),
-                               "activations": round(m.activation_gib, 2), "non_torch": round(m.non_torch_gib, 2),
-                               "cuda_graphs": round(m.cuda_graph_gib, 2), "unused": round(m.unused_gib, 2)},
-        "prices_as_of": plan.prices_as_of,
-    }
-
-
 class ServingFleet(pulumi.ComponentResource):
     """Network and security, IAM, load balancing and compute for one planned vLLM fleet."""
 
     endpoint: pulumi.Output[str]
     group_names: pulumi.Output[list[str]]
-    summary: dict
+    summary: PlanSummary
 
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
@@ -70,7 +55,7 @@ class ServingFleet(pulumi.ComponentResource):
             node=node, capacity=capacity_spec(plan, options), options=options, user_data=user_data,
             subnet_ids=network.subnet_ids, security_group_id=network.node_security_group_id,
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
-            resource_label=lb.resource_label, tags=tags), opts=child)
+            resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
         self.endpoint = lb.dns_name
         self.group_names = compute.group_names
         self.summary = plan_summary(plan)

@@ -7,12 +7,21 @@ import json
 import sys
 from pathlib import Path
 
-from preview.inputs import load
-from preview.report import build, render_json, render_markdown
+from preview.base import STACK_GLOB, base_stacks
+from preview.inputs import from_export, load
+from preview.report import StackResult, build, render_json, render_markdown
 from sizing.errors import SizingError
 from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _base_side(base: list[str], base_ref: str | None) -> list[StackResult]:
+    """The base stack files planned with this checkout's engine, or, with base_ref, every stack of that commit planned
+    with the commit's own engine and catalog."""
+    if base_ref is None:
+        return [load(p) for p in base]
+    return [from_export(data) for data in base_stacks(base_ref)]
 
 
 def _bad(message: str) -> int:
@@ -20,8 +29,10 @@ def _bad(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
-def report_command(head: list[str], base: list[str], fmt: str, output: str | None) -> int:
+def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None) -> int:
     """Render the report; exit 1 when a head stack has no feasible plan or fails preview, 2 on unreadable inputs."""
+    if base_ref is not None and not head:
+        head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
     if not head and not base:
         return _bad("no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.")
     missing = [p for p in [*head, *base] if not Path(p).exists()]
@@ -32,7 +43,7 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         return _bad(f"--output {output!r}: the folder {str(Path(output).parent)!r} does not exist. "
                     "To fix: create it first, or write to an existing folder.")
     try:
-        report = build([load(p) for p in head], [load(p) for p in base])
+        report = build([load(p) for p in head], _base_side(base, base_ref))
     except SizingError as exc:
         return _bad(str(exc))
     text = render_markdown(report) if fmt == "markdown" else json.dumps(render_json(report), indent=2, sort_keys=True) + "\n"

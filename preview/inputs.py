@@ -1,4 +1,5 @@
-"""Reading the report's inputs: stack files (run through the real program under mocks) or plan JSON files.
+"""Reading the report's inputs: stack files (run through the real program under mocks) or plan JSON files, and the base
+side exported by the base commit's own code (preview/base.py).
 
 Each input is a regular file of at most MAX_REPORT_INPUT_BYTES; one that cannot be read as a stack file or a plan
 is bad input (exit 2). A stack the program rejects is not: it is reported as "this stack fails preview: <message>"."""
@@ -6,13 +7,14 @@ is bad input (exit 2). A stack the program rejects is not: it is reported as "th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from preview.mock_run import MockRun, read_stack_file, run_stack
+from preview.export_stacks import export_stack
+from preview.mock_run import read_stack_file
 from preview.report import StackResult, stack_name_of
 from sizing.bounded import InputFileError, parse_json, read_text
-from sizing.errors import SizingError
 from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
 from sizing.redact import redact
@@ -21,6 +23,19 @@ FIX = ("pass stack files (stacks/Pulumi.<name>.yaml) or plan JSON files from `py
        f"most {MAX_REPORT_INPUT_BYTES >> 20} MiB.")
 FAILS_PREVIEW = "this stack fails preview: "
 """How a stack the program rejects is reported."""
+
+
+def from_export(data: dict[str, Any]) -> StackResult:
+    """A StackResult from preview/export_stacks.py's JSON (this checkout's or the base commit's)."""
+    inputs = data.get("inputs") or {}
+    resources = tuple(sorted(tuple(key.split("::", 1)) for key in inputs))  # registration order is async
+    if not data.get("plan"):
+        return StackResult(name=data["name"], error=FAILS_PREVIEW + redact(data.get("error") or "no plan"), inputs=inputs)
+    try:
+        plan = Plan.model_validate_json(data["plan"])
+    except ValidationError as exc:
+        return StackResult(name=data["name"], error=f"the base plan is not readable by this version's report: {exc}")
+    return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs)
 
 
 def _plan(path: Path) -> Plan:
@@ -33,25 +48,11 @@ def _plan(path: Path) -> Plan:
                              f"To fix: {FIX}") from None
 
 
-def _program_error(exc: BaseException) -> str:
-    cause = exc if isinstance(exc, SizingError) else exc.__cause__ or exc
-    text = str(cause) or type(cause).__name__
-    return FAILS_PREVIEW + redact(text if isinstance(cause, SizingError) or "To fix" in text
-                                  else f"{type(cause).__name__}: {text}")
-
-
 def load(path: str | Path) -> StackResult:
     """One input: a Pulumi.<stack>.yaml, or a plan JSON from `python -m sizing plan --json`. Raises InputFileError
     (or StackFileError) for a file that is neither."""
     path = Path(path)
-    name = stack_name_of(path)
     if path.suffix == ".json":
-        return StackResult(name=name, plan=_plan(path), from_plan_json=True)
+        return StackResult(name=stack_name_of(path), plan=_plan(path), from_plan_json=True)
     read_stack_file(path)  # bad input (exit 2) before the program runs
-    run = MockRun(stack=name)
-    try:
-        run_stack(path, run)
-    except Exception as exc:  # noqa: BLE001 - whatever stops the program is what preview would show
-        return StackResult(name=name, error=_program_error(exc))
-    resources = tuple(sorted((r.type, r.name) for r in run.resources if r.custom))  # registration order is async
-    return StackResult(name=name, plan=run.plan, resources=resources)
+    return from_export(export_stack(str(path)))

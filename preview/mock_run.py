@@ -11,6 +11,7 @@ import logging
 import os
 import warnings
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,28 +137,33 @@ def stack_name(path: str | Path) -> str:
     return stem[len("Pulumi."):-len(".yaml")] if stem.startswith("Pulumi.") and stem.endswith(".yaml") else Path(path).stem
 
 
-def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
-    """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
-    caller can see what a failing program registered before it failed)."""
-    config = read_stack_file(path)
+def run_under_mocks(config: dict[str, Any], run: MockRun, program: Callable[[], pulumi.Output]) -> MockRun:
+    """Run `program` under Pulumi's mocks with the stack config given (the `config:` mapping of a stack file), recording
+    every resource into `run`; the program's Output is awaited, so that an error inside an apply fails the run."""
     region = str(config.get("aws:region", "us-east-1"))
-    run = run or MockRun(stack=stack_name(path))
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
     pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False,
                              logger=_program_logger(run))
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
-
-    def program() -> pulumi.Output:
-        namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
-        fleet, run.plan = namespace["fleet"], namespace["fleet_plan"]
-        return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
-            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary,
-                                          "facts": run.plan.fact_sources if run.plan else {}}))
-
     _open_event_loop()
     pulumi.runtime.test(program)()
     return run
+
+
+def record_fleet(run: MockRun, fleet: Any) -> pulumi.Output:
+    """Keep an LlmServingFleet's plan and outputs in `run` (an Output, for the mocked program to return)."""
+    run.plan = fleet.fleet_plan
+    return pulumi.Output.all(fleet.endpoint, fleet.group_names, fleet.plan, fleet.facts).apply(
+        lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": v[2], "facts": v[3]}))
+
+
+def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
+    """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
+    caller can see what a failing program registered before it failed)."""
+    run = run or MockRun(stack=stack_name(path))
+    return run_under_mocks(read_stack_file(path), run, lambda: record_fleet(
+        run, runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")["fleet"]))
 
 
 def _current_event_loop() -> asyncio.AbstractEventLoop:

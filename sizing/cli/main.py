@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
     rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
     rp.add_argument("--base", nargs="*", default=[], help="the base branch's stack files or plan JSON files")
+    rp.add_argument("--base-ref", help="a commit, branch or tag: plan its stacks/Pulumi.*.yaml with its own engine and "
+                    "catalog (a checkout in a temporary folder, cached per commit); the head defaults to every stack")
     rp.add_argument("--format", choices=["markdown", "json"], default="markdown")
     rp.add_argument("--output", "-o", help="write to this file instead of standard output")
     return p
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
         from preview.mock_run import close_event_loop
 
-        code = report_command(args.inputs, args.base, args.format, args.output)
+        code = report_command(args.inputs, args.base, args.format, args.output, args.base_ref)
         close_event_loop()
         return code
     if getattr(args, "model_pos", None):

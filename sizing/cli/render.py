@@ -78,11 +78,14 @@ def plan_lines(p: Plan) -> list[str]:
         + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
         "",
         f"Choice: {c.label} ({c.gpu})",
-        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; {c.batch_per_replica} requests per replica",
+        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
+        f"({c.requests_per_second_per_replica:,.2f} req/s) within the targets, prefill {c.prefill_share:.0%} of step time; "
+        f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
         f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, ${c.cost_per_million_output_tokens_usd:,.2f}"
         f" per million output tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot)",
-        f"  speed: TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms, {c.output_tokens_per_second_per_replica:,.0f} output tok/s "
-        f"per replica; cold start {c.cold_start_s / 60:.1f} min",
+        f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
+        f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
+        f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
         *[f"  warning: {x}" for x in p.warnings],

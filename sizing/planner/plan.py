@@ -52,7 +52,8 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
 def verify_with_workload(req: PlanRequest) -> None:
     """Cross-object rules between the deployment, the workload and the model."""
     w = req.workload
-    check_context(req.model, w.engine_max_model_len, "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
+    check_context(req.model, w.engine_max_model_len(req.model.max_position_embeddings),
+                  "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "
@@ -75,7 +76,7 @@ class _FitMemo:
         self.req, self.engine, self.fmt = req, engine, fmt
         self.kv_bytes = kv_bytes_per_element(req.deployment.kv_dtype, activation_dtype_bytes(fmt))
         self.settings = EngineSettings(
-            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len,
+            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
             kv_element_bytes=self.kv_bytes,
         )
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss] = {}
@@ -126,7 +127,7 @@ def plan(req: PlanRequest) -> Plan:
         vllm_quantization=fmt.vllm_quantization if fmt.name != req.model.native_format else "",
         checkpoint_gib=to_gib(total_weight_bytes(req.model, fmt)), hf_repo=req.model.hf_repo,
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
-        workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
+        workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
         alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
@@ -16,8 +16,13 @@ WorkloadKind = Literal["interactive", "batch"]
 PurchaseOption = Literal["on-demand", "spot", "mixed"]
 
 
+MAX_LENGTH_MULTIPLE = 2
+"""Default longest request as a multiple of the typical one: typical lengths are means or medians, and a fleet
+configured at exactly the mean would refuse half its requests (vLLM rejects prompts over --max-model-len)."""
+
+
 class Workload(BaseModel):
-    """The traffic one fleet must serve. Every number finite and within sizing/limits.py."""
+    """The traffic one fleet must serve."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
@@ -35,6 +40,16 @@ class Workload(BaseModel):
     """Time-to-first-token target, milliseconds."""
     tpot_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """Inter-token latency (time per output token) target, milliseconds."""
+    ttft_p95_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    """95th-percentile time-to-first-token target, milliseconds."""
+    tpot_p95_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    """95th-percentile target of a request's mean inter-token latency, milliseconds."""
+    prefix_hit_rate: float = Field(default=0.0, ge=0, lt=1)
+    """Share of prompt tokens served from vLLM's prefix cache (shared system prompts); they cost no prefill."""
+    max_input_tokens: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
+    """Longest prompt accepted (None: MAX_LENGTH_MULTIPLE x input_tokens, capped at the model's context)."""
+    max_output_tokens: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
+    """Longest generation accepted (None: MAX_LENGTH_MULTIPLE x output_tokens, capped at the model's context)."""
     kind: WorkloadKind = "interactive"
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
     headroom_replicas: int = Field(default=0, ge=0, le=MAX_BATCH)
@@ -43,7 +58,7 @@ class Workload(BaseModel):
     on_demand_floor: float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
-    """Longest request the engine accepts (None: input plus output tokens)."""
+    """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
 
     @model_validator(mode="after")
     def _lengths(self) -> Workload:
@@ -52,6 +67,10 @@ class Workload(BaseModel):
                 f"max_model_len={self.max_model_len} is shorter than input_tokens + output_tokens = {self.request_tokens}; "
                 f"raise max_model_len to at least {self.request_tokens}"
             )
+        for name, longest, typical in (("max_input_tokens", self.max_input_tokens, self.input_tokens),
+                                       ("max_output_tokens", self.max_output_tokens, self.output_tokens)):
+            if longest is not None and longest < typical:
+                raise ValueError(f"{name}={longest} is below the typical length {typical}; raise it to at least {typical}")
         if self.kind == "interactive" and self.on_demand_floor == 0:
             raise ValueError("interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')")
         return self
@@ -61,10 +80,14 @@ class Workload(BaseModel):
         """Tokens of one typical request, prompt plus output."""
         return self.input_tokens + self.output_tokens
 
-    @property
-    def engine_max_model_len(self) -> int:
-        """The --max-model-len the fleet runs with."""
-        return self.max_model_len or self.request_tokens
+    def engine_max_model_len(self, context_tokens: int) -> int:
+        """The --max-model-len the fleet runs with, for a model whose context is `context_tokens`: the longest prompt
+        plus the longest output (typical lengths drive speed; the longest ones only size one request's memory)."""
+        if self.max_model_len:
+            return self.max_model_len
+        longest_in = self.max_input_tokens or MAX_LENGTH_MULTIPLE * self.input_tokens
+        longest_out = self.max_output_tokens or MAX_LENGTH_MULTIPLE * self.output_tokens
+        return max(self.request_tokens, min(longest_in + longest_out, context_tokens))
 
     @property
     def floor_share(self) -> float:
@@ -81,7 +104,7 @@ class Deployment(BaseModel):
 
     region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
-    instance_types: tuple[Annotated[str, Field(max_length=MAX_NAME_CHARS)], ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
+    instance_types: tuple[str, ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
     """Allow-list of instance types (None: every type in the catalog)."""
     weights: str | None = None
     """Weight format (None: the checkpoint's own)."""
@@ -95,10 +118,27 @@ class Deployment(BaseModel):
     """Largest multi-node replica to consider."""
     purchase: PurchaseOption | None = None
     """Force a purchase option (None: chosen by workload kind)."""
-    spot_usd_per_hour: dict[str, Annotated[float, Field(gt=0, le=MAX_USD_PER_HOUR)]] | None = None
+    spot_usd_per_hour: dict[str, float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
     """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
+
+    @field_validator("instance_types")
+    @classmethod
+    def _names(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in names or ():
+            if len(name) > MAX_NAME_CHARS:
+                raise ValueError(f"instance type {name[:40]!r}... is longer than {MAX_NAME_CHARS} characters")
+        return names
+
+    @field_validator("spot_usd_per_hour")
+    @classmethod
+    def _prices(cls, prices: dict[str, float] | None) -> dict[str, float] | None:
+        for name, usd in (prices or {}).items():
+            if not 0 < usd <= MAX_USD_PER_HOUR:  # NaN fails too; allow_inf_nan refuses inf
+                raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price above 0 and at most "
+                                 f"{MAX_USD_PER_HOUR:g} USD per hour")
+        return prices
 
     def spot_price(self, instance_type: str) -> tuple[float, str] | None:
         """A spot price that replaces the catalog's discount, and where it came from."""

@@ -43,15 +43,29 @@ class Candidate(BaseModel):
     purchase: PurchaseOption
     """on-demand, spot or mixed."""
     batch_per_replica: int
-    """Requests one replica serves at once within the targets."""
+    """Requests one replica holds at once at its capacity within the targets (its --max-num-seqs)."""
+    concurrency_per_replica: float
+    """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized by."""
+    planned_concurrency_per_replica: float
+    """Requests in each replica at the planned load (the workload over the required replicas)."""
     ttft_ms: float
-    """Time to first token at that batch."""
+    """Mean time to first token at the planned load (steady-state model)."""
     tpot_ms: float
-    """Inter-token latency at that batch."""
+    """Mean inter-token latency at the planned load (steady-state model)."""
+    ttft_p95_ms: float
+    """p95 time to first token at the planned load."""
+    tpot_p95_ms: float
+    """p95 of a request's mean inter-token latency at the planned load."""
+    prefill_share: float
+    """Share of step time one replica spends on prompts at capacity."""
+    saturation_concurrency: float
+    """Clients at which one replica's throughput reaches 90% of its maximum (more only queue)."""
+    max_requests_per_second_per_replica: float
+    """Highest request rate one replica sustains, targets aside (beyond it requests queue without bound)."""
     output_tokens_per_second_per_replica: float
-    """Decode throughput of one replica at that batch."""
+    """Output tokens per second of one replica at capacity within the targets."""
     requests_per_second_per_replica: float
-    """Requests one replica completes per second at that batch (Little's law)."""
+    """Requests one replica completes per second at capacity within the targets (the autoscaling target's basis)."""
     served_output_tokens_per_second: float
     """Output tokens/s the cost per token is computed on (the target load, or the fleet at the target concurrency)."""
     cold_start_s: float

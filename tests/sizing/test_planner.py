@@ -35,7 +35,7 @@ def test_costs_are_consistent():
 def test_replicas_cover_concurrency():
     p = run(concurrency=500, tpot_ms=50)
     c = p.choice
-    assert c.replicas_required == math.ceil(500 / c.batch_per_replica)
+    assert c.replicas_required == math.ceil(500 / c.concurrency_per_replica)
     assert c.tpot_ms <= 50
 
 

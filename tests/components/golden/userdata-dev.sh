@@ -26,7 +26,7 @@ docker pull --quiet vllm/vllm-openai:v0.19.0 >/dev/null
 exec docker run --rm --name vllm --gpus all --ipc host --network host \
   --env-file /run/llmfleet/env \
   -v /opt/llmfleet/hf:/root/.cache/huggingface -v /opt/llmfleet/models:/models \
-  vllm/vllm-openai:v0.19.0 meta-llama/Llama-3.1-8B-Instruct --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 1280 --max-num-seqs 26 --gpu-memory-utilization 0.9
+  vllm/vllm-openai:v0.19.0 meta-llama/Llama-3.1-8B-Instruct --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 2560 --max-num-seqs 48 --gpu-memory-utilization 0.9
 NODE
 chmod 700 /opt/llmfleet/run-node.sh
 
