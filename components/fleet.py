@@ -45,7 +45,7 @@ class ServingFleet(pulumi.ComponentResource):
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node = node_spec(plan, options, efa_capable=get_instance_type(plan.choice.instance_type).efa)
-        user_data = render_user_data(node, options, name, plan.hf_repo)
+        user_data = render_user_data(node, options, name, plan.checkpoint.repo)
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(weights=options.weights, multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(

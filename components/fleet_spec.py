@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from components.options import FleetOptions
 from sizing.planner.results import Candidate, Plan
+from sizing.units import to_gib
 
 AMI_ROOT_GIB = 100
 """Room for the Deep Learning Base GPU AMI's own root snapshot (75-100 GiB across 2025-26 releases; a launch template
@@ -77,10 +78,10 @@ class CapacitySpec:
 
 
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:
-    """Root volume: the AMI, the image, one copy of the weights and the caches."""
+    """Root volume: the AMI, the image, one copy of the checkpoint the plan downloads (not the served format) and the caches."""
     if options.root_volume_gib:
         return options.root_volume_gib
-    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + plan.checkpoint_gib * WEIGHTS_DISK_FACTOR + CACHE_GIB)
+    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + to_gib(plan.checkpoint.download_bytes) * WEIGHTS_DISK_FACTOR + CACHE_GIB)
 
 
 def compatible_types(plan: Plan) -> tuple[str, ...]:
@@ -129,6 +130,9 @@ def node_spec(plan: Plan, options: FleetOptions, efa_capable: bool) -> NodeSpec:
 def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
+    if c.purchase == "capacity-block":  # an Auto Scaling group would launch these on demand at the list price
+        raise ValueError("the plan buys EC2 Capacity Blocks, which this component does not reserve or target yet. "
+                         "To fix: plan with purchase 'on-demand' or 'mixed', or launch into a reserved block by hand.")
     per_target = c.requests_per_second_per_replica * c.replicas_per_instance
     groups: tuple[bool, ...] = ()
     if c.nodes_per_replica > 1:

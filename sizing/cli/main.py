@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--workload", choices=["interactive", "batch"], default="interactive")
     pl.add_argument("--headroom", type=int, default=0, help="extra replicas (1 = N+1)")
     pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
-    pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed"], help="force a purchase option")
+    pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed", "capacity-block"],
+                    help="force a purchase option (capacity-block: EC2 Capacity Block rates, where the catalog has them)")
+    pl.add_argument("--spare-purchase", choices=["on-demand", "spot"],
+                    help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
     pl.add_argument("--region", default="us-east-1")
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--json", action="store_true")

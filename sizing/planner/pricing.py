@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sizing.catalog.formats import WeightFormat
-from sizing.memory.weights import stage_weights
-from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
+from sizing.catalog.checkpoints import Checkpoint
+from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
@@ -46,13 +45,19 @@ def _served_tokens_per_s(req: PlanRequest, at_load: LoadPoint, replicas: int) ->
     return at_load.output_tokens_per_s * replicas
 
 
-def _notes(p: Placement, fleet_spot: int) -> tuple[str, ...]:
+def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[str, ...]:
     notes = []
     if p.layout.tp > 1 and p.instance.gpu_link == "pcie":
         notes.append(f"TP={p.layout.tp} all-reduces cross PCIe (no NVLink on {p.instance.name}); their cost is in TPOT")
-    if fleet_spot and p.instance.facts.spot_capacity == "scarce":
-        notes.append(f"{p.instance.family} spot capacity is scarce; requests may wait or be interrupted "
-                     f"({p.instance.facts.interruption_band} a month)")
+    if fleet.spot_instances:
+        unfilled = spot_unfilled_share(p.instance, p.nodes_per_replica, req.assumptions)
+        notes.append(f"spot risk priced in: ${costs.interruption_usd_per_hour:,.4f}/h of cold starts after interruptions "
+                     f"({p.instance.facts.interruption_band} a month per node) + ${costs.capacity_risk_usd_per_hour:,.2f}/h "
+                     f"for the {unfilled:.0%} of {p.instance.facts.spot_capacity} spot capacity expected unfilled "
+                     "(run on demand instead)")
+    elif req.deployment.purchase == "mixed":
+        notes.append(f"purchase 'mixed': the on-demand floor ({req.workload.floor_share:g} of {fleet.replicas} replica(s)) "
+                     "and the on-demand spare cover the whole fleet, so nothing goes to spot")
     if p.nodes_per_replica > 1:
         notes.append(f"multi-node replica: losing any of its {p.nodes_per_replica} nodes takes the whole replica down")
     return tuple(notes)
@@ -84,13 +89,14 @@ class Priced:
                 p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas, 3), round(self.fit.tpot_s, 6))
 
 
-def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> Priced:
+def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint) -> Priced:
+    """Replicas, fleet and costs of a placement. Every node downloads the whole checkpoint (each node of a multi-node
+    replica too: vLLM reads its layers from the node's own copy), so the cold start follows the download."""
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
-    node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
-    cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
-    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
+    cold = cold_start_s(p.instance, checkpoint.download_bytes, a)
+    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
     return Priced(p, fit, required, sized_by, fleet, cold, costs)
 
 
@@ -112,8 +118,9 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         output_tokens_per_second_per_replica=fit.output_tokens_per_s, requests_per_second_per_replica=fit.requests_per_s,
         served_output_tokens_per_second=served,
         cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
-        interruption_usd_per_hour=costs.interruption_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
+        interruption_usd_per_hour=costs.interruption_usd_per_hour,
+        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
         cost_per_million_output_tokens_usd=costs.hourly_usd / (served * 3600 / 1e6),
-        memory=fit.memory, notes=_notes(p, fleet.spot_instances),
+        memory=fit.memory, notes=_notes(req, p, fleet, costs),
     )

@@ -13,7 +13,7 @@ from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
 WorkloadKind = Literal["interactive", "batch"]
-PurchaseOption = Literal["on-demand", "spot", "mixed"]
+PurchaseOption = Literal["on-demand", "spot", "mixed", "capacity-block"]
 
 
 MAX_LENGTH_MULTIPLE = 2
@@ -117,7 +117,11 @@ class Deployment(BaseModel):
     max_nodes_per_replica: int = Field(default=4, ge=1, le=16)
     """Largest multi-node replica to consider."""
     purchase: PurchaseOption | None = None
-    """Force a purchase option (None: chosen by workload kind)."""
+    """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity
+    Block at its catalog rate (types without one in the region are rejected); never chosen unless asked."""
+    spare_purchase: Literal["on-demand", "spot"] | None = None
+    """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot
+    pool is dry; spot for batch)."""
     spot_usd_per_hour: dict[str, float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
@@ -139,6 +143,10 @@ class Deployment(BaseModel):
                 raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price above 0 and at most "
                                  f"{MAX_USD_PER_HOUR:g} USD per hour")
         return prices
+
+    def spare_purchase_for(self, kind: WorkloadKind) -> Literal["on-demand", "spot"]:
+        """How the spare capacity is bought for this kind of workload."""
+        return self.spare_purchase or ("on-demand" if kind == "interactive" else "spot")
 
     def spot_price(self, instance_type: str) -> tuple[float, str] | None:
         """A spot price that replaces the catalog's discount, and where it came from."""

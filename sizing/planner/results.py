@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from sizing.catalog.assumptions import Assumptions
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
 
@@ -71,11 +72,13 @@ class Candidate(BaseModel):
     cold_start_s: float
     """Launch to serving for one replica."""
     on_demand_usd_per_hour: float
-    """On-demand price of one instance."""
+    """Price of one non-spot instance: the on-demand list price, or the Capacity Block rate for 'capacity-block'."""
     spot_usd_per_hour: float
     """Spot price of one instance."""
     interruption_usd_per_hour: float
     """Expected spot interruption cost of the fleet."""
+    capacity_risk_usd_per_hour: float = 0.0
+    """Expected extra cost of spot capacity not obtained (run on demand instead)."""
     hourly_cost_usd: float
     """Fleet cost per hour, interruptions included."""
     monthly_cost_usd: float
@@ -144,14 +147,11 @@ class Plan(BaseModel):
     """Parameters each token uses (MoE: active experts only)."""
     weights: str
     """Weight format served."""
-    checkpoint_format: str
-    """Weight format of the published checkpoint."""
+    checkpoint: Checkpoint
+    """The repository every node downloads (a pre-quantized release of the served format where a well-known one exists,
+    else the model's own), its stored format and size on disk; disk and cold start are sized from it."""
     vllm_quantization: str
     """--quantization value vLLM needs ('' when the checkpoint declares its own format)."""
-    checkpoint_gib: float
-    """One full copy of the weights in the served format, GiB (what each node downloads at most)."""
-    hf_repo: str | None
-    """Hugging Face repository of the model, when known."""
     kv_dtype: str
     """KV cache dtype."""
     engine: str

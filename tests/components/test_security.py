@@ -3,6 +3,7 @@
 import json
 
 from tests.components.conftest import user_data
+from sizing.units import to_gib
 
 SECRET_MARKERS = ("hf_", "HF_TOKEN=hf", "token-value", "AKIA")
 
@@ -15,7 +16,7 @@ def test_imdsv2_required(any_stack):
 def test_root_volume_encrypted_gp3_sized_from_weights(any_stack):
     ebs = any_stack.one("LaunchTemplate").inputs["blockDeviceMappings"][0]["ebs"]
     assert ebs["encrypted"] == "true" and ebs["volumeType"] == "gp3"
-    assert ebs["volumeSize"] > any_stack.plan.checkpoint_gib
+    assert ebs["volumeSize"] > to_gib(any_stack.plan.checkpoint.download_bytes)
 
 
 def test_no_ingress_from_the_internet(any_stack):
