@@ -4,6 +4,8 @@ itself never imports Pulumi)."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from sizing.errors import SizingError
 from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/~^{}@-]{0,199}")
+"""A --base-ref: a commit id, branch or tag (never an option: git would read a leading '-' as one)."""
 
 
 def _base_side(base: list[str], base_ref: str | None) -> list[StackResult]:
@@ -42,10 +46,16 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
     if output and not Path(output).resolve().parent.is_dir():
         return _bad(f"--output {output!r}: the folder {str(Path(output).parent)!r} does not exist. "
                     "To fix: create it first, or write to an existing folder.")
+    if base_ref is not None and not GIT_REF.fullmatch(base_ref):
+        return _bad(f"--base-ref {base_ref[:80]!r} is not a commit, branch or tag name. To fix: pass e.g. origin/main or "
+                    "a commit id (letters, digits and ._/-~^{}; not starting with '-').")
     try:
         report = build([load(p) for p in head], _base_side(base, base_ref))
     except SizingError as exc:
         return _bad(str(exc))
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:  # git, or a base export
+        return _bad(f"the base side could not be planned ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}). "
+                    "To fix: check --base-ref and that the base commit's stacks run (python -m preview there).")
     text = render_markdown(report) if fmt == "markdown" else json.dumps(render_json(report), indent=2, sort_keys=True) + "\n"
     text = redact(text)
     if output:

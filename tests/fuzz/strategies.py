@@ -82,6 +82,8 @@ def cli_argv(draw) -> list[str]:
             argv += ["--instance-types", ",".join(_mostly(draw, ["g5.xlarge", "g6e.xlarge", "p5.48xlarge", "g5.12xlarge"], hostile_text)
                                                   for _ in range(draw(st.integers(0, 4))))]
         if draw(st.integers(0, 4)) == 0:
+            argv += ["--purchase", _mostly(draw, ["on-demand", "spot", "mixed", "capacity-block"], hostile_text)]
+        if draw(st.integers(0, 4)) == 0:
             argv += ["--region", _mostly(draw, ["us-east-1", "eu-west-1"], hostile_text)]
     if draw(st.booleans()):
         argv.append("--json")
@@ -118,9 +120,10 @@ def config_documents(draw) -> str:
 
 SECTION_FIELDS = {
     "workload": ["concurrency", "input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "kind", "on_demand_floor",
-                 "requests_per_second", "headroom_replicas", "max_model_len", "concurency"],
+                 "requests_per_second", "headroom_replicas", "max_model_len", "concurency", "ttft_p95_ms",
+                 "tpot_p95_ms", "prefix_hit_rate", "max_input_tokens", "max_output_tokens"],
     "deployment": ["instance_types", "weights", "kv_dtype", "spot_usd_per_hour", "purchase", "region", "max_nodes_per_replica",
-                   "gpu_memory_utilization"],
+                   "gpu_memory_utilization", "spare_purchase"],
     "fleet": ["vpc_cidr", "allowed_cidrs", "vpc_id", "subnet_ids", "tags", "vllm_image", "api_port", "weights",
               "root_volume_gib", "max_scale_factor", "allow_public_ingress"],
     "preflight": ["enabled", "cache_ttl_s", "on_quota_shortfall"],

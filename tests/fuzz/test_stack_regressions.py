@@ -103,6 +103,14 @@ def test_bad_report_input_is_exit_2(tmp_path, case):
     assert "To fix" in o.err
 
 
+@pytest.mark.parametrize("ref", ["--output=/tmp/x", "HEAD; rm -rf /", "a b", "x" * 300])
+def test_hostile_base_ref_is_exit_2(tmp_path, ref):
+    argv = ["report", stack_file(tmp_path), f"--base-ref={ref}"]
+    o = run_cli(argv)
+    check(o, argv)
+    assert o.code == 2 and "--base-ref" in o.err
+
+
 def _huge(tmp_path: Path) -> str:
     path = tmp_path / "big.plan.json"
     with open(path, "wb") as fh:
