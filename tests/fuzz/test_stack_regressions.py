@@ -49,6 +49,14 @@ def test_bad_stack_registers_nothing(tmp_path, config, needle):
     assert needle in message and "To fix" in message
 
 
+def test_config_json_path_with_a_newline_never_reaches_the_boot_script(tmp_path):
+    folder = tmp_path / "models\nreboot"
+    folder.mkdir()
+    (folder / "config.json").write_text((Path(__file__).parents[2] / "tests/data/configs/mqa-tiny.json").read_text())
+    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:model": str(folder / "config.json")}))
+    assert "control character" in message and "To fix" in message
+
+
 def test_token_pasted_for_an_arn_is_never_echoed(tmp_path):
     path = stack_file(tmp_path, **{"llmfleet:fleet": {"weights": {"hf_token_secret_arn": HF_TOKEN}, "tags": {"k": AWS_KEY}}})
     message = _fails_before_any_resource(path)
