@@ -6,7 +6,6 @@ a bad input or an infeasible plan fails with the engine's message and no resourc
 by the plan-taking ServingFleet, the lower layer."""
 
 # No `from __future__ import annotations`: Pulumi's schema analyzer reads these annotations at run time.
-import json
 from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
@@ -16,7 +15,9 @@ from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, W
 from components.preflight import plan_stack
 from components.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
+from sizing.bounded import parse_json
 from sizing.errors import SizingError
+from sizing.limits import MAX_CONFIG_BYTES
 from sizing.models.hf_config import spec_from_hf_config
 from sizing.models.spec import ModelSpec
 from sizing.planner.results import Plan
@@ -65,11 +66,11 @@ def _model_spec(args: LlmServingFleetArgs) -> Optional[ModelSpec]:
     if config is None:
         return None
     if isinstance(config, str):  # a config.json passed as text
-        try:
-            config = json.loads(config)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"hf_config is not JSON ({exc}). To fix: pass the contents of config.json.") from None
-    return spec_from_hf_config(dict(config), name=str(args["model"]), source="config.json given to LlmServingFleet")
+        if len(config) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"hf_config is {len(config):,} characters, over the {MAX_CONFIG_BYTES:,} limit. "
+                              "To fix: pass the contents of the model's config.json.")
+        config = parse_json(config, "hf_config", "pass the contents of config.json.", error=ConfigError)
+    return spec_from_hf_config(config, name=str(args["model"]), source="config.json given to LlmServingFleet")
 
 
 def stack_config_of(args: LlmServingFleetArgs, aws_region: Optional[str]) -> StackConfig:

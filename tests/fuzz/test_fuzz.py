@@ -19,8 +19,8 @@ from sizing.redact import redact
 from tests.fuzz.harness import check, run_cli
 from tests.fuzz.strategies import ROOT, SECRETS, cli_argv, config_documents, stack_configs
 
-REPORT_EXAMPLES = 15
-"""Stack files run through the whole program under mocks (about 0.2 s each): fewer of them per CI run."""
+REPORT_EXAMPLES = max(15, settings.default.max_examples // 20)
+"""Stack files run through the whole program under mocks (up to 0.3 s each): a twentieth as many (15 in CI)."""
 
 
 @given(cli_argv())
