@@ -12,7 +12,7 @@ from components.fleet_tags import sizing_tags
 from components.iam import Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
-from components.options import FleetOptions
+from components.options import FleetOptions, with_input
 from components.summary import PlanSummary, plan_summary
 from components.userdata import render_user_data
 from sizing.catalog.instances import get_instance_type
@@ -45,7 +45,8 @@ class ServingFleet(pulumi.ComponentResource):
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node = node_spec(plan, options, efa_capable=get_instance_type(plan.choice.instance_type).efa)
-        user_data = render_user_data(node, options, name, plan.checkpoint.repo)
+        user_data = with_input(options.weights.resolved(), lambda weights: render_user_data(
+            node, options.model_copy(update={"weights": weights}), name, plan.checkpoint.repo))
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(weights=options.weights, multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(

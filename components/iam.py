@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.options import WeightsSource
+from components.options import WeightsSource, with_input
 
 SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 """AWS managed policy for Session Manager access (no SSH keys, no open port 22)."""
@@ -41,7 +41,7 @@ def node_policy(weights: WeightsSource, multi_node: bool) -> dict[str, Any]:
     if weights.hf_token_secret_arn:
         statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                            "Resource": [weights.hf_token_secret_arn]})
-    if weights.hf_token_ssm_parameter:
+    if isinstance(weights.hf_token_ssm_parameter, str) and weights.hf_token_ssm_parameter:
         name = weights.hf_token_ssm_parameter.lstrip("/")
         statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
                            "Resource": [f"arn:aws:ssm:*:*:parameter/{name}"]})
@@ -66,9 +66,9 @@ class Iam(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
                             description="llm-fleet vLLM node")
         aws.iam.RolePolicyAttachment(f"{name}-ssm", role=role.name, policy_arn=SSM_CORE_POLICY, opts=child)
-        policy = node_policy(args.weights, args.multi_node)
-        if policy["Statement"]:
-            aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=json.dumps(policy), opts=child)
+        policy = with_input(args.weights.resolved(), lambda w: json.dumps(node_policy(w, args.multi_node)))
+        if not isinstance(policy, str) or json.loads(policy)["Statement"]:  # an Output-valued ARN is a statement
+            aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn
         self.role_name = role.name

@@ -70,6 +70,9 @@ def _model_spec(args: LlmServingFleetArgs) -> Optional[ModelSpec]:
             raise ConfigError(f"hf_config is {len(config):,} characters, over the {MAX_CONFIG_BYTES:,} limit. "
                               "To fix: pass the contents of the model's config.json.")
         config = parse_json(config, "hf_config", "pass the contents of config.json.", error=ConfigError)
+    if not isinstance(config, dict):
+        raise ConfigError(f"hf_config must be the mapping in config.json, not {type(config).__name__}. To fix: pass "
+                          "the file's contents (an object with hidden_size, num_hidden_layers, ...).")
     return spec_from_hf_config(config, name=str(args["model"]), source="config.json given to LlmServingFleet")
 
 

@@ -42,7 +42,8 @@ class Network(pulumi.ComponentResource):
         o, child = args.options, pulumi.ResourceOptions(parent=self)
         if o.vpc_id:
             self.vpc_id = pulumi.Output.from_input(o.vpc_id)
-            self.subnet_ids = pulumi.Output.from_input(list(o.subnet_ids))
+            subnets = o.subnet_ids
+            self.subnet_ids = subnets if isinstance(subnets, pulumi.Output) else pulumi.Output.all(*subnets).apply(list)
         else:
             self.vpc_id, self.subnet_ids = self._create_vpc(name, o, args.tags, child)
         lb_sg = aws.ec2.SecurityGroup(f"{name}-lb", vpc_id=self.vpc_id, tags=args.tags, opts=child,
@@ -90,7 +91,7 @@ class Network(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=child)
         routes = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
             cidr_block=ALL_IPV4, gateway_id=igw.id)], tags=tags, opts=child)
-        zones = aws.get_availability_zones_output(state="available")
+        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))  # its provider
         subnets = []
         for i in range(SUBNETS_CREATED):
             subnet = aws.ec2.Subnet(

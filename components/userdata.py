@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from components.fleet_spec import NodeSpec
-from components.options import FleetOptions
+from components.options import FleetOptions, plain
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
 HF_CACHE_IN_CONTAINER = "/models"
@@ -30,10 +30,10 @@ def _fetch_token(options: FleetOptions) -> str:
     w = options.weights
     if w.hf_token_secret_arn:
         return ("printf 'HF_TOKEN=%s\\n' \"$(aws secretsmanager get-secret-value --region \"$REGION\" "
-                f"--secret-id {shlex.quote(w.hf_token_secret_arn)} --query SecretString --output text)\" >/run/llmfleet/env")
+                f"--secret-id {shlex.quote(plain(w.hf_token_secret_arn))} --query SecretString --output text)\" >/run/llmfleet/env")
     if w.hf_token_ssm_parameter:
         return ("printf 'HF_TOKEN=%s\\n' \"$(aws ssm get-parameter --region \"$REGION\" --with-decryption "
-                f"--name {shlex.quote(w.hf_token_ssm_parameter)} --query Parameter.Value --output text)\" >/run/llmfleet/env")
+                f"--name {shlex.quote(plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text)\" >/run/llmfleet/env")
     return "# no Hugging Face token configured (public model or S3 weights)"
 
 

@@ -51,7 +51,7 @@ def policy_resources(recorded: Iterable[Recorded], stack: str, project: str) -> 
                            r.name, _options(), None, None, [], {}) for r in recorded if r.custom]
 
 
-def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = "llm-fleet") -> list[Violation]:
+def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = "llmfleet") -> list[Violation]:
     """Every violation the pack reports for the resources."""
     resources = policy_resources(recorded, stack, project)
     found: list[Violation] = []

@@ -172,7 +172,7 @@ def _security_group_refs(props: Mapping[str, Any]) -> list[str]:
     refs = list(props.get("vpcSecurityGroupIds") or []) + list(props.get("securityGroups") or [])
     for nic in props.get("networkInterfaces") or []:
         refs += list(nic.get("securityGroups") or [])
-    return [str(r) for r in refs]
+    return [str(r) for r in refs if r]  # unknown (preview) ids are linked by dependency instead
 
 
 def _opens_world(rule: Mapping[str, Any]) -> bool:
@@ -205,8 +205,9 @@ def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: R
     for r in args.resources:
         if not _world_ingress(r.resource_type, r.props):
             continue
+        target = r.props.get("securityGroupId")
         own = _ids([r]) if r.resource_type == SECURITY_GROUP else (
-            {str(r.props.get("securityGroupId"))} | {d.urn for d in r.property_dependencies.get("securityGroupId", [])})
+            ({str(target)} if target else set()) | {d.urn for d in r.property_dependencies.get("securityGroupId", [])})
         if own & node_groups:
             report_violation(f"{r.name}: admits 0.0.0.0/0 (or ::/0) to a security group of GPU nodes. To fix: admit "
                              "the load balancer's security group only, and put clients' CIDRs on the load balancer.",

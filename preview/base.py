@@ -51,7 +51,11 @@ def _plan_checkout(folder: Path, python: str) -> list[dict[str, Any]]:
     script = folder / "_llmfleet_export_stacks.py"
     script.write_text(DRIVER.read_text())
     env = {**os.environ, "PYTHONPATH": str(folder), "LLMFLEET_PREFLIGHT": "off"}
-    done = subprocess.run([python, script.name, *stacks], cwd=folder, env=env, capture_output=True, timeout=TIMEOUT_S)
+    try:
+        done = subprocess.run([python, script.name, *stacks], cwd=folder, env=env, capture_output=True, timeout=TIMEOUT_S)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot run the base's interpreter {python!r}: {exc.strerror}. To fix: pass "
+                                "--base-python a Python with the base's dependencies, or leave it out.") from None
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-5:]
         raise InvalidInputError("planning the base commit's stacks with its own engine failed:\n" + "\n".join(tail) +

@@ -20,12 +20,12 @@ GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/~^{}@-]{0,199}")
 """A --base-ref: a commit id, branch or tag (never an option: git would read a leading '-' as one)."""
 
 
-def _base_side(base: list[str], base_ref: str | None) -> list[StackResult]:
+def _base_side(base: list[str], base_ref: str | None, base_python: str | None) -> list[StackResult]:
     """The base stack files planned with this checkout's engine, or, with base_ref, every stack of that commit planned
-    with the commit's own engine and catalog."""
+    with the commit's own engine and catalog (by base_python, when the base needs other dependencies)."""
     if base_ref is None:
         return [load(p) for p in base]
-    return [from_export(data) for data in base_stacks(base_ref)]
+    return [from_export(data) for data in base_stacks(base_ref, python=base_python or sys.executable)]
 
 
 def _bad(message: str) -> int:
@@ -33,7 +33,8 @@ def _bad(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
-def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None) -> int:
+def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None,
+                   base_python: str | None = None) -> int:
     """Render the report; exit 1 when a head stack has no feasible plan or fails preview, 2 on unreadable inputs."""
     if base_ref is not None and not head:
         head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
@@ -50,7 +51,7 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         return _bad(f"--base-ref {base_ref[:80]!r} is not a commit, branch or tag name. To fix: pass e.g. origin/main or "
                     "a commit id (letters, digits and ._/-~^{}; not starting with '-').")
     try:
-        report = build([load(p) for p in head], _base_side(base, base_ref))
+        report = build([load(p) for p in head], _base_side(base, base_ref, base_python))
     except SizingError as exc:
         return _bad(str(exc))
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:  # git, or a base export

@@ -6,6 +6,7 @@ is bad input (exit 2). A stack the program rejects is not: it is reported as "th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,31 @@ FIX = ("pass stack files (stacks/Pulumi.<name>.yaml) or plan JSON files from `py
 FAILS_PREVIEW = "this stack fails preview: "
 """How a stack the program rejects is reported."""
 
+MAX_DROPPED_FIELDS = 8
+"""Rounds of dropping unknown fields (each round drops every one pydantic reports) before giving up."""
+
+
+def _without(data: Any, path: tuple[Any, ...]) -> None:
+    for key in path[:-1]:
+        data = data[key]
+    del data[path[-1]]
+
+
+def read_plan(text: str) -> Plan:
+    """A plan another version of the engine wrote: fields this version does not know (added, or since removed) are
+    dropped; a field this version needs and the other did not write is still an error."""
+    data = json.loads(text)
+    for _ in range(MAX_DROPPED_FIELDS):
+        try:
+            return Plan.model_validate(data)
+        except ValidationError as exc:
+            extra = [tuple(e["loc"]) for e in exc.errors() if e["type"] == "extra_forbidden"]
+            if not extra or len(extra) != len(exc.errors()):
+                raise
+            for path in extra:
+                _without(data, path)
+    return Plan.model_validate(data)
+
 
 def from_export(data: dict[str, Any]) -> StackResult:
     """A StackResult from preview/export_stacks.py's JSON (this checkout's or the base commit's)."""
@@ -32,7 +58,7 @@ def from_export(data: dict[str, Any]) -> StackResult:
     if not data.get("plan"):
         return StackResult(name=data["name"], error=FAILS_PREVIEW + redact(data.get("error") or "no plan"), inputs=inputs)
     try:
-        plan = Plan.model_validate_json(data["plan"])
+        plan = read_plan(data["plan"])
     except ValidationError as exc:
         return StackResult(name=data["name"], error=f"the base plan is not readable by this version's report: {exc}")
     return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs)

@@ -26,7 +26,7 @@ from sizing.planner.results import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
-PROJECT = "llm-fleet"
+PROJECT = "llmfleet"
 MOCK_ACCOUNT = "123456789012"
 
 
@@ -42,6 +42,8 @@ class MockedResource:
     """True for cloud resources, False for components."""
     inputs: dict[str, Any]
     """Inputs as the provider would receive them."""
+    provider: str | None = None
+    """Reference (urn::id) of the explicit provider the resource uses (None: the default provider)."""
 
 
 @dataclass
@@ -58,6 +60,8 @@ class MockRun:
     """The plan the program computed."""
     logs: list[str] = field(default_factory=list)
     """What the program logged (pulumi.log), which the mock engine would otherwise print to standard output."""
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+    """Every invoke: (function token, reference of the provider it went to, None for the default provider)."""
 
     def of_type(self, kind: str) -> list[MockedResource]:
         """Cloud resources of a kind: the last part of the type token (e.g. 'LaunchTemplate', 'Group')."""
@@ -78,7 +82,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.run, self.region = run, region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs)))
+        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs),
+                                                 args.provider or None))
         state = dict(args.inputs)
         rid = f"{args.name}-id"
         arn = f"arn:aws:mock:{self.region}:{MOCK_ACCOUNT}:{args.name}"
@@ -92,6 +97,7 @@ class FleetMocks(pulumi.runtime.Mocks):
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        self.run.calls.append((args.token, args.provider or None))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
         return {}, []

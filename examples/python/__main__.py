@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.llm_fleet import LlmServingFleet
+from components import LlmServingFleet
 
 fleet = LlmServingFleet("fleet", {
     "model": "llama-3.1-8b",

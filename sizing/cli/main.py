@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--base", nargs="*", default=[], help="the base branch's stack files or plan JSON files")
     rp.add_argument("--base-ref", help="a commit, branch or tag: plan its stacks/Pulumi.*.yaml with its own engine and "
                     "catalog (a checkout in a temporary folder, cached per commit); the head defaults to every stack")
+    rp.add_argument("--base-python", help="interpreter for the base commit's code (default: this one), e.g. a virtual "
+                    "environment built from the base's pyproject.toml when its dependencies differ")
     rp.add_argument("--format", choices=["markdown", "json"], default="markdown")
     rp.add_argument("--output", "-o", help="write to this file instead of standard output")
     return p
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
         from preview.mock_run import close_event_loop
 
-        code = report_command(args.inputs, args.base, args.format, args.output, args.base_ref)
+        code = report_command(args.inputs, args.base, args.format, args.output, args.base_ref, args.base_python)
         close_event_loop()
         return code
     if getattr(args, "model_pos", None):

@@ -103,6 +103,18 @@ def test_no_world_ingress_to_gpu_nodes():
                   (p.SECURITY_GROUP_RULE, "public-lb", {**world, "securityGroupId": "lb-id"})) == []
 
 
+def test_no_world_ingress_links_groups_by_dependency_when_ids_are_unknown():
+    """In a preview, ids are unknown: the node's and the rule's dependencies on the security group link them."""
+    group = PolicyResource(p.SECURITY_GROUP, {}, "urn:nodes", "nodes", _options(), None, None, [], {})
+    node = PolicyResource(LT, {**SAFE_LT, "vpcSecurityGroupIds": [None]}, "urn:node", "node", _options(), None, None,
+                          [group], {"vpcSecurityGroupIds": [group]})  # the id is None in a preview
+    rule = PolicyResource(p.SECURITY_GROUP_RULE, {"type": "ingress", "cidrBlocks": ["0.0.0.0/0"]}, "urn:open", "open",
+                          _options(), None, None, [group], {"securityGroupId": [group]})
+    found: list[str] = []
+    p.no_world_ingress_to_gpu_nodes(StackValidationArgs([group, node, rule]), lambda m, urn=None: found.append(m))
+    assert len(found) == 1 and found[0].startswith("open: admits 0.0.0.0/0")
+
+
 @pytest.mark.parametrize("name", ["dev", "prod", "batch"])
 def test_the_pack_passes_the_example_stacks(name):
     assert check(stack_run(name).resources, name) == []
@@ -133,3 +145,11 @@ def test_the_pack_fails_a_handwritten_launch_template_that_cannot_hold_its_model
     shown = render(found[0])
     assert shown.startswith("    - [mandatory]  gpus-hold-declared-model  (aws:ec2/launchTemplate:LaunchTemplate: llama70b)")
     assert "g6.xlarge (1 x L4" in shown and "cannot hold llama-3.1-70b (bf16, TP=1 PP=1) at max-model-len 8192" in shown
+
+
+def test_the_readme_shows_the_violation_as_the_pack_reports_it():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert render(check(handwritten_launch_template().resources, "handwritten")[0]) in readme
+    assert "pulumi preview --policy-pack policy" in readme

@@ -119,3 +119,28 @@ def test_a_cidr_change_names_the_rule_and_replaces_it(tmp_path):
     assert [(c.action, c.type, c.name, c.inputs) for c in changes] == [
         ("replace", "aws:ec2/securityGroupRule:SecurityGroupRule", "dev-net-client-cidr-0", ("cidrBlocks",))]
     assert render_json(build([load(head)], [load(DEV)]))["stacks"][0]["resource_changes"][0]["action"] == "replace"
+
+
+def test_a_base_plan_written_by_another_engine_version_is_read():
+    """The base commit's engine may write fields this version has dropped (or not yet added): they are ignored."""
+    from preview.inputs import read_plan
+
+    plan = load(DEV).plan
+    assert plan is not None
+    data = json.loads(plan.model_dump_json())
+    data["workload"]["field_from_another_version"] = 1
+    data["field_from_another_version"] = {"x": 1}
+    assert read_plan(json.dumps(data)).instance_type == plan.instance_type
+    del data["choice"]
+    with pytest.raises(Exception, match="choice"):
+        read_plan(json.dumps(data))
+
+
+def test_a_base_interpreter_that_cannot_run_is_a_clear_error(base_repo, tmp_path, capsys, monkeypatch):
+    repo, commit, *_ = base_repo
+    monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
+    monkeypatch.chdir(repo)
+    from sizing.cli.main import main
+
+    assert main(["report", "--base-ref", commit, "--base-python", str(tmp_path / "no-python")]) == 2
+    assert "cannot run the base's interpreter" in capsys.readouterr().err
