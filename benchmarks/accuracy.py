@@ -16,7 +16,10 @@ from sizing.models.params import total_params  # noqa: E402
 from sizing.models.presets import load_preset  # noqa: E402
 from tests.conftest import read_rows  # noqa: E402
 from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
+from tests.sizing.test_moe_speed import (VLLM_ROWS, MIXTRAL_ROWS, TENSORRT_SYNTHETIC_BATCH,  # noqa: E402
+                                         vllm_predicted_tpot_ms, mixtral_predicted_itl_ms)
 from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
+from tests.sizing.test_vllm_rules import GPT_OSS_H100_KV_GIB_AT_095, GPT_OSS_H100_LOADED_GIB, gpt_oss_on_h100  # noqa: E402
 from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
 
 
@@ -67,8 +70,31 @@ def params_table() -> list[str]:
     return lines
 
 
+def moe_mla_table() -> list[str]:
+    """MoE and MLA rows: Mixtral fixed batches (stated routing), DeepSeek batch 1 under vLLM, gpt-oss start-up memory."""
+    lines = ["MoE / MLA, predicted vs published (tests/data/static_batch_moe.csv bar ±30%, moe_speed.csv bar ±15%, "
+             "vLLM logs for gpt-oss)",
+             f"{'case':<6}{'gpu':<15}{'model':<24}{'layout':<8}{'point':<24}{'metric':<16}{'published':>10}{'predicted':>11}{'error':>9}"]
+    for row in MIXTRAL_ROWS:
+        predicted = mixtral_predicted_itl_ms(row, **TENSORRT_SYNTHETIC_BATCH)
+        point = f"{row['input_tokens']}/{row['output_tokens']} batch {row['batch']}"
+        lines.append(f"{row['case']:<6}{row['gpu']:<15}{row['model']:<24}{'TP=' + row['tp']:<8}{point:<24}{'itl_ms':<16}"
+                     f"{float(row['itl_ms']):>10.2f}{predicted:>11.2f}{_pct(predicted, float(row['itl_ms'])):>9}")
+    for row in VLLM_ROWS:
+        predicted = vllm_predicted_tpot_ms(row)
+        point = f"{row['input_tokens']}/{row['output_tokens']} batch {row['concurrency']}"
+        lines.append(f"{row['case']:<6}{row['gpu']:<15}{row['model'][:23]:<24}{'TP=' + row['tp']:<8}{point:<24}{'tpot_ms':<16}"
+                     f"{float(row['tpot_ms']):>10.2f}{predicted:>11.2f}{_pct(predicted, float(row['tpot_ms'])):>9}")
+    mem = gpt_oss_on_h100()
+    for metric, published, predicted in (("weights_gib", GPT_OSS_H100_LOADED_GIB, mem.weights_gib),
+                                         ("kv_cache_gib", GPT_OSS_H100_KV_GIB_AT_095, mem.kv_cache_gib)):
+        lines.append(f"{'vllm':<6}{'H100-SXM-80GB':<15}{'gpt-oss-120b':<24}{'TP=1':<8}{'131072 ctx, util 0.95':<24}"
+                     f"{metric:<16}{published:>10.2f}{predicted:>11.2f}{_pct(predicted, published):>9}")
+    return lines
+
+
 def main() -> None:
-    for table in (memory_table(), speed_table(), params_table()):
+    for table in (memory_table(), speed_table(), params_table(), moe_mla_table()):
         print("\n".join(table), end="\n\n")
 
 

@@ -39,6 +39,13 @@ class Assumptions(BaseModel):
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""
     hours_per_month: float = Field(gt=0, le=HOURS_IN_LONGEST_MONTH)
     """Hours in a billing month."""
+    moe_routing_independence: float = Field(ge=0, le=1)
+    """Share of a batch's extra tokens whose expert routing is independent of the others (1: real traffic; 0: every
+    sequence routes alike, as in fixed-batch benchmarks of synthetic prompts)."""
+    moe_layer_latency_us: float = Field(ge=0)
+    """Fixed kernel time of one MoE layer per decode step (router, top-k, token sort, grouped GEMMs), microseconds."""
+    mla_layer_latency_us: float = Field(ge=0)
+    """Fixed kernel time of one MLA attention layer per decode step (latent and absorbed projections), microseconds."""
     spot_unfilled_share_scarce: float = Field(ge=0, le=1)
     """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
     spot_unfilled_share_plentiful: float = Field(ge=0, le=1)

@@ -13,10 +13,11 @@ from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
+from sizing.planner.formats import AUTO
 from sizing.models.spec import ModelSpec
-from sizing.planner.layouts import engine_refusal
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit
 from sizing.planner.request import Deployment, PlanRequest, Workload
@@ -28,17 +29,27 @@ DEFAULT_SEQ_LEN = 2048
 
 
 def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType | None = None) -> Layout:
-    """--tp x --pp, checked against the model the way vLLM checks it, and against the instance's GPUs."""
-    layout = Layout(tp=args.tp, pp=args.pp)
-    refusal = engine_refusal(model, layout)
+    """--tp x --pp (x --dp), checked against the model the way vLLM checks it, and against the instance's GPUs."""
+    if (args.dp > 1 or args.ep) and model.moe is None:
+        raise InvalidInputError(
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
+            "(plan sizes replicas and packs several on one instance).")
+    layout = Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
+    refusal = structure_refusal(model, layout)
     if refusal:
-        raise InvalidInputError(f"--tp {args.tp} --pp {args.pp} for {model.name}: {refusal}, which vLLM refuses. "
-                                f"To fix: pick TP dividing the {model.num_attention_heads} attention heads and PP of at "
-                                f"most {model.num_layers}.")
+        raise InvalidInputError(f"--tp {args.tp} --pp {args.pp} for {model.name}: {refusal.reason}. To fix: pick TP "
+                                f"dividing the {model.num_attention_heads} attention heads and PP of at most {model.num_layers}.")
     if instance is not None and layout.gpus > instance.whole_gpus:
-        raise InvalidInputError(f"--tp {args.tp} x --pp {args.pp} = {layout.gpus} GPUs, but {instance.name} has "
-                                f"{instance.whole_gpus}. To fix: use TP x PP <= {instance.whole_gpus}, or a larger instance.")
+        raise InvalidInputError(f"--tp {args.tp} x --pp {args.pp} x --dp {args.dp} = {layout.gpus} GPUs, but {instance.name} "
+                                f"has {instance.whole_gpus}. To fix: use at most {instance.whole_gpus} GPUs, or a larger instance.")
     return layout
+
+
+def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
+    """A vLLM rule this deployment breaks (named), or None."""
+    refusal = layout_refusal(model, fmt, layout) or (kernel_refusal(gpu, fmt, model) if gpu else None)
+    return refusal.reason if refusal else None
 
 
 def _model_line(model, fmt) -> dict:
@@ -66,13 +77,18 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
                               max_model_len=_first_given(args.max_model_len, args.seq_len, model.max_position_embeddings),
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
-    needed = args.batch * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
+    per_rank = -(-args.batch // layout.dp)  # data-parallel attention ranks each hold their own requests' cache
+    needed = per_rank * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
     batch_fits = mem.kv_cache_tokens * mem.kv_bytes_per_token >= needed
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out.update({"gpu": gpu.name, "required_kv_gib": to_gib(needed), "weights_gib": mem.weights_gib,
                 "kv_cache_gib": mem.kv_cache_gib, "activation_gib": mem.activation_gib,
                 "overhead_gib": mem.non_torch_gib + mem.cuda_graph_gib, "total_gib": mem.total_gib,
                 "kv_cache_tokens": mem.kv_cache_tokens, "max_model_len": mem.max_model_len,
-                "max_concurrency": mem.max_concurrency, "fits": mem.fits and batch_fits, "engine_starts": mem.fits,
+                "max_concurrency": mem.max_concurrency * layout.dp, "fits": mem.fits and batch_fits and not refusal,
+                "engine_starts": mem.fits and not refusal, "engine_refusal": refusal,
+                "vllm_rules_applied": startup_rule_note(gpu, fmt).strip(" ()"),
+                "data_parallel": layout.dp, "expert_parallel": layout.ep,
                 "shortfall_gib": mem.shortfall_gib, "breakdown": mem.model_dump()})
     return out, render.memory_gpu_lines(out)
 
@@ -106,8 +122,11 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
     tpot = rs.tpot_s(batch, i, o)
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
-           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit, "fits": batch <= limit and mem.fits,
+           "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
+           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
+           "fits": batch <= limit and mem.fits and not refusal,
            "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * 1000, "prefill_ms": rs.prefill_s(i) * 1000,
            "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
@@ -140,7 +159,7 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
-    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights, kv_dtype=args.kv_dtype,
+    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
                             spare_purchase=args.spare_purchase)
     return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))

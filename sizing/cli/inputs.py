@@ -36,6 +36,8 @@ class LayoutNumbers(_Numbers):
     """--tp: tensor-parallel degree."""
     pp: int = Field(default=1, ge=1, le=MAX_PARALLEL)
     """--pp: pipeline-parallel degree."""
+    dp: int = Field(default=1, ge=1, le=MAX_PARALLEL)
+    """--dp: data-parallel attention ranks (MoE)."""
 
 
 class RawModelNumbers(_Numbers):

@@ -10,7 +10,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from sizing.cli import commands, render
-from sizing.cli.args import add_engine_args, add_model_args
+from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import redact
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--gpu", help="GPU name or AWS instance type (adds the engine's KV capacity)")
     mem.add_argument("--tp", type=int, default=1, help="tensor-parallel degree")
     mem.add_argument("--pp", type=int, default=1, help="pipeline-parallel degree")
+    add_expert_args(mem)
     mem.add_argument("--seq-len", type=int, help="tokens per request (prompt plus output)")
     mem.add_argument("--batch", type=int, default=1, help="concurrent requests")
     mem.add_argument("--json", action="store_true", help="print JSON")
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--gpu", required=True, help="GPU name or AWS instance type")
     spd.add_argument("--tp", type=int, default=1)
     spd.add_argument("--pp", type=int, default=1)
+    add_expert_args(spd)
     spd.add_argument("--input-tokens", type=int, default=1024)
     spd.add_argument("--output-tokens", type=int, default=256)
     spd.add_argument("--batch", default="1", help="running sequences, or 'max' (the largest that fits)")

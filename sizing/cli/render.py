@@ -32,7 +32,7 @@ def memory_gpu_lines(d: dict) -> list[str]:
     verdict = "fits" if d["fits"] else ("engine refuses to start" if not d["engine_starts"] else "batch does not fit")
     return [
         _head(d),
-        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
+        f"{d['gpu']}: {_parallel(d)}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
         f"  visible {b['visible_gib']:.2f} GiB x utilization {b['gpu_memory_utilization']:.2f} = budget {b['budget_gib']:.2f} GiB",
         f"  weights     {b['weights_gib']:8.2f} GiB",
         f"  activations {b['activation_gib']:8.2f} GiB (profiled at {b['max_num_batched_tokens']} tokens, {b['max_num_seqs']} seqs)",
@@ -41,20 +41,30 @@ def memory_gpu_lines(d: dict) -> list[str]:
         f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
         f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB (outside the budget); unused {b['unused_gib']:.2f} GiB",
         f"  {d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV: {verdict}"
-        + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if not d["engine_starts"] else ""),
+        + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if b["shortfall_gib"] > 0 else ""),
+        *([f"  memory follows {d['vllm_rules_applied']}"] if d.get("vllm_rules_applied") else []),
+        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
     ]
+
+
+def _parallel(d: dict) -> str:
+    """'TP=8 PP=1', with ' DP=8 EP' for MoE layouts."""
+    text = f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}"
+    text += f" DP={d['data_parallel']}" if d.get("data_parallel", 1) > 1 else ""
+    return text + (" EP" if d.get("expert_parallel") else "")
 
 
 def speed_lines(d: dict) -> list[str]:
     """One replica's speed."""
     return [
         _head(d),
-        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out, "
+        f"{d['gpu']}: {_parallel(d)}, {d['input_tokens']} in / {d['output_tokens']} out, "
         f"batch {d['batch']} (max {d['max_batch']})",
         f"  TTFT  {d['ttft_ms']:9.1f} ms (prefill alone {d['prefill_ms']:.1f} ms)",
         f"  TPOT  {d['tpot_ms']:9.2f} ms",
         f"  decode {d['output_tokens_per_second']:8.0f} output tokens/s; batch-1 bandwidth ceiling "
         f"{d['bandwidth_ceiling_tokens_per_second']:.0f} tokens/s",
+        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
     ]
 
 
@@ -106,17 +116,22 @@ def plan_lines(p: Plan) -> list[str]:
         *[f"  warning: {x}" for x in p.warnings],
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type):",
-        f"  {'instance':<18}{'TP':>3}{'PP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
+        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}"
+        f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
     for a in p.alternatives:
         x = a.candidate
-        lines.append(f"  {x.instance_type:<18}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.replicas:>5}{x.instances:>5}  "
+        lines.append(f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
+                     f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
                      f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
                      f"{a.why_lost}")
     lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
     for kind in sorted({r.kind for r in p.rejected}):
         for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
             layout = f" TP={r.tensor_parallel} PP={r.pipeline_parallel}" if r.tensor_parallel else ""
+            layout += f" DP={r.data_parallel}" if r.data_parallel > 1 else ""
+            layout += " EP" if r.expert_parallel else ""
+            layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
             lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
     return lines
 

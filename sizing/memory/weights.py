@@ -29,19 +29,22 @@ class StageWeights:
         return self.expert_bytes + self.other_bytes
 
 
-def _shard_fraction(g: ParamGroup, m: ModelSpec, tp: int) -> float:
+def _shard_fraction(g: ParamGroup, m: ModelSpec, layout: Layout) -> float:
+    if g.role == "expert":
+        return 1 / layout.expert_ranks  # a slice of every expert, or (EP) whole experts: the same bytes per GPU
     if g.shard == "tp":
-        return 1 / tp
+        return 1 / layout.tp
     if g.shard == "kv":
-        return kv_heads_per_gpu(m, tp) / m.num_kv_heads
+        return kv_heads_per_gpu(m, layout.tp) / m.num_kv_heads
     return 1.0
 
 
-def _group_bytes(groups: tuple[ParamGroup, ...], m: ModelSpec, fmt: WeightFormat, tp: int) -> tuple[float, float]:
-    """(expert bytes, other bytes) one TP rank holds for these groups."""
+def _group_bytes(groups: tuple[ParamGroup, ...], m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[float, float]:
+    """(expert bytes, other bytes) one GPU holds for these groups. Outside the experts, data-parallel attention ranks
+    each hold a full copy of their TP shard."""
     expert = other = 0.0
     for g in groups:
-        size = g.params * fmt.bytes_per_weight(g.role) * _shard_fraction(g, m, tp)
+        size = g.params * fmt.bytes_per_weight(g.role) * _shard_fraction(g, m, layout)
         if g.role == "expert":
             expert += size
         else:
@@ -66,10 +69,10 @@ def stage_weights(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[Stag
             groups += embedding_groups(m)
         if s == len(ranges) - 1:
             groups += head_groups(m, separate_stage=layout.pp > 1)
-        expert, other = _group_bytes(groups, m, fmt, layout.tp)
+        expert, other = _group_bytes(groups, m, fmt, layout)
         for count, moe_layer in ((moe_layers, True), (len(layers) - moe_layers, False)):
             if count:
-                e, o = _group_bytes(layer_groups_of_kind(m, moe_layer), m, fmt, layout.tp)
+                e, o = _group_bytes(layer_groups_of_kind(m, moe_layer), m, fmt, layout)
                 expert, other = expert + count * e, other + count * o
         stages.append(StageWeights(expert_bytes=expert, other_bytes=other, layers=len(layers)))
     return tuple(stages)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import LLAMA_CPP_ONLY_FORMATS, WeightFormat, get_format, kv_bytes_per_element
+from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
@@ -11,6 +12,7 @@ from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for
+from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
 from sizing.planner.ranking import alternatives
@@ -20,22 +22,6 @@ from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.speed.model import ReplicaSpeed
-
-
-def weight_format_for(req: PlanRequest) -> WeightFormat:
-    """The requested weight format, or the checkpoint's own; refuses formats that quantize nothing in this model."""
-    fmt = get_format(req.deployment.weights or req.model.native_format)
-    if fmt.name in LLAMA_CPP_ONLY_FORMATS:
-        raise InvalidInputError(
-            f"weights={fmt.name!r} is a llama.cpp (GGUF) format; the fleet serves with vLLM, which would load the "
-            f"checkpoint's {req.model.native_format} weights instead. To fix: use int4-awq or int4-gptq for 4-bit weights."
-        )
-    if fmt.applies_to == "experts" and req.model.moe is None:
-        raise InvalidInputError(
-            f"weights={fmt.name!r} quantizes only MoE experts, and {req.model.name!r} has none. "
-            "To fix: use int4-awq, int4-gptq or fp8 for a dense model."
-        )
-    return fmt
 
 
 def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_model_len") -> None:
@@ -84,7 +70,8 @@ class _FitMemo:
     def fit(self, p: Placement) -> ReplicaFit | ReplicaMiss:
         """The replica fit of a placement."""
         link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
-        key = (p.instance.gpu.name, link, p.layout.tp, p.layout.pp, p.nodes_per_replica > 1)
+        layout = p.layout
+        key = (p.instance.gpu.name, link, layout.tp, layout.pp, layout.dp, layout.ep, p.nodes_per_replica > 1)
         if key not in self._fits:
             req = self.req
             speed = ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
@@ -98,25 +85,19 @@ def plan(req: PlanRequest) -> Plan:
     """The cheapest fleet that serves the workload, its alternatives, and every rejected candidate with its margin."""
     check_region(req.deployment.region)
     verify_with_workload(req)
-    fmt, engine = weight_format_for(req), get_engine(req.deployment.engine)
-    memo = _FitMemo(req, engine, fmt)
-    checkpoint = checkpoint_for(req.model, fmt)
+    engine = get_engine(req.deployment.engine)
+    formats = requested_formats(req.model, req.deployment.weights)
+    memos = {fmt.name: _FitMemo(req, engine, fmt) for fmt in formats}
+    checkpoints = {fmt.name: checkpoint_for(req.model, fmt) for fmt in formats}
     feasible: list[Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
-        refusal = (instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
-                   or format_rejection(instance, fmt))
+        refusal = instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
         if refusal:
             rejected.append(refusal)
             continue
-        found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica)
-        rejected += [reject(r.instance, r.layout, "layout", r.reason) for r in refused]
-        for p in found:
-            fit = memo.fit(p)
-            if isinstance(fit, ReplicaMiss):
-                rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit))
-            else:
-                feasible.append(price(req, p, fit, checkpoint))
+        for fmt in formats_to_try(req.model, formats, instance, req.deployment.max_nodes_per_replica):
+            _try_format(req, instance, memos[fmt.name], checkpoints[fmt.name], feasible, rejected)
     allowed = req.deployment.instance_types
     rejected += not_planned_rejections(req.deployment.region,
                                        tuple(n.strip().lower() for n in allowed) if allowed else None)
@@ -124,6 +105,8 @@ def plan(req: PlanRequest) -> Plan:
         raise infeasible(req, rejected)
     ranked = sorted(feasible, key=lambda x: x.rank_key)
     choice = candidate(req, ranked[0])
+    fmt = ranked[0].fmt
+    checkpoint = checkpoints[fmt.name]
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
@@ -136,6 +119,24 @@ def plan(req: PlanRequest) -> Plan:
         warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
     )
+
+
+def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkpoint: Checkpoint,
+                feasible: list[Priced], rejected: list[Rejection]) -> None:
+    """Every layout of one instance type in one weight format: feasible ones priced, the others rejected."""
+    fmt = memo.fmt
+    refusal = format_rejection(instance, fmt, req.model)
+    if refusal:
+        rejected.append(refusal)
+        return
+    found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica, fmt)
+    rejected += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
+    for p in found:
+        fit = memo.fit(p)
+        if isinstance(fit, ReplicaMiss):
+            rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
+        else:
+            feasible.append(price(req, p, fit, checkpoint, fmt))
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:

@@ -21,10 +21,10 @@ def _why_lost(alt: Candidate, choice: Candidate) -> str:
 def alternatives(req: PlanRequest, ranked: list[Priced], choice: Candidate) -> tuple[Alternative, ...]:
     """The best candidate of each other instance type, plus up to two other layouts of the chosen type."""
     chosen_type = ranked[0].placement.instance.name
-    seen, picked = {chosen_type}, []
-    for x in ranked[1:]:
-        if x.placement.instance.name not in seen:
-            seen.add(x.placement.instance.name)
+    seen, picked = {(chosen_type, ranked[0].fmt.name)}, []
+    for x in ranked[1:]:  # best per instance type and weight format
+        if (x.placement.instance.name, x.fmt.name) not in seen:
+            seen.add((x.placement.instance.name, x.fmt.name))
             picked.append(x)
     picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type][:2]
     picked = sorted(picked, key=lambda x: x.rank_key)[:MAX_ALTERNATIVES]

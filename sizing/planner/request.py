@@ -107,7 +107,8 @@ class Deployment(BaseModel):
     instance_types: tuple[str, ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
     """Allow-list of instance types (None: every type in the catalog)."""
     weights: str | None = None
-    """Weight format (None: the checkpoint's own)."""
+    """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the
+    GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default)."""
     kv_dtype: str = "auto"
     """KV cache dtype: auto (the model dtype) or fp8."""
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)

@@ -58,7 +58,9 @@ def cli_argv(draw) -> list[str]:
     if command in ("memory", "speed"):
         if command == "speed" or draw(st.booleans()):
             argv += ["--gpu", _mostly(draw, GPUS[:-2], st.one_of(st.sampled_from(GPUS), hostile_text))]
-        for flag in draw(st.lists(st.sampled_from(["--tp", "--pp", "--batch"]), max_size=3, unique=True)):
+        if draw(st.integers(0, 5)) == 0:
+            argv.append("--ep")
+        for flag in draw(st.lists(st.sampled_from(["--tp", "--pp", "--dp", "--batch"]), max_size=3, unique=True)):
             argv += [flag, _mostly(draw, ["1", "2", "4", "8", "max"] if flag == "--batch" else ["1", "2", "4", "8"])]
     numeric = {"memory": ["--seq-len", "--max-model-len", "--gpu-memory-utilization"],
                "speed": ["--input-tokens", "--output-tokens", "--tpot-ms", "--max-model-len", "--gpu-memory-utilization"],
@@ -69,7 +71,8 @@ def cli_argv(draw) -> list[str]:
         valid = ["0.5", "0.8", "0.95"] if flag in ("--gpu-memory-utilization", "--on-demand-floor") else ["1", "16", "128", "1024", "4096"]
         argv += [flag, _mostly(draw, valid)]
     if draw(st.booleans()):
-        argv += ["--weights", _mostly(draw, ["bf16", "fp8", "int4-awq", "q4_k_m", "mxfp4", "int8"], hostile_text)]
+        argv += ["--weights", _mostly(draw, ["bf16", "fp8", "int4-awq", "q4_k_m", "mxfp4", "int8", "auto", "native",
+                                              "fp8-block"], hostile_text)]
     if draw(st.integers(0, 4)) == 0:
         argv += ["--kv-dtype", _mostly(draw, ["auto", "fp8"], hostile_text)]
     if draw(st.integers(0, 4)) == 0:

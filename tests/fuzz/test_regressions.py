@@ -23,6 +23,8 @@ BAD_INPUT = [
     ["memory", *L8, "--gpu", "H100", "--pp", "1000"],
     ["memory", *L8, "--tp", "3"],
     ["memory", *L8, "--tp", "64"],
+    ["memory", "--model", "qwen3-235b-a22b", "--dp", "0"],
+    ["memory", "--model", "qwen3-235b-a22b", "--gpu", "p5.48xlarge", "--tp", "4", "--dp", "4", "--ep"],
     ["memory", *L8, "--batch", "0"],
     ["memory", *L8, "--batch", "-4"],
     ["memory", *L8, "--seq-len", "0"],

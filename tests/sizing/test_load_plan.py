@@ -26,7 +26,8 @@ def test_long_prompts_buy_several_nodes_not_one():
 
 
 def test_plan_latency_is_the_load_model_at_the_planned_load():
-    from sizing.planner.plan import _FitMemo, weight_format_for  # the plan's own replica model
+    from sizing.planner.formats import requested_formats
+    from sizing.planner.plan import _FitMemo  # the plan's own replica model
     from sizing.catalog.engines import get_engine
     from sizing.planner.layouts import placements
     from sizing.catalog.instances import get_instance_type
@@ -35,8 +36,9 @@ def test_plan_latency_is_the_load_model_at_the_planned_load():
     c = p.choice
     req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(**DONE_WHEN),
                       deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)))
-    memo = _FitMemo(req, get_engine(), weight_format_for(req))
-    found, _ = placements(req.model, get_instance_type("p5.48xlarge"), 4)
+    fmt = requested_formats(req.model, req.deployment.weights)[0]
+    memo = _FitMemo(req, get_engine(), fmt)
+    found, _ = placements(req.model, get_instance_type("p5.48xlarge"), 4, fmt)
     placement = next(x for x in found if (x.layout.tp, x.layout.pp) == (c.tensor_parallel, c.pipeline_parallel))
     point = memo.fit(placement).load.closed_loop(200 / c.replicas_required)
     assert c.tpot_ms == pytest.approx(point.tpot_s * 1000)

@@ -42,7 +42,7 @@ if [ "$SELF_IP" = "$HEAD_IP" ]; then
   # shellcheck disable=SC2086
   exec "${DOCKER[@]}" $EFA_DEVICES vllm/vllm-openai:v0.19.0 -c "ray start --head --port=6379 && \
     until [ \$(ray list nodes --filter state=ALIVE --format json 2>/dev/null | grep -c node_id) -ge 2 ]; do sleep 5; done && \
-    exec vllm serve /models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 5120 --max-num-seqs 319 --gpu-memory-utilization 0.9 --distributed-executor-backend ray"
+    exec vllm serve /models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 5120 --max-num-seqs 320 --gpu-memory-utilization 0.9 --distributed-executor-backend ray"
 else
   # shellcheck disable=SC2086
   exec "${DOCKER[@]}" $EFA_DEVICES vllm/vllm-openai:v0.19.0 -c "ray start --address=$HEAD_IP:6379 --block"
