@@ -54,6 +54,11 @@ def rules() -> dict[str, Rule]:
 
 def layout_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Refusal | None:
     """The first rule this split of the model breaks, or None."""
+    return structure_refusal(m, layout) or _block_quant_refusal(m, fmt, layout)
+
+
+def structure_refusal(m: ModelSpec, layout: Layout) -> Refusal | None:
+    """The first rule this split breaks whatever the format (heads and KV heads against TP, PP against the layers)."""
     r = rules()
     if m.num_attention_heads % layout.tp:
         return Refusal(r["heads-divisible-by-tp"], f"{m.num_attention_heads} attention heads are not divisible by TP={layout.tp}")
@@ -61,7 +66,7 @@ def layout_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Refusal |
         return Refusal(r["kv-heads-and-tp"], f"{m.num_kv_heads} KV heads and TP={layout.tp}: neither divides the other")
     if layout.pp > m.num_layers:
         return Refusal(r["pp-within-layers"], f"PP={layout.pp} exceeds the {m.num_layers} layers")
-    return _block_quant_refusal(m, fmt, layout)
+    return None
 
 
 def _block_quant_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Refusal | None:

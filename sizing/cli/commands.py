@@ -6,18 +6,19 @@ import argparse
 
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import kv_bytes_per_element
-from sizing.catalog.instances import resolve_gpu_or_instance
+from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
-from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.formats import AUTO
-from sizing.planner.plan import plan
+from sizing.models.spec import ModelSpec
+from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
@@ -27,15 +28,22 @@ DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
 
 
-def _layout(args: argparse.Namespace, model) -> Layout:
-    if args.tp < 1 or args.pp < 1 or args.dp < 1:
-        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp} --dp={args.dp}: each must be at least 1. To fix: e.g. --tp 2.")
+def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType | None = None) -> Layout:
+    """--tp x --pp (x --dp), checked against the model the way vLLM checks it, and against the instance's GPUs."""
     if (args.dp > 1 or args.ep) and model.moe is None:
         raise InvalidInputError(
             f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
             "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
             "(plan sizes replicas and packs several on one instance).")
-    return Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
+    layout = Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
+    refusal = structure_refusal(model, layout)
+    if refusal:
+        raise InvalidInputError(f"--tp {args.tp} --pp {args.pp} for {model.name}: {refusal.reason}. To fix: pick TP "
+                                f"dividing the {model.num_attention_heads} attention heads and PP of at most {model.num_layers}.")
+    if instance is not None and layout.gpus > instance.whole_gpus:
+        raise InvalidInputError(f"--tp {args.tp} x --pp {args.pp} x --dp {args.dp} = {layout.gpus} GPUs, but {instance.name} "
+                                f"has {instance.whole_gpus}. To fix: use at most {instance.whole_gpus} GPUs, or a larger instance.")
+    return layout
 
 
 def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
@@ -51,20 +59,22 @@ def _model_line(model, fmt) -> dict:
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
-    model = model_from_args(args)
-    layout, engine = _layout(args, model), get_engine(args.engine)
+    model, engine = model_from_args(args), get_engine(args.engine)
+    found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
+    layout = _layout(args, model, found[1] if found else None)
     fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
-    seq_len = args.seq_len or args.max_model_len or DEFAULT_SEQ_LEN
+    seq_len = _first_given(args.seq_len, args.max_model_len, DEFAULT_SEQ_LEN)
+    check_context(model, _first_given(args.max_model_len, seq_len), "--max-model-len" if args.max_model_len else "--seq-len")
     demand = memory_demand(model, fmt, layout, engine, kv_bytes, args.batch, seq_len)
     out = {**_model_line(model, fmt), "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp, "kv_dtype": args.kv_dtype,
            "batch": args.batch, "seq_len": seq_len, "weights_gib": demand.weights_gib, "kv_cache_gib": demand.kv_cache_gib,
            "activation_gib": demand.activation_gib, "overhead_gib": demand.overhead_gib, "total_gib": demand.total_gib}
-    if not args.gpu:
+    if not found:
         return out, render.memory_demand_lines(out)
-    gpu, _ = resolve_gpu_or_instance(args.gpu)
+    gpu = found[0]
     settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
-                              max_model_len=args.max_model_len or args.seq_len or model.max_position_embeddings,
+                              max_model_len=_first_given(args.max_model_len, args.seq_len, model.max_position_embeddings),
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     per_rank = -(-args.batch // layout.dp)  # data-parallel attention ranks each hold their own requests' cache
@@ -83,38 +93,27 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     return out, render.memory_gpu_lines(out)
 
 
-LOAD_BOUNDS = {"concurrency": (0.0, 1e6), "request_rate": (0.0, 1e6), "prefix_hit_rate": (0.0, 1.0)}
-"""Open lower and closed upper bounds of `speed`'s steady-state options (prefix_hit_rate: 0 <= h < 1)."""
-
-
 def _check_load_args(args: argparse.Namespace) -> None:
-    """The steady-state options of `speed`: one loop at a time, not with --batch, every value in range."""
+    """The steady-state options of `speed`: one loop at a time, not with --batch (their ranges: SpeedNumbers)."""
     given = [f"--{k.replace('_', '-')}" for k in ("batch", "concurrency", "request_rate") if getattr(args, k) is not None]
     if len(given) > 1:
         raise InvalidInputError(f"{' and '.join(given)} were given together. To fix: pass one of --batch (no arrivals), "
                                 "--concurrency (closed loop) or --request-rate (open loop).")
-    for key in ("concurrency", "request_rate"):
-        value, (lo, hi) = getattr(args, key), LOAD_BOUNDS[key]
-        if value is not None and not lo < value <= hi:
-            raise InvalidInputError(f"--{key.replace('_', '-')} {value!r} is out of range. To fix: give a number above "
-                                    f"{lo:g} and at most {hi:g}.")
-    lo, hi = LOAD_BOUNDS["prefix_hit_rate"]
-    if not lo <= args.prefix_hit_rate < hi:
-        raise InvalidInputError(f"--prefix-hit-rate {args.prefix_hit_rate!r} is out of range. To fix: give a share "
-                                f"from {lo:g} up to (not including) {hi:g}, e.g. 0.5.")
 
 
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
     _check_load_args(args)
-    model = model_from_args(args)
-    layout, engine = _layout(args, model), get_engine(args.engine)
-    fmt = format_from_args(args, model)
+    model, engine = model_from_args(args), get_engine(args.engine)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
+    layout = _layout(args, model, instance)
+    fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
     i, o = args.input_tokens, args.output_tokens
-    settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
-                              max_model_len=args.max_model_len or i + o, kv_element_bytes=kv_bytes)
+    max_model_len = _first_given(args.max_model_len, i + o)
+    check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")
+    settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=max_model_len,
+                              kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args))
@@ -124,7 +123,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     args.batch = args.batch or "1"
     f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
     batch = limit if args.batch == "max" else _int_batch(args.batch)
-    if args.tpot_ms and args.batch == "max":
+    if args.tpot_ms is not None and args.batch == "max":
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * 1000 <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
@@ -177,6 +176,11 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tupl
            "saturated": point.saturated, "max_running": limit, "max_requests_per_second": load.max_request_rate(),
            "saturation_concurrency": load.saturation_concurrency()}
     return out, render.load_lines(out)
+
+
+def _first_given(*values: int | None) -> int:
+    """The first value that was given (0 counts as given: the input models refuse it with a message)."""
+    return next(v for v in values if v is not None)
 
 
 def _int_batch(text: str) -> int:

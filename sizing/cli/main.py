@@ -5,20 +5,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import NoReturn
 
 from pydantic import ValidationError
 
-from sizing.cli import commands
+from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
-from sizing.cli.commands import LOAD_BOUNDS
+from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
+from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors (exit 2) also say what to fix, and never echo a credential."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     mem = sub.add_parser("memory", help="memory per GPU for a model, with or without a GPU")
     mem.add_argument("model_pos", nargs="?", metavar="MODEL", help="same as --model")
@@ -45,9 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                      "fits); default 1")
     spd.add_argument("--tpot-ms", type=float, help="with --batch max: the largest batch meeting this TPOT")
     spd.add_argument("--concurrency", type=float, help="closed loop: clients each sending a request when the previous "
-                     f"one completes (steady state; {LOAD_BOUNDS['concurrency'][0]:g} < C <= {LOAD_BOUNDS['concurrency'][1]:g})")
-    spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state; "
-                     f"{LOAD_BOUNDS['request_rate'][0]:g} < R <= {LOAD_BOUNDS['request_rate'][1]:g})")
+                     "one completes (steady state)")
+    spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state)")
     spd.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix "
                      "cache, 0 <= h < 1 (with --concurrency or --request-rate)")
     spd.add_argument("--json", action="store_true")
@@ -91,11 +100,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validation_message(exc: ValidationError) -> str:
+    cli = exc.title in {kind.__name__ for kind in NUMBERS.values()}
     parts = []
     for e in exc.errors():
-        where = ".".join(str(x) for x in e["loc"]) or exc.title
+        where = flag(str(e["loc"][0])) if cli and e["loc"] else ".".join(str(x) for x in e["loc"]) or exc.title
         parts.append(f"{where}={e.get('input')!r}: {e['msg']}" if e["loc"] else e["msg"])
-    return f"Invalid {exc.title}: " + "; ".join(parts) + ". To fix: correct the value named above."
+    title = "command-line value" if cli else exc.title
+    return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,15 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         args.model = args.model or args.model_pos
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
     try:
+        validate_numbers(args)
         data, lines = handler(args)
     except InfeasibleError as exc:
-        print(f"infeasible: {exc}", file=sys.stderr)
+        print(redact(f"infeasible: {exc}"), file=sys.stderr)
         return EXIT_INFEASIBLE
     except SizingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(redact(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValidationError as exc:
-        print(f"error: {_validation_message(exc)}", file=sys.stderr)
+        print(redact(f"error: {_validation_message(exc)}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines))
-    return EXIT_INFEASIBLE if data.get("fits") is False else EXIT_OK
+    print(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines)))
+    if data.get("fits") is False:
+        print(redact(f"infeasible: {render.nearest_miss(data)}"), file=sys.stderr)
+        return EXIT_INFEASIBLE
+    return EXIT_OK

@@ -162,3 +162,17 @@ def plan_lines(p: Plan) -> list[str]:
             layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
             lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
     return lines
+
+
+def nearest_miss(d: dict) -> str:
+    """Why a `memory --gpu` or `speed` answer does not fit, by how much, and what would: for stderr with exit 1."""
+    where = f"{d.get('gpu')} with TP={d.get('tensor_parallel')} PP={d.get('pipeline_parallel')}"
+    if d.get("engine_starts") is False or (d.get("shortfall_gib") or 0) > 0:
+        miss = f"the engine on {where} is {d.get('shortfall_gib', 0):.2f} GiB per GPU short of one full-length request"
+    elif "required_kv_gib" in d:
+        miss = (f"{d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV cache per GPU "
+                f"on {where}; the engine has {d['kv_cache_gib']:.2f} GiB (room for {d['max_concurrency']:.1f})")
+    else:
+        miss = f"batch {d.get('batch')} exceeds the {d.get('max_batch')} that fit on {where}"
+    return (f"does not fit.\nNearest miss: {miss}\nTo fix: raise --tp or --pp, lower --batch or the request length, "
+            "use --kv-dtype fp8 or a smaller --weights format, or a larger GPU.")

@@ -8,7 +8,7 @@ from functools import cache
 from sizing.catalog.formats import WeightFormat
 from sizing.memory.kv import kv_heads_per_gpu
 from sizing.memory.layout import Layout, stage_layer_ranges
-from sizing.models.params import ParamGroup, embedding_groups, head_groups, layer_groups
+from sizing.models.params import ParamGroup, embedding_groups, head_groups, layer_groups_of_kind
 from sizing.models.spec import ModelSpec
 
 
@@ -63,14 +63,17 @@ def stage_weights(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[Stag
     ranges = stage_layer_ranges(m.num_layers, layout.pp)
     stages = []
     for s, layers in enumerate(ranges):
+        moe_layers = sum(1 for i in layers if m.is_moe_layer(i))  # one pass; never concatenating groups layer by layer
         groups: tuple[ParamGroup, ...] = ()
-        for i in layers:
-            groups += layer_groups(m, i)
         if s == 0:
             groups += embedding_groups(m)
         if s == len(ranges) - 1:
             groups += head_groups(m, separate_stage=layout.pp > 1)
         expert, other = _group_bytes(groups, m, fmt, layout)
+        for count, moe_layer in ((moe_layers, True), (len(layers) - moe_layers, False)):
+            if count:
+                e, o = _group_bytes(layer_groups_of_kind(m, moe_layer), m, fmt, layout)
+                expert, other = expert + count * e, other + count * o
         stages.append(StageWeights(expert_bytes=expert, other_bytes=other, layers=len(layers)))
     return tuple(stages)
 

@@ -3,7 +3,7 @@ command line's default) the checkpoint's own plus FP8 where that is sound."""
 
 from __future__ import annotations
 
-from sizing.catalog.formats import FORMAT_ALIASES, WeightFormat, all_formats, get_format
+from sizing.catalog.formats import FORMAT_ALIASES, LLAMA_CPP_ONLY_FORMATS, WeightFormat, all_formats, get_format
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.instances import InstanceType
 from sizing.errors import InvalidInputError, UnknownNameError
@@ -31,6 +31,11 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
         raise UnknownNameError("weight format", weights or "", [*all_formats(), AUTO, NATIVE],
                                "pass a format from sizing/data/weight_formats.csv, 'native' or 'auto'.")
     fmt = get_format(key)
+    if fmt.name in LLAMA_CPP_ONLY_FORMATS:
+        raise InvalidInputError(
+            f"weights={fmt.name!r} is a llama.cpp (GGUF) format; the fleet serves with vLLM, which would load the "
+            f"checkpoint's {m.native_format} weights instead. To fix: use int4-awq or int4-gptq for 4-bit weights, or auto."
+        )
     if fmt.applies_to == "experts" and m.moe is None:
         raise InvalidInputError(
             f"weights={fmt.name!r} quantizes only MoE experts, and {m.name!r} has none. "

@@ -10,6 +10,7 @@ from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.models.params import active_params, total_params
+from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for
 from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
@@ -26,8 +27,22 @@ from sizing.speed.load import ReplicaLoad
 from sizing.speed.model import ReplicaSpeed
 
 
+def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_model_len") -> None:
+    """vLLM refuses a max_model_len above the model's context (max_position_embeddings) at start-up
+    (vllm/config: "User-specified max_model_len ... is greater than the derived max_model_len")."""
+    if max_model_len > model.max_position_embeddings:
+        raise InvalidInputError(
+            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token context of "
+            f"{model.name!r} by {max_model_len - model.max_position_embeddings}; vLLM would refuse to start. "
+            f"To fix: keep input plus output tokens (or max_model_len) at most {model.max_position_embeddings}."
+        )
+
+
 def verify_with_workload(req: PlanRequest) -> None:
-    """Cross-object rules between the deployment and the workload."""
+    """Cross-object rules between the deployment, the workload and the model."""
+    w = req.workload
+    check_context(req.model, w.engine_max_model_len(req.model.max_position_embeddings),
+                  "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "
@@ -37,8 +52,8 @@ def verify_with_workload(req: PlanRequest) -> None:
 
 def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
     names = req.deployment.instance_types
-    if names:  # types the planner does not size are listed as rejected instead (not_planned_rejections)
-        return [get_instance_type(n) for n in names if n.strip().lower() not in not_planned_types()]
+    if names:  # each type searched once; types the planner does not size are listed as rejected instead
+        return [get_instance_type(n) for n in dict.fromkeys(names) if n.strip().lower() not in not_planned_types()]
     return list(all_instance_types().values())
 
 

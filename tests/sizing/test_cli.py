@@ -68,7 +68,7 @@ def test_speed_json(capsys):
 
 def test_speed_bad_batch(capsys):
     code, _, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--batch", "lots")
-    assert code == 2 and "--batch 'lots'" in err and "To fix" in err
+    assert code == 2 and "--batch='lots'" in err and "To fix" in err
 
 
 def test_speed_when_nothing_fits_exits_1(capsys):
