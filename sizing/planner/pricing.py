@@ -67,6 +67,9 @@ def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[
 RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages", "users the fleet holds within the targets",
                   "TPOT at capacity")
 """What each element of Priced.rank_key measures, in order."""
+RANK_TPOT_DECIMALS_S = 4
+"""TPOT compares to 0.1 ms and the users a fleet holds to whole users: finer differences are the load model's root
+tolerance (0.1%), not a reason to prefer one layout, so such candidates tie and keep the search's order."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Priced:
         replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
         p = self.placement
         return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
-                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas, 3), round(self.fit.tpot_s, 6))
+                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas), round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
 
 
 def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint, fmt: WeightFormat) -> Priced:
@@ -121,7 +124,9 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         served_output_tokens_per_second=served,
         cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
         interruption_usd_per_hour=costs.interruption_usd_per_hour,
-        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
+        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour,
+        billed_usd_per_hour=costs.hourly_usd - costs.interruption_usd_per_hour - costs.capacity_risk_usd_per_hour,
+        hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
         cost_per_million_output_tokens_usd=costs.hourly_usd / (served * 3600 / 1e6),
         memory=fit.memory, notes=_notes(req, p, fleet, costs),
