@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.formats import WeightFormat
@@ -85,7 +86,7 @@ class Priced:
     costs: Costs
     fmt: WeightFormat
 
-    @property
+    @cached_property
     def rank_key(self) -> tuple:
         """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT at the
         replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
