@@ -168,3 +168,29 @@ def test_infeasible_frontier_point_names_the_latency_miss():
     tight = p.frontier[0]
     assert tight.tpot_target_ms == 20 and not tight.feasible
     assert tight.reason.startswith("misses TPOT"), tight.reason
+
+
+@pytest.mark.parametrize("model, workload, deployment", [
+    ("deepseek-v3", dict(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
+     dict(instance_types=("p5.48xlarge",))),  # the batch stack: TP8 x PP2 over two nodes
+    ("deepseek-r1", dict(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60), {}),  # DP8 + EP
+    ("qwen3-235b-a22b", dict(concurrency=32, input_tokens=2000, output_tokens=1000, tpot_ms=50), dict(weights="fp8-block")),
+])
+def test_speed_command_reproduces_the_planned_latency(capsys, model, workload, deployment):
+    # The planned TTFT/TPOT are the load model's at the planned per-replica load, and `speed` at the plan's own layout
+    # (multi-node PP, data-parallel attention and expert parallelism included) answers the same.
+    import json
+
+    from sizing.cli.main import main
+
+    w = Workload(**workload)
+    p = plan(PlanRequest(model=load_preset(model), workload=w, deployment=Deployment(**deployment)))
+    c = p.choice
+    argv = ["speed", "--model", model, "--gpu", c.instance_type, "--weights", c.weights, "--tp", str(c.tensor_parallel),
+            "--pp", str(c.pipeline_parallel), "--dp", str(c.data_parallel), "--input-tokens", str(w.input_tokens),
+            "--output-tokens", str(w.output_tokens), "--max-model-len", str(p.max_model_len),
+            "--concurrency", str(w.concurrency / c.replicas_required), "--json"] + (["--ep"] if c.expert_parallel else [])
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tpot_ms"] == pytest.approx(c.tpot_ms, rel=1e-6)
+    assert out["ttft_ms"] == pytest.approx(c.ttft_ms, rel=1e-6)
