@@ -158,6 +158,15 @@ class ReplicaLoad:
             return (self._affine[1] + self._affine[2] * decodes) * f
         return self.speed.step_s(decodes, self.shape.context_tokens) * f
 
+    def decode_step_s(self, decodes: float) -> float:
+        """Step time of `decodes` running sequences without prompt tokens (engine factor applied)."""
+        return self._decode_s(decodes)
+
+    @property
+    def prefill_token_time_s(self) -> float:
+        """Step time one prompt token adds (engine factor applied)."""
+        return self._token_s
+
     def _eval(self, d: float) -> tuple[float, float, float, float, float, float, float, float]:
         """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share) at `d` decodes."""
         hit = self._memo.get(d)
