@@ -152,7 +152,7 @@ def memory_breakdown(
     _, _, stage, weight_bytes, act, (kv, kv_tokens, concurrency, needed) = min(stages)
     graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
     unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
-    return MemoryBreakdown.model_construct(  # computed here, not input: no validation (the planner's hot path)
+    return MemoryBreakdown(
         gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
         weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
         kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),

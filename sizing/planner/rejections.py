@@ -18,7 +18,7 @@ from sizing.planner.results import Rejection
 
 def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None,
            weights: str = "") -> Rejection:
-    return Rejection.model_construct(  # built from typed planner values, hundreds per plan: no validation
+    return Rejection(
         instance_type=p_instance.name, weights=weights, tensor_parallel=layout.tp if layout else None,
         pipeline_parallel=layout.pp if layout else None, expert_parallel=layout.ep if layout else False,
         data_parallel=layout.dp if layout else 1, kind=kind, reason=reason,

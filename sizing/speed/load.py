@@ -123,6 +123,16 @@ class LoadPoint:
     """Requests wait for KV or sequence slots, or the token budget is full."""
 
 
+def _excess_over(limits: list[tuple[int, float]]) -> Callable[[tuple[float, ...]], float]:
+    """Relative excess of an _eval tuple over the tightest of the (position, target) limits (-1: no limit)."""
+    if not limits:
+        return lambda x: -1.0
+    if len(limits) == 1:
+        (i, t), = limits
+        return lambda x: x[i] / t - 1
+    return lambda x: max(x[i] / t for i, t in limits) - 1
+
+
 class ReplicaLoad:
     """The steady-state model of one replica for one request shape (memoize one per placement)."""
 
@@ -144,8 +154,8 @@ class ReplicaLoad:
         a shortcut: the values are the model's own."""
         pp = self.speed.layout.pp
         ctx, top, start = self.shape.context_tokens, self.max_decodes, float(pp if pp > 1 else 0)
-        if top <= start + 1:
-            return None
+        if top <= start + 1 or self.speed.model.moe is not None or self.speed.layout.dp > 1:
+            return None  # MoE (touched experts) and data-parallel ranks (whole sequences per rank) are not affine
         mid = (start + top) / 2
         y0, y_mid, y_top = (self.speed.step_s(x, ctx) for x in (start, mid, top))
         slope = (y_top - y0) / (top - start)
@@ -270,7 +280,7 @@ class ReplicaLoad:
         hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
         if hi <= 0:
             return None
-        d = self._largest_d(lambda x: max(x[i] / t for i, t in limits) - 1 if limits else -1.0, hi)
+        d = self._largest_d(_excess_over(limits), hi)
         return self.at_decodes(d) if d > 0 else None
 
     def saturation_concurrency(self) -> float:
