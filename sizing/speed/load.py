@@ -149,18 +149,17 @@ class ReplicaLoad:
         self._affine = self._affine_decode()
 
     def _affine_decode(self) -> tuple[float, float, float] | None:
-        """(from_d, intercept, slope) when the decode step is affine in the batch over [from_d, max_decodes] (dense
-        models; with PP from d = pp on, where the pipeline is full), checked at the midpoint; None otherwise. Only
-        a shortcut: the values are the model's own."""
+        """(from_d, intercept, slope) when the decode step is affine in the batch over [from_d, max_decodes], else
+        None. It is for dense models without data-parallel ranks: every term of ReplicaSpeed._step_parts is then a
+        constant or proportional to the batch (with PP from d = pp on, where the pipeline is full), so two points
+        give the line (tests/sizing/test_speed.py checks it). Only a shortcut: the values are the model's own."""
         pp = self.speed.layout.pp
         ctx, top, start = self.shape.context_tokens, self.max_decodes, float(pp if pp > 1 else 0)
         if top <= start + 1 or self.speed.model.moe is not None or self.speed.layout.dp > 1:
             return None  # MoE (touched experts) and data-parallel ranks (whole sequences per rank) are not affine
-        mid = (start + top) / 2
-        y0, y_mid, y_top = (self.speed.step_s(x, ctx) for x in (start, mid, top))
+        y0, y_top = self.speed.step_s(start, ctx), self.speed.step_s(top, ctx)
         slope = (y_top - y0) / (top - start)
-        exact = math.isclose(y_mid, y0 + slope * (mid - start), rel_tol=1e-9)
-        return (start, y0 - slope * start, slope) if exact else None
+        return start, y0 - slope * start, slope
 
     def _decode_s(self, decodes: float) -> float:
         f = self.limits.step_time_factor
