@@ -21,8 +21,11 @@ except SizingError as exc:  # bad config, infeasible plan or quota shortfall: fa
 
 for warning in warnings:
     pulumi.log.warn(warning)
-fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet))
+offered = (facts.offered_zones or {}).get(fleet_plan.instance_type)
+fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet,
+                                                          offered_zones=tuple(offered) if offered else None))
 pulumi.export("plan", fleet.summary)
 pulumi.export("facts", fleet_plan.fact_sources)
 pulumi.export("endpoint", fleet.endpoint)
+pulumi.export("api_key_secret", fleet.api_key_secret)
 pulumi.export("autoscaling_groups", fleet.group_names)

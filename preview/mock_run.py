@@ -70,8 +70,10 @@ class MockRun:
 class FleetMocks(pulumi.runtime.Mocks):
     """Answers the AWS provider would give, enough for every output the program reads."""
 
-    def __init__(self, run: MockRun, region: str) -> None:
+    def __init__(self, run: MockRun, region: str, subnet_zones: dict[str, str] | None = None) -> None:
         self.run, self.region = run, region
+        self.subnet_zones = dict(subnet_zones or {})
+        """Zone of each existing subnet; a subnet not listed gets the next zone (a, b, c...) on first lookup."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs)))
@@ -90,6 +92,12 @@ class FleetMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id"))
+            zone = self.subnet_zones.setdefault(subnet, f"{self.region}{'abcdef'[len(self.subnet_zones) % 6]}")
+            return {"id": subnet, "availabilityZone": zone}, []
         return {}, []
 
 

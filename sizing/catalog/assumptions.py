@@ -31,6 +31,10 @@ class Assumptions(BaseModel):
     """Same across nodes, microseconds."""
     container_pull_s: float = Field(ge=0)
     """Seconds to pull the serving image on a fresh node."""
+    download_nic_efficiency: float = Field(gt=0, le=1)
+    """Share of the NIC line rate one node's weight download reaches."""
+    instance_store_gbps: float = Field(gt=0)
+    """Sequential rate of one local NVMe SSD, GB/s (10^9 bytes)."""
     engine_init_s: float = Field(ge=0)
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""
     hours_per_month: float = Field(gt=0)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.instances import InstanceType
 from sizing.planner.request import Deployment, PurchaseOption, Workload
+from sizing.planner.cold_start import cold_start
 
 SECONDS_PER_HOUR = 3600
 
@@ -43,8 +44,9 @@ class Costs:
 
 
 def cold_start_s(instance: InstanceType, weight_bytes_per_node: float, a: Assumptions) -> float:
-    """Seconds from launch to serving: pull the image, load this node's weights, start the engine."""
-    return a.container_pull_s + weight_bytes_per_node / (instance.facts.weights_load_gbps * 1e9) + a.engine_init_s
+    """Seconds from launch to serving: pull the image, download and load this node's weights (at the real network and
+    disk rates, sizing/planner/cold_start.py), start the engine."""
+    return cold_start(instance, weight_bytes_per_node, weight_bytes_per_node, a).total_s
 
 
 def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: int) -> int:
