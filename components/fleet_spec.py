@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from components.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
@@ -173,6 +174,14 @@ def efa_interfaces(plan: Plan) -> int:
     return max(1, min(hw.network_cards, hw.efa_interfaces_max))
 
 
+def served_name(plan: Plan) -> str:
+    """The model name clients use: the preset name, or the folder of a config.json the model was read from."""
+    if plan.model.endswith(".json") or "/" in plan.model:
+        path = PurePath(plan.model)
+        return (path.parent if path.suffix == ".json" else path).name
+    return plan.model
+
+
 def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     """The node settings for this plan."""
     c = plan.choice
@@ -180,7 +189,8 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
         instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
         weights_disk=fleet_cold_start(plan).disk, efa_interfaces=efa_interfaces(plan),
         image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
-        served_model_name=plan.model, vllm_args=vllm_args(plan, options, plan.model), nodes_per_replica=c.nodes_per_replica,
+        served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
+        nodes_per_replica=c.nodes_per_replica,
     )
 
 

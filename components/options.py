@@ -8,6 +8,8 @@ import ipaddress
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from components.shell_values import checked
+
 DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
 """Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
 DEFAULT_EFA_IMAGE = "public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2"
@@ -114,6 +116,7 @@ class FleetOptions(BaseModel):
     @field_validator("vllm_image", "efa_image")
     @classmethod
     def _pinned(cls, image: str) -> str:
+        checked("image", image)
         if "@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
             raise ValueError(f"vllm_image={image!r} is not pinned; use a version tag or digest, e.g. {DEFAULT_VLLM_IMAGE!r}")
         return image

@@ -54,6 +54,8 @@ class MockRun:
     """The plan the program computed."""
     logs: list[str] = field(default_factory=list)
     """What the program logged (pulumi.log), which the mock engine would otherwise print to standard output."""
+    subnet_zones: dict[str, str] = field(default_factory=dict)
+    """Zone of each existing subnet the program looked up (preset by a test, else the next zone a, b, c...)."""
 
     def of_type(self, kind: str) -> list[MockedResource]:
         """Cloud resources of a kind: the last part of the type token (e.g. 'LaunchTemplate', 'Group')."""
@@ -70,10 +72,8 @@ class MockRun:
 class FleetMocks(pulumi.runtime.Mocks):
     """Answers the AWS provider would give, enough for every output the program reads."""
 
-    def __init__(self, run: MockRun, region: str, subnet_zones: dict[str, str] | None = None) -> None:
+    def __init__(self, run: MockRun, region: str) -> None:
         self.run, self.region = run, region
-        self.subnet_zones = dict(subnet_zones or {})
-        """Zone of each existing subnet; a subnet not listed gets the next zone (a, b, c...) on first lookup."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs)))
@@ -85,6 +85,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             state["dnsName"] = f"{args.name}-1234567890.{self.region}.elb.amazonaws.com"
             state["arnSuffix"] = f"app/{args.name}/0123456789abcdef"
+        if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state["latestVersion"] = 1
         if args.typ == "aws:lb/targetGroup:TargetGroup":
             state["arnSuffix"] = f"targetgroup/{args.name}/0123456789abcdef"
         return rid, state
@@ -96,7 +98,8 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"name": self.region, "region": self.region, "id": self.region}, []
         if args.token == "aws:ec2/getSubnet:getSubnet":
             subnet = str(args.args.get("id"))
-            zone = self.subnet_zones.setdefault(subnet, f"{self.region}{'abcdef'[len(self.subnet_zones) % 6]}")
+            zones = self.run.subnet_zones
+            zone = zones.setdefault(subnet, f"{self.region}{'abcdef'[len(zones) % 6]}")
             return {"id": subnet, "availabilityZone": zone}, []
         return {}, []
 

@@ -108,12 +108,14 @@ claim_rank() {
     sleep 5
   done
 }
+# Rank 0's address, once the replica has settled: every rank held by exactly one instance (a transient claim of
+# rank 0 that loses a clash is never taken for the master).
+settled_master() {
+  awk -v n="$NODES" '$3 != "None" {held[$3]++; if ($3 == "0") ip = $2}
+    END {for (r = 0; r < n; r++) if (held[r] != 1) exit 1; print ip}'
+}
 RANK=$(claim_rank)
-MASTER=""
-until [ -n "$MASTER" ]; do
-  MASTER=$(peers | awk '$3 == "0" {print $2}')
-  [ -n "$MASTER" ] || sleep 5
-done
+until MASTER=$(peers | settled_master); do sleep 5; done
 echo "$MASTER" >"$RUN_DIR/master"
 echo "rank $RANK of $NODES on $SELF_IP; rank 0 at $MASTER"
 EFA_DEVICES=()
