@@ -127,13 +127,15 @@ def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
                              logger=_program_logger(run))
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
+    os.environ["LLMFLEET_STACKS_DIR"] = str(Path(path).resolve().parent)  # the plan lock lives next to the stack file
 
     def program() -> pulumi.Output:
         namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
         fleet, run.plan = namespace["fleet"], namespace["fleet_plan"]
         return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
             lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary,
-                                          "facts": run.plan.fact_sources if run.plan else {}}))
+                                          "facts": namespace["fresh_plan"].fact_sources,
+                                          "plan_locked": namespace["locked"].locked}))
 
     _open_event_loop()
     pulumi.runtime.test(program)()

@@ -73,7 +73,7 @@ def test_image_pull_failure_falls_back_to_the_cached_image(tmp_path, cached, ser
 
 def test_launch_hook_waits_for_health(tmp_path):
     node = one_node(tmp_path, "dev")
-    (node.state / "health-fails-3").touch()
+    (node.state / "health-fails").write_text("3")
     node.boot()
     calls = node.calls()
     health = [i for i, c in enumerate(calls) if c[0] == "curl" and c[-1].endswith("/health")]

@@ -3,15 +3,13 @@ that record their calls, and a minimal systemd that honours what the units decla
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-STUB = Path(__file__).with_name("stub.py")
+STUB = Path(__file__).with_name("stub.sh")
 STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "chown", "sleep")
 UNITS = ("llmfleet.service", "llmfleet-ready.service")
 """Started in this order at boot (the ready unit runs After=llmfleet.service)."""
@@ -69,9 +67,9 @@ class Node:
 
     def calls(self, cmd: str | None = None) -> list[list[str]]:
         """Recorded calls of this node (of one command, if given)."""
-        lines = (self.state / "calls.jsonl").read_text().splitlines() if (self.state / "calls.jsonl").exists() else []
-        rows = [json.loads(line) for line in lines]
-        return [[r["cmd"], *r["args"]] for r in rows if r["node"] == self.instance_id and (cmd is None or r["cmd"] == cmd)]
+        path = self.state / "calls"
+        rows = [line.split("\x1f") for line in path.read_text().splitlines()] if path.exists() else []
+        return [row[1:] for row in rows if row[0] == self.instance_id and (cmd is None or row[1] == cmd)]
 
     def log(self) -> str:
         path = self.root / "var/log/llmfleet-boot.log"
@@ -83,9 +81,11 @@ def make_stubs(bin_dir: Path) -> None:
     bin_dir.mkdir(parents=True, exist_ok=True)
     for cmd in STUBBED:
         path = bin_dir / cmd
-        body = f"exec {REAL_SLEEP} 0.02" if cmd == "sleep" else f'exec "{sys.executable}" "{STUB}" "$0" "$@"'
-        path.write_text(f"#!/bin/sh\n{body}\n")
-        path.chmod(0o755)
+        if cmd == "sleep":
+            path.write_text(f"#!/bin/sh\nexec {REAL_SLEEP} 0.02\n")
+            path.chmod(0o755)
+        else:
+            path.symlink_to(STUB)
 
 
 def replica(tmp: Path, nodes: int, instance_store: bool = True) -> list[Node]:
@@ -102,7 +102,9 @@ def replica(tmp: Path, nodes: int, instance_store: bool = True) -> list[Node]:
             disk.parent.mkdir(parents=True)
             disk.touch()
         made.append(node)
-    (state / "instances.json").write_text(json.dumps({n.instance_id: {"ip": n.ip} for n in made}))
+    for n in made:
+        (state / "instances" / n.instance_id).mkdir(parents=True)
+        (state / "instances" / n.instance_id / "ip").write_text(n.ip)
     return made
 
 
