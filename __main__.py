@@ -1,41 +1,19 @@
-"""Pulumi program: stack config -> pre-flight -> sizing.plan() -> plan lock -> ServingFleet -> exports. Wiring only."""
+"""Pulumi program: the stack's llmfleet:* config -> LlmServingFleet -> exports. Wiring only: the component validates,
+runs pre-flight and the sizing engine, and fails before any resource on a bad value or an infeasible plan."""
 
-import os
-from pathlib import Path
+from typing import Any, cast
 
 import pulumi
 
-from components import ServingFleet, ServingFleetArgs
-from components.plan_lock import decide, lock_path
-from components.preflight import enforce_quotas, facts_for, signals_for, with_facts
-from components.stack_config import NAMESPACE, SECTIONS, load_stack_config
-from sizing.errors import SizingError
-from sizing.planner.plan import plan
+from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
+from components.stack_config import NAMESPACE, SECTIONS
 
 config = pulumi.Config(NAMESPACE)
-try:
-    sections = {key: config.get_object(key) for key in SECTIONS}
-    raw = {"model": config.get("model"), **{k: v for k, v in sections.items() if v is not None}}
-    region = pulumi.Config("aws").get("region")
-    stack = load_stack_config(raw, aws_region=region)
-    facts = facts_for(stack)
-    stacks_dir = Path(os.environ.get("LLMFLEET_STACKS_DIR") or Path(__file__).resolve().parent / "stacks")
-    fresh_plan = plan(with_facts(stack.request, facts))
-    locked = decide(lock_path(stacks_dir / f"Pulumi.{pulumi.get_stack()}.yaml"), raw, region, fresh_plan)
-    fleet_plan = locked.plan  # the lock, when the stack has one: live prices cannot flip the fleet between preview and up
-    warnings = [*locked.messages, *dict.fromkeys([*fresh_plan.warnings, *fleet_plan.warnings]), *enforce_quotas(fleet_plan, facts, stack),
-                *signals_for(fleet_plan, facts, stack)]
-except SizingError as exc:  # bad config, infeasible plan or quota shortfall: fail before any resource exists
-    raise pulumi.RunError(str(exc)) from None
-
-for warning in warnings:
-    pulumi.log.warn(warning)
-offered = (facts.offered_zones or {}).get(fleet_plan.instance_type)
-fleet = ServingFleet(pulumi.get_stack(), ServingFleetArgs(plan=fleet_plan, options=stack.fleet,
-                                                          offered_zones=tuple(offered) if offered else None))
-pulumi.export("plan", fleet.summary)
-pulumi.export("facts", fresh_plan.fact_sources)  # what this run's pre-flight saw
-pulumi.export("plan_locked", locked.locked)
+raw: dict[str, Any] = {"model": config.get("model"), **{key: config.get_object(key) for key in SECTIONS}}
+fleet = LlmServingFleet(pulumi.get_stack(), cast(LlmServingFleetArgs, {k: v for k, v in raw.items() if v is not None}))
+pulumi.export("plan", fleet.plan)
+pulumi.export("facts", fleet.facts)
 pulumi.export("endpoint", fleet.endpoint)
-pulumi.export("api_key_secret", fleet.api_key_secret)
 pulumi.export("autoscaling_groups", fleet.group_names)
+pulumi.export("api_key_secret", fleet.api_key_secret)  # the Secrets Manager secret clients read the API key from
+pulumi.export("plan_locked", fleet.plan_locked)  # whether the deployed plan is the stack's lock

@@ -1,6 +1,8 @@
-"""Pulumi components that turn a finished sizing Plan into AWS resources: Network (VPC and security groups), Iam,
-LoadBalancing and Compute, composed by ServingFleet. They never size anything themselves."""
+"""Pulumi components. LlmServingFleet (the llmfleet package's component) takes a model and a workload and sizes itself;
+ServingFleet, the lower layer, turns a finished sizing Plan into Network (VPC and security groups), Iam, LoadBalancing
+and Compute, and never sizes anything itself."""
 
 from components.fleet import ServingFleet, ServingFleetArgs
+from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
 
-__all__ = ["ServingFleet", "ServingFleetArgs"]
+__all__ = ["LlmServingFleet", "LlmServingFleetArgs", "ServingFleet", "ServingFleetArgs"]

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fleet_spec import CapacitySpec, NodeSpec
-from components.options import FleetOptions
+from components.options import FleetOptions, with_input
 
 SPOT_STRATEGY = "price-capacity-optimized"
 """Spot pools chosen for price and for the capacity least likely to be interrupted."""
@@ -38,8 +38,8 @@ class ComputeArgs:
     """Sizes and purchase mix."""
     options: FleetOptions
     """AMI and tags."""
-    user_data: str
-    """Bootstrap script (no secrets)."""
+    user_data: pulumi.Input[str]
+    """Bootstrap script (no secrets; an Output when it names an Output-valued token secret)."""
     subnet_ids: pulumi.Input[list[str]]
     """Subnets the single-node group spans."""
     replica_subnet_id: pulumi.Input[str]
@@ -96,7 +96,7 @@ class Compute(pulumi.ComponentResource):
         disk = node.weights_disk
         return aws.ec2.LaunchTemplate(
             f"{name}-node", image_id=image, instance_type=node.instance_type,
-            user_data=base64.b64encode(args.user_data.encode()).decode(),
+            user_data=with_input(args.user_data, lambda text: base64.b64encode(text.encode()).decode()),
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=args.instance_profile_arn),
             vpc_security_group_ids=None if node.efa else [args.security_group_id],
             network_interfaces=network_interfaces(node, args.security_group_id),

@@ -9,11 +9,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.compute import Compute, ComputeArgs
-from components.fleet_spec import capacity_spec, fleet_cold_start, node_spec
+from components.fleet_spec import capacity_spec, node_spec
+from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
-from components.options import FleetOptions
+from components.options import FleetOptions, with_input
+from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan
 
@@ -36,31 +38,13 @@ class ServingFleetArgs:
     in one of them."""
 
 
-def plan_summary(plan: Plan) -> dict:
-    """The plan figures worth exporting (no secrets, no rejected list)."""
-    c, m = plan.choice, plan.memory_per_gpu
-    return {
-        "model": plan.model, "weights": plan.weights, "kv_dtype": plan.kv_dtype, "region": plan.region,
-        "instance_type": c.instance_type, "instances": c.instances, "on_demand_instances": c.on_demand_instances,
-        "spot_instances": c.spot_instances, "tensor_parallel": c.tensor_parallel, "pipeline_parallel": c.pipeline_parallel,
-        "nodes_per_replica": c.nodes_per_replica, "replicas": c.replicas, "purchase": c.purchase,
-        "hourly_cost_usd": round(c.hourly_cost_usd, 2), "monthly_cost_usd": round(c.monthly_cost_usd, 0),
-        "cost_per_million_output_tokens_usd": round(c.cost_per_million_output_tokens_usd, 3),
-        "memory_per_gpu_gib": {"weights": round(m.weights_gib, 2), "kv_cache": round(m.kv_cache_gib, 2),
-                               "activations": round(m.activation_gib, 2), "non_torch": round(m.non_torch_gib, 2),
-                               "cuda_graphs": round(m.cuda_graph_gib, 2), "unused": round(m.unused_gib, 2)},
-        "prices_as_of": plan.prices_as_of,
-        "cold_start": fleet_cold_start(plan).explain(),
-    }
-
-
 class ServingFleet(pulumi.ComponentResource):
     """Network and security, IAM, load balancing and compute for one planned vLLM fleet."""
 
     endpoint: pulumi.Output[str]
     api_key_secret: pulumi.Output[str]
     group_names: pulumi.Output[list[str]]
-    summary: dict
+    summary: PlanSummary
 
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
@@ -70,7 +54,9 @@ class ServingFleet(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         node, capacity = node_spec(plan, options), capacity_spec(plan, options)
         api_key_name, api_key_policy = self._api_key(name, options, tags, child)
-        user_data = render_user_data(node, capacity, options, BootContext(name, plan.hf_repo, api_key_name))
+        user_data = with_input(options.weights.resolved(), lambda weights: render_user_data(
+            node, capacity, options.model_copy(update={"weights": weights}),
+            BootContext(name, plan.checkpoint.repo, api_key_name)))
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
                                                       offered_zones=args.offered_zones), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(fleet=name, options=options, api_key_secret=api_key_policy,
@@ -83,7 +69,7 @@ class ServingFleet(pulumi.ComponentResource):
             subnet_ids=network.subnet_ids, replica_subnet_id=network.replica_subnet_id,
             security_group_id=network.node_security_group_id,
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
-            resource_label=lb.resource_label, tags=tags), opts=child)
+            resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
         self.endpoint = lb.url
         self.api_key_secret = pulumi.Output.from_input(api_key_name)
         self.group_names = compute.group_names

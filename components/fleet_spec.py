@@ -11,9 +11,9 @@ from pathlib import PurePath
 from components.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
-from sizing.planner.cold_start import WEIGHTS_DISK_FACTOR, ColdStart, WeightsDisk, cold_start
+from sizing.planner.cold_start import WEIGHTS_DISK_FACTOR, ColdStart, WeightsDisk, plan_cold_start
 from sizing.planner.results import Candidate, Plan
-from sizing.units import BYTES_PER_GIB
+from sizing.units import to_gib
 
 AMI_ROOT_GIB = 100
 """Room for the Deep Learning Base GPU AMI's own root snapshot (75-100 GiB across 2025-26 releases; a launch template
@@ -106,20 +106,18 @@ class CapacitySpec:
 
 
 def fleet_cold_start(plan: Plan) -> ColdStart:
-    """Cold start of one node of the plan: every node downloads the whole checkpoint and loads its own shard."""
-    c = plan.choice
-    load_bytes = plan.memory_per_gpu.weights_gib * BYTES_PER_GIB * c.tensor_parallel * c.pipeline_parallel \
-        / c.nodes_per_replica * c.replicas_per_instance
-    return cold_start(get_instance_type(c.instance_type), plan.checkpoint_gib * BYTES_PER_GIB, load_bytes,
-                      plan.assumptions)
+    """Cold start of one node of the plan, as the planner priced it."""
+    return plan_cold_start(plan)
 
 
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:
-    """Root volume: the AMI, the image, the caches, and one copy of the weights unless they go to instance store."""
+    """Root volume: the AMI, the image, the caches, and one copy of the checkpoint the plan downloads (not the served
+    format) unless it goes to the instance store."""
     if options.root_volume_gib:
         return options.root_volume_gib
     on_root = fleet_cold_start(plan).disk.kind == "gp3"
-    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + (plan.checkpoint_gib * WEIGHTS_DISK_FACTOR if on_root else 0) + CACHE_GIB)
+    weights = to_gib(plan.checkpoint.download_bytes) * WEIGHTS_DISK_FACTOR if on_root else 0
+    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + weights + CACHE_GIB)
 
 
 def longest_request_s(plan: Plan) -> float:
@@ -197,6 +195,9 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
 def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
+    if c.purchase == "capacity-block":  # an Auto Scaling group would launch these on demand at the list price
+        raise ValueError("the plan buys EC2 Capacity Blocks, which this component does not reserve or target yet. "
+                         "To fix: plan with purchase 'on-demand' or 'mixed', or launch into a reserved block by hand.")
     per_target = c.requests_per_second_per_replica * c.replicas_per_instance
     groups: tuple[bool, ...] = ()
     if c.nodes_per_replica > 1:

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.options import FleetOptions, WeightsSource
+from components.options import FleetOptions, WeightsSource, with_input
 
 FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
@@ -54,7 +54,7 @@ def _weights_statements(weights: WeightsSource) -> list[dict[str, Any]]:
     if weights.hf_token_secret_arn:
         statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                            "Resource": [weights.hf_token_secret_arn]})
-    if weights.hf_token_ssm_parameter:
+    if isinstance(weights.hf_token_ssm_parameter, str) and weights.hf_token_ssm_parameter:
         name = weights.hf_token_ssm_parameter.lstrip("/")
         statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
                            "Resource": [f"arn:aws:ssm:*:*:parameter/{name}"]})
@@ -105,8 +105,9 @@ class Iam(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
                             description="llm-fleet vLLM node")
-        policy = node_policy(args.fleet, args.options, args.api_key_secret, args.multi_node)
-        aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=json.dumps(policy), opts=child)
+        policy = with_input(args.options.weights.resolved(), lambda w: json.dumps(node_policy(
+            args.fleet, args.options.model_copy(update={"weights": w}), args.api_key_secret, args.multi_node)))
+        aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn
         self.role_name = role.name

@@ -71,9 +71,11 @@ class Network(pulumi.ComponentResource):
         o, child = args.options, pulumi.ResourceOptions(parent=self)
         if o.vpc_id:
             self.vpc_id = pulumi.Output.from_input(o.vpc_id)
-            self.subnet_ids = self.lb_subnet_ids = pulumi.Output.from_input(list(o.subnet_ids))
-            zones = pulumi.Output.all(*[aws.ec2.get_subnet_output(id=s).availability_zone for s in o.subnet_ids]
-                                      ).apply(lambda z: check_zones(list(z)))
+            subnets = o.subnet_ids
+            self.subnet_ids = subnets if isinstance(subnets, pulumi.Output) else pulumi.Output.all(*subnets).apply(list)
+            self.lb_subnet_ids = self.subnet_ids
+            looked_up: pulumi.Output[list[str]] = self.subnet_ids.apply(self._zones_of)
+            zones = looked_up.apply(check_zones)
         else:
             self.vpc_id, self.subnet_ids, self.lb_subnet_ids, zones = self._create_vpc(name, o, args.tags, child)
         self.replica_subnet_id = pulumi.Output.all(self.subnet_ids, zones).apply(
@@ -101,6 +103,11 @@ class Network(pulumi.ComponentResource):
         self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids, "lb_subnet_ids": self.lb_subnet_ids,
                                "lb_security_group_id": lb_sg.id, "node_security_group_id": node_sg.id})
 
+    def _zones_of(self, subnet_ids: list[str]) -> pulumi.Output[list[str]]:
+        """The Availability Zone of each existing subnet (DescribeSubnets through the fleet's provider)."""
+        return pulumi.Output.all(*[aws.ec2.get_subnet_output(id=s, opts=pulumi.InvokeOutputOptions(parent=self))
+                                   .availability_zone for s in subnet_ids]).apply(list)
+
     @staticmethod
     def _client_rules(name: str, o: FleetOptions, lb_sg: aws.ec2.SecurityGroup, child: pulumi.ResourceOptions) -> None:
         """The listener port, open to each allowed CIDR and security group, and nothing else."""
@@ -124,7 +131,7 @@ class Network(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=child)
         public_routes = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
             cidr_block=ALL_IPV4, gateway_id=igw.id)], tags=tags, opts=child)
-        zones = aws.get_availability_zones_output(state="available")
+        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))  # its provider
         public, private = [], []
         for i in range(SUBNETS_CREATED):
             subnet = aws.ec2.Subnet(
@@ -160,7 +167,7 @@ class Network(pulumi.ComponentResource):
     def _endpoints(name: str, o: FleetOptions, vpc: aws.ec2.Vpc, subnet_ids: list[pulumi.Output[str]],
                    routes: aws.ec2.RouteTable, tags: dict[str, str], child: pulumi.ResourceOptions) -> None:
         """S3 through a gateway endpoint (weights, ECR layers); the other AWS APIs through interface endpoints."""
-        region = aws.get_region_output().region
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=vpc)).region  # the VPC's provider
         aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway", route_table_ids=[routes.id],
                             service_name=pulumi.Output.concat("com.amazonaws.", region, ".s3"), tags=tags, opts=child)
         sg = aws.ec2.SecurityGroup(f"{name}-endpoints", vpc_id=vpc.id, tags=tags, opts=child,

@@ -1,12 +1,52 @@
 """What the user decides about the fleet beyond sizing: network, access, image, weights source, tags.
 
-Plain frozen pydantic models read from the stack config (key `llmfleet:fleet`); they hold no Pulumi Outputs."""
+Frozen pydantic models read from the stack config (key `llmfleet:fleet`) or from LlmServingFleet's inputs. The ids and
+ARNs that only wire resources together (VPC, subnets, security groups, certificate, token secret) may be Pulumi Outputs
+of other resources; everything that sizes the fleet is a plain value."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def _str_input(value: Any) -> Any:
+    if isinstance(value, (str, pulumi.Output)):
+        return value
+    raise ValueError(f"{value!r} must be a string or a pulumi Output of one")
+
+
+def _str_inputs(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(_str_input(v) for v in value)
+    raise ValueError(f"{value!r} must be a list of strings (or Outputs), or an Output of a list")
+
+
+StrInput = Annotated[Union[str, pulumi.Output[str]], PlainValidator(_str_input)]
+"""A string, or an Output of one (an id or ARN from another resource or stack)."""
+StrInputs = Annotated[Union[tuple[StrInput, ...], pulumi.Output[list[str]]], PlainValidator(_str_inputs)]
+"""Strings (each may be an Output), or an Output of the whole list."""
+
+
+def plain(value: str | pulumi.Output[str]) -> str:
+    """A value that must be resolved by now (inside WeightsSource.resolved()'s apply)."""
+    if isinstance(value, pulumi.Output):
+        raise TypeError("an Output where its value is needed: resolve it first (WeightsSource.resolved())")
+    return value
+
+
+def with_input(value: pulumi.Input[T], fn: Callable[[T], U]) -> pulumi.Input[U]:
+    """fn applied now to a plain value, or inside apply to an Output (text that embeds an ARN: user data, policies)."""
+    return value.apply(fn) if isinstance(value, pulumi.Output) else fn(value)  # type: ignore[arg-type]
 
 from components.shell_values import checked
 
@@ -24,13 +64,13 @@ DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidi
 class WeightsSource(BaseModel):
     """Where instances fetch the weights at boot: a Hugging Face repo (optionally with a token) or an S3 prefix."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     hf_model_id: str | None = None
     """Hugging Face repo id (None: the preset's repo)."""
-    hf_token_secret_arn: str | None = None
+    hf_token_secret_arn: StrInput | None = None
     """Secrets Manager secret holding the Hugging Face token (fetched at boot, never in user data)."""
-    hf_token_ssm_parameter: str | None = None
+    hf_token_ssm_parameter: StrInput | None = None
     """SSM SecureString parameter name holding the token (alternative to the secret)."""
     s3_uri: str | None = None
     """s3://bucket/prefix holding the checkpoint (instead of the hub)."""
@@ -41,11 +81,19 @@ class WeightsSource(BaseModel):
             raise ValueError("give either s3_uri or the Hugging Face fields, not both")
         if self.hf_token_secret_arn and self.hf_token_ssm_parameter:
             raise ValueError("give hf_token_secret_arn or hf_token_ssm_parameter, not both")
-        if self.hf_token_secret_arn and not self.hf_token_secret_arn.startswith("arn:aws"):
+        arn = self.hf_token_secret_arn
+        if isinstance(arn, str) and not arn.startswith("arn:aws"):
             raise ValueError(f"hf_token_secret_arn={self.hf_token_secret_arn!r} is not an ARN (arn:aws:secretsmanager:...)")
         if self.s3_uri and not self.s3_uri.startswith("s3://"):
             raise ValueError(f"s3_uri={self.s3_uri!r} must start with s3://")
         return self
+
+    def resolved(self) -> pulumi.Input[WeightsSource]:
+        """This source with Output-valued names resolved (itself when it has none), for text that embeds them."""
+        if not any(isinstance(v, pulumi.Output) for v in (self.hf_token_secret_arn, self.hf_token_ssm_parameter)):
+            return self
+        return pulumi.Output.all(self.hf_token_secret_arn, self.hf_token_ssm_parameter).apply(
+            lambda v: self.model_copy(update={"hf_token_secret_arn": v[0], "hf_token_ssm_parameter": v[1]}))
 
     @property
     def s3_bucket(self) -> str | None:
@@ -64,17 +112,17 @@ class WeightsSource(BaseModel):
 class FleetOptions(BaseModel):
     """Deployment choices for ServingFleet."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    vpc_id: str | None = None
+    vpc_id: StrInput | None = None
     """Existing VPC (None: create a minimal one)."""
-    subnet_ids: tuple[str, ...] = ()
+    subnet_ids: StrInputs = ()
     """Existing subnets in at least two AZs (required with vpc_id)."""
     vpc_cidr: str = "10.42.0.0/16"
     """CIDR of the VPC created when vpc_id is not given."""
     allowed_cidrs: tuple[str, ...] = ()
     """Client CIDRs allowed to reach the endpoint. 0.0.0.0/0 only if allow_public_ingress is set."""
-    allowed_security_group_ids: tuple[str, ...] = ()
+    allowed_security_group_ids: tuple[StrInput, ...] = ()
     """Client security groups allowed to reach the endpoint."""
     allow_public_ingress: bool = False
     """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer."""
@@ -82,7 +130,7 @@ class FleetOptions(BaseModel):
     """Port vLLM's OpenAI-compatible server listens on."""
     listener_port: int = Field(default=80, gt=0, lt=65536)
     """Port the load balancer listens on (443 with a certificate)."""
-    certificate_arn: str | None = None
+    certificate_arn: StrInput | None = None
     """ACM certificate for an HTTPS listener."""
     ami_id: str | None = None
     """AMI override (None: the Deep Learning Base GPU AMI from its public SSM parameter)."""
@@ -133,7 +181,7 @@ class FleetOptions(BaseModel):
 
     @model_validator(mode="after")
     def _network(self) -> FleetOptions:
-        if self.vpc_id and len(self.subnet_ids) < 2:
+        if self.vpc_id and isinstance(self.subnet_ids, tuple) and len(self.subnet_ids) < 2:
             raise ValueError("vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)")
         if self.subnet_ids and not self.vpc_id:
             raise ValueError("subnet_ids were given without vpc_id; give both, or neither to create a VPC")
@@ -154,6 +202,11 @@ class FleetOptions(BaseModel):
             raise ValueError(f"allowed_cidrs {list(self.allowed_cidrs)} lie outside the created VPC {self.vpc_cidr!r}, "
                              "so no allowed client can reach its internal load balancer; set vpc_cidr to a range the "
                              "clients are in (or give vpc_id and subnet_ids of the clients' VPC)")
+
+    @property
+    def known_subnet_ids(self) -> tuple[str, ...]:
+        """The subnet ids known now (pre-flight checks their zones; Outputs are checked by AWS at deployment)."""
+        return tuple(s for s in self.subnet_ids if isinstance(s, str)) if isinstance(self.subnet_ids, tuple) else ()
 
     @property
     def https(self) -> bool:

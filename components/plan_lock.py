@@ -3,22 +3,27 @@ made again from live facts, so that a spot price moving between preview and up c
 count. `python -m sizing plan --stack stacks/Pulumi.<stack>.yaml --update-lock` rewrites the lock on purpose; a run
 whose fresh plan differs from the lock says what changed and why, and deploys the lock.
 
-No Pulumi here: the program (__main__.py), the LlmServingFleet component and the CLI share this one function set."""
+No resources here: the LlmServingFleet component (so the program) and the CLI share these functions."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from components.stack_config import StackConfig
 from sizing.errors import SizingError
+from sizing.live.preflight import ClientFactory
 from sizing.planner.results import Plan
 
 LOCK_VERSION = 1
 LOCK_SUFFIX = ".plan.json"
+STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
+"""Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
 
 
 class PlanLockError(ValueError, SizingError):
@@ -59,9 +64,24 @@ def lock_path(stack_file: str | Path) -> Path:
     return path.with_name(stem + LOCK_SUFFIX)
 
 
+def stack_lock_path(stack: str) -> Path:
+    """The lock of a Pulumi stack by name: <stacks dir>/Pulumi.<stack>.plan.json."""
+    folder = Path(os.environ.get(STACKS_DIR_ENV) or Path.cwd() / "stacks")
+    return lock_path(folder / f"Pulumi.{stack}.yaml")
+
+
+def _known(value: Any) -> Any:
+    """The value with anything not known yet (a pulumi Output: ids and ARNs that only wire resources) as a marker."""
+    if isinstance(value, dict):
+        return {str(k): _known(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_known(v) for v in value]
+    return value if value is None or isinstance(value, (str, int, float, bool)) else "<known at deployment>"
+
+
 def config_fingerprint(config: dict[str, Any], region: str | None) -> str:
     """sha256 of the stack's llmfleet:* values (keys without the namespace) and its region."""
-    text = json.dumps({"config": config, "region": region}, sort_keys=True, default=str)
+    text = json.dumps({"config": _known(config), "region": region}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -140,22 +160,58 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
     return LockDecision(plan=lock.plan, locked=True, messages=messages)
 
 
+class DeployPlan(BaseModel):
+    """What a deployment of a stack uses: the plan to deploy and what this run learned."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    plan: Plan
+    """The plan to deploy (the lock's, when the stack has one)."""
+    fresh: Plan
+    """The plan made from this run's facts."""
+    locked: bool
+    """Whether the deployed plan came from the lock."""
+    warnings: tuple[str, ...]
+    """Lock differences, plan warnings, quota shortfalls set to warn, capacity signals."""
+    offered_zones: tuple[str, ...] | None
+    """Zones of the fleet's subnets that offer the deployed type (None: unknown)."""
+
+
+def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | None, lock: Path,
+                    clients: ClientFactory | None = None) -> DeployPlan:
+    """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
+    the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
+    from components.preflight import enforce_quotas, facts_for, signals_for, with_facts
+    from sizing.planner.plan import plan
+
+    facts = facts_for(stack, clients)
+    fresh = plan(with_facts(stack.request, facts))
+    decision = decide(lock, config, region, fresh)
+    deployed = decision.plan
+    warnings = [*decision.messages, *dict.fromkeys([*fresh.warnings, *deployed.warnings]),
+                *enforce_quotas(deployed, facts, stack), *signals_for(deployed, facts, stack, clients)]
+    offered = (facts.offered_zones or {}).get(deployed.instance_type)
+    return DeployPlan(plan=deployed, fresh=fresh, locked=decision.locked, warnings=tuple(warnings),
+                      offered_zones=tuple(offered) if offered else None)
+
+
 def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str]]:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
     the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages)."""
     import yaml  # the pulumi extra; imported here so that the engine-only CLI never needs it
 
-    from components.preflight import facts_for, with_facts
     from components.stack_config import NAMESPACE, load_stack_config
-    from sizing.planner.plan import plan
 
     raw = (yaml.safe_load(Path(stack_file).read_text()) or {}).get("config") or {}
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
     region = raw.get("aws:region")
     stack = load_stack_config(ours, aws_region=region)
-    fresh = plan(with_facts(stack.request, facts_for(stack)))
     path = lock_path(stack_file)
     if update_lock:
+        from components.preflight import facts_for, with_facts
+        from sizing.planner.plan import plan
+
+        fresh = plan(with_facts(stack.request, facts_for(stack)))
         return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"]
-    decision = decide(path, ours, region, fresh)
-    return decision.plan, list(decision.messages)
+    deploy = plan_for_deploy(stack, ours, region, path)
+    return deploy.plan, list(deploy.warnings)

@@ -19,7 +19,7 @@ class QuotaShortfallError(RuntimeError, SizingError):
 def facts_for(stack: StackConfig, clients: ClientFactory | None = None) -> LiveFacts:
     """Live facts for the stack's region, subnets and allowed instance types."""
     d = stack.request.deployment
-    return gather(d.region, stack.fleet.subnet_ids, list(d.instance_types) if d.instance_types else None, stack.preflight,
+    return gather(d.region, stack.fleet.known_subnet_ids, list(d.instance_types) if d.instance_types else None, stack.preflight,
                   clients)
 
 

@@ -11,6 +11,7 @@ from components.options import FleetOptions
 from sizing.errors import SizingError
 from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
+from sizing.models.spec import ModelSpec
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
 NAMESPACE = "llmfleet"
@@ -67,8 +68,9 @@ def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
     return {**raw, "deployment": deployment}
 
 
-def load_stack_config(raw: dict[str, Any], aws_region: str | None = None) -> StackConfig:
-    """The stack's llmfleet:* values (keys without the namespace) as validated models."""
+def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model: ModelSpec | None = None) -> StackConfig:
+    """The stack's llmfleet:* values (keys without the namespace) as validated models. `model`: an already resolved
+    model (a component given a config.json's contents), used instead of resolving raw["model"]."""
     unknown = sorted(set(raw) - {"model", *SECTIONS})
     if unknown:
         raise ConfigError(f"Unknown config key(s) {', '.join(f'{NAMESPACE}:{k}' for k in unknown)}. Valid: "
@@ -77,7 +79,7 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None) -> Sta
         raise ConfigError(f"{NAMESPACE}:model is not set. To fix: `pulumi config set {NAMESPACE}:model llama-3.1-8b` "
                           "(a preset name or a path to a config.json).")
     try:
-        model = resolve_model(str(raw["model"]))
+        model = model or resolve_model(str(raw["model"]))
     except SizingError as exc:
         raise ConfigError(f"{NAMESPACE}:model: {exc}") from None
     raw = _with_region(raw, aws_region)

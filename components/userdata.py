@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.fleet_spec import CapacitySpec, NodeSpec
-from components.iam import RANK_TAG
 from components.compute import LAUNCH_HOOK
-from components.options import FleetOptions
+from components.iam import RANK_TAG
+from components.options import FleetOptions, plain
 from components.shell_values import checked, shell
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
@@ -77,10 +77,10 @@ def _fetch_token(options: FleetOptions) -> str:
     w = options.weights
     if w.hf_token_secret_arn:
         fetch = (f'aws secretsmanager get-secret-value --region "$REGION" --secret-id '
-                 f"{shell('secret ARN', w.hf_token_secret_arn)} --query SecretString --output text")
+                 f"{shell('secret ARN', plain(w.hf_token_secret_arn))} --query SecretString --output text")
     elif w.hf_token_ssm_parameter:
         fetch = (f'aws ssm get-parameter --region "$REGION" --with-decryption --name '
-                 f"{shell('SSM parameter', w.hf_token_ssm_parameter)} --query Parameter.Value --output text")
+                 f"{shell('SSM parameter', plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text")
     else:
         return "# no Hugging Face token configured (public model or S3 weights)"
     return f"hub_token=$({fetch})\nprintf 'HF_TOKEN=%s\\n' \"$hub_token\" >>\"$RUN_DIR/env\""

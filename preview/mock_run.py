@@ -11,6 +11,7 @@ import logging
 import os
 import warnings
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,16 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.plan_lock import STACKS_DIR_ENV
 from sizing.planner.results import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
-PROJECT = "llm-fleet"
+PROJECT = "llmfleet"
 MOCK_ACCOUNT = "123456789012"
+SECRET_INPUTS = {"aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary")}
+"""Inputs that hold a secret value: recorded masked (a generated value differs on every run and must not be shown)."""
+SECRET_SHOWN = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class MockedResource:
     """True for cloud resources, False for components."""
     inputs: dict[str, Any]
     """Inputs as the provider would receive them."""
+    provider: str | None = None
+    """Reference (urn::id) of the explicit provider the resource uses (None: the default provider)."""
 
 
 @dataclass
@@ -56,6 +63,8 @@ class MockRun:
     """What the program logged (pulumi.log), which the mock engine would otherwise print to standard output."""
     subnet_zones: dict[str, str] = field(default_factory=dict)
     """Zone of each existing subnet the program looked up (preset by a test, else the next zone a, b, c...)."""
+    calls: list[tuple[str, str | None]] = field(default_factory=list)
+    """Every invoke: (function token, reference of the provider it went to, None for the default provider)."""
 
     def of_type(self, kind: str) -> list[MockedResource]:
         """Cloud resources of a kind: the last part of the type token (e.g. 'LaunchTemplate', 'Group')."""
@@ -76,7 +85,9 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.run, self.region = run, region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs)))
+        recorded = {k: SECRET_SHOWN if k in SECRET_INPUTS.get(args.typ, ()) else v for k, v in args.inputs.items()}
+        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), recorded,
+                                                 args.provider or None))
         state = dict(args.inputs)
         rid = f"{args.name}-id"
         arn = f"arn:aws:mock:{self.region}:{MOCK_ACCOUNT}:{args.name}"
@@ -85,6 +96,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             state["dnsName"] = f"{args.name}-1234567890.{self.region}.elb.amazonaws.com"
             state["arnSuffix"] = f"app/{args.name}/0123456789abcdef"
+        if args.typ == "aws:secretsmanager/secret:Secret":  # the real ARN's shape: a name and a 6-character suffix
+            state["arn"] = f"arn:aws:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:{args.name}-AbCdEf"
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
         if args.typ == "aws:lb/targetGroup:TargetGroup":
@@ -92,6 +105,7 @@ class FleetMocks(pulumi.runtime.Mocks):
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        self.run.calls.append((args.token, args.provider or None))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
         if args.token == "aws:index/getRegion:getRegion":
@@ -116,30 +130,35 @@ def stack_name(path: str | Path) -> str:
     return stem[len("Pulumi."):-len(".yaml")] if stem.startswith("Pulumi.") and stem.endswith(".yaml") else Path(path).stem
 
 
-def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
-    """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
-    caller can see what a failing program registered before it failed)."""
-    config = read_stack_file(path)
+def run_under_mocks(config: dict[str, Any], run: MockRun, program: Callable[[], pulumi.Output]) -> MockRun:
+    """Run `program` under Pulumi's mocks with the stack config given (the `config:` mapping of a stack file), recording
+    every resource into `run`; the program's Output is awaited, so that an error inside an apply fails the run."""
     region = str(config.get("aws:region", "us-east-1"))
-    run = run or MockRun(stack=stack_name(path))
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
     pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False,
                              logger=_program_logger(run))
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
-    os.environ["LLMFLEET_STACKS_DIR"] = str(Path(path).resolve().parent)  # the plan lock lives next to the stack file
-
-    def program() -> pulumi.Output:
-        namespace = runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
-        fleet, run.plan = namespace["fleet"], namespace["fleet_plan"]
-        return pulumi.Output.all(fleet.endpoint, fleet.group_names).apply(
-            lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": fleet.summary,
-                                          "facts": namespace["fresh_plan"].fact_sources,
-                                          "plan_locked": namespace["locked"].locked}))
-
     _open_event_loop()
     pulumi.runtime.test(program)()
     return run
+
+
+def record_fleet(run: MockRun, fleet: Any) -> pulumi.Output:
+    """Keep an LlmServingFleet's plan and outputs in `run` (an Output, for the mocked program to return)."""
+    run.plan = fleet.fleet_plan
+    return pulumi.Output.all(fleet.endpoint, fleet.group_names, fleet.plan, fleet.facts).apply(
+        lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": v[2], "facts": v[3],
+                                      "plan_locked": fleet.plan_locked}))
+
+
+def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
+    """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
+    caller can see what a failing program registered before it failed)."""
+    run = run or MockRun(stack=stack_name(path))
+    os.environ[STACKS_DIR_ENV] = str(Path(path).resolve().parent)  # the plan lock lives next to the stack file
+    return run_under_mocks(read_stack_file(path), run, lambda: record_fleet(
+        run, runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")["fleet"]))
 
 
 def _current_event_loop() -> asyncio.AbstractEventLoop:

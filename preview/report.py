@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.planner.results import Plan
 
 MARKER = "<!-- llm-fleet-report -->"
@@ -31,6 +32,8 @@ class StackResult:
     """(type, name) of every cloud resource the program creates; empty for a plan JSON input."""
     from_plan_json: bool = False
     """Read from a plan JSON: resources are not known."""
+    inputs: Inputs = field(default_factory=dict)
+    """Every cloud resource's inputs, by digest ('type::name' -> {input: digest}); values are never kept."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class StackDiff:
     head: StackResult | None
 
     @property
+    def changes(self) -> list[ResourceChange]:
+        """Resources created, updated, replaced or deleted (stack files on both sides only)."""
+        if not self.base or not self.head or self.base.from_plan_json or self.head.from_plan_json:
+            return []
+        return resource_changes(self.base.inputs, self.head.inputs)
+
+    @property
     def status(self) -> Status:
         if self.head is None:
             return "deleted"
@@ -49,8 +59,8 @@ class StackDiff:
             return "infeasible"
         if self.base is None or self.base.plan is None:
             return "new"
-        return "unchanged" if _hardware(self.base.plan) == _hardware(self.head.plan) and _money(self.base.plan) == _money(
-            self.head.plan) else "changed"
+        same_plan = _hardware(self.base.plan) == _hardware(self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
+        return "unchanged" if same_plan and not self.changes else "changed"
 
     @property
     def base_monthly(self) -> float:
@@ -161,6 +171,17 @@ def _resources(s: StackResult) -> list[str]:
     return rows
 
 
+def _changes(changes: list[ResourceChange]) -> list[str]:
+    rows = ["| action | resource type | name | changed inputs |", "|---|---|---|---|"]
+    rows += [f"| {c.action} | `{c.type}` | `{c.name}` | {', '.join(f'`{i}`' for i in c.inputs) or '—'} |" for c in changes]
+    return rows
+
+
+def _change_counts(changes: list[ResourceChange]) -> str:
+    counts = Counter(c.action for c in changes)
+    return ", ".join(f"{counts[a]} to {a}" for a in ("create", "update", "replace", "delete") if counts[a])
+
+
 def _workload(p: Plan) -> str:
     w = p.workload
     targets = ", ".join(x for x in (f"TTFT ≤ {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT ≤ {w.tpot_ms:g} ms" if w.tpot_ms else "") if x)
@@ -195,10 +216,14 @@ def _section(d: StackDiff) -> list[str]:
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
                   f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).", ""]
-    lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.batch_per_replica} requests per replica; "
-              f"cold start {c.cold_start_s / 60:.1f} min.", ""]
+    lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
+              f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
+              f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]
     lines += _details("Per-GPU memory budget", _memory_chart(p))
     lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
+    if d.changes:
+        lines += [f"**Resource changes:** {_change_counts(d.changes)} (input values are compared, never shown).", ""]
+        lines += _details(f"Resource changes ({len(d.changes)})", _changes(d.changes))
     lines += _details(f"Resources `pulumi up` will create ({len(head.resources)})", _resources(head))
     return lines
 
@@ -224,7 +249,9 @@ def render_json(report: Report) -> dict:
                 "resources": [list(r) for r in s.resources]}
     return {"summary": summary_line(report), "failed": report.failed,
             "stacks": [{"name": d.name, "status": d.status, "base_monthly_cost_usd": round(d.base_monthly, 2),
-                        "head_monthly_cost_usd": round(d.head_monthly, 2), "base": side(d.base), "head": side(d.head)}
+                        "head_monthly_cost_usd": round(d.head_monthly, 2), "base": side(d.base), "head": side(d.head),
+                        "resource_changes": [{"action": c.action, "type": c.type, "name": c.name, "inputs": list(c.inputs)}
+                                             for c in d.changes]}
                        for d in report.diffs]}
 
 

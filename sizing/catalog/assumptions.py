@@ -39,6 +39,10 @@ class Assumptions(BaseModel):
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""
     hours_per_month: float = Field(gt=0)
     """Hours in a billing month."""
+    spot_unfilled_share_scarce: float = Field(ge=0, le=1)
+    """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
+    spot_unfilled_share_plentiful: float = Field(ge=0, le=1)
+    """Share of spot requests left unfilled in a plentiful pool."""
     decode_bw_efficiency: float | None = Field(default=None, gt=0, le=1)
     """Override of every GPU's decode bandwidth efficiency (None: per-GPU value from gpus.csv)."""
 

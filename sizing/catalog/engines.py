@@ -11,6 +11,10 @@ from sizing.catalog.files import read_toml
 from sizing.errors import UnknownNameError
 
 
+STEP_TIME_TABLE = "step_time_factor"
+"""The engines.toml table holding each engine's speed bias."""
+
+
 class EngineProfile(BaseModel):
     """How one serving-engine version budgets GPU memory at start-up. All memory in GiB per GPU."""
 
@@ -58,6 +62,8 @@ class EngineProfile(BaseModel):
     """Peak bytes per logit (vocab entry x row) during sampling, fitted to the engine's logs."""
     sliding_window_kv_savings: bool
     """Whether the engine stores only the window for sliding-window layers when counting concurrency."""
+    step_time_factor: float = Field(gt=0)
+    """Speed bias: this engine's step time over the speed model's (engines.toml [step_time_factor])."""
 
     def max_num_seqs(self, visible_memory_gib: float) -> int:
         """Default --max-num-seqs for a GPU of this size."""
@@ -78,7 +84,18 @@ class EngineProfile(BaseModel):
 def all_engines() -> dict[str, EngineProfile]:
     """Every engine profile, by name."""
     data = read_toml("engines.toml")
-    return {name: EngineProfile(name=name, **values) for name, values in data.items() if name != "default"}
+    factors = data[STEP_TIME_TABLE]
+    return {name: EngineProfile(name=name, step_time_factor=factors[name], **values)
+            for name, values in data.items() if name not in ("default", STEP_TIME_TABLE)}
+
+
+def step_time_factor(engine_name: str) -> float:
+    """The named speed bias of an engine (engines.toml [step_time_factor]), including reference engines that have no
+    memory profile here (TensorRT-LLM versions the calibration data were measured on)."""
+    factors = read_toml("engines.toml")[STEP_TIME_TABLE]
+    if engine_name not in factors:
+        raise UnknownNameError("engine", engine_name, factors, "add it to [step_time_factor] in sizing/data/engines.toml.")
+    return float(factors[engine_name])
 
 
 def default_engine_name() -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.catalog.files import as_bool, optional_float, read_csv
 from sizing.catalog.gpus import GpuSpec, get_gpu
-from sizing.errors import UnknownGpuError, UnknownNameError
+from sizing.errors import InvalidInputError, UnknownGpuError, UnknownNameError
 
 GpuLink = Literal["nvswitch", "pcie", "none"]
 QuotaGroup = Literal["P", "G"]
@@ -67,6 +67,8 @@ class InstanceType(BaseModel):
     """On-demand price per region, USD per instance-hour; a missing region is not offered."""
     not_offered_reason: dict[str, str]
     """Why the type is not offered in a region, for regions in the catalog that lack it."""
+    capacity_block_usd_per_hour: dict[str, float] = {}
+    """EC2 Capacity Block effective rate per region, USD per instance-hour (capacity_blocks.csv); missing: none known."""
     price_as_of: str
     """Date of the price snapshot."""
 
@@ -109,6 +111,9 @@ def all_instance_types() -> dict[str, InstanceType]:
         else:
             missing.setdefault(r["instance_type"], {})[r["region"]] = r["source"]
         as_of[r["instance_type"]] = r["as_of"]
+    blocks: dict[str, dict[str, float]] = {}
+    for r in read_csv("capacity_blocks.csv"):
+        blocks.setdefault(r["instance_type"], {})[r["region"]] = float(r["usd_per_hour"])
     return {
         r["instance_type"]: InstanceType(
             name=r["instance_type"], family=r["family"], gpu=get_gpu(r["gpu"]), gpus=float(r["gpus"]),
@@ -116,8 +121,39 @@ def all_instance_types() -> dict[str, InstanceType]:
             efa=as_bool(r["efa"]), gpu_link=cast(GpuLink, r["gpu_link"]),
             od_usd_per_hour=prices.get(r["instance_type"], {}), not_offered_reason=missing.get(r["instance_type"], {}),
             price_as_of=as_of.get(r["instance_type"], r["as_of"]),
+            capacity_block_usd_per_hour=blocks.get(r["instance_type"], {}),
         )
         for r in read_csv("instances.csv")
+    }
+
+
+class NotPlanned(BaseModel):
+    """An AWS accelerated instance type the planner does not size (Neuron, Qualcomm, AMD, arm64 hosts), and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_type: str
+    """API name, e.g. 'inf2.xlarge'."""
+    family: str
+    """Instance family."""
+    accelerator: str
+    """Accelerator model, e.g. 'AWS Inferentia2'."""
+    accelerators: int = Field(ge=0)
+    """Accelerators per instance."""
+    regions: tuple[str, ...]
+    """Regions with an on-demand price (empty: Capacity Blocks only, listed in every region)."""
+    reason: str
+    """Why the planner does not consider it."""
+
+
+@cache
+def not_planned_types() -> dict[str, NotPlanned]:
+    """Accelerated instance types listed only to say why they are not planned (sizing/data/not_planned.csv)."""
+    return {
+        r["instance_type"]: NotPlanned(
+            instance_type=r["instance_type"], family=r["family"], accelerator=r["accelerator"],
+            accelerators=int(r["accelerators"]), regions=tuple(x for x in r["regions"].split(";") if x), reason=r["reason"])
+        for r in read_csv("not_planned.csv")
     }
 
 
@@ -126,10 +162,19 @@ def catalog_prices_as_of(instances: list[InstanceType] | None = None) -> str:
     return min(i.price_as_of for i in (instances if instances is not None else all_instance_types().values()))
 
 
+def _refuse_not_planned(name: str) -> None:
+    """A clear error for an accelerated type the planner lists only as not planned (Neuron, Qualcomm, AMD...)."""
+    known = not_planned_types().get(name.strip().lower())
+    if known is not None:
+        raise InvalidInputError(f"{name!r} has {known.accelerators} x {known.accelerator}: {known.reason}. "
+                                "To fix: pass an NVIDIA GPU instance type from sizing/data/instances.csv.")
+
+
 def get_instance_type(name: str) -> InstanceType:
     """An instance type by API name; raises UnknownGpuError with suggestions."""
     found = all_instance_types().get(name.strip().lower())
     if found is None:
+        _refuse_not_planned(name)
         raise UnknownGpuError(
             "instance type", name, all_instance_types().keys(), "pass an AWS GPU instance type from sizing/data/instances.csv."
         )
@@ -155,5 +200,6 @@ def resolve_gpu_or_instance(name: str) -> tuple[GpuSpec, InstanceType | None]:
     instance = all_instance_types().get(name.strip().lower())
     if instance is not None:
         return instance.gpu, instance
+    _refuse_not_planned(name)
     valid = [n for g in all_gpus().values() for n in (g.name, *g.aliases)] + list(all_instance_types())
     raise UnknownGpuError("GPU or instance type", name, valid, "pass a GPU (gpus.csv) or an AWS instance type (instances.csv).")

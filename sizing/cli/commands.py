@@ -120,7 +120,8 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
     deployment = Deployment(region=args.region, instance_types=types, weights=args.weights, kv_dtype=args.kv_dtype,
-                            gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase)
+                            gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
+                            spare_purchase=args.spare_purchase)
     return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))
 
 

@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--workload", choices=["interactive", "batch"], default="interactive")
     pl.add_argument("--headroom", type=int, default=0, help="extra replicas (1 = N+1)")
     pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
-    pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed"], help="force a purchase option")
+    pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed", "capacity-block"],
+                    help="force a purchase option (capacity-block: EC2 Capacity Block rates, where the catalog has them)")
+    pl.add_argument("--spare-purchase", choices=["on-demand", "spot"],
+                    help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
     pl.add_argument("--region", default="us-east-1")
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--json", action="store_true")
@@ -66,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
     rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
     rp.add_argument("--base", nargs="*", default=[], help="the base branch's stack files or plan JSON files")
+    rp.add_argument("--base-ref", help="a commit, branch or tag: plan its stacks/Pulumi.*.yaml with its own engine and "
+                    "catalog (a checkout in a temporary folder, cached per commit); the head defaults to every stack")
+    rp.add_argument("--base-python", help="interpreter for the base commit's code (default: this one), e.g. a virtual "
+                    "environment built from the base's pyproject.toml when its dependencies differ")
     rp.add_argument("--format", choices=["markdown", "json"], default="markdown")
     rp.add_argument("--output", "-o", help="write to this file instead of standard output")
     return p
@@ -86,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
         from preview.mock_run import close_event_loop
 
-        code = report_command(args.inputs, args.base, args.format, args.output)
+        code = report_command(args.inputs, args.base, args.format, args.output, args.base_ref, args.base_python)
         close_event_loop()
         return code
     if getattr(args, "model_pos", None):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Plan
+from sizing.units import to_gib
 
 REJECTIONS_SHOWN_PER_KIND = 4
 """How many rejected candidates of each kind the text output lists (--json lists them all)."""
@@ -57,6 +59,19 @@ def speed_lines(d: dict) -> list[str]:
     ]
 
 
+def _bought(purchase: str, on_demand: int, spot: int) -> str:
+    if purchase == "capacity-block":
+        return f"{on_demand} in EC2 Capacity Blocks"
+    return f"{on_demand} on-demand, {spot} spot"
+
+
+def _checkpoint_line(p: Plan) -> str:
+    k = p.checkpoint
+    how = ("pre-quantized release" if k.prequantized
+           else ("the model's own, quantized to " + p.weights + " at load" if k.format != p.weights else "the model's own"))
+    return f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} GiB download; {how})"
+
+
 def _memory_line(p: Plan) -> str:
     m = p.choice.memory
     return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
@@ -78,11 +93,16 @@ def plan_lines(p: Plan) -> list[str]:
         + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
         "",
         f"Choice: {c.label} ({c.gpu})",
-        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; {c.batch_per_replica} requests per replica",
+        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
+        f"({c.requests_per_second_per_replica:,.2f} req/s) within the targets, prefill {c.prefill_share:.0%} of step time; "
+        f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
         f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, ${c.cost_per_million_output_tokens_usd:,.2f}"
-        f" per million output tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot)",
-        f"  speed: TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms, {c.output_tokens_per_second_per_replica:,.0f} output tok/s "
-        f"per replica; cold start {c.cold_start_s / 60:.1f} min",
+        f" per million output tokens ({_bought(c.purchase, c.on_demand_instances, c.spot_instances)})",
+        f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
+        f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
+        f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
+        _checkpoint_line(p),
+        "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
         *[f"  warning: {x}" for x in p.warnings],

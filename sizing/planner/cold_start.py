@@ -11,8 +11,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from sizing.catalog.assumptions import Assumptions
-from sizing.catalog.instances import InstanceType
+from sizing.catalog.instances import InstanceType, get_instance_type
 from sizing.catalog.node_hardware import node_hardware
+from sizing.planner.results import Plan
 from sizing.units import BYTES_PER_GB
 
 BYTES_PER_MIB = 2**20
@@ -116,3 +117,10 @@ def cold_start(instance: InstanceType, download_bytes: float, load_bytes: float,
     return ColdStart(image_pull_s=a.container_pull_s, download_bytes=download_bytes, download_rate_bytes_per_s=rate,
                      download_limited_by=limited_by, download_s=download_bytes / rate, load_bytes=load_bytes,  # type: ignore[arg-type]
                      load_s=load_bytes / disk.rate_bytes_per_s, engine_init_s=a.engine_init_s, disk=disk)
+
+
+def plan_cold_start(plan: Plan) -> ColdStart:
+    """A plan's cold start, as the planner priced it (economics.cold_start_s): every node downloads the whole
+    checkpoint and reads it from its weights disk."""
+    download = plan.checkpoint.download_bytes
+    return cold_start(get_instance_type(plan.choice.instance_type), download, download, plan.assumptions)

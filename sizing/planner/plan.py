@@ -5,20 +5,20 @@ from __future__ import annotations
 from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat, get_format, kv_bytes_per_element
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
-                                      get_instance_type)
+                                      get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
-from sizing.memory.weights import total_weight_bytes
 from sizing.models.params import active_params, total_params
+from sizing.planner.checkpoint import checkpoint_for
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
 from sizing.planner.ranking import alternatives
-from sizing.planner.rejections import format_rejection, infeasible, instance_rejection, offering_rejection, reject
+from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
+                                       offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.speed.model import ReplicaSpeed
-from sizing.units import to_gib
 
 
 def weight_format_for(req: PlanRequest) -> WeightFormat:
@@ -43,8 +43,8 @@ def verify_with_workload(req: PlanRequest) -> None:
 
 def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
     names = req.deployment.instance_types
-    if names:
-        return [get_instance_type(n) for n in names]
+    if names:  # types the planner does not size are listed as rejected instead (not_planned_rejections)
+        return [get_instance_type(n) for n in names if n.strip().lower() not in not_planned_types()]
     return list(all_instance_types().values())
 
 
@@ -56,7 +56,7 @@ class _FitMemo:
         self.req, self.engine, self.fmt = req, engine, fmt
         self.kv_bytes = kv_bytes_per_element(req.deployment.kv_dtype, activation_dtype_bytes(fmt))
         self.settings = EngineSettings(
-            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len,
+            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
             kv_element_bytes=self.kv_bytes,
         )
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss] = {}
@@ -80,10 +80,11 @@ def plan(req: PlanRequest) -> Plan:
     verify_with_workload(req)
     fmt, engine = weight_format_for(req), get_engine(req.deployment.engine)
     memo = _FitMemo(req, engine, fmt)
+    checkpoint = checkpoint_for(req.model, fmt)
     feasible: list[Priced] = []
     rejected: list[Rejection] = []
     for instance in _allowed_instances(req):
-        refusal = (instance_rejection(instance, req.deployment.region) or offering_rejection(instance, req.deployment)
+        refusal = (instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
                    or format_rejection(instance, fmt))
         if refusal:
             rejected.append(refusal)
@@ -95,7 +96,10 @@ def plan(req: PlanRequest) -> Plan:
             if isinstance(fit, ReplicaMiss):
                 rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit))
             else:
-                feasible.append(price(req, p, fit, fmt))
+                feasible.append(price(req, p, fit, checkpoint))
+    allowed = req.deployment.instance_types
+    rejected += not_planned_rejections(req.deployment.region,
+                                       tuple(n.strip().lower() for n in allowed) if allowed else None)
     if not feasible:
         raise infeasible(req, rejected)
     ranked = sorted(feasible, key=lambda x: x.rank_key)
@@ -103,11 +107,10 @@ def plan(req: PlanRequest) -> Plan:
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
-        weights=fmt.name, checkpoint_format=req.model.native_format,
-        vllm_quantization=fmt.vllm_quantization if fmt.name != req.model.native_format else "",
-        checkpoint_gib=to_gib(total_weight_bytes(req.model, fmt)), hf_repo=req.model.hf_repo,
+        weights=fmt.name, checkpoint=checkpoint,
+        vllm_quantization=fmt.vllm_quantization if fmt.name != checkpoint.format else "",
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
-        workload=req.workload, max_model_len=req.workload.engine_max_model_len, choice=choice,
+        workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
         alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),

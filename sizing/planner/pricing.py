@@ -5,18 +5,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sizing.catalog.formats import WeightFormat
-from sizing.memory.weights import stage_weights
-from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet
+from sizing.catalog.checkpoints import Checkpoint
+from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate
+from sizing.speed.load import LoadPoint
 
 
 def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
     w = req.workload
-    needs = {"concurrency": math.ceil(w.concurrency / fit.batch)}
+    needs = {"concurrency": math.ceil(w.concurrency / fit.concurrency)}
     if w.requests_per_second:
         needs["requests_per_second"] = math.ceil(w.requests_per_second / fit.requests_per_s)
     if w.output_tokens_per_second:
@@ -25,24 +25,47 @@ def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
     return needs[sized_by], sized_by
 
 
-def _served_tokens_per_s(req: PlanRequest, fit: ReplicaFit) -> float:
+def planned_load(req: PlanRequest, fit: ReplicaFit, replicas: int) -> LoadPoint:
+    """Steady state of one replica when `replicas` share the workload: its concurrency (closed loop), and its request
+    or token rate (open loop) when given; the heavier of them. The latencies a plan reports are this point's."""
+    w, load = req.workload, fit.load
+    points = [load.closed_loop(w.concurrency / replicas)]
+    rates = [r for r in (w.requests_per_second, (w.output_tokens_per_second or 0) / w.output_tokens) if r]
+    for rate in rates:
+        point = load.open_loop(rate / replicas)
+        points.append(point if point is not None else load.peak())
+    return max(points, key=lambda x: x.running_batch)
+
+
+def _served_tokens_per_s(req: PlanRequest, at_load: LoadPoint, replicas: int) -> float:
     w = req.workload
     targets = [t for t in (w.output_tokens_per_second, (w.requests_per_second or 0) * w.output_tokens) if t]
     if targets:
         return max(targets)
-    return w.concurrency / (fit.ttft_s + w.output_tokens * fit.tpot_s) * w.output_tokens
+    return at_load.output_tokens_per_s * replicas
 
 
-def _notes(p: Placement, fleet_spot: int) -> tuple[str, ...]:
+def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[str, ...]:
     notes = []
     if p.layout.tp > 1 and p.instance.gpu_link == "pcie":
         notes.append(f"TP={p.layout.tp} all-reduces cross PCIe (no NVLink on {p.instance.name}); their cost is in TPOT")
-    if fleet_spot and p.instance.facts.spot_capacity == "scarce":
-        notes.append(f"{p.instance.family} spot capacity is scarce; requests may wait or be interrupted "
-                     f"({p.instance.facts.interruption_band} a month)")
+    if fleet.spot_instances:
+        unfilled = spot_unfilled_share(p.instance, p.nodes_per_replica, req.assumptions)
+        notes.append(f"spot risk priced in: ${costs.interruption_usd_per_hour:,.4f}/h of cold starts after interruptions "
+                     f"({p.instance.facts.interruption_band} a month per node) + ${costs.capacity_risk_usd_per_hour:,.2f}/h "
+                     f"for the {unfilled:.0%} of {p.instance.facts.spot_capacity} spot capacity expected unfilled "
+                     "(run on demand instead)")
+    elif req.deployment.purchase == "mixed":
+        notes.append(f"purchase 'mixed': the on-demand floor ({req.workload.floor_share:g} of {fleet.replicas} replica(s)) "
+                     "and the on-demand spare cover the whole fleet, so nothing goes to spot")
     if p.nodes_per_replica > 1:
         notes.append(f"multi-node replica: losing any of its {p.nodes_per_replica} nodes takes the whole replica down")
     return tuple(notes)
+
+
+RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages", "users the fleet holds within the targets",
+                  "TPOT at capacity")
+"""What each element of Priced.rank_key measures, in order."""
 
 
 @dataclass(frozen=True)
@@ -56,40 +79,48 @@ class Priced:
     fleet: Fleet
     cold_s: float
     costs: Costs
-    served: float
 
     @property
     def rank_key(self) -> tuple:
-        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT."""
+        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT at the
+        replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
         p = self.placement
         return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
-                p.layout.pp, -self.fit.batch * self.fleet.replicas, self.fit.tpot_s)
+                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas, 3), round(self.fit.tpot_s, 6))
 
 
-def price(req: PlanRequest, p: Placement, fit: ReplicaFit, fmt: WeightFormat) -> Priced:
+def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint) -> Priced:
+    """Replicas, fleet and costs of a placement. Every node downloads the whole checkpoint (each node of a multi-node
+    replica too: vLLM reads its layers from the node's own copy), so the cold start follows the download."""
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
-    node_weights = sum(s.total_bytes for s in stage_weights(req.model, fmt, p.layout)) * p.layout.tp / p.nodes_per_replica
-    cold = cold_start_s(p.instance, node_weights * p.replicas_per_instance, a)
-    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a.hours_per_month)
-    return Priced(p, fit, required, sized_by, fleet, cold, costs, _served_tokens_per_s(req, fit))
+    cold = cold_start_s(p.instance, checkpoint.download_bytes, a)
+    costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
+    return Priced(p, fit, required, sized_by, fleet, cold, costs)
 
 
 def candidate(req: PlanRequest, x: Priced) -> Candidate:
     p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
+    at_load = planned_load(req, fit, x.required)
+    served = _served_tokens_per_s(req, at_load, x.required)
     return Candidate(
         instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus,
         tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp,
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
         replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
         on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,
-        batch_per_replica=fit.batch, ttft_ms=fit.ttft_s * 1000, tpot_ms=fit.tpot_s * 1000,
+        batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * 1000, tpot_ms=at_load.tpot_s * 1000,
+        ttft_p95_ms=at_load.ttft_p95_s * 1000, tpot_p95_ms=at_load.tpot_p95_s * 1000,
+        planned_concurrency_per_replica=at_load.concurrency, concurrency_per_replica=fit.concurrency,
+        prefill_share=fit.capacity.prefill_share, saturation_concurrency=fit.load.saturation_concurrency(),
+        max_requests_per_second_per_replica=fit.load.max_request_rate(),
         output_tokens_per_second_per_replica=fit.output_tokens_per_s, requests_per_second_per_replica=fit.requests_per_s,
-        served_output_tokens_per_second=x.served,
+        served_output_tokens_per_second=served,
         cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
-        interruption_usd_per_hour=costs.interruption_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
+        interruption_usd_per_hour=costs.interruption_usd_per_hour,
+        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
-        cost_per_million_output_tokens_usd=costs.hourly_usd / (x.served * 3600 / 1e6),
-        memory=fit.memory, notes=_notes(p, fleet.spot_instances),
+        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * 3600 / 1e6),
+        memory=fit.memory, notes=_notes(req, p, fleet, costs),
     )

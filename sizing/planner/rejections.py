@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sizing.catalog.formats import WeightFormat
-from sizing.catalog.instances import InstanceType
+from functools import cache
+
+from sizing.catalog.instances import InstanceType, not_planned_types
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
 from sizing.planner.replica import ReplicaMiss
@@ -31,10 +33,16 @@ def offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | Non
     return reject(instance, None, "offering", f"not offered in {zones} ({where})")
 
 
-def instance_rejection(instance: InstanceType, region: str) -> Rejection | None:
+def instance_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
+    region = d.region
     if instance.whole_gpus == 0:
         return reject(instance, None, "layout", f"fractional GPU ({instance.gpus:g} of an {instance.gpu.name}): "
                                                  "a vGPU slice cannot host a vLLM replica the planner can size")
+    if d.purchase == "capacity-block":
+        if region in instance.capacity_block_usd_per_hour:
+            return None
+        return reject(instance, None, "offering", f"no Capacity Block rate for {region} in the catalog "
+                                                   "(sizing/data/capacity_blocks.csv)")
     if region not in instance.od_usd_per_hour:
         why = instance.not_offered_reason.get(region, "no price in the catalog")
         return reject(instance, None, "offering", f"not offered in {region} ({why})")
@@ -48,6 +56,17 @@ def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | N
         return None
     return reject(instance, None, "engine", f"{fmt.name} weights need CUDA compute capability {fmt.min_compute_capability:g} "
                                             f"or newer; {instance.gpu.name} has {capability:g}")
+
+
+@cache
+def not_planned_rejections(region: str, allowed: tuple[str, ...] | None) -> tuple[Rejection, ...]:
+    """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its reason."""
+    return tuple(
+        Rejection(instance_type=n.instance_type, tensor_parallel=None, pipeline_parallel=None, kind="accelerator",
+                  reason=f"{n.accelerators} x {n.accelerator}: {n.reason}")
+        for n in not_planned_types().values()
+        if (n.instance_type in allowed if allowed is not None else (not n.regions or region in n.regions))
+    )
 
 
 def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:

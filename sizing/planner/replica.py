@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -14,6 +15,7 @@ from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
 from sizing.planner.request import Workload
+from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
 from sizing.speed.model import ReplicaSpeed
 
 MissKind = Literal["memory", "tpot", "ttft"]
@@ -21,20 +23,41 @@ MissKind = Literal["memory", "tpot", "ttft"]
 
 @dataclass(frozen=True)
 class ReplicaFit:
-    """A replica that starts and meets the latency targets."""
+    """A replica that starts and meets the latency targets, with its steady-state model."""
 
     memory: MemoryBreakdown
     """Per-GPU memory on the binding stage."""
+    load: ReplicaLoad
+    """Steady-state model of the replica at the workload's request shape."""
+    capacity: LoadPoint
+    """The heaviest steady load that meets every latency target."""
     batch: int
-    """Requests one replica serves at once within the targets."""
-    tpot_s: float
-    """Inter-token latency at that batch."""
-    ttft_s: float
-    """Time to first token at that batch."""
-    output_tokens_per_s: float
-    """Decode throughput at that batch."""
-    requests_per_s: float
-    """Completed requests per second at that batch (Little's law)."""
+    """Requests one replica holds at once at that load (its --max-num-seqs)."""
+
+    @property
+    def tpot_s(self) -> float:
+        """Mean inter-token latency at capacity."""
+        return self.capacity.tpot_s
+
+    @property
+    def ttft_s(self) -> float:
+        """Mean time to first token at capacity."""
+        return self.capacity.ttft_s
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """Output tokens per second at capacity."""
+        return self.capacity.output_tokens_per_s
+
+    @property
+    def requests_per_s(self) -> float:
+        """Completed requests per second at capacity."""
+        return self.capacity.requests_per_s
+
+    @property
+    def concurrency(self) -> float:
+        """Clients one replica serves at capacity (closed loop)."""
+        return self.capacity.concurrency
 
 
 @dataclass(frozen=True)
@@ -79,32 +102,39 @@ def _memory_miss(mem: MemoryBreakdown) -> ReplicaMiss:
     )
 
 
+def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload) -> ReplicaLoad:
+    """The steady-state model of one replica for the workload's typical request."""
+    shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
+    return ReplicaLoad(speed, shape, EngineLimits(mem.max_num_batched_tokens, limit, engine.step_time_factor))
+
+
+def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
+    """The target a lone request already misses, by how much."""
+    lone = load.at_decodes(load.max_decodes / 2**20)
+    checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
+              ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
+    kind, label, target, value = max(((k, lab, t, v * 1000) for k, lab, t, v in checks if t is not None),
+                                     key=lambda c: c[3] / c[2])
+    remedy = ("relax tpot_ms, or allow faster GPUs or more TP" if kind == "tpot"
+              else "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
+    return ReplicaMiss(kind, f"misses {label} by {value - target:.1f} ms ({value:.1f} ms for a lone request vs {target:g} ms)",
+                       (value - target) / target, remedy)
+
+
 def size_replica(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
     speed: ReplicaSpeed, w: Workload,
 ) -> ReplicaFit | ReplicaMiss:
-    """Fit one replica to the workload: memory first, then the TPOT target, then the TTFT target."""
+    """Fit one replica to the workload: memory first, then the heaviest steady load within the latency targets."""
     mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
     if not mem.fits:
         return _memory_miss(mem)
     limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
-    i, o = w.input_tokens, w.output_tokens
-    batch = limit
-    if w.tpot_ms is not None:
-        tpot_ms = w.tpot_ms
-        batch = largest_batch(limit, lambda b: speed.tpot_s(b, i, o) * 1000 <= tpot_ms)
-        if batch == 0:
-            best = speed.tpot_s(1, i, o) * 1000
-            return ReplicaMiss("tpot", f"misses TPOT by {best - tpot_ms:.1f} ms ({best:.1f} ms at batch 1 vs {tpot_ms:g} ms)",
-                               (best - tpot_ms) / tpot_ms, "relax tpot_ms, or allow faster GPUs or more TP")
-    chunk = mem.max_num_batched_tokens
-    if w.ttft_ms is not None:
-        ttft_ms = w.ttft_ms
-        batch = largest_batch(batch, lambda b: speed.ttft_s(b, i, o, chunk) * 1000 <= ttft_ms)
-        if batch == 0:
-            best = speed.ttft_s(1, i, o, chunk) * 1000
-            return ReplicaMiss("ttft", f"misses TTFT by {best - ttft_ms:.0f} ms ({best:.0f} ms at batch 1 vs {ttft_ms:g} ms)",
-                               (best - ttft_ms) / ttft_ms, "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
-    tpot, ttft = speed.tpot_s(batch, i, o), speed.ttft_s(batch, i, o, chunk)
-    return ReplicaFit(memory=mem, batch=batch, tpot_s=tpot, ttft_s=ttft,
-                      output_tokens_per_s=batch / tpot, requests_per_s=batch / (ttft + o * tpot))
+    load = replica_load(speed, mem, limit, engine, w)
+    ms = 1e-3
+    targets = [t * ms if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
+    cap = load.capacity(*targets)
+    if cap is None:
+        return _latency_miss(load, w)
+    batch = max(1, min(limit, math.ceil(cap.concurrency)))
+    return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)

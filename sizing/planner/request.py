@@ -11,7 +11,12 @@ from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
 WorkloadKind = Literal["interactive", "batch"]
-PurchaseOption = Literal["on-demand", "spot", "mixed"]
+PurchaseOption = Literal["on-demand", "spot", "mixed", "capacity-block"]
+
+
+MAX_LENGTH_MULTIPLE = 2
+"""Default longest request as a multiple of the typical one: typical lengths are means or medians, and a fleet
+configured at exactly the mean would refuse half its requests (vLLM rejects prompts over --max-model-len)."""
 
 
 class Workload(BaseModel):
@@ -33,6 +38,16 @@ class Workload(BaseModel):
     """Time-to-first-token target, milliseconds."""
     tpot_ms: float | None = Field(default=None, gt=0)
     """Inter-token latency (time per output token) target, milliseconds."""
+    ttft_p95_ms: float | None = Field(default=None, gt=0)
+    """95th-percentile time-to-first-token target, milliseconds."""
+    tpot_p95_ms: float | None = Field(default=None, gt=0)
+    """95th-percentile target of a request's mean inter-token latency, milliseconds."""
+    prefix_hit_rate: float = Field(default=0.0, ge=0, lt=1)
+    """Share of prompt tokens served from vLLM's prefix cache (shared system prompts); they cost no prefill."""
+    max_input_tokens: int | None = Field(default=None, gt=0)
+    """Longest prompt accepted (None: MAX_LENGTH_MULTIPLE x input_tokens, capped at the model's context)."""
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    """Longest generation accepted (None: MAX_LENGTH_MULTIPLE x output_tokens, capped at the model's context)."""
     kind: WorkloadKind = "interactive"
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
     headroom_replicas: int = Field(default=0, ge=0)
@@ -41,7 +56,7 @@ class Workload(BaseModel):
     on_demand_floor: float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: int | None = Field(default=None, gt=0)
-    """Longest request the engine accepts (None: input plus output tokens)."""
+    """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
 
     @model_validator(mode="after")
     def _lengths(self) -> Workload:
@@ -50,6 +65,10 @@ class Workload(BaseModel):
                 f"max_model_len={self.max_model_len} is shorter than input_tokens + output_tokens = {self.request_tokens}; "
                 f"raise max_model_len to at least {self.request_tokens}"
             )
+        for name, longest, typical in (("max_input_tokens", self.max_input_tokens, self.input_tokens),
+                                       ("max_output_tokens", self.max_output_tokens, self.output_tokens)):
+            if longest is not None and longest < typical:
+                raise ValueError(f"{name}={longest} is below the typical length {typical}; raise it to at least {typical}")
         if self.kind == "interactive" and self.on_demand_floor == 0:
             raise ValueError("interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')")
         return self
@@ -59,10 +78,14 @@ class Workload(BaseModel):
         """Tokens of one typical request, prompt plus output."""
         return self.input_tokens + self.output_tokens
 
-    @property
-    def engine_max_model_len(self) -> int:
-        """The --max-model-len the fleet runs with."""
-        return self.max_model_len or self.request_tokens
+    def engine_max_model_len(self, context_tokens: int) -> int:
+        """The --max-model-len the fleet runs with, for a model whose context is `context_tokens`: the longest prompt
+        plus the longest output (typical lengths drive speed; the longest ones only size one request's memory)."""
+        if self.max_model_len:
+            return self.max_model_len
+        longest_in = self.max_input_tokens or MAX_LENGTH_MULTIPLE * self.input_tokens
+        longest_out = self.max_output_tokens or MAX_LENGTH_MULTIPLE * self.output_tokens
+        return max(self.request_tokens, min(longest_in + longest_out, context_tokens))
 
     @property
     def floor_share(self) -> float:
@@ -92,11 +115,19 @@ class Deployment(BaseModel):
     max_nodes_per_replica: int = Field(default=4, ge=1, le=16)
     """Largest multi-node replica to consider."""
     purchase: PurchaseOption | None = None
-    """Force a purchase option (None: chosen by workload kind)."""
+    """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity
+    Block at its catalog rate (types without one in the region are rejected); never chosen unless asked."""
+    spare_purchase: Literal["on-demand", "spot"] | None = None
+    """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot
+    pool is dry; spot for batch)."""
     spot_usd_per_hour: dict[str, float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
     """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
+
+    def spare_purchase_for(self, kind: WorkloadKind) -> Literal["on-demand", "spot"]:
+        """How the spare capacity is bought for this kind of workload."""
+        return self.spare_purchase or ("on-demand" if kind == "interactive" else "spot")
 
     def spot_price(self, instance_type: str) -> tuple[float, str] | None:
         """A spot price that replaces the catalog's discount, and where it came from."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from sizing.catalog.assumptions import Assumptions
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
 
@@ -43,25 +44,41 @@ class Candidate(BaseModel):
     purchase: PurchaseOption
     """on-demand, spot or mixed."""
     batch_per_replica: int
-    """Requests one replica serves at once within the targets."""
+    """Requests one replica holds at once at its capacity within the targets (its --max-num-seqs)."""
+    concurrency_per_replica: float
+    """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized by."""
+    planned_concurrency_per_replica: float
+    """Requests in each replica at the planned load (the workload over the required replicas)."""
     ttft_ms: float
-    """Time to first token at that batch."""
+    """Mean time to first token at the planned load (steady-state model)."""
     tpot_ms: float
-    """Inter-token latency at that batch."""
+    """Mean inter-token latency at the planned load (steady-state model)."""
+    ttft_p95_ms: float
+    """p95 time to first token at the planned load."""
+    tpot_p95_ms: float
+    """p95 of a request's mean inter-token latency at the planned load."""
+    prefill_share: float
+    """Share of step time one replica spends on prompts at capacity."""
+    saturation_concurrency: float
+    """Clients at which one replica's throughput reaches 90% of its maximum (more only queue)."""
+    max_requests_per_second_per_replica: float
+    """Highest request rate one replica sustains, targets aside (beyond it requests queue without bound)."""
     output_tokens_per_second_per_replica: float
-    """Decode throughput of one replica at that batch."""
+    """Output tokens per second of one replica at capacity within the targets."""
     requests_per_second_per_replica: float
-    """Requests one replica completes per second at that batch (Little's law)."""
+    """Requests one replica completes per second at capacity within the targets (the autoscaling target's basis)."""
     served_output_tokens_per_second: float
     """Output tokens/s the cost per token is computed on (the target load, or the fleet at the target concurrency)."""
     cold_start_s: float
     """Launch to serving for one replica."""
     on_demand_usd_per_hour: float
-    """On-demand price of one instance."""
+    """Price of one non-spot instance: the on-demand list price, or the Capacity Block rate for 'capacity-block'."""
     spot_usd_per_hour: float
     """Spot price of one instance."""
     interruption_usd_per_hour: float
     """Expected spot interruption cost of the fleet."""
+    capacity_risk_usd_per_hour: float = 0.0
+    """Expected extra cost of spot capacity not obtained (run on demand instead)."""
     hourly_cost_usd: float
     """Fleet cost per hour, interruptions included."""
     monthly_cost_usd: float
@@ -130,14 +147,11 @@ class Plan(BaseModel):
     """Parameters each token uses (MoE: active experts only)."""
     weights: str
     """Weight format served."""
-    checkpoint_format: str
-    """Weight format of the published checkpoint."""
+    checkpoint: Checkpoint
+    """The repository every node downloads (a pre-quantized release of the served format where a well-known one exists,
+    else the model's own), its stored format and size on disk; disk and cold start are sized from it."""
     vllm_quantization: str
     """--quantization value vLLM needs ('' when the checkpoint declares its own format)."""
-    checkpoint_gib: float
-    """One full copy of the weights in the served format, GiB (what each node downloads at most)."""
-    hf_repo: str | None
-    """Hugging Face repository of the model, when known."""
     kv_dtype: str
     """KV cache dtype."""
     engine: str

@@ -136,7 +136,7 @@ class ReplicaSpeed:
             return 1.0
         return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** batch
 
-    def _step_parts(self, batch: int, context_tokens: int) -> tuple[float, float, float, float]:
+    def _step_parts(self, batch: float, context_tokens: int) -> tuple[float, float, float, float]:
         """(weights, KV, compute, communication) seconds of one decode round, in which every sequence gains a token.
 
         With PP the engine keeps m = min(pp, batch) micro-batches in flight, so all stages work at once. A round takes
@@ -155,7 +155,7 @@ class ReplicaSpeed:
         comm = share * (fixed + per_token * per_micro) + self._pp_hops_s
         return weights, kv, compute, comm
 
-    def step_s(self, batch: int, context_tokens: int) -> float:
+    def step_s(self, batch: float, context_tokens: int) -> float:
         """decode_step(...).total_s without building the breakdown (the planner's hot path)."""
         return sum(self._step_parts(batch, context_tokens)) + self._overhead_s
 
@@ -163,6 +163,22 @@ class ReplicaSpeed:
         """One decode round for `batch` sequences of `context_tokens` each, split by cause."""
         weights, kv, compute, comm = self._step_parts(batch, context_tokens)
         return StepTime(weights_s=weights, kv_s=kv, compute_s=compute, comm_s=comm, overhead_s=self._overhead_s)
+
+    def prefill_token_s(self, prompt_tokens: int) -> float:
+        """Step time one prefill token adds to a step (chunks of prompts `prompt_tokens` long): its matmul and
+        attention FLOPs at `prefill_compute_efficiency` and its share of the all-reduces. The weights are read once
+        per step whatever it carries, so they are not in it."""
+        m = self.model
+        attention_flops = 2 * m.num_layers * prompt_tokens * m.num_attention_heads * m.head_dim
+        flops = (2 * self._matmul_params + attention_flops) / self.layout.tp
+        return flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency) + self._allreduce[1]
+
+    def mixed_step_s(self, decodes: float, context_tokens: int, prefill_tokens: float, prompt_tokens: int) -> tuple[float, float]:
+        """(step seconds, of which prefill) of one engine step that decodes `decodes` sequences of `context_tokens` and
+        prefills `prefill_tokens` prompt tokens: the decode step plus prefill_token_s per prompt token. With
+        decodes = 0 this is a pure prefill step (weights, fixed all-reduce latency and host overhead included)."""
+        prefill = self.prefill_token_s(prompt_tokens) * prefill_tokens if prefill_tokens > 0 else 0.0
+        return self.step_s(decodes, context_tokens) + prefill, prefill
 
     def prefill_s(self, input_tokens: int) -> float:
         """Time to prefill one prompt alone: compute-bound, never faster than reading the weights once."""

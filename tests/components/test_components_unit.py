@@ -11,6 +11,7 @@ from preview.mock_run import FleetMocks, MockRun
 from sizing.models.presets import load_preset
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
+from sizing.units import to_gib
 
 RUN = MockRun(stack="unit")
 
@@ -46,11 +47,16 @@ def test_several_replicas_per_instance_use_data_parallel():
 
 
 def test_quantization_and_kv_flags_only_when_needed():
-    p = small_plan(instance_types=("g6e.xlarge",), weights="fp8", kv_dtype="fp8")
-    args = vllm_args(p, FleetOptions(), p.model)
-    assert ("--quantization", "fp8") == tuple(args[args.index("--quantization"):][:2])
+    online = plan(PlanRequest(model=load_preset("qwen2.5-7b"), workload=Workload(concurrency=200),
+                              deployment=Deployment(instance_types=("g6e.xlarge",), weights="fp8", kv_dtype="fp8")))
+    args = vllm_args(online, FleetOptions(), online.model)
+    assert online.checkpoint.repo == "Qwen/Qwen2.5-7B-Instruct" and online.checkpoint.format == "bf16"
+    assert ("--quantization", "fp8") == tuple(args[args.index("--quantization"):][:2])  # vLLM quantizes the bf16 download
     assert ("--kv-cache-dtype", "fp8") == tuple(args[args.index("--kv-cache-dtype"):][:2])
-    assert "--quantization" not in vllm_args(small_plan(instance_types=("g6e.xlarge",)), FleetOptions(), p.model)
+    released = small_plan(instance_types=("g6e.xlarge",), weights="fp8")
+    assert released.checkpoint.repo == "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8"
+    assert "--quantization" not in vllm_args(released, FleetOptions(), released.model)  # the release declares it
+    assert "--quantization" not in vllm_args(small_plan(instance_types=("g6e.xlarge",)), FleetOptions(), online.model)
 
 
 def test_overrides_are_compatible_alternatives():
@@ -78,3 +84,10 @@ def test_iam_scopes_s3_to_the_prefix():
     policy = node_policy("unit", options, "arn:key", multi_node=False)
     assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::bucket/models/llama/*"]
     assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), "arn:key", False)["Statement"])
+
+
+def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():
+    p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64),
+                         deployment=Deployment(purchase="capacity-block", region="us-east-2")))
+    with pytest.raises(ValueError, match="Capacity Blocks.*To fix"):
+        capacity_spec(p, FleetOptions())

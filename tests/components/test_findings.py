@@ -13,11 +13,12 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.compute import IGNORED_GROUP_CHANGES
-from components.fleet_spec import efa_interfaces
+from components.fleet_spec import efa_interfaces, fleet_cold_start
 from components.options import DEFAULT_EFA_IMAGE, FleetOptions
 from components.shell_values import UnsafeShellValueError
-from preview.mock_run import FleetMocks, MockRun, run_stack
+from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
 from sizing.catalog.instances import get_instance_type
+from sizing.cli.main import main
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import weights_disk
 from sizing.catalog.assumptions import default_assumptions
@@ -28,7 +29,7 @@ from tests.components.conftest import ROOT, STACKS, stack_run, user_data
 def fleet_run(name: str, stack: str = "dev", **options) -> MockRun:
     """ServingFleet for an example stack's plan under a fresh mock, with other options."""
     run = MockRun(stack=name)
-    pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project="llm-fleet", stack=name, preview=False)
+    pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack=name, preview=False)
     base = stack_run(stack)
     assert base.plan
 
@@ -49,7 +50,7 @@ def test_multi_node_group_is_in_one_subnet():
 
 def test_multi_node_group_goes_where_the_type_is_offered():
     run = MockRun(stack="batch")
-    pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project="llm-fleet", stack="batch", preview=False)
+    pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack="batch", preview=False)
     plan = stack_run("batch").plan
 
     @pulumi.runtime.test
@@ -106,10 +107,14 @@ def test_weights_on_instance_store_else_gp3_sized_from_the_download():
     assert "throughput" not in ebs or ebs["throughput"] > 125
 
 
-def test_cold_start_is_explained_term_by_term():
-    terms = stack_run("prod").outputs["plan"]["cold_start"]
+def test_cold_start_is_explained_term_by_term(capsys):
+    plan = stack_run("prod").plan
+    terms = fleet_cold_start(plan).explain()
     assert [t.split()[0] for t in terms] == ["image", "download", "load", "engine", "total"]
     assert "limited by the" in terms[1]
+    assert fleet_cold_start(plan).total_s == pytest.approx(plan.choice.cold_start_s)  # the planner prices the same
+    assert main(["plan", "--stack", str(STACKS["prod"])]) == 0
+    assert "cold start, term by term: image pull" in capsys.readouterr().out
 
 
 # Safe rollouts.
@@ -151,7 +156,7 @@ def test_private_subnets_and_endpoints_by_default():
 
 def test_api_key_comes_from_secrets_manager(any_stack):
     assert any_stack.of_type("Secret")
-    assert "--secret-id llmfleet/llm-fleet/" in user_data(any_stack) and "VLLM_API_KEY" in user_data(any_stack)
+    assert f"--secret-id llmfleet/{PROJECT}/{any_stack.stack}/api-key" in user_data(any_stack) and "VLLM_API_KEY" in user_data(any_stack)
     assert any_stack.outputs.get("endpoint")
 
 

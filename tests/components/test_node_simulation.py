@@ -85,7 +85,7 @@ def multi_node_user_data(nodes: int) -> str:
     run, cfg = stack_run("batch"), stack_options("batch")
     spec = dataclasses.replace(node_spec(run.plan, cfg.fleet), nodes_per_replica=nodes)
     return render_user_data(spec, capacity_spec(run.plan, cfg.fleet), cfg.fleet,
-                            BootContext("batch", run.plan.hf_repo, "llmfleet/llm-fleet/batch/api-key"))
+                            BootContext("batch", run.plan.checkpoint.repo, "llmfleet/llm-fleet/batch/api-key"))
 
 
 @pytest.mark.parametrize("nodes", [2, 4])

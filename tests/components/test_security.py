@@ -4,6 +4,7 @@ import json
 
 from components.iam import SESSION_MANAGER_ACTIONS
 from tests.components.conftest import user_data
+from sizing.units import to_gib
 
 SECRET_MARKERS = ("hf_", "HF_TOKEN=hf", "token-value", "AKIA")
 
@@ -17,7 +18,7 @@ def test_root_volume_encrypted_gp3_sized_from_weights(any_stack):
     ebs = any_stack.one("LaunchTemplate").inputs["blockDeviceMappings"][0]["ebs"]
     assert ebs["encrypted"] == "true" and ebs["volumeType"] == "gp3"
     if "throughput" in ebs:  # weights on the root volume: room for them
-        assert ebs["volumeSize"] > any_stack.plan.checkpoint_gib
+        assert ebs["volumeSize"] > to_gib(any_stack.plan.checkpoint.download_bytes)
 
 
 def test_no_ingress_from_the_internet(any_stack):

@@ -29,13 +29,14 @@ def test_costs_are_consistent():
     assert c.monthly_cost_usd == pytest.approx(c.hourly_cost_usd * 730)
     assert c.cost_per_million_output_tokens_usd == pytest.approx(c.hourly_cost_usd / (c.served_output_tokens_per_second * 3600 / 1e6))
     assert c.hourly_cost_usd == pytest.approx(c.on_demand_instances * c.on_demand_usd_per_hour
-                                              + c.spot_instances * c.spot_usd_per_hour + c.interruption_usd_per_hour)
+                                              + c.spot_instances * c.spot_usd_per_hour + c.interruption_usd_per_hour
+                                              + c.capacity_risk_usd_per_hour)
 
 
 def test_replicas_cover_concurrency():
     p = run(concurrency=500, tpot_ms=50)
     c = p.choice
-    assert c.replicas_required == math.ceil(500 / c.batch_per_replica)
+    assert c.replicas_required == math.ceil(500 / c.concurrency_per_replica)
     assert c.tpot_ms <= 50
 
 
@@ -44,13 +45,16 @@ def test_requests_per_second_can_set_the_replica_count():
     assert p.choice.sized_by == "requests_per_second"
 
 
-def test_headroom_adds_a_replica_on_spot_for_interactive():
+def test_headroom_adds_an_on_demand_instance_for_interactive_unless_asked_for_spot():
     p = run(model="llama-3.1-70b", concurrency=64, tpot_ms=50, headroom_replicas=1,
             deployment=Deployment(instance_types=("p5.48xlarge",)))
     c = p.choice
     assert c.instances == math.ceil(c.replicas_required / c.replicas_per_instance) + 1  # N+1 in instances
     assert c.replicas == c.instances * c.replicas_per_instance
-    assert p.purchase == "mixed" and c.spot_instances == 1  # the spare goes to spot; the required floor stays on demand
+    assert p.purchase == "on-demand"  # the spare is there when the scarce spot pool is dry
+    spot_spare = run(model="llama-3.1-70b", concurrency=64, tpot_ms=50, headroom_replicas=1,
+                     deployment=Deployment(instance_types=("p5.48xlarge",), spare_purchase="spot"))
+    assert spot_spare.purchase == "mixed" and spot_spare.choice.spot_instances == 1
 
 
 def test_interactive_is_never_spot_only():

@@ -53,7 +53,7 @@ iptables -C OUTPUT -d 169.254.169.254/32 -m owner --uid-owner 1000 -j DROP 2>/de
 umask 077
 : >"$RUN_DIR/env"
 # no Hugging Face token configured (public model or S3 weights)
-api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llm-fleet/batch/api-key --query SecretString --output text)
+api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/batch/api-key --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
@@ -130,7 +130,7 @@ chown -R 1000:1000 "$DATA"
 exec docker run --rm --name vllm --gpus all --ipc host --network host --user 1000:1000 \
   --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" \
   --env-file "$RUN_DIR/env" -e HOME=/data/home -e HF_HOME=/data/hf -e FI_PROVIDER=efa -e VLLM_HOST_IP="$SELF_IP" \
-  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve /data/models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 2560 --max-num-seqs 319 --gpu-memory-utilization 0.9 --distributed-executor-backend mp \
+  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve /data/models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 5120 --max-num-seqs 319 --gpu-memory-utilization 0.9 --distributed-executor-backend mp \
   --nnodes "$NODES" --node-rank "$RANK" --master-addr "$MASTER" --master-port 29500 "${HEADLESS[@]}"
 NODE
 
@@ -143,8 +143,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 1084 ))
-NEXT_BEAT=$(( $(date +%s) + 542 ))
+DEADLINE=$(( $(date +%s) + 1325 ))
+NEXT_BEAT=$(( $(date +%s) + 662 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -157,13 +157,13 @@ health_url() {
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 1084 s; abandoning the launch"
+    echo "vLLM did not answer /health within 1325 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 542 ))
+    NEXT_BEAT=$(( now + 662 ))
   fi
   sleep 10
 done

@@ -54,7 +54,7 @@ umask 077
 : >"$RUN_DIR/env"
 hub_token=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:llmfleet/hf-token-AbCdEf --query SecretString --output text)
 printf 'HF_TOKEN=%s\n' "$hub_token" >>"$RUN_DIR/env"
-api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llm-fleet/dev/api-key --query SecretString --output text)
+api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/dev/api-key --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
@@ -76,7 +76,7 @@ fi
 # Single-node replica: bridge networking (the port published, the metadata service blocked for containers).
 exec docker run --rm --name vllm --gpus all --ipc host -p 8000:8000 \
   --env-file "$RUN_DIR/env" -e HF_HOME=/data/hf \
-  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve meta-llama/Llama-3.1-8B-Instruct --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 1280 --max-num-seqs 26 --gpu-memory-utilization 0.9
+  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve meta-llama/Llama-3.1-8B-Instruct --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 2560 --max-num-seqs 48 --gpu-memory-utilization 0.9
 NODE
 
 cat >"$ROOT/opt/llmfleet/ready.sh" <<'READY'
@@ -88,8 +88,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 366 ))
-NEXT_BEAT=$(( $(date +%s) + 183 ))
+DEADLINE=$(( $(date +%s) + 348 ))
+NEXT_BEAT=$(( $(date +%s) + 174 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -98,13 +98,13 @@ health_url() { echo "http://127.0.0.1:8000/health"; }
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 366 s; abandoning the launch"
+    echo "vLLM did not answer /health within 348 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 183 ))
+    NEXT_BEAT=$(( now + 174 ))
   fi
   sleep 10
 done

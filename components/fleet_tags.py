@@ -1,0 +1,32 @@
+"""The tags that declare, on a launch template or node group, what model its GPUs serve and at which context. The
+components set them; the policy pack (policy/) reads them on any stack, hand-written fleets included, and checks with
+the sizing engine that the instance type's GPUs can hold that model.
+
+Only `llmfleet:model` and `llmfleet:max-model-len` are needed for the check; the others default as noted."""
+
+from __future__ import annotations
+
+from sizing.planner.results import Plan
+
+MODEL = "llmfleet:model"
+"""Preset name or Hugging Face repo id of a preset (sizing/data/models/)."""
+MAX_MODEL_LEN = "llmfleet:max-model-len"
+"""--max-model-len the engine is started with, tokens."""
+WEIGHTS = "llmfleet:weights"
+"""Weight format served (bf16, fp8, int4-awq, ...); default: the checkpoint's own."""
+KV_DTYPE = "llmfleet:kv-dtype"
+"""KV cache dtype (auto or fp8); default: auto."""
+TENSOR_PARALLEL = "llmfleet:tensor-parallel"
+"""--tensor-parallel-size; default: every GPU of the instance."""
+PIPELINE_PARALLEL = "llmfleet:pipeline-parallel"
+"""--pipeline-parallel-size; default: 1."""
+GPU_MEMORY_UTILIZATION = "llmfleet:gpu-memory-utilization"
+"""--gpu-memory-utilization; default: the engine's."""
+
+
+def sizing_tags(plan: Plan) -> dict[str, str]:
+    """The declaration tags of a planned fleet."""
+    c = plan.choice
+    return {MODEL: plan.model, MAX_MODEL_LEN: str(plan.max_model_len), WEIGHTS: plan.weights, KV_DTYPE: plan.kv_dtype,
+            TENSOR_PARALLEL: str(c.tensor_parallel), PIPELINE_PARALLEL: str(c.pipeline_parallel),
+            GPU_MEMORY_UTILIZATION: f"{plan.memory_per_gpu.gpu_memory_utilization:g}"}

@@ -1,0 +1,232 @@
+"""The llm-fleet policy pack's policies: guardrails for any stack with GPU serving nodes, whether they come from the
+LlmServingFleet component or are written by hand. Each validate function takes pulumi-policy's arguments, so the same
+code runs under `pulumi preview --policy-pack policy` and in the unit tests.
+
+Mandatory: IMDSv2 required, encrypted volumes, no secrets in user data, no 0.0.0.0/0 ingress to GPU nodes, and GPUs
+that can hold the model their tags declare. Advisory: GPU nodes that declare no model (so the memory check cannot run)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
+                           StackValidationArgs, StackValidationPolicy)
+
+from policy.memory_fit import UndeclaredError, shortfall
+from sizing.catalog.instances import all_instance_types
+
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+INSTANCE = "aws:ec2/instance:Instance"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+AUTOSCALING_GROUP = "aws:autoscaling/group:Group"
+VOLUME = "aws:ebs/volume:Volume"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+WORLD = ("0.0.0.0/0", "::/0")
+SECRET_PATTERNS = {
+    "a Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),
+    "an AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "an AWS secret access key": re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}"),
+    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "a literal token or password": re.compile(
+        r"(?m)^\s*(?:export\s+)?(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|[A-Z_]*(?:PASSWORD|SECRET|API_KEY)[A-Z_]*)="
+        r"['\"]?[^$'\"\s(][^\s'\"]{7,}"),
+}
+"""What a secret in user data looks like. Matches are reported by kind and line, never echoed."""
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _tags(props: Mapping[str, Any]) -> dict[str, str]:
+    """Tags of a resource: a map, a list of {key, value} (Auto Scaling groups), plus a launch template's instance tags."""
+    raw = props.get("tags") or {}
+    tags = {t["key"]: t["value"] for t in raw} if isinstance(raw, list) else dict(raw)
+    for spec in props.get("tagSpecifications") or []:
+        if spec.get("resourceType") == "instance":
+            tags = {**(spec.get("tags") or {}), **tags}
+    return {str(k): str(v) for k, v in tags.items()}
+
+
+def instance_types(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """The instance types a compute resource launches."""
+    if resource_type in (LAUNCH_TEMPLATE, INSTANCE):
+        return [props["instanceType"]] if props.get("instanceType") else []
+    if resource_type == NODE_GROUP:
+        return list(props.get("instanceTypes") or [])
+    if resource_type == AUTOSCALING_GROUP:
+        overrides = ((props.get("mixedInstancesPolicy") or {}).get("launchTemplate") or {}).get("overrides") or []
+        return [o["instanceType"] for o in overrides if o.get("instanceType")]
+    return []
+
+
+def is_gpu(instance_type: str) -> bool:
+    inst = all_instance_types().get(instance_type)
+    return inst is not None and inst.gpus >= 1
+
+
+# --- mandatory: IMDSv2 ----------------------------------------------------------------------------------------------
+
+def imdsv2_required(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Launch templates and instances require session tokens for the instance metadata service (IMDSv2): a request
+    forgery against the node (vLLM serves user input) cannot read the role's credentials with one GET."""
+    if args.resource_type not in (LAUNCH_TEMPLATE, INSTANCE):
+        return
+    tokens = (args.props.get("metadataOptions") or {}).get("httpTokens")
+    if tokens != "required":
+        report_violation(f"{args.name}: metadataOptions.httpTokens is {tokens!r}, IMDSv1 stays open. To fix: "
+                         "metadata_options={'http_tokens': 'required', 'http_endpoint': 'enabled'}.", None)
+
+
+# --- mandatory: encrypted volumes -----------------------------------------------------------------------------------
+
+def _unencrypted(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    if resource_type == LAUNCH_TEMPLATE:
+        return [m.get("deviceName", "?") for m in props.get("blockDeviceMappings") or []
+                if m.get("ebs") is not None and not _truthy(m["ebs"].get("encrypted"))]
+    if resource_type == INSTANCE:
+        devices = [("root", props.get("rootBlockDevice"))] + [
+            (d.get("deviceName", "?"), d) for d in props.get("ebsBlockDevices") or []]
+        return [name for name, d in devices if d is not None and not _truthy(d.get("encrypted"))]
+    if resource_type == VOLUME:
+        return [] if _truthy(props.get("encrypted")) else ["volume"]
+    return []
+
+
+def encrypted_volumes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """Every EBS volume a launch template, instance or volume declares is encrypted (weights and caches at rest)."""
+    devices = _unencrypted(args.resource_type, args.props)
+    if devices:
+        report_violation(f"{args.name}: EBS volume(s) {', '.join(devices)} not encrypted. To fix: set encrypted=true "
+                         "(and a KMS key if your organisation requires one).", None)
+
+
+# --- mandatory: no secrets in user data -----------------------------------------------------------------------------
+
+def _user_data(props: Mapping[str, Any]) -> str:
+    """The script: a launch template's (base64) or an instance's (plain, or userDataBase64)."""
+    text = str(props.get("userData") or props.get("userDataBase64") or "")
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace") if text else ""
+    except (binascii.Error, ValueError):
+        return text  # an instance's plain-text user data
+
+
+def secrets_in(script: str) -> list[str]:
+    """'<kind> (line N)' for each secret-looking value in a script."""
+    found = []
+    for kind, pattern in SECRET_PATTERNS.items():
+        for match in pattern.finditer(script):
+            found.append(f"{kind} (line {script.count(chr(10), 0, match.start()) + 1})")
+    return found
+
+
+def no_secrets_in_user_data(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """User data is readable by anyone who may describe the launch template or instance, and lands in logs: secrets
+    are fetched at boot from Secrets Manager or SSM instead."""
+    if args.resource_type not in (LAUNCH_TEMPLATE, INSTANCE):
+        return
+    found = secrets_in(_user_data(args.props))
+    if found:
+        report_violation(f"{args.name}: user data holds {', '.join(found)} (not shown). To fix: store it in Secrets "
+                         "Manager or SSM Parameter Store and fetch it at boot, as LlmServingFleet does.", None)
+
+
+# --- mandatory: GPU memory holds the declared model -----------------------------------------------------------------
+
+def gpus_hold_declared_model(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """The GPUs of a launch template, instance, node group or Auto Scaling group override can hold the model in its
+    llmfleet:model tag at its llmfleet:max-model-len (the sizing engine's vLLM memory model)."""
+    tags = _tags(args.props)
+    for instance_type in instance_types(args.resource_type, args.props):
+        try:
+            why = shortfall(instance_type, tags)
+        except UndeclaredError:
+            continue  # the advisory policy below reports it
+        if why:
+            report_violation(f"{args.name}: {why}", None)
+
+
+def gpu_nodes_declare_their_model(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """GPU launch templates, instances and node groups carry llmfleet:model and llmfleet:max-model-len, so that the
+    memory policy can check them."""
+    if args.resource_type == AUTOSCALING_GROUP:
+        return  # its launch template carries the declaration
+    tags = _tags(args.props)
+    for instance_type in instance_types(args.resource_type, args.props):
+        try:
+            shortfall(instance_type, tags)
+        except UndeclaredError as exc:
+            report_violation(f"{args.name}: {exc}", None)
+
+
+# --- mandatory: no 0.0.0.0/0 ingress to GPU nodes -------------------------------------------------------------------
+
+def _security_group_refs(props: Mapping[str, Any]) -> list[str]:
+    refs = list(props.get("vpcSecurityGroupIds") or []) + list(props.get("securityGroups") or [])
+    for nic in props.get("networkInterfaces") or []:
+        refs += list(nic.get("securityGroups") or [])
+    return [str(r) for r in refs if r]  # unknown (preview) ids are linked by dependency instead
+
+
+def _opens_world(rule: Mapping[str, Any]) -> bool:
+    return bool(set(WORLD) & {*(rule.get("cidrBlocks") or []), *(rule.get("ipv6CidrBlocks") or [])})
+
+
+def _world_ingress(resource_type: str, props: Mapping[str, Any]) -> bool:
+    if resource_type == SECURITY_GROUP:
+        return any(_opens_world(rule) for rule in props.get("ingress") or [])
+    if resource_type == SECURITY_GROUP_RULE:
+        return props.get("type") == "ingress" and _opens_world(props)
+    if resource_type == INGRESS_RULE:
+        return props.get("cidrIpv4") in WORLD or props.get("cidrIpv6") in WORLD
+    return False
+
+
+def _ids(resources: Iterable[Any]) -> set[str]:
+    return {str(r.props.get("id")) for r in resources if r.props.get("id")} | {r.urn for r in resources}
+
+
+def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """No security group of a GPU node admits 0.0.0.0/0 or ::/0: nodes take traffic from the load balancer (and each
+    other) only. Security groups are linked to nodes by id or by the node's dependencies on them."""
+    nodes = [r for r in args.resources if any(is_gpu(t) for t in instance_types(r.resource_type, r.props))]
+    node_groups: set[str] = set()
+    for node in nodes:
+        node_groups |= set(_security_group_refs(node.props))
+        for prop in ("vpcSecurityGroupIds", "securityGroups", "networkInterfaces"):
+            node_groups |= {d.urn for d in node.property_dependencies.get(prop, [])}
+    for r in args.resources:
+        if not _world_ingress(r.resource_type, r.props):
+            continue
+        target = r.props.get("securityGroupId")
+        own = _ids([r]) if r.resource_type == SECURITY_GROUP else (
+            ({str(target)} if target else set()) | {d.urn for d in r.property_dependencies.get("securityGroupId", [])})
+        if own & node_groups:
+            report_violation(f"{r.name}: admits 0.0.0.0/0 (or ::/0) to a security group of GPU nodes. To fix: admit "
+                             "the load balancer's security group only, and put clients' CIDRs on the load balancer.",
+                             r.urn)
+
+
+def _described(validate: Any) -> str:
+    return " ".join((validate.__doc__ or "").split())
+
+
+MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
+POLICIES = [
+    *[ResourceValidationPolicy(name=name, description=_described(validate), enforcement_level=level, validate=validate)
+      for name, validate, level in (
+          ("imdsv2-required", imdsv2_required, MANDATORY), ("encrypted-volumes", encrypted_volumes, MANDATORY),
+          ("no-secrets-in-user-data", no_secrets_in_user_data, MANDATORY),
+          ("gpus-hold-declared-model", gpus_hold_declared_model, MANDATORY),
+          ("gpu-nodes-declare-their-model", gpu_nodes_declare_their_model, ADVISORY))],
+    StackValidationPolicy(name="no-world-ingress-to-gpu-nodes", description=_described(no_world_ingress_to_gpu_nodes),
+                          enforcement_level=MANDATORY, validate=no_world_ingress_to_gpu_nodes),
+]
+"""The pack's policies (policy/__main__.py serves them)."""

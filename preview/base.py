@@ -1,0 +1,78 @@
+"""The base side of the pull-request report, planned as the base branch would plan it: the base commit is checked out
+into a temporary folder (`git archive`) and its own engine, catalog and components run its own stack files there.
+So a change to prices, the speed model or the components shows up as a change; planning the base with the head's
+engine would report every stack as unchanged.
+
+Results are cached per commit (a commit never changes): $LLMFLEET_CACHE_DIR/report/<commit>.json, or
+~/.cache/llm-fleet/report/. The cache holds plans and input digests, never input values."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sizing.errors import InvalidInputError
+
+DRIVER = Path(__file__).with_name("export_stacks.py")
+STACK_GLOB = "stacks/Pulumi.*.yaml"
+TIMEOUT_S = 600
+"""Planning every base stack must finish within this (the report job's budget)."""
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("LLMFLEET_CACHE_DIR") or str(Path.home() / ".cache" / "llm-fleet")
+    return Path(root) / "report"
+
+
+def _git(repo: Path, *args: str) -> bytes:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=TIMEOUT_S)
+    if done.returncode != 0:
+        raise InvalidInputError(f"git {' '.join(args)} failed in {repo}: {done.stderr.decode().strip()}. To fix: pass a "
+                                "commit, branch or tag of this repository as --base-ref (fetch it first in CI).")
+    return done.stdout
+
+
+def resolve(repo: Path, ref: str) -> str:
+    """The full commit id of a ref."""
+    return _git(repo, "rev-parse", "--verify", f"{ref}^{{commit}}").decode().strip()
+
+
+def _plan_checkout(folder: Path, python: str) -> list[dict[str, Any]]:
+    stacks = sorted(str(p.relative_to(folder)) for p in folder.glob(STACK_GLOB))
+    if not stacks:
+        return []
+    script = folder / "_llmfleet_export_stacks.py"
+    script.write_text(DRIVER.read_text())
+    env = {**os.environ, "PYTHONPATH": str(folder), "LLMFLEET_PREFLIGHT": "off"}
+    try:
+        done = subprocess.run([python, script.name, *stacks], cwd=folder, env=env, capture_output=True, timeout=TIMEOUT_S)
+    except OSError as exc:
+        raise InvalidInputError(f"cannot run the base's interpreter {python!r}: {exc.strerror}. To fix: pass "
+                                "--base-python a Python with the base's dependencies, or leave it out.") from None
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-5:]
+        raise InvalidInputError("planning the base commit's stacks with its own engine failed:\n" + "\n".join(tail) +
+                                "\nTo fix: check that the base commit's program runs (python -m preview there).")
+    return json.loads(done.stdout)
+
+
+def base_stacks(ref: str, repo: Path | None = None, python: str = sys.executable) -> list[dict[str, Any]]:
+    """Every stack file of the base commit, exported (preview/export_stacks.py) by the base commit's own code."""
+    repo = repo or Path.cwd()
+    commit = resolve(repo, ref)
+    cached = cache_dir() / f"{commit}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    with tempfile.TemporaryDirectory(prefix="llmfleet-base-") as tmp:
+        tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", commit))).extractall(tmp, filter="data")
+        exported = _plan_checkout(Path(tmp), python)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(exported, sort_keys=True))
+    return exported
