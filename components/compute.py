@@ -145,8 +145,9 @@ class Compute(pulumi.ComponentResource):
     @staticmethod
     def _refresh(min_healthy_pct: int, cap: CapacitySpec) -> aws.autoscaling.GroupInstanceRefreshArgs:
         """A new launch template version rolls out by instance refresh, keeping min_healthy_pct serving."""
-        return aws.autoscaling.GroupInstanceRefreshArgs(strategy="Rolling", preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-            min_healthy_percentage=min_healthy_pct, instance_warmup=str(cap.health_check_grace_s)))
+        preferences = aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+            min_healthy_percentage=min_healthy_pct, instance_warmup=str(cap.health_check_grace_s))
+        return aws.autoscaling.GroupInstanceRefreshArgs(strategy="Rolling", preferences=preferences)
 
     def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
                      child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
@@ -156,7 +157,8 @@ class Compute(pulumi.ComponentResource):
             desired_capacity=cap.desired, capacity_rebalance=True, health_check_type="ELB",
             health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
             mixed_instances_policy=self._mixed_policy(args, template, cap.on_demand_base, cap.on_demand_above_base_pct),
-            initial_lifecycle_hooks=self._hooks(cap), instance_refresh=self._refresh(args.options.min_healthy_percentage, cap),
+            initial_lifecycle_hooks=self._hooks(cap),
+            instance_refresh=self._refresh(args.options.min_healthy_percentage, cap),
             wait_for_capacity_timeout=f"{cap.ready_timeout_s + CAPACITY_WAIT_MARGIN_S}s",
             tags=self._group_tags(args), opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 ignore_changes=IGNORED_GROUP_CHANGES)))

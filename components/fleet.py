@@ -53,6 +53,10 @@ class ServingFleet(pulumi.ComponentResource):
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node, capacity = node_spec(plan, options), capacity_spec(plan, options)
+        if multi_node and "@sha256:" not in node.image:
+            pulumi.log.warn(f"{node.image} is pinned by tag, not digest: a retagged image would change what new "
+                            "nodes run. To fix: set llmfleet:fleet.efa_image to <repo>@sha256:<digest> (README: "
+                            "Deploying for real).", resource=self)
         api_key_name, api_key_policy = self._api_key(name, options, tags, child)
         user_data = with_input(options.weights.resolved(), lambda weights: render_user_data(
             node, capacity, options.model_copy(update={"weights": weights}),
@@ -78,7 +82,8 @@ class ServingFleet(pulumi.ComponentResource):
                                "group_names": self.group_names, "plan": self.summary})
 
     @staticmethod
-    def _api_key(name: str, options: FleetOptions, tags: dict[str, str], child: pulumi.ResourceOptions) -> tuple[str, str]:
+    def _api_key(name: str, options: FleetOptions, tags: dict[str, str],
+                 child: pulumi.ResourceOptions) -> tuple[str, str]:
         """(what the node passes as --secret-id, what the node policy allows): the given secret, or one created with a
         random key. Its value stays out of user data and outputs; clients read it from Secrets Manager."""
         if options.api_key_secret_arn:
@@ -87,6 +92,7 @@ class ServingFleet(pulumi.ComponentResource):
         secret = aws.secretsmanager.Secret(f"{name}-api-key", name=secret_name, tags=tags, opts=child,
                                            description=f"API key clients send to the llm-fleet endpoint of {name}")
         aws.secretsmanager.SecretVersion(
-            f"{name}-api-key", secret_id=secret.id, secret_string=pulumi.Output.secret(secrets.token_urlsafe(API_KEY_BYTES)),
+            f"{name}-api-key", secret_id=secret.id,
+            secret_string=pulumi.Output.secret(secrets.token_urlsafe(API_KEY_BYTES)),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["secretString"])))
         return secret_name, f"arn:aws:secretsmanager:*:*:secret:{secret_name}-*"

@@ -131,7 +131,7 @@ def compatible_types(plan: Plan) -> tuple[str, ...]:
     Multi-node replicas keep to the chosen type."""
     c = plan.choice
     if c.nodes_per_replica > 1:
-        return (c.instance_type,)  # every node of a Ray cluster must be the same type
+        return (c.instance_type,)  # every node of a multi-node replica must be the same type
 
     def same(x: Candidate) -> bool:
         return (x.gpu, x.gpus_per_instance, x.tensor_parallel, x.pipeline_parallel, x.nodes_per_replica) == (

@@ -97,7 +97,7 @@ class Network(pulumi.ComponentResource):
             for direction in ("ingress", "egress"):
                 rule(f"{name}-node-self-{direction}", type=direction, protocol=ANY_PROTOCOL, from_port=0, to_port=0,
                      security_group_id=node_sg.id, source_security_group_id=node_sg.id,
-                     description="Ray, NCCL and EFA between the nodes of a replica (EFA needs both directions)", opts=child)
+                     description="torch.distributed, NCCL and EFA between the nodes of a replica (EFA needs both directions)", opts=child)
         self.lb_security_group_id = lb_sg.id
         self.node_security_group_id = node_sg.id
         self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids, "lb_subnet_ids": self.lb_subnet_ids,

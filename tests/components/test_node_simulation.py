@@ -5,6 +5,7 @@ readiness gated on /health, and 2- and 4-node replicas assigning every rank exac
 from __future__ import annotations
 
 import dataclasses
+import shutil
 
 import pytest
 
@@ -111,3 +112,28 @@ def test_replica_assigns_every_rank_exactly_once(tmp_path, nodes):
     again.communicate(timeout=60)
     first, second = docker_runs(members[-1])
     assert first[first.index("--node-rank") + 1] == second[second.index("--node-rank") + 1]
+
+
+def test_a_replacement_node_takes_the_rank_its_predecessor_freed(tmp_path):
+    first, lost = replica(tmp_path, 2)
+    script = multi_node_user_data(2)
+    for node in (first, lost):
+        node.first_boot(script)
+    for proc in [node.start_unit("llmfleet.service") for node in (first, lost)]:
+        proc.communicate(timeout=120)
+    freed = docker_runs(lost)[0]
+    shutil.rmtree(lost.state / "instances" / lost.instance_id)  # terminated: its tags go with it
+    new = dataclasses.replace(lost, root=tmp_path / "replacement", instance_id="i-0fffffffffffffff0", ip="10.0.0.99")
+    (new.state / "instances" / new.instance_id).mkdir()
+    (new.state / "instances" / new.instance_id / "ip").write_text(new.ip)
+    disk = new.root / "dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS0001"
+    disk.parent.mkdir(parents=True)
+    disk.touch()
+    (new.root / "run").mkdir()
+    assert new.first_boot(script).returncode == 0
+    proc = new.start_unit("llmfleet.service")
+    proc.communicate(timeout=120)
+    (run,) = docker_runs(new)
+    assert run[run.index("--node-rank") + 1] == freed[freed.index("--node-rank") + 1]
+    head = new.ip if run[run.index("--node-rank") + 1] == "0" else first.ip
+    assert run[run.index("--master-addr") + 1] == head
