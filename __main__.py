@@ -4,15 +4,18 @@ runs pre-flight and the sizing engine, and fails before any resource on a bad va
 from typing import Any, cast
 
 import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
-from components.stack_config import NAMESPACE, SECTIONS
+from components.stack_config import NAMESPACE, config_value, namespace_config
+from sizing.redact import redact_value
 
 config = pulumi.Config(NAMESPACE)
-raw: dict[str, Any] = {"model": config.get("model"), **{key: config.get_object(key) for key in SECTIONS}}
+given = namespace_config({**get_config_env(), **CONFIG.get()})  # every llmfleet:* key: unknown ones fail with the rest
+raw: dict[str, Any] = {k: config_value(config.get(k)) for k in given}
 fleet = LlmServingFleet(pulumi.get_stack(), cast(LlmServingFleetArgs, {k: v for k, v in raw.items() if v is not None}))
-pulumi.export("plan", fleet.plan)
-pulumi.export("facts", fleet.facts)
+pulumi.export("plan", fleet.plan.apply(redact_value))
+pulumi.export("facts", fleet.facts.apply(redact_value))
 pulumi.export("endpoint", fleet.endpoint)
 pulumi.export("autoscaling_groups", fleet.group_names)
 pulumi.export("api_key_secret", fleet.api_key_secret)  # the Secrets Manager secret clients read the API key from

@@ -25,10 +25,11 @@ SEED = 2026
 
 def time_one_plan() -> list[float]:
     model = load_preset("llama-3.1-70b")
-    plan(PlanRequest(model=model))  # warm the catalog caches, as a long-lived process would be
+    plan(PlanRequest(model=model, deployment=Deployment(weights="auto")))  # warm the catalog caches, as a long-lived process would be
     times = []
     for i in range(PLAN_REPEATS):
-        req = PlanRequest(model=model, workload=Workload(concurrency=32 + i, ttft_ms=2000, tpot_ms=50))
+        req = PlanRequest(model=model, workload=Workload(concurrency=32 + i, ttft_ms=2000, tpot_ms=50),
+                          deployment=Deployment(weights="auto"))  # the command line's default: formats searched
         start = time.perf_counter()
         plan(req)
         times.append(time.perf_counter() - start)
@@ -47,7 +48,7 @@ def scenarios(n: int) -> list[PlanRequest]:
             ttft_ms=rng.choice([None, 1000.0, 5000.0]), kind=kind, headroom_replicas=rng.choice([0, 1]),
         )
         deployment = Deployment(region=rng.choice(["us-east-1", "us-west-2", "eu-west-1"]),
-                                kv_dtype=rng.choice(["auto", "fp8"]))
+                                kv_dtype=rng.choice(["auto", "fp8"]), weights=rng.choice(["auto", "native"]))
         out.append(PlanRequest(model=load_preset(rng.choice(names)), workload=workload, deployment=deployment))
     return out
 

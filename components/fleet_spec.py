@@ -134,8 +134,10 @@ def compatible_types(plan: Plan) -> tuple[str, ...]:
         return (c.instance_type,)  # every node of a multi-node replica must be the same type
 
     def same(x: Candidate) -> bool:
-        return (x.gpu, x.gpus_per_instance, x.tensor_parallel, x.pipeline_parallel, x.nodes_per_replica) == (
-            c.gpu, c.gpus_per_instance, c.tensor_parallel, c.pipeline_parallel, c.nodes_per_replica)
+        return (x.gpu, x.gpus_per_instance, x.tensor_parallel, x.pipeline_parallel, x.nodes_per_replica,
+                x.expert_parallel, x.data_parallel) == (c.gpu, c.gpus_per_instance, c.tensor_parallel,
+                                                        c.pipeline_parallel, c.nodes_per_replica, c.expert_parallel,
+                                                        c.data_parallel)
 
     others = [a.candidate.instance_type for a in plan.alternatives if same(a.candidate)]
     return tuple(dict.fromkeys([c.instance_type, *others]))
@@ -146,10 +148,15 @@ def vllm_args(plan: Plan, options: FleetOptions, served_name: str) -> tuple[str,
     c, m = plan.choice, plan.memory_per_gpu
     args = ["--served-model-name", served_name, "--host", "0.0.0.0", "--port", str(options.api_port),
             "--tensor-parallel-size", str(c.tensor_parallel), "--pipeline-parallel-size", str(c.pipeline_parallel),
-            "--max-model-len", str(plan.max_model_len), "--max-num-seqs", str(c.batch_per_replica),
+            "--max-model-len", str(plan.max_model_len),
+            "--max-num-seqs", str(-(-c.batch_per_replica // c.data_parallel)),  # per data-parallel rank
             "--gpu-memory-utilization", f"{m.gpu_memory_utilization:g}"]
-    if c.nodes_per_replica == 1 and c.replicas_per_instance > 1:
+    if c.data_parallel > 1:  # data-parallel attention inside one replica (the plan's layout)
+        args += ["--data-parallel-size", str(c.data_parallel)]
+    elif c.nodes_per_replica == 1 and c.replicas_per_instance > 1:
         args += ["--data-parallel-size", str(c.replicas_per_instance)]
+    if c.expert_parallel:
+        args += ["--enable-expert-parallel"]
     if plan.vllm_quantization:
         args += ["--quantization", plan.vllm_quantization]
     if plan.kv_dtype != "auto":

@@ -6,7 +6,6 @@ a bad input or an infeasible plan fails with the engine's message and no resourc
 by the plan-taking ServingFleet, the lower layer."""
 
 # No `from __future__ import annotations`: Pulumi's schema analyzer reads these annotations at run time.
-import json
 from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
@@ -16,10 +15,13 @@ from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, W
 from components.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
 from components.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
+from sizing.bounded import parse_json
 from sizing.errors import SizingError
+from sizing.limits import MAX_CONFIG_BYTES
 from sizing.models.hf_config import spec_from_hf_config
 from sizing.models.spec import ModelSpec
 from sizing.planner.results import Plan
+from sizing.redact import redact
 
 PACKAGE = "llmfleet"
 """The Pulumi package name (schema, type tokens, `pulumi package add`)."""
@@ -64,10 +66,10 @@ def _model_spec(args: LlmServingFleetArgs) -> Optional[ModelSpec]:
     if config is None:
         return None
     if isinstance(config, str):  # a config.json passed as text
-        try:
-            config = json.loads(config)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"hf_config is not JSON ({exc}). To fix: pass the contents of config.json.") from None
+        if len(config) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"hf_config is {len(config):,} characters, over the {MAX_CONFIG_BYTES:,} limit. "
+                              "To fix: pass the contents of the model's config.json.")
+        config = parse_json(config, "hf_config", "pass the contents of config.json.", error=ConfigError)
     if not isinstance(config, dict):
         raise ConfigError(f"hf_config must be the mapping in config.json, not {type(config).__name__}. To fix: pass "
                           "the file's contents (an object with hidden_size, num_hidden_layers, ...).")
@@ -94,8 +96,8 @@ def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackCon
         config = {k: v for k, v in dict(args).items() if v is not None}
         deploy = plan_for_deploy(stack, config, aws_region, stack_lock_path(pulumi.get_stack()))
     except SizingError as exc:
-        raise pulumi.RunError(str(exc)) from None
-    return stack, deploy
+        raise pulumi.RunError(redact(str(exc))) from None
+    return stack, deploy.model_copy(update={"warnings": tuple(redact(w) for w in deploy.warnings)})
 
 
 class LlmServingFleet(pulumi.ComponentResource):

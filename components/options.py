@@ -7,11 +7,12 @@ of other resources; everything that sizes the fleet is a plain value."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar, Union
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -59,6 +60,14 @@ falls back to TCP sockets). https://aws.github.io/deep-learning-containers/vllm/
 (`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (README "Deploying for real")."""
 DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 """Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""
+
+
+VPC_MIN_PREFIX, VPC_MAX_PREFIX = 16, 27
+"""vpc_cidr prefix lengths: AWS allows /16 to /28 for a VPC; /27 is the smallest that holds the two /28 subnets."""
+AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "allowed_security_group_ids": "sg", "ami_id": "ami"}
+"""Resource-id prefixes of the id fields (ids are the prefix, a dash and lower-case hex)."""
+TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+"""Characters AWS allows in tag keys and values."""
 
 
 class WeightsSource(BaseModel):
@@ -168,6 +177,43 @@ class FleetOptions(BaseModel):
         if "@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
             raise ValueError(f"vllm_image={image!r} is not pinned; use a version tag or digest, e.g. {DEFAULT_VLLM_IMAGE!r}")
         return image
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_cidr(cls, cidr: str) -> str:
+        # AWS: a VPC's IPv4 block is /16 to /28, and a subnet at least /28; two subnets are carved from it
+        # (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html).
+        try:
+            net = ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            raise ValueError(f"vpc_cidr={cidr!r} is not an IPv4 network block like '10.42.0.0/16' (host bits zero)") from None
+        if net.version != 4 or not VPC_MIN_PREFIX <= net.prefixlen <= VPC_MAX_PREFIX:
+            raise ValueError(f"vpc_cidr={cidr!r} must be an IPv4 block from /{VPC_MIN_PREFIX} to /{VPC_MAX_PREFIX} "
+                             "(AWS allows /16 to /28, and two /28 subnets must fit)")
+        return cidr
+
+    @field_validator("vpc_id", "subnet_ids", "allowed_security_group_ids", "ami_id")
+    @classmethod
+    def _aws_ids(cls, value: Any, info: ValidationInfo) -> Any:
+        prefix = AWS_ID_PREFIXES[info.field_name or ""]
+        items = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()  # Outputs: checked by AWS
+        for item in items:
+            if isinstance(item, str) and not re.fullmatch(rf"{prefix}-[0-9a-z]{{1,32}}", item):
+                raise ValueError(f"{info.field_name} entry {item!r} is not an AWS id like '{prefix}-0123456789abcdef0'")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        # AWS tag rules: key 1-128 and value 0-256 Unicode characters of letters, digits, spaces and _ . : / = + - @;
+        # keys may not start with aws: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
+        for key, value in tags.items():
+            if not TAG_TEXT.fullmatch(key) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} is not a valid AWS tag key (1-128 of letters, digits, spaces, _.:/=+-@)")
+            if not TAG_TEXT.fullmatch(value) or len(value) > 256:
+                raise ValueError(f"tag {key!r} value {value!r} is not a valid AWS tag value (0-256 of letters, digits, "
+                                 "spaces, _.:/=+-@)")
+        return tags
 
     @field_validator("allowed_cidrs")
     @classmethod

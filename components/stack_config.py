@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from components.options import FleetOptions
+from sizing.bounded import parse_json
 from sizing.errors import SizingError
 from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
@@ -18,6 +19,8 @@ NAMESPACE = "llmfleet"
 SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions,
                                         "preflight": PreflightOptions}
 """Config keys under llmfleet: besides `model`, and the model each is read into."""
+KEYS = ("model", *SECTIONS)
+"""Every llmfleet: key; any other is refused before a resource is registered."""
 Section = TypeVar("Section", bound=BaseModel)
 
 
@@ -59,7 +62,10 @@ def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
 
 def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
     """deployment.region defaults to the provider's aws:region; the two may not disagree."""
-    deployment = dict(raw.get("deployment") or {})
+    deployment = raw.get("deployment") or {}
+    if not isinstance(deployment, dict):
+        return raw  # _section says it must be a mapping
+    deployment = dict(deployment)
     if aws_region:
         region = deployment.setdefault("region", aws_region)
         if region != aws_region:
@@ -68,13 +74,33 @@ def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
     return {**raw, "deployment": deployment}
 
 
+def namespace_config(config: dict[str, Any]) -> dict[str, str]:
+    """The llmfleet:* entries of a whole Pulumi config (e.g. {'llmfleet:model': ...}), keys without the namespace."""
+    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{NAMESPACE}:")}
+
+
+def config_value(text: str | None) -> Any:
+    """A config value as Pulumi hands it to the program (objects as JSON text), parsed; plain text stays text, so that
+    load_stack_config can say which key needed a mapping."""
+    if text is None:
+        return None
+    try:
+        return parse_json(text, "config value", "give the value as YAML.")
+    except SizingError:
+        return text
+
+
 def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model: ModelSpec | None = None) -> StackConfig:
     """The stack's llmfleet:* values (keys without the namespace) as validated models. `model`: an already resolved
     model (a component given a config.json's contents), used instead of resolving raw["model"]."""
-    unknown = sorted(set(raw) - {"model", *SECTIONS})
+    unknown = sorted(set(raw) - set(KEYS))
     if unknown:
-        raise ConfigError(f"Unknown config key(s) {', '.join(f'{NAMESPACE}:{k}' for k in unknown)}. Valid: "
-                          f"{NAMESPACE}:model, " + ", ".join(f"{NAMESPACE}:{k}" for k in SECTIONS) + ". To fix: rename or remove them.")
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
+            hints.append(f"{NAMESPACE}:{key}" + (f" (did you mean '{NAMESPACE}:{close[0]}'?)" if close else ""))
+        raise ConfigError(f"Unknown config key(s) {', '.join(hints)}. Valid: "
+                          + ", ".join(f"{NAMESPACE}:{k}" for k in KEYS) + ". To fix: rename or remove them.")
     if not raw.get("model"):
         raise ConfigError(f"{NAMESPACE}:model is not set. To fix: `pulumi config set {NAMESPACE}:model llama-3.1-8b` "
                           "(a preset name or a path to a config.json).")

@@ -8,6 +8,7 @@ from collections import Counter
 from preview.mock_run import MockRun, close_event_loop, run_stack
 from sizing.cli.render import plan_lines
 from sizing.errors import SizingError
+from sizing.redact import redact
 
 DEFAULT_STACK = "stacks/Pulumi.dev.yaml"
 
@@ -31,7 +32,7 @@ def main(argv: list[str]) -> int:
             run = run_stack(path)
         except Exception as exc:  # the program's own error (bad config, infeasible plan) is the message to show
             cause = exc if isinstance(exc, SizingError) else getattr(exc, "__cause__", None) or exc
-            print(f"{path}: {cause}", file=sys.stderr)
+            print(redact(f"{path}: {cause}"), file=sys.stderr)
             return 1
         assert run.plan is not None
         print("\n".join([*plan_lines(run.plan), "", *resource_lines(run), ""]))

@@ -4,6 +4,8 @@ itself never imports Pulumi)."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,8 +13,11 @@ from preview.base import STACK_GLOB, base_stacks
 from preview.inputs import from_export, load
 from preview.report import StackResult, build, render_json, render_markdown
 from sizing.errors import SizingError
+from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+GIT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/~^{}@-]{0,199}")
+"""A --base-ref: a commit id, branch or tag (never an option: git would read a leading '-' as one)."""
 
 
 def _base_side(base: list[str], base_ref: str | None, base_python: str | None) -> list[StackResult]:
@@ -23,29 +28,47 @@ def _base_side(base: list[str], base_ref: str | None, base_python: str | None) -
     return [from_export(data) for data in base_stacks(base_ref, python=base_python or sys.executable)]
 
 
+def _bad(message: str) -> int:
+    print(redact(f"error: {message}"), file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None,
                    base_python: str | None = None) -> int:
-    """Render the report; exit 1 when a head stack has no feasible plan, 2 on bad input."""
+    """Render the report; exit 1 when a head stack has no feasible plan or fails preview, 2 on unreadable inputs."""
     if base_ref is not None and not head:
         head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
     if not head and not base:
-        print("error: no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad("no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.")
     missing = [p for p in [*head, *base] if not Path(p).exists()]
     if missing:
-        print(f"error: no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
-              "JSON files; a stack new in this change simply has no --base file.", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _bad(f"no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
+                    "JSON files; a stack new in this change simply has no --base file.")
+    if output and not Path(output).resolve().parent.is_dir():
+        return _bad(f"--output {output!r}: the folder {str(Path(output).parent)!r} does not exist. "
+                    "To fix: create it first, or write to an existing folder.")
+    if base_ref is not None and not GIT_REF.fullmatch(base_ref):
+        return _bad(f"--base-ref {base_ref[:80]!r} is not a commit, branch or tag name. To fix: pass e.g. origin/main or "
+                    "a commit id (letters, digits and ._/-~^{}; not starting with '-').")
     try:
-        base_side = _base_side(base, base_ref, base_python)
+        report = build([load(p) for p in head], _base_side(base, base_ref, base_python))
     except SizingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    report = build([load(p) for p in head], base_side)
+        return _bad(str(exc))
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:  # git, or a base export
+        return _bad(f"the base side could not be planned ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}). "
+                    "To fix: check --base-ref and that the base commit's stacks run (python -m preview there).")
     text = render_markdown(report) if fmt == "markdown" else json.dumps(render_json(report), indent=2, sort_keys=True) + "\n"
+    text = redact(text)
     if output:
-        Path(output).write_text(text)
+        try:
+            Path(output).write_text(text)
+        except OSError as exc:
+            return _bad(f"--output {output!r} cannot be written ({exc.strerror or exc}). To fix: pass a writable file path.")
     else:
         sys.stdout.write(text)
-    return EXIT_INFEASIBLE if report.failed else EXIT_OK
+    if report.failed:
+        names = ", ".join(d.name for d in report.diffs if d.status == "infeasible")
+        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan or a rejected config); "
+                     "the report says why.\nTo fix: correct those stacks as the report shows."), file=sys.stderr)
+        return EXIT_INFEASIBLE
+    return EXIT_OK

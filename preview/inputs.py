@@ -1,5 +1,8 @@
 """Reading the report's inputs: stack files (run through the real program under mocks) or plan JSON files, and the base
-side exported by the base commit's own code (preview/base.py)."""
+side exported by the base commit's own code (preview/base.py).
+
+Each input is a regular file of at most MAX_REPORT_INPUT_BYTES; one that cannot be read as a stack file or a plan
+is bad input (exit 2). A stack the program rejects is not: it is reported as "this stack fails preview: <message>"."""
 
 from __future__ import annotations
 
@@ -10,8 +13,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from preview.export_stacks import export_stack
+from preview.mock_run import read_stack_file
 from preview.report import StackResult, stack_name_of
+from sizing.bounded import InputFileError, parse_json, read_text
+from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
+from sizing.redact import redact
+
+FIX = ("pass stack files (stacks/Pulumi.<name>.yaml) or plan JSON files from `python -m sizing plan --json`, each at "
+       f"most {MAX_REPORT_INPUT_BYTES >> 20} MiB.")
+FAILS_PREVIEW = "this stack fails preview: "
+"""How a stack the program rejects is reported."""
 
 MAX_DROPPED_FIELDS = 8
 """Rounds of dropping unknown fields (each round drops every one pydantic reports) before giving up."""
@@ -44,7 +56,7 @@ def from_export(data: dict[str, Any]) -> StackResult:
     inputs = data.get("inputs") or {}
     resources = tuple(sorted(tuple(key.split("::", 1)) for key in inputs))  # registration order is async
     if not data.get("plan"):
-        return StackResult(name=data["name"], error=data.get("error") or "no plan", inputs=inputs)
+        return StackResult(name=data["name"], error=FAILS_PREVIEW + redact(data.get("error") or "no plan"), inputs=inputs)
     try:
         plan = read_plan(data["plan"])
     except ValidationError as exc:
@@ -52,9 +64,21 @@ def from_export(data: dict[str, Any]) -> StackResult:
     return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs)
 
 
+def _plan(path: Path) -> Plan:
+    data = parse_json(read_text(path, MAX_REPORT_INPUT_BYTES, "plan JSON", FIX), f"plan JSON {str(path)[:200]!r}", FIX)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise InputFileError(f"plan JSON {str(path)[:200]!r} is not a plan ({exc.error_count()} problem(s): {fields}). "
+                             f"To fix: {FIX}") from None
+
+
 def load(path: str | Path) -> StackResult:
-    """One input: a Pulumi.<stack>.yaml, or a plan JSON from `python -m sizing plan --json`."""
+    """One input: a Pulumi.<stack>.yaml, or a plan JSON from `python -m sizing plan --json`. Raises InputFileError
+    (or StackFileError) for a file that is neither."""
     path = Path(path)
     if path.suffix == ".json":
-        return StackResult(name=stack_name_of(path), plan=Plan.model_validate_json(path.read_text()), from_plan_json=True)
+        return StackResult(name=stack_name_of(path), plan=_plan(path), from_plan_json=True)
+    read_stack_file(path)  # bad input (exit 2) before the program runs
     return from_export(export_stack(str(path)))

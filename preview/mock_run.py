@@ -20,6 +20,9 @@ import pulumi
 import yaml
 
 from components.plan_lock import STACKS_DIR_ENV
+from sizing.bounded import depth, read_text
+from sizing.errors import InvalidInputError
+from sizing.limits import MAX_JSON_DEPTH, MAX_STACK_FILE_BYTES
 from sizing.planner.results import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,10 +121,38 @@ class FleetMocks(pulumi.runtime.Mocks):
         return {}, []
 
 
+class StackFileError(InvalidInputError):
+    """A stack file that cannot be read: too large, not UTF-8, invalid YAML, aliases, or not a mapping."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: stack files come from pull requests (forks included), and an alias bomb (a few lines
+    that expand to billions of nodes) would hang the report. Pulumi stack files never need them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted in stack files", mark)
+        return super().compose_node(parent, index)
+
+
 def read_stack_file(path: str | Path) -> dict[str, Any]:
-    """The `config:` mapping of a Pulumi.<stack>.yaml file."""
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    return data.get("config") or {}
+    """The `config:` mapping of a Pulumi.<stack>.yaml file: at most MAX_STACK_FILE_BYTES, UTF-8, no YAML aliases,
+    nested at most MAX_JSON_DEPTH deep."""
+    fix = "pass a Pulumi.<stack>.yaml whose top level is a mapping with a `config:` mapping (no YAML anchors or aliases)."
+    text = read_text(path, MAX_STACK_FILE_BYTES, "stack file", fix, StackFileError)
+    try:
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"stack file {str(path)[:200]!r} is not valid YAML: {' '.join(str(exc).split())[:300]}. "
+                             f"To fix: {fix}") from None
+    except RecursionError:
+        raise StackFileError(f"stack file {str(path)[:200]!r} nests too deep. To fix: {fix}") from None
+    data = data or {}
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(config or {}, dict) or depth(data) > MAX_JSON_DEPTH:
+        raise StackFileError(f"stack file {str(path)[:200]!r} is not a mapping with a `config:` mapping. To fix: {fix}")
+    return {str(k): v for k, v in (config or {}).items()}
 
 
 def stack_name(path: str | Path) -> str:

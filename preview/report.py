@@ -146,14 +146,16 @@ def _memory_chart(p: Plan) -> list[str]:
 
 
 def _alternatives(p: Plan) -> list[str]:
-    rows = ["| instance | TP | PP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
-            "|---|---:|---:|---:|---:|---|---:|---:|---|"]
+    rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
+            "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|"]
     c = p.choice
-    rows.append(f"| **{c.instance_type}** | {c.tensor_parallel} | {c.pipeline_parallel} | {c.replicas} | {c.instances} | "
+    rows.append(f"| **{c.instance_type}** | {c.weights} | {c.tensor_parallel} | {c.pipeline_parallel} | {c.data_parallel} | "
+                f"{'yes' if c.expert_parallel else '-'} | {c.replicas} | {c.instances} | "
                 f"{c.purchase} | {_usd(c.hourly_cost_usd)} | {_usd(c.cost_per_million_output_tokens_usd)} | chosen |")
     for a in p.alternatives:
         x = a.candidate
-        rows.append(f"| {x.instance_type} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.replicas} | {x.instances} | "
+        rows.append(f"| {x.instance_type} | {x.weights} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
+                    f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
                     f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | "
                     f"{a.why_lost} |")
     rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]

@@ -65,6 +65,9 @@ def all_formats() -> dict[str, WeightFormat]:
     }
 
 
+LLAMA_CPP_ONLY_FORMATS = frozenset({"q4_k_m"})
+"""Formats in weight_formats.csv for local llama.cpp sizing only (GGUF k-quants): a vLLM fleet cannot serve them."""
+
 FORMAT_ALIASES = {"int4": "int4-awq", "awq": "int4-awq", "gptq": "int4-gptq", "bfloat16": "bf16", "float16": "fp16",
                   "half": "fp16", "float32": "fp32", "w4a16": "int4-gptq", "w8a8": "int8"}
 

@@ -18,7 +18,8 @@ DEFAULT_MODEL = "llama-3.1-8b"
 def add_model_args(p: argparse.ArgumentParser, raw: bool) -> None:
     """--model, and for `memory` the raw-number alternative."""
     p.add_argument("--model", "-m", help="preset name, Hugging Face repo id of a preset, or path to a config.json")
-    p.add_argument("--weights", help="weight format: bf16, fp16, fp32, fp8, int8, int4-awq, int4-gptq, mxfp4 (default: checkpoint's)")
+    p.add_argument("--weights", help="weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; "
+                                     "native (the checkpoint's own); auto (plan's default: native, and FP8 where sound)")
     p.add_argument("--kv-dtype", default="auto", help="KV cache dtype: auto (model dtype) or fp8")
     if raw:
         p.add_argument("--params-b", type=float, help="raw numbers: parameters, billions")
@@ -37,6 +38,12 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", help="engine profile from sizing/data/engines.toml (default vllm-0.19)")
     p.add_argument("--assume", action="append", default=[], metavar="KEY=VALUE",
                    help="override an assumption from sizing/data/assumptions.toml (repeatable)")
+
+
+def add_expert_args(p: argparse.ArgumentParser) -> None:
+    """MoE layouts: expert parallelism and data-parallel attention."""
+    p.add_argument("--dp", type=int, default=1, help="data-parallel attention ranks in the replica (MoE; vLLM --data-parallel-size)")
+    p.add_argument("--ep", action="store_true", help="expert parallelism (vLLM --enable-expert-parallel)")
 
 
 def model_from_args(args: argparse.Namespace) -> ModelSpec:
@@ -59,7 +66,9 @@ def format_from_args(args: argparse.Namespace, model: ModelSpec) -> WeightFormat
         raise InvalidInputError("Both --weights and --bytes-per-param were given. To fix: pass one of them.")
     if bpp is not None:
         return flat_format(bpp)
-    return get_format(args.weights or model.native_format)
+    if not args.weights or args.weights.strip().lower() in ("auto", "native"):  # one replica: no format search
+        return get_format(model.native_format)
+    return get_format(args.weights)
 
 
 def assumptions_from_args(args: argparse.Namespace) -> Assumptions:

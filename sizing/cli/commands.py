@@ -6,17 +6,20 @@ import argparse
 
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import kv_bytes_per_element
-from sizing.catalog.instances import resolve_gpu_or_instance
+from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
-from sizing.planner.plan import plan
-from sizing.planner.replica import largest_batch, memory_batch_limit
+from sizing.planner.formats import AUTO
+from sizing.models.spec import ModelSpec
+from sizing.planner.plan import check_context, plan
+from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
 from sizing.units import to_gib
@@ -25,10 +28,28 @@ DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
 
 
-def _layout(args: argparse.Namespace) -> Layout:
-    if args.tp < 1 or args.pp < 1:
-        raise InvalidInputError(f"--tp={args.tp} --pp={args.pp}: both must be at least 1. To fix: e.g. --tp 2.")
-    return Layout(tp=args.tp, pp=args.pp)
+def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType | None = None) -> Layout:
+    """--tp x --pp (x --dp), checked against the model the way vLLM checks it, and against the instance's GPUs."""
+    if (args.dp > 1 or args.ep) and model.moe is None:
+        raise InvalidInputError(
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
+            "(plan sizes replicas and packs several on one instance).")
+    layout = Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
+    refusal = structure_refusal(model, layout)
+    if refusal:
+        raise InvalidInputError(f"--tp {args.tp} --pp {args.pp} for {model.name}: {refusal.reason}. To fix: pick TP "
+                                f"dividing the {model.num_attention_heads} attention heads and PP of at most {model.num_layers}.")
+    if instance is not None and layout.gpus > instance.whole_gpus:
+        raise InvalidInputError(f"--tp {args.tp} x --pp {args.pp} x --dp {args.dp} = {layout.gpus} GPUs, but {instance.name} "
+                                f"has {instance.whole_gpus}. To fix: use at most {instance.whole_gpus} GPUs, or a larger instance.")
+    return layout
+
+
+def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
+    """A vLLM rule this deployment breaks (named), or None."""
+    refusal = layout_refusal(model, fmt, layout) or (kernel_refusal(gpu, fmt, model) if gpu else None)
+    return refusal.reason if refusal else None
 
 
 def _model_line(model, fmt) -> dict:
@@ -38,65 +59,128 @@ def _model_line(model, fmt) -> dict:
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
+    model, engine = model_from_args(args), get_engine(args.engine)
+    found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
+    layout = _layout(args, model, found[1] if found else None)
     fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
-    seq_len = args.seq_len or args.max_model_len or DEFAULT_SEQ_LEN
+    seq_len = _first_given(args.seq_len, args.max_model_len, DEFAULT_SEQ_LEN)
+    check_context(model, _first_given(args.max_model_len, seq_len), "--max-model-len" if args.max_model_len else "--seq-len")
     demand = memory_demand(model, fmt, layout, engine, kv_bytes, args.batch, seq_len)
     out = {**_model_line(model, fmt), "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp, "kv_dtype": args.kv_dtype,
            "batch": args.batch, "seq_len": seq_len, "weights_gib": demand.weights_gib, "kv_cache_gib": demand.kv_cache_gib,
            "activation_gib": demand.activation_gib, "overhead_gib": demand.overhead_gib, "total_gib": demand.total_gib}
-    if not args.gpu:
+    if not found:
         return out, render.memory_demand_lines(out)
-    gpu, _ = resolve_gpu_or_instance(args.gpu)
+    gpu = found[0]
     settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
-                              max_model_len=args.max_model_len or args.seq_len or model.max_position_embeddings,
+                              max_model_len=_first_given(args.max_model_len, args.seq_len, model.max_position_embeddings),
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
-    needed = args.batch * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
+    per_rank = -(-args.batch // layout.dp)  # data-parallel attention ranks each hold their own requests' cache
+    needed = per_rank * stage_kv_bytes_per_request(model, kv_bytes, layout, seq_len, engine.sliding_window_kv_savings)[mem.pipeline_stage]
     batch_fits = mem.kv_cache_tokens * mem.kv_bytes_per_token >= needed
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out.update({"gpu": gpu.name, "required_kv_gib": to_gib(needed), "weights_gib": mem.weights_gib,
                 "kv_cache_gib": mem.kv_cache_gib, "activation_gib": mem.activation_gib,
                 "overhead_gib": mem.non_torch_gib + mem.cuda_graph_gib, "total_gib": mem.total_gib,
                 "kv_cache_tokens": mem.kv_cache_tokens, "max_model_len": mem.max_model_len,
-                "max_concurrency": mem.max_concurrency, "fits": mem.fits and batch_fits, "engine_starts": mem.fits,
+                "max_concurrency": mem.max_concurrency * layout.dp, "fits": mem.fits and batch_fits and not refusal,
+                "engine_starts": mem.fits and not refusal, "engine_refusal": refusal,
+                "vllm_rules_applied": startup_rule_note(gpu, fmt).strip(" ()"),
+                "data_parallel": layout.dp, "expert_parallel": layout.ep,
                 "shortfall_gib": mem.shortfall_gib, "breakdown": mem.model_dump()})
     return out, render.memory_gpu_lines(out)
 
 
+def _check_load_args(args: argparse.Namespace) -> None:
+    """The steady-state options of `speed`: one loop at a time, not with --batch (their ranges: SpeedNumbers)."""
+    given = [f"--{k.replace('_', '-')}" for k in ("batch", "concurrency", "request_rate") if getattr(args, k) is not None]
+    if len(given) > 1:
+        raise InvalidInputError(f"{' and '.join(given)} were given together. To fix: pass one of --batch (no arrivals), "
+                                "--concurrency (closed loop) or --request-rate (open loop).")
+
+
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
-    """TTFT, TPOT and output tokens/s of one replica at a batch."""
-    model, layout, engine = model_from_args(args), _layout(args), get_engine(args.engine)
-    fmt = format_from_args(args, model)
+    """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
+    _check_load_args(args)
+    model, engine = model_from_args(args), get_engine(args.engine)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
+    layout = _layout(args, model, instance)
+    fmt = format_from_args(args, model)
     kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
     i, o = args.input_tokens, args.output_tokens
-    settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
-                              max_model_len=args.max_model_len or i + o, kv_element_bytes=kv_bytes)
+    max_model_len = _first_given(args.max_model_len, i + o)
+    check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")
+    settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=max_model_len,
+                              kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
+    if args.concurrency is not None or args.request_rate is not None:
+        return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs)
+    args.batch = args.batch or "1"
+    f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
     batch = limit if args.batch == "max" else _int_batch(args.batch)
-    if args.tpot_ms and args.batch == "max":
-        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * 1000 <= args.tpot_ms)
+    if args.tpot_ms is not None and args.batch == "max":
+        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * 1000 <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
         if limit < 1:
             raise InfeasibleError(f"No batch fits on {where}.",
                                   f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                                   "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
-        best = rs.tpot_s(1, i, o) * 1000
+        best = rs.tpot_s(1, i, o) * f * 1000
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
-    tpot = rs.tpot_s(batch, i, o)
+    tpot = rs.tpot_s(batch, i, o) * f
+    refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
-           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit, "fits": batch <= limit and mem.fits,
-           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * 1000, "prefill_ms": rs.prefill_s(i) * 1000,
-           "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
+           "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
+           "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
+           "fits": batch <= limit and mem.fits and not refusal, "engine": engine.name,
+           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * 1000,
+           "prefill_ms": rs.prefill_s(i) * f * 1000, "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
-           "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch)}
+           "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch) / f}
     return out, render.speed_lines(out)
+
+
+def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tuple[dict, list[str]]:
+    """`speed --concurrency C` (closed loop) or `--request-rate R` (open loop): the replica's steady state."""
+    i, o = args.input_tokens, args.output_tokens
+    where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
+    if limit < 1:
+        raise InfeasibleError(f"No request fits on {where}.", f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
+                              "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
+    load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=args.prefix_hit_rate))
+    if args.concurrency is not None:
+        point, loop = load.closed_loop(args.concurrency), {"concurrency": args.concurrency}
+    else:
+        found = load.open_loop(args.request_rate)
+        if found is None:
+            top = load.max_request_rate()
+            raise InfeasibleError(f"--request-rate {args.request_rate:g} req/s is more than one replica on {where} sustains.",
+                                  f"the maximum sustainable rate is {top:.2f} req/s (requests would queue without bound)",
+                                  f"lower --request-rate to at most {top:.2f}, raise --tp, or size a fleet with "
+                                  "`plan --requests-per-second`.")
+        point, loop = found, {"request_rate": args.request_rate}
+    refusal = _engine_refusal(model, fmt, layout, gpu)
+    out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
+           "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal, "fits": not refusal,
+           "input_tokens": i, "output_tokens": o, "prefix_hit_rate": args.prefix_hit_rate, "engine": engine.name, **loop,
+           "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
+           "tpot_ms": point.tpot_s * 1000, "ttft_ms": point.ttft_s * 1000, "tpot_p95_ms": point.tpot_p95_s * 1000,
+           "ttft_p95_ms": point.ttft_p95_s * 1000, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
+           "saturated": point.saturated, "max_running": limit, "max_requests_per_second": load.max_request_rate(),
+           "saturation_concurrency": load.saturation_concurrency()}
+    return out, render.load_lines(out)
+
+
+def _first_given(*values: int | None) -> int:
+    """The first value that was given (0 counts as given: the input models refuse it with a message)."""
+    return next(v for v in values if v is not None)
 
 
 def _int_batch(text: str) -> int:
@@ -115,11 +199,13 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     workload = Workload(
         concurrency=args.concurrency, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
         requests_per_second=args.requests_per_second, output_tokens_per_second=args.output_tokens_per_second,
-        ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, kind=args.workload, headroom_replicas=args.headroom,
+        ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, ttft_p95_ms=args.ttft_p95_ms, tpot_p95_ms=args.tpot_p95_ms,
+        prefix_hit_rate=args.prefix_hit_rate, max_input_tokens=args.max_input_tokens, max_output_tokens=args.max_output_tokens,
+        kind=args.workload, headroom_replicas=args.headroom,
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
-    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights, kv_dtype=args.kv_dtype,
+    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
                             spare_purchase=args.spare_purchase)
     return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))

@@ -5,19 +5,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import NoReturn
 
 from pydantic import ValidationError
 
-from sizing.cli import commands
-from sizing.cli.args import add_engine_args, add_model_args
+from sizing.cli import commands, render
+from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
+from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
+from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors (exit 2) also say what to fix, and never echo a credential."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     mem = sub.add_parser("memory", help="memory per GPU for a model, with or without a GPU")
     mem.add_argument("model_pos", nargs="?", metavar="MODEL", help="same as --model")
@@ -26,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     mem.add_argument("--gpu", help="GPU name or AWS instance type (adds the engine's KV capacity)")
     mem.add_argument("--tp", type=int, default=1, help="tensor-parallel degree")
     mem.add_argument("--pp", type=int, default=1, help="pipeline-parallel degree")
+    add_expert_args(mem)
     mem.add_argument("--seq-len", type=int, help="tokens per request (prompt plus output)")
     mem.add_argument("--batch", type=int, default=1, help="concurrent requests")
     mem.add_argument("--json", action="store_true", help="print JSON")
@@ -36,10 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--gpu", required=True, help="GPU name or AWS instance type")
     spd.add_argument("--tp", type=int, default=1)
     spd.add_argument("--pp", type=int, default=1)
+    add_expert_args(spd)
     spd.add_argument("--input-tokens", type=int, default=1024)
     spd.add_argument("--output-tokens", type=int, default=256)
-    spd.add_argument("--batch", default="1", help="running sequences, or 'max' (the largest that fits)")
+    spd.add_argument("--batch", help="running sequences decoding together, no arrivals, or 'max' (the largest that "
+                     "fits); default 1")
     spd.add_argument("--tpot-ms", type=float, help="with --batch max: the largest batch meeting this TPOT")
+    spd.add_argument("--concurrency", type=float, help="closed loop: clients each sending a request when the previous "
+                     "one completes (steady state)")
+    spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state)")
+    spd.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix "
+                     "cache, 0 <= h < 1 (with --concurrency or --request-rate)")
     spd.add_argument("--json", action="store_true")
 
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
@@ -50,8 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--output-tokens", type=int, default=256)
     pl.add_argument("--requests-per-second", type=float)
     pl.add_argument("--output-tokens-per-second", type=float)
-    pl.add_argument("--ttft-ms", type=float)
-    pl.add_argument("--tpot-ms", type=float)
+    pl.add_argument("--ttft-ms", type=float, help="mean time-to-first-token target")
+    pl.add_argument("--tpot-ms", type=float, help="mean inter-token latency target")
+    pl.add_argument("--ttft-p95-ms", type=float, help="p95 time-to-first-token target")
+    pl.add_argument("--tpot-p95-ms", type=float, help="p95 target of a request's mean inter-token latency")
+    pl.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix cache")
+    pl.add_argument("--max-input-tokens", type=int, help="longest prompt accepted (default 2 x --input-tokens)")
+    pl.add_argument("--max-output-tokens", type=int, help="longest generation accepted (default 2 x --output-tokens)")
     pl.add_argument("--workload", choices=["interactive", "batch"], default="interactive")
     pl.add_argument("--headroom", type=int, default=0, help="extra replicas (1 = N+1)")
     pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
@@ -79,11 +103,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validation_message(exc: ValidationError) -> str:
+    cli = exc.title in {kind.__name__ for kind in NUMBERS.values()}
     parts = []
     for e in exc.errors():
-        where = ".".join(str(x) for x in e["loc"]) or exc.title
+        where = flag(str(e["loc"][0])) if cli and e["loc"] else ".".join(str(x) for x in e["loc"]) or exc.title
         parts.append(f"{where}={e.get('input')!r}: {e['msg']}" if e["loc"] else e["msg"])
-    return f"Invalid {exc.title}: " + "; ".join(parts) + ". To fix: correct the value named above."
+    title = "command-line value" if cli else exc.title
+    return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,15 +126,19 @@ def main(argv: list[str] | None = None) -> int:
         args.model = args.model or args.model_pos
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
     try:
+        validate_numbers(args)
         data, lines = handler(args)
     except InfeasibleError as exc:
-        print(f"infeasible: {exc}", file=sys.stderr)
+        print(redact(f"infeasible: {exc}"), file=sys.stderr)
         return EXIT_INFEASIBLE
     except SizingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(redact(f"error: {exc}"), file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValidationError as exc:
-        print(f"error: {_validation_message(exc)}", file=sys.stderr)
+        print(redact(f"error: {_validation_message(exc)}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines))
-    return EXIT_INFEASIBLE if data.get("fits") is False else EXIT_OK
+    print(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines)))
+    if data.get("fits") is False:
+        print(redact(f"infeasible: {render.nearest_miss(data)}"), file=sys.stderr)
+        return EXIT_INFEASIBLE
+    return EXIT_OK

@@ -33,7 +33,7 @@ def memory_gpu_lines(d: dict) -> list[str]:
     verdict = "fits" if d["fits"] else ("engine refuses to start" if not d["engine_starts"] else "batch does not fit")
     return [
         _head(d),
-        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
+        f"{d['gpu']}: {_parallel(d)}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
         f"  visible {b['visible_gib']:.2f} GiB x utilization {b['gpu_memory_utilization']:.2f} = budget {b['budget_gib']:.2f} GiB",
         f"  weights     {b['weights_gib']:8.2f} GiB",
         f"  activations {b['activation_gib']:8.2f} GiB (profiled at {b['max_num_batched_tokens']} tokens, {b['max_num_seqs']} seqs)",
@@ -42,20 +42,48 @@ def memory_gpu_lines(d: dict) -> list[str]:
         f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
         f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB (outside the budget); unused {b['unused_gib']:.2f} GiB",
         f"  {d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV: {verdict}"
-        + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if not d["engine_starts"] else ""),
+        + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if b["shortfall_gib"] > 0 else ""),
+        *([f"  memory follows {d['vllm_rules_applied']}"] if d.get("vllm_rules_applied") else []),
+        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
     ]
+
+
+def _parallel(d: dict) -> str:
+    """'TP=8 PP=1', with ' DP=8 EP' for MoE layouts."""
+    text = f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}"
+    text += f" DP={d['data_parallel']}" if d.get("data_parallel", 1) > 1 else ""
+    return text + (" EP" if d.get("expert_parallel") else "")
 
 
 def speed_lines(d: dict) -> list[str]:
     """One replica's speed."""
     return [
         _head(d),
-        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out, "
+        f"{d['gpu']}: {_parallel(d)}, {d['input_tokens']} in / {d['output_tokens']} out, "
         f"batch {d['batch']} (max {d['max_batch']})",
         f"  TTFT  {d['ttft_ms']:9.1f} ms (prefill alone {d['prefill_ms']:.1f} ms)",
         f"  TPOT  {d['tpot_ms']:9.2f} ms",
         f"  decode {d['output_tokens_per_second']:8.0f} output tokens/s; batch-1 bandwidth ceiling "
         f"{d['bandwidth_ceiling_tokens_per_second']:.0f} tokens/s",
+        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
+    ]
+
+
+def load_lines(d: dict) -> list[str]:
+    """One replica at steady state under a closed or open loop."""
+    loop = (f"closed loop, {d['concurrency']:g} clients" if "concurrency" in d
+            else f"open loop, Poisson arrivals at {d['request_rate']:g} req/s")
+    return [
+        _head(d),
+        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out"
+        + (f", prefix hit rate {d['prefix_hit_rate']:.0%}" if d["prefix_hit_rate"] else "") + f", {loop}, engine {d['engine']}",
+        f"  throughput {d['output_tokens_per_second']:,.0f} output tokens/s, {d['requests_per_second']:,.2f} req/s "
+        f"(max {d['max_requests_per_second']:,.2f} req/s; throughput saturates near {d['saturation_concurrency']:,.0f} clients)",
+        f"  TTFT  {d['ttft_ms']:9.1f} ms mean, {d['ttft_p95_ms']:,.1f} ms p95",
+        f"  TPOT  {d['tpot_ms']:9.2f} ms mean, {d['tpot_p95_ms']:.2f} ms p95",
+        f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take {d['prefill_share']:.0%} "
+        f"of step time" + ("; SATURATED: requests queue for a slot or the token budget" if d["saturated"] else ""),
+        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
     ]
 
 
@@ -82,13 +110,15 @@ def _memory_line(p: Plan) -> str:
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
-    targets = ", ".join(t for t in (f"TTFT <= {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT <= {w.tpot_ms:g} ms" if w.tpot_ms else "") if t)
+    targets = ", ".join(f"{name} <= {value:g} ms" for name, value in (
+        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
     traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
                                     f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
     lines = [
         f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
         f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
         f"Workload: {w.kind}, {w.concurrency} concurrent, {w.input_tokens} in / {w.output_tokens} out tokens"
+        + (f" ({w.prefix_hit_rate:.0%} of prompt tokens from the prefix cache)" if w.prefix_hit_rate else "")
         + (f", {traffic}" if traffic else "") + (f", {targets}" if targets else ", no latency targets")
         + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
         "",
@@ -108,16 +138,43 @@ def plan_lines(p: Plan) -> list[str]:
         *[f"  warning: {x}" for x in p.warnings],
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type):",
-        f"  {'instance':<18}{'TP':>3}{'PP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
+        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}"
+        f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
     for a in p.alternatives:
         x = a.candidate
-        lines.append(f"  {x.instance_type:<18}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.replicas:>5}{x.instances:>5}  "
+        lines.append(f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
+                     f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
                      f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
                      f"{a.why_lost}")
+    lines += ["", f"Cost x latency frontier on {c.instance_type} (cheapest plan per TPOT target):"]
+    for f in p.frontier:
+        if f.feasible:
+            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} TP={f.tensor_parallel} "
+                         f"PP={f.pipeline_parallel}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
+                         f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
+        else:
+            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")
     lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
     for kind in sorted({r.kind for r in p.rejected}):
         for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
             layout = f" TP={r.tensor_parallel} PP={r.pipeline_parallel}" if r.tensor_parallel else ""
+            layout += f" DP={r.data_parallel}" if r.data_parallel > 1 else ""
+            layout += " EP" if r.expert_parallel else ""
+            layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
             lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
     return lines
+
+
+def nearest_miss(d: dict) -> str:
+    """Why a `memory --gpu` or `speed` answer does not fit, by how much, and what would: for stderr with exit 1."""
+    where = f"{d.get('gpu')} with TP={d.get('tensor_parallel')} PP={d.get('pipeline_parallel')}"
+    if d.get("engine_starts") is False or (d.get("shortfall_gib") or 0) > 0:
+        miss = f"the engine on {where} is {d.get('shortfall_gib', 0):.2f} GiB per GPU short of one full-length request"
+    elif "required_kv_gib" in d:
+        miss = (f"{d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV cache per GPU "
+                f"on {where}; the engine has {d['kv_cache_gib']:.2f} GiB (room for {d['max_concurrency']:.1f})")
+    else:
+        miss = f"batch {d.get('batch')} exceeds the {d.get('max_batch')} that fit on {where}"
+    return (f"does not fit.\nNearest miss: {miss}\nTo fix: raise --tp or --pp, lower --batch or the request length, "
+            "use --kv-dtype fp8 or a smaller --weights format, or a larger GPU.")

@@ -1,17 +1,36 @@
-"""A small on-disk cache of pre-flight answers, with a time-to-live, so repeated previews do not call AWS again."""
+"""A small on-disk cache of pre-flight answers, with a time-to-live, so repeated previews do not call AWS again.
+
+Cache files are untrusted (shared folders, concurrent runs, a crash mid-write, a hand edit): an entry is used only
+when it is a bounded JSON object of the expected shape whose value passes the caller's validation; a corrupt one is
+deleted and reported (CorruptEntry); a NaN or future timestamp counts as expired. Writes are atomic (temp file, then
+os.replace), so concurrent runs never see half a file."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sizing.bounded import parse_json, read_text
+from sizing.errors import SizingError
 
 DEFAULT_TTL_S = 3600
 """Offerings, quotas and specs change rarely; spot prices within the hour are close enough for sizing."""
 CACHE_ENV = "LLMFLEET_CACHE_DIR"
+MAX_ENTRY_BYTES = 8 << 20
+"""Largest cache file read (the specs of every catalog type take about 100 KiB)."""
+CLOCK_SKEW_S = 300
+"""A timestamp further than this in the future is not trusted (the entry counts as expired)."""
+
+
+class CorruptEntry(Exception):
+    """A cache file that exists but cannot be used; it has been deleted. The message says why."""
 
 
 def default_cache_dir() -> Path:
@@ -26,22 +45,45 @@ def _path(cache_dir: Path, key: tuple) -> Path:
     return cache_dir / f"{key[0]}-{digest}.json"
 
 
-def read(cache_dir: Path, key: tuple, ttl_s: float) -> tuple[Any, str] | None:
-    """(value, fetched_at) if a fresh entry exists, else None (missing, stale or unreadable)."""
-    path = _path(cache_dir, key)
+def _discard(path: Path, why: str) -> CorruptEntry:
     try:
-        entry = json.loads(path.read_text())
-    except (OSError, ValueError):
+        path.unlink()
+    except OSError:
+        pass
+    return CorruptEntry(f"cache file {path.name} discarded: {why}")
+
+
+def read(cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], Any] = lambda v: v) -> tuple[Any, str] | None:
+    """(validated value, fetched_at) if a fresh, sound entry exists; None if missing or expired. Raises CorruptEntry
+    (after deleting the file) when the file is not a sound entry or `validate` refuses its value."""
+    path = _path(cache_dir, key)
+    if not path.exists():
         return None
-    if time.time() - entry.get("fetched_epoch", 0) > ttl_s:
+    try:
+        entry = parse_json(read_text(path, MAX_ENTRY_BYTES, "cache file", "it is deleted"), "cache file", "it is deleted")
+    except SizingError as exc:
+        raise _discard(path, str(exc).split(". To fix")[0]) from None
+    if not isinstance(entry, dict) or not {"fetched_at", "fetched_epoch", "value"} <= set(entry):
+        raise _discard(path, "not an entry (fetched_at, fetched_epoch, value)")
+    epoch, fetched_at = entry["fetched_epoch"], entry["fetched_at"]
+    if not isinstance(fetched_at, str) or isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
+        raise _discard(path, "its timestamps are not a string and a number")
+    now = time.time()
+    if not math.isfinite(epoch) or epoch > now + CLOCK_SKEW_S or now - epoch > ttl_s:
         return None
-    return entry["value"], entry["fetched_at"]
+    try:
+        return validate(entry["value"]), fetched_at
+    except (ValueError, TypeError) as exc:
+        raise _discard(path, f"its value is not of the expected shape ({' '.join(str(exc).split())[:200]})") from None
 
 
 def write(cache_dir: Path, key: tuple, value: Any, fetched_at: str) -> None:
-    """Store a value; a cache that cannot be written is skipped silently (it is only an optimisation)."""
+    """Store a value atomically; a cache that cannot be written is skipped silently (it is only an optimisation)."""
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _path(cache_dir, key).write_text(json.dumps({"fetched_at": fetched_at, "fetched_epoch": time.time(), "value": value}))
-    except OSError:
+        text = json.dumps({"fetched_at": fetched_at, "fetched_epoch": time.time(), "value": value}, allow_nan=False)
+        with tempfile.NamedTemporaryFile("w", dir=cache_dir, prefix=".tmp-", suffix=".json", delete=False) as fh:
+            fh.write(text)
+        os.replace(fh.name, _path(cache_dir, key))
+    except (OSError, ValueError, TypeError):
         pass

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.catalog.instances import catalog_prices_as_of
+from sizing.limits import MAX_USD_PER_HOUR
 
 FactOrigin = Literal["live", "cached", "embedded"]
+SpotPrice = Annotated[float, Field(gt=0, le=MAX_USD_PER_HOUR, allow_inf_nan=False)]
+"""A spot price, USD per hour: finite and positive (a cached -1, 0, NaN or inf is refused, never priced)."""
 
 
 class Provenance(BaseModel):
@@ -34,7 +37,7 @@ class QuotaFact(BaseModel):
     """Service Quotas name, e.g. 'Running On-Demand P instances'."""
     code: str
     """Quota code, e.g. 'L-417A185B'."""
-    vcpus: float = Field(ge=0)
+    vcpus: float = Field(ge=0, allow_inf_nan=False)
     """Granted vCPUs."""
 
 
@@ -45,7 +48,7 @@ class InstanceSpecFact(BaseModel):
 
     instance_type: str
     """API name."""
-    gpus: float = Field(ge=0)
+    gpus: float = Field(ge=0, le=1024, allow_inf_nan=False)
     """GPU count (fractional for partitions)."""
     gpu_name: str
     """GPU model name."""
@@ -70,7 +73,7 @@ class LiveFacts(BaseModel):
     """Availability zones of the fleet's subnets."""
     offered_zones: dict[str, tuple[str, ...]] | None = None
     """Per instance type, the fleet's zones it is offered in (None: unknown, the catalog's region list applies)."""
-    spot_usd_per_hour: dict[str, float] = {}
+    spot_usd_per_hour: dict[str, SpotPrice] = {}
     """Current lowest spot price per instance type across the fleet's zones."""
     quotas: dict[str, QuotaFact] = {}
     """EC2 vCPU quotas by name."""

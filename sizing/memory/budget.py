@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
+from sizing.catalog.vllm_rules import expert_padding_factor, startup_workspace_bytes
 from sizing.memory.kv import stage_kv_bytes_per_request, stage_kv_bytes_per_token
 from sizing.memory.layout import Layout
 from sizing.memory.weights import rope_cache_bytes, stage_weights
@@ -110,8 +111,10 @@ def activation_bytes(
 
 
 def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
-    """CUDA context, plus NCCL buffers when TP > 1."""
-    return (engine.cuda_context_gib + (engine.nccl_buffers_gib if layout.tp > 1 else 0.0)) * BYTES_PER_GIB
+    """CUDA context, plus NCCL buffers when the GPU talks to others every layer (TP > 1, or data-parallel attention
+    whose expert-parallel MoE layers exchange tokens)."""
+    collective = layout.tp > 1 or layout.dp > 1
+    return (engine.cuda_context_gib + (engine.nccl_buffers_gib if collective else 0.0)) * BYTES_PER_GIB
 
 
 def _stage_kv(engine: EngineProfile, budget: float, weight_bytes: float, act: float, other: float,
@@ -140,10 +143,12 @@ def memory_breakdown(
     rope = rope_cache_bytes(m, activation_dtype_bytes(fmt))
     other = non_torch_bytes(engine, layout)
     stages = []
+    padding, workspace = expert_padding_factor(m, gpu, fmt), startup_workspace_bytes(gpu, fmt)
     for i, w in enumerate(stage_weights(m, fmt, layout)):
-        act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1)
-        stage_kv = _stage_kv(engine, budget, w.total_bytes + rope, act, other, per_token[i], per_request[i])
-        stages.append((stage_kv[2], stage_kv[0], i, w.total_bytes + rope, act, stage_kv))
+        weights = w.total_bytes + (padding - 1) * w.expert_bytes + rope
+        act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1) + workspace
+        stage_kv = _stage_kv(engine, budget, weights, act, other, per_token[i], per_request[i])
+        stages.append((stage_kv[2], stage_kv[0], i, weights, act, stage_kv))
     _, _, stage, weight_bytes, act, (kv, kv_tokens, concurrency, needed) = min(stages)
     graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
     unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)

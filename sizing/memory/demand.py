@@ -43,14 +43,16 @@ def memory_demand(
     m: ModelSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, kv_element_bytes: int, batch: int, seq_len: int,
     max_num_batched_tokens: int | None = None,
 ) -> MemoryDemand:
-    """Memory the most loaded GPU of a replica needs to serve `batch` requests of `seq_len` tokens each."""
+    """Memory the most loaded GPU of a replica needs to serve `batch` requests of `seq_len` tokens each (spread over
+    the data-parallel attention ranks, each holding its own requests' cache)."""
+    per_rank = -(-batch // layout.dp)
     tokens = max_num_batched_tokens or engine.max_num_batched_tokens(engine.large_gpu_threshold_gib, seq_len)
     per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, seq_len, engine.sliding_window_kv_savings)
     totals = []
     for s, w in enumerate(stage_weights(m, fmt, layout)):
         weights = w.total_bytes + rope_cache_bytes(m, activation_dtype_bytes(fmt))
-        act = activation_bytes(m, fmt, engine, layout, tokens, batch, last_stage=s == layout.pp - 1)
-        totals.append((weights + batch * per_request[s] + act, weights, batch * per_request[s], act))
+        act = activation_bytes(m, fmt, engine, layout, tokens, per_rank, last_stage=s == layout.pp - 1)
+        totals.append((weights + per_rank * per_request[s] + act, weights, per_rank * per_request[s], act))
     _, weights, kv, act = max(totals)
     overhead = non_torch_bytes(engine, layout) + engine.cuda_graph_pool_gib * BYTES_PER_GIB
     return MemoryDemand(

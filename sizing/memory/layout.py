@@ -16,11 +16,22 @@ class Layout(BaseModel):
     """Tensor-parallel degree (GPUs sharing every layer)."""
     pp: int = Field(default=1, ge=1)
     """Pipeline-parallel degree (stages, each holding a slice of the layers)."""
+    dp: int = Field(default=1, ge=1)
+    """Data-parallel attention ranks inside the replica (vLLM --data-parallel-size with expert parallelism): each rank
+    runs attention for its own requests and holds only their cache; MoE experts are spread over all tp x dp GPUs."""
+    ep: bool = False
+    """Expert parallelism (vLLM --enable-expert-parallel): each GPU holds whole experts, 1/(tp x dp) of them, instead
+    of a 1/(tp x dp) slice of every expert."""
 
     @property
     def gpus(self) -> int:
         """GPUs per replica."""
-        return self.tp * self.pp
+        return self.tp * self.pp * self.dp
+
+    @property
+    def expert_ranks(self) -> int:
+        """GPUs one MoE layer's experts are spread over (the expert-parallel or MoE tensor-parallel group)."""
+        return self.tp * self.dp
 
 
 @cache

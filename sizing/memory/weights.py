@@ -8,7 +8,7 @@ from functools import cache
 from sizing.catalog.formats import WeightFormat
 from sizing.memory.kv import kv_heads_per_gpu
 from sizing.memory.layout import Layout, stage_layer_ranges
-from sizing.models.params import ParamGroup, embedding_groups, head_groups, layer_groups
+from sizing.models.params import ParamGroup, embedding_groups, head_groups, layer_groups_of_kind
 from sizing.models.spec import ModelSpec
 
 
@@ -29,19 +29,22 @@ class StageWeights:
         return self.expert_bytes + self.other_bytes
 
 
-def _shard_fraction(g: ParamGroup, m: ModelSpec, tp: int) -> float:
+def _shard_fraction(g: ParamGroup, m: ModelSpec, layout: Layout) -> float:
+    if g.role == "expert":
+        return 1 / layout.expert_ranks  # a slice of every expert, or (EP) whole experts: the same bytes per GPU
     if g.shard == "tp":
-        return 1 / tp
+        return 1 / layout.tp
     if g.shard == "kv":
-        return kv_heads_per_gpu(m, tp) / m.num_kv_heads
+        return kv_heads_per_gpu(m, layout.tp) / m.num_kv_heads
     return 1.0
 
 
-def _group_bytes(groups: tuple[ParamGroup, ...], m: ModelSpec, fmt: WeightFormat, tp: int) -> tuple[float, float]:
-    """(expert bytes, other bytes) one TP rank holds for these groups."""
+def _group_bytes(groups: tuple[ParamGroup, ...], m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[float, float]:
+    """(expert bytes, other bytes) one GPU holds for these groups. Outside the experts, data-parallel attention ranks
+    each hold a full copy of their TP shard."""
     expert = other = 0.0
     for g in groups:
-        size = g.params * fmt.bytes_per_weight(g.role) * _shard_fraction(g, m, tp)
+        size = g.params * fmt.bytes_per_weight(g.role) * _shard_fraction(g, m, layout)
         if g.role == "expert":
             expert += size
         else:
@@ -60,14 +63,17 @@ def stage_weights(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[Stag
     ranges = stage_layer_ranges(m.num_layers, layout.pp)
     stages = []
     for s, layers in enumerate(ranges):
+        moe_layers = sum(1 for i in layers if m.is_moe_layer(i))  # one pass; never concatenating groups layer by layer
         groups: tuple[ParamGroup, ...] = ()
-        for i in layers:
-            groups += layer_groups(m, i)
         if s == 0:
             groups += embedding_groups(m)
         if s == len(ranges) - 1:
             groups += head_groups(m, separate_stage=layout.pp > 1)
-        expert, other = _group_bytes(groups, m, fmt, layout.tp)
+        expert, other = _group_bytes(groups, m, fmt, layout)
+        for count, moe_layer in ((moe_layers, True), (len(layers) - moe_layers, False)):
+            if count:
+                e, o = _group_bytes(layer_groups_of_kind(m, moe_layer), m, fmt, layout)
+                expert, other = expert + count * e, other + count * o
         stages.append(StageWeights(expert_bytes=expert, other_bytes=other, layers=len(layers)))
     return tuple(stages)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from sizing.bounded import parse_json, read_text
 from sizing.errors import ModelConfigError
+from sizing.limits import MAX_CONFIG_BYTES
+from sizing.models.hf_schema import checked_fields
 from sizing.models.spec import MlaSpec, ModelSpec, MoeSpec
 
 TORCH_DTYPE_FORMATS = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp16"}
@@ -29,9 +31,9 @@ def _need(cfg: dict[str, Any], key: str, where: str) -> Any:
 
 def _text_config(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:
     """The language-model part of a (possibly multimodal) config, and the vision encoder's parameter count."""
-    if "text_config" not in cfg:
+    if not cfg.get("text_config"):
         return cfg, 0
-    text = dict(cfg["text_config"])
+    text = dict(checked_fields(cfg["text_config"], where, ".text_config"))
     text.setdefault("tie_word_embeddings", cfg.get("tie_word_embeddings", True))
     text.setdefault("torch_dtype", cfg.get("torch_dtype"))
     text.setdefault("quantization_config", cfg.get("quantization_config"))
@@ -79,7 +81,7 @@ def _moe(cfg: dict[str, Any], num_layers: int) -> MoeSpec | None:
     if not top_k:
         raise ModelConfigError(f"config.json has {experts} experts but no 'num_experts_per_tok'. "
                                "To fix: pass the model's original config.json.")
-    width = cfg.get("moe_intermediate_size") or cfg["intermediate_size"]
+    width = cfg.get("moe_intermediate_size") or _need(cfg, "intermediate_size", "config.json")
     shared = (cfg.get("n_shared_experts") or 0) * width + (cfg.get("shared_expert_intermediate_size") or 0)
     dense = int(cfg.get("first_k_dense_replace") or 0) + len(cfg.get("mlp_only_layers") or [])
     step = int(cfg.get("decoder_sparse_step") or cfg.get("moe_layer_freq") or 1)
@@ -122,8 +124,7 @@ def _sliding(cfg: dict[str, Any], num_layers: int) -> tuple[int | None, int]:
 
 def spec_from_hf_config(cfg: dict[str, Any], name: str, source: str = "") -> ModelSpec:
     """Build a ModelSpec from a parsed config.json. Raises ModelConfigError naming what is missing or unsupported."""
-    if not isinstance(cfg, dict):
-        raise ModelConfigError(f"{name}: config.json is not a JSON object. To fix: pass a Hugging Face config.json.")
+    cfg = checked_fields(cfg, name)
     text, extra = _text_config(cfg, name)
     kind = str(text.get("model_type") or cfg.get("model_type") or "unknown")
     hidden = _need(text, "hidden_size", name)
@@ -153,14 +154,15 @@ def spec_from_hf_config(cfg: dict[str, Any], name: str, source: str = "") -> Mod
 
 
 def spec_from_file(path: str | Path) -> ModelSpec:
-    """Read a config.json (or a directory holding one) from disk."""
+    """Read a config.json (or a folder holding one) from disk: a regular UTF-8 file of at most MAX_CONFIG_BYTES holding
+    a JSON object nested at most MAX_JSON_DEPTH deep."""
     path = Path(path)
-    if path.is_dir():
-        path = path / "config.json"
+    fix = "pass a path to a Hugging Face config.json (or its folder), or a preset name."
     try:
-        cfg = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ModelConfigError(f"{str(path)!r} does not exist. To fix: pass a path to a config.json or a preset name.") from None
-    except json.JSONDecodeError as exc:
-        raise ModelConfigError(f"{str(path)!r} is not valid JSON ({exc.msg} at line {exc.lineno}). To fix: repair the file.") from None
+        if path.is_dir():
+            path = path / "config.json"
+    except (OSError, ValueError):
+        pass  # read_text names the problem
+    text = read_text(path, MAX_CONFIG_BYTES, "config.json", fix, ModelConfigError)
+    cfg = parse_json(text, f"{str(path)[:200]!r}", fix, error=ModelConfigError)
     return spec_from_hf_config(cfg, name=str(path), source=str(path))

@@ -81,11 +81,12 @@ def _moe_mlp(m: ModelSpec) -> list[ParamGroup]:
 
 def layer_groups(m: ModelSpec, index: int) -> tuple[ParamGroup, ...]:
     """Parameter groups of decoder layer `index`."""
-    return _layer_groups(m, m.is_moe_layer(index))
+    return layer_groups_of_kind(m, m.is_moe_layer(index))
 
 
 @cache
-def _layer_groups(m: ModelSpec, moe_layer: bool) -> tuple[ParamGroup, ...]:
+def layer_groups_of_kind(m: ModelSpec, moe_layer: bool) -> tuple[ParamGroup, ...]:
+    """Parameter groups of any decoder layer with (or without) experts: every such layer is alike."""
     mlp = _moe_mlp(m) if moe_layer else [_g("mlp", 3 * m.hidden_size * m.intermediate_size, "linear", "tp")]
     norms = [_g("norms", m.norms_per_layer * m.hidden_size, "other", "replicated")]
     return tuple(_attention(m) + mlp + norms)
@@ -114,7 +115,10 @@ def _sum(groups: tuple[ParamGroup, ...]) -> int:
 @cache
 def total_params(m: ModelSpec) -> int:
     """Every parameter of the checkpoint (tied embeddings counted once)."""
-    layers = sum(_sum(layer_groups(m, i)) for i in range(m.num_layers))
+    moe_layers = m.num_moe_layers
+    layers = (m.num_layers - moe_layers) * _sum(layer_groups_of_kind(m, False))
+    if moe_layers:
+        layers += moe_layers * _sum(layer_groups_of_kind(m, True))
     return layers + _sum(embedding_groups(m)) + _sum(head_groups(m, separate_stage=False))
 
 
@@ -122,7 +126,7 @@ def routed_expert_params(m: ModelSpec) -> int:
     """Parameters of one routed expert (0 for dense models)."""
     if m.moe is None:
         return 0
-    return next(g.params for g in _layer_groups(m, True) if g.name == "moe.experts") // m.moe.num_experts
+    return next(g.params for g in layer_groups_of_kind(m, True) if g.name == "moe.experts") // m.moe.num_experts
 
 
 @cache

@@ -7,7 +7,8 @@ from functools import cache
 from pathlib import Path
 
 from sizing.catalog.files import DATA_DIR
-from sizing.errors import UnknownModelError
+from sizing.errors import InvalidInputError, UnknownModelError
+from sizing.limits import MAX_NAME_CHARS
 from sizing.models.hf_config import spec_from_file, spec_from_hf_config
 from sizing.models.spec import ModelSpec
 
@@ -48,7 +49,17 @@ def load_preset(name: str) -> ModelSpec:
 
 def resolve_model(model: str) -> ModelSpec:
     """A model argument: an existing path (config.json or its folder) or a preset name."""
+    if len(model) > MAX_NAME_CHARS:
+        raise UnknownModelError("model", model[:60] + "...", preset_names(),
+                                f"pass a preset name or a path of at most {MAX_NAME_CHARS} characters.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in model):  # a newline in a path would end a line of the boot script
+        raise InvalidInputError(f"model {model[:80]!r} contains a control character (newline, tab, NUL...). To fix: pass "
+                                "a preset name or a path without control characters (rename the folder).")
     path = Path(model)
-    if path.suffix == ".json" or path.exists():
+    try:
+        on_disk = path.suffix == ".json" or path.exists()
+    except OSError:
+        on_disk = True  # an unreadable path: spec_from_file names the problem
+    if on_disk:
         return spec_from_file(path)
     return load_preset(model)

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from sizing.limits import MAX_CONTEXT_TOKENS, MAX_EXPERTS, MAX_HEADS, MAX_LAYERS, MAX_PARAMS_B, MAX_VOCAB, MAX_WIDTH
+
 AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
 
 
@@ -14,15 +16,15 @@ class MlaSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kv_lora_rank: int = Field(gt=0)
+    kv_lora_rank: int = Field(gt=0, le=MAX_WIDTH)
     """Width of the compressed KV latent that is cached."""
-    q_lora_rank: int | None = Field(default=None, gt=0)
+    q_lora_rank: int | None = Field(default=None, gt=0, le=MAX_WIDTH)
     """Width of the compressed query (None: a plain query projection)."""
-    qk_nope_head_dim: int = Field(gt=0)
+    qk_nope_head_dim: int = Field(gt=0, le=MAX_WIDTH)
     """Per-head query/key width without rotary position."""
-    qk_rope_head_dim: int = Field(gt=0)
+    qk_rope_head_dim: int = Field(gt=0, le=MAX_WIDTH)
     """Per-head rotary width; the key part is shared and cached beside the latent."""
-    v_head_dim: int = Field(gt=0)
+    v_head_dim: int = Field(gt=0, le=MAX_WIDTH)
     """Per-head value width."""
 
 
@@ -31,15 +33,15 @@ class MoeSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    num_experts: int = Field(gt=1)
+    num_experts: int = Field(gt=1, le=MAX_EXPERTS)
     """Routed experts per MoE layer."""
-    experts_per_token: int = Field(gt=0)
+    experts_per_token: int = Field(gt=0, le=MAX_EXPERTS)
     """Routed experts each token uses (top-k)."""
-    expert_intermediate_size: int = Field(gt=0)
+    expert_intermediate_size: int = Field(gt=0, le=MAX_WIDTH)
     """MLP width of one routed expert."""
-    shared_intermediate_size: int = Field(default=0, ge=0)
+    shared_intermediate_size: int = Field(default=0, ge=0, le=MAX_EXPERTS * MAX_WIDTH)
     """Total MLP width of the always-on shared experts (0: none)."""
-    dense_layers: int = Field(default=0, ge=0)
+    dense_layers: int = Field(default=0, ge=0, le=MAX_LAYERS)
     """Leading layers with a dense MLP instead of experts."""
     expert_bias: bool = False
     """Experts carry biases (gpt-oss)."""
@@ -62,21 +64,21 @@ class ModelSpec(BaseModel):
     """Preset name, repository id or file path."""
     architecture: str
     """Hugging Face model_type (llama, qwen3_moe, deepseek_v3, ...)."""
-    hidden_size: int = Field(gt=0)
+    hidden_size: int = Field(gt=0, le=MAX_WIDTH)
     """Residual stream width."""
-    num_layers: int = Field(gt=0)
+    num_layers: int = Field(gt=0, le=MAX_LAYERS)
     """Decoder layers."""
-    num_attention_heads: int = Field(gt=0)
+    num_attention_heads: int = Field(gt=0, le=MAX_HEADS)
     """Query heads."""
-    num_kv_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0, le=MAX_HEADS)
     """Key/value heads (equal to the query heads for MHA, 1 for MQA; for MLA the query heads)."""
-    head_dim: int = Field(gt=0)
+    head_dim: int = Field(gt=0, le=MAX_WIDTH)
     """Per-head width of queries and keys (explicit in some configs, else hidden / heads)."""
-    intermediate_size: int = Field(gt=0)
+    intermediate_size: int = Field(gt=0, le=MAX_WIDTH)
     """Dense MLP width (for MoE models: the dense layers' width)."""
-    vocab_size: int = Field(gt=0)
+    vocab_size: int = Field(gt=0, le=MAX_VOCAB)
     """Vocabulary size."""
-    max_position_embeddings: int = Field(gt=0)
+    max_position_embeddings: int = Field(gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest context the model supports."""
     tie_word_embeddings: bool = False
     """lm_head shares the input embedding matrix."""
@@ -90,11 +92,11 @@ class ModelSpec(BaseModel):
     """Hidden-size norms per layer (2 for Llama, 4 for Gemma 2/3)."""
     attention_sinks: bool = False
     """One learned sink logit per head (gpt-oss)."""
-    sliding_window: int | None = Field(default=None, gt=0)
+    sliding_window: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Window of the sliding-window layers, tokens."""
     num_sliding_layers: int = Field(default=0, ge=0)
     """How many layers use the sliding window."""
-    rotary_dim: int = Field(default=0, ge=0)
+    rotary_dim: int = Field(default=0, ge=0, le=MAX_WIDTH)
     """Rotary embedding width (the engine caches cos/sin for every position)."""
     mla: MlaSpec | None = None
     """MLA shapes, for DeepSeek-style attention."""
@@ -102,7 +104,7 @@ class ModelSpec(BaseModel):
     """Mixture-of-experts shapes."""
     native_format: str = "bf16"
     """Weight format of the published checkpoint (bf16, fp8-block, mxfp4...)."""
-    extra_params: int = Field(default=0, ge=0)
+    extra_params: int = Field(default=0, ge=0, le=int(MAX_PARAMS_B * 1e9))
     """Parameters outside the decoder (e.g. a vision encoder), sharded by TP like linear layers."""
     source: str = ""
     """Where the architecture facts come from."""

@@ -1,11 +1,14 @@
-"""Which TP x PP layouts an instance type can host, and which the engine would refuse outright."""
+"""Which layouts an instance type can host (TP x PP, and for MoE models expert parallelism and data-parallel
+attention), and which the engine would refuse outright (sizing/data/vllm_rules.toml)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 
+from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType, all_instance_types
+from sizing.catalog.vllm_rules import layout_refusal
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
 
@@ -41,48 +44,60 @@ class LayoutRefusal:
     """Why, in words."""
 
 
-def engine_refusal(m: ModelSpec, layout: Layout) -> str | None:
-    """Why vLLM would refuse this split of the model, or None."""
-    if m.num_attention_heads % layout.tp:
-        return f"{m.num_attention_heads} attention heads are not divisible by TP={layout.tp}"
-    if m.mla is None and m.num_kv_heads % layout.tp and layout.tp % m.num_kv_heads:
-        return f"{m.num_kv_heads} KV heads and TP={layout.tp}: neither divides the other"
-    if layout.pp > m.num_layers:
-        return f"PP={layout.pp} exceeds the {m.num_layers} layers"
-    return None
+def engine_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> str | None:
+    """Why vLLM would refuse this split of the model in this format, with the rule named, or None."""
+    refusal = layout_refusal(m, fmt, layout)
+    return refusal.reason if refusal else None
 
 
-def placements(m: ModelSpec, instance: InstanceType, max_nodes: int) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+def placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
+               fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     """Every layout to try on this instance type, and the ones refused outright (cached per catalog type)."""
     if all_instance_types().get(instance.name) is instance:
-        return _catalog_placements(m, instance.name, max_nodes)
-    return _placements(m, instance, max_nodes)
+        return _catalog_placements(m, instance.name, max_nodes, fmt)
+    return _placements(m, instance, max_nodes, fmt)
 
 
 @cache
-def _catalog_placements(m: ModelSpec, instance_name: str, max_nodes: int) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
-    return _placements(m, all_instance_types()[instance_name], max_nodes)
+def _catalog_placements(m: ModelSpec, instance_name: str, max_nodes: int,
+                        fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+    return _placements(m, all_instance_types()[instance_name], max_nodes, fmt)
 
 
-def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+def expert_layouts(m: ModelSpec, gpus: int) -> tuple[Layout, ...]:
+    """MoE layouts that fill one node: TP over every GPU with expert parallelism, and for MLA models data-parallel
+    attention (dp ranks of tp GPUs each, experts spread over all of them), as vLLM's DeepSeek recipes run it."""
+    if m.moe is None or gpus < 2:
+        return ()
+    found = [Layout(tp=gpus, ep=True)] if gpus in PARALLEL_DEGREES else []
+    if m.mla is not None:
+        found += [Layout(tp=gpus // dp, dp=dp, ep=True) for dp in PARALLEL_DEGREES
+                  if dp > 1 and gpus % dp == 0 and gpus // dp in PARALLEL_DEGREES]
+    return tuple(found)
+
+
+def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
+                fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     gpus = instance.whole_gpus
     found: list[Placement] = []
     refused: list[LayoutRefusal] = []
     for tp in (d for d in PARALLEL_DEGREES if d <= gpus):
         for pp in (d for d in PARALLEL_DEGREES if tp * d <= gpus):
-            _add(m, instance, Layout(tp=tp, pp=pp), 1, gpus // (tp * pp), found, refused)
+            _add(m, fmt, instance, Layout(tp=tp, pp=pp), 1, gpus // (tp * pp), found, refused)
+    for layout in expert_layouts(m, gpus):
+        _add(m, fmt, instance, layout, 1, 1, found, refused)
     for nodes in range(2, max_nodes + 1 if gpus >= MIN_GPUS_FOR_MULTI_NODE else 2):
         layout = Layout(tp=gpus, pp=nodes)
         if not instance.efa:
             refused.append(LayoutRefusal(instance, layout, f"multi-node ({nodes} nodes) needs EFA, which {instance.name} lacks"))
             continue
-        _add(m, instance, layout, nodes, 1, found, refused)
+        _add(m, fmt, instance, layout, nodes, 1, found, refused)
     return tuple(found), tuple(refused)
 
 
-def _add(m: ModelSpec, instance: InstanceType, layout: Layout, nodes: int, per_instance: int,
+def _add(m: ModelSpec, fmt: WeightFormat, instance: InstanceType, layout: Layout, nodes: int, per_instance: int,
          found: list[Placement], refused: list[LayoutRefusal]) -> None:
-    reason = engine_refusal(m, layout)
+    reason = engine_refusal(m, fmt, layout)
     if reason:
         refused.append(LayoutRefusal(instance, layout, reason))
     else:

@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat, get_format, kv_bytes_per_element
+from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, activation_dtype_bytes
 from sizing.models.params import active_params, total_params
+from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for
+from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, price
+from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
                                        offering_rejection, reject)
-from sizing.planner.replica import ReplicaFit, ReplicaMiss, size_replica
-from sizing.planner.request import PlanRequest
+from sizing.memory.budget import MemoryBreakdown
+from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
+from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, Plan, Rejection
+from sizing.speed.load import ReplicaLoad
 from sizing.speed.model import ReplicaSpeed
 
 
-def weight_format_for(req: PlanRequest) -> WeightFormat:
-    """The requested weight format, or the checkpoint's own; refuses formats that quantize nothing in this model."""
-    fmt = get_format(req.deployment.weights or req.model.native_format)
-    if fmt.applies_to == "experts" and req.model.moe is None:
+def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_model_len") -> None:
+    """vLLM refuses a max_model_len above the model's context (max_position_embeddings) at start-up
+    (vllm/config: "User-specified max_model_len ... is greater than the derived max_model_len")."""
+    if max_model_len > model.max_position_embeddings:
         raise InvalidInputError(
-            f"weights={fmt.name!r} quantizes only MoE experts, and {req.model.name!r} has none. "
-            "To fix: use int4-awq, int4-gptq or fp8 for a dense model."
+            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token context of "
+            f"{model.name!r} by {max_model_len - model.max_position_embeddings}; vLLM would refuse to start. "
+            f"To fix: keep input plus output tokens (or max_model_len) at most {model.max_position_embeddings}."
         )
-    return fmt
 
 
 def verify_with_workload(req: PlanRequest) -> None:
-    """Cross-object rules between the deployment and the workload."""
+    """Cross-object rules between the deployment, the workload and the model."""
+    w = req.workload
+    check_context(req.model, w.engine_max_model_len(req.model.max_position_embeddings),
+                  "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "
@@ -43,8 +52,8 @@ def verify_with_workload(req: PlanRequest) -> None:
 
 def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
     names = req.deployment.instance_types
-    if names:  # types the planner does not size are listed as rejected instead (not_planned_rejections)
-        return [get_instance_type(n) for n in names if n.strip().lower() not in not_planned_types()]
+    if names:  # each type searched once; types the planner does not size are listed as rejected instead
+        return [get_instance_type(n) for n in dict.fromkeys(names) if n.strip().lower() not in not_planned_types()]
     return list(all_instance_types().values())
 
 
@@ -59,51 +68,68 @@ class _FitMemo:
             gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
             kv_element_bytes=self.kv_bytes,
         )
+        self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss] = {}
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss] = {}
 
-    def fit(self, p: Placement) -> ReplicaFit | ReplicaMiss:
-        """The replica fit of a placement."""
+    def fit(self, p: Placement, w: Workload | None = None) -> ReplicaFit | ReplicaMiss:
+        """The replica fit of a placement under the latency targets of `w` (default: the request's workload; the
+        frontier asks for other TPOT targets of the same traffic)."""
+        w = w or self.req.workload
         link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
-        key = (p.instance.gpu.name, link, p.layout.tp, p.layout.pp, p.nodes_per_replica > 1)
-        if key not in self._fits:
+        layout = p.layout
+        key = (p.instance.gpu.name, link, layout.tp, layout.pp, layout.dp, layout.ep, p.nodes_per_replica > 1)
+        if key not in self._models:
             req = self.req
-            speed = ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
-                                 req.assumptions, p.nodes_per_replica > 1)
-            self._fits[key] = size_replica(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
-                                           speed, req.workload)
-        return self._fits[key]
+
+            def speed() -> ReplicaSpeed:
+                return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
+                                    req.assumptions, p.nodes_per_replica > 1)
+
+            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
+                                              speed, req.workload)
+        fit_key = key + (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)
+        if fit_key not in self._fits:
+            model = self._models[key]
+            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)
+        return self._fits[fit_key]
+
+
+def search(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection], dict[str, Checkpoint]]:
+    """Every placement of every allowed instance type in every weight format tried: the feasible ones priced and
+    ranked, the rejected ones, and each format's checkpoint. `memos` (one per format) is filled here and may be reused
+    by a request with the same model, traffic shape and deployment settings (the frontier)."""
+    engine = get_engine(req.deployment.engine)
+    formats = requested_formats(req.model, req.deployment.weights)
+    for fmt in formats:
+        memos.setdefault(fmt.name, _FitMemo(req, engine, fmt))
+    checkpoints = {fmt.name: checkpoint_for(req.model, fmt) for fmt in formats}
+    feasible: list[Priced] = []
+    rejected: list[Rejection] = []
+    for instance in _allowed_instances(req):
+        refusal = instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
+        if refusal:
+            rejected.append(refusal)
+            continue
+        for fmt in formats_to_try(req.model, formats, instance, req.deployment.max_nodes_per_replica):
+            _try_format(req, instance, memos[fmt.name], checkpoints[fmt.name], feasible, rejected)
+    return sorted(feasible, key=lambda x: x.rank_key), rejected, checkpoints
 
 
 def plan(req: PlanRequest) -> Plan:
     """The cheapest fleet that serves the workload, its alternatives, and every rejected candidate with its margin."""
     check_region(req.deployment.region)
     verify_with_workload(req)
-    fmt, engine = weight_format_for(req), get_engine(req.deployment.engine)
-    memo = _FitMemo(req, engine, fmt)
-    checkpoint = checkpoint_for(req.model, fmt)
-    feasible: list[Priced] = []
-    rejected: list[Rejection] = []
-    for instance in _allowed_instances(req):
-        refusal = (instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
-                   or format_rejection(instance, fmt))
-        if refusal:
-            rejected.append(refusal)
-            continue
-        found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica)
-        rejected += [reject(r.instance, r.layout, "layout", r.reason) for r in refused]
-        for p in found:
-            fit = memo.fit(p)
-            if isinstance(fit, ReplicaMiss):
-                rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit))
-            else:
-                feasible.append(price(req, p, fit, checkpoint))
+    engine = get_engine(req.deployment.engine)
+    memos: dict[str, _FitMemo] = {}
+    ranked, rejected, checkpoints = search(req, memos)
     allowed = req.deployment.instance_types
     rejected += not_planned_rejections(req.deployment.region,
                                        tuple(n.strip().lower() for n in allowed) if allowed else None)
-    if not feasible:
+    if not ranked:
         raise infeasible(req, rejected)
-    ranked = sorted(feasible, key=lambda x: x.rank_key)
     choice = candidate(req, ranked[0])
+    fmt = ranked[0].fmt
+    checkpoint = checkpoints[fmt.name]
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
@@ -111,11 +137,36 @@ def plan(req: PlanRequest) -> Plan:
         vllm_quantization=fmt.vllm_quantization if fmt.name != checkpoint.format else "",
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
         workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
-        alternatives=alternatives(req, ranked, choice), feasible_count=len(ranked), rejected=tuple(rejected),
+        alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
+        frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
-        warnings=_warnings(choice, engine) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
     )
+
+
+def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection]]:
+    """search() without the checkpoints (the frontier's view)."""
+    ranked, rejected, _ = search(req, memos)
+    return ranked, rejected
+
+
+def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkpoint: Checkpoint,
+                feasible: list[Priced], rejected: list[Rejection]) -> None:
+    """Every layout of one instance type in one weight format: feasible ones priced, the others rejected."""
+    fmt = memo.fmt
+    refusal = format_rejection(instance, fmt, req.model)
+    if refusal:
+        rejected.append(refusal)
+        return
+    found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica, fmt)
+    rejected += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
+    for p in found:
+        fit = memo.fit(p, req.workload)
+        if isinstance(fit, ReplicaMiss):
+            rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
+        else:
+            feasible.append(price(req, p, fit, checkpoint, fmt))
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:
@@ -127,9 +178,10 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
-def _warnings(choice: Candidate, engine: EngineProfile) -> tuple[str, ...]:
-    mem = choice.memory
+def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tuple[str, ...]:
+    mem, out = choice.memory, []
     if engine.cuda_graph_outside_budget and mem.unused_gib < 0:
-        return (f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
-                "lower gpu_memory_utilization",)
-    return ()
+        out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
+                   "lower gpu_memory_utilization")
+    single = single_failure_domain_warning(req.workload, choice)
+    return tuple(out) + ((single,) if single else ())

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from sizing.catalog.checkpoints import Checkpoint
+from sizing.catalog.formats import WeightFormat
 from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
@@ -79,6 +80,7 @@ class Priced:
     fleet: Fleet
     cold_s: float
     costs: Costs
+    fmt: WeightFormat
 
     @property
     def rank_key(self) -> tuple:
@@ -89,7 +91,7 @@ class Priced:
                 p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas, 3), round(self.fit.tpot_s, 6))
 
 
-def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint) -> Priced:
+def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint, fmt: WeightFormat) -> Priced:
     """Replicas, fleet and costs of a placement. Every node downloads the whole checkpoint (each node of a multi-node
     replica too: vLLM reads its layers from the node's own copy), so the cold start follows the download."""
     w, d, a = req.workload, req.deployment, req.assumptions
@@ -97,7 +99,7 @@ def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoin
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
     cold = cold_start_s(p.instance, checkpoint.download_bytes, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
-    return Priced(p, fit, required, sized_by, fleet, cold, costs)
+    return Priced(p, fit, required, sized_by, fleet, cold, costs, fmt)
 
 
 def candidate(req: PlanRequest, x: Priced) -> Candidate:
@@ -105,8 +107,8 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
     at_load = planned_load(req, fit, x.required)
     served = _served_tokens_per_s(req, at_load, x.required)
     return Candidate(
-        instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus,
-        tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp,
+        instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus, weights=x.fmt.name,
+        tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp, expert_parallel=p.layout.ep, data_parallel=p.layout.dp,
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
         replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
         on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,

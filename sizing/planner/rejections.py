@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from sizing.catalog.formats import WeightFormat
 from functools import cache
 
+from sizing.catalog.formats import WeightFormat
+
 from sizing.catalog.instances import InstanceType, not_planned_types
+from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
+from sizing.models.spec import ModelSpec
 from sizing.planner.replica import ReplicaMiss
 from sizing.planner.request import Deployment, PlanRequest
 from sizing.planner.results import Rejection
 
 
-def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None) -> Rejection:
+def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None,
+           weights: str = "") -> Rejection:
     return Rejection(
-        instance_type=p_instance.name, tensor_parallel=layout.tp if layout else None,
-        pipeline_parallel=layout.pp if layout else None, kind=kind, reason=reason,
+        instance_type=p_instance.name, weights=weights, tensor_parallel=layout.tp if layout else None,
+        pipeline_parallel=layout.pp if layout else None, expert_parallel=layout.ep if layout else False,
+        data_parallel=layout.dp if layout else 1, kind=kind, reason=reason,
         relative_miss=miss.relative_miss if miss else None, remedy=miss.remedy if miss else "",
     )
 
@@ -49,13 +54,10 @@ def instance_rejection(instance: InstanceType, d: Deployment) -> Rejection | Non
     return None
 
 
-def format_rejection(instance: InstanceType, fmt: WeightFormat) -> Rejection | None:
-    """vLLM has no kernels for this weight format on this GPU generation."""
-    capability = instance.gpu.compute_capability
-    if capability is None or capability >= fmt.min_compute_capability:
-        return None
-    return reject(instance, None, "engine", f"{fmt.name} weights need CUDA compute capability {fmt.min_compute_capability:g} "
-                                            f"or newer; {instance.gpu.name} has {capability:g}")
+def format_rejection(instance: InstanceType, fmt: WeightFormat, m: ModelSpec | None = None) -> Rejection | None:
+    """vLLM has no kernels for this weight format, or this model's attention, on this GPU generation."""
+    refusal = kernel_refusal(instance.gpu, fmt, m)
+    return reject(instance, None, "engine", refusal.reason, weights=fmt.name) if refusal else None
 
 
 @cache

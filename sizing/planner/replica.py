@@ -10,6 +10,7 @@ from typing import Literal
 from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
+from sizing.catalog.vllm_rules import startup_rule_note
 from sizing.memory.budget import EngineSettings, MemoryBreakdown, memory_breakdown
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
@@ -87,16 +88,17 @@ def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
 
 def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int, layout: Layout, engine: EngineProfile,
                        request_tokens: int) -> int:
-    """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs."""
+    """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs. Data-parallel attention ranks
+    each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's."""
     per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings)
     by_cache = int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request[mem.pipeline_stage])
-    return min(by_cache, mem.max_num_seqs)
+    return min(by_cache, mem.max_num_seqs) * layout.dp
 
 
-def _memory_miss(mem: MemoryBreakdown) -> ReplicaMiss:
+def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
     return ReplicaMiss(
         kind="memory",
-        reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per GPU",
+        reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per GPU{note}",
         relative_miss=mem.shortfall_gib / mem.visible_gib,
         remedy="lower max_model_len, use kv_dtype fp8 or a smaller weight format, or allow larger GPUs / more TP or PP",
     )
@@ -105,7 +107,8 @@ def _memory_miss(mem: MemoryBreakdown) -> ReplicaMiss:
 def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload) -> ReplicaLoad:
     """The steady-state model of one replica for the workload's typical request."""
     shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
-    return ReplicaLoad(speed, shape, EngineLimits(mem.max_num_batched_tokens, limit, engine.step_time_factor))
+    budget = mem.max_num_batched_tokens * speed.layout.dp  # every data-parallel attention rank schedules its own tokens
+    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, engine.step_time_factor))
 
 
 def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
@@ -113,12 +116,37 @@ def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
     lone = load.at_decodes(load.max_decodes / 2**20)
     checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
               ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
-    kind, label, target, value = max(((k, lab, t, v * 1000) for k, lab, t, v in checks if t is not None),
-                                     key=lambda c: c[3] / c[2])
+    given = [(k, lab, t, v * 1000) for k, lab, t, v in checks if t is not None]
+    kind, label, target, value = max(given, key=lambda c: c[3] / c[2])
     remedy = ("relax tpot_ms, or allow faster GPUs or more TP" if kind == "tpot"
               else "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
     return ReplicaMiss(kind, f"misses {label} by {value - target:.1f} ms ({value:.1f} ms for a lone request vs {target:g} ms)",
                        (value - target) / target, remedy)
+
+
+def replica_model(
+    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
+    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload,
+) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
+    """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
+    of the latency targets, so one serves every target a plan tries. `speed` may be a factory, called only when the
+    replica starts (the planner's hot path)."""
+    mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
+    if not mem.fits:
+        return _memory_miss(mem, startup_rule_note(gpu, fmt))
+    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
+    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w)
+
+
+def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:
+    """The heaviest steady load of a replica that meets the workload's latency targets (mean and p95)."""
+    ms = 1e-3
+    targets = [t * ms if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
+    cap = load.capacity(*targets)
+    if cap is None:
+        return _latency_miss(load, w)
+    batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
+    return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
 
 
 def size_replica(
@@ -126,15 +154,5 @@ def size_replica(
     speed: ReplicaSpeed, w: Workload,
 ) -> ReplicaFit | ReplicaMiss:
     """Fit one replica to the workload: memory first, then the heaviest steady load within the latency targets."""
-    mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
-    if not mem.fits:
-        return _memory_miss(mem)
-    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
-    load = replica_load(speed, mem, limit, engine, w)
-    ms = 1e-3
-    targets = [t * ms if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
-    cap = load.capacity(*targets)
-    if cap is None:
-        return _latency_miss(load, w)
-    batch = max(1, min(limit, math.ceil(cap.concurrency)))
-    return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
+    model = replica_model(m, gpu, fmt, layout, engine, settings, speed, w)
+    return model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)

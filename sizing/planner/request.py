@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
+from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
+                           MAX_USD_PER_HOUR)
 from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
@@ -22,40 +24,40 @@ configured at exactly the mean would refuse half its requests (vLLM rejects prom
 class Workload(BaseModel):
     """The traffic one fleet must serve."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    concurrency: int = Field(default=32, gt=0)
+    concurrency: int = Field(default=32, gt=0, le=MAX_BATCH)
     """Peak requests in flight at once."""
-    input_tokens: int = Field(default=1024, gt=0)
+    input_tokens: int = Field(default=1024, gt=0, le=MAX_CONTEXT_TOKENS)
     """Prompt tokens per request (typical)."""
-    output_tokens: int = Field(default=256, gt=0)
+    output_tokens: int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
     """Generated tokens per request (typical)."""
-    requests_per_second: float | None = Field(default=None, gt=0)
+    requests_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
     """Sustained arrival rate to serve, requests/s."""
-    output_tokens_per_second: float | None = Field(default=None, gt=0)
+    output_tokens_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
     """Sustained generation rate to serve, output tokens/s for the whole fleet."""
-    ttft_ms: float | None = Field(default=None, gt=0)
+    ttft_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """Time-to-first-token target, milliseconds."""
-    tpot_ms: float | None = Field(default=None, gt=0)
+    tpot_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """Inter-token latency (time per output token) target, milliseconds."""
-    ttft_p95_ms: float | None = Field(default=None, gt=0)
+    ttft_p95_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """95th-percentile time-to-first-token target, milliseconds."""
-    tpot_p95_ms: float | None = Field(default=None, gt=0)
+    tpot_p95_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """95th-percentile target of a request's mean inter-token latency, milliseconds."""
     prefix_hit_rate: float = Field(default=0.0, ge=0, lt=1)
     """Share of prompt tokens served from vLLM's prefix cache (shared system prompts); they cost no prefill."""
-    max_input_tokens: int | None = Field(default=None, gt=0)
+    max_input_tokens: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest prompt accepted (None: MAX_LENGTH_MULTIPLE x input_tokens, capped at the model's context)."""
-    max_output_tokens: int | None = Field(default=None, gt=0)
+    max_output_tokens: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest generation accepted (None: MAX_LENGTH_MULTIPLE x output_tokens, capped at the model's context)."""
     kind: WorkloadKind = "interactive"
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
-    headroom_replicas: int = Field(default=0, ge=0)
+    headroom_replicas: int = Field(default=0, ge=0, le=MAX_BATCH)
     """Spare failure domains beyond what the load needs (1 = N+1): one more instance for single-node replicas (all the
     replicas it hosts), one more replica for multi-node ones."""
     on_demand_floor: float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
-    max_model_len: int | None = Field(default=None, gt=0)
+    max_model_len: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
 
     @model_validator(mode="after")
@@ -98,14 +100,15 @@ class Workload(BaseModel):
 class Deployment(BaseModel):
     """Where and how the fleet may run."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    region: str = "us-east-1"
+    region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
-    instance_types: tuple[str, ...] | None = None
+    instance_types: tuple[str, ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
     """Allow-list of instance types (None: every type in the catalog)."""
     weights: str | None = None
-    """Weight format (None: the checkpoint's own)."""
+    """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the
+    GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default)."""
     kv_dtype: str = "auto"
     """KV cache dtype: auto (the model dtype) or fp8."""
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
@@ -124,6 +127,23 @@ class Deployment(BaseModel):
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
     """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
+
+    @field_validator("instance_types")
+    @classmethod
+    def _names(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for name in names or ():
+            if len(name) > MAX_NAME_CHARS:
+                raise ValueError(f"instance type {name[:40]!r}... is longer than {MAX_NAME_CHARS} characters")
+        return names
+
+    @field_validator("spot_usd_per_hour")
+    @classmethod
+    def _prices(cls, prices: dict[str, float] | None) -> dict[str, float] | None:
+        for name, usd in (prices or {}).items():
+            if not 0 < usd <= MAX_USD_PER_HOUR:  # NaN fails too; allow_inf_nan refuses inf
+                raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price above 0 and at most "
+                                 f"{MAX_USD_PER_HOUR:g} USD per hour")
+        return prices
 
     def spare_purchase_for(self, kind: WorkloadKind) -> Literal["on-demand", "spot"]:
         """How the spare capacity is bought for this kind of workload."""

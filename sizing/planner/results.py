@@ -21,10 +21,16 @@ class Candidate(BaseModel):
     """GPU model."""
     gpus_per_instance: int
     """GPUs in one instance."""
+    weights: str = ""
+    """Weight format this candidate serves (with --weights auto, candidates differ in it)."""
     tensor_parallel: int
     """TP degree of one replica."""
     pipeline_parallel: int
     """PP degree of one replica."""
+    expert_parallel: bool = False
+    """vLLM --enable-expert-parallel: each GPU holds whole experts instead of a slice of every expert."""
+    data_parallel: int = 1
+    """Data-parallel attention ranks inside one replica (vLLM --data-parallel-size with expert parallelism); 1: none."""
     nodes_per_replica: int
     """Instances one replica spans."""
     replicas_per_instance: int
@@ -98,8 +104,40 @@ class Candidate(BaseModel):
     @property
     def label(self) -> str:
         """Short description: '2 x p5.48xlarge, TP=8 PP=1, 2 replicas'."""
-        return (f"{self.instances} x {self.instance_type}, TP={self.tensor_parallel} PP={self.pipeline_parallel}, "
+        parallel = f"TP={self.tensor_parallel} PP={self.pipeline_parallel}"
+        parallel += f" DP={self.data_parallel}" if self.data_parallel > 1 else ""
+        parallel += " EP" if self.expert_parallel else ""
+        return (f"{self.instances} x {self.instance_type}, {parallel}, "
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
+
+
+class FrontierPoint(BaseModel):
+    """The cheapest plan of the chosen instance type at one TPOT target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tpot_target_ms: float
+    """The TPOT target, milliseconds (p95 when the workload sets only a p95 TPOT target, else the mean)."""
+    feasible: bool
+    """Whether the instance type can meet it."""
+    reason: str = ""
+    """Why not (nearest miss), when infeasible."""
+    tensor_parallel: int | None = None
+    """TP degree of the cheapest plan."""
+    pipeline_parallel: int | None = None
+    """PP degree of the cheapest plan."""
+    replicas: int | None = None
+    """Replicas deployed."""
+    instances: int | None = None
+    """Instances bought."""
+    hourly_cost_usd: float | None = None
+    """Fleet cost per hour, USD."""
+    tpot_ms: float | None = None
+    """Mean TPOT at the planned load."""
+    ttft_ms: float | None = None
+    """Mean TTFT at the planned load."""
+    concurrency_per_replica: float | None = None
+    """Clients one replica serves within the targets."""
 
 
 class Alternative(BaseModel):
@@ -120,10 +158,16 @@ class Rejection(BaseModel):
 
     instance_type: str
     """AWS instance type."""
+    weights: str = ""
+    """Weight format the candidate was tried in ('' : not format-specific)."""
     tensor_parallel: int | None
     """TP degree (None: the whole instance type was rejected)."""
     pipeline_parallel: int | None
     """PP degree (None: the whole instance type was rejected)."""
+    expert_parallel: bool = False
+    """The layout used expert parallelism."""
+    data_parallel: int = 1
+    """Data-parallel attention ranks of the layout."""
     kind: str
     """offering, layout, memory, tpot or ttft."""
     reason: str
@@ -170,6 +214,8 @@ class Plan(BaseModel):
     """Feasible candidates considered in all."""
     rejected: tuple[Rejection, ...]
     """Every rejected candidate."""
+    frontier: tuple[FrontierPoint, ...] = ()
+    """Cost x latency frontier: the chosen instance type's cheapest plan at a few TPOT targets."""
     assumptions: Assumptions
     """Efficiencies and latencies used."""
     prices_as_of: str

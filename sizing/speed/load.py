@@ -9,8 +9,8 @@ concurrency, rate and step time is explicit:
 
     p = d * P / O,    T = step(d decodes, p prefill tokens),    lam = d / (O * T),    output tokens/s = d / T
 
-and every quantity grows monotonically with d, so a closed loop (N clients) or an open loop (rate R) is one bisection
-on d, and a latency target is another. No simulation.
+and every quantity grows monotonically with d, so a closed loop (N clients) or an open loop (rate R) is one root-find
+on d (a few regula falsi steps), and a latency target is another. No simulation.
 
 Latency:
 - TPOT (mean) is the mean step time T. Its p95 is the p95 of one request's mean inter-token time: the prompts whose
@@ -24,8 +24,9 @@ Latency:
 - TTFT p95: the delay beyond the own prefill is taken as exponential (the heavy-traffic M/G/1 tail), so its p95 is
   ln(20) = 3.0 times its mean; the slot wait of a saturated closed loop is FCFS over a full engine and counted the same.
 The same formulas serve both loops: with N clients the arrivals are not Poisson, so the waiting terms are an upper
-estimate at low N (benchmark clients with identical request lengths also tend to arrive in waves, which this model
-does not reproduce).
+estimate at low N. Engines that run each prompt as a whole context step, driven by benchmark clients with identical
+request lengths, see prompts arrive in waves and wait for the whole wave; this model does not reproduce that (NIM 1.8,
+with chunked context, matches it: tests/sizing/test_load_calibration.py).
 
 Saturation: the running batch is capped by the KV cache / max_num_seqs (`max_running`) and by the token budget
 (d + p <= max_num_batched_tokens). In a closed loop past the slot cap, the extra clients wait for a slot: throughput
@@ -38,6 +39,7 @@ figures; `step_time_factor` (engines.toml, one per engine) scales every step for
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sizing.speed.model import ReplicaSpeed
@@ -47,10 +49,16 @@ P95_Z = 1.645
 P95_EXP = math.log(20)
 """p95 / mean of an exponential distribution (TTFT waiting-time tail)."""
 BISECTION_STEPS = 12
-"""Halvings of the decode-batch interval: 2^-12 of it (a quarter of a request at 1,024 slots), the result kept on the
-side that meets the condition."""
+"""Root-finding resolution: 2^-12 of the decode-batch interval (a quarter of a request at 1,024 slots); the result is
+kept on the side that meets the condition."""
+ROOT_TOLERANCE = 1e-3
+"""A root is close enough once the feasible end is within 0.1% of the target."""
+MAX_ROOT_STEPS = 40
+"""Safety cap on root-finding steps (Illinois converges in well under ten on these smooth curves)."""
 BUDGET_HEADROOM = 0.999
 """The token-budget cap is approached, not reached (at the cap the prompt queue is unbounded)."""
+CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95 = range(7)
+"""Positions in ReplicaLoad._eval's tuple."""
 SATURATION_THROUGHPUT_SHARE = 0.9
 """Saturation point: the concurrency at which throughput reaches this share of the replica's maximum."""
 
@@ -114,11 +122,6 @@ class LoadPoint:
     saturated: bool
     """Requests wait for KV or sequence slots, or the token budget is full."""
 
-    def meets(self, tpot_s: float | None, ttft_s: float | None, tpot_p95_s: float | None, ttft_p95_s: float | None) -> bool:
-        """Whether every given latency target holds."""
-        pairs = ((tpot_s, self.tpot_s), (ttft_s, self.ttft_s), (tpot_p95_s, self.tpot_p95_s), (ttft_p95_s, self.ttft_p95_s))
-        return all(target is None or value <= target for target, value in pairs)
-
 
 class ReplicaLoad:
     """The steady-state model of one replica for one request shape (memoize one per placement)."""
@@ -130,18 +133,38 @@ class ReplicaLoad:
         self.slot_bound = limits.max_running <= by_budget
         self.max_decodes = float(min(limits.max_running, by_budget))
         """Largest steady decode batch: KV / max_num_seqs slots, or the token budget shared with the prompts."""
-        self._memo: dict[float, LoadPoint] = {}
+        self._memo: dict[float, tuple[float, float, float, float, float, float, float, float]] = {}
         self._token_s = speed.prefill_token_s(shape.input_tokens) * limits.step_time_factor
+        self._prefill_tokens = p
+        self._affine = self._affine_decode()
+
+    def _affine_decode(self) -> tuple[float, float, float] | None:
+        """(from_d, intercept, slope) when the decode step is affine in the batch over [from_d, max_decodes] (dense
+        models; with PP from d = pp on, where the pipeline is full), checked at the midpoint; None otherwise. Only
+        a shortcut: the values are the model's own."""
+        pp = self.speed.layout.pp
+        ctx, top, start = self.shape.context_tokens, self.max_decodes, float(pp if pp > 1 else 0)
+        if top <= start + 1:
+            return None
+        mid = (start + top) / 2
+        y0, y_mid, y_top = (self.speed.step_s(x, ctx) for x in (start, mid, top))
+        slope = (y_top - y0) / (top - start)
+        exact = math.isclose(y_mid, y0 + slope * (mid - start), rel_tol=1e-9)
+        return (start, y0 - slope * start, slope) if exact else None
 
     def _decode_s(self, decodes: float) -> float:
-        return self.speed.step_s(decodes, self.shape.context_tokens) * self.limits.step_time_factor
+        f = self.limits.step_time_factor
+        if self._affine is not None and decodes >= self._affine[0]:
+            return (self._affine[1] + self._affine[2] * decodes) * f
+        return self.speed.step_s(decodes, self.shape.context_tokens) * f
 
-    def at_decodes(self, d: float) -> LoadPoint:
-        """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
-        if d in self._memo:
-            return self._memo[d]
-        o, p = self.shape.output_tokens, self.shape.prefill_tokens
-        decode = self._decode_s(d)  # = speed.mixed_step_s(...) x factor, with the prefill term added here
+    def _eval(self, d: float) -> tuple[float, float, float, float, float, float, float, float]:
+        """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share) at `d` decodes."""
+        hit = self._memo.get(d)
+        if hit is not None:
+            return hit
+        o, p = self.shape.output_tokens, self._prefill_tokens
+        decode = self._decode_s(d)  # the step of speed.mixed_step_s x factor, its prefill term added below
         prefill_part = self._token_s * d * p / o
         step = decode + prefill_part
         rate = d / (o * step)
@@ -150,25 +173,55 @@ class ReplicaLoad:
         own = chunks * decode + self._token_s * p
         rho = min(max(prefill_part / step, d * p / o / free), BUDGET_HEADROOM)
         ttft = own / (1 - rho)
-        one_prompt_s = prefill_part * o / d if d > 0 else 0.0  # the step time one prompt's tokens add
-        point = LoadPoint(
-            concurrency=rate * ttft + d, requests_per_s=rate, output_tokens_per_s=d / step, tpot_s=step,
-            tpot_p95_s=step + P95_Z * math.sqrt(d) * one_prompt_s / o, ttft_s=ttft, ttft_p95_s=own + P95_EXP * (ttft - own),
-            running_batch=d, prefill_share=prefill_part / step, saturated=not self.slot_bound and d >= self.max_decodes,
-        )
-        self._memo[d] = point
-        return point
+        one_prompt_s = self._token_s * p  # the step time one prompt's tokens add, spread over its chunks
+        out = (rate * ttft + d, rate, d / step, step, step + P95_Z * math.sqrt(d) * one_prompt_s / o,
+               ttft, own + P95_EXP * (ttft - own), prefill_part / step)
+        self._memo[d] = out
+        return out
 
-    def _largest_d(self, ok) -> float:
-        """Largest d in (0, max_decodes] with ok(at_decodes(d)), ok monotone (True then False); 0 when none."""
-        hi = self.max_decodes
-        if ok(self.at_decodes(hi)):
+    def at_decodes(self, d: float) -> LoadPoint:
+        """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
+        n, rate, tokens, tpot, tpot95, ttft, ttft95, share = self._eval(d)
+        return LoadPoint(concurrency=n, requests_per_s=rate, output_tokens_per_s=tokens, tpot_s=tpot, tpot_p95_s=tpot95,
+                         ttft_s=ttft, ttft_p95_s=ttft95, running_batch=d, prefill_share=share,
+                         saturated=not self.slot_bound and d >= self.max_decodes)
+
+    def _largest_d(self, excess: Callable[[tuple[float, ...]], float], hi: float | None = None) -> float:
+        """Largest d in (0, hi] (default max_decodes) whose relative excess over a target, excess(_eval(d)), is at
+        most 0; excess grows with d. 0 when even the smallest d exceeds. Illinois regula falsi on the bracket (the
+        excesses are smooth, so it needs a handful of steps where bisection needs a dozen); the answer is the bracket's
+        feasible end, within ROOT_TOLERANCE of the target or 2^-BISECTION_STEPS of hi."""
+        hi = self.max_decodes if hi is None else hi
+        e_hi = excess(self._eval(hi))
+        if e_hi <= 0:
             return hi
-        lo = 0.0
-        for _ in range(BISECTION_STEPS):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if ok(self.at_decodes(mid)) else (lo, mid)
+        lo = self._smallest_d()
+        e_lo = excess(self._eval(lo))
+        if e_lo > 0:
+            return 0.0
+        width, side = hi / 2**BISECTION_STEPS, 0
+        for _ in range(MAX_ROOT_STEPS):
+            if hi - lo <= width or e_lo >= -ROOT_TOLERANCE:
+                break
+            mid = min(max((lo * e_hi - hi * e_lo) / (e_hi - e_lo), lo + width / 2), hi - width / 2)
+            e_mid = excess(self._eval(mid))
+            if e_mid <= 0:
+                lo, e_lo = mid, e_mid
+                e_hi, side = (e_hi / 2 if side == -1 else e_hi), -1
+            else:
+                hi, e_hi = mid, e_mid
+                e_lo, side = (e_lo / 2 if side == 1 else e_lo), 1
         return lo
+
+    def _tpot_bound(self, tpot_s: float) -> float:
+        """Largest d whose mean TPOT is within `tpot_s`, solved exactly when the decode step is affine (TPOT is then
+        affine in d too); max_decodes otherwise (the bisection finds it)."""
+        if self._affine is None:
+            return self.max_decodes
+        start, c0, c1 = self._affine
+        f, k = self.limits.step_time_factor, self._token_s * self._prefill_tokens / self.shape.output_tokens
+        d = (tpot_s - f * c0) / (f * c1 + k)
+        return min(self.max_decodes, d) if d >= start else self.max_decodes
 
     def peak(self) -> LoadPoint:
         """The replica at its largest steady decode batch."""
@@ -178,7 +231,7 @@ class ReplicaLoad:
         """N clients, each sending its next request when the previous one completes."""
         top = self.peak()
         if clients <= top.concurrency:
-            d = self._largest_d(lambda x: x.concurrency <= clients)
+            d = self._largest_d(lambda x: x[CONCURRENCY] / clients - 1)
             return self.at_decodes(d) if d > 0 else self.at_decodes(self._smallest_d())
         wait = (clients - top.concurrency) / top.requests_per_s
         return LoadPoint(
@@ -198,16 +251,21 @@ class ReplicaLoad:
         """Poisson arrivals at `rate` requests/s (None: above the sustainable rate)."""
         if rate > self.max_request_rate():
             return None
-        return self.at_decodes(max(self._largest_d(lambda x: x.requests_per_s <= rate), self._smallest_d()))
+        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self._smallest_d()))
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
                  ttft_p95_s: float | None = None) -> LoadPoint | None:
         """The heaviest steady load that meets the targets (None: not even a lone request does)."""
-        d = self._largest_d(lambda x: x.meets(tpot_s, ttft_s, tpot_p95_s, ttft_p95_s))
+        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s))
+                  if t is not None]
+        hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
+        if hi <= 0:
+            return None
+        d = self._largest_d(lambda x: max(x[i] / t for i, t in limits) - 1 if limits else -1.0, hi)
         return self.at_decodes(d) if d > 0 else None
 
     def saturation_concurrency(self) -> float:
         """Clients at which throughput reaches SATURATION_THROUGHPUT_SHARE of the replica's maximum."""
         target = SATURATION_THROUGHPUT_SHARE * self.peak().output_tokens_per_s
-        d = self._largest_d(lambda x: x.output_tokens_per_s <= target)
+        d = self._largest_d(lambda x: x[TOKENS] / target - 1)
         return self.at_decodes(max(d, self._smallest_d())).concurrency

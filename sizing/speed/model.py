@@ -23,6 +23,8 @@ from sizing.memory.layout import Layout
 from sizing.memory.weights import stage_weights
 from sizing.models.params import matmul_params
 from sizing.models.spec import ModelSpec
+from sizing.speed.moe import (active_expert_matmul_params, busiest_rank_fraction, expert_exchange_coeffs,
+                              sparse_layer_latency_s, touched_expert_fraction)
 
 Link = Literal["nvswitch", "pcie", "unified", "none"]
 
@@ -43,7 +45,7 @@ class StepTime:
     comm_s: float
     """TP all-reduces and PP hand-offs."""
     overhead_s: float
-    """Host-side work per step."""
+    """Host-side work per step, plus the fixed kernel time of MoE and MLA layers."""
 
     @property
     def total_s(self) -> float:
@@ -75,6 +77,9 @@ class ReplicaSpeed:
     _bw_bytes_per_s: float = field(init=False, repr=False, compare=False)
     _flops_per_gpu: float = field(init=False, repr=False, compare=False)
     _matmul_params: int = field(init=False, repr=False, compare=False)
+    _expert_matmul_params: int = field(init=False, repr=False, compare=False)
+    _expert_exchange: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _decode_matmul: tuple[float, float] = field(init=False, repr=False, compare=False)
     _allreduce: tuple[float, float] = field(init=False, repr=False, compare=False)
     _pp_hops_s: float = field(init=False, repr=False, compare=False)
     _weights: tuple[float, float] = field(init=False, repr=False, compare=False)
@@ -89,16 +94,19 @@ class ReplicaSpeed:
             "_bw_bytes_per_s": self.gpu.hbm_bandwidth_gbps * 1e9 * (a.decode_bw_efficiency or self.gpu.decode_bw_efficiency),
             "_flops_per_gpu": self.gpu.tflops(self.fmt.compute_dtype) * 1e12,
             "_matmul_params": matmul_params(m),
+            "_expert_matmul_params": active_expert_matmul_params(m),
+            "_expert_exchange": self._expert_exchange_coeffs(),
             "_allreduce": self._allreduce_coeffs(),
             "_pp_hops_s": (self.layout.pp - 1) * 1e-6 * (a.pp_hop_latency_us_inter_node if self.inter_node_pp
                                                         else a.pp_hop_latency_us_intra_node),
             "_weights": self._weight_bytes(),
             "_kv_per_layer": kv_bytes_per_token_per_layer(m, self.kv_element_bytes, tp),
-            "_overhead_s": a.decode_step_overhead_ms / 1000,
+            "_overhead_s": a.decode_step_overhead_ms / 1000 + sparse_layer_latency_s(m, a),
             "_prefill_memo": {},
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency))
 
     def _allreduce_coeffs(self) -> tuple[float, float]:
         """All-reduces through every layer: (fixed seconds per pass, extra seconds per token in the pass)."""
@@ -108,7 +116,33 @@ class ReplicaSpeed:
         latency_us = a.allreduce_latency_us_nvswitch if self.link == "nvswitch" else a.allreduce_latency_us_pcie
         ring_bytes_per_token = self.model.hidden_size * activation_dtype_bytes(self.fmt) * 2 * (tp - 1) / tp
         ops = ALLREDUCES_PER_LAYER * self.model.num_layers
-        return ops * latency_us * 1e-6, ops * ring_bytes_per_token / (self.gpu.link_bandwidth_gbps * 1e9)
+        return ops * latency_us * 1e-6, ops * ring_bytes_per_token / self._allreduce_bandwidth_bytes_per_s()
+
+    def _allreduce_bandwidth_bytes_per_s(self) -> float:
+        """Per-GPU bandwidth of the TP ring: the GPU link, less once a PCIe group spans more than one PCIe switch
+        (the ring then crosses the root complex or the CPU socket link). The bytes a ring moves, 2 (tp - 1) / tp of
+        the message per GPU, already grow with the TP degree and the tokens in the step."""
+        a, bw = self.assumptions, self.gpu.link_bandwidth_gbps * 1e9
+        if self.link == "pcie" and self.layout.tp > a.pcie_gpus_per_switch:
+            return bw * a.allreduce_pcie_cross_switch_bandwidth_share
+        return bw
+
+    def _expert_exchange_coeffs(self) -> tuple[float, float]:
+        a = self.assumptions
+        latency_us = a.allreduce_latency_us_nvswitch if self.link == "nvswitch" else a.allreduce_latency_us_pcie
+        return expert_exchange_coeffs(self.model, self.layout, latency_us, self.gpu.link_bandwidth_gbps * 1e9,
+                                      activation_dtype_bytes(self.fmt))
+
+    def _matmul_coeffs(self, efficiency: float) -> tuple[float, float]:
+        """Matmul seconds on one GPU (per token of its data-parallel rank, per token of the whole replica): attention
+        and dense parts split over TP, routed experts over every expert rank."""
+        flops_per_s = self._flops_per_gpu * efficiency
+        dense = 2 * (self._matmul_params - self._expert_matmul_params) / self.layout.tp / flops_per_s
+        return dense, 2 * self._expert_matmul_params / self.layout.expert_ranks / flops_per_s
+
+    def _matmul_s(self, rank_tokens: float, replica_tokens: float, coeffs: tuple[float, float]) -> float:
+        """Matmul time on one GPU for its rank's tokens and the replica's tokens (coefficients of _matmul_coeffs)."""
+        return coeffs[0] * rank_tokens + coeffs[1] * replica_tokens
 
     def _allreduce_s(self, tokens: int) -> float:
         """All-reduces of one token batch through every layer of the replica."""
@@ -131,10 +165,9 @@ class ReplicaSpeed:
         return self._kv_per_layer * (full * context_tokens + m.num_sliding_layers * min(context_tokens, window))
 
     def _touched_expert_fraction(self, batch: float) -> float:
-        moe = self.model.moe
-        if moe is None:
-            return 1.0
-        return 1.0 - (1.0 - moe.experts_per_token / moe.num_experts) ** batch
+        """Share of its experts the busiest GPU reads in a step over `batch` tokens."""
+        touched = touched_expert_fraction(self.model.moe, batch, self.assumptions.moe_routing_independence)
+        return busiest_rank_fraction(self.model.moe, self.layout, touched)
 
     def _step_parts(self, batch: float, context_tokens: int) -> tuple[float, float, float, float]:
         """(weights, KV, compute, communication) seconds of one decode round, in which every sequence gains a token.
@@ -142,17 +175,22 @@ class ReplicaSpeed:
         With PP the engine keeps m = min(pp, batch) micro-batches in flight, so all stages work at once. A round takes
         max(m, pp) micro-batch steps of one stage: with a full pipeline (batch >= pp) each stage reads its weights pp
         times but only 1/pp of the batch's cache and compute lands on the critical path; with batch < pp the pipeline
-        has bubbles and a token costs every stage in turn. With pp = 1 this is one plain step."""
-        pp = self.layout.pp
+        has bubbles and a token costs every stage in turn. With pp = 1 this is one plain step.
+        Data-parallel attention ranks each carry 1/dp of the sequences (the busiest rank sets the pace); the experts
+        serve every rank's tokens."""
+        pp, dp = self.layout.pp, self.layout.dp
         micro = min(pp, batch) if batch >= 1 else 1
         share, per_micro = max(micro, pp) / pp, batch / micro
+        per_rank = math.ceil(per_micro / dp) if dp > 1 else per_micro
         other, expert = self._weights
-        weights = share * (other + expert * self._touched_expert_fraction(per_micro)) / self._bw_bytes_per_s
-        kv = share * per_micro * self._kv_read_bytes(context_tokens) / self._bw_bytes_per_s
-        flops_per_s = self._flops_per_gpu * self.assumptions.decode_compute_efficiency
-        compute = share * 2 * self._matmul_params * per_micro / self.layout.tp / flops_per_s
+        touched = self._touched_expert_fraction(per_micro) if expert else 1.0
+        weights = share * (other + expert * touched) / self._bw_bytes_per_s
+        kv = share * per_rank * self._kv_read_bytes(context_tokens) / self._bw_bytes_per_s
+        dense_s, expert_s = self._decode_matmul
+        compute = share * (dense_s * per_rank + expert_s * per_micro)
         fixed, per_token = self._allreduce
-        comm = share * (fixed + per_token * per_micro) + self._pp_hops_s
+        x_fixed, x_per_token = self._expert_exchange
+        comm = share * (fixed + per_token * per_rank + x_fixed + x_per_token * per_micro) + self._pp_hops_s
         return weights, kv, compute, comm
 
     def step_s(self, batch: float, context_tokens: int) -> float:
@@ -167,11 +205,14 @@ class ReplicaSpeed:
     def prefill_token_s(self, prompt_tokens: int) -> float:
         """Step time one prefill token adds to a step (chunks of prompts `prompt_tokens` long): its matmul and
         attention FLOPs at `prefill_compute_efficiency` and its share of the all-reduces. The weights are read once
-        per step whatever it carries, so they are not in it."""
+        per step whatever it carries, so they are not in it. Data-parallel attention ranks each prefill their own
+        prompts in the same step, so a step's prompt tokens spread over all tp x dp GPUs (and cross the expert
+        exchange)."""
         m = self.model
         attention_flops = 2 * m.num_layers * prompt_tokens * m.num_attention_heads * m.head_dim
-        flops = (2 * self._matmul_params + attention_flops) / self.layout.tp
-        return flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency) + self._allreduce[1]
+        flops = (2 * self._matmul_params + attention_flops) / (self.layout.tp * self.layout.dp)
+        return (flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency) + self._allreduce[1]
+                + self._expert_exchange[1])
 
     def mixed_step_s(self, decodes: float, context_tokens: int, prefill_tokens: float, prompt_tokens: int) -> tuple[float, float]:
         """(step seconds, of which prefill) of one engine step that decodes `decodes` sequences of `context_tokens` and
@@ -189,10 +230,12 @@ class ReplicaSpeed:
     def _prefill_s(self, input_tokens: int) -> float:
         m = self.model
         attention_flops = 2 * m.num_layers * input_tokens**2 * m.num_attention_heads * m.head_dim
-        flops = (2 * self._matmul_params * input_tokens + attention_flops) / self.layout.tp
-        compute = flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency)
+        efficiency = self.assumptions.prefill_compute_efficiency
+        compute = (self._matmul_s(input_tokens, input_tokens, self._matmul_coeffs(efficiency))
+                   + attention_flops / self.layout.tp / (self._flops_per_gpu * efficiency))
         floor = self.decode_step(1, 1).weights_s
-        return max(compute, floor) + self._allreduce_s(input_tokens) + self._pp_hops_s
+        x_fixed, x_per_token = self._expert_exchange
+        return max(compute, floor) + self._allreduce_s(input_tokens) + x_fixed + x_per_token * input_tokens + self._pp_hops_s
 
     def tpot_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
         """Inter-token latency at `batch` running sequences, at the average context of a request."""

@@ -13,7 +13,8 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.compute import IGNORED_GROUP_CHANGES
-from components.fleet_spec import efa_interfaces, fleet_cold_start
+from components.fleet_spec import capacity_spec, efa_interfaces, fleet_cold_start, node_spec
+from components.userdata import BootContext, render_user_data
 from components.options import DEFAULT_EFA_IMAGE, FleetOptions
 from components.shell_values import UnsafeShellValueError
 from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
@@ -23,7 +24,7 @@ from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import weights_disk
 from sizing.catalog.assumptions import default_assumptions
 from tests.components.aws_rules import RULES
-from tests.components.conftest import ROOT, STACKS, stack_run, user_data
+from tests.components.conftest import ROOT, STACKS, stack_options, stack_run, user_data
 
 
 def fleet_run(name: str, stack: str = "dev", **options) -> MockRun:
@@ -75,8 +76,8 @@ def test_multi_node_image_carries_efa_and_every_card_gets_one():
     run = stack_run("batch")
     assert DEFAULT_EFA_IMAGE.split(":")[0] in user_data(run)
     lt = run.one("LaunchTemplate").inputs
-    assert len(lt["networkInterfaces"]) == node_hardware(lt["instanceType"]).network_cards == 4  # p4d: 4 cards
-    assert efa_interfaces(run.plan) == 4
+    assert len(lt["networkInterfaces"]) == node_hardware(lt["instanceType"]).network_cards == efa_interfaces(run.plan)
+    assert node_hardware("p4d.24xlarge").network_cards == 4
 
 
 def test_p5_gets_32_efa_interfaces():
@@ -212,10 +213,18 @@ def test_config_path_with_a_newline_cannot_inject(tmp_path):
         "llmfleet:deployment": {"instance_types": ["g6e.xlarge"]},
         "llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"], "weights": {"hf_model_id": "codellama/CodeLlama-7b-hf"}}}}))
     recorded = MockRun(stack="evil")
-    with pytest.raises(Exception, match="cannot be passed to the node.s bootstrap script") as info:
+    with pytest.raises(Exception, match="control character|cannot be passed to the node.s bootstrap script") as info:
         run_stack(stack, recorded)
     assert "\\n" in str(info.value)  # the bad value shown with repr
     assert not recorded.of_type("LaunchTemplate")
+
+
+def test_user_data_refuses_a_served_name_with_shell_syntax_even_past_the_config_boundary():
+    run, cfg = stack_run("dev"), stack_options("dev")
+    evil = run.plan.model_copy(update={"model": "m\nreboot #"})
+    with pytest.raises(UnsafeShellValueError, match="'m\\\\nreboot #' cannot be passed to the node"):
+        render_user_data(node_spec(evil, cfg.fleet), capacity_spec(evil, cfg.fleet), cfg.fleet,
+                         BootContext("dev", evil.checkpoint.repo, "llmfleet/x/dev/api-key"))
 
 
 @pytest.mark.parametrize("field,value", [("vllm_image", "vllm/vllm-openai:v0.19.0;reboot"),

@@ -40,7 +40,7 @@ def test_config_json_contents_size_a_model_that_is_not_a_preset():
     ({"model": "lama-3.1-8b"}, ["llmfleet:model", "Did you mean 'llama-3.1-8b'", "To fix"]),
     ({"model": "llama-3.1-8b", "workload": {"concurrency": 0}}, ["llmfleet:workload.concurrency=0", "To fix"]),
     ({"model": "llama-3.1-405b", "deployment": {"instance_types": ["g5.xlarge"]}}, ["Nearest miss", "GiB more per GPU"]),
-    ({"model": "mine", "hf_config": "{not json"}, ["hf_config is not JSON", "To fix"]),
+    ({"model": "mine", "hf_config": "{not json"}, ["hf_config is not valid JSON", "To fix"]),
     ({"model": "mine", "hf_config": [1, 2]}, ["hf_config must be the mapping in config.json, not list", "To fix"]),
     ({"model": "mine", "hf_config": {"hidden_size": 4096}}, ["config.json"]),
 ])

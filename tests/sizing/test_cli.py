@@ -68,7 +68,7 @@ def test_speed_json(capsys):
 
 def test_speed_bad_batch(capsys):
     code, _, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--batch", "lots")
-    assert code == 2 and "--batch 'lots'" in err and "To fix" in err
+    assert code == 2 and "--batch='lots'" in err and "To fix" in err
 
 
 def test_speed_when_nothing_fits_exits_1(capsys):
@@ -122,3 +122,61 @@ def test_module_entry_point_runs_in_a_fresh_interpreter():
     assert json.loads(result.stdout)["instances"] >= 1
     bad = subprocess.run([sys.executable, "-m", "sizing", "plan", "--model", "nope"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+LOAD_KEYS = {"output_tokens_per_second", "requests_per_second", "tpot_ms", "ttft_ms", "tpot_p95_ms", "ttft_p95_ms",
+             "running_batch", "prefill_share", "saturated"}
+"""The steady-state JSON contract of `speed --concurrency` / `--request-rate` (issue 8)."""
+SPEED_70B = ("speed", "--model", "llama-3.1-70b", "--weights", "fp8", "--gpu", "p5.48xlarge", "--tp", "8",
+             "--input-tokens", "2000", "--output-tokens", "200")
+
+
+def test_speed_closed_loop_json(capsys):
+    code, out, _ = run(capsys, *SPEED_70B, "--concurrency", "64", "--json")
+    data = json.loads(out)
+    assert code == 0 and LOAD_KEYS <= set(data)
+    # Little's law closes the loop: clients = rate x (TTFT + output tokens x TPOT), within the bisection's precision
+    assert data["requests_per_second"] * (data["ttft_ms"] + 200 * data["tpot_ms"]) / 1000 == pytest.approx(64, rel=0.02)
+    assert data["output_tokens_per_second"] == pytest.approx(200 * data["requests_per_second"], rel=1e-6)
+    assert data["tpot_p95_ms"] >= data["tpot_ms"] and data["ttft_p95_ms"] >= data["ttft_ms"]
+    assert 0 < data["prefill_share"] < 1 and data["saturated"] is False
+
+
+def test_speed_open_loop_json_and_overload_exit_1(capsys):
+    code, out, _ = run(capsys, *SPEED_70B, "--request-rate", "5", "--json")
+    data = json.loads(out)
+    assert code == 0 and LOAD_KEYS <= set(data)
+    assert data["requests_per_second"] == pytest.approx(5, rel=0.01)
+    code, _, err = run(capsys, *SPEED_70B, "--request-rate", "500")
+    assert code == 1
+    assert "maximum sustainable rate is" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("extra", [("--concurrency", "0"), ("--request-rate", "-2"), ("--concurrency", "4", "--batch", "2"),
+                                   ("--concurrency", "4", "--prefix-hit-rate", "1")])
+def test_speed_load_options_out_of_range_exit_2(capsys, extra):
+    code, _, err = run(capsys, *SPEED_70B, *extra)
+    assert code == 2 and "To fix:" in err
+
+
+def test_plan_json_carries_load_capacity_and_frontier(capsys):
+    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-70b", "--weights", "fp8", "--concurrency", "200",
+                       "--input-tokens", "2000", "--output-tokens", "200", "--tpot-ms", "30",
+                       "--instance-types", "p5.48xlarge", "--json")
+    data = json.loads(out)
+    assert code == 0
+    c = data["choice"]
+    assert {"concurrency_per_replica", "requests_per_second_per_replica", "prefill_share", "saturation_concurrency"} <= set(c)
+    assert data["frontier"] and {"tpot_target_ms", "hourly_cost_usd"} <= set(data["frontier"][0])
+    assert data["instances"] > 1
+
+
+def test_batch_and_load_modes_share_the_engine_bias(capsys):
+    # --batch 1 and a closed loop of 1 client on a tiny prompt describe the same decode step of the same engine
+    base = ("speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--input-tokens", "1", "--output-tokens", "1000", "--json")
+    _, out, _ = run(capsys, *base, "--batch", "1")
+    batch = json.loads(out)
+    _, out, _ = run(capsys, *base, "--concurrency", "1")
+    load = json.loads(out)
+    assert batch["engine"] == load["engine"] == "vllm-0.19"
+    assert load["tpot_ms"] == pytest.approx(batch["tpot_ms"], rel=0.02)

@@ -1,6 +1,8 @@
 """The planner sizes replicas with the steady-state load model (sizing/speed/load.py), and reports what that model
 predicts at the planned load."""
 
+import re
+
 import pytest
 
 from sizing.models.presets import load_preset
@@ -26,7 +28,8 @@ def test_long_prompts_buy_several_nodes_not_one():
 
 
 def test_plan_latency_is_the_load_model_at_the_planned_load():
-    from sizing.planner.plan import _FitMemo, weight_format_for  # the plan's own replica model
+    from sizing.planner.formats import requested_formats
+    from sizing.planner.plan import _FitMemo  # the plan's own replica model
     from sizing.catalog.engines import get_engine
     from sizing.planner.layouts import placements
     from sizing.catalog.instances import get_instance_type
@@ -35,8 +38,9 @@ def test_plan_latency_is_the_load_model_at_the_planned_load():
     c = p.choice
     req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(**DONE_WHEN),
                       deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)))
-    memo = _FitMemo(req, get_engine(), weight_format_for(req))
-    found, _ = placements(req.model, get_instance_type("p5.48xlarge"), 4)
+    fmt = requested_formats(req.model, req.deployment.weights)[0]
+    memo = _FitMemo(req, get_engine(), fmt)
+    found, _ = placements(req.model, get_instance_type("p5.48xlarge"), 4, fmt)
     placement = next(x for x in found if (x.layout.tp, x.layout.pp) == (c.tensor_parallel, c.pipeline_parallel))
     point = memo.fit(placement).load.closed_loop(200 / c.replicas_required)
     assert c.tpot_ms == pytest.approx(point.tpot_s * 1000)
@@ -63,3 +67,62 @@ def test_max_model_len_defaults_to_twice_the_typical_request_capped_at_context()
     assert p.max_model_len == 2 * (2000 + 200)
     assert Workload(input_tokens=100_000, output_tokens=1000).engine_max_model_len(131072) == 131072
     assert Workload(max_input_tokens=3000, max_output_tokens=500).engine_max_model_len(131072) == 3500
+
+
+def test_why_it_lost_names_the_ranking_criterion_that_decided():
+    # Same price and GPU count (layouts of one p5.48xlarge fleet): the explanation must name the criterion the
+    # ranking used, never "uses 8 GPUs vs 8".
+    p = _plan(**DONE_WHEN)
+    ties = [a for a in p.alternatives if a.candidate.hourly_cost_usd == p.choice.hourly_cost_usd]
+    assert ties  # TP=8 x 4 nodes costs the same as TP=4 x 4 nodes
+    for a in p.alternatives:
+        assert not re.search(r"(\d+) GPUs vs \1\b", a.why_lost)
+    assert all(a.why_lost.startswith("same cost and GPUs, but its fleet holds") for a in ties)
+
+
+def test_frontier_costs_fall_as_the_tpot_target_loosens():
+    p = _plan(**DONE_WHEN)
+    costs = [f.hourly_cost_usd for f in p.frontier if f.feasible]
+    assert len(p.frontier) == 5 and len(costs) >= 4
+    assert costs == sorted(costs, reverse=True)
+    chosen = next(f for f in p.frontier if f.tpot_target_ms == 30)
+    assert chosen.hourly_cost_usd == p.choice.hourly_cost_usd
+
+
+def test_one_replica_interactive_plan_warns_of_the_single_node_outage():
+    single = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50),
+                              deployment=Deployment(instance_types=("g6e.xlarge",))))
+    assert single.choice.instances == 1
+    assert any("losing a single node drops 100% of capacity" in w for w in single.warnings)
+    spare = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50, headroom_replicas=1),
+                             deployment=Deployment(instance_types=("g6e.xlarge",))))
+    assert not any("single node" in w for w in spare.warnings)
+
+
+def test_autoscaling_target_is_the_load_model_capacity():
+    # components/ only reads the plan: the target tracks the steady-state request rate one replica sustains within
+    # the latency targets, not a decode-only batch over the request time.
+    from components.fleet_spec import SECONDS_PER_MINUTE, TARGET_UTILIZATION, capacity_spec
+    from components.options import FleetOptions
+
+    p = _plan(**DONE_WHEN)
+    c = p.choice
+    target = capacity_spec(p, FleetOptions()).requests_per_target_per_minute
+    expected = c.requests_per_second_per_replica * c.replicas_per_instance * SECONDS_PER_MINUTE * TARGET_UTILIZATION
+    assert target == pytest.approx(expected, abs=0.05)
+    assert c.requests_per_second_per_replica < 10  # was 63 req/s per TP8 replica before the load model
+
+
+@pytest.mark.parametrize("model, workload", [
+    ("llama-3.1-8b", dict(concurrency=500, input_tokens=4000, output_tokens=300, ttft_ms=800, tpot_ms=40)),
+    ("qwen3-235b-a22b", dict(concurrency=64, input_tokens=2000, output_tokens=500, tpot_p95_ms=60, ttft_p95_ms=2000)),
+    ("llama-3.1-70b", dict(concurrency=16, input_tokens=8000, output_tokens=200, requests_per_second=3, tpot_ms=50,
+                           prefix_hit_rate=0.5)),
+])
+def test_every_target_holds_at_the_planned_load(model, workload):
+    w = Workload(**workload)
+    c = plan(PlanRequest(model=load_preset(model), workload=w)).choice
+    for target, value in ((w.tpot_ms, c.tpot_ms), (w.ttft_ms, c.ttft_ms), (w.tpot_p95_ms, c.tpot_p95_ms),
+                          (w.ttft_p95_ms, c.ttft_p95_ms)):
+        assert target is None or value <= target * (1 + 1e-6)
+    assert c.requests_per_second_per_replica * c.replicas_required >= (w.requests_per_second or 0)

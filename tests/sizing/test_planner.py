@@ -175,5 +175,6 @@ def test_formats_the_gpu_cannot_run_are_rejected():
     p = run(deployment=Deployment(weights="fp8", instance_types=("g4dn.xlarge", "g5.xlarge")))
     (rejection,) = [r for r in p.rejected if r.instance_type == "g4dn.xlarge"]
     assert (rejection.kind, rejection.reason) == (
-        "engine", "fp8 weights need CUDA compute capability 8 or newer; T4-16GB has 7.5")
+        "engine", "fp8 weights need CUDA compute capability 8 or newer; T4-16GB has 7.5 "
+        "(vLLM rule kernel-capability: kernels for the weight format on this GPU generation)")
     assert p.instance_type == "g5.xlarge"  # A10G (8.6) runs FP8 weights as W8A16

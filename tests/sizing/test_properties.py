@@ -32,7 +32,7 @@ def test_more_concurrency_never_needs_less_memory(model, fmt, batch, extra, seq_
 @given(model=MODELS, fmt=st.sampled_from(sorted(all_formats())), tp=st.sampled_from([1, 2, 4, 8]), pp=st.sampled_from([1, 2, 4]))
 def test_higher_tp_never_needs_more_weight_memory_per_gpu(model, fmt, tp, pp):
     m = load_preset(model)
-    if engine_refusal(m, Layout(tp=tp * 2, pp=pp)):
+    if engine_refusal(m, get_format(fmt), Layout(tp=tp * 2, pp=pp)):
         return
     lower = weight_bytes_per_gpu(m, get_format(fmt), Layout(tp=tp, pp=pp))
     higher = weight_bytes_per_gpu(m, get_format(fmt), Layout(tp=tp * 2, pp=pp))

@@ -130,7 +130,7 @@ chown -R 1000:1000 "$DATA"
 exec docker run --rm --name vllm --gpus all --ipc host --network host --user 1000:1000 \
   --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" \
   --env-file "$RUN_DIR/env" -e HOME=/data/home -e HF_HOME=/data/hf -e FI_PROVIDER=efa -e VLLM_HOST_IP="$SELF_IP" \
-  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve /data/models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 5120 --max-num-seqs 319 --gpu-memory-utilization 0.9 --distributed-executor-backend mp \
+  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve /data/models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 5120 --max-num-seqs 320 --gpu-memory-utilization 0.9 --distributed-executor-backend mp \
   --nnodes "$NODES" --node-rank "$RANK" --master-addr "$MASTER" --master-port 29500 "${HEADLESS[@]}"
 NODE
 

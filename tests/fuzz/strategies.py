@@ -1,0 +1,154 @@
+"""Hypothesis strategies for hostile input: command lines, config.json documents and stack configs, each drawn from
+valid values, mutations of them, and values chosen to break things (non-finite, huge, negative, wrong type, secrets)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[2]
+PRESETS = sorted(p.stem for p in (ROOT / "sizing/data/models").glob("*.json"))
+HF_TOKEN = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNm01234567"
+AWS_KEY = "ASIA" + "QWERTYUIOPASDFGH"
+SECRETS = (HF_TOKEN, AWS_KEY)
+"""Credential-shaped strings planted in inputs; none may come back out."""
+GPUS = ["H100", "A100-80GB", "L4", "T4", "A10G", "L40S", "g5.xlarge", "g6e.12xlarge", "p5.48xlarge", "p4d.24xlarge",
+        "h100", "banana", ""]
+
+hostile_text = st.one_of(
+    st.sampled_from(["", " ", "nan", "-inf", "1e309", "0x10", "None", "null", "../../etc/passwd", "/dev/zero", "*",
+                     "a" * 600, "x\ny", "$(reboot)", "'; rm -rf /", "\u202e", *SECRETS]),
+    st.text(min_size=0, max_size=30),
+)
+numbers = st.one_of(
+    st.integers(min_value=-3, max_value=70_000),
+    st.sampled_from([0, -1, 1, 2, 3, 7, 64, 1000, 2**31, 2**63, 10**30]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["nan", "inf", "-inf", "1e300", "-0", "0.0", "1e-320", "1_000", "٣"]),
+)
+
+
+def _num(draw) -> str:
+    return str(draw(numbers))
+
+
+def _mostly(draw, valid: list[str], hostile=None) -> str:
+    """A valid value seven times in ten, else a hostile one (a number, or `hostile` when given)."""
+    if draw(st.integers(0, 9)) < 7:
+        return draw(st.sampled_from(valid))
+    return draw(hostile) if hostile is not None else _num(draw)
+
+
+@st.composite
+def cli_argv(draw) -> list[str]:
+    """One command line for memory, speed or plan: some flags valid, some mutated, some hostile."""
+    command = draw(st.sampled_from(["memory", "speed", "plan"]))
+    argv = [command]
+    model = _mostly(draw, [*PRESETS, "llama-3.1-8b", "llama-3.1-8b"], st.one_of(st.none(), hostile_text))
+    raw = command == "memory" and draw(st.booleans())
+    if raw:
+        for flag in ("--params-b", "--layers", "--kv-heads", "--head-dim"):
+            argv += [flag, _mostly(draw, ["8", "32", "8", "128", "64", "1"])]
+        for flag in draw(st.lists(st.sampled_from(["--hidden", "--vocab", "--bytes-per-param"]), max_size=2, unique=True)):
+            argv += [flag, _num(draw)]
+    elif model is not None:
+        argv += ["--model", model]
+    if command in ("memory", "speed"):
+        if command == "speed" or draw(st.booleans()):
+            argv += ["--gpu", _mostly(draw, GPUS[:-2], st.one_of(st.sampled_from(GPUS), hostile_text))]
+        if draw(st.integers(0, 5)) == 0:
+            argv.append("--ep")
+        for flag in draw(st.lists(st.sampled_from(["--tp", "--pp", "--dp", "--batch"]), max_size=3, unique=True)):
+            argv += [flag, _mostly(draw, ["1", "2", "4", "8", "max"] if flag == "--batch" else ["1", "2", "4", "8"])]
+    numeric = {"memory": ["--seq-len", "--max-model-len", "--gpu-memory-utilization"],
+               "speed": ["--input-tokens", "--output-tokens", "--tpot-ms", "--max-model-len", "--gpu-memory-utilization"],
+               "plan": ["--concurrency", "--input-tokens", "--output-tokens", "--requests-per-second",
+                        "--output-tokens-per-second", "--ttft-ms", "--tpot-ms", "--headroom", "--on-demand-floor",
+                        "--max-model-len", "--gpu-memory-utilization"]}[command]
+    for flag in draw(st.lists(st.sampled_from(numeric), max_size=3, unique=True)):
+        valid = ["0.5", "0.8", "0.95"] if flag in ("--gpu-memory-utilization", "--on-demand-floor") else ["1", "16", "128", "1024", "4096"]
+        argv += [flag, _mostly(draw, valid)]
+    if draw(st.booleans()):
+        argv += ["--weights", _mostly(draw, ["bf16", "fp8", "int4-awq", "q4_k_m", "mxfp4", "int8", "auto", "native",
+                                              "fp8-block"], hostile_text)]
+    if draw(st.integers(0, 4)) == 0:
+        argv += ["--kv-dtype", _mostly(draw, ["auto", "fp8"], hostile_text)]
+    if draw(st.integers(0, 4)) == 0:
+        key = draw(st.sampled_from(["container_pull_s", "prefill_compute_efficiency", "hours_per_month", "nope"]))
+        argv += ["--assume", f"{key}={_num(draw)}"]
+    if command == "plan":
+        if draw(st.integers(0, 3)) == 0:
+            argv += ["--workload", draw(st.sampled_from(["interactive", "batch"]))]
+        if draw(st.integers(0, 3)) == 0:
+            argv += ["--instance-types", ",".join(_mostly(draw, ["g5.xlarge", "g6e.xlarge", "p5.48xlarge", "g5.12xlarge"], hostile_text)
+                                                  for _ in range(draw(st.integers(0, 4))))]
+        if draw(st.integers(0, 4)) == 0:
+            argv += ["--purchase", _mostly(draw, ["on-demand", "spot", "mixed", "capacity-block"], hostile_text)]
+        if draw(st.integers(0, 4)) == 0:
+            argv += ["--region", _mostly(draw, ["us-east-1", "eu-west-1"], hostile_text)]
+    if draw(st.booleans()):
+        argv.append("--json")
+    return argv
+
+
+CONFIG_FIELDS = ["hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
+                 "intermediate_size", "vocab_size", "max_position_embeddings", "sliding_window", "layer_types",
+                 "torch_dtype", "quantization_config", "text_config", "vision_config", "kv_lora_rank",
+                 "num_local_experts", "num_experts_per_tok", "moe_intermediate_size", "partial_rotary_factor",
+                 "tie_word_embeddings", "model_type", "first_k_dense_replace", "mlp_only_layers", "decoder_sparse_step"]
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.sampled_from([0, 1, -1, 4096, 10**9]),
+                         st.floats(allow_nan=False, allow_infinity=False), hostile_text)
+json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                                 st.dictionaries(st.sampled_from(CONFIG_FIELDS), inner, max_size=4)),
+                           max_leaves=12)
+
+
+@st.composite
+def config_documents(draw) -> str:
+    """A config.json text: a preset's config with some fields replaced, removed or added, or something else entirely."""
+    kind = draw(st.integers(0, 9))
+    if kind == 0:
+        return draw(st.one_of(st.text(max_size=50), st.sampled_from(["[]", "null", "1", '"x"', "{", "[" * 500 + "]" * 500])))
+    base = json.loads((ROOT / "sizing/data/models" / f"{draw(st.sampled_from(PRESETS))}.json").read_text())["config"]
+    for _ in range(draw(st.integers(1, 4))):
+        field = draw(st.sampled_from(CONFIG_FIELDS))
+        if draw(st.integers(0, 3)) == 0:
+            base.pop(field, None)
+        else:
+            base[field] = draw(json_values)
+    return json.dumps(base)
+
+
+SECTION_FIELDS = {
+    "workload": ["concurrency", "input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "kind", "on_demand_floor",
+                 "requests_per_second", "headroom_replicas", "max_model_len", "concurency", "ttft_p95_ms",
+                 "tpot_p95_ms", "prefix_hit_rate", "max_input_tokens", "max_output_tokens"],
+    "deployment": ["instance_types", "weights", "kv_dtype", "spot_usd_per_hour", "purchase", "region", "max_nodes_per_replica",
+                   "gpu_memory_utilization", "spare_purchase"],
+    "fleet": ["vpc_cidr", "allowed_cidrs", "vpc_id", "subnet_ids", "tags", "vllm_image", "api_port", "weights",
+              "root_volume_gib", "max_scale_factor", "allow_public_ingress"],
+    "preflight": ["enabled", "cache_ttl_s", "on_quota_shortfall"],
+}
+stack_values = st.one_of(json_scalars, st.lists(json_scalars, max_size=3),
+                         st.dictionaries(st.one_of(st.sampled_from(["g5.xlarge", "hf_token_secret_arn", "s3_uri", "secure"]),
+                                                   hostile_text), json_scalars, max_size=3))
+
+
+@st.composite
+def stack_configs(draw) -> dict:
+    """llmfleet:* values (namespace stripped): the dev stack's, with keys mutated, misspelt, or set to hostile values."""
+    raw: dict = {"model": draw(st.one_of(st.sampled_from(["llama-3.1-8b", "qwen3-8b"]), hostile_text)),
+                 "deployment": {"instance_types": ["g6e.xlarge", "g5.xlarge"]}, "fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}
+    for _ in range(draw(st.integers(1, 4))):
+        section = draw(st.sampled_from([*SECTION_FIELDS, "workloads", "modle", "secure"]))
+        if section not in SECTION_FIELDS:
+            raw[section] = draw(stack_values)
+            continue
+        body = raw.setdefault(section, {})
+        if not isinstance(body, dict) or draw(st.integers(0, 9)) == 0:
+            raw[section] = draw(stack_values)
+            continue
+        body[draw(st.sampled_from(SECTION_FIELDS[section]))] = draw(stack_values)
+    return raw
