@@ -37,6 +37,8 @@ class Assumptions(BaseModel):
     """Passing activations to the next pipeline stage inside a node, microseconds."""
     pp_hop_latency_us_inter_node: float = Field(ge=0, le=MAX_LATENCY_MS)
     """Same across nodes, microseconds."""
+    instance_boot_s: float = Field(ge=0, le=MAX_SECONDS)
+    """Seconds from EC2 launch to the user data running (boot, GPU driver, fabric manager)."""
     container_pull_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds to pull the serving image on a fresh node."""
     download_nic_efficiency: float = Field(gt=0, le=1)

@@ -1,4 +1,4 @@
-"""Cold start of one node, term by term: pull the image, download the checkpoint to the weights disk, load this
+"""Cold start of one node, term by term: boot the instance, pull the image, download the checkpoint to the weights disk, load this
 node's shard from that disk into GPU memory, start the engine. The download runs at the slowest of the source (S3 or
 the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one large
 enough, else a gp3 volume whose throughput is provisioned from the download rate."""
@@ -50,6 +50,8 @@ class ColdStart(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    boot_s: float
+    """EC2 launch until the user data runs."""
     image_pull_s: float
     """Pulling the serving image."""
     download_bytes: float
@@ -72,7 +74,7 @@ class ColdStart(BaseModel):
     @property
     def total_s(self) -> float:
         """Launch to serving, seconds."""
-        return self.image_pull_s + self.download_s + self.load_s + self.engine_init_s
+        return self.boot_s + self.image_pull_s + self.download_s + self.load_s + self.engine_init_s
 
     def explain(self) -> list[str]:
         """One line per term, with the rate and the bound behind it."""
@@ -80,6 +82,7 @@ class ColdStart(BaseModel):
         disk = (f"gp3 at {self.disk.gp3_throughput_mibps} MiB/s provisioned" if self.disk.kind == "gp3"
                 else "local NVMe instance store")
         return [
+            f"instance boot {self.boot_s:.0f} s (assumption instance_boot_s)",
             f"image pull {self.image_pull_s:.0f} s (assumption container_pull_s)",
             f"download {self.download_bytes / gb:.1f} GB at {self.download_rate_bytes_per_s / gb:.2f} GB/s "
             f"(limited by the {self.download_limited_by}) = {self.download_s:.0f} s",
@@ -114,9 +117,10 @@ def cold_start(instance: InstanceType, download_bytes: float, load_bytes: float,
     rates = {**_network_rates(instance, a), "disk": disk.rate_bytes_per_s}
     limited_by = min(rates, key=lambda k: rates[k])
     rate = rates[limited_by]
-    return ColdStart(image_pull_s=a.container_pull_s, download_bytes=download_bytes, download_rate_bytes_per_s=rate,
-                     download_limited_by=limited_by, download_s=download_bytes / rate, load_bytes=load_bytes,  # type: ignore[arg-type]
-                     load_s=load_bytes / disk.rate_bytes_per_s, engine_init_s=a.engine_init_s, disk=disk)
+    return ColdStart(boot_s=a.instance_boot_s, image_pull_s=a.container_pull_s, download_bytes=download_bytes,
+                     download_rate_bytes_per_s=rate, download_limited_by=limited_by,  # type: ignore[arg-type]
+                     download_s=download_bytes / rate, load_bytes=load_bytes, load_s=load_bytes / disk.rate_bytes_per_s,
+                     engine_init_s=a.engine_init_s, disk=disk)
 
 
 def plan_cold_start(plan: Plan) -> ColdStart:

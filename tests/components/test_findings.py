@@ -111,11 +111,11 @@ def test_weights_on_instance_store_else_gp3_sized_from_the_download():
 def test_cold_start_is_explained_term_by_term(capsys):
     plan = stack_run("prod").plan
     terms = fleet_cold_start(plan).explain()
-    assert [t.split()[0] for t in terms] == ["image", "download", "load", "engine", "total"]
-    assert "limited by the" in terms[1]
+    assert [t.split()[0] for t in terms] == ["instance", "image", "download", "load", "engine", "total"]
+    assert "limited by the" in terms[2]
     assert fleet_cold_start(plan).total_s == pytest.approx(plan.choice.cold_start_s)  # the planner prices the same
     assert main(["plan", "--stack", str(STACKS["prod"])]) == 0
-    assert "cold start, term by term: image pull" in capsys.readouterr().out
+    assert "cold start, term by term: instance boot" in capsys.readouterr().out
 
 
 # Safe rollouts.

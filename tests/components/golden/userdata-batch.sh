@@ -143,8 +143,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 1325 ))
-NEXT_BEAT=$(( $(date +%s) + 662 ))
+DEADLINE=$(( $(date +%s) + 1505 ))
+NEXT_BEAT=$(( $(date +%s) + 752 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -157,13 +157,13 @@ health_url() {
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 1325 s; abandoning the launch"
+    echo "vLLM did not answer /health within 1505 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 662 ))
+    NEXT_BEAT=$(( now + 752 ))
   fi
   sleep 10
 done

@@ -88,8 +88,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 348 ))
-NEXT_BEAT=$(( $(date +%s) + 174 ))
+DEADLINE=$(( $(date +%s) + 528 ))
+NEXT_BEAT=$(( $(date +%s) + 264 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -98,13 +98,13 @@ health_url() { echo "http://127.0.0.1:8000/health"; }
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 348 s; abandoning the launch"
+    echo "vLLM did not answer /health within 528 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 174 ))
+    NEXT_BEAT=$(( now + 264 ))
   fi
   sleep 10
 done
