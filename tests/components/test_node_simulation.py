@@ -83,7 +83,10 @@ def test_launch_hook_waits_for_health(tmp_path):
 
 
 def multi_node_user_data(nodes: int) -> str:
+    """The batch stack's own user data for its replica size; for another size, the same stack re-rendered."""
     run, cfg = stack_run("batch"), stack_options("batch")
+    if nodes == run.plan.choice.nodes_per_replica:
+        return user_data(run)
     spec = dataclasses.replace(node_spec(run.plan, cfg.fleet), nodes_per_replica=nodes)
     return render_user_data(spec, capacity_spec(run.plan, cfg.fleet), cfg.fleet,
                             BootContext("batch", run.plan.checkpoint.repo, "llmfleet/llm-fleet/batch/api-key"))
