@@ -45,6 +45,7 @@ install -d -m 700 "$RUN_DIR"
 umask 077
 : >"$RUN_DIR/env"
 {{fetch_token}}
+# vLLM's server requires this key on /v1 routes when VLLM_API_KEY is set (vllm/envs.py); /health stays open.
 api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id {{api_key_secret}} --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022

@@ -53,6 +53,7 @@ iptables -C OUTPUT -d 169.254.169.254/32 -m owner --uid-owner 1000 -j DROP 2>/de
 umask 077
 : >"$RUN_DIR/env"
 # no Hugging Face token configured (public model or S3 weights)
+# vLLM's server requires this key on /v1 routes when VLLM_API_KEY is set (vllm/envs.py); /health stays open.
 api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/batch/api-key --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
