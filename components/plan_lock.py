@@ -146,7 +146,8 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
     """The plan to deploy for a stack: the lock at path when there is one (after checking it was made from this
     config), else the fresh plan with a warning."""
     lock = read_lock(path)
-    update = f"`python -m sizing plan --stack {Path(path).name.removesuffix(LOCK_SUFFIX)}.yaml --update-lock`"
+    stack_file = os.path.relpath(Path(path).with_name(Path(path).name.removesuffix(LOCK_SUFFIX) + ".yaml"))
+    update = f"`python -m sizing plan --stack {stack_file} --update-lock`"
     if lock is None:
         return LockDecision(plan=fresh, locked=False, messages=(
             f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "

@@ -57,7 +57,7 @@ def test_edited_config_needs_a_new_lock(tmp_path):
     stack = locked_copy(tmp_path, "dev")
     stack.write_text(stack.read_text().replace("concurrency: 16", "concurrency: 64"))
     recorded = MockRun(stack="dev")
-    with pytest.raises(Exception, match="made for a different stack config"):
+    with pytest.raises(Exception, match="made for different stack config"):
         run_stack(stack, recorded)
     assert not [r for r in recorded.resources if r.custom]
 
