@@ -27,7 +27,7 @@ STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 
 
 class PlanLockError(ValueError, SizingError):
-    """The lock cannot be used for this stack (it was made for another request, or it cannot be read)."""
+    """The lock cannot be used for this stack (it was made for other config, or it cannot be read)."""
 
 
 class PlanLock(BaseModel):
@@ -153,8 +153,8 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
             f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "
             f"next run. To fix: lock it with {update} and commit the file.",))
     if lock.config_sha256 != config_fingerprint(config, region):
-        raise PlanLockError(f"plan lock {Path(path).name} was made for a different stack config (model, workload, "
-                            f"deployment or assumptions changed). To fix: review the new plan with {update} and commit it.")
+        raise PlanLockError(f"plan lock {Path(path).name} was made for different stack config (an llmfleet:* value or "
+                            f"aws:region changed since). To fix: review the new plan with {update} and commit it.")
     changes = plan_differences(lock.plan, fresh)
     messages = (f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "
                 f"Differences: " + "; ".join(changes) + f". To adopt the fresh plan: {update}.",) if changes else ()
