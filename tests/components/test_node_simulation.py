@@ -110,6 +110,8 @@ def test_replica_assigns_every_rank_exactly_once(tmp_path, nodes):
     assert all(("--headless" in r) == (r[r.index("--node-rank") + 1] != "0") for r in runs.values())
     assert all(r[r.index("--nnodes") + 1] == str(nodes) for r in runs.values())
     assert all("--user" in r for r in runs.values())  # uid kept off IMDS by the OUTPUT rule
+    block = ["iptables", "-I", "OUTPUT", "-d", "169.254.169.254/32", "-m", "owner", "--uid-owner", "1000", "-j", "DROP"]
+    assert all(block in node.calls("iptables") for node in members)
     # a restart keeps the rank (the tag stays with the instance)
     again = members[-1].start_unit("llmfleet.service")
     again.communicate(timeout=60)
