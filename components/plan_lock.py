@@ -22,6 +22,8 @@ from sizing.planner.results import Plan
 
 LOCK_VERSION = 1
 LOCK_SUFFIX = ".plan.json"
+PREFLIGHT_NOTICE = "pre-flight:"
+"""How pre-flight notices start: they describe the run that made a plan, so a lock's own are not repeated."""
 STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 """Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
 
@@ -189,7 +191,9 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
     fresh = plan(with_facts(stack.request, facts))
     decision = decide(lock, config, region, fresh)
     deployed = decision.plan
-    warnings = [*decision.messages, *dict.fromkeys([*fresh.warnings, *deployed.warnings]),
+    lock_time = [w for w in deployed.warnings if deployed is not fresh and w.startswith(PREFLIGHT_NOTICE)]
+    kept = [w for w in deployed.warnings if w not in lock_time]  # this run's pre-flight notices, not the lock's
+    warnings = [*decision.messages, *dict.fromkeys([*fresh.warnings, *kept]),
                 *enforce_quotas(deployed, facts, stack), *signals_for(deployed, facts, stack, clients)]
     offered = (facts.offered_zones or {}).get(deployed.instance_type)
     return DeployPlan(plan=deployed, fresh=fresh, locked=decision.locked, warnings=tuple(warnings),
