@@ -87,3 +87,16 @@ def test_differences_name_each_field_and_a_lock_for_another_config_is_refused(tm
     assert plan_differences(lock.plan, lock.plan) == []
     with pytest.raises(PlanLockError):
         decide(lock_path(stack), {"model": "other"}, "us-east-1", other)
+
+
+def test_the_lock_own_preflight_notices_are_not_repeated(tmp_path, monkeypatch):
+    stack = locked_copy(tmp_path, "dev")  # locked with pre-flight off
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("LLMFLEET_PREFLIGHT", "on")
+    run = run_stack(stack, MockRun(stack="dev"))
+    assert any("pre-flight: no AWS credentials" in line for line in run.logs)  # this run's
+    assert not any("LLMFLEET_PREFLIGHT=off" in line for line in run.logs)  # the lock's
