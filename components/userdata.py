@@ -1,16 +1,44 @@
-"""Rendering the node bootstrap script (user data) from the templates in components/bootstrap/."""
+"""Rendering the node bootstrap script (user data) from the templates in components/bootstrap/.
+
+Every value is checked against a strict pattern and quoted (components/shell_values.py) before it is written into the
+script; the script honours LLMFLEET_ROOT so that the node simulation tests can run it in a temporary root."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
-from components.fleet_spec import NodeSpec
+from components.fleet_spec import CapacitySpec, NodeSpec
+from components.compute import LAUNCH_HOOK
+from components.iam import RANK_TAG
 from components.options import FleetOptions, plain
+from components.shell_values import checked, shell
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
-HF_CACHE_IN_CONTAINER = "/models"
+MODELS_IN_CONTAINER = "/data/models"
+IMDS_ADDRESS = "169.254.169.254/32"
+READY_POLL_S = 10
+"""How often the ready script asks /health."""
+RANK_SETTLE_S = 5
+"""Seconds between rank claims (EC2 tags are eventually consistent)."""
+MASTER_PORT = 29500
+"""torch.distributed port on rank 0 (vLLM's --master-port); open between the nodes of the replica only."""
+CONTAINER_UID = 1000
+"""Unprivileged uid the host-network container runs as, so that iptables can keep it off the metadata service."""
+
+
+@dataclass(frozen=True)
+class BootContext:
+    """What the node script needs besides the node spec."""
+
+    fleet: str
+    """Fleet name."""
+    hf_repo: str | None
+    """The preset's Hugging Face repo, if any."""
+    api_key_secret: str
+    """ARN or name of the API-key secret."""
 
 
 def _template(name: str) -> str:
@@ -26,37 +54,101 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
+def image_ref(image: str, mirror: str | None) -> str:
+    """The image to pull: the configured one, or the same tag/digest in the ECR mirror."""
+    checked("image", image)
+    if not mirror:
+        return image
+    checked("ECR repository", mirror)
+    name, _, digest = image.partition("@")
+    tag = name.rsplit("/", 1)[-1].partition(":")[2]
+    return mirror + (f"@{digest}" if digest else f":{tag}")
+
+
+def _registry_login(mirror: str | None) -> str:
+    if not mirror:
+        return "  : # public registry: no login"
+    host = shlex.quote(checked("ECR repository", mirror).split("/", 1)[0])
+    return (f'  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin {host} '
+            ">/dev/null || return 1")
+
+
 def _fetch_token(options: FleetOptions) -> str:
     w = options.weights
     if w.hf_token_secret_arn:
-        return ("printf 'HF_TOKEN=%s\\n' \"$(aws secretsmanager get-secret-value --region \"$REGION\" "
-                f"--secret-id {shlex.quote(plain(w.hf_token_secret_arn))} --query SecretString --output text)\" >/run/llmfleet/env")
-    if w.hf_token_ssm_parameter:
-        return ("printf 'HF_TOKEN=%s\\n' \"$(aws ssm get-parameter --region \"$REGION\" --with-decryption "
-                f"--name {shlex.quote(plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text)\" >/run/llmfleet/env")
-    return "# no Hugging Face token configured (public model or S3 weights)"
+        fetch = (f'aws secretsmanager get-secret-value --region "$REGION" --secret-id '
+                 f"{shell('secret ARN', plain(w.hf_token_secret_arn))} --query SecretString --output text")
+    elif w.hf_token_ssm_parameter:
+        fetch = (f'aws ssm get-parameter --region "$REGION" --with-decryption --name '
+                 f"{shell('SSM parameter', plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text")
+    else:
+        return "# no Hugging Face token configured (public model or S3 weights)"
+    return f"hub_token=$({fetch})\nprintf 'HF_TOKEN=%s\\n' \"$hub_token\" >>\"$RUN_DIR/env\""
 
 
 def _weights(options: FleetOptions, hf_repo: str | None, served_name: str) -> tuple[str, str]:
     """(shell lines that fetch the weights, the model reference vLLM is given)."""
     w = options.weights
     if w.s3_uri:
-        local = f"/opt/llmfleet/models/{served_name}"
-        return (f"aws s3 sync --only-show-errors --region \"$REGION\" {shlex.quote(w.s3_uri)} {shlex.quote(local)}",
-                f"{HF_CACHE_IN_CONTAINER}/{served_name}")
+        local = f"{MODELS_IN_CONTAINER}/{checked('served model name', served_name)}"
+        return (f'aws s3 sync --only-show-errors --region "$REGION" {shell("S3 URI", w.s3_uri)} '
+                f'"$DATA/models/{served_name}"', local)
     repo = w.hf_model_id or hf_repo
     if not repo:
         raise ValueError("no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset")
-    return "# weights download from the Hugging Face hub on first start (cached in /opt/llmfleet/hf)", repo
+    return "# weights download from the Hugging Face hub on first start (cached under the weights disk)", checked(
+        "Hugging Face repo", repo)
 
 
-def render_user_data(spec: NodeSpec, options: FleetOptions, fleet_name: str, hf_repo: str | None) -> str:
+def _weights_disk(spec: NodeSpec) -> str:
+    make = 'install -d -m 755 "$DATA/hf" "$DATA/models" "$DATA/home"'
+    if spec.weights_disk.kind != "instance-store":
+        return f"# weights on the encrypted gp3 root volume (throughput provisioned from the download)\n{make}"
+    return "\n".join([
+        "# weights on the first local NVMe instance-store disk (faster than EBS; formatted on first use, kept on reboot)",
+        'if ! mountpoint -q "$DATA"; then',
+        '  disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
+        '  if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
+        '  blkid "${disks[0]}" >/dev/null || mkfs.xfs -q "${disks[0]}"',
+        '  install -d "$DATA"',
+        '  mount "${disks[0]}" "$DATA"',
+        "fi",
+        make,
+    ])
+
+
+def _imds_block(multi_node: bool) -> str:
+    if multi_node:
+        rule = f"OUTPUT -d {IMDS_ADDRESS} -m owner --uid-owner {CONTAINER_UID} -j DROP"
+    else:
+        rule = f"DOCKER-USER -d {IMDS_ADDRESS} -j DROP"
+    return f"iptables -C {rule} 2>/dev/null || iptables -I {rule}"
+
+
+def _health_url(spec: NodeSpec, port: int) -> str:
+    if spec.nodes_per_replica == 1:
+        return f'health_url() {{ echo "http://127.0.0.1:{port}/health"; }}'
+    return ('health_url() {\n  local master\n  master=$(cat "$RUN_DIR/master" 2>/dev/null || true)\n'
+            f'  echo "http://${{master:-127.0.0.1}}:{port}/health"\n}}')
+
+
+def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptions, boot: BootContext) -> str:
     """The bootstrap script for every node of the fleet."""
-    fetch, model_ref = _weights(options, hf_repo, spec.served_model_name)
-    values = {"image": shlex.quote(options.vllm_image), "model_ref": shlex.quote(model_ref),
-              "vllm_args": " ".join(shlex.quote(a) for a in spec.vllm_args), "nodes": str(spec.nodes_per_replica)}
+    fetch, model_ref = _weights(options, boot.hf_repo, spec.served_model_name)
+    secret_kind = "secret ARN" if boot.api_key_secret.startswith("arn:") else "secret name"
+    values = {"model_ref": shell("path" if model_ref.startswith("/") else "Hugging Face repo", model_ref),
+              "vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args),
+              "nodes": shell("number", str(spec.nodes_per_replica)), "port": shell("number", str(options.api_port)),
+              "rank_tag": RANK_TAG, "settle_s": str(RANK_SETTLE_S), "container_uid": str(CONTAINER_UID),
+              "master_port": str(MASTER_PORT)}
     run = _fill(_template("run_multi.sh" if spec.nodes_per_replica > 1 else "run_single.sh"), values)
     return _fill(_template("node.sh"), {
-        "fleet": fleet_name, "served_model_name": spec.served_model_name, "fetch_token": _fetch_token(options),
-        "fetch_weights": fetch, "image": values["image"], "run": run.rstrip("\n"),
+        "fleet": checked("fleet name", boot.fleet), "served_model_name": checked("served model name", spec.served_model_name),
+        "image": shell("image", image_ref(spec.image, options.image_mirror)),
+        "registry_login": _registry_login(options.image_mirror), "weights_disk": _weights_disk(spec),
+        "imds_block": _imds_block(spec.nodes_per_replica > 1), "fetch_token": _fetch_token(options),
+        "api_key_secret": shell(secret_kind, boot.api_key_secret), "fetch_weights": fetch, "run": run.rstrip("\n"),
+        "hook": shell("lifecycle hook", LAUNCH_HOOK), "ready_timeout_s": str(capacity.ready_timeout_s),
+        "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
+        "health_url": _health_url(spec, options.api_port),
     })

@@ -223,6 +223,13 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
 
 
 def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
-    """The ranked, explained plan."""
+    """The ranked, explained plan (of a stack file and its lock, with --stack)."""
+    if getattr(args, "update_lock", False) and not getattr(args, "stack", None):
+        raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
+    if getattr(args, "stack", None):
+        from components.plan_lock import plan_stack_file  # Pulumi project code: only for --stack
+
+        result, messages = plan_stack_file(args.stack, args.update_lock)
+        return result.model_dump(mode="json"), [*messages, *render.plan_lines(result)]
     result = plan(plan_request(args))
     return result.model_dump(mode="json"), render.plan_lines(result)

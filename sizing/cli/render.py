@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Candidate, Plan, layout_label
 from sizing.units import to_gib
 
@@ -147,6 +148,7 @@ def plan_lines(p: Plan) -> list[str]:
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
         f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),
+        "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
         *[f"  warning: {x}" for x in p.warnings],
