@@ -85,9 +85,6 @@ class Candidate(BaseModel):
     """Expected spot interruption cost of the fleet."""
     capacity_risk_usd_per_hour: float = 0.0
     """Expected extra cost of spot capacity not obtained (run on demand instead)."""
-    billed_usd_per_hour: float = 0.0
-    """What AWS bills per hour while every spot instance is held: on-demand and spot instances at their prices, no risk
-    charges."""
     hourly_cost_usd: float
     """Expected fleet cost per hour, the one plans are ranked by: the billed cost plus the expected spot interruption
     and capacity-risk charges (equal to the billed cost for a fleet without spot)."""
@@ -99,6 +96,13 @@ class Candidate(BaseModel):
     """Per-GPU memory breakdown on the binding stage."""
     notes: tuple[str, ...] = ()
     """Caveats (spot scarcity, PCIe all-reduce, multi-node loss)."""
+
+    @computed_field
+    @property
+    def billed_usd_per_hour(self) -> float:
+        """What AWS bills per hour while every spot instance is held: on-demand (or Capacity Block) and spot instances
+        at their prices, no risk charges. Derived, so plans locked before it existed read it too."""
+        return self.on_demand_instances * self.on_demand_usd_per_hour + self.spot_instances * self.spot_usd_per_hour
 
     @property
     def total_gpus(self) -> int:

@@ -104,6 +104,9 @@ def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
                                                   + c.spot_instances * c.spot_usd_per_hour)
     assert c.hourly_cost_usd == pytest.approx(c.billed_usd_per_hour + c.interruption_usd_per_hour
                                               + c.capacity_risk_usd_per_hour)
+    from sizing.planner.results import Candidate
+    old_lock = c.model_dump(mode="json", exclude={"billed_usd_per_hour"})  # a plan locked before the field existed
+    assert Candidate.model_validate(old_lock).billed_usd_per_hour == pytest.approx(c.billed_usd_per_hour)
     cost = next(line for line in plan_lines(p) if line.startswith("  cost:"))
     assert f"${c.hourly_cost_usd:,.2f}/h expected" in cost and f"${c.billed_usd_per_hour:,.2f}/h billed" in cost
     on_demand = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(tpot_ms=50))).choice
