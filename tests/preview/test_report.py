@@ -78,3 +78,14 @@ def test_json_format_and_plan_json_input(tmp_path):
 def test_missing_input_is_a_clear_error(capsys):
     assert report_command(["nope/Pulumi.x.yaml"], [], "markdown", None) == 2
     assert "no such file: nope/Pulumi.x.yaml" in capsys.readouterr().err
+
+
+def test_spot_stack_cost_says_expected_and_billed():
+    # The batch stack runs on spot: the report's cost is the expected one the planner ranks by, and it says what AWS
+    # bills while the spot capacity is held.
+    root = HERE.parents[1]
+    stack = [root / "stacks/Pulumi.batch.yaml"]
+    text = render_markdown(build([load(p) for p in stack], [load(p) for p in stack]))
+    plan = load(stack[0]).plan
+    assert plan is not None and plan.choice.spot_instances
+    assert f"AWS bills ${plan.choice.billed_usd_per_hour:,.2f}/h while the spot capacity is held" in text
