@@ -37,7 +37,7 @@ def _why_lost(alt: Priced, choice: Priced) -> str:
             tpot = _pair(a, c, 1, 1000)
             return f"{prefix}, but TPOT at capacity {tpot[0]} ms vs {tpot[1]} ms"
         return f"{prefix}, but {a:g} {name} vs {c:g}"
-    return f"ties with the choice on every ranking criterion ({', '.join(RANK_KEY_NAMES)}); the search met it later"
+    return "ties with the choice on cost, GPUs, nodes, PP, users held and TPOT; found after it"
 
 
 def alternatives(req: PlanRequest, ranked: list[Priced]) -> tuple[Alternative, ...]:
