@@ -159,8 +159,9 @@ class FleetOptions(BaseModel):
     """Secrets Manager secret holding the API key clients must send (None: the fleet creates one)."""
     domain_name: str | None = None
     """DNS name clients use for the HTTPS endpoint (covered by certificate_arn); the exported endpoint uses it."""
-    min_healthy_percentage: int = Field(default=90, ge=0, le=100)
-    """Instance refresh of single-node replicas keeps at least this share of the group serving."""
+    min_healthy_percentage: int = Field(default=100, ge=0, le=100)
+    """Instance refresh of single-node replicas keeps at least this share of the group serving; replacements launch
+    before the nodes they replace terminate (the group may grow by up to 100 points above it, at most 200%)."""
     weights: WeightsSource = WeightsSource()
     """Where the weights come from."""
     root_volume_gib: int | None = Field(default=None, gt=0)

@@ -126,7 +126,7 @@ def test_launch_template_version_pinned_and_rolled_by_instance_refresh(any_stack
         assert group.inputs["instanceRefresh"]["strategy"] == "Rolling"
     if any_stack.plan.choice.nodes_per_replica == 1:
         prefs = any_stack.one("Group").inputs["instanceRefresh"]["preferences"]
-        assert prefs["minHealthyPercentage"] == 90
+        assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 200)
 
 
 def test_desired_capacity_ignored_after_creation(monkeypatch):
