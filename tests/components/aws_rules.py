@@ -5,6 +5,7 @@ cites the AWS document it comes from and returns the violations it finds (empty:
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -153,6 +154,23 @@ def refresh_keeps_serving(run: MockRun) -> list[str]:
     return problems
 
 
+def _statements(run: MockRun) -> list[dict]:
+    return [st for p in run.of_type("RolePolicy") for st in json.loads(p.inputs["policy"])["Statement"]]
+
+
+def secrets_granted_exactly(run: MockRun) -> list[str]:
+    """Least privilege: a Secrets Manager grant names the secret's ARN, never a pattern with a wildcard region, account
+    or suffix, when the ARN is known (it is for the secret the stack creates and for any the config names)."""
+    return [f"{st['Sid']}: {arn}" for st in _statements(run) if any(a.startswith("secretsmanager:") for a in st["Action"])
+            for arn in st["Resource"] if "*" in arn]
+
+
+def secret_names_reusable(run: MockRun) -> list[str]:
+    """A secret the stack creates has no fixed name: a deleted secret's name stays taken for its 7-30 day recovery
+    window, so a fixed name fails the next `pulumi up` after `pulumi destroy` (and any replacement)."""
+    return [f"{r.name}: fixed name {r.inputs['name']!r}" for r in run.of_type("Secret") if r.inputs.get("name")]
+
+
 RULES = (
     Rule("cluster placement group in one zone", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster",
          placement_group_one_zone),
@@ -171,4 +189,8 @@ RULES = (
     Rule("instance refresh launches before it terminates",
          "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
          refresh_keeps_serving),
+    Rule("Secrets Manager grants name the secret's ARN", "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+         secrets_granted_exactly),
+    Rule("created secrets have no fixed name", "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html",
+         secret_names_reusable),
 )

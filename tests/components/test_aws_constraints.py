@@ -44,6 +44,9 @@ def rule(name: str) -> Rule:
      lambda i: i["instanceRefresh"]["preferences"].pop("maxHealthyPercentage")),
     ("instance refresh launches before it terminates", "batch", "Group",
      lambda i: i["instanceRefresh"]["preferences"].update(maxHealthyPercentage=200)),
+    ("Secrets Manager grants name the secret's ARN", "prod", "RolePolicy", lambda i: i.update(policy=i["policy"].replace(
+        "secret:prod-api-key-AbCdEf", "secret:prod-api-key-*"))),
+    ("created secrets have no fixed name", "dev", "Secret", lambda i: i.update(name="llmfleet/llmfleet/dev/api-key")),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))

@@ -157,7 +157,7 @@ def test_private_subnets_and_endpoints_by_default():
 
 def test_api_key_comes_from_secrets_manager(any_stack):
     assert any_stack.of_type("Secret")
-    assert f"--secret-id llmfleet/{PROJECT}/{any_stack.stack}/api-key" in user_data(any_stack) and "VLLM_API_KEY" in user_data(any_stack)
+    assert f"--secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:{any_stack.stack}-api-key-AbCdEf" in user_data(any_stack) and "VLLM_API_KEY" in user_data(any_stack)
     assert any_stack.outputs.get("endpoint")
 
 

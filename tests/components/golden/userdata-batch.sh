@@ -54,7 +54,7 @@ umask 077
 : >"$RUN_DIR/env"
 # no Hugging Face token configured (public model or S3 weights)
 # vLLM's server requires this key on /v1 routes when VLLM_API_KEY is set (vllm/envs.py); /health stays open.
-api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/batch/api-key --query SecretString --output text)
+api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:batch-api-key-AbCdEf --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 

@@ -55,7 +55,7 @@ umask 077
 hub_token=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:llmfleet/hf-token-AbCdEf --query SecretString --output text)
 printf 'HF_TOKEN=%s\n' "$hub_token" >>"$RUN_DIR/env"
 # vLLM's server requires this key on /v1 routes when VLLM_API_KEY is set (vllm/envs.py); /health stays open.
-api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/dev/api-key --query SecretString --output text)
+api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:dev-api-key-AbCdEf --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
