@@ -76,7 +76,8 @@ def node_policy(fleet: str, options: FleetOptions, api_key_secret: str, multi_no
         {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]},
         {"Sid": "SessionManager", "Effect": "Allow", "Action": SESSION_MANAGER_ACTIONS, "Resource": ["*"]},
         {"Sid": "OwnLifecycle", "Effect": "Allow", "Resource": ["*"], "Condition": own,
-         "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]},
+         "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat",
+                    "autoscaling:SetInstanceHealth"]},
     ]
     if options.image_mirror:
         statements.append({"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]})

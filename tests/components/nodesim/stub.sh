@@ -5,6 +5,8 @@
 #   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
+#   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
+#   raid-member                               the first instance-store disk is a member of the AMI's volume
 set -u
 cmd=$(basename "$0")
 state=$SIM_STATE
@@ -52,7 +54,9 @@ case $cmd in
       pull) [ ! -e "$state/fail-pull" ] || exit 1 ;;
       image) [ -e "$state/cached-image" ] || exit 1 ;;
     esac ;;
-  mountpoint | blkid) exit 1 ;;  # not mounted, no filesystem yet
+  mountpoint) [ -e "$state/dlami-nvme" ] && [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1 ;;  # else not mounted
+  blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
+    if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
 esac
 exit 0
