@@ -72,7 +72,7 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         sys.stdout.write(text)
     if report.failed:
         names = ", ".join(d.name for d in report.diffs if d.status == "infeasible" or (d.head and d.head.blocker))
-        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan or a rejected config); "
+        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan, a rejected config or a stale plan lock); "
                      "the report says why.\nTo fix: correct those stacks as the report shows."), file=sys.stderr)
         return EXIT_INFEASIBLE
     return EXIT_OK
