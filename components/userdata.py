@@ -92,13 +92,40 @@ def _fetch_token(options: FleetOptions) -> str:
     return f"hub_token=$({fetch})\nprintf 'HF_TOKEN=%s\\n' \"$hub_token\" >>\"$RUN_DIR/env\""
 
 
+S3_CLASSIC_CONCURRENCY = 64
+"""Concurrent requests of the classic AWS CLI S3 client when the CRT client cannot be used (its default is 10, too few
+to fill a GPU instance's network: https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+S3_CLASSIC_CHUNK = "64MB"
+"""Part size of the classic client's ranged downloads (default 8MB)."""
+
+
+def _s3_sync(uri: str, served_name: str) -> str:
+    """Shell lines that sync the weights from S3 with the AWS CLI's CRT transfer client, which targets the instance's
+    network bandwidth (the cold-start model's download rate); `auto` picks it only on p4d, p4de, p5.48xlarge and trn1,
+    else the classic client at 10 requests. The CRT client refuses a bucket in another region (no region redirects):
+    the classic client, with more concurrency, then retries (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+    return "\n".join([
+        'printf \'[default]\\ns3 =\\n  preferred_transfer_client = crt\\n\' >"$ROOT/opt/llmfleet/s3-crt.conf"',
+        "printf '[default]\\ns3 =\\n  preferred_transfer_client = classic\\n"
+        f"  max_concurrent_requests = {S3_CLASSIC_CONCURRENCY}\\n  multipart_chunksize = {S3_CLASSIC_CHUNK}\\n' "
+        '>"$ROOT/opt/llmfleet/s3-classic.conf"',
+        "sync_weights() {",
+        f'  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" {uri} '
+        f'"$DATA/models/{served_name}"',
+        "}",
+        'if ! sync_weights crt; then',
+        '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"',
+        "  sync_weights classic",
+        "fi",
+    ])
+
+
 def _weights(options: FleetOptions, hf_repo: str | None, served_name: str) -> tuple[str, str]:
     """(shell lines that fetch the weights, the model reference vLLM is given)."""
     w = options.weights
     if w.s3_uri:
         local = f"{MODELS_IN_CONTAINER}/{checked('served model name', served_name)}"
-        return (f'aws s3 sync --only-show-errors --region "$REGION" {shell("S3 URI", w.s3_uri)} '
-                f'"$DATA/models/{served_name}"', local)
+        return _s3_sync(shell("S3 URI", w.s3_uri), served_name), local
     repo = w.hf_model_id or hf_repo
     if not repo:
         raise ValueError("no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset")

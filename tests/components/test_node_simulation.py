@@ -109,6 +109,24 @@ def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     assert grants and all(st.get("Condition") for st in grants)  # only on its own fleet's groups
 
 
+@pytest.mark.parametrize("crt_fails", [False, True])
+def test_s3_weights_sync_with_the_crt_client_then_classic(tmp_path, crt_fails):
+    """The AWS CLI picks its CRT S3 client (which targets the instance's bandwidth) only on a few types; otherwise the
+    classic client at 10 requests downloads far below the cold-start model's rate and the launch hook times out. The
+    CRT client fails on a bucket in another region: the classic client, with more concurrency, retries."""
+    node = replica(tmp_path, 1)[0]
+    if crt_fails:
+        (node.state / "fail-crt").touch()
+    node.first_boot(multi_node_user_data(1))
+    proc = node.start_unit("llmfleet.service")
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    clients = [c[1] for c in node.calls("s3-client")]
+    assert clients == (["crt", "classic"] if crt_fails else ["crt"])
+    classic = (node.root / "opt/llmfleet/s3-classic.conf").read_text()
+    assert "max_concurrent_requests = 64" in classic and "multipart_chunksize = 64MB" in classic
+
+
 def test_token_fetch_failure_stops_the_start(tmp_path):
     node = one_node(tmp_path, "dev")
     (node.state / "fail-secret").touch()

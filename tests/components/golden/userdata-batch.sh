@@ -71,7 +71,15 @@ api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
-aws s3 sync --only-show-errors --region "$REGION" s3://example-llm-weights/deepseek-ai/DeepSeek-V3 "$DATA/models/deepseek-v3"
+printf '[default]\ns3 =\n  preferred_transfer_client = crt\n' >"$ROOT/opt/llmfleet/s3-crt.conf"
+printf '[default]\ns3 =\n  preferred_transfer_client = classic\n  max_concurrent_requests = 64\n  multipart_chunksize = 64MB\n' >"$ROOT/opt/llmfleet/s3-classic.conf"
+sync_weights() {
+  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" s3://example-llm-weights/deepseek-ai/DeepSeek-V3 "$DATA/models/deepseek-v3"
+}
+if ! sync_weights crt; then
+  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"
+  sync_weights classic
+fi
 
 # The image: pulled on every start; when the pull fails the cached copy starts, if there is one.
 pull_image() {

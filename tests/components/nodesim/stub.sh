@@ -5,6 +5,7 @@
 #   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
+#   fail-crt                                  the CRT S3 client fails (a bucket in another region)
 #   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
 #   raid-member                               the first instance-store disk is a member of the AMI's volume
 set -u
@@ -48,6 +49,10 @@ case $cmd in
       "ec2 delete-tags")
         rm -f "$state/instances/$(opt --resources "$@")/rank" ;;
       "ecr get-login-password") echo ecr-password ;;
+      "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
+        client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
+        printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
+        [ "$client" != crt ] || [ ! -e "$state/fail-crt" ] || exit 1 ;;
     esac ;;
   docker)
     case $1 in
