@@ -168,8 +168,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 1505 ))
-NEXT_BEAT=$(( $(date +%s) + 752 ))
+DEADLINE=$(( $(date +%s) + 2405 ))
+NEXT_BEAT=$(( $(date +%s) + 1202 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -182,13 +182,13 @@ health_url() {
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 1505 s; abandoning the launch"
+    echo "vLLM did not answer /health within 2405 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 752 ))
+    NEXT_BEAT=$(( now + 1202 ))
   fi
   sleep 10
 done
@@ -197,13 +197,13 @@ touch "$DONE"
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
-# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 3010 s:
+# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 4810 s:
 # the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
 # (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-echo "vLLM failed 5 starts within 3010 s; marking $INSTANCE_ID Unhealthy"
+echo "vLLM failed 5 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
 aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
   --no-should-respect-grace-period
 UNHEALTHY
@@ -216,7 +216,7 @@ After=docker.service network-online.target
 Wants=network-online.target
 Requires=docker.service
 # Restarts past this rate put the unit in the failed state, which starts llmfleet-unhealthy.service (systemd.unit(5)).
-StartLimitIntervalSec=3010
+StartLimitIntervalSec=4810
 StartLimitBurst=5
 OnFailure=llmfleet-unhealthy.service
 

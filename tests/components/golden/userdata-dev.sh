@@ -105,8 +105,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 528 ))
-NEXT_BEAT=$(( $(date +%s) + 264 ))
+DEADLINE=$(( $(date +%s) + 1428 ))
+NEXT_BEAT=$(( $(date +%s) + 714 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -115,13 +115,13 @@ health_url() { echo "http://127.0.0.1:8000/health"; }
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 528 s; abandoning the launch"
+    echo "vLLM did not answer /health within 1428 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 264 ))
+    NEXT_BEAT=$(( now + 714 ))
   fi
   sleep 10
 done
@@ -130,13 +130,13 @@ touch "$DONE"
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
-# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 1056 s:
+# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 2856 s:
 # the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
 # (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-echo "vLLM failed 5 starts within 1056 s; marking $INSTANCE_ID Unhealthy"
+echo "vLLM failed 5 starts within 2856 s; marking $INSTANCE_ID Unhealthy"
 aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
   --no-should-respect-grace-period
 UNHEALTHY
@@ -149,7 +149,7 @@ After=docker.service network-online.target
 Wants=network-online.target
 Requires=docker.service
 # Restarts past this rate put the unit in the failed state, which starts llmfleet-unhealthy.service (systemd.unit(5)).
-StartLimitIntervalSec=1056
+StartLimitIntervalSec=2856
 StartLimitBurst=5
 OnFailure=llmfleet-unhealthy.service
 
