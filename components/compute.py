@@ -26,6 +26,9 @@ IGNORED_GROUP_CHANGES = ["desiredCapacity"]
 """Target tracking owns the desired capacity after creation; an update must not reset it."""
 CAPACITY_WAIT_MARGIN_S = 600
 """`pulumi up` waits for the first nodes for their ready deadline plus this."""
+MAX_HEALTHY_PCT_LIMIT = 200
+"""Instance refresh: MaxHealthyPercentage is 100..200 and at most 100 above MinHealthyPercentage
+(https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html)."""
 
 
 @dataclass(frozen=True)
@@ -143,10 +146,16 @@ class Compute(pulumi.ComponentResource):
         ]
 
     @staticmethod
-    def _refresh(min_healthy_pct: int, cap: CapacitySpec) -> aws.autoscaling.GroupInstanceRefreshArgs:
-        """A new launch template version rolls out by instance refresh, keeping min_healthy_pct serving."""
+    def _refresh(min_healthy_pct: int, cap: CapacitySpec, launch_first: bool) -> aws.autoscaling.GroupInstanceRefreshArgs:
+        """A new launch template version rolls out by instance refresh, keeping min_healthy_pct serving. With
+        launch_first the group may grow above its desired capacity (MaxHealthyPercentage above 100), so replacements
+        are launched, and pass their launch hook, before the nodes they replace are terminated: without it a refresh
+        of a one-node fleet terminates its only node first (AWS replaces at least one instance at a time,
+        https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html)."""
+        max_pct = min(MAX_HEALTHY_PCT_LIMIT, min_healthy_pct + 100) if launch_first else 100
         preferences = aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-            min_healthy_percentage=min_healthy_pct, instance_warmup=str(cap.health_check_grace_s))
+            min_healthy_percentage=min_healthy_pct, max_healthy_percentage=max_pct,
+            instance_warmup=str(cap.health_check_grace_s))
         return aws.autoscaling.GroupInstanceRefreshArgs(strategy="Rolling", preferences=preferences)
 
     def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
@@ -158,7 +167,7 @@ class Compute(pulumi.ComponentResource):
             health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
             mixed_instances_policy=self._mixed_policy(args, template, cap.on_demand_base, cap.on_demand_above_base_pct),
             initial_lifecycle_hooks=self._hooks(cap),
-            instance_refresh=self._refresh(args.options.min_healthy_percentage, cap),
+            instance_refresh=self._refresh(args.options.min_healthy_percentage, cap, launch_first=True),
             wait_for_capacity_timeout=f"{cap.ready_timeout_s + CAPACITY_WAIT_MARGIN_S}s",
             tags=self._group_tags(args), opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 ignore_changes=IGNORED_GROUP_CHANGES)))
@@ -178,7 +187,8 @@ class Compute(pulumi.ComponentResource):
         refuses a group that spans zones with it
         (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster).
         EC2 health checks: workers do not serve /health; the target group stops routing to a replica that lost a node.
-        A refresh replaces the whole replica (min healthy 0: it is one unit); other replica groups keep serving."""
+        A refresh replaces the whole replica (min healthy 0: it is one unit); other replica groups keep serving. Max
+        healthy stays 100: a node launched above the replica's size would find every rank taken."""
         nodes, cap = args.node.nodes_per_replica, args.capacity
         return aws.autoscaling.Group(
             f"{name}-replica-{index}", vpc_zone_identifiers=[args.replica_subnet_id], min_size=nodes, max_size=nodes,
@@ -186,6 +196,6 @@ class Compute(pulumi.ComponentResource):
             health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
             capacity_rebalance=not on_demand,
             mixed_instances_policy=self._mixed_policy(args, template, nodes if on_demand else 0, 100 if on_demand else 0),
-            initial_lifecycle_hooks=self._hooks(cap), instance_refresh=self._refresh(0, cap),
+            initial_lifecycle_hooks=self._hooks(cap), instance_refresh=self._refresh(0, cap, launch_first=False),
             wait_for_capacity_timeout=f"{cap.ready_timeout_s + CAPACITY_WAIT_MARGIN_S}s",
             tags=self._group_tags(args), opts=child)

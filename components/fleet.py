@@ -14,7 +14,7 @@ from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
-from components.options import FleetOptions, with_input
+from components.options import FleetOptions, with_inputs
 from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan
@@ -57,13 +57,12 @@ class ServingFleet(pulumi.ComponentResource):
             pulumi.log.warn(f"{node.image} is pinned by tag, not digest: a retagged image would change what new "
                             "nodes run. To fix: set llmfleet:fleet.efa_image to <repo>@sha256:<digest> (README: "
                             "Deploying for real).", resource=self)
-        api_key_name, api_key_policy = self._api_key(name, options, tags, child)
-        user_data = with_input(options.weights.resolved(), lambda weights: render_user_data(
-            node, capacity, options.model_copy(update={"weights": weights}),
-            BootContext(name, plan.checkpoint.repo, api_key_name)))
+        api_key = self._api_key(name, options, tags, child)
+        user_data = with_inputs(options.weights.resolved(), api_key, lambda weights, key: render_user_data(
+            node, capacity, options.model_copy(update={"weights": weights}), BootContext(name, plan.checkpoint.repo, key)))
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
                                                       offered_zones=args.offered_zones), opts=child)
-        iam = Iam(f"{name}-iam", IamArgs(fleet=name, options=options, api_key_secret=api_key_policy,
+        iam = Iam(f"{name}-iam", IamArgs(fleet=name, options=options, api_key_secret=api_key,
                                          multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
             options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
@@ -75,7 +74,7 @@ class ServingFleet(pulumi.ComponentResource):
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
             resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
         self.endpoint = lb.url
-        self.api_key_secret = pulumi.Output.from_input(api_key_name)
+        self.api_key_secret = pulumi.Output.from_input(api_key)
         self.group_names = compute.group_names
         self.summary = plan_summary(plan)
         self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret,
@@ -83,16 +82,20 @@ class ServingFleet(pulumi.ComponentResource):
 
     @staticmethod
     def _api_key(name: str, options: FleetOptions, tags: dict[str, str],
-                 child: pulumi.ResourceOptions) -> tuple[str, str]:
-        """(what the node passes as --secret-id, what the node policy allows): the given secret, or one created with a
-        random key. Its value stays out of user data and outputs; clients read it from Secrets Manager."""
+                 child: pulumi.ResourceOptions) -> pulumi.Input[str]:
+        """The ARN of the API-key secret: the given one, or one created with a random key. The node fetches it by this
+        ARN and the node policy grants exactly it. Its value stays out of user data and outputs; clients read it from
+        Secrets Manager. A created secret takes a generated name suffix (name_prefix): a deleted secret's name stays
+        taken for its 7-30 day recovery window
+        (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html), so a fixed name would
+        make `pulumi up` fail after a `pulumi destroy` of the stack, and on any replacement of the secret."""
         if options.api_key_secret_arn:
-            return options.api_key_secret_arn, options.api_key_secret_arn
-        secret_name = f"llmfleet/{pulumi.get_project()}/{name}/api-key"
-        secret = aws.secretsmanager.Secret(f"{name}-api-key", name=secret_name, tags=tags, opts=child,
+            return options.api_key_secret_arn
+        secret = aws.secretsmanager.Secret(f"{name}-api-key", name_prefix=f"llmfleet/{pulumi.get_project()}/{name}/api-key-",
+                                           tags=tags, opts=child,
                                            description=f"API key clients send to the llm-fleet endpoint of {name}")
         aws.secretsmanager.SecretVersion(
             f"{name}-api-key", secret_id=secret.id,
             secret_string=pulumi.Output.secret(secrets.token_urlsafe(API_KEY_BYTES)),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["secretString"])))
-        return secret_name, f"arn:aws:secretsmanager:*:*:secret:{secret_name}-*"
+        return secret.arn

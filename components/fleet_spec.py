@@ -23,7 +23,11 @@ IMAGE_GIB = 30
 CACHE_GIB = 10
 """torch.compile / Triton / CUDA graph caches and logs."""
 GRACE_MARGIN = 1.5
-"""Ready deadline = predicted cold start x this margin (image pull and weight download times vary)."""
+"""Ready deadline = predicted cold start x this margin (image pull and weight download times vary) + READY_SLACK_S."""
+READY_SLACK_S = 900
+"""Seconds added to every ready deadline. The pull and download rates behind the prediction are estimates
+(sizing/data/assumptions.toml), and a deadline that is too short ABANDONs every node, each replacement as slow as the
+last, so the fleet never serves; one that is too long only keeps a stuck node 15 minutes more."""
 HEALTH_GRACE_AFTER_READY_S = 120
 """Health-check grace once a node is InService. With a launch lifecycle hook the grace starts only after the hook
 completes (https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-check-grace-period.html), and the node completes
@@ -210,7 +214,7 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     if c.nodes_per_replica > 1:
         on_demand_replicas = c.on_demand_instances // c.nodes_per_replica
         groups = tuple(i < on_demand_replicas for i in range(c.replicas))
-    ready = math.ceil(fleet_cold_start(plan).total_s * GRACE_MARGIN)
+    ready = math.ceil(fleet_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     return CapacitySpec(
         desired=c.instances, min_size=c.instances, max_size=math.ceil(c.instances * options.max_scale_factor),
         on_demand_base=c.on_demand_instances, on_demand_above_base_pct=100 if c.purchase == "on-demand" else 0,

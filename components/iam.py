@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.options import FleetOptions, WeightsSource, with_input
+from components.options import FleetOptions, WeightsSource, with_inputs
 
 FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
@@ -34,8 +34,8 @@ class IamArgs:
     """Fleet name (the value of the llmfleet:fleet tag)."""
     options: FleetOptions
     """Weights source, API key secret and image mirror (scope the policy)."""
-    api_key_secret: str
-    """ARN, or ARN pattern, of the API-key secret the nodes read."""
+    api_key_secret: pulumi.Input[str]
+    """ARN of the API-key secret the nodes read (an Output for the secret the fleet creates)."""
     multi_node: bool
     """Grant the rank discovery calls of multi-node replicas."""
     tags: dict[str, str]
@@ -76,7 +76,8 @@ def node_policy(fleet: str, options: FleetOptions, api_key_secret: str, multi_no
         {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]},
         {"Sid": "SessionManager", "Effect": "Allow", "Action": SESSION_MANAGER_ACTIONS, "Resource": ["*"]},
         {"Sid": "OwnLifecycle", "Effect": "Allow", "Resource": ["*"], "Condition": own,
-         "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat"]},
+         "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat",
+                    "autoscaling:SetInstanceHealth"]},
     ]
     if options.image_mirror:
         statements.append({"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]})
@@ -105,8 +106,8 @@ class Iam(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
                             description="llm-fleet vLLM node")
-        policy = with_input(args.options.weights.resolved(), lambda w: json.dumps(node_policy(
-            args.fleet, args.options.model_copy(update={"weights": w}), args.api_key_secret, args.multi_node)))
+        policy = with_inputs(args.options.weights.resolved(), args.api_key_secret, lambda w, key: json.dumps(node_policy(
+            args.fleet, args.options.model_copy(update={"weights": w}), key, args.multi_node)))
         aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInf
 
 T = TypeVar("T")
 U = TypeVar("U")
+V = TypeVar("V")
 
 
 def _str_input(value: Any) -> Any:
@@ -48,6 +49,13 @@ def plain(value: str | pulumi.Output[str]) -> str:
 def with_input(value: pulumi.Input[T], fn: Callable[[T], U]) -> pulumi.Input[U]:
     """fn applied now to a plain value, or inside apply to an Output (text that embeds an ARN: user data, policies)."""
     return value.apply(fn) if isinstance(value, pulumi.Output) else fn(value)  # type: ignore[arg-type]
+
+
+def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T, V], U]) -> pulumi.Input[U]:
+    """with_input for two values, either of which may be an Output."""
+    if isinstance(first, pulumi.Output) or isinstance(second, pulumi.Output):
+        return pulumi.Output.all(first, second).apply(lambda v: fn(v[0], v[1]))
+    return fn(first, second)  # type: ignore[arg-type]
 
 from components.shell_values import checked
 
@@ -159,8 +167,9 @@ class FleetOptions(BaseModel):
     """Secrets Manager secret holding the API key clients must send (None: the fleet creates one)."""
     domain_name: str | None = None
     """DNS name clients use for the HTTPS endpoint (covered by certificate_arn); the exported endpoint uses it."""
-    min_healthy_percentage: int = Field(default=90, ge=0, le=100)
-    """Instance refresh of single-node replicas keeps at least this share of the group serving."""
+    min_healthy_percentage: int = Field(default=100, ge=0, le=100)
+    """Instance refresh of single-node replicas keeps at least this share of the group serving; replacements launch
+    before the nodes they replace terminate (the group may grow by up to 100 points above it, at most 200%)."""
     weights: WeightsSource = WeightsSource()
     """Where the weights come from."""
     root_volume_gib: int | None = Field(default=None, gt=0)

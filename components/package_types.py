@@ -136,7 +136,7 @@ class FleetArgs(TypedDict, total=False):
     domain_name: str
     """DNS name clients use for the HTTPS endpoint (covered by certificate_arn); the exported endpoint uses it."""
     min_healthy_percentage: int
-    """Instance refresh of single-node replicas keeps at least this share of the group serving."""
+    """Instance refresh of single-node replicas keeps at least this share of the group serving; replacements launch before the nodes they replace terminate (the group may grow by up to 100 points above it, at most 200%)."""
     weights: WeightsArgs
     """Where the weights come from."""
     root_volume_gib: int

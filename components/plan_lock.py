@@ -44,6 +44,9 @@ class PlanLock(BaseModel):
     live facts and planner changes do not invalidate the lock, while an edited config does."""
     plan: Plan
     """The plan to deploy."""
+    config: dict[str, Any] | None = None
+    """The llmfleet:* config and region the plan was made from, as fingerprinted (locks written before this field
+    have none): lets a stale lock say which keys changed."""
 
 
 class LockDecision(BaseModel):
@@ -81,15 +84,44 @@ def _known(value: Any) -> Any:
     return value if value is None or isinstance(value, (str, int, float, bool)) else "<known at deployment>"
 
 
+def _fingerprinted(config: dict[str, Any], region: str | None) -> dict[str, Any]:
+    return {"config": _known(config), "region": region}
+
+
 def config_fingerprint(config: dict[str, Any], region: str | None) -> str:
     """sha256 of the stack's llmfleet:* values (keys without the namespace) and its region."""
-    text = json.dumps({"config": _known(config), "region": region}, sort_keys=True)
+    text = json.dumps(_fingerprinted(config, region), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{path}.{key}" if path else str(key)).items()}
+    return {path: value}
+
+
+def config_changes(locked: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The keys that differ between two fingerprinted configs ('workload.tpot_ms: 40 -> 25'); numbers and booleans are
+    shown, any other value only by its key (a stack value may be a decrypted Pulumi secret)."""
+    old, new = _leaves(locked), _leaves(current)
+    shown = (int, float, bool, type(None))
+    out = []
+    for key in sorted(set(old) | set(new)):
+        name = key.removeprefix("config.")
+        if key not in new:
+            out.append(f"{name} removed")
+        elif key not in old:
+            out.append(f"{name} added")
+        elif old[key] != new[key]:
+            values = isinstance(old[key], shown) and isinstance(new[key], shown)
+            out.append(f"{name}: {old[key]} -> {new[key]}" if values else f"{name} changed")
+    return out
 
 
 def write_lock(path: str | Path, config: dict[str, Any], region: str | None, plan: Plan) -> Path:
     """Record the plan for the stack config (the --update-lock step)."""
-    lock = PlanLock(lock_version=LOCK_VERSION, config_sha256=config_fingerprint(config, region), plan=plan)
+    lock = PlanLock(lock_version=LOCK_VERSION, config_sha256=config_fingerprint(config, region), plan=plan,
+                    config=_fingerprinted(config, region))
     target = Path(path)
     target.write_text(json.dumps(lock.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
     return target
@@ -155,8 +187,14 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
             f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "
             f"next run. To fix: lock it with {update} and commit the file.",))
     if lock.config_sha256 != config_fingerprint(config, region):
-        raise PlanLockError(f"plan lock {Path(path).name} was made for different stack config (an llmfleet:* value or "
-                            f"aws:region changed since). To fix: review the new plan with {update} and commit it.")
+        changed = (config_changes(lock.config, _fingerprinted(config, region)) if lock.config else None) or [
+            "an llmfleet:* value or aws:region"]
+        fresh_diff = [d for d in plan_differences(lock.plan, fresh) if not d.startswith("why: ")]
+        raise PlanLockError(
+            f"plan lock {Path(path).name} was made for different stack config (changed since: {'; '.join(changed)}). "
+            + (f"The fresh plan for this config differs from the lock: {'; '.join(fresh_diff)}. " if fresh_diff else
+               "The fresh plan for this config deploys the same fleet. ")
+            + f"To fix: review the new plan with {update} and commit it.")
     changes = plan_differences(lock.plan, fresh)
     messages = (f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "
                 f"Differences: " + "; ".join(changes) + f". To adopt the fresh plan: {update}.",) if changes else ()

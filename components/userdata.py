@@ -25,6 +25,12 @@ RANK_SETTLE_S = 5
 """Seconds between rank claims (EC2 tags are eventually consistent)."""
 MASTER_PORT = 29500
 """torch.distributed port on rank 0 (vLLM's --master-port); open between the nodes of the replica only."""
+DLAMI_NVME = "/opt/dlami/nvme"
+"""Where the GPU Deep Learning AMIs mount the instance store (all NVMe disks as one volume) at boot."""
+CRASH_STARTS = 5
+"""vLLM starts that may fail within the crash window before the node is marked Unhealthy and replaced."""
+RESTART_S = 15
+"""systemd waits this long before starting vLLM again (RestartSec=)."""
 CONTAINER_UID = 1000
 """Unprivileged uid the host-network container runs as, so that iptables can keep it off the metadata service."""
 
@@ -86,13 +92,40 @@ def _fetch_token(options: FleetOptions) -> str:
     return f"hub_token=$({fetch})\nprintf 'HF_TOKEN=%s\\n' \"$hub_token\" >>\"$RUN_DIR/env\""
 
 
+S3_CLASSIC_CONCURRENCY = 64
+"""Concurrent requests of the classic AWS CLI S3 client when the CRT client cannot be used (its default is 10, too few
+to fill a GPU instance's network: https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+S3_CLASSIC_CHUNK = "64MB"
+"""Part size of the classic client's ranged downloads (default 8MB)."""
+
+
+def _s3_sync(uri: str, served_name: str) -> str:
+    """Shell lines that sync the weights from S3 with the AWS CLI's CRT transfer client, which targets the instance's
+    network bandwidth (the cold-start model's download rate); `auto` picks it only on p4d, p4de, p5.48xlarge and trn1,
+    else the classic client at 10 requests. The CRT client refuses a bucket in another region (no region redirects):
+    the classic client, with more concurrency, then retries (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+    return "\n".join([
+        'printf \'[default]\\ns3 =\\n  preferred_transfer_client = crt\\n\' >"$ROOT/opt/llmfleet/s3-crt.conf"',
+        "printf '[default]\\ns3 =\\n  preferred_transfer_client = classic\\n"
+        f"  max_concurrent_requests = {S3_CLASSIC_CONCURRENCY}\\n  multipart_chunksize = {S3_CLASSIC_CHUNK}\\n' "
+        '>"$ROOT/opt/llmfleet/s3-classic.conf"',
+        "sync_weights() {",
+        f'  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" {uri} '
+        f'"$DATA/models/{served_name}"',
+        "}",
+        'if ! sync_weights crt; then',
+        '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"',
+        "  sync_weights classic",
+        "fi",
+    ])
+
+
 def _weights(options: FleetOptions, hf_repo: str | None, served_name: str) -> tuple[str, str]:
     """(shell lines that fetch the weights, the model reference vLLM is given)."""
     w = options.weights
     if w.s3_uri:
         local = f"{MODELS_IN_CONTAINER}/{checked('served model name', served_name)}"
-        return (f'aws s3 sync --only-show-errors --region "$REGION" {shell("S3 URI", w.s3_uri)} '
-                f'"$DATA/models/{served_name}"', local)
+        return _s3_sync(shell("S3 URI", w.s3_uri), served_name), local
     repo = w.hf_model_id or hf_repo
     if not repo:
         raise ValueError("no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset")
@@ -105,13 +138,26 @@ def _weights_disk(spec: NodeSpec) -> str:
     if spec.weights_disk.kind != "instance-store":
         return f"# weights on the encrypted gp3 root volume (throughput provisioned from the download)\n{make}"
     return "\n".join([
-        "# weights on the first local NVMe instance-store disk (faster than EBS; formatted on first use, kept on reboot)",
+        "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store",
+        f"# disk as one volume at {DLAMI_NVME} at boot: use it when it is there. Otherwise the first disk, formatted",
+        "# on first use and mounted again after a reboot; a disk that holds something else (a RAID or LVM member the",
+        "# AMI has not mounted yet) is never formatted or mounted: the start fails and systemd retries.",
         'if ! mountpoint -q "$DATA"; then',
-        '  disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
-        '  if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
-        '  blkid "${disks[0]}" >/dev/null || mkfs.xfs -q "${disks[0]}"',
         '  install -d "$DATA"',
-        '  mount "${disks[0]}" "$DATA"',
+        f'  if mountpoint -q "$ROOT{DLAMI_NVME}"; then',
+        f'    install -d -m 755 "$ROOT{DLAMI_NVME}/llmfleet"',
+        f'    mount --bind "$ROOT{DLAMI_NVME}/llmfleet" "$DATA"',
+        "  else",
+        '    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
+        '    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
+        '    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)',
+        '    case $fs in',
+        '      "") mkfs.xfs -q "${disks[0]}" ;;',
+        "      xfs) ;;",
+        f'      *) echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} yet; retrying"; exit 1 ;;',
+        "    esac",
+        '    mount "${disks[0]}" "$DATA"',
+        "  fi",
         "fi",
         make,
     ])
@@ -150,5 +196,13 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "api_key_secret": shell(secret_kind, boot.api_key_secret), "fetch_weights": fetch, "run": run.rstrip("\n"),
         "hook": shell("lifecycle hook", LAUNCH_HOOK), "ready_timeout_s": str(capacity.ready_timeout_s),
         "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
-        "health_url": _health_url(spec, options.api_port),
+        "health_url": _health_url(spec, options.api_port), "crash_starts": str(CRASH_STARTS),
+        "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
     })
+
+
+def crash_window_s(capacity: CapacitySpec) -> int:
+    """systemd's start-limit window: CRASH_STARTS failed starts within it mark the node Unhealthy. Twice the ready
+    deadline, so that a server that loads for minutes before failing still reaches the limit, and never shorter than
+    the restarts themselves take (else the limit could never be hit)."""
+    return max(2 * capacity.ready_timeout_s, (CRASH_STARTS + 1) * RESTART_S)

@@ -65,6 +65,9 @@ if ! pull_image; then
   echo "image pull failed; starting the cached $IMAGE"
 fi
 
+# A container left by an earlier start (its docker client killed before the container stopped) would hold the name.
+docker rm -f vllm >/dev/null 2>&1 || true
+
 {{run}}
 NODE
 
@@ -100,13 +103,30 @@ done
 lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
-chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh"
+cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
+#!/bin/bash
+# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed {{crash_starts}} starts within {{crash_window_s}} s:
+# the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
+# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+echo "vLLM failed {{crash_starts}} starts within {{crash_window_s}} s; marking $INSTANCE_ID Unhealthy"
+aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+  --no-should-respect-grace-period
+UNHEALTHY
+chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
 Description=llm-fleet vLLM node
 After=docker.service network-online.target
+Wants=network-online.target
 Requires=docker.service
+# Restarts past this rate put the unit in the failed state, which starts llmfleet-unhealthy.service (systemd.unit(5)).
+StartLimitIntervalSec={{crash_window_s}}
+StartLimitBurst={{crash_starts}}
+OnFailure=llmfleet-unhealthy.service
 
 [Service]
 RuntimeDirectory=llmfleet
@@ -114,7 +134,7 @@ RuntimeDirectoryMode=0700
 RuntimeDirectoryPreserve=yes
 ExecStart=/opt/llmfleet/run-node.sh
 Restart=always
-RestartSec=15
+RestartSec={{restart_s}}
 
 [Install]
 WantedBy=multi-user.target
@@ -132,5 +152,14 @@ ExecStart=/opt/llmfleet/ready.sh
 [Install]
 WantedBy=multi-user.target
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-unhealthy.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: hand a node whose vLLM keeps failing back to its Auto Scaling group
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/unhealthy.sh
+UNIT
 systemctl daemon-reload
-systemctl enable --now llmfleet.service llmfleet-ready.service
+# --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service

@@ -5,6 +5,7 @@ cites the AWS document it comes from and returns the violations it finds (empty:
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,6 +134,43 @@ def gp3_limits(run: MockRun) -> list[str]:
     return problems
 
 
+def refresh_keeps_serving(run: MockRun) -> list[str]:
+    """Instance refresh preferences AWS accepts (MaxHealthyPercentage 100..200, at most 100 above the minimum), and a
+    single-node fleet group that launches replacements before terminating (max healthy above 100, min healthy 100 for
+    the examples): AWS replaces at least one instance at a time, so a one-node group at max 100 loses its only node.
+    A multi-node replica group stays at max 100 (a node launched above its size finds every rank taken)."""
+    assert run.plan
+    problems = []
+    for g in run.of_type("Group"):
+        prefs = (g.inputs.get("instanceRefresh") or {}).get("preferences") or {}
+        low, high = prefs.get("minHealthyPercentage", 90), prefs.get("maxHealthyPercentage", 100)
+        if not (0 <= low <= 100 <= high <= 200 and high - low <= 100):
+            problems.append(f"{g.name}: min/max healthy {low}/{high} outside what AWS accepts")
+        multi = run.plan.choice.nodes_per_replica > 1
+        if multi and high != 100:
+            problems.append(f"{g.name}: a multi-node replica group refreshed above its size ({high}%)")
+        if not multi and not (low == 100 and high > 100):
+            problems.append(f"{g.name}: refresh at min/max healthy {low}/{high} takes serving nodes down first")
+    return problems
+
+
+def _statements(run: MockRun) -> list[dict]:
+    return [st for p in run.of_type("RolePolicy") for st in json.loads(p.inputs["policy"])["Statement"]]
+
+
+def secrets_granted_exactly(run: MockRun) -> list[str]:
+    """Least privilege: a Secrets Manager grant names the secret's ARN, never a pattern with a wildcard region, account
+    or suffix, when the ARN is known (it is for the secret the stack creates and for any the config names)."""
+    return [f"{st['Sid']}: {arn}" for st in _statements(run) if any(a.startswith("secretsmanager:") for a in st["Action"])
+            for arn in st["Resource"] if "*" in arn]
+
+
+def secret_names_reusable(run: MockRun) -> list[str]:
+    """A secret the stack creates has no fixed name: a deleted secret's name stays taken for its 7-30 day recovery
+    window, so a fixed name fails the next `pulumi up` after `pulumi destroy` (and any replacement)."""
+    return [f"{r.name}: fixed name {r.inputs['name']!r}" for r in run.of_type("Secret") if r.inputs.get("name")]
+
+
 RULES = (
     Rule("cluster placement group in one zone", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster",
          placement_group_one_zone),
@@ -148,4 +186,11 @@ RULES = (
          alb_two_zones),
     Rule("gp3 throughput and IOPS limits", "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",
          gp3_limits),
+    Rule("instance refresh launches before it terminates",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
+         refresh_keeps_serving),
+    Rule("Secrets Manager grants name the secret's ARN", "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+         secrets_granted_exactly),
+    Rule("created secrets have no fixed name", "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html",
+         secret_names_reusable),
 )

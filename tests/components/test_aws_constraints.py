@@ -40,6 +40,13 @@ def rule(name: str) -> Rule:
     ("ALB subnets in two zones", "dev", "LoadBalancer", lambda i: i.update(subnets=["dev-net-private-0-id"])),
     ("gp3 throughput and IOPS limits", "prod", "LaunchTemplate",
      lambda i: i["blockDeviceMappings"][0]["ebs"].update(throughput=1000, iops=3000, volumeSize=100)),
+    ("instance refresh launches before it terminates", "dev", "Group",
+     lambda i: i["instanceRefresh"]["preferences"].pop("maxHealthyPercentage")),
+    ("instance refresh launches before it terminates", "batch", "Group",
+     lambda i: i["instanceRefresh"]["preferences"].update(maxHealthyPercentage=200)),
+    ("Secrets Manager grants name the secret's ARN", "prod", "RolePolicy", lambda i: i.update(policy=i["policy"].replace(
+        "secret:prod-api-key-AbCdEf", "secret:prod-api-key-*"))),
+    ("created secrets have no fixed name", "dev", "Secret", lambda i: i.update(name="llmfleet/llmfleet/dev/api-key")),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))

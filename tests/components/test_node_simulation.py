@@ -5,6 +5,7 @@ readiness gated on /health, and 2- and 4-node replicas assigning every rank exac
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import pytest
@@ -26,7 +27,8 @@ def one_node(tmp_path, stack: str):
 @pytest.mark.parametrize("stack", SINGLE_NODE)
 def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     node = one_node(tmp_path, stack)
-    assert ["systemctl", "enable", "--now", "llmfleet.service", "llmfleet-ready.service"] in node.calls("systemctl")
+    # --no-block: the ready unit is a oneshot that waits minutes for /health; cloud-init must not wait on it
+    assert ["systemctl", "enable", "--now", "--no-block", "llmfleet.service", "llmfleet-ready.service"] in node.calls("systemctl")
     assert node.boot() == {"llmfleet.service": 0, "llmfleet-ready.service": 0}, node.log()
     (run,) = docker_runs(node)
     assert "--network" not in run and "-p" in run  # bridge networking: the container is one hop from IMDS
@@ -48,6 +50,81 @@ def test_reboot_serves_again_after_tmpfs_is_wiped(tmp_path):
     assert len([c for c in node.calls("aws") if c[2] == "complete-lifecycle-action"]) == 1  # the hook only once
     unit = (node.root / "etc/systemd/system/llmfleet.service").read_text()
     assert "RuntimeDirectory=llmfleet" in unit
+
+
+def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
+    """The GPU DLAMIs mount every instance-store disk as one volume at /opt/dlami/nvme: the weights go there (a bind
+    mount), and the first disk, a member of that volume, is neither formatted nor mounted."""
+    node = replica(tmp_path, 1)[0]
+    (node.state / "dlami-nvme").touch()
+    (node.state / "raid-member").touch()
+    node.first_boot(user_data(stack_run("dev")))
+    assert node.boot()["llmfleet.service"] == 0, node.log()
+    mounts = node.calls("mount")
+    assert mounts == [["mount", "--bind", f"{node.root}/opt/dlami/nvme/llmfleet", f"{node.root}/opt/llmfleet/data"]]
+    assert not node.calls("mkfs.xfs") and len(docker_runs(node)) == 1
+
+
+def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path):
+    """Before the AMI has mounted its volume, a disk that holds a RAID member is left alone: the start fails and
+    systemd retries (and later finds /opt/dlami/nvme)."""
+    node = replica(tmp_path, 1)[0]
+    (node.state / "raid-member").touch()
+    node.first_boot(user_data(stack_run("prod")))
+    proc = node.start_unit("llmfleet.service")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "linux_raid_member" in out
+    assert not node.calls("mount") and not node.calls("mkfs.xfs") and not docker_runs(node)
+    (node.state / "dlami-nvme").touch()
+    assert node.boot()["llmfleet.service"] == 0 and len(docker_runs(node)) == 1
+
+
+def test_a_stale_container_is_removed_before_the_next_start(tmp_path):
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    order = [c[:2] for c in node.calls("docker")]
+    assert order.index(["docker", "rm"]) < order.index(["docker", "run"])
+    assert ["docker", "rm", "-f", "vllm"] in node.calls("docker")
+
+
+@pytest.mark.parametrize("stack", ["dev", "batch"])
+def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
+    """systemd restarts vLLM every RestartSec; past StartLimitBurst starts in StartLimitIntervalSec the unit fails and
+    OnFailure= marks the instance Unhealthy, so even an EC2-checked multi-node replica group replaces it."""
+    node = replica(tmp_path, 1)[0]
+    node.first_boot(user_data(stack_run(stack)))
+    unit = (node.root / "etc/systemd/system/llmfleet.service").read_text()
+    keys = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
+    assert keys["OnFailure"] == "llmfleet-unhealthy.service" and keys["Restart"] == "always"
+    burst, window, restart = int(keys["StartLimitBurst"]), int(keys["StartLimitIntervalSec"]), int(keys["RestartSec"])
+    assert burst * restart < window  # the limit can be reached by restarts alone
+    assert window >= 2 * stack_run(stack).plan.choice.cold_start_s  # a server that fails after loading still counts
+    proc = node.start_unit("llmfleet-unhealthy.service")
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    (call,) = [c for c in node.calls("aws") if c[2] == "set-instance-health"]
+    assert call[call.index("--health-status") + 1] == "Unhealthy" and node.instance_id in call
+    grants = [st for st in json.loads(stack_run(stack).one("RolePolicy").inputs["policy"])["Statement"]
+              if "autoscaling:SetInstanceHealth" in st["Action"]]
+    assert grants and all(st.get("Condition") for st in grants)  # only on its own fleet's groups
+
+
+@pytest.mark.parametrize("crt_fails", [False, True])
+def test_s3_weights_sync_with_the_crt_client_then_classic(tmp_path, crt_fails):
+    """The AWS CLI picks its CRT S3 client (which targets the instance's bandwidth) only on a few types; otherwise the
+    classic client at 10 requests downloads far below the cold-start model's rate and the launch hook times out. The
+    CRT client fails on a bucket in another region: the classic client, with more concurrency, retries."""
+    node = replica(tmp_path, 1)[0]
+    if crt_fails:
+        (node.state / "fail-crt").touch()
+    node.first_boot(multi_node_user_data(1))
+    proc = node.start_unit("llmfleet.service")
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    clients = [c[1] for c in node.calls("s3-client")]
+    assert clients == (["crt", "classic"] if crt_fails else ["crt"])
+    classic = (node.root / "opt/llmfleet/s3-classic.conf").read_text()
+    assert "max_concurrent_requests = 64" in classic and "multipart_chunksize = 64MB" in classic
 
 
 def test_token_fetch_failure_stops_the_start(tmp_path):

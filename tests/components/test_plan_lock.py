@@ -57,9 +57,21 @@ def test_edited_config_needs_a_new_lock(tmp_path):
     stack = locked_copy(tmp_path, "dev")
     stack.write_text(stack.read_text().replace("concurrency: 16", "concurrency: 64"))
     recorded = MockRun(stack="dev")
-    with pytest.raises(Exception, match="made for different stack config"):
+    with pytest.raises(Exception, match="made for different stack config") as raised:
         run_stack(stack, recorded)
     assert not [r for r in recorded.resources if r.custom]
+    # what changed, in the stack's terms, and what the fresh plan for the new config would deploy instead
+    assert "changed since: workload.concurrency: 16 -> 64" in str(raised.value)
+    assert "(locked) ->" in str(raised.value) and "why:" not in str(raised.value)
+
+
+def test_a_stale_lock_names_changed_strings_by_key_only(tmp_path):
+    """A stack value may be a decrypted Pulumi secret at run time: only numbers and booleans are echoed."""
+    from components.plan_lock import config_changes
+
+    old = {"config": {"fleet": {"api_key_secret_arn": "arn:one", "public": False}, "model": "a"}, "region": "us-east-1"}
+    new = {"config": {"fleet": {"api_key_secret_arn": "arn:two", "public": True}}, "region": "us-east-1"}
+    assert config_changes(old, new) == ["fleet.api_key_secret_arn changed", "fleet.public: False -> True", "model removed"]
 
 
 def test_without_a_lock_the_fresh_plan_deploys_with_a_warning(tmp_path):

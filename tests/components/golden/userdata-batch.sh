@@ -35,13 +35,26 @@ IMAGE=public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2
 # RuntimeDirectory=llmfleet makes $RUN_DIR on every start (/run is tmpfs); made here too when run by hand.
 install -d -m 700 "$RUN_DIR"
 
-# weights on the first local NVMe instance-store disk (faster than EBS; formatted on first use, kept on reboot)
+# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store
+# disk as one volume at /opt/dlami/nvme at boot: use it when it is there. Otherwise the first disk, formatted
+# on first use and mounted again after a reboot; a disk that holds something else (a RAID or LVM member the
+# AMI has not mounted yet) is never formatted or mounted: the start fails and systemd retries.
 if ! mountpoint -q "$DATA"; then
-  disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)
-  if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi
-  blkid "${disks[0]}" >/dev/null || mkfs.xfs -q "${disks[0]}"
   install -d "$DATA"
-  mount "${disks[0]}" "$DATA"
+  if mountpoint -q "$ROOT/opt/dlami/nvme"; then
+    install -d -m 755 "$ROOT/opt/dlami/nvme/llmfleet"
+    mount --bind "$ROOT/opt/dlami/nvme/llmfleet" "$DATA"
+  else
+    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)
+    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi
+    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)
+    case $fs in
+      "") mkfs.xfs -q "${disks[0]}" ;;
+      xfs) ;;
+      *) echo "instance-store disk ${disks[0]} holds $fs, not mounted at /opt/dlami/nvme yet; retrying"; exit 1 ;;
+    esac
+    mount "${disks[0]}" "$DATA"
+  fi
 fi
 install -d -m 755 "$DATA/hf" "$DATA/models" "$DATA/home"
 
@@ -54,11 +67,19 @@ umask 077
 : >"$RUN_DIR/env"
 # no Hugging Face token configured (public model or S3 weights)
 # vLLM's server requires this key on /v1 routes when VLLM_API_KEY is set (vllm/envs.py); /health stays open.
-api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/batch/api-key --query SecretString --output text)
+api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:batch-api-key-AbCdEf --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
-aws s3 sync --only-show-errors --region "$REGION" s3://example-llm-weights/deepseek-ai/DeepSeek-V3 "$DATA/models/deepseek-v3"
+printf '[default]\ns3 =\n  preferred_transfer_client = crt\n' >"$ROOT/opt/llmfleet/s3-crt.conf"
+printf '[default]\ns3 =\n  preferred_transfer_client = classic\n  max_concurrent_requests = 64\n  multipart_chunksize = 64MB\n' >"$ROOT/opt/llmfleet/s3-classic.conf"
+sync_weights() {
+  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" s3://example-llm-weights/deepseek-ai/DeepSeek-V3 "$DATA/models/deepseek-v3"
+}
+if ! sync_weights crt; then
+  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"
+  sync_weights classic
+fi
 
 # The image: pulled on every start; when the pull fails the cached copy starts, if there is one.
 pull_image() {
@@ -72,6 +93,9 @@ if ! pull_image; then
   fi
   echo "image pull failed; starting the cached $IMAGE"
 fi
+
+# A container left by an earlier start (its docker client killed before the container stopped) would hold the name.
+docker rm -f vllm >/dev/null 2>&1 || true
 
 # Multi-node replica of 2 nodes, vLLM multiprocessing across nodes (no Ray): `vllm serve ... --nnodes N
 # --node-rank R --master-addr <rank 0 IP>`, ranks above 0 with --headless, as vLLM v0.19.0 documents it in
@@ -144,8 +168,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 1505 ))
-NEXT_BEAT=$(( $(date +%s) + 752 ))
+DEADLINE=$(( $(date +%s) + 2405 ))
+NEXT_BEAT=$(( $(date +%s) + 1202 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -158,26 +182,43 @@ health_url() {
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 1505 s; abandoning the launch"
+    echo "vLLM did not answer /health within 2405 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 752 ))
+    NEXT_BEAT=$(( now + 1202 ))
   fi
   sleep 10
 done
 lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
-chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh"
+cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
+#!/bin/bash
+# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 4810 s:
+# the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
+# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+echo "vLLM failed 5 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
+aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+  --no-should-respect-grace-period
+UNHEALTHY
+chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
 Description=llm-fleet vLLM node
 After=docker.service network-online.target
+Wants=network-online.target
 Requires=docker.service
+# Restarts past this rate put the unit in the failed state, which starts llmfleet-unhealthy.service (systemd.unit(5)).
+StartLimitIntervalSec=4810
+StartLimitBurst=5
+OnFailure=llmfleet-unhealthy.service
 
 [Service]
 RuntimeDirectory=llmfleet
@@ -203,5 +244,14 @@ ExecStart=/opt/llmfleet/ready.sh
 [Install]
 WantedBy=multi-user.target
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-unhealthy.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: hand a node whose vLLM keeps failing back to its Auto Scaling group
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/unhealthy.sh
+UNIT
 systemctl daemon-reload
-systemctl enable --now llmfleet.service llmfleet-ready.service
+# --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service

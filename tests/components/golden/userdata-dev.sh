@@ -35,13 +35,26 @@ IMAGE=vllm/vllm-openai:v0.19.0
 # RuntimeDirectory=llmfleet makes $RUN_DIR on every start (/run is tmpfs); made here too when run by hand.
 install -d -m 700 "$RUN_DIR"
 
-# weights on the first local NVMe instance-store disk (faster than EBS; formatted on first use, kept on reboot)
+# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store
+# disk as one volume at /opt/dlami/nvme at boot: use it when it is there. Otherwise the first disk, formatted
+# on first use and mounted again after a reboot; a disk that holds something else (a RAID or LVM member the
+# AMI has not mounted yet) is never formatted or mounted: the start fails and systemd retries.
 if ! mountpoint -q "$DATA"; then
-  disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)
-  if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi
-  blkid "${disks[0]}" >/dev/null || mkfs.xfs -q "${disks[0]}"
   install -d "$DATA"
-  mount "${disks[0]}" "$DATA"
+  if mountpoint -q "$ROOT/opt/dlami/nvme"; then
+    install -d -m 755 "$ROOT/opt/dlami/nvme/llmfleet"
+    mount --bind "$ROOT/opt/dlami/nvme/llmfleet" "$DATA"
+  else
+    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)
+    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi
+    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)
+    case $fs in
+      "") mkfs.xfs -q "${disks[0]}" ;;
+      xfs) ;;
+      *) echo "instance-store disk ${disks[0]} holds $fs, not mounted at /opt/dlami/nvme yet; retrying"; exit 1 ;;
+    esac
+    mount "${disks[0]}" "$DATA"
+  fi
 fi
 install -d -m 755 "$DATA/hf" "$DATA/models" "$DATA/home"
 
@@ -55,7 +68,7 @@ umask 077
 hub_token=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:llmfleet/hf-token-AbCdEf --query SecretString --output text)
 printf 'HF_TOKEN=%s\n' "$hub_token" >>"$RUN_DIR/env"
 # vLLM's server requires this key on /v1 routes when VLLM_API_KEY is set (vllm/envs.py); /health stays open.
-api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id llmfleet/llmfleet/dev/api-key --query SecretString --output text)
+api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:dev-api-key-AbCdEf --query SecretString --output text)
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
@@ -74,6 +87,9 @@ if ! pull_image; then
   echo "image pull failed; starting the cached $IMAGE"
 fi
 
+# A container left by an earlier start (its docker client killed before the container stopped) would hold the name.
+docker rm -f vllm >/dev/null 2>&1 || true
+
 # Single-node replica: bridge networking (the port published, the metadata service blocked for containers).
 exec docker run --rm --name vllm --gpus all --ipc host -p 8000:8000 \
   --env-file "$RUN_DIR/env" -e HF_HOME=/data/hf \
@@ -89,8 +105,8 @@ set -euo pipefail
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
-DEADLINE=$(( $(date +%s) + 528 ))
-NEXT_BEAT=$(( $(date +%s) + 264 ))
+DEADLINE=$(( $(date +%s) + 1428 ))
+NEXT_BEAT=$(( $(date +%s) + 714 ))
 lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
@@ -99,26 +115,43 @@ health_url() { echo "http://127.0.0.1:8000/health"; }
 until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
-    echo "vLLM did not answer /health within 528 s; abandoning the launch"
+    echo "vLLM did not answer /health within 1428 s; abandoning the launch"
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
     lifecycle record-lifecycle-action-heartbeat
-    NEXT_BEAT=$(( now + 264 ))
+    NEXT_BEAT=$(( now + 714 ))
   fi
   sleep 10
 done
 lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
-chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh"
+cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
+#!/bin/bash
+# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 2856 s:
+# the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
+# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+echo "vLLM failed 5 starts within 2856 s; marking $INSTANCE_ID Unhealthy"
+aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+  --no-should-respect-grace-period
+UNHEALTHY
+chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
 Description=llm-fleet vLLM node
 After=docker.service network-online.target
+Wants=network-online.target
 Requires=docker.service
+# Restarts past this rate put the unit in the failed state, which starts llmfleet-unhealthy.service (systemd.unit(5)).
+StartLimitIntervalSec=2856
+StartLimitBurst=5
+OnFailure=llmfleet-unhealthy.service
 
 [Service]
 RuntimeDirectory=llmfleet
@@ -144,5 +177,14 @@ ExecStart=/opt/llmfleet/ready.sh
 [Install]
 WantedBy=multi-user.target
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-unhealthy.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: hand a node whose vLLM keeps failing back to its Auto Scaling group
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/unhealthy.sh
+UNIT
 systemctl daemon-reload
-systemctl enable --now llmfleet.service llmfleet-ready.service
+# --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service

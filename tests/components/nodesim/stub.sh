@@ -5,6 +5,9 @@
 #   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
+#   fail-crt                                  the CRT S3 client fails (a bucket in another region)
+#   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
+#   raid-member                               the first instance-store disk is a member of the AMI's volume
 set -u
 cmd=$(basename "$0")
 state=$SIM_STATE
@@ -46,13 +49,19 @@ case $cmd in
       "ec2 delete-tags")
         rm -f "$state/instances/$(opt --resources "$@")/rank" ;;
       "ecr get-login-password") echo ecr-password ;;
+      "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
+        client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
+        printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
+        [ "$client" != crt ] || [ ! -e "$state/fail-crt" ] || exit 1 ;;
     esac ;;
   docker)
     case $1 in
       pull) [ ! -e "$state/fail-pull" ] || exit 1 ;;
       image) [ -e "$state/cached-image" ] || exit 1 ;;
     esac ;;
-  mountpoint | blkid) exit 1 ;;  # not mounted, no filesystem yet
+  mountpoint) [ -e "$state/dlami-nvme" ] && [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1 ;;  # else not mounted
+  blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
+    if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
 esac
 exit 0
