@@ -24,7 +24,8 @@ def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
         needs["requests_per_second"] = math.ceil(w.requests_per_second / fit.requests_per_s)
     if w.output_tokens_per_second:
         needs["output_tokens_per_second"] = math.ceil(w.output_tokens_per_second / fit.output_tokens_per_s)
-    sized_by = max(needs, key=needs.__getitem__)
+    # On a tie the traffic rate names the sizing: concurrency has a default (32) a rate-driven request never set.
+    sized_by = max(needs, key=lambda k: (needs[k], k != "concurrency"))
     return needs[sized_by], sized_by
 
 
