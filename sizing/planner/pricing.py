@@ -8,8 +8,8 @@ from functools import cached_property
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.formats import WeightFormat
-from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.catalog.instances import InstanceType
+from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
