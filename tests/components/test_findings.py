@@ -248,3 +248,14 @@ def test_ready_deadline_survives_slow_pulls_and_downloads(any_stack):
     slow = cold.total_s + (SLOW_FACTOR - 1) * (cold.image_pull_s + cold.download_s)
     deadline = int(re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", user_data(any_stack)).group(1))
     assert deadline >= slow, f"deadline {deadline} s < {slow:.0f} s"
+
+
+@pytest.mark.parametrize("key", ["Cost Center", "team/owner", "_index"])
+def test_tag_keys_instance_metadata_refuses_are_rejected_before_launch(key):
+    """The launch template enables tags in instance metadata (the node reads its group name there), and EC2 then refuses
+    to launch an instance whose tag key has a space or '/' (or is '.', '..', '_index'): every launch of the group would
+    fail. https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html"""
+    with pytest.raises(ValueError, match="instance metadata") as raised:
+        FleetOptions(tags={key: "x"})
+    assert "To fix:" in str(raised.value)
+    assert FleetOptions(tags={"cost-center": "x", "team:owner": "y"}).tags  # what instance metadata accepts
