@@ -115,6 +115,15 @@ def drains_longest_request(run: MockRun) -> list[str]:
     return problems
 
 
+def idle_timeout_covers_longest_request(run: MockRun) -> list[str]:
+    """A non-streaming request sends nothing until it ends: the ALB's idle timeout (1-4000 s) must outlast the longest
+    request, or the client gets a 504 for a generation the fleet completes."""
+    assert run.plan
+    idle = run.one("LoadBalancer").inputs.get("idleTimeout", 60)
+    longest = longest_request_s(run.plan)
+    return [] if longest <= idle <= 4000 else [f"ALB idle timeout {idle} s vs longest request {longest:.0f} s"]
+
+
 def alb_two_zones(run: MockRun) -> list[str]:
     lb = run.one("LoadBalancer").inputs
     zones = _zones(run, lb["subnets"])
@@ -182,6 +191,9 @@ RULES = (
          ready_waits_for_cold_start),
     Rule("scale-in drains the longest request", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay",
          drains_longest_request),
+    Rule("ALB idle timeout covers the longest request",
+         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout",
+         idle_timeout_covers_longest_request),
     Rule("ALB subnets in two zones", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones",
          alb_two_zones),
     Rule("gp3 throughput and IOPS limits", "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",
