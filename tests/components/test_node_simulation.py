@@ -65,18 +65,21 @@ def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
     assert not node.calls("mkfs.xfs") and len(docker_runs(node)) == 1
 
 
-def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path):
-    """Before the AMI has mounted its volume, a disk that holds a RAID member is left alone: the start fails and
-    systemd retries (and later finds /opt/dlami/nvme)."""
+@pytest.mark.parametrize("appears", [True, False])
+def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path, appears):
+    """A start before the AMI has mounted its volume leaves the disk (a RAID member) alone and waits for the mount:
+    when it appears the start goes on; when it does not, the start fails (systemd retries) without touching the disk."""
     node = replica(tmp_path, 1)[0]
     (node.state / "raid-member").touch()
+    if appears:
+        (node.state / "dlami-nvme-after").write_text("3")
     node.first_boot(user_data(stack_run("prod")))
     proc = node.start_unit("llmfleet.service")
     out, _ = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and "linux_raid_member" in out
-    assert not node.calls("mount") and not node.calls("mkfs.xfs") and not docker_runs(node)
-    (node.state / "dlami-nvme").touch()
-    assert node.boot()["llmfleet.service"] == 0 and len(docker_runs(node)) == 1
+    assert not node.calls("mkfs.xfs")
+    assert [c for c in node.calls("mount") if "--bind" not in c] == []
+    assert (proc.returncode == 0) == appears and bool(docker_runs(node)) == appears
+    assert ("linux_raid_member, not mounted at /opt/dlami/nvme after" in out) != appears
 
 
 def test_a_stale_container_is_removed_before_the_next_start(tmp_path):

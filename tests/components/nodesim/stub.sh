@@ -7,6 +7,7 @@
 #   health-fails                              how many of the next /health checks fail
 #   fail-crt                                  the CRT S3 client fails (a bucket in another region)
 #   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
+#   dlami-nvme-after                          ... after this many more checks of that mount
 #   raid-member                               the first instance-store disk is a member of the AMI's volume
 set -u
 cmd=$(basename "$0")
@@ -59,7 +60,13 @@ case $cmd in
       pull) [ ! -e "$state/fail-pull" ] || exit 1 ;;
       image) [ -e "$state/cached-image" ] || exit 1 ;;
     esac ;;
-  mountpoint) [ -e "$state/dlami-nvme" ] && [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1 ;;  # else not mounted
+  mountpoint)  # only the AMI's instance-store mount exists, if at all
+    [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1
+    if [ -e "$state/dlami-nvme-after" ]; then
+      left=$(cat "$state/dlami-nvme-after")
+      if [ "$left" -le 0 ]; then touch "$state/dlami-nvme"; else echo $((left - 1)) >"$state/dlami-nvme-after"; fi
+    fi
+    [ -e "$state/dlami-nvme" ] || exit 1 ;;
   blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
     if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
