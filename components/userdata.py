@@ -185,6 +185,23 @@ def _imds_block(multi_node: bool) -> str:
     return f"iptables -C {rule} 2>/dev/null || iptables -I {rule}"
 
 
+def _replica_forming(spec: NodeSpec, ready_timeout_s: int) -> str:
+    """A shell function printing the instances of this node's replica launched less than the ready deadline ago (a
+    single-node replica is only the node itself, whose own readiness is checked apart)."""
+    if spec.nodes_per_replica == 1:
+        return "replica_forming() { :; }"
+    return "\n".join([
+        "replica_forming() {",
+        "  local since",
+        f'  since=$(date -u -d "-{ready_timeout_s} seconds" +%Y-%m-%dT%H:%M:%S)',
+        '  aws ec2 describe-instances --region "$REGION" \\',
+        '    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=pending,running \\',
+        '    --query "Reservations[].Instances[].[InstanceId,LaunchTime]" --output text |',
+        '    awk -v since="$since" \'substr($2, 1, 19) > since {print $1}\' | paste -sd " " -',
+        "}",
+    ])
+
+
 def _health_url(spec: NodeSpec, port: int) -> str:
     if spec.nodes_per_replica == 1:
         return f'health_url() {{ echo "http://127.0.0.1:{port}/health"; }}'
@@ -212,6 +229,7 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
         "health_url": _health_url(spec, options.api_port), "crash_starts": str(CRASH_STARTS),
         "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
+        "replica_forming": _replica_forming(spec, capacity.ready_timeout_s),
     })
 
 

@@ -209,13 +209,31 @@ cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
 # Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 6 starts within 4810 s:
 # the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
-# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
-set -euo pipefail
+# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever). Not while the
+# node has never served (its launch hook's deadline decides then) nor while a peer of its replica is younger than the
+# ready deadline (the replica is still forming). In every case the server is started again: a failed unit stays down.
+set -uo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-echo "vLLM failed 6 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
-aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
-  --no-should-respect-grace-period
+replica_forming() {
+  local since
+  since=$(date -u -d "-2405 seconds" +%Y-%m-%dT%H:%M:%S)
+  aws ec2 describe-instances --region "$REGION" \
+    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=pending,running \
+    --query "Reservations[].Instances[].[InstanceId,LaunchTime]" --output text |
+    awk -v since="$since" 'substr($2, 1, 19) > since {print $1}' | paste -sd " " -
+}
+if [ ! -e "$ROOT/opt/llmfleet/ready-done" ]; then
+  echo "vLLM failed 6 starts before it ever served; the launch hook's deadline decides"
+elif forming=$(replica_forming) && [ -n "$forming" ]; then
+  echo "vLLM failed 6 starts while the replica is forming ($forming launched under 2405 s ago)"
+else
+  echo "vLLM failed 6 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
+  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+    --no-should-respect-grace-period
+fi
+systemctl reset-failed llmfleet.service
+systemctl start --no-block llmfleet.service
 UNHEALTHY
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
 

@@ -3,6 +3,7 @@
 # so that a simulated boot costs milliseconds. Every call is appended to $SIM_STATE/calls (fields separated by \x1f:
 # the node, the command, its arguments). Answers come from $SIM_STATE, shared by the nodes of one simulated replica:
 #   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
+#   instances/<id>/launch                     an instance's LaunchTime (default: long ago)
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
 #   fail-crt                                  the CRT S3 client fails (a bucket in another region)
@@ -40,6 +41,12 @@ case $cmd in
         if [ -e "$state/fail-secret" ]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
         echo s3cr3t-value ;;
       "ec2 describe-instances")
+        if [[ $* == *LaunchTime* ]]; then  # instances/<id>/launch, else launched long ago
+          for dir in "$state"/instances/*/; do
+            printf '%s\t%s\n' "$(basename "$dir")" "$(cat "$dir/launch" 2>/dev/null || echo 2020-01-01T00:00:00+00:00)"
+          done
+          exit 0
+        fi
         for dir in "$state"/instances/*/; do
           id=$(basename "$dir")
           printf '%s\t%s\t%s\n' "$id" "$(cat "$dir/ip")" "$(cat "$dir/rank" 2>/dev/null || echo None)"
