@@ -99,6 +99,11 @@ class LoadBalancing(pulumi.ComponentResource):
         else:
             aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=o.listener_port, protocol="HTTP",
                             default_actions=forward, tags=args.tags, opts=child)
+        if o.https and not o.domain_name:
+            pulumi.log.warn("certificate_arn without domain_name: the endpoint is the load balancer's own DNS name "
+                            "(*.elb.amazonaws.com), which no ACM certificate covers, so clients fail TLS verification. "
+                            "To fix: set llmfleet:fleet.domain_name to a name the certificate covers and point it (alias or "
+                            "CNAME) at the load balancer.", resource=self)
         self.dns_name = lb.dns_name
         self.url = endpoint_url(o, lb.dns_name)
         self.target_group_arn = tg.arn

@@ -282,3 +282,14 @@ def test_the_fleet_tag_scoping_node_writes_is_unique_per_stack():
     """The node role may complete lifecycle actions, set instance health and tag instances only where llmfleet:fleet
     matches: two stacks whose component has the same name (a YAML program's `fleet`) must not match each other."""
     assert _own_condition("dev", "fleet") != _own_condition("prod", "fleet")
+
+
+def test_https_without_a_domain_warns_that_tls_verification_fails(tmp_path):
+    """An ACM certificate cannot cover the load balancer's *.elb.amazonaws.com name, so an https endpoint on that name
+    fails TLS verification in every client: the run says so, and the prod example names its domain."""
+    stack = tmp_path / "Pulumi.prod.yaml"  # no plan lock next to it: the fresh plan deploys
+    stack.write_text(STACKS["prod"].read_text().replace("    domain_name: llm.prod.example.com", "    # no domain"))
+    bare = run_stack(stack, MockRun(stack="prod"))
+    assert any("fail TLS verification" in line and "To fix:" in line for line in bare.logs)
+    assert stack_run("prod").outputs["endpoint"] == "https://llm.prod.example.com"
+    assert not any("fail TLS verification" in line for line in stack_run("prod").logs)
