@@ -48,6 +48,8 @@ def rule(name: str) -> Rule:
         "secret:prod-api-key-AbCdEf", "secret:prod-api-key-*"))),
     ("created secrets have no fixed name", "dev", "Secret", lambda i: i.update(name="llmfleet/llmfleet/dev/api-key")),
     ("ALB idle timeout covers the longest request", "batch", "LoadBalancer", lambda i: i.update(idleTimeout=60)),
+    ("instance warmup counts from a ready node", "dev", "Policy", lambda i: i.update(estimatedInstanceWarmup=1428)),
+    ("instance warmup counts from a ready node", "batch", "Group", lambda i: i.pop("defaultInstanceWarmup")),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))
