@@ -12,6 +12,7 @@ from pathlib import Path
 from preview.base import STACK_GLOB, base_stacks
 from preview.inputs import from_export, load
 from preview.report import StackResult, build, render_json, render_markdown
+from sizing.cli.render import emit
 from sizing.errors import SizingError
 from sizing.redact import redact
 
@@ -65,7 +66,7 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         except OSError as exc:
             return _bad(f"--output {output!r} cannot be written ({exc.strerror or exc}). To fix: pass a writable file path.")
     else:
-        sys.stdout.write(text)
+        emit(text, end="")
     if report.failed:
         names = ", ".join(d.name for d in report.diffs if d.status == "infeasible")
         print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan or a rejected config); "
