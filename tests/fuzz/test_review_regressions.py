@@ -12,6 +12,7 @@ import pytest
 from components.options import AWS_MAX_TAGS, COMPONENT_TAGS, MAX_CLIENT_RULES
 from preview.mock_run import run_stack
 from sizing.live import cache
+from tests.fuzz.harness import check, run_cli
 from tests.fuzz.test_stack_regressions import _fails_before_any_resource, stack_file
 
 HEAD = "config:\n  aws:region: us-east-1\n  llmfleet:fleet:\n    allowed_cidrs: ['10.0.0.0/8']\n"
@@ -88,3 +89,12 @@ def test_a_failed_cache_write_leaves_no_temp_file(tmp_path):
     cache._path(tmp_path, KEY).mkdir(parents=True)  # a folder where the entry goes: os.replace fails
     cache.write(tmp_path, KEY, ["us-east-1a"], "2026-11-27T08:00:00+00:00")
     assert [p.name for p in Path(tmp_path).iterdir() if p.name.startswith(".tmp-")] == []
+
+
+@pytest.mark.parametrize("name", ["\U0001f600" * 300, "\x1b]0;pwned\x07\x1b[2J"])
+def test_report_on_a_name_too_long_or_with_terminal_escapes(name):
+    """A 1,200-byte name was an OSError traceback (Path.exists raises ENAMETOOLONG); escapes were printed raw."""
+    o = run_cli(["report", name])
+    check(o, ["report", name])
+    assert o.code == 2 and "To fix" in o.err
+    assert "\x1b" not in o.err and "\x07" not in o.err
