@@ -18,3 +18,5 @@ pulumi.export("plan", fleet.plan.apply(redact_value))
 pulumi.export("facts", fleet.facts.apply(redact_value))
 pulumi.export("endpoint", fleet.endpoint)
 pulumi.export("autoscaling_groups", fleet.group_names)
+pulumi.export("api_key_secret", fleet.api_key_secret)  # the Secrets Manager secret clients read the API key from
+pulumi.export("plan_locked", fleet.plan_locked)  # whether the deployed plan is the stack's lock

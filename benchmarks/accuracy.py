@@ -16,7 +16,8 @@ from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
 from sizing.models.params import total_params  # noqa: E402
 from sizing.models.presets import load_preset  # noqa: E402
 from tests.conftest import read_rows  # noqa: E402
-from tests.sizing.load_calibration import NIM_ROWS, SERVING_ROWS, STATIC_ROWS, predict_serving, predict_static  # noqa: E402
+from tests.sizing.load_calibration import (NIM_ROWS, SERVING_ROWS, STATIC_ROWS, predict_serving,  # noqa: E402
+                                           predict_static, synchronized_wave_ttft_s)
 from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
 from tests.sizing.test_moe_speed import (VLLM_ROWS, MIXTRAL_ROWS, TENSORRT_SYNTHETIC_BATCH,  # noqa: E402
                                          vllm_predicted_tpot_ms, mixtral_predicted_itl_ms)
@@ -99,6 +100,25 @@ def serving_load_table() -> list[str]:
                         "ITL, GenAI-Perf's of single intervals)", errors)
 
 
+def ttft_bracket_table() -> list[str]:
+    """N1's mean TTFT below saturation against its two bounds: desynchronised arrivals (the load model) and one
+    synchronised wave (tests/sizing/load_calibration.synchronized_wave_ttft_s)."""
+    lines = ["Mean TTFT below saturation vs N1: the load model (desynchronised clients) and one synchronised wave bound it",
+             f"{'gpu':<16}{'points':>7}{'model median':>14}{'wave median':>13}{'between (25% slack)':>21}"]
+    groups: dict[str, list[tuple[float, float, float]]] = {}
+    for row in SERVING_ROWS:
+        p = predict_serving(row)
+        if not p.saturated:
+            measured = float(row["ttft_ms_mean"]) / 1000
+            groups.setdefault(f"{row['gpu'].split('-')[0]} {row['weights']}", []).append(
+                (measured, p.ttft_s, synchronized_wave_ttft_s(row)))
+    for gpu, pts in sorted(groups.items()):
+        inside = sum(0.75 * lo <= m <= 1.25 * hi for m, lo, hi in pts) / len(pts)
+        lines.append(f"{gpu:<16}{len(pts):>7}{100 * statistics.median(lo / m - 1 for m, lo, _ in pts):>+13.0f}%"
+                     f"{100 * statistics.median(hi / m - 1 for m, _, hi in pts):>+12.0f}%{100 * inside:>20.0f}%")
+    return lines
+
+
 def nim_table() -> list[str]:
     lines = ["Llama-3.3-70B FP8 on 2x H100 (TP2), 5000 in / 500 out, closed loop, vs tests/data/nim_load.csv (P1, NIM 1.8)",
              f"{'clients':>8}{'TTFT ms':>18}{'ITL ms':>16}{'output tok/s':>18}  saturated"]
@@ -148,7 +168,7 @@ def moe_mla_table() -> list[str]:
 
 
 def main() -> None:
-    for table in (memory_table(), speed_table(), params_table(), moe_mla_table(), serving_load_table(), nim_table(),
+    for table in (memory_table(), speed_table(), params_table(), moe_mla_table(), serving_load_table(), ttft_bracket_table(), nim_table(),
                   static_batch_table()):
         print("\n".join(table), end="\n\n")
 

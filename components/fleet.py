@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 import pulumi
+import pulumi_aws as aws
 
 from components.compute import Compute, ComputeArgs
 from components.fleet_spec import capacity_spec, node_spec
 from components.fleet_tags import sizing_tags
-from components.iam import Iam, IamArgs
+from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
-from components.options import FleetOptions, with_input
+from components.options import FleetOptions, with_inputs
 from components.summary import PlanSummary, plan_summary
-from components.userdata import render_user_data
-from sizing.catalog.instances import get_instance_type
+from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan
+
+API_KEY_BYTES = 32
+"""Entropy of a generated API key (secrets.token_urlsafe)."""
 
 BASE_TAGS = {"managed-by": "llm-fleet"}
 
@@ -29,35 +33,69 @@ class ServingFleetArgs:
     """The finished plan from sizing.plan()."""
     options: FleetOptions = field(default_factory=FleetOptions)
     """Network, access, image, weights source and tags."""
+    offered_zones: tuple[str, ...] | None = None
+    """Zones of the fleet's region that offer the planned type (pre-flight; None: unknown). Multi-node replicas launch
+    in one of them."""
 
 
 class ServingFleet(pulumi.ComponentResource):
     """Network and security, IAM, load balancing and compute for one planned vLLM fleet."""
 
     endpoint: pulumi.Output[str]
+    api_key_secret: pulumi.Output[str]
     group_names: pulumi.Output[list[str]]
     summary: PlanSummary
 
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         plan, options = args.plan, args.options
-        tags = {**BASE_TAGS, "llmfleet:fleet": name, "llmfleet:model": plan.model, **options.tags}
+        tags = {**BASE_TAGS, FLEET_TAG: name, "llmfleet:model": plan.model, **options.tags}
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
-        node = node_spec(plan, options, efa_capable=get_instance_type(plan.choice.instance_type).efa)
-        user_data = with_input(options.weights.resolved(), lambda weights: render_user_data(
-            node, options.model_copy(update={"weights": weights}), name, plan.checkpoint.repo))
-        network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags), opts=child)
-        iam = Iam(f"{name}-iam", IamArgs(weights=options.weights, multi_node=multi_node, tags=tags), opts=child)
+        node, capacity = node_spec(plan, options), capacity_spec(plan, options)
+        if multi_node and "@sha256:" not in node.image:
+            pulumi.log.warn(f"{node.image} is pinned by tag, not digest: a retagged image would change what new "
+                            "nodes run. To fix: set llmfleet:fleet.efa_image to <repo>@sha256:<digest> (README: "
+                            "Deploying for real).", resource=self)
+        api_key = self._api_key(name, options, tags, child)
+        user_data = with_inputs(options.weights.resolved(), api_key, lambda weights, key: render_user_data(
+            node, capacity, options.model_copy(update={"weights": weights}), BootContext(name, plan.checkpoint.repo, key)))
+        network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
+                                                      offered_zones=args.offered_zones), opts=child)
+        iam = Iam(f"{name}-iam", IamArgs(fleet=name, options=options, api_key_secret=api_key,
+                                         multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
-            options=options, vpc_id=network.vpc_id, subnet_ids=network.subnet_ids,
-            security_group_id=network.lb_security_group_id, tags=tags), opts=child)
+            options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
+            security_group_id=network.lb_security_group_id, drain_s=capacity.drain_s, tags=tags), opts=child)
         compute = Compute(f"{name}-compute", ComputeArgs(
-            node=node, capacity=capacity_spec(plan, options), options=options, user_data=user_data,
-            subnet_ids=network.subnet_ids, security_group_id=network.node_security_group_id,
+            node=node, capacity=capacity, options=options, user_data=user_data,
+            subnet_ids=network.subnet_ids, replica_subnet_id=network.replica_subnet_id,
+            security_group_id=network.node_security_group_id,
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
             resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
-        self.endpoint = lb.dns_name
+        self.endpoint = lb.url
+        self.api_key_secret = pulumi.Output.from_input(api_key)
         self.group_names = compute.group_names
         self.summary = plan_summary(plan)
-        self.register_outputs({"endpoint": self.endpoint, "group_names": self.group_names, "plan": self.summary})
+        self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret,
+                               "group_names": self.group_names, "plan": self.summary})
+
+    @staticmethod
+    def _api_key(name: str, options: FleetOptions, tags: dict[str, str],
+                 child: pulumi.ResourceOptions) -> pulumi.Input[str]:
+        """The ARN of the API-key secret: the given one, or one created with a random key. The node fetches it by this
+        ARN and the node policy grants exactly it. Its value stays out of user data and outputs; clients read it from
+        Secrets Manager. A created secret takes a generated name suffix (name_prefix): a deleted secret's name stays
+        taken for its 7-30 day recovery window
+        (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html), so a fixed name would
+        make `pulumi up` fail after a `pulumi destroy` of the stack, and on any replacement of the secret."""
+        if options.api_key_secret_arn:
+            return options.api_key_secret_arn
+        secret = aws.secretsmanager.Secret(f"{name}-api-key", name_prefix=f"llmfleet/{pulumi.get_project()}/{name}/api-key-",
+                                           tags=tags, opts=child,
+                                           description=f"API key clients send to the llm-fleet endpoint of {name}")
+        aws.secretsmanager.SecretVersion(
+            f"{name}-api-key", secret_id=secret.id,
+            secret_string=pulumi.Output.secret(secrets.token_urlsafe(API_KEY_BYTES)),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["secretString"])))
+        return secret.arn

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from components.options import FleetOptions
+from sizing.catalog.instances import get_instance_type
+from sizing.catalog.node_hardware import node_hardware
+from sizing.planner.cold_start import WEIGHTS_DISK_FACTOR, ColdStart, WeightsDisk, plan_cold_start
 from sizing.planner.results import Candidate, Plan
 from sizing.units import to_gib
 
@@ -18,10 +22,23 @@ IMAGE_GIB = 30
 """The vLLM image unpacked (~10 GB compressed, ~25 GB on disk for v0.1x) plus a layer being replaced during upgrades."""
 CACHE_GIB = 10
 """torch.compile / Triton / CUDA graph caches and logs."""
-WEIGHTS_DISK_FACTOR = 1.1
-"""Weights on disk: one copy of the checkpoint (hub cache or S3 sync) plus 10% for tokenizer and config files."""
 GRACE_MARGIN = 1.5
-"""Health-check grace = predicted cold start x this margin (image pull and weight download times vary)."""
+"""Ready deadline = predicted cold start x this margin (image pull and weight download times vary) + READY_SLACK_S."""
+READY_SLACK_S = 900
+"""Seconds added to every ready deadline. The pull and download rates behind the prediction are estimates
+(sizing/data/assumptions.toml), and a deadline that is too short ABANDONs every node, each replacement as slow as the
+last, so the fleet never serves; one that is too long only keeps a stuck node 15 minutes more."""
+HEALTH_GRACE_AFTER_READY_S = 120
+"""Health-check grace once a node is InService. With a launch lifecycle hook the grace starts only after the hook
+completes (https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-check-grace-period.html), and the node completes
+it only when vLLM's /health answers, so the grace only covers the first ALB health checks (3 x 15 s + margin)."""
+LIFECYCLE_HEARTBEAT_MAX_S = 7200
+"""Longest heartbeat timeout of a lifecycle hook; a longer wait needs heartbeats from the node
+(https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html)."""
+DEREGISTRATION_DELAY_MAX_S = 3600
+"""Longest ALB target-group deregistration delay (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay)."""
+DRAIN_MARGIN = 1.2
+"""Drain = the longest request (a full context of output at the plan's TPOT after its TTFT) x this margin."""
 TARGET_UTILIZATION = 0.7
 """Autoscaling tracks this share of a replica's sustainable request rate, leaving room for a cold start."""
 SECONDS_PER_MINUTE = 60
@@ -37,14 +54,23 @@ class NodeSpec:
     """The plan's instance type and its compatible alternatives (same GPU, GPU count and layout)."""
     root_volume_gib: int
     """Encrypted gp3 root volume size."""
+    weights_disk: WeightsDisk
+    """Where the weights are kept: local NVMe instance store, or the root gp3 volume with provisioned throughput."""
+    efa_interfaces: int
+    """EFA interfaces to attach, one per network card (0: no EFA)."""
+    image: str
+    """Serving image (the EFA image for multi-node replicas)."""
     served_model_name: str
     """Model name clients use."""
     vllm_args: tuple[str, ...]
     """Arguments to `vllm serve` after the model reference."""
     nodes_per_replica: int
-    """> 1: multi-node replica (Ray head plus workers)."""
-    efa: bool
-    """Attach an EFA interface (multi-node on an EFA-capable type)."""
+    """> 1: multi-node replica (vLLM multiprocessing across nodes: rank 0 serves, the others run headless)."""
+
+    @property
+    def efa(self) -> bool:
+        """Whether the nodes attach EFA interfaces."""
+        return self.efa_interfaces > 0
 
 
 @dataclass(frozen=True)
@@ -62,7 +88,13 @@ class CapacitySpec:
     on_demand_above_base_pct: int
     """Share of capacity above the base bought on demand (0: spot above the base)."""
     health_check_grace_s: int
-    """Seconds before health checks count, from the predicted cold start."""
+    """Seconds after InService before health checks count."""
+    ready_timeout_s: int
+    """Launch lifecycle hook deadline: the predicted cold start x GRACE_MARGIN."""
+    hook_heartbeat_s: int
+    """Heartbeat timeout of the launch hook (at most LIFECYCLE_HEARTBEAT_MAX_S; the node sends heartbeats)."""
+    drain_s: int
+    """Deregistration delay and terminating-hook wait: the longest request x DRAIN_MARGIN."""
     requests_per_target_per_minute: float
     """Target-tracking value for ALBRequestCountPerTarget."""
     replica_groups: tuple[bool, ...]
@@ -77,11 +109,25 @@ class CapacitySpec:
         return on_demand, self.max_size - on_demand
 
 
+def fleet_cold_start(plan: Plan) -> ColdStart:
+    """Cold start of one node of the plan, as the planner priced it."""
+    return plan_cold_start(plan)
+
+
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:
-    """Root volume: the AMI, the image, one copy of the checkpoint the plan downloads (not the served format) and the caches."""
+    """Root volume: the AMI, the image, the caches, and one copy of the checkpoint the plan downloads (not the served
+    format) unless it goes to the instance store."""
     if options.root_volume_gib:
         return options.root_volume_gib
-    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + to_gib(plan.checkpoint.download_bytes) * WEIGHTS_DISK_FACTOR + CACHE_GIB)
+    on_root = fleet_cold_start(plan).disk.kind == "gp3"
+    weights = to_gib(plan.checkpoint.download_bytes) * WEIGHTS_DISK_FACTOR if on_root else 0
+    return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + weights + CACHE_GIB)
+
+
+def longest_request_s(plan: Plan) -> float:
+    """Upper bound of one request's duration: first token, then a whole context of output tokens."""
+    c = plan.choice
+    return (c.ttft_ms + plan.max_model_len * c.tpot_ms) / 1000
 
 
 def compatible_types(plan: Plan) -> tuple[str, ...]:
@@ -89,7 +135,7 @@ def compatible_types(plan: Plan) -> tuple[str, ...]:
     Multi-node replicas keep to the chosen type."""
     c = plan.choice
     if c.nodes_per_replica > 1:
-        return (c.instance_type,)  # every node of a Ray cluster must be the same type
+        return (c.instance_type,)  # every node of a multi-node replica must be the same type
 
     def same(x: Candidate) -> bool:
         return (x.gpu, x.gpus_per_instance, x.tensor_parallel, x.pipeline_parallel, x.nodes_per_replica,
@@ -120,17 +166,40 @@ def vllm_args(plan: Plan, options: FleetOptions, served_name: str) -> tuple[str,
     if plan.kv_dtype != "auto":
         args += ["--kv-cache-dtype", plan.kv_dtype]
     if c.nodes_per_replica > 1:
-        args += ["--distributed-executor-backend", "ray"]
+        # Multi-node without Ray, as vLLM documents it: docs/serving/parallelism_scaling.md, "Running vLLM with
+        # MultiProcessing" (vllm serve ... --nnodes N --node-rank R --master-addr HEAD_IP [--headless]). The node script
+        # adds --nnodes/--node-rank/--master-addr/--master-port at start (the rank is claimed at boot).
+        args += ["--distributed-executor-backend", "mp"]
     return tuple(args)
 
 
-def node_spec(plan: Plan, options: FleetOptions, efa_capable: bool) -> NodeSpec:
+def efa_interfaces(plan: Plan) -> int:
+    """One EFA per network card for multi-node replicas on an EFA type (AWS: attach an EFA to every network card to
+    get the type's full bandwidth, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html)."""
+    c = plan.choice
+    if c.nodes_per_replica == 1 or not get_instance_type(c.instance_type).efa:
+        return 0
+    hw = node_hardware(c.instance_type)
+    return max(1, min(hw.network_cards, hw.efa_interfaces_max))
+
+
+def served_name(plan: Plan) -> str:
+    """The model name clients use: the preset name, or the folder of a config.json the model was read from."""
+    if plan.model.endswith(".json") or "/" in plan.model:
+        path = PurePath(plan.model)
+        return (path.parent if path.suffix == ".json" else path).name
+    return plan.model
+
+
+def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     """The node settings for this plan."""
     c = plan.choice
     return NodeSpec(
         instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
-        served_model_name=plan.model, vllm_args=vllm_args(plan, options, plan.model),
-        nodes_per_replica=c.nodes_per_replica, efa=c.nodes_per_replica > 1 and efa_capable,
+        weights_disk=fleet_cold_start(plan).disk, efa_interfaces=efa_interfaces(plan),
+        image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
+        served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
+        nodes_per_replica=c.nodes_per_replica,
     )
 
 
@@ -145,10 +214,13 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     if c.nodes_per_replica > 1:
         on_demand_replicas = c.on_demand_instances // c.nodes_per_replica
         groups = tuple(i < on_demand_replicas for i in range(c.replicas))
+    ready = math.ceil(fleet_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     return CapacitySpec(
         desired=c.instances, min_size=c.instances, max_size=math.ceil(c.instances * options.max_scale_factor),
         on_demand_base=c.on_demand_instances, on_demand_above_base_pct=100 if c.purchase == "on-demand" else 0,
-        health_check_grace_s=math.ceil(c.cold_start_s * GRACE_MARGIN),
+        health_check_grace_s=HEALTH_GRACE_AFTER_READY_S, ready_timeout_s=ready,
+        hook_heartbeat_s=min(ready, LIFECYCLE_HEARTBEAT_MAX_S),
+        drain_s=min(DEREGISTRATION_DELAY_MAX_S, math.ceil(longest_request_s(plan) * DRAIN_MARGIN)),
         requests_per_target_per_minute=round(per_target * SECONDS_PER_MINUTE * TARGET_UTILIZATION, 1),
         replica_groups=groups,
     )

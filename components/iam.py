@@ -1,5 +1,7 @@
-"""IAM: the node role and instance profile. Session Manager instead of SSH; read access to the weights prefix and the
-token secret only; multi-node replicas may also list their own group's instances to find the Ray head."""
+"""IAM: the node role and instance profile. Session Manager through a custom policy (no parameter or document reads,
+unlike AmazonSSMManagedInstanceCore); read access to the weights prefix, the token and API-key secrets only; the
+lifecycle calls of the fleet's own groups; multi-node replicas may also list instances and tag themselves with
+their rank."""
 
 from __future__ import annotations
 
@@ -10,26 +12,37 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.options import WeightsSource, with_input
+from components.options import FleetOptions, WeightsSource, with_inputs
 
-SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-"""AWS managed policy for Session Manager access (no SSH keys, no open port 22)."""
+FLEET_TAG = "llmfleet:fleet"
+"""Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
+RANK_TAG = "llmfleet:rank"
+"""Tag a node of a multi-node replica claims its rank with."""
+SESSION_MANAGER_ACTIONS = ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+                           "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+                           "ssmmessages:OpenDataChannel"]
+"""What Session Manager needs on the instance (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html,
+"Session Manager only"). AmazonSSMManagedInstanceCore also grants ssm:GetParameter(s) on every parameter, documents
+and associations: the token parameter of another team would be readable."""
 
 
 @dataclass(frozen=True)
 class IamArgs:
     """Inputs of Iam."""
 
-    weights: WeightsSource
-    """Where weights and token come from (scopes the policy)."""
+    fleet: str
+    """Fleet name (the value of the llmfleet:fleet tag)."""
+    options: FleetOptions
+    """Weights source, API key secret and image mirror (scope the policy)."""
+    api_key_secret: pulumi.Input[str]
+    """ARN of the API-key secret the nodes read (an Output for the secret the fleet creates)."""
     multi_node: bool
-    """Grant the read-only discovery calls the Ray head election uses."""
+    """Grant the rank discovery calls of multi-node replicas."""
     tags: dict[str, str]
     """Tags on every resource."""
 
 
-def node_policy(weights: WeightsSource, multi_node: bool) -> dict[str, Any]:
-    """The node role's inline policy: least privilege for what the bootstrap script does."""
+def _weights_statements(weights: WeightsSource) -> list[dict[str, Any]]:
     statements: list[dict[str, Any]] = []
     if weights.s3_uri:
         bucket, prefix = weights.s3_bucket, weights.s3_prefix
@@ -45,8 +58,36 @@ def node_policy(weights: WeightsSource, multi_node: bool) -> dict[str, Any]:
         name = weights.hf_token_ssm_parameter.lstrip("/")
         statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
                            "Resource": [f"arn:aws:ssm:*:*:parameter/{name}"]})
+    return statements
+
+
+def ecr_repository_arn(mirror: str) -> str:
+    """arn:aws:ecr:<region>:<account>:repository/<repo> of `<account>.dkr.ecr.<region>.amazonaws.com/<repo>`."""
+    host, repo = mirror.split("/", 1)
+    account, _, _, region = host.split(".")[:4]
+    return f"arn:aws:ecr:{region}:{account}:repository/{repo}"
+
+
+def node_policy(fleet: str, options: FleetOptions, api_key_secret: str, multi_node: bool) -> dict[str, Any]:
+    """The node role's inline policy: least privilege for what the bootstrap script does."""
+    own = {"StringEquals": {f"aws:ResourceTag/{FLEET_TAG}": fleet}}
+    statements = _weights_statements(options.weights)
+    statements += [
+        {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]},
+        {"Sid": "SessionManager", "Effect": "Allow", "Action": SESSION_MANAGER_ACTIONS, "Resource": ["*"]},
+        {"Sid": "OwnLifecycle", "Effect": "Allow", "Resource": ["*"], "Condition": own,
+         "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat",
+                    "autoscaling:SetInstanceHealth"]},
+    ]
+    if options.image_mirror:
+        statements.append({"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]})
+        statements.append({"Sid": "PullMirror", "Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                           "Resource": [ecr_repository_arn(options.image_mirror)]})
     if multi_node:
         statements.append({"Sid": "FindReplicaPeers", "Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": ["*"]})
+        statements.append({"Sid": "ClaimRank", "Effect": "Allow", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+                           "Resource": ["arn:aws:ec2:*:*:instance/*"],
+                           "Condition": {**own, "ForAllValues:StringEquals": {"aws:TagKeys": [RANK_TAG]}}})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -55,7 +96,7 @@ ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [
 
 
 class Iam(pulumi.ComponentResource):
-    """The node role, its policies, and the instance profile."""
+    """The node role, its inline policy, and the instance profile."""
 
     instance_profile_arn: pulumi.Output[str]
     role_name: pulumi.Output[str]
@@ -65,10 +106,9 @@ class Iam(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
                             description="llm-fleet vLLM node")
-        aws.iam.RolePolicyAttachment(f"{name}-ssm", role=role.name, policy_arn=SSM_CORE_POLICY, opts=child)
-        policy = with_input(args.weights.resolved(), lambda w: json.dumps(node_policy(w, args.multi_node)))
-        if not isinstance(policy, str) or json.loads(policy)["Statement"]:  # an Output-valued ARN is a statement
-            aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
+        policy = with_inputs(args.options.weights.resolved(), args.api_key_secret, lambda w, key: json.dumps(node_policy(
+            args.fleet, args.options.model_copy(update={"weights": w}), key, args.multi_node)))
+        aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn
         self.role_name = role.name

@@ -12,7 +12,7 @@ import pulumi
 
 from components.fleet import ServingFleet, ServingFleetArgs
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
-from components.preflight import plan_stack
+from components.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
 from components.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
 from sizing.bounded import parse_json
@@ -88,21 +88,23 @@ def stack_config_of(args: LlmServingFleetArgs, aws_region: Optional[str]) -> Sta
     return load_stack_config(raw, aws_region=aws_region, model=_model_spec(args))
 
 
-def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackConfig, Plan, list[str]]:
-    """Validated inputs, the plan and its warnings; raises pulumi.RunError (the engine's message, no traceback)."""
+def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackConfig, DeployPlan]:
+    """Validated inputs and the plan to deploy (the stack's plan lock, stacks/Pulumi.<stack>.plan.json, when it has
+    one); raises pulumi.RunError (the engine's message, no traceback)."""
     try:
         stack = stack_config_of(args, aws_region)
-        fleet_plan, warnings = plan_stack(stack)
+        config = {k: v for k, v in dict(args).items() if v is not None}
+        deploy = plan_for_deploy(stack, config, aws_region, stack_lock_path(pulumi.get_stack()))
     except SizingError as exc:
         raise pulumi.RunError(redact(str(exc))) from None
-    return stack, fleet_plan, [redact(w) for w in warnings]
+    return stack, deploy.model_copy(update={"warnings": tuple(redact(w) for w in deploy.warnings)})
 
 
 class LlmServingFleet(pulumi.ComponentResource):
     """A vLLM serving fleet on AWS, sized by the llm-fleet engine from a model and a workload, then provisioned."""
 
     endpoint: pulumi.Output[str]
-    """DNS name of the fleet's load balancer (OpenAI-compatible API)."""
+    """URL of the fleet's OpenAI-compatible API: https:// on the custom domain or the load balancer with a certificate."""
     group_names: pulumi.Output[list[str]]
     """Names of the Auto Scaling groups."""
     plan: pulumi.Output[PlanSummary]
@@ -111,17 +113,20 @@ class LlmServingFleet(pulumi.ComponentResource):
     """Where each kind of fact came from (live from the account, cached, or the embedded catalog), and when."""
 
     def __init__(self, name: str, args: LlmServingFleetArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        stack, fleet_plan, warnings = size(args, pulumi.Config("aws").get("region") or None)
+        stack, deploy = size(args, pulumi.Config("aws").get("region") or None)
+        fleet_plan = deploy.plan
         super().__init__(TYPE_TOKEN, name, None, opts)
-        for warning in warnings:
+        for warning in deploy.warnings:
             pulumi.log.warn(warning, resource=self)
-        fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet),
+        fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet, offered_zones=deploy.offered_zones),
                              opts=pulumi.ResourceOptions(parent=self))
         self.fleet_plan = fleet_plan
+        self.plan_locked = deploy.locked  # whether the plan came from the stack's lock (not a schema output)
+        self.api_key_secret = fleet.api_key_secret  # where clients read the API key (not a schema output)
         self.endpoint = fleet.endpoint
         self.group_names = fleet.group_names
         self.plan = pulumi.Output.from_input(plan_summary(fleet_plan))
-        self.facts = pulumi.Output.from_input(dict(fleet_plan.fact_sources))
+        self.facts = pulumi.Output.from_input(dict(deploy.fresh.fact_sources))  # what this run's pre-flight saw
         self.register_outputs({"endpoint": self.endpoint, "group_names": self.group_names, "plan": self.plan,
                                "facts": self.facts})
 

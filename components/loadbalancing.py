@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -12,8 +13,11 @@ from components.options import FleetOptions
 HEALTH_PATH = "/health"
 """vLLM's OpenAI-compatible server answers 200 here once the engine is ready."""
 HEALTH_INTERVAL_S = 15
-DEREGISTRATION_DELAY_S = 60
-"""Time in-flight streams get to finish when a node leaves (scale-in, spot notice of 120 s)."""
+AWS_NAME_MAX = 32
+"""Load balancer and target group names: at most 32 characters, alphanumerics and hyphens, no leading or trailing
+hyphen (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
+https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html)."""
+NAME_HASH_CHARS = 6
 IDLE_TIMEOUT_S = 600
 """Long generations stream for minutes; the ALB default of 60 s would cut them."""
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -31,14 +35,37 @@ class LoadBalancingArgs:
     """Subnets of the load balancer (two AZs at least)."""
     security_group_id: pulumi.Input[str]
     """The load balancer's security group."""
+    drain_s: int
+    """Deregistration delay: in-flight requests get this long to finish when a node leaves."""
     tags: dict[str, str]
     """Tags on every resource."""
+
+
+def aws_name(base: str, suffix: str) -> str:
+    """`<base>-<suffix>` within AWS_NAME_MAX characters: a long base is cut and a short hash of the whole of it keeps
+    names of different fleets apart."""
+    clean = "".join(ch if ch.isalnum() else "-" for ch in base).strip("-")
+    full = f"{clean}-{suffix}"
+    if len(full) <= AWS_NAME_MAX:
+        return full
+    digest = hashlib.sha256(base.encode()).hexdigest()[:NAME_HASH_CHARS]
+    keep = AWS_NAME_MAX - len(suffix) - NAME_HASH_CHARS - 2
+    return f"{clean[:keep].rstrip('-')}-{digest}-{suffix}"
+
+
+def endpoint_url(options: FleetOptions, dns_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The URL clients use: https:// on the custom domain (or the ALB's name) with a certificate, else http://."""
+    if options.https:
+        return pulumi.Output.concat("https://", options.domain_name or dns_name)
+    port = "" if options.listener_port == 80 else f":{options.listener_port}"
+    return pulumi.Output.concat("http://", dns_name, port)
 
 
 class LoadBalancing(pulumi.ComponentResource):
     """ALB (internal unless public ingress is allowed), target group and listener."""
 
     dns_name: pulumi.Output[str]
+    url: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     resource_label: pulumi.Output[str]
 
@@ -46,12 +73,12 @@ class LoadBalancing(pulumi.ComponentResource):
         super().__init__("llmfleet:aws:LoadBalancing", name, None, opts)
         o, child = args.options, pulumi.ResourceOptions(parent=self)
         lb = aws.lb.LoadBalancer(
-            f"{name}-alb", load_balancer_type="application", internal=not o.allow_public_ingress,
+            f"{name}-alb", name=aws_name(f"{pulumi.get_project()}-{name}", "alb"), load_balancer_type="application", internal=not o.allow_public_ingress,
             subnets=args.subnet_ids, security_groups=[args.security_group_id], idle_timeout=IDLE_TIMEOUT_S,
             drop_invalid_header_fields=True, tags=args.tags, opts=child)
         tg = aws.lb.TargetGroup(
-            f"{name}-vllm", port=o.api_port, protocol="HTTP", vpc_id=args.vpc_id, target_type="instance",
-            deregistration_delay=DEREGISTRATION_DELAY_S,
+            f"{name}-vllm", name=aws_name(f"{pulumi.get_project()}-{name}", "tg"), port=o.api_port, protocol="HTTP", vpc_id=args.vpc_id, target_type="instance",
+            deregistration_delay=args.drain_s,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path=HEALTH_PATH, port="traffic-port", protocol="HTTP",
                                                            interval=HEALTH_INTERVAL_S, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200"),
@@ -64,6 +91,7 @@ class LoadBalancing(pulumi.ComponentResource):
             aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=o.listener_port, protocol="HTTP",
                             default_actions=forward, tags=args.tags, opts=child)
         self.dns_name = lb.dns_name
+        self.url = endpoint_url(o, lb.dns_name)
         self.target_group_arn = tg.arn
         self.resource_label = pulumi.Output.concat(lb.arn_suffix, "/", tg.arn_suffix)
-        self.register_outputs({"dns_name": lb.dns_name, "target_group_arn": tg.arn})
+        self.register_outputs({"dns_name": lb.dns_name, "url": self.url, "target_group_arn": tg.arn})

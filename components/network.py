@@ -1,4 +1,5 @@
-"""Network and security: an existing VPC or a minimal new one, and the security groups of the load balancer and nodes."""
+"""Network and security: an existing VPC (its subnets checked for two zones) or a new one with private node subnets,
+a NAT gateway for the model hub and VPC endpoints for the AWS APIs; the security groups of the load balancer and nodes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,30 @@ ANY_PROTOCOL = "-1"
 ALL_IPV4 = "0.0.0.0/0"
 SUBNETS_CREATED = ZONES_CREATED
 """Subnets (in different AZs) of a created VPC: an Application Load Balancer needs two; pre-flight checks the same zones."""
+ALB_MIN_ZONES = 2
+"""An Application Load Balancer needs subnets in at least two Availability Zones
+(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones)."""
+INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "ec2", "ecr.api", "ecr.dkr", "sts")
+"""AWS APIs the node calls, reached over interface endpoints from the private subnets
+(https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)."""
+HTTPS = 443
+
+
+def check_zones(zones: list[str]) -> list[str]:
+    """The subnets' zones, if they span at least ALB_MIN_ZONES; otherwise the deployment stops with the reason."""
+    if len(set(zones)) < ALB_MIN_ZONES:
+        raise ValueError(f"llmfleet:fleet.subnet_ids are in {sorted(set(zones))}: an Application Load Balancer needs "
+                         f"subnets in at least {ALB_MIN_ZONES} Availability Zones. To fix: add a subnet of another zone.")
+    return zones
+
+
+def replica_subnet(subnet_ids: list[str], zones: list[str], offered: tuple[str, ...] | None) -> str:
+    """The subnet every multi-node replica launches in: the first in a zone that offers the instance type."""
+    for subnet, zone in zip(subnet_ids, zones):
+        if offered is None or zone in offered:
+            return subnet
+    raise ValueError(f"none of the subnets' zones {zones} offers the planned instance type (offered in {list(offered or ())}). "
+                     "To fix: add a subnet in one of those zones.")
 
 
 @dataclass(frozen=True)
@@ -23,9 +48,11 @@ class NetworkArgs:
     options: FleetOptions
     """VPC, subnets, allowed clients and ports."""
     multi_node: bool
-    """Nodes of one replica talk to each other (Ray, NCCL, EFA): the node group admits itself."""
+    """Nodes of one replica talk to each other (torch distributed, NCCL, EFA): the node group admits itself."""
     tags: dict[str, str]
     """Tags on every resource."""
+    offered_zones: tuple[str, ...] | None = None
+    """Zones that offer the planned instance type (pre-flight; None: unknown, any zone)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -34,6 +61,8 @@ class Network(pulumi.ComponentResource):
 
     vpc_id: pulumi.Output[str]
     subnet_ids: pulumi.Output[list[str]]
+    lb_subnet_ids: pulumi.Output[list[str]]
+    replica_subnet_id: pulumi.Output[str]
     lb_security_group_id: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
 
@@ -44,8 +73,13 @@ class Network(pulumi.ComponentResource):
             self.vpc_id = pulumi.Output.from_input(o.vpc_id)
             subnets = o.subnet_ids
             self.subnet_ids = subnets if isinstance(subnets, pulumi.Output) else pulumi.Output.all(*subnets).apply(list)
+            self.lb_subnet_ids = self.subnet_ids
+            looked_up: pulumi.Output[list[str]] = self.subnet_ids.apply(self._zones_of)
+            zones = looked_up.apply(check_zones)
         else:
-            self.vpc_id, self.subnet_ids = self._create_vpc(name, o, args.tags, child)
+            self.vpc_id, self.subnet_ids, self.lb_subnet_ids, zones = self._create_vpc(name, o, args.tags, child)
+        self.replica_subnet_id = pulumi.Output.all(self.subnet_ids, zones).apply(
+            lambda v: replica_subnet(v[0], v[1], args.offered_zones))
         lb_sg = aws.ec2.SecurityGroup(f"{name}-lb", vpc_id=self.vpc_id, tags=args.tags, opts=child,
                                       description="llm-fleet load balancer: allowed clients only")
         node_sg = aws.ec2.SecurityGroup(f"{name}-node", vpc_id=self.vpc_id, tags=args.tags, opts=child,
@@ -63,11 +97,16 @@ class Network(pulumi.ComponentResource):
             for direction in ("ingress", "egress"):
                 rule(f"{name}-node-self-{direction}", type=direction, protocol=ANY_PROTOCOL, from_port=0, to_port=0,
                      security_group_id=node_sg.id, source_security_group_id=node_sg.id,
-                     description="Ray, NCCL and EFA between the nodes of a replica (EFA needs both directions)", opts=child)
+                     description="torch.distributed, NCCL and EFA between the nodes of a replica (EFA needs both directions)", opts=child)
         self.lb_security_group_id = lb_sg.id
         self.node_security_group_id = node_sg.id
-        self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids,
+        self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids, "lb_subnet_ids": self.lb_subnet_ids,
                                "lb_security_group_id": lb_sg.id, "node_security_group_id": node_sg.id})
+
+    def _zones_of(self, subnet_ids: list[str]) -> pulumi.Output[list[str]]:
+        """The Availability Zone of each existing subnet (DescribeSubnets through the fleet's provider)."""
+        return pulumi.Output.all(*[aws.ec2.get_subnet_output(id=s, opts=pulumi.InvokeOutputOptions(parent=self))
+                                   .availability_zone for s in subnet_ids]).apply(list)
 
     @staticmethod
     def _client_rules(name: str, o: FleetOptions, lb_sg: aws.ec2.SecurityGroup, child: pulumi.ResourceOptions) -> None:
@@ -83,24 +122,64 @@ class Network(pulumi.ComponentResource):
                                       description="allowed client security group", opts=child)
 
     def _create_vpc(self, name: str, o: FleetOptions, tags: dict[str, str], child: pulumi.ResourceOptions
-                    ) -> tuple[pulumi.Output[str], pulumi.Output[list[str]]]:
-        """A minimal VPC: two public subnets for egress (image, weights) with an internet gateway. Nodes get public
-        addresses for egress only; their security group admits nothing from the internet."""
+                    ) -> tuple[pulumi.Output[str], pulumi.Output[list[str]], pulumi.Output[list[str]], pulumi.Output[list[str]]]:
+        """A VPC with a public and a private subnet in each of two zones. Nodes live in the private subnets (no public
+        address) and reach the model hub through one NAT gateway and the AWS APIs through VPC endpoints; with
+        public_node_ips they live in the public subnets instead. Returns (vpc, node subnets, LB subnets, node zones)."""
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=o.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
                           tags={**tags, "Name": f"{name}-vpc"}, opts=child)
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=child)
-        routes = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
+        public_routes = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
             cidr_block=ALL_IPV4, gateway_id=igw.id)], tags=tags, opts=child)
         zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))  # its provider
-        subnets = []
+        public, private = [], []
         for i in range(SUBNETS_CREATED):
             subnet = aws.ec2.Subnet(
-                f"{name}-subnet-{i}", vpc_id=vpc.id, availability_zone=zones.names[i],
-                cidr_block=_subnet_cidr(o.vpc_cidr, i), map_public_ip_on_launch=True,
-                tags={**tags, "Name": f"{name}-subnet-{i}"}, opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-subnet-{i}-routes", subnet_id=subnet.id, route_table_id=routes.id, opts=child)
-            subnets.append(subnet.id)
-        return vpc.id, pulumi.Output.all(*subnets).apply(list)
+                f"{name}-public-{i}", vpc_id=vpc.id, availability_zone=zones.names[i],
+                cidr_block=_subnet_cidr(o.vpc_cidr, SUBNETS_CREATED + i), map_public_ip_on_launch=o.public_node_ips,
+                tags={**tags, "Name": f"{name}-public-{i}"}, opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-public-{i}-routes", subnet_id=subnet.id, route_table_id=public_routes.id,
+                                          opts=child)
+            public.append(subnet)
+        node_zones = pulumi.Output.all(*[zones.names[i] for i in range(SUBNETS_CREATED)]).apply(list)
+        lb = public if o.allow_public_ingress else None
+        if o.public_node_ips:
+            ids = pulumi.Output.all(*[s.id for s in public]).apply(list)
+            return vpc.id, ids, ids, node_zones
+        eip = aws.ec2.Eip(f"{name}-nat", domain="vpc", tags=tags, opts=child)
+        nat = aws.ec2.NatGateway(f"{name}-nat", subnet_id=public[0].id, allocation_id=eip.id, tags=tags, opts=child)
+        private_routes = aws.ec2.RouteTable(f"{name}-private", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
+            cidr_block=ALL_IPV4, nat_gateway_id=nat.id)], tags=tags, opts=child)
+        for i in range(SUBNETS_CREATED):
+            subnet = aws.ec2.Subnet(
+                f"{name}-private-{i}", vpc_id=vpc.id, availability_zone=zones.names[i],
+                cidr_block=_subnet_cidr(o.vpc_cidr, i), map_public_ip_on_launch=False,
+                tags={**tags, "Name": f"{name}-private-{i}"}, opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-private-{i}-routes", subnet_id=subnet.id,
+                                          route_table_id=private_routes.id, opts=child)
+            private.append(subnet)
+        self._endpoints(name, o, vpc, [s.id for s in private], private_routes, tags, child)
+        node_ids = pulumi.Output.all(*[s.id for s in private]).apply(list)
+        lb_ids = pulumi.Output.all(*[s.id for s in lb]).apply(list) if lb else node_ids
+        return vpc.id, node_ids, lb_ids, node_zones
+
+    @staticmethod
+    def _endpoints(name: str, o: FleetOptions, vpc: aws.ec2.Vpc, subnet_ids: list[pulumi.Output[str]],
+                   routes: aws.ec2.RouteTable, tags: dict[str, str], child: pulumi.ResourceOptions) -> None:
+        """S3 through a gateway endpoint (weights, ECR layers); the other AWS APIs through interface endpoints."""
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=vpc)).region  # the VPC's provider
+        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway", route_table_ids=[routes.id],
+                            service_name=pulumi.Output.concat("com.amazonaws.", region, ".s3"), tags=tags, opts=child)
+        sg = aws.ec2.SecurityGroup(f"{name}-endpoints", vpc_id=vpc.id, tags=tags, opts=child,
+                                   description="llm-fleet VPC endpoints: HTTPS from inside the VPC")
+        aws.ec2.SecurityGroupRule(f"{name}-endpoints-https", type="ingress", protocol="tcp", from_port=HTTPS, to_port=HTTPS,
+                                  cidr_blocks=[o.vpc_cidr], security_group_id=sg.id, description="AWS APIs from the VPC",
+                                  opts=child)
+        for service in INTERFACE_ENDPOINTS:
+            aws.ec2.VpcEndpoint(f"{name}-{service.replace('.', '-')}", vpc_id=vpc.id, vpc_endpoint_type="Interface",
+                                service_name=pulumi.Output.concat("com.amazonaws.", region, f".{service}"),
+                                subnet_ids=subnet_ids, security_group_ids=[sg.id], private_dns_enabled=True, tags=tags,
+                                opts=child)
 
 
 def _subnet_cidr(vpc_cidr: str, index: int) -> str:

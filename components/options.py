@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInf
 
 T = TypeVar("T")
 U = TypeVar("U")
+V = TypeVar("V")
 
 
 def _str_input(value: Any) -> Any:
@@ -49,8 +50,22 @@ def with_input(value: pulumi.Input[T], fn: Callable[[T], U]) -> pulumi.Input[U]:
     """fn applied now to a plain value, or inside apply to an Output (text that embeds an ARN: user data, policies)."""
     return value.apply(fn) if isinstance(value, pulumi.Output) else fn(value)  # type: ignore[arg-type]
 
+
+def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T, V], U]) -> pulumi.Input[U]:
+    """with_input for two values, either of which may be an Output."""
+    if isinstance(first, pulumi.Output) or isinstance(second, pulumi.Output):
+        return pulumi.Output.all(first, second).apply(lambda v: fn(v[0], v[1]))
+    return fn(first, second)  # type: ignore[arg-type]
+
+from components.shell_values import checked
+
 DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
 """Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
+DEFAULT_EFA_IMAGE = "public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2"
+"""Image for nodes that talk over EFA (multi-node replicas): the AWS vLLM Deep Learning Container for EC2, which ships
+libfabric and the aws-ofi-nccl plugin that NCCL needs to use EFA (the stock vllm/vllm-openai image has neither, so NCCL
+falls back to TCP sockets). https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
+(`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (README "Deploying for real")."""
 DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 """Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""
 
@@ -150,6 +165,21 @@ class FleetOptions(BaseModel):
     """SSM parameter the default AMI is resolved from."""
     vllm_image: str = DEFAULT_VLLM_IMAGE
     """Serving container image, pinned by tag or digest."""
+    efa_image: str = DEFAULT_EFA_IMAGE
+    """Serving image for multi-node replicas over EFA: must carry libfabric and aws-ofi-nccl; pinned by tag or digest."""
+    image_mirror: str | None = None
+    """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it
+    with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""
+    public_node_ips: bool = False
+    """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model
+    hub, VPC endpoints for the AWS APIs)."""
+    api_key_secret_arn: str | None = None
+    """Secrets Manager secret holding the API key clients must send (None: the fleet creates one)."""
+    domain_name: str | None = None
+    """DNS name clients use for the HTTPS endpoint (covered by certificate_arn); the exported endpoint uses it."""
+    min_healthy_percentage: int = Field(default=100, ge=0, le=100)
+    """Instance refresh of single-node replicas keeps at least this share of the group serving; replacements launch
+    before the nodes they replace terminate (the group may grow by up to 100 points above it, at most 200%)."""
     weights: WeightsSource = WeightsSource()
     """Where the weights come from."""
     root_volume_gib: int | None = Field(default=None, gt=0)
@@ -159,9 +189,10 @@ class FleetOptions(BaseModel):
     tags: dict[str, str] = Field(default={}, max_length=AWS_MAX_TAGS - COMPONENT_TAGS)
     """Tags on every resource (at most 40: AWS allows 50 per resource, and the component adds 10 of its own)."""
 
-    @field_validator("vllm_image")
+    @field_validator("vllm_image", "efa_image")
     @classmethod
     def _pinned(cls, image: str) -> str:
+        checked("image", image)
         if "@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
             raise ValueError(f"vllm_image={image!r} is not pinned; use a version tag or digest, e.g. {DEFAULT_VLLM_IMAGE!r}")
         return image
@@ -229,7 +260,21 @@ class FleetOptions(BaseModel):
             raise ValueError(f"{len(self.allowed_cidrs)} allowed_cidrs and {len(self.allowed_security_group_ids)} "
                              f"allowed_security_group_ids need more than the {MAX_CLIENT_RULES} inbound rules a security "
                              "group holds; merge CIDR blocks")
+        if self.domain_name and not self.certificate_arn:
+            raise ValueError("domain_name needs certificate_arn (the HTTPS listener's certificate for that name)")
+        self._clients_reach_created_vpc()
         return self
+
+    def _clients_reach_created_vpc(self) -> None:
+        """An internal load balancer in a VPC created here is reachable only from inside that VPC: a client CIDR
+        outside it can never connect."""
+        if self.vpc_id or self.allow_public_ingress or not self.allowed_cidrs or self.allowed_security_group_ids:
+            return
+        vpc = ipaddress.ip_network(self.vpc_cidr, strict=False)
+        if not any(ipaddress.ip_network(c, strict=False).overlaps(vpc) for c in self.allowed_cidrs):
+            raise ValueError(f"allowed_cidrs {list(self.allowed_cidrs)} lie outside the created VPC {self.vpc_cidr!r}, "
+                             "so no allowed client can reach its internal load balancer; set vpc_cidr to a range the "
+                             "clients are in (or give vpc_id and subnet_ids of the clients' VPC)")
 
     @property
     def known_subnet_ids(self) -> tuple[str, ...]:

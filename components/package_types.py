@@ -53,7 +53,7 @@ class DeploymentArgs(TypedDict, total=False):
     instance_types: list[str]
     """Allow-list of instance types (None: every type in the catalog)."""
     weights: str
-    """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default)."""
+    """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
     kv_dtype: str
     """KV cache dtype: auto (the model dtype) or fp8."""
     gpu_memory_utilization: float
@@ -125,6 +125,18 @@ class FleetArgs(TypedDict, total=False):
     """SSM parameter the default AMI is resolved from."""
     vllm_image: str
     """Serving container image, pinned by tag or digest."""
+    efa_image: str
+    """Serving image for multi-node replicas over EFA: must carry libfabric and aws-ofi-nccl; pinned by tag or digest."""
+    image_mirror: str
+    """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""
+    public_node_ips: bool
+    """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model hub, VPC endpoints for the AWS APIs)."""
+    api_key_secret_arn: str
+    """Secrets Manager secret holding the API key clients must send (None: the fleet creates one)."""
+    domain_name: str
+    """DNS name clients use for the HTTPS endpoint (covered by certificate_arn); the exported endpoint uses it."""
+    min_healthy_percentage: int
+    """Instance refresh of single-node replicas keeps at least this share of the group serving; replacements launch before the nodes they replace terminate (the group may grow by up to 100 points above it, at most 200%)."""
     weights: WeightsArgs
     """Where the weights come from."""
     root_volume_gib: int

@@ -8,7 +8,6 @@ from sizing.errors import SizingError
 from sizing.live.facts import LiveFacts
 from sizing.live.preflight import ClientFactory, boto_clients, capacity_signals, gather
 from sizing.live.quotas import QuotaCheck, check_quotas
-from sizing.planner.plan import plan
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Plan
 
@@ -55,12 +54,3 @@ def signals_for(plan: Plan, facts: LiveFacts, stack: StackConfig, clients: Clien
     if isinstance(made, str):
         return []
     return [f"capacity: {s}" for s in capacity_signals(facts, plan.instance_type, plan.instances, made).capacity_signals]
-
-
-def plan_stack(stack: StackConfig, clients: ClientFactory | None = None) -> tuple[Plan, list[str]]:
-    """Pre-flight, the plan with the account's facts, and the warnings to show (quota shortfalls set to warn, capacity
-    signals). Raises the engine's SizingError on an infeasible plan or a quota shortfall set to fail."""
-    facts = facts_for(stack, clients)
-    fleet_plan = plan(with_facts(stack.request, facts))
-    warnings = [*fleet_plan.warnings, *enforce_quotas(fleet_plan, facts, stack), *signals_for(fleet_plan, facts, stack, clients)]
-    return fleet_plan, warnings

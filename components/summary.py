@@ -47,7 +47,7 @@ class PlanSummary(TypedDict):
     pipeline_parallel: int
     """Pipeline-parallel degree."""
     nodes_per_replica: int
-    """Instances per model replica (more than 1: Ray across nodes)."""
+    """Instances per model replica (more than 1: vLLM multiprocessing across nodes)."""
     replicas: int
     """Model replicas."""
     purchase: str

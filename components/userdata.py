@@ -1,16 +1,50 @@
-"""Rendering the node bootstrap script (user data) from the templates in components/bootstrap/."""
+"""Rendering the node bootstrap script (user data) from the templates in components/bootstrap/.
+
+Every value is checked against a strict pattern and quoted (components/shell_values.py) before it is written into the
+script; the script honours LLMFLEET_ROOT so that the node simulation tests can run it in a temporary root."""
 
 from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
-from components.fleet_spec import NodeSpec
+from components.fleet_spec import CapacitySpec, NodeSpec
+from components.compute import LAUNCH_HOOK
+from components.iam import RANK_TAG
 from components.options import FleetOptions, plain
+from components.shell_values import checked, shell
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
-HF_CACHE_IN_CONTAINER = "/models"
+MODELS_IN_CONTAINER = "/data/models"
+IMDS_ADDRESS = "169.254.169.254/32"
+READY_POLL_S = 10
+"""How often the ready script asks /health."""
+RANK_SETTLE_S = 5
+"""Seconds between rank claims (EC2 tags are eventually consistent)."""
+MASTER_PORT = 29500
+"""torch.distributed port on rank 0 (vLLM's --master-port); open between the nodes of the replica only."""
+DLAMI_NVME = "/opt/dlami/nvme"
+"""Where the GPU Deep Learning AMIs mount the instance store (all NVMe disks as one volume) at boot."""
+CRASH_STARTS = 5
+"""vLLM starts that may fail within the crash window before the node is marked Unhealthy and replaced."""
+RESTART_S = 15
+"""systemd waits this long before starting vLLM again (RestartSec=)."""
+CONTAINER_UID = 1000
+"""Unprivileged uid the host-network container runs as, so that iptables can keep it off the metadata service."""
+
+
+@dataclass(frozen=True)
+class BootContext:
+    """What the node script needs besides the node spec."""
+
+    fleet: str
+    """Fleet name."""
+    hf_repo: str | None
+    """The preset's Hugging Face repo, if any."""
+    api_key_secret: str
+    """ARN or name of the API-key secret."""
 
 
 def _template(name: str) -> str:
@@ -26,37 +60,149 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
+def image_ref(image: str, mirror: str | None) -> str:
+    """The image to pull: the configured one, or the same tag/digest in the ECR mirror."""
+    checked("image", image)
+    if not mirror:
+        return image
+    checked("ECR repository", mirror)
+    name, _, digest = image.partition("@")
+    tag = name.rsplit("/", 1)[-1].partition(":")[2]
+    return mirror + (f"@{digest}" if digest else f":{tag}")
+
+
+def _registry_login(mirror: str | None) -> str:
+    if not mirror:
+        return "  : # public registry: no login"
+    host = shlex.quote(checked("ECR repository", mirror).split("/", 1)[0])
+    return (f'  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin {host} '
+            ">/dev/null || return 1")
+
+
 def _fetch_token(options: FleetOptions) -> str:
     w = options.weights
     if w.hf_token_secret_arn:
-        return ("printf 'HF_TOKEN=%s\\n' \"$(aws secretsmanager get-secret-value --region \"$REGION\" "
-                f"--secret-id {shlex.quote(plain(w.hf_token_secret_arn))} --query SecretString --output text)\" >/run/llmfleet/env")
-    if w.hf_token_ssm_parameter:
-        return ("printf 'HF_TOKEN=%s\\n' \"$(aws ssm get-parameter --region \"$REGION\" --with-decryption "
-                f"--name {shlex.quote(plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text)\" >/run/llmfleet/env")
-    return "# no Hugging Face token configured (public model or S3 weights)"
+        fetch = (f'aws secretsmanager get-secret-value --region "$REGION" --secret-id '
+                 f"{shell('secret ARN', plain(w.hf_token_secret_arn))} --query SecretString --output text")
+    elif w.hf_token_ssm_parameter:
+        fetch = (f'aws ssm get-parameter --region "$REGION" --with-decryption --name '
+                 f"{shell('SSM parameter', plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text")
+    else:
+        return "# no Hugging Face token configured (public model or S3 weights)"
+    return f"hub_token=$({fetch})\nprintf 'HF_TOKEN=%s\\n' \"$hub_token\" >>\"$RUN_DIR/env\""
+
+
+S3_CLASSIC_CONCURRENCY = 64
+"""Concurrent requests of the classic AWS CLI S3 client when the CRT client cannot be used (its default is 10, too few
+to fill a GPU instance's network: https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+S3_CLASSIC_CHUNK = "64MB"
+"""Part size of the classic client's ranged downloads (default 8MB)."""
+
+
+def _s3_sync(uri: str, served_name: str) -> str:
+    """Shell lines that sync the weights from S3 with the AWS CLI's CRT transfer client, which targets the instance's
+    network bandwidth (the cold-start model's download rate); `auto` picks it only on p4d, p4de, p5.48xlarge and trn1,
+    else the classic client at 10 requests. The CRT client refuses a bucket in another region (no region redirects):
+    the classic client, with more concurrency, then retries (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+    return "\n".join([
+        'printf \'[default]\\ns3 =\\n  preferred_transfer_client = crt\\n\' >"$ROOT/opt/llmfleet/s3-crt.conf"',
+        "printf '[default]\\ns3 =\\n  preferred_transfer_client = classic\\n"
+        f"  max_concurrent_requests = {S3_CLASSIC_CONCURRENCY}\\n  multipart_chunksize = {S3_CLASSIC_CHUNK}\\n' "
+        '>"$ROOT/opt/llmfleet/s3-classic.conf"',
+        "sync_weights() {",
+        f'  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" {uri} '
+        f'"$DATA/models/{served_name}"',
+        "}",
+        'if ! sync_weights crt; then',
+        '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"',
+        "  sync_weights classic",
+        "fi",
+    ])
 
 
 def _weights(options: FleetOptions, hf_repo: str | None, served_name: str) -> tuple[str, str]:
     """(shell lines that fetch the weights, the model reference vLLM is given)."""
     w = options.weights
     if w.s3_uri:
-        local = f"/opt/llmfleet/models/{served_name}"
-        return (f"aws s3 sync --only-show-errors --region \"$REGION\" {shlex.quote(w.s3_uri)} {shlex.quote(local)}",
-                f"{HF_CACHE_IN_CONTAINER}/{served_name}")
+        local = f"{MODELS_IN_CONTAINER}/{checked('served model name', served_name)}"
+        return _s3_sync(shell("S3 URI", w.s3_uri), served_name), local
     repo = w.hf_model_id or hf_repo
     if not repo:
         raise ValueError("no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset")
-    return "# weights download from the Hugging Face hub on first start (cached in /opt/llmfleet/hf)", repo
+    return "# weights download from the Hugging Face hub on first start (cached under the weights disk)", checked(
+        "Hugging Face repo", repo)
 
 
-def render_user_data(spec: NodeSpec, options: FleetOptions, fleet_name: str, hf_repo: str | None) -> str:
+def _weights_disk(spec: NodeSpec) -> str:
+    make = 'install -d -m 755 "$DATA/hf" "$DATA/models" "$DATA/home"'
+    if spec.weights_disk.kind != "instance-store":
+        return f"# weights on the encrypted gp3 root volume (throughput provisioned from the download)\n{make}"
+    return "\n".join([
+        "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store",
+        f"# disk as one volume at {DLAMI_NVME} at boot: use it when it is there. Otherwise the first disk, formatted",
+        "# on first use and mounted again after a reboot; a disk that holds something else (a RAID or LVM member the",
+        "# AMI has not mounted yet) is never formatted or mounted: the start fails and systemd retries.",
+        'if ! mountpoint -q "$DATA"; then',
+        '  install -d "$DATA"',
+        f'  if mountpoint -q "$ROOT{DLAMI_NVME}"; then',
+        f'    install -d -m 755 "$ROOT{DLAMI_NVME}/llmfleet"',
+        f'    mount --bind "$ROOT{DLAMI_NVME}/llmfleet" "$DATA"',
+        "  else",
+        '    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
+        '    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
+        '    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)',
+        '    case $fs in',
+        '      "") mkfs.xfs -q "${disks[0]}" ;;',
+        "      xfs) ;;",
+        f'      *) echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} yet; retrying"; exit 1 ;;',
+        "    esac",
+        '    mount "${disks[0]}" "$DATA"',
+        "  fi",
+        "fi",
+        make,
+    ])
+
+
+def _imds_block(multi_node: bool) -> str:
+    if multi_node:
+        rule = f"OUTPUT -d {IMDS_ADDRESS} -m owner --uid-owner {CONTAINER_UID} -j DROP"
+    else:
+        rule = f"DOCKER-USER -d {IMDS_ADDRESS} -j DROP"
+    return f"iptables -C {rule} 2>/dev/null || iptables -I {rule}"
+
+
+def _health_url(spec: NodeSpec, port: int) -> str:
+    if spec.nodes_per_replica == 1:
+        return f'health_url() {{ echo "http://127.0.0.1:{port}/health"; }}'
+    return ('health_url() {\n  local master\n  master=$(cat "$RUN_DIR/master" 2>/dev/null || true)\n'
+            f'  echo "http://${{master:-127.0.0.1}}:{port}/health"\n}}')
+
+
+def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptions, boot: BootContext) -> str:
     """The bootstrap script for every node of the fleet."""
-    fetch, model_ref = _weights(options, hf_repo, spec.served_model_name)
-    values = {"image": shlex.quote(options.vllm_image), "model_ref": shlex.quote(model_ref),
-              "vllm_args": " ".join(shlex.quote(a) for a in spec.vllm_args), "nodes": str(spec.nodes_per_replica)}
+    fetch, model_ref = _weights(options, boot.hf_repo, spec.served_model_name)
+    secret_kind = "secret ARN" if boot.api_key_secret.startswith("arn:") else "secret name"
+    values = {"model_ref": shell("path" if model_ref.startswith("/") else "Hugging Face repo", model_ref),
+              "vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args),
+              "nodes": shell("number", str(spec.nodes_per_replica)), "port": shell("number", str(options.api_port)),
+              "rank_tag": RANK_TAG, "settle_s": str(RANK_SETTLE_S), "container_uid": str(CONTAINER_UID),
+              "master_port": str(MASTER_PORT)}
     run = _fill(_template("run_multi.sh" if spec.nodes_per_replica > 1 else "run_single.sh"), values)
     return _fill(_template("node.sh"), {
-        "fleet": fleet_name, "served_model_name": spec.served_model_name, "fetch_token": _fetch_token(options),
-        "fetch_weights": fetch, "image": values["image"], "run": run.rstrip("\n"),
+        "fleet": checked("fleet name", boot.fleet), "served_model_name": checked("served model name", spec.served_model_name),
+        "image": shell("image", image_ref(spec.image, options.image_mirror)),
+        "registry_login": _registry_login(options.image_mirror), "weights_disk": _weights_disk(spec),
+        "imds_block": _imds_block(spec.nodes_per_replica > 1), "fetch_token": _fetch_token(options),
+        "api_key_secret": shell(secret_kind, boot.api_key_secret), "fetch_weights": fetch, "run": run.rstrip("\n"),
+        "hook": shell("lifecycle hook", LAUNCH_HOOK), "ready_timeout_s": str(capacity.ready_timeout_s),
+        "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
+        "health_url": _health_url(spec, options.api_port), "crash_starts": str(CRASH_STARTS),
+        "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
     })
+
+
+def crash_window_s(capacity: CapacitySpec) -> int:
+    """systemd's start-limit window: CRASH_STARTS failed starts within it mark the node Unhealthy. Twice the ready
+    deadline, so that a server that loads for minutes before failing still reaches the limit, and never shorter than
+    the restarts themselves take (else the limit could never be hit)."""
+    return max(2 * capacity.ready_timeout_s, (CRASH_STARTS + 1) * RESTART_S)

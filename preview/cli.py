@@ -11,7 +11,7 @@ from pathlib import Path
 
 from preview.base import STACK_GLOB, base_stacks
 from preview.inputs import from_export, load
-from preview.report import StackResult, build, render_json, render_markdown
+from preview.report import StackResult, build, render_json, render_markdown, stack_name_of
 from sizing.cli.render import emit
 from sizing.errors import SizingError
 from sizing.redact import redact
@@ -45,6 +45,7 @@ def _exists(path: str) -> bool:
 def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None,
                    base_python: str | None = None) -> int:
     """Render the report; exit 1 when a head stack has no feasible plan or fails preview, 2 on unreadable inputs."""
+    named = list(head)  # stacks named on the command line: the base side is limited to them
     if base_ref is not None and not head:
         head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
     if not head and not base:
@@ -60,7 +61,10 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         return _bad(f"--base-ref {base_ref[:80]!r} is not a commit, branch or tag name. To fix: pass e.g. origin/main or "
                     "a commit id (letters, digits and ._/-~^{}; not starting with '-').")
     try:
-        report = build([load(p) for p in head], _base_side(base, base_ref, base_python))
+        base_side = _base_side(base, base_ref, base_python)
+        if base_ref is not None and named:  # one stack asked for: the others are not "deleted"
+            base_side = [s for s in base_side if s.name in {stack_name_of(Path(p)) for p in named}]
+        report = build([load(p) for p in head], base_side)
     except SizingError as exc:
         return _bad(str(exc))
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as exc:  # git, or a base export
@@ -76,8 +80,8 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
     else:
         emit(text, end="")
     if report.failed:
-        names = ", ".join(d.name for d in report.diffs if d.status == "infeasible")
-        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan or a rejected config); "
+        names = ", ".join(d.name for d in report.diffs if d.status == "infeasible" or (d.head and d.head.blocker))
+        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan, a rejected config or a stale plan lock); "
                      "the report says why.\nTo fix: correct those stacks as the report shows."), file=sys.stderr)
         return EXIT_INFEASIBLE
     return EXIT_OK

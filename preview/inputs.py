@@ -61,7 +61,9 @@ def from_export(data: dict[str, Any]) -> StackResult:
         plan = read_plan(data["plan"])
     except ValidationError as exc:
         return StackResult(name=data["name"], error=f"the base plan is not readable by this version's report: {exc}")
-    return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs)
+    blocker = data.get("lock_error")
+    return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs,
+                       blocker=FAILS_PREVIEW + redact(blocker) if blocker else None)
 
 
 def _plan(path: Path) -> Plan:

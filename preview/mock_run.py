@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.plan_lock import STACKS_DIR_ENV
 from sizing.bounded import depth, read_text
 from sizing.errors import InvalidInputError
 from sizing.limits import MAX_JSON_DEPTH, MAX_STACK_FILE_BYTES
@@ -29,6 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
 PROJECT = "llmfleet"
 MOCK_ACCOUNT = "123456789012"
+SECRET_INPUTS = {"aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary")}
+"""Inputs that hold a secret value: recorded masked (a generated value differs on every run and must not be shown)."""
+SECRET_SHOWN = "[secret]"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class MockRun:
     """The plan the program computed."""
     logs: list[str] = field(default_factory=list)
     """What the program logged (pulumi.log), which the mock engine would otherwise print to standard output."""
+    subnet_zones: dict[str, str] = field(default_factory=dict)
+    """Zone of each existing subnet the program looked up (preset by a test, else the next zone a, b, c...)."""
     calls: list[tuple[str, str | None]] = field(default_factory=list)
     """Every invoke: (function token, reference of the provider it went to, None for the default provider)."""
 
@@ -83,7 +89,8 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.run, self.region = run, region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
-        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), dict(args.inputs),
+        recorded = {k: SECRET_SHOWN if k in SECRET_INPUTS.get(args.typ, ()) else v for k, v in args.inputs.items()}
+        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), recorded,
                                                  args.provider or None))
         state = dict(args.inputs)
         rid = f"{args.name}-id"
@@ -93,6 +100,10 @@ class FleetMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             state["dnsName"] = f"{args.name}-1234567890.{self.region}.elb.amazonaws.com"
             state["arnSuffix"] = f"app/{args.name}/0123456789abcdef"
+        if args.typ == "aws:secretsmanager/secret:Secret":  # the real ARN's shape: a name and a 6-character suffix
+            state["arn"] = f"arn:aws:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:{args.name}-AbCdEf"
+        if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state["latestVersion"] = 1
         if args.typ == "aws:lb/targetGroup:TargetGroup":
             state["arnSuffix"] = f"targetgroup/{args.name}/0123456789abcdef"
         return rid, state
@@ -101,6 +112,13 @@ class FleetMocks(pulumi.runtime.Mocks):
         self.run.calls.append((args.token, args.provider or None))
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet = str(args.args.get("id"))
+            zones = self.run.subnet_zones
+            zone = zones.setdefault(subnet, f"{self.region}{'abcdef'[len(zones) % 6]}")
+            return {"id": subnet, "availabilityZone": zone}, []
         return {}, []
 
 
@@ -203,13 +221,15 @@ def record_fleet(run: MockRun, fleet: Any) -> pulumi.Output:
     """Keep an LlmServingFleet's plan and outputs in `run` (an Output, for the mocked program to return)."""
     run.plan = fleet.fleet_plan
     return pulumi.Output.all(fleet.endpoint, fleet.group_names, fleet.plan, fleet.facts).apply(
-        lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": v[2], "facts": v[3]}))
+        lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": v[2], "facts": v[3],
+                                      "plan_locked": fleet.plan_locked}))
 
 
 def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
     """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
     caller can see what a failing program registered before it failed)."""
     run = run or MockRun(stack=stack_name(path))
+    os.environ[STACKS_DIR_ENV] = str(Path(path).resolve().parent)  # the plan lock lives next to the stack file
     return run_under_mocks(read_stack_file(path), run, lambda: record_fleet(
         run, runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")["fleet"]))
 

@@ -13,6 +13,7 @@ from typing import Literal
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.planner.results import Plan
 
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MARKER = "<!-- llm-fleet-report -->"
 """Hidden first line; the workflow finds its own comment by it and updates it instead of adding another."""
 Status = Literal["unchanged", "changed", "new", "deleted", "infeasible"]
@@ -34,6 +35,9 @@ class StackResult:
     """Read from a plan JSON: resources are not known."""
     inputs: Inputs = field(default_factory=dict)
     """Every cloud resource's inputs, by digest ('type::name' -> {input: digest}); values are never kept."""
+    blocker: str | None = None
+    """Why `pulumi preview` fails although a plan is shown: the stack's plan lock was made for other config (the plan
+    is the fresh one that `--update-lock` would record)."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,8 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        """A head stack is infeasible: the job fails."""
-        return any(d.status == "infeasible" for d in self.diffs)
+        """A head stack is infeasible or fails preview on its plan lock: the job fails."""
+        return any(d.status == "infeasible" or (d.head and d.head.blocker) for d in self.diffs)
 
 
 def _hardware(p: Plan) -> str:
@@ -133,7 +137,8 @@ def _overview(report: Report) -> list[str]:
         monthly = (_usd(h.monthly_cost_usd) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly, inline=True)})"
                                                               if b and d.status != "unchanged" else "")
         per_m = _usd(h.cost_per_million_output_tokens_usd) if h else "—"
-        rows.append(f"| `{d.name}` | {d.status} | {hardware} | {hourly} | {monthly} | {per_m} |")
+        status = f"{d.status}, lock out of date" if d.head and d.head.blocker else d.status
+        rows.append(f"| `{d.name}` | {status} | {hardware} | {hourly} | {monthly} | {per_m} |")
     return rows
 
 
@@ -205,6 +210,9 @@ def _section(d: StackDiff) -> list[str]:
     if head.plan is None:
         return lines + ["**No feasible plan: this stack would fail `pulumi preview`.**", "", "```", head.error or "", "```", ""]
     p, c = head.plan, head.plan.choice
+    if head.blocker:
+        lines += ["**`pulumi preview` fails until the plan lock is updated** (the plan below is the fresh one that "
+                  "`--update-lock` would record):", "", "```", head.blocker, "```", ""]
     lines += [f"**Model and workload:** {_workload(p)}.", ""]
     if d.base and d.base.plan and d.status == "changed":
         b = d.base.plan
@@ -225,8 +233,13 @@ def _section(d: StackDiff) -> list[str]:
     lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
     if d.changes:
         lines += [f"**Resource changes:** {_change_counts(d.changes)} (input values are compared, never shown).", ""]
+        if any(ch.action == "update" and ch.type == LAUNCH_TEMPLATE for ch in d.changes):
+            lines += [f"**Rollout:** a new launch template version, which every Auto Scaling group of the stack rolls "
+                      f"out by instance refresh: each node is replaced by one that must pass its /health launch hook "
+                      f"(cold start about {c.cold_start_s / 60:.1f} min) before the old one leaves.", ""]
         lines += _details(f"Resource changes ({len(d.changes)})", _changes(d.changes))
-    lines += _details(f"Resources `pulumi up` will create ({len(head.resources)})", _resources(head))
+    title = "will create" if d.status == "new" else "manages after this change"
+    lines += _details(f"Resources `pulumi up` {title} ({len(head.resources)})", _resources(head))
     return lines
 
 
@@ -248,6 +261,7 @@ def render_json(report: Report) -> dict:
         if s is None:
             return None
         return {"plan": s.plan.model_dump(mode="json", exclude={"rejected"}) if s.plan else None, "error": s.error,
+                "blocker": s.blocker,
                 "resources": [list(r) for r in s.resources]}
     return {"summary": summary_line(report), "failed": report.failed,
             "stacks": [{"name": d.name, "status": d.status, "base_monthly_cost_usd": round(d.base_monthly, 2),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from components.compute import IGNORED_GROUP_CHANGES
+
 Action = Literal["create", "update", "replace", "delete"]
 REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock", "instanceTenancy"}),
@@ -30,6 +32,13 @@ REPLACE_ON: dict[str, frozenset[str]] = {
 """Inputs whose change makes the AWS provider replace the resource (ForceNew in the Terraform AWS provider that
 pulumi-aws bridges, e.g. every argument of aws_security_group_rule, a subnet's cidr_block, a target group's port);
 any other changed input is an in-place update (a launch template gets a new version)."""
+
+IGNORED: dict[str, frozenset[str]] = {
+    "aws:autoscaling/group:Group": frozenset(IGNORED_GROUP_CHANGES),
+    "aws:secretsmanager/secretVersion:SecretVersion": frozenset({"secretString"}),
+}
+"""Inputs the program registers with ignore_changes (components/compute.py IGNORED_GROUP_CHANGES: target tracking owns
+the desired capacity; the generated API key): `pulumi up` leaves them as they are, so they are no change."""
 
 Inputs = dict[str, dict[str, str]]
 """'type::name' -> {input name: digest of its value}."""
@@ -58,7 +67,8 @@ def resource_changes(base: Inputs, head: Inputs) -> list[ResourceChange]:
             changes.append(ResourceChange("create" if key in head else "delete", kind, name, ()))
             continue
         before, after = base[key], head[key]
-        changed = tuple(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))
+        ignored = IGNORED.get(kind, frozenset())
+        changed = tuple(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k not in ignored))
         if changed:
             replace = bool(set(changed) & REPLACE_ON.get(kind, frozenset()))
             changes.append(ResourceChange("replace" if replace else "update", kind, name, changed))

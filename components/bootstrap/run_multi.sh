@@ -1,24 +1,60 @@
-# Multi-node replica: this Auto Scaling group is one replica of {{nodes}} nodes. The node with the lowest private IP
-# is the Ray head and runs the API server; the others join it as Ray workers. If any node is lost, Ray loses a
-# worker, vLLM exits, and the head waits here until the group has {{nodes}} nodes again before serving.
-ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
+# Multi-node replica of {{nodes}} nodes, vLLM multiprocessing across nodes (no Ray): `vllm serve ... --nnodes N
+# --node-rank R --master-addr <rank 0 IP>`, ranks above 0 with --headless, as vLLM v0.19.0 documents it in
+# docs/serving/parallelism_scaling.md ("Running vLLM with MultiProcessing").
+# Ranks: each node claims the lowest free rank with an instance tag; on a clash the lower instance id keeps it and the
+# other claims again. A replacement node takes the rank its predecessor freed. Rank 0 serves the API.
+NODES={{nodes}}
 SELF_IP=$(imds meta-data/local-ipv4)
-until [ "$(aws ec2 describe-instances --region "$REGION" \
-    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=running \
-    --query 'length(Reservations[].Instances[])' --output text)" -ge {{nodes}} ]; do sleep 10; done
-HEAD_IP=$(aws ec2 describe-instances --region "$REGION" \
-    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=running \
-    --query 'Reservations[].Instances[].PrivateIpAddress' --output text | tr '\t' '\n' | sort -V | head -n 1)
-EFA_DEVICES=$(for d in /dev/infiniband/uverbs*; do [ -e "$d" ] && printf -- '--device=%s ' "$d"; done; true)
-DOCKER=(docker run --rm --name vllm --gpus all --ipc host --network host --ulimit memlock=-1 --cap-add IPC_LOCK
-        --env-file /run/llmfleet/env -e FI_PROVIDER=efa -e NCCL_SOCKET_IFNAME=^docker,lo
-        -v /opt/llmfleet/hf:/root/.cache/huggingface -v /opt/llmfleet/models:/models --entrypoint bash)
-if [ "$SELF_IP" = "$HEAD_IP" ]; then
-  # shellcheck disable=SC2086
-  exec "${DOCKER[@]}" $EFA_DEVICES {{image}} -c "ray start --head --port=6379 && \
-    until [ \$(ray list nodes --filter state=ALIVE --format json 2>/dev/null | grep -c node_id) -ge {{nodes}} ]; do sleep 5; done && \
-    exec vllm serve {{model_ref}} {{vllm_args}}"
-else
-  # shellcheck disable=SC2086
-  exec "${DOCKER[@]}" $EFA_DEVICES {{image}} -c "ray start --address=$HEAD_IP:6379 --block"
-fi
+peers() {
+  aws ec2 describe-instances --region "$REGION" \
+    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=pending,running \
+    --query "Reservations[].Instances[].[InstanceId,PrivateIpAddress,Tags[?Key=='{{rank_tag}}']|[0].Value]" --output text
+}
+claim_rank() {
+  local taken mine clash free rank
+  while :; do
+    taken=$(peers)
+    mine=$(awk -v id="$INSTANCE_ID" '$1 == id && $3 != "None" {print $3}' <<<"$taken")
+    if [ -n "$mine" ]; then
+      clash=$(awk -v id="$INSTANCE_ID" -v r="$mine" '$3 == r && $1 < id' <<<"$taken")
+      if [ -z "$clash" ]; then
+        echo "$mine"
+        return 0
+      fi
+      aws ec2 delete-tags --region "$REGION" --resources "$INSTANCE_ID" --tags "Key={{rank_tag}}" >/dev/null
+    else
+      free=""
+      for ((rank = 0; rank < NODES; rank++)); do
+        if ! awk -v r="$rank" '$3 == r {found = 1} END {exit !found}' <<<"$taken"; then free=$rank; break; fi
+      done
+      if [ -n "$free" ]; then
+        aws ec2 create-tags --region "$REGION" --resources "$INSTANCE_ID" --tags "Key={{rank_tag}},Value=$free" >/dev/null
+      fi
+    fi
+    sleep {{settle_s}}
+  done
+}
+# Rank 0's address, once the replica has settled: every rank held by exactly one instance (a transient claim of
+# rank 0 that loses a clash is never taken for the master).
+settled_master() {
+  awk -v n="$NODES" '$3 != "None" {held[$3]++; if ($3 == "0") ip = $2}
+    END {for (r = 0; r < n; r++) if (held[r] != 1) exit 1; print ip}'
+}
+RANK=$(claim_rank)
+until MASTER=$(peers | settled_master); do sleep {{settle_s}}; done
+echo "$MASTER" >"$RUN_DIR/master"
+echo "rank $RANK of $NODES on $SELF_IP; rank 0 at $MASTER"
+EFA_DEVICES=()
+for dev in "$ROOT"/dev/infiniband/uverbs*; do
+  if [ -e "$dev" ]; then EFA_DEVICES+=(--device "${dev#"$ROOT"}"); fi
+done
+HEADLESS=()
+if [ "$RANK" -ne 0 ]; then HEADLESS=(--headless); fi
+chown -R {{container_uid}}:{{container_uid}} "$DATA"
+# Host networking (NCCL and torch.distributed between nodes); the container runs as uid {{container_uid}}, which
+# iptables keeps off the metadata service.
+exec docker run --rm --name vllm --gpus all --ipc host --network host --user {{container_uid}}:{{container_uid}} \
+  --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" \
+  --env-file "$RUN_DIR/env" -e HOME=/data/home -e HF_HOME=/data/hf -e FI_PROVIDER=efa -e VLLM_HOST_IP="$SELF_IP" \
+  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve {{model_ref}} {{vllm_args}} \
+  --nnodes "$NODES" --node-rank "$RANK" --master-addr "$MASTER" --master-port {{master_port}} "${HEADLESS[@]}"

@@ -1,4 +1,4 @@
-exec docker run --rm --name vllm --gpus all --ipc host --network host \
-  --env-file /run/llmfleet/env \
-  -v /opt/llmfleet/hf:/root/.cache/huggingface -v /opt/llmfleet/models:/models \
-  {{image}} {{model_ref}} {{vllm_args}}
+# Single-node replica: bridge networking (the port published, the metadata service blocked for containers).
+exec docker run --rm --name vllm --gpus all --ipc host -p {{port}}:{{port}} \
+  --env-file "$RUN_DIR/env" -e HF_HOME=/data/hf \
+  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve {{model_ref}} {{vllm_args}}

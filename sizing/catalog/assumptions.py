@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_SECONDS, MIN_SHARE
+from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_SHARE
 
 HOURS_IN_LONGEST_MONTH = 31 * 24
 """Upper bound of hours_per_month."""
@@ -39,8 +39,14 @@ class Assumptions(BaseModel):
     """Passing activations to the next pipeline stage inside a node, microseconds."""
     pp_hop_latency_us_inter_node: float = Field(ge=0, le=MAX_LATENCY_MS)
     """Same across nodes, microseconds."""
+    instance_boot_s: float = Field(ge=0, le=MAX_SECONDS)
+    """Seconds from EC2 launch to the user data running (boot, GPU driver, fabric manager)."""
     container_pull_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds to pull the serving image on a fresh node."""
+    download_nic_efficiency: float = Field(gt=0, le=1)
+    """Share of the NIC line rate one node's weight download reaches."""
+    instance_store_gbps: float = Field(gt=0, le=MAX_RATE)
+    """Sequential rate of one local NVMe SSD, GB/s (10^9 bytes)."""
     engine_init_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""
     hours_per_month: float = Field(ge=MIN_HOURS_PER_MONTH, le=HOURS_IN_LONGEST_MONTH)

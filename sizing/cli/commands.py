@@ -17,6 +17,7 @@ from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_ru
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.formats import AUTO
+from sizing.planner.layouts import MIN_GPUS_FOR_MULTI_NODE
 from sizing.models.spec import ModelSpec
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
@@ -40,10 +41,19 @@ def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType |
     if refusal:
         raise InvalidInputError(f"--tp {args.tp} --pp {args.pp} for {model.name}: {refusal.reason}. To fix: pick TP "
                                 f"dividing the {model.num_attention_heads} attention heads and PP of at most {model.num_layers}.")
-    if instance is not None and layout.gpus > instance.whole_gpus:
+    if instance is not None and layout.gpus > instance.whole_gpus and not _multi_node(layout, instance):
         raise InvalidInputError(f"--tp {args.tp} x --pp {args.pp} x --dp {args.dp} = {layout.gpus} GPUs, but {instance.name} "
-                                f"has {instance.whole_gpus}. To fix: use at most {instance.whole_gpus} GPUs, or a larger instance.")
+                                f"has {instance.whole_gpus}. To fix: use at most {instance.whole_gpus} GPUs, a larger instance, "
+                                f"or a multi-node replica as the planner builds one (--tp {instance.whole_gpus} --pp NODES, on "
+                                "an EFA instance type).")
     return layout
+
+
+def _multi_node(layout: Layout, instance: InstanceType | None) -> bool:
+    """A replica spanning nodes as the planner builds one (sizing/planner/layouts.py): TP over each node's GPUs,
+    one pipeline stage per node, over EFA."""
+    return (instance is not None and instance.efa and instance.whole_gpus >= MIN_GPUS_FOR_MULTI_NODE
+            and layout.tp == instance.whole_gpus and layout.dp == 1 and layout.pp > 1)
 
 
 def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
@@ -125,7 +135,8 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
                               kv_element_bytes=kv_bytes)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
-    rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args))
+    rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args),
+                      inter_node_pp=layout.gpus > (instance.whole_gpus if instance else layout.gpus))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
     if args.concurrency is not None or args.request_rate is not None:
         return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs)
@@ -221,6 +232,13 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
 
 
 def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
-    """The ranked, explained plan."""
+    """The ranked, explained plan (of a stack file and its lock, with --stack)."""
+    if getattr(args, "update_lock", False) and not getattr(args, "stack", None):
+        raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
+    if getattr(args, "stack", None):
+        from components.plan_lock import plan_stack_file  # Pulumi project code: only for --stack
+
+        result, messages = plan_stack_file(args.stack, args.update_lock)
+        return result.model_dump(mode="json"), [*messages, *render.plan_lines(result)]
     result = plan(plan_request(args))
     return result.model_dump(mode="json"), render.plan_lines(result)

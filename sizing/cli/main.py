@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--region", default="us-east-1")
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--json", action="store_true")
+    pl.add_argument("--stack", metavar="STACK_FILE", help="plan this stack file (Pulumi.<name>.yaml) instead of the "
+                    "flags above, and compare the plan with its lock (Pulumi.<name>.plan.json)")
+    pl.add_argument("--update-lock", action="store_true", help="with --stack: record the fresh plan as the stack's lock")
 
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
     rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from sizing.planner.results import Plan
+from sizing.planner.cold_start import plan_cold_start
+from sizing.planner.results import Candidate, Plan, layout_label
 from sizing.units import to_gib
 
 REJECTIONS_SHOWN_PER_KIND = 4
@@ -95,6 +96,19 @@ def _bought(purchase: str, on_demand: int, spot: int) -> str:
     return f"{on_demand} on-demand, {spot} spot"
 
 
+def _cost_line(c: Candidate) -> str:
+    """The choice's cost. With spot instances the ranked cost is an expectation, so the line says what AWS bills while
+    the spot capacity is held and what the spot-risk charges add on top."""
+    bought = _bought(c.purchase, c.on_demand_instances, c.spot_instances)
+    per_token = f"${c.cost_per_million_output_tokens_usd:,.2f} per million output tokens"
+    if not c.spot_instances:
+        return f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, {per_token} ({bought})"
+    risk = c.interruption_usd_per_hour + c.capacity_risk_usd_per_hour
+    return (f"  cost: ${c.hourly_cost_usd:,.2f}/h expected = ${c.billed_usd_per_hour:,.2f}/h billed while the spot "
+            f"capacity is held + ${risk:,.2f}/h expected spot risk (interruptions and on-demand fallback, see note); "
+            f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({bought})")
+
+
 def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
@@ -107,6 +121,10 @@ def _memory_line(p: Plan) -> str:
     return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
             f" = weights {m.weights_gib:.2f} + activations {m.activation_gib:.2f} + non-torch {m.non_torch_gib:.2f}"
             f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x {m.max_model_len}-token requests)")
+
+
+def _shown(p: Plan) -> list[Candidate]:
+    return [p.choice, *(a.candidate for a in p.alternatives)]
 
 
 def plan_lines(p: Plan) -> list[str]:
@@ -128,17 +146,18 @@ def plan_lines(p: Plan) -> list[str]:
         f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
         f"({c.requests_per_second_per_replica:,.2f} req/s) within the targets, prefill {c.prefill_share:.0%} of step time; "
         f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
-        f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, ${c.cost_per_million_output_tokens_usd:,.2f}"
-        f" per million output tokens ({_bought(c.purchase, c.on_demand_instances, c.spot_instances)})",
+        _cost_line(c),
         f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
         f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),
+        "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
         *[f"  warning: {x}" for x in p.warnings],
         "",
-        f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type):",
+        f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type"
+        + ("; $/h is the expected cost, spot risk included" if any(x.spot_instances for x in _shown(p)) else "") + "):",
         f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}"
         f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
@@ -151,8 +170,8 @@ def plan_lines(p: Plan) -> list[str]:
     lines += ["", f"Cost x latency frontier on {c.instance_type} (cheapest plan per TPOT target):"]
     for f in p.frontier:
         if f.feasible:
-            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} TP={f.tensor_parallel} "
-                         f"PP={f.pipeline_parallel}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
+            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} "
+                         f"{layout_label(f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1, bool(f.expert_parallel))}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
                          f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
         else:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from sizing.memory.layout import Layout, stage_layer_ranges
 from sizing.models.spec import ModelSpec
@@ -47,6 +47,7 @@ def stage_sliding_layers(m: ModelSpec, pp: int) -> tuple[tuple[int, int], ...]:
     return tuple(counts)
 
 
+@lru_cache(maxsize=4096)  # memory_breakdown and the planner's batch limit ask for each (layout, length) many times
 def stage_kv_bytes_per_request(
     m: ModelSpec, kv_element_bytes: int, layout: Layout, seq_len: int, sliding_savings: bool
 ) -> tuple[int, ...]:

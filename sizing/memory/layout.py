@@ -23,6 +23,10 @@ class Layout(BaseModel):
     """Expert parallelism (vLLM --enable-expert-parallel): each GPU holds whole experts, 1/(tp x dp) of them, instead
     of a 1/(tp x dp) slice of every expert."""
 
+    def __hash__(self) -> int:
+        # The engine's caches key on layouts; four small fields hash faster as a plain tuple than through pydantic.
+        return hash((self.tp, self.pp, self.dp, self.ep))
+
     @property
     def gpus(self) -> int:
         """GPUs per replica."""
@@ -32,6 +36,13 @@ class Layout(BaseModel):
     def expert_ranks(self) -> int:
         """GPUs one MoE layer's experts are spread over (the expert-parallel or MoE tensor-parallel group)."""
         return self.tp * self.dp
+
+
+@cache
+def layout_of(tp: int = 1, pp: int = 1, dp: int = 1, ep: bool = False) -> Layout:
+    """One shared Layout per degree combination, so the engine's caches find it by identity (the planner builds the
+    same layouts for every instance type)."""
+    return Layout(tp=tp, pp=pp, dp=dp, ep=ep)
 
 
 @cache

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.instances import InstanceType
 from sizing.planner.request import Deployment, PurchaseOption, Workload
+from sizing.planner.cold_start import cold_start
 
 SECONDS_PER_HOUR = 3600
 
@@ -45,8 +46,9 @@ class Costs:
 
 
 def cold_start_s(instance: InstanceType, download_bytes: float, a: Assumptions) -> float:
-    """Seconds from launch to serving: pull the image, download and load the checkpoint, start the engine."""
-    return a.container_pull_s + download_bytes / (instance.facts.weights_load_gbps * 1e9) + a.engine_init_s
+    """Seconds from launch to serving: pull the image, download the checkpoint to the weights disk and load it, start
+    the engine, at the instance's real network and disk rates (sizing/planner/cold_start.py, term by term)."""
+    return cold_start(instance, download_bytes, download_bytes, a).total_s
 
 
 def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: int) -> int:

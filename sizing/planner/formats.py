@@ -3,6 +3,7 @@ command line's default) the checkpoint's own plus FP8 where that is sound."""
 
 from __future__ import annotations
 
+from sizing.catalog.checkpoints import prequantized_release
 from sizing.catalog.formats import FORMAT_ALIASES, LLAMA_CPP_ONLY_FORMATS, WeightFormat, all_formats, get_format
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.instances import InstanceType
@@ -16,7 +17,11 @@ ONLINE_FP8_SOURCES = ("bf16", "fp16")
 """Checkpoint formats vLLM quantizes to FP8 at load (--quantization fp8: per-tensor scales, dynamic activations), which
 is sound for 16-bit checkpoints; already-quantized ones (fp8-block, mxfp4, AWQ/GPTQ) are served as published."""
 AUTO_FP8 = "fp8"
-"""The format `auto` adds."""
+"""The format `auto` adds when the model has no pre-quantized FP8 release (vLLM quantizes the 16-bit checkpoint)."""
+AUTO_FP8_RELEASES = ("fp8", "fp8-block")
+"""FP8 formats whose pre-quantized release `auto` serves instead, first found wins (sizing/data/checkpoints.csv): the
+vendor's or a known FP8 checkpoint halves the download and the disk, skips quantizing at load, and was validated by
+its publisher (Qwen3's official FP8 is block-scaled, for example)."""
 
 
 def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, ...]:
@@ -26,7 +31,7 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
     if key == NATIVE:
         return (native,)
     if key == AUTO:
-        return (native, get_format(AUTO_FP8)) if native.name in ONLINE_FP8_SOURCES else (native,)
+        return (native, _auto_fp8(m)) if native.name in ONLINE_FP8_SOURCES else (native,)
     if key not in all_formats() and key not in FORMAT_ALIASES:
         raise UnknownNameError("weight format", weights or "", [*all_formats(), AUTO, NATIVE],
                                "pass a format from sizing/data/weight_formats.csv, 'native' or 'auto'.")
@@ -42,6 +47,12 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
             "To fix: use int4-awq, int4-gptq or fp8 for a dense model, or auto."
         )
     return (fmt,)
+
+
+def _auto_fp8(m: ModelSpec) -> WeightFormat:
+    """The FP8 format `auto` weighs: a pre-quantized release's where one is known, else online FP8."""
+    released = next((name for name in AUTO_FP8_RELEASES if prequantized_release(m.hf_repo, name)), AUTO_FP8)
+    return get_format(released)
 
 
 def has_fp8_kernels(gpu: GpuSpec) -> bool:

@@ -32,8 +32,7 @@ def frontier(req: PlanRequest, choice: Candidate,
         sub = req.model_copy(update={"workload": w.model_copy(update={field: target}), "deployment": only_chosen})
         ranked, rejected = search(sub)
         if not ranked:
-            nearest = min((r for r in rejected if r.relative_miss is not None), key=lambda r: r.relative_miss or 0.0,
-                          default=None)
+            nearest = _nearest_latency_miss(rejected)
             points.append(FrontierPoint(tpot_target_ms=target, feasible=False,
                                         reason=nearest.reason if nearest else "no layout of this type fits"))
             continue
@@ -41,12 +40,21 @@ def frontier(req: PlanRequest, choice: Candidate,
     return tuple(points)
 
 
+def _nearest_latency_miss(rejected: list[Rejection]) -> Rejection | None:
+    """The rejection that explains an infeasible TPOT target: the nearest latency miss (a layout that starts but is too
+    slow), else the nearest miss of any kind (nothing of this type starts)."""
+    missed = [r for r in rejected if r.relative_miss is not None]
+    latency = [r for r in missed if r.kind in ("tpot", "ttft")]
+    return min(latency or missed, key=lambda r: r.relative_miss or 0.0, default=None)
+
+
 def _priced_point(req: PlanRequest, target_ms: float, x: Priced) -> FrontierPoint:
     """A frontier point straight from the ranking (no full Candidate: the frontier shows cost and latency only)."""
     at = planned_load(req, x.fit, x.required)
     return FrontierPoint(
         tpot_target_ms=target_ms, feasible=True, tensor_parallel=x.placement.layout.tp,
-        pipeline_parallel=x.placement.layout.pp, replicas=x.fleet.replicas, instances=x.fleet.instances,
+        pipeline_parallel=x.placement.layout.pp, data_parallel=x.placement.layout.dp,
+        expert_parallel=x.placement.layout.ep, replicas=x.fleet.replicas, instances=x.fleet.instances,
         hourly_cost_usd=x.costs.hourly_usd, tpot_ms=at.tpot_s * 1000, ttft_ms=at.ttft_s * 1000,
         concurrency_per_replica=x.fit.concurrency,
     )
@@ -55,7 +63,7 @@ def _priced_point(req: PlanRequest, target_ms: float, x: Priced) -> FrontierPoin
 def _point(target_ms: float, c: Candidate) -> FrontierPoint:
     return FrontierPoint(
         tpot_target_ms=target_ms, feasible=True, tensor_parallel=c.tensor_parallel, pipeline_parallel=c.pipeline_parallel,
-        replicas=c.replicas, instances=c.instances, hourly_cost_usd=c.hourly_cost_usd, tpot_ms=c.tpot_ms,
+        data_parallel=c.data_parallel, expert_parallel=c.expert_parallel, replicas=c.replicas, instances=c.instances, hourly_cost_usd=c.hourly_cost_usd, tpot_ms=c.tpot_ms,
         ttft_ms=c.ttft_ms, concurrency_per_replica=c.concurrency_per_replica,
     )
 

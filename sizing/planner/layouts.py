@@ -9,7 +9,7 @@ from functools import cache
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType, all_instance_types
 from sizing.catalog.vllm_rules import layout_refusal
-from sizing.memory.layout import Layout
+from sizing.memory.layout import Layout, layout_of
 from sizing.models.spec import ModelSpec
 
 PARALLEL_DEGREES = (1, 2, 4, 8)
@@ -69,9 +69,9 @@ def expert_layouts(m: ModelSpec, gpus: int) -> tuple[Layout, ...]:
     attention (dp ranks of tp GPUs each, experts spread over all of them), as vLLM's DeepSeek recipes run it."""
     if m.moe is None or gpus < 2:
         return ()
-    found = [Layout(tp=gpus, ep=True)] if gpus in PARALLEL_DEGREES else []
+    found = [layout_of(tp=gpus, ep=True)] if gpus in PARALLEL_DEGREES else []
     if m.mla is not None:
-        found += [Layout(tp=gpus // dp, dp=dp, ep=True) for dp in PARALLEL_DEGREES
+        found += [layout_of(tp=gpus // dp, dp=dp, ep=True) for dp in PARALLEL_DEGREES
                   if dp > 1 and gpus % dp == 0 and gpus // dp in PARALLEL_DEGREES]
     return tuple(found)
 
@@ -83,11 +83,11 @@ def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
     refused: list[LayoutRefusal] = []
     for tp in (d for d in PARALLEL_DEGREES if d <= gpus):
         for pp in (d for d in PARALLEL_DEGREES if tp * d <= gpus):
-            _add(m, fmt, instance, Layout(tp=tp, pp=pp), 1, gpus // (tp * pp), found, refused)
+            _add(m, fmt, instance, layout_of(tp=tp, pp=pp), 1, gpus // (tp * pp), found, refused)
     for layout in expert_layouts(m, gpus):
         _add(m, fmt, instance, layout, 1, 1, found, refused)
     for nodes in range(2, max_nodes + 1 if gpus >= MIN_GPUS_FOR_MULTI_NODE else 2):
-        layout = Layout(tp=gpus, pp=nodes)
+        layout = layout_of(tp=gpus, pp=nodes)
         if not instance.efa:
             refused.append(LayoutRefusal(instance, layout, f"multi-node ({nodes} nodes) needs EFA, which {instance.name} lacks"))
             continue

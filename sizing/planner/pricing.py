@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.formats import WeightFormat
@@ -67,6 +68,9 @@ def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[
 RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages", "users the fleet holds within the targets",
                   "TPOT at capacity")
 """What each element of Priced.rank_key measures, in order."""
+RANK_TPOT_DECIMALS_S = 4
+"""TPOT compares to 0.1 ms and the users a fleet holds to whole users: finer differences are the load model's root
+tolerance (0.1%), not a reason to prefer one layout, so such candidates tie and keep the search's order."""
 
 
 @dataclass(frozen=True)
@@ -82,13 +86,13 @@ class Priced:
     costs: Costs
     fmt: WeightFormat
 
-    @property
+    @cached_property
     def rank_key(self) -> tuple:
         """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT at the
         replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
         p = self.placement
         return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
-                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas, 3), round(self.fit.tpot_s, 6))
+                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas), round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
 
 
 def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint, fmt: WeightFormat) -> Priced:

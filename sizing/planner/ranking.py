@@ -10,20 +10,34 @@ MAX_ALTERNATIVES = 8
 """How many losing candidates the plan lists (best per instance type first)."""
 
 
+def _pair(a: float, c: float, decimals: int, scale: float = 1.0) -> tuple[str, str]:
+    """a and c (times `scale`) printed with `decimals` decimals, or more until they read differently (the ranking key
+    compares them unrounded, so "37 vs 37" would explain nothing)."""
+    for d in range(decimals, decimals + 6):
+        sa, sc = f"{a * scale:,.{d}f}", f"{c * scale:,.{d}f}"
+        if sa != sc:
+            return sa, sc
+    return f"{a * scale:,.{decimals + 6}f}", f"{c * scale:,.{decimals + 6}f}"
+
+
 def _why_lost(alt: Priced, choice: Priced) -> str:
-    """The first element of the ranking key on which the alternative lost, in words (the key the choice was made by)."""
+    """The first element of the ranking key on which the alternative lost, in words, with both values (the key the
+    choice was made by)."""
     for i, (name, a, c) in enumerate(zip(RANK_KEY_NAMES, alt.rank_key, choice.rank_key)):
         if a == c:
             continue
         if i == 0:
-            return f"costs ${a - c:,.2f}/h more (+{100 * (a - c) / c:.0f}%)" if c else f"costs ${a - c:,.2f}/h more"
+            more = _pair(a - c, 0.0, 2)[0]
+            return f"costs ${more}/h more (+{100 * (a - c) / c:.0f}%)" if c else f"costs ${more}/h more"
         prefix = "same cost" if i == 1 else "same cost and GPUs"
         if i == 4:  # stored negated: more spare capacity ranks first
-            return f"{prefix}, but its fleet holds {-a:,.0f} users within the targets vs {-c:,.0f}"
+            held = _pair(-a, -c, 0)
+            return f"{prefix}, but its fleet holds {held[0]} users within the targets vs {held[1]}"
         if i == 5:
-            return f"{prefix}, but TPOT at capacity {1000 * a:.1f} ms vs {1000 * c:.1f} ms"
+            tpot = _pair(a, c, 1, 1000)
+            return f"{prefix}, but TPOT at capacity {tpot[0]} ms vs {tpot[1]} ms"
         return f"{prefix}, but {a:g} {name} vs {c:g}"
-    return "ties with the choice on every ranking criterion; listed second"
+    return f"ties with the choice on every ranking criterion ({', '.join(RANK_KEY_NAMES)}); the search met it later"
 
 
 def alternatives(req: PlanRequest, ranked: list[Priced]) -> tuple[Alternative, ...]:

@@ -6,7 +6,7 @@ from functools import cache
 
 from sizing.catalog.formats import WeightFormat
 
-from sizing.catalog.instances import InstanceType, not_planned_types
+from sizing.catalog.instances import InstanceType, all_instance_types, not_planned_types
 from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
@@ -77,7 +77,7 @@ def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
         return InfeasibleError(
             f"No instance type can serve {req.model.name!r} in {req.deployment.region}.",
             rejected[0].reason if rejected else "no instance types to consider",
-            "allow more instance types (--instance-types) or another region.",
+            "allow more instance types (--instance-types) or another region" + _regions_offering(req, rejected) + ".",
         )
     # A latency miss got past the memory check, so it is nearer than any memory miss; then the smallest miss.
     stage = {"memory": 0, "tpot": 1, "ttft": 2}
@@ -87,3 +87,24 @@ def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
         f"{nearest.instance_type} TP={nearest.tensor_parallel} PP={nearest.pipeline_parallel}: {nearest.reason}",
         nearest.remedy,
     )
+
+
+REGIONS_NAMED = 6
+"""How many regions an infeasible-offering error names."""
+
+
+def _regions_offering(req: PlanRequest, rejected: list[Rejection]) -> str:
+    """' (p5.48xlarge is sold in us-east-1, ...)' when the request named types that this region does not sell: the
+    regions that do, cheapest first."""
+    names = req.deployment.instance_types
+    if not names or any(r.kind != "offering" for r in rejected if r.instance_type in names):
+        return ""
+    catalog = all_instance_types()
+    parts = []
+    for name in dict.fromkeys(n.strip().lower() for n in names):
+        prices = catalog[name].od_usd_per_hour if name in catalog else {}
+        regions = sorted(prices, key=lambda r: (prices[r], r))  # cheapest first
+        if regions:
+            more = f" and {len(regions) - REGIONS_NAMED} more" if len(regions) > REGIONS_NAMED else ""
+            parts.append(f"{name} is sold in {', '.join(regions[:REGIONS_NAMED])}{more}")
+    return f" ({'; '.join(parts)})" if parts else ""

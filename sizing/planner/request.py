@@ -110,7 +110,8 @@ class Deployment(BaseModel):
     """Allow-list of instance types (None: every type in the catalog)."""
     weights: str | None = None
     """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the
-    GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default)."""
+    GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack
+    files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
     kv_dtype: str = "auto"
     """KV cache dtype: auto (the model dtype) or fp8."""
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)

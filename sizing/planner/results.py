@@ -86,7 +86,8 @@ class Candidate(BaseModel):
     capacity_risk_usd_per_hour: float = 0.0
     """Expected extra cost of spot capacity not obtained (run on demand instead)."""
     hourly_cost_usd: float
-    """Fleet cost per hour, interruptions included."""
+    """Expected fleet cost per hour, the one plans are ranked by: the billed cost plus the expected spot interruption
+    and capacity-risk charges (equal to the billed cost for a fleet without spot)."""
     monthly_cost_usd: float
     """Fleet cost per month (hours_per_month)."""
     cost_per_million_output_tokens_usd: float
@@ -96,6 +97,13 @@ class Candidate(BaseModel):
     notes: tuple[str, ...] = ()
     """Caveats (spot scarcity, PCIe all-reduce, multi-node loss)."""
 
+    @computed_field
+    @property
+    def billed_usd_per_hour(self) -> float:
+        """What AWS bills per hour while every spot instance is held: on-demand (or Capacity Block) and spot instances
+        at their prices, no risk charges. Derived, so plans locked before it existed read it too."""
+        return self.on_demand_instances * self.on_demand_usd_per_hour + self.spot_instances * self.spot_usd_per_hour
+
     @property
     def total_gpus(self) -> int:
         """GPUs in the fleet."""
@@ -104,11 +112,14 @@ class Candidate(BaseModel):
     @property
     def label(self) -> str:
         """Short description: '2 x p5.48xlarge, TP=8 PP=1, 2 replicas'."""
-        parallel = f"TP={self.tensor_parallel} PP={self.pipeline_parallel}"
-        parallel += f" DP={self.data_parallel}" if self.data_parallel > 1 else ""
-        parallel += " EP" if self.expert_parallel else ""
+        parallel = layout_label(self.tensor_parallel, self.pipeline_parallel, self.data_parallel, self.expert_parallel)
         return (f"{self.instances} x {self.instance_type}, {parallel}, "
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
+
+
+def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
+    """'TP=8 PP=1', with ' DP=8 EP' for data-parallel attention and expert parallelism."""
+    return f"TP={tp} PP={pp}" + (f" DP={dp}" if dp > 1 else "") + (" EP" if ep else "")
 
 
 class FrontierPoint(BaseModel):
@@ -126,12 +137,16 @@ class FrontierPoint(BaseModel):
     """TP degree of the cheapest plan."""
     pipeline_parallel: int | None = None
     """PP degree of the cheapest plan."""
+    data_parallel: int | None = None
+    """Data-parallel attention ranks of the cheapest plan (MLA models; 1 otherwise)."""
+    expert_parallel: bool | None = None
+    """Whether the cheapest plan runs expert parallelism (MoE models)."""
     replicas: int | None = None
     """Replicas deployed."""
     instances: int | None = None
     """Instances bought."""
     hourly_cost_usd: float | None = None
-    """Fleet cost per hour, USD."""
+    """Expected fleet cost per hour, USD (spot risk included, as the choice's hourly_cost_usd)."""
     tpot_ms: float | None = None
     """Mean TPOT at the planned load."""
     ttft_ms: float | None = None

@@ -123,6 +123,16 @@ class LoadPoint:
     """Requests wait for KV or sequence slots, or the token budget is full."""
 
 
+def _excess_over(limits: list[tuple[int, float]]) -> Callable[[tuple[float, ...]], float]:
+    """Relative excess of an _eval tuple over the tightest of the (position, target) limits (-1: no limit)."""
+    if not limits:
+        return lambda x: -1.0
+    if len(limits) == 1:
+        (i, t), = limits
+        return lambda x: x[i] / t - 1
+    return lambda x: max(x[i] / t for i, t in limits) - 1
+
+
 class ReplicaLoad:
     """The steady-state model of one replica for one request shape (memoize one per placement)."""
 
@@ -139,24 +149,32 @@ class ReplicaLoad:
         self._affine = self._affine_decode()
 
     def _affine_decode(self) -> tuple[float, float, float] | None:
-        """(from_d, intercept, slope) when the decode step is affine in the batch over [from_d, max_decodes] (dense
-        models; with PP from d = pp on, where the pipeline is full), checked at the midpoint; None otherwise. Only
-        a shortcut: the values are the model's own."""
+        """(from_d, intercept, slope) when the decode step is affine in the batch over [from_d, max_decodes], else
+        None. It is for dense models without data-parallel ranks: every term of ReplicaSpeed._step_parts is then a
+        constant or proportional to the batch (with PP from d = pp on, where the pipeline is full), so two points
+        give the line (tests/sizing/test_speed.py checks it). Only a shortcut: the values are the model's own."""
         pp = self.speed.layout.pp
         ctx, top, start = self.shape.context_tokens, self.max_decodes, float(pp if pp > 1 else 0)
-        if top <= start + 1:
-            return None
-        mid = (start + top) / 2
-        y0, y_mid, y_top = (self.speed.step_s(x, ctx) for x in (start, mid, top))
+        if top <= start + 1 or self.speed.model.moe is not None or self.speed.layout.dp > 1:
+            return None  # MoE (touched experts) and data-parallel ranks (whole sequences per rank) are not affine
+        y0, y_top = self.speed.step_s(start, ctx), self.speed.step_s(top, ctx)
         slope = (y_top - y0) / (top - start)
-        exact = math.isclose(y_mid, y0 + slope * (mid - start), rel_tol=1e-9)
-        return (start, y0 - slope * start, slope) if exact else None
+        return start, y0 - slope * start, slope
 
     def _decode_s(self, decodes: float) -> float:
         f = self.limits.step_time_factor
         if self._affine is not None and decodes >= self._affine[0]:
             return (self._affine[1] + self._affine[2] * decodes) * f
         return self.speed.step_s(decodes, self.shape.context_tokens) * f
+
+    def decode_step_s(self, decodes: float) -> float:
+        """Step time of `decodes` running sequences without prompt tokens (engine factor applied)."""
+        return self._decode_s(decodes)
+
+    @property
+    def prefill_token_time_s(self) -> float:
+        """Step time one prompt token adds (engine factor applied)."""
+        return self._token_s
 
     def _eval(self, d: float) -> tuple[float, float, float, float, float, float, float, float]:
         """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share) at `d` decodes."""
@@ -261,7 +279,7 @@ class ReplicaLoad:
         hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
         if hi <= 0:
             return None
-        d = self._largest_d(lambda x: max(x[i] / t for i, t in limits) - 1 if limits else -1.0, hi)
+        d = self._largest_d(_excess_over(limits), hi)
         return self.at_decodes(d) if d > 0 else None
 
     def saturation_concurrency(self) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from sizing.catalog.assumptions import Assumptions
@@ -51,6 +52,26 @@ class StepTime:
     def total_s(self) -> float:
         """Step time: the parts are added, not overlapped (fits T1 within 20%)."""
         return self.weights_s + self.kv_s + self.compute_s + self.comm_s + self.overhead_s
+
+
+@lru_cache(maxsize=1024)
+def _matmul_params(m: ModelSpec) -> int:
+    return matmul_params(m)
+
+
+@lru_cache(maxsize=1024)
+def _expert_matmul_params(m: ModelSpec) -> int:
+    return active_expert_matmul_params(m)
+
+
+@lru_cache(maxsize=4096)
+def _decode_weight_bytes(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[float, float]:
+    """(non-expert bytes, routed-expert bytes) a decode step reads across all stages, per GPU of each stage. The
+    input embedding is a lookup of a few rows, so an untied embedding table is not read. Cached: the planner builds a
+    replica of every layout on every GPU type."""
+    stages = stage_weights(m, fmt, layout)
+    lookup = 0.0 if m.tie_word_embeddings else m.vocab_size * m.hidden_size * fmt.bytes_per_weight("other") / layout.tp
+    return sum(s.other_bytes for s in stages) - lookup, sum(s.expert_bytes for s in stages)
 
 
 @dataclass(frozen=True)
@@ -93,13 +114,13 @@ class ReplicaSpeed:
         derived = {
             "_bw_bytes_per_s": self.gpu.hbm_bandwidth_gbps * 1e9 * (a.decode_bw_efficiency or self.gpu.decode_bw_efficiency),
             "_flops_per_gpu": self.gpu.tflops(self.fmt.compute_dtype) * 1e12,
-            "_matmul_params": matmul_params(m),
-            "_expert_matmul_params": active_expert_matmul_params(m),
+            "_matmul_params": _matmul_params(m),
+            "_expert_matmul_params": _expert_matmul_params(m),
             "_expert_exchange": self._expert_exchange_coeffs(),
             "_allreduce": self._allreduce_coeffs(),
             "_pp_hops_s": (self.layout.pp - 1) * 1e-6 * (a.pp_hop_latency_us_inter_node if self.inter_node_pp
                                                         else a.pp_hop_latency_us_intra_node),
-            "_weights": self._weight_bytes(),
+            "_weights": _decode_weight_bytes(m, self.fmt, self.layout),
             "_kv_per_layer": kv_bytes_per_token_per_layer(m, self.kv_element_bytes, tp),
             "_overhead_s": a.decode_step_overhead_ms / 1000 + sparse_layer_latency_s(m, a),
             "_prefill_memo": {},
@@ -149,14 +170,6 @@ class ReplicaSpeed:
         fixed, per_token = self._allreduce
         return fixed + per_token * tokens
 
-    def _weight_bytes(self) -> tuple[float, float]:
-        """(non-expert bytes, routed-expert bytes) a decode step reads across all stages, per GPU of each stage. The
-        input embedding is a lookup of a few rows, so an untied embedding table is not read."""
-        stages = stage_weights(self.model, self.fmt, self.layout)
-        m = self.model
-        lookup = 0.0 if m.tie_word_embeddings else m.vocab_size * m.hidden_size * self.fmt.bytes_per_weight("other") / self.layout.tp
-        return sum(s.other_bytes for s in stages) - lookup, sum(s.expert_bytes for s in stages)
-
     def _kv_read_bytes(self, context_tokens: int) -> float:
         """Cache bytes one sequence's attention reads per step, summed over stages (sliding layers read the window)."""
         m = self.model
@@ -179,8 +192,11 @@ class ReplicaSpeed:
         Data-parallel attention ranks each carry 1/dp of the sequences (the busiest rank sets the pace); the experts
         serve every rank's tokens."""
         pp, dp = self.layout.pp, self.layout.dp
-        micro = min(pp, batch) if batch >= 1 else 1
-        share, per_micro = max(micro, pp) / pp, batch / micro
+        if pp == 1:  # one plain step (the planner's common case, kept free of the micro-batch arithmetic)
+            share, per_micro = 1.0, batch
+        else:
+            micro = min(pp, batch) if batch >= 1 else 1
+            share, per_micro = max(micro, pp) / pp, batch / micro
         per_rank = math.ceil(per_micro / dp) if dp > 1 else per_micro
         other, expert = self._weights
         touched = self._touched_expert_fraction(per_micro) if expert else 1.0

@@ -29,3 +29,13 @@ def user_data(run: MockRun) -> str:
 @pytest.fixture(params=sorted(STACKS))
 def any_stack(request) -> MockRun:
     return stack_run(request.param)
+
+
+def stack_options(name: str):
+    """The stack's validated llmfleet:* config (what __main__.py reads)."""
+    from components.stack_config import load_stack_config
+    from preview.mock_run import read_stack_file
+
+    raw = read_stack_file(STACKS[name])
+    ns = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("llmfleet:")}
+    return load_stack_config(ns, aws_region=raw.get("aws:region"))

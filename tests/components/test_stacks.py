@@ -3,11 +3,13 @@ on-demand)."""
 
 import math
 
-from components.fleet_spec import GRACE_MARGIN
+from components.compute import LAUNCH_HOOK
+from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S, fleet_cold_start
 from tests.components.conftest import stack_run, user_data
 
 
 def test_every_stack_runs_and_exports(any_stack):
+    assert any_stack.outputs["endpoint"].startswith(("http://", "https://"))
     assert any_stack.outputs["endpoint"].endswith(".elb.amazonaws.com")
     assert any_stack.outputs["autoscaling_groups"]
     assert any_stack.outputs["plan"]["instance_type"] == any_stack.plan.instance_type
@@ -31,8 +33,9 @@ def test_dev_is_single_node_on_demand():
     dist = group["mixedInstancesPolicy"]["instancesDistribution"]
     assert dist["onDemandBaseCapacity"] == plan.instances and dist["onDemandPercentageAboveBaseCapacity"] == 100
     assert group["healthCheckType"] == "ELB"
-    assert group["healthCheckGracePeriod"] == math.ceil(plan.choice.cold_start_s * GRACE_MARGIN)
-    assert run.of_type("Vpc") and len(run.of_type("Subnet")) == 2  # no VPC given: a minimal one is created
+    hook = next(h for h in group["initialLifecycleHooks"] if h["name"] == LAUNCH_HOOK)
+    assert hook["heartbeatTimeout"] == math.ceil(fleet_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
+    assert run.of_type("Vpc") and len(run.of_type("Subnet")) == 4  # no VPC given: private + public subnets per zone
     assert run.one("Policy").inputs["targetTrackingConfiguration"]["predefinedMetricSpecification"][
         "predefinedMetricType"] == "ALBRequestCountPerTarget"
 
@@ -69,24 +72,25 @@ def test_batch_is_multi_node_on_spot():
     self_rules = [r for r in run.of_type("SecurityGroupRule")
                   if r.inputs.get("sourceSecurityGroupId") == r.inputs["securityGroupId"]]
     assert {r.inputs["type"] for r in self_rules} == {"ingress", "egress"}
-    assert "--distributed-executor-backend ray" in user_data(run)
+    assert "--distributed-executor-backend mp" in user_data(run)
 
 
 def test_losing_a_node_of_a_multi_node_replica():
     """What happens when one node of a multi-node replica is lost, as configured:
-    1. its group (min = max = desired = nodes, EC2 health checks) launches a replacement into the same placement group;
-    2. Ray on the head loses a worker, vLLM exits, systemd restarts the node script;
-    3. the head waits until the group has all its nodes running again before serving; meanwhile /health fails and
-       the target group takes the replica out of rotation, while other replicas keep serving;
-    4. the replacement joins the head, vLLM restarts: the cost is one cold start of the whole replica."""
+    1. its group (min = max = desired = nodes, EC2 health checks) launches a replacement into the same placement group
+       and subnet;
+    2. torch.distributed on rank 0 loses a peer, vLLM exits, systemd restarts the node script on every node;
+    3. the replacement claims the rank tag its predecessor freed; rank 0 is found by its tag, not by its address;
+       meanwhile /health fails and the target group takes the replica out of rotation, while other replicas serve;
+    4. vLLM restarts on all nodes: the cost is one cold start of the whole replica (the node simulation tests run it)."""
     run = stack_run("batch")
     nodes = run.plan.choice.nodes_per_replica
     group = run.of_type("Group")[0].inputs
     assert (group["minSize"], group["maxSize"], group["healthCheckType"]) == (nodes, nodes, "EC2")
     script = user_data(run)
     assert "Restart=always" in script
-    assert f"--query 'length(Reservations[].Instances[])' --output text)\" -ge {nodes} ]" in script
-    assert f"-ge {nodes} ]; do sleep 5; done" in script  # the head waits for every Ray node before vllm serve
+    assert f"NODES={nodes}" in script and "--node-rank \"$RANK\"" in script
+    assert "sort -V" not in script  # no "lowest IP" election
     assert run.one("TargetGroup").inputs["healthCheck"]["path"] == "/health"
     assert any("losing any of its" in n for n in run.plan.choice.notes)
 

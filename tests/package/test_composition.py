@@ -44,9 +44,10 @@ def test_output_valued_network_certificate_and_secret():
     assert run.one("Listener").inputs["certificateArn"].endswith(":api")
     assert "clients-id" in {r.inputs.get("sourceSecurityGroupId") for r in run.of_type("SecurityGroupRule")}
     policy = json.loads(run.one("RolePolicy").inputs["policy"])
-    assert [s["Resource"] for s in policy["Statement"] if s["Sid"] == "ReadHfToken"][0][0].endswith(f":{secret_arn}")
+    arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{secret_arn}-AbCdEf"  # the mock's real-shaped ARN
+    assert [s["Resource"] for s in policy["Statement"] if s["Sid"] == "ReadHfToken"][0][0] == arn
     script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
-    assert f"--secret-id arn:aws:mock:us-east-1:123456789012:{secret_arn}" in script
+    assert f"--secret-id {arn}" in script
 
 
 def test_an_explicit_provider_reaches_every_child_and_invoke():

@@ -114,7 +114,7 @@ def test_an_image_change_is_an_update_of_the_launch_template(tmp_path):
 
 
 def test_a_cidr_change_names_the_rule_and_replaces_it(tmp_path):
-    head = _variant(tmp_path, '["10.0.0.0/8"]', '["10.1.0.0/16"]')
+    head = _variant(tmp_path, '["10.0.0.0/8"]', '["10.42.0.0/16"]')  # still inside the created VPC
     changes = build([load(head)], [load(DEV)]).diffs[0].changes
     assert [(c.action, c.type, c.name, c.inputs) for c in changes] == [
         ("replace", "aws:ec2/securityGroupRule:SecurityGroupRule", "dev-net-client-cidr-0", ("cidrBlocks",))]

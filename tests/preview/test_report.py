@@ -78,3 +78,52 @@ def test_json_format_and_plan_json_input(tmp_path):
 def test_missing_input_is_a_clear_error(capsys):
     assert report_command(["nope/Pulumi.x.yaml"], [], "markdown", None) == 2
     assert "no such file: nope/Pulumi.x.yaml" in capsys.readouterr().err
+
+
+def test_ignored_inputs_are_no_change():
+    """desiredCapacity is registered with ignore_changes (target tracking owns it): `pulumi up` leaves it alone, so
+    the report must not list it (https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/)."""
+    from preview.resource_diff import resource_changes
+
+    key = "aws:autoscaling/group:Group::svc-compute-replicas"
+    assert resource_changes({key: {"desiredCapacity": "a", "maxSize": "1"}}, {key: {"desiredCapacity": "b", "maxSize": "1"}}) == []
+    (change,) = resource_changes({key: {"desiredCapacity": "a", "maxSize": "1"}}, {key: {"desiredCapacity": "b", "maxSize": "2"}})
+    assert change.inputs == ("maxSize",)
+
+
+def test_a_stale_plan_lock_shows_the_fresh_plan_and_fails_the_job(tmp_path, capsys):
+    """A PR that edits a stack's targets without --update-lock: the report shows what the edit buys (the fresh plan,
+    its cost and resource changes) and says that preview fails until the lock is updated; the job fails."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[2] / "stacks"
+    base = tmp_path / "base"
+    head = tmp_path / "head"
+    for folder in (base, head):
+        folder.mkdir()
+        shutil.copy(root / "Pulumi.prod.yaml", folder)
+        shutil.copy(root / "Pulumi.prod.plan.json", folder)
+    edited = head / "Pulumi.prod.yaml"
+    edited.write_text(edited.read_text().replace("tpot_ms: 40", "tpot_ms: 25"))
+    result = load(edited)
+    assert result.plan is not None and result.blocker and "workload.tpot_ms: 40 -> 25" in result.blocker
+    report = build([result], [load(base / "Pulumi.prod.yaml")])
+    text = render_markdown(report)
+    assert report.failed and "changed, lock out of date" in text and "fails until the plan lock is updated" in text
+    assert report.diffs[0].head_monthly > report.diffs[0].base_monthly  # a tighter TPOT costs more, and it shows
+    assert report_command([str(edited)], [str(base / "Pulumi.prod.yaml")], "markdown", str(tmp_path / "r.md")) == 1
+    assert "prod" in capsys.readouterr().err
+
+
+def test_a_named_stack_with_base_ref_does_not_report_the_others_deleted(monkeypatch, tmp_path):
+    import json as json_module
+
+    import preview.cli as cli
+    from preview.export_stacks import export_stack
+
+    dev = str(Path(__file__).resolve().parents[2] / "stacks/Pulumi.dev.yaml")
+    other = {"name": "prod", "plan": None, "error": "not planned here", "inputs": {}}
+    monkeypatch.setattr(cli, "base_stacks", lambda ref, python: [export_stack(dev), other])
+    out = tmp_path / "r.json"
+    assert report_command([dev], [], "json", str(out), base_ref="main") == 0
+    assert [s["name"] for s in json_module.loads(out.read_text())["stacks"]] == ["dev"]

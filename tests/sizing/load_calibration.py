@@ -19,6 +19,7 @@ Assumptions, one per fact the rows do not state:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -100,6 +101,23 @@ def load_for(row: dict[str, str]) -> ReplicaLoad:
 def predict_serving(row: dict[str, str]) -> LoadPoint:
     """The closed-loop steady state at the row's concurrency."""
     return load_for(row).closed_loop(float(row["concurrency"]))
+
+
+def synchronized_wave_ttft_s(row: dict[str, str]) -> float:
+    """Mean TTFT if the row's N closed-loop clients stayed in one wave (the other bound of the measured level).
+
+    A benchmark starts its N clients together with identical lengths. If they stay synchronised, the N prompts
+    arrive at once; each step prefills as many as its free token budget holds next to the running decodes, so the wave
+    takes g = ceil(N x P / free budget) steps of d decodes plus N / g prompts each, and the k-th group's first token
+    comes at the end of step k: mean TTFT = (g + 1) / 2 x that step. The load model (sizing/speed/load.py) assumes
+    the opposite, fully desynchronised arrivals. Same step model, same engine factor, nothing fitted: only how the
+    arrivals are spread differs."""
+    load, point = load_for(row), predict_serving(row)
+    clients, prompt = float(row["concurrency"]), load.shape.prefill_tokens
+    free = max(load.limits.max_num_batched_tokens - point.running_batch, 1.0)
+    groups = max(1, math.ceil(clients * prompt / free))
+    step = load.decode_step_s(point.running_batch) + load.prefill_token_time_s * clients / groups * prompt
+    return (groups + 1) / 2 * step
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from sizing.planner.cold_start import cold_start
 from sizing.catalog.assumptions import default_assumptions
 from sizing.catalog.files import read_csv
 from sizing.catalog.formats import all_formats, get_format
@@ -31,7 +32,7 @@ def test_without_a_release_the_base_checkpoint_is_downloaded_and_quantized_at_lo
     assert p.checkpoint.repo == "Qwen/Qwen2.5-7B-Instruct" and not p.checkpoint.prequantized
     assert p.checkpoint.download_bytes == round(bf16_bytes) and p.vllm_quantization == "fp8"
     a, g6e = default_assumptions(), get_instance_type("g6e.xlarge")
-    expected = a.container_pull_s + bf16_bytes / (g6e.facts.weights_load_gbps * 1e9) + a.engine_init_s
+    expected = cold_start(g6e, bf16_bytes, bf16_bytes, a).total_s  # download and load at the disk and network rates
     assert p.choice.cold_start_s == pytest.approx(expected)  # from the bf16 download, not the fp8 weights in memory
 
 

@@ -89,3 +89,25 @@ def test_cli_spare_purchase_flag(capsys):
     assert json.loads(capsys.readouterr().out)["purchase"] == "on-demand"
     assert main([*args, "--spare-purchase", "spot"]) == 0
     assert json.loads(capsys.readouterr().out)["purchase"] == "mixed"
+
+
+def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
+    """The ranked cost of a spot fleet carries spot-risk charges AWS never bills: the plan says both, and which is which."""
+    from sizing.cli.render import plan_lines
+
+    p = plan(PlanRequest(model=load_preset("deepseek-v3"),
+                         workload=Workload(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
+                         deployment=Deployment(instance_types=("p5.48xlarge",))))
+    c = p.choice
+    assert c.spot_instances and c.capacity_risk_usd_per_hour > 0
+    assert c.billed_usd_per_hour == pytest.approx(c.on_demand_instances * c.on_demand_usd_per_hour
+                                                  + c.spot_instances * c.spot_usd_per_hour)
+    assert c.hourly_cost_usd == pytest.approx(c.billed_usd_per_hour + c.interruption_usd_per_hour
+                                              + c.capacity_risk_usd_per_hour)
+    from sizing.planner.results import Candidate
+    old_lock = c.model_dump(mode="json", exclude={"billed_usd_per_hour"})  # a plan locked before the field existed
+    assert Candidate.model_validate(old_lock).billed_usd_per_hour == pytest.approx(c.billed_usd_per_hour)
+    cost = next(line for line in plan_lines(p) if line.startswith("  cost:"))
+    assert f"${c.hourly_cost_usd:,.2f}/h expected" in cost and f"${c.billed_usd_per_hour:,.2f}/h billed" in cost
+    on_demand = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(tpot_ms=50))).choice
+    assert on_demand.billed_usd_per_hour == pytest.approx(on_demand.hourly_cost_usd)

@@ -16,10 +16,14 @@ Tolerances, and why:
 - Saturation concurrency (throughput at 90% of the curve's maximum): the measured grid steps 25, 50, 100, 150, 200, 250,
   so the measured point is known to a factor 1.5-2; the model must land within a factor 2 on 90% of the 36 curves and
   its median ratio within [0.6, 1.3].
-- TTFT: the model's TTFT grows with clients on every curve, as measured. Its level is NOT matched below saturation:
-  GenAI-Perf clients with identical lengths arrive in waves, so a prompt waits for the whole wave's prefill (TTFT
-  about N x one prompt's prefill); real users do not synchronise, and the model does not reproduce this (see
-  sizing/speed/load.py). Where the replica is saturated by KV slots, TTFT is queueing, which the model does follow: on
+- TTFT: the model's TTFT grows with clients on every curve, as measured. Its level is NOT matched below saturation
+  (median 71-77% low): GenAI-Perf starts clients with identical lengths together, and they stay partly in step, so
+  a prompt waits for part of its wave's prefill; real users do not synchronise, and the model assumes they do not
+  (sizing/speed/load.py). A fully synchronised wave (load_calibration.synchronized_wave_ttft_s, same step model,
+  nothing fitted) over-predicts instead (median +33% to +74%, worst +613%), and NIM 1.8 with chunked prefill matches
+  the desynchronised model, not the wave (+414%). So no principled single model fits N1's level without a fitted
+  "how synchronised" parameter; what is tested is that the measured level lies between the two bounds (25% slack)
+  on at least 85% of the unsaturated points of each GPU and format. Where the replica is saturated by KV slots, TTFT is queueing, which the model does follow: on
   16-bit rows within a factor 2.5 at the median and the curve's top concurrency.
 - P1 (the 70B FP8 long-prompt case the planner's headline example is about; engine factor 1.0, not fitted): ITL and
   throughput within 15% at every point; TTFT within 25% while the replica has free slots (chunked prefill: no
@@ -39,7 +43,7 @@ from collections import defaultdict
 import pytest
 
 from tests.sizing.load_calibration import (NIM_ROWS, SERVING_ROWS, STATIC_ROWS, load_for, predict_serving,
-                                           predict_static)
+                                           predict_static, synchronized_wave_ttft_s)
 
 
 def _err(predicted: float, measured: float) -> float:
@@ -137,3 +141,18 @@ def test_nim_70b_fp8_saturation():
     above = [float(r["concurrency"]) for r in NIM_ROWS if float(r["output_tokens_per_s"]) >= 0.9 * top]
     predicted = load_for(NIM_ROWS[0]).saturation_concurrency()
     assert max(below) / 1.5 <= predicted <= min(above) * 1.5
+
+
+@pytest.mark.parametrize("gpu, weights", [("A100-SXM-80GB", "fp16"), ("H100-SXM-80GB", "fp16"), ("H100-SXM-80GB", "fp8")])
+def test_ttft_level_lies_between_desynchronised_and_wave_arrivals(gpu, weights):
+    # The known limit, made testable: below saturation the load model (desynchronised arrivals) is a lower bound of
+    # N1's TTFT and a fully synchronised wave (load_calibration.synchronized_wave_ttft_s, same step model, nothing
+    # fitted) an upper one; the measured level is set by how far the benchmark's clients stay in step. 25% slack on
+    # each side for the step model's own error (prefill is within 25-68% on B1).
+    points = [(float(r["ttft_ms_mean"]) / 1000, p.ttft_s, synchronized_wave_ttft_s(r))
+              for r, p in ((r, predict_serving(r)) for r in SERVING_ROWS if r["gpu"] == gpu and r["weights"] == weights)
+              if not p.saturated]
+    assert len(points) >= 100
+    inside = [0.75 * lo <= measured <= 1.25 * hi for measured, lo, hi in points]
+    assert sum(inside) / len(points) >= 0.85
+    assert statistics.median(measured / lo for measured, lo, _ in points) > 2  # the model alone is well below

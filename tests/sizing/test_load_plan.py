@@ -126,3 +126,71 @@ def test_every_target_holds_at_the_planned_load(model, workload):
                           (w.ttft_p95_ms, c.ttft_p95_ms)):
         assert target is None or value <= target * (1 + 1e-6)
     assert c.requests_per_second_per_replica * c.replicas_required >= (w.requests_per_second or 0)
+
+
+def _shown_pairs(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"(\d[\d.,]*)(?: [a-z]+)* vs (\d[\d.,]*)", text)
+
+
+@pytest.mark.parametrize("model, workload, deployment", [
+    ("mixtral-8x22b", dict(concurrency=32, input_tokens=2000, output_tokens=500, tpot_p95_ms=50), dict(region="us-west-2")),
+    ("llama-3.1-70b", DONE_WHEN, dict(weights="fp8", instance_types=("p5.48xlarge",))),
+])
+def test_why_it_lost_shows_the_difference_that_decided(model, workload, deployment):
+    # Every alternative names the first ranking-key component where it loses, with two numbers that differ: a
+    # difference below the load model's root tolerance is a tie, not "holds 37 users vs 37".
+    p = plan(PlanRequest(model=load_preset(model), workload=Workload(**workload), deployment=Deployment(**deployment)))
+    for a in p.alternatives:
+        for shown, chosen in _shown_pairs(a.why_lost):
+            assert shown != chosen, a.why_lost
+        assert not re.search(r"costs \$0\.00/h more", a.why_lost)
+
+
+def test_frontier_names_data_parallel_and_expert_layouts():
+    from sizing.cli.render import plan_lines
+
+    p = plan(PlanRequest(model=load_preset("deepseek-r1"),
+                         workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60)))
+    assert p.choice.data_parallel > 1 and p.choice.expert_parallel
+    base = next(f for f in p.frontier if f.tpot_target_ms == 60)
+    assert (base.data_parallel, base.expert_parallel) == (p.choice.data_parallel, p.choice.expert_parallel)
+    assert any(f"DP={p.choice.data_parallel} EP" in line and "TPOT <=" in line for line in plan_lines(p))
+    costs = [f.hourly_cost_usd for f in p.frontier if f.feasible]
+    assert costs == sorted(costs, reverse=True)  # a tighter TPOT is never cheaper
+
+
+def test_infeasible_frontier_point_names_the_latency_miss():
+    # At TPOT <= 20 ms no 70B layout on A100-40GB is fast enough; the reason must be that, not a memory miss of a
+    # smaller layout that would not be fast enough either.
+    p = plan(PlanRequest(model=load_preset("llama-3.3-70b"),
+                         workload=Workload(concurrency=64, input_tokens=2000, output_tokens=300, tpot_ms=40, ttft_ms=1500),
+                         deployment=Deployment(instance_types=("p4d.24xlarge",))))
+    tight = p.frontier[0]
+    assert tight.tpot_target_ms == 20 and not tight.feasible
+    assert tight.reason.startswith("misses TPOT"), tight.reason
+
+
+@pytest.mark.parametrize("model, workload, deployment", [
+    ("deepseek-v3", dict(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
+     dict(instance_types=("p5.48xlarge",))),  # the batch stack: TP8 x PP2 over two nodes
+    ("deepseek-r1", dict(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60), {}),  # DP8 + EP
+    ("qwen3-235b-a22b", dict(concurrency=32, input_tokens=2000, output_tokens=1000, tpot_ms=50), dict(weights="fp8-block")),
+])
+def test_speed_command_reproduces_the_planned_latency(capsys, model, workload, deployment):
+    # The planned TTFT/TPOT are the load model's at the planned per-replica load, and `speed` at the plan's own layout
+    # (multi-node PP, data-parallel attention and expert parallelism included) answers the same.
+    import json
+
+    from sizing.cli.main import main
+
+    w = Workload(**workload)
+    p = plan(PlanRequest(model=load_preset(model), workload=w, deployment=Deployment(**deployment)))
+    c = p.choice
+    argv = ["speed", "--model", model, "--gpu", c.instance_type, "--weights", c.weights, "--tp", str(c.tensor_parallel),
+            "--pp", str(c.pipeline_parallel), "--dp", str(c.data_parallel), "--input-tokens", str(w.input_tokens),
+            "--output-tokens", str(w.output_tokens), "--max-model-len", str(p.max_model_len),
+            "--concurrency", str(w.concurrency / c.replicas_required), "--json"] + (["--ep"] if c.expert_parallel else [])
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tpot_ms"] == pytest.approx(c.tpot_ms, rel=1e-6)
+    assert out["ttft_ms"] == pytest.approx(c.ttft_ms, rel=1e-6)

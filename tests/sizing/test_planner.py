@@ -178,3 +178,14 @@ def test_formats_the_gpu_cannot_run_are_rejected():
         "engine", "fp8 weights need CUDA compute capability 8 or newer; T4-16GB has 7.5 "
         "(vLLM rule kernel-capability: kernels for the weight format on this GPU generation)")
     assert p.instance_type == "g5.xlarge"  # A10G (8.6) runs FP8 weights as W8A16
+
+
+def test_types_the_region_does_not_sell_name_where_they_are_sold():
+    # An expert asked for p5 in eu-west-1 wants to know where to go, not only that it is not there.
+    from sizing.errors import InfeasibleError
+
+    req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64, tpot_ms=40),
+                      deployment=Deployment(region="eu-west-1", instance_types=("p5.48xlarge",)))
+    with pytest.raises(InfeasibleError) as err:
+        plan(req)
+    assert "p5.48xlarge is sold in" in str(err.value) and "us-east-1" in str(err.value)

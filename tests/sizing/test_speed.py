@@ -133,3 +133,18 @@ def test_pp_keeps_micro_batches_in_flight(llama8b):
     assert rs.decode_step(1, 1000).kv_s == pytest.approx(per_sequence / bandwidth)
     read = (8_030_261_248 - 128256 * 4096) * 2
     assert rs.decode_step(64, 1000).weights_s == pytest.approx(read / bandwidth)  # each stage reads its half, pp times
+
+
+@pytest.mark.parametrize("model, gpu, link, tp, pp", [
+    ("llama-3.1-8b", "H100", "nvswitch", 1, 1), ("llama-3.1-70b", "L40S", "pcie", 4, 1),
+    ("llama-3.1-70b", "H100", "nvswitch", 4, 2), ("gemma-2-27b", "A10G", "pcie", 8, 1),
+])
+def test_dense_decode_step_is_affine_in_the_batch(model, gpu, link, tp, pp):
+    # ReplicaLoad takes the decode step of a dense replica without DP ranks as a line through two points (from d = pp
+    # on, where the pipeline is full); every point in between must lie on it.
+    rs = ReplicaSpeed(load_preset(model), get_gpu(gpu), get_format("bf16"), Layout(tp=tp, pp=pp), 2, link,
+                      default_assumptions())
+    start, top, ctx = float(pp if pp > 1 else 0), 500.0, 3000
+    y0, y1 = rs.step_s(start, ctx), rs.step_s(top, ctx)
+    for d in (start + 0.5, pp + 1.0, 37.3, 250.0, 499.0):
+        assert rs.step_s(d, ctx) == pytest.approx(y0 + (y1 - y0) * (d - start) / (top - start), rel=1e-9)

@@ -52,3 +52,17 @@ def test_unknown_format_suggests_the_search_words(capsys):
 
     assert main(["plan", "--weights", "natve"]) == 2
     assert "Did you mean 'native'?" in capsys.readouterr().err
+
+
+def test_auto_serves_the_publishers_fp8_release_where_there_is_one():
+    """Qwen3's official FP8 checkpoint is block-scaled. `auto` used to add online per-tensor FP8 only, so the nodes
+    downloaded the 438 GiB bf16 checkpoint and quantized it at load; an expert serves Qwen/Qwen3-235B-A22B-FP8
+    (220 GiB), whose TP/EP layouts vLLM's block-FP8 rules then govern."""
+    p = plan(PlanRequest(model=load_preset("qwen3-235b-a22b"),
+                         workload=Workload(concurrency=64, input_tokens=3000, output_tokens=800, tpot_ms=40),
+                         deployment=Deployment(weights="auto", instance_types=("p5.48xlarge", "p5en.48xlarge"))))
+    assert p.weights == "fp8-block" and p.checkpoint.prequantized
+    assert p.checkpoint.repo == "Qwen/Qwen3-235B-A22B-FP8" and p.checkpoint.download_bytes < 250 * 2**30
+    assert p.vllm_quantization == ""  # served as published, no quantization at load
+    assert all(a.candidate.weights == "fp8-block" for a in p.alternatives)
+    assert eight_b("auto").checkpoint.repo.startswith("RedHatAI/")  # a per-tensor FP8 release still wins where known

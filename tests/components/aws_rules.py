@@ -1,0 +1,196 @@
+"""Constraints AWS enforces (or documents) on what the program emits, checked on a mocked run. Mocks accept anything;
+these rules see what the EC2, Auto Scaling and ELB APIs would refuse, or what would break on the node. Each rule
+cites the AWS document it comes from and returns the violations it finds (empty: the run passes)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from components.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, fleet_cold_start, longest_request_s
+from preview.mock_run import MockedResource, MockRun
+from sizing.catalog.node_hardware import node_hardware
+from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS
+
+AUTONAME_SUFFIX = 8
+"""Pulumi appends '-' and 7 random characters to a logical name when no name is given."""
+NAME_MAX = 32
+GP3_MAX_IOPS_PER_GIB = 500
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One AWS constraint."""
+
+    name: str
+    """What is checked."""
+    source: str
+    """The AWS document that states it."""
+    check: Callable[[MockRun], list[str]]
+    """Violations in a run."""
+
+
+def _zone_of(run: MockRun, subnet_id: str) -> str | None:
+    created = {f"{r.name}-id": r.inputs.get("availabilityZone") for r in run.of_type("Subnet")}
+    return created.get(subnet_id) or run.subnet_zones.get(subnet_id)
+
+
+def _zones(run: MockRun, subnet_ids: list[str]) -> set[str | None]:
+    return {_zone_of(run, s) for s in subnet_ids}
+
+
+def placement_group_one_zone(run: MockRun) -> list[str]:
+    pgs = {f"{p.name}-id" for p in run.of_type("PlacementGroup") if p.inputs.get("strategy") == "cluster"}
+    return [f"{g.name}: cluster placement group across zones {sorted(map(str, _zones(run, g.inputs['vpcZoneIdentifiers'])))}"
+            for g in run.of_type("Group") if g.inputs.get("placementGroup") in pgs
+            and len(_zones(run, g.inputs["vpcZoneIdentifiers"])) != 1]
+
+
+def _name(r: MockedResource) -> str:
+    return r.inputs.get("name") or f"{r.name}-{'x' * (AUTONAME_SUFFIX - 1)}"
+
+
+def lb_names_fit(run: MockRun) -> list[str]:
+    return [f"{r.name}: name {_name(r)!r} is {len(_name(r))} characters (max {NAME_MAX})"
+            for r in run.of_type("LoadBalancer") + run.of_type("TargetGroup")
+            if len(_name(r)) > NAME_MAX or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", _name(r))]
+
+
+def efa_on_every_card(run: MockRun) -> list[str]:
+    """A multi-node fleet on an EFA type attaches one EFA per network card (one per card index, card 0 primary)."""
+    if not run.plan or run.plan.choice.nodes_per_replica == 1:
+        return []
+    lt = run.one("LaunchTemplate").inputs
+    hw = node_hardware(lt["instanceType"])
+    efa = [n for n in lt.get("networkInterfaces") or [] if n.get("interfaceType") == "efa"]
+    cards = sorted(n.get("networkCardIndex", 0) for n in efa)
+    wanted = list(range(min(hw.network_cards, hw.efa_interfaces_max)))
+    problems = [] if cards == wanted else [f"EFA on network cards {cards}, {lt['instanceType']} has cards {wanted}"]
+    primary = [n for n in efa if n.get("networkCardIndex", 0) == 0]
+    if efa and (len(primary) != 1 or primary[0].get("deviceIndex") != 0):
+        problems.append("network card 0 needs the primary interface at device index 0")
+    return problems
+
+
+def _hook(group: MockedResource, transition: str) -> dict | None:
+    return next((h for h in group.inputs.get("initialLifecycleHooks") or [] if h["lifecycleTransition"] == transition), None)
+
+
+def ready_waits_for_cold_start(run: MockRun) -> list[str]:
+    """Nodes are not judged before they can have started: a launch hook the node completes on /health, whose wait
+    (the node's deadline) covers the predicted cold start; a hook heartbeat timeout is at most 7200 s."""
+    assert run.plan
+    cold = fleet_cold_start(run.plan).total_s
+    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    deadline = re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", script)
+    problems = []
+    for g in run.of_type("Group"):
+        hook = _hook(g, "autoscaling:EC2_INSTANCE_LAUNCHING")
+        if not hook:
+            if g.inputs.get("healthCheckGracePeriod", 0) < cold:
+                problems.append(f"{g.name}: grace {g.inputs.get('healthCheckGracePeriod')} s < cold start {cold:.0f} s")
+            continue
+        if not 30 <= hook["heartbeatTimeout"] <= LIFECYCLE_HEARTBEAT_MAX_S:
+            problems.append(f"{g.name}: launch hook heartbeat {hook['heartbeatTimeout']} s outside 30..7200")
+        if not deadline or int(deadline.group(1)) < cold:
+            problems.append(f"{g.name}: the node's ready deadline is below the cold start {cold:.0f} s")
+    return problems
+
+
+def drains_longest_request(run: MockRun) -> list[str]:
+    """Scale-in drains: deregistration delay (max 3600 s) covers the longest request, the terminating hook covers the
+    deregistration delay."""
+    assert run.plan
+    problems = []
+    delay = run.one("TargetGroup").inputs.get("deregistrationDelay", 300)
+    if not longest_request_s(run.plan) <= delay <= 3600:
+        problems.append(f"deregistration delay {delay} s vs longest request {longest_request_s(run.plan):.0f} s")
+    for g in run.of_type("Group"):
+        hook = _hook(g, "autoscaling:EC2_INSTANCE_TERMINATING")
+        if not hook or hook["heartbeatTimeout"] < delay:
+            problems.append(f"{g.name}: no terminating hook as long as the deregistration delay")
+    return problems
+
+
+def alb_two_zones(run: MockRun) -> list[str]:
+    lb = run.one("LoadBalancer").inputs
+    zones = _zones(run, lb["subnets"])
+    return [] if len(zones) >= 2 and None not in zones else [f"load balancer subnets in zones {sorted(map(str, zones))}"]
+
+
+def gp3_limits(run: MockRun) -> list[str]:
+    ebs = run.one("LaunchTemplate").inputs["blockDeviceMappings"][0]["ebs"]
+    mibps, iops = ebs.get("throughput"), ebs.get("iops")
+    if mibps is None:
+        return []
+    problems = []
+    if mibps > GP3_MAX_MIBPS or iops is None or mibps > iops * GP3_MIBPS_PER_IOPS:
+        problems.append(f"gp3 throughput {mibps} MiB/s with {iops} IOPS")
+    if iops and iops > ebs["volumeSize"] * GP3_MAX_IOPS_PER_GIB:
+        problems.append(f"gp3 {iops} IOPS on {ebs['volumeSize']} GiB")
+    return problems
+
+
+def refresh_keeps_serving(run: MockRun) -> list[str]:
+    """Instance refresh preferences AWS accepts (MaxHealthyPercentage 100..200, at most 100 above the minimum), and a
+    single-node fleet group that launches replacements before terminating (max healthy above 100, min healthy 100 for
+    the examples): AWS replaces at least one instance at a time, so a one-node group at max 100 loses its only node.
+    A multi-node replica group stays at max 100 (a node launched above its size finds every rank taken)."""
+    assert run.plan
+    problems = []
+    for g in run.of_type("Group"):
+        prefs = (g.inputs.get("instanceRefresh") or {}).get("preferences") or {}
+        low, high = prefs.get("minHealthyPercentage", 90), prefs.get("maxHealthyPercentage", 100)
+        if not (0 <= low <= 100 <= high <= 200 and high - low <= 100):
+            problems.append(f"{g.name}: min/max healthy {low}/{high} outside what AWS accepts")
+        multi = run.plan.choice.nodes_per_replica > 1
+        if multi and high != 100:
+            problems.append(f"{g.name}: a multi-node replica group refreshed above its size ({high}%)")
+        if not multi and not (low == 100 and high > 100):
+            problems.append(f"{g.name}: refresh at min/max healthy {low}/{high} takes serving nodes down first")
+    return problems
+
+
+def _statements(run: MockRun) -> list[dict]:
+    return [st for p in run.of_type("RolePolicy") for st in json.loads(p.inputs["policy"])["Statement"]]
+
+
+def secrets_granted_exactly(run: MockRun) -> list[str]:
+    """Least privilege: a Secrets Manager grant names the secret's ARN, never a pattern with a wildcard region, account
+    or suffix, when the ARN is known (it is for the secret the stack creates and for any the config names)."""
+    return [f"{st['Sid']}: {arn}" for st in _statements(run) if any(a.startswith("secretsmanager:") for a in st["Action"])
+            for arn in st["Resource"] if "*" in arn]
+
+
+def secret_names_reusable(run: MockRun) -> list[str]:
+    """A secret the stack creates has no fixed name: a deleted secret's name stays taken for its 7-30 day recovery
+    window, so a fixed name fails the next `pulumi up` after `pulumi destroy` (and any replacement)."""
+    return [f"{r.name}: fixed name {r.inputs['name']!r}" for r in run.of_type("Secret") if r.inputs.get("name")]
+
+
+RULES = (
+    Rule("cluster placement group in one zone", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster",
+         placement_group_one_zone),
+    Rule("load balancer and target group names", "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+         lb_names_fit),
+    Rule("one EFA per network card", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html",
+         efa_on_every_card),
+    Rule("ready wait covers the cold start", "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html",
+         ready_waits_for_cold_start),
+    Rule("scale-in drains the longest request", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay",
+         drains_longest_request),
+    Rule("ALB subnets in two zones", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones",
+         alb_two_zones),
+    Rule("gp3 throughput and IOPS limits", "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",
+         gp3_limits),
+    Rule("instance refresh launches before it terminates",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
+         refresh_keeps_serving),
+    Rule("Secrets Manager grants name the secret's ARN", "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+         secrets_granted_exactly),
+    Rule("created secrets have no fixed name", "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html",
+         secret_names_reusable),
+)

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Stand-in for the commands a node's bootstrap calls (docker, aws, curl, systemctl, iptables, mount tools), in bash
+# so that a simulated boot costs milliseconds. Every call is appended to $SIM_STATE/calls (fields separated by \x1f:
+# the node, the command, its arguments). Answers come from $SIM_STATE, shared by the nodes of one simulated replica:
+#   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
+#   fail-secret, fail-pull, cached-image      flags that change an answer
+#   health-fails                              how many of the next /health checks fail
+#   fail-crt                                  the CRT S3 client fails (a bucket in another region)
+#   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
+#   raid-member                               the first instance-store disk is a member of the AMI's volume
+set -u
+cmd=$(basename "$0")
+state=$SIM_STATE
+node=${SIM_INSTANCE:-i-0000000000000000a}
+(IFS=$'\x1f'; printf '%s\x1f%s\x1f%s\n' "$node" "$cmd" "$*" >>"$state/calls")
+
+opt() {  # the value after option $1 in the remaining arguments
+  local want=$1; shift
+  while [ $# -gt 1 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done
+}
+
+case $cmd in
+  curl)
+    url=${*: -1}
+    case $url in
+      */api/token) echo token ;;
+      */placement/region) echo us-east-1 ;;
+      */meta-data/instance-id) echo "$node" ;;
+      */meta-data/local-ipv4) echo "${SIM_IP:-10.0.0.10}" ;;
+      */aws:autoscaling:groupName) echo asg-replica-0 ;;
+      */health)
+        left=$(cat "$state/health-fails" 2>/dev/null || echo 0)
+        if [ "$left" -gt 0 ]; then echo $((left - 1)) >"$state/health-fails"; exit 22; fi ;;
+      *) exit 22 ;;
+    esac ;;
+  aws)
+    case "$1 $2" in
+      "secretsmanager get-secret-value" | "ssm get-parameter")
+        if [ -e "$state/fail-secret" ]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
+        echo s3cr3t-value ;;
+      "ec2 describe-instances")
+        for dir in "$state"/instances/*/; do
+          id=$(basename "$dir")
+          printf '%s\t%s\t%s\n' "$id" "$(cat "$dir/ip")" "$(cat "$dir/rank" 2>/dev/null || echo None)"
+        done ;;
+      "ec2 create-tags")
+        id=$(opt --resources "$@"); tags=$(opt --tags "$@")
+        printf '%s' "${tags#*Value=}" >"$state/instances/$id/rank.$$" && mv "$state/instances/$id/rank.$$" "$state/instances/$id/rank" ;;
+      "ec2 delete-tags")
+        rm -f "$state/instances/$(opt --resources "$@")/rank" ;;
+      "ecr get-login-password") echo ecr-password ;;
+      "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
+        client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
+        printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
+        [ "$client" != crt ] || [ ! -e "$state/fail-crt" ] || exit 1 ;;
+    esac ;;
+  docker)
+    case $1 in
+      pull) [ ! -e "$state/fail-pull" ] || exit 1 ;;
+      image) [ -e "$state/cached-image" ] || exit 1 ;;
+    esac ;;
+  mountpoint) [ -e "$state/dlami-nvme" ] && [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1 ;;  # else not mounted
+  blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
+    if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
+  iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
+esac
+exit 0

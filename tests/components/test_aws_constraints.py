@@ -1,0 +1,52 @@
+"""AWS constraints on what every example stack emits (tests/components/aws_rules.py, each rule citing its AWS
+document), and each rule shown to fail on a run that breaks it."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.components.aws_rules import RULES, Rule
+from tests.components.conftest import STACKS, stack_run
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+def test_example_stacks_meet_aws_constraints(stack, rule: Rule):
+    assert rule.source.startswith("https://docs.aws.amazon.com/")
+    assert rule.check(stack_run(stack)) == []
+
+
+def broken(stack: str, kind: str, change) -> object:
+    """A copy of a stack's run with one resource's inputs changed."""
+    run = copy.deepcopy(stack_run(stack))
+    for r in run.of_type(kind):
+        change(r.inputs)
+    return run
+
+
+def rule(name: str) -> Rule:
+    return next(r for r in RULES if r.name == name)
+
+
+@pytest.mark.parametrize("name,stack,kind,change", [
+    ("cluster placement group in one zone", "batch", "Group",
+     lambda i: i.update(vpcZoneIdentifiers=["batch-net-private-0-id", "batch-net-private-1-id"])),
+    ("load balancer and target group names", "dev", "LoadBalancer", lambda i: i.update(name="x" * 33)),
+    ("one EFA per network card", "batch", "LaunchTemplate", lambda i: i.update(networkInterfaces=i["networkInterfaces"][:1])),
+    ("ready wait covers the cold start", "prod", "Group", lambda i: i.update(initialLifecycleHooks=[], healthCheckGracePeriod=60)),
+    ("scale-in drains the longest request", "dev", "TargetGroup", lambda i: i.update(deregistrationDelay=5)),
+    ("ALB subnets in two zones", "dev", "LoadBalancer", lambda i: i.update(subnets=["dev-net-private-0-id"])),
+    ("gp3 throughput and IOPS limits", "prod", "LaunchTemplate",
+     lambda i: i["blockDeviceMappings"][0]["ebs"].update(throughput=1000, iops=3000, volumeSize=100)),
+    ("instance refresh launches before it terminates", "dev", "Group",
+     lambda i: i["instanceRefresh"]["preferences"].pop("maxHealthyPercentage")),
+    ("instance refresh launches before it terminates", "batch", "Group",
+     lambda i: i["instanceRefresh"]["preferences"].update(maxHealthyPercentage=200)),
+    ("Secrets Manager grants name the secret's ARN", "prod", "RolePolicy", lambda i: i.update(policy=i["policy"].replace(
+        "secret:prod-api-key-AbCdEf", "secret:prod-api-key-*"))),
+    ("created secrets have no fixed name", "dev", "Secret", lambda i: i.update(name="llmfleet/llmfleet/dev/api-key")),
+])
+def test_each_rule_catches_what_it_checks(name, stack, kind, change):
+    assert rule(name).check(broken(stack, kind, change))
