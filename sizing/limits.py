@@ -28,8 +28,8 @@ MAX_BATCH = 1 << 20
 MAX_RATE = 1e9
 """Requests or tokens per second a fleet may be asked to serve."""
 MIN_RATE = 1e-6
-"""The smallest rate, requests or tokens per second (one in 11.6 days). A fleet's cost per token divides by it: a
-subnormal rate such as 1e-320 made that cost infinite."""
+"""The smallest rate: requests, tokens or GB per second (one request in 11.6 days). Costs per token and load times
+divide by it: a subnormal rate such as 1e-320 made them infinite."""
 MIN_SHARE = 1e-3
 """The smallest efficiency or bandwidth share an assumption may take (0.1%; published ones are 5-100%). Times divide by
 it: a subnormal share such as 1e-320 made them infinite."""

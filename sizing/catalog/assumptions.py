@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_SHARE
+from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SHARE
 
 HOURS_IN_LONGEST_MONTH = 31 * 24
 """Upper bound of hours_per_month."""
@@ -43,9 +43,9 @@ class Assumptions(BaseModel):
     """Seconds from EC2 launch to the user data running (boot, GPU driver, fabric manager)."""
     container_pull_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds to pull the serving image on a fresh node."""
-    download_nic_efficiency: float = Field(gt=0, le=1)
+    download_nic_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of the NIC line rate one node's weight download reaches."""
-    instance_store_gbps: float = Field(gt=0, le=MAX_RATE)
+    instance_store_gbps: float = Field(ge=MIN_RATE, le=MAX_RATE)
     """Sequential rate of one local NVMe SSD, GB/s (10^9 bytes)."""
     engine_init_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""

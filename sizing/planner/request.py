@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.instances import all_instance_types
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
-                           MIN_RATE)
-from sizing.live.facts import LiveFacts, SpotPrice
+                           MAX_USD_PER_HOUR, MIN_RATE, MIN_USD_PER_HOUR)
+from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
 WorkloadKind = Literal["interactive", "batch"]
@@ -126,7 +126,7 @@ class Deployment(BaseModel):
     spare_purchase: Literal["on-demand", "spot"] | None = None
     """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot
     pool is dry; spot for batch)."""
-    spot_usd_per_hour: dict[str, SpotPrice] | None = None
+    spot_usd_per_hour: dict[str, float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
     """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
@@ -141,13 +141,16 @@ class Deployment(BaseModel):
 
     @field_validator("spot_usd_per_hour")
     @classmethod
-    def _priced_types(cls, prices: dict[str, float] | None) -> dict[str, float] | None:
+    def _prices(cls, prices: dict[str, float] | None) -> dict[str, float] | None:
         known = all_instance_types()
-        for name in prices or {}:  # a misspelt type would be silently ignored, and the catalog's price used
-            if name not in known:
+        for name, usd in (prices or {}).items():
+            if name not in known:  # a misspelt type would be silently ignored, and the catalog's price used
                 close = difflib.get_close_matches(name, list(known), n=1)
                 raise ValueError(f"spot_usd_per_hour names {name[:60]!r}, not an instance type of the catalog"
                                  + (f" (did you mean {close[0]!r}?)" if close else ""))
+            if not MIN_USD_PER_HOUR <= usd <= MAX_USD_PER_HOUR:  # NaN fails too; allow_inf_nan refuses inf
+                raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price from {MIN_USD_PER_HOUR:g} to "
+                                 f"{MAX_USD_PER_HOUR:g} USD per hour")
         return prices
 
     def spare_purchase_for(self, kind: WorkloadKind) -> Literal["on-demand", "spot"]:
