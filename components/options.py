@@ -72,6 +72,16 @@ DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidi
 
 VPC_MIN_PREFIX, VPC_MAX_PREFIX = 16, 27
 """vpc_cidr prefix lengths: AWS allows /16 to /28 for a VPC; /27 is the smallest that holds the two /28 subnets."""
+AWS_MAX_TAGS = 50
+"""Tags per AWS resource (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)."""
+COMPONENT_TAGS = 10
+"""Tags the component adds to a resource itself (managed-by, Name, llmfleet:fleet and components/fleet_tags.py's 7)."""
+MAX_CLIENT_RULES = 60
+"""Inbound rules per security group, the AWS default quota
+(https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups): one per allowed
+CIDR and per allowed security group."""
+WIDEST_PRIVATE_PREFIX = 8
+"""The widest private IPv4 block is 10.0.0.0/8 (RFC 1918); a wider one (0.0.0.0/1, 1.2.3.4/0) reaches the internet."""
 AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "allowed_security_group_ids": "sg", "ami_id": "ami"}
 """Resource-id prefixes of the id fields (ids are the prefix, a dash and lower-case hex)."""
 IMDS_TAG_KEY = re.compile(r"[A-Za-z0-9+\-=.,_:@]+")
@@ -139,7 +149,7 @@ class FleetOptions(BaseModel):
     """Existing subnets in at least two AZs (required with vpc_id)."""
     vpc_cidr: str = "10.42.0.0/16"
     """CIDR of the VPC created when vpc_id is not given."""
-    allowed_cidrs: tuple[str, ...] = ()
+    allowed_cidrs: tuple[str, ...] = Field(default=(), max_length=MAX_CLIENT_RULES)
     """Client CIDRs allowed to reach the endpoint. 0.0.0.0/0 only if allow_public_ingress is set."""
     allowed_security_group_ids: tuple[StrInput, ...] = ()
     """Client security groups allowed to reach the endpoint."""
@@ -178,8 +188,8 @@ class FleetOptions(BaseModel):
     """Root volume override, GiB (None: sized from the weights)."""
     max_scale_factor: float = Field(default=2.0, ge=1.0, le=10.0)
     """Autoscaling ceiling as a multiple of the planned instances."""
-    tags: dict[str, str] = {}
-    """Tags on every resource."""
+    tags: dict[str, str] = Field(default={}, max_length=AWS_MAX_TAGS - COMPONENT_TAGS)
+    """Tags on every resource (at most 40: AWS allows 50 per resource, and the component adds 10 of its own)."""
 
     @field_validator("vllm_image", "efa_image")
     @classmethod
@@ -237,9 +247,11 @@ class FleetOptions(BaseModel):
     def _cidrs(cls, cidrs: tuple[str, ...]) -> tuple[str, ...]:
         for cidr in cidrs:
             try:
-                ipaddress.ip_network(cidr, strict=False)
+                net = ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 raise ValueError(f"allowed_cidrs entry {cidr!r} is not a CIDR block like '10.0.0.0/8'") from None
+            if net.version != 4:  # the rules are IPv4 rules: EC2 refuses an IPv6 range as CidrIp
+                raise ValueError(f"allowed_cidrs entry {cidr!r} is IPv6; the load balancer's rules take IPv4 blocks")
         return cidrs
 
     @model_validator(mode="after")
@@ -248,8 +260,14 @@ class FleetOptions(BaseModel):
             raise ValueError("vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)")
         if self.subnet_ids and not self.vpc_id:
             raise ValueError("subnet_ids were given without vpc_id; give both, or neither to create a VPC")
-        if not self.allow_public_ingress and any(c in ("0.0.0.0/0", "::/0") for c in self.allowed_cidrs):
-            raise ValueError("allowed_cidrs opens the endpoint to the internet; set allow_public_ingress: true to mean it")
+        wide = [c for c in self.allowed_cidrs if ipaddress.ip_network(c, strict=False).prefixlen < WIDEST_PRIVATE_PREFIX]
+        if not self.allow_public_ingress and wide:
+            raise ValueError(f"allowed_cidrs {wide} opens the endpoint to the internet (wider than /{WIDEST_PRIVATE_PREFIX}, "
+                             "the widest private block); set allow_public_ingress: true to mean it")
+        if len(self.allowed_cidrs) + len(self.allowed_security_group_ids) > MAX_CLIENT_RULES:
+            raise ValueError(f"{len(self.allowed_cidrs)} allowed_cidrs and {len(self.allowed_security_group_ids)} "
+                             f"allowed_security_group_ids need more than the {MAX_CLIENT_RULES} inbound rules a security "
+                             "group holds; merge CIDR blocks")
         if self.domain_name and not self.certificate_arn:
             raise ValueError("domain_name needs certificate_arn (the HTTPS listener's certificate for that name)")
         self._clients_reach_created_vpc()

@@ -144,4 +144,4 @@ class FleetArgs(TypedDict, total=False):
     max_scale_factor: float
     """Autoscaling ceiling as a multiple of the planned instances."""
     tags: dict[str, str]
-    """Tags on every resource."""
+    """Tags on every resource (at most 40: AWS allows 50 per resource, and the component adds 10 of its own)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from preview.base import STACK_GLOB, base_stacks
 from preview.inputs import from_export, load
 from preview.report import StackResult, build, render_json, render_markdown, stack_name_of
+from sizing.cli.render import emit
 from sizing.errors import SizingError
 from sizing.redact import redact
 
@@ -33,6 +34,14 @@ def _bad(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _exists(path: str) -> bool:
+    """Whether the path names something; a name too long for the file system (OSError) names nothing."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def report_command(head: list[str], base: list[str], fmt: str, output: str | None, base_ref: str | None = None,
                    base_python: str | None = None) -> int:
     """Render the report; exit 1 when a head stack has no feasible plan or fails preview, 2 on unreadable inputs."""
@@ -41,9 +50,9 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
     if not head and not base:
         return _bad("no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.")
-    missing = [p for p in [*head, *base] if not Path(p).exists()]
+    missing = [p for p in [*head, *base] if not _exists(p)]
     if missing:
-        return _bad(f"no such file: {', '.join(missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
+        return _bad(f"no such file: {', '.join(repr(p[:200]) for p in missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
                     "JSON files; a stack new in this change simply has no --base file.")
     if output and not Path(output).resolve().parent.is_dir():
         return _bad(f"--output {output!r}: the folder {str(Path(output).parent)!r} does not exist. "
@@ -69,7 +78,7 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         except OSError as exc:
             return _bad(f"--output {output!r} cannot be written ({exc.strerror or exc}). To fix: pass a writable file path.")
     else:
-        sys.stdout.write(text)
+        emit(text, end="")
     if report.failed:
         names = ", ".join(d.name for d in report.diffs if d.status == "infeasible" or (d.head and d.head.blocker))
         print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan, a rejected config or a stale plan lock); "

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import warnings
 import runpy
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,13 +128,47 @@ class StackFileError(InvalidInputError):
 
 class _NoAliasLoader(yaml.SafeLoader):
     """YAML without aliases: stack files come from pull requests (forks included), and an alias bomb (a few lines
-    that expand to billions of nodes) would hang the report. Pulumi stack files never need them."""
+    that expand to billions of nodes) would hang the report. Pulumi stack files never need them. A key given twice is
+    refused as Pulumi's YAML reader refuses it (otherwise the preview would plan one value while a reviewer reads the
+    other), and an unquoted date stays the text it is (Pulumi hands config values to the program as text or JSON)."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(None, None, "YAML aliases (*name) are not accepted in stack files", mark)
         return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, Hashable):
+                continue  # refused as an unhashable key by SafeLoader itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {str(key)[:100]!r} is given twice",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_NoAliasLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _non_json(value: Any, where: str = "config") -> str | None:
+    """Where the parsed stack file holds something that is not JSON (a !!binary or !!set value, a non-finite number),
+    which Pulumi could not hand to the program; None if nothing."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+        elif isinstance(item, float) and not math.isfinite(item):
+            return f"{path} = {item} is not a finite number"
+        elif item is not None and not isinstance(item, (str, int, float, bool)):
+            return f"{path} is a YAML {type(item).__name__}, not text, a number, a list or a mapping"
+    return None
 
 
 def read_stack_file(path: str | Path) -> dict[str, Any]:
@@ -148,10 +183,17 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
                              f"To fix: {fix}") from None
     except RecursionError:
         raise StackFileError(f"stack file {str(path)[:200]!r} nests too deep. To fix: {fix}") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise StackFileError(f"stack file {str(path)[:200]!r} holds a value that cannot be read ({str(exc)[:120]}). "
+                             f"To fix: {fix}") from None
     data = data or {}
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(config or {}, dict) or depth(data) > MAX_JSON_DEPTH:
         raise StackFileError(f"stack file {str(path)[:200]!r} is not a mapping with a `config:` mapping. To fix: {fix}")
+    odd = _non_json(config)
+    if odd:
+        raise StackFileError(f"stack file {str(path)[:200]!r}: {odd}. To fix: quote the value, or write it as a plain "
+                             "number, list or mapping.")
     return {str(k): v for k, v in (config or {}).items()}
 
 

@@ -27,12 +27,23 @@ MAX_BATCH = 1 << 20
 """Concurrent requests, batch size, replicas' headroom (1,048,576)."""
 MAX_RATE = 1e9
 """Requests or tokens per second a fleet may be asked to serve."""
+MIN_RATE = 1e-6
+"""The smallest rate: requests, tokens or GB per second (one request in 11.6 days). Costs per token and load times
+divide by it: a subnormal rate such as 1e-320 made them infinite."""
+MIN_SHARE = 1e-3
+"""The smallest efficiency or bandwidth share an assumption may take (0.1%; published ones are 5-100%). Times divide by
+it: a subnormal share such as 1e-320 made them infinite."""
+MIN_BYTES_PER_PARAM = 0.125
+"""Raw --bytes-per-param: one bit per weight, below every weight format vLLM serves (4-bit formats are 0.5)."""
 MAX_LATENCY_MS = 86_400_000.0
 """Latency targets, milliseconds (one day)."""
 MAX_SECONDS = 86_400.0
 """Any duration assumption, seconds (one day)."""
 MAX_USD_PER_HOUR = 10_000.0
 """An instance price, USD per hour (the dearest EC2 instance is below 200)."""
+MIN_USD_PER_HOUR = 1e-6
+"""The lowest instance price accepted, USD per hour: far below any EC2 price (GPU instances' spot prices are above
+$0.10; moto's stand-in is 1e-5), and far above a subnormal 1e-320, which priced a fleet at nothing."""
 MAX_INSTANCE_TYPES = 1_000
 """Entries of an instance-type allow-list (the planner's candidate search grows with it; EC2 has about 900 types)."""
 MAX_CONFIG_BYTES = 4 << 20

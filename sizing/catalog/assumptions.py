@@ -8,10 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS
+from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SHARE
 
 HOURS_IN_LONGEST_MONTH = 31 * 24
 """Upper bound of hours_per_month."""
+MIN_HOURS_PER_MONTH = 1.0
+"""Lower bound of hours_per_month (interruption rates are per month and divided by it)."""
 
 
 class Assumptions(BaseModel):
@@ -19,9 +21,9 @@ class Assumptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    prefill_compute_efficiency: float = Field(gt=0, le=1)
+    prefill_compute_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of dense tensor peak a prefill achieves."""
-    decode_compute_efficiency: float = Field(gt=0, le=1)
+    decode_compute_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of dense peak for the batched matmuls of a decode step."""
     decode_step_overhead_ms: float = Field(ge=0, le=MAX_LATENCY_MS)
     """Host-side time per decode step (scheduling, sampling, kernel launches), milliseconds."""
@@ -31,7 +33,7 @@ class Assumptions(BaseModel):
     """One small all-reduce over PCIe, microseconds."""
     pcie_gpus_per_switch: int = Field(ge=1, le=MAX_PARALLEL)
     """GPUs behind one PCIe switch; a larger PCIe TP group crosses switches."""
-    allreduce_pcie_cross_switch_bandwidth_share: float = Field(gt=0, le=1)
+    allreduce_pcie_cross_switch_bandwidth_share: float = Field(ge=MIN_SHARE, le=1)
     """Share of link bandwidth a PCIe ring all-reduce keeps once the TP group crosses PCIe switches."""
     pp_hop_latency_us_intra_node: float = Field(ge=0, le=MAX_LATENCY_MS)
     """Passing activations to the next pipeline stage inside a node, microseconds."""
@@ -41,13 +43,13 @@ class Assumptions(BaseModel):
     """Seconds from EC2 launch to the user data running (boot, GPU driver, fabric manager)."""
     container_pull_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds to pull the serving image on a fresh node."""
-    download_nic_efficiency: float = Field(gt=0, le=1)
+    download_nic_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of the NIC line rate one node's weight download reaches."""
-    instance_store_gbps: float = Field(gt=0, le=MAX_RATE)
+    instance_store_gbps: float = Field(ge=MIN_RATE, le=MAX_RATE)
     """Sequential rate of one local NVMe SSD, GB/s (10^9 bytes)."""
     engine_init_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""
-    hours_per_month: float = Field(gt=0, le=HOURS_IN_LONGEST_MONTH)
+    hours_per_month: float = Field(ge=MIN_HOURS_PER_MONTH, le=HOURS_IN_LONGEST_MONTH)
     """Hours in a billing month."""
     moe_routing_independence: float = Field(ge=0, le=1)
     """Share of a batch's extra tokens whose expert routing is independent of the others (1: real traffic; 0: every
@@ -60,7 +62,7 @@ class Assumptions(BaseModel):
     """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
     spot_unfilled_share_plentiful: float = Field(ge=0, le=1)
     """Share of spot requests left unfilled in a plentiful pool."""
-    decode_bw_efficiency: float | None = Field(default=None, gt=0, le=1)
+    decode_bw_efficiency: float | None = Field(default=None, ge=MIN_SHARE, le=1)
     """Override of every GPU's decode bandwidth efficiency (None: per-GPU value from gpus.csv)."""
 
 

@@ -109,6 +109,15 @@ def _check_load_args(args: argparse.Namespace) -> None:
     if len(given) > 1:
         raise InvalidInputError(f"{' and '.join(given)} were given together. To fix: pass one of --batch (no arrivals), "
                                 "--concurrency (closed loop) or --request-rate (open loop).")
+    steady = args.concurrency is not None or args.request_rate is not None
+    if args.prefix_hit_rate is not None and not steady:
+        raise InvalidInputError(f"--prefix-hit-rate {args.prefix_hit_rate:g} applies to a steady state only; a fixed batch "
+                                "has no arrivals to share a prefix cache. To fix: add --concurrency or --request-rate, "
+                                "or drop --prefix-hit-rate.")
+    if args.tpot_ms is not None and args.batch != "max":
+        raise InvalidInputError(f"--tpot-ms {args.tpot_ms:g} picks the largest batch meeting it, so it needs --batch max "
+                                f"(it was ignored otherwise). To fix: add --batch max, or drop --tpot-ms (plan --tpot-ms "
+                                "sizes a fleet for it).")
 
 
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
@@ -134,7 +143,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     args.batch = args.batch or "1"
     f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
     batch = limit if args.batch == "max" else _int_batch(args.batch)
-    if args.tpot_ms is not None and args.batch == "max":
+    if args.tpot_ms is not None:  # with --batch max (_check_load_args)
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * 1000 <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
@@ -160,12 +169,12 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
 
 def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tuple[dict, list[str]]:
     """`speed --concurrency C` (closed loop) or `--request-rate R` (open loop): the replica's steady state."""
-    i, o = args.input_tokens, args.output_tokens
+    i, o, hit_rate = args.input_tokens, args.output_tokens, args.prefix_hit_rate or 0.0
     where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
     if limit < 1:
         raise InfeasibleError(f"No request fits on {where}.", f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                               "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
-    load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=args.prefix_hit_rate))
+    load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=hit_rate))
     if args.concurrency is not None:
         point, loop = load.closed_loop(args.concurrency), {"concurrency": args.concurrency}
     else:
@@ -180,7 +189,7 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tupl
     refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal, "fits": not refusal,
-           "input_tokens": i, "output_tokens": o, "prefix_hit_rate": args.prefix_hit_rate, "engine": engine.name, **loop,
+           "input_tokens": i, "output_tokens": o, "prefix_hit_rate": hit_rate, "engine": engine.name, **loop,
            "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
            "tpot_ms": point.tpot_s * 1000, "ttft_ms": point.ttft_s * 1000, "tpot_p95_ms": point.tpot_p95_s * 1000,
            "ttft_p95_ms": point.ttft_p95_s * 1000, "running_batch": point.running_batch, "prefill_share": point.prefill_share,

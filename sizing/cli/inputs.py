@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_HEADS, MAX_LATENCY_MS, MAX_LAYERS, MAX_PARALLEL,
-                           MAX_PARAMS_B, MAX_RATE, MAX_VOCAB, MAX_WIDTH)
+                           MAX_PARAMS_B, MAX_RATE, MAX_VOCAB, MAX_WIDTH, MIN_BYTES_PER_PARAM, MIN_RATE)
 
 MAX_BYTES_PER_PARAM = 4.0
 """--bytes-per-param: fp32 is the widest weight format."""
@@ -51,7 +51,7 @@ class RawModelNumbers(_Numbers):
     """--kv-heads: key/value heads."""
     head_dim: int | None = Field(default=None, ge=1, le=MAX_WIDTH)
     """--head-dim: head width."""
-    bytes_per_param: float | None = Field(default=None, gt=0, le=MAX_BYTES_PER_PARAM)
+    bytes_per_param: float | None = Field(default=None, ge=MIN_BYTES_PER_PARAM, le=MAX_BYTES_PER_PARAM)
     """--bytes-per-param."""
     hidden: int | None = Field(default=None, ge=1, le=MAX_WIDTH)
     """--hidden: hidden size."""
@@ -81,10 +81,10 @@ class SpeedNumbers(EngineNumbers, LayoutNumbers):
     """--tpot-ms: TPOT target, milliseconds."""
     concurrency: float | None = Field(default=None, gt=0, le=MAX_BATCH)
     """--concurrency: closed-loop clients (steady state)."""
-    request_rate: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    request_rate: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     """--request-rate: open-loop Poisson arrivals, requests per second (steady state)."""
-    prefix_hit_rate: float = Field(default=0.0, ge=0, lt=1)
-    """--prefix-hit-rate: share of prompt tokens served from the prefix cache."""
+    prefix_hit_rate: float | None = Field(default=None, ge=0, lt=1)
+    """--prefix-hit-rate: share of prompt tokens served from the prefix cache (steady state only)."""
 
 
 class PlanNumbers(EngineNumbers):

@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--concurrency", type=float, help="closed loop: clients each sending a request when the previous "
                      "one completes (steady state)")
     spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state)")
-    spd.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix "
+    spd.add_argument("--prefix-hit-rate", type=float, help="share of prompt tokens served from the prefix "
                      "cache, 0 <= h < 1 (with --concurrency or --request-rate)")
     spd.add_argument("--json", action="store_true")
 
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(redact(f"error: {_validation_message(exc)}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines)))
+    render.emit(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines)))
     if data.get("fits") is False:
         print(redact(f"infeasible: {render.nearest_miss(data)}"), file=sys.stderr)
         return EXIT_INFEASIBLE

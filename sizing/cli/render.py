@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Candidate, Plan, layout_label
 from sizing.units import to_gib
@@ -195,3 +198,12 @@ def nearest_miss(d: dict) -> str:
         miss = f"batch {d.get('batch')} exceeds the {d.get('max_batch')} that fit on {where}"
     return (f"does not fit.\nNearest miss: {miss}\nTo fix: raise --tp or --pp, lower --batch or the request length, "
             "use --kv-dtype fp8 or a smaller --weights format, or a larger GPU.")
+
+
+def emit(text: str, end: str = "\n") -> None:
+    """Print an answer to stdout; a reader that went away (`| head`) ends the output quietly and the exit code still
+    says what the answer was (Python turns SIGPIPE into BrokenPipeError, which would otherwise end in a traceback)."""
+    try:
+        print(text, end=end, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail

@@ -7,6 +7,7 @@ os.replace), so concurrent runs never see half a file."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -14,6 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ DEFAULT_TTL_S = 3600
 CACHE_ENV = "LLMFLEET_CACHE_DIR"
 MAX_ENTRY_BYTES = 8 << 20
 """Largest cache file read (the specs of every catalog type take about 100 KiB)."""
+TIMESTAMP_MAX_CHARS = 40
+"""Longest fetched_at accepted ('2026-11-27T08:00:00.123456+00:00' is 32)."""
 CLOCK_SKEW_S = 300
 """A timestamp further than this in the future is not trusted (the entry counts as expired)."""
 
@@ -53,6 +57,18 @@ def _discard(path: Path, why: str) -> CorruptEntry:
     return CorruptEntry(f"cache file {path.name} discarded: {why}")
 
 
+def _is_timestamp(text: Any) -> bool:
+    """An ISO 8601 time as now_iso() writes it: fetched_at reaches plan outputs and the pull-request report, so a hand
+    edited one (markdown, control characters, a pasted token, megabytes) is never passed on."""
+    if not isinstance(text, str) or len(text) > TIMESTAMP_MAX_CHARS:
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read(cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], Any] = lambda v: v) -> tuple[Any, str] | None:
     """(validated value, fetched_at) if a fresh, sound entry exists; None if missing or expired. Raises CorruptEntry
     (after deleting the file) when the file is not a sound entry or `validate` refuses its value."""
@@ -66,8 +82,8 @@ def read(cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], An
     if not isinstance(entry, dict) or not {"fetched_at", "fetched_epoch", "value"} <= set(entry):
         raise _discard(path, "not an entry (fetched_at, fetched_epoch, value)")
     epoch, fetched_at = entry["fetched_epoch"], entry["fetched_at"]
-    if not isinstance(fetched_at, str) or isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
-        raise _discard(path, "its timestamps are not a string and a number")
+    if not _is_timestamp(fetched_at) or isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
+        raise _discard(path, "its timestamps are not an ISO 8601 time and a number")
     now = time.time()
     if not math.isfinite(epoch) or epoch > now + CLOCK_SKEW_S or now - epoch > ttl_s:
         return None
@@ -79,11 +95,15 @@ def read(cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], An
 
 def write(cache_dir: Path, key: tuple, value: Any, fetched_at: str) -> None:
     """Store a value atomically; a cache that cannot be written is skipped silently (it is only an optimisation)."""
+    temp = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"fetched_at": fetched_at, "fetched_epoch": time.time(), "value": value}, allow_nan=False)
         with tempfile.NamedTemporaryFile("w", dir=cache_dir, prefix=".tmp-", suffix=".json", delete=False) as fh:
+            temp = fh.name
             fh.write(text)
-        os.replace(fh.name, _path(cache_dir, key))
+        os.replace(temp, _path(cache_dir, key))
     except (OSError, ValueError, TypeError):
-        pass
+        if temp:  # a full disk or a folder where the entry goes: leave no temp file behind, run after run
+            with contextlib.suppress(OSError):
+                os.unlink(temp)

@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.catalog.instances import catalog_prices_as_of
-from sizing.limits import MAX_USD_PER_HOUR
+from sizing.limits import MAX_USD_PER_HOUR, MIN_USD_PER_HOUR
 
 FactOrigin = Literal["live", "cached", "embedded"]
-SpotPrice = Annotated[float, Field(gt=0, le=MAX_USD_PER_HOUR, allow_inf_nan=False)]
-"""A spot price, USD per hour: finite and positive (a cached -1, 0, NaN or inf is refused, never priced)."""
+SpotPrice = Annotated[float, Field(ge=MIN_USD_PER_HOUR, le=MAX_USD_PER_HOUR, allow_inf_nan=False)]
+"""A spot price, USD per hour: finite and at least MIN_USD_PER_HOUR (a cached -1, 0, 1e-320, NaN or inf is refused,
+never priced)."""
 
 
 class Provenance(BaseModel):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
+from sizing.catalog.instances import all_instance_types
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
-                           MAX_USD_PER_HOUR)
+                           MAX_USD_PER_HOUR, MIN_RATE, MIN_USD_PER_HOUR)
 from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
@@ -32,9 +34,9 @@ class Workload(BaseModel):
     """Prompt tokens per request (typical)."""
     output_tokens: int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
     """Generated tokens per request (typical)."""
-    requests_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    requests_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     """Sustained arrival rate to serve, requests/s."""
-    output_tokens_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    output_tokens_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     """Sustained generation rate to serve, output tokens/s for the whole fleet."""
     ttft_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """Time-to-first-token target, milliseconds."""
@@ -62,15 +64,15 @@ class Workload(BaseModel):
 
     @model_validator(mode="after")
     def _lengths(self) -> Workload:
-        if self.max_model_len is not None and self.max_model_len < self.request_tokens:
-            raise ValueError(
-                f"max_model_len={self.max_model_len} is shorter than input_tokens + output_tokens = {self.request_tokens}; "
-                f"raise max_model_len to at least {self.request_tokens}"
-            )
         for name, longest, typical in (("max_input_tokens", self.max_input_tokens, self.input_tokens),
                                        ("max_output_tokens", self.max_output_tokens, self.output_tokens)):
             if longest is not None and longest < typical:
                 raise ValueError(f"{name}={longest} is below the typical length {typical}; raise it to at least {typical}")
+        longest_in, longest_out = self.max_input_tokens or self.input_tokens, self.max_output_tokens or self.output_tokens
+        if self.max_model_len is not None and self.max_model_len < longest_in + longest_out:  # vLLM answers HTTP 400
+            raise ValueError(f"max_model_len={self.max_model_len} is shorter than the longest request the workload accepts "
+                             f"({longest_in} input + {longest_out} output tokens = {longest_in + longest_out}); raise "
+                             f"max_model_len to at least {longest_in + longest_out}, or lower the longest lengths")
         if self.kind == "interactive" and self.on_demand_floor == 0:
             raise ValueError("interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')")
         return self
@@ -140,9 +142,14 @@ class Deployment(BaseModel):
     @field_validator("spot_usd_per_hour")
     @classmethod
     def _prices(cls, prices: dict[str, float] | None) -> dict[str, float] | None:
+        known = all_instance_types()
         for name, usd in (prices or {}).items():
-            if not 0 < usd <= MAX_USD_PER_HOUR:  # NaN fails too; allow_inf_nan refuses inf
-                raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price above 0 and at most "
+            if name not in known:  # a misspelt type would be silently ignored, and the catalog's price used
+                close = difflib.get_close_matches(name, list(known), n=1)
+                raise ValueError(f"spot_usd_per_hour names {name[:60]!r}, not an instance type of the catalog"
+                                 + (f" (did you mean {close[0]!r}?)" if close else ""))
+            if not MIN_USD_PER_HOUR <= usd <= MAX_USD_PER_HOUR:  # NaN fails too; allow_inf_nan refuses inf
+                raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price from {MIN_USD_PER_HOUR:g} to "
                                  f"{MAX_USD_PER_HOUR:g} USD per hour")
         return prices
 

@@ -18,6 +18,8 @@ CASE_DEADLINE_S = 10.0
 """An answer must come within this many seconds (the issue's hang threshold)."""
 SECRET_SHAPES = re.compile(r"hf_[A-Za-z0-9]{20,}|(?:AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----")
 """Credential-shaped strings that must never come back out of the tool."""
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters besides tab and newline: an input's terminal escape (ESC, BEL) is shown escaped (!r), never raw."""
 
 
 class Hang(Exception):
@@ -102,6 +104,7 @@ def check(o: Outcome, argv: list[str], secrets: tuple[str, ...] = ()) -> None:
     for s in secrets:
         assert s not in o.out and s not in o.err, f"{argv}: secret {s[:6]}... echoed"
     assert not SECRET_SHAPES.search(o.out + o.err), f"{argv}: secret-shaped string in the output"
+    assert not CONTROL.search(o.out + o.err), f"{argv}: raw control character {CONTROL.search(o.out + o.err)!r}"
     if "--json" in argv and o.code in (0, 1) and o.out.strip():
         data = json.loads(o.out)
         signed = SIGNED_FIELDS + (DEFICIT_FIELDS if isinstance(data, dict) and data.get("fits") is False else ())

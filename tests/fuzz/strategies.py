@@ -8,6 +8,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from sizing.catalog.assumptions import Assumptions
+
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = sorted(p.stem for p in (ROOT / "sizing/data/models").glob("*.json"))
 HF_TOKEN = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNm01234567"
@@ -19,15 +21,18 @@ GPUS = ["H100", "A100-80GB", "L4", "T4", "A10G", "L40S", "g5.xlarge", "g6e.12xla
 
 hostile_text = st.one_of(
     st.sampled_from(["", " ", "nan", "-inf", "1e309", "0x10", "None", "null", "../../etc/passwd", "/dev/zero", "*",
-                     "a" * 600, "x\ny", "$(reboot)", "'; rm -rf /", "\u202e", *SECRETS]),
+                     "a" * 600, "x\ny", "$(reboot)", "'; rm -rf /", "\u202e", "\x1b]0;x\x07\x1b[2J", "\U0001f600" * 300,
+                     *SECRETS]),
     st.text(min_size=0, max_size=30),
 )
 numbers = st.one_of(
     st.integers(min_value=-3, max_value=70_000),
     st.sampled_from([0, -1, 1, 2, 3, 7, 64, 1000, 2**31, 2**63, 10**30]),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["nan", "inf", "-inf", "1e300", "-0", "0.0", "1e-320", "1_000", "٣"]),
+    st.sampled_from(["nan", "inf", "-inf", "1e300", "-0", "0.0", "1e-320", "1e-300", "5e-324", "1_000", "٣"]),
 )
+ASSUMPTIONS = sorted(Assumptions.model_fields)
+"""Every --assume key (sizing/data/assumptions.toml and the optional overrides)."""
 
 
 def _num(draw) -> str:
@@ -63,20 +68,23 @@ def cli_argv(draw) -> list[str]:
         for flag in draw(st.lists(st.sampled_from(["--tp", "--pp", "--dp", "--batch"]), max_size=3, unique=True)):
             argv += [flag, _mostly(draw, ["1", "2", "4", "8", "max"] if flag == "--batch" else ["1", "2", "4", "8"])]
     numeric = {"memory": ["--seq-len", "--max-model-len", "--gpu-memory-utilization"],
-               "speed": ["--input-tokens", "--output-tokens", "--tpot-ms", "--max-model-len", "--gpu-memory-utilization"],
+               "speed": ["--input-tokens", "--output-tokens", "--tpot-ms", "--max-model-len", "--gpu-memory-utilization",
+                         "--concurrency", "--request-rate", "--prefix-hit-rate"],
                "plan": ["--concurrency", "--input-tokens", "--output-tokens", "--requests-per-second",
                         "--output-tokens-per-second", "--ttft-ms", "--tpot-ms", "--headroom", "--on-demand-floor",
-                        "--max-model-len", "--gpu-memory-utilization"]}[command]
-    for flag in draw(st.lists(st.sampled_from(numeric), max_size=3, unique=True)):
-        valid = ["0.5", "0.8", "0.95"] if flag in ("--gpu-memory-utilization", "--on-demand-floor") else ["1", "16", "128", "1024", "4096"]
+                        "--max-model-len", "--gpu-memory-utilization", "--ttft-p95-ms", "--tpot-p95-ms",
+                        "--prefix-hit-rate", "--max-input-tokens", "--max-output-tokens"]}[command]
+    shares = ("--gpu-memory-utilization", "--on-demand-floor", "--prefix-hit-rate")
+    for flag in draw(st.lists(st.sampled_from(numeric), max_size=4, unique=True)):
+        valid = ["0", "0.5", "0.8", "0.95"] if flag in shares else ["1", "16", "128", "1024", "4096"]
         argv += [flag, _mostly(draw, valid)]
     if draw(st.booleans()):
         argv += ["--weights", _mostly(draw, ["bf16", "fp8", "int4-awq", "q4_k_m", "mxfp4", "int8", "auto", "native",
                                               "fp8-block"], hostile_text)]
     if draw(st.integers(0, 4)) == 0:
         argv += ["--kv-dtype", _mostly(draw, ["auto", "fp8"], hostile_text)]
-    if draw(st.integers(0, 4)) == 0:
-        key = draw(st.sampled_from(["container_pull_s", "prefill_compute_efficiency", "hours_per_month", "nope"]))
+    for _ in range(draw(st.integers(0, 2))):
+        key = draw(st.one_of(st.sampled_from(ASSUMPTIONS), hostile_text))
         argv += ["--assume", f"{key}={_num(draw)}"]
     if command == "plan":
         if draw(st.integers(0, 3)) == 0:
@@ -86,6 +94,8 @@ def cli_argv(draw) -> list[str]:
                                                   for _ in range(draw(st.integers(0, 4))))]
         if draw(st.integers(0, 4)) == 0:
             argv += ["--purchase", _mostly(draw, ["on-demand", "spot", "mixed", "capacity-block"], hostile_text)]
+        if draw(st.integers(0, 4)) == 0:
+            argv += ["--spare-purchase", _mostly(draw, ["on-demand", "spot"], hostile_text)]
         if draw(st.integers(0, 4)) == 0:
             argv += ["--region", _mostly(draw, ["us-east-1", "eu-west-1"], hostile_text)]
     if draw(st.booleans()):
@@ -152,3 +162,33 @@ def stack_configs(draw) -> dict:
             continue
         body[draw(st.sampled_from(SECTION_FIELDS[section]))] = draw(stack_values)
     return raw
+
+
+YAML_TWISTS = ["{key}: 2024-01-01", "{key}: 2024-01-01T00:00:00Z", "{key}: !!binary aGVsbG8=", "{key}: !!set {{a: null}}",
+               "{key}: .nan", "{key}: -.inf", "{key}: 1:30", "{key}: 0o17", "{key}: 0x1F", "{key}: " + "9" * 5000,
+               "{key}: !!python/object/apply:os.system ['true']", "{key}: &a [1]", "{key}: *a", "{key}: yes",
+               "{key}: ~", "{key}: !!str 3", "{key}: !!float 1e999", "? [a]\n  : 1", "{key}: \"\\x1b[2J\"",
+               "{key}: {{secure: v1:SeCrEt}}", "{key}: \"" + "x" * 200 + "\""]
+"""Lines that YAML reads into something other than JSON, or that Pulumi's own YAML reader treats differently."""
+
+
+@st.composite
+def stack_texts(draw) -> str:
+    """A Pulumi.<stack>.yaml text: a generated stack config dumped as YAML, with lines duplicated (a key given twice),
+    or YAML-only values (dates, tags, aliases, non-finite numbers) added under the config or one of its sections."""
+    import yaml
+
+    raw = draw(stack_configs())
+    text = yaml.safe_dump({"config": {"aws:region": "us-east-1", **{f"llmfleet:{k}": v for k, v in raw.items()}}},
+                          allow_unicode=True, width=10_000)
+    lines = text.splitlines()
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(1, len(lines)))
+        if draw(st.booleans()):
+            lines.insert(at, lines[at - 1])  # a line given twice: a duplicate key (or list item)
+        else:
+            indent = len(lines[at - 1]) - len(lines[at - 1].lstrip()) or 2
+            key = draw(st.sampled_from(["llmfleet:model", "concurrency", "tpot_ms", "instance_types", "tags", "x"]))
+            twist = draw(st.sampled_from(YAML_TWISTS)).format(key=key)
+            lines.insert(at, "\n".join(" " * indent + part for part in twist.split("\n")))
+    return "\n".join(lines) + "\n"

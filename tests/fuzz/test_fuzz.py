@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 
 from components.stack_config import load_stack_config
+from preview.mock_run import StackFileError, read_stack_file
 from sizing.errors import SizingError
 from sizing.redact import redact
 from tests.fuzz.harness import check, run_cli
-from tests.fuzz.strategies import ROOT, SECRETS, cli_argv, config_documents, stack_configs
+from tests.fuzz.strategies import ROOT, SECRETS, cli_argv, config_documents, stack_configs, stack_texts
 
 REPORT_EXAMPLES = max(15, settings.default.max_examples // 20)
 """Stack files run through the whole program under mocks (up to 0.3 s each): a twentieth as many (15 in CI)."""
@@ -45,6 +46,21 @@ def test_stack_config_is_read_or_refused_with_a_fix(raw):
         message = redact(str(exc))
         assert "To fix" in message
         assert not any(s in message for s in SECRETS)
+
+
+@given(stack_texts())
+def test_stack_file_is_json_for_pulumi_or_refused_with_a_fix(text):
+    """What read_stack_file returns is what Pulumi could hand the program (JSON: no dates, bytes, sets, NaN), or the
+    file is refused (exit 2 in `report`) with a fix."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "Pulumi.fuzz.yaml"
+        path.write_text(text)
+        try:
+            config = read_stack_file(path)
+        except StackFileError as exc:
+            assert "To fix" in str(exc)
+            return
+        json.dumps(config, allow_nan=False)
 
 
 @settings(max_examples=REPORT_EXAMPLES)

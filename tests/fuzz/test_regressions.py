@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.fuzz.harness import check, run_cli
+from tests.fuzz.strategies import ROOT
 
 RAW = ["--layers", "32", "--kv-heads", "8", "--head-dim", "128"]
 L8 = ["--model", "llama-3.1-8b"]
@@ -45,6 +48,25 @@ BAD_INPUT = [
     ["plan", "--gpu-memory-utilization", "nan"],
     ["memory", "--gpu-memory-utilization", "1.5", "--gpu", "H100"],
     ["plan", "--instance-types", ",".join(["g5.xlarge"] * 5000)],
+    # hostile review: subnormal shares and rates made times and costs infinite (exit 0 with inf, or a ValueError)
+    ["plan", "--assume", "prefill_compute_efficiency=1e-320"],
+    ["plan", "--assume", "decode_compute_efficiency=1e-320"],
+    ["plan", "--assume", "allreduce_pcie_cross_switch_bandwidth_share=1e-320"],
+    ["plan", "--assume", "decode_bw_efficiency=1e-320"],
+    ["plan", "--assume", "hours_per_month=1e-320"],
+    ["plan", "--assume", "download_nic_efficiency=1e-320"],
+    ["plan", "--assume", "instance_store_gbps=1e-320"],
+    ["speed", "--gpu", "H100", "--assume", "decode_bw_efficiency=1e-320"],
+    ["plan", "--requests-per-second", "1e-320"],
+    ["plan", "--output-tokens-per-second", "1e-320"],
+    ["memory", "--params-b", "8", *RAW, "--bytes-per-param", "1e-320", "--gpu", "H100"],  # 0.00 GiB of weights, exit 0
+    # contradictions that were silently resolved one way
+    ["plan", "--max-model-len", "2000", "--max-input-tokens", "4000"],  # vLLM refuses the longest prompt
+    ["speed", "--gpu", "H100", "--prefix-hit-rate", "0.5", "--batch", "4"],  # ignored without a steady state
+    ["speed", "--gpu", "H100", "--prefix-hit-rate", "0.5"],
+    ["speed", "--gpu", "H100", "--tpot-ms", "10"],  # ignored unless --batch max
+    ["speed", "--gpu", "H100", "--tpot-ms", "10", "--batch", "4"],
+    ["speed", "--gpu", "H100", "--tpot-ms", "10", "--concurrency", "4"],
 ]
 
 
@@ -117,3 +139,15 @@ def test_infeasible_prints_the_nearest_miss_on_stderr(argv):
 
 def test_zero_seq_len_is_not_taken_as_absent():
     assert run_cli(["memory", *L8, "--seq-len", "0", "--max-model-len", "4096"]).code == 2
+
+
+@pytest.mark.parametrize("argv", [["plan"], ["report", "stacks/Pulumi.dev.yaml"]])
+def test_a_reader_that_goes_away_gets_no_traceback(argv):
+    """`python -m sizing plan | head -1`: the closed pipe ended in a BrokenPipeError traceback."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LLMFLEET_PREFLIGHT": "off"}
+    proc = subprocess.Popen([sys.executable, "-m", "sizing", *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # before the child has printed anything: its first write meets a closed pipe
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

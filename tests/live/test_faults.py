@@ -137,7 +137,7 @@ def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path):
 
     def write() -> None:
         for i in range(40):
-            cache.write(tmp_path, SPOT_KEY, {"g5.xlarge": 0.1 + i, "pad": "x" * 20000}, "t")
+            cache.write(tmp_path, SPOT_KEY, {"g5.xlarge": 0.1 + i, "pad": "x" * 20000}, "2026-11-27T00:00:00+00:00")
 
     def read() -> None:
         for _ in range(200):

@@ -77,7 +77,7 @@ def test_json_format_and_plan_json_input(tmp_path):
 
 def test_missing_input_is_a_clear_error(capsys):
     assert report_command(["nope/Pulumi.x.yaml"], [], "markdown", None) == 2
-    assert "no such file: nope/Pulumi.x.yaml" in capsys.readouterr().err
+    assert "no such file: 'nope/Pulumi.x.yaml'" in capsys.readouterr().err
 
 
 def test_ignored_inputs_are_no_change():

@@ -1,0 +1,100 @@
+"""Found by a hostile review after the fuzz suite landed: stack files, fleet options and pre-flight cache entries that
+were accepted (or crashed) although Pulumi or AWS would refuse them, or that opened the endpoint to the internet."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from components.options import AWS_MAX_TAGS, COMPONENT_TAGS, MAX_CLIENT_RULES
+from preview.mock_run import run_stack
+from sizing.live import cache
+from tests.fuzz.harness import check, run_cli
+from tests.fuzz.test_stack_regressions import _fails_before_any_resource, stack_file
+
+HEAD = "config:\n  aws:region: us-east-1\n  llmfleet:fleet:\n    allowed_cidrs: ['10.0.0.0/8']\n"
+
+
+@pytest.mark.parametrize("body,needle", [
+    ("  llmfleet:model: llama-3.1-8b\n  llmfleet:model: llama-3.1-70b\n", "given twice"),  # preview planned the 2nd
+    ("  llmfleet:model: llama-3.1-8b\n  llmfleet:workload:\n    concurrency: 4\n    concurrency: 400000\n", "given twice"),
+    ("  llmfleet:model: llama-3.1-8b\n  llmfleet:workload:\n    tpot_ms: 2024-01-01\n", "tpot_ms"),  # date: TypeError
+    ("  llmfleet:model: !!binary aGVsbG8=\n", "bytes"),
+    ("  llmfleet:model: llama-3.1-8b\n  llmfleet:deployment:\n    instance_types: !!set {g5.xlarge: null}\n", "set"),
+    ("  llmfleet:model: llama-3.1-8b\n  llmfleet:workload:\n    tpot_ms: .inf\n", "finite"),  # "must be a mapping"
+    ("  llmfleet:model: llama-3.1-8b\n  llmfleet:workload:\n    concurrency: " + "9" * 5000 + "\n", "cannot be read"),
+])
+def test_yaml_pulumi_would_not_read_is_refused_with_a_fix(tmp_path, body, needle):
+    message = _fails_before_any_resource(stack_file(tmp_path, text=HEAD + body))
+    assert needle in message and "To fix" in message, message
+
+
+@pytest.mark.parametrize("fleet,needle", [
+    ({"allowed_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, "allow_public_ingress"),  # the internet in two halves
+    ({"allowed_cidrs": ["1.2.3.4/0"]}, "allow_public_ingress"),  # 0.0.0.0/0 spelt with host bits
+    ({"allowed_cidrs": ["0::/0"]}, "IPv6"),  # ::/0 spelt otherwise; and EC2 refuses IPv6 as CidrIp
+    ({"allowed_cidrs": [f"10.{i}.0.0/16" for i in range(MAX_CLIENT_RULES + 1)]}, "allowed_cidrs"),  # 20,000 took 55 s
+    ({"allowed_cidrs": ["10.0.0.0/8"], "tags": {f"k{i}": "v" for i in range(AWS_MAX_TAGS - COMPONENT_TAGS + 1)}}, "tags"),
+])
+def test_fleet_options_aws_would_refuse_register_nothing(tmp_path, fleet, needle):
+    start = time.perf_counter()
+    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": fleet}))
+    assert needle in message and "To fix" in message, message
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("prices,needle", [
+    ({"g5.xlarg": 0.5}, "did you mean 'g5.xlarge'"),  # silently ignored: the catalog's price was used
+    ({"g5.xlarge": 1e-320}, "spot_usd_per_hour"),  # a fleet priced at nothing
+])
+def test_bad_spot_price_override_is_refused(tmp_path, prices, needle):
+    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:deployment": {"spot_usd_per_hour": prices}}))
+    assert needle in message and "To fix" in message, message
+
+
+def _tag_counts(inputs: dict) -> int:
+    tags = inputs.get("tags") or {}
+    return len(tags)
+
+
+def test_the_most_tags_allowed_still_fit_aws_on_every_resource(tmp_path):
+    """Pins COMPONENT_TAGS: with the most user tags accepted, no resource carries more than AWS's 50."""
+    tags = {f"k{i}": "v" for i in range(AWS_MAX_TAGS - COMPONENT_TAGS)}
+    run = run_stack(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"], "tags": tags}}))
+    counts = {r.name: _tag_counts(r.inputs) for r in run.resources if r.custom}
+    assert max(counts.values()) <= AWS_MAX_TAGS, counts
+    assert max(counts.values()) > AWS_MAX_TAGS - COMPONENT_TAGS  # the component's own tags are counted here
+
+
+KEY = ("zones", "us-east-1", ())
+
+
+@pytest.mark.parametrize("fetched_at", ["2026-01-01\n## Approved by security <img src=x onerror=alert(1)>",
+                                        "\x1b[2J\x1b[31mcached", "x" * 100_000, "yesterday"])
+def test_cache_entry_with_a_hostile_timestamp_is_discarded(tmp_path, fetched_at):
+    """fetched_at is shown in the plan's fact sources (a stack output) and the pull-request report."""
+    cache.write(tmp_path, KEY, ["us-east-1a"], "2026-11-27T08:00:00+00:00")
+    path = next(tmp_path.glob("zones-*.json"))
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "fetched_at": fetched_at}))
+    with pytest.raises(cache.CorruptEntry, match="ISO 8601"):
+        cache.read(tmp_path, KEY, 3600)
+    assert not path.exists()
+
+
+def test_a_failed_cache_write_leaves_no_temp_file(tmp_path):
+    cache._path(tmp_path, KEY).mkdir(parents=True)  # a folder where the entry goes: os.replace fails
+    cache.write(tmp_path, KEY, ["us-east-1a"], "2026-11-27T08:00:00+00:00")
+    assert [p.name for p in Path(tmp_path).iterdir() if p.name.startswith(".tmp-")] == []
+
+
+@pytest.mark.parametrize("name", ["\U0001f600" * 300, "\x1b]0;pwned\x07\x1b[2J"])
+def test_report_on_a_name_too_long_or_with_terminal_escapes(name):
+    """A 1,200-byte name was an OSError traceback (Path.exists raises ENAMETOOLONG); escapes were printed raw."""
+    o = run_cli(["report", name])
+    check(o, ["report", name])
+    assert o.code == 2 and "To fix" in o.err
+    assert "\x1b" not in o.err and "\x07" not in o.err
