@@ -148,11 +148,3 @@ def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> Replica
     batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
     return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
 
-
-def size_replica(
-    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed, w: Workload,
-) -> ReplicaFit | ReplicaMiss:
-    """Fit one replica to the workload: memory first, then the heaviest steady load within the latency targets."""
-    model = replica_model(m, gpu, fmt, layout, engine, settings, speed, w)
-    return model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)
