@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
-from sizing.planner.results import Plan
+from sizing.planner.results import Candidate, Plan
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MARKER = "<!-- llm-fleet-report -->"
@@ -150,19 +150,17 @@ def _memory_chart(p: Plan) -> list[str]:
             *[f'    "{label}" : {value:.2f}' for label, value in parts], "```"]
 
 
+def _alternative_row(x: Candidate, why: str, chosen: bool = False) -> str:
+    name = f"**{x.instance_type}**" if chosen else x.instance_type
+    return (f"| {name} | {x.weights} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
+            f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
+            f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | {why} |")
+
+
 def _alternatives(p: Plan) -> list[str]:
     rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
-            "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|"]
-    c = p.choice
-    rows.append(f"| **{c.instance_type}** | {c.weights} | {c.tensor_parallel} | {c.pipeline_parallel} | {c.data_parallel} | "
-                f"{'yes' if c.expert_parallel else '-'} | {c.replicas} | {c.instances} | "
-                f"{c.purchase} | {_usd(c.hourly_cost_usd)} | {_usd(c.cost_per_million_output_tokens_usd)} | chosen |")
-    for a in p.alternatives:
-        x = a.candidate
-        rows.append(f"| {x.instance_type} | {x.weights} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
-                    f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
-                    f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | "
-                    f"{a.why_lost} |")
+            "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|", _alternative_row(p.choice, "chosen", chosen=True)]
+    rows += [_alternative_row(a.candidate, a.why_lost) for a in p.alternatives]
     rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]
     return rows
 
