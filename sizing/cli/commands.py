@@ -23,7 +23,7 @@ from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
-from sizing.units import to_gib
+from sizing.units import MS_PER_S, to_gib
 
 DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
@@ -144,14 +144,14 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
     batch = limit if args.batch == "max" else _int_batch(args.batch)
     if args.tpot_ms is not None:  # with --batch max (_check_load_args)
-        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * 1000 <= args.tpot_ms)
+        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * MS_PER_S <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
         if limit < 1:
             raise InfeasibleError(f"No batch fits on {where}.",
                                   f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                                   "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
-        best = rs.tpot_s(1, i, o) * f * 1000
+        best = rs.tpot_s(1, i, o) * f * MS_PER_S
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
     tpot = rs.tpot_s(batch, i, o) * f
@@ -160,8 +160,8 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
            "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
            "fits": batch <= limit and mem.fits and not refusal, "engine": engine.name,
-           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * 1000,
-           "prefill_ms": rs.prefill_s(i) * f * 1000, "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
+           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * MS_PER_S,
+           "prefill_ms": rs.prefill_s(i) * f * MS_PER_S, "tpot_ms": tpot * MS_PER_S, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
            "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch) / f}
     return out, render.speed_lines(out)
@@ -191,8 +191,8 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tupl
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal, "fits": not refusal,
            "input_tokens": i, "output_tokens": o, "prefix_hit_rate": hit_rate, "engine": engine.name, **loop,
            "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
-           "tpot_ms": point.tpot_s * 1000, "ttft_ms": point.ttft_s * 1000, "tpot_p95_ms": point.tpot_p95_s * 1000,
-           "ttft_p95_ms": point.ttft_p95_s * 1000, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
+           "tpot_ms": point.tpot_s * MS_PER_S, "ttft_ms": point.ttft_s * MS_PER_S, "tpot_p95_ms": point.tpot_p95_s * MS_PER_S,
+           "ttft_p95_ms": point.ttft_p95_s * MS_PER_S, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
            "saturated": point.saturated, "max_running": limit, "max_requests_per_second": load.max_request_rate(),
            "saturation_concurrency": load.saturation_concurrency()}
     return out, render.load_lines(out)

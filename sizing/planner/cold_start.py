@@ -14,7 +14,7 @@ from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.instances import InstanceType, get_instance_type
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.results import Plan
-from sizing.units import BYTES_PER_GB
+from sizing.units import BYTES_PER_GB, BYTES_PER_MB
 
 BYTES_PER_MIB = 2**20
 BITS_PER_BYTE = 8
@@ -105,7 +105,7 @@ def weights_disk(instance: InstanceType, download_bytes: float, a: Assumptions) 
     if hw.instance_store_disks and hw.instance_store_disk_bytes >= download_bytes * WEIGHTS_DISK_FACTOR:
         return WeightsDisk(kind="instance-store", rate_bytes_per_s=a.instance_store_gbps * BYTES_PER_GB)
     wanted_mibps = min(_network_rates(instance, a).values()) / BYTES_PER_MIB
-    ceiling_mibps = min(GP3_MAX_MIBPS, hw.ebs_max_mbps * 1e6 / BYTES_PER_MIB)
+    ceiling_mibps = min(GP3_MAX_MIBPS, hw.ebs_max_mbps * BYTES_PER_MB / BYTES_PER_MIB)
     mibps = max(GP3_BASELINE_MIBPS, min(math.ceil(wanted_mibps), math.floor(ceiling_mibps)))
     iops = max(GP3_BASELINE_IOPS, math.ceil(mibps / GP3_MIBPS_PER_IOPS))
     return WeightsDisk(kind="gp3", rate_bytes_per_s=mibps * BYTES_PER_MIB, gp3_throughput_mibps=mibps, gp3_iops=iops)

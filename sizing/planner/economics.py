@@ -9,8 +9,7 @@ from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.instances import InstanceType
 from sizing.planner.request import Deployment, PurchaseOption, Workload
 from sizing.planner.cold_start import cold_start
-
-SECONDS_PER_HOUR = 3600
+from sizing.units import SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate
 from sizing.speed.load import LoadPoint
+from sizing.units import MS_PER_S, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 
 def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
@@ -122,8 +123,8 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
         replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
         on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,
-        batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * 1000, tpot_ms=at_load.tpot_s * 1000,
-        ttft_p95_ms=at_load.ttft_p95_s * 1000, tpot_p95_ms=at_load.tpot_p95_s * 1000,
+        batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * MS_PER_S, tpot_ms=at_load.tpot_s * MS_PER_S,
+        ttft_p95_ms=at_load.ttft_p95_s * MS_PER_S, tpot_p95_ms=at_load.tpot_p95_s * MS_PER_S,
         planned_concurrency_per_replica=at_load.concurrency, concurrency_per_replica=fit.concurrency,
         prefill_share=fit.capacity.prefill_share, saturation_concurrency=fit.load.saturation_concurrency(),
         max_requests_per_second_per_replica=fit.load.max_request_rate(),
@@ -133,6 +134,6 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         interruption_usd_per_hour=costs.interruption_usd_per_hour,
         capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
-        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * 3600 / 1e6),
+        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * SECONDS_PER_HOUR / TOKENS_PER_MILLION),
         memory=fit.memory, notes=_notes(req, p, fleet, costs),
     )

@@ -18,6 +18,7 @@ from sizing.models.spec import ModelSpec
 from sizing.planner.request import Workload
 from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
 from sizing.speed.model import ReplicaSpeed
+from sizing.units import MS_PER_S, S_PER_MS
 
 MissKind = Literal["memory", "tpot", "ttft"]
 
@@ -116,7 +117,7 @@ def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
     lone = load.at_decodes(load.max_decodes / 2**20)
     checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
               ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
-    given = [(k, lab, t, v * 1000) for k, lab, t, v in checks if t is not None]
+    given = [(k, lab, t, v * MS_PER_S) for k, lab, t, v in checks if t is not None]
     kind, label, target, value = max(given, key=lambda c: c[3] / c[2])
     remedy = ("relax tpot_ms, or allow faster GPUs or more TP" if kind == "tpot"
               else "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
@@ -140,8 +141,7 @@ def replica_model(
 
 def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:
     """The heaviest steady load of a replica that meets the workload's latency targets (mean and p95)."""
-    ms = 1e-3
-    targets = [t * ms if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
+    targets = [t * S_PER_MS if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
     cap = load.capacity(*targets)
     if cap is None:
         return _latency_miss(load, w)
