@@ -76,6 +76,11 @@ def expert_layouts(m: ModelSpec, gpus: int) -> tuple[Layout, ...]:
     return tuple(found)
 
 
+def max_replica_nodes(instance: InstanceType, max_nodes: int) -> int:
+    """Most instances of this type one replica can span: multi-node needs a multi-GPU instance with EFA."""
+    return max_nodes if instance.whole_gpus >= MIN_GPUS_FOR_MULTI_NODE and instance.efa else 1
+
+
 def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
                 fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     gpus = instance.whole_gpus
