@@ -45,8 +45,11 @@ class StackDiff:
     """A stack, before and after."""
 
     name: str
+    """Stack name."""
     base: StackResult | None
+    """The stack on the base branch (None: new in this change)."""
     head: StackResult | None
+    """The stack on the head branch (None: deleted by this change)."""
 
     @property
     def changes(self) -> list[ResourceChange]:
@@ -80,6 +83,7 @@ class Report:
     """Every stack's diff."""
 
     diffs: list[StackDiff] = field(default_factory=list)
+    """One per stack name on either side, sorted by name."""
 
     @property
     def failed(self) -> bool:

@@ -81,13 +81,21 @@ class Priced:
     """A feasible placement with its fleet and costs, before it becomes a Candidate (only the few shown are built)."""
 
     placement: Placement
+    """Instance type, layout and nodes per replica."""
     fit: ReplicaFit
+    """One replica's memory and its capacity within the latency targets."""
     required: int
+    """Replicas the workload needs at that capacity (before headroom and filling paid-for slots)."""
     sized_by: str
+    """The workload figure that set `required`: concurrency, requests_per_second or output_tokens_per_second."""
     fleet: Fleet
+    """Replicas and instances bought, and how."""
     cold_s: float
+    """Cold start of one node, seconds (node_cold_start_s)."""
     costs: Costs
+    """Hourly costs, spot risk included."""
     fmt: WeightFormat
+    """The weight format served."""
 
     @cached_property
     def rank_key(self) -> tuple:
