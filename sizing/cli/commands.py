@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 
 from sizing.catalog.engines import get_engine
-from sizing.catalog.formats import kv_bytes_per_element
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
 from sizing.errors import InfeasibleError, InvalidInputError
-from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
+from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
@@ -73,7 +72,7 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
     layout = _layout(args, model, found[1] if found else None)
     fmt = format_from_args(args, model)
-    kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
+    kv_bytes = kv_element_bytes(args.kv_dtype, fmt)
     seq_len = _first_given(args.seq_len, args.max_model_len, DEFAULT_SEQ_LEN)
     check_context(model, _first_given(args.max_model_len, seq_len), "--max-model-len" if args.max_model_len else "--seq-len")
     demand = memory_demand(model, fmt, layout, engine, kv_bytes, args.batch, seq_len)
@@ -127,7 +126,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     layout = _layout(args, model, instance)
     fmt = format_from_args(args, model)
-    kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
+    kv_bytes = kv_element_bytes(args.kv_dtype, fmt)
     i, o = args.input_tokens, args.output_tokens
     max_model_len = _first_given(args.max_model_len, i + o)
     check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")

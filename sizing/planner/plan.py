@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
+from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
-from sizing.memory.budget import EngineSettings, activation_dtype_bytes
+from sizing.memory.budget import EngineSettings, kv_element_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for
@@ -63,7 +63,7 @@ class _FitMemo:
 
     def __init__(self, req: PlanRequest, engine: EngineProfile, fmt: WeightFormat) -> None:
         self.req, self.engine, self.fmt = req, engine, fmt
-        self.kv_bytes = kv_bytes_per_element(req.deployment.kv_dtype, activation_dtype_bytes(fmt))
+        self.kv_bytes = kv_element_bytes(req.deployment.kv_dtype, fmt)
         self.settings = EngineSettings(
             gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
             kv_element_bytes=self.kv_bytes,
