@@ -16,7 +16,7 @@ from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_ru
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.formats import AUTO
-from sizing.planner.layouts import MIN_GPUS_FOR_MULTI_NODE
+from sizing.planner.layouts import spans_nodes
 from sizing.models.spec import ModelSpec
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
@@ -51,8 +51,8 @@ def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType |
 def _multi_node(layout: Layout, instance: InstanceType | None) -> bool:
     """A replica spanning nodes as the planner builds one (sizing/planner/layouts.py): TP over each node's GPUs,
     one pipeline stage per node, over EFA."""
-    return (instance is not None and instance.efa and instance.whole_gpus >= MIN_GPUS_FOR_MULTI_NODE
-            and layout.tp == instance.whole_gpus and layout.dp == 1 and layout.pp > 1)
+    return (instance is not None and spans_nodes(instance) and layout.tp == instance.whole_gpus and layout.dp == 1
+            and layout.pp > 1)
 
 
 def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
