@@ -123,8 +123,12 @@ def cold_start(instance: InstanceType, download_bytes: float, load_bytes: float,
                      engine_init_s=a.engine_init_s, disk=disk)
 
 
+def node_cold_start(instance: InstanceType, checkpoint_bytes: float, a: Assumptions) -> ColdStart:
+    """Cold start of one node of a fleet: every node downloads the whole checkpoint and reads it from its weights disk
+    (each node of a multi-node replica too: vLLM reads its layers from the node's own copy)."""
+    return cold_start(instance, checkpoint_bytes, checkpoint_bytes, a)
+
+
 def plan_cold_start(plan: Plan) -> ColdStart:
-    """A plan's cold start, as the planner priced it (economics.cold_start_s): every node downloads the whole
-    checkpoint and reads it from its weights disk."""
-    download = plan.checkpoint.download_bytes
-    return cold_start(get_instance_type(plan.choice.instance_type), download, download, plan.assumptions)
+    """A plan's cold start, as the planner priced it (pricing.node_cold_start_s)."""
+    return node_cold_start(get_instance_type(plan.choice.instance_type), plan.checkpoint.download_bytes, plan.assumptions)

@@ -9,7 +9,8 @@ from functools import cached_property
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType
-from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
+from sizing.planner.cold_start import node_cold_start
+from sizing.planner.economics import Costs, Fleet, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
@@ -107,9 +108,8 @@ class Priced:
 
 
 def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Checkpoint) -> float:
-    """Cold start of one node of this type. Every node downloads the whole checkpoint (each node of a multi-node
-    replica too: vLLM reads its layers from the node's own copy), so it is the same for every layout of the type."""
-    return cold_start_s(instance, checkpoint.download_bytes, req.assumptions)
+    """Cold start of one node of this type, seconds: the same for every layout of the type (node_cold_start)."""
+    return node_cold_start(instance, checkpoint.download_bytes, req.assumptions).total_s
 
 
 def price(req: PlanRequest, p: Placement, fit: ReplicaFit, cold: float, fmt: WeightFormat) -> Priced:
