@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.planner.results import Candidate, Plan
 
@@ -66,7 +67,7 @@ class StackDiff:
             return "infeasible"
         if self.base is None or self.base.plan is None:
             return "new"
-        same_plan = _hardware(self.base.plan) == _hardware(self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
+        same_plan = not plan_differences(self.base.plan, self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
         return "unchanged" if same_plan and not self.changes else "changed"
 
     @property
