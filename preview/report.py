@@ -12,6 +12,7 @@ from typing import Literal
 
 from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
+from sizing.cli.render import latency_targets
 from sizing.planner.results import Candidate, Plan
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -194,7 +195,7 @@ def _change_counts(changes: list[ResourceChange]) -> str:
 
 def _workload(p: Plan) -> str:
     w = p.workload
-    targets = ", ".join(x for x in (f"TTFT ≤ {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT ≤ {w.tpot_ms:g} ms" if w.tpot_ms else "") if x)
+    targets = latency_targets(w, at_most="≤")
     return (f"`{p.model}` ({p.weights} weights, KV {p.kv_dtype}) in {p.region}; {w.kind}, {w.concurrency} concurrent, "
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 

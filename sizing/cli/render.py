@@ -6,6 +6,7 @@ import os
 import sys
 
 from sizing.planner.cold_start import plan_cold_start
+from sizing.planner.request import Workload
 from sizing.planner.results import Candidate, Plan, layout_label
 from sizing.units import to_gib
 
@@ -127,11 +128,16 @@ def _shown(p: Plan) -> list[Candidate]:
     return [p.choice, *(a.candidate for a in p.alternatives)]
 
 
+def latency_targets(w: Workload, at_most: str = "<=") -> str:
+    """The workload's latency targets, e.g. 'TTFT <= 2000 ms, TPOT p95 <= 60 ms' ('' when it sets none)."""
+    return ", ".join(f"{name} {at_most} {value:g} ms" for name, value in (
+        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
+
+
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
-    targets = ", ".join(f"{name} <= {value:g} ms" for name, value in (
-        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
+    targets = latency_targets(w)
     traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
                                     f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
     lines = [
