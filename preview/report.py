@@ -12,7 +12,7 @@ from typing import Literal
 
 from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
-from sizing.cli.render import latency_targets
+from sizing.cli.render import bought, latency_targets
 from sizing.planner.results import Candidate, Plan
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -238,7 +238,7 @@ def _section(d: StackDiff) -> list[str]:
         lines += [f"**Hardware:** {_hardware(p)} ({c.gpu}).", "",
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
-                  f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).{_spot_note(p)}", ""]
+                  f"tokens ({bought(c)}).{_spot_note(p)}", ""]
     lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
               f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
               f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]

@@ -91,23 +91,24 @@ def load_lines(d: dict) -> list[str]:
     ]
 
 
-def _bought(purchase: str, on_demand: int, spot: int) -> str:
-    if purchase == "capacity-block":
-        return f"{on_demand} in EC2 Capacity Blocks"
-    return f"{on_demand} on-demand, {spot} spot"
+def bought(c: Candidate) -> str:
+    """How the instances are bought: '2 on-demand, 1 spot', or '2 in EC2 Capacity Blocks'."""
+    if c.purchase == "capacity-block":
+        return f"{c.on_demand_instances} in EC2 Capacity Blocks"
+    return f"{c.on_demand_instances} on-demand, {c.spot_instances} spot"
 
 
 def _cost_line(c: Candidate) -> str:
     """The choice's cost. With spot instances the ranked cost is an expectation, so the line says what AWS bills while
     the spot capacity is held and what the spot-risk charges add on top."""
-    bought = _bought(c.purchase, c.on_demand_instances, c.spot_instances)
+    how = bought(c)
     per_token = f"${c.cost_per_million_output_tokens_usd:,.2f} per million output tokens"
     if not c.spot_instances:
-        return f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, {per_token} ({bought})"
+        return f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, {per_token} ({how})"
     risk = c.interruption_usd_per_hour + c.capacity_risk_usd_per_hour
     return (f"  cost: ${c.hourly_cost_usd:,.2f}/h expected = ${c.billed_usd_per_hour:,.2f}/h billed while the spot "
             f"capacity is held + ${risk:,.2f}/h expected spot risk (interruptions and on-demand fallback, see note); "
-            f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({bought})")
+            f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({how})")
 
 
 def _checkpoint_line(p: Plan) -> str:
