@@ -18,7 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sizing.bounded import InputFileError, parse_json, read_text
 from sizing.errors import InvalidInputError
+from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.live.cache import default_cache_dir
 
 DRIVER = Path(__file__).with_name("export_stacks.py")
@@ -70,7 +72,11 @@ def base_stacks(ref: str, repo: Path | None = None, python: str = sys.executable
     commit = resolve(repo, ref)
     cached = cache_dir() / f"{commit}.json"
     if cached.exists():
-        return json.loads(cached.read_text())
+        try:  # the cache is a file anyone with the folder can write: read it as any other input, or plan again
+            return parse_json(read_text(cached, MAX_REPORT_INPUT_BYTES, "report cache", "it is planned again"),
+                              "report cache", "it is planned again")
+        except InputFileError:
+            pass
     with tempfile.TemporaryDirectory(prefix="llmfleet-base-") as tmp:
         tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", commit))).extractall(tmp, filter="data")
         exported = _plan_checkout(Path(tmp), python)
