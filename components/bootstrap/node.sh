@@ -65,6 +65,9 @@ if ! pull_image; then
   echo "image pull failed; starting the cached $IMAGE"
 fi
 
+# vLLM's output: to CloudWatch Logs (the fleet's log group, a stream per instance), and `docker logs` on the node.
+{{log_options}}
+
 # A container left by an earlier start (its docker client killed before the container stopped) would hold the name.
 docker rm -f vllm >/dev/null 2>&1 || true
 
@@ -126,7 +129,43 @@ fi
 systemctl reset-failed llmfleet.service
 systemctl start --no-block llmfleet.service
 UNHEALTHY
-chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
+cat >"$ROOT/opt/llmfleet/watch.sh" <<'WATCH'
+#!/bin/bash
+# Run every {{watch_every_s}} s by llmfleet-watch.timer. Takes this node's replica out of the load balancer at once when
+# the node is going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto
+# Scaling group terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity
+# rebalancing after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs
+# (the deregistration delay), instead of the load balancer routing to it until its health checks fail.
+# {{register_note}}
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+install -d -m 700 "$RUN_DIR"
+LEAVING="$RUN_DIR/leaving"
+[ -e "$LEAVING" ] && exit 0  # already out of the load balancer
+targets() {
+  aws elbv2 "$1" --region "$REGION" --target-group-arn {{target_group_arn}} --targets "Id=$2" >/dev/null
+}
+{{serving_id}}
+reason=""
+if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
+  reason="spot interruption notice ($notice)"
+elif [ "$(imds meta-data/autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; then
+  reason="the Auto Scaling group is terminating $INSTANCE_ID"
+fi
+if [ -n "$reason" ]; then
+  serving=$(serving_id)
+  if [ -n "$serving" ]; then
+    echo "$reason: deregistering $serving from the target group; in-flight requests drain"
+    targets deregister-targets "$serving"
+  fi
+  touch "$LEAVING"
+  exit 0
+fi
+{{register}}
+WATCH
+chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
+  "$ROOT/opt/llmfleet/watch.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
@@ -171,6 +210,29 @@ Description=llm-fleet: hand a node whose vLLM keeps failing back to its Auto Sca
 Type=oneshot
 ExecStart=/opt/llmfleet/unhealthy.sh
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-watch.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: leave the load balancer on a spot interruption notice or termination
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/watch.sh
+# Every 5 s: keep systemd's own start/finish lines out of the journal, not what the script says (systemd.exec(5)).
+SyslogLevel=notice
+LogLevelMax=notice
+UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-watch.timer" <<'UNIT'
+[Unit]
+Description=llm-fleet: poll instance metadata for a spot interruption notice or termination
+
+[Timer]
+OnBootSec={{watch_every_s}}
+OnUnitActiveSec={{watch_every_s}}
+AccuracySec=1
+
+[Install]
+WantedBy=timers.target
+UNIT
 systemctl daemon-reload
 # --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
-systemctl enable --now --no-block llmfleet.service llmfleet-ready.service
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service llmfleet-watch.timer
