@@ -41,7 +41,9 @@ WATCH_EVERY_S = 5
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html)."""
 LOG_BUFFER = "8m"
 """Docker's awslogs driver in non-blocking mode buffers this much in memory while CloudWatch Logs is unreachable (then
-drops lines) instead of blocking vLLM's writes (https://docs.docker.com/engine/logging/configure/#configure-the-delivery-mode-of-log-messages-from-container-to-log-driver)."""
+drops lines) instead of blocking vLLM's writes (https://docs.docker.com/engine/logging/configure/#configure-the-delivery-mode-of-log-messages-from-container-to-log-driver);
+in that mode the driver also creates its log stream in the background, retrying, so the container starts while
+CloudWatch Logs is unreachable (moby daemon/logger/awslogs/cloudwatchlogs.go, New)."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,13 @@ def _health_url(spec: NodeSpec, port: int) -> str:
             f'  echo "http://${{master:-127.0.0.1}}:{port}/health"\n}}')
 
 
+SHIP_LINES = 1000
+"""Lines of the boot log and journal shipped at a readiness outcome or a crash loop (the end of the story)."""
+SHIP_LINE_CHARS = 512
+"""Characters kept of each shipped line: 1,000 events of at most 512 + 26 bytes stay under PutLogEvents' 1,048,576
+bytes (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html)."""
+
+
 def _serving_target(spec: NodeSpec, port: int) -> dict[str, str]:
     """The watch script's parts that differ between single- and multi-node replicas: which instance is the target, and
     who registers it. A single-node group's node is registered and deregistered by its Auto Scaling group
@@ -272,6 +281,8 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "replica_forming": _replica_forming(spec, capacity.ready_timeout_s),
         "watch_every_s": str(WATCH_EVERY_S), "target_group_arn": shell("target group ARN", boot.target_group_arn),
         "log_options": _log_options(boot.log_group), **_serving_target(spec, options.api_port),
+        "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
+        "ship_line_chars": str(SHIP_LINE_CHARS),
     })
 
 

@@ -22,6 +22,23 @@ REGION=$(imds meta-data/placement/region)
 INSTANCE_ID=$(imds meta-data/instance-id)
 ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
 export ROOT RUN_DIR REGION INSTANCE_ID ASG
+# ship_log NAME: the node's own account (the boot log and the server's journal, from stdin) to the fleet's CloudWatch
+# log group, stream <instance id>/NAME, before the group may replace the node and its disks go with it. The last
+# {{ship_lines}} lines, each cut at {{ship_line_chars}} characters (one PutLogEvents call holds 1 MiB). Never fails the caller.
+ship_log() {
+  local stream="$INSTANCE_ID/$1" events="$RUN_DIR/log-events.json"
+  install -d -m 700 "$RUN_DIR" || return 0
+  tail -n {{ship_lines}} | python3 -c 'import json, sys, time
+now = int(time.time() * 1000)
+lines = [line.rstrip("\n")[:{{ship_line_chars}}] or " " for line in sys.stdin]
+print(json.dumps([{"timestamp": now, "message": line} for line in lines]))' >"$events" || return 0
+  if [ "$(cat "$events")" = "[]" ]; then return 0; fi
+  aws logs create-log-stream --region "$REGION" --log-group-name {{log_group}} --log-stream-name "$stream" \
+    >/dev/null 2>&1 || true  # it exists after an earlier boot
+  aws logs put-log-events --region "$REGION" --log-group-name {{log_group}} --log-stream-name "$stream" \
+    --log-events "file://$events" >/dev/null || echo "could not ship the $1 log to CloudWatch Logs"
+}
+journal() { journalctl -u llmfleet.service -b --no-pager -o short-iso 2>/dev/null || true; }
 COMMON
 
 cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
@@ -94,6 +111,7 @@ until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within {{ready_timeout_s}} s; abandoning the launch"
+    { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
@@ -103,6 +121,7 @@ until curl -sf -o /dev/null "$(health_url)"; do
   fi
   sleep {{poll_s}}
 done
+{ cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
 lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
@@ -123,6 +142,7 @@ elif forming=$(replica_forming) && [ -n "$forming" ]; then
   echo "vLLM failed {{crash_starts}} starts while the replica is forming ($forming launched under {{ready_timeout_s}} s ago)"
 else
   echo "vLLM failed {{crash_starts}} starts within {{crash_window_s}} s; marking $INSTANCE_ID Unhealthy"
+  journal | ship_log "crash-$(date -u +%Y%m%dT%H%M%SZ)"
   aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
     --no-should-respect-grace-period
 fi

@@ -313,3 +313,43 @@ def test_only_rank_0_of_a_multi_node_replica_is_a_target(tmp_path):
     head.start_unit("llmfleet.service").communicate(timeout=120)  # the server restarts once the worker is gone
     watch(head)
     assert target_calls(head) == [("register-targets", head.instance_id)] * 2
+
+
+def shipped(node, name: str) -> list[str]:
+    """Messages of the node's CloudWatch Logs stream <instance id>/<name>."""
+    path = node.state / "shipped" / f"{node.instance_id}_{name}"
+    return [e["message"] for e in json.loads(path.read_text())] if path.exists() else []
+
+
+@pytest.mark.parametrize("healthy", [True, False])
+def test_the_boot_story_reaches_cloudwatch_before_the_hook_decides(tmp_path, healthy):
+    """The boot log and the server's journal go to the fleet's log group when the launch hook is completed, and above
+    all when it is abandoned (the group then terminates the node, its disks and journal with it); never a secret."""
+    node = one_node(tmp_path, "dev")
+    with open(node.log_path, "a") as log:
+        log.write("weights synced in 412 s\n")
+    if not healthy:
+        script = node.root / "opt/llmfleet/ready.sh"
+        script.write_text(script.read_text().replace("DEADLINE=$(( $(date +%s) + ", "DEADLINE=$(( $(date +%s) - "))
+        (node.state / "health-fails").write_text("1000")
+    node.boot()
+    (done,) = [c for c in node.calls("aws") if c[2] == "complete-lifecycle-action"]
+    assert done[-1] == ("CONTINUE" if healthy else "ABANDON")
+    messages = shipped(node, "boot")
+    assert "weights synced in 412 s" in messages and any("journal line of llmfleet.service" in m for m in messages)
+    order = [c[2] for c in node.calls("aws") if c[1] in ("logs", "autoscaling")]
+    assert order.index("put-log-events") < order.index("complete-lifecycle-action")
+    assert not any("s3cr3t-value" in m for m in messages)
+    (group,) = stack_run("dev").of_type("LogGroup")
+    (put,) = [c for c in node.calls("aws") if c[2] == "put-log-events"]
+    assert put[put.index("--log-group-name") + 1] == group.inputs["name"]
+
+
+def test_a_crash_loop_ships_the_journal_before_the_node_is_given_up(tmp_path):
+    node = one_node(tmp_path, "dev")
+    (node.root / "opt/llmfleet/ready-done").touch()
+    node.start_unit("llmfleet-unhealthy.service").communicate(timeout=60)
+    streams = [p.name for p in (node.state / "shipped").iterdir()]
+    assert len(streams) == 1 and streams[0].startswith(f"{node.instance_id}_crash-")
+    calls = [c[2] for c in node.calls("aws")]
+    assert calls.index("put-log-events") < calls.index("set-instance-health")

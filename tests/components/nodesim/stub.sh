@@ -61,6 +61,9 @@ case $cmd in
       "ec2 delete-tags")
         rm -f "$state/instances/$(opt --resources "$@")/rank" ;;
       "ecr get-login-password") echo ecr-password ;;
+      "logs put-log-events")  # what reached CloudWatch Logs: shipped/<stream, / as _>
+        stream=$(opt --log-stream-name "$@"); mkdir -p "$state/shipped"
+        events=$(opt --log-events "$@"); cat "${events#file://}" >"$state/shipped/${stream//\//_}" ;;
       "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
         client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
         printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
@@ -81,5 +84,6 @@ case $cmd in
   blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
     if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
+  journalctl) echo "2026-11-27T15:00:00+0000 node run-node.sh[1]: journal line of llmfleet.service" ;;
 esac
 exit 0
