@@ -231,6 +231,23 @@ def node_writes_only_its_own(run: MockRun) -> list[str]:
     return problems + ([f"node actions {sorted(have)} != {sorted(wanted)}"] if have != wanted else [])
 
 
+SPOT_POLL_MAX_S = 5
+"""AWS suggests checking for the two-minute interruption notice every 5 seconds."""
+
+
+def leaves_on_interruption_notice(run: MockRun) -> list[str]:
+    """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters its
+    replica's serving node, so that the load balancer drains it within the two minutes instead of routing to it."""
+    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    every = re.search(r"^OnUnitActiveSec=(\d+)$", script, re.M)
+    problems = [] if every and int(every.group(1)) <= SPOT_POLL_MAX_S else ["no poll of the notice every 5 s"]
+    watch = re.search(r"<<'WATCH'\n(.*?)\nWATCH\n", script, re.S)
+    body = watch.group(1) if watch else ""
+    if not re.search(r"spot/instance-action.*?targets deregister-targets", body, re.S):
+        problems.append("the interruption notice does not take the node out of the target group")
+    return problems
+
+
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)
 """Values PutRetentionPolicy accepts for retentionInDays."""
@@ -283,6 +300,9 @@ RULES = (
     Rule("node writes only to its own target group and log group",
          "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html",
          node_writes_only_its_own),
+    Rule("nodes leave the load balancer on the spot interruption notice",
+         "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html",
+         leaves_on_interruption_notice),
     Rule("log retention is a value CloudWatch Logs accepts",
          "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
          logs_retained_for_a_while),

@@ -3,6 +3,7 @@ document), and each rule shown to fail on a run that breaks it."""
 
 from __future__ import annotations
 
+import base64
 import copy
 
 import pytest
@@ -57,6 +58,12 @@ def rule(name: str) -> Rule:
     ("node writes only to its own target group and log group", "batch", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace('"logs:PutLogEvents"', '"logs:PutLogEvents", "logs:DeleteLogGroup"'))),
     ("log retention is a value CloudWatch Logs accepts", "prod", "LogGroup", lambda i: i.pop("retentionInDays")),
+    ("nodes leave the load balancer on the spot interruption notice", "batch", "LaunchTemplate",
+     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
+         b"OnUnitActiveSec=5", b"OnUnitActiveSec=60")).decode())),
+    ("nodes leave the load balancer on the spot interruption notice", "dev", "LaunchTemplate",
+     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
+         b"targets deregister-targets", b": deregister-targets")).decode())),
     ("private nodes reach the ELB and CloudWatch Logs APIs", "dev", "VpcEndpoint",
      lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3")),
 ])

@@ -267,10 +267,12 @@ def watch(node) -> int:
     return proc.returncode
 
 
-@pytest.mark.parametrize("signal", ["none", "spot notice", "terminating"])
+@pytest.mark.parametrize("signal", ["none", "rebalance", "spot notice", "terminating"])
 def test_a_node_going_away_leaves_the_load_balancer_at_once(tmp_path, signal):
     """On the spot two-minute notice, or when its group terminates it, the node deregisters itself from the target
-    group so that in-flight requests drain while it still runs and new ones go elsewhere; with neither it stays."""
+    group so that in-flight requests drain while it still runs and new ones go elsewhere; with neither it stays. A
+    rebalance recommendation is only a risk: the group's capacity rebalancing replaces the node, then terminates it
+    (the 'terminating' case); until then it serves."""
     node = one_node(tmp_path, "dev")
     node.boot()
     timer = (node.root / "etc/systemd/system/llmfleet-watch.timer").read_text()
@@ -279,8 +281,12 @@ def test_a_node_going_away_leaves_the_load_balancer_at_once(tmp_path, signal):
         (node.state / "spot-notice").write_text('{"action": "terminate", "time": "2026-11-27T16:00:00Z"}')
     if signal == "terminating":
         (node.state / "lifecycle-state").write_text("Terminated")
-    assert watch(node) == 0 and watch(node) == 0  # polled twice: one deregistration
-    assert target_calls(node) == ([] if signal == "none" else [("deregister-targets", node.instance_id)])
+    if signal == "rebalance":
+        (node.state / "rebalance").write_text('{"noticeTime": "2026-11-27T15:58:00Z"}')
+    outs = [node.start_unit("llmfleet-watch.service").communicate(timeout=60)[0] for _ in range(2)]  # polled twice
+    leaves = signal in ("spot notice", "terminating")
+    assert target_calls(node) == ([("deregister-targets", node.instance_id)] if leaves else [])  # once
+    assert ["rebalance recommendation" in out for out in outs] == [signal == "rebalance", False]
     tg = stack_run("dev").one("TargetGroup").inputs["name"]
     assert all(tg in c[c.index("--target-group-arn") + 1] for c in node.calls("aws") if c[1] == "elbv2")
 

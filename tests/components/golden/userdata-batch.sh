@@ -289,6 +289,12 @@ if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
 elif [ "$(imds meta-data/autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; then
   reason="the Auto Scaling group is terminating $INSTANCE_ID"
 fi
+if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/recommendations/rebalance >/dev/null 2>&1; then
+  # An elevated risk of interruption, not a notice: the group's capacity rebalancing launches a replacement and then
+  # terminates this node through its terminating hook, when the check above takes it out of the load balancer.
+  echo "rebalance recommendation: the Auto Scaling group replaces this spot node; it keeps serving until then"
+  touch "$RUN_DIR/rebalance"
+fi
 if [ -n "$reason" ]; then
   serving=$(serving_id)
   if [ -n "$serving" ]; then

@@ -10,7 +10,8 @@
 #   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
 #   dlami-nvme-after                          ... after this many more checks of that mount
 #   raid-member                               the first instance-store disk is a member of the AMI's volume
-#   spot-notice                               IMDS spot/instance-action answers with this file (else 404)
+#   spot-notice, rebalance                    IMDS spot/instance-action, events/recommendations/rebalance answer
+#                                             with this file (else 404)
 #   lifecycle-state                           IMDS autoscaling/target-lifecycle-state (default InService)
 set -u
 cmd=$(basename "$0")
@@ -33,6 +34,7 @@ case $cmd in
       */meta-data/local-ipv4) echo "${SIM_IP:-10.0.0.10}" ;;
       */aws:autoscaling:groupName) echo asg-replica-0 ;;
       */spot/instance-action) cat "$state/spot-notice" 2>/dev/null || exit 22 ;;
+      */recommendations/rebalance) cat "$state/rebalance" 2>/dev/null || exit 22 ;;
       */autoscaling/target-lifecycle-state) cat "$state/lifecycle-state" 2>/dev/null || echo InService ;;
       */health)
         left=$(cat "$state/health-fails" 2>/dev/null || echo 0)
