@@ -82,7 +82,8 @@ class ServingFleet(pulumi.ComponentResource):
                                          multi_node=multi_node, tags=tags), opts=child)
         user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name).apply(
             lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}),
-                                       BootContext(name, plan.checkpoint.repo, v[1], v[2], v[3])))
+                                       BootContext(fleet=name, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],
+                                                   target_group_arn=v[2], log_group=v[3])))
         compute = Compute(f"{name}-compute", ComputeArgs(
             node=node, capacity=capacity, options=options, user_data=user_data,
             subnet_ids=network.subnet_ids, replica_subnet_id=network.replica_subnet_id,
