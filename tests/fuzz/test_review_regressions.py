@@ -98,3 +98,18 @@ def test_report_on_a_name_too_long_or_with_terminal_escapes(name):
     check(o, ["report", name])
     assert o.code == 2 and "To fix" in o.err
     assert "\x1b" not in o.err and "\x07" not in o.err
+
+
+@pytest.mark.parametrize("field", ["model", "region", "instance_type"])
+def test_plan_json_with_a_terminal_escape_is_refused(tmp_path, field):
+    """A plan JSON in a pull request carried ESC and BEL raw into the report (the PR comment and a CI log)."""
+    o = run_cli(["plan", "--json"])
+    data = json.loads(o.out)
+    (data["choice"] if field == "instance_type" else data)[field] = "\x1b]0;pwned\x07\x1b[2J"
+    path = tmp_path / "x.plan.json"
+    path.write_text(json.dumps(data))
+    for fmt in ("markdown", "json"):
+        argv = ["report", str(path), "--format", fmt]
+        o = run_cli(argv)
+        check(o, argv)
+        assert o.code == 2 and "control character" in o.err and "To fix" in o.err
