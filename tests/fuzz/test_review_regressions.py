@@ -113,3 +113,19 @@ def test_plan_json_with_a_terminal_escape_is_refused(tmp_path, field):
         o = run_cli(argv)
         check(o, argv)
         assert o.code == 2 and "control character" in o.err and "To fix" in o.err
+
+
+@pytest.mark.parametrize("content", ["{\"a\": 1}", "[1, 2]", "garbage{", ""])
+def test_corrupt_base_report_cache_is_rebuilt(tmp_path, monkeypatch, content):
+    """`{"a": 1}` in the per-commit cache was an AttributeError traceback, on every later report of that base."""
+    import preview.base as base
+
+    monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
+    root = Path(__file__).resolve().parents[2]
+    cached = base.cache_dir() / f"{base.resolve(root, 'HEAD')}.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(content)
+    planned = [{"name": "dev", "plan": None, "error": "x", "inputs": {}}]
+    monkeypatch.setattr(base, "_plan_checkout", lambda folder, python: planned)
+    assert base.base_stacks("HEAD", root) == planned
+    assert json.loads(cached.read_text()) == planned
