@@ -58,6 +58,8 @@ def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T
     return fn(first, second)  # type: ignore[arg-type]
 
 from components.shell_values import checked
+from sizing.bounded import leaves
+from sizing.redact import looks_like_credential, redact
 
 DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
 """Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
@@ -188,6 +190,18 @@ class FleetOptions(BaseModel):
     """Autoscaling ceiling as a multiple of the planned instances."""
     tags: dict[str, str] = Field(default={}, max_length=AWS_MAX_TAGS - COMPONENT_TAGS)
     """Tags on every resource (at most 40: AWS allows 50 per resource, and the component adds 10 of its own)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credentials(cls, raw: Any) -> Any:
+        """A token pasted into a tag, image or parameter name would be written in plain text into every resource's
+        tags, the user data or an IAM policy (the ARN fields name a secret and are only shown redacted)."""
+        for where, item in leaves(raw, "fleet") if isinstance(raw, dict) else ():
+            if isinstance(item, str) and looks_like_credential(item) and not where.endswith("_arn"):
+                raise ValueError(f"{where} holds a credential ({redact(item)[:80]!r}); it would be stored in plain text "
+                                 "in tags, user data or IAM policies. Keep the token in Secrets Manager and give its ARN "
+                                 "as weights.hf_token_secret_arn")
+        return raw
 
     @field_validator("vllm_image", "efa_image")
     @classmethod

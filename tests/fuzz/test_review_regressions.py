@@ -129,3 +129,24 @@ def test_corrupt_base_report_cache_is_rebuilt(tmp_path, monkeypatch, content):
     monkeypatch.setattr(base, "_plan_checkout", lambda folder, python: planned)
     assert base.base_stacks("HEAD", root) == planned
     assert json.loads(cached.read_text()) == planned
+
+
+TOKEN = "hf_" + "PaStEdToKeNaBcDeFgHiJkLmNoPqRs0123"
+
+
+@pytest.mark.parametrize("fleet", [
+    {"tags": {"token": TOKEN}},  # was on every resource's tags, in plain text
+    {"weights": {"hf_token_ssm_parameter": TOKEN}},  # was in the node role's IAM policy
+    {"vllm_image": f"vllm/vllm-openai:{TOKEN}"},
+])
+def test_credential_pasted_into_a_plain_fleet_value_registers_nothing(tmp_path, fleet):
+    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+                                                                                    **fleet}}))
+    assert "holds a credential" in message and "To fix" in message and TOKEN not in message
+
+
+def test_a_secret_named_like_a_token_in_an_arn_is_still_accepted(tmp_path):
+    arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{TOKEN}-AbCdEf"
+    run = run_stack(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+                                                               "weights": {"hf_token_secret_arn": arn}}}))
+    assert run.plan is not None
