@@ -153,3 +153,12 @@ def test_a_secret_named_like_a_token_in_an_arn_is_still_accepted(tmp_path):
     run = run_stack(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
                                                                "weights": {"hf_token_secret_arn": arn}}}))
     assert run.plan is not None
+
+
+@pytest.mark.parametrize("config", [
+    {"llmfleet:workload": "[" * 3000 + "]" * 3000},  # the whole value was repeated in the message
+    {"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"], "tags": {"team": "x" * 300_000}}},
+])
+def test_a_huge_bad_value_is_not_repeated_whole_in_the_message(tmp_path, config):
+    message = _fails_before_any_resource(stack_file(tmp_path, **config))
+    assert "To fix" in message and len(message) < 2_000, len(message)
