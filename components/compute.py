@@ -160,11 +160,15 @@ class Compute(pulumi.ComponentResource):
 
     def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
                      child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+        """The single-node replicas' group. Instance warmup counts from InService
+        (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html), which
+        the launch hook holds back until /health answers: the warmup is the short grace, not the cold start (a cold-start
+        warmup kept new nodes' requests out of the scaling metric, and blocked scale-in, for the whole deadline again)."""
         cap = args.capacity
         group = aws.autoscaling.Group(
             f"{name}-replicas", vpc_zone_identifiers=args.subnet_ids, min_size=cap.min_size, max_size=cap.max_size,
             desired_capacity=cap.desired, capacity_rebalance=True, health_check_type="ELB",
-            health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
+            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
             mixed_instances_policy=self._mixed_policy(args, template, cap.on_demand_base, cap.on_demand_above_base_pct),
             initial_lifecycle_hooks=self._hooks(cap),
             instance_refresh=self._refresh(args.options.min_healthy_percentage, cap, launch_first=True),
@@ -173,7 +177,7 @@ class Compute(pulumi.ComponentResource):
                 ignore_changes=IGNORED_GROUP_CHANGES)))
         aws.autoscaling.Policy(
             f"{name}-requests", autoscaling_group_name=group.name, policy_type="TargetTrackingScaling",
-            estimated_instance_warmup=cap.ready_timeout_s,
+            estimated_instance_warmup=cap.health_check_grace_s,
             target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
                 target_value=cap.requests_per_target_per_minute,
                 predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
@@ -193,7 +197,7 @@ class Compute(pulumi.ComponentResource):
         return aws.autoscaling.Group(
             f"{name}-replica-{index}", vpc_zone_identifiers=[args.replica_subnet_id], min_size=nodes, max_size=nodes,
             desired_capacity=nodes, placement_group=placement.id if placement else None, health_check_type="EC2",
-            health_check_grace_period=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
+            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
             capacity_rebalance=not on_demand,
             mixed_instances_policy=self._mixed_policy(args, template, nodes if on_demand else 0, 100 if on_demand else 0),
             initial_lifecycle_hooks=self._hooks(cap), instance_refresh=self._refresh(0, cap, launch_first=False),

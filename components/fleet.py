@@ -38,6 +38,13 @@ class ServingFleetArgs:
     in one of them."""
 
 
+def fleet_tag_value(name: str) -> str:
+    """The llmfleet:fleet tag of every resource, which scopes the node role's writes (lifecycle actions, instance health,
+    rank tags): <project>/<stack>/<component name>, unique in an account, where the component name alone is not (every
+    YAML program that names its resource `fleet`, every stack of one program)."""
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
+
+
 class ServingFleet(pulumi.ComponentResource):
     """Network and security, IAM, load balancing and compute for one planned vLLM fleet."""
 
@@ -49,7 +56,8 @@ class ServingFleet(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         plan, options = args.plan, args.options
-        tags = {**BASE_TAGS, FLEET_TAG: name, "llmfleet:model": plan.model, **options.tags}
+        fleet_id = fleet_tag_value(name)
+        tags = {**BASE_TAGS, FLEET_TAG: fleet_id, "llmfleet:model": plan.model, **options.tags}
         multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node, capacity = node_spec(plan, options), capacity_spec(plan, options)
@@ -62,7 +70,7 @@ class ServingFleet(pulumi.ComponentResource):
             node, capacity, options.model_copy(update={"weights": weights}), BootContext(name, plan.checkpoint.repo, key)))
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
                                                       offered_zones=args.offered_zones), opts=child)
-        iam = Iam(f"{name}-iam", IamArgs(fleet=name, options=options, api_key_secret=api_key,
+        iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
                                          multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
             options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,

@@ -31,7 +31,7 @@ class IamArgs:
     """Inputs of Iam."""
 
     fleet: str
-    """Fleet name (the value of the llmfleet:fleet tag)."""
+    """The value of the llmfleet:fleet tag (components.fleet.fleet_tag_value: project/stack/name)."""
     options: FleetOptions
     """Weights source, API key secret and image mirror (scope the policy)."""
     api_key_secret: pulumi.Input[str]

@@ -19,7 +19,10 @@ hyphen (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API
 https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateTargetGroup.html)."""
 NAME_HASH_CHARS = 6
 IDLE_TIMEOUT_S = 600
-"""Long generations stream for minutes; the ALB default of 60 s would cut them."""
+"""Least ALB idle timeout: long generations run for minutes; the ALB default of 60 s would cut them."""
+IDLE_TIMEOUT_MAX_S = 4000
+"""Longest ALB connection idle timeout
+(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout)."""
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
@@ -39,6 +42,12 @@ class LoadBalancingArgs:
     """Deregistration delay: in-flight requests get this long to finish when a node leaves."""
     tags: dict[str, str]
     """Tags on every resource."""
+
+
+def idle_timeout_s(drain_s: int) -> int:
+    """The ALB idle timeout: at least the drain (the longest request with margin), since a non-streaming request sends
+    no bytes until it ends and the ALB closes a connection idle for longer (504)."""
+    return min(IDLE_TIMEOUT_MAX_S, max(IDLE_TIMEOUT_S, drain_s))
 
 
 def aws_name(base: str, suffix: str) -> str:
@@ -74,7 +83,7 @@ class LoadBalancing(pulumi.ComponentResource):
         o, child = args.options, pulumi.ResourceOptions(parent=self)
         lb = aws.lb.LoadBalancer(
             f"{name}-alb", name=aws_name(f"{pulumi.get_project()}-{name}", "alb"), load_balancer_type="application", internal=not o.allow_public_ingress,
-            subnets=args.subnet_ids, security_groups=[args.security_group_id], idle_timeout=IDLE_TIMEOUT_S,
+            subnets=args.subnet_ids, security_groups=[args.security_group_id], idle_timeout=idle_timeout_s(args.drain_s),
             drop_invalid_header_fields=True, tags=args.tags, opts=child)
         tg = aws.lb.TargetGroup(
             f"{name}-vllm", name=aws_name(f"{pulumi.get_project()}-{name}", "tg"), port=o.api_port, protocol="HTTP", vpc_id=args.vpc_id, target_type="instance",
@@ -90,6 +99,11 @@ class LoadBalancing(pulumi.ComponentResource):
         else:
             aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=o.listener_port, protocol="HTTP",
                             default_actions=forward, tags=args.tags, opts=child)
+        if o.https and not o.domain_name:
+            pulumi.log.warn("certificate_arn without domain_name: the endpoint is the load balancer's own DNS name "
+                            "(*.elb.amazonaws.com), which no ACM certificate covers, so clients fail TLS verification. "
+                            "To fix: set llmfleet:fleet.domain_name to a name the certificate covers and point it (alias or "
+                            "CNAME) at the load balancer.", resource=self)
         self.dns_name = lb.dns_name
         self.url = endpoint_url(o, lb.dns_name)
         self.target_group_arn = tg.arn

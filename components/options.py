@@ -89,6 +89,8 @@ WIDEST_PRIVATE_PREFIX = 8
 """The widest private IPv4 block is 10.0.0.0/8 (RFC 1918); a wider one (0.0.0.0/1, 1.2.3.4/0) reaches the internet."""
 AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "allowed_security_group_ids": "sg", "ami_id": "ami"}
 """Resource-id prefixes of the id fields (ids are the prefix, a dash and lower-case hex)."""
+IMDS_TAG_KEY = re.compile(r"[A-Za-z0-9+\-=.,_:@]+")
+"""Tag keys an instance with tags in its metadata may carry (no spaces, no '/')."""
 TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 """Characters AWS allows in tag keys and values."""
 
@@ -256,6 +258,12 @@ class FleetOptions(BaseModel):
         for key, value in tags.items():
             if not TAG_TEXT.fullmatch(key) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
                 raise ValueError(f"tag key {key!r} is not a valid AWS tag key (1-128 of letters, digits, spaces, _.:/=+-@)")
+            if not IMDS_TAG_KEY.fullmatch(key) or key in (".", "..", "_index"):
+                raise ValueError(f"tag key {key!r} cannot be an instance tag here: the nodes read their tags from instance "
+                                 "metadata, and EC2 then refuses to launch an instance with a tag key that has a space or "
+                                 "'/' (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html). "
+                                 "To fix: use letters, digits and + - = . , _ : @ only, e.g. "
+                                 f"{re.sub(r'[^A-Za-z0-9+=.,_:@-]', '-', key)!r}")
             if not TAG_TEXT.fullmatch(value) or len(value) > 256:
                 raise ValueError(f"tag {key!r} value {value!r} is not a valid AWS tag value (0-256 of letters, digits, "
                                  "spaces, _.:/=+-@)")

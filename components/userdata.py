@@ -27,10 +27,13 @@ MASTER_PORT = 29500
 """torch.distributed port on rank 0 (vLLM's --master-port); open between the nodes of the replica only."""
 DLAMI_NVME = "/opt/dlami/nvme"
 """Where the GPU Deep Learning AMIs mount the instance store (all NVMe disks as one volume) at boot."""
-CRASH_STARTS = 5
-"""vLLM starts that may fail within the crash window before the node is marked Unhealthy and replaced."""
-RESTART_S = 15
+CRASH_STARTS = 6
+"""vLLM starts that may fail within the crash window before the node is marked Unhealthy and replaced: with RESTART_S,
+a failure has to last minutes (not a transient API or registry error) before the node is given up."""
+RESTART_S = 30
 """systemd waits this long before starting vLLM again (RestartSec=)."""
+DLAMI_MOUNT_WAIT_S = 180
+"""How long a start waits for the AMI to mount the instance store it has claimed before failing (and retrying)."""
 CONTAINER_UID = 1000
 """Unprivileged uid the host-network container runs as, so that iptables can keep it off the metadata service."""
 
@@ -137,26 +140,37 @@ def _weights_disk(spec: NodeSpec) -> str:
     make = 'install -d -m 755 "$DATA/hf" "$DATA/models" "$DATA/home"'
     if spec.weights_disk.kind != "instance-store":
         return f"# weights on the encrypted gp3 root volume (throughput provisioned from the download)\n{make}"
+    dlami = f'"$ROOT{DLAMI_NVME}"'
     return "\n".join([
         "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store",
-        f"# disk as one volume at {DLAMI_NVME} at boot: use it when it is there. Otherwise the first disk, formatted",
-        "# on first use and mounted again after a reboot; a disk that holds something else (a RAID or LVM member the",
-        "# AMI has not mounted yet) is never formatted or mounted: the start fails and systemd retries.",
+        f"# disk as one volume at {DLAMI_NVME} at boot: use it (bind-mounted) when it is there or once it appears. Else",
+        "# the first disk, formatted on first use and mounted again after a reboot. A disk that holds something else (a",
+        "# RAID or LVM member of the AMI's volume) is never formatted or mounted here.",
         'if ! mountpoint -q "$DATA"; then',
         '  install -d "$DATA"',
-        f'  if mountpoint -q "$ROOT{DLAMI_NVME}"; then',
-        f'    install -d -m 755 "$ROOT{DLAMI_NVME}/llmfleet"',
-        f'    mount --bind "$ROOT{DLAMI_NVME}/llmfleet" "$DATA"',
-        "  else",
+        "  disk=",
+        f"  if ! mountpoint -q {dlami}; then",
         '    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
         '    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
         '    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)',
         '    case $fs in',
-        '      "") mkfs.xfs -q "${disks[0]}" ;;',
-        "      xfs) ;;",
-        f'      *) echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} yet; retrying"; exit 1 ;;',
+        '      "") mkfs.xfs -q "${disks[0]}"; disk=${disks[0]} ;;',
+        '      xfs) disk=${disks[0]} ;;',
+        f"      *) for ((waited = 0; waited < {DLAMI_MOUNT_WAIT_S}; waited += 5)); do",
+        f"           if mountpoint -q {dlami}; then break; fi",
+        "           sleep 5",
+        "         done",
+        f"         if ! mountpoint -q {dlami}; then",
+        f'           echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} after {DLAMI_MOUNT_WAIT_S} s"',
+        "           exit 1",
+        "         fi ;;",
         "    esac",
-        '    mount "${disks[0]}" "$DATA"',
+        "  fi",
+        '  if [ -n "$disk" ]; then',
+        '    mount "$disk" "$DATA"',
+        "  else",
+        f'    install -d -m 755 "$ROOT{DLAMI_NVME}/llmfleet"',
+        f'    mount --bind "$ROOT{DLAMI_NVME}/llmfleet" "$DATA"',
         "  fi",
         "fi",
         make,
@@ -169,6 +183,23 @@ def _imds_block(multi_node: bool) -> str:
     else:
         rule = f"DOCKER-USER -d {IMDS_ADDRESS} -j DROP"
     return f"iptables -C {rule} 2>/dev/null || iptables -I {rule}"
+
+
+def _replica_forming(spec: NodeSpec, ready_timeout_s: int) -> str:
+    """A shell function printing the instances of this node's replica launched less than the ready deadline ago (a
+    single-node replica is only the node itself, whose own readiness is checked apart)."""
+    if spec.nodes_per_replica == 1:
+        return "replica_forming() { :; }"
+    return "\n".join([
+        "replica_forming() {",
+        "  local since",
+        f'  since=$(date -u -d "-{ready_timeout_s} seconds" +%Y-%m-%dT%H:%M:%S)',
+        '  aws ec2 describe-instances --region "$REGION" \\',
+        '    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=pending,running \\',
+        '    --query "Reservations[].Instances[].[InstanceId,LaunchTime]" --output text |',
+        '    awk -v since="$since" \'substr($2, 1, 19) > since {print $1}\' | paste -sd " " -',
+        "}",
+    ])
 
 
 def _health_url(spec: NodeSpec, port: int) -> str:
@@ -198,6 +229,7 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
         "health_url": _health_url(spec, options.api_port), "crash_starts": str(CRASH_STARTS),
         "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
+        "replica_forming": _replica_forming(spec, capacity.ready_timeout_s),
     })
 
 

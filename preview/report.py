@@ -196,6 +196,15 @@ def _workload(p: Plan) -> str:
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
 
+def _spot_note(p: Plan) -> str:
+    """With spot instances the cost shown is an expectation (the plans are ranked by it): say what AWS bills."""
+    c = p.choice
+    if not c.spot_instances:
+        return ""
+    return (f" Expected cost, spot risk included; AWS bills {_usd(c.billed_usd_per_hour)}/h while the spot capacity is "
+            "held.")
+
+
 def _details(summary: str, lines: list[str]) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *lines, "", "</details>", ""]
 
@@ -220,12 +229,12 @@ def _section(d: StackDiff) -> list[str]:
                   f"**Cost:** {_usd(b.hourly_cost_usd)}/h → {_usd(p.hourly_cost_usd)}/h "
                   f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd, inline=True)}); {_usd(b.monthly_cost_usd)} → {_usd(p.monthly_cost_usd)} "
                   f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
-                  f"per million output tokens.", ""]
+                  f"per million output tokens.{_spot_note(p)}", ""]
     else:
         lines += [f"**Hardware:** {_hardware(p)} ({c.gpu}).", "",
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
-                  f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).", ""]
+                  f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).{_spot_note(p)}", ""]
     lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
               f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
               f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]

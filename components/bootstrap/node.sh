@@ -107,13 +107,24 @@ cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
 # Run by systemd (OnFailure= of llmfleet.service) once vLLM failed {{crash_starts}} starts within {{crash_window_s}} s:
 # the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
-# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
-set -euo pipefail
+# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever). Not while the
+# node has never served (its launch hook's deadline decides then) nor while a peer of its replica is younger than the
+# ready deadline (the replica is still forming). In every case the server is started again: a failed unit stays down.
+set -uo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-echo "vLLM failed {{crash_starts}} starts within {{crash_window_s}} s; marking $INSTANCE_ID Unhealthy"
-aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
-  --no-should-respect-grace-period
+{{replica_forming}}
+if [ ! -e "$ROOT/opt/llmfleet/ready-done" ]; then
+  echo "vLLM failed {{crash_starts}} starts before it ever served; the launch hook's deadline decides"
+elif forming=$(replica_forming) && [ -n "$forming" ]; then
+  echo "vLLM failed {{crash_starts}} starts while the replica is forming ($forming launched under {{ready_timeout_s}} s ago)"
+else
+  echo "vLLM failed {{crash_starts}} starts within {{crash_window_s}} s; marking $INSTANCE_ID Unhealthy"
+  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+    --no-should-respect-grace-period
+fi
+systemctl reset-failed llmfleet.service
+systemctl start --no-block llmfleet.service
 UNHEALTHY
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
 

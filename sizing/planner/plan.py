@@ -14,7 +14,7 @@ from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for
 from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
-from sizing.planner.pricing import Priced, candidate, price
+from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
@@ -163,12 +163,14 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
         return
     found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica, fmt)
     rejected += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
+    cold: float | None = None
     for p in found:
         fit = memo.fit(p, req.workload)
         if isinstance(fit, ReplicaMiss):
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
         else:
-            feasible.append(price(req, p, fit, checkpoint, fmt))
+            cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
+            feasible.append(price(req, p, fit, cold, fmt))
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:

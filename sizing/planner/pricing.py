@@ -8,6 +8,7 @@ from functools import cached_property
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.formats import WeightFormat
+from sizing.catalog.instances import InstanceType
 from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
@@ -23,7 +24,8 @@ def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
         needs["requests_per_second"] = math.ceil(w.requests_per_second / fit.requests_per_s)
     if w.output_tokens_per_second:
         needs["output_tokens_per_second"] = math.ceil(w.output_tokens_per_second / fit.output_tokens_per_s)
-    sized_by = max(needs, key=needs.__getitem__)
+    # On a tie the traffic rate names the sizing: concurrency has a default (32) a rate-driven request never set.
+    sized_by = max(needs, key=lambda k: (needs[k], k != "concurrency"))
     return needs[sized_by], sized_by
 
 
@@ -95,13 +97,17 @@ class Priced:
                 p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas), round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
 
 
-def price(req: PlanRequest, p: Placement, fit: ReplicaFit, checkpoint: Checkpoint, fmt: WeightFormat) -> Priced:
-    """Replicas, fleet and costs of a placement. Every node downloads the whole checkpoint (each node of a multi-node
-    replica too: vLLM reads its layers from the node's own copy), so the cold start follows the download."""
+def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Checkpoint) -> float:
+    """Cold start of one node of this type. Every node downloads the whole checkpoint (each node of a multi-node
+    replica too: vLLM reads its layers from the node's own copy), so it is the same for every layout of the type."""
+    return cold_start_s(instance, checkpoint.download_bytes, req.assumptions)
+
+
+def price(req: PlanRequest, p: Placement, fit: ReplicaFit, cold: float, fmt: WeightFormat) -> Priced:
+    """Replicas, fleet and costs of a placement whose nodes take `cold` seconds to serve (node_cold_start_s)."""
     w, d, a = req.workload, req.deployment, req.assumptions
     required, sized_by = _replicas_required(req, fit)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
-    cold = cold_start_s(p.instance, checkpoint.download_bytes, a)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
     return Priced(p, fit, required, sized_by, fleet, cold, costs, fmt)
 

@@ -28,7 +28,8 @@ def _why_lost(alt: Priced, choice: Priced) -> str:
             continue
         if i == 0:
             more = _pair(a - c, 0.0, 2)[0]
-            return f"costs ${more}/h more (+{100 * (a - c) / c:.0f}%)" if c else f"costs ${more}/h more"
+            share = 100 * (a - c) / c if c else 0.0
+            return f"costs ${more}/h more (+{share:.{0 if share >= 1 else 1}f}%)" if c else f"costs ${more}/h more"
         prefix = "same cost" if i == 1 else "same cost and GPUs"
         if i == 4:  # stored negated: more spare capacity ranks first
             held = _pair(-a, -c, 0)
@@ -37,7 +38,7 @@ def _why_lost(alt: Priced, choice: Priced) -> str:
             tpot = _pair(a, c, 1, 1000)
             return f"{prefix}, but TPOT at capacity {tpot[0]} ms vs {tpot[1]} ms"
         return f"{prefix}, but {a:g} {name} vs {c:g}"
-    return f"ties with the choice on every ranking criterion ({', '.join(RANK_KEY_NAMES)}); the search met it later"
+    return "ties with the choice on cost, GPUs, nodes, PP, users held and TPOT; found after it"
 
 
 def alternatives(req: PlanRequest, ranked: list[Priced]) -> tuple[Alternative, ...]:

@@ -100,6 +100,21 @@ def ready_waits_for_cold_start(run: MockRun) -> list[str]:
     return problems
 
 
+def warmup_after_ready(run: MockRun) -> list[str]:
+    """Instance warmup starts at InService, which the launch hook holds until /health answers: a group's default
+    warmup (0-3600 s) and a scaling policy's estimated warmup are the short grace, not the cold start again."""
+    problems = []
+    for g in run.of_type("Group"):
+        warmup, grace = g.inputs.get("defaultInstanceWarmup"), g.inputs.get("healthCheckGracePeriod", 300)
+        if _hook(g, "autoscaling:EC2_INSTANCE_LAUNCHING") and (warmup is None or not 0 <= warmup <= min(grace, 3600)):
+            problems.append(f"{g.name}: default instance warmup {warmup} s (grace {grace} s)")
+    for p in run.of_type("Policy"):
+        grace = min(g.inputs.get("healthCheckGracePeriod", 300) for g in run.of_type("Group"))
+        if p.inputs.get("estimatedInstanceWarmup", 0) > grace:
+            problems.append(f"{p.name}: estimated warmup {p.inputs['estimatedInstanceWarmup']} s after a ready node")
+    return problems
+
+
 def drains_longest_request(run: MockRun) -> list[str]:
     """Scale-in drains: deregistration delay (max 3600 s) covers the longest request, the terminating hook covers the
     deregistration delay."""
@@ -113,6 +128,15 @@ def drains_longest_request(run: MockRun) -> list[str]:
         if not hook or hook["heartbeatTimeout"] < delay:
             problems.append(f"{g.name}: no terminating hook as long as the deregistration delay")
     return problems
+
+
+def idle_timeout_covers_longest_request(run: MockRun) -> list[str]:
+    """A non-streaming request sends nothing until it ends: the ALB's idle timeout (1-4000 s) must outlast the longest
+    request, or the client gets a 504 for a generation the fleet completes."""
+    assert run.plan
+    idle = run.one("LoadBalancer").inputs.get("idleTimeout", 60)
+    longest = longest_request_s(run.plan)
+    return [] if longest <= idle <= 4000 else [f"ALB idle timeout {idle} s vs longest request {longest:.0f} s"]
 
 
 def alb_two_zones(run: MockRun) -> list[str]:
@@ -180,8 +204,14 @@ RULES = (
          efa_on_every_card),
     Rule("ready wait covers the cold start", "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html",
          ready_waits_for_cold_start),
+    Rule("instance warmup counts from a ready node",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html",
+         warmup_after_ready),
     Rule("scale-in drains the longest request", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay",
          drains_longest_request),
+    Rule("ALB idle timeout covers the longest request",
+         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout",
+         idle_timeout_covers_longest_request),
     Rule("ALB subnets in two zones", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones",
          alb_two_zones),
     Rule("gp3 throughput and IOPS limits", "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",

@@ -47,6 +47,21 @@ def rule(name: str) -> Rule:
     ("Secrets Manager grants name the secret's ARN", "prod", "RolePolicy", lambda i: i.update(policy=i["policy"].replace(
         "secret:prod-api-key-AbCdEf", "secret:prod-api-key-*"))),
     ("created secrets have no fixed name", "dev", "Secret", lambda i: i.update(name="llmfleet/llmfleet/dev/api-key")),
+    ("ALB idle timeout covers the longest request", "batch", "LoadBalancer", lambda i: i.update(idleTimeout=60)),
+    ("instance warmup counts from a ready node", "dev", "Policy", lambda i: i.update(estimatedInstanceWarmup=1428)),
+    ("instance warmup counts from a ready node", "batch", "Group", lambda i: i.pop("defaultInstanceWarmup")),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))
+
+
+def test_long_outputs_keep_the_alb_connection_open(tmp_path):
+    """A stack whose longest request (a full context at its TPOT) outlasts the 600 s floor: the ALB idle timeout follows
+    it, so a non-streaming generation is not cut with a 504."""
+    from preview.mock_run import MockRun, run_stack
+
+    stack = tmp_path / "Pulumi.long.yaml"  # no plan lock next to it: the fresh plan deploys
+    stack.write_text(STACKS["dev"].read_text().replace("output_tokens: 256", "output_tokens: 16000"))
+    run = run_stack(stack, MockRun(stack="long"))
+    assert rule("ALB idle timeout covers the longest request").check(run) == []
+    assert run.one("LoadBalancer").inputs["idleTimeout"] > 600

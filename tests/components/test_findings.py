@@ -248,3 +248,48 @@ def test_ready_deadline_survives_slow_pulls_and_downloads(any_stack):
     slow = cold.total_s + (SLOW_FACTOR - 1) * (cold.image_pull_s + cold.download_s)
     deadline = int(re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", user_data(any_stack)).group(1))
     assert deadline >= slow, f"deadline {deadline} s < {slow:.0f} s"
+
+
+@pytest.mark.parametrize("key", ["Cost Center", "team/owner", "_index"])
+def test_tag_keys_instance_metadata_refuses_are_rejected_before_launch(key):
+    """The launch template enables tags in instance metadata (the node reads its group name there), and EC2 then refuses
+    to launch an instance whose tag key has a space or '/' (or is '.', '..', '_index'): every launch of the group would
+    fail. https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html"""
+    with pytest.raises(ValueError, match="instance metadata") as raised:
+        FleetOptions(tags={key: "x"})
+    assert "To fix:" in str(raised.value)
+    assert FleetOptions(tags={"cost-center": "x", "team:owner": "y"}).tags  # what instance metadata accepts
+
+
+def _own_condition(stack: str, component: str) -> dict:
+    plan = stack_run("batch").plan  # before the mocks below: a cached stack run sets its own
+    run = MockRun(stack=stack)
+    pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack=stack, preview=False)
+
+    @pulumi.runtime.test
+    def program():
+        return ServingFleet(component, ServingFleetArgs(plan=plan)).endpoint
+
+    program()
+    policy = json.loads(run.one("RolePolicy").inputs["policy"])
+    group_tags = {t["key"]: t["value"] for t in run.of_type("Group")[0].inputs["tags"]}
+    (own,) = [st["Condition"] for st in policy["Statement"] if st["Sid"] == "OwnLifecycle"]
+    assert own["StringEquals"]["aws:ResourceTag/llmfleet:fleet"] == group_tags["llmfleet:fleet"]  # it scopes its own
+    return own
+
+
+def test_the_fleet_tag_scoping_node_writes_is_unique_per_stack():
+    """The node role may complete lifecycle actions, set instance health and tag instances only where llmfleet:fleet
+    matches: two stacks whose component has the same name (a YAML program's `fleet`) must not match each other."""
+    assert _own_condition("dev", "fleet") != _own_condition("prod", "fleet")
+
+
+def test_https_without_a_domain_warns_that_tls_verification_fails(tmp_path):
+    """An ACM certificate cannot cover the load balancer's *.elb.amazonaws.com name, so an https endpoint on that name
+    fails TLS verification in every client: the run says so, and the prod example names its domain."""
+    stack = tmp_path / "Pulumi.prod.yaml"  # no plan lock next to it: the fresh plan deploys
+    stack.write_text(STACKS["prod"].read_text().replace("    domain_name: llm.prod.example.com", "    # no domain"))
+    bare = run_stack(stack, MockRun(stack="prod"))
+    assert any("fail TLS verification" in line and "To fix:" in line for line in bare.logs)
+    assert stack_run("prod").outputs["endpoint"] == "https://llm.prod.example.com"
+    assert not any("fail TLS verification" in line for line in stack_run("prod").logs)

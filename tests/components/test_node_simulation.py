@@ -5,6 +5,7 @@ readiness gated on /health, and 2- and 4-node replicas assigning every rank exac
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import shutil
 
@@ -65,18 +66,21 @@ def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
     assert not node.calls("mkfs.xfs") and len(docker_runs(node)) == 1
 
 
-def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path):
-    """Before the AMI has mounted its volume, a disk that holds a RAID member is left alone: the start fails and
-    systemd retries (and later finds /opt/dlami/nvme)."""
+@pytest.mark.parametrize("appears", [True, False])
+def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path, appears):
+    """A start before the AMI has mounted its volume leaves the disk (a RAID member) alone and waits for the mount:
+    when it appears the start goes on; when it does not, the start fails (systemd retries) without touching the disk."""
     node = replica(tmp_path, 1)[0]
     (node.state / "raid-member").touch()
+    if appears:
+        (node.state / "dlami-nvme-after").write_text("3")
     node.first_boot(user_data(stack_run("prod")))
     proc = node.start_unit("llmfleet.service")
     out, _ = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and "linux_raid_member" in out
-    assert not node.calls("mount") and not node.calls("mkfs.xfs") and not docker_runs(node)
-    (node.state / "dlami-nvme").touch()
-    assert node.boot()["llmfleet.service"] == 0 and len(docker_runs(node)) == 1
+    assert not node.calls("mkfs.xfs")
+    assert [c for c in node.calls("mount") if "--bind" not in c] == []
+    assert (proc.returncode == 0) == appears and bool(docker_runs(node)) == appears
+    assert ("linux_raid_member, not mounted at /opt/dlami/nvme after" in out) != appears
 
 
 def test_a_stale_container_is_removed_before_the_next_start(tmp_path):
@@ -90,7 +94,8 @@ def test_a_stale_container_is_removed_before_the_next_start(tmp_path):
 @pytest.mark.parametrize("stack", ["dev", "batch"])
 def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     """systemd restarts vLLM every RestartSec; past StartLimitBurst starts in StartLimitIntervalSec the unit fails and
-    OnFailure= marks the instance Unhealthy, so even an EC2-checked multi-node replica group replaces it."""
+    OnFailure= marks the instance Unhealthy, so even an EC2-checked multi-node replica group replaces it; the server
+    is started again either way (a failed unit would stay down)."""
     node = replica(tmp_path, 1)[0]
     node.first_boot(user_data(stack_run(stack)))
     unit = (node.root / "etc/systemd/system/llmfleet.service").read_text()
@@ -99,14 +104,35 @@ def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     burst, window, restart = int(keys["StartLimitBurst"]), int(keys["StartLimitIntervalSec"]), int(keys["RestartSec"])
     assert burst * restart < window  # the limit can be reached by restarts alone
     assert window >= 2 * stack_run(stack).plan.choice.cold_start_s  # a server that fails after loading still counts
+    (node.root / "opt/llmfleet/ready-done").touch()  # it served once
     proc = node.start_unit("llmfleet-unhealthy.service")
     proc.communicate(timeout=60)
     assert proc.returncode == 0
     (call,) = [c for c in node.calls("aws") if c[2] == "set-instance-health"]
     assert call[call.index("--health-status") + 1] == "Unhealthy" and node.instance_id in call
+    assert node.calls("systemctl")[-2:] == [["systemctl", "reset-failed", "llmfleet.service"],
+                                            ["systemctl", "start", "--no-block", "llmfleet.service"]]
     grants = [st for st in json.loads(stack_run(stack).one("RolePolicy").inputs["policy"])["Statement"]
               if "autoscaling:SetInstanceHealth" in st["Action"]]
     assert grants and all(st.get("Condition") for st in grants)  # only on its own fleet's groups
+
+
+@pytest.mark.parametrize("why", ["never served", "replica forming"])
+def test_a_node_is_not_given_up_while_it_or_its_replica_is_starting(tmp_path, why):
+    """Before the node ever served, its launch hook's deadline decides; while a peer of its multi-node replica is
+    younger than the ready deadline (a replacement downloading its weights), failures to reach it are expected. The
+    server is started again, not given up."""
+    first, peer = replica(tmp_path, 2)
+    first.first_boot(user_data(stack_run("batch")))
+    if why == "replica forming":
+        (first.root / "opt/llmfleet/ready-done").touch()
+        (peer.state / "instances" / peer.instance_id / "launch").write_text(
+            datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    proc = first.start_unit("llmfleet-unhealthy.service")
+    out, _ = proc.communicate(timeout=60)
+    assert not [c for c in first.calls("aws") if c[2] == "set-instance-health"]
+    assert (peer.instance_id in out) == (why == "replica forming")
+    assert ["systemctl", "start", "--no-block", "llmfleet.service"] in first.calls("systemctl")
 
 
 @pytest.mark.parametrize("crt_fails", [False, True])

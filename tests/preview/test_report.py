@@ -127,3 +127,14 @@ def test_a_named_stack_with_base_ref_does_not_report_the_others_deleted(monkeypa
     out = tmp_path / "r.json"
     assert report_command([dev], [], "json", str(out), base_ref="main") == 0
     assert [s["name"] for s in json_module.loads(out.read_text())["stacks"]] == ["dev"]
+
+
+def test_spot_stack_cost_says_expected_and_billed():
+    # The batch stack runs on spot: the report's cost is the expected one the planner ranks by, and it says what AWS
+    # bills while the spot capacity is held.
+    root = HERE.parents[1]
+    stack = [root / "stacks/Pulumi.batch.yaml"]
+    text = render_markdown(build([load(p) for p in stack], [load(p) for p in stack]))
+    plan = load(stack[0]).plan
+    assert plan is not None and plan.choice.spot_instances
+    assert f"AWS bills ${plan.choice.billed_usd_per_hour:,.2f}/h while the spot capacity is held" in text

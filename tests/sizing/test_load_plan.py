@@ -143,7 +143,7 @@ def test_why_it_lost_shows_the_difference_that_decided(model, workload, deployme
     for a in p.alternatives:
         for shown, chosen in _shown_pairs(a.why_lost):
             assert shown != chosen, a.why_lost
-        assert not re.search(r"costs \$0\.00/h more", a.why_lost)
+        assert not re.search(r"costs \$0\.00/h more", a.why_lost) and "(+0%)" not in a.why_lost
 
 
 def test_frontier_names_data_parallel_and_expert_layouts():
@@ -194,3 +194,11 @@ def test_speed_command_reproduces_the_planned_latency(capsys, model, workload, d
     out = json.loads(capsys.readouterr().out)
     assert out["tpot_ms"] == pytest.approx(c.tpot_ms, rel=1e-6)
     assert out["ttft_ms"] == pytest.approx(c.ttft_ms, rel=1e-6)
+
+
+def test_a_rate_driven_plan_says_the_rate_sized_it():
+    # 2 req/s and the default 32 clients both need one replica: the plan must not claim the concurrency (a default
+    # the request never set) sized it.
+    c = plan(PlanRequest(model=load_preset("llama-3.1-8b"),
+                         workload=Workload(requests_per_second=2, input_tokens=500, output_tokens=150, tpot_ms=50))).choice
+    assert c.replicas_required == 1 and c.sized_by == "requests_per_second"

@@ -36,24 +36,34 @@ IMAGE=public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2
 install -d -m 700 "$RUN_DIR"
 
 # weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store
-# disk as one volume at /opt/dlami/nvme at boot: use it when it is there. Otherwise the first disk, formatted
-# on first use and mounted again after a reboot; a disk that holds something else (a RAID or LVM member the
-# AMI has not mounted yet) is never formatted or mounted: the start fails and systemd retries.
+# disk as one volume at /opt/dlami/nvme at boot: use it (bind-mounted) when it is there or once it appears. Else
+# the first disk, formatted on first use and mounted again after a reboot. A disk that holds something else (a
+# RAID or LVM member of the AMI's volume) is never formatted or mounted here.
 if ! mountpoint -q "$DATA"; then
   install -d "$DATA"
-  if mountpoint -q "$ROOT/opt/dlami/nvme"; then
-    install -d -m 755 "$ROOT/opt/dlami/nvme/llmfleet"
-    mount --bind "$ROOT/opt/dlami/nvme/llmfleet" "$DATA"
-  else
+  disk=
+  if ! mountpoint -q "$ROOT/opt/dlami/nvme"; then
     disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)
     if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi
     fs=$(blkid -o value -s TYPE "${disks[0]}" || true)
     case $fs in
-      "") mkfs.xfs -q "${disks[0]}" ;;
-      xfs) ;;
-      *) echo "instance-store disk ${disks[0]} holds $fs, not mounted at /opt/dlami/nvme yet; retrying"; exit 1 ;;
+      "") mkfs.xfs -q "${disks[0]}"; disk=${disks[0]} ;;
+      xfs) disk=${disks[0]} ;;
+      *) for ((waited = 0; waited < 180; waited += 5)); do
+           if mountpoint -q "$ROOT/opt/dlami/nvme"; then break; fi
+           sleep 5
+         done
+         if ! mountpoint -q "$ROOT/opt/dlami/nvme"; then
+           echo "instance-store disk ${disks[0]} holds $fs, not mounted at /opt/dlami/nvme after 180 s"
+           exit 1
+         fi ;;
     esac
-    mount "${disks[0]}" "$DATA"
+  fi
+  if [ -n "$disk" ]; then
+    mount "$disk" "$DATA"
+  else
+    install -d -m 755 "$ROOT/opt/dlami/nvme/llmfleet"
+    mount --bind "$ROOT/opt/dlami/nvme/llmfleet" "$DATA"
   fi
 fi
 install -d -m 755 "$DATA/hf" "$DATA/models" "$DATA/home"
@@ -197,15 +207,33 @@ touch "$DONE"
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
-# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 5 starts within 4810 s:
+# Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 6 starts within 4810 s:
 # the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
-# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever).
-set -euo pipefail
+# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever). Not while the
+# node has never served (its launch hook's deadline decides then) nor while a peer of its replica is younger than the
+# ready deadline (the replica is still forming). In every case the server is started again: a failed unit stays down.
+set -uo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-echo "vLLM failed 5 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
-aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
-  --no-should-respect-grace-period
+replica_forming() {
+  local since
+  since=$(date -u -d "-2405 seconds" +%Y-%m-%dT%H:%M:%S)
+  aws ec2 describe-instances --region "$REGION" \
+    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=pending,running \
+    --query "Reservations[].Instances[].[InstanceId,LaunchTime]" --output text |
+    awk -v since="$since" 'substr($2, 1, 19) > since {print $1}' | paste -sd " " -
+}
+if [ ! -e "$ROOT/opt/llmfleet/ready-done" ]; then
+  echo "vLLM failed 6 starts before it ever served; the launch hook's deadline decides"
+elif forming=$(replica_forming) && [ -n "$forming" ]; then
+  echo "vLLM failed 6 starts while the replica is forming ($forming launched under 2405 s ago)"
+else
+  echo "vLLM failed 6 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
+  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+    --no-should-respect-grace-period
+fi
+systemctl reset-failed llmfleet.service
+systemctl start --no-block llmfleet.service
 UNHEALTHY
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
 
@@ -217,7 +245,7 @@ Wants=network-online.target
 Requires=docker.service
 # Restarts past this rate put the unit in the failed state, which starts llmfleet-unhealthy.service (systemd.unit(5)).
 StartLimitIntervalSec=4810
-StartLimitBurst=5
+StartLimitBurst=6
 OnFailure=llmfleet-unhealthy.service
 
 [Service]
@@ -226,7 +254,7 @@ RuntimeDirectoryMode=0700
 RuntimeDirectoryPreserve=yes
 ExecStart=/opt/llmfleet/run-node.sh
 Restart=always
-RestartSec=15
+RestartSec=30
 
 [Install]
 WantedBy=multi-user.target

@@ -3,10 +3,12 @@
 # so that a simulated boot costs milliseconds. Every call is appended to $SIM_STATE/calls (fields separated by \x1f:
 # the node, the command, its arguments). Answers come from $SIM_STATE, shared by the nodes of one simulated replica:
 #   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
+#   instances/<id>/launch                     an instance's LaunchTime (default: long ago)
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
 #   fail-crt                                  the CRT S3 client fails (a bucket in another region)
 #   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
+#   dlami-nvme-after                          ... after this many more checks of that mount
 #   raid-member                               the first instance-store disk is a member of the AMI's volume
 set -u
 cmd=$(basename "$0")
@@ -39,6 +41,12 @@ case $cmd in
         if [ -e "$state/fail-secret" ]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
         echo s3cr3t-value ;;
       "ec2 describe-instances")
+        if [[ $* == *LaunchTime* ]]; then  # instances/<id>/launch, else launched long ago
+          for dir in "$state"/instances/*/; do
+            printf '%s\t%s\n' "$(basename "$dir")" "$(cat "$dir/launch" 2>/dev/null || echo 2020-01-01T00:00:00+00:00)"
+          done
+          exit 0
+        fi
         for dir in "$state"/instances/*/; do
           id=$(basename "$dir")
           printf '%s\t%s\t%s\n' "$id" "$(cat "$dir/ip")" "$(cat "$dir/rank" 2>/dev/null || echo None)"
@@ -59,7 +67,13 @@ case $cmd in
       pull) [ ! -e "$state/fail-pull" ] || exit 1 ;;
       image) [ -e "$state/cached-image" ] || exit 1 ;;
     esac ;;
-  mountpoint) [ -e "$state/dlami-nvme" ] && [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1 ;;  # else not mounted
+  mountpoint)  # only the AMI's instance-store mount exists, if at all
+    [[ ${*: -1} == */opt/dlami/nvme ]] || exit 1
+    if [ -e "$state/dlami-nvme-after" ]; then
+      left=$(cat "$state/dlami-nvme-after")
+      if [ "$left" -le 0 ]; then touch "$state/dlami-nvme"; else echo $((left - 1)) >"$state/dlami-nvme-after"; fi
+    fi
+    [ -e "$state/dlami-nvme" ] || exit 1 ;;
   blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
     if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
