@@ -21,7 +21,7 @@ import pulumi
 import yaml
 
 from components.plan_lock import STACKS_DIR_ENV
-from sizing.bounded import depth, read_text
+from sizing.bounded import depth, leaves, read_text
 from sizing.errors import InvalidInputError
 from sizing.limits import MAX_JSON_DEPTH, MAX_STACK_FILE_BYTES
 from sizing.planner.results import Plan
@@ -155,20 +155,14 @@ class _NoAliasLoader(yaml.SafeLoader):
 _NoAliasLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
-def _non_json(value: Any, where: str = "config") -> str | None:
+def _non_json(value: Any) -> str | None:
     """Where the parsed stack file holds something that is not JSON (a !!binary or !!set value, a non-finite number),
     which Pulumi could not hand to the program; None if nothing."""
-    stack = [(value, where)]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, dict):
-            stack.extend((v, f"{path}.{k}") for k, v in item.items())
-        elif isinstance(item, (list, tuple)):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
-        elif isinstance(item, float) and not math.isfinite(item):
-            return f"{path} = {item} is not a finite number"
-        elif item is not None and not isinstance(item, (str, int, float, bool)):
-            return f"{path} is a YAML {type(item).__name__}, not text, a number, a list or a mapping"
+    for where, item in leaves(value, "config"):
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"{where} = {item} is not a finite number"
+        if item is not None and not isinstance(item, (str, int, float, bool)):
+            return f"{where} is a YAML {type(item).__name__}, not text, a number, a list or a mapping"
     return None
 
 
