@@ -58,6 +58,8 @@ def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T
     return fn(first, second)  # type: ignore[arg-type]
 
 from components.shell_values import checked
+from sizing.bounded import leaves
+from sizing.redact import looks_like_credential, redact
 
 DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
 """Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
@@ -80,6 +82,9 @@ MAX_CLIENT_RULES = 60
 """Inbound rules per security group, the AWS default quota
 (https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups): one per allowed
 CIDR and per allowed security group."""
+MAX_SUBNETS = 16
+"""subnet_ids: one per Availability Zone (the load balancer's rule), with room above the 6 AZs of the largest region;
+20,000 took a preview 20 s."""
 WIDEST_PRIVATE_PREFIX = 8
 """The widest private IPv4 block is 10.0.0.0/8 (RFC 1918); a wider one (0.0.0.0/1, 1.2.3.4/0) reaches the internet."""
 AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "allowed_security_group_ids": "sg", "ami_id": "ami"}
@@ -191,6 +196,19 @@ class FleetOptions(BaseModel):
     tags: dict[str, str] = Field(default={}, max_length=AWS_MAX_TAGS - COMPONENT_TAGS)
     """Tags on every resource (at most 40: AWS allows 50 per resource, and the component adds 10 of its own)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credentials(cls, raw: Any) -> Any:
+        """A token pasted into a tag, image or parameter name would be written in plain text into every resource's
+        tags, the user data or an IAM policy (the ARN fields name a secret and are only shown redacted)."""
+        for where, item in leaves(raw, "fleet") if isinstance(raw, dict) else ():
+            in_value = isinstance(item, str) and looks_like_credential(item) and not where.endswith("_arn")
+            if in_value or looks_like_credential(where):  # a tag key is part of the path
+                raise ValueError(f"{redact(where)} holds a credential ({redact(str(item))[:80]!r}); it would be stored in "
+                                 "plain text in tags, user data or IAM policies. Keep the token in Secrets Manager and "
+                                 "give its ARN as weights.hf_token_secret_arn")
+        return raw
+
     @field_validator("vllm_image", "efa_image")
     @classmethod
     def _pinned(cls, image: str) -> str:
@@ -212,6 +230,15 @@ class FleetOptions(BaseModel):
             raise ValueError(f"vpc_cidr={cidr!r} must be an IPv4 block from /{VPC_MIN_PREFIX} to /{VPC_MAX_PREFIX} "
                              "(AWS allows /16 to /28, and two /28 subnets must fit)")
         return cidr
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _few_subnets(cls, value: Any) -> Any:
+        # The load balancer takes one subnet per Availability Zone (https://docs.aws.amazon.com/elasticloadbalancing/
+        # latest/application/application-load-balancers.html#subnets-load-balancer); no region has more than 6 AZs.
+        if isinstance(value, tuple) and len(value) > MAX_SUBNETS:
+            raise ValueError(f"{len(value)} subnet_ids: give at most {MAX_SUBNETS}, one per Availability Zone")
+        return value
 
     @field_validator("vpc_id", "subnet_ids", "allowed_security_group_ids", "ami_id")
     @classmethod

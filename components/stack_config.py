@@ -14,6 +14,7 @@ from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
 from sizing.models.spec import ModelSpec
 from sizing.planner.request import Deployment, PlanRequest, Workload
+from sizing.redact import redact
 
 NAMESPACE = "llmfleet"
 SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions,
@@ -44,7 +45,7 @@ class StackConfig(BaseModel):
 def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
     value = raw.get(key) or {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{NAMESPACE}:{key} must be a mapping of settings, not {value!r}. "
+        raise ConfigError(f"{NAMESPACE}:{key} must be a mapping of settings, not {redact(str(value))[:100]!r}. "
                           f"To fix: see stacks/Pulumi.dev.yaml for the shape.")
     try:
         return kind(**value)
@@ -52,9 +53,9 @@ def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
         problems = []
         for e in exc.errors():
             where = ".".join(str(p) for p in e["loc"])
-            shown = f"{NAMESPACE}:{key}.{where}={e['input']!r}" if where else f"{NAMESPACE}:{key}"
+            shown = f"{NAMESPACE}:{key}.{where}={redact(repr(e['input']))[:120]}" if where else f"{NAMESPACE}:{key}"
             close = difflib.get_close_matches(str(e["loc"][-1]), list(kind.model_fields), n=1) if e["type"] == "extra_forbidden" else []
-            problems.append(f"{shown}: {e['msg']}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            problems.append(f"{shown}: {redact(e['msg'])[:300]}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         allowed = ", ".join(sorted(kind.model_fields))
         raise ConfigError("; ".join(problems) + f". Valid keys of {NAMESPACE}:{key}: {allowed}. "
                           "To fix: correct the value in the stack file.") from None

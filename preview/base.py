@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sizing.bounded import InputFileError, parse_json, read_text
-from sizing.errors import InvalidInputError
+from sizing.bounded import parse_json, read_text
+from sizing.errors import InvalidInputError, SizingError
 from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.live.cache import default_cache_dir
 
@@ -71,15 +71,29 @@ def base_stacks(ref: str, repo: Path | None = None, python: str = sys.executable
     repo = repo or Path.cwd()
     commit = resolve(repo, ref)
     cached = cache_dir() / f"{commit}.json"
-    if cached.exists():
-        try:  # the cache is a file anyone with the folder can write: read it as any other input, or plan again
-            return parse_json(read_text(cached, MAX_REPORT_INPUT_BYTES, "report cache", "it is planned again"),
-                              "report cache", "it is planned again")
-        except InputFileError:
-            pass
+    hit = _read_cached(cached)
+    if hit is not None:
+        return hit
     with tempfile.TemporaryDirectory(prefix="llmfleet-base-") as tmp:
         tarfile.open(fileobj=io.BytesIO(_git(repo, "archive", "--format=tar", commit))).extractall(tmp, filter="data")
         exported = _plan_checkout(Path(tmp), python)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(exported, sort_keys=True))
+    with tempfile.NamedTemporaryFile("w", dir=cached.parent, prefix=".tmp-", delete=False) as fh:
+        fh.write(json.dumps(exported, sort_keys=True))
+    os.replace(fh.name, cached)  # atomic: a concurrent report never reads half a file
     return exported
+
+
+def _read_cached(path: Path) -> list[dict[str, Any]] | None:
+    """The cached export of a base commit, if the file is one (a list of stacks, each with a name); a corrupt,
+    truncated or hand-edited file is deleted and the base planned again, rather than failing every later report."""
+    if not path.exists():
+        return None
+    try:
+        data = parse_json(read_text(path, MAX_REPORT_INPUT_BYTES, "base cache", "it is rebuilt"), "base cache", "rebuilt")
+    except SizingError:
+        data = None
+    if isinstance(data, list) and all(isinstance(d, dict) and isinstance(d.get("name"), str) for d in data):
+        return data
+    path.unlink(missing_ok=True)
+    return None

@@ -14,6 +14,7 @@ from preview.inputs import from_export, load
 from preview.report import StackResult, build, render_json, render_markdown, stack_name_of
 from sizing.cli.render import emit
 from sizing.errors import SizingError
+from sizing.limits import MAX_REPORT_STACKS
 from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
@@ -50,6 +51,10 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         head = sorted(str(p) for p in Path.cwd().glob(STACK_GLOB))
     if not head and not base:
         return _bad("no stack files given. To fix: pass the head branch's stack files, and --base the base branch's.")
+    head, base = list(dict.fromkeys(head)), list(dict.fromkeys(base))  # a file named twice is reported once
+    if max(len(head), len(base)) > MAX_REPORT_STACKS:
+        return _bad(f"{len(head)} head and {len(base)} base inputs: a report covers at most {MAX_REPORT_STACKS} stacks a "
+                    "side. To fix: report on fewer stack files (name them), or split them across reports.")
     missing = [p for p in [*head, *base] if not _exists(p)]
     if missing:
         return _bad(f"no such file: {', '.join(repr(p[:200]) for p in missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "

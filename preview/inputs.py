@@ -7,6 +7,7 @@ is bad input (exit 2). A stack the program rejects is not: it is reported as "th
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from preview.export_stacks import export_stack
 from preview.mock_run import read_stack_file
 from preview.report import StackResult, stack_name_of
-from sizing.bounded import InputFileError, parse_json, read_text
+from sizing.bounded import InputFileError, leaves, parse_json, read_text
 from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
 from sizing.redact import redact
@@ -70,8 +71,22 @@ def from_export(data: dict[str, Any]) -> StackResult:
                        blocker=FAILS_PREVIEW + redact(blocker) if blocker else None)
 
 
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""What no plan the engine writes holds in a string (its names come from the catalog and presets); a plan JSON in a
+pull request could carry a terminal escape or a line break into the report's table."""
+
+
+def _control_character(value: Any) -> str | None:
+    """The JSON path of the first string holding a control character (tab and newline aside), or None."""
+    return next((where for where, item in leaves(value) if isinstance(item, str) and CONTROL_CHARACTER.search(item)), None)
+
+
 def _plan(path: Path) -> Plan:
     data = parse_json(read_text(path, MAX_REPORT_INPUT_BYTES, "plan JSON", FIX), f"plan JSON {str(path)[:200]!r}", FIX)
+    odd = _control_character(data)
+    if odd:
+        raise InputFileError(f"plan JSON {str(path)[:200]!r} holds a control character at {odd[:200]!r}, which no plan "
+                             f"the engine writes does. To fix: {FIX}")
     try:
         return plan_from_data(data)
     except ValidationError as exc:

@@ -22,7 +22,7 @@ import yaml
 
 from components.plan_lock import STACKS_DIR_ENV
 from preview.report import stack_name_of
-from sizing.bounded import depth, read_text
+from sizing.bounded import depth, leaves, read_text
 from sizing.errors import InvalidInputError
 from sizing.limits import MAX_JSON_DEPTH, MAX_STACK_FILE_BYTES
 from sizing.planner.results import Plan
@@ -105,8 +105,9 @@ class FleetMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:{args.name}-AbCdEf"
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
-        if args.typ == "aws:lb/targetGroup:TargetGroup":
-            state["arnSuffix"] = f"targetgroup/{args.name}/0123456789abcdef"
+        if args.typ == "aws:lb/targetGroup:TargetGroup":  # the real ARN's shape (the node registers itself by it)
+            state["arnSuffix"] = f"targetgroup/{state['name']}/0123456789abcdef"
+            state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{MOCK_ACCOUNT}:{state['arnSuffix']}"
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
@@ -155,20 +156,14 @@ class _NoAliasLoader(yaml.SafeLoader):
 _NoAliasLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
-def _non_json(value: Any, where: str = "config") -> str | None:
+def _non_json(value: Any) -> str | None:
     """Where the parsed stack file holds something that is not JSON (a !!binary or !!set value, a non-finite number),
     which Pulumi could not hand to the program; None if nothing."""
-    stack = [(value, where)]
-    while stack:
-        item, path = stack.pop()
-        if isinstance(item, dict):
-            stack.extend((v, f"{path}.{k}") for k, v in item.items())
-        elif isinstance(item, (list, tuple)):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
-        elif isinstance(item, float) and not math.isfinite(item):
-            return f"{path} = {item} is not a finite number"
-        elif item is not None and not isinstance(item, (str, int, float, bool)):
-            return f"{path} is a YAML {type(item).__name__}, not text, a number, a list or a mapping"
+    for where, item in leaves(value, "config"):
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"{where} = {item} is not a finite number"
+        if item is not None and not isinstance(item, (str, int, float, bool)):
+            return f"{where} is a YAML {type(item).__name__}, not text, a number, a list or a mapping"
     return None
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from sizing.errors import InvalidInputError
@@ -56,6 +57,19 @@ def depth(value: Any) -> int:
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def leaves(value: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
+    """Every scalar of parsed JSON or YAML with its path (`$.a[0].b`), without recursion."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+        else:
+            yield path, item
 
 
 def parse_json(text: str, what: str, fix: str, max_depth: int = MAX_JSON_DEPTH, error: type[ValueError] = InputFileError) -> Any:

@@ -54,5 +54,8 @@ MAX_STACK_FILE_BYTES = 1 << 20
 """A Pulumi.<stack>.yaml (1 MiB)."""
 MAX_REPORT_INPUT_BYTES = 16 << 20
 """A plan JSON or stack file given to `report` (16 MiB; a plan with every rejected candidate is below 1 MiB)."""
+MAX_REPORT_STACKS = 200
+"""Stack files or plans on one side of a `report` (each runs the program under mocks, 0.1-0.3 s): a pull request that
+adds thousands of stack files must not hold the report job for an hour."""
 MAX_NAME_CHARS = 512
 """A model argument (preset, repo id or path), instance type or region name."""

@@ -21,6 +21,11 @@ CREDENTIAL_PATTERNS = (
 )
 
 
+def looks_like_credential(text: str) -> bool:
+    """Whether the text holds a credential shape (a token, key id or private key; `secure:` text aside)."""
+    return any(pattern.search(text) for pattern in CREDENTIAL_PATTERNS[:-1])
+
+
 def _replace(match: re.Match[str]) -> str:
     if match.lastindex:  # the `secure:` pattern keeps its key
         return match.group(1) + REDACTED

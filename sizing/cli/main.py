@@ -116,7 +116,7 @@ def _validation_message(exc: ValidationError) -> str:
     parts = []
     for e in exc.errors():
         where = flag(str(e["loc"][0])) if cli and e["loc"] else ".".join(str(x) for x in e["loc"]) or exc.title
-        parts.append(f"{where}={e.get('input')!r}: {e['msg']}" if e["loc"] else e["msg"])
+        parts.append(f"{where}={redact(repr(e.get('input')))[:120]}: {e['msg']}" if e["loc"] else e["msg"])
     title = "command-line value" if cli else exc.title
     return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 

@@ -42,6 +42,8 @@ def verify_with_workload(req: PlanRequest) -> None:
     w = req.workload
     check_context(req.model, req.max_model_len,
                   "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
+    if w.max_input_tokens or w.max_output_tokens:  # given longest lengths are never capped silently at the context
+        check_context(req.model, w.longest_request_tokens, "max_input_tokens + max_output_tokens")
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "

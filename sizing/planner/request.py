@@ -68,11 +68,10 @@ class Workload(BaseModel):
                                        ("max_output_tokens", self.max_output_tokens, self.output_tokens)):
             if longest is not None and longest < typical:
                 raise ValueError(f"{name}={longest} is below the typical length {typical}; raise it to at least {typical}")
-        longest_in, longest_out = self.max_input_tokens or self.input_tokens, self.max_output_tokens or self.output_tokens
-        if self.max_model_len is not None and self.max_model_len < longest_in + longest_out:  # vLLM answers HTTP 400
+        if self.max_model_len is not None and self.max_model_len < self.longest_request_tokens:  # vLLM answers HTTP 400
             raise ValueError(f"max_model_len={self.max_model_len} is shorter than the longest request the workload accepts "
-                             f"({longest_in} input + {longest_out} output tokens = {longest_in + longest_out}); raise "
-                             f"max_model_len to at least {longest_in + longest_out}, or lower the longest lengths")
+                             f"(max_input_tokens + max_output_tokens = {self.longest_request_tokens}); raise max_model_len "
+                             f"to at least {self.longest_request_tokens}, or lower the longest lengths")
         if self.kind == "interactive" and self.on_demand_floor == 0:
             raise ValueError("interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')")
         return self
@@ -81,6 +80,12 @@ class Workload(BaseModel):
     def request_tokens(self) -> int:
         """Tokens of one typical request, prompt plus output."""
         return self.input_tokens + self.output_tokens
+
+    @property
+    def longest_request_tokens(self) -> int:
+        """The longest request the workload says it accepts: the longest prompt plus the longest output as given
+        (typical lengths where no longest one is given)."""
+        return (self.max_input_tokens or self.input_tokens) + (self.max_output_tokens or self.output_tokens)
 
     def engine_max_model_len(self, context_tokens: int) -> int:
         """The --max-model-len the fleet runs with, for a model whose context is `context_tokens`: the longest prompt

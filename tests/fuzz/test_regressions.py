@@ -62,6 +62,7 @@ BAD_INPUT = [
     ["memory", "--params-b", "8", *RAW, "--bytes-per-param", "1e-320", "--gpu", "H100"],  # 0.00 GiB of weights, exit 0
     # contradictions that were silently resolved one way
     ["plan", "--max-model-len", "2000", "--max-input-tokens", "4000"],  # vLLM refuses the longest prompt
+    ["plan", "--max-input-tokens", "1000000"],  # capped at the 131072-token context without a word, exit 0
     ["speed", "--gpu", "H100", "--prefix-hit-rate", "0.5", "--batch", "4"],  # ignored without a steady state
     ["speed", "--gpu", "H100", "--prefix-hit-rate", "0.5"],
     ["speed", "--gpu", "H100", "--tpot-ms", "10"],  # ignored unless --batch max

@@ -38,6 +38,8 @@ def test_yaml_pulumi_would_not_read_is_refused_with_a_fix(tmp_path, body, needle
     ({"allowed_cidrs": ["0::/0"]}, "IPv6"),  # ::/0 spelt otherwise; and EC2 refuses IPv6 as CidrIp
     ({"allowed_cidrs": [f"10.{i}.0.0/16" for i in range(MAX_CLIENT_RULES + 1)]}, "allowed_cidrs"),  # 20,000 took 55 s
     ({"allowed_cidrs": ["10.0.0.0/8"], "tags": {f"k{i}": "v" for i in range(AWS_MAX_TAGS - COMPONENT_TAGS + 1)}}, "tags"),
+    ({"allowed_cidrs": ["10.0.0.0/8"], "vpc_id": "vpc-1", "subnet_ids": [f"subnet-{i:x}" for i in range(5000)]},
+     "subnet_ids"),  # 5,000 took 5.6 s, a 1 MiB stack file of them about 45 s
 ])
 def test_fleet_options_aws_would_refuse_register_nothing(tmp_path, fleet, needle):
     start = time.perf_counter()
@@ -98,3 +100,75 @@ def test_report_on_a_name_too_long_or_with_terminal_escapes(name):
     check(o, ["report", name])
     assert o.code == 2 and "To fix" in o.err
     assert "\x1b" not in o.err and "\x07" not in o.err
+
+
+@pytest.mark.parametrize("field", ["model", "region", "instance_type"])
+def test_plan_json_with_a_terminal_escape_is_refused(tmp_path, field):
+    """A plan JSON in a pull request carried ESC and BEL raw into the report (the PR comment and a CI log)."""
+    o = run_cli(["plan", "--json"])
+    data = json.loads(o.out)
+    (data["choice"] if field == "instance_type" else data)[field] = "\x1b]0;pwned\x07\x1b[2J"
+    path = tmp_path / "x.plan.json"
+    path.write_text(json.dumps(data))
+    for fmt in ("markdown", "json"):
+        argv = ["report", str(path), "--format", fmt]
+        o = run_cli(argv)
+        check(o, argv)
+        assert o.code == 2 and "control character" in o.err and "To fix" in o.err
+
+
+@pytest.mark.parametrize("content", ["{\"a\": 1}", "[1, 2]", "garbage{", ""])
+def test_corrupt_base_report_cache_is_rebuilt(tmp_path, monkeypatch, content):
+    """`{"a": 1}` in the per-commit cache was an AttributeError traceback, on every later report of that base."""
+    import preview.base as base
+
+    monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
+    root = Path(__file__).resolve().parents[2]
+    cached = base.cache_dir() / f"{base.resolve(root, 'HEAD')}.json"
+    cached.parent.mkdir(parents=True)
+    cached.write_text(content)
+    planned = [{"name": "dev", "plan": None, "error": "x", "inputs": {}}]
+    monkeypatch.setattr(base, "_plan_checkout", lambda folder, python: planned)
+    assert base.base_stacks("HEAD", root) == planned
+    assert json.loads(cached.read_text()) == planned
+
+
+TOKEN = "hf_" + "PaStEdToKeNaBcDeFgHiJkLmNoPqRs0123"
+
+
+@pytest.mark.parametrize("fleet", [
+    {"tags": {"token": TOKEN}},  # was on every resource's tags, in plain text
+    {"tags": {TOKEN: "x"}},
+    {"weights": {"hf_token_ssm_parameter": TOKEN}},  # was in the node role's IAM policy
+    {"vllm_image": f"vllm/vllm-openai:{TOKEN}"},
+])
+def test_credential_pasted_into_a_plain_fleet_value_registers_nothing(tmp_path, fleet):
+    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+                                                                                    **fleet}}))
+    assert "holds a credential" in message and "To fix" in message and TOKEN not in message
+
+
+def test_a_secret_named_like_a_token_in_an_arn_is_still_accepted(tmp_path):
+    arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{TOKEN}-AbCdEf"
+    run = run_stack(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+                                                               "weights": {"hf_token_secret_arn": arn}}}))
+    assert run.plan is not None
+
+
+@pytest.mark.parametrize("config", [
+    {"llmfleet:workload": "[" * 3000 + "]" * 3000},  # the whole value was repeated in the message
+    {"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"], "tags": {"team": "x" * 300_000}}},
+])
+def test_a_huge_bad_value_is_not_repeated_whole_in_the_message(tmp_path, config):
+    message = _fails_before_any_resource(stack_file(tmp_path, **config))
+    assert "To fix" in message and len(message) < 2_000, len(message)
+
+
+def test_report_on_thousands_of_stacks_is_refused_at_once(tmp_path):
+    """Each stack runs the program under mocks (about 0.13 s): 5,000 in a pull request held the report for 11 min."""
+    from sizing.limits import MAX_REPORT_STACKS
+
+    paths = [stack_file(tmp_path, name=f"s{i}") for i in range(MAX_REPORT_STACKS + 1)]
+    o = run_cli(["report", *paths])
+    check(o, ["report", "..."])
+    assert o.code == 2 and "at most" in o.err and o.elapsed_s < 5
