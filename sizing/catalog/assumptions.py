@@ -45,7 +45,7 @@ class Assumptions(BaseModel):
     """Seconds to pull the serving image on a fresh node."""
     download_nic_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of the NIC line rate one node's weight download reaches."""
-    instance_store_gbps: float = Field(ge=MIN_RATE, le=MAX_RATE)
+    instance_store_gb_per_s: float = Field(ge=MIN_RATE, le=MAX_RATE)
     """Sequential rate of one local NVMe SSD, GB/s (10^9 bytes)."""
     engine_init_s: float = Field(ge=0, le=MAX_SECONDS)
     """Seconds of engine start-up after the weights load (profiling, KV allocation, graph capture)."""

@@ -32,7 +32,7 @@ class FamilyFacts(BaseModel):
     """Expected spot interruptions per instance-month."""
     spot_capacity: Literal["plentiful", "scarce"]
     """How readily spot requests are filled."""
-    weights_load_gbps: float = Field(gt=0)
+    weights_load_gb_per_s: float = Field(gt=0)
     """How fast a fresh node loads weights, GB/s (decimal)."""
     source: str
     """Where the figures come from."""

@@ -94,7 +94,7 @@ class ColdStart(BaseModel):
 
 def _network_rates(instance: InstanceType, a: Assumptions) -> dict[str, float]:
     """Bytes/s the source and the NIC allow for one node's download."""
-    return {"source": instance.facts.weights_load_gbps * BYTES_PER_GB,
+    return {"source": instance.facts.weights_load_gb_per_s * BYTES_PER_GB,
             "nic": instance.network_gbps * BYTES_PER_GB / BITS_PER_BYTE * a.download_nic_efficiency}
 
 
@@ -103,7 +103,7 @@ def weights_disk(instance: InstanceType, download_bytes: float, a: Assumptions) 
     up with the network (between the gp3 baseline and maximum, and under the instance's EBS ceiling)."""
     hw = node_hardware(instance.name)
     if hw.instance_store_disks and hw.instance_store_disk_bytes >= download_bytes * WEIGHTS_DISK_FACTOR:
-        return WeightsDisk(kind="instance-store", rate_bytes_per_s=a.instance_store_gbps * BYTES_PER_GB)
+        return WeightsDisk(kind="instance-store", rate_bytes_per_s=a.instance_store_gb_per_s * BYTES_PER_GB)
     wanted_mibps = min(_network_rates(instance, a).values()) / BYTES_PER_MIB
     ceiling_mibps = min(GP3_MAX_MIBPS, hw.ebs_max_mbps * BYTES_PER_MB / BYTES_PER_MIB)
     mibps = max(GP3_BASELINE_MIBPS, min(math.ceil(wanted_mibps), math.floor(ceiling_mibps)))

@@ -55,7 +55,7 @@ BAD_INPUT = [
     ["plan", "--assume", "decode_bw_efficiency=1e-320"],
     ["plan", "--assume", "hours_per_month=1e-320"],
     ["plan", "--assume", "download_nic_efficiency=1e-320"],
-    ["plan", "--assume", "instance_store_gbps=1e-320"],
+    ["plan", "--assume", "instance_store_gb_per_s=1e-320"],
     ["speed", "--gpu", "H100", "--assume", "decode_bw_efficiency=1e-320"],
     ["plan", "--requests-per-second", "1e-320"],
     ["plan", "--output-tokens-per-second", "1e-320"],
