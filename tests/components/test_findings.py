@@ -21,6 +21,7 @@ from components.shell_values import UnsafeShellValueError
 from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
 from sizing.catalog.instances import get_instance_type
 from sizing.cli.main import main
+from sizing.catalog.files import read_csv
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import weights_disk
 from sizing.catalog.assumptions import default_assumptions
@@ -92,11 +93,15 @@ def test_node_hardware_matches_describe_instance_types():
     from importlib import resources
 
     data = json.loads(gzip.decompress((resources.files("moto.ec2") / "resources/instance_types.json.gz").read_bytes()))
-    for name in ("p4d.24xlarge", "p5.48xlarge", "p5en.48xlarge", "g6e.48xlarge", "g6.xlarge"):
+    names = [r["instance_type"] for r in read_csv("node_hardware.csv") if r["instance_type"] in data]
+    assert {"p5.48xlarge", "g7e.48xlarge", "p6-b300.48xlarge", "gr6.8xlarge"} <= set(names)
+    for name in names:
         hw, api = node_hardware(name), data[name]
-        assert hw.network_cards == api["NetworkInfo"]["MaximumNetworkCards"]
-        assert hw.efa_interfaces_max == (api["NetworkInfo"].get("EfaInfo") or {}).get("MaximumEfaInterfaces", 0)
-        assert hw.instance_store_disk_gb == api["InstanceStorageInfo"]["Disks"][0]["SizeInGB"]
+        disks = (api.get("InstanceStorageInfo") or {}).get("Disks") or [{"Count": 0, "SizeInGB": 0}]
+        assert hw.network_cards == api["NetworkInfo"]["MaximumNetworkCards"], name
+        assert hw.efa_interfaces_max == (api["NetworkInfo"].get("EfaInfo") or {}).get("MaximumEfaInterfaces", 0), name
+        assert (hw.instance_store_disks, hw.instance_store_disk_gb) == (disks[0]["Count"], disks[0]["SizeInGB"]), name
+        assert hw.ebs_max_mbps == api["EbsInfo"]["EbsOptimizedInfo"]["MaximumThroughputInMBps"], name
 
 
 # Boot measured and waited for.
