@@ -6,6 +6,7 @@ import pytest
 from sizing.catalog.files import read_csv
 from sizing.catalog.gpus import get_gpu
 from sizing.catalog.instances import all_families, all_instance_types, all_regions, not_planned_types
+from sizing.catalog.node_hardware import node_hardware
 from sizing.errors import InfeasibleError
 from sizing.models.presets import load_preset
 from sizing.planner.plan import plan
@@ -80,3 +81,25 @@ def test_catalog_rows_are_unique():
                       ("checkpoints.csv", ("base_repo", "weights")), ("families.csv", ("family",)), ("gpus.csv", ("gpu",))):
         keys = [tuple(r[k] for k in key) for r in read_csv(name)]
         assert len(keys) == len(set(keys)), name
+
+
+NO_NODE_HARDWARE_ROW: dict[str, str] = {}
+"""Planner-choosable types allowed to fall back to node_hardware.NO_ROW, each with the reason (none today)."""
+
+
+def test_every_plannable_type_has_a_node_hardware_row():
+    """A type without a row gets the most conservative node (EBS at 125 MB/s, one card, no EFA): cold starts of an hour
+    and no EFA on a multi-node replica. A new family must come with its rows, or be listed above with the reason."""
+    rows = {r["instance_type"] for r in read_csv("node_hardware.csv")}
+    plannable = {i.name for i in all_instance_types().values() if i.whole_gpus > 0}
+    assert sorted(plannable - rows - NO_NODE_HARDWARE_ROW.keys()) == []
+    assert set(NO_NODE_HARDWARE_ROW) <= plannable - rows  # no stale exemption
+
+
+def test_node_hardware_efa_agrees_with_the_instance_catalog():
+    types = all_instance_types()
+    for r in read_csv("node_hardware.csv"):
+        hw = node_hardware(r["instance_type"])
+        assert r["instance_type"] in types, r["instance_type"]
+        assert types[hw.instance_type].efa == (hw.efa_interfaces_max > 0), hw.instance_type
+        assert hw.efa_interfaces_max <= hw.network_cards and hw.source and hw.as_of, hw.instance_type
