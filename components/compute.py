@@ -61,14 +61,21 @@ class ComputeArgs:
 
 def network_interfaces(node: NodeSpec, security_group_id: pulumi.Input[str]
                        ) -> list[aws.ec2.LaunchTemplateNetworkInterfaceArgs] | None:
-    """One EFA per network card: card 0 at device index 0 (the primary interface), every other card at device
-    index 1, as AWS documents for the multi-card types
+    """One EFA per network card. Where card 0 takes an EFA: EFA (with ENA) on card 0 at device index 0 (the primary
+    interface) and on every other card at device index 1. Where card 0 is ENA-only (p6-b300): an ENA primary on card 0
+    and EFA-only interfaces on cards 1..n at device index 0, as AWS documents for multi-card types
     (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html)."""
     if not node.efa:
         return None
-    return [aws.ec2.LaunchTemplateNetworkInterfaceArgs(
-        device_index=0 if card == 0 else 1, network_card_index=card, interface_type="efa",
-        security_groups=[security_group_id], delete_on_termination="true") for card in range(node.efa_interfaces)]
+
+    def interface(card: int, device: int, kind: str) -> aws.ec2.LaunchTemplateNetworkInterfaceArgs:
+        return aws.ec2.LaunchTemplateNetworkInterfaceArgs(device_index=device, network_card_index=card, interface_type=kind,
+                                                          security_groups=[security_group_id], delete_on_termination="true")
+
+    first = node.efa_first_card
+    if first == 0:
+        return [interface(card, 0 if card == 0 else 1, "efa") for card in range(node.efa_interfaces)]
+    return [interface(0, 0, "interface"), *(interface(card, 0, "efa-only") for card in range(first, first + node.efa_interfaces))]
 
 
 class Compute(pulumi.ComponentResource):

@@ -58,6 +58,8 @@ class NodeSpec:
     """Where the weights are kept: local NVMe instance store, or the root gp3 volume with provisioned throughput."""
     efa_interfaces: int
     """EFA interfaces to attach, one per network card (0: no EFA)."""
+    efa_first_card: int
+    """Network card of the first EFA: 0, or 1 where the type's card 0 is ENA-only (it then carries an ENA primary)."""
     image: str
     """Serving image (the EFA image for multi-node replicas)."""
     served_model_name: str
@@ -180,7 +182,7 @@ def efa_interfaces(plan: Plan) -> int:
     if c.nodes_per_replica == 1 or not get_instance_type(c.instance_type).efa:
         return 0
     hw = node_hardware(c.instance_type)
-    return max(1, min(hw.network_cards, hw.efa_interfaces_max))
+    return max(1, min(hw.network_cards - hw.efa_first_card, hw.efa_interfaces_max))
 
 
 def served_name(plan: Plan) -> str:
@@ -197,6 +199,7 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     return NodeSpec(
         instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
         weights_disk=fleet_cold_start(plan).disk, efa_interfaces=efa_interfaces(plan),
+        efa_first_card=node_hardware(c.instance_type).efa_first_card,
         image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
         served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
         nodes_per_replica=c.nodes_per_replica,

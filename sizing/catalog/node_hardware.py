@@ -22,6 +22,8 @@ class NodeHardware(BaseModel):
     """Network cards (a launch template attaches one interface per card)."""
     efa_interfaces_max: int = Field(ge=0)
     """EFA interfaces the type takes (0: no EFA); one per network card on the multi-card types."""
+    efa_first_card: int = Field(ge=0)
+    """First network card that takes an EFA: 0 on most types, 1 where card 0 is ENA-only (p6-b300, p6e-gb200)."""
     instance_store_disks: int = Field(ge=0)
     """Local NVMe SSDs (0: EBS only)."""
     instance_store_disk_gb: float = Field(ge=0)
@@ -39,7 +41,7 @@ class NodeHardware(BaseModel):
         return self.instance_store_disk_gb * BYTES_PER_GB
 
 
-NO_ROW = dict(network_cards=1, efa_interfaces_max=0, instance_store_disks=0, instance_store_disk_gb=0,
+NO_ROW = dict(network_cards=1, efa_interfaces_max=0, efa_first_card=0, instance_store_disks=0, instance_store_disk_gb=0,
               ebs_max_mbps=125, source="no row in node_hardware.csv: one card, no EFA, no instance store assumed",
               as_of="")
 """What a type without a row is taken to have: the most conservative node (EBS only, one network card)."""

@@ -60,18 +60,21 @@ def lb_names_fit(run: MockRun) -> list[str]:
 
 
 def efa_on_every_card(run: MockRun) -> list[str]:
-    """A multi-node fleet on an EFA type attaches one EFA per network card (one per card index, card 0 primary)."""
+    """A multi-node fleet on an EFA type attaches one EFA per EFA-capable network card, and a primary interface at card
+    0, device index 0 (an EFA there, or an ENA where card 0 is ENA-only; EFA-only can never be the primary)."""
     if not run.plan or run.plan.choice.nodes_per_replica == 1:
         return []
     lt = run.one("LaunchTemplate").inputs
     hw = node_hardware(lt["instanceType"])
-    efa = [n for n in lt.get("networkInterfaces") or [] if n.get("interfaceType") == "efa"]
+    interfaces = lt.get("networkInterfaces") or []
+    efa = [n for n in interfaces if n.get("interfaceType") in ("efa", "efa-only")]
     cards = sorted(n.get("networkCardIndex", 0) for n in efa)
-    wanted = list(range(min(hw.network_cards, hw.efa_interfaces_max)))
+    first = hw.efa_first_card
+    wanted = list(range(first, first + min(hw.network_cards - first, hw.efa_interfaces_max)))
     problems = [] if cards == wanted else [f"EFA on network cards {cards}, {lt['instanceType']} has cards {wanted}"]
-    primary = [n for n in efa if n.get("networkCardIndex", 0) == 0]
-    if efa and (len(primary) != 1 or primary[0].get("deviceIndex") != 0):
-        problems.append("network card 0 needs the primary interface at device index 0")
+    primary = [n for n in interfaces if n.get("networkCardIndex", 0) == 0 and n.get("deviceIndex") == 0]
+    if efa and (len(primary) != 1 or primary[0].get("interfaceType") == "efa-only"):
+        problems.append("network card 0 needs the primary interface (EFA or ENA, not EFA-only) at device index 0")
     return problems
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 import shutil
 
 import pulumi
@@ -13,7 +14,7 @@ import pulumi_aws as aws
 import pytest
 
 from components import ServingFleet, ServingFleetArgs
-from components.compute import IGNORED_GROUP_CHANGES
+from components.compute import IGNORED_GROUP_CHANGES, network_interfaces
 from components.fleet_spec import capacity_spec, efa_interfaces, fleet_cold_start, node_spec
 from components.userdata import BootContext, render_user_data
 from components.options import DEFAULT_EFA_IMAGE, FleetOptions
@@ -104,15 +105,20 @@ def test_node_hardware_matches_describe_instance_types():
         assert hw.ebs_max_mbps == api["EbsInfo"]["EbsOptimizedInfo"]["MaximumThroughputInMBps"], name
         efa_cards = [c["NetworkCardIndex"] for c in api["NetworkInfo"].get("NetworkCards", [])
                      if "efa" in c.get("InterfaceTypes", ["efa"])]
-        wanted = min(hw.network_cards, hw.efa_interfaces_max)
-        assert (efa_cards[:wanted] == list(range(wanted))) == (name not in EFA_NOT_FROM_CARD_0), (name, efa_cards)
+        assert hw.efa_first_card == (efa_cards[0] if efa_cards and hw.efa_interfaces_max else 0), (name, efa_cards)
 
 
-EFA_NOT_FROM_CARD_0 = {"p6-b300.48xlarge": "card 0 takes only an ENA interface (InterfaceTypes ['interface']); EFA on 1-16"}
-"""Types whose EFA-capable cards are not 0..n-1, so compute.network_interfaces (EFA on cards 0..n-1, card 0 primary)
-does not fit them yet: a multi-node replica on one needs an ENA primary on card 0 and EFA-only on cards 1..n
-(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html). p6e-gb200.36xlarge is the same case
-(card 0 ENA) but is not in moto's record."""
+def test_card_0_without_efa_gets_an_ena_primary_and_efa_only_on_the_other_cards():
+    """p6-b300's card 0 is ENA-only: AWS rejects an EFA there, and an EFA-only interface cannot be the primary
+    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html)."""
+    run = stack_run("batch")  # a multi-node replica on an EFA type (p5.48xlarge)
+    template = node_spec(run.plan, stack_options("batch").fleet)
+    node = replace(template, instance_type="p6-b300.48xlarge", efa_interfaces=16, efa_first_card=1)
+    interfaces = network_interfaces(node, "sg-1") or []
+    layout = [(n.network_card_index, n.device_index, n.interface_type) for n in interfaces]
+    assert layout == [(0, 0, "interface"), *((card, 0, "efa-only") for card in range(1, 17))]
+    p5 = network_interfaces(template, "sg-1") or []
+    assert [(n.network_card_index, n.device_index, n.interface_type) for n in p5][:2] == [(0, 0, "efa"), (1, 1, "efa")]
 
 
 # Boot measured and waited for.
