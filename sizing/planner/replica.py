@@ -113,7 +113,7 @@ def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: 
 
 def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
     """The target a lone request already misses, by how much."""
-    lone = load.at_decodes(load.max_decodes / 2**20)
+    lone = load.at_decodes(load.smallest_d())  # where capacity() found the target missed (a lighter load may meet it)
     checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
               ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
     given = [(k, lab, t, v * 1000) for k, lab, t, v in checks if t is not None]

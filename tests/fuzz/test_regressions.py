@@ -153,3 +153,12 @@ def test_a_reader_that_goes_away_gets_no_traceback(argv):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_a_rejection_never_misses_by_a_negative_amount():
+    """Found by the long fuzz run: 'misses TTFT p95 by -1.5 ms (126.5 ms for a lone request vs 128 ms)'; the lone
+    request was evaluated at a lighter load than the one the capacity search checks."""
+    argv = ["plan", "--concurrency", "1", "--ttft-p95-ms", "128", "--json"]
+    o = run_cli(argv)
+    check(o, argv)  # every number non-negative: relative_miss included
+    assert o.code == 0 and "by -" not in o.out
