@@ -59,6 +59,8 @@ BAD_INPUT = [
     ["speed", "--gpu", "H100", "--assume", "decode_bw_efficiency=1e-320"],
     ["plan", "--requests-per-second", "1e-320"],
     ["plan", "--output-tokens-per-second", "1e-320"],
+    ["plan", "--model", "deepseek-r1", "--ttft-ms", "5e-324"],  # 0 s after ms -> s: ZeroDivisionError (long fuzz run)
+    ["speed", "--gpu", "H100", "--batch", "max", "--tpot-ms", "5e-324"],
     ["memory", "--params-b", "8", *RAW, "--bytes-per-param", "1e-320", "--gpu", "H100"],  # 0.00 GiB of weights, exit 0
     # contradictions that were silently resolved one way
     ["plan", "--max-model-len", "2000", "--max-input-tokens", "4000"],  # vLLM refuses the longest prompt
