@@ -52,7 +52,7 @@ class ComputeArgs:
     instance_profile_arn: pulumi.Input[str]
     """Node instance profile."""
     target_group_arn: pulumi.Input[str]
-    """Target group the nodes register with."""
+    """Target group the single-node group registers its nodes with (multi-node replicas: rank 0 registers itself)."""
     resource_label: pulumi.Input[str]
     """ALB/target-group label for request-count scaling."""
     tags: dict[str, str]
@@ -190,14 +190,18 @@ class Compute(pulumi.ComponentResource):
         """One multi-node replica in ONE subnet: a cluster placement group lives in one Availability Zone and AWS
         refuses a group that spans zones with it
         (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster).
-        EC2 health checks: workers do not serve /health; the target group stops routing to a replica that lost a node.
+        EC2 health checks: workers do not serve /health. Not attached to the target group: only rank 0 serves the API,
+        and an attached group registers every node, leaving the headless ranks in the target group as targets that never
+        pass a health check; rank 0 registers itself once it serves (elasticloadbalancing:RegisterTargets on the
+        target group, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-register-targets.html),
+        and a node of the replica that is going away deregisters it (llmfleet-watch).
         A refresh replaces the whole replica (min healthy 0: it is one unit); other replica groups keep serving. Max
         healthy stays 100: a node launched above the replica's size would find every rank taken."""
         nodes, cap = args.node.nodes_per_replica, args.capacity
         return aws.autoscaling.Group(
             f"{name}-replica-{index}", vpc_zone_identifiers=[args.replica_subnet_id], min_size=nodes, max_size=nodes,
             desired_capacity=nodes, placement_group=placement.id if placement else None, health_check_type="EC2",
-            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
+            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s,
             capacity_rebalance=not on_demand,
             mixed_instances_policy=self._mixed_policy(args, template, nodes if on_demand else 0, 100 if on_demand else 0),
             initial_lifecycle_hooks=self._hooks(cap), instance_refresh=self._refresh(0, cap, launch_first=False),

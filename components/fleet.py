@@ -14,7 +14,7 @@ from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.network import Network, NetworkArgs
-from components.options import FleetOptions, with_inputs
+from components.options import FleetOptions
 from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan
@@ -23,6 +23,10 @@ API_KEY_BYTES = 32
 """Entropy of a generated API key (secrets.token_urlsafe)."""
 
 BASE_TAGS = {"managed-by": "llm-fleet"}
+LOG_RETENTION_DAYS = 30
+"""Days CloudWatch Logs keeps the nodes' logs (a value PutRetentionPolicy accepts:
+https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html); encrypted at rest
+by CloudWatch Logs in every case."""
 
 
 @dataclass(frozen=True)
@@ -66,15 +70,20 @@ class ServingFleet(pulumi.ComponentResource):
                             "nodes run. To fix: set llmfleet:fleet.efa_image to <repo>@sha256:<digest> (README: "
                             "Deploying for real).", resource=self)
         api_key = self._api_key(name, options, tags, child)
-        user_data = with_inputs(options.weights.resolved(), api_key, lambda weights, key: render_user_data(
-            node, capacity, options.model_copy(update={"weights": weights}), BootContext(name, plan.checkpoint.repo, key)))
+        logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/llmfleet/{fleet_id}", retention_in_days=LOG_RETENTION_DAYS,
+                                       tags=tags, opts=child)
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
                                                       offered_zones=args.offered_zones), opts=child)
-        iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
-                                         multi_node=multi_node, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
             options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
             security_group_id=network.lb_security_group_id, drain_s=capacity.drain_s, tags=tags), opts=child)
+        iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
+                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn,
+                                         multi_node=multi_node, tags=tags), opts=child)
+        user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name).apply(
+            lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}),
+                                       BootContext(fleet=name, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],
+                                                   target_group_arn=v[2], log_group=v[3])))
         compute = Compute(f"{name}-compute", ComputeArgs(
             node=node, capacity=capacity, options=options, user_data=user_data,
             subnet_ids=network.subnet_ids, replica_subnet_id=network.replica_subnet_id,

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.options import FleetOptions, WeightsSource, with_inputs
+from components.options import FleetOptions, WeightsSource
 
 FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
@@ -36,6 +36,11 @@ class IamArgs:
     """Weights source, API key secret and image mirror (scope the policy)."""
     api_key_secret: pulumi.Input[str]
     """ARN of the API-key secret the nodes read (an Output for the secret the fleet creates)."""
+    target_group_arn: pulumi.Input[str]
+    """The fleet's target group: a node leaving deregisters its replica's serving node, rank 0 of a multi-node
+    replica registers itself."""
+    log_group_arn: pulumi.Input[str]
+    """The fleet's CloudWatch Logs group (the vLLM container's output)."""
     multi_node: bool
     """Grant the rank discovery calls of multi-node replicas."""
     tags: dict[str, str]
@@ -68,11 +73,31 @@ def ecr_repository_arn(mirror: str) -> str:
     return f"arn:aws:ecr:{region}:{account}:repository/{repo}"
 
 
-def node_policy(fleet: str, options: FleetOptions, api_key_secret: str, multi_node: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FleetArns:
+    """The fleet's own resources the node role acts on."""
+
+    api_key_secret: str
+    """API-key secret (read)."""
+    target_group: str
+    """Target group (register and deregister targets)."""
+    log_group: str
+    """Log group (create streams, put events)."""
+
+
+def node_policy(fleet: str, options: FleetOptions, arns: FleetArns, multi_node: bool) -> dict[str, Any]:
     """The node role's inline policy: least privilege for what the bootstrap script does."""
     own = {"StringEquals": {f"aws:ResourceTag/{FLEET_TAG}": fleet}}
+    api_key_secret = arns.api_key_secret
     statements = _weights_statements(options.weights)
     statements += [
+        # ELB's target-level actions take the target group ARN as their resource
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).
+        {"Sid": "OwnTargets", "Effect": "Allow", "Action": list(TARGET_ACTIONS), "Resource": [arns.target_group]},
+        # What docker's awslogs driver calls (https://docs.docker.com/engine/logging/drivers/awslogs/), on the
+        # fleet's log group and its streams (log-stream ARNs are the group's ARN without ':*' plus ':log-stream:...').
+        {"Sid": "ShipLogs", "Effect": "Allow", "Action": list(LOG_ACTIONS),
+         "Resource": [arns.log_group, f"{arns.log_group.removesuffix(':*')}:log-stream:*"]},
         {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]},
         {"Sid": "SessionManager", "Effect": "Allow", "Action": SESSION_MANAGER_ACTIONS, "Resource": ["*"]},
         {"Sid": "OwnLifecycle", "Effect": "Allow", "Resource": ["*"], "Condition": own,
@@ -91,6 +116,11 @@ def node_policy(fleet: str, options: FleetOptions, api_key_secret: str, multi_no
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+TARGET_ACTIONS = ("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets")
+"""What the node calls on its fleet's target group."""
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+"""What the node calls on its fleet's log group."""
+
 ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
@@ -106,8 +136,10 @@ class Iam(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
                             description="llm-fleet vLLM node")
-        policy = with_inputs(args.options.weights.resolved(), args.api_key_secret, lambda w, key: json.dumps(node_policy(
-            args.fleet, args.options.model_copy(update={"weights": w}), key, args.multi_node)))
+        policy = pulumi.Output.all(args.options.weights.resolved(), args.api_key_secret, args.target_group_arn,
+                                   args.log_group_arn).apply(lambda v: json.dumps(node_policy(
+                                       args.fleet, args.options.model_copy(update={"weights": v[0]}),
+                                       FleetArns(v[1], v[2], v[3]), args.multi_node)))
         aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn

@@ -36,6 +36,14 @@ DLAMI_MOUNT_WAIT_S = 180
 """How long a start waits for the AMI to mount the instance store it has claimed before failing (and retrying)."""
 CONTAINER_UID = 1000
 """Unprivileged uid the host-network container runs as, so that iptables can keep it off the metadata service."""
+WATCH_EVERY_S = 5
+"""How often llmfleet-watch.timer polls instance metadata: AWS suggests every 5 s for the spot two-minute notice
+(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html)."""
+LOG_BUFFER = "8m"
+"""Docker's awslogs driver in non-blocking mode buffers this much in memory while CloudWatch Logs is unreachable (then
+drops lines) instead of blocking vLLM's writes (https://docs.docker.com/engine/logging/configure/#configure-the-delivery-mode-of-log-messages-from-container-to-log-driver);
+in that mode the driver also creates its log stream in the background, retrying, so the container starts while
+CloudWatch Logs is unreachable (moby daemon/logger/awslogs/cloudwatchlogs.go, New)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,11 @@ class BootContext:
     """The preset's Hugging Face repo, if any."""
     api_key_secret: str
     """ARN or name of the API-key secret."""
+    target_group_arn: str
+    """Target group of the serving nodes: a node leaving deregisters its replica's serving node; rank 0 of a
+    multi-node replica registers itself."""
+    log_group: str
+    """CloudWatch Logs group the vLLM container's output goes to."""
 
 
 def _template(name: str) -> str:
@@ -209,6 +222,42 @@ def _health_url(spec: NodeSpec, port: int) -> str:
             f'  echo "http://${{master:-127.0.0.1}}:{port}/health"\n}}')
 
 
+SHIP_LINES = 1000
+"""Lines of the boot log and journal shipped at a readiness outcome or a crash loop (the end of the story)."""
+SHIP_LINE_CHARS = 512
+"""Characters kept of each shipped line: 1,000 events of at most 512 + 26 bytes stay under PutLogEvents' 1,048,576
+bytes (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html)."""
+
+
+def _serving_target(spec: NodeSpec, port: int) -> dict[str, str]:
+    """The watch script's parts that differ between single- and multi-node replicas: which instance is the target, and
+    who registers it. A single-node group's node is registered and deregistered by its Auto Scaling group
+    (target_group_arns); a multi-node replica's group is not attached (its headless ranks answer no /health and would
+    sit in the target group as unhealthy targets), so rank 0 registers itself once it serves."""
+    if spec.nodes_per_replica == 1:
+        return {"serving_id": 'serving_id() { echo "$INSTANCE_ID"; }',
+                "register_note": "Single-node replica: its Auto Scaling group registers the node with the target group.",
+                "register": ": # registered by the Auto Scaling group (target_group_arns)"}
+    return {"serving_id": 'serving_id() { cat "$RUN_DIR/serving-id" 2>/dev/null || true; }  # rank 0 of this replica',
+            "register_note": "Multi-node replica: rank 0 registers itself once its /health answers; the other ranks are never targets.",
+            "register": "\n".join([
+                'if [ "$(cat "$RUN_DIR/rank" 2>/dev/null || true)" = 0 ] && [ ! -e "$RUN_DIR/registered" ] &&',
+                f'  curl -sf -o /dev/null "http://127.0.0.1:{port}/health"; then',
+                '  targets register-targets "$INSTANCE_ID"',
+                '  touch "$RUN_DIR/registered"',
+                '  echo "rank 0 serves: registered $INSTANCE_ID with the target group"',
+                "fi"])}
+
+
+def _log_options(log_group: str) -> str:
+    """The docker run options that send vLLM's output to CloudWatch Logs, one stream per instance (docker's awslogs
+    driver, which needs only logs:CreateLogStream and logs:PutLogEvents:
+    https://docs.docker.com/engine/logging/drivers/awslogs/). Secrets are in --env-file, never on the command line."""
+    group = shell("log group", log_group)
+    return (f'LOGS=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt awslogs-group={group}\n'
+            f'  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt max-buffer-size={LOG_BUFFER})')
+
+
 def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptions, boot: BootContext) -> str:
     """The bootstrap script for every node of the fleet."""
     fetch, model_ref = _weights(options, boot.hf_repo, spec.served_model_name)
@@ -230,6 +279,10 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "health_url": _health_url(spec, options.api_port), "crash_starts": str(CRASH_STARTS),
         "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
         "replica_forming": _replica_forming(spec, capacity.ready_timeout_s),
+        "watch_every_s": str(WATCH_EVERY_S), "target_group_arn": shell("target group ARN", boot.target_group_arn),
+        "log_options": _log_options(boot.log_group), **_serving_target(spec, options.api_port),
+        "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
+        "ship_line_chars": str(SHIP_LINE_CHARS),
     })
 
 

@@ -104,8 +104,9 @@ class FleetMocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:{args.name}-AbCdEf"
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
-        if args.typ == "aws:lb/targetGroup:TargetGroup":
-            state["arnSuffix"] = f"targetgroup/{args.name}/0123456789abcdef"
+        if args.typ == "aws:lb/targetGroup:TargetGroup":  # the real ARN's shape (the node registers itself by it)
+            state["arnSuffix"] = f"targetgroup/{state['name']}/0123456789abcdef"
+            state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{MOCK_ACCOUNT}:{state['arnSuffix']}"
         return rid, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:

@@ -34,15 +34,21 @@ claim_rank() {
     sleep {{settle_s}}
   done
 }
-# Rank 0's address, once the replica has settled: every rank held by exactly one instance (a transient claim of
-# rank 0 that loses a clash is never taken for the master).
+# Rank 0's address and instance id, once the replica has settled: every rank held by exactly one instance (a
+# transient claim of rank 0 that loses a clash is never taken for the master).
 settled_master() {
-  awk -v n="$NODES" '$3 != "None" {held[$3]++; if ($3 == "0") ip = $2}
-    END {for (r = 0; r < n; r++) if (held[r] != 1) exit 1; print ip}'
+  awk -v n="$NODES" '$3 != "None" {held[$3]++; if ($3 == "0") {ip = $2; id = $1}}
+    END {for (r = 0; r < n; r++) if (held[r] != 1) exit 1; print ip, id}'
 }
 RANK=$(claim_rank)
-until MASTER=$(peers | settled_master); do sleep {{settle_s}}; done
+until settled=$(peers | settled_master); do sleep {{settle_s}}; done
+read -r MASTER MASTER_ID <<<"$settled"
 echo "$MASTER" >"$RUN_DIR/master"
+# Only rank 0 serves the API, so only it is a load-balancer target: llmfleet-watch registers it once its /health
+# answers (again after every start of the server), and any node of the replica that is going away deregisters it.
+echo "$RANK" >"$RUN_DIR/rank"
+echo "$MASTER_ID" >"$RUN_DIR/serving-id"
+rm -f "$RUN_DIR/registered"
 echo "rank $RANK of $NODES on $SELF_IP; rank 0 at $MASTER"
 EFA_DEVICES=()
 for dev in "$ROOT"/dev/infiniband/uverbs*; do
@@ -54,7 +60,7 @@ chown -R {{container_uid}}:{{container_uid}} "$DATA"
 # Host networking (NCCL and torch.distributed between nodes); the container runs as uid {{container_uid}}, which
 # iptables keeps off the metadata service.
 exec docker run --rm --name vllm --gpus all --ipc host --network host --user {{container_uid}}:{{container_uid}} \
-  --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" \
+  --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" "${LOGS[@]}" \
   --env-file "$RUN_DIR/env" -e HOME=/data/home -e HF_HOME=/data/hf -e FI_PROVIDER=efa -e VLLM_HOST_IP="$SELF_IP" \
   -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve {{model_ref}} {{vllm_args}} \
   --nnodes "$NODES" --node-rank "$RANK" --master-addr "$MASTER" --master-port {{master_port}} "${HEADLESS[@]}"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from components.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, fleet_cold_start, longest_request_s
-from preview.mock_run import MockedResource, MockRun
+from preview.mock_run import MOCK_ACCOUNT, MockedResource, MockRun
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS
 
@@ -195,6 +195,80 @@ def secret_names_reusable(run: MockRun) -> list[str]:
     return [f"{r.name}: fixed name {r.inputs['name']!r}" for r in run.of_type("Secret") if r.inputs.get("name")]
 
 
+def only_serving_nodes_are_targets(run: MockRun) -> list[str]:
+    """An Auto Scaling group attached to a target group registers every instance it launches: a multi-node replica's
+    group must not be attached (its headless ranks answer no /health and would stay unhealthy targets); its rank 0
+    registers itself, and only rank 0. A single-node fleet's group is attached (every node serves)."""
+    assert run.plan
+    multi = run.plan.choice.nodes_per_replica > 1
+    problems = [f"{g.name}: attached to {g.inputs.get('targetGroupArns')}" for g in run.of_type("Group")
+                if bool(g.inputs.get("targetGroupArns")) == multi]
+    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    registers = re.search(r'"\$RUN_DIR/rank".*?\)" = 0 \].*?targets register-targets', script, re.S)
+    if multi and not registers:
+        problems.append("no node of a multi-node replica registers rank 0 with the target group")
+    if not multi and re.search(r"\bregister-targets", script):
+        problems.append("a single-node fleet's nodes register themselves besides their group")
+    return problems
+
+
+def _granted(run: MockRun, prefix: str) -> list[dict]:
+    return [st for st in _statements(run) if any(a.startswith(prefix) for a in st["Action"])]
+
+
+def node_writes_only_its_own(run: MockRun) -> list[str]:
+    """Least privilege for the calls the node makes on the fleet's own target group (RegisterTargets and
+    DeregisterTargets take the target group as their resource) and log group (CreateLogStream on the group,
+    PutLogEvents on its streams): the grants name them, never '*'."""
+    tg = rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}"
+    logs = rf"arn:aws:mock:[a-z0-9-]+:{MOCK_ACCOUNT}:{run.one('LogGroup').name}(:log-stream:\*)?"
+    problems = [f"{st['Sid']}: {r}" for st in _granted(run, "elasticloadbalancing:") for r in st["Resource"]
+                if not re.fullmatch(tg, r)]
+    problems += [f"{st['Sid']}: {r}" for st in _granted(run, "logs:") for r in st["Resource"] if not re.fullmatch(logs, r)]
+    wanted = {"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets", "logs:CreateLogStream",
+              "logs:PutLogEvents"}
+    have = {a for st in _granted(run, "elasticloadbalancing:") + _granted(run, "logs:") for a in st["Action"]}
+    return problems + ([f"node actions {sorted(have)} != {sorted(wanted)}"] if have != wanted else [])
+
+
+SPOT_POLL_MAX_S = 5
+"""AWS suggests checking for the two-minute interruption notice every 5 seconds."""
+
+
+def leaves_on_interruption_notice(run: MockRun) -> list[str]:
+    """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters its
+    replica's serving node, so that the load balancer drains it within the two minutes instead of routing to it."""
+    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    every = re.search(r"^OnUnitActiveSec=(\d+)$", script, re.M)
+    problems = [] if every and int(every.group(1)) <= SPOT_POLL_MAX_S else ["no poll of the notice every 5 s"]
+    watch = re.search(r"<<'WATCH'\n(.*?)\nWATCH\n", script, re.S)
+    body = watch.group(1) if watch else ""
+    if not re.search(r"spot/instance-action.*?targets deregister-targets", body, re.S):
+        problems.append("the interruption notice does not take the node out of the target group")
+    return problems
+
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+"""Values PutRetentionPolicy accepts for retentionInDays."""
+
+
+def logs_retained_for_a_while(run: MockRun) -> list[str]:
+    """The fleet has its log group, kept for a retention period CloudWatch Logs accepts (never forever by default)."""
+    groups = run.of_type("LogGroup")
+    return [f"{g.name}: retention {g.inputs.get('retentionInDays')}" for g in groups
+            if g.inputs.get("retentionInDays") not in LOG_RETENTION_DAYS] + ([] if groups else ["no log group"])
+
+
+def private_nodes_reach_their_apis(run: MockRun) -> list[str]:
+    """Nodes in a created VPC's private subnets reach every AWS API they call through an interface endpoint (the
+    target group calls and CloudWatch Logs included)."""
+    if not run.of_type("Vpc"):
+        return []
+    have = {str(e.inputs.get("serviceName", "")).rsplit(".", 1)[-1] for e in run.of_type("VpcEndpoint")}
+    return [f"no {service} endpoint" for service in ("elasticloadbalancing", "logs") if service not in have]
+
+
 RULES = (
     Rule("cluster placement group in one zone", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster",
          placement_group_one_zone),
@@ -223,4 +297,18 @@ RULES = (
          secrets_granted_exactly),
     Rule("created secrets have no fixed name", "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html",
          secret_names_reusable),
+    Rule("only serving nodes are load-balancer targets",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html", only_serving_nodes_are_targets),
+    Rule("node writes only to its own target group and log group",
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html",
+         node_writes_only_its_own),
+    Rule("nodes leave the load balancer on the spot interruption notice",
+         "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html",
+         leaves_on_interruption_notice),
+    Rule("log retention is a value CloudWatch Logs accepts",
+         "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
+         logs_retained_for_a_while),
+    Rule("private nodes reach the ELB and CloudWatch Logs APIs",
+         "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html",
+         private_nodes_reach_their_apis),
 )

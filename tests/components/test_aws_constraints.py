@@ -3,6 +3,7 @@ document), and each rule shown to fail on a run that breaks it."""
 
 from __future__ import annotations
 
+import base64
 import copy
 
 import pytest
@@ -50,6 +51,21 @@ def rule(name: str) -> Rule:
     ("ALB idle timeout covers the longest request", "batch", "LoadBalancer", lambda i: i.update(idleTimeout=60)),
     ("instance warmup counts from a ready node", "dev", "Policy", lambda i: i.update(estimatedInstanceWarmup=1428)),
     ("instance warmup counts from a ready node", "batch", "Group", lambda i: i.pop("defaultInstanceWarmup")),
+    ("only serving nodes are load-balancer targets", "batch", "Group", lambda i: i.update(targetGroupArns=["tg"])),
+    ("only serving nodes are load-balancer targets", "dev", "Group", lambda i: i.pop("targetGroupArns")),
+    ("node writes only to its own target group and log group", "dev", "RolePolicy", lambda i: i.update(
+        policy=i["policy"].replace("targetgroup/llmfleet-dev-lb-tg/0123456789abcdef", "targetgroup/*"))),
+    ("node writes only to its own target group and log group", "batch", "RolePolicy", lambda i: i.update(
+        policy=i["policy"].replace('"logs:PutLogEvents"', '"logs:PutLogEvents", "logs:DeleteLogGroup"'))),
+    ("log retention is a value CloudWatch Logs accepts", "prod", "LogGroup", lambda i: i.pop("retentionInDays")),
+    ("nodes leave the load balancer on the spot interruption notice", "batch", "LaunchTemplate",
+     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
+         b"OnUnitActiveSec=5", b"OnUnitActiveSec=60")).decode())),
+    ("nodes leave the load balancer on the spot interruption notice", "dev", "LaunchTemplate",
+     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
+         b"targets deregister-targets", b": deregister-targets")).decode())),
+    ("private nodes reach the ELB and CloudWatch Logs APIs", "dev", "VpcEndpoint",
+     lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3")),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))

@@ -5,7 +5,7 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.fleet_spec import capacity_spec, compatible_types, root_volume_gib, vllm_args
-from components.iam import node_policy
+from components.iam import FleetArns, node_policy
 from components.options import FleetOptions, WeightsSource
 from preview.mock_run import FleetMocks, MockRun
 from sizing.models.presets import load_preset
@@ -79,11 +79,14 @@ def test_scaling_ceiling_and_target():
     assert cap.requests_per_target_per_minute > 0
 
 
+ARNS = FleetArns("arn:key", "arn:tg", "arn:logs")
+
+
 def test_iam_scopes_s3_to_the_prefix():
     options = FleetOptions(weights=WeightsSource(s3_uri="s3://bucket/models/llama"))
-    policy = node_policy("unit", options, "arn:key", multi_node=False)
+    policy = node_policy("unit", options, ARNS, multi_node=False)
     assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::bucket/models/llama/*"]
-    assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), "arn:key", False)["Statement"])
+    assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), ARNS, False)["Statement"])
 
 
 def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():

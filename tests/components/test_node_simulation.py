@@ -29,7 +29,8 @@ def one_node(tmp_path, stack: str):
 def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     node = one_node(tmp_path, stack)
     # --no-block: the ready unit is a oneshot that waits minutes for /health; cloud-init must not wait on it
-    assert ["systemctl", "enable", "--now", "--no-block", "llmfleet.service", "llmfleet-ready.service"] in node.calls("systemctl")
+    assert ["systemctl", "enable", "--now", "--no-block", "llmfleet.service", "llmfleet-ready.service",
+            "llmfleet-watch.timer"] in node.calls("systemctl")
     assert node.boot() == {"llmfleet.service": 0, "llmfleet-ready.service": 0}, node.log()
     (run,) = docker_runs(node)
     assert "--network" not in run and "-p" in run  # bridge networking: the container is one hop from IMDS
@@ -41,6 +42,13 @@ def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     (done,) = [c for c in node.calls("aws") if c[2] == "complete-lifecycle-action"]
     assert done[done.index("--lifecycle-action-result") + 1] == "CONTINUE"
     assert "s3cr3t-value" not in node.log()
+    assert not any("s3cr3t-value" in " ".join(c) for c in node.calls())  # no secret on any command line
+    # vLLM's output goes to the fleet's CloudWatch log group, a stream per instance, without blocking vLLM
+    opts = [run[i + 1] for i, arg in enumerate(run) if arg == "--log-opt"]
+    assert run[run.index("--log-driver") + 1] == "awslogs"
+    (group,) = stack_run(stack).of_type("LogGroup")
+    assert {"awslogs-region=us-east-1", f"awslogs-group={group.inputs['name']}",
+            f"awslogs-stream={node.instance_id}/vllm", "mode=non-blocking"} <= set(opts)
 
 
 def test_reboot_serves_again_after_tmpfs_is_wiped(tmp_path):
@@ -192,7 +200,8 @@ def multi_node_user_data(nodes: int) -> str:
         return user_data(run)
     spec = dataclasses.replace(node_spec(run.plan, cfg.fleet), nodes_per_replica=nodes)
     return render_user_data(spec, capacity_spec(run.plan, cfg.fleet), cfg.fleet,
-                            BootContext("batch", run.plan.checkpoint.repo, "llmfleet/llm-fleet/batch/api-key"))
+                            BootContext("batch", run.plan.checkpoint.repo, "llmfleet/llm-fleet/batch/api-key",
+                            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef", "/llmfleet/t"))
 
 
 @pytest.mark.parametrize("nodes", [2, 4])
@@ -245,3 +254,108 @@ def test_a_replacement_node_takes_the_rank_its_predecessor_freed(tmp_path):
     assert run[run.index("--node-rank") + 1] == freed[freed.index("--node-rank") + 1]
     head = new.ip if run[run.index("--node-rank") + 1] == "0" else first.ip
     assert run[run.index("--master-addr") + 1] == head
+
+
+def target_calls(node) -> list[tuple[str, str]]:
+    """(action, instance id) of each target-group call the node made."""
+    return [(c[2], c[c.index("--targets") + 1].removeprefix("Id=")) for c in node.calls("aws") if c[1] == "elbv2"]
+
+
+def watch(node) -> int:
+    proc = node.start_unit("llmfleet-watch.service")
+    proc.communicate(timeout=60)
+    return proc.returncode
+
+
+@pytest.mark.parametrize("signal", ["none", "rebalance", "spot notice", "terminating"])
+def test_a_node_going_away_leaves_the_load_balancer_at_once(tmp_path, signal):
+    """On the spot two-minute notice, or when its group terminates it, the node deregisters itself from the target
+    group so that in-flight requests drain while it still runs and new ones go elsewhere; with neither it stays. A
+    rebalance recommendation is only a risk: the group's capacity rebalancing replaces the node, then terminates it
+    (the 'terminating' case); until then it serves."""
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    timer = (node.root / "etc/systemd/system/llmfleet-watch.timer").read_text()
+    assert "OnUnitActiveSec=5\n" in timer and "AccuracySec=1\n" in timer  # AWS: poll the notice every 5 s
+    if signal == "spot notice":
+        (node.state / "spot-notice").write_text('{"action": "terminate", "time": "2026-11-27T16:00:00Z"}')
+    if signal == "terminating":
+        (node.state / "lifecycle-state").write_text("Terminated")
+    if signal == "rebalance":
+        (node.state / "rebalance").write_text('{"noticeTime": "2026-11-27T15:58:00Z"}')
+    outs = [node.start_unit("llmfleet-watch.service").communicate(timeout=60)[0] for _ in range(2)]  # polled twice
+    leaves = signal in ("spot notice", "terminating")
+    assert target_calls(node) == ([("deregister-targets", node.instance_id)] if leaves else [])  # once
+    assert ["rebalance recommendation" in out for out in outs] == [signal == "rebalance", False]
+    tg = stack_run("dev").one("TargetGroup").inputs["name"]
+    assert all(tg in c[c.index("--target-group-arn") + 1] for c in node.calls("aws") if c[1] == "elbv2")
+
+
+def started_replica(tmp_path, nodes: int = 2):
+    members = replica(tmp_path, nodes)
+    script = multi_node_user_data(nodes)
+    for node in members:
+        node.first_boot(script)
+    for proc in [node.start_unit("llmfleet.service") for node in members]:
+        proc.communicate(timeout=120)
+    head = next(n for n in members if docker_runs(n)[0][docker_runs(n)[0].index("--node-rank") + 1] == "0")
+    return head, [n for n in members if n is not head]
+
+
+def test_only_rank_0_of_a_multi_node_replica_is_a_target(tmp_path):
+    """The headless ranks answer no /health: their group is not attached to the target group, and rank 0 registers
+    itself once its /health answers, once per start of the server. A worker that gets the spot notice takes the
+    replica out of the load balancer (its loss stops the whole replica): it deregisters rank 0."""
+    head, workers = started_replica(tmp_path)
+    (head.state / "health-fails").write_text("1")
+    for node in (head, *workers, head, *workers, head):
+        assert watch(node) == 0
+    assert target_calls(head) == [("register-targets", head.instance_id)]  # after /health, not before, once
+    assert all(target_calls(w) == [] for w in workers)
+    (head.state / "spot-notice").write_text('{"action": "terminate", "time": "2026-11-27T16:00:00Z"}')
+    watch(workers[0])
+    assert target_calls(workers[0]) == [("deregister-targets", head.instance_id)]
+    (head.state / "spot-notice").unlink()
+    head.start_unit("llmfleet.service").communicate(timeout=120)  # the server restarts once the worker is gone
+    watch(head)
+    assert target_calls(head) == [("register-targets", head.instance_id)] * 2
+
+
+def shipped(node, name: str) -> list[str]:
+    """Messages of the node's CloudWatch Logs stream <instance id>/<name>."""
+    path = node.state / "shipped" / f"{node.instance_id}_{name}"
+    return [e["message"] for e in json.loads(path.read_text())] if path.exists() else []
+
+
+@pytest.mark.parametrize("healthy", [True, False])
+def test_the_boot_story_reaches_cloudwatch_before_the_hook_decides(tmp_path, healthy):
+    """The boot log and the server's journal go to the fleet's log group when the launch hook is completed, and above
+    all when it is abandoned (the group then terminates the node, its disks and journal with it); never a secret."""
+    node = one_node(tmp_path, "dev")
+    with open(node.log_path, "a") as log:
+        log.write("weights synced in 412 s\n")
+    if not healthy:
+        script = node.root / "opt/llmfleet/ready.sh"
+        script.write_text(script.read_text().replace("DEADLINE=$(( $(date +%s) + ", "DEADLINE=$(( $(date +%s) - "))
+        (node.state / "health-fails").write_text("1000")
+    node.boot()
+    (done,) = [c for c in node.calls("aws") if c[2] == "complete-lifecycle-action"]
+    assert done[-1] == ("CONTINUE" if healthy else "ABANDON")
+    messages = shipped(node, "boot")
+    assert "weights synced in 412 s" in messages and any("journal line of llmfleet.service" in m for m in messages)
+    order = [c[2] for c in node.calls("aws") if c[1] in ("logs", "autoscaling")]
+    assert order.index("put-log-events") < order.index("complete-lifecycle-action")
+    assert not any("s3cr3t-value" in m for m in messages)
+    (group,) = stack_run("dev").of_type("LogGroup")
+    (put,) = [c for c in node.calls("aws") if c[2] == "put-log-events"]
+    assert put[put.index("--log-group-name") + 1] == group.inputs["name"]
+
+
+def test_a_crash_loop_ships_the_journal_before_the_node_is_given_up(tmp_path):
+    node = one_node(tmp_path, "dev")
+    (node.root / "opt/llmfleet/ready-done").touch()
+    node.start_unit("llmfleet-unhealthy.service").communicate(timeout=60)
+    streams = [p.name for p in (node.state / "shipped").iterdir()]
+    assert len(streams) == 1 and streams[0].startswith(f"{node.instance_id}_crash-")
+    calls = [c[2] for c in node.calls("aws")]
+    assert calls.index("put-log-events") < calls.index("set-instance-health")

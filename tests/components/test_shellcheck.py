@@ -13,7 +13,7 @@ import pytest
 
 from tests.components.conftest import STACKS, stack_run, user_data
 
-EMBEDDED = ("NODE", "READY", "COMMON")
+EMBEDDED = ("NODE", "READY", "COMMON", "UNHEALTHY", "WATCH")
 """Here-document markers of the scripts the user data writes."""
 
 

@@ -22,6 +22,23 @@ REGION=$(imds meta-data/placement/region)
 INSTANCE_ID=$(imds meta-data/instance-id)
 ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
 export ROOT RUN_DIR REGION INSTANCE_ID ASG
+# ship_log NAME: the node's own account (the boot log and the server's journal, from stdin) to the fleet's CloudWatch
+# log group, stream <instance id>/NAME, before the group may replace the node and its disks go with it. The last
+# 1000 lines, each cut at 512 characters (one PutLogEvents call holds 1 MiB). Never fails the caller.
+ship_log() {
+  local stream="$INSTANCE_ID/$1" events="$RUN_DIR/log-events.json"
+  install -d -m 700 "$RUN_DIR" || return 0
+  tail -n 1000 | python3 -c 'import json, sys, time
+now = int(time.time() * 1000)
+lines = [line.rstrip("\n")[:512] or " " for line in sys.stdin]
+print(json.dumps([{"timestamp": now, "message": line} for line in lines]))' >"$events" || return 0
+  if [ "$(cat "$events")" = "[]" ]; then return 0; fi
+  aws logs create-log-stream --region "$REGION" --log-group-name /llmfleet/llmfleet/batch/batch --log-stream-name "$stream" \
+    >/dev/null 2>&1 || true  # it exists after an earlier boot
+  aws logs put-log-events --region "$REGION" --log-group-name /llmfleet/llmfleet/batch/batch --log-stream-name "$stream" \
+    --log-events "file://$events" >/dev/null || echo "could not ship the $1 log to CloudWatch Logs"
+}
+journal() { journalctl -u llmfleet.service -b --no-pager -o short-iso 2>/dev/null || true; }
 COMMON
 
 cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
@@ -104,6 +121,10 @@ if ! pull_image; then
   echo "image pull failed; starting the cached $IMAGE"
 fi
 
+# vLLM's output: to CloudWatch Logs (the fleet's log group, a stream per instance), and `docker logs` on the node.
+LOGS=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt awslogs-group=/llmfleet/llmfleet/batch/batch
+  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt max-buffer-size=8m)
+
 # A container left by an earlier start (its docker client killed before the container stopped) would hold the name.
 docker rm -f vllm >/dev/null 2>&1 || true
 
@@ -143,15 +164,21 @@ claim_rank() {
     sleep 5
   done
 }
-# Rank 0's address, once the replica has settled: every rank held by exactly one instance (a transient claim of
-# rank 0 that loses a clash is never taken for the master).
+# Rank 0's address and instance id, once the replica has settled: every rank held by exactly one instance (a
+# transient claim of rank 0 that loses a clash is never taken for the master).
 settled_master() {
-  awk -v n="$NODES" '$3 != "None" {held[$3]++; if ($3 == "0") ip = $2}
-    END {for (r = 0; r < n; r++) if (held[r] != 1) exit 1; print ip}'
+  awk -v n="$NODES" '$3 != "None" {held[$3]++; if ($3 == "0") {ip = $2; id = $1}}
+    END {for (r = 0; r < n; r++) if (held[r] != 1) exit 1; print ip, id}'
 }
 RANK=$(claim_rank)
-until MASTER=$(peers | settled_master); do sleep 5; done
+until settled=$(peers | settled_master); do sleep 5; done
+read -r MASTER MASTER_ID <<<"$settled"
 echo "$MASTER" >"$RUN_DIR/master"
+# Only rank 0 serves the API, so only it is a load-balancer target: llmfleet-watch registers it once its /health
+# answers (again after every start of the server), and any node of the replica that is going away deregisters it.
+echo "$RANK" >"$RUN_DIR/rank"
+echo "$MASTER_ID" >"$RUN_DIR/serving-id"
+rm -f "$RUN_DIR/registered"
 echo "rank $RANK of $NODES on $SELF_IP; rank 0 at $MASTER"
 EFA_DEVICES=()
 for dev in "$ROOT"/dev/infiniband/uverbs*; do
@@ -163,7 +190,7 @@ chown -R 1000:1000 "$DATA"
 # Host networking (NCCL and torch.distributed between nodes); the container runs as uid 1000, which
 # iptables keeps off the metadata service.
 exec docker run --rm --name vllm --gpus all --ipc host --network host --user 1000:1000 \
-  --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" \
+  --ulimit memlock=-1 --cap-add IPC_LOCK "${EFA_DEVICES[@]}" "${LOGS[@]}" \
   --env-file "$RUN_DIR/env" -e HOME=/data/home -e HF_HOME=/data/hf -e FI_PROVIDER=efa -e VLLM_HOST_IP="$SELF_IP" \
   -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve /data/models/deepseek-v3 --served-model-name deepseek-v3 --host 0.0.0.0 --port 8000 --tensor-parallel-size 8 --pipeline-parallel-size 2 --max-model-len 5120 --max-num-seqs 320 --gpu-memory-utilization 0.9 --distributed-executor-backend mp \
   --nnodes "$NODES" --node-rank "$RANK" --master-addr "$MASTER" --master-port 29500 "${HEADLESS[@]}"
@@ -193,6 +220,7 @@ until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within 2405 s; abandoning the launch"
+    { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
@@ -202,6 +230,7 @@ until curl -sf -o /dev/null "$(health_url)"; do
   fi
   sleep 10
 done
+{ cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
 lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
@@ -229,13 +258,61 @@ elif forming=$(replica_forming) && [ -n "$forming" ]; then
   echo "vLLM failed 6 starts while the replica is forming ($forming launched under 2405 s ago)"
 else
   echo "vLLM failed 6 starts within 4810 s; marking $INSTANCE_ID Unhealthy"
+  journal | ship_log "crash-$(date -u +%Y%m%dT%H%M%SZ)"
   aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
     --no-should-respect-grace-period
 fi
 systemctl reset-failed llmfleet.service
 systemctl start --no-block llmfleet.service
 UNHEALTHY
-chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
+cat >"$ROOT/opt/llmfleet/watch.sh" <<'WATCH'
+#!/bin/bash
+# Run every 5 s by llmfleet-watch.timer. Takes this node's replica out of the load balancer at once when
+# the node is going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto
+# Scaling group terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity
+# rebalancing after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs
+# (the deregistration delay), instead of the load balancer routing to it until its health checks fail.
+# Multi-node replica: rank 0 registers itself once its /health answers; the other ranks are never targets.
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+install -d -m 700 "$RUN_DIR"
+LEAVING="$RUN_DIR/leaving"
+[ -e "$LEAVING" ] && exit 0  # already out of the load balancer
+targets() {
+  aws elbv2 "$1" --region "$REGION" --target-group-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llmfleet-batch-lb-tg/0123456789abcdef --targets "Id=$2" >/dev/null
+}
+serving_id() { cat "$RUN_DIR/serving-id" 2>/dev/null || true; }  # rank 0 of this replica
+reason=""
+if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
+  reason="spot interruption notice ($notice)"
+elif [ "$(imds meta-data/autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; then
+  reason="the Auto Scaling group is terminating $INSTANCE_ID"
+fi
+if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/recommendations/rebalance >/dev/null 2>&1; then
+  # An elevated risk of interruption, not a notice: the group's capacity rebalancing launches a replacement and then
+  # terminates this node through its terminating hook, when the check above takes it out of the load balancer.
+  echo "rebalance recommendation: the Auto Scaling group replaces this spot node; it keeps serving until then"
+  touch "$RUN_DIR/rebalance"
+fi
+if [ -n "$reason" ]; then
+  serving=$(serving_id)
+  if [ -n "$serving" ]; then
+    echo "$reason: deregistering $serving from the target group; in-flight requests drain"
+    targets deregister-targets "$serving"
+  fi
+  touch "$LEAVING"
+  exit 0
+fi
+if [ "$(cat "$RUN_DIR/rank" 2>/dev/null || true)" = 0 ] && [ ! -e "$RUN_DIR/registered" ] &&
+  curl -sf -o /dev/null "http://127.0.0.1:8000/health"; then
+  targets register-targets "$INSTANCE_ID"
+  touch "$RUN_DIR/registered"
+  echo "rank 0 serves: registered $INSTANCE_ID with the target group"
+fi
+WATCH
+chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
+  "$ROOT/opt/llmfleet/watch.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
@@ -280,6 +357,29 @@ Description=llm-fleet: hand a node whose vLLM keeps failing back to its Auto Sca
 Type=oneshot
 ExecStart=/opt/llmfleet/unhealthy.sh
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-watch.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: leave the load balancer on a spot interruption notice or termination
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/watch.sh
+# Every 5 s: keep systemd's own start/finish lines out of the journal, not what the script says (systemd.exec(5)).
+SyslogLevel=notice
+LogLevelMax=notice
+UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-watch.timer" <<'UNIT'
+[Unit]
+Description=llm-fleet: poll instance metadata for a spot interruption notice or termination
+
+[Timer]
+OnBootSec=5
+OnUnitActiveSec=5
+AccuracySec=1
+
+[Install]
+WantedBy=timers.target
+UNIT
 systemctl daemon-reload
 # --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
-systemctl enable --now --no-block llmfleet.service llmfleet-ready.service
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service llmfleet-watch.timer

@@ -22,6 +22,23 @@ REGION=$(imds meta-data/placement/region)
 INSTANCE_ID=$(imds meta-data/instance-id)
 ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
 export ROOT RUN_DIR REGION INSTANCE_ID ASG
+# ship_log NAME: the node's own account (the boot log and the server's journal, from stdin) to the fleet's CloudWatch
+# log group, stream <instance id>/NAME, before the group may replace the node and its disks go with it. The last
+# 1000 lines, each cut at 512 characters (one PutLogEvents call holds 1 MiB). Never fails the caller.
+ship_log() {
+  local stream="$INSTANCE_ID/$1" events="$RUN_DIR/log-events.json"
+  install -d -m 700 "$RUN_DIR" || return 0
+  tail -n 1000 | python3 -c 'import json, sys, time
+now = int(time.time() * 1000)
+lines = [line.rstrip("\n")[:512] or " " for line in sys.stdin]
+print(json.dumps([{"timestamp": now, "message": line} for line in lines]))' >"$events" || return 0
+  if [ "$(cat "$events")" = "[]" ]; then return 0; fi
+  aws logs create-log-stream --region "$REGION" --log-group-name /llmfleet/llmfleet/dev/dev --log-stream-name "$stream" \
+    >/dev/null 2>&1 || true  # it exists after an earlier boot
+  aws logs put-log-events --region "$REGION" --log-group-name /llmfleet/llmfleet/dev/dev --log-stream-name "$stream" \
+    --log-events "file://$events" >/dev/null || echo "could not ship the $1 log to CloudWatch Logs"
+}
+journal() { journalctl -u llmfleet.service -b --no-pager -o short-iso 2>/dev/null || true; }
 COMMON
 
 cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
@@ -97,11 +114,15 @@ if ! pull_image; then
   echo "image pull failed; starting the cached $IMAGE"
 fi
 
+# vLLM's output: to CloudWatch Logs (the fleet's log group, a stream per instance), and `docker logs` on the node.
+LOGS=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt awslogs-group=/llmfleet/llmfleet/dev/dev
+  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt max-buffer-size=8m)
+
 # A container left by an earlier start (its docker client killed before the container stopped) would hold the name.
 docker rm -f vllm >/dev/null 2>&1 || true
 
 # Single-node replica: bridge networking (the port published, the metadata service blocked for containers).
-exec docker run --rm --name vllm --gpus all --ipc host -p 8000:8000 \
+exec docker run --rm --name vllm --gpus all --ipc host -p 8000:8000 "${LOGS[@]}" \
   --env-file "$RUN_DIR/env" -e HF_HOME=/data/hf \
   -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve meta-llama/Llama-3.1-8B-Instruct --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 2560 --max-num-seqs 48 --gpu-memory-utilization 0.9
 NODE
@@ -126,6 +147,7 @@ until curl -sf -o /dev/null "$(health_url)"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within 1428 s; abandoning the launch"
+    { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
     lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
@@ -135,6 +157,7 @@ until curl -sf -o /dev/null "$(health_url)"; do
   fi
   sleep 10
 done
+{ cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
 lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
@@ -155,13 +178,56 @@ elif forming=$(replica_forming) && [ -n "$forming" ]; then
   echo "vLLM failed 6 starts while the replica is forming ($forming launched under 1428 s ago)"
 else
   echo "vLLM failed 6 starts within 2856 s; marking $INSTANCE_ID Unhealthy"
+  journal | ship_log "crash-$(date -u +%Y%m%dT%H%M%SZ)"
   aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
     --no-should-respect-grace-period
 fi
 systemctl reset-failed llmfleet.service
 systemctl start --no-block llmfleet.service
 UNHEALTHY
-chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh"
+cat >"$ROOT/opt/llmfleet/watch.sh" <<'WATCH'
+#!/bin/bash
+# Run every 5 s by llmfleet-watch.timer. Takes this node's replica out of the load balancer at once when
+# the node is going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto
+# Scaling group terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity
+# rebalancing after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs
+# (the deregistration delay), instead of the load balancer routing to it until its health checks fail.
+# Single-node replica: its Auto Scaling group registers the node with the target group.
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+install -d -m 700 "$RUN_DIR"
+LEAVING="$RUN_DIR/leaving"
+[ -e "$LEAVING" ] && exit 0  # already out of the load balancer
+targets() {
+  aws elbv2 "$1" --region "$REGION" --target-group-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llmfleet-dev-lb-tg/0123456789abcdef --targets "Id=$2" >/dev/null
+}
+serving_id() { echo "$INSTANCE_ID"; }
+reason=""
+if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
+  reason="spot interruption notice ($notice)"
+elif [ "$(imds meta-data/autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; then
+  reason="the Auto Scaling group is terminating $INSTANCE_ID"
+fi
+if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/recommendations/rebalance >/dev/null 2>&1; then
+  # An elevated risk of interruption, not a notice: the group's capacity rebalancing launches a replacement and then
+  # terminates this node through its terminating hook, when the check above takes it out of the load balancer.
+  echo "rebalance recommendation: the Auto Scaling group replaces this spot node; it keeps serving until then"
+  touch "$RUN_DIR/rebalance"
+fi
+if [ -n "$reason" ]; then
+  serving=$(serving_id)
+  if [ -n "$serving" ]; then
+    echo "$reason: deregistering $serving from the target group; in-flight requests drain"
+    targets deregister-targets "$serving"
+  fi
+  touch "$LEAVING"
+  exit 0
+fi
+: # registered by the Auto Scaling group (target_group_arns)
+WATCH
+chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
+  "$ROOT/opt/llmfleet/watch.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
@@ -206,6 +272,29 @@ Description=llm-fleet: hand a node whose vLLM keeps failing back to its Auto Sca
 Type=oneshot
 ExecStart=/opt/llmfleet/unhealthy.sh
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-watch.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: leave the load balancer on a spot interruption notice or termination
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/watch.sh
+# Every 5 s: keep systemd's own start/finish lines out of the journal, not what the script says (systemd.exec(5)).
+SyslogLevel=notice
+LogLevelMax=notice
+UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-watch.timer" <<'UNIT'
+[Unit]
+Description=llm-fleet: poll instance metadata for a spot interruption notice or termination
+
+[Timer]
+OnBootSec=5
+OnUnitActiveSec=5
+AccuracySec=1
+
+[Install]
+WantedBy=timers.target
+UNIT
 systemctl daemon-reload
 # --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
-systemctl enable --now --no-block llmfleet.service llmfleet-ready.service
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service llmfleet-watch.timer

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STUB = Path(__file__).with_name("stub.sh")
-STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "chown", "sleep")
+STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "chown", "sleep",
+           "journalctl")
 """Commands stubbed; the rest (install, cat, awk, date) are the real ones, writing under LLMFLEET_ROOT."""
 UNITS = ("llmfleet.service", "llmfleet-ready.service")
 """Started in this order at boot (the ready unit runs After=llmfleet.service)."""
@@ -72,9 +73,13 @@ class Node:
         rows = [line.split("\x1f") for line in path.read_text().splitlines()] if path.exists() else []
         return [row[1:] for row in rows if row[0] == self.instance_id and (cmd is None or row[1] == cmd)]
 
+    @property
+    def log_path(self) -> Path:
+        """The boot log user data writes."""
+        return self.root / "var/log/llmfleet-boot.log"
+
     def log(self) -> str:
-        path = self.root / "var/log/llmfleet-boot.log"
-        return path.read_text() if path.exists() else ""
+        return self.log_path.read_text() if self.log_path.exists() else ""
 
 
 def make_stubs(bin_dir: Path) -> None:

@@ -10,6 +10,9 @@
 #   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
 #   dlami-nvme-after                          ... after this many more checks of that mount
 #   raid-member                               the first instance-store disk is a member of the AMI's volume
+#   spot-notice, rebalance                    IMDS spot/instance-action, events/recommendations/rebalance answer
+#                                             with this file (else 404)
+#   lifecycle-state                           IMDS autoscaling/target-lifecycle-state (default InService)
 set -u
 cmd=$(basename "$0")
 state=$SIM_STATE
@@ -30,6 +33,9 @@ case $cmd in
       */meta-data/instance-id) echo "$node" ;;
       */meta-data/local-ipv4) echo "${SIM_IP:-10.0.0.10}" ;;
       */aws:autoscaling:groupName) echo asg-replica-0 ;;
+      */spot/instance-action) cat "$state/spot-notice" 2>/dev/null || exit 22 ;;
+      */recommendations/rebalance) cat "$state/rebalance" 2>/dev/null || exit 22 ;;
+      */autoscaling/target-lifecycle-state) cat "$state/lifecycle-state" 2>/dev/null || echo InService ;;
       */health)
         left=$(cat "$state/health-fails" 2>/dev/null || echo 0)
         if [ "$left" -gt 0 ]; then echo $((left - 1)) >"$state/health-fails"; exit 22; fi ;;
@@ -57,6 +63,9 @@ case $cmd in
       "ec2 delete-tags")
         rm -f "$state/instances/$(opt --resources "$@")/rank" ;;
       "ecr get-login-password") echo ecr-password ;;
+      "logs put-log-events")  # what reached CloudWatch Logs: shipped/<stream, / as _>
+        stream=$(opt --log-stream-name "$@"); mkdir -p "$state/shipped"
+        events=$(opt --log-events "$@"); cat "${events#file://}" >"$state/shipped/${stream//\//_}" ;;
       "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
         client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
         printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
@@ -77,5 +86,6 @@ case $cmd in
   blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
     if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
+  journalctl) echo "2026-11-27T15:00:00+0000 node run-node.sh[1]: journal line of llmfleet.service" ;;
 esac
 exit 0
