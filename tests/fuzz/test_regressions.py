@@ -71,6 +71,7 @@ BAD_INPUT = [
     ["speed", "--gpu", "H100", "--tpot-ms", "10", "--batch", "4"],
     ["speed", "--gpu", "H100", "--tpot-ms", "10", "--concurrency", "4"],
     ["memory", "llama-3.1-8b", "--model", "llama-3.1-70b"],  # the positional model was ignored
+    ["memory", *L8, "--gpu-memory-utilization", "0.5"],  # ignored without --gpu
 ]
 
 
