@@ -241,12 +241,11 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
 def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str]]:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
     the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages)."""
-    import yaml  # the pulumi extra; imported here so that the engine-only CLI never needs it
+    from components.stack_config import load_stack_config, namespace_config
+    from preview.mock_run import read_stack_file  # the pulumi extra: imported here so the engine-only CLI never needs it
 
-    from components.stack_config import NAMESPACE, load_stack_config
-
-    raw = (yaml.safe_load(Path(stack_file).read_text()) or {}).get("config") or {}
-    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    raw = read_stack_file(stack_file)  # bounded, no YAML aliases or repeated keys, as the PR report reads it
+    ours = namespace_config(raw)
     region = raw.get("aws:region")
     stack = load_stack_config(ours, aws_region=region)
     path = lock_path(stack_file)

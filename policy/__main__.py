@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from pulumi_policy import PolicyPack  # noqa: E402
 
-from policy.policies import POLICIES  # noqa: E402
+from policy.policies import PACK, POLICIES  # noqa: E402
 
 if __name__ == "__main__":
-    PolicyPack(name="llm-fleet", policies=list(POLICIES))
+    PolicyPack(name=PACK, policies=list(POLICIES))

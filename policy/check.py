@@ -12,8 +12,6 @@ from pulumi_policy import (PolicyCustomTimeouts, PolicyResource, PolicyResourceO
 
 from policy.policies import POLICIES
 
-PACK = "llm-fleet"
-
 
 class Recorded(Protocol):
     """A resource as a mocked run records it (preview.mock_run.MockedResource)."""

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 
 from components import fleet_tags as tag
 from sizing.catalog.engines import get_engine
-from sizing.catalog.formats import get_format, kv_bytes_per_element
+from sizing.catalog.formats import get_format
 from sizing.catalog.instances import all_instance_types
 from sizing.errors import SizingError
-from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
+from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.layout import Layout
 from sizing.models.presets import load_preset
 
@@ -46,7 +46,7 @@ def shortfall(instance_type: str, tags: Mapping[str, str]) -> str | None:
         settings = EngineSettings(
             gpu_memory_utilization=_number(tags, tag.GPU_MEMORY_UTILIZATION, None, float),
             max_model_len=int(_number(tags, tag.MAX_MODEL_LEN, None) or 0),
-            kv_element_bytes=kv_bytes_per_element(tags.get(tag.KV_DTYPE, "auto"), activation_dtype_bytes(fmt)))
+            kv_element_bytes=kv_element_bytes(tags.get(tag.KV_DTYPE, "auto"), fmt))
         mem = memory_breakdown(model, inst.gpu, fmt, layout, get_engine(), settings)
     except (SizingError, ValueError) as exc:
         raise UndeclaredError(f"the declared model cannot be sized: {exc}") from None

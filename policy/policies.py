@@ -19,6 +19,8 @@ from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidation
 from policy.memory_fit import UndeclaredError, shortfall
 from sizing.catalog.instances import all_instance_types
 
+PACK = "llm-fleet"
+"""The policy pack's name (PulumiPolicy.yaml runs policy/__main__.py, which registers it)."""
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

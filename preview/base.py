@@ -3,8 +3,8 @@ into a temporary folder (`git archive`) and its own engine, catalog and componen
 So a change to prices, the speed model or the components shows up as a change; planning the base with the head's
 engine would report every stack as unchanged.
 
-Results are cached per commit (a commit never changes): $LLMFLEET_CACHE_DIR/report/<commit>.json, or
-~/.cache/llm-fleet/report/. The cache holds plans and input digests, never input values."""
+Results are cached per commit (a commit never changes): <cache>/report/<commit>.json, where <cache> is the pre-flight
+cache's folder ($LLMFLEET_CACHE_DIR, else $XDG_CACHE_HOME/llm-fleet, else ~/.cache/llm-fleet). The cache holds plans and input digests, never input values."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any
 from sizing.bounded import parse_json, read_text
 from sizing.errors import InvalidInputError, SizingError
 from sizing.limits import MAX_REPORT_INPUT_BYTES
+from sizing.live.cache import default_cache_dir
 
 DRIVER = Path(__file__).with_name("export_stacks.py")
 STACK_GLOB = "stacks/Pulumi.*.yaml"
@@ -29,8 +30,8 @@ TIMEOUT_S = 600
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("LLMFLEET_CACHE_DIR") or str(Path.home() / ".cache" / "llm-fleet")
-    return Path(root) / "report"
+    """The report's folder in the project's cache (the pre-flight cache's root, sizing.live.cache)."""
+    return default_cache_dir() / "report"
 
 
 def _git(repo: Path, *args: str) -> bytes:

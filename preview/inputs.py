@@ -37,9 +37,13 @@ def _without(data: Any, path: tuple[Any, ...]) -> None:
 
 
 def read_plan(text: str) -> Plan:
-    """A plan another version of the engine wrote: fields this version does not know (added, or since removed) are
-    dropped; a field this version needs and the other did not write is still an error."""
-    data = json.loads(text)
+    """A plan JSON text another version of the engine wrote (plan_from_data)."""
+    return plan_from_data(json.loads(text))
+
+
+def plan_from_data(data: Any) -> Plan:
+    """A parsed plan another version of the engine wrote: fields this version does not know (added, or since removed)
+    are dropped; a field this version needs and the other did not write is still an error."""
     for _ in range(MAX_DROPPED_FIELDS):
         try:
             return Plan.model_validate(data)
@@ -84,7 +88,7 @@ def _plan(path: Path) -> Plan:
         raise InputFileError(f"plan JSON {str(path)[:200]!r} holds a control character at {odd[:200]!r}, which no plan "
                              f"the engine writes does. To fix: {FIX}")
     try:
-        return Plan.model_validate(data)
+        return plan_from_data(data)
     except ValidationError as exc:
         fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise InputFileError(f"plan JSON {str(path)[:200]!r} is not a plan ({exc.error_count()} problem(s): {fields}). "

@@ -21,6 +21,7 @@ import pulumi
 import yaml
 
 from components.plan_lock import STACKS_DIR_ENV
+from preview.report import stack_name_of
 from sizing.bounded import depth, leaves, read_text
 from sizing.errors import InvalidInputError
 from sizing.limits import MAX_JSON_DEPTH, MAX_STACK_FILE_BYTES
@@ -193,9 +194,9 @@ def read_stack_file(path: str | Path) -> dict[str, Any]:
 
 
 def stack_name(path: str | Path) -> str:
-    """'dev' for stacks/Pulumi.dev.yaml."""
-    stem = Path(path).name
-    return stem[len("Pulumi."):-len(".yaml")] if stem.startswith("Pulumi.") and stem.endswith(".yaml") else Path(path).stem
+    """'dev' for stacks/Pulumi.dev.yaml (the report's rule, so both sides of a diff name a stack alike; kept under this
+    name for export_stacks.py, which runs against every version of the project)."""
+    return stack_name_of(Path(path))
 
 
 def run_under_mocks(config: dict[str, Any], run: MockRun, program: Callable[[], pulumi.Output]) -> MockRun:

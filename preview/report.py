@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
-from sizing.planner.results import Plan
+from sizing.cli.render import bought, latency_targets
+from sizing.planner.results import Candidate, Plan
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MARKER = "<!-- llm-fleet-report -->"
@@ -45,8 +47,11 @@ class StackDiff:
     """A stack, before and after."""
 
     name: str
+    """Stack name."""
     base: StackResult | None
+    """The stack on the base branch (None: new in this change)."""
     head: StackResult | None
+    """The stack on the head branch (None: deleted by this change)."""
 
     @property
     def changes(self) -> list[ResourceChange]:
@@ -63,7 +68,7 @@ class StackDiff:
             return "infeasible"
         if self.base is None or self.base.plan is None:
             return "new"
-        same_plan = _hardware(self.base.plan) == _hardware(self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
+        same_plan = not plan_differences(self.base.plan, self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
         return "unchanged" if same_plan and not self.changes else "changed"
 
     @property
@@ -80,6 +85,7 @@ class Report:
     """Every stack's diff."""
 
     diffs: list[StackDiff] = field(default_factory=list)
+    """One per stack name on either side, sorted by name."""
 
     @property
     def failed(self) -> bool:
@@ -150,19 +156,17 @@ def _memory_chart(p: Plan) -> list[str]:
             *[f'    "{label}" : {value:.2f}' for label, value in parts], "```"]
 
 
+def _alternative_row(x: Candidate, why: str, chosen: bool = False) -> str:
+    name = f"**{x.instance_type}**" if chosen else x.instance_type
+    return (f"| {name} | {x.weights} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
+            f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
+            f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | {why} |")
+
+
 def _alternatives(p: Plan) -> list[str]:
     rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
-            "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|"]
-    c = p.choice
-    rows.append(f"| **{c.instance_type}** | {c.weights} | {c.tensor_parallel} | {c.pipeline_parallel} | {c.data_parallel} | "
-                f"{'yes' if c.expert_parallel else '-'} | {c.replicas} | {c.instances} | "
-                f"{c.purchase} | {_usd(c.hourly_cost_usd)} | {_usd(c.cost_per_million_output_tokens_usd)} | chosen |")
-    for a in p.alternatives:
-        x = a.candidate
-        rows.append(f"| {x.instance_type} | {x.weights} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
-                    f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
-                    f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | "
-                    f"{a.why_lost} |")
+            "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|", _alternative_row(p.choice, "chosen", chosen=True)]
+    rows += [_alternative_row(a.candidate, a.why_lost) for a in p.alternatives]
     rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]
     return rows
 
@@ -191,7 +195,7 @@ def _change_counts(changes: list[ResourceChange]) -> str:
 
 def _workload(p: Plan) -> str:
     w = p.workload
-    targets = ", ".join(x for x in (f"TTFT ≤ {w.ttft_ms:g} ms" if w.ttft_ms else "", f"TPOT ≤ {w.tpot_ms:g} ms" if w.tpot_ms else "") if x)
+    targets = latency_targets(w, at_most="≤")
     return (f"`{p.model}` ({p.weights} weights, KV {p.kv_dtype}) in {p.region}; {w.kind}, {w.concurrency} concurrent, "
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
@@ -234,7 +238,7 @@ def _section(d: StackDiff) -> list[str]:
         lines += [f"**Hardware:** {_hardware(p)} ({c.gpu}).", "",
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
-                  f"tokens ({c.on_demand_instances} on-demand, {c.spot_instances} spot).{_spot_note(p)}", ""]
+                  f"tokens ({bought(c)}).{_spot_note(p)}", ""]
     lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
               f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
               f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]

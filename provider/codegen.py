@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from components.options import FleetOptions, WeightsSource
+from provider.generated import write_or_check
 from sizing.live.preflight import PreflightOptions
 from sizing.planner.request import Deployment, Workload
 
@@ -108,14 +109,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if TARGET.read_text() != text:
-            print(f"{TARGET} is out of date. To fix: python -m provider.codegen", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text)
-    return 0
+    return write_or_check({TARGET: render()}, argv, "python -m provider.codegen")
 
 
 if __name__ == "__main__":

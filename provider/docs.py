@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from provider.generated import write_or_check
 from provider.package import package_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,15 +89,7 @@ def pages() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = [path for path, text in pages().items() if not path.exists() or path.read_text() != text]
-    if "--check" in argv:
-        for path in stale:
-            print(f"{path} is out of date. To fix: python -m provider.docs", file=sys.stderr)
-        return 1 if stale else 0
-    DOCS.mkdir(exist_ok=True)
-    for path, text in pages().items():
-        path.write_text(text)
-    return 0
+    return write_or_check(pages(), argv, "python -m provider.docs")
 
 
 if __name__ == "__main__":

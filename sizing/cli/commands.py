@@ -5,25 +5,24 @@ from __future__ import annotations
 import argparse
 
 from sizing.catalog.engines import get_engine
-from sizing.catalog.formats import kv_bytes_per_element
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
 from sizing.errors import InfeasibleError, InvalidInputError
-from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
+from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
 from sizing.planner.formats import AUTO
-from sizing.planner.layouts import MIN_GPUS_FOR_MULTI_NODE
+from sizing.planner.layouts import spans_nodes
 from sizing.models.spec import ModelSpec
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.speed.model import ReplicaSpeed
-from sizing.units import to_gib
+from sizing.units import MS_PER_S, to_gib
 
 DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
@@ -52,8 +51,8 @@ def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType |
 def _multi_node(layout: Layout, instance: InstanceType | None) -> bool:
     """A replica spanning nodes as the planner builds one (sizing/planner/layouts.py): TP over each node's GPUs,
     one pipeline stage per node, over EFA."""
-    return (instance is not None and instance.efa and instance.whole_gpus >= MIN_GPUS_FOR_MULTI_NODE
-            and layout.tp == instance.whole_gpus and layout.dp == 1 and layout.pp > 1)
+    return (instance is not None and spans_nodes(instance) and layout.tp == instance.whole_gpus and layout.dp == 1
+            and layout.pp > 1)
 
 
 def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
@@ -76,7 +75,7 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
                                 "GPU; without --gpu it would be ignored. To fix: add --gpu, or drop it.")
     layout = _layout(args, model, found[1] if found else None)
     fmt = format_from_args(args, model)
-    kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
+    kv_bytes = kv_element_bytes(args.kv_dtype, fmt)
     seq_len = _first_given(args.seq_len, args.max_model_len, DEFAULT_SEQ_LEN)
     check_context(model, _first_given(args.max_model_len, seq_len), "--max-model-len" if args.max_model_len else "--seq-len")
     demand = memory_demand(model, fmt, layout, engine, kv_bytes, args.batch, seq_len)
@@ -130,7 +129,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     layout = _layout(args, model, instance)
     fmt = format_from_args(args, model)
-    kv_bytes = kv_bytes_per_element(args.kv_dtype, activation_dtype_bytes(fmt))
+    kv_bytes = kv_element_bytes(args.kv_dtype, fmt)
     i, o = args.input_tokens, args.output_tokens
     max_model_len = _first_given(args.max_model_len, i + o)
     check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")
@@ -147,14 +146,14 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
     batch = limit if args.batch == "max" else _int_batch(args.batch)
     if args.tpot_ms is not None:  # with --batch max (_check_load_args)
-        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * 1000 <= args.tpot_ms)
+        batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * MS_PER_S <= args.tpot_ms)
     if batch < 1:
         where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
         if limit < 1:
             raise InfeasibleError(f"No batch fits on {where}.",
                                   f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                                   "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
-        best = rs.tpot_s(1, i, o) * f * 1000
+        best = rs.tpot_s(1, i, o) * f * MS_PER_S
         raise InfeasibleError(f"No batch meets TPOT <= {args.tpot_ms:g} ms on {where}.",
                               f"batch 1 takes {best:.1f} ms per token", "relax --tpot-ms, raise --tp, or use a faster GPU.")
     tpot = rs.tpot_s(batch, i, o) * f
@@ -163,8 +162,8 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
            "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
            "fits": batch <= limit and mem.fits and not refusal, "engine": engine.name,
-           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * 1000,
-           "prefill_ms": rs.prefill_s(i) * f * 1000, "tpot_ms": tpot * 1000, "output_tokens_per_second": batch / tpot,
+           "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * MS_PER_S,
+           "prefill_ms": rs.prefill_s(i) * f * MS_PER_S, "tpot_ms": tpot * MS_PER_S, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
            "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch) / f}
     return out, render.speed_lines(out)
@@ -194,8 +193,8 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tupl
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal, "fits": not refusal,
            "input_tokens": i, "output_tokens": o, "prefix_hit_rate": hit_rate, "engine": engine.name, **loop,
            "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
-           "tpot_ms": point.tpot_s * 1000, "ttft_ms": point.ttft_s * 1000, "tpot_p95_ms": point.tpot_p95_s * 1000,
-           "ttft_p95_ms": point.ttft_p95_s * 1000, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
+           "tpot_ms": point.tpot_s * MS_PER_S, "ttft_ms": point.ttft_s * MS_PER_S, "tpot_p95_ms": point.tpot_p95_s * MS_PER_S,
+           "ttft_p95_ms": point.ttft_p95_s * MS_PER_S, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
            "saturated": point.saturated, "max_running": limit, "max_requests_per_second": load.max_request_rate(),
            "saturation_concurrency": load.saturation_concurrency()}
     return out, render.load_lines(out)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
+from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
 from sizing.redact import redact
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
@@ -24,6 +25,11 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
+
+
+def _default(model: type[BaseModel], name: str) -> Any:
+    """A plan option's default: the request model's own, so that the command line and stack files agree."""
+    return model.model_fields[name].default
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,26 +70,29 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
     add_model_args(pl, raw=False)
     add_engine_args(pl)
-    pl.add_argument("--concurrency", type=int, default=32, help="peak concurrent requests")
-    pl.add_argument("--input-tokens", type=int, default=1024)
-    pl.add_argument("--output-tokens", type=int, default=256)
+    pl.add_argument("--concurrency", type=int, default=_default(Workload, "concurrency"), help="peak concurrent requests")
+    pl.add_argument("--input-tokens", type=int, default=_default(Workload, "input_tokens"))
+    pl.add_argument("--output-tokens", type=int, default=_default(Workload, "output_tokens"))
     pl.add_argument("--requests-per-second", type=float)
     pl.add_argument("--output-tokens-per-second", type=float)
     pl.add_argument("--ttft-ms", type=float, help="mean time-to-first-token target")
     pl.add_argument("--tpot-ms", type=float, help="mean inter-token latency target")
     pl.add_argument("--ttft-p95-ms", type=float, help="p95 time-to-first-token target")
     pl.add_argument("--tpot-p95-ms", type=float, help="p95 target of a request's mean inter-token latency")
-    pl.add_argument("--prefix-hit-rate", type=float, default=0.0, help="share of prompt tokens served from the prefix cache")
-    pl.add_argument("--max-input-tokens", type=int, help="longest prompt accepted (default 2 x --input-tokens)")
-    pl.add_argument("--max-output-tokens", type=int, help="longest generation accepted (default 2 x --output-tokens)")
-    pl.add_argument("--workload", choices=["interactive", "batch"], default="interactive")
-    pl.add_argument("--headroom", type=int, default=0, help="extra replicas (1 = N+1)")
+    pl.add_argument("--prefix-hit-rate", type=float, default=_default(Workload, "prefix_hit_rate"),
+                    help="share of prompt tokens served from the prefix cache")
+    pl.add_argument("--max-input-tokens", type=int,
+                    help=f"longest prompt accepted (default {MAX_LENGTH_MULTIPLE} x --input-tokens)")
+    pl.add_argument("--max-output-tokens", type=int,
+                    help=f"longest generation accepted (default {MAX_LENGTH_MULTIPLE} x --output-tokens)")
+    pl.add_argument("--workload", choices=["interactive", "batch"], default=_default(Workload, "kind"))
+    pl.add_argument("--headroom", type=int, default=_default(Workload, "headroom_replicas"), help="extra replicas (1 = N+1)")
     pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
     pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed", "capacity-block"],
                     help="force a purchase option (capacity-block: EC2 Capacity Block rates, where the catalog has them)")
     pl.add_argument("--spare-purchase", choices=["on-demand", "spot"],
                     help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
-    pl.add_argument("--region", default="us-east-1")
+    pl.add_argument("--region", default=_default(Deployment, "region"))
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--json", action="store_true")
     pl.add_argument("--stack", metavar="STACK_FILE", help="plan this stack file (Pulumi.<name>.yaml) instead of the "

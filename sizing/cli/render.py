@@ -6,6 +6,7 @@ import os
 import sys
 
 from sizing.planner.cold_start import plan_cold_start
+from sizing.planner.request import Workload
 from sizing.planner.results import Candidate, Plan, layout_label
 from sizing.units import to_gib
 
@@ -90,23 +91,24 @@ def load_lines(d: dict) -> list[str]:
     ]
 
 
-def _bought(purchase: str, on_demand: int, spot: int) -> str:
-    if purchase == "capacity-block":
-        return f"{on_demand} in EC2 Capacity Blocks"
-    return f"{on_demand} on-demand, {spot} spot"
+def bought(c: Candidate) -> str:
+    """How the instances are bought: '2 on-demand, 1 spot', or '2 in EC2 Capacity Blocks'."""
+    if c.purchase == "capacity-block":
+        return f"{c.on_demand_instances} in EC2 Capacity Blocks"
+    return f"{c.on_demand_instances} on-demand, {c.spot_instances} spot"
 
 
 def _cost_line(c: Candidate) -> str:
     """The choice's cost. With spot instances the ranked cost is an expectation, so the line says what AWS bills while
     the spot capacity is held and what the spot-risk charges add on top."""
-    bought = _bought(c.purchase, c.on_demand_instances, c.spot_instances)
+    how = bought(c)
     per_token = f"${c.cost_per_million_output_tokens_usd:,.2f} per million output tokens"
     if not c.spot_instances:
-        return f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, {per_token} ({bought})"
+        return f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, {per_token} ({how})"
     risk = c.interruption_usd_per_hour + c.capacity_risk_usd_per_hour
     return (f"  cost: ${c.hourly_cost_usd:,.2f}/h expected = ${c.billed_usd_per_hour:,.2f}/h billed while the spot "
             f"capacity is held + ${risk:,.2f}/h expected spot risk (interruptions and on-demand fallback, see note); "
-            f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({bought})")
+            f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({how})")
 
 
 def _checkpoint_line(p: Plan) -> str:
@@ -127,11 +129,16 @@ def _shown(p: Plan) -> list[Candidate]:
     return [p.choice, *(a.candidate for a in p.alternatives)]
 
 
+def latency_targets(w: Workload, at_most: str = "<=") -> str:
+    """The workload's latency targets, e.g. 'TTFT <= 2000 ms, TPOT p95 <= 60 ms' ('' when it sets none)."""
+    return ", ".join(f"{name} {at_most} {value:g} ms" for name, value in (
+        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
+
+
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
-    targets = ", ".join(f"{name} <= {value:g} ms" for name, value in (
-        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
+    targets = latency_targets(w)
     traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
                                     f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
     lines = [

@@ -8,7 +8,7 @@ import math
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.catalog.engines import EngineProfile
-from sizing.catalog.formats import WeightFormat
+from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.vllm_rules import expert_padding_factor, startup_workspace_bytes
 from sizing.memory.kv import stage_kv_bytes_per_request, stage_kv_bytes_per_token
@@ -88,6 +88,11 @@ class MemoryBreakdown(BaseModel):
 def activation_dtype_bytes(fmt: WeightFormat) -> int:
     """Activations run in 16-bit unless the weights are fp32."""
     return 4 if fmt.name == "fp32" else 2
+
+
+def kv_element_bytes(kv_dtype: str, fmt: WeightFormat) -> int:
+    """Bytes per KV cache element for a --kv-dtype with weights in `fmt` ('auto' follows the activations)."""
+    return kv_bytes_per_element(kv_dtype, activation_dtype_bytes(fmt))
 
 
 def _mlp_width_per_gpu(m: ModelSpec, tp: int) -> float:

@@ -79,11 +79,6 @@ def _moe_mlp(m: ModelSpec) -> list[ParamGroup]:
     return groups
 
 
-def layer_groups(m: ModelSpec, index: int) -> tuple[ParamGroup, ...]:
-    """Parameter groups of decoder layer `index`."""
-    return layer_groups_of_kind(m, m.is_moe_layer(index))
-
-
 @cache
 def layer_groups_of_kind(m: ModelSpec, moe_layer: bool) -> tuple[ParamGroup, ...]:
     """Parameter groups of any decoder layer with (or without) experts: every such layer is alike."""

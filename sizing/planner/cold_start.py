@@ -14,7 +14,7 @@ from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.instances import InstanceType, get_instance_type
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.results import Plan
-from sizing.units import BYTES_PER_GB
+from sizing.units import BYTES_PER_GB, BYTES_PER_MB
 
 BYTES_PER_MIB = 2**20
 BITS_PER_BYTE = 8
@@ -105,7 +105,7 @@ def weights_disk(instance: InstanceType, download_bytes: float, a: Assumptions) 
     if hw.instance_store_disks and hw.instance_store_disk_bytes >= download_bytes * WEIGHTS_DISK_FACTOR:
         return WeightsDisk(kind="instance-store", rate_bytes_per_s=a.instance_store_gbps * BYTES_PER_GB)
     wanted_mibps = min(_network_rates(instance, a).values()) / BYTES_PER_MIB
-    ceiling_mibps = min(GP3_MAX_MIBPS, hw.ebs_max_mbps * 1e6 / BYTES_PER_MIB)
+    ceiling_mibps = min(GP3_MAX_MIBPS, hw.ebs_max_mbps * BYTES_PER_MB / BYTES_PER_MIB)
     mibps = max(GP3_BASELINE_MIBPS, min(math.ceil(wanted_mibps), math.floor(ceiling_mibps)))
     iops = max(GP3_BASELINE_IOPS, math.ceil(mibps / GP3_MIBPS_PER_IOPS))
     return WeightsDisk(kind="gp3", rate_bytes_per_s=mibps * BYTES_PER_MIB, gp3_throughput_mibps=mibps, gp3_iops=iops)
@@ -123,8 +123,12 @@ def cold_start(instance: InstanceType, download_bytes: float, load_bytes: float,
                      engine_init_s=a.engine_init_s, disk=disk)
 
 
+def node_cold_start(instance: InstanceType, checkpoint_bytes: float, a: Assumptions) -> ColdStart:
+    """Cold start of one node of a fleet: every node downloads the whole checkpoint and reads it from its weights disk
+    (each node of a multi-node replica too: vLLM reads its layers from the node's own copy)."""
+    return cold_start(instance, checkpoint_bytes, checkpoint_bytes, a)
+
+
 def plan_cold_start(plan: Plan) -> ColdStart:
-    """A plan's cold start, as the planner priced it (economics.cold_start_s): every node downloads the whole
-    checkpoint and reads it from its weights disk."""
-    download = plan.checkpoint.download_bytes
-    return cold_start(get_instance_type(plan.choice.instance_type), download, download, plan.assumptions)
+    """A plan's cold start, as the planner priced it (pricing.node_cold_start_s)."""
+    return node_cold_start(get_instance_type(plan.choice.instance_type), plan.checkpoint.download_bytes, plan.assumptions)

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.instances import InstanceType
 from sizing.planner.request import Deployment, PurchaseOption, Workload
-from sizing.planner.cold_start import cold_start
-
-SECONDS_PER_HOUR = 3600
+from sizing.units import SECONDS_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -43,12 +41,6 @@ class Costs:
     """Expected extra cost of spot capacity not obtained: those units run on demand instead."""
     hourly_usd: float
     """Fleet cost per hour, interruptions included."""
-
-
-def cold_start_s(instance: InstanceType, download_bytes: float, a: Assumptions) -> float:
-    """Seconds from launch to serving: pull the image, download the checkpoint to the weights disk and load it, start
-    the engine, at the instance's real network and disk rates (sizing/planner/cold_start.py, term by term)."""
-    return cold_start(instance, download_bytes, download_bytes, a).total_s
 
 
 def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: int) -> int:

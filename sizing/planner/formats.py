@@ -10,12 +10,16 @@ from sizing.catalog.instances import InstanceType
 from sizing.errors import InvalidInputError, UnknownNameError
 from sizing.memory.weights import total_weight_bytes
 from sizing.models.spec import ModelSpec
+from sizing.planner.layouts import max_replica_nodes
 
 AUTO, NATIVE = "auto", "native"
 """--weights values that name a search rather than a format."""
 ONLINE_FP8_SOURCES = ("bf16", "fp16")
 """Checkpoint formats vLLM quantizes to FP8 at load (--quantization fp8: per-tensor scales, dynamic activations), which
 is sound for 16-bit checkpoints; already-quantized ones (fp8-block, mxfp4, AWQ/GPTQ) are served as published."""
+FP8_KERNELS_MIN_COMPUTE_CAPABILITY = 8.9
+"""Lowest compute capability with FP8 tensor cores (Ada 8.9, Hopper 9.0); below it vLLM runs FP8 weights as W8A16
+Marlin, smaller but not faster (https://docs.vllm.ai/en/latest/features/quantization/fp8.html)."""
 AUTO_FP8 = "fp8"
 """The format `auto` adds when the model has no pre-quantized FP8 release (vLLM quantizes the 16-bit checkpoint)."""
 AUTO_FP8_RELEASES = ("fp8", "fp8-block")
@@ -57,7 +61,7 @@ def _auto_fp8(m: ModelSpec) -> WeightFormat:
 
 def has_fp8_kernels(gpu: GpuSpec) -> bool:
     """The GPU has FP8 tensor cores (compute capability 8.9+): FP8 is faster there, not just smaller."""
-    return gpu.compute_capability is not None and gpu.compute_capability >= 8.9 and "fp8" in gpu.dense_tflops
+    return gpu.compute_capability is not None and gpu.compute_capability >= FP8_KERNELS_MIN_COMPUTE_CAPABILITY and "fp8" in gpu.dense_tflops
 
 
 def formats_to_try(m: ModelSpec, formats: tuple[WeightFormat, ...], instance: InstanceType,
@@ -71,6 +75,6 @@ def formats_to_try(m: ModelSpec, formats: tuple[WeightFormat, ...], instance: In
         return formats
     native, fp8 = formats
     fmt = fp8 if has_fp8_kernels(instance.gpu) else native
-    nodes = max_nodes if instance.whole_gpus >= 4 and instance.efa else 1
+    nodes = max_replica_nodes(instance, max_nodes)
     fits = total_weight_bytes(m, fmt) <= instance.whole_gpus * nodes * instance.gpu.visible_memory_bytes
     return (fmt,) if fits or fmt is native else (native,)

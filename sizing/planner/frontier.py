@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sizing.planner.pricing import Priced, planned_load
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, FrontierPoint, Rejection
+from sizing.units import MS_PER_S
 
 FRONTIER_TPOT_FACTORS = (0.5, 0.75, 1.0, 1.5, 2.0)
 """TPOT targets of the frontier, as multiples of the workload's TPOT target (its p95 target when it gives only that;
@@ -55,7 +56,7 @@ def _priced_point(req: PlanRequest, target_ms: float, x: Priced) -> FrontierPoin
         tpot_target_ms=target_ms, feasible=True, tensor_parallel=x.placement.layout.tp,
         pipeline_parallel=x.placement.layout.pp, data_parallel=x.placement.layout.dp,
         expert_parallel=x.placement.layout.ep, replicas=x.fleet.replicas, instances=x.fleet.instances,
-        hourly_cost_usd=x.costs.hourly_usd, tpot_ms=at.tpot_s * 1000, ttft_ms=at.ttft_s * 1000,
+        hourly_cost_usd=x.costs.hourly_usd, tpot_ms=at.tpot_s * MS_PER_S, ttft_ms=at.ttft_s * MS_PER_S,
         concurrency_per_replica=x.fit.concurrency,
     )
 

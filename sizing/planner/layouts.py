@@ -76,6 +76,16 @@ def expert_layouts(m: ModelSpec, gpus: int) -> tuple[Layout, ...]:
     return tuple(found)
 
 
+def spans_nodes(instance: InstanceType) -> bool:
+    """Whether a replica may span instances of this type: a multi-GPU instance with EFA."""
+    return instance.whole_gpus >= MIN_GPUS_FOR_MULTI_NODE and instance.efa
+
+
+def max_replica_nodes(instance: InstanceType, max_nodes: int) -> int:
+    """Most instances of this type one replica can span."""
+    return max_nodes if spans_nodes(instance) else 1
+
+
 def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
                 fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     gpus = instance.whole_gpus

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
+from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
-from sizing.memory.budget import EngineSettings, activation_dtype_bytes
+from sizing.memory.budget import EngineSettings, MemoryBreakdown, kv_element_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for
@@ -19,7 +19,6 @@ from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
                                        offering_rejection, reject)
-from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, Plan, Rejection
@@ -41,7 +40,7 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
 def verify_with_workload(req: PlanRequest) -> None:
     """Cross-object rules between the deployment, the workload and the model."""
     w = req.workload
-    check_context(req.model, w.engine_max_model_len(req.model.max_position_embeddings),
+    check_context(req.model, req.max_model_len,
                   "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
     if w.max_input_tokens or w.max_output_tokens:  # given longest lengths are never capped silently at the context
         check_context(req.model, w.longest_request_tokens, "max_input_tokens + max_output_tokens")
@@ -65,9 +64,9 @@ class _FitMemo:
 
     def __init__(self, req: PlanRequest, engine: EngineProfile, fmt: WeightFormat) -> None:
         self.req, self.engine, self.fmt = req, engine, fmt
-        self.kv_bytes = kv_bytes_per_element(req.deployment.kv_dtype, activation_dtype_bytes(fmt))
+        self.kv_bytes = kv_element_bytes(req.deployment.kv_dtype, fmt)
         self.settings = EngineSettings(
-            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings),
+            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.max_model_len,
             kv_element_bytes=self.kv_bytes,
         )
         self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss] = {}
@@ -138,7 +137,7 @@ def plan(req: PlanRequest) -> Plan:
         weights=fmt.name, checkpoint=checkpoint,
         vllm_quantization=fmt.vllm_quantization if fmt.name != checkpoint.format else "",
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
-        workload=req.workload, max_model_len=req.workload.engine_max_model_len(req.model.max_position_embeddings), choice=choice,
+        workload=req.workload, max_model_len=req.max_model_len, choice=choice,
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),

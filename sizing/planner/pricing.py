@@ -9,12 +9,14 @@ from functools import cached_property
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType
-from sizing.planner.economics import Costs, Fleet, cold_start_s, fleet_costs, split_fleet, spot_unfilled_share
+from sizing.planner.cold_start import node_cold_start
+from sizing.planner.economics import Costs, Fleet, fleet_costs, split_fleet, spot_unfilled_share
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate
 from sizing.speed.load import LoadPoint
+from sizing.units import MS_PER_S, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 
 def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
@@ -80,13 +82,21 @@ class Priced:
     """A feasible placement with its fleet and costs, before it becomes a Candidate (only the few shown are built)."""
 
     placement: Placement
+    """Instance type, layout and nodes per replica."""
     fit: ReplicaFit
+    """One replica's memory and its capacity within the latency targets."""
     required: int
+    """Replicas the workload needs at that capacity (before headroom and filling paid-for slots)."""
     sized_by: str
+    """The workload figure that set `required`: concurrency, requests_per_second or output_tokens_per_second."""
     fleet: Fleet
+    """Replicas and instances bought, and how."""
     cold_s: float
+    """Cold start of one node, seconds (node_cold_start_s)."""
     costs: Costs
+    """Hourly costs, spot risk included."""
     fmt: WeightFormat
+    """The weight format served."""
 
     @cached_property
     def rank_key(self) -> tuple:
@@ -98,9 +108,8 @@ class Priced:
 
 
 def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Checkpoint) -> float:
-    """Cold start of one node of this type. Every node downloads the whole checkpoint (each node of a multi-node
-    replica too: vLLM reads its layers from the node's own copy), so it is the same for every layout of the type."""
-    return cold_start_s(instance, checkpoint.download_bytes, req.assumptions)
+    """Cold start of one node of this type, seconds: the same for every layout of the type (node_cold_start)."""
+    return node_cold_start(instance, checkpoint.download_bytes, req.assumptions).total_s
 
 
 def price(req: PlanRequest, p: Placement, fit: ReplicaFit, cold: float, fmt: WeightFormat) -> Priced:
@@ -122,8 +131,8 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
         replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
         on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,
-        batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * 1000, tpot_ms=at_load.tpot_s * 1000,
-        ttft_p95_ms=at_load.ttft_p95_s * 1000, tpot_p95_ms=at_load.tpot_p95_s * 1000,
+        batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * MS_PER_S, tpot_ms=at_load.tpot_s * MS_PER_S,
+        ttft_p95_ms=at_load.ttft_p95_s * MS_PER_S, tpot_p95_ms=at_load.tpot_p95_s * MS_PER_S,
         planned_concurrency_per_replica=at_load.concurrency, concurrency_per_replica=fit.concurrency,
         prefill_share=fit.capacity.prefill_share, saturation_concurrency=fit.load.saturation_concurrency(),
         max_requests_per_second_per_replica=fit.load.max_request_rate(),
@@ -133,6 +142,6 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         interruption_usd_per_hour=costs.interruption_usd_per_hour,
         capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
-        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * 3600 / 1e6),
+        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * SECONDS_PER_HOUR / TOKENS_PER_MILLION),
         memory=fit.memory, notes=_notes(req, p, fleet, costs),
     )

@@ -18,6 +18,7 @@ from sizing.models.spec import ModelSpec
 from sizing.planner.request import Workload
 from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
 from sizing.speed.model import ReplicaSpeed
+from sizing.units import MS_PER_S, S_PER_MS
 
 MissKind = Literal["memory", "tpot", "ttft"]
 
@@ -116,7 +117,7 @@ def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
     lone = load.at_decodes(load.smallest_d())  # where capacity() found the target missed (a lighter load may meet it)
     checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
               ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
-    given = [(k, lab, t, v * 1000) for k, lab, t, v in checks if t is not None]
+    given = [(k, lab, t, v * MS_PER_S) for k, lab, t, v in checks if t is not None]
     kind, label, target, value = max(given, key=lambda c: c[3] / c[2])
     remedy = ("relax tpot_ms, or allow faster GPUs or more TP" if kind == "tpot"
               else "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
@@ -140,19 +141,10 @@ def replica_model(
 
 def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:
     """The heaviest steady load of a replica that meets the workload's latency targets (mean and p95)."""
-    ms = 1e-3
-    targets = [t * ms if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
+    targets = [t * S_PER_MS if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
     cap = load.capacity(*targets)
     if cap is None:
         return _latency_miss(load, w)
     batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
     return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
 
-
-def size_replica(
-    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed, w: Workload,
-) -> ReplicaFit | ReplicaMiss:
-    """Fit one replica to the workload: memory first, then the heaviest steady load within the latency targets."""
-    model = replica_model(m, gpu, fmt, layout, engine, settings, speed, w)
-    return model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)

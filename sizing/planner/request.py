@@ -186,3 +186,8 @@ class PlanRequest(BaseModel):
     """Where and how."""
     assumptions: Assumptions = Field(default_factory=default_assumptions)
     """Efficiencies and latencies."""
+
+    @property
+    def max_model_len(self) -> int:
+        """The --max-model-len the fleet runs with: the workload's longest request, capped at the model's context."""
+        return self.workload.engine_max_model_len(self.model.max_position_embeddings)

@@ -26,6 +26,7 @@ from sizing.models.params import matmul_params
 from sizing.models.spec import ModelSpec
 from sizing.speed.moe import (active_expert_matmul_params, busiest_rank_fraction, expert_exchange_coeffs,
                               sparse_layer_latency_s, touched_expert_fraction)
+from sizing.units import MS_PER_S, S_PER_US
 
 Link = Literal["nvswitch", "pcie", "unified", "none"]
 
@@ -118,11 +119,11 @@ class ReplicaSpeed:
             "_expert_matmul_params": _expert_matmul_params(m),
             "_expert_exchange": self._expert_exchange_coeffs(),
             "_allreduce": self._allreduce_coeffs(),
-            "_pp_hops_s": (self.layout.pp - 1) * 1e-6 * (a.pp_hop_latency_us_inter_node if self.inter_node_pp
+            "_pp_hops_s": (self.layout.pp - 1) * S_PER_US * (a.pp_hop_latency_us_inter_node if self.inter_node_pp
                                                         else a.pp_hop_latency_us_intra_node),
             "_weights": _decode_weight_bytes(m, self.fmt, self.layout),
             "_kv_per_layer": kv_bytes_per_token_per_layer(m, self.kv_element_bytes, tp),
-            "_overhead_s": a.decode_step_overhead_ms / 1000 + sparse_layer_latency_s(m, a),
+            "_overhead_s": a.decode_step_overhead_ms / MS_PER_S + sparse_layer_latency_s(m, a),
             "_prefill_memo": {},
         }
         for name, value in derived.items():
@@ -137,7 +138,7 @@ class ReplicaSpeed:
         latency_us = a.allreduce_latency_us_nvswitch if self.link == "nvswitch" else a.allreduce_latency_us_pcie
         ring_bytes_per_token = self.model.hidden_size * activation_dtype_bytes(self.fmt) * 2 * (tp - 1) / tp
         ops = ALLREDUCES_PER_LAYER * self.model.num_layers
-        return ops * latency_us * 1e-6, ops * ring_bytes_per_token / self._allreduce_bandwidth_bytes_per_s()
+        return ops * latency_us * S_PER_US, ops * ring_bytes_per_token / self._allreduce_bandwidth_bytes_per_s()
 
     def _allreduce_bandwidth_bytes_per_s(self) -> float:
         """Per-GPU bandwidth of the TP ring: the GPU link, less once a PCIe group spans more than one PCIe switch
