@@ -95,6 +95,21 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 """Characters AWS allows in tag keys and values."""
 
 
+SCRIPT_KINDS = {"hf_model_id": "Hugging Face repo", "s3_uri": "S3 URI", "hf_token_secret_arn": "secret ARN",
+                "hf_token_ssm_parameter": "SSM parameter", "image_mirror": "ECR repository",
+                "ami_ssm_parameter": "SSM parameter"}
+"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in components/shell_values.py."""
+
+
+def _script_safe(value: Any, info: ValidationInfo) -> Any:
+    """A plain value checked now against the pattern the bootstrap script will check it with (an Output is checked
+    there), so that a bad one is refused before the first resource rather than inside the launch template's user data,
+    after some forty resources were registered."""
+    if isinstance(value, str):
+        checked(SCRIPT_KINDS[info.field_name or ""], value)
+    return value
+
+
 class WeightsSource(BaseModel):
     """Where instances fetch the weights at boot: a Hugging Face repo (optionally with a token) or an S3 prefix."""
 
@@ -108,6 +123,14 @@ class WeightsSource(BaseModel):
     """SSM SecureString parameter name holding the token (alternative to the secret)."""
     s3_uri: str | None = None
     """s3://bucket/prefix holding the checkpoint (instead of the hub)."""
+
+    @field_validator("hf_model_id", "s3_uri", "hf_token_secret_arn", "hf_token_ssm_parameter")
+    @classmethod
+    def _boot_script_safe(cls, value: Any, info: ValidationInfo) -> Any:
+        prefix = {"s3_uri": "s3://", "hf_token_secret_arn": "arn:aws"}.get(info.field_name or "", "")
+        if isinstance(value, str) and not value.startswith(prefix):
+            return value  # _one_source says what it must start with
+        return _script_safe(value, info)
 
     @model_validator(mode="after")
     def _one_source(self) -> WeightsSource:
@@ -208,6 +231,11 @@ class FleetOptions(BaseModel):
                                  "plain text in tags, user data or IAM policies. Keep the token in Secrets Manager and "
                                  "give its ARN as weights.hf_token_secret_arn")
         return raw
+
+    @field_validator("image_mirror", "ami_ssm_parameter")
+    @classmethod
+    def _boot_script_safe(cls, value: Any, info: ValidationInfo) -> Any:
+        return _script_safe(value, info)
 
     @field_validator("vllm_image", "efa_image")
     @classmethod

@@ -37,6 +37,9 @@ MIN_BYTES_PER_PARAM = 0.125
 """Raw --bytes-per-param: one bit per weight, below every weight format vLLM serves (4-bit formats are 0.5)."""
 MAX_LATENCY_MS = 86_400_000.0
 """Latency targets, milliseconds (one day)."""
+MIN_LATENCY_MS = 0.001
+"""The tightest latency target, milliseconds (one microsecond; a decode step takes milliseconds). Targets are turned
+into seconds and divided by: 5e-324 ms underflowed to 0 s, a ZeroDivisionError."""
 MAX_SECONDS = 86_400.0
 """Any duration assumption, seconds (one day)."""
 MAX_USD_PER_HOUR = 10_000.0

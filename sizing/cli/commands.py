@@ -70,6 +70,9 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
     model, engine = model_from_args(args), get_engine(args.engine)
     found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
+    if not found and args.gpu_memory_utilization is not None:
+        raise InvalidInputError(f"--gpu-memory-utilization {args.gpu_memory_utilization:g} shapes the engine's budget on a "
+                                "GPU; without --gpu it would be ignored. To fix: add --gpu, or drop it.")
     layout = _layout(args, model, found[1] if found else None)
     fmt = format_from_args(args, model)
     kv_bytes = kv_element_bytes(args.kv_dtype, fmt)

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_HEADS, MAX_LATENCY_MS, MAX_LAYERS, MAX_PARALLEL,
-                           MAX_PARAMS_B, MAX_RATE, MAX_VOCAB, MAX_WIDTH, MIN_BYTES_PER_PARAM, MIN_RATE)
+                           MAX_PARAMS_B, MAX_RATE, MAX_VOCAB, MAX_WIDTH, MIN_BYTES_PER_PARAM, MIN_LATENCY_MS,
+                           MIN_RATE)
 
 MAX_BYTES_PER_PARAM = 4.0
 """--bytes-per-param: fp32 is the widest weight format."""
@@ -77,7 +78,7 @@ class SpeedNumbers(EngineNumbers, LayoutNumbers):
     """--output-tokens."""
     batch: Literal["max"] | Annotated[int, Field(ge=1, le=MAX_BATCH)] = 1
     """--batch: running sequences, or 'max'."""
-    tpot_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    tpot_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """--tpot-ms: TPOT target, milliseconds."""
     concurrency: float | None = Field(default=None, gt=0, le=MAX_BATCH)
     """--concurrency: closed-loop clients (steady state)."""

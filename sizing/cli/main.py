@@ -132,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         close_event_loop()
         return code
     if getattr(args, "model_pos", None):
-        args.model = args.model or args.model_pos
+        if args.model and args.model != args.model_pos:  # one of them would be ignored without a word
+            print(redact(f"error: two models given: {args.model_pos[:200]!r} and --model {args.model[:200]!r}. "
+                         "To fix: give the model once."), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        args.model = args.model_pos
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
     try:
         validate_numbers(args)

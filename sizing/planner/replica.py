@@ -21,9 +21,6 @@ from sizing.speed.model import ReplicaSpeed
 from sizing.units import MS_PER_S, S_PER_MS
 
 MissKind = Literal["memory", "tpot", "ttft"]
-LONE_REQUEST_DECODES = 2**-20
-"""Sequences decoding, as a share of the replica's maximum, at which a request is as good as alone (the latency a
-target must allow even without load)."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +114,7 @@ def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: 
 
 def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
     """The target a lone request already misses, by how much."""
-    lone = load.at_decodes(load.max_decodes * LONE_REQUEST_DECODES)
+    lone = load.at_decodes(load.smallest_d())  # where capacity() found the target missed (a lighter load may meet it)
     checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
               ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
     given = [(k, lab, t, v * MS_PER_S) for k, lab, t, v in checks if t is not None]

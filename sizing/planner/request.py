@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.instances import all_instance_types
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
-                           MAX_USD_PER_HOUR, MIN_RATE, MIN_USD_PER_HOUR)
+                           MAX_USD_PER_HOUR, MIN_LATENCY_MS, MIN_RATE,
+                           MIN_USD_PER_HOUR)
 from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 
@@ -38,13 +39,13 @@ class Workload(BaseModel):
     """Sustained arrival rate to serve, requests/s."""
     output_tokens_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     """Sustained generation rate to serve, output tokens/s for the whole fleet."""
-    ttft_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    ttft_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """Time-to-first-token target, milliseconds."""
-    tpot_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    tpot_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """Inter-token latency (time per output token) target, milliseconds."""
-    ttft_p95_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    ttft_p95_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """95th-percentile time-to-first-token target, milliseconds."""
-    tpot_p95_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
+    tpot_p95_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """95th-percentile target of a request's mean inter-token latency, milliseconds."""
     prefix_hit_rate: float = Field(default=0.0, ge=0, lt=1)
     """Share of prompt tokens served from vLLM's prefix cache (shared system prompts); they cost no prefill."""

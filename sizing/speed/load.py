@@ -213,7 +213,7 @@ class ReplicaLoad:
         e_hi = excess(self._eval(hi))
         if e_hi <= 0:
             return hi
-        lo = self._smallest_d()
+        lo = self.smallest_d()
         e_lo = excess(self._eval(lo))
         if e_lo > 0:
             return 0.0
@@ -250,7 +250,7 @@ class ReplicaLoad:
         top = self.peak()
         if clients <= top.concurrency:
             d = self._largest_d(lambda x: x[CONCURRENCY] / clients - 1)
-            return self.at_decodes(d) if d > 0 else self.at_decodes(self._smallest_d())
+            return self.at_decodes(d) if d > 0 else self.at_decodes(self.smallest_d())
         wait = (clients - top.concurrency) / top.requests_per_s
         return LoadPoint(
             concurrency=clients, requests_per_s=top.requests_per_s, output_tokens_per_s=top.output_tokens_per_s,
@@ -258,7 +258,8 @@ class ReplicaLoad:
             running_batch=top.running_batch, prefill_share=top.prefill_share, saturated=True,
         )
 
-    def _smallest_d(self) -> float:
+    def smallest_d(self) -> float:
+        """The lightest steady load the searches consider (capacity() checks the targets here first)."""
         return self.max_decodes / 2**BISECTION_STEPS
 
     def max_request_rate(self) -> float:
@@ -269,7 +270,7 @@ class ReplicaLoad:
         """Poisson arrivals at `rate` requests/s (None: above the sustainable rate)."""
         if rate > self.max_request_rate():
             return None
-        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self._smallest_d()))
+        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self.smallest_d()))
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
                  ttft_p95_s: float | None = None) -> LoadPoint | None:
@@ -286,4 +287,4 @@ class ReplicaLoad:
         """Clients at which throughput reaches SATURATION_THROUGHPUT_SHARE of the replica's maximum."""
         target = SATURATION_THROUGHPUT_SHARE * self.peak().output_tokens_per_s
         d = self._largest_d(lambda x: x[TOKENS] / target - 1)
-        return self.at_decodes(max(d, self._smallest_d())).concurrency
+        return self.at_decodes(max(d, self.smallest_d())).concurrency

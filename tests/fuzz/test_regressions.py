@@ -59,6 +59,8 @@ BAD_INPUT = [
     ["speed", "--gpu", "H100", "--assume", "decode_bw_efficiency=1e-320"],
     ["plan", "--requests-per-second", "1e-320"],
     ["plan", "--output-tokens-per-second", "1e-320"],
+    ["plan", "--model", "deepseek-r1", "--ttft-ms", "5e-324"],  # 0 s after ms -> s: ZeroDivisionError (long fuzz run)
+    ["speed", "--gpu", "H100", "--batch", "max", "--tpot-ms", "5e-324"],
     ["memory", "--params-b", "8", *RAW, "--bytes-per-param", "1e-320", "--gpu", "H100"],  # 0.00 GiB of weights, exit 0
     # contradictions that were silently resolved one way
     ["plan", "--max-model-len", "2000", "--max-input-tokens", "4000"],  # vLLM refuses the longest prompt
@@ -68,6 +70,8 @@ BAD_INPUT = [
     ["speed", "--gpu", "H100", "--tpot-ms", "10"],  # ignored unless --batch max
     ["speed", "--gpu", "H100", "--tpot-ms", "10", "--batch", "4"],
     ["speed", "--gpu", "H100", "--tpot-ms", "10", "--concurrency", "4"],
+    ["memory", "llama-3.1-8b", "--model", "llama-3.1-70b"],  # the positional model was ignored
+    ["memory", *L8, "--gpu-memory-utilization", "0.5"],  # ignored without --gpu
 ]
 
 
@@ -152,3 +156,12 @@ def test_a_reader_that_goes_away_gets_no_traceback(argv):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_a_rejection_never_misses_by_a_negative_amount():
+    """Found by the long fuzz run: 'misses TTFT p95 by -1.5 ms (126.5 ms for a lone request vs 128 ms)'; the lone
+    request was evaluated at a lighter load than the one the capacity search checks."""
+    argv = ["plan", "--concurrency", "1", "--ttft-p95-ms", "128", "--json"]
+    o = run_cli(argv)
+    check(o, argv)  # every number non-negative: relative_miss included
+    assert o.code == 0 and "by -" not in o.out

@@ -172,3 +172,17 @@ def test_report_on_thousands_of_stacks_is_refused_at_once(tmp_path):
     o = run_cli(["report", *paths])
     check(o, ["report", "..."])
     assert o.code == 2 and "at most" in o.err and o.elapsed_s < 5
+
+
+@pytest.mark.parametrize("fleet", [
+    {"weights": {"hf_model_id": "org/model; reboot"}},
+    {"weights": {"s3_uri": "s3://bucket/$(reboot)"}},
+    {"weights": {"hf_token_ssm_parameter": "name\nreboot"}},
+    {"image_mirror": "123456789012.dkr.ecr.us-east-1.amazonaws.com/x`id`"},
+    {"ami_ssm_parameter": "/aws/service/ami id"},
+])
+def test_a_value_the_boot_script_would_refuse_registers_nothing(tmp_path, fleet):
+    """Refused safely, but inside the launch template's user data: after some forty resources were registered."""
+    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+                                                                                    **fleet}}))
+    assert "bootstrap script" in message and "To fix" in message
