@@ -2,13 +2,15 @@
 LlmServingFleet component or are written by hand. Each validate function takes pulumi-policy's arguments, so the same
 code runs under `pulumi preview --policy-pack policy` and in the unit tests.
 
-Mandatory: IMDSv2 required, encrypted volumes, no secrets in user data, no 0.0.0.0/0 ingress to GPU nodes, and GPUs
+Mandatory: IMDSv2 required, encrypted volumes, no secrets in user data, no world ingress (0.0.0.0/0 or its equivalents) to GPU
+nodes, and GPUs
 that can hold the model their tags declare. Advisory: GPU nodes that declare no model (so the memory check cannot run)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
+from components.options import WIDEST_PRIVATE_PREFIX
 from policy.memory_fit import UndeclaredError, shortfall
 from sizing.catalog.instances import all_instance_types
 
@@ -29,7 +32,16 @@ VOLUME = "aws:ebs/volume:Volume"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-WORLD = ("0.0.0.0/0", "::/0")
+WORLD_PUBLIC_SHARE = 1 / 256
+"""A rule whose CIDRs together admit more than this share of the public addresses of their IP version (about one /8
+of public IPv4, a /11 of IPv6 global unicast) is world ingress, however the range is split (0.0.0.0/1 + 128.0.0.0/1)."""
+NON_PUBLIC = {4: tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
+    "224.0.0.0/4", "240.0.0.0/4")),
+    6: tuple(ipaddress.ip_network(n) for n in ("::/3", "4000::/2", "8000::/1"))}
+"""Address blocks no internet client comes from: IPv4 this-network, RFC 1918 private, RFC 6598 shared, loopback,
+link-local, multicast and reserved (IANA IPv4 special-purpose registry); for IPv6 all but 2000::/3, the global unicast
+space (RFC 4291, IANA IPv6 address space registry). Disjoint, so overlaps add up."""
 SECRET_PATTERNS = {
     "a Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),
     "an AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -168,7 +180,7 @@ def gpu_nodes_declare_their_model(args: ResourceValidationArgs, report_violation
             report_violation(f"{args.name}: {exc}", None)
 
 
-# --- mandatory: no 0.0.0.0/0 ingress to GPU nodes -------------------------------------------------------------------
+# --- mandatory: no world ingress to GPU nodes -----------------------------------------------------------------------
 
 def _security_group_refs(props: Mapping[str, Any]) -> list[str]:
     refs = list(props.get("vpcSecurityGroupIds") or []) + list(props.get("securityGroups") or [])
@@ -177,8 +189,40 @@ def _security_group_refs(props: Mapping[str, Any]) -> list[str]:
     return [str(r) for r in refs if r]  # unknown (preview) ids are linked by dependency instead
 
 
+def _networks(cidrs: Iterable[Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    nets = []
+    for cidr in cidrs:
+        try:  # host bits are ignored: 1.2.3.4/0 covers what 0.0.0.0/0 does
+            nets.append(ipaddress.ip_network(str(cidr), strict=False))
+        except ValueError:
+            continue  # unknown in a preview, or not a CIDR (EC2 refuses it)
+    return nets
+
+
+def _public_addresses(nets: list[Any]) -> int:
+    """Public addresses in the union of blocks of one IP version."""
+    union = list(ipaddress.collapse_addresses(nets))
+    hidden = sum(min(n.num_addresses, p.num_addresses)
+                 for n in union for p in NON_PUBLIC[n.version] if n.overlaps(p))  # CIDRs overlap only by containment
+    return sum(n.num_addresses for n in union) - hidden
+
+
+def is_world(cidrs: Iterable[Any]) -> bool:
+    """Whether CIDRs admit the internet: an IPv4 block wider than the widest private one (/WIDEST_PRIVATE_PREFIX), or
+    blocks of one IP version that together cover more than WORLD_PUBLIC_SHARE of that version's public addresses."""
+    nets = _networks(cidrs)
+    if any(n.version == 4 and n.prefixlen < WIDEST_PRIVATE_PREFIX for n in nets):
+        return True
+    for version, bits in ((4, 32), (6, 128)):
+        public_total = 2 ** bits - sum(p.num_addresses for p in NON_PUBLIC[version])
+        same = [n for n in nets if n.version == version]
+        if same and _public_addresses(same) > WORLD_PUBLIC_SHARE * public_total:
+            return True
+    return False
+
+
 def _opens_world(rule: Mapping[str, Any]) -> bool:
-    return bool(set(WORLD) & {*(rule.get("cidrBlocks") or []), *(rule.get("ipv6CidrBlocks") or [])})
+    return is_world([*(rule.get("cidrBlocks") or []), *(rule.get("ipv6CidrBlocks") or [])])
 
 
 def _world_ingress(resource_type: str, props: Mapping[str, Any]) -> bool:
@@ -187,7 +231,7 @@ def _world_ingress(resource_type: str, props: Mapping[str, Any]) -> bool:
     if resource_type == SECURITY_GROUP_RULE:
         return props.get("type") == "ingress" and _opens_world(props)
     if resource_type == INGRESS_RULE:
-        return props.get("cidrIpv4") in WORLD or props.get("cidrIpv6") in WORLD
+        return is_world(c for c in (props.get("cidrIpv4"), props.get("cidrIpv6")) if c)
     return False
 
 
@@ -196,8 +240,8 @@ def _ids(resources: Iterable[Any]) -> set[str]:
 
 
 def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    """No security group of a GPU node admits 0.0.0.0/0 or ::/0: nodes take traffic from the load balancer (and each
-    other) only. Security groups are linked to nodes by id or by the node's dependencies on them."""
+    """No security group of a GPU node admits the world (0.0.0.0/0, ::/0, or CIDRs as wide: see is_world): nodes take
+    traffic from the load balancer (and each other) only. Security groups are linked to nodes by id or by the node's dependencies on them."""
     nodes = [r for r in args.resources if any(is_gpu(t) for t in instance_types(r.resource_type, r.props))]
     node_groups: set[str] = set()
     for node in nodes:
@@ -211,8 +255,9 @@ def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: R
         own = _ids([r]) if r.resource_type == SECURITY_GROUP else (
             ({str(target)} if target else set()) | {d.urn for d in r.property_dependencies.get("securityGroupId", [])})
         if own & node_groups:
-            report_violation(f"{r.name}: admits 0.0.0.0/0 (or ::/0) to a security group of GPU nodes. To fix: admit "
-                             "the load balancer's security group only, and put clients' CIDRs on the load balancer.",
+            report_violation(f"{r.name}: admits the internet (0.0.0.0/0, ::/0 or CIDRs nearly as wide) to a security "
+                             "group of GPU nodes. To fix: admit the load balancer's security group only, and put "
+                             "clients' CIDRs on the load balancer.",
                              r.urn)
 
 

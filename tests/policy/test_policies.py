@@ -94,13 +94,42 @@ def _stack(*resources: tuple[str, str, dict]) -> list[str]:
 def test_no_world_ingress_to_gpu_nodes():
     node = (LT, "node", {**SAFE_LT, "vpcSecurityGroupIds": ["nodes-id"]})
     world = {"type": "ingress", "cidrBlocks": ["0.0.0.0/0"], "fromPort": 8000, "toPort": 8000}
-    assert "admits 0.0.0.0/0" in _stack(node, (p.SECURITY_GROUP, "nodes", {}),
+    assert "admits the internet" in _stack(node, (p.SECURITY_GROUP, "nodes", {}),
                                         (p.SECURITY_GROUP_RULE, "open", {**world, "securityGroupId": "nodes-id"}))[0]
     assert _stack(node, (p.SECURITY_GROUP, "nodes", {"ingress": [{"ipv6CidrBlocks": ["::/0"]}]}))
     assert _stack(node, (p.INGRESS_RULE, "open", {"securityGroupId": "nodes-id", "cidrIpv4": "0.0.0.0/0"}))
     # the load balancer's group may be public (allow_public_ingress); the nodes' may not
     assert _stack(node, (p.SECURITY_GROUP, "nodes", {}), (p.SECURITY_GROUP, "lb", {}),
                   (p.SECURITY_GROUP_RULE, "public-lb", {**world, "securityGroupId": "lb-id"})) == []
+
+
+WORLD_EQUIVALENTS = [["0.0.0.0/1", "128.0.0.0/1"], ["1.2.3.4/0"], ["16.0.0.0/4"], ["10.0.0.0/7"],
+                     [f"{a}.0.0.0/8" for a in (3, 4)], ["::/0"], ["::/1", "8000::/1"], ["2000::/3"], ["2400::/9"]]
+NOT_WORLD = [["10.0.0.0/8"], ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"], ["203.0.113.0/24"],
+             ["3.0.0.0/9"], ["fd00::/8"], ["2001:db8::/32"], ["100.64.0.0/10", "169.254.0.0/16"], [None, "not-a-cidr"]]
+
+
+@pytest.mark.parametrize("cidrs", WORLD_EQUIVALENTS)
+def test_ingress_as_wide_as_the_world_to_gpu_nodes_is_refused(cidrs):
+    node = (LT, "node", {**SAFE_LT, "vpcSecurityGroupIds": ["nodes-id"]})
+    v6 = [c for c in cidrs if ":" in c]
+    block = {"cidrBlocks": [c for c in cidrs if c not in v6], "ipv6CidrBlocks": v6}
+    assert _stack(node, (p.SECURITY_GROUP, "nodes", {"ingress": [block]}))
+    assert _stack(node, (p.SECURITY_GROUP, "nodes", {}),
+                  (p.SECURITY_GROUP_RULE, "open", {"type": "ingress", "securityGroupId": "nodes-id", **block}))
+    if len(cidrs) == 1:
+        key = "cidrIpv6" if v6 else "cidrIpv4"
+        assert _stack(node, (p.INGRESS_RULE, "open", {"securityGroupId": "nodes-id", key: cidrs[0]}))
+
+
+@pytest.mark.parametrize("cidrs", NOT_WORLD)
+def test_private_and_narrow_ingress_to_gpu_nodes_passes(cidrs):
+    node = (LT, "node", {**SAFE_LT, "vpcSecurityGroupIds": ["nodes-id"]})
+    v6 = [c for c in cidrs if c and ":" in c]
+    block = {"cidrBlocks": [c for c in cidrs if c not in v6], "ipv6CidrBlocks": v6}
+    assert _stack(node, (p.SECURITY_GROUP, "nodes", {"ingress": [block]})) == []
+    assert _stack(node, (p.SECURITY_GROUP, "nodes", {}),
+                  (p.SECURITY_GROUP_RULE, "open", {"type": "ingress", "securityGroupId": "nodes-id", **block})) == []
 
 
 def test_no_world_ingress_links_groups_by_dependency_when_ids_are_unknown():
@@ -112,7 +141,7 @@ def test_no_world_ingress_links_groups_by_dependency_when_ids_are_unknown():
                           _options(), None, None, [group], {"securityGroupId": [group]})
     found: list[str] = []
     p.no_world_ingress_to_gpu_nodes(StackValidationArgs([group, node, rule]), lambda m, urn=None: found.append(m))
-    assert len(found) == 1 and found[0].startswith("open: admits 0.0.0.0/0")
+    assert len(found) == 1 and found[0].startswith("open: admits the internet")
 
 
 @pytest.mark.parametrize("name", ["dev", "prod", "batch"])
