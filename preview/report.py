@@ -167,7 +167,8 @@ def _alternatives(p: Plan) -> list[str]:
     rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
             "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|", _alternative_row(p.choice, "chosen", chosen=True)]
     rows += [_alternative_row(a.candidate, a.why_lost) for a in p.alternatives]
-    rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]
+    if p.rejected:  # none rejected: say nothing rather than "0 candidate(s) rejected: ."
+        rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]
     return rows
 
 

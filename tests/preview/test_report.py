@@ -49,6 +49,11 @@ def test_summary_lines():
     assert "(1 deleted, 1 unchanged)" in render("deleted-stack")
 
 
+def test_rejections_are_counted_only_when_there_are_some():
+    assert "1 candidate(s) rejected: 1 tpot." in render("new-stack")
+    assert "rejected: ." not in render("new-stack") and "0 candidate(s)" not in render("upgrade")
+
+
 def test_infeasible_shows_the_reason_and_fails_the_job(tmp_path):
     text = render("infeasible")
     assert "No feasible plan" in text and "Nearest miss" in text and "GiB more per GPU" in text
