@@ -59,6 +59,7 @@ def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T
 
 from components.shell_values import checked
 from sizing.bounded import leaves
+from sizing.numbers import Float, Int
 from sizing.redact import looks_like_credential, redact
 
 DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
@@ -183,9 +184,9 @@ class FleetOptions(BaseModel):
     """Client security groups allowed to reach the endpoint."""
     allow_public_ingress: bool = False
     """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer."""
-    api_port: int = Field(default=8000, gt=0, lt=65536)
+    api_port: Int = Field(default=8000, gt=0, lt=65536)
     """Port vLLM's OpenAI-compatible server listens on."""
-    listener_port: int = Field(default=80, gt=0, lt=65536)
+    listener_port: Int = Field(default=80, gt=0, lt=65536)
     """Port the load balancer listens on (443 with a certificate)."""
     certificate_arn: StrInput | None = None
     """ACM certificate for an HTTPS listener."""
@@ -207,14 +208,14 @@ class FleetOptions(BaseModel):
     """Secrets Manager secret holding the API key clients must send (None: the fleet creates one)."""
     domain_name: str | None = None
     """DNS name clients use for the HTTPS endpoint (covered by certificate_arn); the exported endpoint uses it."""
-    min_healthy_percentage: int = Field(default=100, ge=0, le=100)
+    min_healthy_percentage: Int = Field(default=100, ge=0, le=100)
     """Instance refresh of single-node replicas keeps at least this share of the group serving; replacements launch
     before the nodes they replace terminate (the group may grow by up to 100 points above it, at most 200%)."""
     weights: WeightsSource = WeightsSource()
     """Where the weights come from."""
-    root_volume_gib: int | None = Field(default=None, gt=0)
+    root_volume_gib: Int | None = Field(default=None, gt=0)
     """Root volume override, GiB (None: sized from the weights)."""
-    max_scale_factor: float = Field(default=2.0, ge=1.0, le=10.0)
+    max_scale_factor: Float = Field(default=2.0, ge=1.0, le=10.0)
     """Autoscaling ceiling as a multiple of the planned instances."""
     tags: dict[str, str] = Field(default={}, max_length=AWS_MAX_TAGS - COMPONENT_TAGS)
     """Tags on every resource (at most 40: AWS allows 50 per resource, and the component adds 10 of its own)."""

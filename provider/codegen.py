@@ -61,17 +61,23 @@ def field_docs(model: type) -> dict[str, str]:
     return docs
 
 
+def _plain(annotation: typing.Any) -> typing.Any:
+    """The type under Annotated[...] (validators such as sizing.numbers' NOT_BOOL do not change the schema)."""
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+
+
 def _strip_none(annotation: typing.Any) -> typing.Any:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         rest = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return rest[0] if len(rest) == 1 else annotation
-    return annotation
+        return _plain(rest[0]) if len(rest) == 1 else annotation
+    return _plain(annotation)
 
 
 def annotation_of(annotation: typing.Any) -> tuple[str, str]:
     """(the TypedDict annotation, a note for the description) of a plain pydantic field's type."""
     annotation = _strip_none(annotation)
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    args = tuple(_plain(a) for a in typing.get_args(annotation))
     if origin is typing.Literal:
         return "str", "One of: " + ", ".join(repr(a) for a in args) + "."
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

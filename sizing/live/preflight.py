@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sizing.catalog.instances import all_instance_types
 from sizing.live import cache
 from sizing.live.facts import InstanceSpecFact, LiveFacts, Provenance, QuotaFact, SpotPrice, embedded_facts, now_iso
+from sizing.numbers import Float
 from sizing.redact import redact
 
 SWITCH_ENV = "LLMFLEET_PREFLIGHT"
@@ -33,7 +34,7 @@ class PreflightOptions(BaseModel):
     """Check the account before planning (offerings, specs, spot prices, quotas)."""
     on_quota_shortfall: Literal["fail", "warn"] = "fail"
     """A quota below the fleet's ceiling fails the preview, or only warns."""
-    cache_ttl_s: float = Field(default=cache.DEFAULT_TTL_S, ge=0)
+    cache_ttl_s: Float = Field(default=cache.DEFAULT_TTL_S, ge=0)
     """How long cached answers stay fresh, seconds (0: always ask AWS)."""
     cache_dir: str | None = None
     """Cache folder (None: $LLMFLEET_CACHE_DIR or ~/.cache/llm-fleet)."""

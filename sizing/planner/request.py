@@ -14,6 +14,7 @@ from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MA
                            MIN_USD_PER_HOUR)
 from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
+from sizing.numbers import Float, Int
 
 WorkloadKind = Literal["interactive", "batch"]
 PurchaseOption = Literal["on-demand", "spot", "mixed", "capacity-block"]
@@ -29,38 +30,38 @@ class Workload(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    concurrency: int = Field(default=32, gt=0, le=MAX_BATCH)
+    concurrency: Int = Field(default=32, gt=0, le=MAX_BATCH)
     """Peak requests in flight at once."""
-    input_tokens: int = Field(default=1024, gt=0, le=MAX_CONTEXT_TOKENS)
+    input_tokens: Int = Field(default=1024, gt=0, le=MAX_CONTEXT_TOKENS)
     """Prompt tokens per request (typical)."""
-    output_tokens: int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
+    output_tokens: Int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
     """Generated tokens per request (typical)."""
-    requests_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    requests_per_second: Float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     """Sustained arrival rate to serve, requests/s."""
-    output_tokens_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    output_tokens_per_second: Float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     """Sustained generation rate to serve, output tokens/s for the whole fleet."""
-    ttft_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
+    ttft_ms: Float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """Time-to-first-token target, milliseconds."""
-    tpot_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
+    tpot_ms: Float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """Inter-token latency (time per output token) target, milliseconds."""
-    ttft_p95_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
+    ttft_p95_ms: Float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """95th-percentile time-to-first-token target, milliseconds."""
-    tpot_p95_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
+    tpot_p95_ms: Float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
     """95th-percentile target of a request's mean inter-token latency, milliseconds."""
-    prefix_hit_rate: float = Field(default=0.0, ge=0, lt=1)
+    prefix_hit_rate: Float = Field(default=0.0, ge=0, lt=1)
     """Share of prompt tokens served from vLLM's prefix cache (shared system prompts); they cost no prefill."""
-    max_input_tokens: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
+    max_input_tokens: Int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest prompt accepted (None: MAX_LENGTH_MULTIPLE x input_tokens, capped at the model's context)."""
-    max_output_tokens: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
+    max_output_tokens: Int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest generation accepted (None: MAX_LENGTH_MULTIPLE x output_tokens, capped at the model's context)."""
     kind: WorkloadKind = "interactive"
     """interactive: users wait on it (never spot-only); batch: offline work (spot by default)."""
-    headroom_replicas: int = Field(default=0, ge=0, le=MAX_BATCH)
+    headroom_replicas: Int = Field(default=0, ge=0, le=MAX_BATCH)
     """Spare failure domains beyond what the load needs (1 = N+1): one more instance for single-node replicas (all the
     replicas it hosts), one more replica for multi-node ones."""
-    on_demand_floor: float | None = Field(default=None, ge=0, le=1)
+    on_demand_floor: Float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
-    max_model_len: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
+    max_model_len: Int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
 
     @model_validator(mode="after")
@@ -120,11 +121,11 @@ class Deployment(BaseModel):
     files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
     kv_dtype: str = "auto"
     """KV cache dtype: auto (the model dtype) or fp8."""
-    gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
+    gpu_memory_utilization: Float | None = Field(default=None, gt=0, le=1)
     """--gpu-memory-utilization (None: the engine default)."""
     engine: str | None = None
     """Engine profile from sizing/data/engines.toml (None: the default)."""
-    max_nodes_per_replica: int = Field(default=4, ge=1, le=16)
+    max_nodes_per_replica: Int = Field(default=4, ge=1, le=16)
     """Largest multi-node replica to consider."""
     purchase: PurchaseOption | None = None
     """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity
@@ -132,7 +133,7 @@ class Deployment(BaseModel):
     spare_purchase: Literal["on-demand", "spot"] | None = None
     """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot
     pool is dry; spot for batch)."""
-    spot_usd_per_hour: dict[str, float] | None = None
+    spot_usd_per_hour: dict[str, Float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
     """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""

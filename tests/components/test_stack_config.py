@@ -1,9 +1,12 @@
 """Stack config errors name the key, the bad value and a fix; an infeasible plan fails before any resource exists."""
 
+import types
+import typing
+
 import pytest
 
 from components.options import FleetOptions
-from components.stack_config import ConfigError, load_stack_config
+from components.stack_config import SECTIONS, ConfigError, load_stack_config
 from preview.mock_run import MockRun, run_stack
 
 
@@ -34,6 +37,46 @@ def test_config_errors_name_key_value_and_fix(raw, needles):
     for needle in needles:
         assert needle in str(info.value)
     assert "To fix" in str(info.value)
+
+
+def _number_fields() -> list[tuple[str, str]]:
+    found = []
+    for section, model in SECTIONS.items():
+        for name, field in model.model_fields.items():
+            kind = field.annotation
+            if typing.get_origin(kind) in (typing.Union, types.UnionType):
+                kind = next(a for a in typing.get_args(kind) if a is not type(None))
+            if typing.get_origin(kind) is typing.Annotated:
+                kind = typing.get_args(kind)[0]
+            if kind in (int, float):
+                found.append((section, name))
+    return found
+
+
+NUMBER_FIELDS = _number_fields()
+
+
+def test_every_section_has_number_fields_to_check():
+    assert {("fleet", "api_port"), ("workload", "concurrency"), ("deployment", "max_nodes_per_replica"),
+            ("workload", "prefix_hit_rate"), ("fleet", "max_scale_factor")} <= set(NUMBER_FIELDS)
+
+
+@pytest.mark.parametrize("section,name", NUMBER_FIELDS)
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_boolean_is_not_a_number(section, name, flag):
+    """YAML `api_port: true` would otherwise be read as port 1 (bool is an int in Python)."""
+    with pytest.raises(ConfigError) as info:
+        load_stack_config({"model": "llama-3.1-8b", section: {name: flag}})
+    assert f"llmfleet:{section}.{name}={flag!r}" in str(info.value)
+    assert "is a boolean, not a number" in str(info.value) and "To fix" in str(info.value)
+
+
+def test_a_boolean_spot_price_is_refused_and_numbers_still_read():
+    with pytest.raises(ConfigError, match="boolean, not a number"):
+        load_stack_config({"model": "llama-3.1-8b", "deployment": {"spot_usd_per_hour": {"g6.xlarge": True}}})
+    cfg = load_stack_config({"model": "llama-3.1-8b", "fleet": {"api_port": 8080, "max_scale_factor": 3},
+                             "workload": {"prefix_hit_rate": 0.5, "requests_per_second": 2}})
+    assert cfg.fleet.api_port == 8080 and cfg.fleet.max_scale_factor == 3.0 and cfg.request.workload.prefix_hit_rate == 0.5
 
 
 def test_region_mismatch_is_refused():
