@@ -65,7 +65,7 @@ class DeploymentArgs(TypedDict, total=False):
     purchase: str
     """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity Block at its catalog rate (types without one in the region are rejected); never chosen unless asked. One of: 'on-demand', 'spot', 'mixed', 'capacity-block'."""
     spare_purchase: str
-    """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot pool is dry; spot for batch). One of: 'on-demand', 'spot'."""
+    """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot pool is dry; spot for batch). Needs headroom_replicas > 0: with no spare it is refused. One of: 'on-demand', 'spot'."""
     spot_usd_per_hour: dict[str, float]
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
 

@@ -13,7 +13,7 @@ from sizing.errors import SizingError
 from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
 from sizing.models.spec import ModelSpec
-from sizing.planner.request import Deployment, PlanRequest, Workload
+from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
 from sizing.redact import redact
 
 NAMESPACE = "llmfleet"
@@ -114,5 +114,9 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model:
     deployment = _section(raw, "deployment", Deployment)
     fleet = _section(raw, "fleet", FleetOptions)
     preflight = _section(raw, "preflight", PreflightOptions)
+    if spare_purchase_unused(workload, deployment):
+        raise ConfigError(f"{NAMESPACE}:deployment.spare_purchase={deployment.spare_purchase!r} has no spare to buy: "
+                          f"{NAMESPACE}:workload.headroom_replicas is 0. To fix: set {NAMESPACE}:workload.headroom_replicas "
+                          f"(1 = N+1) or remove {NAMESPACE}:deployment.spare_purchase.")
     return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment), fleet=fleet,
                        preflight=preflight)

@@ -20,7 +20,7 @@ from sizing.planner.layouts import spans_nodes
 from sizing.models.spec import ModelSpec
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
-from sizing.planner.request import Deployment, PlanRequest, Workload
+from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
 from sizing.speed.model import ReplicaSpeed
 from sizing.units import MS_PER_S, to_gib
 
@@ -230,6 +230,9 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
                             spare_purchase=args.spare_purchase)
+    if spare_purchase_unused(workload, deployment):
+        raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "
+                                "To fix: add --headroom N or drop --spare-purchase.")
     return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))
 
 

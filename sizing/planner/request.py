@@ -132,7 +132,7 @@ class Deployment(BaseModel):
     Block at its catalog rate (types without one in the region are rejected); never chosen unless asked."""
     spare_purchase: Literal["on-demand", "spot"] | None = None
     """How the headroom (N+1 spare) is bought (None: on demand for interactive fleets, so the spare is there when a spot
-    pool is dry; spot for batch)."""
+    pool is dry; spot for batch). Needs headroom_replicas > 0: with no spare it is refused."""
     spot_usd_per_hour: dict[str, Float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
@@ -172,6 +172,12 @@ class Deployment(BaseModel):
             origin = self.facts.provenance.get("spot_prices")
             return self.facts.spot_usd_per_hour[instance_type], origin.origin if origin else "live"
         return None
+
+
+def spare_purchase_unused(workload: Workload, deployment: Deployment) -> bool:
+    """spare_purchase says how the headroom spare is bought; with no headroom there is no spare, and it would be
+    silently ignored (the split then has nothing to move). The CLI and the stack config refuse it, each in its words."""
+    return deployment.spare_purchase is not None and workload.headroom_replicas == 0
 
 
 class PlanRequest(BaseModel):

@@ -30,6 +30,8 @@ def test_valid_config_reads_into_typed_models():
     ({"model": "llama-3.1-8b", "fleet": {"weights": {"s3_uri": "bucket/x"}}}, ["must start with s3://"]),
     ({"model": "llama-3.1-8b", "workload": "lots"}, ["llmfleet:workload must be a mapping"]),
     ({"model": "llama-3.1-8b", "extra": 1}, ["Unknown config key(s) llmfleet:extra"]),
+    ({"model": "llama-3.1-8b", "deployment": {"spare_purchase": "spot"}},
+     ["llmfleet:deployment.spare_purchase='spot' has no spare to buy", "llmfleet:workload.headroom_replicas"]),
 ])
 def test_config_errors_name_key_value_and_fix(raw, needles):
     with pytest.raises(ConfigError) as info:

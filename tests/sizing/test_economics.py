@@ -91,6 +91,15 @@ def test_cli_spare_purchase_flag(capsys):
     assert json.loads(capsys.readouterr().out)["purchase"] == "mixed"
 
 
+def test_spare_purchase_without_headroom_is_refused(capsys):
+    """With no headroom there is no spare: --spare-purchase would be silently ignored."""
+    from sizing.cli.main import main
+
+    assert main(["plan", "--model", "llama-3.1-8b", "--instance-types", "g6e.xlarge", "--spare-purchase", "spot"]) == 2
+    err = capsys.readouterr().err
+    assert "--spare-purchase 'spot' has no spare to buy" in err and "To fix: add --headroom N or drop --spare-purchase" in err
+
+
 def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
     """The ranked cost of a spot fleet carries spot-risk charges AWS never bills: the plan says both, and which is which."""
     from sizing.cli.render import plan_lines
