@@ -176,7 +176,8 @@ class Deployment(BaseModel):
 
 def spare_purchase_unused(workload: Workload, deployment: Deployment) -> bool:
     """spare_purchase says how the headroom spare is bought; with no headroom there is no spare, and it would be
-    silently ignored (the split then has nothing to move). The CLI and the stack config refuse it, each in its words."""
+    silently ignored (the split then has nothing to move). The CLI and the stack config refuse it, each in its words,
+    and PlanRequest itself refuses it for a request built in code."""
     return deployment.spare_purchase is not None and workload.headroom_replicas == 0
 
 
@@ -193,6 +194,14 @@ class PlanRequest(BaseModel):
     """Where and how."""
     assumptions: Assumptions = Field(default_factory=default_assumptions)
     """Efficiencies and latencies."""
+
+    @model_validator(mode="after")
+    def _spare_purchase_needs_a_spare(self) -> PlanRequest:
+        """The CLI and stack boundaries say this in their own words; this catches a request built in code."""
+        if spare_purchase_unused(self.workload, self.deployment):
+            raise ValueError(f"deployment.spare_purchase={self.deployment.spare_purchase!r} has no spare to buy: "
+                             "workload.headroom_replicas is 0. To fix: set headroom_replicas >= 1 or drop spare_purchase.")
+        return self
 
     @property
     def max_model_len(self) -> int:

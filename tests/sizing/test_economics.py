@@ -100,6 +100,18 @@ def test_spare_purchase_without_headroom_is_refused(capsys):
     assert "--spare-purchase 'spot' has no spare to buy" in err and "To fix: add --headroom N or drop --spare-purchase" in err
 
 
+def test_a_request_built_in_code_with_a_spare_purchase_and_no_spare_is_refused():
+    """plan() callers that skip the CLI and stack boundaries get the same refusal from PlanRequest itself."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="has no spare to buy") as caught:
+        PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(headroom_replicas=0),
+                    deployment=Deployment(spare_purchase="spot"))
+    assert "To fix: set headroom_replicas >= 1" in str(caught.value)
+    PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(headroom_replicas=1),
+                deployment=Deployment(spare_purchase="spot"))  # with a spare it is a valid request
+
+
 def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
     """The ranked cost of a spot fleet carries spot-risk charges AWS never bills: the plan says both, and which is which."""
     from sizing.cli.render import plan_lines
