@@ -11,7 +11,7 @@ from pathlib import PurePath
 from components.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
-from sizing.planner.cold_start import WEIGHTS_DISK_FACTOR, ColdStart, WeightsDisk, plan_cold_start
+from sizing.planner.cold_start import WeightsDisk, plan_cold_start, weights_footprint_bytes
 from sizing.planner.results import Candidate, Plan
 from sizing.units import to_gib
 
@@ -111,18 +111,13 @@ class CapacitySpec:
         return on_demand, self.max_size - on_demand
 
 
-def fleet_cold_start(plan: Plan) -> ColdStart:
-    """Cold start of one node of the plan, as the planner priced it."""
-    return plan_cold_start(plan)
-
-
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:
     """Root volume: the AMI, the image, the caches, and one copy of the checkpoint the plan downloads (not the served
     format) unless it goes to the instance store."""
     if options.root_volume_gib:
         return options.root_volume_gib
-    on_root = fleet_cold_start(plan).disk.kind == "gp3"
-    weights = to_gib(plan.checkpoint.download_bytes) * WEIGHTS_DISK_FACTOR if on_root else 0
+    on_root = plan_cold_start(plan).disk.kind == "gp3"
+    weights = to_gib(weights_footprint_bytes(plan.checkpoint.download_bytes)) if on_root else 0
     return math.ceil(AMI_ROOT_GIB + IMAGE_GIB + weights + CACHE_GIB)
 
 
@@ -198,7 +193,7 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     c = plan.choice
     return NodeSpec(
         instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
-        weights_disk=fleet_cold_start(plan).disk, efa_interfaces=efa_interfaces(plan),
+        weights_disk=plan_cold_start(plan).disk, efa_interfaces=efa_interfaces(plan),
         efa_first_card=node_hardware(c.instance_type).efa_first_card,
         image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
         served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
@@ -217,7 +212,7 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     if c.nodes_per_replica > 1:
         on_demand_replicas = c.on_demand_instances // c.nodes_per_replica
         groups = tuple(i < on_demand_replicas for i in range(c.replicas))
-    ready = math.ceil(fleet_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
+    ready = math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     return CapacitySpec(
         desired=c.instances, min_size=c.instances, max_size=math.ceil(c.instances * options.max_scale_factor),
         on_demand_base=c.on_demand_instances, on_demand_above_base_pct=100 if c.purchase == "on-demand" else 0,

@@ -30,6 +30,11 @@ GP3_MIBPS_PER_IOPS = 0.25
 """gp3 throughput may be at most 0.25 MiB/s per provisioned IOPS (same page)."""
 
 
+def weights_footprint_bytes(download_bytes: float) -> float:
+    """Disk a node needs for the weights: the checkpoint plus WEIGHTS_DISK_FACTOR's margin."""
+    return download_bytes * WEIGHTS_DISK_FACTOR
+
+
 class WeightsDisk(BaseModel):
     """Where a node keeps the weights and how fast that disk is."""
 
@@ -102,7 +107,7 @@ def weights_disk(instance: InstanceType, download_bytes: float, a: Assumptions) 
     """The first instance-store NVMe disk when the type has one that holds the checkpoint, else gp3 provisioned to keep
     up with the network (between the gp3 baseline and maximum, and under the instance's EBS ceiling)."""
     hw = node_hardware(instance.name)
-    if hw.instance_store_disks and hw.instance_store_disk_bytes >= download_bytes * WEIGHTS_DISK_FACTOR:
+    if hw.instance_store_disks and hw.instance_store_disk_bytes >= weights_footprint_bytes(download_bytes):
         return WeightsDisk(kind="instance-store", rate_bytes_per_s=a.instance_store_gb_per_s * BYTES_PER_GB)
     wanted_mibps = min(_network_rates(instance, a).values()) / BYTES_PER_MIB
     ceiling_mibps = min(GP3_MAX_MIBPS, hw.ebs_max_mbps * BYTES_PER_MB / BYTES_PER_MIB)

@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from components.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, fleet_cold_start, longest_request_s
+from components.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, longest_request_s
 from preview.mock_run import MOCK_ACCOUNT, MockedResource, MockRun
 from sizing.catalog.node_hardware import node_hardware
-from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS
+from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS, plan_cold_start
 
 AUTONAME_SUFFIX = 8
 """Pulumi appends '-' and 7 random characters to a logical name when no name is given."""
@@ -86,7 +86,7 @@ def ready_waits_for_cold_start(run: MockRun) -> list[str]:
     """Nodes are not judged before they can have started: a launch hook the node completes on /health, whose wait
     (the node's deadline) covers the predicted cold start; a hook heartbeat timeout is at most 7200 s."""
     assert run.plan
-    cold = fleet_cold_start(run.plan).total_s
+    cold = plan_cold_start(run.plan).total_s
     script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
     deadline = re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", script)
     problems = []

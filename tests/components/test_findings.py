@@ -15,7 +15,7 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.compute import IGNORED_GROUP_CHANGES, network_interfaces
-from components.fleet_spec import capacity_spec, efa_interfaces, fleet_cold_start, node_spec
+from components.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from components.userdata import BootContext, render_user_data
 from components.options import DEFAULT_EFA_IMAGE, FleetOptions
 from components.shell_values import UnsafeShellValueError
@@ -24,7 +24,7 @@ from sizing.catalog.instances import get_instance_type
 from sizing.cli.main import main
 from sizing.catalog.files import read_csv
 from sizing.catalog.node_hardware import node_hardware
-from sizing.planner.cold_start import weights_disk
+from sizing.planner.cold_start import plan_cold_start, weights_disk
 from sizing.catalog.assumptions import default_assumptions
 from tests.components.aws_rules import RULES
 from tests.components.conftest import ROOT, STACKS, stack_options, stack_run, user_data
@@ -133,10 +133,10 @@ def test_weights_on_instance_store_else_gp3_sized_from_the_download():
 
 def test_cold_start_is_explained_term_by_term(capsys):
     plan = stack_run("prod").plan
-    terms = fleet_cold_start(plan).explain()
+    terms = plan_cold_start(plan).explain()
     assert [t.split()[0] for t in terms] == ["instance", "image", "download", "load", "engine", "total"]
     assert "limited by the" in terms[2]
-    assert fleet_cold_start(plan).total_s == pytest.approx(plan.choice.cold_start_s)  # the planner prices the same
+    assert plan_cold_start(plan).total_s == pytest.approx(plan.choice.cold_start_s)  # the planner prices the same
     assert main(["plan", "--stack", str(STACKS["prod"])]) == 0
     assert "cold start, term by term: instance boot" in capsys.readouterr().out
 
@@ -267,7 +267,7 @@ def test_ready_deadline_survives_slow_pulls_and_downloads(any_stack):
     """The launch hook ABANDONs a node that is not serving by its deadline, and every replacement is as slow: a
     deadline with no room for the estimated terms running slower replaces nodes forever. Each example stack's node
     deadline holds with the image pull and the download SLOW_FACTOR times slower than predicted."""
-    cold = fleet_cold_start(any_stack.plan)
+    cold = plan_cold_start(any_stack.plan)
     slow = cold.total_s + (SLOW_FACTOR - 1) * (cold.image_pull_s + cold.download_s)
     deadline = int(re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", user_data(any_stack)).group(1))
     assert deadline >= slow, f"deadline {deadline} s < {slow:.0f} s"

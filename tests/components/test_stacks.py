@@ -4,7 +4,8 @@ on-demand)."""
 import math
 
 from components.compute import LAUNCH_HOOK
-from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S, fleet_cold_start
+from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S
+from sizing.planner.cold_start import plan_cold_start
 from tests.components.conftest import stack_run, user_data
 
 
@@ -35,7 +36,7 @@ def test_dev_is_single_node_on_demand():
     assert dist["onDemandBaseCapacity"] == plan.instances and dist["onDemandPercentageAboveBaseCapacity"] == 100
     assert group["healthCheckType"] == "ELB"
     hook = next(h for h in group["initialLifecycleHooks"] if h["name"] == LAUNCH_HOOK)
-    assert hook["heartbeatTimeout"] == math.ceil(fleet_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
+    assert hook["heartbeatTimeout"] == math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     assert run.of_type("Vpc") and len(run.of_type("Subnet")) == 4  # no VPC given: private + public subnets per zone
     assert run.one("Policy").inputs["targetTrackingConfiguration"]["predefinedMetricSpecification"][
         "predefinedMetricType"] == "ALBRequestCountPerTarget"
