@@ -95,13 +95,7 @@ def test_quota_short_for_spot_g_can_warn_instead(aws):
     assert "4 are granted" in warnings[0] and "--quota-code L-3819A6DF" in warnings[0]
 
 
-def test_no_credentials_uses_the_embedded_catalog(monkeypatch, tmp_path):
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe an instance metadata service from a test
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("LLMFLEET_PREFLIGHT", "on")
+def test_no_credentials_uses_the_embedded_catalog(no_aws_credentials):
     facts = gather("us-east-1", (), None, PreflightOptions())
     assert facts.notices == ("pre-flight: no AWS credentials; using the embedded catalog (prices as of 2026-01-21); "
                              "quotas not checked",)

@@ -30,13 +30,7 @@ def test_enough_quota_passes_and_reports_live_facts(aws, monkeypatch):
     assert run.outputs["facts"]["offerings"].startswith("live ")
 
 
-def test_no_credentials_preview_uses_the_embedded_catalog_and_says_so(monkeypatch, tmp_path):
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("LLMFLEET_PREFLIGHT", "on")
+def test_no_credentials_preview_uses_the_embedded_catalog_and_says_so(no_aws_credentials):
     run = run_stack(STACKS["dev"])
     assert run.outputs["facts"]["spot_prices"].startswith("embedded 2026-01-21")
     # the program warns with this run's facts (the deployed plan itself is the stack's lock)
