@@ -242,7 +242,7 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
     the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages)."""
     from components.stack_config import load_stack_config, namespace_config
-    from preview.mock_run import read_stack_file  # the pulumi extra: imported here so the engine-only CLI never needs it
+    from components.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
 
     raw = read_stack_file(stack_file)  # bounded, no YAML aliases or repeated keys, as the PR report reads it
     ours = namespace_config(raw)

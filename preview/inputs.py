@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from preview.export_stacks import export_stack
-from preview.mock_run import read_stack_file
+from components.stack_file import read_stack_file
 from preview.report import StackResult, stack_name_of
 from sizing.bounded import InputFileError, leaves, parse_json, read_text
 from sizing.limits import MAX_REPORT_INPUT_BYTES

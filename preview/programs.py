@@ -15,7 +15,8 @@ import pulumi
 import yaml
 
 from components.llm_fleet import PACKAGE, LlmServingFleet
-from preview.mock_run import MockRun, read_stack_file, record_fleet, run_under_mocks
+from components.stack_file import read_stack_file
+from preview.mock_run import MockRun, record_fleet, run_under_mocks
 from provider.package import COMPONENTS, NAMESPACE, VERSION
 
 REFERENCE = re.compile(r"^\$\{(\w+)\.(\w+)\}$")

@@ -34,7 +34,7 @@ def any_stack(request) -> MockRun:
 def stack_options(name: str):
     """The stack's validated llmfleet:* config (what __main__.py reads)."""
     from components.stack_config import load_stack_config
-    from preview.mock_run import read_stack_file
+    from components.stack_file import read_stack_file
 
     raw = read_stack_file(STACKS[name])
     ns = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("llmfleet:")}

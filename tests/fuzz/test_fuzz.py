@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 
 from components.stack_config import load_stack_config
-from preview.mock_run import StackFileError, read_stack_file
+from components.stack_file import StackFileError, read_stack_file
 from sizing.errors import SizingError
 from sizing.redact import redact
 from tests.fuzz.harness import check, run_cli

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preview.mock_run import MockRun, read_stack_file
+from components.stack_file import read_stack_file
+from preview.mock_run import MockRun
 from preview.programs import component_provider, construct, run_example
 from tests.components.conftest import stack_run
 
