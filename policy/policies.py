@@ -51,7 +51,9 @@ SECRET_PATTERNS = {
         r"(?m)^\s*(?:export\s+)?(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|[A-Z_]*(?:PASSWORD|SECRET|API_KEY)[A-Z_]*)="
         r"['\"]?[^$'\"\s(][^\s'\"]{7,}"),
 }
-"""What a secret in user data looks like. Matches are reported by kind and line, never echoed."""
+"""What a secret in user data looks like. Matches are reported by kind and line, never echoed. Stricter than
+sizing.redact.CREDENTIAL_PATTERNS on purpose: redaction may over-match at no cost, while a mandatory policy must not
+fail a stack on a script word such as `hf_downloads` (full-length tokens and key ids only here)."""
 
 
 def _truthy(value: Any) -> bool:
