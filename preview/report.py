@@ -94,9 +94,8 @@ class Report:
 
 
 def _hardware(p: Plan) -> str:
-    c = p.choice
-    return (f"{c.instances} × {c.instance_type}, TP={c.tensor_parallel} PP={c.pipeline_parallel}, "
-            f"{c.replicas} replica{'s' if c.replicas != 1 else ''}, {c.purchase}")
+    """The choice's one-line label (Candidate.label, DP and EP included), with a typographic multiplication sign."""
+    return p.choice.label.replace(" x ", " × ", 1)
 
 
 def _money(p: Plan) -> tuple[float, float]:

@@ -143,3 +143,16 @@ def test_spot_stack_cost_says_expected_and_billed():
     plan = load(stack[0]).plan
     assert plan is not None and plan.choice.spot_instances
     assert f"AWS bills ${plan.choice.billed_usd_per_hour:,.2f}/h while the spot capacity is held" in text
+
+
+def test_hardware_line_names_data_parallel_attention_and_expert_parallelism():
+    """The report's hardware line is the plan's own label: a DP8 + EP DeepSeek replica is not shown as 'TP=1 PP=1'."""
+    from preview.report import _hardware
+    from sizing.models.presets import load_preset
+    from sizing.planner.plan import plan
+    from sizing.planner.request import PlanRequest, Workload
+
+    p = plan(PlanRequest(model=load_preset("deepseek-r1"),
+                         workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)))
+    assert p.choice.data_parallel == 8 and p.choice.expert_parallel
+    assert _hardware(p) == p.choice.label.replace(" x ", " × ", 1) and "DP=8 EP" in _hardware(p)
