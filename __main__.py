@@ -17,6 +17,8 @@ fleet = LlmServingFleet(pulumi.get_stack(), cast(LlmServingFleetArgs, {k: v for 
 pulumi.export("plan", fleet.plan.apply(redact_value))
 pulumi.export("facts", fleet.facts.apply(redact_value))
 pulumi.export("endpoint", fleet.endpoint)
-pulumi.export("autoscaling_groups", fleet.group_names)
+pulumi.export("autoscaling_groups", fleet.group_names)  # platform ec2
+pulumi.export("node_pools", fleet.node_pools)  # platform eks: the Karpenter NodePools
+pulumi.export("workload", fleet.workload)  # platform eks: the Deployment or LeaderWorkerSet serving the model
 pulumi.export("api_key_secret", fleet.api_key_secret)  # the Secrets Manager secret clients read the API key from
 pulumi.export("plan_locked", fleet.plan_locked)  # whether the deployed plan is the stack's lock

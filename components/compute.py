@@ -10,7 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fleet_spec import CapacitySpec, NodeSpec
-from components.options import FleetOptions, with_input
+from components.inputs import with_input
+from components.options import FleetOptions
 
 SPOT_STRATEGY = "price-capacity-optimized"
 """Spot pools chosen for price and for the capacity least likely to be interrupted."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from components.api_key import api_key_secret
 from components.compute import Compute, ComputeArgs
 from components.fleet_spec import capacity_spec, node_spec
 from components.fleet_tags import sizing_tags
@@ -18,9 +18,6 @@ from components.options import FleetOptions
 from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan
-
-API_KEY_BYTES = 32
-"""Entropy of a generated API key (secrets.token_urlsafe)."""
 
 BASE_TAGS = {"managed-by": "llm-fleet"}
 LOG_RETENTION_DAYS = 30
@@ -69,7 +66,7 @@ class ServingFleet(pulumi.ComponentResource):
             pulumi.log.warn(f"{node.image} is pinned by tag, not digest: a retagged image would change what new "
                             "nodes run. To fix: set llmfleet:fleet.efa_image to <repo>@sha256:<digest> (README: "
                             "Deploying for real).", resource=self)
-        api_key = self._api_key(name, options, tags, child)
+        api_key = api_key_secret(name, options, tags, child)
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/llmfleet/{fleet_id}", retention_in_days=LOG_RETENTION_DAYS,
                                        tags=tags, opts=child)
         network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
@@ -96,23 +93,3 @@ class ServingFleet(pulumi.ComponentResource):
         self.summary = plan_summary(plan)
         self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret,
                                "group_names": self.group_names, "plan": self.summary})
-
-    @staticmethod
-    def _api_key(name: str, options: FleetOptions, tags: dict[str, str],
-                 child: pulumi.ResourceOptions) -> pulumi.Input[str]:
-        """The ARN of the API-key secret: the given one, or one created with a random key. The node fetches it by this
-        ARN and the node policy grants exactly it. Its value stays out of user data and outputs; clients read it from
-        Secrets Manager. A created secret takes a generated name suffix (name_prefix): a deleted secret's name stays
-        taken for its 7-30 day recovery window
-        (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html), so a fixed name would
-        make `pulumi up` fail after a `pulumi destroy` of the stack, and on any replacement of the secret."""
-        if options.api_key_secret_arn:
-            return options.api_key_secret_arn
-        secret = aws.secretsmanager.Secret(f"{name}-api-key", name_prefix=f"llmfleet/{pulumi.get_project()}/{name}/api-key-",
-                                           tags=tags, opts=child,
-                                           description=f"API key clients send to the llm-fleet endpoint of {name}")
-        aws.secretsmanager.SecretVersion(
-            f"{name}-api-key", secret_id=secret.id,
-            secret_string=pulumi.Output.secret(secrets.token_urlsafe(API_KEY_BYTES)),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["secretString"])))
-        return secret.arn

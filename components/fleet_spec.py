@@ -11,6 +11,7 @@ from pathlib import PurePath
 from components.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
+from sizing.errors import SizingError
 from sizing.planner.cold_start import WeightsDisk, plan_cold_start, weights_footprint_bytes
 from sizing.planner.results import Candidate, Plan
 from sizing.units import to_gib
@@ -42,6 +43,28 @@ DRAIN_MARGIN = 1.2
 TARGET_UTILIZATION = 0.7
 """Autoscaling tracks this share of a replica's sustainable request rate, leaving room for a cold start."""
 SECONDS_PER_MINUTE = 60
+
+
+class PlatformError(ValueError, SizingError):
+    """A plan the chosen platform cannot deploy."""
+
+
+def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
+    """Refuse, before any resource, a plan the platform cannot run. On ec2 a replica fits one node: a replica spanning
+    nodes needs its ranks started together, restarted together when one fails and rolled out group by group, which
+    LeaderWorkerSet does on eks (the EC2 platform's tag-and-systemd rendezvous could not, and its user data was over
+    EC2's 16 KB limit)."""
+    c = plan.choice
+    if options.platform == "ec2" and c.purchase == "capacity-block":  # an ASG would launch on demand at the list price
+        raise PlatformError("the plan buys EC2 Capacity Blocks, which platform 'ec2' does not reserve or target yet. "
+                            "To fix: plan with purchase 'on-demand' or 'mixed', or serve on platform 'eks' with the "
+                            "block in llmfleet:fleet.cluster.capacity_reservation_ids.")
+    if options.platform == "ec2" and c.nodes_per_replica > 1:
+        raise PlatformError(
+            f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} (TP={c.tensor_parallel} "
+            f"PP={c.pipeline_parallel}), and platform 'ec2' serves single-node replicas only. To fix: set "
+            "llmfleet:fleet.platform: eks with llmfleet:fleet.cluster (a LeaderWorkerSet holds the nodes of a replica "
+            "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types).")
 
 
 @dataclass(frozen=True)
@@ -204,9 +227,6 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
 def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
-    if c.purchase == "capacity-block":  # an Auto Scaling group would launch these on demand at the list price
-        raise ValueError("the plan buys EC2 Capacity Blocks, which this component does not reserve or target yet. "
-                         "To fix: plan with purchase 'on-demand' or 'mixed', or launch into a reserved block by hand.")
     per_target = c.requests_per_second_per_replica * c.replicas_per_instance
     groups: tuple[bool, ...] = ()
     if c.nodes_per_replica > 1:

@@ -30,3 +30,24 @@ def sizing_tags(plan: Plan) -> dict[str, str]:
     return {MODEL: plan.model, MAX_MODEL_LEN: str(plan.max_model_len), WEIGHTS: plan.weights, KV_DTYPE: plan.kv_dtype,
             TENSOR_PARALLEL: str(c.tensor_parallel), PIPELINE_PARALLEL: str(c.pipeline_parallel),
             GPU_MEMORY_UTILIZATION: f"{plan.memory_per_gpu.gpu_memory_utilization:g}"}
+
+
+ANNOTATION_PREFIX = "llm-fleet.io/"
+"""Kubernetes carries the same declaration as pod annotations: a tag's key after 'llmfleet:' under this prefix (an
+annotation key's name part may not hold ':'; https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/)."""
+
+
+def annotation_key(tag: str) -> str:
+    """llm-fleet.io/model for llmfleet:model."""
+    return ANNOTATION_PREFIX + tag.split(":", 1)[1]
+
+
+def tags_from_annotations(annotations: dict[str, str]) -> dict[str, str]:
+    """The declaration tags a pod's annotations carry (the inverse of annotation_key)."""
+    return {f"llmfleet:{k.removeprefix(ANNOTATION_PREFIX)}": str(v) for k, v in annotations.items()
+            if k.startswith(ANNOTATION_PREFIX)}
+
+
+def sizing_annotations(plan: Plan) -> dict[str, str]:
+    """The declaration of a planned fleet as pod annotations."""
+    return {annotation_key(k): v for k, v in sizing_tags(plan).items()}

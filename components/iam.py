@@ -47,7 +47,8 @@ class IamArgs:
     """Tags on every resource."""
 
 
-def _weights_statements(weights: WeightsSource) -> list[dict[str, Any]]:
+def weights_statements(weights: WeightsSource) -> list[dict[str, Any]]:
+    """Read access to the weights prefix and the Hugging Face token, and nothing more (both platforms' roles)."""
     statements: list[dict[str, Any]] = []
     if weights.s3_uri:
         bucket, prefix = weights.s3_bucket, weights.s3_prefix
@@ -89,7 +90,7 @@ def node_policy(fleet: str, options: FleetOptions, arns: FleetArns, multi_node: 
     """The node role's inline policy: least privilege for what the bootstrap script does."""
     own = {"StringEquals": {f"aws:ResourceTag/{FLEET_TAG}": fleet}}
     api_key_secret = arns.api_key_secret
-    statements = _weights_statements(options.weights)
+    statements = weights_statements(options.weights)
     statements += [
         # ELB's target-level actions take the target group ARN as their resource
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html).

@@ -10,7 +10,8 @@ from typing import Any, NotRequired, Optional, TypedDict
 
 import pulumi
 
-from components.fleet import ServingFleet, ServingFleetArgs
+from components.eks.fleet import EksFleet, EksFleetArgs
+from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
 from components.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
 from components.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
@@ -27,7 +28,8 @@ PACKAGE = "llmfleet"
 """The Pulumi package name (schema, type tokens, `pulumi package add`)."""
 TYPE_TOKEN = f"{PACKAGE}:index:LlmServingFleet"
 COMPOSABLE_PATHS = {"fleet.vpc_id", "fleet.subnet_ids", "fleet.allowed_security_group_ids", "fleet.certificate_arn",
-                    "fleet.weights.hf_token_secret_arn", "fleet.weights.hf_token_ssm_parameter"}
+                    "fleet.weights.hf_token_secret_arn", "fleet.weights.hf_token_ssm_parameter",
+                    "fleet.cluster.oidc_provider_arn"}
 """Inputs that may be Outputs: they wire resources together and never change how many there are or their size."""
 
 
@@ -100,13 +102,28 @@ def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackCon
     return stack, deploy.model_copy(update={"warnings": tuple(redact(w) for w in deploy.warnings)})
 
 
+def _kubernetes_provider_given(opts: Optional[pulumi.ResourceOptions]) -> bool:
+    """Whether the program passed a Kubernetes provider for the component's children (`providers`)."""
+    providers = opts.providers if opts else None
+    if not providers:
+        return False
+    if isinstance(providers, dict):
+        return "kubernetes" in providers
+    return any(getattr(p, "package", None) == "kubernetes" for p in providers)
+
+
 class LlmServingFleet(pulumi.ComponentResource):
     """A vLLM serving fleet on AWS, sized by the llm-fleet engine from a model and a workload, then provisioned."""
 
     endpoint: pulumi.Output[str]
-    """URL of the fleet's OpenAI-compatible API: https:// on the custom domain or the load balancer with a certificate."""
+    """URL of the fleet's OpenAI-compatible API: https:// on the custom domain or the load balancer with a certificate
+    (eks without an Ingress: the Service's in-cluster URL)."""
     group_names: pulumi.Output[list[str]]
-    """Names of the Auto Scaling groups."""
+    """Names of the Auto Scaling groups (platform ec2; empty on eks)."""
+    node_pools: pulumi.Output[list[str]]
+    """Names of the Karpenter NodePools (platform eks; empty on ec2)."""
+    workload: pulumi.Output[str]
+    """The Kubernetes workload serving the model, kind/namespace/name (platform eks; empty on ec2)."""
     plan: pulumi.Output[PlanSummary]
     """What the sizing engine chose, and what it costs."""
     facts: pulumi.Output[dict[str, str]]
@@ -118,17 +135,28 @@ class LlmServingFleet(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in deploy.warnings:
             pulumi.log.warn(warning, resource=self)
-        fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet, offered_zones=deploy.offered_zones),
-                             opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self)
+        if stack.fleet.platform == "eks":
+            eks = EksFleet(name, EksFleetArgs(plan=fleet_plan, options=stack.fleet, fleet_id=fleet_tag_value(name),
+                                              offered_zones=deploy.offered_zones,
+                                              kubernetes_provider_given=_kubernetes_provider_given(opts)), opts=child)
+            self.endpoint, self.api_key_secret = eks.endpoint, eks.api_key_secret
+            self.group_names = pulumi.Output.from_input([])
+            self.node_pools = pulumi.Output.from_input([p.name for p in eks.spec.pools])
+            kind = "LeaderWorkerSet" if eks.spec.multi_node else "Deployment"
+            self.workload = pulumi.Output.from_input(f"{kind}/{eks.spec.namespace}/{eks.spec.name}")
+        else:
+            fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet,
+                                                        offered_zones=deploy.offered_zones), opts=child)
+            self.endpoint, self.api_key_secret = fleet.endpoint, fleet.api_key_secret  # (api_key_secret: no schema output)
+            self.group_names = fleet.group_names
+            self.node_pools, self.workload = pulumi.Output.from_input([]), pulumi.Output.from_input("")
         self.fleet_plan = fleet_plan
         self.plan_locked = deploy.locked  # whether the plan came from the stack's lock (not a schema output)
-        self.api_key_secret = fleet.api_key_secret  # where clients read the API key (not a schema output)
-        self.endpoint = fleet.endpoint
-        self.group_names = fleet.group_names
         self.plan = pulumi.Output.from_input(plan_summary(fleet_plan))
         self.facts = pulumi.Output.from_input(dict(deploy.fresh.fact_sources))  # what this run's pre-flight saw
-        self.register_outputs({"endpoint": self.endpoint, "group_names": self.group_names, "plan": self.plan,
-                               "facts": self.facts})
+        self.register_outputs({"endpoint": self.endpoint, "group_names": self.group_names, "node_pools": self.node_pools,
+                               "workload": self.workload, "plan": self.plan, "facts": self.facts})
 
 
 __all__ = ["LlmServingFleet", "LlmServingFleetArgs", "NAMESPACE", "PACKAGE", "TYPE_TOKEN"]

@@ -8,55 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, Union
+from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-T = TypeVar("T")
-U = TypeVar("U")
-V = TypeVar("V")
-
-
-def _str_input(value: Any) -> Any:
-    if isinstance(value, (str, pulumi.Output)):
-        return value
-    raise ValueError(f"{value!r} must be a string or a pulumi Output of one")
-
-
-def _str_inputs(value: Any) -> Any:
-    if isinstance(value, pulumi.Output):
-        return value
-    if isinstance(value, (list, tuple)):
-        return tuple(_str_input(v) for v in value)
-    raise ValueError(f"{value!r} must be a list of strings (or Outputs), or an Output of a list")
-
-
-StrInput = Annotated[Union[str, pulumi.Output[str]], PlainValidator(_str_input)]
-"""A string, or an Output of one (an id or ARN from another resource or stack)."""
-StrInputs = Annotated[Union[tuple[StrInput, ...], pulumi.Output[list[str]]], PlainValidator(_str_inputs)]
-"""Strings (each may be an Output), or an Output of the whole list."""
-
-
-def plain(value: str | pulumi.Output[str]) -> str:
-    """A value that must be resolved by now (inside WeightsSource.resolved()'s apply)."""
-    if isinstance(value, pulumi.Output):
-        raise TypeError("an Output where its value is needed: resolve it first (WeightsSource.resolved())")
-    return value
-
-
-def with_input(value: pulumi.Input[T], fn: Callable[[T], U]) -> pulumi.Input[U]:
-    """fn applied now to a plain value, or inside apply to an Output (text that embeds an ARN: user data, policies)."""
-    return value.apply(fn) if isinstance(value, pulumi.Output) else fn(value)  # type: ignore[arg-type]
-
-
-def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T, V], U]) -> pulumi.Input[U]:
-    """with_input for two values, either of which may be an Output."""
-    if isinstance(first, pulumi.Output) or isinstance(second, pulumi.Output):
-        return pulumi.Output.all(first, second).apply(lambda v: fn(v[0], v[1]))
-    return fn(first, second)  # type: ignore[arg-type]
-
+from components.cluster_options import EksClusterOptions
+from components.inputs import StrInput, StrInputs, plain, with_input, with_inputs
 from components.shell_values import checked
 from sizing.bounded import leaves
 from sizing.numbers import Float, Int
@@ -94,6 +52,16 @@ IMDS_TAG_KEY = re.compile(r"[A-Za-z0-9+\-=.,_:@]+")
 """Tag keys an instance with tags in its metadata may carry (no spaces, no '/')."""
 TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 """Characters AWS allows in tag keys and values."""
+
+
+Platform = Literal["ec2", "eks"]
+EC2_ONLY = ("vpc_id", "subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter", "root_volume_gib",
+            "min_healthy_percentage")
+"""FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
+network and Karpenter the nodes, so a value there would be ignored."""
+LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_public_ingress", "certificate_arn",
+                      "domain_name")
+"""FleetOptions fields of the load balancer: on eks they configure the ALB Ingress (cluster.ingress: alb)."""
 
 
 SCRIPT_KINDS = {"hf_model_id": "Hugging Face repo", "s3_uri": "S3 URI", "hf_token_secret_arn": "secret ARN",
@@ -172,6 +140,11 @@ class FleetOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
+    platform: Platform = "ec2"
+    """Where the fleet runs: ec2 (Auto Scaling groups, single-node replicas) or eks (Karpenter nodes, vLLM as a
+    Deployment or LeaderWorkerSet, KEDA) on the existing cluster named in `cluster`."""
+    cluster: EksClusterOptions | None = None
+    """platform eks: the EKS cluster and how the fleet uses it."""
     vpc_id: StrInput | None = None
     """Existing VPC (None: create a minimal one)."""
     subnet_ids: StrInputs = ()
@@ -312,6 +285,7 @@ class FleetOptions(BaseModel):
 
     @model_validator(mode="after")
     def _network(self) -> FleetOptions:
+        self._platform()
         if self.vpc_id and isinstance(self.subnet_ids, tuple) and len(self.subnet_ids) < 2:
             raise ValueError("vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)")
         if self.subnet_ids and not self.vpc_id:
@@ -329,10 +303,37 @@ class FleetOptions(BaseModel):
         self._clients_reach_created_vpc()
         return self
 
+    def _platform(self) -> None:
+        """The eks platform's own rules: a cluster, none of the EC2 platform's network and node settings, and a load
+        balancer's settings only with an ALB Ingress (which never goes public without TLS)."""
+        if self.platform == "ec2":
+            if self.cluster is not None:
+                raise ValueError("cluster is set but platform is 'ec2'; set platform: eks to serve on that cluster, or "
+                                 "remove cluster")
+            return
+        if self.cluster is None:
+            raise ValueError("platform 'eks' needs cluster (at least its name: cluster: {name: my-cluster})")
+        ignored = sorted(f for f in EC2_ONLY if f in self.model_fields_set)
+        if ignored:
+            raise ValueError(f"{', '.join(ignored)} shape the EC2 platform's VPC, AMI and Auto Scaling groups and would "
+                             "be ignored on platform 'eks' (the cluster owns the network; Karpenter buys the nodes); "
+                             "remove them")
+        balancer = sorted(f for f in LOAD_BALANCER_ONLY if f in self.model_fields_set)
+        if balancer and self.cluster.ingress != "alb":
+            raise ValueError(f"{', '.join(balancer)} configure a load balancer, and cluster.ingress is "
+                             f"{self.cluster.ingress!r}; set cluster.ingress: alb for an ALB Ingress, or remove them")
+        if self.allowed_security_group_ids:
+            raise ValueError("allowed_security_group_ids: the ALB Ingress admits clients by CIDR (inbound-cidrs); give "
+                             "allowed_cidrs instead")
+        if self.allow_public_ingress and not self.certificate_arn:
+            raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
+                             "in clear text; give certificate_arn (ACM) for an HTTPS listener")
+
     def _clients_reach_created_vpc(self) -> None:
         """An internal load balancer in a VPC created here is reachable only from inside that VPC: a client CIDR
         outside it can never connect."""
-        if self.vpc_id or self.allow_public_ingress or not self.allowed_cidrs or self.allowed_security_group_ids:
+        if (self.platform != "ec2" or self.vpc_id or self.allow_public_ingress or not self.allowed_cidrs
+                or self.allowed_security_group_ids):
             return
         vpc = ipaddress.ip_network(self.vpc_cidr, strict=False)
         if not any(ipaddress.ip_network(c, strict=False).overlaps(vpc) for c in self.allowed_cidrs):

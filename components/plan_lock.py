@@ -222,6 +222,7 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                     clients: ClientFactory | None = None) -> DeployPlan:
     """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
     the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
+    from components.fleet_spec import verify_with_platform
     from components.preflight import enforce_quotas, facts_for, signals_for, with_facts
     from sizing.planner.plan import plan
 
@@ -229,6 +230,7 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
     fresh = plan(with_facts(stack.request, facts))
     decision = decide(lock, config, region, fresh)
     deployed = decision.plan
+    verify_with_platform(deployed, stack.fleet)
     lock_time = [w for w in deployed.warnings if deployed is not fresh and w.startswith(PREFLIGHT_NOTICE)]
     kept = [w for w in deployed.warnings if w not in lock_time]  # this run's pre-flight notices, not the lock's
     warnings = [*decision.messages, *dict.fromkeys([*fresh.warnings, *kept]),
@@ -250,10 +252,12 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
     stack = load_stack_config(ours, aws_region=region)
     path = lock_path(stack_file)
     if update_lock:
+        from components.fleet_spec import verify_with_platform
         from components.preflight import facts_for, with_facts
         from sizing.planner.plan import plan
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
+        verify_with_platform(fresh, stack.fleet)
         return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"]
     deploy = plan_for_deploy(stack, ours, region, path)
     return deploy.plan, list(deploy.warnings)

@@ -13,7 +13,8 @@ from pathlib import Path
 from components.fleet_spec import CapacitySpec, NodeSpec
 from components.compute import LAUNCH_HOOK
 from components.iam import RANK_TAG
-from components.options import FleetOptions, plain
+from components.inputs import plain
+from components.options import FleetOptions
 from components.shell_values import checked, shell
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"

@@ -30,6 +30,9 @@ MOCK_ACCOUNT = "123456789012"
 SECRET_INPUTS = {"aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary")}
 """Inputs that hold a secret value: recorded masked (a generated value differs on every run and must not be shown)."""
 SECRET_SHOWN = "[secret]"
+MOCK_CLUSTER_ID = "0123456789ABCDEF0123456789ABCDEF"
+MOCK_CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="
+"""A base64 certificate-authority bundle's shape (its first line only)."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,10 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"names": [f"{self.region}{z}" for z in "abc"], "zoneIds": [f"use1-az{i}" for i in (1, 2, 3)]}, []
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
+        if args.token == "aws:eks/getCluster:getCluster":  # what an EKS cluster reports: its endpoint and CA bundle
+            name = str(args.args.get("name"))
+            return {"name": name, "endpoint": f"https://{MOCK_CLUSTER_ID}.gr7.{self.region}.eks.amazonaws.com",
+                    "certificateAuthorities": [{"data": MOCK_CA}], "version": "1.34", "status": "ACTIVE"}, []
         if args.token == "aws:ec2/getSubnet:getSubnet":
             subnet = str(args.args.get("id"))
             zones = self.run.subnet_zones

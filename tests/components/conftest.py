@@ -11,8 +11,11 @@ import pytest
 from preview.mock_run import MockRun, run_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-STACKS = {"dev": ROOT / "stacks/Pulumi.dev.yaml", "prod": ROOT / "stacks/Pulumi.prod.yaml",
-          "batch": ROOT / "stacks/Pulumi.batch.yaml"}
+EC2_STACKS = {"dev": ROOT / "stacks/Pulumi.dev.yaml", "prod": ROOT / "stacks/Pulumi.prod.yaml"}
+"""Example stacks on platform ec2 (Auto Scaling groups)."""
+EKS_STACKS = {"eks": ROOT / "stacks/Pulumi.eks.yaml", "batch": ROOT / "stacks/Pulumi.batch.yaml"}
+"""Example stacks on platform eks: single-node replicas (Deployment) and multi-node ones (LeaderWorkerSet)."""
+STACKS = {**EC2_STACKS, **EKS_STACKS}
 
 
 @cache

@@ -4,7 +4,7 @@ import pulumi
 import pytest
 
 from components import ServingFleet, ServingFleetArgs
-from components.fleet_spec import capacity_spec, compatible_types, root_volume_gib, vllm_args
+from components.fleet_spec import capacity_spec, compatible_types, root_volume_gib, verify_with_platform, vllm_args
 from components.iam import FleetArns, node_policy
 from components.options import FleetOptions, WeightsSource
 from preview.mock_run import FleetMocks, MockRun
@@ -92,5 +92,5 @@ def test_iam_scopes_s3_to_the_prefix():
 def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():
     p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64),
                          deployment=Deployment(purchase="capacity-block", region="us-east-2")))
-    with pytest.raises(ValueError, match="Capacity Blocks.*To fix"):
-        capacity_spec(p, FleetOptions())
+    with pytest.raises(ValueError, match="Capacity Blocks.*To fix.*capacity_reservation_ids"):
+        verify_with_platform(p, FleetOptions())

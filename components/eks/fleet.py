@@ -1,0 +1,108 @@
+"""EksFleet: a finished Plan served on an existing EKS cluster. Karpenter buys the plan's nodes, vLLM runs as a
+Deployment (single-node replicas) or a LeaderWorkerSet (multi-node replicas), KEDA scales it on vLLM's own metrics.
+The AWS side is the API-key secret and the pods' role; the rest are Kubernetes objects, each a resource of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.api_key import api_key_secret
+from components.eks.identity import PodIdentity, PodIdentityArgs
+from components.eks.kube import cluster_provider, k8s_object
+from components.eks.nodes import node_class, node_pool
+from components.eks.spec import EksSpec, dns_name, eks_spec
+from components.eks.traffic import ingress, pod_monitor, scaled_object
+from components.eks.workload import (PodInputs, disruption_budget, namespace, service, service_account,
+                                     workload_manifest)
+from components.fleet_tags import sizing_tags
+from components.options import FleetOptions
+from sizing.planner.results import Plan
+
+BASE_TAGS = {"managed-by": "llm-fleet"}
+ROLLOUT_MARGIN_S = 600
+"""`pulumi up` waits for a Deployment's rollout for the pods' start-up budget plus this (a node to launch first)."""
+
+
+@dataclass(frozen=True)
+class EksFleetArgs:
+    """Inputs of EksFleet."""
+
+    plan: Plan
+    """The finished plan."""
+    options: FleetOptions = field(default_factory=FleetOptions)
+    """platform eks, the cluster, image, weights source, API key, tags."""
+    fleet_id: str = ""
+    """<project>/<stack>/<component name> (components.fleet.fleet_tag_value)."""
+    offered_zones: tuple[str, ...] | None = None
+    """Zones offering the planned type (pre-flight; None: unknown)."""
+    kubernetes_provider_given: bool = False
+    """The program passed a Kubernetes provider in `providers` (children inherit it); else one is built from the
+    cluster's endpoint."""
+
+
+class EksFleet(pulumi.ComponentResource):
+    """IAM for the pods, Karpenter nodes, vLLM workload, Service, disruption budget, autoscaler, monitor, ingress."""
+
+    endpoint: pulumi.Output[str]
+    api_key_secret: pulumi.Output[str]
+    spec: EksSpec
+
+    def __init__(self, name: str, args: EksFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("llmfleet:eks:EksFleet", name, None, opts)
+        plan, options = args.plan, args.options
+        cluster = options.cluster
+        assert cluster is not None  # FleetOptions refuses platform eks without one
+        spec = eks_spec(plan, options, args.fleet_id, dns_name(pulumi.get_project(), pulumi.get_stack(), name),
+                        args.offered_zones)
+        tags = {**BASE_TAGS, "llmfleet:fleet": args.fleet_id, "llmfleet:model": plan.model, **options.tags}
+        child = pulumi.ResourceOptions(parent=self)
+        api_key = api_key_secret(name, options, tags, child)
+        identity = PodIdentity(f"{name}-identity", PodIdentityArgs(
+            cluster=cluster, options=options, namespace=spec.namespace, service_account=spec.name,
+            api_key_secret=api_key, tags={**tags, **sizing_tags(plan)}), opts=child)
+        kube = child if args.kubernetes_provider_given else pulumi.ResourceOptions(
+            parent=self, provider=cluster_provider(name, cluster, plan.region, self))
+
+        def obj(suffix: str, manifest: dict, **extra: object) -> pulumi.CustomResource:
+            return k8s_object(f"{name}-{suffix}", manifest, pulumi.ResourceOptions.merge(kube, pulumi.ResourceOptions(**extra)))
+
+        ns = obj("namespace", namespace(spec))
+        in_ns = [ns]
+        account = obj("service-account", service_account(spec, identity.role_arn if cluster.identity == "irsa" else None),
+                      depends_on=in_ns)
+        nodes = [obj("node-class", node_class(plan, options, spec)),
+                 *(obj(f"node-pool-{pool.purchase}", node_pool(spec, pool)) for pool in spec.pools)]
+        ready = [account, *nodes, *([identity.association] if identity.association else [])]
+        inputs = PodInputs(api_key_secret=api_key, region=plan.region)
+        budget = f"{spec.startup_budget_s + ROLLOUT_MARGIN_S}s"
+        workload = obj("workload", workload_manifest(plan, options, spec, inputs), depends_on=ready,
+                       ignore_changes=["spec.replicas"],  # KEDA's HorizontalPodAutoscaler owns it after creation
+                       custom_timeouts=pulumi.CustomTimeouts(create=budget, update=budget))
+        obj("service", service(options, spec), depends_on=in_ns)
+        obj("disruption-budget", disruption_budget(spec), depends_on=in_ns)
+        obj("autoscaler", scaled_object(plan, options, spec), depends_on=[workload])
+        if cluster.pod_monitor:
+            obj("pod-monitor", pod_monitor(options, spec), depends_on=in_ns)
+        in_cluster = f"http://{spec.name}.{spec.namespace}.svc.cluster.local:{options.api_port}"
+        self.endpoint = pulumi.Output.from_input(in_cluster)
+        if cluster.ingress == "alb":
+            self.endpoint = self._ingress_endpoint(obj("ingress", ingress(plan, options, spec), depends_on=in_ns), options)
+        self.api_key_secret = pulumi.Output.from_input(api_key)
+        self.spec = spec
+        self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret})
+
+    @staticmethod
+    def _ingress_endpoint(resource: pulumi.CustomResource, options: FleetOptions) -> pulumi.Output[str]:
+        """https://<domain> when one is given, else the ALB's name once the controller has made it."""
+        scheme = "https" if options.certificate_arn else "http"
+        if options.domain_name:
+            return pulumi.Output.from_input(f"https://{options.domain_name}")
+        status = getattr(resource, "status")
+
+        def host(value: object) -> str:
+            lb = getattr(getattr(value, "load_balancer", None), "ingress", None) or []
+            name = getattr(lb[0], "hostname", None) if lb else None
+            return f"{scheme}://{name}" if name else "(the ALB's name, once the AWS Load Balancer Controller made it)"
+        return status.apply(host)

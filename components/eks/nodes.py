@@ -1,0 +1,100 @@
+"""The fleet's GPU nodes as Karpenter v1 objects: one EC2NodeClass (AMI, role, subnets, disks, metadata) and a NodePool
+per purchase (on-demand floor, spot above it, or reserved capacity). Pure functions returning manifests.
+
+Sources: https://karpenter.sh/docs/concepts/nodepools/, /nodeclasses/, /disruption/ and /scheduling/ (v1.14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.eks.spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec
+from components.fleet_tags import sizing_tags
+from components.options import FleetOptions
+from sizing.planner.cold_start import plan_cold_start
+from sizing.planner.results import Plan
+
+KARPENTER_GROUP = "karpenter.k8s.aws"
+NODE_CLASS_API, NODE_POOL_API = f"{KARPENTER_GROUP}/v1", "karpenter.sh/v1"
+FLEET_LABEL = "llm-fleet.io/fleet"
+"""Node (and pod) label naming the fleet: the fleet's pods select their own nodes by it."""
+GPU_RESOURCE = "nvidia.com/gpu"
+"""What the NVIDIA device plugin advertises (https://github.com/NVIDIA/k8s-device-plugin)."""
+GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
+"""Keeps every pod that does not tolerate GPUs off the fleet's nodes, as Karpenter's docs isolate expensive hardware
+(nodepools "Isolating Expensive Hardware"). A fleet-specific taint would also keep off the NVIDIA and EFA device plugin
+DaemonSets, whose charts tolerate this one, and the nodes would never advertise their GPUs."""
+CONSOLIDATE_EMPTY_AFTER = "5m"
+"""An empty GPU node is removed after this long (between two pods of a rollout it is not empty: the replacement is
+already bound to its new node)."""
+DISRUPTED_AT_ONCE = "1"
+"""Voluntary disruptions (drift, emptiness) of the fleet's nodes at a time."""
+IMDS = {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"}
+"""IMDSv2 only, one hop: a pod (a network namespace away from the node) cannot reach the node role's credentials
+(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html)."""
+MANAGED_BY = {"managed-by": "llm-fleet"}
+
+
+def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
+    """The EC2NodeClass of the fleet's nodes."""
+    cluster = options.cluster
+    assert cluster is not None
+    discovery = [{"tags": {cluster.discovery_tag: cluster.name}}]
+    body: dict[str, Any] = {
+        "amiSelectorTerms": [{"alias": cluster.ami_alias}],
+        "role": cluster.karpenter_node_role,
+        "subnetSelectorTerms": discovery,
+        "securityGroupSelectorTerms": discovery,
+        "blockDeviceMappings": _block_devices(plan, spec, cluster.ami_alias.startswith("bottlerocket")),
+        "metadataOptions": dict(IMDS),
+        "tags": {**MANAGED_BY, "llmfleet:fleet": spec.fleet_id, **sizing_tags(plan), **options.tags},
+    }
+    if spec.instance_store:
+        body["instanceStorePolicy"] = "RAID0"  # kubelet and containerd on the NVMe array: images and emptyDirs there
+    if plan.choice.purchase == "capacity-block":
+        body["capacityReservationSelectorTerms"] = [{"id": i} for i in cluster.capacity_reservation_ids]
+    return {"apiVersion": NODE_CLASS_API, "kind": "EC2NodeClass", "metadata": {"name": spec.name}, "spec": body}
+
+
+def _block_devices(plan: Plan, spec: EksSpec, bottlerocket: bool) -> list[dict[str, Any]]:
+    """Encrypted gp3: the root volume on AL2023; Bottlerocket's small OS volume and its data volume. Where the weights
+    land on EBS (no instance store), the volume gets the throughput the cold start was priced with."""
+    disk = plan_cold_start(plan).disk
+    ebs: dict[str, Any] = {"volumeSize": f"{spec.root_volume_gib}Gi", "volumeType": "gp3", "encrypted": True,
+                           "deleteOnTermination": True}
+    if not spec.instance_store and disk.gp3_throughput_mibps:
+        ebs.update(throughput=disk.gp3_throughput_mibps, iops=disk.gp3_iops)
+    if not bottlerocket:
+        return [{"deviceName": "/dev/xvda", "ebs": ebs}]
+    os_volume = {"volumeSize": f"{BOTTLEROCKET_OS_GIB}Gi", "volumeType": "gp3", "encrypted": True,
+                 "deleteOnTermination": True}
+    return [{"deviceName": "/dev/xvda", "ebs": os_volume}, {"deviceName": "/dev/xvdb", "ebs": ebs}]
+
+
+def node_pool(spec: EksSpec, pool: PoolSpec) -> dict[str, Any]:
+    """One NodePool: the fleet's types and zones, one purchase, a GPU limit, never a consolidation of a node that
+    holds a pod (WhenEmpty, and the pods carry karpenter.sh/do-not-disrupt)."""
+    requirements = [
+        {"key": "node.kubernetes.io/instance-type", "operator": "In", "values": list(spec.instance_types)},
+        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": list(pool.capacity_types)},
+    ]
+    if spec.zones:
+        requirements.append({"key": "topology.kubernetes.io/zone", "operator": "In", "values": list(spec.zones)})
+    return {"apiVersion": NODE_POOL_API, "kind": "NodePool", "metadata": {"name": pool.name}, "spec": {
+        "weight": pool.weight,
+        "limits": {GPU_RESOURCE: str(pool.gpu_limit)},
+        "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": CONSOLIDATE_EMPTY_AFTER,
+                       "budgets": [{"nodes": DISRUPTED_AT_ONCE}]},
+        "template": {
+            "metadata": {"labels": {FLEET_LABEL: spec.name}},
+            "spec": {
+                "nodeClassRef": {"group": KARPENTER_GROUP, "kind": "EC2NodeClass", "name": spec.name},
+                "requirements": requirements,
+                "taints": [dict(GPU_TAINT)],
+                # A serving node is not replaced on a timer: AMI updates roll by drift, one node at a time.
+                "expireAfter": "Never",
+                # Once a node is being deleted, its pods get their own grace (drain) and no more.
+                "terminationGracePeriod": f"{spec.termination_grace_s}s",
+            },
+        },
+    }}
+

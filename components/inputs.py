@@ -1,0 +1,53 @@
+"""Inputs that may be Pulumi Outputs: the ids and ARNs that only wire resources together (a VPC id from awsx, a
+certificate ARN or an OIDC provider from another stack). Everything that sizes a fleet is a plain value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar, Union
+
+import pulumi
+from pydantic import PlainValidator
+
+T = TypeVar("T")
+U = TypeVar("U")
+V = TypeVar("V")
+
+
+def _str_input(value: Any) -> Any:
+    if isinstance(value, (str, pulumi.Output)):
+        return value
+    raise ValueError(f"{value!r} must be a string or a pulumi Output of one")
+
+
+def _str_inputs(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(_str_input(v) for v in value)
+    raise ValueError(f"{value!r} must be a list of strings (or Outputs), or an Output of a list")
+
+
+StrInput = Annotated[Union[str, pulumi.Output[str]], PlainValidator(_str_input)]
+"""A string, or an Output of one (an id or ARN from another resource or stack)."""
+StrInputs = Annotated[Union[tuple[StrInput, ...], pulumi.Output[list[str]]], PlainValidator(_str_inputs)]
+"""Strings (each may be an Output), or an Output of the whole list."""
+
+
+def plain(value: str | pulumi.Output[str]) -> str:
+    """A value that must be resolved by now (inside WeightsSource.resolved()'s apply)."""
+    if isinstance(value, pulumi.Output):
+        raise TypeError("an Output where its value is needed: resolve it first (WeightsSource.resolved())")
+    return value
+
+
+def with_input(value: pulumi.Input[T], fn: Callable[[T], U]) -> pulumi.Input[U]:
+    """fn applied now to a plain value, or inside apply to an Output (text that embeds an ARN: user data, policies)."""
+    return value.apply(fn) if isinstance(value, pulumi.Output) else fn(value)  # type: ignore[arg-type]
+
+
+def with_inputs(first: pulumi.Input[T], second: pulumi.Input[V], fn: Callable[[T, V], U]) -> pulumi.Input[U]:
+    """with_input for two values, either of which may be an Output."""
+    if isinstance(first, pulumi.Output) or isinstance(second, pulumi.Output):
+        return pulumi.Output.all(first, second).apply(lambda v: fn(v[0], v[1]))
+    return fn(first, second)  # type: ignore[arg-type]
