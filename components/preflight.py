@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from components.fleet_spec import capacity_spec
 from components.stack_config import StackConfig
 from sizing.errors import SizingError
 from sizing.live.facts import LiveFacts
-from sizing.live.preflight import ClientFactory, boto_clients, capacity_signals, gather
+from sizing.live.preflight import SWITCH_ENV, ClientFactory, boto_clients, capacity_signals, gather
 from sizing.live.quotas import QuotaCheck, check_quotas
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Plan
@@ -54,3 +57,24 @@ def signals_for(plan: Plan, facts: LiveFacts, stack: StackConfig, clients: Clien
     if isinstance(made, str):
         return []
     return [f"capacity: {s}" for s in capacity_signals(facts, plan.instance_type, plan.instances, made).capacity_signals]
+
+
+def cluster_notices(plan: Plan, stack: StackConfig, session: Any = None) -> list[str]:
+    """Platform eks: the cluster's Kubernetes version and the CRDs the fleet emits objects of, asked of the cluster
+    itself when pre-flight runs (raises MissingPrerequisiteError on what is missing; notices where it cannot ask)."""
+    cluster = stack.fleet.cluster
+    off = os.environ.get(SWITCH_ENV, "").lower() == "off" or not stack.preflight.enabled
+    if stack.fleet.platform != "eks" or cluster is None or off:
+        return []
+    from components.eks.prerequisites import check_cluster, needed
+
+    if session is None:
+        try:
+            import boto3
+        except ImportError:
+            return ["eks pre-flight: boto3 is not installed; the cluster's add-ons were not checked"]
+        session = boto3.Session(region_name=plan.region)
+        if session.get_credentials() is None:
+            return ["eks pre-flight: no AWS credentials; the cluster's add-ons were not checked"]
+    crds = needed(plan.choice.nodes_per_replica > 1, cluster.pod_monitor)
+    return check_cluster(cluster.name, plan.region, crds, session)

@@ -4,6 +4,7 @@ The AWS side is the API-key secret and the pods' role; the rest are Kubernetes o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -42,6 +43,11 @@ class EksFleetArgs:
     cluster's endpoint."""
 
 
+def after(resources: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+    """Options that order a resource after others."""
+    return pulumi.ResourceOptions(depends_on=list(resources))
+
+
 class EksFleet(pulumi.ComponentResource):
     """IAM for the pods, Karpenter nodes, vLLM workload, Service, disruption budget, autoscaler, monitor, ingress."""
 
@@ -65,30 +71,30 @@ class EksFleet(pulumi.ComponentResource):
         kube = child if args.kubernetes_provider_given else pulumi.ResourceOptions(
             parent=self, provider=cluster_provider(name, cluster, plan.region, self))
 
-        def obj(suffix: str, manifest: dict, **extra: object) -> pulumi.CustomResource:
-            return k8s_object(f"{name}-{suffix}", manifest, pulumi.ResourceOptions.merge(kube, pulumi.ResourceOptions(**extra)))
+        def obj(suffix: str, manifest: dict, extra: pulumi.ResourceOptions | None = None) -> pulumi.CustomResource:
+            return k8s_object(f"{name}-{suffix}", manifest, pulumi.ResourceOptions.merge(kube, extra))
 
         ns = obj("namespace", namespace(spec))
         in_ns = [ns]
         account = obj("service-account", service_account(spec, identity.role_arn if cluster.identity == "irsa" else None),
-                      depends_on=in_ns)
+                      after(in_ns))
         nodes = [obj("node-class", node_class(plan, options, spec)),
                  *(obj(f"node-pool-{pool.purchase}", node_pool(spec, pool)) for pool in spec.pools)]
-        ready = [account, *nodes, *([identity.association] if identity.association else [])]
+        ready: list[pulumi.Resource] = [account, *nodes, *([identity.association] if identity.association else [])]
         inputs = PodInputs(api_key_secret=api_key, region=plan.region)
         budget = f"{spec.startup_budget_s + ROLLOUT_MARGIN_S}s"
-        workload = obj("workload", workload_manifest(plan, options, spec, inputs), depends_on=ready,
-                       ignore_changes=["spec.replicas"],  # KEDA's HorizontalPodAutoscaler owns it after creation
-                       custom_timeouts=pulumi.CustomTimeouts(create=budget, update=budget))
-        obj("service", service(options, spec), depends_on=in_ns)
-        obj("disruption-budget", disruption_budget(spec), depends_on=in_ns)
-        obj("autoscaler", scaled_object(plan, options, spec), depends_on=[workload])
+        workload = obj("workload", workload_manifest(plan, options, spec, inputs), pulumi.ResourceOptions(
+            depends_on=ready, ignore_changes=["spec.replicas"],  # KEDA's HorizontalPodAutoscaler owns it after creation
+            custom_timeouts=pulumi.CustomTimeouts(create=budget, update=budget)))
+        obj("service", service(options, spec), after(in_ns))
+        obj("disruption-budget", disruption_budget(spec), after(in_ns))
+        obj("autoscaler", scaled_object(plan, options, spec), after([workload]))
         if cluster.pod_monitor:
-            obj("pod-monitor", pod_monitor(options, spec), depends_on=in_ns)
+            obj("pod-monitor", pod_monitor(options, spec), after(in_ns))
         in_cluster = f"http://{spec.name}.{spec.namespace}.svc.cluster.local:{options.api_port}"
         self.endpoint = pulumi.Output.from_input(in_cluster)
         if cluster.ingress == "alb":
-            self.endpoint = self._ingress_endpoint(obj("ingress", ingress(plan, options, spec), depends_on=in_ns), options)
+            self.endpoint = self._ingress_endpoint(obj("ingress", ingress(plan, options, spec), after(in_ns)), options)
         self.api_key_secret = pulumi.Output.from_input(api_key)
         self.spec = spec
         self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret})

@@ -75,9 +75,10 @@ class PodIdentity(pulumi.ComponentResource):
         super().__init__("llmfleet:eks:PodIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         c = args.cluster
-        trust: pulumi.Input[str] = (
-            json.dumps(pod_identity_trust(c.name, args.namespace, args.service_account)) if c.identity == "pod-identity"
-            else with_input(c.oidc_provider_arn, lambda arn: json.dumps(irsa_trust(arn, args.namespace, args.service_account))))
+        trust: pulumi.Input[str] = json.dumps(pod_identity_trust(c.name, args.namespace, args.service_account))
+        if c.identity == "irsa":
+            assert c.oidc_provider_arn is not None  # EksClusterOptions requires it with irsa
+            trust = with_input(c.oidc_provider_arn, lambda arn: json.dumps(irsa_trust(arn, args.namespace, args.service_account)))
         role = aws.iam.Role(f"{name}-pods", assume_role_policy=trust, tags=args.tags, opts=child,
                             description="llm-fleet vLLM pods")
         policy = pulumi.Output.all(args.options.weights.resolved(), args.api_key_secret).apply(

@@ -80,6 +80,8 @@ class EksSpec:
 
     name: str
     """Name of the fleet's namespaced objects (and prefix of its cluster-scoped ones)."""
+    model_ref: str
+    """What `vllm serve` loads: the S3 prefix (streamed), or the Hugging Face repo."""
     namespace: str
     """The fleet's namespace."""
     fleet_id: str
@@ -191,6 +193,15 @@ def _kv_usage(plan: Plan) -> float:
     return min(KV_USAGE_CEILING, held / capacity) if capacity else KV_USAGE_CEILING
 
 
+def _model_ref(plan: Plan, options: FleetOptions) -> str:
+    w = options.weights
+    ref = w.s3_uri or w.hf_model_id or plan.checkpoint.repo
+    if not ref:
+        raise PlatformError(f"no weights source for {plan.model!r}: it is not a preset with a Hugging Face repo. To fix: "
+                            "set llmfleet:fleet.weights.hf_model_id (a Hugging Face repo) or .s3_uri (s3://bucket/prefix).")
+    return ref
+
+
 def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
              offered_zones: tuple[str, ...] | None = None) -> EksSpec:
     """The EKS platform's numbers for a plan."""
@@ -208,7 +219,7 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
     drain = capacity.drain_s
     per_replica = c.concurrency_per_replica * (1 if multi else c.replicas_per_instance)
     return EksSpec(
-        name=name, namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
+        name=name, model_ref=_model_ref(plan, options), namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
         zones=_zones(plan, cluster, offered_zones), group_size=c.nodes_per_replica, replicas=replicas,
         max_replicas=max_replicas, gpus_per_pod=c.gpus_per_instance, efa_per_pod=efa_interfaces(plan),
         pools=_pools(plan, name, max_nodes, cluster), instance_store=local, root_volume_gib=root, data_volume_gib=data,
@@ -224,11 +235,8 @@ def vllm_command(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool)
     and for a multi-node replica vLLM's multiprocessing flags with the rank and leader address LeaderWorkerSet gives
     every pod (docs/serving/parallelism_scaling.md, "Running vLLM with MultiProcessing"; Kubernetes expands $(VAR) from
     the container's environment, https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/)."""
-    node = node_spec(plan, options)
-    w = options.weights
-    model = w.s3_uri or w.hf_model_id or plan.checkpoint.repo
-    args = ["vllm", "serve", model, *node.vllm_args]
-    if w.s3_uri:  # Run:ai Model Streamer (docker/Dockerfile of v0.19.0 installs runai-model-streamer[s3]); the pod's role
+    args = ["vllm", "serve", spec.model_ref, *node_spec(plan, options).vllm_args]
+    if options.weights.s3_uri:  # Run:ai Model Streamer (docker/Dockerfile of v0.19.0 installs runai-model-streamer[s3]); the pod's role
         args += ["--load-format", "runai_streamer"]
     if spec.multi_node:
         args += ["--nnodes", str(spec.group_size), "--node-rank", "0" if leader else "$(LWS_WORKER_INDEX)",

@@ -104,7 +104,7 @@ def _resources(plan: Plan, spec: EksSpec) -> dict[str, Any]:
 
 
 def _env(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool) -> list[dict[str, Any]]:
-    env = [{"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR}, {"name": "HF_HOME", "value": f"{DATA_DIR}/hf"},
+    env: list[dict[str, Any]] = [{"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR}, {"name": "HF_HOME", "value": f"{DATA_DIR}/hf"},
            {"name": "AWS_REGION", "value": plan.region}, {"name": "LLMFLEET_PORT", "value": str(options.api_port)},
            {"name": "LLMFLEET_PROPAGATION_S", "value": str(ENDPOINT_PROPAGATION_S)},
            {"name": "LLMFLEET_DRAIN_S", "value": str(spec.drain_s)}]
