@@ -174,7 +174,7 @@ ReaderFactory = Callable[[str, str, str], CrdReader]
 
 
 def check_cluster(cluster: str, region: str, crds: tuple[Crd, ...], session: Any,
-                  reader: ReaderFactory = api_reader) -> list[str]:
+                  reader: ReaderFactory | None = None) -> list[str]:
     """Ask the cluster, with the deployer's AWS credentials (a boto3 session), for its Kubernetes version and the
     CRDs; raise MissingPrerequisiteError on what is missing. Where it cannot ask, return a notice: the preview goes on,
     and the cluster's API refuses the objects later with its own message."""
@@ -192,7 +192,8 @@ def check_cluster(cluster: str, region: str, crds: tuple[Crd, ...], session: Any
     if too_old:
         raise MissingPrerequisiteError(too_old)
     try:
-        read = reader(described["endpoint"], described["certificateAuthority"]["data"], eks_token(session, cluster, region))
+        read = (reader or api_reader)(described["endpoint"], described["certificateAuthority"]["data"],
+                                      eks_token(session, cluster, region))
         require(crds, read, cluster)
     except (OSError, KeyError, ValueError, botocore.exceptions.BotoCoreError) as exc:
         return [f"eks pre-flight: the CRDs of cluster {cluster!r} could not be read ({type(exc).__name__}); not checked"]
