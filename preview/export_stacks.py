@@ -24,6 +24,52 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _of_kind(run: MockRun, kind: str) -> list[dict[str, Any]]:
+    return [r.inputs for r in run.resources if r.custom and r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind]
+
+
+def _pod(workload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """(the serving pod template, pods per replica group)."""
+    spec = workload["spec"]
+    if workload["kind"] == "LeaderWorkerSet":
+        return spec["leaderWorkerTemplate"]["leaderTemplate"], int(spec["leaderWorkerTemplate"]["size"])
+    return spec["template"], 1
+
+
+def kubernetes(run: MockRun) -> dict[str, Any] | None:
+    """What an EKS fleet runs, in figures a reviewer reads (names, counts, types, limits; no input values that could
+    hold a secret): the workload, its NodePools, its autoscaling range and its ingress. None for other fleets."""
+    workloads = _of_kind(run, "Deployment") + _of_kind(run, "LeaderWorkerSet")
+    if len(workloads) != 1:
+        return None
+    w = workloads[0]
+    template, size = _pod(w)
+    container = template["spec"]["containers"][0]
+    terms = template["spec"].get("affinity", {}).get("nodeAffinity", {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", [])
+    types = [v for t in terms for e in t.get("matchExpressions", []) if e["key"] == "node.kubernetes.io/instance-type"
+             for v in e["values"]]
+    scaled = _of_kind(run, "ScaledObject")
+    ingresses = _of_kind(run, "Ingress")
+
+    def requirement(pool: dict[str, Any], key: str) -> list[str]:
+        return next((r["values"] for r in pool["spec"]["template"]["spec"]["requirements"] if r["key"] == key), [])
+    return {
+        "workload": {"kind": w["kind"], "namespace": w["metadata"]["namespace"], "name": w["metadata"]["name"],
+                     "replicas": int(w["spec"]["replicas"]), "pods_per_replica": size,
+                     "gpus_per_pod": int(container["resources"]["limits"].get("nvidia.com/gpu", 0)), "instance_types": types},
+        "node_pools": [{"name": p["metadata"]["name"], "capacity_types": requirement(p, "karpenter.sh/capacity-type"),
+                        "gpu_limit": int(p["spec"]["limits"].get("nvidia.com/gpu", 0)),
+                        "zones": requirement(p, "topology.kubernetes.io/zone")} for p in _of_kind(run, "NodePool")],
+        "autoscaling": ({"min": int(scaled[0]["spec"]["minReplicaCount"]), "max": int(scaled[0]["spec"]["maxReplicaCount"])}
+                        if scaled else None),
+        "ingress": ({"scheme": ingresses[0]["metadata"]["annotations"].get("alb.ingress.kubernetes.io/scheme", "internal"),
+                     "https": bool(ingresses[0]["metadata"]["annotations"].get("alb.ingress.kubernetes.io/certificate-arn")),
+                     "paths": [p["path"] for r in ingresses[0]["spec"]["rules"] for p in r["http"]["paths"]]}
+                    if ingresses else None),
+    }
+
+
 def _run(path: str) -> dict[str, Any]:
     run = MockRun(stack=stack_name(path))
     try:
@@ -31,7 +77,8 @@ def _run(path: str) -> dict[str, Any]:
     except Exception as exc:  # the program's own failure (bad config, infeasible plan) is the result to report
         return {"name": run.stack, "plan": None, "error": str(exc), "inputs": {}}
     inputs = {f"{r.type}::{r.name}": {k: digest(v) for k, v in sorted(r.inputs.items())} for r in run.resources if r.custom}
-    return {"name": run.stack, "plan": run.plan.model_dump_json() if run.plan else None, "error": None, "inputs": inputs}
+    return {"name": run.stack, "plan": run.plan.model_dump_json() if run.plan else None, "error": None, "inputs": inputs,
+            "kubernetes": kubernetes(run)}
 
 
 def export_stack(path: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from preview.export_stacks import export_stack
 from components.stack_file import read_stack_file
-from preview.report import StackResult, stack_name_of
+from preview.report import KubernetesFleet, StackResult, stack_name_of
 from sizing.bounded import InputFileError, leaves, parse_json, read_text
 from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
@@ -68,7 +68,19 @@ def from_export(data: dict[str, Any]) -> StackResult:
         return StackResult(name=data["name"], error=f"the base plan is not readable by this version's report: {exc}")
     blocker = data.get("lock_error")
     return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs,
-                       blocker=FAILS_PREVIEW + redact(blocker) if blocker else None)
+                       blocker=FAILS_PREVIEW + redact(blocker) if blocker else None,
+                       kubernetes=kubernetes_of(data.get("kubernetes")))
+
+
+def kubernetes_of(data: Any) -> KubernetesFleet | None:
+    """The EKS summary of an export (None: not an EKS fleet, or an export from a version that had none); one that does
+    not parse is left out rather than trusted into the report."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return KubernetesFleet.model_validate(data)
+    except ValidationError:
+        return None
 
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
@@ -19,6 +21,81 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MARKER = "<!-- llm-fleet-report -->"
 """Hidden first line; the workflow finds its own comment by it and updates it instead of adding another."""
 Status = Literal["unchanged", "changed", "new", "deleted", "infeasible"]
+K8sName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+"""A Kubernetes object name (DNS subdomain): safe to print in Markdown."""
+TypeName = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,20}\.[a-z0-9-]{1,20}$")]
+"""An EC2 instance type name."""
+Zone = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$")]
+Count = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KubernetesWorkload(_Frozen):
+    """The Deployment or LeaderWorkerSet that serves the model."""
+
+    kind: Literal["Deployment", "LeaderWorkerSet"]
+    """Deployment (single-node replicas) or LeaderWorkerSet (multi-node replicas)."""
+    namespace: K8sName
+    """Its namespace."""
+    name: K8sName
+    """Its name."""
+    replicas: Count
+    """Pods (Deployment) or groups (LeaderWorkerSet) at launch."""
+    pods_per_replica: Annotated[int, Field(ge=1, le=1000)]
+    """Pods per group (1 for a Deployment)."""
+    gpus_per_pod: Annotated[int, Field(ge=0, le=64)]
+    """nvidia.com/gpu per pod."""
+    instance_types: tuple[TypeName, ...] = Field(max_length=100)
+    """Instance types the pods may run on."""
+
+
+class KubernetesNodePool(_Frozen):
+    """One Karpenter NodePool."""
+
+    name: K8sName
+    """NodePool name."""
+    capacity_types: tuple[Literal["on-demand", "spot", "reserved"], ...] = Field(max_length=3)
+    """What it buys, in Karpenter's order of preference."""
+    gpu_limit: Count
+    """nvidia.com/gpu limit."""
+    zones: tuple[Zone, ...] = Field(default=(), max_length=10)
+    """Zones it may launch in (empty: any)."""
+
+
+class KubernetesScaling(_Frozen):
+    """The KEDA ScaledObject's range."""
+
+    min: Count
+    """minReplicaCount."""
+    max: Count
+    """maxReplicaCount."""
+
+
+class KubernetesIngress(_Frozen):
+    """The ALB Ingress."""
+
+    scheme: Literal["internal", "internet-facing"]
+    """Who can reach it."""
+    https: bool
+    """Whether it terminates TLS with a certificate."""
+    paths: tuple[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]{0,100}$")], ...] = Field(max_length=20)
+    """Paths it routes."""
+
+
+class KubernetesFleet(_Frozen):
+    """What an EKS fleet runs (preview/export_stacks.py's summary of the mocked run)."""
+
+    workload: KubernetesWorkload
+    """The serving workload."""
+    node_pools: tuple[KubernetesNodePool, ...] = Field(max_length=10)
+    """Its NodePools."""
+    autoscaling: KubernetesScaling | None = None
+    """Its autoscaling range."""
+    ingress: KubernetesIngress | None = None
+    """Its Ingress, if any."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +117,8 @@ class StackResult:
     blocker: str | None = None
     """Why `pulumi preview` fails although a plan is shown: the stack's plan lock was made for other config (the plan
     is the fresh one that `--update-lock` would record)."""
+    kubernetes: KubernetesFleet | None = None
+    """Platform eks: the workload, NodePools, autoscaling range and ingress the program emits."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +288,43 @@ def _spot_note(p: Plan) -> str:
             "held.")
 
 
+def _pool(p: KubernetesNodePool) -> str:
+    buys = p.capacity_types[0] + (f", falling back to {', '.join(p.capacity_types[1:])}" if p.capacity_types[1:] else "")
+    where = f", in {', '.join(p.zones)}" if p.zones else ""
+    return f"`{p.name}` ({buys}, at most {p.gpu_limit} GPUs{where})"
+
+
+def _kubernetes(k: KubernetesFleet, gpu: str) -> list[str]:
+    """The EKS fleet in one paragraph: pods, GPUs and types, the autoscaling range, the NodePools, the ingress."""
+    w = k.workload
+    plural = "s" if w.replicas != 1 else ""
+    unit = f"pod{plural}" if w.kind == "Deployment" else f"group{plural} of {w.pods_per_replica} pods"
+    scaling = f" ({k.autoscaling.min}–{k.autoscaling.max} with KEDA on vLLM's load)" if k.autoscaling else ""
+    types = " or ".join(w.instance_types)
+    line = (f"**On EKS:** {w.kind} `{w.namespace}/{w.name}`, {w.replicas} {unit}{scaling}, each pod {w.gpus_per_pod} × "
+            f"{gpu} on {types}; Karpenter NodePools {', '.join(_pool(p) for p in k.node_pools)}")
+    if k.ingress:
+        line += (f"; {'public' if k.ingress.scheme == 'internet-facing' else 'internal'} ALB "
+                 f"({'HTTPS' if k.ingress.https else 'HTTP'}) routing {', '.join(k.ingress.paths)} only")
+    return [line + ".", ""]
+
+
+def _rollout(d: StackDiff, c: Candidate) -> list[str]:
+    """What `pulumi up` does to serving nodes when the change touches what they run."""
+    head = d.head
+    workload = head.kubernetes.workload if head and head.kubernetes else None
+    if workload and any(ch.action == "update" and ch.name.endswith("-workload") for ch in d.changes):
+        unit = ("pod by pod: each new pod" if workload.kind == "Deployment" else
+                "group by group: each new group of pods")
+        return [f"**Rollout:** a new pod template, rolled out {unit} must answer /health (cold start about "
+                f"{c.cold_start_s / 60:.1f} min, with a node to launch) before an old one stops and drains.", ""]
+    if any(ch.action == "update" and ch.type == LAUNCH_TEMPLATE for ch in d.changes):
+        return [f"**Rollout:** a new launch template version, which every Auto Scaling group of the stack rolls "
+                f"out by instance refresh: each node is replaced by one that must pass its /health launch hook "
+                f"(cold start about {c.cold_start_s / 60:.1f} min) before the old one leaves.", ""]
+    return []
+
+
 def _details(summary: str, lines: list[str]) -> list[str]:
     return ["<details>", f"<summary>{summary}</summary>", "", *lines, "", "</details>", ""]
 
@@ -239,6 +355,12 @@ def _section(d: StackDiff) -> list[str]:
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
                   f"tokens ({bought(c)}).{_spot_note(p)}", ""]
+    if d.base and d.base.plan and not d.base.from_plan_json and bool(d.base.kubernetes) != bool(head.kubernetes):
+        before, after = ("EC2 Auto Scaling groups", "EKS") if head.kubernetes else ("EKS", "EC2 Auto Scaling groups")
+        lines += [f"**Platform:** {before} → {after}. `pulumi up` creates the new fleet and waits for it before it deletes "
+                  "the old one; the endpoint changes, so clients must move to the new one.", ""]
+    if head.kubernetes:
+        lines += _kubernetes(head.kubernetes, c.gpu)
     lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
               f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
               f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]
@@ -246,10 +368,7 @@ def _section(d: StackDiff) -> list[str]:
     lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
     if d.changes:
         lines += [f"**Resource changes:** {_change_counts(d.changes)} (input values are compared, never shown).", ""]
-        if any(ch.action == "update" and ch.type == LAUNCH_TEMPLATE for ch in d.changes):
-            lines += [f"**Rollout:** a new launch template version, which every Auto Scaling group of the stack rolls "
-                      f"out by instance refresh: each node is replaced by one that must pass its /health launch hook "
-                      f"(cold start about {c.cold_start_s / 60:.1f} min) before the old one leaves.", ""]
+        lines += _rollout(d, c)
         lines += _details(f"Resource changes ({len(d.changes)})", _changes(d.changes))
     title = "will create" if d.status == "new" else "manages after this change"
     lines += _details(f"Resources `pulumi up` {title} ({len(head.resources)})", _resources(head))
@@ -274,7 +393,7 @@ def render_json(report: Report) -> dict:
         if s is None:
             return None
         return {"plan": s.plan.model_dump(mode="json", exclude={"rejected"}) if s.plan else None, "error": s.error,
-                "blocker": s.blocker,
+                "blocker": s.blocker, "kubernetes": s.kubernetes.model_dump(mode="json") if s.kubernetes else None,
                 "resources": [list(r) for r in s.resources]}
     return {"summary": summary_line(report), "failed": report.failed,
             "stacks": [{"name": d.name, "status": d.status, "base_monthly_cost_usd": round(d.base_monthly, 2),

@@ -24,6 +24,7 @@ CASES = {
     "new-stack": ([STACKS / "base/Pulumi.svc.yaml", STACKS / "new/Pulumi.fresh.yaml"], BASE),
     "deleted-stack": ([STACKS / "base/Pulumi.svc.yaml"], [*BASE, STACKS / "base/Pulumi.gone.yaml"]),
     "infeasible": ([STACKS / "infeasible/Pulumi.svc.yaml"], BASE),
+    "to-eks": ([STACKS / "eks/Pulumi.svc.yaml"], BASE),
 }
 
 
@@ -156,3 +157,11 @@ def test_hardware_line_names_data_parallel_attention_and_expert_parallelism():
                          workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)))
     assert p.choice.data_parallel == 8 and p.choice.expert_parallel
     assert _hardware(p) == p.choice.label.replace(" x ", " × ", 1) and "DP=8 EP" in _hardware(p)
+
+
+def test_a_move_to_eks_shows_the_kubernetes_fleet_and_what_goes():
+    """The same plan on platform eks: the hardware and cost stay, the Auto Scaling groups and the load balancer go,
+    and the Kubernetes objects come, with the pods, NodePool limits and ingress a reviewer checks."""
+    text = render("to-eks")
+    assert "**On EKS:** Deployment `llm-fleet/llmfleet-svc`" in text and "routing /v1 only" in text
+    assert "| delete | `aws:autoscaling/group:Group`" in text and "| create | `kubernetes:karpenter.sh/v1:NodePool`" in text
