@@ -2,16 +2,17 @@
 LlmServingFleet component or are written by hand. Each validate function takes pulumi-policy's arguments, so the same
 code runs under `pulumi preview --policy-pack policy` and in the unit tests.
 
-Mandatory: IMDSv2 required, encrypted volumes, no secrets in user data, no world ingress (0.0.0.0/0 or its equivalents) to GPU
-nodes, and GPUs
-that can hold the model their tags declare. Advisory: GPU nodes that declare no model (so the memory check cannot run)."""
+Mandatory: IMDSv2 required, encrypted volumes, no secrets in user data, no world ingress (0.0.0.0/0 or its
+equivalents) to GPU nodes, and GPUs that can hold the model their tags declare; on Kubernetes (policy/kubernetes.py):
+GPU pods that hold their declared model, vLLM with its API key, no secrets in manifests, no public endpoint without TLS,
+Karpenter nodes with IMDSv2 and encrypted volumes. Advisory: GPU nodes or pods that declare no model (so the memory
+check cannot run)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +20,9 @@ from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidation
                            StackValidationArgs, StackValidationPolicy)
 
 from components.options import WIDEST_PRIVATE_PREFIX
+from policy import kubernetes as k8s
 from policy.memory_fit import UndeclaredError, shortfall
+from policy.secrets import secrets_in
 from sizing.catalog.instances import all_instance_types
 
 PACK = "llm-fleet"
@@ -42,20 +45,6 @@ NON_PUBLIC = {4: tuple(ipaddress.ip_network(n) for n in (
 """Address blocks no internet client comes from: IPv4 this-network, RFC 1918 private, RFC 6598 shared, loopback,
 link-local, multicast and reserved (IANA IPv4 special-purpose registry); for IPv6 all but 2000::/3, the global unicast
 space (RFC 4291, IANA IPv6 address space registry). Disjoint, so overlaps add up."""
-SECRET_PATTERNS = {
-    "a Hugging Face token": re.compile(r"\bhf_[A-Za-z0-9]{30,}\b"),
-    "an AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "an AWS secret access key": re.compile(r"(?i)aws_secret_access_key\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}"),
-    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    "a literal token or password": re.compile(
-        r"(?m)^\s*(?:export\s+)?(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|[A-Z_]*(?:PASSWORD|SECRET|API_KEY)[A-Z_]*)="
-        r"['\"]?[^$'\"\s(][^\s'\"]{7,}"),
-}
-"""What a secret in user data looks like. Matches are reported by kind and line, never echoed. Stricter than
-sizing.redact.CREDENTIAL_PATTERNS on purpose: redaction may over-match at no cost, while a mandatory policy must not
-fail a stack on a script word such as `hf_downloads` (full-length tokens and key ids only here)."""
-
-
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
@@ -132,15 +121,6 @@ def _user_data(props: Mapping[str, Any]) -> str:
         return base64.b64decode(text, validate=True).decode("utf-8", errors="replace") if text else ""
     except (binascii.Error, ValueError):
         return text  # an instance's plain-text user data
-
-
-def secrets_in(script: str) -> list[str]:
-    """'<kind> (line N)' for each secret-looking value in a script."""
-    found = []
-    for kind, pattern in SECRET_PATTERNS.items():
-        for match in pattern.finditer(script):
-            found.append(f"{kind} (line {script.count(chr(10), 0, match.start()) + 1})")
-    return found
 
 
 def no_secrets_in_user_data(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -274,7 +254,13 @@ POLICIES = [
           ("imdsv2-required", imdsv2_required, MANDATORY), ("encrypted-volumes", encrypted_volumes, MANDATORY),
           ("no-secrets-in-user-data", no_secrets_in_user_data, MANDATORY),
           ("gpus-hold-declared-model", gpus_hold_declared_model, MANDATORY),
-          ("gpu-nodes-declare-their-model", gpu_nodes_declare_their_model, ADVISORY))],
+          ("gpu-nodes-declare-their-model", gpu_nodes_declare_their_model, ADVISORY),
+          ("gpu-pods-hold-declared-model", k8s.gpu_pods_hold_declared_model, MANDATORY),
+          ("gpu-pods-declare-their-model", k8s.gpu_pods_declare_their_model, ADVISORY),
+          ("vllm-requires-its-api-key", k8s.vllm_requires_its_api_key, MANDATORY),
+          ("no-secrets-in-manifests", k8s.no_secrets_in_manifests, MANDATORY),
+          ("no-public-endpoint-without-tls", k8s.no_public_endpoint_without_tls, MANDATORY),
+          ("karpenter-nodes-imdsv2-and-encrypted", k8s.karpenter_nodes_imdsv2_and_encrypted, MANDATORY))],
     StackValidationPolicy(name="no-world-ingress-to-gpu-nodes", description=_described(no_world_ingress_to_gpu_nodes),
                           enforcement_level=MANDATORY, validate=no_world_ingress_to_gpu_nodes),
 ]

@@ -144,7 +144,7 @@ def test_no_world_ingress_links_groups_by_dependency_when_ids_are_unknown():
     assert len(found) == 1 and found[0].startswith("open: admits the internet")
 
 
-@pytest.mark.parametrize("name", ["dev", "prod", "batch"])
+@pytest.mark.parametrize("name", ["dev", "prod", "eks", "batch"])
 def test_the_pack_passes_the_example_stacks(name):
     assert check(stack_run(name).resources, name) == []
 
