@@ -135,7 +135,8 @@ class LlmServingFleet(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in deploy.warnings:
             pulumi.log.warn(warning, resource=self)
-        child = pulumi.ResourceOptions(parent=self)
+        # What the program ordered the component after (a cluster's add-ons) orders its resources too.
+        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         if stack.fleet.platform == "eks":
             eks = EksFleet(name, EksFleetArgs(plan=fleet_plan, options=stack.fleet, fleet_id=fleet_tag_value(name),
                                               offered_zones=deploy.offered_zones,

@@ -6,6 +6,7 @@ the component provider's Construct, the same path `pulumi up` takes for YAML, Ty
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 from pathlib import Path
@@ -15,6 +16,7 @@ import pulumi
 import yaml
 
 from components.llm_fleet import PACKAGE, LlmServingFleet
+from components.plan_lock import STACKS_DIR_ENV
 from components.stack_file import read_stack_file
 from preview.mock_run import MockRun, record_fleet, run_under_mocks
 from provider.package import COMPONENTS, NAMESPACE, VERSION
@@ -60,6 +62,7 @@ def run_example(folder: str | Path, stack: str = "dev", run: MockRun | None = No
     runtime = project["runtime"]["name"] if isinstance(project["runtime"], dict) else project["runtime"]
     run = run or MockRun(stack=stack)
     config = read_stack_file(folder / f"Pulumi.{stack}.yaml")
+    os.environ[STACKS_DIR_ENV] = str(folder.resolve())  # the program's own plan locks, next to its stack files
     if runtime == "yaml":
         return run_under_mocks(config, run, lambda: _yaml_program(project, run))
     if runtime == "python":

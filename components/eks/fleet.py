@@ -63,13 +63,13 @@ class EksFleet(pulumi.ComponentResource):
         spec = eks_spec(plan, options, args.fleet_id, dns_name(pulumi.get_project(), pulumi.get_stack(), name),
                         args.offered_zones)
         tags = {**BASE_TAGS, "llmfleet:fleet": args.fleet_id, "llmfleet:model": plan.model, **options.tags}
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         api_key = api_key_secret(name, options, tags, child)
         identity = PodIdentity(f"{name}-identity", PodIdentityArgs(
             cluster=cluster, options=options, namespace=spec.namespace, service_account=spec.name,
             api_key_secret=api_key, tags={**tags, **sizing_tags(plan)}), opts=child)
-        kube = child if args.kubernetes_provider_given else pulumi.ResourceOptions(
-            parent=self, provider=cluster_provider(name, cluster, plan.region, self))
+        kube = child if args.kubernetes_provider_given else pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(provider=cluster_provider(name, cluster, plan.region, self)))
 
         def obj(suffix: str, manifest: dict, extra: pulumi.ResourceOptions | None = None) -> pulumi.CustomResource:
             return k8s_object(f"{name}-{suffix}", manifest, pulumi.ResourceOptions.merge(kube, extra))

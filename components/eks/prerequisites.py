@@ -50,8 +50,18 @@ LWS = Product("LeaderWorkerSet", "0.10.0", "oci://registry.k8s.io/lws/charts/lws
 KEDA = Product("KEDA", "2.20.2", "https://kedacore.github.io/charts", "keda", "2.20.2",
                "https://keda.sh/docs/2.20/")
 PROMETHEUS_OPERATOR = Product("Prometheus Operator", "0.93.0", "https://prometheus-community.github.io/helm-charts",
-                              "kube-prometheus-stack", "88.0.0",
+                              "kube-prometheus-stack", "88.0.0",  # the chart release that ships operator v0.93.0
                               "https://prometheus-operator.dev/docs/api-reference/api/")
+NVIDIA_DEVICE_PLUGIN = Product("NVIDIA device plugin", "0.20.0", "https://nvidia.github.io/k8s-device-plugin",
+                               "nvidia-device-plugin", "0.20.0", "https://github.com/NVIDIA/k8s-device-plugin")
+"""Advertises nvidia.com/gpu; Karpenter does not count a GPU node as initialized without it. Its chart tolerates the
+nvidia.com/gpu taint the fleet's NodePools carry."""
+EFA_DEVICE_PLUGIN = Product("EFA device plugin", "0.5.20", "https://aws.github.io/eks-charts", "aws-efa-k8s-device-plugin",
+                            "0.5.30", "https://docs.aws.amazon.com/eks/latest/userguide/node-efa.html")
+"""Advertises vpc.amazonaws.com/efa (multi-node replicas). Its chart tolerates nothing by default: it needs the
+nvidia.com/gpu toleration to run on the fleet's nodes."""
+ADD_ONS = (KARPENTER, LWS, KEDA, PROMETHEUS_OPERATOR, NVIDIA_DEVICE_PLUGIN, EFA_DEVICE_PLUGIN)
+"""Everything examples/eks installs, at these versions."""
 
 
 @dataclass(frozen=True)

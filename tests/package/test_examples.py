@@ -14,7 +14,7 @@ from preview.programs import component_provider, construct, run_example
 from tests.components.conftest import stack_run
 
 ROOT = Path(__file__).resolve().parents[2]
-YAML_EXAMPLE, PYTHON_EXAMPLE = ROOT / "examples/yaml", ROOT / "examples/python"
+YAML_EXAMPLE, PYTHON_EXAMPLE, EKS_EXAMPLE = ROOT / "examples/yaml", ROOT / "examples/python", ROOT / "examples/eks"
 
 
 @cache
@@ -79,3 +79,20 @@ def test_an_output_where_the_plan_needs_a_value_is_refused_by_name():
         run_under_mocks({"aws:region": "us-east-1"}, run, lambda: LlmServingFleet("f", args).endpoint)  # type: ignore[arg-type]
     assert "workload.concurrency must be known before deployment" in str(info.value)
     assert run.resources == []
+
+
+def test_the_eks_example_installs_the_pinned_add_ons_and_serves_on_them():
+    """examples/eks: a pulumi-eks cluster, every add-on a Helm Chart v4 at the version prerequisites.py pins, and the
+    dev fleet on platform eks through the cluster's provider (no provider of its own), every object schema-valid."""
+    from components.eks.prerequisites import ADD_ONS
+    from tests.components.k8s_schemas import k8s_objects, schema_errors
+
+    run = example(EKS_EXAMPLE)
+    charts = {r.name: r.inputs for r in run.resources if r.type == "kubernetes:helm.sh/v4:Chart"}
+    assert {(c.get("chart"), c["version"]) for c in charts.values()} == {
+        (p.chart if p.chart.startswith("oci://") else p.chart_name, p.chart_version) for p in ADD_ONS}
+    assert kinds(run)["eks:index:Cluster"] == 1 and kinds(run)["pulumi:providers:kubernetes"] == 1
+    assert kinds(run)["kubernetes:apps/v1:Deployment"] == 1 and run.outputs["endpoint"].endswith(":8000")
+    assert [schema_errors(o) for _, o in k8s_objects(run)] == [[] for _ in k8s_objects(run)]
+    queue = run.one("Queue").inputs
+    assert queue["sqsManagedSseEnabled"] is True

@@ -13,7 +13,7 @@ from policy import policies as p
 from policy.check import _options, check, render
 from preview.mock_run import MockRun, run_under_mocks
 from tests.components.conftest import stack_run
-from tests.package.test_examples import PYTHON_EXAMPLE, YAML_EXAMPLE, example
+from tests.package.test_examples import EKS_EXAMPLE, PYTHON_EXAMPLE, YAML_EXAMPLE, example
 
 LT = p.LAUNCH_TEMPLATE
 SAFE_LT = {"instanceType": "g6.xlarge", "metadataOptions": {"httpTokens": "required"},
@@ -149,7 +149,7 @@ def test_the_pack_passes_the_example_stacks(name):
     assert check(stack_run(name).resources, name) == []
 
 
-@pytest.mark.parametrize("folder", [YAML_EXAMPLE, PYTHON_EXAMPLE], ids=["yaml", "python"])
+@pytest.mark.parametrize("folder", [YAML_EXAMPLE, PYTHON_EXAMPLE, EKS_EXAMPLE], ids=["yaml", "python", "eks"])
 def test_the_pack_passes_the_example_programs(folder):
     assert check(example(folder).resources) == []
 
