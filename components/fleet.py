@@ -40,8 +40,8 @@ class ServingFleetArgs:
 
 
 def fleet_tag_value(name: str) -> str:
-    """The llmfleet:fleet tag of every resource, which scopes the node role's writes (lifecycle actions, instance health,
-    rank tags): <project>/<stack>/<component name>, unique in an account, where the component name alone is not (every
+    """The llmfleet:fleet tag of every resource, which scopes the node role's writes (lifecycle actions, instance
+    health): <project>/<stack>/<component name>, unique in an account, where the component name alone is not (every
     YAML program that names its resource `fleet`, every stack of one program)."""
     return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
@@ -75,8 +75,8 @@ class ServingFleet(pulumi.ComponentResource):
             options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
             security_group_id=network.lb_security_group_id, drain_s=capacity.drain_s, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
-                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn,
-                                         multi_node=multi_node, tags=tags), opts=child)
+                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn, tags=tags),
+                  opts=child)
         user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name).apply(
             lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}),
                                        BootContext(fleet=name, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],

@@ -182,16 +182,15 @@ def _granted(run: MockRun, prefix: str) -> list[dict]:
 
 
 def node_writes_only_its_own(run: MockRun) -> list[str]:
-    """Least privilege for the calls the node makes on the fleet's own target group (RegisterTargets and
-    DeregisterTargets take the target group as their resource) and log group (CreateLogStream on the group,
-    PutLogEvents on its streams): the grants name them, never '*'."""
+    """Least privilege for the calls the node makes on the fleet's own target group (DeregisterTargets takes the
+    target group as its resource) and log group (CreateLogStream on the group, PutLogEvents on its streams): the grants
+    name them, never '*'."""
     tg = rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}"
     logs = rf"arn:aws:mock:[a-z0-9-]+:{MOCK_ACCOUNT}:{run.one('LogGroup').name}(:log-stream:\*)?"
     problems = [f"{st['Sid']}: {r}" for st in _granted(run, "elasticloadbalancing:") for r in st["Resource"]
                 if not re.fullmatch(tg, r)]
     problems += [f"{st['Sid']}: {r}" for st in _granted(run, "logs:") for r in st["Resource"] if not re.fullmatch(logs, r)]
-    wanted = {"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets", "logs:CreateLogStream",
-              "logs:PutLogEvents"}
+    wanted = {"elasticloadbalancing:DeregisterTargets", "logs:CreateLogStream", "logs:PutLogEvents"}
     have = {a for st in _granted(run, "elasticloadbalancing:") + _granted(run, "logs:") for a in st["Action"]}
     return problems + ([f"node actions {sorted(have)} != {sorted(wanted)}"] if have != wanted else [])
 
@@ -201,14 +200,14 @@ SPOT_POLL_MAX_S = 5
 
 
 def leaves_on_interruption_notice(run: MockRun) -> list[str]:
-    """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters its
-    replica's serving node, so that the load balancer drains it within the two minutes instead of routing to it."""
+    """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters itself,
+    so that the load balancer drains it within the two minutes instead of routing to it."""
     script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
     every = re.search(r"^OnUnitActiveSec=(\d+)$", script, re.M)
     problems = [] if every and int(every.group(1)) <= SPOT_POLL_MAX_S else ["no poll of the notice every 5 s"]
     watch = re.search(r"<<'WATCH'\n(.*?)\nWATCH\n", script, re.S)
     body = watch.group(1) if watch else ""
-    if not re.search(r"spot/instance-action.*?targets deregister-targets", body, re.S):
+    if not re.search(r"spot/instance-action.*?aws elbv2 deregister-targets", body, re.S):
         problems.append("the interruption notice does not take the node out of the target group")
     return problems
 

@@ -49,7 +49,7 @@ def rule(name: str) -> Rule:
     ("only serving nodes are load-balancer targets", "dev", "Group", lambda i: i.pop("targetGroupArns")),
     ("only serving nodes are load-balancer targets", "prod", "LaunchTemplate",
      lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
-         b"\nWATCH\n", b'\ntargets register-targets "$INSTANCE_ID"\nWATCH\n')).decode())),
+         b"\nWATCH\n", b'\naws elbv2 register-targets --targets "Id=$INSTANCE_ID"\nWATCH\n')).decode())),
     ("node writes only to its own target group and log group", "dev", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace("targetgroup/llmfleet-dev-lb-tg/0123456789abcdef", "targetgroup/*"))),
     ("node writes only to its own target group and log group", "prod", "RolePolicy", lambda i: i.update(
@@ -60,7 +60,7 @@ def rule(name: str) -> Rule:
          b"OnUnitActiveSec=5", b"OnUnitActiveSec=60")).decode())),
     ("nodes leave the load balancer on the spot interruption notice", "dev", "LaunchTemplate",
      lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
-         b"targets deregister-targets", b": deregister-targets")).decode())),
+         b"aws elbv2 deregister-targets", b": elbv2 deregister-targets")).decode())),
     ("private nodes reach the ELB and CloudWatch Logs APIs", "dev", "VpcEndpoint",
      lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3")),
 ])

@@ -84,9 +84,9 @@ ARNS = FleetArns("arn:key", "arn:tg", "arn:logs")
 
 def test_iam_scopes_s3_to_the_prefix():
     options = FleetOptions(weights=WeightsSource(s3_uri="s3://bucket/models/llama"))
-    policy = node_policy("unit", options, ARNS, multi_node=False)
+    policy = node_policy("unit", options, ARNS)
     assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::bucket/models/llama/*"]
-    assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), ARNS, False)["Statement"])
+    assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), ARNS)["Statement"])
 
 
 def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():

@@ -274,8 +274,8 @@ def _own_condition(stack: str, component: str) -> dict:
 
 
 def test_the_fleet_tag_scoping_node_writes_is_unique_per_stack():
-    """The node role may complete lifecycle actions, set instance health and tag instances only where llmfleet:fleet
-    matches: two stacks whose component has the same name (a YAML program's `fleet`) must not match each other."""
+    """The node role may complete lifecycle actions and set instance health only where llmfleet:fleet matches: two
+    stacks whose component has the same name (a YAML program's `fleet`) must not match each other."""
     assert _own_condition("dev", "fleet") != _own_condition("prod", "fleet")
 
 

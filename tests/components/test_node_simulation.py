@@ -12,11 +12,11 @@ from components.fleet_spec import capacity_spec, node_spec
 from components.options import WeightsSource
 from components.userdata import BootContext, render_user_data
 from tests.components.conftest import EC2_STACKS, stack_options, stack_run, user_data
-from tests.components.nodesim.sim import docker_runs, replica
+from tests.components.nodesim.sim import docker_runs, new_node
 
 
 def one_node(tmp_path, stack: str):
-    node = replica(tmp_path, 1, instance_store=True)[0]
+    node = new_node(tmp_path)
     assert node.first_boot(user_data(stack_run(stack))).returncode == 0, node.log()
     return node
 
@@ -60,7 +60,7 @@ def test_reboot_serves_again_after_tmpfs_is_wiped(tmp_path):
 def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
     """The GPU DLAMIs mount every instance-store disk as one volume at /opt/dlami/nvme: the weights go there (a bind
     mount), and the first disk, a member of that volume, is neither formatted nor mounted."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     (node.state / "dlami-nvme").touch()
     (node.state / "raid-member").touch()
     node.first_boot(user_data(stack_run("dev")))
@@ -74,7 +74,7 @@ def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
 def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path, appears):
     """A start before the AMI has mounted its volume leaves the disk (a RAID member) alone and waits for the mount:
     when it appears the start goes on; when it does not, the start fails (systemd retries) without touching the disk."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     (node.state / "raid-member").touch()
     if appears:
         (node.state / "dlami-nvme-after").write_text("3")
@@ -100,7 +100,7 @@ def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     """systemd restarts vLLM every RestartSec; past StartLimitBurst starts in StartLimitIntervalSec the unit fails and
     OnFailure= marks the instance Unhealthy, so its group replaces it; the server is started again either way (a failed
     unit would stay down)."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     node.first_boot(user_data(stack_run(stack)))
     unit = (node.root / "etc/systemd/system/llmfleet.service").read_text()
     keys = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
@@ -123,7 +123,7 @@ def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
 
 def test_a_node_is_not_given_up_before_it_ever_served(tmp_path):
     """Before the node ever served, its launch hook's deadline decides: the server is started again, not given up."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     node.first_boot(user_data(stack_run("dev")))
     proc = node.start_unit("llmfleet-unhealthy.service")
     out, _ = proc.communicate(timeout=60)
@@ -146,7 +146,7 @@ def test_s3_weights_sync_with_the_crt_client_then_classic(tmp_path, crt_fails):
     """The AWS CLI picks its CRT S3 client (which targets the instance's bandwidth) only on a few types; otherwise the
     classic client at 10 requests downloads far below the cold-start model's rate and the launch hook times out. The
     CRT client fails on a bucket in another region: the classic client, with more concurrency, retries."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     if crt_fails:
         (node.state / "fail-crt").touch()
     node.first_boot(s3_user_data())

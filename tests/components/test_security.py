@@ -38,7 +38,7 @@ def test_nodes_accept_the_api_only_from_the_load_balancer(ec2_stack):
     assert all("22" not in str(r.get("fromPort")) for r in node_ingress)  # no SSH: Session Manager instead
 
 
-READ_ONLY_OR_SESSION = {"ec2:DescribeInstances", "ecr:GetAuthorizationToken", *SESSION_MANAGER_ACTIONS}
+READ_ONLY_OR_SESSION = {"ecr:GetAuthorizationToken", *SESSION_MANAGER_ACTIONS}
 
 
 def test_iam_is_least_privilege(any_stack):
