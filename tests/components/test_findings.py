@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 import shutil
 
 import pulumi
@@ -14,7 +13,7 @@ import pulumi_aws as aws
 import pytest
 
 from components import ServingFleet, ServingFleetArgs
-from components.compute import IGNORED_GROUP_CHANGES, network_interfaces
+from components.compute import IGNORED_GROUP_CHANGES
 from components.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from components.userdata import BootContext, render_user_data
 from components.options import FleetOptions
@@ -78,19 +77,6 @@ def test_node_hardware_matches_describe_instance_types():
         efa_cards = [c["NetworkCardIndex"] for c in api["NetworkInfo"].get("NetworkCards", [])
                      if "efa" in c.get("InterfaceTypes", ["efa"])]
         assert hw.efa_first_card == (efa_cards[0] if efa_cards and hw.efa_interfaces_max else 0), (name, efa_cards)
-
-
-def test_card_0_without_efa_gets_an_ena_primary_and_efa_only_on_the_other_cards():
-    """p6-b300's card 0 is ENA-only: AWS rejects an EFA there, and an EFA-only interface cannot be the primary
-    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html)."""
-    run = stack_run("batch")  # a multi-node replica on an EFA type (p5.48xlarge)
-    template = node_spec(run.plan, stack_options("batch").fleet)
-    node = replace(template, instance_type="p6-b300.48xlarge", efa_interfaces=16, efa_first_card=1)
-    interfaces = network_interfaces(node, "sg-1") or []
-    layout = [(n.network_card_index, n.device_index, n.interface_type) for n in interfaces]
-    assert layout == [(0, 0, "interface"), *((card, 0, "efa-only") for card in range(1, 17))]
-    p5 = network_interfaces(template, "sg-1") or []
-    assert [(n.network_card_index, n.device_index, n.interface_type) for n in p5][:2] == [(0, 0, "efa"), (1, 1, "efa")]
 
 
 # Boot measured and waited for.
