@@ -2,11 +2,16 @@
 demand and spot)."""
 
 import math
+import re
+
+import pytest
 
 from components.compute import LAUNCH_HOOK
 from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S
+from preview.__main__ import main as preview
+from preview.mock_run import MockRun, run_stack
 from sizing.planner.cold_start import plan_cold_start
-from tests.components.conftest import stack_run, user_data
+from tests.components.conftest import EKS_STACKS, stack_run, user_data
 
 
 def test_every_stack_runs_and_exports(ec2_stack):
@@ -63,3 +68,21 @@ def test_outputs_hold_the_plan_summary(any_stack):
                 "hourly_cost_usd", "memory_per_gpu_gib"):
         assert key in summary
     assert summary["hourly_cost_usd"] == round(any_stack.plan.hourly_cost_usd, 2)
+
+
+def test_a_multi_node_plan_on_ec2_fails_preview_before_any_resource(tmp_path, capsys):
+    """Regression: platform ec2 once served a replica spanning nodes with a rank rendezvous over instance tags, in user
+    data over EC2's 16 KB limit. The batch stack's plan (a replica on 2 x p5.48xlarge) without its `platform: eks` and
+    `cluster:` lines is now refused before the program registers anything, with the platform that serves it."""
+    text = EKS_STACKS["batch"].read_text()
+    ec2 = re.sub(r"    platform: eks\n    cluster:\n(?:      .*\n)+", "", text)
+    assert "platform: eks" not in ec2 and "cluster:" not in ec2
+    stack = tmp_path / "Pulumi.batch.yaml"  # no plan lock next to it: the fresh plan deploys
+    stack.write_text(ec2)
+    run = MockRun(stack="batch")
+    with pytest.raises(Exception) as refused:
+        run_stack(stack, run)
+    assert run.resources == [], [r.name for r in run.resources]
+    assert "platform: eks" in str(refused.value) and "To fix" in str(refused.value)
+    assert preview([str(stack)]) == 1
+    assert "platform: eks" in capsys.readouterr().err
