@@ -172,8 +172,8 @@ def vllm_args(plan: Plan, options: FleetOptions, served_name: str) -> tuple[str,
         args += ["--kv-cache-dtype", plan.kv_dtype]
     if c.nodes_per_replica > 1:
         # Multi-node without Ray, as vLLM documents it: docs/serving/parallelism_scaling.md, "Running vLLM with
-        # MultiProcessing" (vllm serve ... --nnodes N --node-rank R --master-addr HEAD_IP [--headless]). The node script
-        # adds --nnodes/--node-rank/--master-addr/--master-port at start (the rank is claimed at boot).
+        # MultiProcessing" (vllm serve ... --nnodes N --node-rank R --master-addr HEAD_IP [--headless]). Platform eks
+        # adds --nnodes/--node-rank/--master-addr/--master-port from LeaderWorkerSet's rank and leader address.
         args += ["--distributed-executor-backend", "mp"]
     return tuple(args)
 
