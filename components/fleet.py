@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from components.api_key import api_key_secret
 from components.compute import Compute, ComputeArgs
-from components.fleet_spec import capacity_spec, node_spec
+from components.fleet_spec import capacity_spec, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
@@ -52,8 +52,9 @@ class ServingFleet(pulumi.ComponentResource):
     summary: PlanSummary
 
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         plan, options = args.plan, args.options
+        verify_with_platform(plan, options)  # a plan given to this layer directly: refused before anything is registered
+        super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         fleet_id = fleet_tag_value(name)
         tags = {**BASE_TAGS, FLEET_TAG: fleet_id, "llmfleet:model": plan.model, **options.tags}
         child = pulumi.ResourceOptions(parent=self)
