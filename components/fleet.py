@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from components.api_key import api_key_secret
 from components.compute import Compute, ComputeArgs
-from components.fleet_spec import capacity_spec, node_spec
+from components.fleet_spec import capacity_spec, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
@@ -34,14 +34,11 @@ class ServingFleetArgs:
     """The finished plan from sizing.plan()."""
     options: FleetOptions = field(default_factory=FleetOptions)
     """Network, access, image, weights source and tags."""
-    offered_zones: tuple[str, ...] | None = None
-    """Zones of the fleet's region that offer the planned type (pre-flight; None: unknown). Multi-node replicas launch
-    in one of them."""
 
 
 def fleet_tag_value(name: str) -> str:
-    """The llmfleet:fleet tag of every resource, which scopes the node role's writes (lifecycle actions, instance health,
-    rank tags): <project>/<stack>/<component name>, unique in an account, where the component name alone is not (every
+    """The llmfleet:fleet tag of every resource, which scopes the node role's writes (lifecycle actions, instance
+    health): <project>/<stack>/<component name>, unique in an account, where the component name alone is not (every
     YAML program that names its resource `fleet`, every stack of one program)."""
     return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
@@ -55,36 +52,30 @@ class ServingFleet(pulumi.ComponentResource):
     summary: PlanSummary
 
     def __init__(self, name: str, args: ServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         plan, options = args.plan, args.options
+        verify_with_platform(plan, options)  # a plan given to this layer directly: refused before anything is registered
+        super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         fleet_id = fleet_tag_value(name)
         tags = {**BASE_TAGS, FLEET_TAG: fleet_id, "llmfleet:model": plan.model, **options.tags}
-        multi_node = plan.choice.nodes_per_replica > 1
         child = pulumi.ResourceOptions(parent=self)
         node, capacity = node_spec(plan, options), capacity_spec(plan, options)
-        if multi_node and "@sha256:" not in node.image:
-            pulumi.log.warn(f"{node.image} is pinned by tag, not digest: a retagged image would change what new "
-                            "nodes run. To fix: set llmfleet:fleet.efa_image to <repo>@sha256:<digest> (README: "
-                            "Deploying for real).", resource=self)
         api_key = api_key_secret(name, options, tags, child)
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=f"/llmfleet/{fleet_id}", retention_in_days=LOG_RETENTION_DAYS,
                                        tags=tags, opts=child)
-        network = Network(f"{name}-net", NetworkArgs(options=options, multi_node=multi_node, tags=tags,
-                                                      offered_zones=args.offered_zones), opts=child)
+        network = Network(f"{name}-net", NetworkArgs(options=options, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
             options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
             security_group_id=network.lb_security_group_id, drain_s=capacity.drain_s, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
-                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn,
-                                         multi_node=multi_node, tags=tags), opts=child)
+                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn, tags=tags),
+                  opts=child)
         user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name).apply(
             lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}),
                                        BootContext(fleet=name, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],
                                                    target_group_arn=v[2], log_group=v[3])))
         compute = Compute(f"{name}-compute", ComputeArgs(
             node=node, capacity=capacity, options=options, user_data=user_data,
-            subnet_ids=network.subnet_ids, replica_subnet_id=network.replica_subnet_id,
-            security_group_id=network.node_security_group_id,
+            subnet_ids=network.subnet_ids, security_group_id=network.node_security_group_id,
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
             resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
         self.endpoint = lb.url

@@ -79,23 +79,12 @@ class NodeSpec:
     """Encrypted gp3 root volume size."""
     weights_disk: WeightsDisk
     """Where the weights are kept: local NVMe instance store, or the root gp3 volume with provisioned throughput."""
-    efa_interfaces: int
-    """EFA interfaces to attach, one per network card (0: no EFA)."""
-    efa_first_card: int
-    """Network card of the first EFA: 0, or 1 where the type's card 0 is ENA-only (it then carries an ENA primary)."""
     image: str
-    """Serving image (the EFA image for multi-node replicas)."""
+    """Serving image (the EFA image for the pods of a multi-node replica, which only platform eks serves)."""
     served_model_name: str
     """Model name clients use."""
     vllm_args: tuple[str, ...]
     """Arguments to `vllm serve` after the model reference."""
-    nodes_per_replica: int
-    """> 1: multi-node replica (vLLM multiprocessing across nodes: rank 0 serves, the others run headless)."""
-
-    @property
-    def efa(self) -> bool:
-        """Whether the nodes attach EFA interfaces."""
-        return self.efa_interfaces > 0
 
 
 @dataclass(frozen=True)
@@ -122,14 +111,10 @@ class CapacitySpec:
     """Deregistration delay and terminating-hook wait: the longest request x DRAIN_MARGIN."""
     requests_per_target_per_minute: float
     """Target-tracking value for ALBRequestCountPerTarget."""
-    replica_groups: tuple[bool, ...]
-    """Multi-node only: one Auto Scaling group per replica; True where the replica is on demand."""
 
     @property
     def ceiling(self) -> tuple[int, int]:
-        """(on-demand, spot) instances at the ceiling: every group at its maximum."""
-        if self.replica_groups:  # multi-node groups have a fixed size
-            return self.on_demand_base, self.desired - self.on_demand_base
+        """(on-demand, spot) instances at the ceiling: the group at its maximum."""
         on_demand = self.max_size if self.on_demand_above_base_pct == 100 else self.on_demand_base
         return on_demand, self.max_size - on_demand
 
@@ -187,8 +172,8 @@ def vllm_args(plan: Plan, options: FleetOptions, served_name: str) -> tuple[str,
         args += ["--kv-cache-dtype", plan.kv_dtype]
     if c.nodes_per_replica > 1:
         # Multi-node without Ray, as vLLM documents it: docs/serving/parallelism_scaling.md, "Running vLLM with
-        # MultiProcessing" (vllm serve ... --nnodes N --node-rank R --master-addr HEAD_IP [--headless]). The node script
-        # adds --nnodes/--node-rank/--master-addr/--master-port at start (the rank is claimed at boot).
+        # MultiProcessing" (vllm serve ... --nnodes N --node-rank R --master-addr HEAD_IP [--headless]). Platform eks
+        # adds --nnodes/--node-rank/--master-addr/--master-port from LeaderWorkerSet's rank and leader address.
         args += ["--distributed-executor-backend", "mp"]
     return tuple(args)
 
@@ -216,11 +201,8 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     c = plan.choice
     return NodeSpec(
         instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
-        weights_disk=plan_cold_start(plan).disk, efa_interfaces=efa_interfaces(plan),
-        efa_first_card=node_hardware(c.instance_type).efa_first_card,
-        image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
+        weights_disk=plan_cold_start(plan).disk, image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
         served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
-        nodes_per_replica=c.nodes_per_replica,
     )
 
 
@@ -228,10 +210,6 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
     per_target = c.requests_per_second_per_replica * c.replicas_per_instance
-    groups: tuple[bool, ...] = ()
-    if c.nodes_per_replica > 1:
-        on_demand_replicas = c.on_demand_instances // c.nodes_per_replica
-        groups = tuple(i < on_demand_replicas for i in range(c.replicas))
     ready = math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     return CapacitySpec(
         desired=c.instances, min_size=c.instances, max_size=math.ceil(c.instances * options.max_scale_factor),
@@ -240,5 +218,4 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
         hook_heartbeat_s=min(ready, LIFECYCLE_HEARTBEAT_MAX_S),
         drain_s=min(DEREGISTRATION_DELAY_MAX_S, math.ceil(longest_request_s(plan) * DRAIN_MARGIN)),
         requests_per_target_per_minute=round(per_target * SECONDS_PER_MINUTE * TARGET_UTILIZATION, 1),
-        replica_groups=groups,
     )

@@ -1,7 +1,6 @@
 """IAM: the node role and instance profile. Session Manager through a custom policy (no parameter or document reads,
 unlike AmazonSSMManagedInstanceCore); read access to the weights prefix, the token and API-key secrets only; the
-lifecycle calls of the fleet's own groups; multi-node replicas may also list instances and tag themselves with
-their rank."""
+lifecycle calls of the fleet's own groups; leaving the fleet's own target group and writing to its own log group."""
 
 from __future__ import annotations
 
@@ -16,8 +15,6 @@ from components.options import FleetOptions, WeightsSource
 
 FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
-RANK_TAG = "llmfleet:rank"
-"""Tag a node of a multi-node replica claims its rank with."""
 SESSION_MANAGER_ACTIONS = ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
                            "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
                            "ssmmessages:OpenDataChannel"]
@@ -37,12 +34,9 @@ class IamArgs:
     api_key_secret: pulumi.Input[str]
     """ARN of the API-key secret the nodes read (an Output for the secret the fleet creates)."""
     target_group_arn: pulumi.Input[str]
-    """The fleet's target group: a node leaving deregisters its replica's serving node, rank 0 of a multi-node
-    replica registers itself."""
+    """The fleet's target group: a node that is going away deregisters itself."""
     log_group_arn: pulumi.Input[str]
     """The fleet's CloudWatch Logs group (the vLLM container's output)."""
-    multi_node: bool
-    """Grant the rank discovery calls of multi-node replicas."""
     tags: dict[str, str]
     """Tags on every resource."""
 
@@ -81,12 +75,12 @@ class FleetArns:
     api_key_secret: str
     """API-key secret (read)."""
     target_group: str
-    """Target group (register and deregister targets)."""
+    """Target group (deregister targets)."""
     log_group: str
     """Log group (create streams, put events)."""
 
 
-def node_policy(fleet: str, options: FleetOptions, arns: FleetArns, multi_node: bool) -> dict[str, Any]:
+def node_policy(fleet: str, options: FleetOptions, arns: FleetArns) -> dict[str, Any]:
     """The node role's inline policy: least privilege for what the bootstrap script does."""
     own = {"StringEquals": {f"aws:ResourceTag/{FLEET_TAG}": fleet}}
     api_key_secret = arns.api_key_secret
@@ -109,16 +103,11 @@ def node_policy(fleet: str, options: FleetOptions, arns: FleetArns, multi_node: 
         statements.append({"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]})
         statements.append({"Sid": "PullMirror", "Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                            "Resource": [ecr_repository_arn(options.image_mirror)]})
-    if multi_node:
-        statements.append({"Sid": "FindReplicaPeers", "Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": ["*"]})
-        statements.append({"Sid": "ClaimRank", "Effect": "Allow", "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
-                           "Resource": ["arn:aws:ec2:*:*:instance/*"],
-                           "Condition": {**own, "ForAllValues:StringEquals": {"aws:TagKeys": [RANK_TAG]}}})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-TARGET_ACTIONS = ("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets")
-"""What the node calls on its fleet's target group."""
+TARGET_ACTIONS = ("elasticloadbalancing:DeregisterTargets",)
+"""What the node calls on its fleet's target group (its Auto Scaling group registers it)."""
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 """What the node calls on its fleet's log group."""
 
@@ -140,7 +129,7 @@ class Iam(pulumi.ComponentResource):
         policy = pulumi.Output.all(args.options.weights.resolved(), args.api_key_secret, args.target_group_arn,
                                    args.log_group_arn).apply(lambda v: json.dumps(node_policy(
                                        args.fleet, args.options.model_copy(update={"weights": v[0]}),
-                                       FleetArns(v[1], v[2], v[3]), args.multi_node)))
+                                       FleetArns(v[1], v[2], v[3]))))
         aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn

@@ -147,8 +147,7 @@ class LlmServingFleet(pulumi.ComponentResource):
             kind = "LeaderWorkerSet" if eks.spec.multi_node else "Deployment"
             self.workload = pulumi.Output.from_input(f"{kind}/{eks.spec.namespace}/{eks.spec.name}")
         else:
-            fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet,
-                                                        offered_zones=deploy.offered_zones), opts=child)
+            fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet), opts=child)
             self.endpoint, self.api_key_secret = fleet.endpoint, fleet.api_key_secret  # (api_key_secret: no schema output)
             self.group_names = fleet.group_names
             self.node_pools, self.workload = pulumi.Output.from_input([]), pulumi.Output.from_input("")

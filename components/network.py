@@ -18,7 +18,7 @@ SUBNETS_CREATED = ZONES_CREATED
 ALB_MIN_ZONES = 2
 """An Application Load Balancer needs subnets in at least two Availability Zones
 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones)."""
-INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "ec2", "ecr.api", "ecr.dkr", "sts",
+INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "ecr.api", "ecr.dkr", "sts",
                        "elasticloadbalancing", "logs")
 """AWS APIs the node calls, reached over interface endpoints from the private subnets
 (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)."""
@@ -33,37 +33,23 @@ def check_zones(zones: list[str]) -> list[str]:
     return zones
 
 
-def replica_subnet(subnet_ids: list[str], zones: list[str], offered: tuple[str, ...] | None) -> str:
-    """The subnet every multi-node replica launches in: the first in a zone that offers the instance type."""
-    for subnet, zone in zip(subnet_ids, zones):
-        if offered is None or zone in offered:
-            return subnet
-    raise ValueError(f"none of the subnets' zones {zones} offers the planned instance type (offered in {list(offered or ())}). "
-                     "To fix: add a subnet in one of those zones.")
-
-
 @dataclass(frozen=True)
 class NetworkArgs:
     """Inputs of Network."""
 
     options: FleetOptions
     """VPC, subnets, allowed clients and ports."""
-    multi_node: bool
-    """Nodes of one replica talk to each other (torch distributed, NCCL, EFA): the node group admits itself."""
     tags: dict[str, str]
     """Tags on every resource."""
-    offered_zones: tuple[str, ...] | None = None
-    """Zones that offer the planned instance type (pre-flight; None: unknown, any zone)."""
 
 
 class Network(pulumi.ComponentResource):
     """VPC and subnets (given or created), a load-balancer security group open only to the allowed clients, and a node
-    security group open only to the load balancer (and to itself for multi-node replicas)."""
+    security group open only to the load balancer."""
 
     vpc_id: pulumi.Output[str]
     subnet_ids: pulumi.Output[list[str]]
     lb_subnet_ids: pulumi.Output[list[str]]
-    replica_subnet_id: pulumi.Output[str]
     lb_security_group_id: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
 
@@ -73,14 +59,13 @@ class Network(pulumi.ComponentResource):
         if o.vpc_id:
             self.vpc_id = pulumi.Output.from_input(o.vpc_id)
             subnets = o.subnet_ids
-            self.subnet_ids = subnets if isinstance(subnets, pulumi.Output) else pulumi.Output.all(*subnets).apply(list)
+            given = subnets if isinstance(subnets, pulumi.Output) else pulumi.Output.all(*subnets).apply(list)
+            zones: pulumi.Output[list[str]] = given.apply(self._zones_of)
+            # the subnets reach the resources only once their zones pass the check
+            self.subnet_ids = pulumi.Output.all(given, zones.apply(check_zones)).apply(lambda v: v[0])
             self.lb_subnet_ids = self.subnet_ids
-            looked_up: pulumi.Output[list[str]] = self.subnet_ids.apply(self._zones_of)
-            zones = looked_up.apply(check_zones)
         else:
-            self.vpc_id, self.subnet_ids, self.lb_subnet_ids, zones = self._create_vpc(name, o, args.tags, child)
-        self.replica_subnet_id = pulumi.Output.all(self.subnet_ids, zones).apply(
-            lambda v: replica_subnet(v[0], v[1], args.offered_zones))
+            self.vpc_id, self.subnet_ids, self.lb_subnet_ids = self._create_vpc(name, o, args.tags, child)
         lb_sg = aws.ec2.SecurityGroup(f"{name}-lb", vpc_id=self.vpc_id, tags=args.tags, opts=child,
                                       description="llm-fleet load balancer: allowed clients only")
         node_sg = aws.ec2.SecurityGroup(f"{name}-node", vpc_id=self.vpc_id, tags=args.tags, opts=child,
@@ -94,11 +79,6 @@ class Network(pulumi.ComponentResource):
              opts=child)
         rule(f"{name}-node-egress", type="egress", protocol=ANY_PROTOCOL, from_port=0, to_port=0, cidr_blocks=[ALL_IPV4],
              security_group_id=node_sg.id, description="image, weights and AWS APIs", opts=child)
-        if args.multi_node:
-            for direction in ("ingress", "egress"):
-                rule(f"{name}-node-self-{direction}", type=direction, protocol=ANY_PROTOCOL, from_port=0, to_port=0,
-                     security_group_id=node_sg.id, source_security_group_id=node_sg.id,
-                     description="torch.distributed, NCCL and EFA between the nodes of a replica (EFA needs both directions)", opts=child)
         self.lb_security_group_id = lb_sg.id
         self.node_security_group_id = node_sg.id
         self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids, "lb_subnet_ids": self.lb_subnet_ids,
@@ -123,10 +103,10 @@ class Network(pulumi.ComponentResource):
                                       description="allowed client security group", opts=child)
 
     def _create_vpc(self, name: str, o: FleetOptions, tags: dict[str, str], child: pulumi.ResourceOptions
-                    ) -> tuple[pulumi.Output[str], pulumi.Output[list[str]], pulumi.Output[list[str]], pulumi.Output[list[str]]]:
+                    ) -> tuple[pulumi.Output[str], pulumi.Output[list[str]], pulumi.Output[list[str]]]:
         """A VPC with a public and a private subnet in each of two zones. Nodes live in the private subnets (no public
         address) and reach the model hub through one NAT gateway and the AWS APIs through VPC endpoints; with
-        public_node_ips they live in the public subnets instead. Returns (vpc, node subnets, LB subnets, node zones)."""
+        public_node_ips they live in the public subnets instead. Returns (vpc, node subnets, LB subnets)."""
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=o.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
                           tags={**tags, "Name": f"{name}-vpc"}, opts=child)
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags, opts=child)
@@ -142,11 +122,10 @@ class Network(pulumi.ComponentResource):
             aws.ec2.RouteTableAssociation(f"{name}-public-{i}-routes", subnet_id=subnet.id, route_table_id=public_routes.id,
                                           opts=child)
             public.append(subnet)
-        node_zones = pulumi.Output.all(*[zones.names[i] for i in range(SUBNETS_CREATED)]).apply(list)
         lb = public if o.allow_public_ingress else None
         if o.public_node_ips:
             ids = pulumi.Output.all(*[s.id for s in public]).apply(list)
-            return vpc.id, ids, ids, node_zones
+            return vpc.id, ids, ids
         eip = aws.ec2.Eip(f"{name}-nat", domain="vpc", tags=tags, opts=child)
         nat = aws.ec2.NatGateway(f"{name}-nat", subnet_id=public[0].id, allocation_id=eip.id, tags=tags, opts=child)
         private_routes = aws.ec2.RouteTable(f"{name}-private", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
@@ -162,7 +141,7 @@ class Network(pulumi.ComponentResource):
         self._endpoints(name, o, vpc, [s.id for s in private], private_routes, tags, child)
         node_ids = pulumi.Output.all(*[s.id for s in private]).apply(list)
         lb_ids = pulumi.Output.all(*[s.id for s in lb]).apply(list) if lb else node_ids
-        return vpc.id, node_ids, lb_ids, node_zones
+        return vpc.id, node_ids, lb_ids
 
     @staticmethod
     def _endpoints(name: str, o: FleetOptions, vpc: aws.ec2.Vpc, subnet_ids: list[pulumi.Output[str]],

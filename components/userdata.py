@@ -12,20 +12,14 @@ from pathlib import Path
 
 from components.fleet_spec import CapacitySpec, NodeSpec
 from components.compute import LAUNCH_HOOK
-from components.iam import RANK_TAG
 from components.inputs import plain
 from components.options import FleetOptions
 from components.shell_values import checked, shell
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
 MODELS_IN_CONTAINER = "/data/models"
-IMDS_ADDRESS = "169.254.169.254/32"
 READY_POLL_S = 10
 """How often the ready script asks /health."""
-RANK_SETTLE_S = 5
-"""Seconds between rank claims (EC2 tags are eventually consistent)."""
-MASTER_PORT = 29500
-"""torch.distributed port on rank 0 (vLLM's --master-port); open between the nodes of the replica only."""
 DLAMI_NVME = "/opt/dlami/nvme"
 """Where the GPU Deep Learning AMIs mount the instance store (all NVMe disks as one volume) at boot."""
 CRASH_STARTS = 6
@@ -35,8 +29,6 @@ RESTART_S = 30
 """systemd waits this long before starting vLLM again (RestartSec=)."""
 DLAMI_MOUNT_WAIT_S = 180
 """How long a start waits for the AMI to mount the instance store it has claimed before failing (and retrying)."""
-CONTAINER_UID = 1000
-"""Unprivileged uid the host-network container runs as, so that iptables can keep it off the metadata service."""
 WATCH_EVERY_S = 5
 """How often llmfleet-watch.timer polls instance metadata: AWS suggests every 5 s for the spot two-minute notice
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html)."""
@@ -58,8 +50,7 @@ class BootContext:
     api_key_secret: str
     """ARN or name of the API-key secret."""
     target_group_arn: str
-    """Target group of the serving nodes: a node leaving deregisters its replica's serving node; rank 0 of a
-    multi-node replica registers itself."""
+    """Target group of the serving nodes: a node that is going away deregisters itself."""
     log_group: str
     """CloudWatch Logs group the vLLM container's output goes to."""
 
@@ -191,63 +182,11 @@ def _weights_disk(spec: NodeSpec) -> str:
     ])
 
 
-def _imds_block(multi_node: bool) -> str:
-    if multi_node:
-        rule = f"OUTPUT -d {IMDS_ADDRESS} -m owner --uid-owner {CONTAINER_UID} -j DROP"
-    else:
-        rule = f"DOCKER-USER -d {IMDS_ADDRESS} -j DROP"
-    return f"iptables -C {rule} 2>/dev/null || iptables -I {rule}"
-
-
-def _replica_forming(spec: NodeSpec, ready_timeout_s: int) -> str:
-    """A shell function printing the instances of this node's replica launched less than the ready deadline ago (a
-    single-node replica is only the node itself, whose own readiness is checked apart)."""
-    if spec.nodes_per_replica == 1:
-        return "replica_forming() { :; }"
-    return "\n".join([
-        "replica_forming() {",
-        "  local since",
-        f'  since=$(date -u -d "-{ready_timeout_s} seconds" +%Y-%m-%dT%H:%M:%S)',
-        '  aws ec2 describe-instances --region "$REGION" \\',
-        '    --filters "Name=tag:aws:autoscaling:groupName,Values=$ASG" Name=instance-state-name,Values=pending,running \\',
-        '    --query "Reservations[].Instances[].[InstanceId,LaunchTime]" --output text |',
-        '    awk -v since="$since" \'substr($2, 1, 19) > since {print $1}\' | paste -sd " " -',
-        "}",
-    ])
-
-
-def _health_url(spec: NodeSpec, port: int) -> str:
-    if spec.nodes_per_replica == 1:
-        return f'health_url() {{ echo "http://127.0.0.1:{port}/health"; }}'
-    return ('health_url() {\n  local master\n  master=$(cat "$RUN_DIR/master" 2>/dev/null || true)\n'
-            f'  echo "http://${{master:-127.0.0.1}}:{port}/health"\n}}')
-
-
 SHIP_LINES = 1000
 """Lines of the boot log and journal shipped at a readiness outcome or a crash loop (the end of the story)."""
 SHIP_LINE_CHARS = 512
 """Characters kept of each shipped line: 1,000 events of at most 512 + 26 bytes stay under PutLogEvents' 1,048,576
 bytes (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html)."""
-
-
-def _serving_target(spec: NodeSpec, port: int) -> dict[str, str]:
-    """The watch script's parts that differ between single- and multi-node replicas: which instance is the target, and
-    who registers it. A single-node group's node is registered and deregistered by its Auto Scaling group
-    (target_group_arns); a multi-node replica's group is not attached (its headless ranks answer no /health and would
-    sit in the target group as unhealthy targets), so rank 0 registers itself once it serves."""
-    if spec.nodes_per_replica == 1:
-        return {"serving_id": 'serving_id() { echo "$INSTANCE_ID"; }',
-                "register_note": "Single-node replica: its Auto Scaling group registers the node with the target group.",
-                "register": ": # registered by the Auto Scaling group (target_group_arns)"}
-    return {"serving_id": 'serving_id() { cat "$RUN_DIR/serving-id" 2>/dev/null || true; }  # rank 0 of this replica',
-            "register_note": "Multi-node replica: rank 0 registers itself once its /health answers; the other ranks are never targets.",
-            "register": "\n".join([
-                'if [ "$(cat "$RUN_DIR/rank" 2>/dev/null || true)" = 0 ] && [ ! -e "$RUN_DIR/registered" ] &&',
-                f'  curl -sf -o /dev/null "http://127.0.0.1:{port}/health"; then',
-                '  targets register-targets "$INSTANCE_ID"',
-                '  touch "$RUN_DIR/registered"',
-                '  echo "rank 0 serves: registered $INSTANCE_ID with the target group"',
-                "fi"])}
 
 
 def _log_options(log_group: str) -> str:
@@ -263,25 +202,22 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
     """The bootstrap script for every node of the fleet."""
     fetch, model_ref = _weights(options, boot.hf_repo, spec.served_model_name)
     secret_kind = "secret ARN" if boot.api_key_secret.startswith("arn:") else "secret name"
-    values = {"model_ref": shell("path" if model_ref.startswith("/") else "Hugging Face repo", model_ref),
-              "vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args),
-              "nodes": shell("number", str(spec.nodes_per_replica)), "port": shell("number", str(options.api_port)),
-              "rank_tag": RANK_TAG, "settle_s": str(RANK_SETTLE_S), "container_uid": str(CONTAINER_UID),
-              "master_port": str(MASTER_PORT)}
-    run = _fill(_template("run_multi.sh" if spec.nodes_per_replica > 1 else "run_single.sh"), values)
+    port = shell("number", str(options.api_port))
+    run = _fill(_template("run_single.sh"), {
+        "model_ref": shell("path" if model_ref.startswith("/") else "Hugging Face repo", model_ref),
+        "vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args), "port": port})
     return _fill(_template("node.sh"), {
         "fleet": checked("fleet name", boot.fleet), "served_model_name": checked("served model name", spec.served_model_name),
         "image": shell("image", image_ref(spec.image, options.image_mirror)),
         "registry_login": _registry_login(options.image_mirror), "weights_disk": _weights_disk(spec),
-        "imds_block": _imds_block(spec.nodes_per_replica > 1), "fetch_token": _fetch_token(options),
+        "fetch_token": _fetch_token(options),
         "api_key_secret": shell(secret_kind, boot.api_key_secret), "fetch_weights": fetch, "run": run.rstrip("\n"),
         "hook": shell("lifecycle hook", LAUNCH_HOOK), "ready_timeout_s": str(capacity.ready_timeout_s),
         "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
-        "health_url": _health_url(spec, options.api_port), "crash_starts": str(CRASH_STARTS),
+        "port": port, "crash_starts": str(CRASH_STARTS),
         "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
-        "replica_forming": _replica_forming(spec, capacity.ready_timeout_s),
         "watch_every_s": str(WATCH_EVERY_S), "target_group_arn": shell("target group ARN", boot.target_group_arn),
-        "log_options": _log_options(boot.log_group), **_serving_target(spec, options.api_port),
+        "log_options": _log_options(boot.log_group),
         "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
         "ship_line_chars": str(SHIP_LINE_CHARS),
     })

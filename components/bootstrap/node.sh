@@ -55,7 +55,7 @@ install -d -m 700 "$RUN_DIR"
 {{weights_disk}}
 
 # Keep the serving container off the instance metadata service, and so off the instance role.
-{{imds_block}}
+iptables -C DOCKER-USER -d 169.254.169.254/32 -j DROP 2>/dev/null || iptables -I DOCKER-USER -d 169.254.169.254/32 -j DROP
 
 # Secrets go to a root-only file on tmpfs and into the container's environment, never to the log. A failed fetch
 # stops the start (systemd retries) instead of serving without them.
@@ -106,8 +106,7 @@ lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name {{hook}} --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
 }
-{{health_url}}
-until curl -sf -o /dev/null "$(health_url)"; do
+until curl -sf -o /dev/null "http://127.0.0.1:{{port}}/health"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within {{ready_timeout_s}} s; abandoning the launch"
@@ -128,18 +127,14 @@ READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
 # Run by systemd (OnFailure= of llmfleet.service) once vLLM failed {{crash_starts}} starts within {{crash_window_s}} s:
-# the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
-# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever). Not while the
-# node has never served (its launch hook's deadline decides then) nor while a peer of its replica is younger than the
-# ready deadline (the replica is still forming). In every case the server is started again: a failed unit stays down.
+# the node ships its journal and is handed back to its Auto Scaling group as Unhealthy and replaced at once, without
+# waiting for the load balancer's health checks. Not while the node has never served (its launch hook's deadline decides
+# then). In every case the server is started again: a failed unit stays down.
 set -uo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-{{replica_forming}}
 if [ ! -e "$ROOT/opt/llmfleet/ready-done" ]; then
   echo "vLLM failed {{crash_starts}} starts before it ever served; the launch hook's deadline decides"
-elif forming=$(replica_forming) && [ -n "$forming" ]; then
-  echo "vLLM failed {{crash_starts}} starts while the replica is forming ($forming launched under {{ready_timeout_s}} s ago)"
 else
   echo "vLLM failed {{crash_starts}} starts within {{crash_window_s}} s; marking $INSTANCE_ID Unhealthy"
   journal | ship_log "crash-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -151,22 +146,18 @@ systemctl start --no-block llmfleet.service
 UNHEALTHY
 cat >"$ROOT/opt/llmfleet/watch.sh" <<'WATCH'
 #!/bin/bash
-# Run every {{watch_every_s}} s by llmfleet-watch.timer. Takes this node's replica out of the load balancer at once when
-# the node is going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto
-# Scaling group terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity
-# rebalancing after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs
-# (the deregistration delay), instead of the load balancer routing to it until its health checks fail.
-# {{register_note}}
+# Run every {{watch_every_s}} s by llmfleet-watch.timer. Takes this node out of the load balancer at once when it is
+# going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto Scaling group
+# terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity rebalancing
+# after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs (the
+# deregistration delay), instead of the load balancer routing to it until its health checks fail. The group registered
+# the node with the target group (target_group_arns).
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 install -d -m 700 "$RUN_DIR"
 LEAVING="$RUN_DIR/leaving"
 [ -e "$LEAVING" ] && exit 0  # already out of the load balancer
-targets() {
-  aws elbv2 "$1" --region "$REGION" --target-group-arn {{target_group_arn}} --targets "Id=$2" >/dev/null
-}
-{{serving_id}}
 reason=""
 if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
   reason="spot interruption notice ($notice)"
@@ -180,15 +171,10 @@ if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/re
   touch "$RUN_DIR/rebalance"
 fi
 if [ -n "$reason" ]; then
-  serving=$(serving_id)
-  if [ -n "$serving" ]; then
-    echo "$reason: deregistering $serving from the target group; in-flight requests drain"
-    targets deregister-targets "$serving"
-  fi
+  echo "$reason: deregistering $INSTANCE_ID from the target group; in-flight requests drain"
+  aws elbv2 deregister-targets --region "$REGION" --target-group-arn {{target_group_arn}} --targets "Id=$INSTANCE_ID" >/dev/null
   touch "$LEAVING"
-  exit 0
 fi
-{{register}}
 WATCH
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
   "$ROOT/opt/llmfleet/watch.sh"

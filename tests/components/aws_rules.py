@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from components.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, longest_request_s
 from preview.mock_run import MOCK_ACCOUNT, MockedResource, MockRun
-from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS, plan_cold_start
 
 AUTONAME_SUFFIX = 8
@@ -42,13 +41,6 @@ def _zones(run: MockRun, subnet_ids: list[str]) -> set[str | None]:
     return {_zone_of(run, s) for s in subnet_ids}
 
 
-def placement_group_one_zone(run: MockRun) -> list[str]:
-    pgs = {f"{p.name}-id" for p in run.of_type("PlacementGroup") if p.inputs.get("strategy") == "cluster"}
-    return [f"{g.name}: cluster placement group across zones {sorted(map(str, _zones(run, g.inputs['vpcZoneIdentifiers'])))}"
-            for g in run.of_type("Group") if g.inputs.get("placementGroup") in pgs
-            and len(_zones(run, g.inputs["vpcZoneIdentifiers"])) != 1]
-
-
 def _name(r: MockedResource) -> str:
     return r.inputs.get("name") or f"{r.name}-{'x' * (AUTONAME_SUFFIX - 1)}"
 
@@ -57,25 +49,6 @@ def lb_names_fit(run: MockRun) -> list[str]:
     return [f"{r.name}: name {_name(r)!r} is {len(_name(r))} characters (max {NAME_MAX})"
             for r in run.of_type("LoadBalancer") + run.of_type("TargetGroup")
             if len(_name(r)) > NAME_MAX or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", _name(r))]
-
-
-def efa_on_every_card(run: MockRun) -> list[str]:
-    """A multi-node fleet on an EFA type attaches one EFA per EFA-capable network card, and a primary interface at card
-    0, device index 0 (an EFA there, or an ENA where card 0 is ENA-only; EFA-only can never be the primary)."""
-    if not run.plan or run.plan.choice.nodes_per_replica == 1:
-        return []
-    lt = run.one("LaunchTemplate").inputs
-    hw = node_hardware(lt["instanceType"])
-    interfaces = lt.get("networkInterfaces") or []
-    efa = [n for n in interfaces if n.get("interfaceType") in ("efa", "efa-only")]
-    cards = sorted(n.get("networkCardIndex", 0) for n in efa)
-    first = hw.efa_first_card
-    wanted = list(range(first, first + min(hw.network_cards - first, hw.efa_interfaces_max)))
-    problems = [] if cards == wanted else [f"EFA on network cards {cards}, {lt['instanceType']} has cards {wanted}"]
-    primary = [n for n in interfaces if n.get("networkCardIndex", 0) == 0 and n.get("deviceIndex") == 0]
-    if efa and (len(primary) != 1 or primary[0].get("interfaceType") == "efa-only"):
-        problems.append("network card 0 needs the primary interface (EFA or ENA, not EFA-only) at device index 0")
-    return problems
 
 
 def _hook(group: MockedResource, transition: str) -> dict | None:
@@ -163,20 +136,15 @@ def gp3_limits(run: MockRun) -> list[str]:
 
 def refresh_keeps_serving(run: MockRun) -> list[str]:
     """Instance refresh preferences AWS accepts (MaxHealthyPercentage 100..200, at most 100 above the minimum), and a
-    single-node fleet group that launches replacements before terminating (max healthy above 100, min healthy 100 for
-    the examples): AWS replaces at least one instance at a time, so a one-node group at max 100 loses its only node.
-    A multi-node replica group stays at max 100 (a node launched above its size finds every rank taken)."""
-    assert run.plan
+    group that launches replacements before terminating (max healthy above 100, min healthy 100 for the examples):
+    AWS replaces at least one instance at a time, so a one-node group at max 100 loses its only node."""
     problems = []
     for g in run.of_type("Group"):
         prefs = (g.inputs.get("instanceRefresh") or {}).get("preferences") or {}
         low, high = prefs.get("minHealthyPercentage", 90), prefs.get("maxHealthyPercentage", 100)
         if not (0 <= low <= 100 <= high <= 200 and high - low <= 100):
             problems.append(f"{g.name}: min/max healthy {low}/{high} outside what AWS accepts")
-        multi = run.plan.choice.nodes_per_replica > 1
-        if multi and high != 100:
-            problems.append(f"{g.name}: a multi-node replica group refreshed above its size ({high}%)")
-        if not multi and not (low == 100 and high > 100):
+        if not (low == 100 and high > 100):
             problems.append(f"{g.name}: refresh at min/max healthy {low}/{high} takes serving nodes down first")
     return problems
 
@@ -199,19 +167,13 @@ def secret_names_reusable(run: MockRun) -> list[str]:
 
 
 def only_serving_nodes_are_targets(run: MockRun) -> list[str]:
-    """An Auto Scaling group attached to a target group registers every instance it launches: a multi-node replica's
-    group must not be attached (its headless ranks answer no /health and would stay unhealthy targets); its rank 0
-    registers itself, and only rank 0. A single-node fleet's group is attached (every node serves)."""
-    assert run.plan
-    multi = run.plan.choice.nodes_per_replica > 1
-    problems = [f"{g.name}: attached to {g.inputs.get('targetGroupArns')}" for g in run.of_type("Group")
-                if bool(g.inputs.get("targetGroupArns")) == multi]
+    """An Auto Scaling group attached to a target group registers every instance it launches, and every node of the
+    fleet serves: its group is attached, and no node registers itself besides."""
+    problems = [f"{g.name}: not attached to a target group" for g in run.of_type("Group")
+                if not g.inputs.get("targetGroupArns")]
     script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
-    registers = re.search(r'"\$RUN_DIR/rank".*?\)" = 0 \].*?targets register-targets', script, re.S)
-    if multi and not registers:
-        problems.append("no node of a multi-node replica registers rank 0 with the target group")
-    if not multi and re.search(r"\bregister-targets", script):
-        problems.append("a single-node fleet's nodes register themselves besides their group")
+    if re.search(r"\bregister-targets", script):
+        problems.append("the nodes register themselves besides their group")
     return problems
 
 
@@ -220,16 +182,15 @@ def _granted(run: MockRun, prefix: str) -> list[dict]:
 
 
 def node_writes_only_its_own(run: MockRun) -> list[str]:
-    """Least privilege for the calls the node makes on the fleet's own target group (RegisterTargets and
-    DeregisterTargets take the target group as their resource) and log group (CreateLogStream on the group,
-    PutLogEvents on its streams): the grants name them, never '*'."""
+    """Least privilege for the calls the node makes on the fleet's own target group (DeregisterTargets takes the
+    target group as its resource) and log group (CreateLogStream on the group, PutLogEvents on its streams): the grants
+    name them, never '*'."""
     tg = rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}"
     logs = rf"arn:aws:mock:[a-z0-9-]+:{MOCK_ACCOUNT}:{run.one('LogGroup').name}(:log-stream:\*)?"
     problems = [f"{st['Sid']}: {r}" for st in _granted(run, "elasticloadbalancing:") for r in st["Resource"]
                 if not re.fullmatch(tg, r)]
     problems += [f"{st['Sid']}: {r}" for st in _granted(run, "logs:") for r in st["Resource"] if not re.fullmatch(logs, r)]
-    wanted = {"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets", "logs:CreateLogStream",
-              "logs:PutLogEvents"}
+    wanted = {"elasticloadbalancing:DeregisterTargets", "logs:CreateLogStream", "logs:PutLogEvents"}
     have = {a for st in _granted(run, "elasticloadbalancing:") + _granted(run, "logs:") for a in st["Action"]}
     return problems + ([f"node actions {sorted(have)} != {sorted(wanted)}"] if have != wanted else [])
 
@@ -239,14 +200,14 @@ SPOT_POLL_MAX_S = 5
 
 
 def leaves_on_interruption_notice(run: MockRun) -> list[str]:
-    """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters its
-    replica's serving node, so that the load balancer drains it within the two minutes instead of routing to it."""
+    """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters itself,
+    so that the load balancer drains it within the two minutes instead of routing to it."""
     script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
     every = re.search(r"^OnUnitActiveSec=(\d+)$", script, re.M)
     problems = [] if every and int(every.group(1)) <= SPOT_POLL_MAX_S else ["no poll of the notice every 5 s"]
     watch = re.search(r"<<'WATCH'\n(.*?)\nWATCH\n", script, re.S)
     body = watch.group(1) if watch else ""
-    if not re.search(r"spot/instance-action.*?targets deregister-targets", body, re.S):
+    if not re.search(r"spot/instance-action.*?aws elbv2 deregister-targets", body, re.S):
         problems.append("the interruption notice does not take the node out of the target group")
     return problems
 
@@ -273,12 +234,8 @@ def private_nodes_reach_their_apis(run: MockRun) -> list[str]:
 
 
 RULES = (
-    Rule("cluster placement group in one zone", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/placement-strategies.html#placement-groups-cluster",
-         placement_group_one_zone),
     Rule("load balancer and target group names", "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
          lb_names_fit),
-    Rule("one EFA per network card", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html",
-         efa_on_every_card),
     Rule("ready wait covers the cold start", "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html",
          ready_waits_for_cold_start),
     Rule("instance warmup counts from a ready node",

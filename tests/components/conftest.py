@@ -34,6 +34,12 @@ def any_stack(request) -> MockRun:
     return stack_run(request.param)
 
 
+@pytest.fixture(params=sorted(EC2_STACKS))
+def ec2_stack(request) -> MockRun:
+    """An example stack on platform ec2: its launch template, Auto Scaling group and load balancer."""
+    return stack_run(request.param)
+
+
 def stack_options(name: str):
     """The stack's validated llmfleet:* config (what __main__.py reads)."""
     from components.stack_config import load_stack_config

@@ -1,4 +1,4 @@
-"""AWS constraints on what every example stack emits (tests/components/aws_rules.py, each rule citing its AWS
+"""AWS constraints on what every platform-ec2 example stack emits (tests/components/aws_rules.py, each rule citing its AWS
 document), and each rule shown to fail on a run that breaks it."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import copy
 import pytest
 
 from tests.components.aws_rules import RULES, Rule
-from tests.components.conftest import STACKS, stack_run
+from tests.components.conftest import EC2_STACKS, stack_run
 
 
-@pytest.mark.parametrize("stack", sorted(STACKS))
+@pytest.mark.parametrize("stack", sorted(EC2_STACKS))
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
 def test_example_stacks_meet_aws_constraints(stack, rule: Rule):
     assert rule.source.startswith("https://docs.aws.amazon.com/")
@@ -32,10 +32,7 @@ def rule(name: str) -> Rule:
 
 
 @pytest.mark.parametrize("name,stack,kind,change", [
-    ("cluster placement group in one zone", "batch", "Group",
-     lambda i: i.update(vpcZoneIdentifiers=["batch-net-private-0-id", "batch-net-private-1-id"])),
     ("load balancer and target group names", "dev", "LoadBalancer", lambda i: i.update(name="x" * 33)),
-    ("one EFA per network card", "batch", "LaunchTemplate", lambda i: i.update(networkInterfaces=i["networkInterfaces"][:1])),
     ("ready wait covers the cold start", "prod", "Group", lambda i: i.update(initialLifecycleHooks=[], healthCheckGracePeriod=60)),
     ("scale-in drains the longest request", "dev", "TargetGroup", lambda i: i.update(deregistrationDelay=5)),
     ("ALB subnets in two zones", "dev", "LoadBalancer", lambda i: i.update(subnets=["dev-net-private-0-id"])),
@@ -43,27 +40,27 @@ def rule(name: str) -> Rule:
      lambda i: i["blockDeviceMappings"][0]["ebs"].update(throughput=1000, iops=3000, volumeSize=100)),
     ("instance refresh launches before it terminates", "dev", "Group",
      lambda i: i["instanceRefresh"]["preferences"].pop("maxHealthyPercentage")),
-    ("instance refresh launches before it terminates", "batch", "Group",
-     lambda i: i["instanceRefresh"]["preferences"].update(maxHealthyPercentage=200)),
     ("Secrets Manager grants name the secret's ARN", "prod", "RolePolicy", lambda i: i.update(policy=i["policy"].replace(
         "secret:prod-api-key-AbCdEf", "secret:prod-api-key-*"))),
     ("created secrets have no fixed name", "dev", "Secret", lambda i: i.update(name="llmfleet/llmfleet/dev/api-key")),
-    ("ALB idle timeout covers the longest request", "batch", "LoadBalancer", lambda i: i.update(idleTimeout=60)),
+    ("ALB idle timeout covers the longest request", "prod", "LoadBalancer", lambda i: i.update(idleTimeout=60)),
     ("instance warmup counts from a ready node", "dev", "Policy", lambda i: i.update(estimatedInstanceWarmup=1428)),
-    ("instance warmup counts from a ready node", "batch", "Group", lambda i: i.pop("defaultInstanceWarmup")),
-    ("only serving nodes are load-balancer targets", "batch", "Group", lambda i: i.update(targetGroupArns=["tg"])),
+    ("instance warmup counts from a ready node", "prod", "Group", lambda i: i.pop("defaultInstanceWarmup")),
     ("only serving nodes are load-balancer targets", "dev", "Group", lambda i: i.pop("targetGroupArns")),
+    ("only serving nodes are load-balancer targets", "prod", "LaunchTemplate",
+     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
+         b"\nWATCH\n", b'\naws elbv2 register-targets --targets "Id=$INSTANCE_ID"\nWATCH\n')).decode())),
     ("node writes only to its own target group and log group", "dev", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace("targetgroup/llmfleet-dev-lb-tg/0123456789abcdef", "targetgroup/*"))),
-    ("node writes only to its own target group and log group", "batch", "RolePolicy", lambda i: i.update(
+    ("node writes only to its own target group and log group", "prod", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace('"logs:PutLogEvents"', '"logs:PutLogEvents", "logs:DeleteLogGroup"'))),
     ("log retention is a value CloudWatch Logs accepts", "prod", "LogGroup", lambda i: i.pop("retentionInDays")),
-    ("nodes leave the load balancer on the spot interruption notice", "batch", "LaunchTemplate",
+    ("nodes leave the load balancer on the spot interruption notice", "prod", "LaunchTemplate",
      lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
          b"OnUnitActiveSec=5", b"OnUnitActiveSec=60")).decode())),
     ("nodes leave the load balancer on the spot interruption notice", "dev", "LaunchTemplate",
      lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
-         b"targets deregister-targets", b": deregister-targets")).decode())),
+         b"aws elbv2 deregister-targets", b": elbv2 deregister-targets")).decode())),
     ("private nodes reach the ELB and CloudWatch Logs APIs", "dev", "VpcEndpoint",
      lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3")),
 ])
@@ -77,7 +74,7 @@ def test_long_outputs_keep_the_alb_connection_open(tmp_path):
     from preview.mock_run import MockRun, run_stack
 
     stack = tmp_path / "Pulumi.long.yaml"  # no plan lock next to it: the fresh plan deploys
-    stack.write_text(STACKS["dev"].read_text().replace("output_tokens: 256", "output_tokens: 16000"))
+    stack.write_text(EC2_STACKS["dev"].read_text().replace("output_tokens: 256", "output_tokens: 16000"))
     run = run_stack(stack, MockRun(stack="long"))
     assert rule("ALB idle timeout covers the longest request").check(run) == []
     assert run.one("LoadBalancer").inputs["idleTimeout"] > 600

@@ -4,7 +4,8 @@ import pulumi
 import pytest
 
 from components import ServingFleet, ServingFleetArgs
-from components.fleet_spec import capacity_spec, compatible_types, root_volume_gib, verify_with_platform, vllm_args
+from components.fleet_spec import (PlatformError, capacity_spec, compatible_types, root_volume_gib, verify_with_platform,
+                                   vllm_args)
 from components.iam import FleetArns, node_policy
 from components.options import FleetOptions, WeightsSource
 from preview.mock_run import FleetMocks, MockRun
@@ -84,9 +85,21 @@ ARNS = FleetArns("arn:key", "arn:tg", "arn:logs")
 
 def test_iam_scopes_s3_to_the_prefix():
     options = FleetOptions(weights=WeightsSource(s3_uri="s3://bucket/models/llama"))
-    policy = node_policy("unit", options, ARNS, multi_node=False)
+    policy = node_policy("unit", options, ARNS)
     assert policy["Statement"][0]["Resource"] == ["arn:aws:s3:::bucket/models/llama/*"]
-    assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), ARNS, False)["Statement"])
+    assert not any(s["Sid"].endswith("Weights") for s in node_policy("unit", FleetOptions(), ARNS)["Statement"])
+
+
+def test_serving_fleet_refuses_a_replica_spanning_nodes_before_any_resource():
+    """Regression: ServingFleet, the plan-taking layer, took a multi-node plan without the platform check that
+    LlmServingFleet runs, and would have launched its replicas as single nodes."""
+    p = plan(PlanRequest(model=load_preset("deepseek-v3"), workload=Workload(kind="batch", concurrency=256),
+                         deployment=Deployment(instance_types=("p5.48xlarge",))))
+    assert p.choice.nodes_per_replica > 1
+    registered = len(RUN.resources)
+    with pytest.raises(PlatformError, match="To fix: set llmfleet:fleet.platform: eks"):
+        ServingFleet("multi", ServingFleetArgs(plan=p))
+    assert len(RUN.resources) == registered
 
 
 def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 import shutil
 
 import pulumi
@@ -14,10 +13,10 @@ import pulumi_aws as aws
 import pytest
 
 from components import ServingFleet, ServingFleetArgs
-from components.compute import IGNORED_GROUP_CHANGES, network_interfaces
+from components.compute import IGNORED_GROUP_CHANGES
 from components.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from components.userdata import BootContext, render_user_data
-from components.options import DEFAULT_EFA_IMAGE, FleetOptions
+from components.options import FleetOptions
 from components.shell_values import UnsafeShellValueError
 from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
 from sizing.catalog.instances import get_instance_type
@@ -46,40 +45,12 @@ def fleet_run(name: str, stack: str = "dev", **options) -> MockRun:
     return run
 
 
-# Multi-node replicas: one zone, mp multi-node start, EFA image and every card.
-def test_multi_node_group_is_in_one_subnet():
-    for group in stack_run("batch").of_type("Group"):
-        assert len(group.inputs["vpcZoneIdentifiers"]) == 1
-
-
-def test_multi_node_group_goes_where_the_type_is_offered():
-    run = MockRun(stack="batch")
-    pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack="batch", preview=False)
+# EFA: the node hardware catalog, and one EFA per network card for a multi-node replica (requested by its pods on eks).
+def test_a_multi_node_replica_gets_an_efa_on_every_network_card():
     plan = stack_run("batch").plan
-
-    @pulumi.runtime.test
-    def program():
-        fleet = ServingFleet("b", ServingFleetArgs(plan=plan, options=FleetOptions(allowed_cidrs=("10.42.0.0/16",)),
-                                                   offered_zones=("us-east-1b",)))
-        return fleet.group_names
-
-    program()
-    (group,) = run.of_type("Group")
-    assert group.inputs["vpcZoneIdentifiers"] == ["b-net-private-1-id"]  # the us-east-1b subnet
-
-
-def test_multi_node_uses_vllm_multiprocessing_not_ray():
-    script = user_data(stack_run("batch"))
-    assert "ray start" not in script and "--distributed-executor-backend mp" in script
-    assert "--nnodes" in script and "--master-addr" in script and "--headless" in script
-    assert "docs/serving/parallelism_scaling.md" in (ROOT / "components/bootstrap/run_multi.sh").read_text()
-
-
-def test_multi_node_image_carries_efa_and_every_card_gets_one():
-    run = stack_run("batch")
-    assert DEFAULT_EFA_IMAGE.split(":")[0] in user_data(run)
-    lt = run.one("LaunchTemplate").inputs
-    assert len(lt["networkInterfaces"]) == node_hardware(lt["instanceType"]).network_cards == efa_interfaces(run.plan)
+    assert plan.choice.nodes_per_replica > 1
+    assert efa_interfaces(plan) == node_hardware(plan.instance_type).network_cards == 32
+    assert efa_interfaces(stack_run("dev").plan) == 0  # a replica on one node needs no EFA
     assert node_hardware("p4d.24xlarge").network_cards == 4
 
 
@@ -108,19 +79,6 @@ def test_node_hardware_matches_describe_instance_types():
         assert hw.efa_first_card == (efa_cards[0] if efa_cards and hw.efa_interfaces_max else 0), (name, efa_cards)
 
 
-def test_card_0_without_efa_gets_an_ena_primary_and_efa_only_on_the_other_cards():
-    """p6-b300's card 0 is ENA-only: AWS rejects an EFA there, and an EFA-only interface cannot be the primary
-    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html)."""
-    run = stack_run("batch")  # a multi-node replica on an EFA type (p5.48xlarge)
-    template = node_spec(run.plan, stack_options("batch").fleet)
-    node = replace(template, instance_type="p6-b300.48xlarge", efa_interfaces=16, efa_first_card=1)
-    interfaces = network_interfaces(node, "sg-1") or []
-    layout = [(n.network_card_index, n.device_index, n.interface_type) for n in interfaces]
-    assert layout == [(0, 0, "interface"), *((card, 0, "efa-only") for card in range(1, 17))]
-    p5 = network_interfaces(template, "sg-1") or []
-    assert [(n.network_card_index, n.device_index, n.interface_type) for n in p5][:2] == [(0, 0, "efa"), (1, 1, "efa")]
-
-
 # Boot measured and waited for.
 def test_weights_on_instance_store_else_gp3_sized_from_the_download():
     a = default_assumptions()
@@ -142,14 +100,13 @@ def test_cold_start_is_explained_term_by_term(capsys):
 
 
 # Safe rollouts.
-def test_launch_template_version_pinned_and_rolled_by_instance_refresh(any_stack):
-    for group in any_stack.of_type("Group"):
-        spec = group.inputs["mixedInstancesPolicy"]["launchTemplate"]["launchTemplateSpecification"]
-        assert spec["version"] == "1"  # the template's latest_version at deploy time, not "$Latest"
-        assert group.inputs["instanceRefresh"]["strategy"] == "Rolling"
-    if any_stack.plan.choice.nodes_per_replica == 1:
-        prefs = any_stack.one("Group").inputs["instanceRefresh"]["preferences"]
-        assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 200)
+def test_launch_template_version_pinned_and_rolled_by_instance_refresh(ec2_stack):
+    group = ec2_stack.one("Group")
+    spec = group.inputs["mixedInstancesPolicy"]["launchTemplate"]["launchTemplateSpecification"]
+    assert spec["version"] == "1"  # the template's latest_version at deploy time, not "$Latest"
+    assert group.inputs["instanceRefresh"]["strategy"] == "Rolling"
+    prefs = group.inputs["instanceRefresh"]["preferences"]
+    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 200)
 
 
 def test_desired_capacity_ignored_after_creation(monkeypatch):
@@ -178,10 +135,10 @@ def test_private_subnets_and_endpoints_by_default():
     assert all(s.inputs["mapPublicIpOnLaunch"] for s in public.of_type("Subnet"))
 
 
-def test_api_key_comes_from_secrets_manager(any_stack):
-    assert any_stack.of_type("Secret")
-    assert f"--secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:{any_stack.stack}-api-key-AbCdEf" in user_data(any_stack) and "VLLM_API_KEY" in user_data(any_stack)
-    assert any_stack.outputs.get("endpoint")
+def test_api_key_comes_from_secrets_manager(ec2_stack):
+    assert ec2_stack.of_type("Secret")
+    assert f"--secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:{ec2_stack.stack}-api-key-AbCdEf" in user_data(ec2_stack) and "VLLM_API_KEY" in user_data(ec2_stack)
+    assert ec2_stack.outputs.get("endpoint")
 
 
 def test_image_mirror_pulls_from_ecr_with_the_role():
@@ -209,14 +166,15 @@ def test_https_endpoint_is_an_https_url_with_the_custom_domain():
     assert run.outputs["endpoint"] == "https://llm.example.com"
 
 
-def test_batch_clients_can_reach_their_vpc():
-    assert stack_run("batch").one("Vpc").inputs["cidrBlock"] == "10.20.0.0/16"
+def test_clients_can_reach_their_vpc():
+    run = fleet_run("clients", vpc_cidr="10.20.0.0/16", allowed_cidrs=("10.20.0.0/16",))
+    assert run.one("Vpc").inputs["cidrBlock"] == "10.20.0.0/16"
     with pytest.raises(ValueError, match="lie outside the created VPC"):
         FleetOptions(allowed_cidrs=("10.20.0.0/16",))
 
 
-def test_hf_token_fetch_is_not_masked(any_stack):
-    assert 'printf \'HF_TOKEN=%s\\n\' "$(' not in user_data(any_stack)  # a failing $(...) inside printf is ignored
+def test_hf_token_fetch_is_not_masked(ec2_stack):
+    assert 'printf \'HF_TOKEN=%s\\n\' "$(' not in user_data(ec2_stack)  # a failing $(...) inside printf is ignored
 
 
 def test_existing_subnets_in_one_zone_are_refused():
@@ -263,13 +221,13 @@ SLOW_FACTOR = 4
 estimate and a hub rate) before a node misses its deadline."""
 
 
-def test_ready_deadline_survives_slow_pulls_and_downloads(any_stack):
+def test_ready_deadline_survives_slow_pulls_and_downloads(ec2_stack):
     """The launch hook ABANDONs a node that is not serving by its deadline, and every replacement is as slow: a
     deadline with no room for the estimated terms running slower replaces nodes forever. Each example stack's node
     deadline holds with the image pull and the download SLOW_FACTOR times slower than predicted."""
-    cold = plan_cold_start(any_stack.plan)
+    cold = plan_cold_start(ec2_stack.plan)
     slow = cold.total_s + (SLOW_FACTOR - 1) * (cold.image_pull_s + cold.download_s)
-    deadline = int(re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", user_data(any_stack)).group(1))
+    deadline = int(re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", user_data(ec2_stack)).group(1))
     assert deadline >= slow, f"deadline {deadline} s < {slow:.0f} s"
 
 
@@ -285,7 +243,7 @@ def test_tag_keys_instance_metadata_refuses_are_rejected_before_launch(key):
 
 
 def _own_condition(stack: str, component: str) -> dict:
-    plan = stack_run("batch").plan  # before the mocks below: a cached stack run sets its own
+    plan = stack_run("dev").plan  # before the mocks below: a cached stack run sets its own
     run = MockRun(stack=stack)
     pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack=stack, preview=False)
 
@@ -302,8 +260,8 @@ def _own_condition(stack: str, component: str) -> dict:
 
 
 def test_the_fleet_tag_scoping_node_writes_is_unique_per_stack():
-    """The node role may complete lifecycle actions, set instance health and tag instances only where llmfleet:fleet
-    matches: two stacks whose component has the same name (a YAML program's `fleet`) must not match each other."""
+    """The node role may complete lifecycle actions and set instance health only where llmfleet:fleet matches: two
+    stacks whose component has the same name (a YAML program's `fleet`) must not match each other."""
     assert _own_condition("dev", "fleet") != _own_condition("prod", "fleet")
 
 

@@ -1,31 +1,27 @@
 """The rendered user data run under bash in a temporary root with stub docker/aws/curl/systemctl that record their
 calls: first boot, reboot (tmpfs wiped), token fetch failure, image pull failure with and without a cached image,
-readiness gated on /health, and 2- and 4-node replicas assigning every rank exactly once."""
+readiness gated on /health, crash loops, and leaving the load balancer on a spot notice or termination."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
 import json
-import shutil
 
 import pytest
 
 from components.fleet_spec import capacity_spec, node_spec
+from components.options import WeightsSource
 from components.userdata import BootContext, render_user_data
-from tests.components.conftest import stack_options, stack_run, user_data
-from tests.components.nodesim.sim import docker_runs, replica
-
-SINGLE_NODE = ("dev", "prod")
+from tests.components.conftest import EC2_STACKS, stack_options, stack_run, user_data
+from tests.components.nodesim.sim import docker_runs, new_node
 
 
 def one_node(tmp_path, stack: str):
-    node = replica(tmp_path, 1, instance_store=True)[0]
+    node = new_node(tmp_path)
     assert node.first_boot(user_data(stack_run(stack))).returncode == 0, node.log()
     return node
 
 
-@pytest.mark.parametrize("stack", SINGLE_NODE)
+@pytest.mark.parametrize("stack", sorted(EC2_STACKS))
 def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     node = one_node(tmp_path, stack)
     # --no-block: the ready unit is a oneshot that waits minutes for /health; cloud-init must not wait on it
@@ -38,7 +34,7 @@ def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     order = [c[:2] for c in node.calls()]
     assert block in node.calls("iptables") and order.index(["iptables", "-I"]) < order.index(["docker", "run"])
     env = (node.root / "run/llmfleet/env").read_text()
-    assert "VLLM_API_KEY=s3cr3t-value" in env and ("HF_TOKEN=s3cr3t-value" in env) == (stack in ("dev", "prod"))
+    assert "VLLM_API_KEY=s3cr3t-value" in env and "HF_TOKEN=s3cr3t-value" in env
     (done,) = [c for c in node.calls("aws") if c[2] == "complete-lifecycle-action"]
     assert done[done.index("--lifecycle-action-result") + 1] == "CONTINUE"
     assert "s3cr3t-value" not in node.log()
@@ -64,7 +60,7 @@ def test_reboot_serves_again_after_tmpfs_is_wiped(tmp_path):
 def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
     """The GPU DLAMIs mount every instance-store disk as one volume at /opt/dlami/nvme: the weights go there (a bind
     mount), and the first disk, a member of that volume, is neither formatted nor mounted."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     (node.state / "dlami-nvme").touch()
     (node.state / "raid-member").touch()
     node.first_boot(user_data(stack_run("dev")))
@@ -78,7 +74,7 @@ def test_instance_store_the_dlami_mounted_is_used_not_reformatted(tmp_path):
 def test_instance_store_disk_in_use_is_never_mounted_or_formatted(tmp_path, appears):
     """A start before the AMI has mounted its volume leaves the disk (a RAID member) alone and waits for the mount:
     when it appears the start goes on; when it does not, the start fails (systemd retries) without touching the disk."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     (node.state / "raid-member").touch()
     if appears:
         (node.state / "dlami-nvme-after").write_text("3")
@@ -99,12 +95,12 @@ def test_a_stale_container_is_removed_before_the_next_start(tmp_path):
     assert ["docker", "rm", "-f", "vllm"] in node.calls("docker")
 
 
-@pytest.mark.parametrize("stack", ["dev", "batch"])
+@pytest.mark.parametrize("stack", sorted(EC2_STACKS))
 def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     """systemd restarts vLLM every RestartSec; past StartLimitBurst starts in StartLimitIntervalSec the unit fails and
-    OnFailure= marks the instance Unhealthy, so even an EC2-checked multi-node replica group replaces it; the server
-    is started again either way (a failed unit would stay down)."""
-    node = replica(tmp_path, 1)[0]
+    OnFailure= marks the instance Unhealthy, so its group replaces it; the server is started again either way (a failed
+    unit would stay down)."""
+    node = new_node(tmp_path)
     node.first_boot(user_data(stack_run(stack)))
     unit = (node.root / "etc/systemd/system/llmfleet.service").read_text()
     keys = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line)
@@ -125,22 +121,24 @@ def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     assert grants and all(st.get("Condition") for st in grants)  # only on its own fleet's groups
 
 
-@pytest.mark.parametrize("why", ["never served", "replica forming"])
-def test_a_node_is_not_given_up_while_it_or_its_replica_is_starting(tmp_path, why):
-    """Before the node ever served, its launch hook's deadline decides; while a peer of its multi-node replica is
-    younger than the ready deadline (a replacement downloading its weights), failures to reach it are expected. The
-    server is started again, not given up."""
-    first, peer = replica(tmp_path, 2)
-    first.first_boot(user_data(stack_run("batch")))
-    if why == "replica forming":
-        (first.root / "opt/llmfleet/ready-done").touch()
-        (peer.state / "instances" / peer.instance_id / "launch").write_text(
-            datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
-    proc = first.start_unit("llmfleet-unhealthy.service")
+def test_a_node_is_not_given_up_before_it_ever_served(tmp_path):
+    """Before the node ever served, its launch hook's deadline decides: the server is started again, not given up."""
+    node = new_node(tmp_path)
+    node.first_boot(user_data(stack_run("dev")))
+    proc = node.start_unit("llmfleet-unhealthy.service")
     out, _ = proc.communicate(timeout=60)
-    assert not [c for c in first.calls("aws") if c[2] == "set-instance-health"]
-    assert (peer.instance_id in out) == (why == "replica forming")
-    assert ["systemctl", "start", "--no-block", "llmfleet.service"] in first.calls("systemctl")
+    assert not [c for c in node.calls("aws") if c[2] == "set-instance-health"]
+    assert "before it ever served" in out
+    assert ["systemctl", "start", "--no-block", "llmfleet.service"] in node.calls("systemctl")
+
+
+def s3_user_data() -> str:
+    """The dev stack's user data with its weights in S3 instead of the Hugging Face hub."""
+    run, cfg = stack_run("dev"), stack_options("dev")
+    fleet = cfg.fleet.model_copy(update={"weights": WeightsSource(s3_uri="s3://example-llm-weights/meta-llama/Llama-3.1-8B")})
+    return render_user_data(node_spec(run.plan, fleet), capacity_spec(run.plan, fleet), fleet,
+                            BootContext("dev", run.plan.checkpoint.repo, "llmfleet/llm-fleet/dev/api-key",
+                            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef", "/llmfleet/t"))
 
 
 @pytest.mark.parametrize("crt_fails", [False, True])
@@ -148,10 +146,10 @@ def test_s3_weights_sync_with_the_crt_client_then_classic(tmp_path, crt_fails):
     """The AWS CLI picks its CRT S3 client (which targets the instance's bandwidth) only on a few types; otherwise the
     classic client at 10 requests downloads far below the cold-start model's rate and the launch hook times out. The
     CRT client fails on a bucket in another region: the classic client, with more concurrency, retries."""
-    node = replica(tmp_path, 1)[0]
+    node = new_node(tmp_path)
     if crt_fails:
         (node.state / "fail-crt").touch()
-    node.first_boot(multi_node_user_data(1))
+    node.first_boot(s3_user_data())
     proc = node.start_unit("llmfleet.service")
     proc.communicate(timeout=60)
     assert proc.returncode == 0
@@ -193,69 +191,6 @@ def test_launch_hook_waits_for_health(tmp_path):
     assert len(health) == 4 and done > health[-1]  # three failures, then healthy, then the hook
 
 
-def multi_node_user_data(nodes: int) -> str:
-    """The batch stack's own user data for its replica size; for another size, the same stack re-rendered."""
-    run, cfg = stack_run("batch"), stack_options("batch")
-    if nodes == run.plan.choice.nodes_per_replica:
-        return user_data(run)
-    spec = dataclasses.replace(node_spec(run.plan, cfg.fleet), nodes_per_replica=nodes)
-    return render_user_data(spec, capacity_spec(run.plan, cfg.fleet), cfg.fleet,
-                            BootContext("batch", run.plan.checkpoint.repo, "llmfleet/llm-fleet/batch/api-key",
-                            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef", "/llmfleet/t"))
-
-
-@pytest.mark.parametrize("nodes", [2, 4])
-def test_replica_assigns_every_rank_exactly_once(tmp_path, nodes):
-    members = replica(tmp_path, nodes)
-    script = multi_node_user_data(nodes)
-    for node in members:
-        assert node.first_boot(script).returncode == 0, node.log()
-    procs = [node.start_unit("llmfleet.service") for node in members]  # all nodes boot at once
-    for proc in procs:
-        proc.communicate(timeout=120)
-        assert proc.returncode == 0
-    runs = {node.ip: docker_runs(node)[0] for node in members}
-    ranks = sorted(int(r[r.index("--node-rank") + 1]) for r in runs.values())
-    assert ranks == list(range(nodes))
-    head = next(ip for ip, r in runs.items() if r[r.index("--node-rank") + 1] == "0")
-    assert all(r[r.index("--master-addr") + 1] == head for r in runs.values())
-    assert all(("--headless" in r) == (r[r.index("--node-rank") + 1] != "0") for r in runs.values())
-    assert all(r[r.index("--nnodes") + 1] == str(nodes) for r in runs.values())
-    assert all("--user" in r for r in runs.values())  # uid kept off IMDS by the OUTPUT rule
-    block = ["iptables", "-I", "OUTPUT", "-d", "169.254.169.254/32", "-m", "owner", "--uid-owner", "1000", "-j", "DROP"]
-    assert all(block in node.calls("iptables") for node in members)
-    # a restart keeps the rank (the tag stays with the instance)
-    again = members[-1].start_unit("llmfleet.service")
-    again.communicate(timeout=60)
-    first, second = docker_runs(members[-1])
-    assert first[first.index("--node-rank") + 1] == second[second.index("--node-rank") + 1]
-
-
-def test_a_replacement_node_takes_the_rank_its_predecessor_freed(tmp_path):
-    first, lost = replica(tmp_path, 2)
-    script = multi_node_user_data(2)
-    for node in (first, lost):
-        node.first_boot(script)
-    for proc in [node.start_unit("llmfleet.service") for node in (first, lost)]:
-        proc.communicate(timeout=120)
-    freed = docker_runs(lost)[0]
-    shutil.rmtree(lost.state / "instances" / lost.instance_id)  # terminated: its tags go with it
-    new = dataclasses.replace(lost, root=tmp_path / "replacement", instance_id="i-0fffffffffffffff0", ip="10.0.0.99")
-    (new.state / "instances" / new.instance_id).mkdir()
-    (new.state / "instances" / new.instance_id / "ip").write_text(new.ip)
-    disk = new.root / "dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS0001"
-    disk.parent.mkdir(parents=True)
-    disk.touch()
-    (new.root / "run").mkdir()
-    assert new.first_boot(script).returncode == 0
-    proc = new.start_unit("llmfleet.service")
-    proc.communicate(timeout=120)
-    (run,) = docker_runs(new)
-    assert run[run.index("--node-rank") + 1] == freed[freed.index("--node-rank") + 1]
-    head = new.ip if run[run.index("--node-rank") + 1] == "0" else first.ip
-    assert run[run.index("--master-addr") + 1] == head
-
-
 def target_calls(node) -> list[tuple[str, str]]:
     """(action, instance id) of each target-group call the node made."""
     return [(c[2], c[c.index("--targets") + 1].removeprefix("Id=")) for c in node.calls("aws") if c[1] == "elbv2"]
@@ -289,36 +224,6 @@ def test_a_node_going_away_leaves_the_load_balancer_at_once(tmp_path, signal):
     assert ["rebalance recommendation" in out for out in outs] == [signal == "rebalance", False]
     tg = stack_run("dev").one("TargetGroup").inputs["name"]
     assert all(tg in c[c.index("--target-group-arn") + 1] for c in node.calls("aws") if c[1] == "elbv2")
-
-
-def started_replica(tmp_path, nodes: int = 2):
-    members = replica(tmp_path, nodes)
-    script = multi_node_user_data(nodes)
-    for node in members:
-        node.first_boot(script)
-    for proc in [node.start_unit("llmfleet.service") for node in members]:
-        proc.communicate(timeout=120)
-    head = next(n for n in members if docker_runs(n)[0][docker_runs(n)[0].index("--node-rank") + 1] == "0")
-    return head, [n for n in members if n is not head]
-
-
-def test_only_rank_0_of_a_multi_node_replica_is_a_target(tmp_path):
-    """The headless ranks answer no /health: their group is not attached to the target group, and rank 0 registers
-    itself once its /health answers, once per start of the server. A worker that gets the spot notice takes the
-    replica out of the load balancer (its loss stops the whole replica): it deregisters rank 0."""
-    head, workers = started_replica(tmp_path)
-    (head.state / "health-fails").write_text("1")
-    for node in (head, *workers, head, *workers, head):
-        assert watch(node) == 0
-    assert target_calls(head) == [("register-targets", head.instance_id)]  # after /health, not before, once
-    assert all(target_calls(w) == [] for w in workers)
-    (head.state / "spot-notice").write_text('{"action": "terminate", "time": "2026-11-27T16:00:00Z"}')
-    watch(workers[0])
-    assert target_calls(workers[0]) == [("deregister-targets", head.instance_id)]
-    (head.state / "spot-notice").unlink()
-    head.start_unit("llmfleet.service").communicate(timeout=120)  # the server restarts once the worker is gone
-    watch(head)
-    assert target_calls(head) == [("register-targets", head.instance_id)] * 2
 
 
 def shipped(node, name: str) -> list[str]:

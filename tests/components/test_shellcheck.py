@@ -1,4 +1,4 @@
-"""Every rendered bootstrap script passes shellcheck: the user data of each example stack and the scripts it writes
+"""Every rendered bootstrap script passes shellcheck: the user data of each platform-ec2 example stack and the scripts it writes
 (run-node.sh, ready.sh, common.sh live in quoted here-documents, which shellcheck does not look into on its own)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.components.conftest import STACKS, stack_run, user_data
+from tests.components.conftest import EC2_STACKS, stack_run, user_data
 
 EMBEDDED = ("NODE", "READY", "COMMON", "UNHEALTHY", "WATCH")
 """Here-document markers of the scripts the user data writes."""
@@ -38,7 +38,7 @@ def check(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([shellcheck(), "--severity=style", str(path)], capture_output=True, text=True)
 
 
-@pytest.mark.parametrize("stack", sorted(STACKS))
+@pytest.mark.parametrize("stack", sorted(EC2_STACKS))
 def test_rendered_scripts_pass_shellcheck(tmp_path, stack):
     found = scripts(user_data(stack_run(stack)))
     assert set(found) == {"user-data", *EMBEDDED}

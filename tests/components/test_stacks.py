@@ -1,26 +1,31 @@
-"""Every example stack under mocks: the resources emitted match the plan (single-node, multi-node, spot, mixed,
-on-demand)."""
+"""Every example stack under mocks: the resources emitted match the plan (on platform ec2: on demand, and mixed on
+demand and spot)."""
 
 import math
+import re
+
+import pytest
 
 from components.compute import LAUNCH_HOOK
 from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S
+from preview.__main__ import main as preview
+from preview.mock_run import MockRun, run_stack
 from sizing.planner.cold_start import plan_cold_start
-from tests.components.conftest import stack_run, user_data
+from tests.components.conftest import EKS_STACKS, stack_run, user_data
 
 
-def test_every_stack_runs_and_exports(any_stack):
-    assert any_stack.outputs["endpoint"].startswith(("http://", "https://"))
+def test_every_stack_runs_and_exports(ec2_stack):
+    assert ec2_stack.outputs["endpoint"].startswith(("http://", "https://"))
     # https on the domain the certificate covers; otherwise the load balancer's own name
-    assert any_stack.outputs["endpoint"].endswith(".example.com" if any_stack.stack == "prod" else ".elb.amazonaws.com")
-    assert any_stack.outputs["autoscaling_groups"]
-    assert any_stack.outputs["plan"]["instance_type"] == any_stack.plan.instance_type
+    assert ec2_stack.outputs["endpoint"].endswith(".example.com" if ec2_stack.stack == "prod" else ".elb.amazonaws.com")
+    assert ec2_stack.outputs["autoscaling_groups"]
+    assert ec2_stack.outputs["plan"]["instance_type"] == ec2_stack.plan.instance_type
 
 
-def test_launch_template_follows_the_plan(any_stack):
-    plan, lt = any_stack.plan, any_stack.one("LaunchTemplate").inputs
+def test_launch_template_follows_the_plan(ec2_stack):
+    plan, lt = ec2_stack.plan, ec2_stack.one("LaunchTemplate").inputs
     assert lt["instanceType"] == plan.instance_type
-    script = user_data(any_stack)
+    script = user_data(ec2_stack)
     for flag, value in (("--tensor-parallel-size", plan.tensor_parallel), ("--pipeline-parallel-size", plan.pipeline_parallel),
                         ("--max-model-len", plan.max_model_len), ("--max-num-seqs", plan.choice.batch_per_replica),
                         ("--gpu-memory-utilization", f"{plan.memory_per_gpu.gpu_memory_utilization:g}")):
@@ -57,49 +62,27 @@ def test_prod_is_mixed_with_on_demand_floor_and_spot_headroom():
     assert run.one("Listener").inputs["protocol"] == "HTTPS"
 
 
-def test_batch_is_multi_node_on_spot():
-    run = stack_run("batch")
-    plan = run.plan
-    assert plan.purchase == "spot" and plan.choice.nodes_per_replica > 1
-    groups = run.of_type("Group")
-    assert len(groups) == plan.replicas  # one Auto Scaling group per replica
-    nodes = plan.choice.nodes_per_replica
-    for g in groups:
-        assert g.inputs["minSize"] == g.inputs["maxSize"] == g.inputs["desiredCapacity"] == nodes
-        assert g.inputs["placementGroup"] == run.one("PlacementGroup").name + "-id"
-        assert g.inputs["mixedInstancesPolicy"]["instancesDistribution"]["onDemandBaseCapacity"] == 0
-    assert run.one("PlacementGroup").inputs["strategy"] == "cluster"
-    efa = run.one("LaunchTemplate").inputs["networkInterfaces"]
-    assert efa[0]["interfaceType"] == "efa"
-    self_rules = [r for r in run.of_type("SecurityGroupRule")
-                  if r.inputs.get("sourceSecurityGroupId") == r.inputs["securityGroupId"]]
-    assert {r.inputs["type"] for r in self_rules} == {"ingress", "egress"}
-    assert "--distributed-executor-backend mp" in user_data(run)
-
-
-def test_losing_a_node_of_a_multi_node_replica():
-    """What happens when one node of a multi-node replica is lost, as configured:
-    1. its group (min = max = desired = nodes, EC2 health checks) launches a replacement into the same placement group
-       and subnet;
-    2. torch.distributed on rank 0 loses a peer, vLLM exits, systemd restarts the node script on every node;
-    3. the replacement claims the rank tag its predecessor freed; rank 0 is found by its tag, not by its address;
-       meanwhile /health fails and the target group takes the replica out of rotation, while other replicas serve;
-    4. vLLM restarts on all nodes: the cost is one cold start of the whole replica (the node simulation tests run it)."""
-    run = stack_run("batch")
-    nodes = run.plan.choice.nodes_per_replica
-    group = run.of_type("Group")[0].inputs
-    assert (group["minSize"], group["maxSize"], group["healthCheckType"]) == (nodes, nodes, "EC2")
-    script = user_data(run)
-    assert "Restart=always" in script
-    assert f"NODES={nodes}" in script and "--node-rank \"$RANK\"" in script
-    assert "sort -V" not in script  # no "lowest IP" election
-    assert run.one("TargetGroup").inputs["healthCheck"]["path"] == "/health"
-    assert any("losing any of its" in n for n in run.plan.choice.notes)
-
-
 def test_outputs_hold_the_plan_summary(any_stack):
     summary = any_stack.outputs["plan"]
     for key in ("instance_type", "instances", "tensor_parallel", "pipeline_parallel", "replicas", "purchase",
                 "hourly_cost_usd", "memory_per_gpu_gib"):
         assert key in summary
     assert summary["hourly_cost_usd"] == round(any_stack.plan.hourly_cost_usd, 2)
+
+
+def test_a_multi_node_plan_on_ec2_fails_preview_before_any_resource(tmp_path, capsys):
+    """Regression: platform ec2 once served a replica spanning nodes with a rank rendezvous over instance tags, in user
+    data over EC2's 16 KB limit. The batch stack's plan (a replica on 2 x p5.48xlarge) without its `platform: eks` and
+    `cluster:` lines is now refused before the program registers anything, with the platform that serves it."""
+    text = EKS_STACKS["batch"].read_text()
+    ec2 = re.sub(r"    platform: eks\n    cluster:\n(?:      .*\n)+", "", text)
+    assert "platform: eks" not in ec2 and "cluster:" not in ec2
+    stack = tmp_path / "Pulumi.batch.yaml"  # no plan lock next to it: the fresh plan deploys
+    stack.write_text(ec2)
+    run = MockRun(stack="batch")
+    with pytest.raises(Exception) as refused:
+        run_stack(stack, run)
+    assert run.resources == [], [r.name for r in run.resources]
+    assert "platform: eks" in str(refused.value) and "To fix" in str(refused.value)
+    assert preview([str(stack)]) == 1
+    assert "platform: eks" in capsys.readouterr().err

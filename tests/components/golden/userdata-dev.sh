@@ -142,8 +142,7 @@ lifecycle() {
   aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:2}"
 }
-health_url() { echo "http://127.0.0.1:8000/health"; }
-until curl -sf -o /dev/null "$(health_url)"; do
+until curl -sf -o /dev/null "http://127.0.0.1:8000/health"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within 1428 s; abandoning the launch"
@@ -164,18 +163,14 @@ READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
 # Run by systemd (OnFailure= of llmfleet.service) once vLLM failed 6 starts within 2856 s:
-# the node is handed back to its Auto Scaling group as Unhealthy and replaced, whichever health check the group uses
-# (multi-node replica groups use EC2 checks, which a crash-looping server would otherwise pass forever). Not while the
-# node has never served (its launch hook's deadline decides then) nor while a peer of its replica is younger than the
-# ready deadline (the replica is still forming). In every case the server is started again: a failed unit stays down.
+# the node ships its journal and is handed back to its Auto Scaling group as Unhealthy and replaced at once, without
+# waiting for the load balancer's health checks. Not while the node has never served (its launch hook's deadline decides
+# then). In every case the server is started again: a failed unit stays down.
 set -uo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-replica_forming() { :; }
 if [ ! -e "$ROOT/opt/llmfleet/ready-done" ]; then
   echo "vLLM failed 6 starts before it ever served; the launch hook's deadline decides"
-elif forming=$(replica_forming) && [ -n "$forming" ]; then
-  echo "vLLM failed 6 starts while the replica is forming ($forming launched under 1428 s ago)"
 else
   echo "vLLM failed 6 starts within 2856 s; marking $INSTANCE_ID Unhealthy"
   journal | ship_log "crash-$(date -u +%Y%m%dT%H%M%SZ)"
@@ -187,22 +182,18 @@ systemctl start --no-block llmfleet.service
 UNHEALTHY
 cat >"$ROOT/opt/llmfleet/watch.sh" <<'WATCH'
 #!/bin/bash
-# Run every 5 s by llmfleet-watch.timer. Takes this node's replica out of the load balancer at once when
-# the node is going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto
-# Scaling group terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity
-# rebalancing after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs
-# (the deregistration delay), instead of the load balancer routing to it until its health checks fail.
-# Single-node replica: its Auto Scaling group registers the node with the target group.
+# Run every 5 s by llmfleet-watch.timer. Takes this node out of the load balancer at once when it is
+# going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto Scaling group
+# terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity rebalancing
+# after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs (the
+# deregistration delay), instead of the load balancer routing to it until its health checks fail. The group registered
+# the node with the target group (target_group_arns).
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 install -d -m 700 "$RUN_DIR"
 LEAVING="$RUN_DIR/leaving"
 [ -e "$LEAVING" ] && exit 0  # already out of the load balancer
-targets() {
-  aws elbv2 "$1" --region "$REGION" --target-group-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llmfleet-dev-lb-tg/0123456789abcdef --targets "Id=$2" >/dev/null
-}
-serving_id() { echo "$INSTANCE_ID"; }
 reason=""
 if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
   reason="spot interruption notice ($notice)"
@@ -216,15 +207,10 @@ if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/re
   touch "$RUN_DIR/rebalance"
 fi
 if [ -n "$reason" ]; then
-  serving=$(serving_id)
-  if [ -n "$serving" ]; then
-    echo "$reason: deregistering $serving from the target group; in-flight requests drain"
-    targets deregister-targets "$serving"
-  fi
+  echo "$reason: deregistering $INSTANCE_ID from the target group; in-flight requests drain"
+  aws elbv2 deregister-targets --region "$REGION" --target-group-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llmfleet-dev-lb-tg/0123456789abcdef --targets "Id=$INSTANCE_ID" >/dev/null
   touch "$LEAVING"
-  exit 0
 fi
-: # registered by the Auto Scaling group (target_group_arns)
 WATCH
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
   "$ROOT/opt/llmfleet/watch.sh"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STUB = Path(__file__).with_name("stub.sh")
-STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "chown", "sleep",
+STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "sleep",
            "journalctl")
 """Commands stubbed; the rest (install, cat, awk, date) are the real ones, writing under LLMFLEET_ROOT."""
 UNITS = ("llmfleet.service", "llmfleet-ready.service")
@@ -21,17 +21,16 @@ REAL_SLEEP = shutil.which("sleep") or "/bin/sleep"
 
 @dataclass
 class Node:
-    """One simulated instance: its root, identity and the shared state of its replica."""
+    """One simulated instance: its root, identity, and the state its stub commands answer from and record to."""
 
     root: Path
     state: Path
     bin: Path
     instance_id: str = "i-0000000000000000a"
-    ip: str = "10.0.0.10"
 
     def env(self) -> dict[str, str]:
         return {"PATH": f"{self.bin}:/usr/bin:/bin", "LLMFLEET_ROOT": str(self.root), "SIM_STATE": str(self.state),
-                "SIM_INSTANCE": self.instance_id, "SIM_IP": self.ip, "HOME": str(self.root)}
+                "SIM_INSTANCE": self.instance_id, "HOME": str(self.root)}
 
     def run(self, script: Path) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", str(script)], env=self.env(), capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -94,24 +93,18 @@ def make_stubs(bin_dir: Path) -> None:
             path.symlink_to(STUB)
 
 
-def replica(tmp: Path, nodes: int, instance_store: bool = True) -> list[Node]:
-    """`nodes` instances of one Auto Scaling group sharing one state (its instances and their tags)."""
+def new_node(tmp: Path, instance_store: bool = True) -> Node:
+    """One instance of the fleet's Auto Scaling group, before its first boot."""
     state = tmp / "state"
-    state.mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True)
     make_stubs(tmp / "bin")
-    made = []
-    for i in range(nodes):
-        node = Node(root=tmp / f"node{i}", state=state, bin=tmp / "bin", instance_id=f"i-0{i:016x}", ip=f"10.0.0.{10 + i}")
-        (node.root / "run").mkdir(parents=True)
-        if instance_store:
-            disk = node.root / "dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS0000"
-            disk.parent.mkdir(parents=True)
-            disk.touch()
-        made.append(node)
-    for n in made:
-        (state / "instances" / n.instance_id).mkdir(parents=True)
-        (state / "instances" / n.instance_id / "ip").write_text(n.ip)
-    return made
+    node = Node(root=tmp / "node", state=state, bin=tmp / "bin")
+    (node.root / "run").mkdir(parents=True)
+    if instance_store:
+        disk = node.root / "dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_AWS0000"
+        disk.parent.mkdir(parents=True)
+        disk.touch()
+    return node
 
 
 def docker_runs(node: Node) -> list[list[str]]:

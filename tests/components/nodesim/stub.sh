@@ -1,9 +1,7 @@
 #!/bin/bash
 # Stand-in for the commands a node's bootstrap calls (docker, aws, curl, systemctl, iptables, mount tools), in bash
 # so that a simulated boot costs milliseconds. Every call is appended to $SIM_STATE/calls (fields separated by \x1f:
-# the node, the command, its arguments). Answers come from $SIM_STATE, shared by the nodes of one simulated replica:
-#   instances/<id>/ip, instances/<id>/rank   the Auto Scaling group's instances and their rank tags
-#   instances/<id>/launch                     an instance's LaunchTime (default: long ago)
+# the node, the command, its arguments). Answers come from $SIM_STATE:
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
 #   fail-crt                                  the CRT S3 client fails (a bucket in another region)
@@ -31,8 +29,7 @@ case $cmd in
       */api/token) echo token ;;
       */placement/region) echo us-east-1 ;;
       */meta-data/instance-id) echo "$node" ;;
-      */meta-data/local-ipv4) echo "${SIM_IP:-10.0.0.10}" ;;
-      */aws:autoscaling:groupName) echo asg-replica-0 ;;
+      */aws:autoscaling:groupName) echo asg-replicas ;;
       */spot/instance-action) cat "$state/spot-notice" 2>/dev/null || exit 22 ;;
       */recommendations/rebalance) cat "$state/rebalance" 2>/dev/null || exit 22 ;;
       */autoscaling/target-lifecycle-state) cat "$state/lifecycle-state" 2>/dev/null || echo InService ;;
@@ -46,22 +43,6 @@ case $cmd in
       "secretsmanager get-secret-value" | "ssm get-parameter")
         if [ -e "$state/fail-secret" ]; then echo "An error occurred (AccessDeniedException)" >&2; exit 254; fi
         echo s3cr3t-value ;;
-      "ec2 describe-instances")
-        if [[ $* == *LaunchTime* ]]; then  # instances/<id>/launch, else launched long ago
-          for dir in "$state"/instances/*/; do
-            printf '%s\t%s\n' "$(basename "$dir")" "$(cat "$dir/launch" 2>/dev/null || echo 2020-01-01T00:00:00+00:00)"
-          done
-          exit 0
-        fi
-        for dir in "$state"/instances/*/; do
-          id=$(basename "$dir")
-          printf '%s\t%s\t%s\n' "$id" "$(cat "$dir/ip")" "$(cat "$dir/rank" 2>/dev/null || echo None)"
-        done ;;
-      "ec2 create-tags")
-        id=$(opt --resources "$@"); tags=$(opt --tags "$@")
-        printf '%s' "${tags#*Value=}" >"$state/instances/$id/rank.$$" && mv "$state/instances/$id/rank.$$" "$state/instances/$id/rank" ;;
-      "ec2 delete-tags")
-        rm -f "$state/instances/$(opt --resources "$@")/rank" ;;
       "ecr get-login-password") echo ecr-password ;;
       "logs put-log-events")  # what reached CloudWatch Logs: shipped/<stream, / as _>
         stream=$(opt --log-stream-name "$@"); mkdir -p "$state/shipped"
