@@ -21,7 +21,6 @@ from sizing.errors import SizingError
 from sizing.limits import MAX_CONFIG_BYTES
 from sizing.models.hf_config import spec_from_hf_config
 from sizing.models.spec import ModelSpec
-from sizing.planner.results import Plan
 from sizing.redact import redact
 
 PACKAGE = "llmfleet"

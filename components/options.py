@@ -14,7 +14,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from components.cluster_options import EksClusterOptions
-from components.inputs import StrInput, StrInputs, plain, with_input, with_inputs
+from components.inputs import StrInput, StrInputs
 from components.shell_values import checked
 from sizing.bounded import leaves
 from sizing.numbers import Float, Int

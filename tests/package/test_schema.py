@@ -28,8 +28,9 @@ def test_component_signature():
     assert fleet["requiredInputs"] == ["model"]
     assert set(fleet["inputProperties"]) == {"model", "hfConfig", "workload", "deployment", "fleet", "preflight"}
     assert {k: v.get("type") or v["$ref"] for k, v in fleet["properties"].items()} == {
-        "endpoint": "string", "groupNames": "array", "plan": "#/types/llmfleet:index:PlanSummary", "facts": "object"}
-    assert sorted(fleet["required"]) == ["endpoint", "facts", "groupNames", "plan"]
+        "endpoint": "string", "groupNames": "array", "nodePools": "array", "workload": "string",
+        "plan": "#/types/llmfleet:index:PlanSummary", "facts": "object"}
+    assert sorted(fleet["required"]) == ["endpoint", "facts", "groupNames", "nodePools", "plan", "workload"]
 
 
 def test_types_and_descriptions_come_from_the_models():
