@@ -34,6 +34,12 @@ def with_facts(request: PlanRequest, facts: LiveFacts) -> PlanRequest:
 def quota_checks(plan: Plan, facts: LiveFacts, stack: StackConfig) -> list[QuotaCheck]:
     """The quotas the planned fleet draws on at its autoscaling ceiling."""
     on_demand, spot = capacity_spec(plan, stack.fleet).ceiling
+    if stack.fleet.platform == "eks":
+        from components.eks.spec import eks_ceiling, eks_spec
+
+        offered = (facts.offered_zones or {}).get(plan.instance_type)
+        spec = eks_spec(plan, stack.fleet, fleet_id="", name="quota", offered_zones=tuple(offered) if offered else None)
+        on_demand, spot = eks_ceiling(spec, plan.choice.gpus_per_instance)
     return check_quotas(facts, plan.instance_type, on_demand, spot)
 
 

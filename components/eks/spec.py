@@ -245,3 +245,11 @@ def vllm_command(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool)
             args.append("--headless")
     return tuple(args)
 
+
+
+def eks_ceiling(spec: EksSpec, gpus_per_instance: int) -> tuple[int, int]:
+    """(on-demand, spot) instances Karpenter may buy at the NodePools' limits (the autoscaling ceiling and a surge
+    replica); the quota pre-flight checks these. Reserved capacity (a Capacity Block) draws on neither."""
+    on_demand = sum(p.gpu_limit for p in spec.pools if p.purchase == "on-demand") // gpus_per_instance
+    spot = sum(p.gpu_limit for p in spec.pools if p.purchase == "spot") // gpus_per_instance
+    return on_demand, spot

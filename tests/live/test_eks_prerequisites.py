@@ -187,3 +187,15 @@ def test_api_reader_reads_crds_over_tls_trusting_only_the_cluster_ca(tmp_path):
             api_reader(endpoint, base64.b64encode(other_ca).decode(), "t")("nodepools.karpenter.sh")
     finally:
         server.shutdown()
+
+
+def test_quota_preflight_counts_what_the_node_pools_may_buy():
+    """On eks the vCPU quotas are checked at the NodePools' limits (the autoscaling ceiling plus a surge replica): the
+    batch stack's spot pool holds 48 GPUs, 6 x p5.48xlarge of 192 vCPUs."""
+    from components.preflight import quota_checks
+    from sizing.live.facts import embedded_facts
+    from tests.components.conftest import stack_options, stack_run
+
+    plan = stack_run("batch").plan
+    checks = {c.name: c.needed_vcpus for c in quota_checks(plan, embedded_facts("us-east-1", "test"), stack_options("batch"))}
+    assert checks["All P Spot Instance Requests"] == 6 * 192
