@@ -7,9 +7,9 @@ ARN, which only wires an IAM trust policy and may be an Output of the program th
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from components.inputs import StrInput
 
@@ -43,6 +43,20 @@ security group, and that the EC2NodeClass selects them by."""
 DEFAULT_PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
 """Where KEDA queries vLLM's metrics: the Prometheus service of the kube-prometheus-stack Helm chart installed as
 `kube-prometheus-stack` in namespace `monitoring` (as examples/eks does)."""
+
+OIDC_PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[A-Za-z0-9./_-]+")
+"""An IAM OIDC identity provider ARN (IRSA's trust principal)."""
+FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
+    "name": (EKS_CLUSTER_NAME, "an EKS cluster name (1-100 of letters, digits, - and _, starting with a letter or digit)"),
+    "node_role": (IAM_ROLE_NAME, "an IAM role name (1-64 of letters, digits and _+=,.@-); give the name, not the ARN"),
+    "zone": (ZONE, "an Availability Zone name like 'us-east-1a'"),
+    "oidc_provider_arn": (OIDC_PROVIDER_ARN, "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/...)"),
+    "prometheus_url": (PROMETHEUS_URL, "an http(s) URL of a Prometheus server (scheme, host, port, path; no "
+                                       "credentials or query)"),
+    "ami_alias": (AMI_ALIAS, "a GPU AMI alias Karpenter resolves: al2023@<version> or bottlerocket@<version> (latest, "
+                             "or a pinned v...)"),
+}
+"""Fields whose whole value must match a pattern, and what the pattern stands for."""
 
 Identity = Literal["pod-identity", "irsa"]
 Ingress = Literal["none", "alb"]
@@ -86,13 +100,13 @@ class EksClusterOptions(BaseModel):
     """Capacity Block or On-Demand Capacity Reservation ids (cr-...) the nodes launch into when the plan buys
     capacity-block."""
 
-    @field_validator("name")
+    @field_validator(*FIELD_PATTERNS)
     @classmethod
-    def _cluster_name(cls, name: str) -> str:
-        if not EKS_CLUSTER_NAME.fullmatch(name):
-            raise ValueError(f"cluster name {name!r} is not an EKS cluster name (1-100 of letters, digits, - and _, "
-                             "starting with a letter or digit)")
-        return name
+    def _pattern(cls, value: Any, info: ValidationInfo) -> Any:
+        pattern, what = FIELD_PATTERNS[info.field_name or ""]
+        if isinstance(value, str) and not pattern.fullmatch(value):  # an Output is checked by AWS
+            raise ValueError(f"{info.field_name} {value!r} is not {what}")
+        return value
 
     @field_validator("namespace")
     @classmethod
@@ -102,42 +116,12 @@ class EksClusterOptions(BaseModel):
                              "letters, digits and -, at most 63) not starting with kube-")
         return namespace
 
-    @field_validator("node_role")
-    @classmethod
-    def _role(cls, role: str | None) -> str | None:
-        if role is not None and not IAM_ROLE_NAME.fullmatch(role):
-            raise ValueError(f"node_role {role!r} is not an IAM role name (1-64 of letters, digits and _+=,.@-); give "
-                             "the name, not the ARN")
-        return role
-
     @field_validator("discovery_tag")
     @classmethod
     def _tag(cls, key: str) -> str:
         if not TAG_KEY.fullmatch(key) or key.lower().startswith("aws:"):
             raise ValueError(f"discovery_tag {key!r} is not an AWS tag key")
         return key
-
-    @field_validator("zone")
-    @classmethod
-    def _zone(cls, zone: str | None) -> str | None:
-        if zone is not None and not ZONE.fullmatch(zone):
-            raise ValueError(f"zone {zone!r} is not an Availability Zone name like 'us-east-1a'")
-        return zone
-
-    @field_validator("oidc_provider_arn")
-    @classmethod
-    def _oidc(cls, arn: StrInput | None) -> StrInput | None:
-        if isinstance(arn, str) and not re.fullmatch(r"arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[A-Za-z0-9./_-]+", arn):
-            raise ValueError(f"oidc_provider_arn {arn!r} is not an IAM OIDC provider ARN")
-        return arn
-
-    @field_validator("prometheus_url")
-    @classmethod
-    def _prometheus(cls, url: str) -> str:
-        if not PROMETHEUS_URL.fullmatch(url):
-            raise ValueError(f"prometheus_url {url!r} is not an http(s) URL of a Prometheus server (scheme, host, port, "
-                             "path; no credentials or query)")
-        return url
 
     @field_validator("monitor_labels")
     @classmethod
@@ -148,14 +132,6 @@ class EksClusterOptions(BaseModel):
                     r"(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)", value):
                 raise ValueError(f"monitor label {key}={value!r} is not a Kubernetes label")
         return labels
-
-    @field_validator("ami_alias")
-    @classmethod
-    def _ami(cls, alias: str) -> str:
-        if not AMI_ALIAS.fullmatch(alias):
-            raise ValueError(f"ami_alias {alias!r} is not a GPU AMI alias Karpenter resolves: al2023@<version> or "
-                             "bottlerocket@<version> (latest, or a pinned v...)")
-        return alias
 
     @field_validator("capacity_reservation_ids")
     @classmethod
