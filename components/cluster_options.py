@@ -57,6 +57,9 @@ FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
                              "or a pinned v...)"),
 }
 """Fields whose whole value must match a pattern, and what the pattern stands for."""
+DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
+"""What kube-prometheus-stack's Prometheus selects PodMonitors by when installed as release `kube-prometheus-stack`
+(its default podMonitorSelector matches the release label); without it the monitor is ignored and KEDA sees no load."""
 
 Identity = Literal["pod-identity", "irsa"]
 Ingress = Literal["none", "alb"]
@@ -90,8 +93,8 @@ class EksClusterOptions(BaseModel):
     """Prometheus the KEDA ScaledObject queries for vLLM's metrics."""
     pod_monitor: bool = True
     """Emit a PodMonitor (Prometheus Operator) that scrapes vLLM's /metrics."""
-    monitor_labels: dict[str, str] = Field(default={}, max_length=10)
-    """Labels on the PodMonitor, for a Prometheus that selects monitors by label (kube-prometheus-stack: release=<name>)."""
+    monitor_labels: dict[str, str] = Field(default=DEFAULT_MONITOR_LABELS, max_length=10)
+    """Labels on the PodMonitor: a Prometheus selects monitors by label (kube-prometheus-stack: release=<its release>)."""
     alternative_instance_types: bool = False
     """Let Karpenter also buy the plan's alternatives of the same GPU shape (same GPU, count and layout)."""
     ami_alias: str = "al2023@latest"

@@ -122,7 +122,7 @@ class ClusterArgs(TypedDict, total=False):
     pod_monitor: bool
     """Emit a PodMonitor (Prometheus Operator) that scrapes vLLM's /metrics."""
     monitor_labels: dict[str, str]
-    """Labels on the PodMonitor, for a Prometheus that selects monitors by label (kube-prometheus-stack: release=<name>)."""
+    """Labels on the PodMonitor: a Prometheus selects monitors by label (kube-prometheus-stack: release=<its release>)."""
     alternative_instance_types: bool
     """Let Karpenter also buy the plan's alternatives of the same GPU shape (same GPU, count and layout)."""
     ami_alias: str

@@ -22,8 +22,6 @@ from components.options import FleetOptions
 from sizing.planner.results import Plan
 
 BASE_TAGS = {"managed-by": "llm-fleet"}
-ROLLOUT_MARGIN_S = 600
-"""`pulumi up` waits for a Deployment's rollout for the pods' start-up budget plus this (a node to launch first)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ class EksFleet(pulumi.ComponentResource):
         def obj(suffix: str, manifest: dict, extra: pulumi.ResourceOptions | None = None) -> pulumi.CustomResource:
             return k8s_object(f"{name}-{suffix}", manifest, pulumi.ResourceOptions.merge(kube, extra))
 
-        ns = obj("namespace", namespace(spec))
+        ns = obj("namespace", namespace(spec, behind_alb=cluster.ingress == "alb"))
         in_ns = [ns]
         account = obj("service-account", service_account(spec, identity.role_arn if cluster.identity == "irsa" else None),
                       after(in_ns))
@@ -82,19 +80,20 @@ class EksFleet(pulumi.ComponentResource):
                  *(obj(f"node-pool-{pool.purchase}", node_pool(spec, pool)) for pool in spec.pools)]
         ready: list[pulumi.Resource] = [account, *nodes, *([identity.association] if identity.association else [])]
         inputs = PodInputs(api_key_secret=api_key, region=plan.region)
-        budget = f"{spec.startup_budget_s + ROLLOUT_MARGIN_S}s"
+        entry = obj("ingress", ingress(plan, options, spec), after(in_ns)) if cluster.ingress == "alb" else None
+        if entry is not None:
+            ready.append(entry)  # the ALB's target group exists before the pods, whose readiness gates wait on it
         workload = obj("workload", workload_manifest(plan, options, spec, inputs), pulumi.ResourceOptions(
             depends_on=ready, ignore_changes=["spec.replicas"],  # KEDA's HorizontalPodAutoscaler owns it after creation
-            custom_timeouts=pulumi.CustomTimeouts(create=budget, update=budget)))
+            custom_timeouts=pulumi.CustomTimeouts(create=f"{spec.create_timeout_s}s", update=f"{spec.update_timeout_s}s")))
         obj("service", service(options, spec), after(in_ns))
         obj("disruption-budget", disruption_budget(spec), after(in_ns))
         obj("autoscaler", scaled_object(plan, options, spec), after([workload]))
         if cluster.pod_monitor:
             obj("pod-monitor", pod_monitor(options, spec), after(in_ns))
-        in_cluster = f"http://{spec.name}.{spec.namespace}.svc.cluster.local:{options.api_port}"
-        self.endpoint = pulumi.Output.from_input(in_cluster)
-        if cluster.ingress == "alb":
-            self.endpoint = self._ingress_endpoint(obj("ingress", ingress(plan, options, spec), after(in_ns)), options)
+        in_cluster = f"http://{spec.service_name}.{spec.namespace}.svc.cluster.local:{options.api_port}"
+        self.endpoint = (self._ingress_endpoint(entry, options) if entry is not None
+                         else pulumi.Output.from_input(in_cluster))
         self.api_key_secret = pulumi.Output.from_input(api_key)
         self.spec = spec
         self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret})

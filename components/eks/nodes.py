@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from components.eks.spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec
-from components.fleet_tags import sizing_tags
 from components.options import FleetOptions
 from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Plan
@@ -19,6 +18,9 @@ FLEET_LABEL = "llm-fleet.io/fleet"
 """Node (and pod) label naming the fleet: the fleet's pods select their own nodes by it."""
 GPU_RESOURCE = "nvidia.com/gpu"
 """What the NVIDIA device plugin advertises (https://github.com/NVIDIA/k8s-device-plugin)."""
+GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
+"""The node label on which the NVIDIA device plugin chart (v0.20.0 values.yaml) schedules its DaemonSet when node feature
+discovery does not label the node: without it, no node advertises nvidia.com/gpu and the pods never schedule."""
 GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
 """Keeps every pod that does not tolerate GPUs off the fleet's nodes, as Karpenter's docs isolate expensive hardware
 (nodepools "Isolating Expensive Hardware"). A fleet-specific taint would also keep off the NVIDIA and EFA device plugin
@@ -46,7 +48,9 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
         "securityGroupSelectorTerms": discovery,
         "blockDeviceMappings": _block_devices(plan, spec, cluster.ami_alias.startswith("bottlerocket")),
         "metadataOptions": dict(IMDS),
-        "tags": {**MANAGED_BY, "llmfleet:fleet": spec.fleet_id, **sizing_tags(plan), **options.tags},
+        # Only tags that stay put: Karpenter hashes the EC2NodeClass for drift, so a plan-derived tag would replace
+        # every node on a plan change (the pods carry the sizing declaration as annotations instead).
+        "tags": {**MANAGED_BY, "llmfleet:fleet": spec.fleet_id, **options.tags},
     }
     if spec.instance_store:
         body["instanceStorePolicy"] = "RAID0"  # kubelet and containerd on the NVMe array: images and emptyDirs there
@@ -85,15 +89,14 @@ def node_pool(spec: EksSpec, pool: PoolSpec) -> dict[str, Any]:
         "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": CONSOLIDATE_EMPTY_AFTER,
                        "budgets": [{"nodes": DISRUPTED_AT_ONCE}]},
         "template": {
-            "metadata": {"labels": {FLEET_LABEL: spec.name}},
+            "metadata": {"labels": {FLEET_LABEL: spec.name, GPU_PRESENT_LABEL: "true"}},
             "spec": {
                 "nodeClassRef": {"group": KARPENTER_GROUP, "kind": "EC2NodeClass", "name": spec.name},
                 "requirements": requirements,
                 "taints": [dict(GPU_TAINT)],
-                # A serving node is not replaced on a timer: AMI updates roll by drift, one node at a time.
+                # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would evict
+                # pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a rollout).
                 "expireAfter": "Never",
-                # Once a node is being deleted, its pods get their own grace (drain) and no more.
-                "terminationGracePeriod": f"{spec.termination_grace_s}s",
             },
         },
     }}

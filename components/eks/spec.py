@@ -8,6 +8,7 @@ parallelism when several replicas share the node, exactly as on ec2), a multi-no
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -49,8 +50,11 @@ PROBE_PERIOD_S = 10
 HPA_MAX_STABILIZATION_S = 3600
 """Largest stabilizationWindowSeconds the HorizontalPodAutoscaler accepts
 (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/horizontal-pod-autoscaler-v2/)."""
-KV_USAGE_CEILING = 0.9
-"""Highest KV-cache usage threshold: above it vLLM preempts requests for blocks, so the autoscaler must act earlier."""
+KV_HEADROOM = 0.8
+"""The KV-cache trigger fires at this share of the usage a replica can reach (its --max-num-seqs requests at full
+length, or the whole cache): a guard against preemption, which starts when the cache is full, not a load signal."""
+ROLLOUT_MARGIN_S = 600
+"""`pulumi up` waits for a rollout this long beyond the pods' own start-up (a node to launch first)."""
 MASTER_PORT = 29500
 """torch.distributed port on the leader (vLLM's --master-port)."""
 QUEUED_PER_REPLICA = 1.0
@@ -117,8 +121,12 @@ class EksSpec:
     in_flight_per_replica: float
     """Requests running or waiting per Deployment pod / LWS group that the autoscaler holds (the plan's capacity at
     its target utilization)."""
-    kv_usage_target: float
-    """KV-cache usage (0-1) at that load."""
+    kv_usage_guard: float
+    """KV-cache usage (0-1) past which a replica is near preempting requests: KV_HEADROOM of what it can reach."""
+    create_timeout_s: int
+    """How long `pulumi up` waits for a new workload to be ready: the start-up budget and a node launch."""
+    update_timeout_s: int
+    """How long it waits for a rollout: one surge replica after another, each a cold start, up to the ceiling."""
     scale_down_window_s: int
     """HPA scale-down stabilization and KEDA cooldown: at least the cold start a removed replica costs to get back."""
 
@@ -126,6 +134,12 @@ class EksSpec:
     def multi_node(self) -> bool:
         """A replica spans nodes (LeaderWorkerSet)."""
         return self.group_size > 1
+
+    @property
+    def service_name(self) -> str:
+        """The fleet's Service: not the workload's own name, which a LeaderWorkerSet gives its headless Service (pod DNS,
+        LWS_LEADER_ADDRESS) and creates only if no Service of that name exists."""
+        return f"{self.name}-api"
 
 
 def dns_name(*parts: str) -> str:
@@ -169,7 +183,10 @@ def _pools(plan: Plan, name: str, max_nodes: int, cluster: EksClusterOptions) ->
     if c.purchase == "on-demand":
         return (PoolSpec(f"{name}-on-demand", "on-demand", ("on-demand",), ON_DEMAND_WEIGHT, max_nodes * gpus),)
     floor = c.on_demand_instances
-    spot = PoolSpec(f"{name}-spot", "spot", ("spot", "on-demand"), SPOT_WEIGHT, (max_nodes - floor) * gpus)
+    # Batch work waits for spot; interactive capacity above the floor falls back to on demand (and stays there until
+    # its node empties: the pods block any consolidation that would move it back).
+    spot_types = ("spot",) if plan.workload.kind == "batch" else ("spot", "on-demand")
+    spot = PoolSpec(f"{name}-spot", "spot", spot_types, SPOT_WEIGHT, (max_nodes - floor) * gpus)
     on_demand = PoolSpec(f"{name}-on-demand", "on-demand", ("on-demand",), ON_DEMAND_WEIGHT, floor * gpus)
     return ((on_demand,) if floor else ()) + (spot,)
 
@@ -184,13 +201,13 @@ def _volumes(plan: Plan, options: FleetOptions) -> tuple[bool, int, int]:
     return local, math.ceil(root), data
 
 
-def _kv_usage(plan: Plan) -> float:
-    """KV-cache usage at the planned target load: the tokens the requests hold (their prompt and, on average, half
-    their output) over the replica's KV capacity."""
-    c, w, m = plan.choice, plan.workload, plan.memory_per_gpu
-    held = c.concurrency_per_replica * TARGET_UTILIZATION * (w.input_tokens + w.output_tokens / 2)
-    capacity = m.kv_cache_tokens * c.data_parallel
-    return min(KV_USAGE_CEILING, held / capacity) if capacity else KV_USAGE_CEILING
+def _kv_guard(plan: Plan) -> float:
+    """KV_HEADROOM of the KV-cache usage one engine can reach: --max-num-seqs requests of --max-model-len tokens, or the
+    whole cache when that is less."""
+    c, m = plan.choice, plan.memory_per_gpu
+    seqs = -(-c.batch_per_replica // c.data_parallel)  # --max-num-seqs, per data-parallel rank
+    reachable = min(1.0, seqs * plan.max_model_len / m.kv_cache_tokens) if m.kv_cache_tokens else 1.0
+    return KV_HEADROOM * reachable
 
 
 def _model_ref(plan: Plan, options: FleetOptions) -> str:
@@ -218,6 +235,7 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
     types = compatible_types(plan) if cluster.alternative_instance_types else (c.instance_type,)
     drain = capacity.drain_s
     per_replica = c.concurrency_per_replica * (1 if multi else c.replicas_per_instance)
+    cold = math.ceil(plan_cold_start(plan).total_s)
     return EksSpec(
         name=name, model_ref=_model_ref(plan, options), namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
         zones=_zones(plan, cluster, offered_zones), group_size=c.nodes_per_replica, replicas=replicas,
@@ -225,8 +243,10 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
         pools=_pools(plan, name, max_nodes, cluster), instance_store=local, root_volume_gib=root, data_volume_gib=data,
         startup_budget_s=capacity.ready_timeout_s, drain_s=drain,
         termination_grace_s=ENDPOINT_PROPAGATION_S + drain + EXIT_MARGIN_S,
-        in_flight_per_replica=round(per_replica * TARGET_UTILIZATION, 1), kv_usage_target=round(_kv_usage(plan), 3),
-        scale_down_window_s=min(HPA_MAX_STABILIZATION_S, math.ceil(plan_cold_start(plan).total_s)),
+        in_flight_per_replica=round(per_replica * TARGET_UTILIZATION, 1), kv_usage_guard=round(_kv_guard(plan), 3),
+        scale_down_window_s=min(HPA_MAX_STABILIZATION_S, cold),
+        create_timeout_s=capacity.ready_timeout_s + ROLLOUT_MARGIN_S,
+        update_timeout_s=capacity.ready_timeout_s + (max_replicas - 1) * cold + ROLLOUT_MARGIN_S,
     )
 
 
@@ -238,6 +258,10 @@ def vllm_command(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool)
     args = ["vllm", "serve", spec.model_ref, *node_spec(plan, options).vllm_args]
     if options.weights.s3_uri:  # Run:ai Model Streamer (docker/Dockerfile of v0.19.0 installs runai-model-streamer[s3]); the pod's role
         args += ["--load-format", "runai_streamer"]
+        if plan.choice.tensor_parallel * plan.choice.pipeline_parallel > 1:
+            # Each rank reads its part and the ranks share it, instead of every rank reading the whole checkpoint
+            # (vllm/model_executor/model_loader/runai_streamer_loader.py: model_loader_extra_config["distributed"]).
+            args += ["--model-loader-extra-config", json.dumps({"distributed": True})]
     if spec.multi_node:
         args += ["--nnodes", str(spec.group_size), "--node-rank", "0" if leader else "$(LWS_WORKER_INDEX)",
                  "--master-addr", "$(LWS_LEADER_ADDRESS)", "--master-port", str(MASTER_PORT)]

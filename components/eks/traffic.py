@@ -41,8 +41,8 @@ def _selector(plan: Plan, spec: EksSpec) -> str:
 
 def scaled_object(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
     """Scale the Deployment or LeaderWorkerSet between the plan's replicas (headroom included) and its ceiling on
-    vLLM's own load: requests in flight per replica against the capacity the plan sized the fleet by, a queue, and
-    KV-cache usage against what the plan expects at that load. Scale-down waits out a cold start."""
+    vLLM's own load: requests in flight per replica against the capacity the plan sized the fleet by, a queue, and an
+    engine whose KV cache nears what preempts requests. Scale-down waits out a cold start."""
     cluster = options.cluster
     assert cluster is not None
     where = _selector(plan, spec)
@@ -50,8 +50,11 @@ def scaled_object(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str,
               {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name})
 
     def prometheus(name: str, query: str, threshold: float, metric_type: str) -> dict[str, Any]:
+        # ignoreNullValues false: no series (Prometheus not scraping vLLM) is an error KEDA reports, not a load of 0
+        # that would keep the fleet at its floor in silence.
         return {"type": "prometheus", "name": name, "metricType": metric_type, "metadata": {
-            "serverAddress": cluster.prometheus_url, "query": query, "threshold": f"{threshold:g}"}}
+            "serverAddress": cluster.prometheus_url, "query": query, "threshold": f"{threshold:g}",
+            "ignoreNullValues": "false"}}
 
     return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
             "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec)}, "spec": {
@@ -67,7 +70,7 @@ def scaled_object(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str,
                     prometheus("in-flight", f"sum(vllm:num_requests_running{where}) + sum(vllm:num_requests_waiting{where})",
                                spec.in_flight_per_replica, "AverageValue"),
                     prometheus("queued", f"sum(vllm:num_requests_waiting{where})", QUEUED_PER_REPLICA, "AverageValue"),
-                    prometheus("kv-cache", f"avg(vllm:kv_cache_usage_perc{where})", spec.kv_usage_target, "Value"),
+                    prometheus("kv-cache", f"max(vllm:kv_cache_usage_perc{where})", spec.kv_usage_guard, "Value"),
                 ]}}
 
 
@@ -90,8 +93,10 @@ def ingress(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/healthcheck-path": "/health",
         "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}] if https else [{"HTTP": options.listener_port}]),
+        # A non-streaming request sends nothing until it ends, queueing included: the drain time (longest request with
+        # margin) at least.
         "alb.ingress.kubernetes.io/load-balancer-attributes":
-            f"idle_timeout.timeout_seconds={min(ALB_IDLE_TIMEOUT_MAX_S, math.ceil(longest_request_s(plan)))}",
+            f"idle_timeout.timeout_seconds={min(ALB_IDLE_TIMEOUT_MAX_S, max(spec.drain_s, math.ceil(longest_request_s(plan))))}",
         "alb.ingress.kubernetes.io/target-group-attributes": f"deregistration_delay.timeout_seconds={spec.drain_s}",
     }
     if https:
@@ -100,7 +105,7 @@ def ingress(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
     if options.allowed_cidrs:
         notes["alb.ingress.kubernetes.io/inbound-cidrs"] = ",".join(options.allowed_cidrs)
     rule: dict[str, Any] = {"http": {"paths": [{"path": API_PREFIX, "pathType": "Prefix", "backend": {
-        "service": {"name": spec.name, "port": {"name": "http"}}}}]}}
+        "service": {"name": spec.service_name, "port": {"name": "http"}}}}]}}
     if options.domain_name:
         rule["host"] = options.domain_name
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",

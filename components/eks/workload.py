@@ -74,12 +74,18 @@ def _meta(spec: EksSpec, name: str | None = None, **extra: Any) -> dict[str, Any
     return {"name": name or spec.name, "namespace": spec.namespace, "labels": labels(spec), **extra}
 
 
-def namespace(spec: EksSpec) -> dict[str, Any]:
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+"""With it on the namespace, the AWS Load Balancer Controller gives each pod a readiness gate that holds until its ALB
+target is healthy, so a rollout never removes an old pod before the new one takes traffic
+(https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/pod_readiness_gate/)."""
+
+
+def namespace(spec: EksSpec, behind_alb: bool) -> dict[str, Any]:
     """The fleet's namespace, enforcing the baseline Pod Security Standard (no host access, no privileged or added
     capabilities: https://kubernetes.io/docs/concepts/security/pod-security-standards/)."""
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.namespace, "labels": {
-        "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "restricted",
-        "app.kubernetes.io/managed-by": "llm-fleet"}}}
+    labels = {"pod-security.kubernetes.io/enforce": "baseline", "app.kubernetes.io/managed-by": "llm-fleet",
+              **({READINESS_GATE_LABEL: "enabled"} if behind_alb else {})}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.namespace, "labels": labels}}
 
 
 def service_account(spec: EksSpec, irsa_role_arn: pulumi.Input[str] | None) -> dict[str, Any]:
@@ -105,6 +111,7 @@ def _resources(plan: Plan, spec: EksSpec) -> dict[str, Any]:
 
 def _env(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [{"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR}, {"name": "HF_HOME", "value": f"{DATA_DIR}/hf"},
+           {"name": "VLLM_CACHE_ROOT", "value": f"{DATA_DIR}/vllm"},  # compile caches survive a container restart
            {"name": "AWS_REGION", "value": plan.region}, {"name": "LLMFLEET_PORT", "value": str(options.api_port)},
            {"name": "LLMFLEET_PROPAGATION_S", "value": str(ENDPOINT_PROPAGATION_S)},
            {"name": "LLMFLEET_DRAIN_S", "value": str(spec.drain_s)}]
@@ -194,7 +201,9 @@ def deployment(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodInpu
 def leader_worker_set(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodInputs) -> dict[str, Any]:
     """Multi-node replicas: a group of `nodes per replica` pods with fixed ranks, recreated whole when any pod of it
     restarts (vLLM's /health stays 200 with a dead peer), rolled out group by group with a surge group."""
-    return {"apiVersion": LWS_API, "kind": "LeaderWorkerSet", "metadata": _meta(spec), "spec": {
+    # Pulumi waits for a custom resource only when told what "ready" is: LWS reports the Available condition.
+    return {"apiVersion": LWS_API, "kind": "LeaderWorkerSet",
+            "metadata": _meta(spec, annotations={"pulumi.com/waitFor": "condition=Available"}), "spec": {
         "replicas": spec.replicas, "startupPolicy": "LeaderCreated",
         "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdateConfiguration": {"maxSurge": 1, "maxUnavailable": 0}},
         "leaderWorkerTemplate": {
@@ -204,8 +213,8 @@ def leader_worker_set(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: 
 
 
 def service(options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
-    """ClusterIP Service on the serving pods' API port."""
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec), "spec": {
+    """ClusterIP Service on the serving pods' API port (named apart from the LeaderWorkerSet's headless Service)."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, spec.service_name), "spec": {
         "type": "ClusterIP", "selector": serving_selector(spec),
         "ports": [{"name": "http", "port": options.api_port, "targetPort": "http", "protocol": "TCP"}]}}
 

@@ -169,15 +169,16 @@ def grace_outlasts_longest_request(run: MockRun) -> list[str]:
 
 def serving_nodes_never_consolidated(run: MockRun) -> list[str]:
     """Karpenter consolidates only empty nodes of the fleet (WhenEmpty), and never disrupts a node whose pod carries
-    karpenter.sh/do-not-disrupt: "true" (serving, or still loading the model); that annotation does not stop
-    expiration, so nodes do not expire, and a terminationGracePeriod bounds a node's deletion."""
+    karpenter.sh/do-not-disrupt: "true" (serving, or still loading the model). That annotation does not stop
+    expiration, so nodes do not expire; and a NodePool terminationGracePeriod would let drift evict such pods once it
+    runs out, so there is none."""
     problems = []
     for pool in of_kind(run, "NodePool"):
         spec = pool["spec"]
         if spec["disruption"].get("consolidationPolicy", "WhenEmptyOrUnderutilized") != "WhenEmpty":
             problems.append(f"{pool['metadata']['name']}: consolidates nodes that hold a pod")
         node = spec["template"]["spec"]
-        if node.get("expireAfter", "720h") != "Never" or not node.get("terminationGracePeriod"):
+        if node.get("expireAfter", "720h") != "Never" or "terminationGracePeriod" in node:
             problems.append(f"{pool['metadata']['name']}: expireAfter {node.get('expireAfter')!r}, "
                             f"terminationGracePeriod {node.get('terminationGracePeriod')!r}")
     problems += [f"{role}: pods without karpenter.sh/do-not-disrupt" for role, t in templates(run)
@@ -198,6 +199,38 @@ def rollout_keeps_capacity(run: MockRun) -> list[str]:
     covering = [p for p in pdbs if all(labels.get(k) == v for k, v in p["spec"]["selector"]["matchLabels"].items())]
     if not covering or any(p["spec"].get("maxUnavailable", 2) > 1 for p in covering):
         problems.append("no PodDisruptionBudget of at most one unavailable pod covers the fleet")
+    return problems
+
+
+PLAN_TAGS = ("llmfleet:max-model-len", "llmfleet:weights", "llmfleet:kv-dtype", "llmfleet:tensor-parallel",
+             "llmfleet:pipeline-parallel", "llmfleet:gpu-memory-utilization")
+"""Tags whose value moves with the plan (components/fleet_tags.py)."""
+
+
+def plan_change_keeps_the_nodes(run: MockRun) -> list[str]:
+    """Karpenter replaces (drifts) every node whose EC2NodeClass or NodePool template changed: values that move with
+    the plan but not with the node (the sizing declaration) stay off them; the pods carry it."""
+    problems = []
+    for nc in of_kind(run, "EC2NodeClass"):
+        problems += [f"{nc['metadata']['name']}: tag {t}" for t in PLAN_TAGS if t in nc["spec"].get("tags", {})]
+    for pool in of_kind(run, "NodePool"):
+        labels = pool["spec"]["template"].get("metadata", {}).get("labels", {})
+        problems += [f"{pool['metadata']['name']}: label {k}" for k in labels if k.startswith("llm-fleet.io/") and
+                     k != "llm-fleet.io/fleet"]
+    return problems
+
+
+def gpu_nodes_run_the_device_plugin(run: MockRun) -> list[str]:
+    """The NVIDIA device plugin's DaemonSet runs only on nodes labelled by node feature discovery or with
+    nvidia.com/gpu.present=true, and tolerates the nvidia.com/gpu taint: without it no node advertises nvidia.com/gpu,
+    and the fleet's pods never schedule."""
+    problems = []
+    for pool in of_kind(run, "NodePool"):
+        labels = pool["spec"]["template"].get("metadata", {}).get("labels", {})
+        if labels.get("nvidia.com/gpu.present") != "true":
+            problems.append(f"{pool['metadata']['name']}: no nvidia.com/gpu.present label")
+        problems += [f"{pool['metadata']['name']}: taint {t['key']} the device plugin does not tolerate"
+                     for t in pool["spec"]["template"]["spec"].get("taints", []) if t["key"] != "nvidia.com/gpu"]
     return problems
 
 
@@ -224,12 +257,14 @@ def node_pools_hold_the_ceiling(run: MockRun) -> list[str]:
 
 
 def purchase_is_the_plans(run: MockRun) -> list[str]:
-    """karpenter.sh/capacity-type follows the plan: on-demand only for an on-demand plan; spot pools may fall back to
-    on demand (the plans are priced so); a Capacity Block plan launches reserved capacity named by its id."""
+    """karpenter.sh/capacity-type follows the plan: on-demand only for an on-demand plan; spot for batch work, which
+    waits for it; spot falling back to on demand for interactive capacity above the floor (the plans are priced so);
+    a Capacity Block plan launches reserved capacity named by its id."""
     assert run.plan
     c = run.plan.choice
-    wanted = {"on-demand": {("on-demand",)}, "spot": {("spot", "on-demand")},
-              "mixed": {("on-demand",), ("spot", "on-demand")}, "capacity-block": {("reserved",)}}[c.purchase]
+    spot = ("spot",) if run.plan.workload.kind == "batch" else ("spot", "on-demand")
+    wanted = {"on-demand": {("on-demand",)}, "spot": {spot}, "mixed": {("on-demand",), spot},
+              "capacity-block": {("reserved",)}}[c.purchase]
     have = {tuple(r["values"]) for p in of_kind(run, "NodePool") for r in p["spec"]["template"]["spec"]["requirements"]
             if r["key"] == "karpenter.sh/capacity-type"}
     problems = [] if have == wanted else [f"capacity types {sorted(have)} for a {c.purchase} plan"]
@@ -309,8 +344,11 @@ def single_node_replicas_spread(run: MockRun) -> list[str]:
 
 def service_reaches_serving_pods_only(run: MockRun) -> list[str]:
     """Only the pods that serve HTTP are behind the Service: headless vLLM workers have no API server, so they would
-    be endpoints that refuse every connection."""
-    problems = []
+    be endpoints that refuse every connection. And no Service takes a LeaderWorkerSet's name: LWS creates its headless
+    Service (the pods' DNS names, LWS_LEADER_ADDRESS) under that name only if none exists."""
+    w = workload(run)
+    problems = [f"Service {s['metadata']['name']!r} takes the LeaderWorkerSet's name" for s in of_kind(run, "Service")
+                if w["kind"] == "LeaderWorkerSet" and s["metadata"]["name"] == w["metadata"]["name"]]
     for svc in of_kind(run, "Service"):
         selector = svc["spec"]["selector"]
         for role, t in templates(run):
@@ -361,6 +399,8 @@ def autoscaler_keeps_the_plan(run: MockRun) -> list[str]:
         problems.append(f"scale-down window {window} s")
     queries = " ".join(t["metadata"]["query"] for t in spec["triggers"])
     problems += [f"no trigger on {m}" for m in VLLM_LOAD_METRICS if m not in queries]
+    problems += [f"trigger {t.get('name')}: no series counts as 0" for t in spec["triggers"]
+                 if t["metadata"].get("ignoreNullValues", "true") != "false"]
     return problems
 
 
@@ -421,6 +461,11 @@ RULES = (
          grace_outlasts_longest_request),
     Rule("serving nodes are never consolidated", "https://karpenter.sh/docs/concepts/disruption/",
          serving_nodes_never_consolidated),
+    Rule("a plan change does not drift the nodes", "https://karpenter.sh/docs/concepts/disruption/#drift",
+         plan_change_keeps_the_nodes),
+    Rule("GPU nodes run the NVIDIA device plugin",
+         "https://github.com/NVIDIA/k8s-device-plugin/blob/v0.20.0/deployments/helm/nvidia-device-plugin/values.yaml",
+         gpu_nodes_run_the_device_plugin),
     Rule("rollouts and drains keep capacity", K8S + "concepts/workloads/controllers/deployment/#rolling-update-deployment",
          rollout_keeps_capacity),
     Rule("NodePool limits hold the autoscaling ceiling", "https://karpenter.sh/docs/concepts/nodepools/#speclimits",
@@ -435,7 +480,8 @@ RULES = (
          "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html", multi_node_in_one_zone_with_efa),
     Rule("single-node replicas spread across zones", K8S + "concepts/scheduling-eviction/topology-spread-constraints/",
          single_node_replicas_spread),
-    Rule("the Service reaches serving pods only", "https://docs.vllm.ai/en/v0.19.0/serving/parallelism_scaling/",
+    Rule("the Service reaches serving pods only",
+         "https://github.com/kubernetes-sigs/lws/blob/v0.10.0/pkg/utils/controller/controller_utils.go",
          service_reaches_serving_pods_only),
     Rule("the Ingress routes /v1 only", "https://docs.vllm.ai/en/v0.19.0/serving/openai_compatible_server/",
          ingress_routes_v1_only),

@@ -69,12 +69,18 @@ def test_init_container_reads_an_ssm_token(aws, tmp_path):
     assert (tmp_path / "hf-token").read_text() == "tok"
 
 
-def test_init_container_fails_without_the_key(aws, tmp_path):
-    """A missing secret (or a role that may not read it) fails the init container: Kubernetes retries it, and the
-    server never starts without a key."""
+def test_init_container_fails_without_the_key_after_its_retries(aws, tmp_path, monkeypatch):
+    """A missing secret (or a role that may not read it) fails the init container after a few tries (a new Pod
+    Identity association takes seconds to work; on a LeaderWorkerSet a failed init container restarts the whole
+    group): Kubernetes retries it, and the server never starts without a key."""
+    from components.eks.scripts import fetch_secrets
+
+    pauses: list[float] = []
+    env = {"LLMFLEET_SECRETS_DIR": str(tmp_path), "AWS_REGION": REGION,
+           "LLMFLEET_API_KEY_SECRET": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:x"}
     with pytest.raises(Exception, match="ResourceNotFound"):
-        _run_as_pod("fetch_secrets", {"LLMFLEET_SECRETS_DIR": str(tmp_path), "AWS_REGION": REGION,
-                                      "LLMFLEET_API_KEY_SECRET": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:x"})
+        fetch_secrets.main(env, sleep=pauses.append)
+    assert pauses == [3.0, 6.0, 12.0, 24.0] and not (tmp_path / "api-key").exists()
 
 
 def _launch(folder, *command: str) -> subprocess.CompletedProcess:
