@@ -78,6 +78,8 @@ class Crd:
     """Who installs it."""
     needed_when: str
     """always, multi-node (LeaderWorkerSet) or pod-monitor."""
+    instead: str = ""
+    """What the stack can set to do without it ('' when nothing can)."""
 
     @property
     def api_version(self) -> str:
@@ -90,7 +92,8 @@ CRDS = (
     Crd("ec2nodeclasses.karpenter.k8s.aws", "v1", "EC2NodeClass", KARPENTER, "always"),
     Crd("scaledobjects.keda.sh", "v1alpha1", "ScaledObject", KEDA, "always"),
     Crd("leaderworkersets.leaderworkerset.x-k8s.io", "v1", "LeaderWorkerSet", LWS, "multi-node"),
-    Crd("podmonitors.monitoring.coreos.com", "v1", "PodMonitor", PROMETHEUS_OPERATOR, "pod-monitor"),
+    Crd("podmonitors.monitoring.coreos.com", "v1", "PodMonitor", PROMETHEUS_OPERATOR, "pod-monitor",
+        "llmfleet:fleet.cluster.pod_monitor: false, with a Prometheus that scrapes the pods' prometheus.io annotations"),
 )
 """Every CRD the fleet may emit objects of, and when it does."""
 API_TIMEOUT_S = 10.0
@@ -122,7 +125,7 @@ def missing(crds: tuple[Crd, ...], read: CrdReader) -> list[str]:
         if crd.version not in served:
             have = f"it serves {sorted(served)}" if found else "it is not installed"
             problems.append(f"{crd.kind} ({crd.api_version}): {have}; install {crd.product.name} {crd.product.version} "
-                            f"({crd.product.docs})")
+                            f"({crd.product.docs})" + (f", or set {crd.instead}" if crd.instead else ""))
     return problems
 
 

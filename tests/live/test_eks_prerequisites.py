@@ -57,6 +57,12 @@ def test_what_is_missing_is_named_with_what_installs_it():
         "(https://lws.sigs.k8s.io/docs/)"]
 
 
+def test_a_missing_prometheus_operator_says_how_to_do_without():
+    installed = {k: v for k, v in ALL.items() if not k.startswith("podmonitors")}
+    (problem,) = missing(needed(multi_node=False, pod_monitor=True), reader_of(installed))
+    assert "install Prometheus Operator 0.93.0" in problem and "pod_monitor: false" in problem
+
+
 def test_single_node_fleets_do_not_need_leaderworkerset():
     assert "LeaderWorkerSet" not in {c.kind for c in needed(multi_node=False, pod_monitor=True)}
     assert "PodMonitor" not in {c.kind for c in needed(multi_node=True, pod_monitor=False)}
