@@ -59,6 +59,9 @@ EC2_ONLY = ("vpc_id", "subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "am
             "min_healthy_percentage")
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
+KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
+                           "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass")
+"""Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules, v1.14.1)."""
 LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_public_ingress", "certificate_arn",
                       "domain_name")
 """FleetOptions fields of the load balancer: on eks they configure the ALB Ingress (cluster.ingress: alb)."""
@@ -328,6 +331,9 @@ class FleetOptions(BaseModel):
         if self.allow_public_ingress and not self.certificate_arn:
             raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
                              "in clear text; give certificate_arn (ACM) for an HTTPS listener")
+        reserved = sorted(k for k in self.tags if k.startswith(KARPENTER_RESERVED_TAGS))
+        if reserved:
+            raise ValueError(f"tags {reserved} are Karpenter's own (it refuses them in an EC2NodeClass); rename them")
 
     def _clients_reach_created_vpc(self) -> None:
         """An internal load balancer in a VPC created here is reachable only from inside that VPC: a client CIDR

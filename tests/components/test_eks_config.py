@@ -110,3 +110,19 @@ def test_a_capacity_block_launches_into_its_reservation(tmp_path):
     assert node_class["spec"]["capacityReservationSelectorTerms"] == [{"id": "cr-0123456789abcdef0"}]
     pools = [r.inputs for r in run.resources if r.inputs.get("kind") == "NodePool"]
     assert [p["spec"]["template"]["spec"]["requirements"][1]["values"] for p in pools] == [["reserved"]]
+
+
+def test_tags_karpenter_keeps_for_itself_are_refused_as_its_crd_says():
+    """The reserved keys are read from the EC2NodeClass CRD's own validation rules (tests/data/crds), not from the
+    code under test."""
+    import json
+
+    from tests.components.k8s_schemas import CRD_DIR
+
+    doc = json.loads((CRD_DIR / "karpenter.k8s.aws_ec2nodeclasses.json").read_text())
+    rules = doc["versions"]["v1"]["properties"]["spec"]["properties"]["tags"]["x-kubernetes-validations"]
+    reserved = [r["message"].rsplit("matching ", 1)[1] for r in rules if "restricted tag matching" in r["message"]]
+    assert len(reserved) == 5
+    for key in reserved:
+        with pytest.raises(ConfigError, match="Karpenter's own|cannot be an instance tag"):
+            load_stack_config(fleet(tags={key + ("x" if key.endswith("/cluster/") else ""): "v"}))
