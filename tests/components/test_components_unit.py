@@ -12,7 +12,6 @@ from preview.mock_run import FleetMocks, MockRun
 from sizing.models.presets import load_preset
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
-from sizing.units import to_gib
 
 RUN = MockRun(stack="unit")
 
