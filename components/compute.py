@@ -1,5 +1,6 @@
-"""Compute: launch template, Auto Scaling group with the plan's purchase mix, lifecycle hooks (ready on /health, drain on
-scale-in), instance refresh and target tracking. Every replica fits one node (fleet_spec.verify_with_platform)."""
+"""Compute: launch template, Auto Scaling group with the plan's purchase mix (and an on-demand fallback group where it
+buys spot), lifecycle hooks (ready on /health, drain on scale-in), launch-before-terminate replacement and refresh,
+target tracking. Every replica fits one node (fleet_spec.verify_with_platform)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ DRAIN_HOOK = "llmfleet-drain"
 IGNORED_GROUP_CHANGES = ["desiredCapacity"]
 """Target tracking owns the desired capacity after creation; an update must not reset it."""
 CAPACITY_WAIT_MARGIN_S = 600
-"""`pulumi up` waits for the first nodes for their ready deadline plus this."""
+"""`pulumi up` waits for the on-demand nodes for their ready deadline plus this (never for spot capacity, which may not
+come)."""
+NO_WAIT = "0"
+"""wait_for_capacity_timeout that skips the wait (a group of spot or fallback capacity only)."""
 MAX_HEALTHY_PCT_LIMIT = 200
 """Instance refresh: MaxHealthyPercentage is 100..200 and at most 100 above MinHealthyPercentage
 (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_RefreshPreferences.html)."""
@@ -59,7 +63,8 @@ class ComputeArgs:
 
 
 class Compute(pulumi.ComponentResource):
-    """Launch template and one mixed-instances Auto Scaling group, each node a whole replica (or several)."""
+    """Launch template and one mixed-instances Auto Scaling group, each node a whole replica (or several), with an
+    on-demand fallback group beside it when the plan buys spot."""
 
     group_names: pulumi.Output[list[str]]
 
@@ -67,8 +72,10 @@ class Compute(pulumi.ComponentResource):
         super().__init__("llmfleet:aws:Compute", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         template = self._launch_template(name, args, child)
-        group = self._fleet_group(name, args, template, child)
-        self.group_names = group.name.apply(lambda n: [n])
+        groups = [self._fleet_group(name, args, template, child)]
+        if args.capacity.fallback_max:
+            groups.append(self._fallback_group(name, args, template, child))
+        self.group_names = pulumi.Output.all(*[g.name for g in groups]).apply(list)
         self.register_outputs({"group_names": self.group_names, "launch_template_id": template.id})
 
     @staticmethod
@@ -93,13 +100,15 @@ class Compute(pulumi.ComponentResource):
             update_default_version=True, tags=args.tags, opts=child)
 
     @staticmethod
-    def _mixed_policy(args: ComputeArgs, template: aws.ec2.LaunchTemplate) -> aws.autoscaling.GroupMixedInstancesPolicyArgs:
-        """The purchase split over the launch template's pinned version and its instance-type overrides."""
+    def _mixed_policy(args: ComputeArgs, template: aws.ec2.LaunchTemplate,
+                      on_demand: bool = False) -> aws.autoscaling.GroupMixedInstancesPolicyArgs:
+        """The purchase split (all on demand for the fallback group) over the launch template's pinned version and its
+        instance-type overrides."""
         cap = args.capacity
         return aws.autoscaling.GroupMixedInstancesPolicyArgs(
             instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
-                on_demand_base_capacity=cap.on_demand_base,
-                on_demand_percentage_above_base_capacity=cap.on_demand_above_base_pct,
+                on_demand_base_capacity=0 if on_demand else cap.on_demand_base,
+                on_demand_percentage_above_base_capacity=100 if on_demand else cap.on_demand_above_base_pct,
                 spot_allocation_strategy=SPOT_STRATEGY),
             launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
                 launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
@@ -137,28 +146,56 @@ class Compute(pulumi.ComponentResource):
             instance_warmup=str(cap.health_check_grace_s))
         return aws.autoscaling.GroupInstanceRefreshArgs(strategy="Rolling", preferences=preferences)
 
-    def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
-                     child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
-        """The fleet's group. Instance warmup counts from InService
-        (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html), which
-        the launch hook holds back until /health answers: the warmup is the short grace, not the cold start (a cold-start
-        warmup kept new nodes' requests out of the scaling metric, and blocked scale-in, for the whole deadline again)."""
+    @staticmethod
+    def _maintenance() -> aws.autoscaling.GroupInstanceMaintenancePolicyArgs:
+        """Replacements (of an unhealthy node too) launch, and pass their launch hook, before the node they replace
+        terminates (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html)."""
+        return aws.autoscaling.GroupInstanceMaintenancePolicyArgs(min_healthy_percentage=100,
+                                                                  max_healthy_percentage=MAX_HEALTHY_PCT_LIMIT)
+
+    def _group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate, child: pulumi.ResourceOptions,
+               on_demand_fallback: bool) -> aws.autoscaling.Group:
+        """An Auto Scaling group of the fleet, registering its nodes with the target group and tracking requests per
+        target. EC2 health checks: a vLLM restart takes the node out of the load balancer (its /health fails) but does
+        not replace it; the node hands itself back when vLLM keeps failing or stays down past its ready deadline.
+        Instance warmup counts from InService, which the launch hook holds back until /health answers: the warmup is
+        the short grace, not the cold start again
+        (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html)."""
         cap = args.capacity
+        size = (0, cap.fallback_max, 0) if on_demand_fallback else (cap.min_size, cap.max_size, cap.desired)
+        wait = f"{cap.ready_timeout_s + CAPACITY_WAIT_MARGIN_S}s"
+        waits_for = cap.on_demand_base if cap.spot else cap.desired  # on-demand nodes only: spot may never come
+        suffix = "fallback" if on_demand_fallback else "replicas"
         group = aws.autoscaling.Group(
-            f"{name}-replicas", vpc_zone_identifiers=args.subnet_ids, min_size=cap.min_size, max_size=cap.max_size,
-            desired_capacity=cap.desired, capacity_rebalance=True, health_check_type="ELB",
-            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s, target_group_arns=[args.target_group_arn],
-            mixed_instances_policy=self._mixed_policy(args, template), initial_lifecycle_hooks=self._hooks(cap),
+            f"{name}-{suffix}", vpc_zone_identifiers=args.subnet_ids, min_size=size[0], max_size=size[1],
+            desired_capacity=size[2], capacity_rebalance=cap.spot and not on_demand_fallback, health_check_type="EC2",
+            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s,
+            target_group_arns=[args.target_group_arn],
+            mixed_instances_policy=self._mixed_policy(args, template, on_demand=on_demand_fallback),
+            initial_lifecycle_hooks=self._hooks(cap), instance_maintenance_policy=self._maintenance(),
             instance_refresh=self._refresh(args.options.min_healthy_percentage, cap),
-            wait_for_capacity_timeout=f"{cap.ready_timeout_s + CAPACITY_WAIT_MARGIN_S}s",
+            wait_for_capacity_timeout=wait if waits_for and not on_demand_fallback else NO_WAIT,
+            wait_for_elb_capacity=waits_for if waits_for and not on_demand_fallback else None,
             tags=self._group_tags(args), opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 ignore_changes=IGNORED_GROUP_CHANGES)))
         aws.autoscaling.Policy(
-            f"{name}-requests", autoscaling_group_name=group.name, policy_type="TargetTrackingScaling",
-            estimated_instance_warmup=cap.health_check_grace_s,
+            f"{name}-{'fallback-' if on_demand_fallback else ''}requests", autoscaling_group_name=group.name,
+            policy_type="TargetTrackingScaling", estimated_instance_warmup=cap.health_check_grace_s,
             target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
                 target_value=cap.requests_per_target_per_minute,
                 predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
                     predefined_metric_type="ALBRequestCountPerTarget", resource_label=args.resource_label)),
             opts=child)
         return group
+
+    def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
+                     child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+        """The fleet's group: the plan's instances, on demand up to its base and spot above it."""
+        return self._group(name, args, template, child, on_demand_fallback=False)
+
+    def _fallback_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
+                        child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+        """On demand, from zero up to the spot capacity: when spot nodes do not come (or are reclaimed), the replicas
+        left carry more requests each, and this group's target tracking buys on-demand nodes for the load the missing
+        ones would have served; when spot capacity is back, the load per target falls and it scales in first."""
+        return self._group(name, args, template, child, on_demand_fallback=True)

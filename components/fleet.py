@@ -64,7 +64,7 @@ class ServingFleet(pulumi.ComponentResource):
                                        tags=tags, opts=child)
         network = Network(f"{name}-net", NetworkArgs(options=options, tags=tags), opts=child)
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
-            options=options, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
+            options=options, fleet_id=fleet_id, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
             security_group_id=network.lb_security_group_id, drain_s=capacity.drain_s, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
                                          target_group_arn=lb.target_group_arn, log_group_arn=logs.arn, tags=tags),

@@ -59,12 +59,23 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
         raise PlatformError("the plan buys EC2 Capacity Blocks, which platform 'ec2' does not reserve or target yet. "
                             "To fix: plan with purchase 'on-demand' or 'mixed', or serve on platform 'eks' with the "
                             "block in llmfleet:fleet.cluster.capacity_reservation_ids.")
+    model_ref(plan, options)  # a config.json model needs a weights source, checked before the first resource
     if options.platform == "ec2" and c.nodes_per_replica > 1:
         raise PlatformError(
             f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} (TP={c.tensor_parallel} "
             f"PP={c.pipeline_parallel}), and platform 'ec2' serves single-node replicas only. To fix: set "
             "llmfleet:fleet.platform: eks with llmfleet:fleet.cluster (a LeaderWorkerSet holds the nodes of a replica "
             "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types).")
+
+
+def model_ref(plan: Plan, options: FleetOptions) -> str:
+    """Where the weights come from: the S3 prefix, the given Hugging Face repo, or the plan's checkpoint repo."""
+    w = options.weights
+    ref = w.s3_uri or w.hf_model_id or plan.checkpoint.repo
+    if not ref:
+        raise PlatformError(f"no weights source for {plan.model!r}: it is not a preset with a Hugging Face repo. To fix: "
+                            "set llmfleet:fleet.weights.hf_model_id (a Hugging Face repo) or .s3_uri (s3://bucket/prefix).")
+    return ref
 
 
 @dataclass(frozen=True)
@@ -113,10 +124,21 @@ class CapacitySpec:
     """Target-tracking value for ALBRequestCountPerTarget."""
 
     @property
+    def spot(self) -> bool:
+        """The group buys spot above its on-demand base."""
+        return self.on_demand_above_base_pct < 100 and self.max_size > self.on_demand_base
+
+    @property
+    def fallback_max(self) -> int:
+        """Instances of the on-demand fallback group at most: all the spot capacity the main group may hold (the plans
+        price an unfilled spot node as running on demand; an Auto Scaling group never falls back by itself)."""
+        return self.max_size - self.on_demand_base if self.spot else 0
+
+    @property
     def ceiling(self) -> tuple[int, int]:
-        """(on-demand, spot) instances at the ceiling: the group at its maximum."""
-        on_demand = self.max_size if self.on_demand_above_base_pct == 100 else self.on_demand_base
-        return on_demand, self.max_size - on_demand
+        """(on-demand, spot) instances at the ceiling: the main group at its maximum, and the fallback group at its."""
+        on_demand = self.max_size if not self.spot else self.on_demand_base
+        return on_demand + self.fallback_max, self.max_size - on_demand
 
 
 def root_volume_gib(plan: Plan, options: FleetOptions) -> int:

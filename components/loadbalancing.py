@@ -24,6 +24,23 @@ IDLE_TIMEOUT_MAX_S = 4000
 """Longest ALB connection idle timeout
 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout)."""
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+API_PATHS = ["/v1/*"]
+"""What the listener forwards: vLLM's API key covers routes under /v1 and nothing else (/invocations and /metrics answer
+without it: checked on a real vLLM, tests/components/test_real_vllm.py). Everything else gets NOT_ROUTED."""
+API_RULE_PRIORITY = 10
+"""Priority of the /v1 rule (1-50000; the default action answers what no rule matches)."""
+NOT_ROUTED = aws.lb.ListenerDefaultActionFixedResponseArgs(
+    content_type="application/json", status_code="404",
+    message_body='{"error": {"message": "not found: this endpoint serves the OpenAI-compatible API under /v1", "code": 404}}')
+"""The default action: a fixed response, so no request reaches vLLM outside /v1."""
+REPLACEMENT_KEY_CHARS = 4
+"""Hex characters naming the inputs a load balancer or target group is replaced on, so that a replacement (created
+before the old one is deleted) never takes the name still in use."""
+
+
+def replacement_key(*inputs: object) -> str:
+    """A short digest of the inputs whose change replaces the resource."""
+    return hashlib.sha256(repr(inputs).encode()).hexdigest()[:REPLACEMENT_KEY_CHARS]
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,8 @@ class LoadBalancingArgs:
 
     options: FleetOptions
     """Ports, certificate, public or internal."""
+    fleet_id: str
+    """<project>/<stack>/<component name>: what makes the load balancer's and target group's names unique in a region."""
     vpc_id: pulumi.Input[str]
     """VPC of the target group."""
     subnet_ids: pulumi.Input[list[str]]
@@ -81,24 +100,34 @@ class LoadBalancing(pulumi.ComponentResource):
     def __init__(self, name: str, args: LoadBalancingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:LoadBalancing", name, None, opts)
         o, child = args.options, pulumi.ResourceOptions(parent=self)
+        base = "-".join(dict.fromkeys(args.fleet_id.split("/")))  # unique per stack of a program
+        vpc = o.vpc_id if isinstance(o.vpc_id, str) else "created" if o.vpc_id is None else "given"
         lb = aws.lb.LoadBalancer(
-            f"{name}-alb", name=aws_name(f"{pulumi.get_project()}-{name}", "alb"), load_balancer_type="application", internal=not o.allow_public_ingress,
+            f"{name}-alb", name=aws_name(base, f"alb-{replacement_key(o.allow_public_ingress, 'application')}"),
+            load_balancer_type="application", internal=not o.allow_public_ingress,
             subnets=args.subnet_ids, security_groups=[args.security_group_id], idle_timeout=idle_timeout_s(args.drain_s),
             drop_invalid_header_fields=True, tags=args.tags, opts=child)
         tg = aws.lb.TargetGroup(
-            f"{name}-vllm", name=aws_name(f"{pulumi.get_project()}-{name}", "tg"), port=o.api_port, protocol="HTTP", vpc_id=args.vpc_id, target_type="instance",
+            f"{name}-vllm", name=aws_name(base, f"tg-{replacement_key(o.api_port, 'HTTP', 'instance', vpc)}"),
+            port=o.api_port, protocol="HTTP", vpc_id=args.vpc_id, target_type="instance",
             deregistration_delay=args.drain_s,
             health_check=aws.lb.TargetGroupHealthCheckArgs(path=HEALTH_PATH, port="traffic-port", protocol="HTTP",
                                                            interval=HEALTH_INTERVAL_S, healthy_threshold=2,
                                                            unhealthy_threshold=3, matcher="200"),
             tags=args.tags, opts=child)
-        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=tg.arn)]
+        refuse = [aws.lb.ListenerDefaultActionArgs(type="fixed-response", fixed_response=NOT_ROUTED)]
         if o.https:
-            aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS", ssl_policy=TLS_POLICY,
-                            certificate_arn=o.certificate_arn, default_actions=forward, tags=args.tags, opts=child)
+            listener = aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
+                                       ssl_policy=TLS_POLICY, certificate_arn=o.certificate_arn, default_actions=refuse,
+                                       tags=args.tags, opts=child)
         else:
-            aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=o.listener_port, protocol="HTTP",
-                            default_actions=forward, tags=args.tags, opts=child)
+            listener = aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=o.listener_port, protocol="HTTP",
+                                       default_actions=refuse, tags=args.tags, opts=child)
+        aws.lb.ListenerRule(f"{name}-api", listener_arn=listener.arn, priority=API_RULE_PRIORITY,
+                            conditions=[aws.lb.ListenerRuleConditionArgs(
+                                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=API_PATHS))],
+                            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)],
+                            tags=args.tags, opts=child)
         if o.https and not o.domain_name:
             pulumi.log.warn("certificate_arn without domain_name: the endpoint is the load balancer's own DNS name "
                             "(*.elb.amazonaws.com), which no ACM certificate covers, so clients fail TLS verification. "

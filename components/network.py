@@ -58,12 +58,8 @@ class Network(pulumi.ComponentResource):
         o, child = args.options, pulumi.ResourceOptions(parent=self)
         if o.vpc_id:
             self.vpc_id = pulumi.Output.from_input(o.vpc_id)
-            subnets = o.subnet_ids
-            given = subnets if isinstance(subnets, pulumi.Output) else pulumi.Output.all(*subnets).apply(list)
-            zones: pulumi.Output[list[str]] = given.apply(self._zones_of)
-            # the subnets reach the resources only once their zones pass the check
-            self.subnet_ids = pulumi.Output.all(given, zones.apply(check_zones)).apply(lambda v: v[0])
-            self.lb_subnet_ids = self.subnet_ids
+            self.subnet_ids = self._checked(o.subnet_ids)  # the subnets reach the resources once their zones pass
+            self.lb_subnet_ids = self._checked(o.lb_subnet_ids) if o.lb_subnet_ids else self.subnet_ids
         else:
             self.vpc_id, self.subnet_ids, self.lb_subnet_ids = self._create_vpc(name, o, args.tags, child)
         lb_sg = aws.ec2.SecurityGroup(f"{name}-lb", vpc_id=self.vpc_id, tags=args.tags, opts=child,
@@ -83,6 +79,13 @@ class Network(pulumi.ComponentResource):
         self.node_security_group_id = node_sg.id
         self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids, "lb_subnet_ids": self.lb_subnet_ids,
                                "lb_security_group_id": lb_sg.id, "node_security_group_id": node_sg.id})
+
+    def _checked(self, subnets: pulumi.Output[list[str]] | tuple[pulumi.Input[str], ...]) -> pulumi.Output[list[str]]:
+        """Given subnets, reaching the resources only once they span the zones a load balancer needs."""
+        given: pulumi.Output[list[str]] = (subnets if isinstance(subnets, pulumi.Output)
+                                           else pulumi.Output.all(*subnets).apply(list))
+        zones: pulumi.Output[list[str]] = given.apply(self._zones_of)
+        return pulumi.Output.all(given, zones.apply(check_zones)).apply(lambda v: v[0])
 
     def _zones_of(self, subnet_ids: list[str]) -> pulumi.Output[list[str]]:
         """The Availability Zone of each existing subnet (DescribeSubnets through the fleet's provider)."""

@@ -46,7 +46,8 @@ MAX_SUBNETS = 16
 20,000 took a preview 20 s."""
 WIDEST_PRIVATE_PREFIX = 8
 """The widest private IPv4 block is 10.0.0.0/8 (RFC 1918); a wider one (0.0.0.0/1, 1.2.3.4/0) reaches the internet."""
-AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "allowed_security_group_ids": "sg", "ami_id": "ami"}
+AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "lb_subnet_ids": "subnet", "allowed_security_group_ids": "sg",
+                   "ami_id": "ami"}
 """Resource-id prefixes of the id fields (ids are the prefix, a dash and lower-case hex)."""
 IMDS_TAG_KEY = re.compile(r"[A-Za-z0-9+\-=.,_:@]+")
 """Tag keys an instance with tags in its metadata may carry (no spaces, no '/')."""
@@ -55,8 +56,8 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 
 Platform = Literal["ec2", "eks"]
-EC2_ONLY = ("vpc_id", "subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter", "root_volume_gib",
-            "min_healthy_percentage")
+EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter",
+            "root_volume_gib", "min_healthy_percentage")
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
@@ -159,7 +160,10 @@ class FleetOptions(BaseModel):
     allowed_security_group_ids: tuple[StrInput, ...] = ()
     """Client security groups allowed to reach the endpoint."""
     allow_public_ingress: bool = False
-    """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer."""
+    """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer (HTTPS only: needs certificate_arn)."""
+    lb_subnet_ids: StrInputs = ()
+    """Existing VPC with allow_public_ingress: the public subnets (two zones at least) the internet-facing load balancer
+    goes into; the nodes stay in subnet_ids."""
     api_port: Int = Field(default=8000, gt=0, lt=65536)
     """Port vLLM's OpenAI-compatible server listens on."""
     listener_port: Int = Field(default=80, gt=0, lt=65536)
@@ -236,7 +240,7 @@ class FleetOptions(BaseModel):
                              "(AWS allows /16 to /28, and two /28 subnets must fit)")
         return cidr
 
-    @field_validator("subnet_ids")
+    @field_validator("subnet_ids", "lb_subnet_ids")
     @classmethod
     def _few_subnets(cls, value: Any) -> Any:
         # The load balancer takes one subnet per Availability Zone (https://docs.aws.amazon.com/elasticloadbalancing/
@@ -245,7 +249,7 @@ class FleetOptions(BaseModel):
             raise ValueError(f"{len(value)} subnet_ids: give at most {MAX_SUBNETS}, one per Availability Zone")
         return value
 
-    @field_validator("vpc_id", "subnet_ids", "allowed_security_group_ids", "ami_id")
+    @field_validator("vpc_id", "subnet_ids", "lb_subnet_ids", "allowed_security_group_ids", "ami_id")
     @classmethod
     def _aws_ids(cls, value: Any, info: ValidationInfo) -> Any:
         prefix = AWS_ID_PREFIXES[info.field_name or ""]
@@ -289,6 +293,15 @@ class FleetOptions(BaseModel):
     @model_validator(mode="after")
     def _network(self) -> FleetOptions:
         self._platform()
+        if self.allow_public_ingress and not self.certificate_arn:
+            raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
+                             "in clear text; give certificate_arn (ACM) for an HTTPS listener")
+        if self.lb_subnet_ids and not (self.vpc_id and self.allow_public_ingress):
+            raise ValueError("lb_subnet_ids are the public subnets of an internet-facing load balancer in an existing VPC: "
+                             "give them with vpc_id and allow_public_ingress, or remove them")
+        if self.vpc_id and self.allow_public_ingress and not self.lb_subnet_ids:
+            raise ValueError("allow_public_ingress in an existing VPC needs lb_subnet_ids: an internet-facing load "
+                             "balancer must be in public subnets (routed to an internet gateway), not in the node subnets")
         if self.vpc_id and isinstance(self.subnet_ids, tuple) and len(self.subnet_ids) < 2:
             raise ValueError("vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)")
         if self.subnet_ids and not self.vpc_id:
@@ -328,9 +341,6 @@ class FleetOptions(BaseModel):
         if self.allowed_security_group_ids:
             raise ValueError("allowed_security_group_ids: the ALB Ingress admits clients by CIDR (inbound-cidrs); give "
                              "allowed_cidrs instead")
-        if self.allow_public_ingress and not self.certificate_arn:
-            raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
-                             "in clear text; give certificate_arn (ACM) for an HTTPS listener")
         reserved = sorted(k for k in self.tags if k.startswith(KARPENTER_RESERVED_TAGS))
         if reserved:
             raise ValueError(f"tags {reserved} are Karpenter's own (it refuses them in an EC2NodeClass); rename them")

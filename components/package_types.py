@@ -149,7 +149,9 @@ class FleetArgs(TypedDict, total=False):
     allowed_security_group_ids: list[pulumi.Input[str]]
     """Client security groups allowed to reach the endpoint. Each entry may be an Output."""
     allow_public_ingress: bool
-    """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer."""
+    """Permit 0.0.0.0/0 in allowed_cidrs and an internet-facing load balancer (HTTPS only: needs certificate_arn)."""
+    lb_subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
+    """Existing VPC with allow_public_ingress: the public subnets (two zones at least) the internet-facing load balancer goes into; the nodes stay in subnet_ids. May be an Output."""
     api_port: int
     """Port vLLM's OpenAI-compatible server listens on."""
     listener_port: int

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.fleet_spec import CapacitySpec, NodeSpec
-from components.compute import LAUNCH_HOOK
+from components.compute import DRAIN_HOOK, LAUNCH_HOOK
 from components.inputs import plain
 from components.options import FleetOptions
 from components.shell_values import checked, shell
@@ -29,6 +29,9 @@ RESTART_S = 30
 """systemd waits this long before starting vLLM again (RestartSec=)."""
 DLAMI_MOUNT_WAIT_S = 180
 """How long a start waits for the AMI to mount the instance store it has claimed before failing (and retrying)."""
+DEREGISTRATION_PROPAGATION_S = 30
+"""Seconds a leaving node keeps serving after it deregistered, before it counts its requests: the load balancer may
+still send some while the deregistration takes hold."""
 WATCH_EVERY_S = 5
 """How often llmfleet-watch.timer polls instance metadata: AWS suggests every 5 s for the spot two-minute notice
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html)."""
@@ -217,6 +220,8 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "port": port, "crash_starts": str(CRASH_STARTS),
         "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
         "watch_every_s": str(WATCH_EVERY_S), "target_group_arn": shell("target group ARN", boot.target_group_arn),
+        "drain_hook": shell("lifecycle hook", DRAIN_HOOK), "drain_s": str(capacity.drain_s),
+        "propagation_s": str(DEREGISTRATION_PROPAGATION_S),
         "log_options": _log_options(boot.log_group),
         "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
         "ship_line_chars": str(SHIP_LINE_CHARS),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from components.cluster_options import EksClusterOptions
 from components.fleet_spec import (CACHE_GIB, IMAGE_GIB, TARGET_UTILIZATION, PlatformError, capacity_spec,
-                                   compatible_types, efa_interfaces, node_spec)
+                                   compatible_types, efa_interfaces, model_ref, node_spec)
 from components.options import FleetOptions
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_footprint_bytes
@@ -210,15 +210,6 @@ def _kv_guard(plan: Plan) -> float:
     return KV_HEADROOM * reachable
 
 
-def _model_ref(plan: Plan, options: FleetOptions) -> str:
-    w = options.weights
-    ref = w.s3_uri or w.hf_model_id or plan.checkpoint.repo
-    if not ref:
-        raise PlatformError(f"no weights source for {plan.model!r}: it is not a preset with a Hugging Face repo. To fix: "
-                            "set llmfleet:fleet.weights.hf_model_id (a Hugging Face repo) or .s3_uri (s3://bucket/prefix).")
-    return ref
-
-
 def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
              offered_zones: tuple[str, ...] | None = None) -> EksSpec:
     """The EKS platform's numbers for a plan."""
@@ -237,7 +228,7 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
     per_replica = c.concurrency_per_replica * (1 if multi else c.replicas_per_instance)
     cold = math.ceil(plan_cold_start(plan).total_s)
     return EksSpec(
-        name=name, model_ref=_model_ref(plan, options), namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
+        name=name, model_ref=model_ref(plan, options), namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
         zones=_zones(plan, cluster, offered_zones), group_size=c.nodes_per_replica, replicas=replicas,
         max_replicas=max_replicas, gpus_per_pod=c.gpus_per_instance, efa_per_pod=efa_interfaces(plan),
         pools=_pools(plan, name, max_nodes, cluster), instance_store=local, root_volume_gib=root, data_volume_gib=data,

@@ -55,7 +55,7 @@ system_role, karpenter_node_role = node_role(f"{CLUSTER}-system"), node_role(f"K
 cluster = eks.Cluster(CLUSTER, name=CLUSTER, version=KUBERNETES_VERSION, vpc_id=config.require("vpcId"),
                       private_subnet_ids=subnets, endpoint_private_access=True, endpoint_public_access=False,
                       skip_default_node_group=True, authentication_mode=eks.AuthenticationMode.API,
-                      create_oidc_provider=False, instance_roles=[system_role, karpenter_node_role],
+                      create_oidc_provider=False,
                       enabled_cluster_log_types=["api", "audit", "authenticator"],
                       tags={DEFAULT_DISCOVERY_TAG: CLUSTER})
 for i, subnet in enumerate(subnets):  # Karpenter's EC2NodeClass finds the node subnets by this tag
@@ -63,6 +63,7 @@ for i, subnet in enumerate(subnets):  # Karpenter's EC2NodeClass finds the node 
 aws.eks.NodeGroup(f"{CLUSTER}-system", cluster_name=CLUSTER, node_role_arn=system_role.arn, subnet_ids=subnets,
                   instance_types=SYSTEM_TYPES, scaling_config={"min_size": 2, "desired_size": 2, "max_size": 3},
                   opts=pulumi.ResourceOptions(depends_on=[cluster]))
+# Access entries (authentication mode API): EKS makes the managed node group's; Karpenter's nodes need their own.
 aws.eks.AccessEntry(f"{CLUSTER}-karpenter-nodes", cluster_name=CLUSTER, principal_arn=karpenter_node_role.arn,
                     type="EC2_LINUX", opts=pulumi.ResourceOptions(depends_on=[cluster]))
 pod_identity = aws.eks.Addon(f"{CLUSTER}-pod-identity", cluster_name=CLUSTER, addon_name="eks-pod-identity-agent",

@@ -233,6 +233,90 @@ def private_nodes_reach_their_apis(run: MockRun) -> list[str]:
     return [f"no {service} endpoint" for service in ("elasticloadbalancing", "logs") if service not in have]
 
 
+USER_DATA_MAX_BYTES = 16384
+"""EC2 user data is limited to 16 KB in raw form, before base64 encoding (EC2 User Guide, "Run commands when you launch
+an EC2 instance with user data input")."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def user_data_fits(run: MockRun) -> list[str]:
+    """The launch template's user data, decoded, is at most 16,384 bytes (gzip-compressed user data counts as sent)."""
+    raw = base64.b64decode(run.one("LaunchTemplate").inputs["userData"])
+    return [] if len(raw) <= USER_DATA_MAX_BYTES else [
+        f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over {USER_DATA_MAX_BYTES:,}"]
+
+
+def _spot_group(group: MockedResource) -> bool:
+    dist = ((group.inputs.get("mixedInstancesPolicy") or {}).get("instancesDistribution") or {})
+    return dist.get("onDemandPercentageAboveBaseCapacity", 100) < 100 and group.inputs.get("maxSize", 0) > dist.get(
+        "onDemandBaseCapacity", 0)
+
+
+def spot_never_blocks_the_deployment(run: MockRun) -> list[str]:
+    """An Auto Scaling group never falls back from spot to on demand by itself: a group that buys spot waits, at most,
+    for its on-demand base (else `pulumi up` fails when spot capacity is short), and an on-demand group stands beside
+    it for the capacity the plan prices as running on demand when spot is unfilled."""
+    problems = []
+    groups = run.of_type("Group")
+    for g in groups:
+        if not _spot_group(g):
+            continue
+        base = g.inputs["mixedInstancesPolicy"]["instancesDistribution"].get("onDemandBaseCapacity", 0)
+        waits = g.inputs.get("waitForCapacityTimeout", "10m") != "0"
+        if waits and g.inputs.get("waitForElbCapacity", g.inputs.get("desiredCapacity", 0)) > base:
+            problems.append(f"{g.name}: waits for spot capacity")
+        fallback = [f for f in groups if f is not g and not _spot_group(f) and f.inputs.get("minSize") == 0
+                    and f.inputs.get("maxSize", 0) >= g.inputs["maxSize"] - base]
+        if not fallback:
+            problems.append(f"{g.name}: no on-demand fallback for its spot capacity")
+    return problems
+
+
+def rebalancing_only_where_a_node_can_be_added(run: MockRun) -> list[str]:
+    """Capacity rebalancing launches a replacement before it terminates the node at risk: never on a fixed-size group
+    (min = max), and only on a group that buys spot."""
+    return [f"{g.name}: capacity rebalancing on {'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
+            for g in run.of_type("Group") if g.inputs.get("capacityRebalance")
+            and (g.inputs["minSize"] == g.inputs["maxSize"] or not _spot_group(g))]
+
+
+def replacement_before_termination(run: MockRun) -> list[str]:
+    """An instance maintenance policy of min 100 / max above 100 makes the group launch a replacement (of an unhealthy
+    node too) and wait for it before it terminates the node; health checks are EC2's, so a vLLM restart takes the node
+    out of the load balancer without the group replacing it (the node hands itself back if vLLM stays down)."""
+    problems = []
+    for g in run.of_type("Group"):
+        policy = g.inputs.get("instanceMaintenancePolicy") or {}
+        if not (policy.get("minHealthyPercentage") == 100 and policy.get("maxHealthyPercentage", 0) > 100):
+            problems.append(f"{g.name}: instance maintenance policy {policy}")
+        if g.inputs.get("healthCheckType", "EC2") == "ELB":
+            problems.append(f"{g.name}: ELB health checks replace a node whose vLLM restarts")
+    return problems
+
+
+def listener_routes_the_api_only(run: MockRun) -> list[str]:
+    """vLLM's API key covers /v1 only: the listener answers anything else itself (fixed response) and forwards /v1/*."""
+    problems = []
+    for listener in run.of_type("Listener"):
+        if any(a.get("type") != "fixed-response" for a in listener.inputs.get("defaultActions") or []):
+            problems.append(f"{listener.name}: the default action reaches the targets")
+    for rule in run.of_type("ListenerRule"):
+        paths = [v for c in rule.inputs.get("conditions") or [] for v in (c.get("pathPattern") or {}).get("values", [])]
+        forwards = any(a.get("type") == "forward" for a in rule.inputs.get("actions") or [])
+        if forwards and (not paths or any(not p.startswith("/v1/") for p in paths)):
+            problems.append(f"{rule.name}: forwards {paths or 'every path'}")
+    return problems
+
+
+def public_only_over_tls(run: MockRun) -> list[str]:
+    """An internet-facing load balancer listens on HTTPS only, with a certificate: the bearer key would otherwise cross
+    the internet in clear text."""
+    if run.one("LoadBalancer").inputs.get("internal", True):
+        return []
+    return [f"{lst.name}: {lst.inputs.get('protocol')} on a public load balancer" for lst in run.of_type("Listener")
+            if lst.inputs.get("protocol") != "HTTPS" or not lst.inputs.get("certificateArn")]
+
+
 RULES = (
     Rule("load balancer and target group names", "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
          lb_names_fit),
@@ -268,6 +352,23 @@ RULES = (
     Rule("log retention is a value CloudWatch Logs accepts",
          "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
          logs_retained_for_a_while),
+    Rule("user data within EC2's 16 KB", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html",
+         user_data_fits),
+    Rule("spot never blocks the deployment, and falls back to on demand",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html",
+         spot_never_blocks_the_deployment),
+    Rule("capacity rebalancing only where a node can be added",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html",
+         rebalancing_only_where_a_node_can_be_added),
+    Rule("replacements launch before terminations",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
+         replacement_before_termination),
+    Rule("the listener routes /v1 only",
+         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html",
+         listener_routes_the_api_only),
+    Rule("public load balancers over TLS only",
+         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
+         public_only_over_tls),
     Rule("private nodes reach the ELB and CloudWatch Logs APIs",
          "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html",
          private_nodes_reach_their_apis),

@@ -9,7 +9,7 @@ import copy
 import pytest
 
 from tests.components.aws_rules import RULES, Rule
-from tests.components.conftest import EC2_STACKS, stack_run
+from tests.components.conftest import EC2_STACKS, STACKS, stack_run
 
 
 @pytest.mark.parametrize("stack", sorted(EC2_STACKS))
@@ -51,7 +51,7 @@ def rule(name: str) -> Rule:
      lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
          b"\nWATCH\n", b'\naws elbv2 register-targets --targets "Id=$INSTANCE_ID"\nWATCH\n')).decode())),
     ("node writes only to its own target group and log group", "dev", "RolePolicy", lambda i: i.update(
-        policy=i["policy"].replace("targetgroup/llmfleet-dev-lb-tg/0123456789abcdef", "targetgroup/*"))),
+        policy=i["policy"].replace("targetgroup/llmfleet-dev-tg-be2b/0123456789abcdef", "targetgroup/*"))),
     ("node writes only to its own target group and log group", "prod", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace('"logs:PutLogEvents"', '"logs:PutLogEvents", "logs:DeleteLogGroup"'))),
     ("log retention is a value CloudWatch Logs accepts", "prod", "LogGroup", lambda i: i.pop("retentionInDays")),
@@ -63,6 +63,20 @@ def rule(name: str) -> Rule:
          b"aws elbv2 deregister-targets", b": elbv2 deregister-targets")).decode())),
     ("private nodes reach the ELB and CloudWatch Logs APIs", "dev", "VpcEndpoint",
      lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3")),
+    ("user data within EC2's 16 KB", "dev", "LaunchTemplate", lambda i: i.update(userData=base64.b64encode(
+        base64.b64decode(i["userData"]) + b"#" * 2000).decode())),
+    ("spot never blocks the deployment, and falls back to on demand", "prod", "Group",
+     lambda i: i.update(waitForCapacityTimeout="30m", waitForElbCapacity=i["maxSize"]) if i["minSize"] else None),
+    ("spot never blocks the deployment, and falls back to on demand", "prod", "Group",
+     lambda i: i.update(maxSize=0) if not i["minSize"] else None),
+    ("capacity rebalancing only where a node can be added", "dev", "Group", lambda i: i.update(capacityRebalance=True)),
+    ("replacements launch before terminations", "dev", "Group", lambda i: i.pop("instanceMaintenancePolicy")),
+    ("replacements launch before terminations", "prod", "Group", lambda i: i.update(healthCheckType="ELB")),
+    ("the listener routes /v1 only", "dev", "Listener",
+     lambda i: i.update(defaultActions=[{"type": "forward", "targetGroupArn": "tg"}])),
+    ("the listener routes /v1 only", "prod", "ListenerRule",
+     lambda i: i["conditions"][0]["pathPattern"].update(values=["/*"])),
+    ("public load balancers over TLS only", "dev", "LoadBalancer", lambda i: i.update(internal=False)),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))
@@ -78,3 +92,39 @@ def test_long_outputs_keep_the_alb_connection_open(tmp_path):
     run = run_stack(stack, MockRun(stack="long"))
     assert rule("ALB idle timeout covers the longest request").check(run) == []
     assert run.one("LoadBalancer").inputs["idleTimeout"] > 600
+
+
+def test_two_stacks_of_one_program_never_share_a_name(tmp_path):
+    """Load balancer and target group names are unique per region and account (CreateLoadBalancer,
+    CreateTargetGroup): the same program deployed as two stacks (and the examples' `fleet` in each) must not collide."""
+    from preview.mock_run import MockRun, run_stack
+
+    names = []
+    for stack in ("team-a", "team-b"):
+        path = tmp_path / f"Pulumi.{stack}.yaml"
+        path.write_text(STACKS["dev"].read_text())
+        run = run_stack(path, MockRun(stack=stack))
+        names.append({r.inputs["name"] for r in run.of_type("LoadBalancer") + run.of_type("TargetGroup")})
+        assert rule("load balancer and target group names").check(run) == []
+    assert names[0].isdisjoint(names[1]) and len(names[0]) == 2
+
+
+def test_a_replacement_takes_a_new_name():
+    """A target group replaced (port changed) is created before the old one is deleted: its name differs."""
+    from components.loadbalancing import replacement_key
+
+    assert replacement_key(8000, "HTTP", "instance", "created") != replacement_key(8001, "HTTP", "instance", "created")
+
+
+def test_a_public_fleet_listens_on_https_only(tmp_path):
+    from preview.mock_run import MockRun, run_stack
+
+    path = tmp_path / "Pulumi.public.yaml"
+    path.write_text(STACKS["dev"].read_text().replace(
+        'allowed_cidrs: ["10.0.0.0/8"]', 'allowed_cidrs: ["0.0.0.0/0"]\n    allow_public_ingress: true\n'
+        '    certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b\n'
+        '    domain_name: llm.example.com'))
+    run = run_stack(path, MockRun(stack="public"))
+    assert run.one("LoadBalancer").inputs["internal"] is False
+    assert rule("public load balancers over TLS only").check(run) == []
+    assert [lst.inputs["protocol"] for lst in run.of_type("Listener")] == ["HTTPS"]

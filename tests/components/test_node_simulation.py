@@ -264,3 +264,66 @@ def test_a_crash_loop_ships_the_journal_before_the_node_is_given_up(tmp_path):
     assert len(streams) == 1 and streams[0].startswith(f"{node.instance_id}_crash-")
     calls = [c[2] for c in node.calls("aws")]
     assert calls.index("put-log-events") < calls.index("set-instance-health")
+
+
+def lifecycle_calls(node) -> list[tuple[str, str, str | None]]:
+    """(action, hook, result) of each lifecycle call the node made."""
+    return [(c[2], c[c.index("--lifecycle-hook-name") + 1],
+             c[c.index("--lifecycle-action-result") + 1] if "--lifecycle-action-result" in c else None)
+            for c in node.calls("aws") if c[1] == "autoscaling" and "--lifecycle-hook-name" in c]
+
+
+def test_a_terminated_node_drains_then_completes_its_terminating_hook(tmp_path):
+    """Scale-in or refresh: the node leaves the target group, waits until vLLM reports no request running or waiting,
+    then completes the terminating hook (CONTINUE) instead of holding the instance for the hook's whole timeout."""
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    (node.state / "lifecycle-state").write_text("Terminated")
+    (node.state / "busy-polls").write_text("2")
+    assert watch(node) == 0, node.log()
+    assert target_calls(node) == [("deregister-targets", node.instance_id)]
+    metrics = [c for c in node.calls("curl") if c[-1].endswith("/metrics")]
+    assert len(metrics) == 3  # busy, busy, idle
+    assert lifecycle_calls(node)[-1] == ("complete-lifecycle-action", "llmfleet-drain", "CONTINUE")
+
+
+def test_a_spot_notice_leaves_without_holding_a_hook(tmp_path):
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    (node.state / "spot-notice").write_text('{"action": "terminate", "time": "2026-11-27T16:00:00Z"}')
+    watch(node)
+    assert ("complete-lifecycle-action", "llmfleet-drain", "CONTINUE") not in lifecycle_calls(node)
+
+
+def _down_for(node, seconds: int) -> None:
+    import time
+
+    (node.root / "run/llmfleet").mkdir(parents=True, exist_ok=True)
+    (node.root / "run/llmfleet/down-since").write_text(str(int(time.time()) - seconds))
+
+
+@pytest.mark.parametrize("down_s,given_back", [(None, False), (60, False), (10**6, True)])
+def test_a_served_node_whose_vllm_stays_down_hands_itself_back(tmp_path, down_s, given_back):
+    """The group's health checks are EC2's: a vLLM restart (its /health down a minute) keeps the node, which comes back
+    without a new cold start; a node that has served and whose /health stays down past the ready deadline marks
+    itself Unhealthy, its journal shipped first, and the group launches a replacement before it terminates it."""
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    (node.state / "health-fails").write_text("1000")
+    if down_s is not None:
+        _down_for(node, down_s)
+    assert watch(node) == 0, node.log()
+    health = [c for c in node.calls("aws") if c[2] == "set-instance-health"]
+    assert bool(health) is given_back
+    assert (node.root / "run/llmfleet/down-since").exists() is not given_back  # the clock starts (or restarts)
+    if given_back:
+        streams = [p.name for p in (node.state / "shipped").iterdir()]
+        assert any(name.startswith(f"{node.instance_id}_down-") for name in streams)
+
+
+def test_a_node_that_never_served_is_left_to_its_launch_hook(tmp_path):
+    node = one_node(tmp_path, "dev")
+    (node.state / "health-fails").write_text("1000")
+    _down_for(node, 10**6)
+    watch(node)
+    assert not [c for c in node.calls("aws") if c[2] == "set-instance-health"]

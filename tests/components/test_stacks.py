@@ -39,7 +39,8 @@ def test_dev_is_single_node_on_demand():
     assert group["minSize"] == group["desiredCapacity"] == plan.instances
     dist = group["mixedInstancesPolicy"]["instancesDistribution"]
     assert dist["onDemandBaseCapacity"] == plan.instances and dist["onDemandPercentageAboveBaseCapacity"] == 100
-    assert group["healthCheckType"] == "ELB"
+    assert group["healthCheckType"] == "EC2"  # a vLLM restart is not a replacement (the node hands itself back)
+    assert len(run.of_type("Group")) == 1  # no spot, no fallback group
     hook = next(h for h in group["initialLifecycleHooks"] if h["name"] == LAUNCH_HOOK)
     assert hook["heartbeatTimeout"] == math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     assert run.of_type("Vpc") and len(run.of_type("Subnet")) == 4  # no VPC given: private + public subnets per zone
@@ -49,7 +50,8 @@ def test_dev_is_single_node_on_demand():
 
 def test_prod_is_mixed_with_on_demand_floor_and_spot_headroom():
     run = stack_run("prod")
-    plan, group = run.plan, run.one("Group").inputs
+    groups = {g.name.rsplit("-", 1)[-1]: g.inputs for g in run.of_type("Group")}
+    plan, group, fallback = run.plan, groups["replicas"], groups["fallback"]
     assert plan.purchase == "mixed"
     dist = group["mixedInstancesPolicy"]["instancesDistribution"]
     assert dist["onDemandBaseCapacity"] == plan.choice.on_demand_instances >= 1
@@ -60,6 +62,12 @@ def test_prod_is_mixed_with_on_demand_floor_and_spot_headroom():
     assert overrides[0] == plan.instance_type
     assert not run.of_type("Vpc")  # existing VPC
     assert run.one("Listener").inputs["protocol"] == "HTTPS"
+    # an on-demand group, empty until spot is short, as large as the spot capacity (the plan prices that fallback)
+    assert (fallback["minSize"], fallback["desiredCapacity"]) == (0, 0)
+    assert fallback["maxSize"] == group["maxSize"] - plan.choice.on_demand_instances
+    assert fallback["mixedInstancesPolicy"]["instancesDistribution"]["onDemandPercentageAboveBaseCapacity"] == 100
+    assert fallback["capacityRebalance"] is False and fallback["waitForCapacityTimeout"] == "0"
+    assert group["waitForElbCapacity"] == plan.choice.on_demand_instances  # up waits for on-demand nodes only
 
 
 def test_outputs_hold_the_plan_summary(any_stack):

@@ -39,6 +39,19 @@ print(json.dumps([{"timestamp": now, "message": line} for line in lines]))' >"$e
     --log-events "file://$events" >/dev/null || echo "could not ship the $1 log to CloudWatch Logs"
 }
 journal() { journalctl -u llmfleet.service -b --no-pager -o short-iso 2>/dev/null || true; }
+# lifecycle HOOK ACTION [ARGS...]: a call on this node's lifecycle action of one of the group's hooks.
+lifecycle() {
+  aws autoscaling "$2" --region "$REGION" --lifecycle-hook-name "$1" --auto-scaling-group-name "$ASG" \
+    --instance-id "$INSTANCE_ID" "${@:3}"
+}
+# unhealthy WHY STREAM: hand this node back to its group (which launches a replacement first: instance maintenance
+# policy), its journal shipped first to stream <instance id>/STREAM-<time>.
+unhealthy() {
+  echo "$1; marking $INSTANCE_ID Unhealthy"
+  journal | ship_log "$2-$(date -u +%Y%m%dT%H%M%SZ)"
+  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
+    --no-should-respect-grace-period
+}
 COMMON
 
 cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
@@ -138,26 +151,22 @@ DONE="$ROOT/opt/llmfleet/ready-done"
 [ -e "$DONE" ] && exit 0  # completed on an earlier boot
 DEADLINE=$(( $(date +%s) + 1428 ))
 NEXT_BEAT=$(( $(date +%s) + 714 ))
-lifecycle() {
-  aws autoscaling "$1" --region "$REGION" --lifecycle-hook-name llmfleet-ready --auto-scaling-group-name "$ASG" \
-    --instance-id "$INSTANCE_ID" "${@:2}"
-}
 until curl -sf -o /dev/null "http://127.0.0.1:8000/health"; do
   now=$(date +%s)
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within 1428 s; abandoning the launch"
     { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
-    lifecycle complete-lifecycle-action --lifecycle-action-result ABANDON
+    lifecycle llmfleet-ready complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
   if [ "$now" -ge "$NEXT_BEAT" ]; then
-    lifecycle record-lifecycle-action-heartbeat
+    lifecycle llmfleet-ready record-lifecycle-action-heartbeat
     NEXT_BEAT=$(( now + 714 ))
   fi
   sleep 10
 done
 { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
-lifecycle complete-lifecycle-action --lifecycle-action-result CONTINUE
+lifecycle llmfleet-ready complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
@@ -172,10 +181,7 @@ set -uo pipefail
 if [ ! -e "$ROOT/opt/llmfleet/ready-done" ]; then
   echo "vLLM failed 6 starts before it ever served; the launch hook's deadline decides"
 else
-  echo "vLLM failed 6 starts within 2856 s; marking $INSTANCE_ID Unhealthy"
-  journal | ship_log "crash-$(date -u +%Y%m%dT%H%M%SZ)"
-  aws autoscaling set-instance-health --region "$REGION" --instance-id "$INSTANCE_ID" --health-status Unhealthy \
-    --no-should-respect-grace-period
+  unhealthy "vLLM failed 6 starts within 2856 s" crash
 fi
 systemctl reset-failed llmfleet.service
 systemctl start --no-block llmfleet.service
@@ -185,20 +191,35 @@ cat >"$ROOT/opt/llmfleet/watch.sh" <<'WATCH'
 # Run every 5 s by llmfleet-watch.timer. Takes this node out of the load balancer at once when it is
 # going away: a spot two-minute interruption notice (IMDS meta-data/spot/instance-action), or the Auto Scaling group
 # terminating it (meta-data/autoscaling/target-lifecycle-state = Terminated: scale-in, refresh, capacity rebalancing
-# after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs (the
-# deregistration delay), instead of the load balancer routing to it until its health checks fail. The group registered
-# the node with the target group (target_group_arns).
+# after a rebalance recommendation). Deregistration drains in-flight requests while the node still runs, instead of the
+# load balancer routing to it until its health checks fail; once vLLM has no request left (its /metrics), the node
+# completes its terminating hook instead of idling out the hook's timeout. The group registered the node with the
+# target group (target_group_arns). The group's health checks are EC2's: a node that has served and whose vLLM has not
+# answered /health for the ready deadline (restarts included) hands itself back here.
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
 install -d -m 700 "$RUN_DIR"
 LEAVING="$RUN_DIR/leaving"
 [ -e "$LEAVING" ] && exit 0  # already out of the load balancer
+DOWN="$RUN_DIR/down-since"
+if [ -e "$ROOT/opt/llmfleet/ready-done" ]; then
+  if curl -sf -m 5 -o /dev/null "http://127.0.0.1:8000/health"; then
+    rm -f "$DOWN"
+  else
+    [ -e "$DOWN" ] || date +%s >"$DOWN"
+    if [ $(( $(date +%s) - $(cat "$DOWN") )) -ge 1428 ]; then
+      unhealthy "vLLM has not answered /health for 1428 s" down
+      rm -f "$DOWN"
+    fi
+  fi
+fi
 reason=""
 if notice=$(imds meta-data/spot/instance-action 2>/dev/null); then
   reason="spot interruption notice ($notice)"
 elif [ "$(imds meta-data/autoscaling/target-lifecycle-state 2>/dev/null || true)" = Terminated ]; then
   reason="the Auto Scaling group is terminating $INSTANCE_ID"
+  terminating=1
 fi
 if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/recommendations/rebalance >/dev/null 2>&1; then
   # An elevated risk of interruption, not a notice: the group's capacity rebalancing launches a replacement and then
@@ -208,8 +229,18 @@ if [ -z "$reason" ] && [ ! -e "$RUN_DIR/rebalance" ] && imds meta-data/events/re
 fi
 if [ -n "$reason" ]; then
   echo "$reason: deregistering $INSTANCE_ID from the target group; in-flight requests drain"
-  aws elbv2 deregister-targets --region "$REGION" --target-group-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llmfleet-dev-lb-tg/0123456789abcdef --targets "Id=$INSTANCE_ID" >/dev/null
+  aws elbv2 deregister-targets --region "$REGION" --target-group-arn arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/llmfleet-dev-tg-be2b/0123456789abcdef --targets "Id=$INSTANCE_ID" >/dev/null
   touch "$LEAVING"
+fi
+if [ -n "${terminating:-}" ]; then
+  # vLLM's gauges of running and waiting requests; no answer (the server gone) counts as idle.
+  idle() { { curl -sf -m 5 "http://127.0.0.1:8000/metrics" || true; } |
+    awk '/^vllm:num_requests_(running|waiting)\{/ {n += $2} END {exit (n > 0)}'; }
+  sleep 30  # requests the load balancer sent before the deregistration took hold
+  drained_by=$(( $(date +%s) + 115 ))
+  until idle || [ "$(date +%s)" -ge "$drained_by" ]; do sleep 5; done
+  echo "drained; completing the terminating hook"
+  lifecycle llmfleet-drain complete-lifecycle-action --lifecycle-action-result CONTINUE || true
 fi
 WATCH
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \

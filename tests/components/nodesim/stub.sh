@@ -11,6 +11,7 @@
 #   spot-notice, rebalance                    IMDS spot/instance-action, events/recommendations/rebalance answer
 #                                             with this file (else 404)
 #   lifecycle-state                           IMDS autoscaling/target-lifecycle-state (default InService)
+#   busy-polls                                how many of the next /metrics answers show a running request
 set -u
 cmd=$(basename "$0")
 state=$SIM_STATE
@@ -36,6 +37,11 @@ case $cmd in
       */health)
         left=$(cat "$state/health-fails" 2>/dev/null || echo 0)
         if [ "$left" -gt 0 ]; then echo $((left - 1)) >"$state/health-fails"; exit 22; fi ;;
+      */metrics)  # vLLM's exposition (v0.19: one series per engine)
+        left=$(cat "$state/busy-polls" 2>/dev/null || echo 0); running=0
+        if [ "$left" -gt 0 ]; then echo $((left - 1)) >"$state/busy-polls"; running=1; fi
+        printf 'vllm:num_requests_running{engine="0",model_name="m"} %s.0\n' "$running"
+        printf 'vllm:num_requests_waiting{engine="0",model_name="m"} 0.0\n' ;;
       *) exit 22 ;;
     esac ;;
   aws)
