@@ -103,3 +103,22 @@ def test_infeasible_run_registered_no_cloud_resource(tmp_path):
     with pytest.raises(Exception, match="Nearest miss"):
         run_stack(stack, recorded)
     assert recorded.resources == []  # the plan failed before the first resource, component or cloud
+
+
+def test_a_config_json_model_without_a_weights_source_is_refused_before_any_resource(tmp_path, capsys):
+    """Issue 18: such a stack passed `plan --stack` (and wrote a lock), then failed in preview at the launch template
+    after 42 resources. Both now refuse it, before anything exists."""
+    from pathlib import Path
+
+    from sizing.cli.main import main
+
+    config = Path(__file__).resolve().parents[1] / "data/configs/llama-2-7b.json"
+    stack = tmp_path / "Pulumi.own.yaml"
+    stack.write_text(f"config:\n  aws:region: us-east-1\n  llmfleet:model: {config}\n"
+                     "  llmfleet:fleet:\n    allowed_cidrs: ['10.0.0.0/8']\n")
+    assert main(["plan", "--stack", str(stack)]) == 2
+    assert "no weights source" in capsys.readouterr().err
+    run = MockRun(stack="own")
+    with pytest.raises(Exception, match="no weights source.*To fix"):
+        run_stack(stack, run)
+    assert [r for r in run.resources if r.custom] == []
