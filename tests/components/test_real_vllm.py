@@ -29,7 +29,18 @@ PYTHON = os.environ.get("LLMFLEET_VLLM_PYTHON")
 pytestmark = pytest.mark.skipif(not PYTHON, reason="LLMFLEET_VLLM_PYTHON not set (a Python with vLLM)")
 START_TIMEOUT_S = 600
 """A CPU vLLM serving a tiny model starts in one to three minutes on two cores."""
-PORT = 18731
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = _free_port()
+"""A port nothing listens on (a server left over from an earlier run would answer for this one)."""
 
 
 def _resolved(args: list[str]) -> list[str]:
