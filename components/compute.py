@@ -4,15 +4,16 @@ target tracking. Every replica fits one node (fleet_spec.verify_with_platform)."
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components.fleet_metrics import DIMENSION, IN_FLIGHT, NAMESPACE
 from components.fleet_spec import CapacitySpec, NodeSpec
 from components.inputs import with_input
 from components.options import FleetOptions
+from components.user_data_codec import encode_user_data
 
 SPOT_STRATEGY = "price-capacity-optimized"
 """Spot pools chosen for price and for the capacity least likely to be interrupted."""
@@ -56,8 +57,8 @@ class ComputeArgs:
     """Node instance profile."""
     target_group_arn: pulumi.Input[str]
     """Target group the group registers its nodes with."""
-    resource_label: pulumi.Input[str]
-    """ALB/target-group label for request-count scaling."""
+    fleet_id: str
+    """<project>/<stack>/<name>: the dimension of the fleet's load metrics the groups track."""
     tags: dict[str, str]
     """Tags on every resource."""
 
@@ -85,7 +86,7 @@ class Compute(pulumi.ComponentResource):
         disk = node.weights_disk
         return aws.ec2.LaunchTemplate(
             f"{name}-node", image_id=image, instance_type=node.instance_type,
-            user_data=with_input(args.user_data, lambda text: base64.b64encode(text.encode()).decode()),
+            user_data=with_input(args.user_data, encode_user_data),
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=args.instance_profile_arn),
             vpc_security_group_ids=[args.security_group_id],
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -179,14 +180,23 @@ class Compute(pulumi.ComponentResource):
             tags=self._group_tags(args), opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
                 ignore_changes=IGNORED_GROUP_CHANGES)))
         aws.autoscaling.Policy(
-            f"{name}-{'fallback-' if on_demand_fallback else ''}requests", autoscaling_group_name=group.name,
+            f"{name}-{'fallback-' if on_demand_fallback else ''}in-flight", autoscaling_group_name=group.name,
             policy_type="TargetTrackingScaling", estimated_instance_warmup=cap.health_check_grace_s,
-            target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
-                target_value=cap.requests_per_target_per_minute,
-                predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ALBRequestCountPerTarget", resource_label=args.resource_label)),
-            opts=child)
+            target_tracking_configuration=self._track_in_flight(args), opts=child)
         return group
+
+    @staticmethod
+    def _track_in_flight(args: ComputeArgs) -> aws.autoscaling.PolicyTargetTrackingConfigurationArgs:
+        """Target tracking on vLLM's own load: the requests running or waiting per node (the nodes' published
+        fleet_metrics.IN_FLIGHT, averaged), held at the plan's per-node capacity at TARGET_UTILIZATION. It falls as
+        nodes are added, as target tracking needs (https://docs.aws.amazon.com/autoscaling/ec2/userguide/
+        ec2-auto-scaling-target-tracking-metric-math.html)."""
+        return aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
+            target_value=args.capacity.in_flight_per_node,
+            customized_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationArgs(
+                namespace=NAMESPACE, metric_name=IN_FLIGHT, statistic="Average",
+                metric_dimensions=[aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimensionArgs(
+                    name=DIMENSION, value=args.fleet_id)]))
 
     def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
                      child: pulumi.ResourceOptions) -> aws.autoscaling.Group:

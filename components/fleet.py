@@ -9,10 +9,11 @@ import pulumi_aws as aws
 
 from components.api_key import api_key_secret
 from components.compute import Compute, ComputeArgs
-from components.fleet_spec import capacity_spec, node_spec, verify_with_platform
+from components.fleet_spec import capacity_spec, longest_request_s, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.options import FleetOptions
 from components.summary import PlanSummary, plan_summary
@@ -71,13 +72,17 @@ class ServingFleet(pulumi.ComponentResource):
                   opts=child)
         user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name).apply(
             lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}),
-                                       BootContext(fleet=name, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],
+                                       BootContext(fleet=name, fleet_id=fleet_id, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],
                                                    target_group_arn=v[2], log_group=v[3])))
         compute = Compute(f"{name}-compute", ComputeArgs(
             node=node, capacity=capacity, options=options, user_data=user_data,
             subnet_ids=network.subnet_ids, security_group_id=network.node_security_group_id,
             instance_profile_arn=iam.instance_profile_arn, target_group_arn=lb.target_group_arn,
-            resource_label=lb.resource_label, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
+            fleet_id=fleet_id, tags={**tags, **sizing_tags(plan)}), opts=child)  # what the GPUs must hold
+        Monitoring(f"{name}-monitoring", MonitoringArgs(
+            fleet_id=fleet_id, load_balancer_label=lb.lb_label, target_group_label=lb.tg_label,
+            group_names=compute.group_names, longest_request_s=longest_request_s(plan),
+            alarm_topic_arn=options.alarm_topic_arn, region=plan.region, tags=tags), opts=child)
         self.endpoint = lb.url
         self.api_key_secret = pulumi.Output.from_input(api_key)
         self.group_names = compute.group_names

@@ -42,7 +42,6 @@ DRAIN_MARGIN = 1.2
 """Drain = the longest request (a full context of output at the plan's TPOT after its TTFT) x this margin."""
 TARGET_UTILIZATION = 0.7
 """Autoscaling tracks this share of a replica's sustainable request rate, leaving room for a cold start."""
-SECONDS_PER_MINUTE = 60
 
 
 class PlatformError(ValueError, SizingError):
@@ -120,8 +119,8 @@ class CapacitySpec:
     """Heartbeat timeout of the launch hook (at most LIFECYCLE_HEARTBEAT_MAX_S; the node sends heartbeats)."""
     drain_s: int
     """Deregistration delay and terminating-hook wait: the longest request x DRAIN_MARGIN."""
-    requests_per_target_per_minute: float
-    """Target-tracking value for ALBRequestCountPerTarget."""
+    in_flight_per_node: float
+    """Target-tracking value: requests running or waiting per node (fleet_metrics.IN_FLIGHT), in_flight_target."""
 
     @property
     def spot(self) -> bool:
@@ -228,10 +227,18 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     )
 
 
+def in_flight_target(plan: Plan) -> float:
+    """Requests in flight (running or waiting in vLLM) that the autoscaling holds per node serving single-node replicas
+    (all the replicas it hosts), or per replica spanning nodes: the plan's capacity within the targets, the number that
+    sized the fleet, at TARGET_UTILIZATION."""
+    c = plan.choice
+    per = c.concurrency_per_replica * (c.replicas_per_instance if c.nodes_per_replica == 1 else 1)
+    return round(per * TARGET_UTILIZATION, 1)
+
+
 def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     """Sizes, purchase split, grace period and scaling target for the plan."""
     c = plan.choice
-    per_target = c.requests_per_second_per_replica * c.replicas_per_instance
     ready = math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     return CapacitySpec(
         desired=c.instances, min_size=c.instances, max_size=math.ceil(c.instances * options.max_scale_factor),
@@ -239,5 +246,5 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
         health_check_grace_s=HEALTH_GRACE_AFTER_READY_S, ready_timeout_s=ready,
         hook_heartbeat_s=min(ready, LIFECYCLE_HEARTBEAT_MAX_S),
         drain_s=min(DEREGISTRATION_DELAY_MAX_S, math.ceil(longest_request_s(plan) * DRAIN_MARGIN)),
-        requests_per_target_per_minute=round(per_target * SECONDS_PER_MINUTE * TARGET_UTILIZATION, 1),
+        in_flight_per_node=in_flight_target(plan),
     )

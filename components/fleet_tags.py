@@ -51,3 +51,9 @@ def tags_from_annotations(annotations: dict[str, str]) -> dict[str, str]:
 def sizing_annotations(plan: Plan) -> dict[str, str]:
     """The declaration of a planned fleet as pod annotations."""
     return {annotation_key(k): v for k, v in sizing_tags(plan).items()}
+
+
+def fleet_slug(fleet_id: str) -> str:
+    """<project>-<stack>-<name> of a fleet id <project>/<stack>/<name>, repeated parts once: the base of names that
+    must be unique in an account and region (load balancer, target group, dashboard)."""
+    return "-".join(dict.fromkeys(fleet_id.split("/")))

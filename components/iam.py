@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.fleet_metrics import NAMESPACE
 from components.options import FleetOptions, WeightsSource
 
 FLEET_TAG = "llmfleet:fleet"
@@ -95,6 +96,10 @@ def node_policy(fleet: str, options: FleetOptions, arns: FleetArns) -> dict[str,
          "Resource": [arns.log_group, f"{arns.log_group.removesuffix(':*')}:log-stream:*"]},
         {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]},
         {"Sid": "SessionManager", "Effect": "Allow", "Action": SESSION_MANAGER_ACTIONS, "Resource": ["*"]},
+        # PutMetricData takes no resource; the condition keeps the node to the fleet's namespace
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
+        {"Sid": "FleetMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
+         "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}}},
         {"Sid": "OwnLifecycle", "Effect": "Allow", "Resource": ["*"], "Condition": own,
          "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat",
                     "autoscaling:SetInstanceHealth"]},

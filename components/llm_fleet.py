@@ -26,7 +26,7 @@ from sizing.redact import redact
 PACKAGE = "llmfleet"
 """The Pulumi package name (schema, type tokens, `pulumi package add`)."""
 TYPE_TOKEN = f"{PACKAGE}:index:LlmServingFleet"
-COMPOSABLE_PATHS = {"fleet.vpc_id", "fleet.subnet_ids", "fleet.lb_subnet_ids", "fleet.allowed_security_group_ids", "fleet.certificate_arn",
+COMPOSABLE_PATHS = {"fleet.vpc_id", "fleet.subnet_ids", "fleet.lb_subnet_ids", "fleet.alarm_topic_arn", "fleet.allowed_security_group_ids", "fleet.certificate_arn",
                     "fleet.weights.hf_token_secret_arn", "fleet.weights.hf_token_ssm_parameter",
                     "fleet.cluster.oidc_provider_arn"}
 """Inputs that may be Outputs: they wire resources together and never change how many there are or their size."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.fleet_tags import fleet_slug
 from components.options import FleetOptions
 
 HEALTH_PATH = "/health"
@@ -95,12 +96,13 @@ class LoadBalancing(pulumi.ComponentResource):
     dns_name: pulumi.Output[str]
     url: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
-    resource_label: pulumi.Output[str]
+    lb_label: pulumi.Output[str]
+    tg_label: pulumi.Output[str]
 
     def __init__(self, name: str, args: LoadBalancingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:LoadBalancing", name, None, opts)
         o, child = args.options, pulumi.ResourceOptions(parent=self)
-        base = "-".join(dict.fromkeys(args.fleet_id.split("/")))  # unique per stack of a program
+        base = fleet_slug(args.fleet_id)  # unique per stack of a program
         vpc = o.vpc_id if isinstance(o.vpc_id, str) else "created" if o.vpc_id is None else "given"
         lb = aws.lb.LoadBalancer(
             f"{name}-alb", name=aws_name(base, f"alb-{replacement_key(o.allow_public_ingress, 'application')}"),
@@ -136,5 +138,5 @@ class LoadBalancing(pulumi.ComponentResource):
         self.dns_name = lb.dns_name
         self.url = endpoint_url(o, lb.dns_name)
         self.target_group_arn = tg.arn
-        self.resource_label = pulumi.Output.concat(lb.arn_suffix, "/", tg.arn_suffix)
+        self.lb_label, self.tg_label = lb.arn_suffix, tg.arn_suffix  # their CloudWatch dimensions
         self.register_outputs({"dns_name": lb.dns_name, "url": self.url, "target_group_arn": tg.arn})

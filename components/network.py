@@ -19,7 +19,7 @@ ALB_MIN_ZONES = 2
 """An Application Load Balancer needs subnets in at least two Availability Zones
 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones)."""
 INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "ecr.api", "ecr.dkr", "sts",
-                       "elasticloadbalancing", "logs")
+                       "elasticloadbalancing", "logs", "monitoring")
 """AWS APIs the node calls, reached over interface endpoints from the private subnets
 (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)."""
 HTTPS = 443

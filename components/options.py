@@ -57,7 +57,7 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 Platform = Literal["ec2", "eks"]
 EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter",
-            "root_volume_gib", "min_healthy_percentage")
+            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn")
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
@@ -184,6 +184,8 @@ class FleetOptions(BaseModel):
     public_node_ips: bool = False
     """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model
     hub, VPC endpoints for the AWS APIs)."""
+    alarm_topic_arn: StrInput | None = None
+    """SNS topic the fleet's CloudWatch alarms notify (None: the alarms only show in the console and the dashboard)."""
     api_key_secret_arn: str | None = None
     """Secrets Manager secret holding the API key clients must send (None: the fleet creates one)."""
     domain_name: str | None = None
@@ -258,6 +260,13 @@ class FleetOptions(BaseModel):
             if isinstance(item, str) and not re.fullmatch(rf"{prefix}-[0-9a-z]{{1,32}}", item):
                 raise ValueError(f"{info.field_name} entry {item!r} is not an AWS id like '{prefix}-0123456789abcdef0'")
         return value
+
+    @field_validator("alarm_topic_arn")
+    @classmethod
+    def _topic(cls, arn: Any) -> Any:
+        if isinstance(arn, str) and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}", arn):
+            raise ValueError(f"alarm_topic_arn {arn!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)")
+        return arn
 
     @field_validator("tags")
     @classmethod

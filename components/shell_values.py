@@ -10,6 +10,7 @@ import shlex
 
 PATTERNS: dict[str, str] = {
     "fleet name": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
+    "fleet id": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){2}",
     "served model name": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
     "Hugging Face repo": r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?",
     "S3 URI": r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*'()/=+-]*)?",

@@ -10,8 +10,10 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.fleet_spec import CapacitySpec, NodeSpec
 from components.compute import DRAIN_HOOK, LAUNCH_HOOK
+from components.fleet_metrics import (DIMENSION, IN_FLIGHT, KV_USAGE, LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S,
+                                      WAITING)
+from components.fleet_spec import CapacitySpec, NodeSpec
 from components.inputs import plain
 from components.options import FleetOptions
 from components.shell_values import checked, shell
@@ -48,6 +50,8 @@ class BootContext:
 
     fleet: str
     """Fleet name."""
+    fleet_id: str
+    """<project>/<stack>/<name>: the dimension of the fleet's CloudWatch metrics."""
     hf_repo: str | None
     """The preset's Hugging Face repo, if any."""
     api_key_secret: str
@@ -221,7 +225,9 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
         "watch_every_s": str(WATCH_EVERY_S), "target_group_arn": shell("target group ARN", boot.target_group_arn),
         "drain_hook": shell("lifecycle hook", DRAIN_HOOK), "drain_s": str(capacity.drain_s),
-        "propagation_s": str(DEREGISTRATION_PROPAGATION_S),
+        "propagation_s": str(DEREGISTRATION_PROPAGATION_S), "metrics_every_s": str(PUBLISH_EVERY_S),
+        "metric_namespace": NAMESPACE, "dimension": DIMENSION, "fleet_id": checked("fleet id", boot.fleet_id),
+        "in_flight": IN_FLIGHT, "waiting": WAITING, "kv_usage": KV_USAGE, "abandoned": LAUNCH_ABANDONED,
         "log_options": _log_options(boot.log_group),
         "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
         "ship_line_chars": str(SHIP_LINE_CHARS),

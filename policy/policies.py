@@ -10,8 +10,8 @@ check cannot run)."""
 
 from __future__ import annotations
 
-import base64
 import binascii
+import zlib
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,6 +20,7 @@ from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidation
                            StackValidationArgs, StackValidationPolicy)
 
 from components.options import WIDEST_PRIVATE_PREFIX
+from components.user_data_codec import decode_user_data
 from policy import kubernetes as k8s
 from policy.memory_fit import UndeclaredError, shortfall
 from policy.secrets import secrets_in
@@ -115,11 +116,11 @@ def encrypted_volumes(args: ResourceValidationArgs, report_violation: ReportViol
 # --- mandatory: no secrets in user data -----------------------------------------------------------------------------
 
 def _user_data(props: Mapping[str, Any]) -> str:
-    """The script: a launch template's (base64) or an instance's (plain, or userDataBase64)."""
+    """The script: a launch template's (base64, gzip-compressed or not) or an instance's (plain, or userDataBase64)."""
     text = str(props.get("userData") or props.get("userDataBase64") or "")
     try:
-        return base64.b64decode(text, validate=True).decode("utf-8", errors="replace") if text else ""
-    except (binascii.Error, ValueError):
+        return decode_user_data(text) if text else ""
+    except (binascii.Error, ValueError, zlib.error):
         return text  # an instance's plain-text user data
 
 

@@ -34,7 +34,7 @@ NOT_EXPOSED = {"Deployment.facts": "pre-flight facts are gathered by the compone
 """Model fields the package does not take as inputs, and why."""
 COMPOSABLE = {
     "vpc_id": "pulumi.Input[str]", "subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]",
-    "lb_subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]",
+    "lb_subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]", "alarm_topic_arn": "pulumi.Input[str]",
     "allowed_security_group_ids": "list[pulumi.Input[str]]",  # one ingress rule each: the count must be known
     "certificate_arn": "pulumi.Input[str]", "hf_token_secret_arn": "pulumi.Input[str]",
     "hf_token_ssm_parameter": "pulumi.Input[str]", "oidc_provider_arn": "pulumi.Input[str]",

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from components.cluster_options import EksClusterOptions
-from components.fleet_spec import (CACHE_GIB, IMAGE_GIB, TARGET_UTILIZATION, PlatformError, capacity_spec,
-                                   compatible_types, efa_interfaces, model_ref, node_spec)
+from components.fleet_spec import (CACHE_GIB, IMAGE_GIB, PlatformError, capacity_spec, compatible_types, efa_interfaces,
+                                   in_flight_target, model_ref, node_spec)
 from components.options import FleetOptions
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_footprint_bytes
@@ -225,7 +225,6 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
     local, root, data = _volumes(plan, options)
     types = compatible_types(plan) if cluster.alternative_instance_types else (c.instance_type,)
     drain = capacity.drain_s
-    per_replica = c.concurrency_per_replica * (1 if multi else c.replicas_per_instance)
     cold = math.ceil(plan_cold_start(plan).total_s)
     return EksSpec(
         name=name, model_ref=model_ref(plan, options), namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
@@ -234,7 +233,7 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
         pools=_pools(plan, name, max_nodes, cluster), instance_store=local, root_volume_gib=root, data_volume_gib=data,
         startup_budget_s=capacity.ready_timeout_s, drain_s=drain,
         termination_grace_s=ENDPOINT_PROPAGATION_S + drain + EXIT_MARGIN_S,
-        in_flight_per_replica=round(per_replica * TARGET_UTILIZATION, 1), kv_usage_guard=round(_kv_guard(plan), 3),
+        in_flight_per_replica=in_flight_target(plan), kv_usage_guard=round(_kv_guard(plan), 3),
         scale_down_window_s=min(HPA_MAX_STABILIZATION_S, cold),
         create_timeout_s=capacity.ready_timeout_s + ROLLOUT_MARGIN_S,
         update_timeout_s=capacity.ready_timeout_s + (max_replicas - 1) * cold + ROLLOUT_MARGIN_S,

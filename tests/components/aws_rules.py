@@ -4,6 +4,8 @@ cites the AWS document it comes from and returns the violations it finds (empty:
 
 from __future__ import annotations
 
+from components.user_data_codec import decode_user_data
+
 import base64
 import json
 import re
@@ -60,7 +62,7 @@ def ready_waits_for_cold_start(run: MockRun) -> list[str]:
     (the node's deadline) covers the predicted cold start; a hook heartbeat timeout is at most 7200 s."""
     assert run.plan
     cold = plan_cold_start(run.plan).total_s
-    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    script = decode_user_data(run.one("LaunchTemplate").inputs["userData"])
     deadline = re.search(r"DEADLINE=\$\(\( \$\(date \+%s\) \+ (\d+) \)\)", script)
     problems = []
     for g in run.of_type("Group"):
@@ -171,7 +173,7 @@ def only_serving_nodes_are_targets(run: MockRun) -> list[str]:
     fleet serves: its group is attached, and no node registers itself besides."""
     problems = [f"{g.name}: not attached to a target group" for g in run.of_type("Group")
                 if not g.inputs.get("targetGroupArns")]
-    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    script = decode_user_data(run.one("LaunchTemplate").inputs["userData"])
     if re.search(r"\bregister-targets", script):
         problems.append("the nodes register themselves besides their group")
     return problems
@@ -202,7 +204,7 @@ SPOT_POLL_MAX_S = 5
 def leaves_on_interruption_notice(run: MockRun) -> list[str]:
     """A node polls the spot interruption notice (IMDS spot/instance-action) every 5 s and, on it, deregisters itself,
     so that the load balancer drains it within the two minutes instead of routing to it."""
-    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    script = decode_user_data(run.one("LaunchTemplate").inputs["userData"])
     every = re.search(r"^OnUnitActiveSec=(\d+)$", script, re.M)
     problems = [] if every and int(every.group(1)) <= SPOT_POLL_MAX_S else ["no poll of the notice every 5 s"]
     watch = re.search(r"<<'WATCH'\n(.*?)\nWATCH\n", script, re.S)
@@ -317,6 +319,56 @@ def public_only_over_tls(run: MockRun) -> list[str]:
             if lst.inputs.get("protocol") != "HTTPS" or not lst.inputs.get("certificateArn")]
 
 
+def autoscaling_tracks_vllm_load(run: MockRun) -> list[str]:
+    """Every group's target tracking holds vLLM's requests in flight per node (the nodes' own gauges, published to
+    CloudWatch) at the plan's per-node capacity, not ALB request counts: a request of 8,000 tokens is not one of 80."""
+    assert run.plan
+    from components.fleet_spec import in_flight_target
+
+    problems = []
+    policies = run.of_type("Policy")
+    for p in policies:
+        spec = (p.inputs.get("targetTrackingConfiguration") or {})
+        metric = spec.get("customizedMetricSpecification") or {}
+        if (metric.get("namespace"), metric.get("metricName")) != ("LLMFleet", "RequestsInFlight"):
+            problems.append(f"{p.name}: tracks {metric or spec.get('predefinedMetricSpecification')}")
+        elif spec.get("targetValue") != in_flight_target(run.plan):
+            problems.append(f"{p.name}: target {spec.get('targetValue')} != {in_flight_target(run.plan)}")
+    if len(policies) != len(run.of_type("Group")):
+        problems.append(f"{len(policies)} policies for {len(run.of_type('Group'))} groups")
+    return problems
+
+
+WATCHED = {("AWS/ApplicationELB", "UnHealthyHostCount"), ("AWS/ApplicationELB", "TargetResponseTime"),
+           ("LLMFleet", "RequestsWaiting"), ("LLMFleet", "LaunchAbandoned")}
+"""What an on-call wants paged on besides 5xx: failing targets, slow requests, a queue, a node given up."""
+
+
+def the_fleet_is_watched(run: MockRun) -> list[str]:
+    """Alarms on unhealthy targets, 5xx (a metric-math share of requests), slow responses, a queue that does not drain
+    and abandoned launches, notifying the stack's SNS topic when it has one; a dashboard."""
+    alarms = run.of_type("MetricAlarm")
+    have = {(a.inputs.get("namespace"), a.inputs.get("metricName")) for a in alarms}
+    problems = [f"no alarm on {ns} {m}" for ns, m in sorted(WATCHED - have)]
+    if not any("5XX" in json.dumps(a.inputs.get("metricQueries") or []) for a in alarms):
+        problems.append("no alarm on 5xx responses")
+    return problems + ([] if run.of_type("Dashboard") else ["no dashboard"])
+
+
+def node_publishes_its_load(run: MockRun) -> list[str]:
+    """The node may put metrics in the fleet's namespace only (cloudwatch:PutMetricData takes no resource: the
+    cloudwatch:namespace condition key scopes it), and private nodes reach CloudWatch's API through its endpoint."""
+    grants = _granted(run, "cloudwatch:")
+    problems = [f"{st['Sid']}: {st.get('Condition')}" for st in grants
+                if (st.get("Condition") or {}).get("StringEquals", {}).get("cloudwatch:namespace") != "LLMFleet"]
+    if not grants:
+        problems.append("the node may not publish its load")
+    if run.of_type("Vpc") and not any(str(e.inputs.get("serviceName", "")).endswith(".monitoring")
+                                      for e in run.of_type("VpcEndpoint")):
+        problems.append("no monitoring endpoint for private nodes")
+    return problems
+
+
 RULES = (
     Rule("load balancer and target group names", "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
          lb_names_fit),
@@ -369,6 +421,15 @@ RULES = (
     Rule("public load balancers over TLS only",
          "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
          public_only_over_tls),
+    Rule("autoscaling tracks vLLM's load",
+         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html",
+         autoscaling_tracks_vllm_load),
+    Rule("the fleet is watched",
+         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html",
+         the_fleet_is_watched),
+    Rule("nodes publish their load to their own namespace only",
+         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html",
+         node_publishes_its_load),
     Rule("private nodes reach the ELB and CloudWatch Logs APIs",
          "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html",
          private_nodes_reach_their_apis),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import base64
+from components.user_data_codec import decode_user_data
+
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def stack_run(name: str) -> MockRun:
 
 def user_data(run: MockRun) -> str:
     """The decoded bootstrap script of a run's launch template."""
-    return base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    return decode_user_data(run.one("LaunchTemplate").inputs["userData"])
 
 
 @pytest.fixture(params=sorted(STACKS))

@@ -4,10 +4,12 @@ document), and each rule shown to fail on a run that breaks it."""
 from __future__ import annotations
 
 import base64
+import os
 import copy
 
 import pytest
 
+from components.user_data_codec import decode_user_data, encode_user_data
 from tests.components.aws_rules import RULES, Rule
 from tests.components.conftest import EC2_STACKS, STACKS, stack_run
 
@@ -48,23 +50,23 @@ def rule(name: str) -> Rule:
     ("instance warmup counts from a ready node", "prod", "Group", lambda i: i.pop("defaultInstanceWarmup")),
     ("only serving nodes are load-balancer targets", "dev", "Group", lambda i: i.pop("targetGroupArns")),
     ("only serving nodes are load-balancer targets", "prod", "LaunchTemplate",
-     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
-         b"\nWATCH\n", b'\naws elbv2 register-targets --targets "Id=$INSTANCE_ID"\nWATCH\n')).decode())),
+     lambda i: i.update(userData=encode_user_data(decode_user_data(i["userData"]).replace(
+         "\nWATCH\n", '\naws elbv2 register-targets --targets "Id=$INSTANCE_ID"\nWATCH\n')))),
     ("node writes only to its own target group and log group", "dev", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace("targetgroup/llmfleet-dev-tg-be2b/0123456789abcdef", "targetgroup/*"))),
     ("node writes only to its own target group and log group", "prod", "RolePolicy", lambda i: i.update(
         policy=i["policy"].replace('"logs:PutLogEvents"', '"logs:PutLogEvents", "logs:DeleteLogGroup"'))),
     ("log retention is a value CloudWatch Logs accepts", "prod", "LogGroup", lambda i: i.pop("retentionInDays")),
     ("nodes leave the load balancer on the spot interruption notice", "prod", "LaunchTemplate",
-     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
-         b"OnUnitActiveSec=5", b"OnUnitActiveSec=60")).decode())),
+     lambda i: i.update(userData=encode_user_data(decode_user_data(i["userData"]).replace(
+         "OnUnitActiveSec=5", "OnUnitActiveSec=60")))),
     ("nodes leave the load balancer on the spot interruption notice", "dev", "LaunchTemplate",
-     lambda i: i.update(userData=base64.b64encode(base64.b64decode(i["userData"]).replace(
-         b"aws elbv2 deregister-targets", b": elbv2 deregister-targets")).decode())),
+     lambda i: i.update(userData=encode_user_data(decode_user_data(i["userData"]).replace(
+         "aws elbv2 deregister-targets", ": elbv2 deregister-targets")))),
     ("private nodes reach the ELB and CloudWatch Logs APIs", "dev", "VpcEndpoint",
      lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3")),
     ("user data within EC2's 16 KB", "dev", "LaunchTemplate", lambda i: i.update(userData=base64.b64encode(
-        base64.b64decode(i["userData"]) + b"#" * 2000).decode())),
+        base64.b64decode(i["userData"]) + os.urandom(16384)).decode())),  # incompressible: over the limit as sent
     ("spot never blocks the deployment, and falls back to on demand", "prod", "Group",
      lambda i: i.update(waitForCapacityTimeout="30m", waitForElbCapacity=i["maxSize"]) if i["minSize"] else None),
     ("spot never blocks the deployment, and falls back to on demand", "prod", "Group",
@@ -77,6 +79,14 @@ def rule(name: str) -> Rule:
     ("the listener routes /v1 only", "prod", "ListenerRule",
      lambda i: i["conditions"][0]["pathPattern"].update(values=["/*"])),
     ("public load balancers over TLS only", "dev", "LoadBalancer", lambda i: i.update(internal=False)),
+    ("autoscaling tracks vLLM's load", "prod", "Policy", lambda i: i["targetTrackingConfiguration"].update(
+        customizedMetricSpecification=None, predefinedMetricSpecification={"predefinedMetricType": "ALBRequestCountPerTarget"})),
+    ("autoscaling tracks vLLM's load", "dev", "Policy", lambda i: i["targetTrackingConfiguration"].update(targetValue=500)),
+    ("the fleet is watched", "dev", "MetricAlarm", lambda i: i.update(metricName="CPUUtilization", metricQueries=[])),
+    ("nodes publish their load to their own namespace only", "prod", "RolePolicy", lambda i: i.update(
+        policy=i["policy"].replace('"cloudwatch:namespace": "LLMFleet"', '"cloudwatch:namespace": "*"'))),
+    ("nodes publish their load to their own namespace only", "dev", "VpcEndpoint",
+     lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3") if i["serviceName"].endswith("monitoring") else None),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))

@@ -76,7 +76,7 @@ def test_scaling_ceiling_and_target():
     p = small_plan(instance_types=("g6e.xlarge",))
     cap = capacity_spec(p, FleetOptions(max_scale_factor=3))
     assert cap.min_size == cap.desired == p.instances and cap.max_size == 3 * p.instances
-    assert cap.requests_per_target_per_minute > 0
+    assert cap.in_flight_per_node > 0
 
 
 ARNS = FleetArns("arn:key", "arn:tg", "arn:logs")

@@ -205,7 +205,7 @@ def test_user_data_refuses_a_served_name_with_shell_syntax_even_past_the_config_
     evil = run.plan.model_copy(update={"model": "m\nreboot #"})
     with pytest.raises(UnsafeShellValueError, match="'m\\\\nreboot #' cannot be passed to the node"):
         render_user_data(node_spec(evil, cfg.fleet), capacity_spec(evil, cfg.fleet), cfg.fleet,
-                         BootContext("dev", evil.checkpoint.repo, "llmfleet/x/dev/api-key",
+                         BootContext("dev", "llmfleet/dev/dev", evil.checkpoint.repo, "llmfleet/x/dev/api-key",
                             "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef", "/llmfleet/t"))
 
 

@@ -26,7 +26,7 @@ def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     node = one_node(tmp_path, stack)
     # --no-block: the ready unit is a oneshot that waits minutes for /health; cloud-init must not wait on it
     assert ["systemctl", "enable", "--now", "--no-block", "llmfleet.service", "llmfleet-ready.service",
-            "llmfleet-watch.timer"] in node.calls("systemctl")
+            "llmfleet-watch.timer", "llmfleet-metrics.timer"] in node.calls("systemctl")
     assert node.boot() == {"llmfleet.service": 0, "llmfleet-ready.service": 0}, node.log()
     (run,) = docker_runs(node)
     assert "--network" not in run and "-p" in run  # bridge networking: the container is one hop from IMDS
@@ -137,7 +137,7 @@ def s3_user_data() -> str:
     run, cfg = stack_run("dev"), stack_options("dev")
     fleet = cfg.fleet.model_copy(update={"weights": WeightsSource(s3_uri="s3://example-llm-weights/meta-llama/Llama-3.1-8B")})
     return render_user_data(node_spec(run.plan, fleet), capacity_spec(run.plan, fleet), fleet,
-                            BootContext("dev", run.plan.checkpoint.repo, "llmfleet/llm-fleet/dev/api-key",
+                            BootContext("dev", "llmfleet/dev/dev", run.plan.checkpoint.repo, "llmfleet/llm-fleet/dev/api-key",
                             "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef", "/llmfleet/t"))
 
 
@@ -327,3 +327,35 @@ def test_a_node_that_never_served_is_left_to_its_launch_hook(tmp_path):
     _down_for(node, 10**6)
     watch(node)
     assert not [c for c in node.calls("aws") if c[2] == "set-instance-health"]
+
+
+def published(node) -> list[dict]:
+    """The datapoints the node put into CloudWatch."""
+    path = node.state / "metrics.json"
+    return [point for line in path.read_text().splitlines() for point in json.loads(line)] if path.exists() else []
+
+
+def test_the_node_publishes_vllms_load_for_the_autoscaling(tmp_path):
+    """Every minute the node reads vLLM's gauges and puts requests in flight, waiting and the KV-cache usage under the
+    fleet's dimension, what the groups' target tracking and the alarms read; nothing while vLLM does not answer."""
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    (node.state / "busy-polls").write_text("1")
+    assert node.start_unit("llmfleet-metrics.service").communicate(timeout=60) and published(node)
+    points = {p["MetricName"]: p for p in published(node)}
+    assert points["RequestsInFlight"]["Value"] == 1 and points["RequestsWaiting"]["Value"] == 0
+    assert {d["Name"]: d["Value"] for d in points["KvCacheUsage"]["Dimensions"]} == {"Fleet": "llmfleet/dev/dev"}
+    (put,) = [c for c in node.calls("aws") if c[2] == "put-metric-data"]
+    assert put[put.index("--namespace") + 1] == "LLMFleet"
+    timer = (node.root / "etc/systemd/system/llmfleet-metrics.timer").read_text()
+    assert "OnUnitActiveSec=60\n" in timer
+
+
+def test_an_abandoned_launch_is_counted_for_the_alarm(tmp_path):
+    node = one_node(tmp_path, "dev")
+    script = node.root / "opt/llmfleet/ready.sh"
+    script.write_text(script.read_text().replace("DEADLINE=$(( $(date +%s) + ", "DEADLINE=$(( $(date +%s) - "))
+    (node.state / "health-fails").write_text("1000")
+    node.boot()
+    assert [p["MetricName"] for p in published(node)] == ["LaunchAbandoned"]
+    assert lifecycle_calls(node)[-1] == ("complete-lifecycle-action", "llmfleet-ready", "ABANDON")

@@ -44,8 +44,8 @@ def test_dev_is_single_node_on_demand():
     hook = next(h for h in group["initialLifecycleHooks"] if h["name"] == LAUNCH_HOOK)
     assert hook["heartbeatTimeout"] == math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     assert run.of_type("Vpc") and len(run.of_type("Subnet")) == 4  # no VPC given: private + public subnets per zone
-    assert run.one("Policy").inputs["targetTrackingConfiguration"]["predefinedMetricSpecification"][
-        "predefinedMetricType"] == "ALBRequestCountPerTarget"
+    assert run.one("Policy").inputs["targetTrackingConfiguration"]["customizedMetricSpecification"][
+        "metricName"] == "RequestsInFlight"
 
 
 def test_prod_is_mixed_with_on_demand_floor_and_spot_headroom():

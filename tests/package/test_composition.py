@@ -1,7 +1,7 @@
+from components.user_data_codec import decode_user_data
 """Inputs that compose: ids and ARNs from other resources (Outputs) wire the fleet in; a provider given to the
 component reaches every child resource and every invoke."""
 
-import base64
 import json
 
 import pulumi
@@ -46,7 +46,7 @@ def test_output_valued_network_certificate_and_secret():
     policy = json.loads(run.one("RolePolicy").inputs["policy"])
     arn = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{secret_arn}-AbCdEf"  # the mock's real-shaped ARN
     assert [s["Resource"] for s in policy["Statement"] if s["Sid"] == "ReadHfToken"][0][0] == arn
-    script = base64.b64decode(run.one("LaunchTemplate").inputs["userData"]).decode()
+    script = decode_user_data(run.one("LaunchTemplate").inputs["userData"])
     assert f"--secret-id {arn}" in script
 
 

@@ -63,6 +63,14 @@ def test_no_secrets_in_user_data_names_the_kind_and_never_the_value(script, kind
     assert violations(p.no_secrets_in_user_data, {"userData": f"#!/bin/bash\n{script}"}, p.INSTANCE)  # plain text
 
 
+def test_a_secret_in_gzip_compressed_user_data_is_found():
+    """The fleet's own user data is gzip-compressed (EC2's 16 KB limit); a token hidden that way is still found."""
+    from components.user_data_codec import encode_user_data
+
+    props = {**SAFE_LT, "userData": encode_user_data("#!/bin/bash\nexport HF_TOKEN=hf_" + "a" * 34 + "\n")}
+    assert "a Hugging Face token (line 2)" in violations(p.no_secrets_in_user_data, props)[0]
+
+
 def test_gpus_hold_declared_model():
     big = {**SAFE_LT, "tags": {tag.MODEL: "llama-3.1-70b", tag.MAX_MODEL_LEN: "8192"}}
     message = violations(p.gpus_hold_declared_model, big)[0]

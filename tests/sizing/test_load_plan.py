@@ -102,13 +102,13 @@ def test_one_replica_interactive_plan_warns_of_the_single_node_outage():
 def test_autoscaling_target_is_the_load_model_capacity():
     # components/ only reads the plan: the target tracks the steady-state request rate one replica sustains within
     # the latency targets, not a decode-only batch over the request time.
-    from components.fleet_spec import SECONDS_PER_MINUTE, TARGET_UTILIZATION, capacity_spec
+    from components.fleet_spec import TARGET_UTILIZATION, capacity_spec
     from components.options import FleetOptions
 
     p = _plan(**DONE_WHEN)
     c = p.choice
-    target = capacity_spec(p, FleetOptions()).requests_per_target_per_minute
-    expected = c.requests_per_second_per_replica * c.replicas_per_instance * SECONDS_PER_MINUTE * TARGET_UTILIZATION
+    target = capacity_spec(p, FleetOptions()).in_flight_per_node  # requests in vLLM per node, from its own gauges
+    expected = c.concurrency_per_replica * c.replicas_per_instance * TARGET_UTILIZATION
     assert target == pytest.approx(expected, abs=0.05)
     assert c.requests_per_second_per_replica < 10  # was 63 req/s per TP8 replica before the load model
 

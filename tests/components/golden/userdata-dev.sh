@@ -44,6 +44,17 @@ lifecycle() {
   aws autoscaling "$2" --region "$REGION" --lifecycle-hook-name "$1" --auto-scaling-group-name "$ASG" \
     --instance-id "$INSTANCE_ID" "${@:3}"
 }
+# put_metrics FILE NAME VALUE [NAME VALUE...]: datapoints of the fleet's metrics (LLMFleet, one dimension).
+put_metrics() {
+  local file=$1 data="" sep=""; shift
+  while [ $# -ge 2 ]; do
+    data+="$sep{\"MetricName\": \"$1\", \"Value\": $2, \"Dimensions\": [{\"Name\": \"Fleet\", \"Value\": \"llmfleet/dev/dev\"}]}"
+    sep=", "; shift 2
+  done
+  { install -d -m 700 "${file%/*}" && printf '[%s]\n' "$data" >"$file" &&
+    aws cloudwatch put-metric-data --region "$REGION" --namespace LLMFleet --metric-data "file://$file"; } ||
+    echo "could not publish the fleet's metrics"  # never fails the caller
+}
 # unhealthy WHY STREAM: hand this node back to its group (which launches a replacement first: instance maintenance
 # policy), its journal shipped first to stream <instance id>/STREAM-<time>.
 unhealthy() {
@@ -156,6 +167,7 @@ until curl -sf -o /dev/null "http://127.0.0.1:8000/health"; do
   if [ "$now" -ge "$DEADLINE" ]; then
     echo "vLLM did not answer /health within 1428 s; abandoning the launch"
     { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
+    put_metrics "$RUN_DIR/abandoned.json" LaunchAbandoned 1
     lifecycle llmfleet-ready complete-lifecycle-action --lifecycle-action-result ABANDON
     exit 1
   fi
@@ -243,8 +255,23 @@ if [ -n "${terminating:-}" ]; then
   lifecycle llmfleet-drain complete-lifecycle-action --lifecycle-action-result CONTINUE || true
 fi
 WATCH
+cat >"$ROOT/opt/llmfleet/metrics.sh" <<'METRICS'
+#!/bin/bash
+# Run every 60 s by llmfleet-metrics.timer: vLLM's load gauges to CloudWatch (LLMFleet,
+# Fleet=llmfleet/dev/dev), which the groups' target tracking and the fleet's alarms read. Nothing while vLLM is not
+# serving.
+set -euo pipefail
+# shellcheck source=/dev/null
+. "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
+install -d -m 700 "$RUN_DIR"
+text=$(curl -sf -m 10 "http://127.0.0.1:8000/metrics") || exit 0
+read -r running waiting kv < <(awk '/^vllm:num_requests_running\{/ {r += $2} /^vllm:num_requests_waiting\{/ {w += $2}
+  /^vllm:kv_cache_usage_perc\{/ {if ($2 > k) k = $2} END {printf "%g %g %g\n", r, w, k}' <<<"$text")
+put_metrics "$RUN_DIR/metrics.json" RequestsInFlight "$(awk -v r="$running" -v w="$waiting" 'BEGIN {print r + w}')" \
+  RequestsWaiting "$waiting" KvCacheUsage "$kv"
+METRICS
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
-  "$ROOT/opt/llmfleet/watch.sh"
+  "$ROOT/opt/llmfleet/watch.sh" "$ROOT/opt/llmfleet/metrics.sh"
 
 cat >"$ROOT/etc/systemd/system/llmfleet.service" <<'UNIT'
 [Unit]
@@ -312,6 +339,27 @@ AccuracySec=1
 [Install]
 WantedBy=timers.target
 UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-metrics.service" <<'UNIT'
+[Unit]
+Description=llm-fleet: vLLM's load to CloudWatch
+
+[Service]
+Type=oneshot
+ExecStart=/opt/llmfleet/metrics.sh
+SyslogLevel=notice
+LogLevelMax=notice
+UNIT
+cat >"$ROOT/etc/systemd/system/llmfleet-metrics.timer" <<'UNIT'
+[Unit]
+Description=llm-fleet: publish vLLM's load every 60 s
+
+[Timer]
+OnBootSec=60
+OnUnitActiveSec=60
+
+[Install]
+WantedBy=timers.target
+UNIT
 systemctl daemon-reload
 # --no-block: the ready unit is a oneshot that waits for /health; user data (cloud-init) must not wait for it.
-systemctl enable --now --no-block llmfleet.service llmfleet-ready.service llmfleet-watch.timer
+systemctl enable --now --no-block llmfleet.service llmfleet-ready.service llmfleet-watch.timer llmfleet-metrics.timer

@@ -53,6 +53,8 @@ case $cmd in
       "logs put-log-events")  # what reached CloudWatch Logs: shipped/<stream, / as _>
         stream=$(opt --log-stream-name "$@"); mkdir -p "$state/shipped"
         events=$(opt --log-events "$@"); cat "${events#file://}" >"$state/shipped/${stream//\//_}" ;;
+      "cloudwatch put-metric-data")  # what reached CloudWatch: the metric data, appended to metrics.json
+        data=$(opt --metric-data "$@"); cat "${data#file://}" >>"$state/metrics.json" ;;
       "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
         client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
         printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
