@@ -43,6 +43,10 @@ DRAIN_MARGIN = 1.2
 TARGET_UTILIZATION = 0.7
 """Autoscaling tracks this share of a replica's sustainable request rate, leaving room for a cold start."""
 SECONDS_PER_MINUTE = 60
+LOG_RETENTION_DAYS = 30
+"""Days CloudWatch Logs keeps the nodes' logs (a value PutRetentionPolicy accepts:
+https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html); encrypted at rest
+by CloudWatch Logs in every case."""
 
 
 class PlatformError(ValueError, SizingError):
@@ -67,6 +71,23 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
             "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types).")
 
 
+def creates_api_key_secret(options: FleetOptions) -> bool:
+    """The fleet creates its API-key secret (components/api_key.py), unless the stack names its own."""
+    return not options.api_key_secret_arn
+
+
+@dataclass(frozen=True)
+class Gp3Volume:
+    """One encrypted gp3 EBS volume of a node."""
+
+    size_gib: int
+    """Size, GiB."""
+    throughput_mibps: int | None = None
+    """Provisioned throughput, MiB/s (None: the gp3 baseline)."""
+    iops: int | None = None
+    """Provisioned IOPS (None: the gp3 baseline)."""
+
+
 @dataclass(frozen=True)
 class NodeSpec:
     """What every node of the fleet runs."""
@@ -85,6 +106,12 @@ class NodeSpec:
     """Model name clients use."""
     vllm_args: tuple[str, ...]
     """Arguments to `vllm serve` after the model reference."""
+
+    @property
+    def root_volume(self) -> Gp3Volume:
+        """The root volume the launch template gives every node: provisioned for the weights when they land on it."""
+        disk = self.weights_disk
+        return Gp3Volume(self.root_volume_gib, disk.gp3_throughput_mibps, disk.gp3_iops)
 
 
 @dataclass(frozen=True)
