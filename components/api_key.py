@@ -8,6 +8,7 @@ import secrets
 import pulumi
 import pulumi_aws as aws
 
+from components.fleet_spec import creates_api_key_secret
 from components.options import FleetOptions
 
 API_KEY_BYTES = 32
@@ -22,7 +23,7 @@ def api_key_secret(name: str, options: FleetOptions, tags: dict[str, str],
     taken for its 7-30 day recovery window
     (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html), so a fixed name would
     make `pulumi up` fail after a `pulumi destroy` of the stack, and on any replacement of the secret."""
-    if options.api_key_secret_arn:
+    if not creates_api_key_secret(options) and options.api_key_secret_arn:
         return options.api_key_secret_arn
     secret = aws.secretsmanager.Secret(f"{name}-api-key", name_prefix=f"llmfleet/{pulumi.get_project()}/{name}/api-key-",
                                        tags=tags, opts=child,

@@ -83,7 +83,7 @@ class Compute(pulumi.ComponentResource):
     def _launch_template(name: str, args: ComputeArgs, child: pulumi.ResourceOptions) -> aws.ec2.LaunchTemplate:
         o, node = args.options, args.node
         image = o.ami_id or f"resolve:ssm:{o.ami_ssm_parameter}"
-        disk = node.weights_disk
+        root = node.root_volume
         return aws.ec2.LaunchTemplate(
             f"{name}-node", image_id=image, instance_type=node.instance_type,
             user_data=with_input(args.user_data, encode_user_data),
@@ -94,8 +94,8 @@ class Compute(pulumi.ComponentResource):
                 instance_metadata_tags="enabled"),
             block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name=ROOT_DEVICE, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=node.root_volume_gib, volume_type="gp3", encrypted="true", delete_on_termination="true",
-                    throughput=disk.gp3_throughput_mibps, iops=disk.gp3_iops))],
+                    volume_size=root.size_gib, volume_type="gp3", encrypted="true", delete_on_termination="true",
+                    throughput=root.throughput_mibps, iops=root.iops))],
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=args.tags)
                                 for kind in ("instance", "volume")],
             update_default_version=True, tags=args.tags, opts=child)

@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from components.api_key import api_key_secret
 from components.compute import Compute, ComputeArgs
-from components.fleet_spec import capacity_spec, longest_request_s, node_spec, verify_with_platform
+from components.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request_s, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
@@ -21,10 +21,6 @@ from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan
 
 BASE_TAGS = {"managed-by": "llm-fleet"}
-LOG_RETENTION_DAYS = 30
-"""Days CloudWatch Logs keeps the nodes' logs (a value PutRetentionPolicy accepts:
-https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html); encrypted at rest
-by CloudWatch Logs in every case."""
 
 
 @dataclass(frozen=True)

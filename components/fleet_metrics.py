@@ -19,5 +19,9 @@ KV_USAGE = "KvCacheUsage"
 """The highest vllm:kv_cache_usage_perc of the node's engines (0-1)."""
 LAUNCH_ABANDONED = "LaunchAbandoned"
 """1 when a node gives up its launch (vLLM never answered /health within the ready deadline)."""
+PUBLISHED = (IN_FLIGHT, WAITING, KV_USAGE, LAUNCH_ABANDONED)
+"""Every metric the nodes publish, each under the one fleet dimension value: CloudWatch bills each as a custom metric."""
+PUT_CALLS_PER_PUBLISH = 1
+"""PutMetricData calls a node makes every PUBLISH_EVERY_S (one call carries all its datapoints)."""
 PUBLISH_EVERY_S = 60
 """How often a node publishes (CloudWatch's standard resolution is one minute)."""

@@ -42,6 +42,10 @@ DRAIN_MARGIN = 1.2
 """Drain = the longest request (a full context of output at the plan's TPOT after its TTFT) x this margin."""
 TARGET_UTILIZATION = 0.7
 """Autoscaling tracks this share of a replica's sustainable request rate, leaving room for a cold start."""
+LOG_RETENTION_DAYS = 30
+"""Days CloudWatch Logs keeps the nodes' logs (a value PutRetentionPolicy accepts:
+https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html); encrypted at rest
+by CloudWatch Logs in every case."""
 
 
 class PlatformError(ValueError, SizingError):
@@ -77,6 +81,23 @@ def model_ref(plan: Plan, options: FleetOptions) -> str:
     return ref
 
 
+def creates_api_key_secret(options: FleetOptions) -> bool:
+    """The fleet creates its API-key secret (components/api_key.py), unless the stack names its own."""
+    return not options.api_key_secret_arn
+
+
+@dataclass(frozen=True)
+class Gp3Volume:
+    """One encrypted gp3 EBS volume of a node."""
+
+    size_gib: int
+    """Size, GiB."""
+    throughput_mibps: int | None = None
+    """Provisioned throughput, MiB/s (None: the gp3 baseline)."""
+    iops: int | None = None
+    """Provisioned IOPS (None: the gp3 baseline)."""
+
+
 @dataclass(frozen=True)
 class NodeSpec:
     """What every node of the fleet runs."""
@@ -95,6 +116,12 @@ class NodeSpec:
     """Model name clients use."""
     vllm_args: tuple[str, ...]
     """Arguments to `vllm serve` after the model reference."""
+
+    @property
+    def root_volume(self) -> Gp3Volume:
+        """The root volume the launch template gives every node: provisioned for the weights when they land on it."""
+        disk = self.weights_disk
+        return Gp3Volume(self.root_volume_gib, disk.gp3_throughput_mibps, disk.gp3_iops)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,18 @@ def alarm_specs(args: MonitoringArgs) -> dict[str, dict[str, Any]]:
     }
 
 
+def alarm_metrics() -> int:
+    """Alarm metrics the fleet's alarms count for CloudWatch's billing: one per metric an alarm lists, each metric of a
+    metric-math alarm included (the expression itself is not billed)."""
+    probe = MonitoringArgs(fleet_id="p/s/n", load_balancer_label="", target_group_label="", group_names=[],
+                           longest_request_s=1.0, alarm_topic_arn=None, region="", tags={})
+    return sum(len([q for q in spec.get("metric_queries", []) if "metric" in q]) or 1 for spec in alarm_specs(probe).values())
+
+
+DASHBOARDS = 1
+"""Dashboards the fleet creates."""
+
+
 def dashboard_body(fleet_id: str, region: str, lb_label: str, tg_label: str, groups: list[str]) -> str:
     """The dashboard's widgets: vLLM's load per node, the load balancer's traffic, errors and latency, the groups'
     nodes."""

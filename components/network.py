@@ -8,20 +8,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.network_spec import ALB_MIN_ZONES, INTERFACE_ENDPOINTS, SUBNETS_CREATED, creates_private_subnets
 from components.options import FleetOptions
-from sizing.live.aws import ZONES_CREATED
 
 ANY_PROTOCOL = "-1"
 ALL_IPV4 = "0.0.0.0/0"
-SUBNETS_CREATED = ZONES_CREATED
-"""Subnets (in different AZs) of a created VPC: an Application Load Balancer needs two; pre-flight checks the same zones."""
-ALB_MIN_ZONES = 2
-"""An Application Load Balancer needs subnets in at least two Availability Zones
-(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones)."""
-INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "ecr.api", "ecr.dkr", "sts",
-                       "elasticloadbalancing", "logs", "monitoring")
-"""AWS APIs the node calls, reached over interface endpoints from the private subnets
-(https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)."""
 HTTPS = 443
 
 
@@ -126,7 +117,7 @@ class Network(pulumi.ComponentResource):
                                           opts=child)
             public.append(subnet)
         lb = public if o.allow_public_ingress else None
-        if o.public_node_ips:
+        if not creates_private_subnets(o):  # public_node_ips: no NAT gateway, no interface endpoints
             ids = pulumi.Output.all(*[s.id for s in public]).apply(list)
             return vpc.id, ids, ids
         eip = aws.ec2.Eip(f"{name}-nat", domain="vpc", tags=tags, opts=child)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +19,9 @@ from components.stack_config import StackConfig
 from sizing.errors import SizingError
 from sizing.live.preflight import ClientFactory
 from sizing.planner.results import Plan
+
+if TYPE_CHECKING:
+    from components.fixed_costs import FixedCosts
 
 LOCK_VERSION = 1
 LOCK_SUFFIX = ".plan.json"
@@ -241,9 +244,11 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                       offered_zones=tuple(offered) if offered else None)
 
 
-def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str]]:
+def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], FixedCosts | None]:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
-    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages)."""
+    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the fixed
+    overhead of the resources the stack creates: None where its region has no prices)."""
+    from components.fixed_costs import fixed_costs
     from components.stack_config import load_stack_config, namespace_config
     from components.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
 
@@ -259,6 +264,6 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
         verify_with_platform(fresh, stack.fleet)
-        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"]
+        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], fixed_costs(fresh, stack.fleet)
     deploy = plan_for_deploy(stack, ours, region, path)
-    return deploy.plan, list(deploy.warnings)
+    return deploy.plan, list(deploy.warnings), fixed_costs(deploy.plan, stack.fleet)

@@ -3,11 +3,12 @@ into a temporary folder (`git archive`) and its own engine, catalog and componen
 So a change to prices, the speed model or the components shows up as a change; planning the base with the head's
 engine would report every stack as unchanged.
 
-Results are cached per commit (a commit never changes): <cache>/report/<commit>.json, where <cache> is the pre-flight
-cache's folder ($LLMFLEET_CACHE_DIR, else $XDG_CACHE_HOME/llm-fleet, else ~/.cache/llm-fleet). The cache holds plans and input digests, never input values."""
+Results are cached per commit and export driver (a commit never changes; a newer driver exports more, such as the
+fixed overhead): <cache>/report/<commit>-<driver digest>.json, where <cache> is the pre-flight cache's folder ($LLMFLEET_CACHE_DIR, else $XDG_CACHE_HOME/llm-fleet, else ~/.cache/llm-fleet). The cache holds plans and input digests, never input values."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -27,6 +28,8 @@ DRIVER = Path(__file__).with_name("export_stacks.py")
 STACK_GLOB = "stacks/Pulumi.*.yaml"
 TIMEOUT_S = 600
 """Planning every base stack must finish within this (the report job's budget)."""
+DRIVER_DIGEST_CHARS = 12
+"""Hex characters of the export driver's digest in a cache file's name."""
 
 
 def cache_dir() -> Path:
@@ -40,6 +43,12 @@ def _git(repo: Path, *args: str) -> bytes:
         raise InvalidInputError(f"git {' '.join(args)} failed in {repo}: {done.stderr.decode().strip()}. To fix: pass a "
                                 "commit, branch or tag of this repository as --base-ref (fetch it first in CI).")
     return done.stdout
+
+
+def cache_file(commit: str) -> Path:
+    """Where a base commit's export is cached: per commit and per export driver (this checkout's export_stacks.py)."""
+    digest = hashlib.sha256(DRIVER.read_bytes()).hexdigest()[:DRIVER_DIGEST_CHARS]
+    return cache_dir() / f"{commit}-{digest}.json"
 
 
 def resolve(repo: Path, ref: str) -> str:
@@ -70,7 +79,7 @@ def base_stacks(ref: str, repo: Path | None = None, python: str = sys.executable
     """Every stack file of the base commit, exported (preview/export_stacks.py) by the base commit's own code."""
     repo = repo or Path.cwd()
     commit = resolve(repo, ref)
-    cached = cache_dir() / f"{commit}.json"
+    cached = cache_file(commit)
     hit = _read_cached(cached)
     if hit is not None:
         return hit

@@ -3,7 +3,8 @@ engine's error, and every cloud resource with a digest of each input (never the 
 
 Self-contained on purpose: the report copies this file into a checkout of the base commit and runs it there, with the
 base's own engine, catalog and components (`python export_stacks.py STACK...`). It relies only on
-preview.mock_run's run_stack, stack_name and MockRun, which every version of the project has."""
+preview.mock_run's run_stack, stack_name and MockRun, which every version of the project has; the fixed overhead
+(components/fixed_costs.py) only where the version has it."""
 
 from __future__ import annotations
 
@@ -70,6 +71,19 @@ def kubernetes(run: MockRun) -> dict[str, Any] | None:
     }
 
 
+def fixed_costs(path: str, run: MockRun) -> dict[str, Any]:
+    """{fixed_costs, fixed_costs_unknown}: the overhead of what the stack creates besides its instances
+    (components/fixed_costs.py), or why there is none: "version" for a project version without it (the base side of a
+    report made before it), "region" where its region has no prices."""
+    try:
+        from components.fixed_costs import stack_fixed_costs
+    except ImportError:
+        return {"fixed_costs": None, "fixed_costs_unknown": "version"}
+    costs = stack_fixed_costs(path, run.plan) if run.plan else None
+    return {"fixed_costs": costs.model_dump(mode="json") if costs else None,
+            "fixed_costs_unknown": None if costs else "region"}
+
+
 def _run(path: str) -> dict[str, Any]:
     run = MockRun(stack=stack_name(path))
     try:
@@ -78,11 +92,12 @@ def _run(path: str) -> dict[str, Any]:
         return {"name": run.stack, "plan": None, "error": str(exc), "inputs": {}}
     inputs = {f"{r.type}::{r.name}": {k: digest(v) for k, v in sorted(r.inputs.items())} for r in run.resources if r.custom}
     return {"name": run.stack, "plan": run.plan.model_dump_json() if run.plan else None, "error": None, "inputs": inputs,
-            "kubernetes": kubernetes(run)}
+            "kubernetes": kubernetes(run), **fixed_costs(path, run)}
 
 
 def export_stack(path: str) -> dict[str, Any]:
-    """{name, plan (JSON text) or error, inputs: {"type::name": {input: digest}}, lock_error} for one stack file. A
+    """{name, plan (JSON text) or error, inputs: {"type::name": {input: digest}}, kubernetes, fixed_costs,
+    fixed_costs_unknown, lock_error} for one stack file. A
     stack that fails only because of its plan lock (Pulumi.<stack>.plan.json next to it, made for other config) is run
     again without the lock, so that the report shows what the change buys; lock_error says why preview fails."""
     result = _run(path)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from preview.export_stacks import export_stack
+from components.fixed_costs import FixedCosts
 from components.stack_file import read_stack_file
-from preview.report import KubernetesFleet, StackResult, stack_name_of
+from preview.report import FIXED_GAPS, FixedGap, KubernetesFleet, StackResult, stack_name_of
 from sizing.bounded import InputFileError, leaves, parse_json, read_text
 from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
@@ -26,6 +27,8 @@ FIX = ("pass stack files (stacks/Pulumi.<name>.yaml) or plan JSON files from `py
 FAILS_PREVIEW = "this stack fails preview: "
 """How a stack the program rejects is reported."""
 
+Part = TypeVar("Part", bound=BaseModel)
+"""A typed part of an export (part_of)."""
 MAX_DROPPED_FIELDS = 8
 """Rounds of dropping unknown fields (each round drops every one pydantic reports) before giving up."""
 
@@ -67,20 +70,31 @@ def from_export(data: dict[str, Any]) -> StackResult:
     except ValidationError as exc:
         return StackResult(name=data["name"], error=f"the base plan is not readable by this version's report: {exc}")
     blocker = data.get("lock_error")
+    fixed = part_of(FixedCosts, data.get("fixed_costs"))
     return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs,
                        blocker=FAILS_PREVIEW + redact(blocker) if blocker else None,
-                       kubernetes=kubernetes_of(data.get("kubernetes")))
+                       kubernetes=part_of(KubernetesFleet, data.get("kubernetes")), fixed_costs=fixed,
+                       fixed_unknown=None if fixed else fixed_gap_of(data))
 
 
-def kubernetes_of(data: Any) -> KubernetesFleet | None:
-    """The EKS summary of an export (None: not an EKS fleet, or an export from a version that had none); one that does
-    not parse is left out rather than trusted into the report."""
+def part_of(model: type[Part], data: Any) -> Part | None:
+    """A part of an export as `model`: the EKS summary, the fixed overhead (None: absent, as from a version that had
+    none); one that does not parse is left out rather than trusted into the report."""
     if not isinstance(data, dict):
         return None
     try:
-        return KubernetesFleet.model_validate(data)
+        return model.model_validate(data)
     except ValidationError:
         return None
+
+
+def fixed_gap_of(data: dict[str, Any]) -> FixedGap:
+    """Why an export has no fixed overhead: figures that do not parse, the export's own word when it is one of
+    FIXED_GAPS, else a version without it."""
+    if data.get("fixed_costs") is not None:
+        return "unreadable"
+    said = data.get("fixed_costs_unknown")
+    return said if isinstance(said, str) and said in FIXED_GAPS else "version"
 
 
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -112,6 +126,6 @@ def load(path: str | Path) -> StackResult:
     (or StackFileError) for a file that is neither."""
     path = Path(path)
     if path.suffix == ".json":
-        return StackResult(name=stack_name_of(path), plan=_plan(path), from_plan_json=True)
+        return StackResult(name=stack_name_of(path), plan=_plan(path), from_plan_json=True, fixed_unknown="plan-json")
     read_stack_file(path)  # bad input (exit 2) before the program runs
     return from_export(export_stack(str(path)))

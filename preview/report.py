@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from components.fixed_costs import LABELS, FixedCosts
 from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.cli.render import bought, latency_targets
@@ -27,6 +28,13 @@ TypeName = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,20}\.[a-z0-9-]{1,20}$")]
 """An EC2 instance type name."""
 Zone = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$")]
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
+FixedGap = Literal["version", "region", "plan-json", "unreadable"]
+"""Why a stack's fixed overhead is unknown."""
+FIXED_GAPS: dict[FixedGap, str] = {
+    "version": "the base commit's code does not export it", "region": "no prices for its region in fixed_costs.csv",
+    "plan-json": "a plan JSON names no stack, so no resources", "unreadable": "the exported figures do not parse",
+}
+"""Each reason, in words."""
 
 
 class _Frozen(BaseModel):
@@ -119,6 +127,15 @@ class StackResult:
     is the fresh one that `--update-lock` would record)."""
     kubernetes: KubernetesFleet | None = None
     """Platform eks: the workload, NodePools, autoscaling range and ingress the program emits."""
+    fixed_costs: FixedCosts | None = None
+    """The overhead of what the stack creates besides its instances (None: unknown, fixed_unknown says why)."""
+    fixed_unknown: FixedGap | None = None
+    """Why the fixed overhead is unknown (None where it is known, or where there is no plan)."""
+
+    @property
+    def fixed_monthly(self) -> float | None:
+        """The fixed overhead, USD a month (None: unknown)."""
+        return self.fixed_costs.usd_per_month if self.fixed_costs else None
 
 
 @dataclass(frozen=True)
@@ -148,15 +165,33 @@ class StackDiff:
         if self.base is None or self.base.plan is None:
             return "new"
         same_plan = not plan_differences(self.base.plan, self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
-        return "unchanged" if same_plan and not self.changes else "changed"
+        same_fixed = not self.fixed_compared or _rounded(self.base.fixed_monthly) == _rounded(self.head.fixed_monthly)
+        return "unchanged" if same_plan and same_fixed and not self.changes else "changed"
+
+    @property
+    def fixed_compared(self) -> bool:
+        """Whether the costs include the fixed overhead: it is known on every side that has a plan. Otherwise neither
+        side's is counted, so that the change compares like with like."""
+        return all(s.fixed_costs is not None for s in (self.base, self.head) if s and s.plan)
+
+    def _hourly(self, side: StackResult | None) -> float:
+        """A side's cost per hour: the fleet's, and its fixed overhead where fixed_compared."""
+        if side is None or side.plan is None:
+            return 0.0
+        fixed = side.fixed_costs.usd_per_hour if side.fixed_costs and self.fixed_compared else 0.0
+        return side.plan.hourly_cost_usd + fixed
 
     @property
     def base_monthly(self) -> float:
-        return self.base.plan.monthly_cost_usd if self.base and self.base.plan else 0.0
+        return self._hourly(self.base) * self.base.plan.assumptions.hours_per_month if self.base and self.base.plan else 0.0
 
     @property
     def head_monthly(self) -> float:
-        return self.head.plan.monthly_cost_usd if self.head and self.head.plan else 0.0
+        return self._hourly(self.head) * self.head.plan.assumptions.hours_per_month if self.head and self.head.plan else 0.0
+
+    @property
+    def head_hourly(self) -> float:
+        return self._hourly(self.head)
 
 
 @dataclass
@@ -179,6 +214,10 @@ def _hardware(p: Plan) -> str:
 
 def _money(p: Plan) -> tuple[float, float]:
     return round(p.hourly_cost_usd, 2), round(p.cost_per_million_output_tokens_usd, 2)
+
+
+def _rounded(usd: float | None) -> float | None:
+    return None if usd is None else round(usd, 2)
 
 
 def _usd(x: float) -> str:
@@ -206,24 +245,62 @@ def summary_line(report: Report) -> str:
     after = sum(d.head_monthly for d in report.diffs)
     counts = Counter(d.status for d in report.diffs)
     parts = ", ".join(f"{counts[s]} {s}" for s in ("changed", "new", "deleted", "infeasible", "unchanged") if counts[s])
-    return f"**Monthly cost {_delta(before, after)}**: {_usd(before)} → {_usd(after)} a month across {len(report.diffs)} stack(s) ({parts})."
+    apart = [d.name for d in report.diffs if not d.fixed_compared]
+    fixed = (f" Fixed overhead left out for {', '.join(f'`{n}`' for n in apart)} (unknown on a side: see the stack)."
+             if apart else " Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included.")
+    return (f"**Monthly cost {_delta(before, after)}**: {_usd(before)} → {_usd(after)} a month across {len(report.diffs)} "
+            f"stack(s) ({parts}).{fixed}")
 
 
 def _overview(report: Report) -> list[str]:
-    rows = ["| stack | status | hardware | $/hour | $/month | $/M output tokens |", "|---|---|---|---:|---:|---:|"]
+    rows = ["| stack | status | hardware | $/hour | $/month | of which fixed | $/M output tokens |",
+            "|---|---|---|---:|---:|---:|---:|"]
     for d in report.diffs:
         h = d.head.plan if d.head and d.head.plan else None
         b = d.base.plan if d.base and d.base.plan else None
         hardware = _hardware(h) if h else ("—" if d.status == "deleted" else "no feasible plan")
         if b and h and _hardware(b) != _hardware(h):
             hardware = f"{_hardware(b)} → {hardware}"
-        hourly = _usd(h.hourly_cost_usd) if h else "—"
-        monthly = (_usd(h.monthly_cost_usd) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly, inline=True)})"
-                                                              if b and d.status != "unchanged" else "")
+        hourly = _usd(d.head_hourly) if h else "—"
+        monthly = (_usd(d.head_monthly) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly, inline=True)})"
+                                                          if b and d.status != "unchanged" else "")
         per_m = _usd(h.cost_per_million_output_tokens_usd) if h else "—"
         status = f"{d.status}, lock out of date" if d.head and d.head.blocker else d.status
-        rows.append(f"| `{d.name}` | {status} | {hardware} | {hourly} | {monthly} | {per_m} |")
+        rows.append(f"| `{d.name}` | {status} | {hardware} | {hourly} | {monthly} | {_fixed_cell(d)} | {per_m} |")
     return rows
+
+
+def _fixed_cell(d: StackDiff) -> str:
+    """The head's fixed overhead a month: counted, known but left out (the base's is unknown), or unknown."""
+    fixed = d.head.fixed_monthly if d.head and d.head.plan else None
+    if fixed is None:
+        return "—" if d.head is None or d.head.plan is None else "unknown"
+    return _usd(fixed) if d.fixed_compared else f"{_usd(fixed)}, not counted"
+
+
+def _fixed_lines(d: StackDiff, p: Plan) -> list[str]:
+    """The head's fixed overhead: what it comes to, against the base's, and each kind of resource in a table."""
+    head = d.head
+    assert head is not None
+    costs = head.fixed_costs
+    if costs is None:
+        return [f"**Fixed overhead:** unknown ({FIXED_GAPS[head.fixed_unknown or 'version']}); the costs are the GPU "
+                "fleet's alone.", ""]
+    base = d.base if d.base and d.base.plan and d.status == "changed" else None
+    was = ""
+    if base is not None:
+        was = (f"{_usd(base.fixed_costs.usd_per_month)} → " if base.fixed_costs else
+               f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, so left out of the change) → ")
+    share = costs.usd_per_month / p.monthly_cost_usd if p.monthly_cost_usd else 0.0
+    month = costs.hours_per_month
+    rows = ["| resource | count | $/month each | $/month |", "|---|---:|---:|---:|"]
+    rows += [f"| {LABELS[i.name]} | {i.count} | {_usd(i.usd_per_hour * month)} | {_usd(i.total_usd_per_hour * month)} |"
+             for i in costs.items]
+    a = costs.assumptions
+    return [f"**Fixed overhead:** {was}{_usd(costs.usd_per_month)} a month, +{share:.0%} on the GPU fleet: what the "
+            f"stack creates besides its instances ({costs.region} list prices as of {costs.prices_as_of}; "
+            f"{a.alb_lcus:g} LCU per ALB and {a.log_gb_per_node_month:g} GB of logs per node-month assumed; data "
+            "processing not counted).", "", *_details(f"Fixed overhead ({len(costs.items)} kinds of resource)", rows)]
 
 
 def _memory_chart(p: Plan) -> list[str]:
@@ -333,7 +410,7 @@ def _section(d: StackDiff) -> list[str]:
     lines = [f"### `{d.name}` — {d.status}", ""]
     if d.status == "deleted":
         b = d.base.plan if d.base else None
-        return lines + ([f"Removed: {_hardware(b)}, {_usd(b.monthly_cost_usd)} a month.", ""] if b else [])
+        return lines + ([f"Removed: {_hardware(b)}, {_usd(d.base_monthly)} a month.", ""] if b else [])
     head = d.head
     assert head is not None
     if head.plan is None:
@@ -355,6 +432,7 @@ def _section(d: StackDiff) -> list[str]:
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
                   f"tokens ({bought(c)}).{_spot_note(p)}", ""]
+    lines += _fixed_lines(d, p)
     if d.base and d.base.plan and not d.base.from_plan_json and bool(d.base.kubernetes) != bool(head.kubernetes):
         before, after = ("EC2 Auto Scaling groups", "EKS") if head.kubernetes else ("EKS", "EC2 Auto Scaling groups")
         lines += [f"**Platform:** {before} → {after}. `pulumi up` creates the new fleet and waits for it before it deletes "
@@ -382,8 +460,9 @@ def render_markdown(report: Report) -> str:
         lines += _section(d)
     prices = sorted({s.plan.prices_as_of for d in report.diffs for s in (d.base, d.head) if s and s.plan})
     hours = sorted({f"{s.plan.assumptions.hours_per_month:g}" for d in report.diffs for s in (d.base, d.head) if s and s.plan})
-    lines += [f"<sub>Prices: embedded catalog as of {', '.join(prices) or 'n/a'}; {', '.join(hours) or '730'} h a month. Resources from the "
-              "real Pulumi program under mocks (no cloud credentials).</sub>", ""]
+    lines += [f"<sub>Prices: embedded catalog as of {', '.join(prices) or 'n/a'}; {', '.join(hours) or '730'} h a month; the "
+              "fixed overhead at the AWS list prices in sizing/data/fixed_costs.csv. Resources from the real Pulumi program "
+              "under mocks (no cloud credentials).</sub>", ""]
     return "\n".join(lines)
 
 
@@ -394,10 +473,12 @@ def render_json(report: Report) -> dict:
             return None
         return {"plan": s.plan.model_dump(mode="json", exclude={"rejected"}) if s.plan else None, "error": s.error,
                 "blocker": s.blocker, "kubernetes": s.kubernetes.model_dump(mode="json") if s.kubernetes else None,
-                "resources": [list(r) for r in s.resources]}
+                "fixed_costs": s.fixed_costs.model_dump(mode="json") if s.fixed_costs else None,
+                "fixed_costs_unknown": s.fixed_unknown, "resources": [list(r) for r in s.resources]}
     return {"summary": summary_line(report), "failed": report.failed,
             "stacks": [{"name": d.name, "status": d.status, "base_monthly_cost_usd": round(d.base_monthly, 2),
-                        "head_monthly_cost_usd": round(d.head_monthly, 2), "base": side(d.base), "head": side(d.head),
+                        "head_monthly_cost_usd": round(d.head_monthly, 2), "fixed_costs_included": d.fixed_compared,
+                        "base": side(d.base), "head": side(d.head),
                         "resource_changes": [{"action": c.action, "type": c.type, "name": c.name, "inputs": list(c.inputs)}
                                              for c in d.changes]}
                        for d in report.diffs]}

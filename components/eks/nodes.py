@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.eks.spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec
+from components.eks.spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec, node_storage
+from components.fleet_spec import Gp3Volume
 from components.options import FleetOptions
 from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Plan
@@ -34,6 +35,9 @@ IMDS = {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutRespo
 """IMDSv2 only, one hop: a pod (a network namespace away from the node) cannot reach the node role's credentials
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html)."""
 MANAGED_BY = {"managed-by": "llm-fleet"}
+DEVICES = ("/dev/xvda", "/dev/xvdb")
+"""Device names of a node's volumes, in node_volumes' order: the root (AL2023) or OS (Bottlerocket) volume, then
+Bottlerocket's data volume."""
 
 
 def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
@@ -46,7 +50,7 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
         "role": cluster.karpenter_node_role,
         "subnetSelectorTerms": discovery,
         "securityGroupSelectorTerms": discovery,
-        "blockDeviceMappings": _block_devices(plan, spec, cluster.ami_alias.startswith("bottlerocket")),
+        "blockDeviceMappings": _block_devices(node_volumes(plan, options)),
         "metadataOptions": dict(IMDS),
         # Only tags that stay put: Karpenter hashes the EC2NodeClass for drift, so a plan-derived tag would replace
         # every node on a plan change (the pods carry the sizing declaration as annotations instead).
@@ -59,19 +63,30 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
     return {"apiVersion": NODE_CLASS_API, "kind": "EC2NodeClass", "metadata": {"name": spec.name}, "spec": body}
 
 
-def _block_devices(plan: Plan, spec: EksSpec, bottlerocket: bool) -> list[dict[str, Any]]:
-    """Encrypted gp3: the root volume on AL2023; Bottlerocket's small OS volume and its data volume. Where the weights
-    land on EBS (no instance store), the volume gets the throughput the cold start was priced with."""
+def node_volumes(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]:
+    """The encrypted gp3 volumes of every node, in device order: the root volume on AL2023; Bottlerocket's small OS
+    volume and its data volume. Where the weights land on EBS (no instance store), the volume that holds them gets the
+    throughput the cold start was priced with."""
+    cluster = options.cluster
+    assert cluster is not None
+    local, size_gib, _ = node_storage(plan, options)
     disk = plan_cold_start(plan).disk
-    ebs: dict[str, Any] = {"volumeSize": f"{spec.root_volume_gib}Gi", "volumeType": "gp3", "encrypted": True,
+    data = (Gp3Volume(size_gib, disk.gp3_throughput_mibps, disk.gp3_iops) if not local and disk.gp3_throughput_mibps
+            else Gp3Volume(size_gib))
+    return (Gp3Volume(BOTTLEROCKET_OS_GIB), data) if cluster.ami_alias.startswith("bottlerocket") else (data,)
+
+
+def _block_devices(volumes: tuple[Gp3Volume, ...]) -> list[dict[str, Any]]:
+    """The volumes as EC2NodeClass blockDeviceMappings, on DEVICES in order."""
+    return [{"deviceName": device, "ebs": _ebs(volume)} for device, volume in zip(DEVICES, volumes)]
+
+
+def _ebs(volume: Gp3Volume) -> dict[str, Any]:
+    ebs: dict[str, Any] = {"volumeSize": f"{volume.size_gib}Gi", "volumeType": "gp3", "encrypted": True,
                            "deleteOnTermination": True}
-    if not spec.instance_store and disk.gp3_throughput_mibps:
-        ebs.update(throughput=disk.gp3_throughput_mibps, iops=disk.gp3_iops)
-    if not bottlerocket:
-        return [{"deviceName": "/dev/xvda", "ebs": ebs}]
-    os_volume = {"volumeSize": f"{BOTTLEROCKET_OS_GIB}Gi", "volumeType": "gp3", "encrypted": True,
-                 "deleteOnTermination": True}
-    return [{"deviceName": "/dev/xvda", "ebs": os_volume}, {"deviceName": "/dev/xvdb", "ebs": ebs}]
+    if volume.throughput_mibps:
+        ebs.update(throughput=volume.throughput_mibps, iops=volume.iops)
+    return ebs
 
 
 def node_pool(spec: EksSpec, pool: PoolSpec) -> dict[str, Any]:

@@ -191,7 +191,7 @@ def _pools(plan: Plan, name: str, max_nodes: int, cluster: EksClusterOptions) ->
     return ((on_demand,) if floor else ()) + (spot,)
 
 
-def _volumes(plan: Plan, options: FleetOptions) -> tuple[bool, int, int]:
+def node_storage(plan: Plan, options: FleetOptions) -> tuple[bool, int, int]:
     """(instance store, root or data volume GiB, emptyDir GiB for the weights and caches)."""
     hw = node_hardware(plan.choice.instance_type)
     on_disk = 0.0 if options.weights.s3_uri else to_gib(weights_footprint_bytes(plan.checkpoint.download_bytes))
@@ -222,7 +222,7 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
     replicas = c.replicas if multi else c.instances
     max_replicas = replicas if c.purchase == "capacity-block" else math.ceil(replicas * options.max_scale_factor)
     max_nodes = (max_replicas + SURGE_PODS) * c.nodes_per_replica
-    local, root, data = _volumes(plan, options)
+    local, root, data = node_storage(plan, options)
     types = compatible_types(plan) if cluster.alternative_instance_types else (c.instance_type,)
     drain = capacity.drain_s
     cold = math.ceil(plan_cold_start(plan).total_s)

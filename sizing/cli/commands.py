@@ -241,9 +241,12 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if getattr(args, "update_lock", False) and not getattr(args, "stack", None):
         raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
     if getattr(args, "stack", None):
-        from components.plan_lock import plan_stack_file  # Pulumi project code: only for --stack
+        # Pulumi project code, only for --stack: the fixed overhead is what the stack's resources cost
+        from components.fixed_costs import fixed_cost_json, fixed_cost_lines
+        from components.plan_lock import plan_stack_file
 
-        result, messages = plan_stack_file(args.stack, args.update_lock)
-        return result.model_dump(mode="json"), [*messages, *render.plan_lines(result)]
+        result, messages, overhead = plan_stack_file(args.stack, args.update_lock)
+        return ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
+                [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
     result = plan(plan_request(args))
     return result.model_dump(mode="json"), render.plan_lines(result)

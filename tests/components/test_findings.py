@@ -24,21 +24,22 @@ from sizing.cli.main import main
 from sizing.catalog.files import read_csv
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_disk
+from sizing.planner.results import Plan
 from sizing.catalog.assumptions import default_assumptions
 from tests.components.aws_rules import RULES
 from tests.components.conftest import ROOT, STACKS, stack_options, stack_run, user_data
 
 
-def fleet_run(name: str, stack: str = "dev", **options) -> MockRun:
-    """ServingFleet for an example stack's plan under a fresh mock, with other options."""
+def fleet_run(name: str, stack: str = "dev", plan: Plan | None = None, **options) -> MockRun:
+    """ServingFleet for an example stack's plan (or the plan given) under a fresh mock, with other options."""
     run = MockRun(stack=name)
     pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack=name, preview=False)
-    base = stack_run(stack)
-    assert base.plan
+    served = plan or stack_run(stack).plan
+    assert served
 
     @pulumi.runtime.test
     def program():
-        fleet = ServingFleet(name, ServingFleetArgs(plan=base.plan, options=FleetOptions(**options)))
+        fleet = ServingFleet(name, ServingFleetArgs(plan=served, options=FleetOptions(**options)))
         return fleet.endpoint.apply(lambda url: run.outputs.update(endpoint=url))
 
     program()

@@ -124,7 +124,7 @@ def test_corrupt_base_report_cache_is_rebuilt(tmp_path, monkeypatch, content):
 
     monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
     root = Path(__file__).resolve().parents[2]
-    cached = base.cache_dir() / f"{base.resolve(root, 'HEAD')}.json"
+    cached = base.cache_file(base.resolve(root, "HEAD"))
     cached.parent.mkdir(parents=True)
     cached.write_text(content)
     planned = [{"name": "dev", "plan": None, "error": "x", "inputs": {}}]

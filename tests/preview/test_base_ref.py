@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from preview.base import cache_file
 from preview.cli import report_command
 from preview.inputs import load
 from preview.report import build, render_json, render_markdown
@@ -74,7 +75,8 @@ def test_a_prices_only_change_shows_as_a_cost_change(base_repo, tmp_path, monkey
     expected = (head_price - base_price) * hours * instances
     assert stack["head_monthly_cost_usd"] - stack["base_monthly_cost_usd"] == pytest.approx(expected, rel=0.01)
     assert stack["resource_changes"] == []  # same resources: only the price moved
-    assert (tmp_path / "cache" / "report" / f"{commit}.json").exists()  # cached by commit
+    assert cache_file(commit).exists()  # cached by commit and export driver
+    assert cache_file(commit).parent == tmp_path / "cache" / "report"
 
 
 def test_the_commit_cache_is_reused(base_repo, tmp_path, monkeypatch):
@@ -83,7 +85,7 @@ def test_the_commit_cache_is_reused(base_repo, tmp_path, monkeypatch):
     repo, commit, _, _ = base_repo
     monkeypatch.setenv("LLMFLEET_CACHE_DIR", str(tmp_path))
     (tmp_path / "report").mkdir()
-    (tmp_path / "report" / f"{commit}.json").write_text('[{"name": "cached", "plan": null, "error": "x", "inputs": {}}]')
+    cache_file(commit).write_text('[{"name": "cached", "plan": null, "error": "x", "inputs": {}}]')
     assert base_stacks(commit, repo)[0]["name"] == "cached"
 
 

@@ -4,6 +4,7 @@ UPDATE_GOLDEN=1."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,66 @@ def test_a_move_to_eks_shows_the_kubernetes_fleet_and_what_goes():
     text = render("to-eks")
     assert "**On EKS:** Deployment `llm-fleet/llmfleet-svc`" in text and "routing /v1 only" in text
     assert "| delete | `aws:autoscaling/group:Group`" in text and "| create | `kubernetes:karpenter.sh/v1:NodePool`" in text
+
+
+def _with_existing_vpc(tmp_path: Path) -> Path:
+    """The base stack moved into an existing VPC (two subnets in two zones)."""
+    head = tmp_path / "Pulumi.svc.yaml"
+    head.write_text(BASE[0].read_text().replace(
+        '    allowed_cidrs: ["10.0.0.0/8"]', '    allowed_cidrs: ["10.0.0.0/8"]\n    vpc_id: vpc-0a1b2c3d4e5f60718\n'
+        '    subnet_ids: [subnet-0aa11bb22cc33dd44, subnet-0ee55ff66aa77bb88]'))
+    return head
+
+
+def test_moving_to_an_existing_vpc_shows_the_fixed_overhead_it_saves(tmp_path):
+    """Issue 18, item 7: the stack's $/month and the summary's monthly diff include the fixed overhead, so a change
+    that drops the created VPC (its interface endpoints, NAT gateway and address) shows what it saves."""
+    report = build([load(_with_existing_vpc(tmp_path))], [load(p) for p in BASE])
+    d = report.diffs[0]
+    assert d.status == "changed" and d.fixed_compared and d.base.plan.monthly_cost_usd == d.head.plan.monthly_cost_usd
+    saved = d.base.fixed_monthly - d.head.fixed_monthly
+    assert saved > 150 and d.base_monthly - d.head_monthly == pytest.approx(saved)
+    text = render_markdown(report)
+    assert "**Monthly cost −$" in text and "Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included" in text
+    assert re.search(r"\*\*Fixed overhead:\*\* \$[\d.,]+ → \$[\d.,]+ a month", text)
+    data = render_json(report)["stacks"][0]
+    assert data["fixed_costs_included"] and data["base"]["fixed_costs"]["items"] and data["head"]["fixed_costs_unknown"] is None
+
+
+def test_a_base_export_without_fixed_costs_is_read_as_unknown():
+    """A base commit from before the fixed overhead exports none: the report reads it, says so, and compares the GPU
+    fleets alone on both sides rather than a head with overhead against a base without."""
+    from preview.export_stacks import export_stack
+    from preview.inputs import from_export
+
+    exported = export_stack(str(BASE[0]))
+    old = from_export({k: v for k, v in exported.items() if not k.startswith("fixed_costs")})
+    assert old.plan is not None and old.fixed_costs is None and old.fixed_unknown == "version"
+    report = build([from_export(exported)], [old])
+    d = report.diffs[0]
+    assert d.status == "unchanged" and not d.fixed_compared
+    assert d.head_monthly == pytest.approx(d.head.plan.monthly_cost_usd) == pytest.approx(d.base_monthly)
+    text = render_markdown(report)
+    assert "Fixed overhead left out for `svc`" in text and ", not counted |" in text
+
+
+def test_exported_fixed_costs_that_do_not_parse_are_left_out():
+    from preview.export_stacks import export_stack
+    from preview.inputs import from_export
+
+    exported = export_stack(str(BASE[0]))
+    item = {**exported["fixed_costs"]["items"][0], "name": "<img src=x>"}
+    forged = from_export({**exported, "fixed_costs": {**exported["fixed_costs"], "items": [item]}})
+    assert forged.fixed_costs is None and forged.fixed_unknown == "unreadable"
+
+
+def test_the_export_driver_runs_in_a_checkout_from_before_fixed_costs(monkeypatch):
+    """preview/export_stacks.py is copied into the base commit's checkout: there the import fails, and the stack is
+    exported with its overhead unknown rather than not at all."""
+    import sys
+
+    from preview.export_stacks import export_stack
+
+    monkeypatch.setitem(sys.modules, "components.fixed_costs", None)  # an import of it raises ImportError
+    exported = export_stack(str(BASE[0]))
+    assert exported["plan"] and exported["fixed_costs"] is None and exported["fixed_costs_unknown"] == "version"
