@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.network_spec import ALB_MIN_ZONES, INTERFACE_ENDPOINTS, SUBNETS_CREATED, creates_private_subnets
+from components.network_spec import (ALB_MIN_ZONES, INTERFACE_ENDPOINTS, SUBNETS_CREATED, creates_private_subnets,
+                                     nat_gateways)
 from components.options import FleetOptions
 
 ANY_PROTOCOL = "-1"
@@ -120,29 +121,37 @@ class Network(pulumi.ComponentResource):
         if not creates_private_subnets(o):  # public_node_ips: no NAT gateway, no interface endpoints
             ids = pulumi.Output.all(*[s.id for s in public]).apply(list)
             return vpc.id, ids, ids
-        eip = aws.ec2.Eip(f"{name}-nat", domain="vpc", tags=tags, opts=child)
-        nat = aws.ec2.NatGateway(f"{name}-nat", subnet_id=public[0].id, allocation_id=eip.id, tags=tags, opts=child)
-        private_routes = aws.ec2.RouteTable(f"{name}-private", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
-            cidr_block=ALL_IPV4, nat_gateway_id=nat.id)], tags=tags, opts=child)
+        routes = [self._nat_route(name, k, vpc, public[k], tags, child) for k in range(nat_gateways(o))]
         for i in range(SUBNETS_CREATED):
             subnet = aws.ec2.Subnet(
                 f"{name}-private-{i}", vpc_id=vpc.id, availability_zone=zones.names[i],
                 cidr_block=_subnet_cidr(o.vpc_cidr, i), map_public_ip_on_launch=False,
                 tags={**tags, "Name": f"{name}-private-{i}"}, opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}-routes", subnet_id=subnet.id,
-                                          route_table_id=private_routes.id, opts=child)
+                                          route_table_id=routes[min(i, len(routes) - 1)].id, opts=child)
             private.append(subnet)
-        self._endpoints(name, o, vpc, [s.id for s in private], private_routes, tags, child)
+        self._endpoints(name, o, vpc, [s.id for s in private], routes, tags, child)
         node_ids = pulumi.Output.all(*[s.id for s in private]).apply(list)
         lb_ids = pulumi.Output.all(*[s.id for s in lb]).apply(list) if lb else node_ids
         return vpc.id, node_ids, lb_ids
 
     @staticmethod
+    def _nat_route(name: str, k: int, vpc: aws.ec2.Vpc, subnet: aws.ec2.Subnet, tags: dict[str, str],
+                   child: pulumi.ResourceOptions) -> aws.ec2.RouteTable:
+        """A NAT gateway (and its Elastic IP) in a public subnet, and the private route table through it; the first
+        keeps the names a single NAT gateway always had, so that nat_per_zone adds resources and replaces none."""
+        suffix = f"-{k}" if k else ""
+        eip = aws.ec2.Eip(f"{name}-nat{suffix}", domain="vpc", tags=tags, opts=child)
+        nat = aws.ec2.NatGateway(f"{name}-nat{suffix}", subnet_id=subnet.id, allocation_id=eip.id, tags=tags, opts=child)
+        return aws.ec2.RouteTable(f"{name}-private{suffix}", vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(
+            cidr_block=ALL_IPV4, nat_gateway_id=nat.id)], tags=tags, opts=child)
+
+    @staticmethod
     def _endpoints(name: str, o: FleetOptions, vpc: aws.ec2.Vpc, subnet_ids: list[pulumi.Output[str]],
-                   routes: aws.ec2.RouteTable, tags: dict[str, str], child: pulumi.ResourceOptions) -> None:
+                   routes: list[aws.ec2.RouteTable], tags: dict[str, str], child: pulumi.ResourceOptions) -> None:
         """S3 through a gateway endpoint (weights, ECR layers); the other AWS APIs through interface endpoints."""
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=vpc)).region  # the VPC's provider
-        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway", route_table_ids=[routes.id],
+        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway", route_table_ids=[r.id for r in routes],
                             service_name=pulumi.Output.concat("com.amazonaws.", region, ".s3"), tags=tags, opts=child)
         sg = aws.ec2.SecurityGroup(f"{name}-endpoints", vpc_id=vpc.id, tags=tags, opts=child,
                                    description="llm-fleet VPC endpoints: HTTPS from inside the VPC")

@@ -16,8 +16,10 @@ INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "e
 """AWS APIs the node calls, reached over interface endpoints from the private subnets
 (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)."""
 NAT_GATEWAYS_CREATED = 1
-"""NAT gateways of a created VPC with private node subnets: one, in the first public subnet, routes both private
-subnets to the model hub (a second would only keep the other zone's nodes downloading when the first zone fails)."""
+"""NAT gateways of a created VPC with private node subnets by default: one, in the first public subnet, routes both
+private subnets to the model hub; with nat_per_zone, one per zone (each zone's nodes keep reaching the hub when another
+zone fails: https://docs.aws.amazon.com/vpc/latest/userguide/vpc-nat-gateway.html, "create a NAT gateway in each
+Availability Zone")."""
 
 
 def creates_vpc(options: FleetOptions) -> bool:
@@ -33,7 +35,9 @@ def creates_private_subnets(options: FleetOptions) -> bool:
 
 def nat_gateways(options: FleetOptions) -> int:
     """NAT gateways the fleet creates (each with an Elastic IP)."""
-    return NAT_GATEWAYS_CREATED if creates_private_subnets(options) else 0
+    if not creates_private_subnets(options):
+        return 0
+    return SUBNETS_CREATED if options.nat_per_zone else NAT_GATEWAYS_CREATED
 
 
 def interface_endpoint_zones(options: FleetOptions) -> int:

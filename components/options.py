@@ -57,7 +57,7 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 Platform = Literal["ec2", "eks"]
 EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter",
-            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn")
+            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn", "nat_per_zone")
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
@@ -184,6 +184,9 @@ class FleetOptions(BaseModel):
     public_node_ips: bool = False
     """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model
     hub, VPC endpoints for the AWS APIs)."""
+    nat_per_zone: bool = False
+    """Created VPC with private nodes: a NAT gateway (and its address) in each zone instead of one, so that a zone's
+    outage does not cut the other zone's nodes off the model hub (priced in the fixed overhead)."""
     alarm_topic_arn: StrInput | None = None
     """SNS topic the fleet's CloudWatch alarms notify (None: the alarms only show in the console and the dashboard)."""
     api_key_secret_arn: str | None = None

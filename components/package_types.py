@@ -170,6 +170,8 @@ class FleetArgs(TypedDict, total=False):
     """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""
     public_node_ips: bool
     """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model hub, VPC endpoints for the AWS APIs)."""
+    nat_per_zone: bool
+    """Created VPC with private nodes: a NAT gateway (and its address) in each zone instead of one, so that a zone's outage does not cut the other zone's nodes off the model hub (priced in the fixed overhead)."""
     alarm_topic_arn: pulumi.Input[str]
     """SNS topic the fleet's CloudWatch alarms notify (None: the alarms only show in the console and the dashboard). May be an Output."""
     api_key_secret_arn: str

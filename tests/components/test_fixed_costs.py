@@ -201,3 +201,17 @@ def test_a_plain_plan_has_no_fixed_costs(capsys):
     assert main(["plan", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert not {"fixed_costs", "fixed_cost_usd_per_hour", "total_hourly_cost_usd"} & set(data)
+
+
+def test_a_nat_gateway_per_zone_is_created_routed_and_priced():
+    """nat_per_zone: one NAT gateway and address per zone, each private subnet routed through its own zone's; the
+    fixed overhead counts both (options that create more price more)."""
+    run = fleet_run("natzones", **PRIVATE, nat_per_zone=True)
+    assert len(run.of_type("NatGateway")) == len(run.of_type("Eip")) == 2
+    tables = {f"{t.name}-id" for t in run.of_type("RouteTable") if "natGatewayId" in json.dumps(t.inputs)}
+    used = [a.inputs["routeTableId"] for a in run.of_type("RouteTableAssociation") if "private" in a.name]
+    assert len(tables) == 2 and sorted(used) == sorted(tables)  # each private subnet through a NAT of its own
+    gateway = next(e for e in run.of_type("VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway")
+    assert sorted(gateway.inputs["routeTableIds"]) == sorted(tables)
+    assert priced(stack_run("dev").plan, FleetOptions(**PRIVATE, nat_per_zone=True)) == registered(run)
+    assert registered(run)["nat_gateway"][0] == 2 * registered(stack_run("dev"))["nat_gateway"][0]

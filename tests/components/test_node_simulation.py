@@ -359,3 +359,23 @@ def test_an_abandoned_launch_is_counted_for_the_alarm(tmp_path):
     node.boot()
     assert [p["MetricName"] for p in published(node)] == ["LaunchAbandoned"]
     assert lifecycle_calls(node)[-1] == ("complete-lifecycle-action", "llmfleet-ready", "ABANDON")
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_an_image_pinned_by_digest_and_present_is_not_pulled_again(tmp_path, pinned):
+    """A digest cannot move: a node that has the image does not ask the registry again at each start (rate limits,
+    a registry outage); a tag may move, so it is pulled."""
+    digest = "vllm/vllm-openai@sha256:" + "a" * 64
+    cfg = stack_options("dev")
+    fleet = cfg.fleet.model_copy(update={"vllm_image": digest if pinned else cfg.fleet.vllm_image})
+    run = stack_run("dev")
+    script = render_user_data(node_spec(run.plan, fleet), capacity_spec(run.plan, fleet), fleet,
+                              BootContext("dev", "llmfleet/dev/dev", run.plan.checkpoint.repo, "llmfleet/x/dev/api-key",
+                                          "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef",
+                                          "/llmfleet/t"))
+    node = new_node(tmp_path)
+    (node.state / "cached-image").touch()
+    node.first_boot(script)
+    assert node.boot()["llmfleet.service"] == 0, node.log()
+    pulls = [c for c in node.calls("docker") if c[1] == "pull"]
+    assert bool(pulls) is not pinned

@@ -125,12 +125,15 @@ umask 022
 
 # weights download from the Hugging Face hub on first start (cached under the weights disk)
 
-# The image: pulled on every start; when the pull fails the cached copy starts, if there is one.
+# The image: pulled on every start (not when it is pinned by digest and already here: that digest cannot change);
+# when the pull fails the cached copy starts, if there is one.
 pull_image() {
   : # public registry: no login
   docker pull --quiet "$IMAGE" >/dev/null
 }
-if ! pull_image; then
+if [[ $IMAGE == *@sha256:* ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  echo "$IMAGE is here: no pull"
+elif ! pull_image; then
   if ! docker image inspect "$IMAGE" >/dev/null; then
     echo "image pull failed and $IMAGE is not cached"
     exit 1
