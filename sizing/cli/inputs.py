@@ -92,7 +92,15 @@ class PlanNumbers(EngineNumbers):
     """`plan` (its workload numbers are bounded by Workload itself)."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "plan": PlanNumbers}
+class CalibrateNumbers(LayoutNumbers):
+    """`calibrate`."""
+
+    max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
+    """--max-num-batched-tokens: the engine's token budget per step."""
+
+
+NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "plan": PlanNumbers,
+                                      "calibrate": CalibrateNumbers}
 """Subcommand -> the model of its numbers."""
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
+from sizing.cli.calibrate import add_calibrate_args, calibrate_command
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state)")
     spd.add_argument("--prefix-hit-rate", type=float, help="share of prompt tokens served from the prefix "
                      "cache, 0 <= h < 1 (with --concurrency or --request-rate)")
+    spd.add_argument("--arrivals", choices=["poisson", "burst"], help="with --concurrency: how the clients' requests "
+                     "arrive: poisson (default; production traffic) or burst (benchmark clients with identical lengths "
+                     "that start together: GenAI-Perf, AIPerf, vllm bench serve --max-concurrency at an infinite rate)")
+    spd.add_argument("--calibration", metavar="FILE", help="a calibration written by `calibrate` for this GPU, model "
+                     "and weights: its fitted efficiencies replace the assumptions")
     spd.add_argument("--json", action="store_true")
 
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
@@ -94,10 +100,16 @@ def _parser() -> argparse.ArgumentParser:
                     help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
     pl.add_argument("--region", default=_default(Deployment, "region"))
     pl.add_argument("--instance-types", help="comma-separated allow-list")
+    pl.add_argument("--calibration", metavar="FILE", help="a calibration written by `calibrate`: candidates on its "
+                    "GPU, model and weights are sized with its fitted efficiencies (and said to be)")
+    pl.add_argument("--bench-commands", action="store_true", help="also print the benchmark commands (vllm bench "
+                    "serve, GuideLLM) that check the chosen plan once deployed")
     pl.add_argument("--json", action="store_true")
     pl.add_argument("--stack", metavar="STACK_FILE", help="plan this stack file (Pulumi.<name>.yaml) instead of the "
                     "flags above, and compare the plan with its lock (Pulumi.<name>.plan.json)")
     pl.add_argument("--update-lock", action="store_true", help="with --stack: record the fresh plan as the stack's lock")
+
+    add_calibrate_args(sub)
 
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
     rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
@@ -137,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                          "To fix: give the model once."), file=sys.stderr)
             return EXIT_BAD_INPUT
         args.model = args.model_pos
-    handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
+    handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command,
+               "calibrate": calibrate_command}[args.command]
     try:
         validate_numbers(args)
         data, lines = handler(args)

@@ -70,12 +70,25 @@ def speed_lines(d: dict) -> list[str]:
         f"  decode {d['output_tokens_per_second']:8.0f} output tokens/s; batch-1 bandwidth ceiling "
         f"{d['bandwidth_ceiling_tokens_per_second']:.0f} tokens/s",
         *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
+        calibration_line(d.get("calibration")),
     ]
+
+
+ARRIVALS_TEXT = {"poisson": "Poisson arrivals (production traffic)",
+                 "burst": "burst arrivals (benchmark clients with fixed lengths starting together)"}
+"""How `speed` names the arrival process a steady-state figure assumes."""
+
+
+def calibration_line(cal: dict | None) -> str:
+    """Which figures come from a calibration, or that none does."""
+    if not cal:
+        return "  figures: first-principles model (no calibration)"
+    return f"  figures: CALIBRATED from {cal['file']}: {cal['summary']}"
 
 
 def load_lines(d: dict) -> list[str]:
     """One replica at steady state under a closed or open loop."""
-    loop = (f"closed loop, {d['concurrency']:g} clients" if "concurrency" in d
+    loop = (f"closed loop, {d['concurrency']:g} clients, {ARRIVALS_TEXT[d['arrivals']]}" if "concurrency" in d
             else f"open loop, Poisson arrivals at {d['request_rate']:g} req/s")
     return [
         _head(d),
@@ -88,6 +101,7 @@ def load_lines(d: dict) -> list[str]:
         f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take {d['prefill_share']:.0%} "
         f"of step time" + ("; SATURATED: requests queue for a slot or the token budget" if d["saturated"] else ""),
         *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
+        calibration_line(d.get("calibration")),
     ]
 
 

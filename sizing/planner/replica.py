@@ -105,11 +105,14 @@ def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
     )
 
 
-def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload) -> ReplicaLoad:
-    """The steady-state model of one replica for the workload's typical request."""
+def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload,
+                 step_time_factor: float | None = None) -> ReplicaLoad:
+    """The steady-state model of one replica for the workload's typical request (`step_time_factor`: the engine's
+    speed bias when it is not the profile's own, e.g. 1 under a calibration)."""
     shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
     budget = mem.max_num_batched_tokens * speed.layout.dp  # every data-parallel attention rank schedules its own tokens
-    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, engine.step_time_factor))
+    factor = engine.step_time_factor if step_time_factor is None else step_time_factor
+    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, factor))
 
 
 def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
