@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from sizing.calibration.commands import bench_commands, bench_lines
 from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
@@ -266,7 +267,9 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     if spare_purchase_unused(workload, deployment):
         raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "
                                 "To fix: add --headroom N or drop --spare-purchase.")
-    return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))
+    calibration = read_calibration(args.calibration) if getattr(args, "calibration", None) else None
+    return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args),
+                       calibration=calibration)
 
 
 def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
@@ -278,8 +281,15 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         from components.fixed_costs import fixed_cost_json, fixed_cost_lines
         from components.plan_lock import plan_stack_file
 
+        if getattr(args, "calibration", None):
+            raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
+                                    "llmfleet:workload.calibration in the stack file, or drop --stack.")
         result, messages, overhead = plan_stack_file(args.stack, args.update_lock)
-        return ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
-                [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
-    result = plan(plan_request(args))
-    return result.model_dump(mode="json"), render.plan_lines(result)
+        data, lines = ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
+                       [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
+    else:
+        result = plan(plan_request(args))
+        data, lines = result.model_dump(mode="json"), render.plan_lines(result)
+    if getattr(args, "bench_commands", False):
+        data["bench_commands"], lines = bench_commands(result), [*lines, *bench_lines(result)]
+    return data, lines

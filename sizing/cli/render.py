@@ -149,6 +149,16 @@ def latency_targets(w: Workload, at_most: str = "<=") -> str:
         ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
 
 
+def plan_calibration_line(p: Plan) -> str:
+    """Where the choice's speed figures come from."""
+    cal = p.calibration
+    if cal is None:
+        return "  figures: first-principles model (no calibration)"
+    if not cal.applies_to_choice:
+        return f"  figures: first-principles model (the calibration describes {cal.model} {cal.weights} on {cal.gpu})"
+    return f"  figures: CALIBRATED ({cal.summary})"
+
+
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
@@ -175,6 +185,7 @@ def plan_lines(p: Plan) -> list[str]:
         "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
+        plan_calibration_line(p),
         *[f"  warning: {x}" for x in p.warnings],
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type"

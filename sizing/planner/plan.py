@@ -21,7 +21,7 @@ from sizing.planner.rejections import (format_rejection, infeasible, instance_re
                                        offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
-from sizing.planner.results import Candidate, Plan, Rejection
+from sizing.planner.results import Candidate, CalibrationInUse, Plan, Rejection
 from sizing.speed.load import ReplicaLoad
 from sizing.speed.model import ReplicaSpeed
 
@@ -82,12 +82,14 @@ class _FitMemo:
         if key not in self._models:
             req = self.req
 
+            assumptions, factor = req.speed_assumptions(p.instance.gpu.name, self.fmt.name)
+
             def speed() -> ReplicaSpeed:
                 return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
-                                    req.assumptions, p.nodes_per_replica > 1)
+                                    assumptions, p.nodes_per_replica > 1)
 
             self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
-                                              speed, req.workload)
+                                              speed, req.workload, factor)
         fit_key = key + (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)
         if fit_key not in self._fits:
             model = self._models[key]
@@ -141,6 +143,7 @@ def plan(req: PlanRequest) -> Plan:
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
+        calibration=calibration_in_use(req, choice),
         warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
     )
@@ -181,8 +184,24 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
+def calibration_in_use(req: PlanRequest, choice: Candidate) -> CalibrationInUse | None:
+    """The request's calibration as the plan reports it (None: the plan is first principles throughout)."""
+    cal = req.calibration
+    if cal is None:
+        return None
+    return CalibrationInUse(summary=cal.summary, gpu=cal.gpu, model=cal.model, weights=cal.weights, engine=cal.engine,
+                            engine_version=cal.engine_version, created=cal.created, points=len(cal.points),
+                            median_abs_error=cal.median_abs_error, max_abs_error=cal.max_abs_error,
+                            sources=tuple(f"{s.file} sha256:{s.sha256}" for s in cal.sources),
+                            fitted=cal.fitted.model_dump(), applies_to_choice=choice.calibrated)
+
+
 def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tuple[str, ...]:
     mem, out = choice.memory, []
+    cal = req.calibration
+    if cal is not None and not choice.calibrated:
+        out.append(f"the calibration ({cal.model} {cal.weights} on {cal.gpu}) does not describe the choice "
+                   f"({req.model.name} {choice.weights} on {choice.gpu}): its figures are first principles")
     if engine.cuda_graph_outside_budget and mem.unused_gib < 0:
         out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
                    "lower gpu_memory_utilization")

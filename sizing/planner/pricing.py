@@ -143,5 +143,5 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
         cost_per_million_output_tokens_usd=costs.hourly_usd / (served * SECONDS_PER_HOUR / TOKENS_PER_MILLION),
-        memory=fit.memory, notes=_notes(req, p, fleet, costs),
+        memory=fit.memory, notes=_notes(req, p, fleet, costs), calibrated=req.calibrated(p.instance.gpu.name, x.fmt.name),
     )

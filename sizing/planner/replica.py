@@ -130,7 +130,7 @@ def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
 
 def replica_model(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload,
+    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload, step_time_factor: float | None = None,
 ) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
     """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
     of the latency targets, so one serves every target a plan tries. `speed` may be a factory, called only when the
@@ -139,7 +139,7 @@ def replica_model(
     if not mem.fits:
         return _memory_miss(mem, startup_rule_note(gpu, fmt))
     limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
-    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w)
+    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, step_time_factor)
 
 
 def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:

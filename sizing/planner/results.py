@@ -96,6 +96,8 @@ class Candidate(BaseModel):
     """Per-GPU memory breakdown on the binding stage."""
     notes: tuple[str, ...] = ()
     """Caveats (spot scarcity, PCIe all-reduce, multi-node loss)."""
+    calibrated: bool = False
+    """Its speed figures come from the request's calibration (fitted to the user's benchmarks), not first principles."""
 
     @computed_field
     @property
@@ -115,6 +117,39 @@ class Candidate(BaseModel):
         parallel = layout_label(self.tensor_parallel, self.pipeline_parallel, self.data_parallel, self.expert_parallel)
         return (f"{self.instances} x {self.instance_type}, {parallel}, "
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
+
+
+class CalibrationInUse(BaseModel):
+    """The calibration a plan was sized with, and how well it reproduced the benchmarks it was fitted to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str
+    """One line: what it was fitted to, when, and its residual error."""
+    gpu: str
+    """The GPU it describes."""
+    model: str
+    """The model it describes."""
+    weights: str
+    """The weight format it describes."""
+    engine: str
+    """The engine measured."""
+    engine_version: str
+    """Its version."""
+    created: str
+    """When it was fitted."""
+    points: int
+    """Load points it was fitted to."""
+    median_abs_error: float
+    """Median |calibrated / measured - 1| of throughput and ITL over those points."""
+    max_abs_error: float
+    """Largest of those."""
+    sources: tuple[str, ...]
+    """The benchmark files, 'name sha256:digest'."""
+    fitted: dict[str, float]
+    """The fitted efficiencies."""
+    applies_to_choice: bool
+    """Whether the chosen fleet's figures come from it."""
 
 
 def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
@@ -235,6 +270,8 @@ class Plan(BaseModel):
     """Efficiencies and latencies used."""
     prices_as_of: str
     """Date of the price snapshot."""
+    calibration: CalibrationInUse | None = None
+    """The calibration in effect (None: every figure is first principles)."""
     warnings: tuple[str, ...] = ()
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}
