@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from sizing.calibration.results import MeasuredPoint
+from sizing.calibration.results import MeasuredPoint, safe_name
 from sizing.calibration.store import (
     Calibration,
     FittedValues,
@@ -264,7 +264,7 @@ def calibrate(replica: Replica, points: Sequence[MeasuredPoint], engine: str, en
         key = p.sha256
         seen = files.get(key)
         files[key] = SourceFile(file=p.source, sha256=p.sha256, tool=p.tool, points=(seen.points + 1) if seen else 1)
-    return Calibration(format_version=1, created=created, gpu=replica.gpu.name, model=replica.model.name,
+    return Calibration(format_version=1, created=created, gpu=replica.gpu.name, model=safe_name(replica.model.name),
                        weights=replica.fmt.name, engine=engine, engine_version=engine_version,
                        tensor_parallel=replica.layout.tp, fitted=fitted, median_abs_error=statistics.median(spread),
                        max_abs_error=max(spread), sources=tuple(files.values()), points=tuple(rows))

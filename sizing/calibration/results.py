@@ -116,7 +116,7 @@ def read_results(path: str | Path) -> list[MeasuredPoint]:
     raw = read_text(path, MAX_RESULT_BYTES, "result file", FIX, ResultFileError)
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
     data = _parse(raw, str(path))
-    name = Path(path).name[:MAX_NAME_CHARS]
+    name = safe_name(Path(path).name)
     base = {"source": name, "sha256": digest}
     if isinstance(data, dict) and "output_throughput" in data and "completed" in data:
         return [_point(name, _vllm(data), base, 0)]
@@ -129,6 +129,12 @@ def read_results(path: str | Path) -> list[MeasuredPoint]:
         return [_point(name, _aiperf(data, name), base, 0)]
     raise ResultFileError(f"result file {name!r} is none of the formats read here (no vLLM 'output_throughput', no "
                           f"GuideLLM 'benchmarks', no AIPerf 'output_token_throughput'). To fix: {FIX}")
+
+
+def safe_name(text: str) -> str:
+    """A name with every character outside letters, digits and ._+:/@- replaced by '_' (calibrations print it)."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._+:/@-") else "_" for c in text[:200])
+    return cleaned if cleaned[:1].isalnum() else "f" + cleaned[:199]
 
 
 def _parse(text: str, shown: str) -> Any:

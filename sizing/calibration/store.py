@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.bounded import read_text
-from sizing.calibration.results import Arrivals, Tool
+from sizing.calibration.results import Arrivals, Tool, safe_name
 from sizing.catalog.assumptions import Assumptions
 from sizing.errors import InvalidInputError
 from sizing.limits import (
@@ -31,6 +31,9 @@ MAX_CALIBRATION_BYTES = 1 << 20
 """A calibration file (1 MiB; one point takes about 400 bytes)."""
 MAX_POINTS = 1_000
 """Points in one calibration."""
+SAFE_TEXT = r"^[A-Za-z0-9][A-Za-z0-9._+:/@-]{0,199}$"
+"""Names a calibration carries into plans and PR reports (files, versions, engines): no spaces, quotes, backticks or
+Markdown, so a value printed in a comment cannot format or link anything."""
 FIX = "pass a file written by `python -m sizing calibrate ... --out FILE` (unchanged since)."
 
 
@@ -45,8 +48,8 @@ class _Frozen(BaseModel):
 class SourceFile(_Frozen):
     """One benchmark result file a calibration was fitted to."""
 
-    file: str = Field(max_length=MAX_NAME_CHARS)
-    """Its name when it was read."""
+    file: str = Field(pattern=SAFE_TEXT)
+    """Its name when it was read (characters outside SAFE_TEXT replaced by '_')."""
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     """SHA-256 of its bytes."""
     tool: Tool
@@ -72,7 +75,7 @@ class FittedValues(_Frozen):
 class PointResidual(_Frozen):
     """One measured point against the calibrated model."""
 
-    file: str = Field(max_length=MAX_NAME_CHARS)
+    file: str = Field(pattern=SAFE_TEXT)
     """The result file it came from."""
     index: int = Field(ge=0, le=MAX_POINTS)
     """Its position in that file."""
@@ -99,15 +102,15 @@ class Calibration(_Frozen):
     """The file layout's version."""
     created: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     """The date it was fitted (UTC)."""
-    gpu: str = Field(max_length=MAX_NAME_CHARS)
+    gpu: str = Field(pattern=SAFE_TEXT)
     """The GPU's catalog name (sizing/data/gpus.csv) or a device described by the caller."""
-    model: str = Field(max_length=MAX_NAME_CHARS)
+    model: str = Field(pattern=SAFE_TEXT)
     """The model's name as the engine names it (ModelSpec.name)."""
-    weights: str = Field(max_length=MAX_NAME_CHARS)
+    weights: str = Field(pattern=SAFE_TEXT)
     """The weight format (sizing/data/weight_formats.csv)."""
-    engine: str = Field(max_length=MAX_NAME_CHARS)
+    engine: str = Field(pattern=SAFE_TEXT)
     """The engine measured (a key of engines.toml [step_time_factor])."""
-    engine_version: str = Field(max_length=MAX_NAME_CHARS)
+    engine_version: str = Field(pattern=SAFE_TEXT)
     """Its version as given or recorded in the result files ('unknown' when neither says)."""
     tensor_parallel: int = Field(ge=1, le=MAX_PARALLEL)
     """The TP degree benchmarked (the fit holds per GPU; other TP degrees keep the model's all-reduce terms)."""
@@ -124,7 +127,7 @@ class Calibration(_Frozen):
 
     def applies_to(self, gpu: str, model: str, weights: str) -> bool:
         """Whether this calibration describes a replica of `model` in `weights` on `gpu`."""
-        return (gpu, model, weights) == (self.gpu, self.model, self.weights)
+        return (gpu, safe_name(model), weights) == (self.gpu, self.model, self.weights)
 
     def assumptions(self, base: Assumptions) -> Assumptions:
         """`base` with the fitted efficiencies in place of its own."""
@@ -158,7 +161,7 @@ def _toml_value(value: object) -> str:
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a TOML basic string
     if isinstance(value, float):
-        return repr(round(value, 6))
+        return repr(value)  # shortest text that reads back to the same float
     return str(value)
 
 

@@ -7,7 +7,7 @@ import argparse
 import datetime
 
 from sizing.calibration.fit import Replica, calibrate
-from sizing.calibration.results import MeasuredPoint, read_results
+from sizing.calibration.results import MeasuredPoint, read_results, safe_name
 from sizing.calibration.store import Calibration, read_calibration, write_calibration
 from sizing.catalog.engines import engine_and_factor
 from sizing.catalog.instances import resolve_gpu_or_instance
@@ -53,12 +53,12 @@ def replica_from_args(args: argparse.Namespace) -> Replica:
 def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:
     """--engine-version, else the one version every result file records."""
     if given:
-        return given
+        return safe_name(given)
     recorded = {p.engine_version for p in points if p.engine_version}
     if len(recorded) > 1:
         raise InvalidInputError(f"the result files record different engine versions ({', '.join(sorted(recorded))}). "
                                 "To fix: calibrate each version's files separately, or say which with --engine-version.")
-    return recorded.pop() if recorded else UNKNOWN_VERSION
+    return safe_name(recorded.pop()) if recorded else UNKNOWN_VERSION
 
 
 def calibrate_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
