@@ -59,6 +59,10 @@ SEARCH_STEPS = 600
 """Nelder-Mead iterations (four values converge in 150-300)."""
 SEARCH_TOLERANCE = 1e-7
 """Stop when the simplex's losses differ by less than this."""
+BOUNDED_MEDIAN_ERROR = 0.10
+"""When the best fit lies past a bound, the search is repeated with every value held within its bounds; that fit is
+kept if the median |error| of its points' throughput and ITL is at most this (the points did not need the out-of-bound
+value, it only shaved the residual), and refused otherwise."""
 MIN_POINTS = 2
 """A fit needs at least two load points (four values, three metrics each, and the prior)."""
 
@@ -141,24 +145,28 @@ def errors(predicted: LoadPoint | None, point: MeasuredPoint) -> tuple[float, fl
             predicted.ttft_s * MS_PER_S / point.ttft_ms - 1)
 
 
-def _values(x: Sequence[float], prior: Assumptions) -> dict[str, float]:
-    """Search vector (log ratios to the prior) -> fitted values."""
+def _values(x: Sequence[float], prior: Assumptions, ceiling_ms: float | None = None) -> dict[str, float]:
+    """Search vector (log ratios to the prior) -> fitted values; with `ceiling_ms`, held within the physical bounds
+    (efficiencies at most EFFICIENCY_CEILING, the overhead at most ceiling_ms)."""
     out = {}
     for name, step in zip(FITTED, x):
         start = float(getattr(prior, name))
         if name == "decode_step_overhead_ms":
-            out[name] = max((start + OVERHEAD_FLOOR_MS) * math.exp(step) - OVERHEAD_FLOOR_MS, 0.0)
+            value = max((start + OVERHEAD_FLOOR_MS) * math.exp(min(step, 50.0)) - OVERHEAD_FLOOR_MS, 0.0)
+            out[name] = min(value, ceiling_ms) if ceiling_ms is not None else value
         else:
-            out[name] = start * math.exp(step)
+            value = start * math.exp(min(step, 50.0))
+            out[name] = min(value, EFFICIENCY_CEILING) if ceiling_ms is not None else value
     return out
 
 
-def _loss(replica: Replica, points: Sequence[MeasuredPoint]) -> Callable[[Sequence[float]], float]:
+def _loss(replica: Replica, points: Sequence[MeasuredPoint],
+          ceiling_ms: float | None = None) -> Callable[[Sequence[float]], float]:
     shapes = [shape_of(p) for p in points]
     limits = {s: replica.limits(s, 1.0) for s in set(shapes)}
 
     def loss(x: Sequence[float]) -> float:
-        values = _values(x, replica.prior)
+        values = _values(x, replica.prior, ceiling_ms)
         unbounded = replica.prior.model_construct(**{**replica.prior.model_dump(), **values})  # the search may go past 1
         total = PRIOR_WEIGHT * sum(v * v for v in x)
         speed_memo: dict[RequestShape, ReplicaLoad] = {}
@@ -230,12 +238,25 @@ def fit(replica: Replica, points: Sequence[MeasuredPoint]) -> FittedValues:
     values = _values(best, replica.prior)
     problems = out_of_bounds(values, points)
     if problems:
+        ceiling = min(p.itl_ms for p in points)
+        bounded = _values(nelder_mead(_loss(replica, points, ceiling), [0.0] * len(FITTED)), replica.prior, ceiling)
+        spread = _median_error(replica, FittedValues(**bounded), points)
+        if spread <= BOUNDED_MEDIAN_ERROR:
+            return FittedValues(**bounded)
+        problems.append(f"held within the bounds the fit leaves a median error of {100 * spread:.0f}%")
+    if problems:
         raise CalibrationRefused(
             f"The best fit to these {len(points)} points needs values outside physical bounds: {'; '.join(problems)}.",
             "the model does not describe this (GPU, model, format, engine): a constant cannot fix it",
             "check that --gpu, --tp, --weights and --model are what the benchmark ran, and that the result files are "
             "of one deployment; otherwise plan without a calibration and report the files with the project.")
     return FittedValues(**values)
+
+
+def _median_error(replica: Replica, fitted: FittedValues, points: Sequence[MeasuredPoint]) -> float:
+    """Median |predicted / measured - 1| of the points' throughput and ITL under `fitted`."""
+    rows = residuals(replica, fitted, points)
+    return statistics.median(abs(e) for r in rows for e in (r.output_tokens_per_s_error, r.itl_error))
 
 
 def residuals(replica: Replica, fitted: FittedValues, points: Sequence[MeasuredPoint]) -> list[PointResidual]:
