@@ -23,7 +23,7 @@ from sizing.calibration.fit import calibrate, errors, predict, shape_of
 from sizing.calibration.results import read_results
 from sizing.cli.main import main
 from tests.components.conftest import ROOT
-from tests.sizing.calibration_data import CPU_MAX_NUM_BATCHED_TOKENS, cpu_replica
+from tests.sizing.calibration_data import cpu_replica
 
 PYTHON = os.environ.get("LLMFLEET_VLLM_PYTHON")
 pytestmark = pytest.mark.skipif(not PYTHON, reason="LLMFLEET_VLLM_PYTHON not set (a Python with vLLM)")
@@ -105,7 +105,7 @@ def test_the_benchmark_commands_a_plan_prints_are_read_by_vllms_own_parser(capsy
     commands = json.loads(capsys.readouterr().out)["bench_commands"]["vllm"]
     for line in commands:
         argv = shlex.split(line)[3:]  # after `vllm bench serve`
-        done = subprocess.run([PYTHON, str(ROOT / "tools/vllm_bench.py"), "--check-only", *argv], capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run([PYTHON, str(ROOT / "tools/vllm_bench.py"), "--check-only", *argv], check=True,
+                              capture_output=True, text=True, timeout=300)
         parsed = json.loads(done.stdout.strip().splitlines()[-1])
         assert parsed["random_input_len"] == 1024 and parsed["random_output_len"] == 256 and parsed["ignore_eos"]

@@ -11,7 +11,7 @@ no calibration was fitted to, and the split of N1's curves into a fitted share a
 
 from __future__ import annotations
 
-from sizing.catalog.gpus import GpuSpec, get_gpu
+from sizing.catalog.gpus import get_gpu
 from tests.conftest import read_rows
 
 HELDOUT_STATIC_ROWS = read_rows("static_batch_heldout.csv")

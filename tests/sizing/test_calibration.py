@@ -10,12 +10,30 @@ import statistics
 
 import pytest
 
-from sizing.calibration.fit import CalibrationRefused, calibrate, errors, fit, predict, shape_of
+from sizing.calibration.fit import (
+    CalibrationRefused,
+    calibrate,
+    errors,
+    fit,
+    predict,
+    shape_of,
+)
 from sizing.calibration.results import ResultFileError, read_results
-from sizing.calibration.store import CalibrationFileError, read_calibration, write_calibration
+from sizing.calibration.store import (
+    CalibrationFileError,
+    read_calibration,
+    write_calibration,
+)
 from sizing.cli.main import main
-from tests.sizing.calibration_data import (BENCHMARKS, CPU_FIT_RUNS, CPU_HELD_OUT_RUNS, CPU_RESULTS, as_vllm_result,
-                                           cpu_replica, n1_rows)
+from tests.sizing.calibration_data import (
+    BENCHMARKS,
+    CPU_FIT_RUNS,
+    CPU_HELD_OUT_RUNS,
+    CPU_RESULTS,
+    as_vllm_result,
+    cpu_replica,
+    n1_rows,
+)
 
 
 def run(capsys, *argv):
@@ -153,7 +171,7 @@ def test_bench_commands_quote_everything_and_carry_the_plan(capsys):
         assert argv[:3] == ["vllm", "bench", "serve"]
         assert argv[argv.index("--random-input-len") + 1] == "700" and argv[argv.index("--random-output-len") + 1] == "150"
         assert "--ignore-eos" in argv and argv[argv.index("--random-range-ratio") + 1] == "0"
-    assert [a[a.index("--max-concurrency") + 1] for a in vllm if "--max-concurrency" in a][0] == "1"
+    assert next(a[a.index("--max-concurrency") + 1] for a in vllm if "--max-concurrency" in a) == "1"
     assert any("--request-rate" in a for a in vllm)
     calibrate_argv = shlex.split(commands["calibrate"][0])
     assert calibrate_argv[:4] == ["python", "-m", "sizing", "calibrate"] and "--out" in calibrate_argv

@@ -50,7 +50,7 @@ def _calibrate(capsys, tmp_path, concurrencies=(1, 10, 50)):
 
 
 def test_calibrate_prints_every_point_and_writes_the_file(capsys, tmp_path):
-    rows, path, out = _calibrate(capsys, tmp_path)
+    _, path, out = _calibrate(capsys, tmp_path)
     assert "Calibration of llama-3.1-8b fp16 on A100-SXM-80GB (TP1), nim-tensorrt-llm-2024 nim-2024" in out
     for c in (1, 10, 50):
         assert f"{c} clients (burst)" in out
