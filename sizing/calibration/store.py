@@ -19,7 +19,6 @@ from sizing.errors import InvalidInputError
 from sizing.limits import (
     MAX_CONTEXT_TOKENS,
     MAX_LATENCY_MS,
-    MAX_NAME_CHARS,
     MAX_PARALLEL,
     MAX_RATE,
     MIN_SHARE,
