@@ -181,9 +181,6 @@ def issue_20_tables() -> list[list[str]]:
     return [steady_state_heldout_table(), one_curve_table(), heldout_static_table()]
 
 
-if __name__ == "__main__":
-    main()
-
 
 # --- Issue 20: arrivals, calibration and held-out accuracy (item 5) -----------------------------------------------
 
@@ -343,3 +340,7 @@ def heldout_static_table() -> list[str]:
         errors.setdefault(key, []).append(itl / float(row["itl_ms"]) - 1)
     return _error_table("Fixed-batch decode on held-out GPUs (tests/data/static_batch_heldout.csv, B1; issue 20 item 5: "
                         "ITL within 20% at the median, Mixtral within 35%)", errors)
+
+
+if __name__ == "__main__":
+    main()
