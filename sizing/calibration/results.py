@@ -11,9 +11,10 @@ Where each format comes from (the fields read, checked against the tools' own wr
 - GuideLLM: guidellm 0.8.1's GenerativeBenchmarksReport (benchmarks[].config.strategy type_ and streams or rate,
   metrics.{output_tokens_per_second, requests_per_second, time_to_first_token_ms, inter_token_latency_ms,
   time_per_output_token_ms, prompt_token_count, output_token_count}.successful.{mean, count, percentiles}).
-- AIPerf: ai-dynamo/aiperf's JsonExporter (aiperf/exporters/json_exporter.py at db4f639, v0.1.1; the layout in its
-  docs/tutorials/working-with-profile-exports.md): metrics as {unit, avg, p50...}, input_config.loadgen
-  {concurrency, request_rate, request_rate_mode}.
+- AIPerf: profile_export_aiperf.json, metrics as {unit, avg, p50...}; the load in input_config.loadgen {concurrency,
+  request_rate, request_rate_mode} up to 0.1 (aiperf/exporters/json_exporter.py at db4f639, v0.1.1) and in
+  input_config.phases [{kind profiling, type concurrency|poisson, concurrency|rate}] in 0.13 (a file the real AIPerf
+  0.13.0 wrote is in tests/data/benchmarks/cpu/aiperf-c4/).
 
 How the clients arrived decides which load model reproduces a point (sizing/speed/load.py): a fixed number of clients
 sending as fast as they can (vLLM's --max-concurrency at an infinite rate, GuideLLM's concurrent and synchronous
@@ -220,23 +221,46 @@ def _stat(d: dict[str, Any], metric: str, key: str, name: str) -> float | None:
     return number(entry.get(key), f"{metric}.{key}", name) if isinstance(entry, dict) else None
 
 
+def _aiperf_load(config: dict[str, Any], name: str) -> tuple[float | None, float | None]:
+    """(concurrency, Poisson rate) of an AIPerf run. Up to 0.1 its input_config.loadgen has concurrency, request_rate
+    and request_rate_mode (concurrency_burst without a rate); from 0.13 input_config.phases lists the phases, the
+    profiling one with type concurrency (and `concurrency`) or poisson (and `rate`)."""
+    loadgen = config.get("loadgen")
+    if isinstance(loadgen, dict):
+        rate = number(loadgen.get("request_rate"), "input_config.loadgen.request_rate", name)
+        mode = text(loadgen.get("request_rate_mode")) or ("poisson" if rate is not None else "concurrency_burst")
+        kind, concurrency = ("poisson" if mode == "poisson" else mode if rate is not None else "concurrency",
+                             number(loadgen.get("concurrency"), "input_config.loadgen.concurrency", name))
+    else:
+        phases = config.get("phases") if isinstance(config.get("phases"), list) else []
+        profiling = [p for p in phases if isinstance(p, dict) and "profiling" in (p.get("kind"), p.get("name"))]
+        phase = profiling[-1] if profiling else {}
+        kind = text(phase.get("type")) or "concurrency"
+        rate = number(phase.get("rate"), "input_config.phases[profiling].rate", name)
+        concurrency = number(phase.get("concurrency"), "input_config.phases[profiling].concurrency", name)
+    if kind == "concurrency":
+        return concurrency, None
+    if kind == "poisson":
+        return None, rate
+    raise ResultFileError(f"result file {name!r}: AIPerf load {kind[:40]!r} is not reproduced by the load model (it "
+                          "reproduces a fixed concurrency and Poisson arrivals). To fix: profile with --concurrency "
+                          "and no rate, or with --request-rate and --arrival-pattern poisson.")
+
+
 def _aiperf(d: dict[str, Any], name: str) -> dict[str, Any]:
-    """AIPerf's profile_export_aiperf.json: concurrency without a rate (request_rate_mode concurrency_burst, the
-    default then) is a closed loop started together; a request rate with mode poisson is Poisson arrivals."""
-    loadgen = ((d.get("input_config") or {}).get("loadgen") or {}) if isinstance(d.get("input_config"), dict) else {}
-    loadgen = loadgen if isinstance(loadgen, dict) else {}
-    rate = number(loadgen.get("request_rate"), "input_config.loadgen.request_rate", name)
-    mode = text(loadgen.get("request_rate_mode")) or ("poisson" if rate is not None else "concurrency_burst")
-    concurrency = number(loadgen.get("concurrency"), "input_config.loadgen.concurrency", name)
-    if rate is not None and mode != "poisson":
-        raise ResultFileError(f"result file {name!r}: request_rate_mode={mode!r} at a rate is not Poisson arrivals. To fix: "
-                              "profile with --request-rate-mode poisson, or with --concurrency and no rate.")
+    """AIPerf's profile_export_aiperf.json: a fixed concurrency without a rate is a closed loop started together; a
+    request rate with Poisson arrivals is an open loop."""
+    config = d.get("input_config") if isinstance(d.get("input_config"), dict) else {}
+    concurrency, rate = _aiperf_load(config, name)
     count = _stat(d, "request_count", "avg", name) or 0
-    endpoint = (d.get("input_config") or {}).get("endpoint") if isinstance(d.get("input_config"), dict) else None
+    endpoint = config.get("endpoint")
     models = endpoint.get("model_names") if isinstance(endpoint, dict) else None
+    listed = (config.get("models") or {}).get("items") if isinstance(config.get("models"), dict) else None
+    if not models and isinstance(listed, list):
+        models = [m.get("name") for m in listed if isinstance(m, dict)]
     return {
         "tool": "aiperf", "arrivals": "poisson" if rate is not None else "burst",
-        "concurrency": None if rate is not None else concurrency, "request_rate": rate, "completed": int(count),
+        "concurrency": concurrency, "request_rate": rate, "completed": int(count),
         "input_tokens": _stat(d, "input_sequence_length", "avg", name),
         "output_tokens": _stat(d, "output_sequence_length", "avg", name),
         "output_tokens_per_s": _stat(d, "output_token_throughput", "avg", name),
@@ -245,5 +269,5 @@ def _aiperf(d: dict[str, Any], name: str) -> dict[str, Any]:
         "ttft_p99_ms": _stat(d, "time_to_first_token", "p99", name),
         "itl_p99_ms": _stat(d, "inter_token_latency", "p99", name),
         "model_id": text(models[0]) if isinstance(models, list) and models else None,
-        "date": text(d.get("start_time")),
+        "date": text(d.get("start_time")), "engine_version": None,
     }

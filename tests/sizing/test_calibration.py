@@ -68,6 +68,14 @@ def test_guidellm_report_written_by_the_real_tool_is_read():
         assert p.output_tokens_per_s == pytest.approx(p.completed * p.output_tokens / (p.completed / p.requests_per_s))
 
 
+def test_aiperf_export_written_by_the_real_tool_is_read():
+    """AIPerf 0.13's layout: the load is in input_config.phases, not input_config.loadgen."""
+    point, = read_results(CPU_RESULTS / "aiperf-c4" / "profile_export_aiperf.json")
+    assert (point.tool, point.arrivals, point.concurrency, point.completed) == ("aiperf", "burst", 4, 32)
+    raw = json.loads((CPU_RESULTS / "aiperf-c4" / "profile_export_aiperf.json").read_text())
+    assert point.itl_ms == raw["inter_token_latency"]["avg"] and point.input_tokens == 127 and point.model_id == "tiny"
+
+
 def test_aiperf_export_is_read():
     point, = read_results(BENCHMARKS / "aiperf" / "profile_export_aiperf.json")
     assert (point.tool, point.arrivals, point.concurrency, point.completed) == ("aiperf", "burst", 100, 200)
