@@ -80,9 +80,9 @@ def bench_commands(plan: Plan) -> dict[str, list[str]]:
 def bench_lines(plan: Plan) -> list[str]:
     """The commands in words, with what the plan predicts they will measure."""
     c = plan.choice
-    out = ["", f"Check it once deployed (one replica at {ENDPOINT}; the plan predicts TTFT {c.ttft_ms:,.0f} ms, TPOT "
-               f"{c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.1f} users per replica, under Poisson arrivals; "
-               "these closed loops start together: compare with `speed --arrivals burst`):"]
+    out = ["", (f"Check it once deployed (one replica at {ENDPOINT}; the plan predicts TTFT {c.ttft_ms:,.0f} ms, TPOT "
+                f"{c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.1f} users per replica, under Poisson "
+                "arrivals; these closed loops start together: compare with `speed --arrivals burst`):")]
     for tool, commands in bench_commands(plan).items():
         out += [f"  {tool}:", *(f"    {line}" for line in commands)]
     return out

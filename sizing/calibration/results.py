@@ -232,7 +232,8 @@ def _aiperf_load(config: dict[str, Any], name: str) -> tuple[float | None, float
         kind, concurrency = ("poisson" if mode == "poisson" else mode if rate is not None else "concurrency",
                              number(loadgen.get("concurrency"), "input_config.loadgen.concurrency", name))
     else:
-        phases = config.get("phases") if isinstance(config.get("phases"), list) else []
+        listed = config.get("phases")
+        phases: list[Any] = listed if isinstance(listed, list) else []
         profiling = [p for p in phases if isinstance(p, dict) and "profiling" in (p.get("kind"), p.get("name"))]
         phase = profiling[-1] if profiling else {}
         kind = text(phase.get("type")) or "concurrency"
@@ -250,7 +251,8 @@ def _aiperf_load(config: dict[str, Any], name: str) -> tuple[float | None, float
 def _aiperf(d: dict[str, Any], name: str) -> dict[str, Any]:
     """AIPerf's profile_export_aiperf.json: a fixed concurrency without a rate is a closed loop started together; a
     request rate with Poisson arrivals is an open loop."""
-    config = d.get("input_config") if isinstance(d.get("input_config"), dict) else {}
+    given = d.get("input_config")
+    config: dict[str, Any] = given if isinstance(given, dict) else {}
     concurrency, rate = _aiperf_load(config, name)
     count = _stat(d, "request_count", "avg", name) or 0
     endpoint = config.get("endpoint")
