@@ -191,14 +191,14 @@ def _n1_replica(gpu: str, weights: str, tp: int = 1):
     from sizing.catalog.engines import engine_and_factor
     from sizing.catalog.formats import get_format
     from sizing.memory.layout import Layout
+    from sizing.speed.model import ReplicaSpeed
     from tests.sizing.load_calibration import KV_BYTES_OF_SOURCE, MODELS, TRT_MAX_NUM_TOKENS, gpu_for
 
     profile, factor, _ = engine_and_factor("nim-tensorrt-llm-2024")
     spec = gpu_for(gpu)
-    return Replica(model=MODELS["Llama-3-8B-Instruct"](), gpu=spec, fmt=get_format("fp8" if weights == "fp8" else "fp16"),
-                   layout=Layout(tp=tp), kv_element_bytes=KV_BYTES_OF_SOURCE["N1"][weights], link=spec.interconnect,
-                   profile=profile, step_time_factor=factor, base=default_assumptions(),
-                   max_num_batched_tokens=TRT_MAX_NUM_TOKENS)
+    speed = ReplicaSpeed(MODELS["Llama-3-8B-Instruct"](), spec, get_format("fp8" if weights == "fp8" else "fp16"),
+                         Layout(tp=tp), KV_BYTES_OF_SOURCE["N1"][weights], spec.interconnect, default_assumptions())
+    return Replica(speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=TRT_MAX_NUM_TOKENS)
 
 
 def _n1_point(row: dict[str, str]):

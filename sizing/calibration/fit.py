@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from sizing.calibration.results import MeasuredPoint, safe_name
@@ -30,15 +30,11 @@ from sizing.calibration.store import (
 )
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.engines import EngineProfile
-from sizing.catalog.formats import WeightFormat
-from sizing.catalog.gpus import GpuSpec
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, memory_breakdown
-from sizing.memory.layout import Layout
-from sizing.models.spec import ModelSpec
 from sizing.planner.replica import memory_batch_limit
 from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
-from sizing.speed.model import Link, ReplicaSpeed
+from sizing.speed.model import ReplicaSpeed
 from sizing.units import MS_PER_S
 
 FITTED = ("decode_bw_efficiency", "decode_compute_efficiency", "prefill_compute_efficiency", "decode_step_overhead_ms")
@@ -73,51 +69,49 @@ class CalibrationRefused(InfeasibleError):
 
 @dataclass(frozen=True)
 class Replica:
-    """What was benchmarked: a model in a format on a GPU with a layout, served by an engine."""
+    """What was benchmarked: a replica's speed model (model, GPU, format, layout, KV, link, uncalibrated assumptions)
+    and the engine that served it."""
 
-    model: ModelSpec
-    """The model."""
-    gpu: GpuSpec
-    """The GPU (or a device described like one)."""
-    fmt: WeightFormat
-    """Weight format."""
-    layout: Layout
-    """TP x PP."""
-    kv_element_bytes: int
-    """KV cache bytes per element."""
-    link: Link
-    """How the TP group is connected."""
+    speed: ReplicaSpeed
+    """The replica under the uncalibrated assumptions; a calibration replaces them (`with_assumptions`)."""
     profile: EngineProfile
     """The memory profile that sets the engine's limits (token budget, max_num_seqs)."""
     step_time_factor: float
     """The engine's speed bias (engines.toml), folded into the uncalibrated starting point."""
-    base: Assumptions
-    """The uncalibrated assumptions."""
     max_num_batched_tokens: int | None = None
     """The token budget the engine ran with, when it differs from the profile's default."""
+
+    @property
+    def base(self) -> Assumptions:
+        """The uncalibrated assumptions."""
+        return self.speed.assumptions
+
+    def with_assumptions(self, assumptions: Assumptions) -> ReplicaSpeed:
+        """The same replica's speed model under other assumptions."""
+        return replace(self.speed, assumptions=assumptions)
 
     def limits(self, shape: RequestShape, factor: float) -> EngineLimits:
         """The engine's limits at one request shape (KV cache and max_num_seqs, token budget)."""
         tokens = shape.input_tokens + shape.output_tokens
-        settings = EngineSettings(max_model_len=tokens, kv_element_bytes=self.kv_element_bytes)
-        mem = memory_breakdown(self.model, self.gpu, self.fmt, self.layout, self.profile, settings)
+        s = self.speed
+        settings = EngineSettings(max_model_len=tokens, kv_element_bytes=s.kv_element_bytes)
+        mem = memory_breakdown(s.model, s.gpu, s.fmt, s.layout, self.profile, settings)
         if not mem.fits:
-            raise InvalidInputError(f"{self.model.name} in {self.fmt.name} does not start on {self.gpu.name} with TP="
-                                    f"{self.layout.tp} at {tokens} tokens per request (short by {mem.shortfall_gib:.1f} "
+            raise InvalidInputError(f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with TP="
+                                    f"{s.layout.tp} at {tokens} tokens per request (short by {mem.shortfall_gib:.1f} "
                                     "GiB per GPU). To fix: give the --gpu, --tp and --weights the benchmark ran with.")
-        running = max(1, memory_batch_limit(self.model, mem, self.kv_element_bytes, self.layout, self.profile, tokens))
+        running = max(1, memory_batch_limit(s.model, mem, s.kv_element_bytes, s.layout, self.profile, tokens))
         return EngineLimits(self.max_num_batched_tokens or mem.max_num_batched_tokens, running, factor)
 
     def load(self, assumptions: Assumptions, shape: RequestShape, factor: float) -> ReplicaLoad:
         """The steady-state model of this replica under `assumptions`."""
-        speed = ReplicaSpeed(self.model, self.gpu, self.fmt, self.layout, self.kv_element_bytes, self.link, assumptions)
-        return ReplicaLoad(speed, shape, self.limits(shape, factor))
+        return ReplicaLoad(self.with_assumptions(assumptions), shape, self.limits(shape, factor))
 
     @cached_property
     def prior(self) -> Assumptions:
         """The uncalibrated model for this engine with its step_time_factor folded into the fitted values."""
         f, a = self.step_time_factor, self.base
-        bw = a.decode_bw_efficiency or self.gpu.decode_bw_efficiency
+        bw = a.decode_bw_efficiency or self.speed.gpu.decode_bw_efficiency
         return a.model_copy(update={"decode_bw_efficiency": min(bw / f, EFFICIENCY_CEILING),
                                     "decode_compute_efficiency": min(a.decode_compute_efficiency / f, EFFICIENCY_CEILING),
                                     "prefill_compute_efficiency": min(a.prefill_compute_efficiency / f, EFFICIENCY_CEILING),
@@ -172,9 +166,7 @@ def _loss(replica: Replica, points: Sequence[MeasuredPoint],
         speed_memo: dict[RequestShape, ReplicaLoad] = {}
         for point, shape in zip(points, shapes):
             if shape not in speed_memo:
-                speed = ReplicaSpeed(replica.model, replica.gpu, replica.fmt, replica.layout, replica.kv_element_bytes,
-                                     replica.link, unbounded)
-                speed_memo[shape] = ReplicaLoad(speed, shape, limits[shape])
+                speed_memo[shape] = ReplicaLoad(replica.with_assumptions(unbounded), shape, limits[shape])
             errs = errors(predict(speed_memo[shape], point), point)
             if errs is None:
                 total += 3 * MISSED_POINT_LOG_ERROR ** 2
@@ -285,7 +277,7 @@ def calibrate(replica: Replica, points: Sequence[MeasuredPoint], engine: str, en
         key = p.sha256
         seen = files.get(key)
         files[key] = SourceFile(file=p.source, sha256=p.sha256, tool=p.tool, points=(seen.points + 1) if seen else 1)
-    return Calibration(format_version=1, created=created, gpu=replica.gpu.name, model=safe_name(replica.model.name),
-                       weights=replica.fmt.name, engine=engine, engine_version=engine_version,
-                       tensor_parallel=replica.layout.tp, fitted=fitted, median_abs_error=statistics.median(spread),
+    s = replica.speed
+    return Calibration(format_version=1, created=created, gpu=s.gpu.name, model=safe_name(s.model.name),
+                       weights=s.fmt.name, engine=engine, engine_version=engine_version, tensor_parallel=s.layout.tp, fitted=fitted, median_abs_error=statistics.median(spread),
                        max_abs_error=max(spread), sources=tuple(files.values()), points=tuple(rows))

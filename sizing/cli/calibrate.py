@@ -15,6 +15,7 @@ from sizing.cli.args import assumptions_from_args, format_from_args, model_from_
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import kv_element_bytes
 from sizing.memory.layout import Layout
+from sizing.speed.model import ReplicaSpeed
 
 UNKNOWN_VERSION = "unknown"
 """The engine version when neither --engine-version nor the result files say."""
@@ -45,9 +46,9 @@ def replica_from_args(args: argparse.Namespace) -> Replica:
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     fmt = format_from_args(args, model)
     profile, factor, _ = engine_and_factor(args.engine)
-    return Replica(model=model, gpu=gpu, fmt=fmt, layout=Layout(tp=args.tp), kv_element_bytes=kv_element_bytes(args.kv_dtype, fmt),
-                   link=instance.gpu_link if instance else gpu.interconnect, profile=profile, step_time_factor=factor,
-                   base=assumptions_from_args(args), max_num_batched_tokens=args.max_num_batched_tokens)
+    speed = ReplicaSpeed(model, gpu, fmt, Layout(tp=args.tp), kv_element_bytes(args.kv_dtype, fmt),
+                         instance.gpu_link if instance else gpu.interconnect, assumptions_from_args(args))
+    return Replica(speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=args.max_num_batched_tokens)
 
 
 def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:

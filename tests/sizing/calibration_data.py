@@ -14,6 +14,7 @@ from sizing.catalog.formats import get_format
 from sizing.catalog.gpus import GpuSpec
 from sizing.memory.layout import Layout
 from sizing.models.hf_config import spec_from_file
+from sizing.speed.model import ReplicaSpeed
 from tests.conftest import DATA, read_rows
 
 BENCHMARKS = DATA / "benchmarks"
@@ -39,9 +40,9 @@ def cpu_device() -> GpuSpec:
 def cpu_replica(config: Path = CPU_RESULTS / "tiny-config.json") -> Replica:
     """The tiny model (tools/tiny_model.py) served in bf16 by vLLM's CPU build on that device."""
     profile, factor, _ = engine_and_factor(None)
-    return Replica(model=spec_from_file(config), gpu=cpu_device(), fmt=get_format("bf16"), layout=Layout(tp=1),
-                   kv_element_bytes=2, link="none", profile=profile, step_time_factor=factor, base=default_assumptions(),
-                   max_num_batched_tokens=CPU_MAX_NUM_BATCHED_TOKENS)
+    speed = ReplicaSpeed(spec_from_file(config), cpu_device(), get_format("bf16"), Layout(tp=1), 2, "none",
+                         default_assumptions())
+    return Replica(speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=CPU_MAX_NUM_BATCHED_TOKENS)
 
 
 def n1_rows(gpu: str, weights: str, tp: int, input_tokens: int, output_tokens: int) -> list[dict[str, str]]:

@@ -17,6 +17,7 @@ from sizing.catalog.gpus import get_gpu
 from sizing.cli.main import main
 from sizing.memory.layout import Layout
 from sizing.models.presets import load_preset
+from sizing.speed.model import ReplicaSpeed
 from tests.conftest import read_rows
 from tests.sizing.calibration_data import as_vllm_result, n1_rows
 
@@ -33,9 +34,9 @@ def run(capsys, *argv):
 
 def a100_replica() -> Replica:
     profile, factor, _ = engine_and_factor("nim-tensorrt-llm-2024")
-    return Replica(model=load_preset("llama-3.1-8b"), gpu=get_gpu(GPU), fmt=get_format(WEIGHTS), layout=Layout(tp=1),
-                   kv_element_bytes=2, link="nvswitch", profile=profile, step_time_factor=factor, base=default_assumptions(),
-                   max_num_batched_tokens=int(TRT_BUDGET))
+    speed = ReplicaSpeed(load_preset("llama-3.1-8b"), get_gpu(GPU), get_format(WEIGHTS), Layout(tp=1), 2, "nvswitch",
+                         default_assumptions())
+    return Replica(speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=int(TRT_BUDGET))
 
 
 def _calibrate(capsys, tmp_path, concurrencies=(1, 10, 50)):
