@@ -11,6 +11,6 @@ parser = FlexibleArgumentParser()
 add_cli_args(parser)
 argv = sys.argv[1:]
 if argv[:1] == ["--check-only"]:
-    print(json.dumps({k: v for k, v in vars(parser.parse_args(argv[1:])).items() if isinstance(v, (str, int, float))}))
+    print(json.dumps({k: v for k, v in vars(parser.parse_args(argv[1:])).items() if isinstance(v, (str, int, float, list))}))
 else:
     main(parser.parse_args(argv))

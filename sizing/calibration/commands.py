@@ -46,7 +46,15 @@ def vllm_command(plan: Plan, concurrency: int | None = None, rate: float | None 
             f"--tokenizer {_q(plan.checkpoint.repo or plan.model)} --dataset-name random --random-input-len {w.input_tokens} "
             f"--random-output-len {w.output_tokens} --random-range-ratio 0 --ignore-eos {load} "
             f"--percentile-metrics ttft,tpot,itl --metric-percentiles 50,95,99 --save-result "
-            f"--result-filename vllm-{label}.json --metadata engine_version={_q(plan.engine)}")
+            f"--result-filename vllm-{label}.json --metadata engine_version={_q(plan.engine)}{_goodput(plan)}")
+
+
+def _goodput(plan: Plan) -> str:
+    """vLLM's --goodput with the plan's mean latency targets (last: it takes every value after it), '' without
+    targets. vLLM counts the requests that meet each target (request_goodput in the result)."""
+    w = plan.workload
+    slos = [f"{name}:{value:g}" for name, value in (("ttft", w.ttft_ms), ("tpot", w.tpot_ms)) if value is not None]
+    return f" --goodput {' '.join(slos)}" if slos else ""
 
 
 def guidellm_command(plan: Plan, concurrencies: list[int]) -> str:

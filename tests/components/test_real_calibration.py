@@ -101,7 +101,7 @@ def test_calibrated_from_half_the_real_runs_the_other_half_is_predicted(results)
 
 def test_the_benchmark_commands_a_plan_prints_are_read_by_vllms_own_parser(capsys):
     assert main(["plan", "--model", "llama-3.1-8b", "--concurrency", "16", "--requests-per-second", "2",
-                 "--bench-commands", "--json"]) == 0
+                 "--ttft-ms", "2000", "--tpot-ms", "50", "--bench-commands", "--json"]) == 0
     commands = json.loads(capsys.readouterr().out)["bench_commands"]["vllm"]
     for line in commands:
         argv = shlex.split(line)[3:]  # after `vllm bench serve`
@@ -109,3 +109,4 @@ def test_the_benchmark_commands_a_plan_prints_are_read_by_vllms_own_parser(capsy
                               capture_output=True, text=True, timeout=300)
         parsed = json.loads(done.stdout.strip().splitlines()[-1])
         assert parsed["random_input_len"] == 1024 and parsed["random_output_len"] == 256 and parsed["ignore_eos"]
+        assert parsed["goodput"] == ["ttft:2000", "tpot:50"]

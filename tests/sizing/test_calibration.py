@@ -184,3 +184,10 @@ def test_bench_commands_quote_everything_and_carry_the_plan(capsys):
     calibrate_argv = shlex.split(commands["calibrate"][0])
     assert calibrate_argv[:4] == ["python", "-m", "sizing", "calibrate"] and "--out" in calibrate_argv
     assert "prompt_tokens=700,output_tokens=150" in commands["guidellm"][0]
+
+
+def test_bench_commands_count_the_requests_within_the_plans_targets(capsys):
+    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-8b", "--concurrency", "8", "--ttft-ms", "800", "--tpot-ms",
+                       "45", "--instance-types", "g6e.xlarge", "--bench-commands", "--json")
+    argv = shlex.split(json.loads(out)["bench_commands"]["vllm"][0])
+    assert code == 0 and argv[argv.index("--goodput") + 1:] == ["ttft:800", "tpot:45"]
