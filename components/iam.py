@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fleet_metrics import NAMESPACE
-from components.options import FleetOptions, WeightsSource
+from deploy.options import FleetOptions, WeightsSource
 
 FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""

@@ -19,7 +19,7 @@ from typing import Any
 from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
-from components.options import WIDEST_PRIVATE_PREFIX
+from deploy.options import WIDEST_PRIVATE_PREFIX
 from components.user_data_codec import decode_user_data
 from policy import kubernetes as k8s
 from policy.memory_fit import UndeclaredError, shortfall

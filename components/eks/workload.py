@@ -15,10 +15,10 @@ import pulumi
 
 from components.eks.nodes import FLEET_LABEL, GPU_RESOURCE, GPU_TAINT
 from components.eks.scripts import source
-from components.eks.spec import ENDPOINT_PROPAGATION_S, PROBE_PERIOD_S, EksSpec, vllm_command
-from components.fleet_spec import node_spec
+from deploy.eks_spec import ENDPOINT_PROPAGATION_S, PROBE_PERIOD_S, EksSpec, vllm_command
+from deploy.fleet_spec import node_spec
 from components.fleet_tags import sizing_annotations
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from components.userdata import image_ref
 from sizing.catalog.instances import get_instance_type
 from sizing.planner.results import Plan

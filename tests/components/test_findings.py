@@ -14,10 +14,10 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.compute import IGNORED_GROUP_CHANGES
-from components.fleet_spec import capacity_spec, efa_interfaces, node_spec
+from deploy.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from components.userdata import BootContext, render_user_data
-from components.options import FleetOptions
-from components.shell_values import UnsafeShellValueError
+from deploy.options import FleetOptions
+from deploy.shell_values import UnsafeShellValueError
 from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
 from sizing.catalog.instances import get_instance_type
 from sizing.cli.main import main

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from components.compute import LAUNCH_HOOK
-from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S
+from deploy.fleet_spec import GRACE_MARGIN, READY_SLACK_S
 from preview.__main__ import main as preview
 from preview.mock_run import MockRun, run_stack
 from sizing.planner.cold_start import plan_cold_start

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
 from sizing.errors import SizingError

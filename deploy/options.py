@@ -13,9 +13,9 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from components.cluster_options import EksClusterOptions
-from components.inputs import StrInput, StrInputs
-from components.shell_values import checked
+from deploy.cluster_options import EksClusterOptions
+from deploy.inputs import StrInput, StrInputs
+from deploy.shell_values import checked
 from sizing.bounded import leaves
 from sizing.numbers import Float, Int
 from sizing.redact import looks_like_credential, redact
@@ -71,7 +71,7 @@ LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_publ
 SCRIPT_KINDS = {"hf_model_id": "Hugging Face repo", "s3_uri": "S3 URI", "hf_token_secret_arn": "secret ARN",
                 "hf_token_ssm_parameter": "SSM parameter", "image_mirror": "ECR repository",
                 "ami_ssm_parameter": "SSM parameter"}
-"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in components/shell_values.py."""
+"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in deploy/shell_values.py."""
 
 
 def _script_safe(value: Any, info: ValidationInfo) -> Any:

@@ -11,17 +11,14 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from components.stack_config import StackConfig
+from deploy.stack_config import StackConfig
 from sizing.errors import SizingError
 from sizing.live.preflight import ClientFactory
 from sizing.planner.results import Plan
-
-if TYPE_CHECKING:
-    from components.fixed_costs import FixedCosts
 
 LOCK_VERSION = 1
 LOCK_SUFFIX = ".plan.json"
@@ -225,8 +222,8 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                     clients: ClientFactory | None = None) -> DeployPlan:
     """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
     the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
-    from components.fleet_spec import verify_with_platform
-    from components.preflight import cluster_notices, enforce_quotas, facts_for, signals_for, with_facts
+    from deploy.fleet_spec import verify_with_platform
+    from deploy.preflight import cluster_notices, enforce_quotas, facts_for, signals_for, with_facts
     from sizing.planner.plan import plan
 
     facts = facts_for(stack, clients)
@@ -244,13 +241,12 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                       offered_zones=tuple(offered) if offered else None)
 
 
-def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], FixedCosts | None]:
+def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], StackConfig]:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
-    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the fixed
-    overhead of the resources the stack creates: None where its region has no prices)."""
-    from components.fixed_costs import fixed_costs
-    from components.stack_config import load_stack_config, namespace_config
-    from components.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
+    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the stack's
+    validated config)."""
+    from deploy.stack_config import load_stack_config, namespace_config
+    from deploy.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
 
     raw = read_stack_file(stack_file)  # bounded, no YAML aliases or repeated keys, as the PR report reads it
     ours = namespace_config(raw)
@@ -258,12 +254,12 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
     stack = load_stack_config(ours, aws_region=region)
     path = lock_path(stack_file)
     if update_lock:
-        from components.fleet_spec import verify_with_platform
-        from components.preflight import facts_for, with_facts
+        from deploy.fleet_spec import verify_with_platform
+        from deploy.preflight import facts_for, with_facts
         from sizing.planner.plan import plan
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
         verify_with_platform(fresh, stack.fleet)
-        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], fixed_costs(fresh, stack.fleet)
+        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], stack
     deploy = plan_for_deploy(stack, ours, region, path)
-    return deploy.plan, list(deploy.warnings), fixed_costs(deploy.plan, stack.fleet)
+    return deploy.plan, list(deploy.warnings), stack
