@@ -98,7 +98,7 @@ def test_differences_name_each_field_and_a_lock_for_another_config_is_refused(tm
     assert changes[0] == f"instances: {lock.plan.instances} (locked) -> 7 (fresh)"
     assert plan_differences(lock.plan, lock.plan) == []
     with pytest.raises(PlanLockError):
-        decide(lock_path(stack), {"model": "other"}, "us-east-1", other)
+        decide(lock_path(stack), {"model": "other"}, "us-east-1", other, None)  # type: ignore[arg-type]
 
 
 def test_the_lock_own_preflight_notices_are_not_repeated(tmp_path, monkeypatch):
