@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
+from sizing.catalog.formats import vllm_kv_cache_dtype
+
 from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
@@ -140,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
     try:
         validate_numbers(args)
+        if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with
+            args.kv_dtype = vllm_kv_cache_dtype(args.kv_dtype)
         data, lines = handler(args)
     except InfeasibleError as exc:
         print(redact(f"infeasible: {exc}"), file=sys.stderr)
