@@ -13,6 +13,7 @@ import pulumi
 from components.eks.fleet import EksFleet, EksFleetArgs
 from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
+from deploy.names import check_stack_name
 from deploy.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
 from deploy.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
@@ -102,6 +103,7 @@ def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackCon
     """Validated inputs and the plan to deploy (the stack's plan lock, stacks/Pulumi.<stack>.plan.json, when it has
     one); raises FleetInputError (the engine's message, no traceback)."""
     try:
+        check_stack_name(pulumi.get_stack())
         stack = stack_config_of(args, aws_region)
         config = {k: v for k, v in dict(args).items() if v is not None}
         deploy = plan_for_deploy(stack, config, aws_region, stack_lock_path(pulumi.get_stack()))

@@ -9,11 +9,11 @@ from collections import Counter
 
 from preview.mock_run import MockRun, close_event_loop, run_stack
 from sizing.cli.render import plan_lines
+from sizing.cli.main import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK
 from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import safe_text
 
 DEFAULT_STACK = "stacks/Pulumi.dev.yaml"
-EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 USAGE = ("usage: python -m preview [STACK_FILE ...]\n"
          "  the plan and the resources `pulumi up` would create for each stack file (default: "
          f"{DEFAULT_STACK}), under Pulumi's mocks, no credentials")

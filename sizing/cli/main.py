@@ -18,7 +18,8 @@ from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
 from sizing.redact import redact
 
-EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+"""Exit codes: a plan, nothing feasible, bad input, Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
 
 class _Parser(argparse.ArgumentParser):
