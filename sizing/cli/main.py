@@ -124,9 +124,31 @@ def _validation_message(exc: ValidationError) -> str:
     return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
 
+WITH_STACK = ("--stack", "--update-lock", "--json", "-h", "--help")
+"""The plan options `plan --stack` reads; every other one would be ignored."""
+
+
+def ignored_with_stack(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str]) -> list[str]:
+    """The plan options given on the command line that `plan --stack` would not read (the model included)."""
+    if args.command != "plan" or not getattr(args, "stack", None):
+        return []
+    plan = next(a for a in parser._subparsers._group_actions[0].choices.values()  # type: ignore[union-attr]
+                if a.prog.endswith(" plan"))
+    options = plan._option_string_actions
+    given = [token.split("=", 1)[0] for token in argv if token.startswith("-")]
+    return list(dict.fromkeys(f for f in given if f in options and f not in WITH_STACK))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    ignored = ignored_with_stack(parser, args, sys.argv[1:] if argv is None else argv)
+    if ignored:
+        print(redact(f"error: plan --stack plans the stack file's own config, so {', '.join(ignored)} would be ignored. "
+                     f"To fix: drop {'it' if len(ignored) == 1 else 'them'}, or set the value in the stack file "
+                     "(llmfleet:workload, llmfleet:deployment)."), file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.command == "report":
         from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
         from preview.mock_run import close_event_loop
