@@ -216,6 +216,10 @@ def emit(text: str, end: str = "\n") -> None:
     """Print an answer to stdout; a reader that went away (`| head`) ends the output quietly and the exit code still
     says what the answer was (Python turns SIGPIPE into BrokenPipeError, which would otherwise end in a traceback)."""
     try:
-        print(text, end=end, flush=True)
+        try:
+            print(text, end=end, flush=True)
+        except UnicodeEncodeError:  # a terminal that cannot show '→' or '×' (PYTHONIOENCODING=ascii) gets escapes
+            encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+            print(text.encode(encoding, "backslashreplace").decode(encoding), end=end, flush=True)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail
