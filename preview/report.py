@@ -224,8 +224,9 @@ def _text(value: object) -> str:
 
 def _code(value: object) -> str:
     """A value the report did not write, inside an inline code span (`name`): no backtick, line break or table pipe
-    can end it."""
-    return "`" + LINE_BREAK.sub(" ", safe_text(str(value))).replace("`", "'").replace("|", "\\|") + "`"
+    can end it, and no copy of the report's marker is in it."""
+    text = LINE_BREAK.sub(" ", safe_text(str(value))).replace("`", "'").replace("|", "\\|").replace("<!--", "< !--")
+    return f"`{text}`"
 
 
 def _fenced(value: object) -> str:
