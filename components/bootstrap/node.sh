@@ -12,6 +12,7 @@ cat >"$ROOT/opt/llmfleet/common.sh" <<'COMMON'
 # Shared by run-node.sh and ready.sh.
 ROOT=${LLMFLEET_ROOT:-}
 RUN_DIR="$ROOT/run/llmfleet"
+DATA="$ROOT/opt/llmfleet/data"
 IMDS=http://169.254.169.254/latest
 imds() {
   local token
@@ -21,7 +22,7 @@ imds() {
 REGION=$(imds meta-data/placement/region)
 INSTANCE_ID=$(imds meta-data/instance-id)
 ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
-export ROOT RUN_DIR REGION INSTANCE_ID ASG
+export ROOT RUN_DIR DATA REGION INSTANCE_ID ASG
 # ship_log NAME: the node's own account (the boot log and the server's journal, from stdin) to the fleet's CloudWatch
 # log group, stream <instance id>/NAME, before the group may replace the node and its disks go with it. The last
 # {{ship_lines}} lines, each cut at {{ship_line_chars}} characters (one PutLogEvents call holds 1 MiB). Never fails the caller.
@@ -71,7 +72,6 @@ cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-DATA="$ROOT/opt/llmfleet/data"
 IMAGE={{image}}
 # RuntimeDirectory=llmfleet makes $RUN_DIR on every start (/run is tmpfs); made here too when run by hand.
 install -d -m 700 "$RUN_DIR"
@@ -147,6 +147,7 @@ done
 { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
 lifecycle {{hook}} complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
+{{fill_cache}}
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
