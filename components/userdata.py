@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.compute import DRAIN_HOOK, LAUNCH_HOOK
-from components.fleet_metrics import (DIMENSION, IN_FLIGHT, KV_USAGE, LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S,
-                                      WAITING)
+from components.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE,
+                                      LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S, WAITING)
 from components.fleet_spec import CapacitySpec, NodeSpec
 from components.inputs import plain
 from components.options import FleetOptions
@@ -282,6 +282,7 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "propagation_s": str(DEREGISTRATION_PROPAGATION_S), "metrics_every_s": str(PUBLISH_EVERY_S),
         "metric_namespace": NAMESPACE, "dimension": DIMENSION, "fleet_id": checked("fleet id", boot.fleet_id),
         "in_flight": IN_FLIGHT, "waiting": WAITING, "kv_usage": KV_USAGE, "abandoned": LAUNCH_ABANDONED,
+        "gpu_utilization": GPU_UTILIZATION, "gpu_memory": GPU_MEMORY_USAGE,
         "log_options": _log_options(boot.log_group),
         "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
         "ship_line_chars": str(SHIP_LINE_CHARS),

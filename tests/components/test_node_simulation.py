@@ -345,10 +345,20 @@ def test_the_node_publishes_vllms_load_for_the_autoscaling(tmp_path):
     points = {p["MetricName"]: p for p in published(node)}
     assert points["RequestsInFlight"]["Value"] == 1 and points["RequestsWaiting"]["Value"] == 0
     assert {d["Name"]: d["Value"] for d in points["KvCacheUsage"]["Dimensions"]} == {"Fleet": "llmfleet/dev/dev"}
+    assert points["GpuUtilization"]["Value"] == 50  # the mean of the two GPUs
+    assert points["GpuMemoryUsage"]["Value"] == pytest.approx(42000 / 46068, abs=1e-5)  # the fuller GPU
     (put,) = [c for c in node.calls("aws") if c[2] == "put-metric-data"]
     assert put[put.index("--namespace") + 1] == "LLMFleet"
     timer = (node.root / "etc/systemd/system/llmfleet-metrics.timer").read_text()
     assert "OnUnitActiveSec=60\n" in timer
+
+
+def test_without_nvidia_smi_the_node_publishes_vllms_load_alone(tmp_path):
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    (node.state / "no-gpu").touch()
+    node.start_unit("llmfleet-metrics.service").communicate(timeout=60)
+    assert {p["MetricName"] for p in published(node)} == {"RequestsInFlight", "RequestsWaiting", "KvCacheUsage"}
 
 
 def test_an_abandoned_launch_is_counted_for_the_alarm(tmp_path):

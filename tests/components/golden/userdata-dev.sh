@@ -300,8 +300,14 @@ install -d -m 700 "$RUN_DIR"
 text=$(curl -sf -m 10 "http://127.0.0.1:8000/metrics") || exit 0
 read -r running waiting kv < <(awk '/^vllm:num_requests_running\{/ {r += $2} /^vllm:num_requests_waiting\{/ {w += $2}
   /^vllm:kv_cache_usage_perc\{/ {if ($2 > k) k = $2} END {printf "%g %g %g\n", r, w, k}' <<<"$text")
+gpus=()  # the GPUs' utilization (mean, %) and memory in use (highest share), from the driver's nvidia-smi
+if read -r utilization memory < <(nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total \
+    --format=csv,noheader,nounits 2>/dev/null | awk -F', *' '$3 > 0 {u += $1; n++; if ($2 / $3 > m) m = $2 / $3}
+    END {if (n) printf "%g %g\n", u / n, m; else exit 1}'); then
+  gpus=(GpuUtilization "$utilization" GpuMemoryUsage "$memory")
+fi
 put_metrics "$RUN_DIR/metrics.json" RequestsInFlight "$(awk -v r="$running" -v w="$waiting" 'BEGIN {print r + w}')" \
-  RequestsWaiting "$waiting" KvCacheUsage "$kv"
+  RequestsWaiting "$waiting" KvCacheUsage "$kv" "${gpus[@]}"
 METRICS
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
   "$ROOT/opt/llmfleet/watch.sh" "$ROOT/opt/llmfleet/metrics.sh"

@@ -83,6 +83,9 @@ case $cmd in
   blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
     if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
+  nvidia-smi)  # two GPUs: utilization %, memory used and total MiB (the query's csv,noheader,nounits)
+    if [ -e "$state/no-gpu" ]; then exit 9; fi
+    printf '40, 41000, 46068\n60, 42000, 46068\n' ;;
   journalctl) echo "2026-11-27T15:00:00+0000 node run-node.sh[1]: journal line of llmfleet.service" ;;
 esac
 exit 0
