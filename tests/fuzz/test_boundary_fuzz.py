@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from deploy.plan_lock import PlanLock, PlanLockError, decide, lock_path, plan_digest
 from deploy.stack_config import load_stack_config, namespace_config
 from deploy.stack_file import read_stack_file
+from policy import policies as p
 from sizing.planner.plan import plan
 from tests.fuzz.harness import check, run_cli
 from tests.fuzz.strategies import SECRETS, ingress_splits, lock_edits, markdown_text
 from tests.fuzz.test_boundary_regressions import NODE, _ingress
 from tests.policy.test_policies import _stack
-from policy import policies as p
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "stacks/Pulumi.dev.yaml"

@@ -14,16 +14,18 @@ import shutil
 import sys
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components import fleet_tags as tag
 from deploy.options import FleetOptions
+from deploy.plan_lock import PlanLock, lock_path, plan_digest
 from deploy.stack_file import read_stack_file
-from deploy.plan_lock import PlanLock, lock_path, plan_digest, read_lock
 from policy import policies as p
 from preview.__main__ import main as preview
 from preview.mock_run import MockRun, run_stack
 from sizing.cli import render
+from sizing.errors import SizingError
 from tests.fuzz.harness import check, run_cli
 from tests.policy.test_policies import LT, SAFE_LT, _stack, violations
 
@@ -57,7 +59,7 @@ def forge(stack: Path, edit) -> None:
 
 def refused_before_any_resource(stack: Path, capsys, code: int = 2) -> str:
     run = MockRun(stack=stack.name.split(".")[1])
-    with pytest.raises(Exception):
+    with pytest.raises((pulumi.RunError, SizingError)):
         run_stack(stack, run)
     assert [r for r in run.resources if r.custom] == []
     capsys.readouterr()
