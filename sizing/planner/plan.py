@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat
+from sizing.catalog.formats import WeightFormat, get_format
+from sizing.catalog.gpus import get_gpu
+from sizing.catalog.kernels import kernel_path
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
@@ -187,4 +189,14 @@ def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tup
         out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
                    "lower gpu_memory_utilization")
     single = single_failure_domain_warning(req.workload, choice)
-    return tuple(out) + ((single,) if single else ())
+    return tuple(out) + ((single,) if single else ()) + kernel_warnings(choice)
+
+
+def kernel_warnings(choice: Candidate) -> tuple[str, ...]:
+    """The chosen GPU runs the weight format on a fallback or immature kernel path (sizing/data/kernels.toml): the
+    speed figures carry that path's measured shortfall, and the plan says so with the source."""
+    if not choice.weights:
+        return ()
+    gpu = get_gpu(choice.gpu)
+    path = kernel_path(gpu, get_format(choice.weights))
+    return (path.warning(gpu),) if path.warns else ()
