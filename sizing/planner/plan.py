@@ -18,6 +18,7 @@ from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
+from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
                                        offering_rejection, reject)
@@ -145,7 +146,14 @@ def plan(req: PlanRequest) -> Plan:
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
+        kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
+
+
+def _cheapest(req: PlanRequest) -> Candidate | None:
+    """The cheapest feasible candidate of a request (None: none), without the frontier and the alternatives."""
+    ranked, _, _ = search(req, {})
+    return candidate(req, ranked[0]) if ranked else None
 
 
 def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection]]:
