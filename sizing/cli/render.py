@@ -44,7 +44,8 @@ def memory_gpu_lines(d: dict) -> list[str]:
         f"  non-torch   {b['non_torch_gib']:8.2f} GiB",
         f"  KV cache    {b['kv_cache_gib']:8.2f} GiB = {b['kv_cache_tokens']:,} tokens "
         f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
-        f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB (outside the budget); unused {b['unused_gib']:.2f} GiB",
+        f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB ({'inside' if b.get('cuda_graph_in_budget') else 'outside'} the "
+        f"budget); unused {b['unused_gib']:.2f} GiB",
         f"  {d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV: {verdict}"
         + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if b["shortfall_gib"] > 0 else ""),
         *([f"  memory follows {d['vllm_rules_applied']}"] if d.get("vllm_rules_applied") else []),

@@ -58,6 +58,9 @@ class MemoryBreakdown(BaseModel):
     """What is left of the budget for the KV cache (negative: the weights do not fit)."""
     cuda_graph_gib: float
     """CUDA graph pool."""
+    cuda_graph_in_budget: bool = False
+    """The engine counts the graph pool inside its budget (vLLM 0.21+) rather than after it (False, as plans locked
+    before this field read)."""
     unused_gib: float
     """Visible memory the engine leaves untouched."""
     kv_bytes_per_token: int
@@ -176,6 +179,7 @@ def memory_breakdown(
         gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
         weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
         kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
+        cuda_graph_in_budget=not engine.cuda_graph_outside_budget,
         kv_bytes_per_token=per_token[stage], kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
         max_concurrency=concurrency, max_num_seqs=seqs, max_num_batched_tokens=tokens,
         fits=kv_tokens * per_token[stage] >= needed, shortfall_gib=to_gib(max(0.0, needed - kv)), pipeline_stage=stage,
