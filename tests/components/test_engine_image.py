@@ -44,3 +44,7 @@ def test_multi_node_on_a_profile_without_an_efa_image_is_refused():
         pytest.skip("the plan fits one node")
     with pytest.raises(PlatformError, match="efa_image"):
         serving_image(p, FleetOptions())
+
+
+def test_a_tag_naming_no_release_is_the_users_word():
+    assert serving_image(_plan("vllm-0.34"), FleetOptions(vllm_image="public.ecr.aws/x/y:1")) == "public.ecr.aws/x/y:1"
