@@ -94,14 +94,15 @@ class Replica:
         """The engine's limits at one request shape (KV cache and max_num_seqs, token budget)."""
         tokens = shape.input_tokens + shape.output_tokens
         s = self.speed
-        settings = EngineSettings(max_model_len=tokens, kv_element_bytes=s.kv_element_bytes)
+        settings = EngineSettings(max_model_len=tokens, kv_element_bytes=s.kv_element_bytes,
+                                  max_num_batched_tokens=self.max_num_batched_tokens)
         mem = memory_breakdown(s.model, s.gpu, s.fmt, s.layout, self.profile, settings)
         if not mem.fits:
             raise InvalidInputError(f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with TP="
                                     f"{s.layout.tp} at {tokens} tokens per request (short by {mem.shortfall_gib:.1f} "
                                     "GiB per GPU). To fix: give the --gpu, --tp and --weights the benchmark ran with.")
         running = max(1, memory_batch_limit(s.model, mem, s.kv_element_bytes, s.layout, self.profile, tokens))
-        return EngineLimits(self.max_num_batched_tokens or mem.max_num_batched_tokens, running, factor)
+        return EngineLimits(mem.max_num_batched_tokens, running, factor)
 
     def load(self, assumptions: Assumptions, shape: RequestShape, factor: float) -> ReplicaLoad:
         """The steady-state model of this replica under `assumptions`."""

@@ -144,7 +144,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     max_model_len = _first_given(args.max_model_len, i + o)
     check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")
     settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=max_model_len,
-                              kv_element_bytes=kv_bytes)
+                              kv_element_bytes=kv_bytes, max_num_batched_tokens=args.max_num_batched_tokens)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions,
@@ -278,13 +278,14 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
     if getattr(args, "stack", None):
         # Pulumi project code, only for --stack: the fixed overhead is what the stack's resources cost
-        from components.fixed_costs import fixed_cost_json, fixed_cost_lines
-        from components.plan_lock import plan_stack_file
+        from components.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
+        from deploy.plan_lock import plan_stack_file
 
         if getattr(args, "calibration", None):
             raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
                                     "llmfleet:workload.calibration in the stack file, or drop --stack.")
-        result, messages, overhead = plan_stack_file(args.stack, args.update_lock)
+        result, messages, stack = plan_stack_file(args.stack, args.update_lock)
+        overhead = fixed_costs(result, stack.fleet)
         data, lines = ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
                        [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
     else:

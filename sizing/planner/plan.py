@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat
+from sizing.catalog.formats import WeightFormat, get_format
+from sizing.catalog.gpus import get_gpu
+from sizing.catalog.kernels import kernel_path
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
@@ -16,9 +18,10 @@ from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
+from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.ranking import alternatives
-from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
-                                       offering_rejection, reject)
+from sizing.planner.rejections import (fleet_size_rejection, format_rejection, infeasible, instance_rejection,
+                                       not_planned_rejections, offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, CalibrationInUse, Plan, Rejection
@@ -144,9 +147,16 @@ def plan(req: PlanRequest) -> Plan:
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         calibration=calibration_in_use(req, choice),
-        warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        warnings=_warnings(choice, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
+        kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
+
+
+def _cheapest(req: PlanRequest) -> Candidate | None:
+    """The cheapest feasible candidate of a request (None: none), without the frontier and the alternatives."""
+    ranked, _, _ = search(req, {})
+    return candidate(req, ranked[0]) if ranked else None
 
 
 def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection]]:
@@ -172,7 +182,12 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
         else:
             cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
-            feasible.append(price(req, p, fit, cold, fmt))
+            priced = price(req, p, fit, cold, fmt)
+            too_many = fleet_size_rejection(priced)
+            if too_many:
+                rejected.append(too_many)
+            else:
+                feasible.append(priced)
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:
@@ -196,14 +211,25 @@ def calibration_in_use(req: PlanRequest, choice: Candidate) -> CalibrationInUse 
                             fitted=cal.fitted.model_dump(), applies_to_choice=choice.calibrated)
 
 
-def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tuple[str, ...]:
-    mem, out = choice.memory, []
+def _warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
+    single = single_failure_domain_warning(req.workload, choice)  # (a graph pool that does not fit is a memory miss)
+    return calibration_warnings(choice, req) + ((single,) if single else ()) + kernel_warnings(choice)
+
+
+def calibration_warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
+    """The request's calibration does not describe the chosen fleet: its figures are first principles."""
     cal = req.calibration
-    if cal is not None and not choice.calibrated:
-        out.append(f"the calibration ({cal.model} {cal.weights} on {cal.gpu}) does not describe the choice "
-                   f"({req.model.name} {choice.weights} on {choice.gpu}): its figures are first principles")
-    if engine.cuda_graph_outside_budget and mem.unused_gib < 0:
-        out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
-                   "lower gpu_memory_utilization")
-    single = single_failure_domain_warning(req.workload, choice)
-    return tuple(out) + ((single,) if single else ())
+    if cal is None or choice.calibrated:
+        return ()
+    return (f"the calibration ({cal.model} {cal.weights} on {cal.gpu}) does not describe the choice "
+            f"({req.model.name} {choice.weights} on {choice.gpu}): its figures are first principles",)
+
+
+def kernel_warnings(choice: Candidate) -> tuple[str, ...]:
+    """The chosen GPU runs the weight format on a fallback or immature kernel path (sizing/data/kernels.toml): the
+    speed figures carry that path's measured shortfall, and the plan says so with the source."""
+    if not choice.weights:
+        return ()
+    gpu = get_gpu(choice.gpu)
+    path = kernel_path(gpu, get_format(choice.weights))
+    return (path.warning(gpu),) if path.warns else ()

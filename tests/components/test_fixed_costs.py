@@ -12,7 +12,7 @@ import pytest
 from components.fixed_costs import (FixedCostAssumptions, FixedCosts, created_usage, fixed_cost_json, fixed_costs,
                                     stack_fixed_costs)
 from components.network_spec import INTERFACE_ENDPOINTS, SUBNETS_CREATED
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from preview.mock_run import MockRun
 from sizing.catalog.fixed_costs import BILLED_HOURLY, UNITS, all_fixed_cost_prices, fixed_cost_prices
 from sizing.catalog.instances import all_regions
@@ -68,7 +68,9 @@ def registered(run: MockRun) -> dict[str, tuple[int, float]]:
              "log_ingestion": (logs, FixedCostAssumptions().log_gb_per_node_month), "log_storage": (logs, -1.0),
              "ebs_storage": (nodes, float(sum(_number(v["volumeSize"]) for v in volumes))),
              "ebs_throughput": (nodes if throughput else 0, float(throughput)),
-             "ebs_iops": (nodes if iops else 0, float(iops)), **_monitoring(run, nodes)}
+             "ebs_iops": (nodes if iops else 0, float(iops)), **_monitoring(run, nodes),
+             "weights_cache": (len(run.of_type("Bucket")), -1.0),
+             "image_cache": (len(run.of_type("PullThroughCacheRule")), FixedCostAssumptions().image_gb)}
     return {name: value for name, value in found.items() if value[0]}
 
 
@@ -92,10 +94,11 @@ def _monitoring(run: MockRun, nodes: int) -> dict[str, tuple[int, float]]:
 
 
 def priced(plan: Plan | None, options: FleetOptions) -> dict[str, tuple[int, float]]:
-    """The overhead's counts for a plan (log storage's quantity is derived, not registered: left out)."""
+    """The overhead's counts for a plan (log storage's and the weights cache's quantities are derived, not registered:
+    left out)."""
     assert plan is not None
     usage = created_usage(plan, options, FixedCostAssumptions())
-    return {u.name: (u.count, -1.0 if u.name == "log_storage" else u.quantity) for u in usage}
+    return {u.name: (u.count, -1.0 if u.name in ("log_storage", "weights_cache") else u.quantity) for u in usage}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "eks", "batch"])

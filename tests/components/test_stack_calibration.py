@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.stack_config import ConfigError, load_stack_config
+from deploy.stack_config import ConfigError, load_stack_config
 from preview.report import _calibration_lines
 from sizing.calibration.fit import calibrate
 from sizing.calibration.results import read_results

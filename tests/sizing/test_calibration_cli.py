@@ -68,7 +68,8 @@ def test_three_concurrencies_of_one_curve_predict_the_others_within_10_percent(c
             continue
         code, out, _ = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS,
                            "--input-tokens", SHAPE[0], "--output-tokens", SHAPE[1], "--concurrency", c, "--arrivals",
-                           "burst", "--calibration", path, "--engine", "nim-tensorrt-llm-2024", "--json")
+                           "burst", "--calibration", path, "--engine", "nim-tensorrt-llm-2024", "--max-num-batched-tokens",
+                           TRT_BUDGET, "--json")
         data = json.loads(out)
         assert code == 0 and data["calibration"]["file"] == str(path) and data["arrivals"] == "burst"
         errs += [data["output_tokens_per_second"] / float(row["output_tokens_per_s"]) - 1,
@@ -134,7 +135,7 @@ def test_burst_arrivals_put_the_prompts_in_ttft_not_in_itl(capsys):
         code, out, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS,
                              "--input-tokens", row["input_tokens"], "--output-tokens", row["output_tokens"],
                              "--concurrency", row["concurrency"], "--arrivals", "burst", "--engine",
-                             "nim-tensorrt-llm-2024", "--json")
+                             "nim-tensorrt-llm-2024", "--max-num-batched-tokens", TRT_BUDGET, "--json")
         assert code == 0, err
         data = json.loads(out)
         ratios.append(data["ttft_ms"] / float(row["ttft_ms_mean"]))

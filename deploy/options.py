@@ -13,19 +13,25 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from components.cluster_options import EksClusterOptions
-from components.inputs import StrInput, StrInputs
-from components.shell_values import checked
+from deploy.arns import parse_arn
+from deploy.cluster_options import EksClusterOptions
+from deploy.image_source import CREDENTIAL_ARN
+from deploy.inputs import StrInput, StrInputs
+from deploy.shell_values import checked
 from sizing.bounded import leaves
+from sizing.catalog.engines import get_engine
 from sizing.numbers import Float, Int
 from sizing.redact import looks_like_credential, redact
 
-DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
-"""Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
-DEFAULT_EFA_IMAGE = "public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2"
-"""Image for nodes that talk over EFA (multi-node replicas): the AWS vLLM Deep Learning Container for EC2, which ships
-libfabric and the aws-ofi-nccl plugin that NCCL needs to use EFA (the stock vllm/vllm-openai image has neither, so NCCL
-falls back to TCP sockets). https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
+DEFAULT_VLLM_IMAGE = get_engine().image
+"""Pinned serving image: the default engine profile's (sizing/data/engines.toml `image`), so the image the fleet runs
+and the profile the plan's memory and speed figures follow are one setting; a plan made with another profile runs
+that profile's image (components/fleet_spec.serving_image)."""
+DEFAULT_EFA_IMAGE = get_engine().efa_image
+"""Image for nodes that talk over EFA (multi-node replicas): the default profile's `efa_image`, the AWS vLLM Deep
+Learning Container for EC2 of that release, which ships libfabric and the aws-ofi-nccl plugin that NCCL needs to use
+EFA (the stock vllm/vllm-openai image has neither, so NCCL falls back to TCP sockets).
+https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
 (`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (README "Deploying for real")."""
 DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 """Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""
@@ -57,12 +63,25 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 Platform = Literal["ec2", "eks"]
 EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter",
-            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn", "nat_per_zone")
+            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn", "nat_per_zone", "image_cache",
+            "image_cache_credential_arn")
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
                            "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass")
 """Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules, v1.14.1)."""
+RESERVED_TAG_PREFIX = "llmfleet:"
+"""Tag keys the component writes itself (llmfleet:fleet scopes the node role's IAM conditions; components/fleet_tags.py
+declares the model to the policy pack): never taken from the user's tags."""
+SECRET_ARN_EXAMPLE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:llmfleet/api-key-AbCdEf"
+CERTIFICATE_ARN_EXAMPLE = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+DNS_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
+"""A fully qualified host name (RFC 1123 labels, lower case; a top-level label that is not all digits)."""
+DNS_NAME_MAX = 253
+"""Longest DNS name (RFC 1035 section 2.3.4)."""
+UNPRIVILEGED_PORT_START = 1024
+"""Ports below this need CAP_NET_BIND_SERVICE (Linux ip_unprivileged_port_start's default,
+https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt), which the eks pods drop."""
 LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_public_ingress", "certificate_arn",
                       "domain_name")
 """FleetOptions fields of the load balancer: on eks they configure the ALB Ingress (cluster.ingress: alb)."""
@@ -71,7 +90,7 @@ LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_publ
 SCRIPT_KINDS = {"hf_model_id": "Hugging Face repo", "s3_uri": "S3 URI", "hf_token_secret_arn": "secret ARN",
                 "hf_token_ssm_parameter": "SSM parameter", "image_mirror": "ECR repository",
                 "ami_ssm_parameter": "SSM parameter"}
-"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in components/shell_values.py."""
+"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in deploy/shell_values.py."""
 
 
 def _script_safe(value: Any, info: ValidationInfo) -> Any:
@@ -96,6 +115,10 @@ class WeightsSource(BaseModel):
     """SSM SecureString parameter name holding the token (alternative to the secret)."""
     s3_uri: str | None = None
     """s3://bucket/prefix holding the checkpoint (instead of the hub)."""
+    cache_in_s3: bool = True
+    """Hugging Face weights on platform ec2: the fleet creates a private S3 bucket; the first node that serves uploads
+    the files it downloaded, and every later node (replacements, scale-out) downloads them from it, in-region through
+    the VPC's S3 gateway endpoint, instead of from the hub. The fleet then serves the revision it first downloaded."""
 
     @field_validator("hf_model_id", "s3_uri", "hf_token_secret_arn", "hf_token_ssm_parameter")
     @classmethod
@@ -109,11 +132,14 @@ class WeightsSource(BaseModel):
     def _one_source(self) -> WeightsSource:
         if self.s3_uri and (self.hf_model_id or self.hf_token_secret_arn or self.hf_token_ssm_parameter):
             raise ValueError("give either s3_uri or the Hugging Face fields, not both")
+        if self.s3_uri and "cache_in_s3" in self.model_fields_set:
+            raise ValueError("cache_in_s3 caches Hugging Face weights; with s3_uri the weights are in S3 already: "
+                             "remove cache_in_s3")
         if self.hf_token_secret_arn and self.hf_token_ssm_parameter:
             raise ValueError("give hf_token_secret_arn or hf_token_ssm_parameter, not both")
         arn = self.hf_token_secret_arn
-        if isinstance(arn, str) and not arn.startswith("arn:aws"):
-            raise ValueError(f"hf_token_secret_arn={self.hf_token_secret_arn!r} is not an ARN (arn:aws:secretsmanager:...)")
+        if isinstance(arn, str):  # read by the node role's policy: a parsed, wildcard-free secret ARN
+            parse_arn(arn, "hf_token_secret_arn", ("secretsmanager",), SECRET_ARN_EXAMPLE)
         if self.s3_uri and not self.s3_uri.startswith("s3://"):
             raise ValueError(f"s3_uri={self.s3_uri!r} must start with s3://")
         return self
@@ -181,6 +207,13 @@ class FleetOptions(BaseModel):
     image_mirror: str | None = None
     """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it
     with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""
+    image_cache: bool = True
+    """Without image_mirror: the fleet creates an ECR pull-through cache rule for the image's public registry, and the
+    nodes pull from the account's ECR (ECR fetches the image once); Docker Hub and GHCR need image_cache_credential_arn,
+    and without it the nodes pull anonymously (the plan says so)."""
+    image_cache_credential_arn: str | None = None
+    """Secrets Manager secret (named ecr-pullthroughcache/...) with the registry's username and access token, which the
+    pull-through cache needs for Docker Hub and GHCR (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html)."""
     public_node_ips: bool = False
     """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model
     hub, VPC endpoints for the AWS APIs)."""
@@ -223,6 +256,15 @@ class FleetOptions(BaseModel):
     def _boot_script_safe(cls, value: Any, info: ValidationInfo) -> Any:
         return _script_safe(value, info)
 
+    @field_validator("image_cache_credential_arn")
+    @classmethod
+    def _cache_credential(cls, arn: str | None) -> str | None:
+        if arn is not None and not CREDENTIAL_ARN.fullmatch(arn):
+            raise ValueError("image_cache_credential_arn must be the ARN of a Secrets Manager secret whose name begins "
+                             "with ecr-pullthroughcache/ in the fleet's account and region (ECR's pull-through cache "
+                             "reads only those: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-rule.html)")
+        return arn
+
     @field_validator("vllm_image", "efa_image")
     @classmethod
     def _pinned(cls, image: str) -> str:
@@ -264,6 +306,28 @@ class FleetOptions(BaseModel):
                 raise ValueError(f"{info.field_name} entry {item!r} is not an AWS id like '{prefix}-0123456789abcdef0'")
         return value
 
+    @field_validator("api_key_secret_arn")
+    @classmethod
+    def _api_key_secret(cls, arn: Any) -> Any:
+        if isinstance(arn, str):  # it goes into the node role's policy and the user data: a parsed, wildcard-free ARN
+            parse_arn(arn, "api_key_secret_arn", ("secretsmanager",), SECRET_ARN_EXAMPLE)
+        return arn
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, arn: Any) -> Any:
+        if isinstance(arn, str):  # an Output is checked by AWS when the listener is created
+            parse_arn(arn, "certificate_arn", ("acm", "iam"), CERTIFICATE_ARN_EXAMPLE)
+        return arn
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain(cls, name: Any) -> Any:
+        if isinstance(name, str) and not (len(name) <= DNS_NAME_MAX and DNS_NAME.fullmatch(name)):
+            raise ValueError("domain_name is not a DNS name (lower-case labels of letters, digits and '-', dot-separated, "
+                             f"at most {DNS_NAME_MAX} characters), e.g. 'llm.example.com'")
+        return name
+
     @field_validator("alarm_topic_arn")
     @classmethod
     def _topic(cls, arn: Any) -> Any:
@@ -277,6 +341,10 @@ class FleetOptions(BaseModel):
         # AWS tag rules: key 1-128 and value 0-256 Unicode characters of letters, digits, spaces and _ . : / = + - @;
         # keys may not start with aws: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
         for key, value in tags.items():
+            if key.lower().startswith(RESERVED_TAG_PREFIX):
+                raise ValueError(f"tag key {key!r} is reserved: the component sets {RESERVED_TAG_PREFIX}* tags itself "
+                                 "(the IAM conditions and the policy pack read them), and a user tag would override "
+                                 f"them. To fix: rename it without the {RESERVED_TAG_PREFIX!r} prefix")
             if not TAG_TEXT.fullmatch(key) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
                 raise ValueError(f"tag key {key!r} is not a valid AWS tag key (1-128 of letters, digits, spaces, _.:/=+-@)")
             if not IMDS_TAG_KEY.fullmatch(key) or key in (".", "..", "_index"):
@@ -305,6 +373,9 @@ class FleetOptions(BaseModel):
     @model_validator(mode="after")
     def _network(self) -> FleetOptions:
         self._platform()
+        if self.image_cache_credential_arn and (self.image_mirror or not self.image_cache):
+            raise ValueError("image_cache_credential_arn is for the pull-through cache, which the fleet creates only "
+                             "with image_cache on and no image_mirror; remove it, or the setting that turns the cache off")
         if self.allow_public_ingress and not self.certificate_arn:
             raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
                              "in clear text; give certificate_arn (ACM) for an HTTPS listener")
@@ -342,6 +413,7 @@ class FleetOptions(BaseModel):
         if self.cluster is None:
             raise ValueError("platform 'eks' needs cluster (at least its name: cluster: {name: my-cluster})")
         ignored = sorted(f for f in EC2_ONLY if f in self.model_fields_set)
+        ignored += ["weights.cache_in_s3"] if "cache_in_s3" in self.weights.model_fields_set else []
         if ignored:
             raise ValueError(f"{', '.join(ignored)} shape the EC2 platform's VPC, AMI and Auto Scaling groups and would "
                              "be ignored on platform 'eks' (the cluster owns the network; Karpenter buys the nodes); "
@@ -350,6 +422,10 @@ class FleetOptions(BaseModel):
         if balancer and self.cluster.ingress != "alb":
             raise ValueError(f"{', '.join(balancer)} configure a load balancer, and cluster.ingress is "
                              f"{self.cluster.ingress!r}; set cluster.ingress: alb for an ALB Ingress, or remove them")
+        if self.api_port < UNPRIVILEGED_PORT_START:
+            raise ValueError(f"api_port {self.api_port} is below {UNPRIVILEGED_PORT_START}: the vLLM container runs with "
+                             "every Linux capability dropped (no NET_BIND_SERVICE), so it cannot listen there. To fix: "
+                             "use a port from 1024, e.g. the default 8000")
         if self.allowed_security_group_ids:
             raise ValueError("allowed_security_group_ids: the ALB Ingress admits clients by CIDR (inbound-cidrs); give "
                              "allowed_cidrs instead")
