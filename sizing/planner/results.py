@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
+
+
+def _without_unset_calibration(handler: SerializerFunctionWrapHandler, value: BaseModel, name: str) -> dict[str, Any]:
+    """The model's dump without `name` while it holds its default (no calibration): plans and plan locks written before
+    calibrations existed keep their JSON, and so their digests (deploy/plan_lock.py)."""
+    data = handler(value)
+    if name in data and data[name] == type(value).model_fields[name].default:
+        del data[name]
+    return data
 
 
 class Candidate(BaseModel):
@@ -98,6 +109,10 @@ class Candidate(BaseModel):
     """Caveats (spot scarcity, PCIe all-reduce, multi-node loss)."""
     calibrated: bool = False
     """Its speed figures come from the request's calibration (fitted to the user's benchmarks), not first principles."""
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_calibration(handler, self, "calibrated")
 
     @computed_field
     @property
@@ -287,6 +302,10 @@ class Plan(BaseModel):
     """Date of the price snapshot."""
     calibration: CalibrationInUse | None = None
     """The calibration in effect (None: every figure is first principles)."""
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_calibration(handler, self, "calibration")
     warnings: tuple[str, ...] = ()
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}
