@@ -99,7 +99,7 @@ def _mlp_width_per_gpu(m: ModelSpec, tp: int) -> float:
     if m.moe is None:
         return m.intermediate_size / tp
     moe_width = m.moe.experts_per_token * m.moe.expert_intermediate_size + m.moe.shared_intermediate_size
-    dense_width = m.intermediate_size if m.moe.dense_layers else 0
+    dense_width = m.intermediate_size if m.has_dense_mlp_layers else 0
     return max(moe_width, dense_width) / tp
 
 
