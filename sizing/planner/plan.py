@@ -11,7 +11,7 @@ from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, MemoryBreakdown, kv_element_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
-from sizing.planner.checkpoint import checkpoint_for
+from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
@@ -135,7 +135,7 @@ def plan(req: PlanRequest) -> Plan:
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
         weights=fmt.name, checkpoint=checkpoint,
-        vllm_quantization=fmt.vllm_quantization if fmt.name != checkpoint.format else "",
+        vllm_quantization=vllm_quantization_for(fmt, checkpoint),
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
         workload=req.workload, max_model_len=req.max_model_len, choice=choice,
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
