@@ -12,7 +12,7 @@ class WorkloadArgs(TypedDict, total=False):
     """The traffic one fleet must serve."""
 
     concurrency: int
-    """Peak requests in flight at once."""
+    """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the last one completes (32, DEFAULT_CONCURRENCY, when no rate is given either). With a rate: the most the traffic ever has in flight, so each request must be answered within concurrency / rate seconds (Little's law)."""
     input_tokens: int
     """Prompt tokens per request (typical)."""
     output_tokens: int
@@ -43,6 +43,10 @@ class WorkloadArgs(TypedDict, total=False):
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: int
     """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
+    job_output_tokens: int
+    """Batch: output tokens the whole job generates (its requests x output_tokens). Plans are then ranked by what the job costs: the fleet's hourly cost over the hours it runs, cold start included, Capacity Blocks by whole blocks."""
+    deadline_hours: float
+    """Batch: the job must finish within this many hours of the fleet's launch (needs job_output_tokens); the fleet is sized to generate job_output_tokens in the hours left after its cold start."""
 
 
 class DeploymentArgs(TypedDict, total=False):

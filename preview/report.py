@@ -352,7 +352,7 @@ def _change_counts(changes: list[ResourceChange]) -> str:
 def _workload(p: Plan) -> str:
     w = p.workload
     targets = latency_targets(w, at_most="≤")
-    return (f"`{p.model}` ({p.weights} weights, KV {p.kv_dtype}) in {p.region}; {w.kind}, {w.concurrency} concurrent, "
+    return (f"`{p.model}` ({p.weights} weights, KV {p.kv_dtype}) in {p.region}; {w.kind}, {w.traffic_text}, "
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
 

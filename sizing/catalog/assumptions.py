@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SHARE
+from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_LATENCY_MS, MIN_RATE, MIN_SHARE
 
 HOURS_IN_LONGEST_MONTH = 31 * 24
 """Upper bound of hours_per_month."""
@@ -62,6 +62,12 @@ class Assumptions(BaseModel):
     """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
     spot_unfilled_share_plentiful: float = Field(ge=0, le=1)
     """Share of spot requests left unfilled in a plentiful pool."""
+    interactive_max_utilization: float | None = Field(default=None, ge=MIN_SHARE, le=1)
+    """Largest share of a replica's maximum sustainable request rate an interactive plan loads it to (None or 1: no
+    ceiling, as in plans locked before it existed; assumptions.toml sets it)."""
+    interactive_default_tpot_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
+    """Mean TPOT ceiling of an interactive workload that gives no TPOT target (human reading speed), milliseconds (None:
+    none, as in plans locked before it existed; assumptions.toml sets it)."""
     decode_bw_efficiency: float | None = Field(default=None, ge=MIN_SHARE, le=1)
     """Override of every GPU's decode bandwidth efficiency (None: per-GPU value from gpus.csv)."""
 

@@ -135,23 +135,30 @@ def latency_targets(w: Workload, at_most: str = "<=") -> str:
         ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
 
 
+def held_within(p: Plan) -> str:
+    """What a replica's capacity is held within: the workload's targets, the limits the plan added, or neither (the
+    replica is then sized at saturation, and never said to be 'within the targets')."""
+    if latency_targets(p.workload):
+        return "within the targets" + (" and the plan's limits" if p.assumed_limits else "")
+    return "within the plan's limits" if p.assumed_limits else "at capacity (no latency targets)"
+
+
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
     targets = latency_targets(w)
-    traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
-                                    f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
     lines = [
         f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
         f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
-        f"Workload: {w.kind}, {w.concurrency} concurrent, {w.input_tokens} in / {w.output_tokens} out tokens"
+        f"Workload: {w.kind}, {w.traffic_text}, {w.input_tokens} in / {w.output_tokens} out tokens"
         + (f" ({w.prefix_hit_rate:.0%} of prompt tokens from the prefix cache)" if w.prefix_hit_rate else "")
-        + (f", {traffic}" if traffic else "") + (f", {targets}" if targets else ", no latency targets")
+        + (f", {targets}" if targets else ", no latency targets")
         + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
+        *[f"  limit the plan adds: {x}" for x in p.assumed_limits],
         "",
         f"Choice: {c.label} ({c.gpu})",
         f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
-        f"({c.requests_per_second_per_replica:,.2f} req/s) within the targets, prefill {c.prefill_share:.0%} of step time; "
+        f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step time; "
         f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
         _cost_line(c),
         f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "

@@ -22,6 +22,8 @@ from sizing.planner.rejections import (format_rejection, infeasible, instance_re
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, Plan, Rejection
+from sizing.planner.targets import assumed_limits, targets_for
+from sizing.planner.traffic import traffic_warnings
 from sizing.speed.load import ReplicaLoad
 from sizing.speed.model import ReplicaSpeed
 
@@ -88,10 +90,11 @@ class _FitMemo:
 
             self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
                                               speed, req.workload)
-        fit_key = key + (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)
+        targets = targets_for(w, self.req.assumptions)
+        fit_key = key + targets.key
         if fit_key not in self._fits:
             model = self._models[key]
-            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)
+            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, targets)
         return self._fits[fit_key]
 
 
@@ -141,7 +144,9 @@ def plan(req: PlanRequest) -> Plan:
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
-        warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        assumed_limits=assumed_limits(req.workload, req.assumptions),
+        warnings=(traffic_warnings(req, ranked[0]) + _warnings(choice, engine, req)
+                  + (req.deployment.facts.notices if req.deployment.facts else ())),
         fact_sources=_fact_sources(req),
     )
 

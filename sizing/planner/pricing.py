@@ -20,34 +20,31 @@ from sizing.units import MS_PER_S, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 
 def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
+    """Replicas for the traffic: the rate over one replica's rate at capacity (the in-flight bound of Little's law is in
+    that capacity), or, with no rate, the closed-loop clients over the clients one replica holds."""
     w = req.workload
-    needs = {"concurrency": math.ceil(w.concurrency / fit.concurrency)}
-    if w.requests_per_second:
-        needs["requests_per_second"] = math.ceil(w.requests_per_second / fit.requests_per_s)
-    if w.output_tokens_per_second:
-        needs["output_tokens_per_second"] = math.ceil(w.output_tokens_per_second / fit.output_tokens_per_s)
-    # On a tie the traffic rate names the sizing: concurrency has a default (32) a rate-driven request never set.
-    sized_by = max(needs, key=lambda k: (needs[k], k != "concurrency"))
-    return needs[sized_by], sized_by
+    rate = w.request_rate
+    if rate:
+        return math.ceil(rate / fit.requests_per_s), w.rate_name
+    return math.ceil(w.clients / fit.concurrency), "concurrency"
 
 
 def planned_load(req: PlanRequest, fit: ReplicaFit, replicas: int) -> LoadPoint:
-    """Steady state of one replica when `replicas` share the workload: its concurrency (closed loop), and its request
-    or token rate (open loop) when given; the heavier of them. The latencies a plan reports are this point's."""
+    """Steady state of one replica when `replicas` share the workload: open loop at its share of the rate when a rate
+    is given (the requests in flight follow from it), else closed loop with its share of the clients. The latencies a
+    plan reports are this point's."""
     w, load = req.workload, fit.load
-    points = [load.closed_loop(w.concurrency / replicas)]
-    rates = [r for r in (w.requests_per_second, (w.output_tokens_per_second or 0) / w.output_tokens) if r]
-    for rate in rates:
+    rate = w.request_rate
+    if rate:
         point = load.open_loop(rate / replicas)
-        points.append(point if point is not None else load.peak())
-    return max(points, key=lambda x: x.running_batch)
+        return point if point is not None else load.peak()
+    return load.closed_loop(w.clients / replicas)
 
 
 def _served_tokens_per_s(req: PlanRequest, at_load: LoadPoint, replicas: int) -> float:
-    w = req.workload
-    targets = [t for t in (w.output_tokens_per_second, (w.requests_per_second or 0) * w.output_tokens) if t]
-    if targets:
-        return max(targets)
+    rate = req.workload.request_rate
+    if rate:
+        return rate * req.workload.output_tokens
     return at_load.output_tokens_per_s * replicas
 
 
@@ -134,6 +131,7 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * MS_PER_S, tpot_ms=at_load.tpot_s * MS_PER_S,
         ttft_p95_ms=at_load.ttft_p95_s * MS_PER_S, tpot_p95_ms=at_load.tpot_p95_s * MS_PER_S,
         planned_concurrency_per_replica=at_load.concurrency, concurrency_per_replica=fit.concurrency,
+        time_in_system_ms=at_load.time_in_system_s * MS_PER_S,
         prefill_share=fit.capacity.prefill_share, saturation_concurrency=fit.load.saturation_concurrency(),
         max_requests_per_second_per_replica=fit.load.max_request_rate(),
         output_tokens_per_second_per_replica=fit.output_tokens_per_s, requests_per_second_per_replica=fit.requests_per_s,

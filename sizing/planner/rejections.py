@@ -80,7 +80,7 @@ def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
             "allow more instance types (--instance-types) or another region" + _regions_offering(req, rejected) + ".",
         )
     # A latency miss got past the memory check, so it is nearer than any memory miss; then the smallest miss.
-    stage = {"memory": 0, "tpot": 1, "ttft": 2}
+    stage = {"memory": 0, "tpot": 1, "ttft": 2, "latency": 3}
     nearest = min(sized, key=lambda r: (-stage[r.kind], r.relative_miss))
     return InfeasibleError(
         f"No candidate meets the request for {req.model.name!r} ({len(rejected)} rejected).",

@@ -16,11 +16,12 @@ from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
 from sizing.planner.request import Workload
+from sizing.planner.targets import Targets
 from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
 from sizing.speed.model import ReplicaSpeed
-from sizing.units import MS_PER_S, S_PER_MS
+from sizing.units import MS_PER_S
 
-MissKind = Literal["memory", "tpot", "ttft"]
+MissKind = Literal["memory", "tpot", "ttft", "latency"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class ReplicaMiss:
     """Why a replica cannot serve the workload, and by how much it misses."""
 
     kind: MissKind
-    """memory, tpot or ttft."""
+    """memory, tpot, ttft, or latency (a request's whole time in the system, bounded by concurrency / rate)."""
     reason: str
     """The miss in words, with its margin."""
     relative_miss: float
@@ -112,17 +113,21 @@ def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: 
     return ReplicaLoad(speed, shape, EngineLimits(budget, limit, engine.step_time_factor))
 
 
-def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
-    """The target a lone request already misses, by how much."""
+def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
+    """The limit a lone request already misses, by how much."""
     lone = load.at_decodes(load.smallest_d())  # where capacity() found the target missed (a lighter load may meet it)
-    checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
-              ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
-    given = [(k, lab, t, v * MS_PER_S) for k, lab, t, v in checks if t is not None]
+    tpot = "TPOT (reading-speed default)" if t.default_tpot else "TPOT"
+    checks: list[tuple[MissKind, str, float | None, float]] = [
+        ("tpot", tpot, t.tpot_s, lone.tpot_s), ("tpot", "TPOT p95", t.tpot_p95_s, lone.tpot_p95_s),
+        ("ttft", "TTFT", t.ttft_s, lone.ttft_s), ("ttft", "TTFT p95", t.ttft_p95_s, lone.ttft_p95_s),
+        ("latency", "time in the system (concurrency / rate)", t.time_in_system_s, lone.time_in_system_s)]
+    given = [(k, lab, target, v) for k, lab, target, v in checks if target is not None]
     kind, label, target, value = max(given, key=lambda c: c[3] / c[2])
-    remedy = ("relax tpot_ms, or allow faster GPUs or more TP" if kind == "tpot"
-              else "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
-    return ReplicaMiss(kind, f"misses {label} by {value - target:.1f} ms ({value:.1f} ms for a lone request vs {target:g} ms)",
-                       (value - target) / target, remedy)
+    remedy = {"tpot": "relax tpot_ms, or allow faster GPUs or more TP",
+              "ttft": "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP",
+              "latency": "raise concurrency (more requests may be in flight) or lower the rate, or allow faster GPUs"}[kind]
+    return ReplicaMiss(kind, f"misses {label} by {(value - target) * MS_PER_S:,.1f} ms ({value * MS_PER_S:,.1f} ms for a "
+                             f"lone request vs {target * MS_PER_S:,.6g} ms)", (value - target) / target, remedy)
 
 
 def replica_model(
@@ -139,12 +144,12 @@ def replica_model(
     return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w)
 
 
-def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:
-    """The heaviest steady load of a replica that meets the workload's latency targets (mean and p95)."""
-    targets = [t * S_PER_MS if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
-    cap = load.capacity(*targets)
+def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, t: Targets) -> ReplicaFit | ReplicaMiss:
+    """The heaviest steady load of a replica that meets the targets (latency, mean and p95; time in the system; the
+    utilization ceiling)."""
+    cap = load.capacity(t.tpot_s, t.ttft_s, t.tpot_p95_s, t.ttft_p95_s, t.time_in_system_s, t.max_utilization)
     if cap is None:
-        return _latency_miss(load, w)
+        return _latency_miss(load, t)
     batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
     return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
 

@@ -55,6 +55,8 @@ class Candidate(BaseModel):
     """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized by."""
     planned_concurrency_per_replica: float
     """Requests in each replica at the planned load (the workload over the required replicas)."""
+    time_in_system_ms: float = 0.0
+    """Mean time a request spends in a replica at the planned load, arrival to last token (TTFT + output x TPOT)."""
     ttft_ms: float
     """Mean time to first token at the planned load (steady-state model)."""
     tpot_ms: float
@@ -235,6 +237,10 @@ class Plan(BaseModel):
     """Efficiencies and latencies used."""
     prices_as_of: str
     """Date of the price snapshot."""
+    assumed_limits: tuple[str, ...] = ()
+    """Limits the plan added to the workload's own, each with its figure and source: the reading-speed TPOT of an
+    interactive workload without one, the utilization ceiling of interactive replicas, the time in the system a
+    concurrency given beside a rate allows (Little's law)."""
     warnings: tuple[str, ...] = ()
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}

@@ -57,7 +57,7 @@ MAX_ROOT_STEPS = 40
 """Safety cap on root-finding steps (Illinois converges in well under ten on these smooth curves)."""
 BUDGET_HEADROOM = 0.999
 """The token-budget cap is approached, not reached (at the cap the prompt queue is unbounded)."""
-CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95 = range(7)
+CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95, PREFILL_SHARE, TIME_IN_SYSTEM = range(9)
 """Positions in ReplicaLoad._eval's tuple."""
 SATURATION_THROUGHPUT_SHARE = 0.9
 """Saturation point: the concurrency at which throughput reaches this share of the replica's maximum."""
@@ -122,6 +122,11 @@ class LoadPoint:
     saturated: bool
     """Requests wait for KV or sequence slots, or the token budget is full."""
 
+    @property
+    def time_in_system_s(self) -> float:
+        """Mean time a request spends in the replica, arrival to last token (Little's law: concurrency / rate)."""
+        return self.concurrency / self.requests_per_s if self.requests_per_s else math.inf
+
 
 def _excess_over(limits: list[tuple[int, float]]) -> Callable[[tuple[float, ...]], float]:
     """Relative excess of an _eval tuple over the tightest of the (position, target) limits (-1: no limit)."""
@@ -143,7 +148,7 @@ class ReplicaLoad:
         self.slot_bound = limits.max_running <= by_budget
         self.max_decodes = float(min(limits.max_running, by_budget))
         """Largest steady decode batch: KV / max_num_seqs slots, or the token budget shared with the prompts."""
-        self._memo: dict[float, tuple[float, float, float, float, float, float, float, float]] = {}
+        self._memo: dict[float, tuple[float, ...]] = {}
         self._token_s = speed.prefill_token_s(shape.input_tokens) * limits.step_time_factor
         self._prefill_tokens = p
         self._affine = self._affine_decode()
@@ -176,8 +181,9 @@ class ReplicaLoad:
         """Step time one prompt token adds (engine factor applied)."""
         return self._token_s
 
-    def _eval(self, d: float) -> tuple[float, float, float, float, float, float, float, float]:
-        """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share) at `d` decodes."""
+    def _eval(self, d: float) -> tuple[float, ...]:
+        """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share, time in the system)
+        at `d` decodes; the time a request spends in the replica is concurrency / rate = TTFT + O x TPOT."""
         hit = self._memo.get(d)
         if hit is not None:
             return hit
@@ -193,13 +199,13 @@ class ReplicaLoad:
         ttft = own / (1 - rho)
         one_prompt_s = self._token_s * p  # the step time one prompt's tokens add, spread over its chunks
         out = (rate * ttft + d, rate, d / step, step, step + P95_Z * math.sqrt(d) * one_prompt_s / o,
-               ttft, own + P95_EXP * (ttft - own), prefill_part / step)
+               ttft, own + P95_EXP * (ttft - own), prefill_part / step, ttft + o * step)
         self._memo[d] = out
         return out
 
     def at_decodes(self, d: float) -> LoadPoint:
         """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
-        n, rate, tokens, tpot, tpot95, ttft, ttft95, share = self._eval(d)
+        n, rate, tokens, tpot, tpot95, ttft, ttft95, share, _ = self._eval(d)
         return LoadPoint(concurrency=n, requests_per_s=rate, output_tokens_per_s=tokens, tpot_s=tpot, tpot_p95_s=tpot95,
                          ttft_s=ttft, ttft_p95_s=ttft95, running_batch=d, prefill_share=share,
                          saturated=not self.slot_bound and d >= self.max_decodes)
@@ -273,10 +279,14 @@ class ReplicaLoad:
         return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self.smallest_d()))
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
-                 ttft_p95_s: float | None = None) -> LoadPoint | None:
-        """The heaviest steady load that meets the targets (None: not even a lone request does)."""
-        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s))
-                  if t is not None]
+                 ttft_p95_s: float | None = None, time_in_system_s: float | None = None,
+                 max_utilization: float | None = None) -> LoadPoint | None:
+        """The heaviest steady load that meets the targets (None: not even a lone request does): latency targets, a
+        bound on a request's whole time in the replica (TTFT + O x TPOT), and a ceiling on the share of the replica's
+        largest sustainable request rate."""
+        rate_cap = max_utilization * self.max_request_rate() if max_utilization is not None else None
+        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s),
+                                      (TIME_IN_SYSTEM, time_in_system_s), (RATE, rate_cap)) if t is not None]
         hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
         if hi <= 0:
             return None

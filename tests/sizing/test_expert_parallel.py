@@ -1,5 +1,6 @@
 """Expert parallelism and MLA data-parallel attention: memory, KV capacity, the planner's pick and the vLLM flags."""
 
+from sizing.catalog.assumptions import with_overrides
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import get_format
 from sizing.catalog.gpus import get_gpu
@@ -40,7 +41,8 @@ def r1_plan():
     """DeepSeek-R1 (same architecture as V3) for 256 users, 8000 in / 1000 out. Before: no layout held the latent
     cache of 256 users on one node but a p6-b200 or TP1 PP8 (one 8-deep pipeline); with 1000/1000 two A100 nodes with
     block FP8, which vLLM refuses."""
-    return plan(PlanRequest(model=load_preset("deepseek-r1"),
+    full_load = with_overrides({"interactive_max_utilization": 1.0})  # the memory claim: one node at full load
+    return plan(PlanRequest(model=load_preset("deepseek-r1"), assumptions=full_load,
                             workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)))
 
 
