@@ -111,6 +111,15 @@ def _cost_line(c: Candidate) -> str:
             f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({how})")
 
 
+def _job_lines(c: Candidate) -> list[str]:
+    """A batch job's hours and cost (what it was ranked by), when the workload gives its size."""
+    if c.job_hours is None or c.job_cost_usd is None:
+        return []
+    billing = "whole Capacity Blocks" if c.purchase == "capacity-block" else "per-second billing"
+    return [f"  the job: {c.job_hours:,.1f} h from launch to its last token (cold start included, every replica at "
+            f"capacity), ${c.job_cost_usd:,.2f} ({billing})"]
+
+
 def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
@@ -161,6 +170,7 @@ def plan_lines(p: Plan) -> list[str]:
         f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step time; "
         f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
         _cost_line(c),
+        *_job_lines(c),
         f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
         f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sizing.planner.pricing import Priced, planned_load
+from sizing.planner.pricing import Priced
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, FrontierPoint, Rejection
 from sizing.units import MS_PER_S
@@ -51,7 +51,7 @@ def _nearest_latency_miss(rejected: list[Rejection]) -> Rejection | None:
 
 def _priced_point(req: PlanRequest, target_ms: float, x: Priced) -> FrontierPoint:
     """A frontier point straight from the ranking (no full Candidate: the frontier shows cost and latency only)."""
-    at = planned_load(req, x.fit, x.required)
+    at = x.at_load
     return FrontierPoint(
         tpot_target_ms=target_ms, feasible=True, tensor_parallel=x.placement.layout.tp,
         pipeline_parallel=x.placement.layout.pp, data_parallel=x.placement.layout.dp,

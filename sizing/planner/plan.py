@@ -13,10 +13,11 @@ from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import formats_to_try, requested_formats
+from sizing.planner.job import deadline_miss
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
-from sizing.planner.ranking import alternatives
+from sizing.planner.ranking import alternatives, order
 from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
                                        offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
@@ -116,7 +117,7 @@ def search(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], 
             continue
         for fmt in formats_to_try(req.model, formats, instance, req.deployment.max_nodes_per_replica):
             _try_format(req, instance, memos[fmt.name], checkpoints[fmt.name], feasible, rejected)
-    return sorted(feasible, key=lambda x: x.rank_key), rejected, checkpoints
+    return order(req, feasible), rejected, checkpoints
 
 
 def plan(req: PlanRequest) -> Plan:
@@ -172,8 +173,12 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
         fit = memo.fit(p, req.workload)
         if isinstance(fit, ReplicaMiss):
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
+            continue
+        cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
+        late = deadline_miss(req.workload, cold)
+        if late:
+            rejected.append(reject(instance, p.layout, "deadline", late, weights=fmt.name))
         else:
-            cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
             feasible.append(price(req, p, fit, cold, fmt))
 
 

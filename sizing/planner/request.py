@@ -126,9 +126,13 @@ class Workload(BaseModel):
         rates = ", ".join(t for t in (f"{self.requests_per_second:g} req/s" if self.requests_per_second else "",
                                       f"{self.output_tokens_per_second:g} out tok/s" if self.output_tokens_per_second
                                       else "") if t)
-        if rates:
-            return (f"{self.concurrency} in flight at most, " if self.concurrency else "") + rates
-        return f"{self.concurrency} concurrent" if self.concurrency else f"{DEFAULT_CONCURRENCY} concurrent (default)"
+        job = (f"a job of {self.job_output_tokens:,} output tokens" if self.job_output_tokens else "") + (
+            f" within {self.deadline_hours:g} h" if self.deadline_hours else "")
+        if rates or self.deadline_hours:
+            return ", ".join(t for t in (f"{self.concurrency} in flight at most" if self.concurrency else "", rates, job)
+                             if t)
+        clients = f"{self.concurrency} concurrent" if self.concurrency else f"{DEFAULT_CONCURRENCY} concurrent (default)"
+        return clients + (f", {job}" if job else "")
 
     @model_validator(mode="after")
     def _lengths(self) -> Workload:

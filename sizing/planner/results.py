@@ -94,6 +94,10 @@ class Candidate(BaseModel):
     """Fleet cost per month (hours_per_month)."""
     cost_per_million_output_tokens_usd: float
     """hourly cost / millions of output tokens served per hour."""
+    job_hours: float | None = None
+    """A batch job's hours from launch to its last token (cold start, then every replica at capacity); None: no job."""
+    job_cost_usd: float | None = None
+    """What the batch job pays: the hourly cost over job_hours, or whole Capacity Blocks; None: no job."""
     memory: MemoryBreakdown
     """Per-GPU memory breakdown on the binding stage."""
     notes: tuple[str, ...] = ()

@@ -3,7 +3,7 @@ time in the system), and what the plan says when the figures given do not agree 
 
 from __future__ import annotations
 
-from sizing.planner.pricing import Priced, planned_load
+from sizing.planner.pricing import Priced
 from sizing.planner.request import PlanRequest
 from sizing.planner.targets import in_flight_bound_s
 
@@ -20,7 +20,7 @@ def traffic_warnings(req: PlanRequest, x: Priced) -> tuple[str, ...]:
     rate, bound = w.request_rate, in_flight_bound_s(w)
     if not rate or bound is None or w.concurrency is None:
         return ()
-    at = planned_load(req, x.fit, x.required)
+    at = x.at_load
     in_flight = rate * at.time_in_system_s
     if x.fit.capacity.time_in_system_s >= BOUND_BINDS * bound:
         return (f"concurrency={w.concurrency} at {rate:,.4g} req/s leaves each request {bound:,.2f} s in the system "
