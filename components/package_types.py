@@ -66,6 +66,8 @@ class DeploymentArgs(TypedDict, total=False):
     """Engine profile from sizing/data/engines.toml (None: the default)."""
     max_nodes_per_replica: int
     """Largest multi-node replica to consider."""
+    speculative: str
+    """Speculative decoding: 'eagle3' (an EAGLE-3 draft head) or 'mtp' (the model's own multi-token-prediction module), where sizing/data/speculators.csv catalogues one for the model and the engine's vLLM release runs it. Its mean acceptance length is an assumption the plan states; it changes TPOT, capacity and memory (None: none). One of: 'eagle3', 'mtp'."""
     purchase: str
     """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity Block at its catalog rate (types without one in the region are rejected); never chosen unless asked. One of: 'on-demand', 'spot', 'mixed', 'capacity-block'."""
     spare_purchase: str

@@ -230,6 +230,7 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
     deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
+                            speculative=args.speculative,
                             spare_purchase=args.spare_purchase)
     if spare_purchase_unused(workload, deployment):
         raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "

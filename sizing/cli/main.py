@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="force a purchase option (capacity-block: EC2 Capacity Block rates, where the catalog has them)")
     pl.add_argument("--spare-purchase", choices=["on-demand", "spot"],
                     help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
+    pl.add_argument("--speculative", choices=["eagle3", "mtp"], help="speculative decoding with the model's catalogued "
+                    "draft (sizing/data/speculators.csv): an EAGLE-3 head or the model's own MTP module")
     pl.add_argument("--region", default=_default(Deployment, "region"))
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--json", action="store_true")

@@ -120,6 +120,18 @@ def _job_lines(c: Candidate) -> list[str]:
             f"capacity), ${c.job_cost_usd:,.2f} ({billing})"]
 
 
+def _speculative_lines(p: Plan) -> list[str]:
+    """The draft the fleet runs and what the plan assumed of it."""
+    s = p.speculative
+    if s is None:
+        return []
+    return [f"  speculative decoding: {s.method} ({s.draft_repo or 'the MTP module in the checkpoint'}), "
+            f"{s.num_speculative_tokens} draft token(s) per step, assumed mean acceptance length "
+            f"{s.mean_acceptance_length:g} tokens per step ({s.acceptance_source}); draft weights "
+            f"{s.draft_weights_gib:.2f} GiB per GPU and one more layer of KV cache, in the memory line; TPOT and capacity "
+            f"include it; vLLM {' '.join(s.vllm_args)}"]
+
+
 def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
@@ -175,6 +187,7 @@ def plan_lines(p: Plan) -> list[str]:
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
         f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),
+        *_speculative_lines(p),
         "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],

@@ -13,6 +13,7 @@ from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
 from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import formats_to_try, requested_formats
+from sizing.planner import speculative
 from sizing.planner.job import deadline_miss
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
@@ -67,6 +68,8 @@ class _FitMemo:
 
     def __init__(self, req: PlanRequest, engine: EngineProfile, fmt: WeightFormat) -> None:
         self.req, self.engine, self.fmt = req, engine, fmt
+        self.spec = speculative.resolve(req.model, req.deployment.speculative, engine)
+        self.spec_step = speculative.spec_decode(self.spec, req.assumptions) if self.spec else None
         self.kv_bytes = kv_element_bytes(req.deployment.kv_dtype, fmt)
         self.settings = EngineSettings(
             gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.max_model_len,
@@ -89,8 +92,9 @@ class _FitMemo:
                 return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
                                     req.assumptions, p.nodes_per_replica > 1)
 
-            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
-                                              speed, req.workload)
+            settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
+            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, settings,
+                                              speed, req.workload, self.spec_step)
         targets = targets_for(w, self.req.assumptions)
         fit_key = key + targets.key
         if fit_key not in self._fits:
@@ -134,6 +138,7 @@ def plan(req: PlanRequest) -> Plan:
         raise infeasible(req, rejected)
     choice = candidate(req, ranked[0])
     fmt = ranked[0].fmt
+    spec = memos[fmt.name].spec
     checkpoint = checkpoints[fmt.name]
     instances = _allowed_instances(req)
     return Plan(
@@ -141,6 +146,8 @@ def plan(req: PlanRequest) -> Plan:
         weights=fmt.name, checkpoint=checkpoint,
         vllm_quantization=vllm_quantization_for(fmt, checkpoint),
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
+        speculative=(speculative.speculative_plan(req.model, fmt, ranked[0].placement.layout, spec, req.assumptions)
+                     if spec else None),
         workload=req.workload, max_model_len=req.max_model_len, choice=choice,
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
@@ -170,6 +177,10 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
     rejected += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
     cold: float | None = None
     for p in found:
+        no_pp = speculative.pipeline_refusal(memo.spec, p.layout)
+        if no_pp:
+            rejected.append(reject(instance, p.layout, "layout", no_pp, weights=fmt.name))
+            continue
         fit = memo.fit(p, req.workload)
         if isinstance(fit, ReplicaMiss):
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))

@@ -11,13 +11,13 @@ from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.vllm_rules import startup_rule_note
-from sizing.memory.budget import EngineSettings, MemoryBreakdown, memory_breakdown
+from sizing.memory.budget import EngineSettings, MemoryBreakdown, memory_breakdown, with_draft_kv
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
 from sizing.planner.request import Workload
 from sizing.planner.targets import Targets
-from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
+from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape, SpecDecode
 from sizing.speed.model import ReplicaSpeed
 from sizing.units import MS_PER_S
 
@@ -89,10 +89,13 @@ def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
 
 
 def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int, layout: Layout, engine: EngineProfile,
-                       request_tokens: int) -> int:
+                       request_tokens: int, settings: EngineSettings | None = None) -> int:
     """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs. Data-parallel attention ranks
-    each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's."""
+    each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's. A
+    speculative draft's cache layers (in `settings`) count too."""
     per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings)
+    if settings is not None:
+        per_request = with_draft_kv(m, settings, layout, per_request, request_tokens)
     by_cache = int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request[mem.pipeline_stage])
     return min(by_cache, mem.max_num_seqs) * layout.dp
 
@@ -106,11 +109,12 @@ def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
     )
 
 
-def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload) -> ReplicaLoad:
-    """The steady-state model of one replica for the workload's typical request."""
+def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload,
+                 spec: SpecDecode | None = None) -> ReplicaLoad:
+    """The steady-state model of one replica for the workload's typical request (with a speculative draft, if any)."""
     shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
     budget = mem.max_num_batched_tokens * speed.layout.dp  # every data-parallel attention rank schedules its own tokens
-    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, engine.step_time_factor))
+    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, engine.step_time_factor, spec))
 
 
 def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
@@ -132,7 +136,7 @@ def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
 
 def replica_model(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload,
+    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload, spec: SpecDecode | None = None,
 ) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
     """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
     of the latency targets, so one serves every target a plan tries. `speed` may be a factory, called only when the
@@ -140,8 +144,8 @@ def replica_model(
     mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
     if not mem.fits:
         return _memory_miss(mem, startup_rule_note(gpu, fmt))
-    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
-    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w)
+    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens, settings)
+    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, spec)
 
 
 def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, t: Targets) -> ReplicaFit | ReplicaMiss:

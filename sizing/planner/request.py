@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.instances import all_instance_types
+from sizing.catalog.speculators import SpeculativeMethod
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
                            MAX_USD_PER_HOUR, MIN_LATENCY_MS, MIN_RATE,
                            MIN_USD_PER_HOUR)
@@ -197,6 +198,10 @@ class Deployment(BaseModel):
     """Engine profile from sizing/data/engines.toml (None: the default)."""
     max_nodes_per_replica: Int = Field(default=4, ge=1, le=16)
     """Largest multi-node replica to consider."""
+    speculative: SpeculativeMethod | None = None
+    """Speculative decoding: 'eagle3' (an EAGLE-3 draft head) or 'mtp' (the model's own multi-token-prediction module),
+    where sizing/data/speculators.csv catalogues one for the model and the engine's vLLM release runs it. Its mean
+    acceptance length is an assumption the plan states; it changes TPOT, capacity and memory (None: none)."""
     purchase: PurchaseOption | None = None
     """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity
     Block at its catalog rate (types without one in the region are rejected); never chosen unless asked."""

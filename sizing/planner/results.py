@@ -8,6 +8,7 @@ from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
+from sizing.planner.speculative import SpeculativePlan
 
 
 class Candidate(BaseModel):
@@ -219,6 +220,9 @@ class Plan(BaseModel):
     """--quantization value vLLM needs ('' when the checkpoint declares its own format)."""
     kv_dtype: str
     """KV cache dtype."""
+    speculative: SpeculativePlan | None = None
+    """The speculative-decoding draft the fleet runs and the acceptance it assumed (None: none); TPOT, capacity and
+    memory include it."""
     engine: str
     """Engine profile the memory figures follow."""
     region: str
