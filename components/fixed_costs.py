@@ -15,18 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from components.eks.nodes import node_volumes
 from components.fleet_metrics import PUBLISH_EVERY_S, PUBLISHED, PUT_CALLS_PER_PUBLISH
+from components.image_source import caches_weights, fleet_image_source
 from components.fleet_spec import LOG_RETENTION_DAYS, Gp3Volume, creates_api_key_secret, node_spec
 from components.monitoring import DASHBOARDS, alarm_metrics
 from components.network_spec import interface_endpoint_zones, nat_gateways
 from components.options import FleetOptions
 from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH, MIN_HOURS_PER_MONTH
-from sizing.catalog.fixed_costs import BILLED_HOURLY, MAX_UNIT_USD, PriceItem, all_fixed_cost_prices, fixed_cost_prices
+from sizing.catalog.fixed_costs import BILLED_HOURLY, PriceItem, all_fixed_cost_prices, fixed_cost_prices
 from sizing.planner.cold_start import GP3_BASELINE_IOPS, GP3_BASELINE_MIBPS
 from sizing.planner.results import Plan
+from sizing.units import BYTES_PER_GB
 
 FixedCostName = Literal["interface_endpoint", "nat_gateway", "nat_public_ipv4", "alb", "alb_lcu", "api_key_secret",
                         "log_ingestion", "log_storage", "ebs_storage", "ebs_throughput", "ebs_iops", "custom_metric",
-                        "alarm_metric", "dashboard", "metric_requests"]
+                        "alarm_metric", "dashboard", "metric_requests", "weights_cache", "image_cache"]
 """The kinds of resource the overhead counts."""
 LABELS: dict[FixedCostName, str] = {
     "interface_endpoint": "interface VPC endpoint, per AZ", "nat_gateway": "NAT gateway",
@@ -37,6 +39,7 @@ LABELS: dict[FixedCostName, str] = {
     "ebs_iops": "EBS gp3 IOPS above the baseline, per node", "custom_metric": "CloudWatch custom metric (vLLM's load)",
     "alarm_metric": "CloudWatch alarm metric", "dashboard": "CloudWatch dashboard",
     "metric_requests": "CloudWatch PutMetricData calls, per node",
+    "weights_cache": "S3 weights cache (the checkpoint)", "image_cache": "ECR image cache (the serving image)",
 }
 """What each kind is, in words."""
 ALB_LCUS = 1.0
@@ -48,6 +51,11 @@ upper estimate for the example stacks; a busier fleet uses more."""
 LOG_GB_PER_NODE_MONTH = 1.0
 """CloudWatch Logs a node ships in a month, GB (est.): vLLM's stats line every 10 s and an access-log line per request
 (about 200 bytes each) through docker's awslogs driver, and the boot log; 1 req/s per node is about 0.5 GB a month."""
+IMAGE_GB = 10.0
+"""Compressed size of the serving image in ECR, GB (est.): the vLLM CUDA images are several GB compressed; a round
+upper estimate, the ECR storage it prices is about $1 a month."""
+MAX_IMAGE_GB = 1e4
+"""Bound of the image-size assumption, GB."""
 MAX_LCUS = 1e6
 """Bound of the LCU assumption."""
 MAX_LOG_GB = 1e6
@@ -75,6 +83,8 @@ class FixedCostAssumptions(BaseModel):
     """Load Balancer Capacity Units an ALB uses on average (ALB_LCUS)."""
     log_gb_per_node_month: float = Field(default=LOG_GB_PER_NODE_MONTH, ge=0, le=MAX_LOG_GB)
     """CloudWatch Logs a node ships in a month, GB (LOG_GB_PER_NODE_MONTH)."""
+    image_gb: float = Field(default=IMAGE_GB, ge=0, le=MAX_IMAGE_GB)
+    """Compressed size of the serving image the ECR cache holds, GB (IMAGE_GB)."""
 
 
 class FixedCost(BaseModel):
@@ -180,6 +190,15 @@ def ebs_usage(nodes: int, volumes: tuple[Gp3Volume, ...]) -> list[Usage]:
             Usage("ebs_iops", nodes if iops else 0, "gp3_iops", iops)]
 
 
+def boot_source_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostAssumptions) -> list[Usage]:
+    """The ec2 fleet's copies of what its nodes start from (components/boot_sources.py): the weights cache bucket holds
+    the checkpoint, the image's pull-through cache the image."""
+    weights = 1 if caches_weights(options) else 0
+    image = 1 if fleet_image_source(node_spec(plan, options).image, options).kind == "cache" else 0
+    return [Usage("weights_cache", weights, "s3_storage", plan.checkpoint.download_bytes / BYTES_PER_GB),
+            Usage("image_cache", image, "ecr_storage", assumptions.image_gb)]
+
+
 def volumes_per_node(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]:
     """The gp3 volumes of one node: the launch template's root volume on ec2, the EC2NodeClass's on eks."""
     if options.platform == "eks":
@@ -196,7 +215,8 @@ def created_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostAssum
              *ebs_usage(nodes, volumes_per_node(plan, options))]
     if options.platform == "ec2":
         hours = plan.assumptions.hours_per_month
-        usage += [*network_usage(options), *log_usage(nodes, hours, assumptions), *monitoring_usage(nodes, hours)]
+        usage += [*network_usage(options), *log_usage(nodes, hours, assumptions), *monitoring_usage(nodes, hours),
+                  *boot_source_usage(plan, options, assumptions)]
     order = list(LABELS)
     return sorted((u for u in usage if u.count), key=lambda u: order.index(u.name))
 
@@ -256,7 +276,7 @@ def fixed_cost_lines(costs: FixedCosts | None, plan: Plan) -> list[str]:
              f"{costs.prices_as_of}): ${costs.usd_per_hour:,.2f}/h, ${costs.usd_per_month:,.0f}/month, +{share:.1%} on "
              f"the fleet's ${plan.monthly_cost_usd:,.0f}/month"]
     lines += [_item_line(i, costs.hours_per_month) for i in costs.items]
-    lines += [f"  assumed: {'; '.join(_assumed(costs))}; data processing (NAT gateway, endpoints) and Secrets Manager "
+    lines += [f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and Secrets Manager "
               "calls not counted",
               f"Total: ${plan.hourly_cost_usd + costs.usd_per_hour:,.2f}/h, "
               f"${plan.monthly_cost_usd + costs.usd_per_month:,.0f}/month (fleet + fixed overhead)"]
@@ -268,8 +288,9 @@ def _item_line(item: FixedCost, hours_per_month: float) -> str:
     return f"  {item.count:>4} x {LABELS[item.name]:<48}{each:>14} each{month:>16}"
 
 
-def _assumed(costs: FixedCosts) -> list[str]:
-    """The usage assumptions behind the items shown."""
+def assumptions_used(costs: FixedCosts) -> list[str]:
+    """The usage assumptions behind the items shown (the plan's text and the PR report say them alike)."""
     names, a = {i.name for i in costs.items}, costs.assumptions
     return ([f"{a.alb_lcus:g} LCU per ALB"] if "alb_lcu" in names else []) + (
-        [f"{a.log_gb_per_node_month:g} GB of logs per node-month"] if "log_ingestion" in names else []) or ["none"]
+        [f"{a.log_gb_per_node_month:g} GB of logs per node-month"] if "log_ingestion" in names else []) + (
+        [f"a {a.image_gb:g} GB image"] if "image_cache" in names else []) or ["none"]

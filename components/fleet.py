@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.api_key import api_key_secret
+from components.boot_sources import BootSources, BootSourcesArgs
 from components.compute import Compute, ComputeArgs
 from components.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request_s, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
@@ -63,13 +64,18 @@ class ServingFleet(pulumi.ComponentResource):
         lb = LoadBalancing(f"{name}-lb", LoadBalancingArgs(
             options=options, fleet_id=fleet_id, vpc_id=network.vpc_id, subnet_ids=network.lb_subnet_ids,
             security_group_id=network.lb_security_group_id, drain_s=capacity.drain_s, tags=tags), opts=child)
+        sources = BootSources(f"{name}-sources", BootSourcesArgs(
+            image=node.image, fleet_id=fleet_id, options=options, tags=tags), opts=child)
         iam = Iam(f"{name}-iam", IamArgs(fleet=fleet_id, options=options, api_key_secret=api_key,
-                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn, tags=tags),
-                  opts=child)
-        user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name).apply(
-            lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}),
-                                       BootContext(fleet=name, fleet_id=fleet_id, hf_repo=plan.checkpoint.repo, api_key_secret=v[1],
-                                                   target_group_arn=v[2], log_group=v[3])))
+                                         target_group_arn=lb.target_group_arn, log_group_arn=logs.arn,
+                                         image_repositories=sources.pull_repositories,
+                                         fills_image_cache=sources.fills_cache, weights_bucket=sources.weights_bucket,
+                                         tags=tags), opts=child)
+        user_data = pulumi.Output.all(options.weights.resolved(), api_key, lb.target_group_arn, logs.name, sources.image,
+                                      sources.registry, sources.weights_bucket).apply(
+            lambda v: render_user_data(node, capacity, options.model_copy(update={"weights": v[0]}), BootContext(
+                fleet=name, fleet_id=fleet_id, hf_repo=plan.checkpoint.repo, api_key_secret=v[1], target_group_arn=v[2],
+                log_group=v[3], image=v[4], registry=v[5], weights_bucket=v[6])))
         compute = Compute(f"{name}-compute", ComputeArgs(
             node=node, capacity=capacity, options=options, user_data=user_data,
             subnet_ids=network.subnet_ids, security_group_id=network.node_security_group_id,

@@ -19,7 +19,13 @@ KV_USAGE = "KvCacheUsage"
 """The highest vllm:kv_cache_usage_perc of the node's engines (0-1)."""
 LAUNCH_ABANDONED = "LaunchAbandoned"
 """1 when a node gives up its launch (vLLM never answered /health within the ready deadline)."""
-PUBLISHED = (IN_FLIGHT, WAITING, KV_USAGE, LAUNCH_ABANDONED)
+GPU_UTILIZATION = "GpuUtilization"
+"""The mean of the node's GPUs' utilization.gpu, percent: the share of time a kernel ran in the last sample period
+(`nvidia-smi --query-gpu`, https://docs.nvidia.com/deploy/nvidia-smi/index.html; the driver ships nvidia-smi)."""
+GPU_MEMORY_USAGE = "GpuMemoryUsage"
+"""The highest memory.used / memory.total of the node's GPUs (0-1): vLLM reserves --gpu-memory-utilization of each
+GPU at start, so a value far above it means another process holds GPU memory."""
+PUBLISHED = (IN_FLIGHT, WAITING, KV_USAGE, LAUNCH_ABANDONED, GPU_UTILIZATION, GPU_MEMORY_USAGE)
 """Every metric the nodes publish, each under the one fleet dimension value: CloudWatch bills each as a custom metric."""
 PUT_CALLS_PER_PUBLISH = 1
 """PutMetricData calls a node makes every PUBLISH_EVERY_S (one call carries all its datapoints)."""

@@ -161,6 +161,11 @@ class CapacitySpec:
         return self.max_size - self.on_demand_base if self.spot else 0
 
     @property
+    def max_nodes(self) -> int:
+        """The most instances the fleet's groups may hold together (the main group's ceiling and the fallback's)."""
+        return self.max_size + self.fallback_max
+
+    @property
     def ceiling(self) -> tuple[int, int]:
         """(on-demand, spot) instances at the ceiling: the main group at its maximum, and the fallback group at its."""
         on_demand = self.max_size if not self.spot else self.on_demand_base

@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.boot_sources import CACHE_FILL_ACTIONS, ECR_PULL_ACTIONS
 from components.fleet_metrics import NAMESPACE
 from components.options import FleetOptions, WeightsSource
 
@@ -38,6 +39,12 @@ class IamArgs:
     """The fleet's target group: a node that is going away deregisters itself."""
     log_group_arn: pulumi.Input[str]
     """The fleet's CloudWatch Logs group (the vLLM container's output)."""
+    image_repositories: pulumi.Input[list[str]]
+    """ECR repositories the nodes pull the image from (components/boot_sources.py; none for a public registry)."""
+    fills_image_cache: bool
+    """The repositories are a pull-through cache's: the first pull imports the image and creates its repository."""
+    weights_bucket: pulumi.Input[str] | None
+    """The weights cache bucket the nodes read and fill (None without one)."""
     tags: dict[str, str]
     """Tags on every resource."""
 
@@ -62,13 +69,6 @@ def weights_statements(weights: WeightsSource) -> list[dict[str, Any]]:
     return statements
 
 
-def ecr_repository_arn(mirror: str) -> str:
-    """arn:aws:ecr:<region>:<account>:repository/<repo> of `<account>.dkr.ecr.<region>.amazonaws.com/<repo>`."""
-    host, repo = mirror.split("/", 1)
-    account, _, _, region = host.split(".")[:4]
-    return f"arn:aws:ecr:{region}:{account}:repository/{repo}"
-
-
 @dataclass(frozen=True)
 class FleetArns:
     """The fleet's own resources the node role acts on."""
@@ -79,6 +79,12 @@ class FleetArns:
     """Target group (deregister targets)."""
     log_group: str
     """Log group (create streams, put events)."""
+    image_repositories: tuple[str, ...] = ()
+    """ECR repositories the image is pulled from (read; a pull-through cache's prefix pattern)."""
+    fills_image_cache: bool = False
+    """Whether a pull imports the image into the cache (BatchImportUpstreamImage, CreateRepository)."""
+    weights_bucket: str | None = None
+    """The weights cache bucket (read and fill)."""
 
 
 def node_policy(fleet: str, options: FleetOptions, arns: FleetArns) -> dict[str, Any]:
@@ -104,11 +110,28 @@ def node_policy(fleet: str, options: FleetOptions, arns: FleetArns) -> dict[str,
          "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat",
                     "autoscaling:SetInstanceHealth"]},
     ]
-    if options.image_mirror:
-        statements.append({"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]})
-        statements.append({"Sid": "PullMirror", "Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                           "Resource": [ecr_repository_arn(options.image_mirror)]})
-    return {"Version": "2012-10-17", "Statement": statements}
+    return {"Version": "2012-10-17", "Statement": [*statements, *image_statements(arns), *weights_cache_statements(arns)]}
+
+
+def image_statements(arns: FleetArns) -> list[dict[str, Any]]:
+    """Pulling the image from ECR: the registry login (GetAuthorizationToken takes no resource), the pull on the
+    repositories, and for a pull-through cache the import and repository creation of the first pull."""
+    if not arns.image_repositories:
+        return []
+    actions = [*ECR_PULL_ACTIONS, *(CACHE_FILL_ACTIONS if arns.fills_image_cache else ())]
+    return [{"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
+            {"Sid": "PullImage", "Effect": "Allow", "Action": actions, "Resource": list(arns.image_repositories)}]
+
+
+def weights_cache_statements(arns: FleetArns) -> list[dict[str, Any]]:
+    """The weights cache bucket: read its objects and list it (a missing marker is then a 404, not a 403), and write
+    the objects the first node that serves uploads."""
+    if not arns.weights_bucket:
+        return []
+    bucket = f"arn:aws:s3:::{arns.weights_bucket}"
+    return [{"Sid": "WeightsCache", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": [f"{bucket}/*"]},
+            {"Sid": "ListWeightsCache", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]}]
 
 
 TARGET_ACTIONS = ("elasticloadbalancing:DeregisterTargets",)
@@ -132,9 +155,9 @@ class Iam(pulumi.ComponentResource):
         role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
                             description="llm-fleet vLLM node")
         policy = pulumi.Output.all(args.options.weights.resolved(), args.api_key_secret, args.target_group_arn,
-                                   args.log_group_arn).apply(lambda v: json.dumps(node_policy(
-                                       args.fleet, args.options.model_copy(update={"weights": v[0]}),
-                                       FleetArns(v[1], v[2], v[3]))))
+                                   args.log_group_arn, args.image_repositories, args.weights_bucket).apply(
+            lambda v: json.dumps(node_policy(args.fleet, args.options.model_copy(update={"weights": v[0]}), FleetArns(
+                v[1], v[2], v[3], tuple(v[4]), args.fills_image_cache, v[5]))))
         aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn

@@ -15,7 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.fleet_metrics import DIMENSION, IN_FLIGHT, KV_USAGE, LAUNCH_ABANDONED, NAMESPACE, WAITING
+from components.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE, LAUNCH_ABANDONED,
+                                      NAMESPACE, WAITING)
 from components.fleet_tags import fleet_slug
 
 PERIOD_S = 60
@@ -119,6 +120,8 @@ def dashboard_body(fleet_id: str, region: str, lb_label: str, tg_label: str, gro
         widget("vLLM requests per node (in flight, waiting)", [[NAMESPACE, IN_FLIGHT, *fleet], [NAMESPACE, WAITING, *fleet]],
                0, 0),
         widget("vLLM KV-cache usage (highest engine, per node)", [[NAMESPACE, KV_USAGE, *fleet]], 12, 0),
+        widget("GPU utilization (%, per node)", [[NAMESPACE, GPU_UTILIZATION, *fleet]], 0, 18),
+        widget("GPU memory in use (highest GPU, per node)", [[NAMESPACE, GPU_MEMORY_USAGE, *fleet]], 12, 18),
         widget("Requests and 5xx", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb_label],
                                     ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", lb_label,
                                      "TargetGroup", tg_label],

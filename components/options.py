@@ -14,6 +14,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from components.cluster_options import EksClusterOptions
+from components.image_source import CREDENTIAL_ARN
 from components.inputs import StrInput, StrInputs
 from components.shell_values import checked
 from sizing.bounded import leaves
@@ -57,7 +58,8 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 Platform = Literal["ec2", "eks"]
 EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter",
-            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn", "nat_per_zone")
+            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn", "nat_per_zone", "image_cache",
+            "image_cache_credential_arn")
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
@@ -96,6 +98,10 @@ class WeightsSource(BaseModel):
     """SSM SecureString parameter name holding the token (alternative to the secret)."""
     s3_uri: str | None = None
     """s3://bucket/prefix holding the checkpoint (instead of the hub)."""
+    cache_in_s3: bool = True
+    """Hugging Face weights on platform ec2: the fleet creates a private S3 bucket; the first node that serves uploads
+    the files it downloaded, and every later node (replacements, scale-out) downloads them from it, in-region through
+    the VPC's S3 gateway endpoint, instead of from the hub. The fleet then serves the revision it first downloaded."""
 
     @field_validator("hf_model_id", "s3_uri", "hf_token_secret_arn", "hf_token_ssm_parameter")
     @classmethod
@@ -109,6 +115,9 @@ class WeightsSource(BaseModel):
     def _one_source(self) -> WeightsSource:
         if self.s3_uri and (self.hf_model_id or self.hf_token_secret_arn or self.hf_token_ssm_parameter):
             raise ValueError("give either s3_uri or the Hugging Face fields, not both")
+        if self.s3_uri and "cache_in_s3" in self.model_fields_set:
+            raise ValueError("cache_in_s3 caches Hugging Face weights; with s3_uri the weights are in S3 already: "
+                             "remove cache_in_s3")
         if self.hf_token_secret_arn and self.hf_token_ssm_parameter:
             raise ValueError("give hf_token_secret_arn or hf_token_ssm_parameter, not both")
         arn = self.hf_token_secret_arn
@@ -181,6 +190,13 @@ class FleetOptions(BaseModel):
     image_mirror: str | None = None
     """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it
     with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""
+    image_cache: bool = True
+    """Without image_mirror: the fleet creates an ECR pull-through cache rule for the image's public registry, and the
+    nodes pull from the account's ECR (ECR fetches the image once); Docker Hub and GHCR need image_cache_credential_arn,
+    and without it the nodes pull anonymously (the plan says so)."""
+    image_cache_credential_arn: str | None = None
+    """Secrets Manager secret (named ecr-pullthroughcache/...) with the registry's username and access token, which the
+    pull-through cache needs for Docker Hub and GHCR (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html)."""
     public_node_ips: bool = False
     """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model
     hub, VPC endpoints for the AWS APIs)."""
@@ -222,6 +238,15 @@ class FleetOptions(BaseModel):
     @classmethod
     def _boot_script_safe(cls, value: Any, info: ValidationInfo) -> Any:
         return _script_safe(value, info)
+
+    @field_validator("image_cache_credential_arn")
+    @classmethod
+    def _cache_credential(cls, arn: str | None) -> str | None:
+        if arn is not None and not CREDENTIAL_ARN.fullmatch(arn):
+            raise ValueError("image_cache_credential_arn must be the ARN of a Secrets Manager secret whose name begins "
+                             "with ecr-pullthroughcache/ in the fleet's account and region (ECR's pull-through cache "
+                             "reads only those: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-rule.html)")
+        return arn
 
     @field_validator("vllm_image", "efa_image")
     @classmethod
@@ -305,6 +330,9 @@ class FleetOptions(BaseModel):
     @model_validator(mode="after")
     def _network(self) -> FleetOptions:
         self._platform()
+        if self.image_cache_credential_arn and (self.image_mirror or not self.image_cache):
+            raise ValueError("image_cache_credential_arn is for the pull-through cache, which the fleet creates only "
+                             "with image_cache on and no image_mirror; remove it, or the setting that turns the cache off")
         if self.allow_public_ingress and not self.certificate_arn:
             raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
                              "in clear text; give certificate_arn (ACM) for an HTTPS listener")
@@ -342,6 +370,7 @@ class FleetOptions(BaseModel):
         if self.cluster is None:
             raise ValueError("platform 'eks' needs cluster (at least its name: cluster: {name: my-cluster})")
         ignored = sorted(f for f in EC2_ONLY if f in self.model_fields_set)
+        ignored += ["weights.cache_in_s3"] if "cache_in_s3" in self.weights.model_fields_set else []
         if ignored:
             raise ValueError(f"{', '.join(ignored)} shape the EC2 platform's VPC, AMI and Auto Scaling groups and would "
                              "be ignored on platform 'eks' (the cluster owns the network; Karpenter buys the nodes); "

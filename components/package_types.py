@@ -102,6 +102,8 @@ class WeightsArgs(TypedDict, total=False):
     """SSM SecureString parameter name holding the token (alternative to the secret). May be an Output."""
     s3_uri: str
     """s3://bucket/prefix holding the checkpoint (instead of the hub)."""
+    cache_in_s3: bool
+    """Hugging Face weights on platform ec2: the fleet creates a private S3 bucket; the first node that serves uploads the files it downloaded, and every later node (replacements, scale-out) downloads them from it, in-region through the VPC's S3 gateway endpoint, instead of from the hub. The fleet then serves the revision it first downloaded."""
 
 
 class ClusterArgs(TypedDict, total=False):
@@ -174,6 +176,10 @@ class FleetArgs(TypedDict, total=False):
     """Serving image for multi-node replicas over EFA: must carry libfabric and aws-ofi-nccl; pinned by tag or digest."""
     image_mirror: str
     """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""
+    image_cache: bool
+    """Without image_mirror: the fleet creates an ECR pull-through cache rule for the image's public registry, and the nodes pull from the account's ECR (ECR fetches the image once); Docker Hub and GHCR need image_cache_credential_arn, and without it the nodes pull anonymously (the plan says so)."""
+    image_cache_credential_arn: str
+    """Secrets Manager secret (named ecr-pullthroughcache/...) with the registry's username and access token, which the pull-through cache needs for Docker Hub and GHCR (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html)."""
     public_node_ips: bool
     """Created VPC only: nodes in public subnets with public IPs (default: private subnets, a NAT gateway for the model hub, VPC endpoints for the AWS APIs)."""
     nat_per_zone: bool

@@ -226,7 +226,7 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
     """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
     the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
     from components.fleet_spec import verify_with_platform
-    from components.preflight import cluster_notices, enforce_quotas, facts_for, signals_for, with_facts
+    from components.preflight import cluster_notices, enforce_quotas, facts_for, image_notices, signals_for, with_facts
     from sizing.planner.plan import plan
 
     facts = facts_for(stack, clients)
@@ -238,7 +238,7 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
     kept = [w for w in deployed.warnings if w not in lock_time]  # this run's pre-flight notices, not the lock's
     warnings = [*decision.messages, *dict.fromkeys([*fresh.warnings, *kept]),
                 *enforce_quotas(deployed, facts, stack), *signals_for(deployed, facts, stack, clients),
-                *cluster_notices(deployed, stack)]
+                *cluster_notices(deployed, stack), *image_notices(deployed, stack)]
     offered = (facts.offered_zones or {}).get(deployed.instance_type)
     return DeployPlan(plan=deployed, fresh=fresh, locked=decision.locked, warnings=tuple(warnings),
                       offered_zones=tuple(offered) if offered else None)

@@ -65,6 +65,19 @@ def signals_for(plan: Plan, facts: LiveFacts, stack: StackConfig, clients: Clien
     return [f"capacity: {s}" for s in capacity_signals(facts, plan.instance_type, plan.instances, made).capacity_signals]
 
 
+def image_notices(plan: Plan, stack: StackConfig) -> list[str]:
+    """Platform ec2: what to know about where the nodes pull the serving image (anonymous Docker Hub pulls are limited
+    per address; components/image_source.py)."""
+    if stack.fleet.platform != "ec2":
+        return []
+    from components.fleet_spec import capacity_spec, node_spec
+    from components.image_source import fleet_image_source, public_pull_notice
+
+    source = fleet_image_source(node_spec(plan, stack.fleet).image, stack.fleet)
+    notice = public_pull_notice(source, capacity_spec(plan, stack.fleet).max_nodes)
+    return [notice] if notice else []
+
+
 def cluster_notices(plan: Plan, stack: StackConfig, session: Any = None) -> list[str]:
     """Platform eks: the cluster's Kubernetes version and the CRDs the fleet emits objects of, asked of the cluster
     itself when pre-flight runs (raises MissingPrerequisiteError on what is missing; notices where it cannot ask)."""

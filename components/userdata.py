@@ -6,13 +6,12 @@ script; the script honours LLMFLEET_ROOT so that the node simulation tests can r
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from components.compute import DRAIN_HOOK, LAUNCH_HOOK
-from components.fleet_metrics import (DIMENSION, IN_FLIGHT, KV_USAGE, LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S,
-                                      WAITING)
+from components.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE,
+                                      LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S, WAITING)
 from components.fleet_spec import CapacitySpec, NodeSpec
 from components.inputs import plain
 from components.options import FleetOptions
@@ -60,6 +59,12 @@ class BootContext:
     """Target group of the serving nodes: a node that is going away deregisters itself."""
     log_group: str
     """CloudWatch Logs group the vLLM container's output goes to."""
+    image: str | None = None
+    """What the nodes pull (components/boot_sources.py: the ECR cache or mirror); None: the node spec's image."""
+    registry: str = ""
+    """The ECR registry host docker logs in to before the pull ('' for a public registry)."""
+    weights_bucket: str | None = None
+    """The fleet's weights cache bucket (Hugging Face weights), if it has one."""
 
 
 def _template(name: str) -> str:
@@ -75,23 +80,12 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return text
 
 
-def image_ref(image: str, mirror: str | None) -> str:
-    """The image to pull: the configured one, or the same tag/digest in the ECR mirror."""
-    checked("image", image)
-    if not mirror:
-        return image
-    checked("ECR repository", mirror)
-    name, _, digest = image.partition("@")
-    tag = name.rsplit("/", 1)[-1].partition(":")[2]
-    return mirror + (f"@{digest}" if digest else f":{tag}")
-
-
-def _registry_login(mirror: str | None) -> str:
-    if not mirror:
+def _registry_login(registry: str) -> str:
+    """Shell lines that log docker in to the ECR registry the image is pulled from (nothing for a public one)."""
+    if not registry:
         return "  : # public registry: no login"
-    host = shlex.quote(checked("ECR repository", mirror).split("/", 1)[0])
-    return (f'  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin {host} '
-            ">/dev/null || return 1")
+    return (f'  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin '
+            f"{shell('ECR registry', registry)} >/dev/null || return 1")
 
 
 def _fetch_token(options: FleetOptions) -> str:
@@ -114,38 +108,98 @@ S3_CLASSIC_CHUNK = "64MB"
 """Part size of the classic client's ranged downloads (default 8MB)."""
 
 
-def _s3_sync(uri: str, served_name: str) -> str:
-    """Shell lines that sync the weights from S3 with the AWS CLI's CRT transfer client, which targets the instance's
-    network bandwidth (the cold-start model's download rate); `auto` picks it only on p4d, p4de, p5.48xlarge and trn1,
-    else the classic client at 10 requests. The CRT client refuses a bucket in another region (no region redirects):
-    the classic client, with more concurrency, then retries (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
+def _s3_fetch(served_name: str) -> str:
+    """Shell lines defining `fetch_from_s3 URI`: sync the weights from S3 into the weights disk with the AWS CLI's CRT
+    transfer client, which targets the instance's network bandwidth (the cold-start model's download rate); `auto` picks
+    it only on p4d, p4de, p5.48xlarge and trn1, else the classic client at 10 requests. The CRT client refuses a bucket
+    in another region (no region redirects): the classic client, with more concurrency, then retries
+    (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
     return "\n".join([
         'printf \'[default]\\ns3 =\\n  preferred_transfer_client = crt\\n\' >"$ROOT/opt/llmfleet/s3-crt.conf"',
         "printf '[default]\\ns3 =\\n  preferred_transfer_client = classic\\n"
         f"  max_concurrent_requests = {S3_CLASSIC_CONCURRENCY}\\n  multipart_chunksize = {S3_CLASSIC_CHUNK}\\n' "
         '>"$ROOT/opt/llmfleet/s3-classic.conf"',
         "sync_weights() {",
-        f'  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" {uri} '
+        '  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" "$2" '
         f'"$DATA/models/{served_name}"',
         "}",
-        'if ! sync_weights crt; then',
+        "fetch_from_s3() {",
+        "  sync_weights crt \"$1\" && return 0",
         '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"',
-        "  sync_weights classic",
+        '  sync_weights classic "$1"',
+        "}",
+    ])
+
+
+CACHE_COMPLETE = ".complete"
+"""The object a node writes into the weights cache after the last file: a cache without it is not used."""
+FILL_FLAG = "opt/llmfleet/fill-weights-cache"
+"""Left on a node that downloaded the weights from the hub: once it serves, it uploads them into the cache."""
+
+
+def _hub_cache_dir(repo: str) -> str:
+    """Where the hub client keeps a model repository under $HF_HOME/hub: models--<org>--<name>, its files under
+    snapshots/<revision>/ (https://huggingface.co/docs/huggingface_hub/guides/manage-cache)."""
+    return "models--" + repo.replace("/", "--")
+
+
+def _cached_hub_fetch(repo: str, bucket: str, served_name: str) -> str:
+    """Shell lines for Hugging Face weights with the fleet's S3 cache: from the cache when a node has filled it (and
+    its sync works), else from the hub, this node then filling the cache once it serves (ready.sh)."""
+    uri = shell("S3 URI", f"s3://{bucket}/{repo}")
+    key = shell("S3 key", f"{repo}/{CACHE_COMPLETE}")
+    local = shell("path", f"{MODELS_IN_CONTAINER}/{served_name}")
+    return "\n".join([
+        _s3_fetch(served_name),
+        f'if aws s3api head-object --region "$REGION" --bucket {shell("S3 bucket", bucket)} --key {key} >/dev/null 2>&1 &&',
+        f"    fetch_from_s3 {uri}; then",
+        f"  MODEL_REF={local}",
+        f'  rm -f "$ROOT/{FILL_FLAG}"',
+        "else",
+        '  echo "the weights cache has no complete copy: vLLM downloads from the hub; this node fills the cache once it serves"',
+        f'  touch "$ROOT/{FILL_FLAG}"',
         "fi",
     ])
 
 
-def _weights(options: FleetOptions, hf_repo: str | None, served_name: str) -> tuple[str, str]:
-    """(shell lines that fetch the weights, the model reference vLLM is given)."""
+def _fill_cache(repo: str | None, bucket: str | None) -> str:
+    """ready.sh's lines that upload the hub download into the weights cache, the completion marker last, once the node
+    serves (what vLLM loaded is whole). Never fails the unit: the next node then downloads from the hub again."""
+    if not (repo and bucket):
+        return "# no weights cache"
+    snapshots = f'"$DATA/hf/hub/{checked("Hugging Face repo", _hub_cache_dir(repo))}/snapshots/"'
+    uri = shell("S3 URI", f"s3://{bucket}/{repo}")
+    marker = shell("S3 URI", f"s3://{bucket}/{repo}/{CACHE_COMPLETE}")
+    return "\n".join([
+        f'if [ -e "$ROOT/{FILL_FLAG}" ]; then',
+        '  snapshot=""  # the newest revision vLLM downloaded',
+        f"  for dir in {snapshots}*/; do",
+        '    if [ -d "$dir" ] && { [ -z "$snapshot" ] || [ "$dir" -nt "$snapshot" ]; }; then snapshot=$dir; fi',
+        "  done",
+        f'  if [ -n "$snapshot" ] && aws s3 sync --only-show-errors --region "$REGION" "$snapshot" {uri} &&',
+        f'      printf \'%s\\n\' "$INSTANCE_ID" | aws s3 cp --only-show-errors --region "$REGION" - {marker}; then',
+        f'    echo "weights cache filled from the hub download"; rm -f "$ROOT/{FILL_FLAG}"',
+        "  else",
+        '    echo "could not fill the weights cache; the next node downloads from the hub"',
+        "  fi",
+        "fi",
+    ])
+
+
+def _weights(options: FleetOptions, hf_repo: str | None, served_name: str, bucket: str | None) -> tuple[str, str | None]:
+    """(shell lines that fetch the weights and set MODEL_REF, the model reference vLLM is given; the Hugging Face repo
+    the weights cache holds, if any)."""
     w = options.weights
     if w.s3_uri:
-        local = f"{MODELS_IN_CONTAINER}/{checked('served model name', served_name)}"
-        return _s3_sync(shell("S3 URI", w.s3_uri), served_name), local
+        local = shell("path", f"{MODELS_IN_CONTAINER}/{checked('served model name', served_name)}")
+        return f"{_s3_fetch(served_name)}\nfetch_from_s3 {shell('S3 URI', w.s3_uri)}\nMODEL_REF={local}", None
     repo = w.hf_model_id or hf_repo
     if not repo:
         raise ValueError("no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset")
-    return "# weights download from the Hugging Face hub on first start (cached under the weights disk)", checked(
-        "Hugging Face repo", repo)
+    hub = f"MODEL_REF={shell('Hugging Face repo', repo)}"
+    if not bucket:
+        return f"# weights download from the Hugging Face hub on first start (cached under the weights disk)\n{hub}", None
+    return f"{hub}\n{_cached_hub_fetch(repo, bucket, served_name)}", repo
 
 
 def _weights_disk(spec: NodeSpec) -> str:
@@ -207,16 +261,16 @@ def _log_options(log_group: str) -> str:
 
 def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptions, boot: BootContext) -> str:
     """The bootstrap script for every node of the fleet."""
-    fetch, model_ref = _weights(options, boot.hf_repo, spec.served_model_name)
+    fetch, cached_repo = _weights(options, boot.hf_repo, spec.served_model_name, boot.weights_bucket)
     secret_kind = "secret ARN" if boot.api_key_secret.startswith("arn:") else "secret name"
     port = shell("number", str(options.api_port))
     run = _fill(_template("run_single.sh"), {
-        "model_ref": shell("path" if model_ref.startswith("/") else "Hugging Face repo", model_ref),
         "vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args), "port": port})
     return _fill(_template("node.sh"), {
         "fleet": checked("fleet name", boot.fleet), "served_model_name": checked("served model name", spec.served_model_name),
-        "image": shell("image", image_ref(spec.image, options.image_mirror)),
-        "registry_login": _registry_login(options.image_mirror), "weights_disk": _weights_disk(spec),
+        "image": shell("image", boot.image or spec.image),
+        "registry_login": _registry_login(boot.registry), "weights_disk": _weights_disk(spec),
+        "fill_cache": _fill_cache(cached_repo, boot.weights_bucket),
         "fetch_token": _fetch_token(options),
         "api_key_secret": shell(secret_kind, boot.api_key_secret), "fetch_weights": fetch, "run": run.rstrip("\n"),
         "hook": shell("lifecycle hook", LAUNCH_HOOK), "ready_timeout_s": str(capacity.ready_timeout_s),
@@ -228,6 +282,7 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
         "propagation_s": str(DEREGISTRATION_PROPAGATION_S), "metrics_every_s": str(PUBLISH_EVERY_S),
         "metric_namespace": NAMESPACE, "dimension": DIMENSION, "fleet_id": checked("fleet id", boot.fleet_id),
         "in_flight": IN_FLIGHT, "waiting": WAITING, "kv_usage": KV_USAGE, "abandoned": LAUNCH_ABANDONED,
+        "gpu_utilization": GPU_UTILIZATION, "gpu_memory": GPU_MEMORY_USAGE,
         "log_options": _log_options(boot.log_group),
         "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
         "ship_line_chars": str(SHIP_LINE_CHARS),

@@ -102,6 +102,11 @@ class FleetMocks(pulumi.runtime.Mocks):
             state["arnSuffix"] = f"app/{args.name}/0123456789abcdef"
         if args.typ == "aws:secretsmanager/secret:Secret":  # the real ARN's shape: a name and a 6-character suffix
             state["arn"] = f"arn:aws:secretsmanager:{self.region}:{MOCK_ACCOUNT}:secret:{args.name}-AbCdEf"
+        if args.typ == "aws:ecr/pullThroughCacheRule:PullThroughCacheRule":  # the registry is the account's
+            state["registryId"] = MOCK_ACCOUNT
+        if args.typ == "aws:s3/bucket:Bucket":  # a prefix and S3's unique suffix
+            state["bucket"] = f"{state.get('bucketPrefix', args.name)}20261207000000000001"
+            state["arn"] = f"arn:aws:s3:::{state['bucket']}"
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
         if args.typ == "aws:lb/targetGroup:TargetGroup":  # the real ARN's shape (the node registers itself by it)

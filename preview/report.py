@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.fixed_costs import LABELS, FixedCosts
+from components.fixed_costs import LABELS, FixedCosts, assumptions_used
 from components.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.cli.render import bought, latency_targets
@@ -296,11 +296,9 @@ def _fixed_lines(d: StackDiff, p: Plan) -> list[str]:
     rows = ["| resource | count | $/month each | $/month |", "|---|---:|---:|---:|"]
     rows += [f"| {LABELS[i.name]} | {i.count} | {_usd(i.usd_per_hour * month)} | {_usd(i.total_usd_per_hour * month)} |"
              for i in costs.items]
-    a = costs.assumptions
     return [f"**Fixed overhead:** {was}{_usd(costs.usd_per_month)} a month, +{share:.0%} on the GPU fleet: what the "
             f"stack creates besides its instances ({costs.region} list prices as of {costs.prices_as_of}; "
-            f"{a.alb_lcus:g} LCU per ALB and {a.log_gb_per_node_month:g} GB of logs per node-month assumed; data "
-            "processing not counted).", "", *_details(f"Fixed overhead ({len(costs.items)} kinds of resource)", rows)]
+            f"{'; '.join(assumptions_used(costs))} assumed; data processing not counted).", "", *_details(f"Fixed overhead ({len(costs.items)} kinds of resource)", rows)]
 
 
 def _memory_chart(p: Plan) -> list[str]:

@@ -12,6 +12,7 @@ cat >"$ROOT/opt/llmfleet/common.sh" <<'COMMON'
 # Shared by run-node.sh and ready.sh.
 ROOT=${LLMFLEET_ROOT:-}
 RUN_DIR="$ROOT/run/llmfleet"
+DATA="$ROOT/opt/llmfleet/data"
 IMDS=http://169.254.169.254/latest
 imds() {
   local token
@@ -21,7 +22,7 @@ imds() {
 REGION=$(imds meta-data/placement/region)
 INSTANCE_ID=$(imds meta-data/instance-id)
 ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
-export ROOT RUN_DIR REGION INSTANCE_ID ASG
+export ROOT RUN_DIR DATA REGION INSTANCE_ID ASG
 # ship_log NAME: the node's own account (the boot log and the server's journal, from stdin) to the fleet's CloudWatch
 # log group, stream <instance id>/NAME, before the group may replace the node and its disks go with it. The last
 # {{ship_lines}} lines, each cut at {{ship_line_chars}} characters (one PutLogEvents call holds 1 MiB). Never fails the caller.
@@ -71,7 +72,6 @@ cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-DATA="$ROOT/opt/llmfleet/data"
 IMAGE={{image}}
 # RuntimeDirectory=llmfleet makes $RUN_DIR on every start (/run is tmpfs); made here too when run by hand.
 install -d -m 700 "$RUN_DIR"
@@ -147,6 +147,7 @@ done
 { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
 lifecycle {{hook}} complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
+{{fill_cache}}
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
@@ -234,8 +235,14 @@ install -d -m 700 "$RUN_DIR"
 text=$(curl -sf -m 10 "http://127.0.0.1:{{port}}/metrics") || exit 0
 read -r running waiting kv < <(awk '/^vllm:num_requests_running\{/ {r += $2} /^vllm:num_requests_waiting\{/ {w += $2}
   /^vllm:kv_cache_usage_perc\{/ {if ($2 > k) k = $2} END {printf "%g %g %g\n", r, w, k}' <<<"$text")
+gpus=()  # the GPUs' utilization (mean, %) and memory in use (highest share), from the driver's nvidia-smi
+if read -r utilization memory < <(nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total \
+    --format=csv,noheader,nounits 2>/dev/null | awk -F', *' '$3 > 0 {u += $1; n++; if ($2 / $3 > m) m = $2 / $3}
+    END {if (n) printf "%g %g\n", u / n, m; else exit 1}'); then
+  gpus=({{gpu_utilization}} "$utilization" {{gpu_memory}} "$memory")
+fi
 put_metrics "$RUN_DIR/metrics.json" {{in_flight}} "$(awk -v r="$running" -v w="$waiting" 'BEGIN {print r + w}')" \
-  {{waiting}} "$waiting" {{kv_usage}} "$kv"
+  {{waiting}} "$waiting" {{kv_usage}} "$kv" "${gpus[@]}"
 METRICS
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
   "$ROOT/opt/llmfleet/watch.sh" "$ROOT/opt/llmfleet/metrics.sh"

@@ -16,10 +16,10 @@ import pulumi
 from components.eks.nodes import FLEET_LABEL, GPU_RESOURCE, GPU_TAINT
 from components.eks.scripts import source
 from components.eks.spec import ENDPOINT_PROPAGATION_S, PROBE_PERIOD_S, EksSpec, vllm_command
+from components.image_source import mirrored_image
 from components.fleet_spec import node_spec
 from components.fleet_tags import sizing_annotations
 from components.options import FleetOptions
-from components.userdata import image_ref
 from sizing.catalog.instances import get_instance_type
 from sizing.planner.results import Plan
 
@@ -146,7 +146,7 @@ def pod_template(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodIn
     """The pod of a Deployment (role server) or of a LeaderWorkerSet group (leader, worker): one node's GPUs, the
     secrets fetched by an init container with the pod's role, /health probes on the pods that serve (start-up budget:
     the plan's cold start with margin), a drain before SIGTERM, and a grace period that outlasts the longest request."""
-    image = image_ref(node_spec(plan, options).image, options.image_mirror)
+    image = mirrored_image(node_spec(plan, options).image, options.image_mirror)
     serves = role in ("server", "leader")
     vllm: dict[str, Any] = {
         "name": "vllm", "image": image, "command": ["python3", "-c", source("launch")],

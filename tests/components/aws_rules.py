@@ -369,6 +369,70 @@ def node_publishes_its_load(run: MockRun) -> list[str]:
     return problems
 
 
+ECR_PREFIX = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+"""CreatePullThroughCacheRule's ecrRepositoryPrefix pattern; 2 to 30 characters."""
+ECR_CREDENTIAL = re.compile(r"arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr-pullthroughcache/[a-zA-Z0-9/_+=.@-]+")
+"""CreatePullThroughCacheRule's credentialArn pattern."""
+ECR_UPSTREAMS = {"public.ecr.aws", "registry-1.docker.io", "quay.io", "registry.k8s.io", "ghcr.io"}
+"""upstreamRegistryUrl values for the public registries (same page)."""
+CACHE_FILL = {"ecr:BatchImportUpstreamImage", "ecr:CreateRepository", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}
+"""What a pull through a cache rule needs besides the registry login: import the image, create its repository, pull."""
+
+
+def cache_rules_ecr_accepts(run: MockRun) -> list[str]:
+    """A pull-through cache rule's prefix is 2-30 characters of ECR's pattern, its upstream a registry ECR fronts, and
+    its credential (Docker Hub and GHCR need one) a secret named ecr-pullthroughcache/..."""
+    problems = []
+    for r in run.of_type("PullThroughCacheRule"):
+        prefix, url, cred = (r.inputs.get(k) or "" for k in ("ecrRepositoryPrefix", "upstreamRegistryUrl", "credentialArn"))
+        if not (2 <= len(prefix) <= 30 and ECR_PREFIX.fullmatch(prefix)):
+            problems.append(f"{r.name}: prefix {prefix!r}")
+        if url not in ECR_UPSTREAMS:
+            problems.append(f"{r.name}: upstream {url!r}")
+        if url in ("registry-1.docker.io", "ghcr.io") and not ECR_CREDENTIAL.fullmatch(cred):
+            problems.append(f"{r.name}: {url} needs an ecr-pullthroughcache/ credential, has {cred!r}")
+    return problems
+
+
+def nodes_pull_through_the_cache(run: MockRun) -> list[str]:
+    """With a cache rule, the nodes pull `<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<repository>` after a
+    registry login, and may import the image and create its repository under the prefix (only there): the first pull
+    through the cache does both."""
+    problems = []
+    for r in run.of_type("PullThroughCacheRule"):
+        prefix = r.inputs["ecrRepositoryPrefix"]
+        script = decode_user_data(run.one("LaunchTemplate").inputs["userData"])
+        if not re.search(rf"^IMAGE={MOCK_ACCOUNT}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/{prefix}/", script, re.M):
+            problems.append(f"the nodes do not pull through {prefix}/")
+        if "ecr get-login-password" not in script:
+            problems.append("no registry login before the pull")
+        grants = _granted(run, "ecr:")
+        scoped = {a for st in grants if st["Resource"] == [f"arn:aws:ecr:us-east-1:{MOCK_ACCOUNT}:repository/{prefix}/*"]
+                  for a in st["Action"]}
+        if not CACHE_FILL <= scoped:
+            problems.append(f"missing on {prefix}/*: {sorted(CACHE_FILL - scoped)}")
+        problems += [f"{st['Sid']}: {st['Resource']}" for st in grants
+                     if set(st["Action"]) & CACHE_FILL and st["Resource"] != [f"arn:aws:ecr:us-east-1:{MOCK_ACCOUNT}:repository/{prefix}/*"]]
+    return problems
+
+
+PUBLIC_ACCESS_BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def buckets_are_private(run: MockRun) -> list[str]:
+    """Every bucket the stack creates blocks public access with all four settings and refuses requests without TLS."""
+    problems = []
+    for b in run.of_type("Bucket"):
+        blocks = [p.inputs for p in run.of_type("BucketPublicAccessBlock") if p.inputs.get("bucket") == f"{b.name}-id"]
+        if not blocks or not all(blocks[0].get(k) is True for k in PUBLIC_ACCESS_BLOCKS):
+            problems.append(f"{b.name}: public access not blocked ({blocks})")
+        policies = [json.loads(p.inputs["policy"]) for p in run.of_type("BucketPolicy") if p.inputs.get("bucket") == f"{b.name}-id"]
+        if not any(st.get("Effect") == "Deny" and st.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+                   for pol in policies for st in pol["Statement"]):
+            problems.append(f"{b.name}: requests without TLS are not refused")
+    return problems
+
+
 RULES = (
     Rule("load balancer and target group names", "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
          lb_names_fit),
@@ -430,6 +494,15 @@ RULES = (
     Rule("nodes publish their load to their own namespace only",
          "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html",
          node_publishes_its_load),
+    Rule("pull-through cache rules ECR accepts",
+         "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html",
+         cache_rules_ecr_accepts),
+    Rule("the nodes pull through the cache and may fill it",
+         "https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html",
+         nodes_pull_through_the_cache),
+    Rule("buckets are private and TLS only",
+         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html",
+         buckets_are_private),
     Rule("private nodes reach the ELB and CloudWatch Logs APIs",
          "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html",
          private_nodes_reach_their_apis),

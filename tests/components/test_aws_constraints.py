@@ -4,8 +4,9 @@ document), and each rule shown to fail on a run that breaks it."""
 from __future__ import annotations
 
 import base64
-import os
 import copy
+import os
+import re
 
 import pytest
 
@@ -87,6 +88,17 @@ def rule(name: str) -> Rule:
         policy=i["policy"].replace('"cloudwatch:namespace": "LLMFleet"', '"cloudwatch:namespace": "*"'))),
     ("nodes publish their load to their own namespace only", "dev", "VpcEndpoint",
      lambda i: i.update(serviceName="com.amazonaws.us-east-1.s3") if i["serviceName"].endswith("monitoring") else None),
+    ("pull-through cache rules ECR accepts", "prod", "PullThroughCacheRule",
+     lambda i: i.update(ecrRepositoryPrefix="llmfleet-production-inference-fleet")),  # 35 characters
+    ("pull-through cache rules ECR accepts", "prod", "PullThroughCacheRule", lambda i: i.update(
+        credentialArn="arn:aws:secretsmanager:us-east-1:123456789012:secret:docker-hub-AbCdEf")),
+    ("the nodes pull through the cache and may fill it", "prod", "RolePolicy",
+     lambda i: i.update(policy=i["policy"].replace('"ecr:CreateRepository"', '"ecr:DescribeImages"'))),
+    ("the nodes pull through the cache and may fill it", "prod", "LaunchTemplate",
+     lambda i: i.update(userData=encode_user_data(re.sub(r"(?m)^IMAGE=.*$", "IMAGE=vllm/vllm-openai:v0.19.0",
+                                                         decode_user_data(i["userData"]))))),
+    ("buckets are private and TLS only", "dev", "BucketPublicAccessBlock", lambda i: i.update(restrictPublicBuckets=False)),
+    ("buckets are private and TLS only", "prod", "BucketPolicy", lambda i: i.update(policy="{\"Statement\": []}")),
 ])
 def test_each_rule_catches_what_it_checks(name, stack, kind, change):
     assert rule(name).check(broken(stack, kind, change))

@@ -32,10 +32,10 @@ from tests.components.conftest import ROOT, STACKS, stack_options, stack_run, us
 
 def fleet_run(name: str, stack: str = "dev", plan: Plan | None = None, **options) -> MockRun:
     """ServingFleet for an example stack's plan (or the plan given) under a fresh mock, with other options."""
+    served = plan or stack_run(stack).plan  # before the mocks are set: a first stack_run sets its own
+    assert served
     run = MockRun(stack=name)
     pulumi.runtime.set_mocks(FleetMocks(run, "us-east-1"), project=PROJECT, stack=name, preview=False)
-    served = plan or stack_run(stack).plan
-    assert served
 
     @pulumi.runtime.test
     def program():

@@ -68,7 +68,9 @@ def registered(run: MockRun) -> dict[str, tuple[int, float]]:
              "log_ingestion": (logs, FixedCostAssumptions().log_gb_per_node_month), "log_storage": (logs, -1.0),
              "ebs_storage": (nodes, float(sum(_number(v["volumeSize"]) for v in volumes))),
              "ebs_throughput": (nodes if throughput else 0, float(throughput)),
-             "ebs_iops": (nodes if iops else 0, float(iops)), **_monitoring(run, nodes)}
+             "ebs_iops": (nodes if iops else 0, float(iops)), **_monitoring(run, nodes),
+             "weights_cache": (len(run.of_type("Bucket")), -1.0),
+             "image_cache": (len(run.of_type("PullThroughCacheRule")), FixedCostAssumptions().image_gb)}
     return {name: value for name, value in found.items() if value[0]}
 
 
@@ -92,10 +94,11 @@ def _monitoring(run: MockRun, nodes: int) -> dict[str, tuple[int, float]]:
 
 
 def priced(plan: Plan | None, options: FleetOptions) -> dict[str, tuple[int, float]]:
-    """The overhead's counts for a plan (log storage's quantity is derived, not registered: left out)."""
+    """The overhead's counts for a plan (log storage's and the weights cache's quantities are derived, not registered:
+    left out)."""
     assert plan is not None
     usage = created_usage(plan, options, FixedCostAssumptions())
-    return {u.name: (u.count, -1.0 if u.name == "log_storage" else u.quantity) for u in usage}
+    return {u.name: (u.count, -1.0 if u.name in ("log_storage", "weights_cache") else u.quantity) for u in usage}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "eks", "batch"])

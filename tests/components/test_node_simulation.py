@@ -345,10 +345,20 @@ def test_the_node_publishes_vllms_load_for_the_autoscaling(tmp_path):
     points = {p["MetricName"]: p for p in published(node)}
     assert points["RequestsInFlight"]["Value"] == 1 and points["RequestsWaiting"]["Value"] == 0
     assert {d["Name"]: d["Value"] for d in points["KvCacheUsage"]["Dimensions"]} == {"Fleet": "llmfleet/dev/dev"}
+    assert points["GpuUtilization"]["Value"] == 50  # the mean of the two GPUs
+    assert points["GpuMemoryUsage"]["Value"] == pytest.approx(42000 / 46068, abs=1e-5)  # the fuller GPU
     (put,) = [c for c in node.calls("aws") if c[2] == "put-metric-data"]
     assert put[put.index("--namespace") + 1] == "LLMFleet"
     timer = (node.root / "etc/systemd/system/llmfleet-metrics.timer").read_text()
     assert "OnUnitActiveSec=60\n" in timer
+
+
+def test_without_nvidia_smi_the_node_publishes_vllms_load_alone(tmp_path):
+    node = one_node(tmp_path, "dev")
+    node.boot()
+    (node.state / "no-gpu").touch()
+    node.start_unit("llmfleet-metrics.service").communicate(timeout=60)
+    assert {p["MetricName"] for p in published(node)} == {"RequestsInFlight", "RequestsWaiting", "KvCacheUsage"}
 
 
 def test_an_abandoned_launch_is_counted_for_the_alarm(tmp_path):
@@ -379,3 +389,54 @@ def test_an_image_pinned_by_digest_and_present_is_not_pulled_again(tmp_path, pin
     assert node.boot()["llmfleet.service"] == 0, node.log()
     pulls = [c for c in node.calls("docker") if c[1] == "pull"]
     assert bool(pulls) is not pinned
+
+
+HUB_REPO = "meta-llama/Llama-3.1-8B-Instruct"
+"""The dev stack's checkpoint."""
+
+
+def cache_bucket(stack: str = "dev") -> str:
+    bucket = stack_run(stack).one("Bucket")
+    return f"{bucket.inputs['bucketPrefix']}20261207000000000001"  # the mocks' name (preview/mock_run.py)
+
+
+def served_model(node) -> str:
+    (run,) = docker_runs(node)
+    return run[run.index("serve") + 1]
+
+
+def test_an_empty_weights_cache_is_filled_by_the_first_node_that_serves(tmp_path):
+    """No complete copy in the fleet's bucket: vLLM downloads from the hub; once the node serves, it uploads the
+    snapshot vLLM loaded, then the completion marker (never before the files)."""
+    node = one_node(tmp_path, "dev")
+    snapshot = node.root / f"opt/llmfleet/data/hf/hub/models--{HUB_REPO.replace('/', '--')}/snapshots/0123abcd"
+    snapshot.mkdir(parents=True)
+    assert node.boot() == {"llmfleet.service": 0, "llmfleet-ready.service": 0}, node.log()
+    assert served_model(node) == HUB_REPO
+    uploads = [c for c in node.calls("aws") if c[1:3] in (["s3", "sync"], ["s3", "cp"])]
+    bucket = cache_bucket()
+    assert [c[1:3] for c in uploads] == [["s3", "sync"], ["s3", "cp"]]  # the files, then the marker
+    assert uploads[0][-2:] == [f"{snapshot}/", f"s3://{bucket}/{HUB_REPO}"]
+    assert uploads[1][-2:] == ["-", f"s3://{bucket}/{HUB_REPO}/.complete"]
+    assert (node.state / "uploaded").read_text().strip() == node.instance_id
+    assert not (node.root / "opt/llmfleet/fill-weights-cache").exists()
+
+
+def test_a_filled_weights_cache_serves_the_next_nodes_not_the_hub(tmp_path):
+    node = new_node(tmp_path)
+    (node.state / "weights-cached").touch()
+    node.first_boot(user_data(stack_run("dev")))
+    assert node.boot() == {"llmfleet.service": 0, "llmfleet-ready.service": 0}, node.log()
+    assert served_model(node) == "/data/models/llama-3.1-8b"
+    (sync,) = [c for c in node.calls("aws") if c[1:3] == ["s3", "sync"]]
+    assert sync[-2:] == [f"s3://{cache_bucket()}/{HUB_REPO}", f"{node.root}/opt/llmfleet/data/models/llama-3.1-8b"]
+    assert not [c for c in node.calls("aws") if c[1:3] == ["s3", "cp"]]  # nothing uploaded
+
+
+def test_a_weights_cache_that_cannot_be_read_falls_back_to_the_hub(tmp_path):
+    node = new_node(tmp_path)
+    (node.state / "weights-cached").touch()
+    (node.state / "fail-sync").touch()
+    node.first_boot(user_data(stack_run("dev")))
+    assert node.boot()["llmfleet.service"] == 0, node.log()
+    assert served_model(node) == HUB_REPO

@@ -12,6 +12,7 @@ cat >"$ROOT/opt/llmfleet/common.sh" <<'COMMON'
 # Shared by run-node.sh and ready.sh.
 ROOT=${LLMFLEET_ROOT:-}
 RUN_DIR="$ROOT/run/llmfleet"
+DATA="$ROOT/opt/llmfleet/data"
 IMDS=http://169.254.169.254/latest
 imds() {
   local token
@@ -21,7 +22,7 @@ imds() {
 REGION=$(imds meta-data/placement/region)
 INSTANCE_ID=$(imds meta-data/instance-id)
 ASG=$(imds meta-data/tags/instance/aws:autoscaling:groupName)
-export ROOT RUN_DIR REGION INSTANCE_ID ASG
+export ROOT RUN_DIR DATA REGION INSTANCE_ID ASG
 # ship_log NAME: the node's own account (the boot log and the server's journal, from stdin) to the fleet's CloudWatch
 # log group, stream <instance id>/NAME, before the group may replace the node and its disks go with it. The last
 # 1000 lines, each cut at 512 characters (one PutLogEvents call holds 1 MiB). Never fails the caller.
@@ -71,7 +72,6 @@ cat >"$ROOT/opt/llmfleet/run-node.sh" <<'NODE'
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${LLMFLEET_ROOT:-}/opt/llmfleet/common.sh"
-DATA="$ROOT/opt/llmfleet/data"
 IMAGE=vllm/vllm-openai:v0.19.0
 # RuntimeDirectory=llmfleet makes $RUN_DIR on every start (/run is tmpfs); made here too when run by hand.
 install -d -m 700 "$RUN_DIR"
@@ -123,7 +123,25 @@ api_key=$(aws secretsmanager get-secret-value --region "$REGION" --secret-id arn
 printf 'VLLM_API_KEY=%s\n' "$api_key" >>"$RUN_DIR/env"
 umask 022
 
-# weights download from the Hugging Face hub on first start (cached under the weights disk)
+MODEL_REF=meta-llama/Llama-3.1-8B-Instruct
+printf '[default]\ns3 =\n  preferred_transfer_client = crt\n' >"$ROOT/opt/llmfleet/s3-crt.conf"
+printf '[default]\ns3 =\n  preferred_transfer_client = classic\n  max_concurrent_requests = 64\n  multipart_chunksize = 64MB\n' >"$ROOT/opt/llmfleet/s3-classic.conf"
+sync_weights() {
+  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" "$2" "$DATA/models/llama-3.1-8b"
+}
+fetch_from_s3() {
+  sync_weights crt "$1" && return 0
+  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"
+  sync_weights classic "$1"
+}
+if aws s3api head-object --region "$REGION" --bucket llmfleet-weights-20261207000000000001 --key meta-llama/Llama-3.1-8B-Instruct/.complete >/dev/null 2>&1 &&
+    fetch_from_s3 s3://llmfleet-weights-20261207000000000001/meta-llama/Llama-3.1-8B-Instruct; then
+  MODEL_REF=/data/models/llama-3.1-8b
+  rm -f "$ROOT/opt/llmfleet/fill-weights-cache"
+else
+  echo "the weights cache has no complete copy: vLLM downloads from the hub; this node fills the cache once it serves"
+  touch "$ROOT/opt/llmfleet/fill-weights-cache"
+fi
 
 # The image: pulled on every start (not when it is pinned by digest and already here: that digest cannot change);
 # when the pull fails the cached copy starts, if there is one.
@@ -151,7 +169,7 @@ docker rm -f vllm >/dev/null 2>&1 || true
 # Single-node replica: bridge networking (the port published, the metadata service blocked for containers).
 exec docker run --rm --name vllm --gpus all --ipc host -p 8000:8000 "${LOGS[@]}" \
   --env-file "$RUN_DIR/env" -e HF_HOME=/data/hf \
-  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve meta-llama/Llama-3.1-8B-Instruct --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 2560 --max-num-seqs 48 --gpu-memory-utilization 0.9
+  -v "$DATA:/data" --entrypoint vllm "$IMAGE" serve "$MODEL_REF" --served-model-name llama-3.1-8b --host 0.0.0.0 --port 8000 --tensor-parallel-size 1 --pipeline-parallel-size 1 --max-model-len 2560 --max-num-seqs 48 --gpu-memory-utilization 0.9
 NODE
 
 cat >"$ROOT/opt/llmfleet/ready.sh" <<'READY'
@@ -183,6 +201,18 @@ done
 { cat "$ROOT/var/log/llmfleet-boot.log"; journal; } | ship_log boot
 lifecycle llmfleet-ready complete-lifecycle-action --lifecycle-action-result CONTINUE
 touch "$DONE"
+if [ -e "$ROOT/opt/llmfleet/fill-weights-cache" ]; then
+  snapshot=""  # the newest revision vLLM downloaded
+  for dir in "$DATA/hf/hub/models--meta-llama--Llama-3.1-8B-Instruct/snapshots/"*/; do
+    if [ -d "$dir" ] && { [ -z "$snapshot" ] || [ "$dir" -nt "$snapshot" ]; }; then snapshot=$dir; fi
+  done
+  if [ -n "$snapshot" ] && aws s3 sync --only-show-errors --region "$REGION" "$snapshot" s3://llmfleet-weights-20261207000000000001/meta-llama/Llama-3.1-8B-Instruct &&
+      printf '%s\n' "$INSTANCE_ID" | aws s3 cp --only-show-errors --region "$REGION" - s3://llmfleet-weights-20261207000000000001/meta-llama/Llama-3.1-8B-Instruct/.complete; then
+    echo "weights cache filled from the hub download"; rm -f "$ROOT/opt/llmfleet/fill-weights-cache"
+  else
+    echo "could not fill the weights cache; the next node downloads from the hub"
+  fi
+fi
 READY
 cat >"$ROOT/opt/llmfleet/unhealthy.sh" <<'UNHEALTHY'
 #!/bin/bash
@@ -270,8 +300,14 @@ install -d -m 700 "$RUN_DIR"
 text=$(curl -sf -m 10 "http://127.0.0.1:8000/metrics") || exit 0
 read -r running waiting kv < <(awk '/^vllm:num_requests_running\{/ {r += $2} /^vllm:num_requests_waiting\{/ {w += $2}
   /^vllm:kv_cache_usage_perc\{/ {if ($2 > k) k = $2} END {printf "%g %g %g\n", r, w, k}' <<<"$text")
+gpus=()  # the GPUs' utilization (mean, %) and memory in use (highest share), from the driver's nvidia-smi
+if read -r utilization memory < <(nvidia-smi --query-gpu=utilization.gpu,memory.used,memory.total \
+    --format=csv,noheader,nounits 2>/dev/null | awk -F', *' '$3 > 0 {u += $1; n++; if ($2 / $3 > m) m = $2 / $3}
+    END {if (n) printf "%g %g\n", u / n, m; else exit 1}'); then
+  gpus=(GpuUtilization "$utilization" GpuMemoryUsage "$memory")
+fi
 put_metrics "$RUN_DIR/metrics.json" RequestsInFlight "$(awk -v r="$running" -v w="$waiting" 'BEGIN {print r + w}')" \
-  RequestsWaiting "$waiting" KvCacheUsage "$kv"
+  RequestsWaiting "$waiting" KvCacheUsage "$kv" "${gpus[@]}"
 METRICS
 chmod 700 "$ROOT/opt/llmfleet/run-node.sh" "$ROOT/opt/llmfleet/ready.sh" "$ROOT/opt/llmfleet/unhealthy.sh" \
   "$ROOT/opt/llmfleet/watch.sh" "$ROOT/opt/llmfleet/metrics.sh"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 STUB = Path(__file__).with_name("stub.sh")
 STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "sleep",
-           "journalctl")
+           "journalctl", "nvidia-smi")
 """Commands stubbed; the rest (install, cat, awk, date) are the real ones, writing under LLMFLEET_ROOT."""
 UNITS = ("llmfleet.service", "llmfleet-ready.service")
 """Started in this order at boot (the ready unit runs After=llmfleet.service)."""

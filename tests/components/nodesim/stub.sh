@@ -5,6 +5,7 @@
 #   fail-secret, fail-pull, cached-image      flags that change an answer
 #   health-fails                              how many of the next /health checks fail
 #   fail-crt                                  the CRT S3 client fails (a bucket in another region)
+#   fail-sync                                 every S3 sync fails (no access to the bucket)
 #   dlami-nvme                                the AMI mounted the instance store at /opt/dlami/nvme
 #   dlami-nvme-after                          ... after this many more checks of that mount
 #   raid-member                               the first instance-store disk is a member of the AMI's volume
@@ -12,6 +13,7 @@
 #                                             with this file (else 404)
 #   lifecycle-state                           IMDS autoscaling/target-lifecycle-state (default InService)
 #   busy-polls                                how many of the next /metrics answers show a running request
+#   weights-cached                            the fleet's weights cache holds a complete copy (its marker exists)
 set -u
 cmd=$(basename "$0")
 state=$SIM_STATE
@@ -55,14 +57,20 @@ case $cmd in
         events=$(opt --log-events "$@"); cat "${events#file://}" >"$state/shipped/${stream//\//_}" ;;
       "cloudwatch put-metric-data")  # what reached CloudWatch: the metric data, appended to metrics.json
         data=$(opt --metric-data "$@"); cat "${data#file://}" >>"$state/metrics.json" ;;
+      "s3api head-object")  # the weights cache's completion marker
+        [ -e "$state/weights-cached" ] || { echo "An error occurred (404) when calling the HeadObject operation" >&2; exit 254; } ;;
+      "s3 cp")  # an upload from stdin (the cache's marker): what reached S3, appended to uploaded
+        cat >>"$state/uploaded" ;;
       "s3 sync")  # which transfer client the AWS config file asks for: recorded as the call's last field
         client=$(sed -n 's/^ *preferred_transfer_client = //p' "${AWS_CONFIG_FILE:-/dev/null}")
         printf '%s\x1fs3-client\x1f%s\n' "$node" "${client:-auto}" >>"$state/calls"
+        [ ! -e "$state/fail-sync" ] || exit 1
         [ "$client" != crt ] || [ ! -e "$state/fail-crt" ] || exit 1 ;;
     esac ;;
   docker)
     case $1 in
       pull) [ ! -e "$state/fail-pull" ] || exit 1 ;;
+      login) cat >/dev/null ;;  # --password-stdin: reads the password (the writer would get SIGPIPE otherwise)
       image) [ -e "$state/cached-image" ] || exit 1 ;;
     esac ;;
   mountpoint)  # only the AMI's instance-store mount exists, if at all
@@ -75,6 +83,9 @@ case $cmd in
   blkid)  # no filesystem yet, unless the AMI made the disk part of its own volume
     if [ -e "$state/raid-member" ]; then echo linux_raid_member; else exit 2; fi ;;
   iptables) [[ " $* " != *" -C "* ]] || exit 1 ;;  # the rule is not there yet
+  nvidia-smi)  # two GPUs: utilization %, memory used and total MiB (the query's csv,noheader,nounits)
+    if [ -e "$state/no-gpu" ]; then exit 9; fi
+    printf '40, 41000, 46068\n60, 42000, 46068\n' ;;
   journalctl) echo "2026-11-27T15:00:00+0000 node run-node.sh[1]: journal line of llmfleet.service" ;;
 esac
 exit 0
