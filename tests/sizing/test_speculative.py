@@ -28,7 +28,7 @@ def _plan(model, speculative=None, types=None, assumptions=None, **workload):
 
 
 def test_eagle3_cuts_tpot_by_at_most_its_acceptance_length_and_costs_memory():
-    kw = dict(types=("g6e.xlarge",), concurrency=16, tpot_ms=30)
+    kw = {"types": ("g6e.xlarge",), "concurrency": 16, "tpot_ms": 30}
     plain, spec = _plan("llama-3.1-8b", **kw), _plan("llama-3.1-8b", "eagle3", **kw)
     s = spec.speculative
     assert s is not None and s.method == "eagle3" and s.draft_repo == "yuhuili/EAGLE3-LLaMA3.1-Instruct-8B"
@@ -40,7 +40,7 @@ def test_eagle3_cuts_tpot_by_at_most_its_acceptance_length_and_costs_memory():
 
 
 def test_mtp_speedup_at_light_load_matches_vllm_measurement():
-    kw = dict(types=("p5en.48xlarge",), requests_per_second=1, input_tokens=1000, output_tokens=500)
+    kw = {"types": ("p5en.48xlarge",), "requests_per_second": 1, "input_tokens": 1000, "output_tokens": 500}
     plain, spec = _plan("deepseek-r1", **kw), _plan("deepseek-r1", "mtp", **kw)
     ratio = plain.choice.tpot_ms / spec.choice.tpot_ms
     assert abs(ratio / MTP_SPEEDUP_AT_ONE_QPS - 1) <= MTP_SPEEDUP_TOLERANCE, ratio
@@ -53,7 +53,7 @@ def test_mtp_module_memory_is_the_published_14b():
 
 
 def test_the_acceptance_length_is_a_stated_overridable_assumption():
-    kw = dict(types=("g6e.xlarge",), concurrency=16, tpot_ms=30)
+    kw = {"types": ("g6e.xlarge",), "concurrency": 16, "tpot_ms": 30}
     low = _plan("llama-3.1-8b", "eagle3", assumptions=with_overrides({"speculative_acceptance_length": 1.3}), **kw)
     high = _plan("llama-3.1-8b", "eagle3", **kw)
     assert low.speculative.mean_acceptance_length == 1.3 and "given" in low.speculative.acceptance_source
