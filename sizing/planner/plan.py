@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat
+from sizing.catalog.formats import WeightFormat, get_format
+from sizing.catalog.gpus import get_gpu
+from sizing.catalog.kernels import kernel_path
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
@@ -18,9 +20,10 @@ from sizing.planner.job import deadline_miss
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
+from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.ranking import alternatives, order
-from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
-                                       offering_rejection, reject)
+from sizing.planner.rejections import (fleet_size_rejection, format_rejection, infeasible, instance_rejection,
+                                       not_planned_rejections, offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, Plan, Rejection
@@ -153,10 +156,17 @@ def plan(req: PlanRequest) -> Plan:
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         assumed_limits=assumed_limits(req.workload, req.assumptions),
-        warnings=(traffic_warnings(req, ranked[0]) + _warnings(choice, engine, req)
+        warnings=(traffic_warnings(req, ranked[0]) + _warnings(choice, req)
                   + (req.deployment.facts.notices if req.deployment.facts else ())),
         fact_sources=_fact_sources(req),
+        kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
+
+
+def _cheapest(req: PlanRequest) -> Candidate | None:
+    """The cheapest feasible candidate of a request (None: none), without the frontier and the alternatives."""
+    ranked, _, _ = search(req, {})
+    return candidate(req, ranked[0]) if ranked else None
 
 
 def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection]]:
@@ -190,7 +200,12 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
         if late:
             rejected.append(reject(instance, p.layout, "deadline", late, weights=fmt.name))
         else:
-            feasible.append(price(req, p, fit, cold, fmt))
+            priced = price(req, p, fit, cold, fmt)
+            too_many = fleet_size_rejection(priced)
+            if too_many:
+                rejected.append(too_many)
+            else:
+                feasible.append(priced)
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:
@@ -202,10 +217,16 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
-def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tuple[str, ...]:
-    mem, out = choice.memory, []
-    if engine.cuda_graph_outside_budget and mem.unused_gib < 0:
-        out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
-                   "lower gpu_memory_utilization")
-    single = single_failure_domain_warning(req.workload, choice)
-    return tuple(out) + ((single,) if single else ())
+def _warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
+    single = single_failure_domain_warning(req.workload, choice)  # (a graph pool that does not fit is a memory miss)
+    return ((single,) if single else ()) + kernel_warnings(choice)
+
+
+def kernel_warnings(choice: Candidate) -> tuple[str, ...]:
+    """The chosen GPU runs the weight format on a fallback or immature kernel path (sizing/data/kernels.toml): the
+    speed figures carry that path's measured shortfall, and the plan says so with the source."""
+    if not choice.weights:
+        return ()
+    gpu = get_gpu(choice.gpu)
+    path = kernel_path(gpu, get_format(choice.weights))
+    return (path.warning(gpu),) if path.warns else ()

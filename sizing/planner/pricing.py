@@ -69,12 +69,16 @@ def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[
     return tuple(notes)
 
 
-RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages", "users the fleet holds at capacity",
-                  "TPOT at capacity")
+RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages",
+                  "requests/s the fleet serves at capacity", "TPOT at capacity")
 """What each element of Priced.rank_key measures, in order."""
 RANK_TPOT_DECIMALS_S = 4
-"""TPOT compares to 0.1 ms and the users a fleet holds to whole users: finer differences are the load model's root
-tolerance (0.1%), not a reason to prefer one layout, so such candidates tie and keep the search's order."""
+RANK_RATE_DIGITS = 3
+"""TPOT compares to 0.1 ms and the request rate a fleet serves at capacity to 3 significant digits: finer differences
+are the load model's root tolerance (0.1%), not a reason to prefer one layout, so such candidates tie and keep the
+search's order. Spare capacity is a rate, not the users held: under the interactive utilization ceiling a replica's
+capacity is a share of its sustainable rate, and the users it then holds (rate x time in the system, Little's law)
+grow as it gets slower, which would rank a slower layout or format above a faster one of the same cost."""
 
 
 @dataclass(frozen=True)
@@ -115,11 +119,12 @@ class Priced:
 
     @cached_property
     def rank_key(self) -> tuple:
-        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT at the
-        replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
+        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity (requests/s at capacity),
+        then lower TPOT at the replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
         p = self.placement
+        rate = float(f"{self.fit.requests_per_s * self.fleet.replicas:.{RANK_RATE_DIGITS}g}")
         return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
-                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas), round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
+                p.layout.pp, -rate, round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
 
 
 def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Checkpoint) -> float:

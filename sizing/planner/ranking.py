@@ -5,7 +5,7 @@
 - Interactive work pays by the hour: the cheapest first, except that hourly costs within RANK_COST_BAND of the cheapest
   count as equal, and among those fewer nodes per replica (a replica dies with any of its nodes) and then a shorter
   time in the system (TTFT + output x TPOT at the planned load) win; latencies within RANK_LATENCY_BAND are equal.
-Then, as before: fewer GPUs, fewer PP stages, more users held, lower TPOT at capacity (Priced.rank_key)."""
+Then, as before: fewer GPUs, fewer PP stages, more requests/s at capacity, lower TPOT at capacity (Priced.rank_key)."""
 
 from __future__ import annotations
 
@@ -82,13 +82,13 @@ def _by_key(alt: Priced, choice: Priced, prefix: str) -> str:
             continue
         prefix += " and GPUs" if i > 1 else ""
         if i == 4:  # stored negated: more spare capacity ranks first
-            held = _pair(-a, -c, 0)
-            return f"{prefix}, but its fleet holds {held[0]} users at capacity vs {held[1]}"
+            rate = _pair(-a, -c, 1)
+            return f"{prefix}, but its fleet serves {rate[0]} req/s at capacity vs {rate[1]}"
         if i == 5:
             tpot = _pair(a, c, 1, 1000)
             return f"{prefix}, but TPOT at capacity {tpot[0]} ms vs {tpot[1]} ms"
         return f"{prefix}, but {a:g} {name} vs {c:g}"
-    return "ties with the choice on what it pays, GPUs, nodes, PP, users held and TPOT; found after it"
+    return "ties with the choice on what it pays, GPUs, nodes, PP, requests/s at capacity and TPOT; found after it"
 
 
 def _hourly_why(alt: Priced, choice: Priced, cheapest: float) -> str:
@@ -143,8 +143,8 @@ def alternatives(req: PlanRequest, ranked: list[Priced]) -> tuple[Alternative, .
         if (x.placement.instance.name, x.fmt.name) not in seen:
             seen.add((x.placement.instance.name, x.fmt.name))
             picked.append(x)
-    picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type][:2]
-    unique = {id(x): x for x in picked}.values()
-    picked = sorted(unique, key=lambda x: position[id(x)])[:MAX_ALTERNATIVES]
+    listed = {id(x) for x in picked}  # a candidate of the chosen type is listed once (two formats on one type)
+    picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type and id(x) not in listed][:2]
+    picked = sorted(picked, key=lambda x: position[id(x)])[:MAX_ALTERNATIVES]
     cheapest = min(x.costs.hourly_usd for x in ranked)
     return tuple(Alternative(candidate=candidate(req, x), why_lost=why_lost(req, x, ranked[0], cheapest)) for x in picked)

@@ -173,6 +173,21 @@ class Alternative(BaseModel):
     """Why the choice beat it."""
 
 
+class KvAlternative(BaseModel):
+    """The cheapest plan with an FP8 KV cache, shown beside a plan with a 16-bit one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kv_dtype: str
+    """The KV-cache dtype of this candidate (fp8)."""
+    candidate: Candidate
+    """The cheapest fleet with that cache."""
+    saving_share: float
+    """Its hourly cost below the chosen plan's, as a share of the chosen plan's (negative: dearer)."""
+    source: str
+    """Where the format's trade-off is documented."""
+
+
 class Rejection(BaseModel):
     """A candidate that cannot serve the request, with the reason and its margin."""
 
@@ -191,7 +206,7 @@ class Rejection(BaseModel):
     data_parallel: int = 1
     """Data-parallel attention ranks of the layout."""
     kind: str
-    """offering, layout, memory, tpot or ttft."""
+    """offering, layout, memory, tpot, ttft or fleet-size (more instances than any account can hold)."""
     reason: str
     """The reason with its margin, e.g. 'needs 3.1 GiB more per GPU'."""
     relative_miss: float | None = None
@@ -253,6 +268,9 @@ class Plan(BaseModel):
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}
     """Per kind of fact (offerings, spot prices, quotas...): live, cached or embedded, and when."""
+    kv_alternative: KvAlternative | None = None
+    """With a 16-bit KV cache: the cheapest plan with an FP8 cache, shown beside the choice and never chosen (the user
+    allows FP8 KV with kv_dtype fp8)."""
 
     @property
     def rejected_summary(self) -> str:
