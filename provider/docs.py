@@ -1,5 +1,5 @@
 """Writes docs/<Component>.md for every component of the package, from the schema Pulumi's analyzer derives (so the
-reference cannot say anything the schema does not).
+reference cannot say anything the schema does not), and the stack-key reference (provider/stack_keys.py).
 
     python -m provider.docs          # rewrite docs/
     python -m provider.docs --check  # exit 1 if a committed page is out of date (the test suite runs this)"""
@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from provider.generated import write_or_check
+from provider import stack_keys
 from provider.package import package_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +86,8 @@ def token_inputs(schema: dict[str, Any], token: str, type_name: str) -> bool:
 
 def pages() -> dict[Path, str]:
     schema = package_schema()
-    return {DOCS / f"{token.rsplit(':', 1)[-1]}.md": page(schema, token) for token in sorted(schema["resources"])}
+    return {**{DOCS / f"{token.rsplit(':', 1)[-1]}.md": page(schema, token) for token in sorted(schema["resources"])},
+            **stack_keys.pages()}
 
 
 def main(argv: list[str]) -> int:
