@@ -72,7 +72,8 @@ def page(schema: dict[str, Any], token: str) -> str:
              "## Inputs", "", *_table(resource["inputProperties"], resource.get("requiredInputs", []), True), "",
              "Inputs that may not be Outputs size the fleet: they must be known when the component is constructed.", "",
              "## Outputs", "", *_table(resource["properties"], resource.get("required", []), False), ""]
-    for type_name in _types_used(schema, {**resource["inputProperties"], **resource["properties"]}):
+    inputs = _types_used(schema, resource["inputProperties"])  # apart: an output may share an input's name (workload)
+    for type_name in inputs + [t for t in _types_used(schema, resource["properties"]) if t not in inputs]:
         spec, short = schema["types"][type_name], type_name.rsplit(":", 1)[-1]
         lines += [f"### {short}", "", " ".join(str(spec.get("description", "")).split()), "",
                   *_table(spec.get("properties", {}), spec.get("required", []), token_inputs(schema, token, type_name)), ""]
