@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from provider.generated import write_or_check
 from provider import stack_keys
+from provider.generated import write_or_check
 from provider.package import package_schema
 
 ROOT = Path(__file__).resolve().parents[1]
