@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from components.stack_config import NAMESPACE, SECTIONS
-from provider.codegen import NOT_EXPOSED, field_docs
+from provider.codegen import NOT_EXPOSED, _plain, field_docs
 from provider.generated import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,11 +36,6 @@ WIDTH = 120
 BOUNDS = {annotated_types.Gt: ("gt", "> {}"), annotated_types.Ge: ("ge", ">= {}"), annotated_types.Lt: ("lt", "< {}"),
           annotated_types.Le: ("le", "<= {}")}
 """Numeric constraints pydantic keeps in a field's metadata, the attribute holding the limit, and how it is shown."""
-
-
-def _plain(annotation: Any) -> Any:
-    """The type under Annotated[...]."""
-    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
 
 
 def _stack_types(annotation: Any) -> list[Any]:

@@ -50,9 +50,12 @@ def test_every_page_under_docs_is_reachable_from_the_readme():
     assert not set(PAGES) - reached, "To fix: link these from the README or a page it links"
 
 
-def test_readme_is_short():
-    count = len((ROOT / "README.md").read_text().splitlines())
-    assert count <= README_MAX_LINES, f"README.md has {count} lines. To fix: move detail to a page under docs/."
+def test_readme_is_short_and_fits_the_width():
+    """At most 250 lines, every one (tables and examples included) within 120 columns."""
+    text = (ROOT / "README.md").read_text().splitlines()
+    assert len(text) <= README_MAX_LINES, f"README.md has {len(text)} lines. To fix: move detail to a page under docs/."
+    long = [number for number, line in enumerate(text, 1) if len(line) > WIDTH]
+    assert not long, f"README.md: lines {long} are over {WIDTH} columns. To fix: wrap or shorten them."
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())

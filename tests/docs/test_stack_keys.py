@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
-from components.stack_config import NAMESPACE, SECTIONS
+from components.stack_config import NAMESPACE, SECTIONS, load_stack_config, namespace_config
 from provider import stack_keys
 from provider.codegen import NOT_EXPOSED
-from tests.docs.markdown import PAGES, ROOT
+from tests.docs.markdown import PAGES, ROOT, fenced_blocks
 
 SECTION_KEY = re.compile(rf"`(?:{NAMESPACE}:)?((?:{'|'.join(SECTIONS)})(?:\.[a-z_0-9]+)+)(?![A-Za-z0-9_])")
 """A dotted stack key in backticks, with or without the namespace: `llmfleet:fleet.weights.s3_uri`, `workload.kind`
@@ -62,3 +63,11 @@ def test_a_stack_key_named_in_the_docs_exists(page: str, key: str):
         if inner is None:
             break
         model = inner
+
+
+def test_the_readme_stack_example_is_a_valid_stack():
+    """The README's shortened stack file passes the validation `pulumi preview` runs."""
+    (block,) = [body for info, body in fenced_blocks(ROOT / "README.md") if info == "yaml"]
+    config = yaml.safe_load("\n".join(block))["config"]
+    stack = load_stack_config(namespace_config(config), aws_region=config["aws:region"])
+    assert stack.request.workload.tpot_ms == 60 and stack.fleet.weights.hf_token_secret_arn
