@@ -167,9 +167,41 @@ def moe_mla_table() -> list[str]:
     return lines
 
 
+def moe_prefill_table() -> list[str]:
+    """Issue 19 item 8: DeepSeek TTFT of one request alone (tests/data/moe_prefill.csv); no row is in any fit."""
+    from tests.sizing.test_moe_prefill import ROWS as PREFILL_ROWS
+    from tests.sizing.test_moe_prefill import predicted_ttft_ms
+
+    lines = [("MLA/MoE prefill, one request alone, vs tests/data/moe_prefill.csv (R1 vLLM recipe, M1 vLLM AWQ sweep; "
+              "every row held out; bar 30% on R1 and the M1 median)"),
+             (f"{'case':<6}{'gpu':<16}{'weights':<11}{'layout':<10}{'tokens':>7}{'published':>11}{'predicted':>11}"
+              f"{'error':>9}{'held out':>10}")]
+    for row in PREFILL_ROWS:
+        predicted, layout = predicted_ttft_ms(row), f"TP={row['tp']}" + (" EP" if row["ep"] == "true" else "")
+        lines.append(f"{row['case']:<6}{row['gpu']:<16}{row['weights']:<11}{layout:<10}{row['input_tokens']:>7}"
+                     f"{float(row['ttft_ms']):>11.1f}{predicted:>11.1f}{_pct(predicted, float(row['ttft_ms'])):>9}{'yes':>10}")
+    return lines
+
+
+def kernel_path_table() -> list[str]:
+    """Issue 19 item 5: decode on a non-Hopper kernel path (tests/data/kernel_speed.csv); fit and held-out rows apart."""
+    from tests.sizing.test_kernels import ROWS as KERNEL_ROWS
+    from tests.sizing.test_kernels import predicted_tpot_ms
+
+    lines = ["Kernel paths off Hopper, batch-1 TPOT vs tests/data/kernel_speed.csv (K1; bar 10% fit, 25% held out)",
+             (f"{'case':<6}{'gpu':<16}{'model':<14}{'weights':<9}{'tp':>3}{'published':>11}{'predicted':>11}"
+              f"{'error':>9}{'role':>9}")]
+    for role in ("fit", "holdout"):
+        for row in (r for r in KERNEL_ROWS if r["role"] == role):
+            predicted = predicted_tpot_ms(row)
+            lines.append(f"{row['case']:<6}{row['gpu']:<16}{row['model']:<14}{row['weights']:<9}{row['tp']:>3}"
+                         f"{float(row['tpot_ms']):>11.2f}{predicted:>11.2f}{_pct(predicted, float(row['tpot_ms'])):>9}{role:>9}")
+    return lines
+
+
 def main() -> None:
-    for table in (memory_table(), speed_table(), params_table(), moe_mla_table(), serving_load_table(), ttft_bracket_table(), nim_table(),
-                  static_batch_table()):
+    for table in (memory_table(), speed_table(), params_table(), moe_mla_table(), moe_prefill_table(), kernel_path_table(),
+                  serving_load_table(), ttft_bracket_table(), nim_table(), static_batch_table()):
         print("\n".join(table), end="\n\n")
 
 

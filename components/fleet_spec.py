@@ -5,10 +5,12 @@ Each constant below is a named, documented default; FleetOptions overrides the o
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from components.options import FleetOptions
+from components.options import DEFAULT_EFA_IMAGE, DEFAULT_VLLM_IMAGE, FleetOptions
+from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
 from sizing.errors import SizingError
@@ -249,12 +251,50 @@ def served_name(plan: Plan) -> str:
     return plan.model
 
 
+IMAGE_TAG_RELEASE = re.compile(r"^v?(\d+)\.(\d+)(?:[.\-].*)?$")
+"""A tag that names a release (v0.34.0, 0.19-gpu-py312-ec2): its major and minor version."""
+
+
+def _tag_release(image: str) -> tuple[str, str] | None:
+    """(major, minor) of the release an image's tag names; None for a digest or a tag that names none ('prod', '1')."""
+    if "@sha256:" in image or ":" not in image.rsplit("/", 1)[-1]:
+        return None
+    found = IMAGE_TAG_RELEASE.match(image.rsplit(":", 1)[-1])
+    return (found.group(1), found.group(2)) if found else None
+
+
+def serving_image(plan: Plan, options: FleetOptions) -> str:
+    """The image the nodes run: the plan's engine profile's (engines.toml `image`, `efa_image` for multi-node replicas)
+    unless the options name one. A named image whose tag names another release than the profile's is refused: the plan's
+    memory and scheduler figures would describe an engine the fleet does not run (a digest, or a tag naming no release,
+    is taken as the user's word)."""
+    multi = plan.choice.nodes_per_replica > 1
+    profile = get_engine(plan.engine)
+    chosen, default = (options.efa_image, DEFAULT_EFA_IMAGE) if multi else (options.vllm_image, DEFAULT_VLLM_IMAGE)
+    wanted = profile.efa_image if multi else profile.image
+    if chosen == default:
+        if wanted:
+            return wanted
+        raise PlatformError(
+            f"the plan uses engine profile {profile.name!r}, which names no {'EFA ' if multi else ''}image of vLLM "
+            f"{profile.version or profile.name} for {'multi-node replicas' if multi else 'the fleet'}. To fix: set "
+            f"{'efa_image' if multi else 'vllm_image'} to an image of that release (pinned by tag or digest"
+            + (", carrying libfabric and aws-ofi-nccl" if multi else "") + "), or plan with another engine profile.")
+    release = _tag_release(chosen)
+    if release and profile.version and release != tuple(profile.version.split(".")[:2]):
+        raise PlatformError(
+            f"{'efa_image' if multi else 'vllm_image'}={chosen!r} is not vLLM {profile.version}, the engine profile "
+            f"{profile.name!r} the plan's memory and speed follow. To fix: use an image of {profile.version} (or pin "
+            f"it by digest), or plan with the profile of the image's release (--engine).")
+    return chosen
+
+
 def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     """The node settings for this plan."""
     c = plan.choice
     return NodeSpec(
         instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
-        weights_disk=plan_cold_start(plan).disk, image=options.efa_image if c.nodes_per_replica > 1 else options.vllm_image,
+        weights_disk=plan_cold_start(plan).disk, image=serving_image(plan, options),
         served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
     )
 

@@ -18,15 +18,19 @@ from components.image_source import CREDENTIAL_ARN
 from components.inputs import StrInput, StrInputs
 from components.shell_values import checked
 from sizing.bounded import leaves
+from sizing.catalog.engines import get_engine
 from sizing.numbers import Float, Int
 from sizing.redact import looks_like_credential, redact
 
-DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.19.0"
-"""Pinned serving image; matches the engine profile the memory figures follow (sizing/data/engines.toml: vllm-0.19)."""
-DEFAULT_EFA_IMAGE = "public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2"
-"""Image for nodes that talk over EFA (multi-node replicas): the AWS vLLM Deep Learning Container for EC2, which ships
-libfabric and the aws-ofi-nccl plugin that NCCL needs to use EFA (the stock vllm/vllm-openai image has neither, so NCCL
-falls back to TCP sockets). https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
+DEFAULT_VLLM_IMAGE = get_engine().image
+"""Pinned serving image: the default engine profile's (sizing/data/engines.toml `image`), so the image the fleet runs
+and the profile the plan's memory and speed figures follow are one setting; a plan made with another profile runs
+that profile's image (components/fleet_spec.serving_image)."""
+DEFAULT_EFA_IMAGE = get_engine().efa_image
+"""Image for nodes that talk over EFA (multi-node replicas): the default profile's `efa_image`, the AWS vLLM Deep
+Learning Container for EC2 of that release, which ships libfabric and the aws-ofi-nccl plugin that NCCL needs to use
+EFA (the stock vllm/vllm-openai image has neither, so NCCL falls back to TCP sockets).
+https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
 (`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (README "Deploying for real")."""
 DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 """Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SHARE
+from sizing.limits import MAX_CONTEXT_TOKENS, MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SHARE
 
 HOURS_IN_LONGEST_MONTH = 31 * 24
 """Upper bound of hours_per_month."""
@@ -58,6 +58,9 @@ class Assumptions(BaseModel):
     """Fixed kernel time of one MoE layer per decode step (router, top-k, token sort, grouped GEMMs), microseconds."""
     mla_layer_latency_us: float = Field(ge=0, le=MAX_LATENCY_MS)
     """Fixed kernel time of one MLA attention layer per decode step (latent and absorbed projections), microseconds."""
+    moe_prefill_gemm_half_tokens: float | None = Field(default=None, ge=0, le=MAX_CONTEXT_TOKENS)
+    """Tokens per expert at which a routed expert's grouped GEMM reaches half its long-matrix rate in prefill (None, as
+    in plan locks written before it existed: experts costed as one long GEMM)."""
     spot_unfilled_share_scarce: float = Field(ge=0, le=1)
     """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
     spot_unfilled_share_plentiful: float = Field(ge=0, le=1)

@@ -64,17 +64,56 @@ class EngineProfile(BaseModel):
     """Whether the engine stores only the window for sliding-window layers when counting concurrency."""
     step_time_factor: float = Field(gt=0)
     """Speed bias: this engine's step time over the speed model's (engines.toml [step_time_factor])."""
+    version: str = ""
+    """The engine release the profile describes, e.g. '0.34.0' ('' : a family of releases)."""
+    image: str = ""
+    """The serving image of that release the fleet runs (the default of FleetOptions.vllm_image; '' : none)."""
+    efa_image: str = ""
+    """An image of that release carrying libfabric and aws-ofi-nccl for multi-node replicas ('' : none known)."""
+    large_tier_excluded_gpus: tuple[str, ...] = ()
+    """GPU names (case-insensitive substrings, as vLLM matches torch's device name) kept on the small defaults even
+    with the memory of the large tier."""
+    huge_gpu_threshold_gib: float | None = Field(default=None, gt=0)
+    """GPUs with at least this much visible memory get the largest defaults (None: no such tier)."""
+    max_num_batched_tokens_huge: int | None = Field(default=None, gt=0)
+    """Default token budget per step on the largest GPUs."""
+    max_num_seqs_huge: int | None = Field(default=None, gt=0)
+    """Default maximum running sequences on the largest GPUs."""
+    kv_sizing: Literal["profiled", "extensible"] = "profiled"
+    """profiled: the KV cache is the budget less the profiled peak (vLLM <= 0.33 default); extensible: sized from the
+    memory free after warm-up and graph capture, less a margin (vLLM 0.34 default on CUDA)."""
+    kv_margin_floor_gib: float = Field(default=0.0, ge=0)
+    """extensible: smallest margin kept free beyond the transient peak."""
+    kv_margin_peak_fraction: float = Field(default=0.0, ge=0)
+    """extensible: margin as a share of the transient (activation) peak, when larger than the floor."""
+    measured: tuple[str, ...] = ()
+    """Constants of this profile measured on this release (start-up logs)."""
+    carried_over: tuple[str, ...] = ()
+    """Constants taken unchanged from an earlier release's measurements (not measured on this one)."""
+    defaults_source: str = ""
+    """Where the scheduler and memory defaults of this release were read."""
 
-    def max_num_seqs(self, visible_memory_gib: float) -> int:
-        """Default --max-num-seqs for a GPU of this size."""
-        large = visible_memory_gib >= self.large_gpu_threshold_gib
-        return self.max_num_seqs_large if large else self.max_num_seqs_small
+    def tier(self, gpu_name: str, visible_memory_gib: float) -> Literal["huge", "large", "small"]:
+        """Which set of scheduler defaults a GPU gets (vLLM EngineArgs.get_batch_defaults)."""
+        if self.huge_gpu_threshold_gib is not None and visible_memory_gib >= self.huge_gpu_threshold_gib:
+            return "huge"
+        excluded = any(name.lower() in gpu_name.lower() for name in self.large_tier_excluded_gpus)
+        return "large" if visible_memory_gib >= self.large_gpu_threshold_gib and not excluded else "small"
 
-    def max_num_batched_tokens(self, visible_memory_gib: float, max_model_len: int) -> int:
-        """Default --max-num-batched-tokens for a GPU of this size and a max_model_len."""
+    def max_num_seqs(self, visible_memory_gib: float, gpu_name: str = "") -> int:
+        """Default --max-num-seqs for a GPU of this size (and name)."""
+        tier = self.tier(gpu_name, visible_memory_gib)
+        if tier == "huge" and self.max_num_seqs_huge:
+            return self.max_num_seqs_huge
+        return self.max_num_seqs_large if tier != "small" else self.max_num_seqs_small
+
+    def max_num_batched_tokens(self, visible_memory_gib: float, max_model_len: int, gpu_name: str = "") -> int:
+        """Default --max-num-batched-tokens for a GPU of this size (and name) and a max_model_len."""
         if self.chunked_prefill_always:
-            large = visible_memory_gib >= self.large_gpu_threshold_gib
-            return self.max_num_batched_tokens_large if large else self.max_num_batched_tokens_small
+            tier = self.tier(gpu_name, visible_memory_gib)
+            if tier == "huge" and self.max_num_batched_tokens_huge:
+                return self.max_num_batched_tokens_huge
+            return self.max_num_batched_tokens_large if tier != "small" else self.max_num_batched_tokens_small
         if max_model_len > self.chunked_prefill_threshold_tokens:
             return self.chunked_prefill_batched_tokens
         return max(max_model_len, self.max_num_batched_tokens_small)

@@ -44,7 +44,8 @@ def memory_gpu_lines(d: dict) -> list[str]:
         f"  non-torch   {b['non_torch_gib']:8.2f} GiB",
         f"  KV cache    {b['kv_cache_gib']:8.2f} GiB = {b['kv_cache_tokens']:,} tokens "
         f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
-        f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB (outside the budget); unused {b['unused_gib']:.2f} GiB",
+        f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB ({'inside' if b.get('cuda_graph_in_budget') else 'outside'} the "
+        f"budget); unused {b['unused_gib']:.2f} GiB",
         f"  {d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV: {verdict}"
         + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if b["shortfall_gib"] > 0 else ""),
         *([f"  memory follows {d['vllm_rules_applied']}"] if d.get("vllm_rules_applied") else []),
@@ -162,6 +163,7 @@ def plan_lines(p: Plan) -> list[str]:
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
         *[f"  warning: {x}" for x in p.warnings],
+        *_kv_alternative_lines(p),
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type"
         + ("; $/h is the expected cost, spot risk included" if any(x.spot_instances for x in _shown(p)) else "") + "):",
@@ -214,3 +216,15 @@ def emit(text: str, end: str = "\n") -> None:
         print(text, end=end, flush=True)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail
+
+
+def _kv_alternative_lines(p: Plan) -> list[str]:
+    """The FP8-KV plan beside a 16-bit-KV one (never chosen: --kv-dtype fp8 allows it)."""
+    k = p.kv_alternative
+    if k is None:
+        return []
+    x, change = k.candidate, ("cheaper" if k.saving_share >= 0 else "dearer")
+    return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x {x.instance_type}, "
+            f"{layout_label(x.tensor_parallel, x.pipeline_parallel, x.data_parallel, x.expert_parallel)}, "
+            f"{x.replicas} replica(s), ${x.hourly_cost_usd:,.2f}/h ({abs(k.saving_share):.0%} {change}), "
+            f"{x.concurrency_per_replica:,.1f} users per replica, TPOT {x.tpot_ms:.1f} ms. Source: {k.source}"]

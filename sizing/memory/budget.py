@@ -58,6 +58,9 @@ class MemoryBreakdown(BaseModel):
     """What is left of the budget for the KV cache (negative: the weights do not fit)."""
     cuda_graph_gib: float
     """CUDA graph pool."""
+    cuda_graph_in_budget: bool = False
+    """The engine counts the graph pool inside its budget (vLLM 0.21+) rather than after it (False, as plans locked
+    before this field read)."""
     unused_gib: float
     """Visible memory the engine leaves untouched."""
     kv_bytes_per_token: int
@@ -122,10 +125,21 @@ def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
     return (engine.cuda_context_gib + (engine.nccl_buffers_gib if collective else 0.0)) * BYTES_PER_GIB
 
 
-def _stage_kv(engine: EngineProfile, budget: float, weight_bytes: float, act: float, other: float,
-              kv_per_token: int, kv_per_request: int) -> tuple[float, int, float, float]:
+def kv_bytes(engine: EngineProfile, visible: float, budget: float, weight_bytes: float, act: float, other: float) -> float:
+    """What the engine leaves its KV cache. profiled (vLLM <= 0.33): the budget less weights, the profiled activation
+    peak and non-torch memory. extensible (vLLM 0.34, vllm/v1/worker/extensible_kv_cache.py measure_kv_cache_bytes):
+    sized after warm-up from what is resident (weights, NCCL buffers, CUDA graphs: all inside the budget), capped by
+    the device less the CUDA context and a margin of max(floor, fraction x peak), and the transient peak kept free."""
+    if engine.kv_sizing == "profiled":
+        return budget - weight_bytes - act - other
+    context = engine.cuda_context_gib * BYTES_PER_GIB
+    resident = weight_bytes + (other - context) + engine.cuda_graph_pool_gib * BYTES_PER_GIB
+    margin = max(engine.kv_margin_floor_gib * BYTES_PER_GIB, engine.kv_margin_peak_fraction * act)
+    return min(budget - resident, visible - context - resident - margin) - act
+
+
+def _stage_kv(engine: EngineProfile, kv: float, kv_per_token: int, kv_per_request: int) -> tuple[float, int, float, float]:
     """(KV bytes, KV tokens in whole blocks, requests of max_model_len that fit, bytes one request needs in blocks)."""
-    kv = budget - weight_bytes - act - other
     block_bytes = kv_per_token * engine.block_size_tokens
     kv_tokens = max(0, math.floor(kv / block_bytes)) * engine.block_size_tokens
     needed = math.ceil(kv_per_request / block_bytes) * block_bytes
@@ -142,8 +156,8 @@ def memory_breakdown(
     )
     s = settings
     util = s.gpu_memory_utilization or engine.default_gpu_memory_utilization
-    seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib)
-    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len)
+    seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib, gpu.name)
+    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len, gpu.name)
     budget = gpu.visible_memory_bytes * util
     rope = rope_cache_bytes(m, activation_dtype_bytes(fmt))
     other = non_torch_bytes(engine, layout)
@@ -152,15 +166,20 @@ def memory_breakdown(
     for i, w in enumerate(stage_weights(m, fmt, layout)):
         weights = w.total_bytes + (padding - 1) * w.expert_bytes + rope
         act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1) + workspace
-        stage_kv = _stage_kv(engine, budget, weights, act, other, per_token[i], per_request[i])
+        stage_kv = _stage_kv(engine, kv_bytes(engine, gpu.visible_memory_bytes, budget, weights, act, other),
+                             per_token[i], per_request[i])
         stages.append((stage_kv[2], stage_kv[0], i, weights, act, stage_kv))
     _, _, stage, weight_bytes, act, (kv, kv_tokens, concurrency, needed) = min(stages)
     graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
-    unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
+    if engine.kv_sizing == "extensible":  # what the cache, the resident memory and the peak leave untouched
+        unused = gpu.visible_memory_bytes - weight_bytes - act - other - graph - max(kv, 0.0)
+    else:
+        unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
     return MemoryBreakdown(
         gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
         weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
         kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
+        cuda_graph_in_budget=not engine.cuda_graph_outside_budget,
         kv_bytes_per_token=per_token[stage], kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
         max_concurrency=concurrency, max_num_seqs=seqs, max_num_batched_tokens=tokens,
         fits=kv_tokens * per_token[stage] >= needed, shortfall_gib=to_gib(max(0.0, needed - kv)), pipeline_stage=stage,

@@ -7,6 +7,7 @@ from sizing.catalog.checkpoints import prequantized_release
 from sizing.catalog.formats import FORMAT_ALIASES, LLAMA_CPP_ONLY_FORMATS, WeightFormat, all_formats, get_format
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.instances import InstanceType
+from sizing.catalog.kernels import kernel_path
 from sizing.errors import InvalidInputError, UnknownNameError
 from sizing.memory.weights import total_weight_bytes
 from sizing.models.spec import ModelSpec
@@ -22,6 +23,11 @@ FP8_KERNELS_MIN_COMPUTE_CAPABILITY = 8.9
 Marlin, smaller but not faster (https://docs.vllm.ai/en/latest/features/quantization/fp8.html)."""
 AUTO_FP8 = "fp8"
 """The format `auto` adds when the model has no pre-quantized FP8 release (vLLM quantizes the 16-bit checkpoint)."""
+RELEASE_ONLY_FORMATS = frozenset({"nvfp4"})
+"""Formats vLLM reads from a checkpoint and cannot quantize to at load: served only from a catalogued release."""
+AUTO_FP4 = "nvfp4"
+"""The 4-bit float format `auto` adds where its publisher released the model in it (checkpoints.csv), tried on GPUs
+whose kernels for it are native (Blackwell datacenter parts, sizing/data/kernels.toml)."""
 AUTO_FP8_RELEASES = ("fp8", "fp8-block")
 """FP8 formats whose pre-quantized release `auto` serves instead, first found wins (sizing/data/checkpoints.csv): the
 vendor's or a known FP8 checkpoint halves the download and the disk, skips quantizing at load, and was validated by
@@ -35,11 +41,19 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
     if key == NATIVE:
         return (native,)
     if key == AUTO:
-        return (native, _auto_fp8(m)) if native.name in ONLINE_FP8_SOURCES else (native,)
+        if native.name not in ONLINE_FP8_SOURCES:
+            return (native,)
+        fp4 = (get_format(AUTO_FP4),) if prequantized_release(m.hf_repo, AUTO_FP4) else ()
+        return (native, _auto_fp8(m), *fp4)
     if key not in all_formats() and key not in FORMAT_ALIASES:
         raise UnknownNameError("weight format", weights or "", [*all_formats(), AUTO, NATIVE],
                                "pass a format from sizing/data/weight_formats.csv, 'native' or 'auto'.")
     fmt = get_format(key)
+    if fmt.name in RELEASE_ONLY_FORMATS and fmt.name != native.name and not prequantized_release(m.hf_repo, fmt.name):
+        raise InvalidInputError(
+            f"weights={fmt.name!r}: no {fmt.name} release of {m.name!r} is catalogued (sizing/data/checkpoints.csv), and "
+            f"vLLM reads {fmt.name} from a checkpoint, it cannot quantize to it at load. To fix: use fp8 (quantized at load) "
+            "or auto, or add the publisher's release to checkpoints.csv with its model card.")
     if fmt.name in LLAMA_CPP_ONLY_FORMATS:
         raise InvalidInputError(
             f"weights={fmt.name!r} is a llama.cpp (GGUF) format; the fleet serves with vLLM, which would load the "
@@ -66,15 +80,23 @@ def has_fp8_kernels(gpu: GpuSpec) -> bool:
 
 def formats_to_try(m: ModelSpec, formats: tuple[WeightFormat, ...], instance: InstanceType,
                    max_nodes: int) -> tuple[WeightFormat, ...]:
-    """The formats worth sizing on one instance type. With `auto`'s (native 16-bit, fp8) pair: FP8 on a GPU with FP8
-    kernels, the checkpoint's own format elsewhere. On an FP8 GPU the FP8 replica holds every layout the 16-bit one
-    does with half the weight bytes and runs faster, so the 16-bit plan there can never rank first; sizing only one
-    format per type keeps plan() as fast as without the search. A format whose weights alone exceed the largest
-    replica the type can form is not tried."""
+    """The formats worth sizing on one instance type. With `auto`'s list (the native 16-bit format, FP8, and NVFP4
+    where a release exists): the quantized formats whose kernels are native on this GPU (sizing/data/kernels.toml:
+    FP8 on Ada/Hopper/Blackwell, NVFP4 on Blackwell datacenter parts), which hold every layout the 16-bit replica does
+    with fewer weight bytes and run faster, so the 16-bit plan there can never rank first; elsewhere the native format
+    and the weight-only fallbacks (FP8 as Marlin W8A16 on Ampere: smaller, not faster, so either may win). Sizing only
+    the contenders keeps plan() fast. A format whose weights alone exceed the largest replica the type can form, or
+    that the GPU has no kernels for, is not tried."""
     if len(formats) == 1:
         return formats
-    native, fp8 = formats
-    fmt = fp8 if has_fp8_kernels(instance.gpu) else native
+    native, *quantized = formats
+    gpu = instance.gpu
+    runnable = [f for f in quantized if gpu.compute_capability is not None and gpu.compute_capability >= f.min_compute_capability]
+    fast = [f for f in runnable if kernel_path(gpu, f).maturity == "native"
+            and (f.name != AUTO_FP4 or has_fp8_kernels(gpu)) and (f.name == AUTO_FP4 or has_fp8_kernels(gpu))]
+    weight_only = [f for f in runnable if kernel_path(gpu, f).maturity == "fallback" and f.name != AUTO_FP4]
+    candidates = fast if fast else [native, *weight_only]
     nodes = max_replica_nodes(instance, max_nodes)
-    fits = total_weight_bytes(m, fmt) <= instance.whole_gpus * nodes * instance.gpu.visible_memory_bytes
-    return (fmt,) if fits or fmt is native else (native,)
+    room = instance.whole_gpus * nodes * gpu.visible_memory_bytes
+    fits = tuple(f for f in candidates if f is native or total_weight_bytes(m, f) <= room)
+    return fits or (native,)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat
+from sizing.catalog.formats import WeightFormat, get_format
+from sizing.catalog.gpus import get_gpu
+from sizing.catalog.kernels import kernel_path
 from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
                                       get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
@@ -16,6 +18,7 @@ from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
+from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
                                        offering_rejection, reject)
@@ -143,7 +146,14 @@ def plan(req: PlanRequest) -> Plan:
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
+        kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
+
+
+def _cheapest(req: PlanRequest) -> Candidate | None:
+    """The cheapest feasible candidate of a request (None: none), without the frontier and the alternatives."""
+    ranked, _, _ = search(req, {})
+    return candidate(req, ranked[0]) if ranked else None
 
 
 def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection]]:
@@ -187,4 +197,14 @@ def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tup
         out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
                    "lower gpu_memory_utilization")
     single = single_failure_domain_warning(req.workload, choice)
-    return tuple(out) + ((single,) if single else ())
+    return tuple(out) + ((single,) if single else ()) + kernel_warnings(choice)
+
+
+def kernel_warnings(choice: Candidate) -> tuple[str, ...]:
+    """The chosen GPU runs the weight format on a fallback or immature kernel path (sizing/data/kernels.toml): the
+    speed figures carry that path's measured shortfall, and the plan says so with the source."""
+    if not choice.weights:
+        return ()
+    gpu = get_gpu(choice.gpu)
+    path = kernel_path(gpu, get_format(choice.weights))
+    return (path.warning(gpu),) if path.warns else ()

@@ -49,6 +49,6 @@ def alternatives(req: PlanRequest, ranked: list[Priced]) -> tuple[Alternative, .
         if (x.placement.instance.name, x.fmt.name) not in seen:
             seen.add((x.placement.instance.name, x.fmt.name))
             picked.append(x)
-    picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type][:2]
+    picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type and x not in picked][:2]
     picked = sorted(picked, key=lambda x: x.rank_key)[:MAX_ALTERNATIVES]
     return tuple(Alternative(candidate=candidate(req, x), why_lost=_why_lost(x, ranked[0])) for x in picked)

@@ -166,6 +166,21 @@ class Alternative(BaseModel):
     """Why the choice beat it."""
 
 
+class KvAlternative(BaseModel):
+    """The cheapest plan with an FP8 KV cache, shown beside a plan with a 16-bit one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kv_dtype: str
+    """The KV-cache dtype of this candidate (fp8)."""
+    candidate: Candidate
+    """The cheapest fleet with that cache."""
+    saving_share: float
+    """Its hourly cost below the chosen plan's, as a share of the chosen plan's (negative: dearer)."""
+    source: str
+    """Where the format's trade-off is documented."""
+
+
 class Rejection(BaseModel):
     """A candidate that cannot serve the request, with the reason and its margin."""
 
@@ -239,6 +254,9 @@ class Plan(BaseModel):
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}
     """Per kind of fact (offerings, spot prices, quotas...): live, cached or embedded, and when."""
+    kv_alternative: KvAlternative | None = None
+    """With a 16-bit KV cache: the cheapest plan with an FP8 cache, shown beside the choice and never chosen (the user
+    allows FP8 KV with kv_dtype fp8)."""
 
     @property
     def rejected_summary(self) -> str:

@@ -4,7 +4,11 @@ Decode: every step, each GPU reads its weight shard (for MoE only the experts th
 every sequence, at `decode_bw_efficiency` of peak bandwidth; the batch's matmuls add compute time at
 `decode_compute_efficiency` of dense peak; TP adds two all-reduces per layer; PP keeps up to pp micro-batches in
 flight (a bubble when the batch is smaller than pp) and adds a hand-off per stage.
-Prefill: 2 x matmul parameters FLOPs per token plus causal attention, at `prefill_compute_efficiency` of dense peak.
+Prefill: 2 x matmul parameters FLOPs per token plus causal attention, at `prefill_compute_efficiency` of dense peak;
+routed experts run grouped GEMMs over only the tokens routed to each expert (sizing/speed/moe.py), and a prefill step
+pays the same host and MoE/MLA kernel latency as a decode step.
+The weight format's kernels on this GPU generation (sizing/data/kernels.toml) set the tensor-core dtype and scale the
+weight-read bandwidth, the matmul efficiency and the MoE layer latency.
 Assumptions are named in sizing/data/assumptions.toml and checked against tests/data/throughput.csv.
 """
 
@@ -18,13 +22,15 @@ from typing import Literal
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
+from sizing.catalog.kernels import KernelPath, kernel_path
 from sizing.memory.budget import activation_dtype_bytes
 from sizing.memory.kv import kv_bytes_per_token_per_layer
 from sizing.memory.layout import Layout
 from sizing.memory.weights import stage_weights
 from sizing.models.params import matmul_params
 from sizing.models.spec import ModelSpec
-from sizing.speed.moe import (active_expert_matmul_params, busiest_rank_fraction, expert_exchange_coeffs,
+from sizing.speed.moe import (active_expert_matmul_params, attention_flops_per_token_pair, busiest_rank_fraction,
+                              expert_exchange_coeffs, expert_gemm_efficiency, gemm_half_tokens,
                               sparse_layer_latency_s, touched_expert_fraction)
 from sizing.units import MS_PER_S, S_PER_US
 
@@ -96,7 +102,11 @@ class ReplicaSpeed:
     inter_node_pp: bool = False
     """Pipeline stages sit on different nodes."""
     # Derived in __post_init__ (constants of the replica, computed once):
+    kernel: KernelPath = field(init=False, repr=False, compare=False)
     _bw_bytes_per_s: float = field(init=False, repr=False, compare=False)
+    _weight_bw_bytes_per_s: float = field(init=False, repr=False, compare=False)
+    _prefill_efficiency: float = field(init=False, repr=False, compare=False)
+    _gemm_half_tokens: float = field(init=False, repr=False, compare=False)
     _flops_per_gpu: float = field(init=False, repr=False, compare=False)
     _matmul_params: int = field(init=False, repr=False, compare=False)
     _expert_matmul_params: int = field(init=False, repr=False, compare=False)
@@ -112,9 +122,16 @@ class ReplicaSpeed:
     def __post_init__(self) -> None:
         # Derived constants, computed once: the planner evaluates thousands of steps per plan.
         m, a, tp = self.model, self.assumptions, self.layout.tp
+        kernel = kernel_path(self.gpu, self.fmt)
+        bw = self.gpu.hbm_bandwidth_gbps * 1e9 * (a.decode_bw_efficiency or self.gpu.decode_bw_efficiency)
         derived = {
-            "_bw_bytes_per_s": self.gpu.hbm_bandwidth_gbps * 1e9 * (a.decode_bw_efficiency or self.gpu.decode_bw_efficiency),
-            "_flops_per_gpu": self.gpu.tflops(self.fmt.compute_dtype) * 1e12,
+            "kernel": kernel,
+            "_bw_bytes_per_s": bw,
+            "_weight_bw_bytes_per_s": bw * kernel.decode_bw_factor,
+            "_prefill_efficiency": a.prefill_compute_efficiency * kernel.prefill_efficiency_factor,
+            "_flops_per_gpu": self.gpu.tflops(kernel.compute_dtype(self.fmt)) * 1e12,
+            "_gemm_half_tokens": gemm_half_tokens(a, self.fmt.bytes_per_weight("expert"),
+                                                  self.gpu.tflops(kernel.compute_dtype(self.fmt)) / self.gpu.tflops("bf16")),
             "_matmul_params": _matmul_params(m),
             "_expert_matmul_params": _expert_matmul_params(m),
             "_expert_exchange": self._expert_exchange_coeffs(),
@@ -123,12 +140,12 @@ class ReplicaSpeed:
                                                         else a.pp_hop_latency_us_intra_node),
             "_weights": _decode_weight_bytes(m, self.fmt, self.layout),
             "_kv_per_layer": kv_bytes_per_token_per_layer(m, self.kv_element_bytes, tp),
-            "_overhead_s": a.decode_step_overhead_ms / MS_PER_S + sparse_layer_latency_s(m, a),
+            "_overhead_s": a.decode_step_overhead_ms / MS_PER_S + sparse_layer_latency_s(m, a, kernel.moe_layer_latency_us),
             "_prefill_memo": {},
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency))
+        object.__setattr__(self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency * kernel.prefill_efficiency_factor))
 
     def _allreduce_coeffs(self) -> tuple[float, float]:
         """All-reduces through every layer: (fixed seconds per pass, extra seconds per token in the pass)."""
@@ -161,10 +178,6 @@ class ReplicaSpeed:
         flops_per_s = self._flops_per_gpu * efficiency
         dense = 2 * (self._matmul_params - self._expert_matmul_params) / self.layout.tp / flops_per_s
         return dense, 2 * self._expert_matmul_params / self.layout.expert_ranks / flops_per_s
-
-    def _matmul_s(self, rank_tokens: float, replica_tokens: float, coeffs: tuple[float, float]) -> float:
-        """Matmul time on one GPU for its rank's tokens and the replica's tokens (coefficients of _matmul_coeffs)."""
-        return coeffs[0] * rank_tokens + coeffs[1] * replica_tokens
 
     def _allreduce_s(self, tokens: int) -> float:
         """All-reduces of one token batch through every layer of the replica."""
@@ -201,7 +214,7 @@ class ReplicaSpeed:
         per_rank = math.ceil(per_micro / dp) if dp > 1 else per_micro
         other, expert = self._weights
         touched = self._touched_expert_fraction(per_micro) if expert else 1.0
-        weights = share * (other + expert * touched) / self._bw_bytes_per_s
+        weights = share * (other + expert * touched) / self._weight_bw_bytes_per_s
         kv = share * per_rank * self._kv_read_bytes(context_tokens) / self._bw_bytes_per_s
         dense_s, expert_s = self._decode_matmul
         compute = share * (dense_s * per_rank + expert_s * per_micro)
@@ -225,11 +238,18 @@ class ReplicaSpeed:
         per step whatever it carries, so they are not in it. Data-parallel attention ranks each prefill their own
         prompts in the same step, so a step's prompt tokens spread over all tp x dp GPUs (and cross the expert
         exchange)."""
-        m = self.model
-        attention_flops = 2 * m.num_layers * prompt_tokens * m.num_attention_heads * m.head_dim
-        flops = (2 * self._matmul_params + attention_flops) / (self.layout.tp * self.layout.dp)
-        return (flops / (self._flops_per_gpu * self.assumptions.prefill_compute_efficiency) + self._allreduce[1]
-                + self._expert_exchange[1])
+        m, ranks = self.model, self.layout.tp * self.layout.dp
+        dense, expert = self._prefill_matmul_flops_per_token(prompt_tokens)
+        attention_flops = self.model.num_layers * prompt_tokens * attention_flops_per_token_pair(m)
+        flops = dense / ranks + expert / self.layout.expert_ranks + attention_flops / ranks
+        return flops / (self._flops_per_gpu * self._prefill_efficiency) + self._allreduce[1] + self._expert_exchange[1]
+
+    def _prefill_matmul_flops_per_token(self, step_tokens: float) -> tuple[float, float]:
+        """(dense, routed-expert) matmul FLOPs one prompt token costs in a prefill step of `step_tokens` tokens, the
+        experts' counted at their grouped-GEMM efficiency (each expert sees only the tokens routed to it)."""
+        expert = 2 * self._expert_matmul_params
+        efficiency = expert_gemm_efficiency(self.model.moe, step_tokens, self._gemm_half_tokens)
+        return 2 * (self._matmul_params - self._expert_matmul_params), expert / efficiency
 
     def mixed_step_s(self, decodes: float, context_tokens: int, prefill_tokens: float, prompt_tokens: int) -> tuple[float, float]:
         """(step seconds, of which prefill) of one engine step that decodes `decodes` sequences of `context_tokens` and
@@ -245,14 +265,24 @@ class ReplicaSpeed:
         return self._prefill_memo[input_tokens]
 
     def _prefill_s(self, input_tokens: int) -> float:
-        m = self.model
-        attention_flops = 2 * m.num_layers * input_tokens**2 * m.num_attention_heads * m.head_dim
-        efficiency = self.assumptions.prefill_compute_efficiency
-        compute = (self._matmul_s(input_tokens, input_tokens, self._matmul_coeffs(efficiency))
-                   + attention_flops / self.layout.tp / (self._flops_per_gpu * efficiency))
-        floor = self.decode_step(1, 1).weights_s
+        """One prompt prefilled alone: its matmuls and causal attention, never faster than reading the weights the step
+        touches, plus the step's host and MoE/MLA kernel latency, all-reduces and expert exchange."""
+        m, tp, flops_per_s = self.model, self.layout.tp, self._flops_per_gpu * self._prefill_efficiency
+        dense, expert = self._prefill_matmul_flops_per_token(input_tokens)
+        attention_flops = m.num_layers * input_tokens**2 * attention_flops_per_token_pair(m)
+        compute = (input_tokens * (dense / tp + expert / self.layout.expert_ranks) + attention_flops / tp) / flops_per_s
+        other, experts = self._weights
+        touched = self._touched_expert_fraction(input_tokens) if experts else 1.0
+        floor = (other + experts * touched) / self._weight_bw_bytes_per_s
         x_fixed, x_per_token = self._expert_exchange
-        return max(compute, floor) + self._allreduce_s(input_tokens) + x_fixed + x_per_token * input_tokens + self._pp_hops_s
+        return (max(compute, floor) + self._sparse_overhead_s + self._allreduce_s(input_tokens) + x_fixed
+                + x_per_token * input_tokens + self._pp_hops_s)
+
+    @property
+    def _sparse_overhead_s(self) -> float:
+        """The fixed MoE and MLA kernel time of one step (a prefill step runs every layer's kernels once, as a decode
+        step does); 0 for dense models, whose prefill calibration (T1, B1) already holds their launch time."""
+        return sparse_layer_latency_s(self.model, self.assumptions, self.kernel.moe_layer_latency_us)
 
     def tpot_s(self, batch: int, input_tokens: int, output_tokens: int) -> float:
         """Inter-token latency at `batch` running sequences, at the average context of a request."""

@@ -48,12 +48,48 @@ def active_expert_matmul_params(m: ModelSpec) -> int:
     return m.num_moe_layers * m.moe.experts_per_token * routed_expert_params(m)
 
 
-def sparse_layer_latency_s(m: ModelSpec, a: Assumptions) -> float:
-    """Fixed kernel time per decode step of the MoE layers (router, top-k, token sort, grouped expert GEMMs) and of
-    MLA attention (latent projections, absorbed key/value products): many small kernels whose latency, not their
-    bytes, sets their time at small batches."""
+def sparse_layer_latency_s(m: ModelSpec, a: Assumptions, moe_layer_latency_us: float | None = None) -> float:
+    """Fixed kernel time per step of the MoE layers (router, top-k, token sort, grouped expert GEMMs) and of MLA
+    attention (latent projections, absorbed key/value products): many small kernels whose latency, not their bytes,
+    sets their time at small batches. `moe_layer_latency_us` replaces the assumption where the kernel path has its own
+    (sizing/data/kernels.toml)."""
     mla_layers = m.num_layers if m.mla is not None else 0
-    return (m.num_moe_layers * a.moe_layer_latency_us + mla_layers * a.mla_layer_latency_us) * 1e-6
+    moe_us = a.moe_layer_latency_us if moe_layer_latency_us is None else moe_layer_latency_us
+    return (m.num_moe_layers * moe_us + mla_layers * a.mla_layer_latency_us) * 1e-6
+
+
+BF16_BYTES = 2
+"""Bytes of a bf16 weight: moe_prefill_gemm_half_tokens is measured on 16-bit (and FP8 at twice the rate) GEMMs."""
+
+
+def gemm_half_tokens(a: Assumptions, expert_bytes_per_weight: float, peak_ratio_to_bf16: float) -> float:
+    """Rows at which an expert GEMM reaches half its long-matrix rate for weights of this size on tensor cores this fast.
+    Below it a GEMM waits on its weight reads (a roofline): the point scales with the bytes each weight costs and with
+    the tensor-core rate, so FP8 (half the bytes, twice the rate) matches bf16 (as PR 23280 measures) and 4-bit weights
+    on 16-bit tensor cores (Marlin, MXFP4) reach it at a quarter of the rows."""
+    return (a.moe_prefill_gemm_half_tokens or 0.0) * expert_bytes_per_weight / BF16_BYTES * peak_ratio_to_bf16
+
+
+def expert_gemm_efficiency(moe: MoeSpec | None, step_tokens: float, half_tokens: float) -> float:
+    """Share of the dense prefill efficiency the routed experts' grouped GEMMs keep in a step of `step_tokens` tokens.
+    Each expert multiplies only the tokens routed to it, m = step_tokens x top-k / experts of them (DeepSeek-V3 at
+    8,000 tokens: 250), and a GEMM that short leaves the tensor cores idle: m / (m + half_tokens) (gemm_half_tokens).
+    1 for a dense model."""
+    if moe is None:
+        return 1.0
+    rows = max(step_tokens, 1.0) * moe.experts_per_token / moe.num_experts
+    return rows / (rows + half_tokens)
+
+
+def attention_flops_per_token_pair(m: ModelSpec) -> float:
+    """Causal attention FLOPs per layer per (query, key) pair summed over heads, half the pairs being masked out:
+    QK^T over the query/key width and PV over the value width, 2 FLOPs per multiply-add. MLA prefills as multi-head
+    attention over the up-projected latent, keys nope + rope wide and values v_head_dim wide."""
+    if m.mla is not None:
+        qk, v = m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim, m.mla.v_head_dim
+    else:
+        qk = v = m.head_dim
+    return m.num_attention_heads * (qk + v)
 
 
 def expert_exchange_coeffs(m: ModelSpec, layout: Layout, latency_us: float, link_bytes_per_s: float,

@@ -32,7 +32,35 @@ def test_every_alternative_says_its_format():
     formats = {a.candidate.weights for a in p.alternatives}
     assert formats == {"bf16", "fp8"}
     assert all(a.candidate.weights == "fp8" for a in p.alternatives if a.candidate.gpu in ("L40S-48GB", "H100-SXM-80GB"))
-    assert all(a.candidate.weights == "bf16" for a in p.alternatives if a.candidate.gpu == "A10G-24GB")
+    # Ampere has no FP8 tensor cores: both its own bf16 and FP8 as Marlin W8A16 (issue 19, item 7) are sized there
+    assert {a.candidate.weights for a in p.alternatives if a.candidate.gpu == "A10G-24GB"} == {"bf16", "fp8"}
+
+
+def test_issue19_reproducer8_format_search_covers_fp8_kv_w8a16_and_nvfp4():
+    """Issue 19, reproducer 8: `auto` never tried an FP8 KV cache, never FP8 weights on A100 (W8A16 Marlin), and had
+    no NVFP4 for Blackwell (`--weights nvfp4` was an unknown value). Now the FP8-KV plan is shown beside the 16-bit one
+    (never chosen unasked), A100 types weigh W8A16, and Blackwell serves the publisher's NVFP4 release."""
+    work = Workload(concurrency=64, tpot_ms=50)
+    llama = load_preset("llama-3.3-70b")
+    a100 = plan(PlanRequest(model=llama, workload=work, deployment=Deployment(weights="auto",
+                                                                             instance_types=("p4d.24xlarge",))))
+    assert a100.weights == "fp8" and a100.kv_dtype == "auto"
+    assert a100.kv_alternative is not None and a100.kv_alternative.kv_dtype == "fp8"
+    b200 = plan(PlanRequest(model=llama, workload=work, deployment=Deployment(weights="auto",
+                                                                             instance_types=("p6-b200.48xlarge",))))
+    assert b200.weights == "nvfp4" and b200.checkpoint.repo == "nvidia/Llama-3.3-70B-Instruct-FP4"
+    assert b200.vllm_quantization == ""  # the release declares its scheme
+    pinned = plan(PlanRequest(model=llama, workload=work, deployment=Deployment(
+        weights="auto", kv_dtype="fp8", instance_types=("p4d.24xlarge",))))
+    assert pinned.kv_dtype == "fp8" and pinned.kv_alternative is None
+
+
+def test_nvfp4_without_a_release_is_refused():
+    import pytest
+
+    from sizing.errors import InvalidInputError
+    with pytest.raises(InvalidInputError, match="To fix"):
+        plan(PlanRequest(model=load_preset("mistral-7b"), deployment=Deployment(weights="nvfp4")))
 
 
 def test_pre_quantized_checkpoints_are_served_as_published():
