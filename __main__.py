@@ -7,7 +7,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
-from components.stack_config import NAMESPACE, config_value, namespace_config
+from deploy.stack_config import NAMESPACE, config_value, namespace_config
 from sizing.redact import redact_value
 
 config = pulumi.Config(NAMESPACE)

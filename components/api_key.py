@@ -8,8 +8,8 @@ import secrets
 import pulumi
 import pulumi_aws as aws
 
-from components.fleet_spec import creates_api_key_secret
-from components.options import FleetOptions
+from deploy.fleet_spec import creates_api_key_secret
+from deploy.options import FleetOptions
 
 API_KEY_BYTES = 32
 """Entropy of a generated API key (secrets.token_urlsafe)."""

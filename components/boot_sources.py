@@ -1,5 +1,5 @@
 """BootSources: what the EC2 fleet's nodes start from, held in the account. The serving image through an ECR
-pull-through cache rule (components/image_source.py decides where the image comes from), and, for Hugging Face
+pull-through cache rule (deploy/image_source.py decides where the image comes from), and, for Hugging Face
 weights, a private S3 bucket the first node that serves fills and every later node downloads from."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.image_source import (
+from deploy.image_source import (
     ImageSource,
     cache_prefix,
     caches_weights,
@@ -18,7 +18,7 @@ from components.image_source import (
     fleet_image_source,
     mirrored_image,
 )
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 
 WEIGHTS_CACHE_PREFIX = "llmfleet-weights-"
 """Name prefix of the weights cache bucket (S3 adds a unique suffix; bucket names are global)."""

@@ -10,9 +10,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fleet_metrics import DIMENSION, IN_FLIGHT, NAMESPACE
-from components.fleet_spec import CapacitySpec, NodeSpec
-from components.inputs import with_input
-from components.options import FleetOptions
+from deploy.fleet_spec import CapacitySpec, NodeSpec
+from deploy.inputs import with_input
+from deploy.options import FleetOptions
 from components.user_data_codec import encode_user_data
 
 SPOT_STRATEGY = "price-capacity-optimized"

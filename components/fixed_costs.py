@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from components.eks.nodes import node_volumes
 from components.fleet_metrics import PUBLISH_EVERY_S, PUBLISHED, PUT_CALLS_PER_PUBLISH
-from components.image_source import caches_weights, fleet_image_source
-from components.fleet_spec import LOG_RETENTION_DAYS, Gp3Volume, creates_api_key_secret, node_spec
+from deploy.image_source import caches_weights, fleet_image_source
+from deploy.fleet_spec import LOG_RETENTION_DAYS, Gp3Volume, creates_api_key_secret, node_spec
 from components.monitoring import DASHBOARDS, alarm_metrics
 from components.network_spec import interface_endpoint_zones, nat_gateways
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH, MIN_HOURS_PER_MONTH
 from sizing.catalog.fixed_costs import BILLED_HOURLY, PriceItem, all_fixed_cost_prices, fixed_cost_prices
 from sizing.planner.cold_start import GP3_BASELINE_IOPS, GP3_BASELINE_MIBPS
@@ -247,8 +247,8 @@ def unpriced_notice(region: str) -> str:
 def stack_fixed_costs(stack_file: str | Path, plan: Plan) -> FixedCosts | None:
     """The fixed overhead of a stack file's fleet for the plan it deploys (its FleetOptions read as the program reads
     them); for the PR report's export."""
-    from components.stack_config import load_stack_config, namespace_config
-    from components.stack_file import read_stack_file
+    from deploy.stack_config import load_stack_config, namespace_config
+    from deploy.stack_file import read_stack_file
 
     raw = read_stack_file(stack_file)
     stack = load_stack_config(namespace_config(raw), aws_region=raw.get("aws:region"))

@@ -10,13 +10,13 @@ import pulumi_aws as aws
 from components.api_key import api_key_secret
 from components.boot_sources import BootSources, BootSourcesArgs
 from components.compute import Compute, ComputeArgs
-from components.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request_s, node_spec, verify_with_platform
+from deploy.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request_s, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
 from sizing.planner.results import Plan

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components.boot_sources import CACHE_FILL_ACTIONS, ECR_PULL_ACTIONS
 from components.fleet_metrics import NAMESPACE
-from components.options import FleetOptions, WeightsSource
+from deploy.options import FleetOptions, WeightsSource
 
 FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""

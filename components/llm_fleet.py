@@ -13,11 +13,12 @@ import pulumi
 from components.eks.fleet import EksFleet, EksFleetArgs
 from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
-from components.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
-from components.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
+from deploy.names import check_stack_name
+from deploy.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
+from deploy.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
 from sizing.bounded import parse_json
-from sizing.errors import SizingError
+from sizing.errors import InfeasibleError, SizingError
 from sizing.limits import MAX_CONFIG_BYTES
 from sizing.models.hf_config import spec_from_hf_config
 from sizing.models.spec import ModelSpec
@@ -30,6 +31,15 @@ COMPOSABLE_PATHS = {"fleet.vpc_id", "fleet.subnet_ids", "fleet.lb_subnet_ids", "
                     "fleet.weights.hf_token_secret_arn", "fleet.weights.hf_token_ssm_parameter",
                     "fleet.cluster.oidc_provider_arn"}
 """Inputs that may be Outputs: they wire resources together and never change how many there are or their size."""
+
+
+class FleetInputError(pulumi.RunError):
+    """The component refused its inputs or found no feasible plan (the engine's message, no traceback); `infeasible`
+    tells the two apart for exit codes (1: nothing fits, 2: bad input)."""
+
+    def __init__(self, message: str, infeasible: bool) -> None:
+        super().__init__(message)
+        self.infeasible = infeasible
 
 
 class LlmServingFleetArgs(TypedDict):
@@ -91,13 +101,14 @@ def stack_config_of(args: LlmServingFleetArgs, aws_region: Optional[str]) -> Sta
 
 def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackConfig, DeployPlan]:
     """Validated inputs and the plan to deploy (the stack's plan lock, stacks/Pulumi.<stack>.plan.json, when it has
-    one); raises pulumi.RunError (the engine's message, no traceback)."""
+    one); raises FleetInputError (the engine's message, no traceback)."""
     try:
+        check_stack_name(pulumi.get_stack())
         stack = stack_config_of(args, aws_region)
         config = {k: v for k, v in dict(args).items() if v is not None}
         deploy = plan_for_deploy(stack, config, aws_region, stack_lock_path(pulumi.get_stack()))
     except SizingError as exc:
-        raise pulumi.RunError(redact(str(exc))) from None
+        raise FleetInputError(redact(str(exc)), infeasible=isinstance(exc, InfeasibleError)) from None
     return stack, deploy.model_copy(update={"warnings": tuple(redact(w) for w in deploy.warnings)})
 
 

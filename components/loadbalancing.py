@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fleet_tags import fleet_slug
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 
 HEALTH_PATH = "/health"
 """vLLM's OpenAI-compatible server answers 200 here once the engine is ready."""

@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components.network_spec import (ALB_MIN_ZONES, INTERFACE_ENDPOINTS, SUBNETS_CREATED, creates_private_subnets,
                                      nat_gateways)
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 
 ANY_PROTOCOL = "-1"
 ALL_IPV4 = "0.0.0.0/0"

@@ -3,7 +3,7 @@ interface endpoints. Network builds from these, and the fixed-cost estimate (com
 
 from __future__ import annotations
 
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from sizing.live.aws import ZONES_CREATED
 
 SUBNETS_CREATED = ZONES_CREATED

@@ -55,7 +55,7 @@ class DeploymentArgs(TypedDict, total=False):
     weights: str
     """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
     kv_dtype: str
-    """KV cache dtype: auto (the model dtype) or fp8."""
+    """KV cache dtype as vLLM's --kv-cache-dtype spells it: auto (the model dtype), fp8, fp8_e4m3 or fp8_e5m2 (other spellings of these are mapped; a 16-bit or fp32 cache is refused: it is 'auto')."""
     gpu_memory_utilization: float
     """--gpu-memory-utilization (None: the engine default)."""
     engine: str

@@ -1,6 +1,6 @@
 """Rendering the node bootstrap script (user data) from the templates in components/bootstrap/.
 
-Every value is checked against a strict pattern and quoted (components/shell_values.py) before it is written into the
+Every value is checked against a strict pattern and quoted (deploy/shell_values.py) before it is written into the
 script; the script honours LLMFLEET_ROOT so that the node simulation tests can run it in a temporary root."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 from components.compute import DRAIN_HOOK, LAUNCH_HOOK
 from components.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE,
                                       LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S, WAITING)
-from components.fleet_spec import CapacitySpec, NodeSpec
-from components.inputs import plain
-from components.options import FleetOptions
-from components.shell_values import checked, shell
+from deploy.fleet_spec import CapacitySpec, NodeSpec
+from deploy.inputs import plain
+from deploy.options import FleetOptions
+from deploy.shell_values import checked, shell
 
 BOOTSTRAP = Path(__file__).parent / "bootstrap"
 MODELS_IN_CONTAINER = "/data/models"

@@ -12,7 +12,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components import fleet_tags as tag
-from policy.memory_fit import UndeclaredError, shortfall
+from policy.memory_fit import InvalidDeclarationError, UndeclaredError, UnknownTypeError, shortfall
 from policy.secrets import secrets_in
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -98,9 +98,11 @@ def gpu_pods_hold_declared_model(args: ResourceValidationArgs, report_violation:
                              "layout the pods run.", None)
         for instance_type in instance_types(template):
             try:
-                why = shortfall(instance_type, declared)
+                why = shortfall(instance_type, declared, replica_gpus=gpus * size)
             except UndeclaredError:
                 continue  # the advisory policy reports it
+            except (InvalidDeclarationError, UnknownTypeError) as exc:
+                why = str(exc)
             if why:
                 report_violation(f"{args.name} ({role}): {why}", None)
 
@@ -108,7 +110,7 @@ def gpu_pods_hold_declared_model(args: ResourceValidationArgs, report_violation:
 def gpu_pods_declare_their_model(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """GPU workloads declare the model and context they serve (pod annotations llm-fleet.io/model and
     llm-fleet.io/max-model-len) and the instance types they run on, so that the memory policy can check them."""
-    for role, template, _ in pod_templates(args.resource_type, args.props):
+    for role, template, size in pod_templates(args.resource_type, args.props):
         if not _gpus(template):
             continue
         declared, types = _declaration(template), instance_types(template)
@@ -117,7 +119,9 @@ def gpu_pods_declare_their_model(args: ResourceValidationArgs, report_violation:
                              "nodeSelector or required node affinity), so what they can hold cannot be checked.", None)
         for instance_type in types:
             try:
-                shortfall(instance_type, declared)
+                shortfall(instance_type, declared, replica_gpus=_gpus(template) * size)
+            except (InvalidDeclarationError, UnknownTypeError):
+                continue  # the mandatory policy reports it
             except UndeclaredError as exc:
                 report_violation(f"{args.name} ({role}): {str(exc).replace('tags', 'annotations')} (annotations "
                                  f"{tag.annotation_key(tag.MODEL)}, {tag.annotation_key(tag.MAX_MODEL_LEN)})", None)

@@ -1,4 +1,6 @@
-"""python -m preview [STACK_FILE ...]: the plan and the resources `pulumi up` would create, under mocks, no credentials."""
+"""python -m preview [STACK_FILE ...]: the plan and the resources `pulumi up` would create, under mocks, no credentials.
+Exit codes as the engine's CLI: 0 ok, 1 nothing feasible, 2 bad input (a refused config, an unusable plan lock, an
+unreadable file); 130 on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,10 +9,14 @@ from collections import Counter
 
 from preview.mock_run import MockRun, close_event_loop, run_stack
 from sizing.cli.render import plan_lines
-from sizing.errors import SizingError
-from sizing.redact import redact
+from sizing.cli.main import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK
+from sizing.errors import InfeasibleError, SizingError
+from sizing.redact import safe_text
 
 DEFAULT_STACK = "stacks/Pulumi.dev.yaml"
+USAGE = ("usage: python -m preview [STACK_FILE ...]\n"
+         "  the plan and the resources `pulumi up` would create for each stack file (default: "
+         f"{DEFAULT_STACK}), under Pulumi's mocks, no credentials")
 
 
 def resource_lines(run: MockRun) -> list[str]:
@@ -26,20 +32,46 @@ def resource_lines(run: MockRun) -> list[str]:
     return lines
 
 
+def warning_lines(run: MockRun) -> list[str]:
+    """What the program logged as a warning or an error (pulumi.log): what `pulumi preview` would print."""
+    return [line for line in run.logs if line.startswith(("warning:", "error:"))]
+
+
+def exit_code(exc: BaseException) -> int:
+    """1 where nothing fits, 2 for everything else the program refuses."""
+    cause = exc if isinstance(exc, SizingError) else getattr(exc, "__cause__", None) or exc
+    return EXIT_INFEASIBLE if isinstance(cause, InfeasibleError) or getattr(exc, "infeasible", False) else EXIT_BAD_INPUT
+
+
 def main(argv: list[str]) -> int:
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE)
+        return EXIT_OK
     for path in argv or [DEFAULT_STACK]:
+        run = MockRun(stack="")
         try:
             run = run_stack(path)
         except Exception as exc:  # the program's own error (bad config, infeasible plan) is the message to show
             cause = exc if isinstance(exc, SizingError) else getattr(exc, "__cause__", None) or exc
-            print(redact(f"{path}: {cause}"), file=sys.stderr)
-            return 1
+            print(safe_text(f"{path}: {cause}"), file=sys.stderr)
+            return exit_code(exc)
         assert run.plan is not None
-        print("\n".join([*plan_lines(run.plan), "", *resource_lines(run), ""]))
-    return 0
+        for line in warning_lines(run):
+            print(safe_text(line), file=sys.stderr)
+        print(safe_text("\n".join([*plan_lines(run.plan), "", *resource_lines(run), ""])))
+    return EXIT_OK
+
+
+def interrupted() -> int:
+    """Ctrl-C: one line, no traceback (nothing is written by this command)."""
+    print("interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
-    code = main(sys.argv[1:])
+    try:
+        code = main(sys.argv[1:])
+    except KeyboardInterrupt:
+        code = interrupted()
     close_event_loop()
     sys.exit(code)

@@ -14,6 +14,7 @@ from preview.inputs import from_export, load
 from preview.report import StackResult, build, render_json, render_markdown, stack_name_of
 from sizing.cli.render import emit
 from sizing.errors import SizingError
+from sizing.files import check_target, same_file, write_text_atomic
 from sizing.limits import MAX_REPORT_STACKS
 from sizing.redact import redact
 
@@ -59,9 +60,16 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
     if missing:
         return _bad(f"no such file: {', '.join(repr(p[:200]) for p in missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
                     "JSON files; a stack new in this change simply has no --base file.")
-    if output and not Path(output).resolve().parent.is_dir():
-        return _bad(f"--output {output!r}: the folder {str(Path(output).parent)!r} does not exist. "
-                    "To fix: create it first, or write to an existing folder.")
+    if output:
+        fix = "pass a new file, or a regular file that is not one of the inputs, in an existing folder."
+        try:
+            check_target(output, "--output", fix)
+        except SizingError as exc:
+            return _bad(str(exc))
+        named_input = [p for p in [*head, *base] if same_file(p, output)]
+        if named_input:
+            return _bad(f"--output {output[:200]!r} is the input {named_input[0][:200]!r}; writing the report would "
+                        f"overwrite it. To fix: {fix}")
     if base_ref is not None and not GIT_REF.fullmatch(base_ref):
         return _bad(f"--base-ref {base_ref[:80]!r} is not a commit, branch or tag name. To fix: pass e.g. origin/main or "
                     "a commit id (letters, digits and ._/-~^{}; not starting with '-').")
@@ -79,9 +87,9 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
     text = redact(text)
     if output:
         try:
-            Path(output).write_text(text)
-        except OSError as exc:
-            return _bad(f"--output {output!r} cannot be written ({exc.strerror or exc}). To fix: pass a writable file path.")
+            write_text_atomic(output, text, "--output", "pass a writable file path on a disk with room.")
+        except SizingError as exc:
+            return _bad(str(exc))
     else:
         emit(text, end="")
     if report.failed:

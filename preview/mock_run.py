@@ -18,8 +18,8 @@ from typing import Any
 
 import pulumi
 
-from components.plan_lock import STACKS_DIR_ENV
-from components.stack_file import read_stack_file
+from deploy.plan_lock import STACKS_DIR_ENV
+from deploy.stack_file import read_stack_file
 from preview.report import stack_name_of
 from sizing.planner.results import Plan
 

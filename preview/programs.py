@@ -16,8 +16,8 @@ import pulumi
 import yaml
 
 from components.llm_fleet import PACKAGE, LlmServingFleet
-from components.plan_lock import STACKS_DIR_ENV
-from components.stack_file import read_stack_file
+from deploy.plan_lock import STACKS_DIR_ENV
+from deploy.stack_file import read_stack_file
 from preview.mock_run import MockRun, record_fleet, run_under_mocks
 from provider.package import COMPONENTS, NAMESPACE, VERSION
 

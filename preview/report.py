@@ -5,6 +5,8 @@ Deterministic: the same inputs give the same bytes (stacks sorted by name, fixed
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +15,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.fixed_costs import LABELS, FixedCosts, assumptions_used
-from components.plan_lock import plan_differences
+from deploy.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.cli.render import bought, latency_targets
 from sizing.planner.results import Candidate, Plan
+from sizing.redact import safe_text
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 MARKER = "<!-- llm-fleet-report -->"
@@ -207,9 +210,33 @@ class Report:
         return any(d.status == "infeasible" or (d.head and d.head.blocker) for d in self.diffs)
 
 
+MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~#!])")
+"""Characters that start Markdown or HTML structure inline (emphasis, links, code, tags, table cells, headings)."""
+LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _text(value: object) -> str:
+    """A value the report did not write, as inline Markdown that renders as the text it is: redacted, control and
+    bidirectional characters escaped, line breaks joined, Markdown's active characters backslash-escaped (a newline
+    and '## Approved' in a plan JSON's model name stays text, not a heading)."""
+    return MARKDOWN_ACTIVE.sub(r"\\\1", LINE_BREAK.sub(" ", safe_text(str(value))))
+
+
+def _code(value: object) -> str:
+    """A value the report did not write, inside an inline code span (`name`): no backtick, line break or table pipe
+    can end it, and no copy of the report's marker is in it."""
+    text = LINE_BREAK.sub(" ", safe_text(str(value))).replace("`", "'").replace("|", "\\|").replace("<!--", "< !--")
+    return f"`{text}`"
+
+
+def _fenced(value: object) -> str:
+    """A message the report did not write, inside a ``` block: lines kept, no backtick fence or report marker in it."""
+    return safe_text(str(value)).replace("`", "'").replace("<!--", "< !--")
+
+
 def _hardware(p: Plan) -> str:
     """The choice's one-line label (Candidate.label, DP and EP included), with a typographic multiplication sign."""
-    return p.choice.label.replace(" x ", " × ", 1)
+    return _text(p.choice.label).replace(" x ", " × ", 1)
 
 
 def _money(p: Plan) -> tuple[float, float]:
@@ -220,13 +247,21 @@ def _rounded(usd: float | None) -> float | None:
     return None if usd is None else round(usd, 2)
 
 
+NOT_FINITE = "**error: not a finite number**"
+"""How a non-finite amount is shown (a plan JSON's 1e999 is refused on reading; this is the last line of defence)."""
+
+
 def _usd(x: float) -> str:
+    if not math.isfinite(x):
+        return NOT_FINITE
     return f"${x:,.2f}" if abs(x) < 1000 else f"${x:,.0f}"
 
 
 def _delta(before: float, after: float, inline: bool = False) -> str:
     """'+$4,212 (+18%)', or '+$4,212, +18%' inside parentheses."""
     change = after - before
+    if not math.isfinite(change):
+        return NOT_FINITE
     sign = "+" if change >= 0 else "−"
     if not before:
         return f"{sign}{_usd(abs(change))}"
@@ -246,7 +281,7 @@ def summary_line(report: Report) -> str:
     counts = Counter(d.status for d in report.diffs)
     parts = ", ".join(f"{counts[s]} {s}" for s in ("changed", "new", "deleted", "infeasible", "unchanged") if counts[s])
     apart = [d.name for d in report.diffs if not d.fixed_compared]
-    fixed = (f" Fixed overhead left out for {', '.join(f'`{n}`' for n in apart)} (unknown on a side: see the stack)."
+    fixed = (f" Fixed overhead left out for {', '.join(_code(n) for n in apart)} (unknown on a side: see the stack)."
              if apart else " Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included.")
     return (f"**Monthly cost {_delta(before, after)}**: {_usd(before)} → {_usd(after)} a month across {len(report.diffs)} "
             f"stack(s) ({parts}).{fixed}")
@@ -266,7 +301,7 @@ def _overview(report: Report) -> list[str]:
                                                           if b and d.status != "unchanged" else "")
         per_m = _usd(h.cost_per_million_output_tokens_usd) if h else "—"
         status = f"{d.status}, lock out of date" if d.head and d.head.blocker else d.status
-        rows.append(f"| `{d.name}` | {status} | {hardware} | {hourly} | {monthly} | {_fixed_cell(d)} | {per_m} |")
+        rows.append(f"| {_code(d.name)} | {status} | {hardware} | {hourly} | {monthly} | {_fixed_cell(d)} | {per_m} |")
     return rows
 
 
@@ -297,7 +332,7 @@ def _fixed_lines(d: StackDiff, p: Plan) -> list[str]:
     rows += [f"| {LABELS[i.name]} | {i.count} | {_usd(i.usd_per_hour * month)} | {_usd(i.total_usd_per_hour * month)} |"
              for i in costs.items]
     return [f"**Fixed overhead:** {was}{_usd(costs.usd_per_month)} a month, +{share:.0%} on the GPU fleet: what the "
-            f"stack creates besides its instances ({costs.region} list prices as of {costs.prices_as_of}; "
+            f"stack creates besides its instances ({_text(costs.region)} list prices as of {_text(costs.prices_as_of)}; "
             f"{'; '.join(assumptions_used(costs))} assumed; data processing not counted).", "", *_details(f"Fixed overhead ({len(costs.items)} kinds of resource)", rows)]
 
 
@@ -305,23 +340,24 @@ def _memory_chart(p: Plan) -> list[str]:
     m = p.memory_per_gpu
     parts = [("weights", m.weights_gib), ("KV cache", max(m.kv_cache_gib, 0.0)), ("activations", m.activation_gib),
              ("overhead (non-torch + CUDA graphs)", m.non_torch_gib + m.cuda_graph_gib), ("unused", max(m.unused_gib, 0.0))]
-    return ["```mermaid", f'pie showData title Per-GPU memory on {p.choice.gpu}, GiB of {m.visible_gib:.2f} visible',
+    gpu = re.sub(r"[^A-Za-z0-9 ._-]", "", p.choice.gpu)[:60]  # mermaid text: no quote or line break
+    return ["```mermaid", f'pie showData title Per-GPU memory on {gpu}, GiB of {m.visible_gib:.2f} visible',
             *[f'    "{label}" : {value:.2f}' for label, value in parts], "```"]
 
 
 def _alternative_row(x: Candidate, why: str, chosen: bool = False) -> str:
-    name = f"**{x.instance_type}**" if chosen else x.instance_type
-    return (f"| {name} | {x.weights} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
+    name = f"**{_text(x.instance_type)}**" if chosen else _text(x.instance_type)
+    return (f"| {name} | {_text(x.weights)} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
             f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
-            f"{x.purchase} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | {why} |")
+            f"{_text(x.purchase)} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | {why} |")
 
 
 def _alternatives(p: Plan) -> list[str]:
     rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
             "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|", _alternative_row(p.choice, "chosen", chosen=True)]
-    rows += [_alternative_row(a.candidate, a.why_lost) for a in p.alternatives]
+    rows += [_alternative_row(a.candidate, _text(a.why_lost)) for a in p.alternatives]
     if p.rejected:  # none rejected: say nothing rather than "0 candidate(s) rejected: ."
-        rows += ["", f"{len(p.rejected)} candidate(s) rejected: {p.rejected_summary}."]
+        rows += ["", f"{len(p.rejected)} candidate(s) rejected: {_text(p.rejected_summary)}."]
     return rows
 
 
@@ -331,14 +367,15 @@ def _resources(s: StackResult) -> list[str]:
     counts = Counter(t for t, _ in s.resources)
     rows = ["| resource type | count | names |", "|---|---:|---|"]
     for kind in sorted(counts):
-        names = ", ".join(f"`{n}`" for t, n in s.resources if t == kind)
-        rows.append(f"| `{kind}` | {counts[kind]} | {names} |")
+        names = ", ".join(_code(n) for t, n in s.resources if t == kind)
+        rows.append(f"| {_code(kind)} | {counts[kind]} | {names} |")
     return rows
 
 
 def _changes(changes: list[ResourceChange]) -> list[str]:
     rows = ["| action | resource type | name | changed inputs |", "|---|---|---|---|"]
-    rows += [f"| {c.action} | `{c.type}` | `{c.name}` | {', '.join(f'`{i}`' for i in c.inputs) or '—'} |" for c in changes]
+    rows += [f"| {c.action} | {_code(c.type)} | {_code(c.name)} | {', '.join(_code(i) for i in c.inputs) or '—'} |"
+             for c in changes]
     return rows
 
 
@@ -350,7 +387,8 @@ def _change_counts(changes: list[ResourceChange]) -> str:
 def _workload(p: Plan) -> str:
     w = p.workload
     targets = latency_targets(w, at_most="≤")
-    return (f"`{p.model}` ({p.weights} weights, KV {p.kv_dtype}) in {p.region}; {w.kind}, {w.concurrency} concurrent, "
+    return (f"{_code(p.model)} ({_text(p.weights)} weights, KV {_text(p.kv_dtype)}) in {_text(p.region)}; {w.kind}, "
+            f"{w.concurrency} concurrent, "
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
 
@@ -405,18 +443,19 @@ def _details(summary: str, lines: list[str]) -> list[str]:
 
 
 def _section(d: StackDiff) -> list[str]:
-    lines = [f"### `{d.name}` — {d.status}", ""]
+    lines = [f"### {_code(d.name)} — {d.status}", ""]
     if d.status == "deleted":
         b = d.base.plan if d.base else None
         return lines + ([f"Removed: {_hardware(b)}, {_usd(d.base_monthly)} a month.", ""] if b else [])
     head = d.head
     assert head is not None
     if head.plan is None:
-        return lines + ["**No feasible plan: this stack would fail `pulumi preview`.**", "", "```", head.error or "", "```", ""]
+        return lines + ["**No feasible plan: this stack would fail `pulumi preview`.**", "", "```", _fenced(head.error or ""),
+                        "```", ""]
     p, c = head.plan, head.plan.choice
     if head.blocker:
         lines += ["**`pulumi preview` fails until the plan lock is updated** (the plan below is the fresh one that "
-                  "`--update-lock` would record):", "", "```", head.blocker, "```", ""]
+                  "`--update-lock` would record):", "", "```", _fenced(head.blocker), "```", ""]
     lines += [f"**Model and workload:** {_workload(p)}.", ""]
     if d.base and d.base.plan and d.status == "changed":
         b = d.base.plan
@@ -426,7 +465,7 @@ def _section(d: StackDiff) -> list[str]:
                   f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
                   f"per million output tokens.{_spot_note(p)}", ""]
     else:
-        lines += [f"**Hardware:** {_hardware(p)} ({c.gpu}).", "",
+        lines += [f"**Hardware:** {_hardware(p)} ({_text(c.gpu)}).", "",
                   f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
                   f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
                   f"tokens ({bought(c)}).{_spot_note(p)}", ""]
@@ -436,7 +475,7 @@ def _section(d: StackDiff) -> list[str]:
         lines += [f"**Platform:** {before} → {after}. `pulumi up` creates the new fleet and waits for it before it deletes "
                   "the old one; the endpoint changes, so clients must move to the new one.", ""]
     if head.kubernetes:
-        lines += _kubernetes(head.kubernetes, c.gpu)
+        lines += _kubernetes(head.kubernetes, _text(c.gpu))
     lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
               f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
               f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]
@@ -458,7 +497,7 @@ def render_markdown(report: Report) -> str:
         lines += _section(d)
     prices = sorted({s.plan.prices_as_of for d in report.diffs for s in (d.base, d.head) if s and s.plan})
     hours = sorted({f"{s.plan.assumptions.hours_per_month:g}" for d in report.diffs for s in (d.base, d.head) if s and s.plan})
-    lines += [f"<sub>Prices: embedded catalog as of {', '.join(prices) or 'n/a'}; {', '.join(hours) or '730'} h a month; the "
+    lines += [f"<sub>Prices: embedded catalog as of {_text(', '.join(prices)) or 'n/a'}; {', '.join(hours) or '730'} h a month; the "
               "fixed overhead at the AWS list prices in sizing/data/fixed_costs.csv. Resources from the real Pulumi program "
               "under mocks (no cloud credentials).</sub>", ""]
     return "\n".join(lines)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: components/ and sizing/
 
-from pulumi.provider.experimental import component_provider_host  # noqa: E402
+from pulumi.provider import main  # noqa: E402
 
-from components.llm_fleet import PACKAGE  # noqa: E402
-from provider.package import COMPONENTS, NAMESPACE, VERSION  # noqa: E402
+from provider.package import strict_provider  # noqa: E402
 
-if __name__ == "__main__":
-    component_provider_host(list(COMPONENTS), name=PACKAGE, namespace=NAMESPACE, version=VERSION)
+if __name__ == "__main__":  # (as component_provider_host does, with a provider that refuses unknown inputs)
+    main(strict_provider(), sys.argv[1:])

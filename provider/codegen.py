@@ -19,8 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from components.cluster_options import EksClusterOptions
-from components.options import FleetOptions, WeightsSource
+from deploy.cluster_options import EksClusterOptions
+from deploy.options import FleetOptions, WeightsSource
 from provider.generated import write_or_check
 from sizing.live.preflight import PreflightOptions
 from sizing.planner.request import Deployment, Workload

@@ -1,5 +1,5 @@
 """Writes docs/stack-keys.md: every `llmfleet:*` key a stack file may set, read from the pydantic models that validate
-the stack config (components/stack_config.py's SECTIONS and the models nested in them), with each field's type, bounds,
+the stack config (deploy/stack_config.py's SECTIONS and the models nested in them), with each field's type, bounds,
 default and docstring, so that the reference cannot say anything the models do not.
 
     python -m provider.stack_keys          # rewrite docs/stack-keys.md
@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from components.stack_config import NAMESPACE, SECTIONS
+from deploy.stack_config import NAMESPACE, SECTIONS
 from provider.codegen import NOT_EXPOSED, _plain, field_docs
 from provider.generated import write_or_check
 

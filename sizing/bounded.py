@@ -5,6 +5,7 @@ pre-flight cache."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 from pathlib import Path
@@ -87,4 +88,20 @@ def parse_json(text: str, what: str, fix: str, max_depth: int = MAX_JSON_DEPTH, 
         raise error(f"{what} is not valid JSON ({exc}). To fix: {fix}") from None
     if depth(value) > max_depth:
         raise error(f"{what} nests deeper than {max_depth} levels. To fix: {fix}")
+    odd = unwritable(value)
+    if odd:
+        raise error(f"{what} is not valid JSON text ({odd}). To fix: {fix}")
     return value
+
+
+def unwritable(value: Any) -> str | None:
+    """What in parsed JSON no tool can print or compute with: a number too large for a float (1e999 parses as
+    infinity), or a lone surrogate (\\ud800 parses into text no encoder writes); None if nothing. Keys included."""
+    for where, item in leaves(value):
+        texts = [item] if isinstance(item, str) else []
+        texts.append(where)  # the path holds the keys
+        if isinstance(item, float) and not math.isfinite(item):
+            return f"a number at {where[:100]!r} is out of range"
+        if any(0xD800 <= ord(c) <= 0xDFFF for t in texts for c in t):
+            return f"a lone surrogate (half of a UTF-16 pair) near {where[:100].encode('utf-8', 'backslashreplace').decode()!r}"
+    return None

@@ -62,3 +62,6 @@ MAX_REPORT_STACKS = 200
 adds thousands of stack files must not hold the report job for an hour."""
 MAX_NAME_CHARS = 512
 """A model argument (preset, repo id or path), instance type or region name."""
+MAX_LOCK_BYTES = 4 << 20
+"""A plan lock, Pulumi.<stack>.plan.json (4 MiB; the example stacks' locks are 12-31 KiB, a plan with every rejected
+candidate of a 1,000-type allow-list below 1 MiB)."""

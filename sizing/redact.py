@@ -48,3 +48,20 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(redact_value(v) for v in value)
     return value
+
+
+UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""What never reaches a terminal or a log as itself: C0 and C1 control characters (ESC starts a terminal escape, BEL
+rings, CR rewrites a line; newline and tab aside), the bidirectional marks and overrides that reorder what a reader
+sees (U+200E/F, U+202A-E, U+2066-9; CVE-2021-42574), and lone surrogates, which no encoder can write."""
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """The text redacted, with every unsafe character written as its escape (\\x1b, \\u202e): what the tool prints
+    or logs of a value it did not write itself."""
+    return UNSAFE_CHARACTER.sub(_escaped, redact(text))

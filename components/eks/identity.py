@@ -13,10 +13,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster_options import EksClusterOptions
+from deploy.cluster_options import EksClusterOptions
 from components.iam import weights_statements
-from components.inputs import with_input
-from components.options import FleetOptions, WeightsSource
+from deploy.inputs import with_input
+from deploy.options import FleetOptions, WeightsSource
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 

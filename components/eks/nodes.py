@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.eks.spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec, node_storage
-from components.fleet_spec import Gp3Volume
-from components.options import FleetOptions
+from deploy.eks_spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec, node_storage
+from deploy.fleet_spec import Gp3Volume
+from deploy.options import FleetOptions
 from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Plan
 

@@ -12,10 +12,10 @@ import json
 import math
 from typing import Any
 
-from components.eks.spec import QUEUED_PER_REPLICA, EksSpec
+from deploy.eks_spec import QUEUED_PER_REPLICA, EksSpec
 from components.eks.workload import LWS_API, labels, serving_selector
-from components.fleet_spec import longest_request_s, served_name
-from components.options import FleetOptions
+from deploy.fleet_spec import longest_request_s, served_name
+from deploy.options import FleetOptions
 from sizing.planner.results import Plan
 
 POLL_S = 15

@@ -2,7 +2,7 @@
 
 The cluster (pulumi-eks, access entries, EKS Pod Identity) with a small on-demand node group for the controllers, and
 the add-ons the fleet needs, each a Helm chart (Chart v4: policies and previews see every rendered object) at the
-version components/eks/prerequisites.py pins: Karpenter (its node role, its controller role through Pod Identity and
+version deploy/eks_prerequisites.py pins: Karpenter (its node role, its controller role through Pod Identity and
 its spot interruption queue), LeaderWorkerSet, KEDA, kube-prometheus-stack, the NVIDIA and EFA device plugins. Then
 LlmServingFleet on platform eks, given the cluster's Kubernetes provider and ordered after the add-ons."""
 
@@ -14,8 +14,8 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import LlmServingFleet
-from components.cluster_options import DEFAULT_DISCOVERY_TAG
-from components.eks.prerequisites import (EFA_DEVICE_PLUGIN, KARPENTER, KEDA, LWS, NVIDIA_DEVICE_PLUGIN,
+from deploy.cluster_options import DEFAULT_DISCOVERY_TAG
+from deploy.eks_prerequisites import (EFA_DEVICE_PLUGIN, KARPENTER, KEDA, LWS, NVIDIA_DEVICE_PLUGIN,
                                           PROMETHEUS_OPERATOR, Product)
 from components.eks.nodes import GPU_TAINT
 

@@ -84,6 +84,29 @@ KV_DTYPE_BYTES = {"auto": None, "bf16": 2, "fp16": 2, "fp8": 1, "fp8_e4m3": 1, "
 """KV cache element sizes in bytes; 'auto' follows the model's activation dtype."""
 
 
+VLLM_KV_CACHE_DTYPES = ("auto", "fp8", "fp8_e4m3", "fp8_e5m2")
+"""--kv-cache-dtype values the fleet passes to vLLM: those of vLLM's CacheDType that every release since 0.6 accepts
+for any model on NVIDIA GPUs (vllm/config/cache.py, checked on 0.32.0: auto, float16, bfloat16, fp8, fp8_e4m3,
+fp8_e5m2, fp8_inc, ...). 'bfloat16' is "an invalid option for models that do not default to fp8" (same file), and
+'float16' is not in every release: a 16-bit cache is 'auto'."""
+KV_CACHE_DTYPE_ALIASES = {"fp8e4m3": "fp8_e4m3", "fp8_e4m3fn": "fp8_e4m3", "e4m3": "fp8_e4m3", "fp8e5m2": "fp8_e5m2",
+                          "e5m2": "fp8_e5m2"}
+"""Other spellings of vLLM's values (case aside), mapped to vLLM's own."""
+SIXTEEN_BIT_KV = ("bf16", "bfloat16", "fp16", "float16", "half", "fp32", "float32", "float")
+"""Spellings of a 16- or 32-bit cache: vLLM's 'auto' is the model's own 16-bit dtype, and it has no fp32 cache."""
+
+
+def vllm_kv_cache_dtype(value: str) -> str:
+    """A KV cache dtype as vLLM spells it (aliases and case mapped); raises UnknownNameError for the rest."""
+    key = str(value).strip().lower()
+    key = KV_CACHE_DTYPE_ALIASES.get(key, key)
+    if key in VLLM_KV_CACHE_DTYPES:
+        return key
+    fix = ("use 'auto' (the model's own 16-bit dtype: vLLM takes 'bfloat16' only for models whose cache defaults to "
+           "fp8, and has no fp32 cache) or 'fp8'." if key in SIXTEEN_BIT_KV else "use 'auto' (the model dtype) or 'fp8'.")
+    raise UnknownNameError("KV cache dtype", str(value)[:40], VLLM_KV_CACHE_DTYPES, fix)
+
+
 def kv_bytes_per_element(kv_dtype: str, activation_bytes: int) -> int:
     """Bytes per KV element for a --kv-cache-dtype value."""
     key = kv_dtype.strip().lower()

@@ -9,6 +9,8 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
+from sizing.catalog.formats import vllm_kv_cache_dtype
+
 from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
@@ -16,7 +18,8 @@ from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
 from sizing.redact import redact
 
-EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+"""Exit codes: a plan, nothing feasible, bad input, Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,9 +124,31 @@ def _validation_message(exc: ValidationError) -> str:
     return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
 
+WITH_STACK = ("--stack", "--update-lock", "--json", "-h", "--help")
+"""The plan options `plan --stack` reads; every other one would be ignored."""
+
+
+def ignored_with_stack(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str]) -> list[str]:
+    """The plan options given on the command line that `plan --stack` would not read (the model included)."""
+    if args.command != "plan" or not getattr(args, "stack", None):
+        return []
+    plan = next(a for a in parser._subparsers._group_actions[0].choices.values()  # type: ignore[union-attr]
+                if a.prog.endswith(" plan"))
+    options = plan._option_string_actions
+    given = [token.split("=", 1)[0] for token in argv if token.startswith("-")]
+    return list(dict.fromkeys(f for f in given if f in options and f not in WITH_STACK))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    ignored = ignored_with_stack(parser, args, sys.argv[1:] if argv is None else argv)
+    if ignored:
+        print(redact(f"error: plan --stack plans the stack file's own config, so {', '.join(ignored)} would be ignored. "
+                     f"To fix: drop {'it' if len(ignored) == 1 else 'them'}, or set the value in the stack file "
+                     "(llmfleet:workload, llmfleet:deployment)."), file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.command == "report":
         from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
         from preview.mock_run import close_event_loop
@@ -140,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
     try:
         validate_numbers(args)
+        if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with
+            args.kv_dtype = vllm_kv_cache_dtype(args.kv_dtype)
         data, lines = handler(args)
     except InfeasibleError as exc:
         print(redact(f"infeasible: {exc}"), file=sys.stderr)

@@ -198,6 +198,11 @@ def plan_lines(p: Plan) -> list[str]:
 def nearest_miss(d: dict) -> str:
     """Why a `memory --gpu` or `speed` answer does not fit, by how much, and what would: for stderr with exit 1."""
     where = f"{d.get('gpu')} with TP={d.get('tensor_parallel')} PP={d.get('pipeline_parallel')}"
+    b = d.get("breakdown") or {}
+    if (b.get("unused_gib") or 0) < 0:
+        return (f"does not fit.\nNearest miss: on {where}, --gpu-memory-utilization {b.get('gpu_memory_utilization'):g} "
+                f"leaves {b['unused_gib'] + b.get('cuda_graph_gib', 0):.2f} GiB outside the budget for the "
+                f"{b.get('cuda_graph_gib', 0):.2f} GiB CUDA graph pool\nTo fix: lower --gpu-memory-utilization.")
     if d.get("engine_starts") is False or (d.get("shortfall_gib") or 0) > 0:
         miss = f"the engine on {where} is {d.get('shortfall_gib', 0):.2f} GiB per GPU short of one full-length request"
     elif "required_kv_gib" in d:
@@ -213,7 +218,11 @@ def emit(text: str, end: str = "\n") -> None:
     """Print an answer to stdout; a reader that went away (`| head`) ends the output quietly and the exit code still
     says what the answer was (Python turns SIGPIPE into BrokenPipeError, which would otherwise end in a traceback)."""
     try:
-        print(text, end=end, flush=True)
+        try:
+            print(text, end=end, flush=True)
+        except UnicodeEncodeError:  # a terminal that cannot show '→' or '×' (PYTHONIOENCODING=ascii) gets escapes
+            encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+            print(text.encode(encoding, "backslashreplace").decode(encoding), end=end, flush=True)
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail
 

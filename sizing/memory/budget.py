@@ -76,7 +76,8 @@ class MemoryBreakdown(BaseModel):
     max_num_batched_tokens: int
     """Scheduler token budget per step."""
     fits: bool
-    """The engine starts: one request of max_model_len fits in the cache."""
+    """The engine starts: one request of max_model_len fits in the cache, and the CUDA graph pool in what the budget
+    leaves (where the engine keeps it outside)."""
     shortfall_gib: float
     """Extra memory per GPU needed for one max_model_len request (0 when it fits)."""
     pipeline_stage: int
@@ -182,5 +183,6 @@ def memory_breakdown(
         cuda_graph_in_budget=not engine.cuda_graph_outside_budget,
         kv_bytes_per_token=per_token[stage], kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
         max_concurrency=concurrency, max_num_seqs=seqs, max_num_batched_tokens=tokens,
-        fits=kv_tokens * per_token[stage] >= needed, shortfall_gib=to_gib(max(0.0, needed - kv)), pipeline_stage=stage,
+        fits=kv_tokens * per_token[stage] >= needed and unused >= 0,  # a graph pool outside the budget must fit too
+        shortfall_gib=to_gib(max(0.0, needed - kv, -unused)), pipeline_stage=stage,
     )

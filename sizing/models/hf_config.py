@@ -58,13 +58,32 @@ def _vision_params(vision: dict[str, Any], text: dict[str, Any], where: str) -> 
     return layers * per_layer + embeddings + 2 * h + projector
 
 
+INTEGER_FORMATS = {("awq", 4): "int4-awq", ("gptq", 4): "int4-gptq", ("gptq", 8): "int8-gptq"}
+"""AWQ and GPTQ checkpoints by quantization_config.bits: the widths vLLM's Marlin kernels serve (AWQ 4-bit; GPTQ 4- and
+8-bit: vllm/model_executor/layers/quantization/auto_awq.py and auto_gptq.py TYPE_MAP, 0.32.0)."""
+
+
+def _integer_format(method: str, quant: dict[str, Any]) -> str:
+    """The weight format of an AWQ or GPTQ checkpoint, from its bits (4 when the config does not say)."""
+    bits = quant.get("bits", quant.get("w_bit", 4))
+    if isinstance(bits, bool) or not isinstance(bits, int) or (method, bits) not in INTEGER_FORMATS:
+        served = ", ".join(f"{m} {b}-bit" for m, b in INTEGER_FORMATS)
+        raise ModelConfigError(
+            f"quantization_config: {method} with bits={repr(bits)[:20]} is not a width the sizing knows or vLLM's Marlin "
+            f"kernels serve ({served}). To fix: use a checkpoint quantized to one of those widths, or pass the "
+            "unquantized config.json and choose --weights explicitly.")
+    return INTEGER_FORMATS[(method, bits)]
+
+
 def _native_format(cfg: dict[str, Any]) -> str:
     quant = cfg.get("quantization_config") or {}
     method = str(quant.get("quant_method", "")).lower()
     if method == "fp8":
         return "fp8-block" if quant.get("weight_block_size") else "fp8"
-    if method in ("awq", "gptq", "mxfp4"):
-        return {"awq": "int4-awq", "gptq": "int4-gptq", "mxfp4": "mxfp4"}[method]
+    if method in ("awq", "gptq"):
+        return _integer_format(method, quant)
+    if method == "mxfp4":
+        return "mxfp4"
     if method:
         raise ModelConfigError(
             f"quantization_config.quant_method={method!r} is not supported. Supported: fp8, awq, gptq, mxfp4. "

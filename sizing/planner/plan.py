@@ -20,8 +20,8 @@ from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.ranking import alternatives
-from sizing.planner.rejections import (format_rejection, infeasible, instance_rejection, not_planned_rejections,
-                                       offering_rejection, reject)
+from sizing.planner.rejections import (fleet_size_rejection, format_rejection, infeasible, instance_rejection,
+                                       not_planned_rejections, offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, Plan, Rejection
@@ -144,7 +144,7 @@ def plan(req: PlanRequest) -> Plan:
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
-        warnings=_warnings(choice, engine, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        warnings=_warnings(choice, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
         fact_sources=_fact_sources(req),
         kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
@@ -179,7 +179,12 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
         else:
             cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
-            feasible.append(price(req, p, fit, cold, fmt))
+            priced = price(req, p, fit, cold, fmt)
+            too_many = fleet_size_rejection(priced)
+            if too_many:
+                rejected.append(too_many)
+            else:
+                feasible.append(priced)
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:
@@ -191,13 +196,9 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
-def _warnings(choice: Candidate, engine: EngineProfile, req: PlanRequest) -> tuple[str, ...]:
-    mem, out = choice.memory, []
-    if engine.cuda_graph_outside_budget and mem.unused_gib < 0:
-        out.append(f"the CUDA graph pool ({mem.cuda_graph_gib:.2f} GiB) does not fit in the memory left outside the budget; "
-                   "lower gpu_memory_utilization")
-    single = single_failure_domain_warning(req.workload, choice)
-    return tuple(out) + ((single,) if single else ()) + kernel_warnings(choice)
+def _warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
+    single = single_failure_domain_warning(req.workload, choice)  # (a graph pool that does not fit is a memory miss)
+    return ((single,) if single else ()) + kernel_warnings(choice)
 
 
 def kernel_warnings(choice: Candidate) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
+from sizing.planner.pricing import Priced
 from sizing.planner.replica import ReplicaMiss
 from sizing.planner.request import Deployment, PlanRequest
 from sizing.planner.results import Rejection
@@ -24,6 +25,26 @@ def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: s
         data_parallel=layout.dp if layout else 1, kind=kind, reason=reason,
         relative_miss=miss.relative_miss if miss else None, remedy=miss.remedy if miss else "",
     )
+
+
+MAX_FLEET_INSTANCES = 20_000
+"""The most instances one fleet may buy. AWS's largest unit of GPU capacity, an EC2 UltraCluster, holds up to 20,000
+GPUs (https://aws.amazon.com/ec2/ultraclusters/), and an account's GPU quotas are counted in vCPUs per family: a fleet
+of more instances than that cluster has GPUs is beyond what any account is granted (a 1e9 requests/s workload planned
+2,180,592 instances)."""
+
+
+def fleet_size_rejection(x: Priced) -> Rejection | None:
+    """A placement whose fleet needs more instances than any account can hold, with the figure."""
+    n = x.fleet.instances
+    if n <= MAX_FLEET_INSTANCES:
+        return None
+    p = x.placement
+    return reject(p.instance, p.layout, "fleet-size", f"needs {n:,} instances, more than the {MAX_FLEET_INSTANCES:,} "
+                  "any AWS account can hold (an EC2 UltraCluster's GPUs)", weights=x.fmt.name).model_copy(update={
+                      "relative_miss": n / MAX_FLEET_INSTANCES - 1,
+                      "remedy": "lower the traffic (concurrency, requests or tokens per second) or split it across "
+                                "fleets and regions"})
 
 
 def offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
@@ -80,7 +101,7 @@ def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
             "allow more instance types (--instance-types) or another region" + _regions_offering(req, rejected) + ".",
         )
     # A latency miss got past the memory check, so it is nearer than any memory miss; then the smallest miss.
-    stage = {"memory": 0, "tpot": 1, "ttft": 2}
+    stage = {"memory": 0, "tpot": 1, "ttft": 2, "fleet-size": 3}
     nearest = min(sized, key=lambda r: (-stage[r.kind], r.relative_miss))
     return InfeasibleError(
         f"No candidate meets the request for {req.model.name!r} ({len(rejected)} rejected).",

@@ -97,6 +97,13 @@ def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int
 
 
 def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
+    if mem.unused_gib < 0:  # the request fits; the CUDA graph pool outside the budget does not
+        return ReplicaMiss(
+            kind="memory",
+            reason=f"--gpu-memory-utilization {mem.gpu_memory_utilization:g} leaves {mem.unused_gib + mem.cuda_graph_gib:.2f} "
+                   f"GiB outside the budget for a {mem.cuda_graph_gib:.2f} GiB CUDA graph pool: vLLM would run out of "
+                   "memory capturing graphs",
+            relative_miss=mem.shortfall_gib / mem.visible_gib, remedy="lower gpu_memory_utilization")
     return ReplicaMiss(
         kind="memory",
         reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per GPU{note}",

@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sizing.catalog.assumptions import Assumptions, default_assumptions
+from sizing.catalog.formats import vllm_kv_cache_dtype
 from sizing.catalog.instances import all_instance_types
+from sizing.errors import SizingError
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
                            MAX_USD_PER_HOUR, MIN_LATENCY_MS, MIN_RATE,
                            MIN_USD_PER_HOUR)
@@ -120,7 +122,8 @@ class Deployment(BaseModel):
     GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack
     files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
     kv_dtype: str = "auto"
-    """KV cache dtype: auto (the model dtype) or fp8."""
+    """KV cache dtype as vLLM's --kv-cache-dtype spells it: auto (the model dtype), fp8, fp8_e4m3 or fp8_e5m2 (other
+    spellings of these are mapped; a 16-bit or fp32 cache is refused: it is 'auto')."""
     gpu_memory_utilization: Float | None = Field(default=None, gt=0, le=1)
     """--gpu-memory-utilization (None: the engine default)."""
     engine: str | None = None
@@ -145,6 +148,14 @@ class Deployment(BaseModel):
             if len(name) > MAX_NAME_CHARS:
                 raise ValueError(f"instance type {name[:40]!r}... is longer than {MAX_NAME_CHARS} characters")
         return names
+
+    @field_validator("kv_dtype")
+    @classmethod
+    def _kv_dtype(cls, value: str) -> str:
+        try:
+            return vllm_kv_cache_dtype(value)
+        except SizingError as exc:  # pydantic reports a ValueError with the field's name
+            raise ValueError(str(exc)) from None
 
     @field_validator("spot_usd_per_hour")
     @classmethod

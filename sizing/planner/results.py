@@ -199,7 +199,7 @@ class Rejection(BaseModel):
     data_parallel: int = 1
     """Data-parallel attention ranks of the layout."""
     kind: str
-    """offering, layout, memory, tpot or ttft."""
+    """offering, layout, memory, tpot, ttft or fleet-size (more instances than any account can hold)."""
     reason: str
     """The reason with its margin, e.g. 'needs 3.1 GiB more per GPU'."""
     relative_miss: float | None = None

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from components.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, longest_request_s
+from deploy.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, longest_request_s
 from preview.mock_run import MOCK_ACCOUNT, MockedResource, MockRun
 from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS, plan_cold_start
 
@@ -323,7 +323,7 @@ def autoscaling_tracks_vllm_load(run: MockRun) -> list[str]:
     """Every group's target tracking holds vLLM's requests in flight per node (the nodes' own gauges, published to
     CloudWatch) at the plan's per-node capacity, not ALB request counts: a request of 8,000 tokens is not one of 80."""
     assert run.plan
-    from components.fleet_spec import in_flight_target
+    from deploy.fleet_spec import in_flight_target
 
     problems = []
     policies = run.of_type("Policy")

@@ -43,8 +43,8 @@ def ec2_stack(request) -> MockRun:
 
 def stack_options(name: str):
     """The stack's validated llmfleet:* config (what __main__.py reads)."""
-    from components.stack_config import load_stack_config
-    from components.stack_file import read_stack_file
+    from deploy.stack_config import load_stack_config
+    from deploy.stack_file import read_stack_file
 
     raw = read_stack_file(STACKS[name])
     ns = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("llmfleet:")}

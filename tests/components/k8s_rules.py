@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from components.fleet_spec import longest_request_s
+from deploy.fleet_spec import longest_request_s
 from preview.mock_run import MockRun
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start

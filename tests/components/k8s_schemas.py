@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 
-from components.eks.prerequisites import KUBERNETES_SCHEMA
+from deploy.eks_prerequisites import KUBERNETES_SCHEMA
 from preview.mock_run import MockedResource, MockRun
 
 CRD_DIR = Path(__file__).resolve().parents[1] / "data" / "crds"

@@ -9,10 +9,10 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from components.image_source import (ANONYMOUS_PULLS_PER_HOUR, CREDENTIAL_ARN, PREFIX_MAX_CHARS, PREFIX_PATTERN,
+from deploy.image_source import (ANONYMOUS_PULLS_PER_HOUR, CREDENTIAL_ARN, PREFIX_MAX_CHARS, PREFIX_PATTERN,
                                      cache_prefix, image_source, parse_image)
-from components.options import FleetOptions, WeightsSource
-from components.preflight import image_notices
+from deploy.options import FleetOptions, WeightsSource
+from deploy.preflight import image_notices
 from tests.components.conftest import stack_options, stack_run, user_data
 from tests.components.test_findings import fleet_run
 

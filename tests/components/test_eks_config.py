@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.eks.spec import dns_name
-from components.stack_config import ConfigError, load_stack_config
+from deploy.eks_spec import dns_name
+from deploy.stack_config import ConfigError, load_stack_config
 from preview.mock_run import MockRun, run_stack
 from tests.components.conftest import STACKS
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from components.eks.prerequisites import CRDS, KUBERNETES_SCHEMA
+from deploy.eks_prerequisites import CRDS, KUBERNETES_SCHEMA
 from tests.components.conftest import EKS_STACKS, stack_run
 from tests.components.k8s_schemas import CRD_DIR, crd_release, crd_schemas, k8s_objects, schema_errors
 
@@ -33,7 +33,7 @@ def test_each_stack_emits_the_objects_of_its_shape():
 
 
 def test_crd_schemas_are_the_pinned_releases_with_provenance():
-    """The schema files are the releases components/eks/prerequisites.py pins (one place), with their source."""
+    """The schema files are the releases deploy/eks_prerequisites.py pins (one place), with their source."""
     for crd in CRDS:
         assert (crd.api_version, crd.kind) in crd_schemas()
         assert crd_release(crd.api_version, crd.kind) == f"v{crd.product.version}"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.fleet_spec import PlatformError, serving_image
-from components.options import DEFAULT_VLLM_IMAGE, FleetOptions
+from deploy.fleet_spec import PlatformError, serving_image
+from deploy.options import DEFAULT_VLLM_IMAGE, FleetOptions
 from sizing.catalog.engines import get_engine
 from sizing.models.presets import load_preset
 from sizing.planner.plan import plan

@@ -1,7 +1,7 @@
 """The vLLM flags follow the plan's MoE layout: expert parallelism and data-parallel attention (issue 9)."""
 
-from components.fleet_spec import vllm_args
-from components.options import FleetOptions
+from deploy.fleet_spec import vllm_args
+from deploy.options import FleetOptions
 from tests.sizing.test_expert_parallel import r1_plan
 
 

@@ -14,10 +14,10 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.compute import IGNORED_GROUP_CHANGES
-from components.fleet_spec import capacity_spec, efa_interfaces, node_spec
+from deploy.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from components.userdata import BootContext, render_user_data
-from components.options import FleetOptions
-from components.shell_values import UnsafeShellValueError
+from deploy.options import FleetOptions
+from deploy.shell_values import UnsafeShellValueError
 from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
 from sizing.catalog.instances import get_instance_type
 from sizing.cli.main import main
@@ -162,7 +162,7 @@ def test_long_stack_names_fit_load_balancer_limits():
 
 def test_https_endpoint_is_an_https_url_with_the_custom_domain():
     assert stack_run("prod").outputs["endpoint"].startswith("https://")
-    run = fleet_run("tls", allowed_cidrs=("10.0.0.0/8",), certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+    run = fleet_run("tls", allowed_cidrs=("10.0.0.0/8",), certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
                     domain_name="llm.example.com")
     assert run.outputs["endpoint"] == "https://llm.example.com"
 

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-import components.preflight as preflight
-from components.plan_lock import PlanLockError, decide, lock_path, plan_differences, read_lock
+import deploy.preflight as preflight
+from deploy.plan_lock import PlanLockError, decide, lock_path, plan_differences, read_lock
 from preview.mock_run import MockRun, run_stack
 from sizing.cli.main import main
 from sizing.live.facts import embedded_facts
@@ -67,7 +67,7 @@ def test_edited_config_needs_a_new_lock(tmp_path):
 
 def test_a_stale_lock_names_changed_strings_by_key_only(tmp_path):
     """A stack value may be a decrypted Pulumi secret at run time: only numbers and booleans are echoed."""
-    from components.plan_lock import config_changes
+    from deploy.plan_lock import config_changes
 
     old = {"config": {"fleet": {"api_key_secret_arn": "arn:one", "public": False}, "model": "a"}, "region": "us-east-1"}
     new = {"config": {"fleet": {"api_key_secret_arn": "arn:two", "public": True}}, "region": "us-east-1"}
@@ -98,7 +98,7 @@ def test_differences_name_each_field_and_a_lock_for_another_config_is_refused(tm
     assert changes[0] == f"instances: {lock.plan.instances} (locked) -> 7 (fresh)"
     assert plan_differences(lock.plan, lock.plan) == []
     with pytest.raises(PlanLockError):
-        decide(lock_path(stack), {"model": "other"}, "us-east-1", other)
+        decide(lock_path(stack), {"model": "other"}, "us-east-1", other, None)  # type: ignore[arg-type]
 
 
 def test_the_lock_own_preflight_notices_are_not_repeated(tmp_path, monkeypatch):

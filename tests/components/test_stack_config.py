@@ -5,8 +5,8 @@ import typing
 
 import pytest
 
-from components.options import FleetOptions
-from components.stack_config import SECTIONS, ConfigError, load_stack_config
+from deploy.options import FleetOptions
+from deploy.stack_config import SECTIONS, ConfigError, load_stack_config
 from preview.mock_run import MockRun, run_stack
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from components.compute import LAUNCH_HOOK
-from components.fleet_spec import GRACE_MARGIN, READY_SLACK_S
+from deploy.fleet_spec import GRACE_MARGIN, READY_SLACK_S
 from preview.__main__ import main as preview
 from preview.mock_run import MockRun, run_stack
 from sizing.planner.cold_start import plan_cold_start
@@ -92,5 +92,5 @@ def test_a_multi_node_plan_on_ec2_fails_preview_before_any_resource(tmp_path, ca
         run_stack(stack, run)
     assert run.resources == [], [r.name for r in run.resources]
     assert "platform: eks" in str(refused.value) and "To fix" in str(refused.value)
-    assert preview([str(stack)]) == 1
+    assert preview([str(stack)]) == 2  # bad input for the platform (1 is kept for nothing feasible)
     assert "platform: eks" in capsys.readouterr().err

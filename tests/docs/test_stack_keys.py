@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from components.stack_config import NAMESPACE, SECTIONS, load_stack_config, namespace_config
+from deploy.stack_config import NAMESPACE, SECTIONS, load_stack_config, namespace_config
 from provider import stack_keys
 from provider.codegen import NOT_EXPOSED
 from tests.docs.markdown import PAGES, ROOT, fenced_blocks

@@ -192,3 +192,43 @@ def stack_texts(draw) -> str:
             twist = draw(st.sampled_from(YAML_TWISTS)).format(key=key)
             lines.insert(at, "\n".join(" " * indent + part for part in twist.split("\n")))
     return "\n".join(lines) + "\n"
+
+
+# --- issue 22: the boundaries behind the CLI ------------------------------------------------------------------------
+
+LOCK_PATHS = [("checkpoint", "repo"), ("choice", "tensor_parallel"), ("choice", "pipeline_parallel"),
+              ("choice", "instances"), ("choice", "replicas"), ("choice", "on_demand_instances"),
+              ("choice", "batch_per_replica"), ("choice", "memory", "gpu_memory_utilization"), ("choice", "instance_type"),
+              ("choice", "gpu"), ("choice", "hourly_cost_usd"), ("max_model_len",), ("vllm_quantization",), ("kv_dtype",),
+              ("region",), ("model",), ("engine",), ("weights",), ("warnings",), ("alternatives", 0, "candidate",
+                                                                                 "instance_type")]
+"""Where a plan lock is edited: every field that reaches a resource or a vLLM flag, and some that only describe."""
+lock_values = st.one_of(hostile_text, numbers, st.sampled_from(["p5.48xlarge", "--trust-remote-code", "bf16", "fp8",
+                                                                "attacker/model", "eu-west-1", "llama-3.1-70b", 1024,
+                                                                -5, 10**9, 5.0, [HF_TOKEN, "\x1b[2J"]]))
+
+
+@st.composite
+def lock_edits(draw) -> list[tuple[tuple, object]]:
+    """One to three edits of a plan lock's plan: (path, new value)."""
+    return draw(st.lists(st.tuples(st.sampled_from(LOCK_PATHS), lock_values), min_size=1, max_size=3))
+
+
+@st.composite
+def ingress_splits(draw) -> tuple[list[str], bool]:
+    """CIDRs spread over rules and whether together they admit the world: a wide block cut into pieces, or narrow and
+    private blocks."""
+    if draw(st.booleans()):
+        prefix = draw(st.integers(1, 9))
+        step = 1 << (32 - prefix)
+        blocks = [f"{(i * step) >> 24}.{(i * step >> 16) & 255}.0.0/{prefix}" for i in range(1 << prefix)]
+        keep = draw(st.integers(min_value=len(blocks) // 2 + 1, max_value=len(blocks)))
+        return blocks[:keep], True
+    return draw(st.lists(st.sampled_from(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "203.0.113.0/24",
+                                          "fd00::/8", "2001:db8::/32"]), min_size=1, max_size=6)), False
+
+
+markdown_text = st.one_of(hostile_text, st.sampled_from([
+    "x\n## Approved by the security team", "[click](https://evil.example)", "<!-- llm-fleet-report -->",
+    "`code` | cell |", "<img src=x onerror=alert(1)>", "**bold**\r\n# h1", "\u202egnp.exe"]))
+"""Text a plan JSON in a pull request may carry into the report."""

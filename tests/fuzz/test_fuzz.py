@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from components.stack_config import load_stack_config
-from components.stack_file import StackFileError, read_stack_file
+from deploy.stack_config import load_stack_config
+from deploy.stack_file import StackFileError, read_stack_file
 from sizing.errors import SizingError
 from sizing.redact import redact
 from tests.fuzz.harness import check, run_cli

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.options import AWS_MAX_TAGS, COMPONENT_TAGS, MAX_CLIENT_RULES
+from deploy.options import AWS_MAX_TAGS, COMPONENT_TAGS, MAX_CLIENT_RULES
 from preview.mock_run import run_stack
 from sizing.live import cache
 from tests.fuzz.harness import check, run_cli

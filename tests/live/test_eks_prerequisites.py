@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from components.eks import prerequisites
-from components.eks.prerequisites import (CRDS, MissingPrerequisiteError, api_reader, check_cluster, check_version,
+from deploy import eks_prerequisites as prerequisites
+from deploy.eks_prerequisites import (CRDS, MissingPrerequisiteError, api_reader, check_cluster, check_version,
                                           eks_token, missing, needed)
 from preview.mock_run import MockRun, run_stack
 from sizing.live import preflight
@@ -198,7 +198,7 @@ def test_api_reader_reads_crds_over_tls_trusting_only_the_cluster_ca(tmp_path):
 def test_quota_preflight_counts_what_the_node_pools_may_buy():
     """On eks the vCPU quotas are checked at the NodePools' limits (the autoscaling ceiling plus a surge replica): the
     batch stack's spot pool holds 48 GPUs, 6 x p5.48xlarge of 192 vCPUs."""
-    from components.preflight import quota_checks
+    from deploy.preflight import quota_checks
     from sizing.live.facts import embedded_facts
     from tests.components.conftest import stack_options, stack_run
 

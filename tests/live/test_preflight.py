@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from components.preflight import QuotaShortfallError, enforce_quotas, facts_for, with_facts
-from components.stack_config import load_stack_config
+from deploy.preflight import QuotaShortfallError, enforce_quotas, facts_for, with_facts
+from deploy.stack_config import load_stack_config
 from sizing.live import cache
 from sizing.live.drift import drift_warnings
 from sizing.live.facts import InstanceSpecFact, LiveFacts
@@ -159,7 +159,7 @@ def test_capacity_signals_are_reported_where_the_account_has_them(aws):
     import boto3
     from botocore.stub import ANY, Stubber
 
-    from components.preflight import signals_for
+    from deploy.preflight import signals_for
 
     s = stack("llama-3.1-70b", deployment={"instance_types": ["p5.48xlarge"]}, preflight={"capacity_signals": True})
     facts = facts_for(s, aws(ENOUGH))

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.llm_fleet import LlmServingFleet
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from preview.mock_run import MockRun, run_under_mocks
 
 DEV_ARGS = {"model": "llama-3.1-8b", "workload": {"concurrency": 16, "tpot_ms": 60},

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.stack_file import read_stack_file
+from deploy.stack_file import read_stack_file
 from preview.mock_run import MockRun
 from preview.programs import component_provider, construct, run_example
 from tests.components.conftest import stack_run
@@ -84,7 +84,7 @@ def test_an_output_where_the_plan_needs_a_value_is_refused_by_name():
 def test_the_eks_example_installs_the_pinned_add_ons_and_serves_on_them():
     """examples/eks: a pulumi-eks cluster, every add-on a Helm Chart v4 at the version prerequisites.py pins, and the
     dev fleet on platform eks through the cluster's provider (no provider of its own), every object schema-valid."""
-    from components.eks.prerequisites import ADD_ONS
+    from deploy.eks_prerequisites import ADD_ONS
     from tests.components.k8s_schemas import k8s_objects, schema_errors
 
     run = example(EKS_EXAMPLE)

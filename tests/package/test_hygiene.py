@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.stack_config import NAMESPACE, SECTIONS
+from deploy.stack_config import NAMESPACE, SECTIONS
 from provider import docs
 from provider.package import VERSION
 

@@ -5,7 +5,7 @@ from functools import cache
 
 import pytest
 
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from provider import codegen
 from provider.package import package_schema
 from sizing.planner.request import Workload

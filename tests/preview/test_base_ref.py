@@ -18,7 +18,7 @@ from preview.report import build, render_json, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "stacks/Pulumi.dev.yaml"
-CODE = ["sizing", "components", "preview", "__main__.py"]
+CODE = ["sizing", "deploy", "components", "preview", "__main__.py"]
 BASE_PRICE_FACTOR = 0.9
 """The base commit's on-demand price of the head plan's instance type, as a fraction of this checkout's."""
 

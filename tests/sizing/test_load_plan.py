@@ -102,8 +102,8 @@ def test_one_replica_interactive_plan_warns_of_the_single_node_outage():
 def test_autoscaling_target_is_the_load_model_capacity():
     # components/ only reads the plan: the target tracks the steady-state request rate one replica sustains within
     # the latency targets, not a decode-only batch over the request time.
-    from components.fleet_spec import TARGET_UTILIZATION, capacity_spec
-    from components.options import FleetOptions
+    from deploy.fleet_spec import TARGET_UTILIZATION, capacity_spec
+    from deploy.options import FleetOptions
 
     p = _plan(**DONE_WHEN)
     c = p.choice

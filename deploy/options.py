@@ -13,10 +13,11 @@ from typing import Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from components.cluster_options import EksClusterOptions
-from components.image_source import CREDENTIAL_ARN
-from components.inputs import StrInput, StrInputs
-from components.shell_values import checked
+from deploy.arns import parse_arn
+from deploy.cluster_options import EksClusterOptions
+from deploy.image_source import CREDENTIAL_ARN
+from deploy.inputs import StrInput, StrInputs
+from deploy.shell_values import checked
 from sizing.bounded import leaves
 from sizing.catalog.engines import get_engine
 from sizing.numbers import Float, Int
@@ -69,6 +70,18 @@ network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
                            "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass")
 """Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules, v1.14.1)."""
+RESERVED_TAG_PREFIX = "llmfleet:"
+"""Tag keys the component writes itself (llmfleet:fleet scopes the node role's IAM conditions; components/fleet_tags.py
+declares the model to the policy pack): never taken from the user's tags."""
+SECRET_ARN_EXAMPLE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:llmfleet/api-key-AbCdEf"
+CERTIFICATE_ARN_EXAMPLE = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+DNS_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
+"""A fully qualified host name (RFC 1123 labels, lower case; a top-level label that is not all digits)."""
+DNS_NAME_MAX = 253
+"""Longest DNS name (RFC 1035 section 2.3.4)."""
+UNPRIVILEGED_PORT_START = 1024
+"""Ports below this need CAP_NET_BIND_SERVICE (Linux ip_unprivileged_port_start's default,
+https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt), which the eks pods drop."""
 LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_public_ingress", "certificate_arn",
                       "domain_name")
 """FleetOptions fields of the load balancer: on eks they configure the ALB Ingress (cluster.ingress: alb)."""
@@ -77,7 +90,7 @@ LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_publ
 SCRIPT_KINDS = {"hf_model_id": "Hugging Face repo", "s3_uri": "S3 URI", "hf_token_secret_arn": "secret ARN",
                 "hf_token_ssm_parameter": "SSM parameter", "image_mirror": "ECR repository",
                 "ami_ssm_parameter": "SSM parameter"}
-"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in components/shell_values.py."""
+"""Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in deploy/shell_values.py."""
 
 
 def _script_safe(value: Any, info: ValidationInfo) -> Any:
@@ -125,8 +138,8 @@ class WeightsSource(BaseModel):
         if self.hf_token_secret_arn and self.hf_token_ssm_parameter:
             raise ValueError("give hf_token_secret_arn or hf_token_ssm_parameter, not both")
         arn = self.hf_token_secret_arn
-        if isinstance(arn, str) and not arn.startswith("arn:aws"):
-            raise ValueError(f"hf_token_secret_arn={self.hf_token_secret_arn!r} is not an ARN (arn:aws:secretsmanager:...)")
+        if isinstance(arn, str):  # read by the node role's policy: a parsed, wildcard-free secret ARN
+            parse_arn(arn, "hf_token_secret_arn", ("secretsmanager",), SECRET_ARN_EXAMPLE)
         if self.s3_uri and not self.s3_uri.startswith("s3://"):
             raise ValueError(f"s3_uri={self.s3_uri!r} must start with s3://")
         return self
@@ -293,6 +306,28 @@ class FleetOptions(BaseModel):
                 raise ValueError(f"{info.field_name} entry {item!r} is not an AWS id like '{prefix}-0123456789abcdef0'")
         return value
 
+    @field_validator("api_key_secret_arn")
+    @classmethod
+    def _api_key_secret(cls, arn: Any) -> Any:
+        if isinstance(arn, str):  # it goes into the node role's policy and the user data: a parsed, wildcard-free ARN
+            parse_arn(arn, "api_key_secret_arn", ("secretsmanager",), SECRET_ARN_EXAMPLE)
+        return arn
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate(cls, arn: Any) -> Any:
+        if isinstance(arn, str):  # an Output is checked by AWS when the listener is created
+            parse_arn(arn, "certificate_arn", ("acm", "iam"), CERTIFICATE_ARN_EXAMPLE)
+        return arn
+
+    @field_validator("domain_name")
+    @classmethod
+    def _domain(cls, name: Any) -> Any:
+        if isinstance(name, str) and not (len(name) <= DNS_NAME_MAX and DNS_NAME.fullmatch(name)):
+            raise ValueError("domain_name is not a DNS name (lower-case labels of letters, digits and '-', dot-separated, "
+                             f"at most {DNS_NAME_MAX} characters), e.g. 'llm.example.com'")
+        return name
+
     @field_validator("alarm_topic_arn")
     @classmethod
     def _topic(cls, arn: Any) -> Any:
@@ -306,6 +341,10 @@ class FleetOptions(BaseModel):
         # AWS tag rules: key 1-128 and value 0-256 Unicode characters of letters, digits, spaces and _ . : / = + - @;
         # keys may not start with aws: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
         for key, value in tags.items():
+            if key.lower().startswith(RESERVED_TAG_PREFIX):
+                raise ValueError(f"tag key {key!r} is reserved: the component sets {RESERVED_TAG_PREFIX}* tags itself "
+                                 "(the IAM conditions and the policy pack read them), and a user tag would override "
+                                 f"them. To fix: rename it without the {RESERVED_TAG_PREFIX!r} prefix")
             if not TAG_TEXT.fullmatch(key) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
                 raise ValueError(f"tag key {key!r} is not a valid AWS tag key (1-128 of letters, digits, spaces, _.:/=+-@)")
             if not IMDS_TAG_KEY.fullmatch(key) or key in (".", "..", "_index"):
@@ -383,6 +422,10 @@ class FleetOptions(BaseModel):
         if balancer and self.cluster.ingress != "alb":
             raise ValueError(f"{', '.join(balancer)} configure a load balancer, and cluster.ingress is "
                              f"{self.cluster.ingress!r}; set cluster.ingress: alb for an ALB Ingress, or remove them")
+        if self.api_port < UNPRIVILEGED_PORT_START:
+            raise ValueError(f"api_port {self.api_port} is below {UNPRIVILEGED_PORT_START}: the vLLM container runs with "
+                             "every Linux capability dropped (no NET_BIND_SERVICE), so it cannot listen there. To fix: "
+                             "use a port from 1024, e.g. the default 8000")
         if self.allowed_security_group_ids:
             raise ValueError("allowed_security_group_ids: the ALB Ingress admits clients by CIDR (inbound-cidrs); give "
                              "allowed_cidrs instead")

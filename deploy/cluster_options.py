@@ -1,6 +1,6 @@
 """The EKS cluster a fleet is served on (stack config key `llmfleet:fleet.cluster`, with `llmfleet:fleet.platform: eks`).
 
-The cluster exists already, with Karpenter v1, LeaderWorkerSet and KEDA installed (components/eks/prerequisites.py
+The cluster exists already, with Karpenter v1, LeaderWorkerSet and KEDA installed (deploy/eks_prerequisites.py
 names the versions; examples/eks/ creates such a cluster). Everything here is a plain value except the IRSA provider
 ARN, which only wires an IAM trust policy and may be an Output of the program that made the cluster."""
 
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from components.inputs import StrInput
+from deploy.inputs import StrInput
 
 EKS_CLUSTER_NAME = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
 """Cluster names EKS accepts (CreateCluster: 1-100 characters, a letter or digit first, then letters, digits, - and _;

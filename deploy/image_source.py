@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from components.shell_values import checked
+from deploy.shell_values import checked
 
 if TYPE_CHECKING:  # options.py reads CREDENTIAL_ARN from here
-    from components.options import FleetOptions
+    from deploy.options import FleetOptions
 
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 """How an image reference may name Docker Hub (a reference without a registry host means Docker Hub too)."""

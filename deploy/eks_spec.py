@@ -13,10 +13,10 @@ import math
 import re
 from dataclasses import dataclass
 
-from components.cluster_options import EksClusterOptions
-from components.fleet_spec import (CACHE_GIB, IMAGE_GIB, PlatformError, capacity_spec, compatible_types, efa_interfaces,
+from deploy.cluster_options import EksClusterOptions
+from deploy.fleet_spec import (CACHE_GIB, IMAGE_GIB, PlatformError, capacity_spec, compatible_types, efa_interfaces,
                                    in_flight_target, model_ref, node_spec)
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_footprint_bytes
 from sizing.planner.results import Plan

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from components.options import DEFAULT_EFA_IMAGE, DEFAULT_VLLM_IMAGE, FleetOptions
+from deploy.names import check_served_name
+from deploy.options import DEFAULT_EFA_IMAGE, DEFAULT_VLLM_IMAGE, FleetOptions
 from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
@@ -65,6 +66,7 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
                             "To fix: plan with purchase 'on-demand' or 'mixed', or serve on platform 'eks' with the "
                             "block in llmfleet:fleet.cluster.capacity_reservation_ids.")
     model_ref(plan, options)  # a config.json model needs a weights source, checked before the first resource
+    check_served_name(served_name(plan))
     if options.platform == "ec2" and c.nodes_per_replica > 1:
         raise PlatformError(
             f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} (TP={c.tensor_parallel} "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from components.fleet_spec import capacity_spec
-from components.stack_config import StackConfig
+from deploy.fleet_spec import capacity_spec
+from deploy.stack_config import StackConfig
 from sizing.errors import SizingError
 from sizing.live.facts import LiveFacts
 from sizing.live.preflight import SWITCH_ENV, ClientFactory, boto_clients, capacity_signals, gather
@@ -35,7 +35,7 @@ def quota_checks(plan: Plan, facts: LiveFacts, stack: StackConfig) -> list[Quota
     """The quotas the planned fleet draws on at its autoscaling ceiling."""
     on_demand, spot = capacity_spec(plan, stack.fleet).ceiling
     if stack.fleet.platform == "eks":
-        from components.eks.spec import eks_ceiling, eks_spec
+        from deploy.eks_spec import eks_ceiling, eks_spec
 
         offered = (facts.offered_zones or {}).get(plan.instance_type)
         spec = eks_spec(plan, stack.fleet, fleet_id="", name="quota", offered_zones=tuple(offered) if offered else None)
@@ -67,11 +67,11 @@ def signals_for(plan: Plan, facts: LiveFacts, stack: StackConfig, clients: Clien
 
 def image_notices(plan: Plan, stack: StackConfig) -> list[str]:
     """Platform ec2: what to know about where the nodes pull the serving image (anonymous Docker Hub pulls are limited
-    per address; components/image_source.py)."""
+    per address; deploy/image_source.py)."""
     if stack.fleet.platform != "ec2":
         return []
-    from components.fleet_spec import capacity_spec, node_spec
-    from components.image_source import fleet_image_source, public_pull_notice
+    from deploy.fleet_spec import capacity_spec, node_spec
+    from deploy.image_source import fleet_image_source, public_pull_notice
 
     source = fleet_image_source(node_spec(plan, stack.fleet).image, stack.fleet)
     notice = public_pull_notice(source, capacity_spec(plan, stack.fleet).max_nodes)
@@ -85,7 +85,7 @@ def cluster_notices(plan: Plan, stack: StackConfig, session: Any = None) -> list
     off = os.environ.get(SWITCH_ENV, "").lower() == "off" or not stack.preflight.enabled
     if stack.fleet.platform != "eks" or cluster is None or off:
         return []
-    from components.eks.prerequisites import check_cluster, needed
+    from deploy.eks_prerequisites import check_cluster, needed
 
     if session is None:
         try:

@@ -3,30 +3,39 @@ made again from live facts, so that a spot price moving between preview and up c
 count. `python -m sizing plan --stack stacks/Pulumi.<stack>.yaml --update-lock` rewrites the lock on purpose; a run
 whose fresh plan differs from the lock says what changed and why, and deploys the lock.
 
+A lock is a claim to verify, not a plan to obey: it is read within bounds, its digest must match its content (a lock
+edited by hand is refused), it must have been made from this stack's config, and its plan must be the one today's
+engine makes for the stack on the locked instance type, weight format and layout (sizing/planner/recheck.py): the
+checkpoint, every vLLM flag, the memory and the fleet's counts are the engine's, and only the prices are the lock's.
+
 No resources here: the LlmServingFleet component (so the program) and the CLI share these functions."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from components.stack_config import StackConfig
+from deploy.stack_config import StackConfig
+from sizing.bounded import parse_json, read_text
+from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH
+from sizing.catalog.instances import get_instance_type
 from sizing.errors import SizingError
+from sizing.files import write_text_atomic
+from sizing.limits import MAX_LOCK_BYTES, MAX_USD_PER_HOUR
 from sizing.live.preflight import ClientFactory
+from sizing.planner.recheck import PRICE_FIELDS, rederive
+from sizing.planner.request import PlanRequest
 from sizing.planner.results import Plan
 
-if TYPE_CHECKING:
-    from components.fixed_costs import FixedCosts
-
-LOCK_VERSION = 1
+LOCK_VERSION = 2
+"""2: the lock carries plan_sha256, the digest of its plan."""
 LOCK_SUFFIX = ".plan.json"
-PREFLIGHT_NOTICE = "pre-flight:"
-"""How pre-flight notices start: they describe the run that made a plan, so a lock's own are not repeated."""
 STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 """Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
 
@@ -47,9 +56,11 @@ class PlanLock(BaseModel):
     live facts and planner changes do not invalidate the lock, while an edited config does."""
     plan: Plan
     """The plan to deploy."""
+    plan_sha256: str
+    """sha256 of the plan as written (plan_digest): a lock whose plan was edited by hand no longer matches it."""
     config: dict[str, Any] | None = None
-    """The llmfleet:* config and region the plan was made from, as fingerprinted (locks written before this field
-    have none): lets a stale lock say which keys changed."""
+    """The llmfleet:* config and region the plan was made from, as fingerprinted: lets a stale lock say which keys
+    changed."""
 
 
 class LockDecision(BaseModel):
@@ -121,29 +132,127 @@ def config_changes(locked: dict[str, Any], current: dict[str, Any]) -> list[str]
     return out
 
 
+def plan_digest(plan: Plan) -> str:
+    """sha256 of a plan's canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(plan.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+REWRITE = "rewrite it with `python -m sizing plan --stack <stack file> --update-lock` and review the plan it prints"
+
+
 def write_lock(path: str | Path, config: dict[str, Any], region: str | None, plan: Plan) -> Path:
-    """Record the plan for the stack config (the --update-lock step)."""
+    """Record the plan for the stack config (the --update-lock step): atomically, never through a symlink."""
     lock = PlanLock(lock_version=LOCK_VERSION, config_sha256=config_fingerprint(config, region), plan=plan,
-                    config=_fingerprinted(config, region))
-    target = Path(path)
-    target.write_text(json.dumps(lock.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
-    return target
+                    plan_sha256=plan_digest(plan), config=_fingerprinted(config, region))
+    text = json.dumps(lock.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
+    return write_text_atomic(path, text, "plan lock", "write the lock next to its stack file as a regular file "
+                             "(remove a symbolic link or special file of that name), on a writable disk with room.")
+
+
+def _lock_file(path: Path) -> dict[str, Any] | None:
+    """The lock file's JSON, read within bounds (None: there is no lock)."""
+    if not os.path.lexists(path):
+        return None
+    fix = f"{REWRITE}."
+    data = parse_json(read_text(path, MAX_LOCK_BYTES, "plan lock", fix, PlanLockError), f"plan lock {path.name!r}",
+                      fix, error=PlanLockError)
+    if not isinstance(data, dict):
+        raise PlanLockError(f"plan lock {path.name!r} is not a JSON object. To fix: {fix}")
+    return data
 
 
 def read_lock(path: str | Path) -> PlanLock | None:
-    """The lock at path, or None when there is none."""
+    """The lock at path (None when there is none), refused when it cannot be read, has another format or was edited
+    by hand (its plan no longer matches its digest)."""
     target = Path(path)
-    if not target.exists():
+    data = _lock_file(target)
+    if data is None:
         return None
+    if data.get("lock_version") != LOCK_VERSION:
+        version = data.get("lock_version")
+        shown = version if isinstance(version, int) and not isinstance(version, bool) else "unknown"
+        raise PlanLockError(f"plan lock {target.name!r} has format {shown}, this version reads {LOCK_VERSION}. "
+                            f"To fix: {REWRITE}.")
     try:
-        lock = PlanLock.model_validate_json(target.read_text())
+        lock = PlanLock.model_validate(data)
     except ValueError as exc:
-        raise PlanLockError(f"plan lock {str(target)!r} cannot be read ({str(exc).splitlines()[0]}). To fix: "
-                            f"rewrite it with `python -m sizing plan --stack <stack file> --update-lock`.") from None
-    if lock.lock_version != LOCK_VERSION:
-        raise PlanLockError(f"plan lock {str(target)!r} has format {lock.lock_version}, this version reads "
-                            f"{LOCK_VERSION}. To fix: rewrite it with --update-lock.")
+        where = ", ".join(".".join(str(x) for x in e["loc"]) for e in getattr(exc, "errors", lambda: [])()[:3])
+        raise PlanLockError(f"plan lock {target.name!r} does not hold a plan this version reads"
+                            + (f" (at {where[:200]})" if where else "") + f". To fix: {REWRITE}.") from None
+    if lock.plan_sha256 != plan_digest(lock.plan):
+        raise PlanLockError(f"plan lock {target.name!r} was edited by hand: its plan no longer matches the digest "
+                            f"written with it. To fix: {REWRITE}.")
     return lock
+
+
+COMPARED = ("model", "params_total", "params_active", "weights", "checkpoint", "vllm_quantization", "kv_dtype", "engine",
+            "region", "workload", "max_model_len", "assumptions", "choice")
+"""Plan fields that decide what is deployed: each must be what today's engine derives (the choice's prices aside)."""
+RELATIVE_TOLERANCE = 1e-9
+"""Floats the engine derives again agree to rounding (the lock's JSON keeps every digit)."""
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, float) or isinstance(new, float):
+        if not isinstance(old, (int, float)) or isinstance(old, bool) or not isinstance(new, (int, float)):
+            return True
+        return not math.isclose(old, new, rel_tol=RELATIVE_TOLERANCE, abs_tol=RELATIVE_TOLERANCE)
+    return bool(old != new)
+
+
+def unverified_fields(locked: Plan, expected: Plan) -> list[str]:
+    """The paths of the compared fields where the lock differs from the engine ('choice.tensor_parallel')."""
+    old = dict(_leaves({k: v for k, v in locked.model_dump(mode="json").items() if k in COMPARED}))
+    new = dict(_leaves({k: v for k, v in expected.model_dump(mode="json").items() if k in COMPARED}))
+    priced = {f"choice.{name}" for name in PRICE_FIELDS}
+    return sorted(k for k in set(old) | set(new) if k not in priced and not k.startswith("choice.notes")
+                  and (k not in old or k not in new or _differs(old[k], new[k])))
+
+
+def _price_problems(plan: Plan) -> list[str]:
+    """The lock's prices are shown and summed: finite, not negative, within what any EC2 fleet costs (an hour of the
+    dearest instance price the engine accepts for each instance, a month of those hours)."""
+    c = plan.choice
+    hourly = MAX_USD_PER_HOUR * max(c.instances, 1)
+    ceilings = {"monthly_cost_usd": hourly * HOURS_IN_LONGEST_MONTH, "cost_per_million_output_tokens_usd": math.inf}
+    return [f"choice.{k}" for k in sorted(PRICE_FIELDS - {"notes", "billed_usd_per_hour"})
+            if not (math.isfinite(v := getattr(c, k)) and 0 <= v <= ceilings.get(k, hourly))]
+
+
+def _alternative_problems(plan: Plan, allowed: tuple[str, ...] | None) -> list[str]:
+    """Alternatives of the same node setup become launch-template overrides: each must be a catalog type, with the
+    GPUs the lock says, that the stack allows."""
+    bad = []
+    for i, alt in enumerate(plan.alternatives):
+        c = alt.candidate
+        try:
+            hardware = get_instance_type(c.instance_type)
+        except SizingError:
+            bad.append(f"alternatives[{i}].candidate.instance_type")
+            continue
+        if (hardware.gpu.name, hardware.whole_gpus) != (c.gpu, c.gpus_per_instance) or (
+                allowed and c.instance_type not in {n.strip().lower() for n in allowed}):
+            bad.append(f"alternatives[{i}].candidate")
+    return bad
+
+
+def verify_lock(lock: PlanLock, request: PlanRequest, name: str) -> None:
+    """Raise PlanLockError unless the locked plan is the one today's engine makes for the stack's request on the
+    locked instance type, format and layout (its prices aside), with finite prices and catalog alternatives. The lock's
+    values are never echoed: only the names of the fields that differ."""
+    try:
+        expected = rederive(lock.plan, request)
+    except SizingError as exc:
+        raise PlanLockError(f"plan lock {name!r} holds a plan today's engine would not make for this stack "
+                            f"({str(exc).split('. To fix:')[0][:300]}). To fix: {REWRITE}.") from None
+    bad = [*unverified_fields(lock.plan, expected), *_price_problems(lock.plan),
+           *_alternative_problems(lock.plan, request.deployment.instance_types)]
+    if bad:
+        shown = ", ".join(bad[:8]) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
+        raise PlanLockError(f"plan lock {name!r} differs from what today's engine derives for this stack at the locked "
+                            f"instance type and layout ({shown}); it was edited, or made by another version. "
+                            f"To fix: {REWRITE}.")
 
 
 def _choice_fields(plan: Plan) -> dict[str, object]:
@@ -179,9 +288,10 @@ def plan_differences(locked: Plan, fresh: Plan) -> list[str]:
     return changed
 
 
-def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: Plan) -> LockDecision:
+def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: Plan,
+           request: PlanRequest) -> LockDecision:
     """The plan to deploy for a stack: the lock at path when there is one (after checking it was made from this
-    config), else the fresh plan with a warning."""
+    config and that today's engine derives its plan for `request`), else the fresh plan with a warning."""
     lock = read_lock(path)
     stack_file = os.path.relpath(Path(path).with_name(Path(path).name.removesuffix(LOCK_SUFFIX) + ".yaml"))
     update = f"`python -m sizing plan --stack {stack_file} --update-lock`"
@@ -198,6 +308,7 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
             + (f"The fresh plan for this config differs from the lock: {'; '.join(fresh_diff)}. " if fresh_diff else
                "The fresh plan for this config deploys the same fleet. ")
             + f"To fix: review the new plan with {update} and commit it.")
+    verify_lock(lock, request, Path(path).name)
     changes = plan_differences(lock.plan, fresh)
     messages = (f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "
                 f"Differences: " + "; ".join(changes) + f". To adopt the fresh plan: {update}.",) if changes else ()
@@ -225,18 +336,18 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                     clients: ClientFactory | None = None) -> DeployPlan:
     """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
     the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
-    from components.fleet_spec import verify_with_platform
-    from components.preflight import cluster_notices, enforce_quotas, facts_for, image_notices, signals_for, with_facts
+    from deploy.fleet_spec import verify_with_platform
+    from deploy.preflight import cluster_notices, enforce_quotas, facts_for, image_notices, signals_for, with_facts
     from sizing.planner.plan import plan
 
     facts = facts_for(stack, clients)
-    fresh = plan(with_facts(stack.request, facts))
-    decision = decide(lock, config, region, fresh)
+    request = with_facts(stack.request, facts)
+    fresh = plan(request)
+    decision = decide(lock, config, region, fresh, request)
     deployed = decision.plan
     verify_with_platform(deployed, stack.fleet)
-    lock_time = [w for w in deployed.warnings if deployed is not fresh and w.startswith(PREFLIGHT_NOTICE)]
-    kept = [w for w in deployed.warnings if w not in lock_time]  # this run's pre-flight notices, not the lock's
-    warnings = [*decision.messages, *dict.fromkeys([*fresh.warnings, *kept]),
+    # this run's warnings only: a lock's own text is never repeated (its plan is verified; its words are not)
+    warnings = [*decision.messages, *fresh.warnings,
                 *enforce_quotas(deployed, facts, stack), *signals_for(deployed, facts, stack, clients),
                 *cluster_notices(deployed, stack), *image_notices(deployed, stack)]
     offered = (facts.offered_zones or {}).get(deployed.instance_type)
@@ -244,13 +355,12 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                       offered_zones=tuple(offered) if offered else None)
 
 
-def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], FixedCosts | None]:
+def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], StackConfig]:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
-    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the fixed
-    overhead of the resources the stack creates: None where its region has no prices)."""
-    from components.fixed_costs import fixed_costs
-    from components.stack_config import load_stack_config, namespace_config
-    from components.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
+    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the stack's
+    validated config)."""
+    from deploy.stack_config import load_stack_config, namespace_config
+    from deploy.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
 
     raw = read_stack_file(stack_file)  # bounded, no YAML aliases or repeated keys, as the PR report reads it
     ours = namespace_config(raw)
@@ -258,12 +368,12 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
     stack = load_stack_config(ours, aws_region=region)
     path = lock_path(stack_file)
     if update_lock:
-        from components.fleet_spec import verify_with_platform
-        from components.preflight import facts_for, with_facts
+        from deploy.fleet_spec import verify_with_platform
+        from deploy.preflight import facts_for, with_facts
         from sizing.planner.plan import plan
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
         verify_with_platform(fresh, stack.fleet)
-        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], fixed_costs(fresh, stack.fleet)
+        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], stack
     deploy = plan_for_deploy(stack, ours, region, path)
-    return deploy.plan, list(deploy.warnings), fixed_costs(deploy.plan, stack.fleet)
+    return deploy.plan, list(deploy.warnings), stack

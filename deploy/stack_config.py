@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from components.options import FleetOptions
+from deploy.options import FleetOptions
 from sizing.bounded import parse_json
 from sizing.errors import SizingError
 from sizing.live.preflight import PreflightOptions
