@@ -31,7 +31,7 @@ DEFAULT_EFA_IMAGE = get_engine().efa_image
 Learning Container for EC2 of that release, which ships libfabric and the aws-ofi-nccl plugin that NCCL needs to use
 EFA (the stock vllm/vllm-openai image has neither, so NCCL falls back to TCP sockets).
 https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
-(`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (README "Deploying for real")."""
+(`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (docs/deploying.md, "The image")."""
 DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 """Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""
 
