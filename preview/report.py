@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.fixed_costs import LABELS, FixedCosts, assumptions_used
+from deploy.fixed_costs import LABELS, FixedCosts, assumptions_used
 from deploy.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.cli.render import bought, latency_targets

@@ -244,7 +244,7 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
     if getattr(args, "stack", None):
         # Pulumi project code, only for --stack: the fixed overhead is what the stack's resources cost
-        from components.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
+        from deploy.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
         from deploy.plan_lock import plan_stack_file
 
         result, messages, stack = plan_stack_file(args.stack, args.update_lock)

@@ -226,6 +226,6 @@ def test_the_export_driver_runs_in_a_checkout_from_before_fixed_costs(monkeypatc
 
     from preview.export_stacks import export_stack
 
-    monkeypatch.setitem(sys.modules, "components.fixed_costs", None)  # an import of it raises ImportError
+    monkeypatch.setitem(sys.modules, "deploy.fixed_costs", None)  # an import of it raises ImportError
     exported = export_stack(str(BASE[0]))
     assert exported["plan"] and exported["fixed_costs"] is None and exported["fixed_costs_unknown"] == "version"
