@@ -388,7 +388,7 @@ def _workload(p: Plan) -> str:
     w = p.workload
     targets = latency_targets(w, at_most="≤")
     return (f"{_code(p.model)} ({_text(p.weights)} weights, KV {_text(p.kv_dtype)}) in {_text(p.region)}; {w.kind}, "
-            f"{w.concurrency} concurrent, "
+            f"{_text(w.traffic_text)}, "
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
 

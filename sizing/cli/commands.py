@@ -223,12 +223,14 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
         requests_per_second=args.requests_per_second, output_tokens_per_second=args.output_tokens_per_second,
         ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, ttft_p95_ms=args.ttft_p95_ms, tpot_p95_ms=args.tpot_p95_ms,
         prefix_hit_rate=args.prefix_hit_rate, max_input_tokens=args.max_input_tokens, max_output_tokens=args.max_output_tokens,
-        kind=args.workload, headroom_replicas=args.headroom,
+        kind=args.workload, headroom_replicas=args.headroom, job_output_tokens=args.job_output_tokens,
+        deadline_hours=args.deadline_hours,
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
     deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
+                            speculative=args.speculative,
                             spare_purchase=args.spare_purchase)
     if spare_purchase_unused(workload, deployment):
         raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "

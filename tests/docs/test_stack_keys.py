@@ -24,7 +24,9 @@ def test_the_page_is_current():
 
 def test_a_stale_page_is_caught(tmp_path, monkeypatch, capsys):
     stale = tmp_path / "stack-keys.md"
-    stale.write_text(stack_keys.page().replace("Peak requests in flight", "Requests in flight"))
+    page = stack_keys.page()
+    stale.write_text(page.replace("Requests in flight", "Peak requests in flight"))
+    assert stale.read_text() != page  # the edit took
     monkeypatch.setattr(stack_keys, "TARGET", stale)
     assert stack_keys.main(["--check"]) == 1
     assert "To fix: python -m provider.stack_keys" in capsys.readouterr().err
@@ -42,7 +44,7 @@ def test_every_field_of_every_section_is_listed():
 def test_types_defaults_and_bounds_are_the_models():
     text = stack_keys.page()
     assert "| `kind` | one of: `interactive`, `batch` |  | `interactive` |" in text
-    assert "| `concurrency` | int | > 0, <= 1,048,576 | `32` |" in text
+    assert "| `concurrency` | int | > 0, <= 1,048,576 | not set |" in text
     assert "| `vpc_id` | str |  | not set |" in text  # a program's Output is not a stack file's type
     assert "| `cluster` | mapping ([keys](#llmfleetfleetcluster)) |" in text
     assert "| `name` | str |  | required |" in text  # cluster.name
