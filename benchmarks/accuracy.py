@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -14,9 +15,10 @@ from sizing.catalog.assumptions import default_assumptions  # noqa: E402
 from sizing.catalog.engines import get_engine, step_time_factor  # noqa: E402
 from sizing.memory.budget import EngineSettings, memory_breakdown  # noqa: E402
 from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
+from sizing.models.hf_config import spec_from_file  # noqa: E402
 from sizing.models.params import total_params  # noqa: E402
 from sizing.models.presets import load_preset  # noqa: E402
-from tests.conftest import read_rows  # noqa: E402
+from tests.conftest import DATA, read_rows  # noqa: E402
 from tests.sizing.load_calibration import (NIM_ROWS, SERVING_ROWS, STATIC_ROWS, predict_serving,  # noqa: E402
                                            predict_static, synchronized_wave_ttft_s)
 from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
@@ -71,6 +73,12 @@ def params_table() -> list[str]:
         published = int(row["params_total"].split()[0])
         counted = total_params(load_preset(PRESET_FOR_ROW[row["model"]]))
         lines.append(f"  {row['model']:<28}{published:>18,}{counted:>18,}{_pct(counted, published):>9}")
+    for path in sorted((DATA / "configs").glob("*.json")):  # config.json files that carry their published total
+        published_total = json.loads(path.read_text()).get("_published_params_total")
+        if published_total:
+            counted = total_params(spec_from_file(path))
+            lines.append(f"  {path.stem + ' config.json':<28}{published_total:>18,}{counted:>18,}"
+                         f"{_pct(counted, published_total):>9}")
     return lines
 
 

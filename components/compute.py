@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.fleet_metrics import DIMENSION, IN_FLIGHT, NAMESPACE
+from deploy.fleet_metrics import DIMENSION, IN_FLIGHT, NAMESPACE
 from deploy.fleet_spec import CapacitySpec, NodeSpec
 from deploy.inputs import with_input
 from deploy.options import FleetOptions

@@ -14,7 +14,8 @@ from deploy.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
-from components.monitoring import Monitoring, MonitoringArgs
+from components.monitoring import Monitoring
+from deploy.monitoring_spec import MonitoringArgs
 from components.network import Network, NetworkArgs
 from deploy.options import FleetOptions
 from components.summary import PlanSummary, plan_summary

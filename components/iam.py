@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.boot_sources import CACHE_FILL_ACTIONS, ECR_PULL_ACTIONS
-from components.fleet_metrics import NAMESPACE
+from deploy.fleet_metrics import NAMESPACE
 from deploy.options import FleetOptions, WeightsSource
 
 FLEET_TAG = "llmfleet:fleet"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.network_spec import (ALB_MIN_ZONES, INTERFACE_ENDPOINTS, SUBNETS_CREATED, creates_private_subnets,
+from deploy.network_spec import (ALB_MIN_ZONES, INTERFACE_ENDPOINTS, SUBNETS_CREATED, creates_private_subnets,
                                      nat_gateways)
 from deploy.options import FleetOptions
 

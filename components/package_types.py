@@ -12,7 +12,7 @@ class WorkloadArgs(TypedDict, total=False):
     """The traffic one fleet must serve."""
 
     concurrency: int
-    """Peak requests in flight at once."""
+    """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the last one completes (32, DEFAULT_CONCURRENCY, when no rate is given either). With a rate: the most the traffic ever has in flight, so each request must be answered within concurrency / rate seconds (Little's law)."""
     input_tokens: int
     """Prompt tokens per request (typical)."""
     output_tokens: int
@@ -43,6 +43,10 @@ class WorkloadArgs(TypedDict, total=False):
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: int
     """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
+    job_output_tokens: int
+    """Batch: output tokens the whole job generates (its requests x output_tokens). Plans are then ranked by what the job costs: the fleet's hourly cost over the hours it runs, cold start included, Capacity Blocks by whole blocks."""
+    deadline_hours: float
+    """Batch: the job must finish within this many hours of the fleet's launch (needs job_output_tokens); the fleet is sized to generate job_output_tokens in the hours left after its cold start."""
 
 
 class DeploymentArgs(TypedDict, total=False):
@@ -62,6 +66,8 @@ class DeploymentArgs(TypedDict, total=False):
     """Engine profile from sizing/data/engines.toml (None: the default)."""
     max_nodes_per_replica: int
     """Largest multi-node replica to consider."""
+    speculative: str
+    """Speculative decoding: 'eagle3' (an EAGLE-3 draft head) or 'mtp' (the model's own multi-token-prediction module), where sizing/data/speculators.csv catalogues one for the model and the engine's vLLM release runs it. Its mean acceptance length is an assumption the plan states; it changes TPOT, capacity and memory (None: none). One of: 'eagle3', 'mtp'."""
     purchase: str
     """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity Block at its catalog rate (types without one in the region are rejected); never chosen unless asked. One of: 'on-demand', 'spot', 'mixed', 'capacity-block'."""
     spare_purchase: str

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.compute import DRAIN_HOOK, LAUNCH_HOOK
-from components.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE,
+from deploy.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE,
                                       LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S, WAITING)
 from deploy.fleet_spec import CapacitySpec, NodeSpec
 from deploy.inputs import plain

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from deploy.cluster_options import EksClusterOptions
-from deploy.fleet_spec import (CACHE_GIB, IMAGE_GIB, PlatformError, capacity_spec, compatible_types, efa_interfaces,
-                                   in_flight_target, model_ref, node_spec)
+from deploy.fleet_spec import (CACHE_GIB, IMAGE_GIB, Gp3Volume, PlatformError, capacity_spec, compatible_types,
+                               efa_interfaces, in_flight_target, model_ref, node_spec)
 from deploy.options import FleetOptions
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_footprint_bytes
@@ -267,3 +267,16 @@ def eks_ceiling(spec: EksSpec, gpus_per_instance: int) -> tuple[int, int]:
     on_demand = sum(p.gpu_limit for p in spec.pools if p.purchase == "on-demand") // gpus_per_instance
     spot = sum(p.gpu_limit for p in spec.pools if p.purchase == "spot") // gpus_per_instance
     return on_demand, spot
+
+
+def node_volumes(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]:
+    """The encrypted gp3 volumes of every node, in device order: the root volume on AL2023; Bottlerocket's small OS
+    volume and its data volume. Where the weights land on EBS (no instance store), the volume that holds them gets the
+    throughput the cold start was priced with."""
+    cluster = options.cluster
+    assert cluster is not None
+    local, size_gib, _ = node_storage(plan, options)
+    disk = plan_cold_start(plan).disk
+    data = (Gp3Volume(size_gib, disk.gp3_throughput_mibps, disk.gp3_iops) if not local and disk.gp3_throughput_mibps
+            else Gp3Volume(size_gib))
+    return (Gp3Volume(BOTTLEROCKET_OS_GIB), data) if cluster.ami_alias.startswith("bottlerocket") else (data,)

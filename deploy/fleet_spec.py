@@ -227,6 +227,8 @@ def vllm_args(plan: Plan, options: FleetOptions, served_name: str) -> tuple[str,
         args += ["--quantization", plan.vllm_quantization]
     if plan.kv_dtype != "auto":
         args += ["--kv-cache-dtype", plan.kv_dtype]
+    if plan.speculative is not None:  # the draft the plan's TPOT, capacity and memory assumed
+        args += list(plan.speculative.vllm_args)
     if c.nodes_per_replica > 1:
         # Multi-node without Ray, as vLLM documents it: docs/serving/parallelism_scaling.md, "Running vLLM with
         # MultiProcessing" (vllm serve ... --nnodes N --node-rank R --master-addr HEAD_IP [--headless]). Platform eks

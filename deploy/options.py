@@ -10,13 +10,12 @@ import ipaddress
 import re
 from typing import Any, Literal
 
-import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from deploy.arns import parse_arn
 from deploy.cluster_options import EksClusterOptions
 from deploy.image_source import CREDENTIAL_ARN
-from deploy.inputs import StrInput, StrInputs
+from deploy.inputs import Input, Output, StrInput, StrInputs
 from deploy.shell_values import checked
 from sizing.bounded import leaves
 from sizing.catalog.engines import get_engine
@@ -32,7 +31,7 @@ DEFAULT_EFA_IMAGE = get_engine().efa_image
 Learning Container for EC2 of that release, which ships libfabric and the aws-ofi-nccl plugin that NCCL needs to use
 EFA (the stock vllm/vllm-openai image has neither, so NCCL falls back to TCP sockets).
 https://aws.github.io/deep-learning-containers/vllm/ . Pin it by digest for production
-(`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (README "Deploying for real")."""
+(`efa_image: <repo>@sha256:...`) and mirror it to ECR with `image_mirror` (docs/deploying.md, "The image")."""
 DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 """Public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04), resolved at launch."""
 
@@ -144,11 +143,11 @@ class WeightsSource(BaseModel):
             raise ValueError(f"s3_uri={self.s3_uri!r} must start with s3://")
         return self
 
-    def resolved(self) -> pulumi.Input[WeightsSource]:
+    def resolved(self) -> Input[WeightsSource]:
         """This source with Output-valued names resolved (itself when it has none), for text that embeds them."""
-        if not any(isinstance(v, pulumi.Output) for v in (self.hf_token_secret_arn, self.hf_token_ssm_parameter)):
+        if not any(isinstance(v, Output) for v in (self.hf_token_secret_arn, self.hf_token_ssm_parameter)):
             return self
-        return pulumi.Output.all(self.hf_token_secret_arn, self.hf_token_ssm_parameter).apply(
+        return Output.all(self.hf_token_secret_arn, self.hf_token_ssm_parameter).apply(
             lambda v: self.model_copy(update={"hf_token_secret_arn": v[0], "hf_token_ssm_parameter": v[1]}))
 
     @property

@@ -186,8 +186,8 @@ def read_lock(path: str | Path) -> PlanLock | None:
     return lock
 
 
-COMPARED = ("model", "params_total", "params_active", "weights", "checkpoint", "vllm_quantization", "kv_dtype", "engine",
-            "region", "workload", "max_model_len", "assumptions", "choice")
+COMPARED = ("model", "params_total", "params_active", "weights", "checkpoint", "vllm_quantization", "speculative",
+            "kv_dtype", "engine", "region", "workload", "max_model_len", "assumptions", "assumed_limits", "choice")
 """Plan fields that decide what is deployed: each must be what today's engine derives (the choice's prices aside)."""
 RELATIVE_TOLERANCE = 1e-9
 """Floats the engine derives again agree to rounding (the lock's JSON keeps every digit)."""
@@ -216,8 +216,12 @@ def _price_problems(plan: Plan) -> list[str]:
     c = plan.choice
     hourly = MAX_USD_PER_HOUR * max(c.instances, 1)
     ceilings = {"monthly_cost_usd": hourly * HOURS_IN_LONGEST_MONTH, "cost_per_million_output_tokens_usd": math.inf}
-    return [f"choice.{k}" for k in sorted(PRICE_FIELDS - {"notes", "billed_usd_per_hour"})
-            if not (math.isfinite(v := getattr(c, k)) and 0 <= v <= ceilings.get(k, hourly))]
+    bad = [f"choice.{k}" for k in sorted(PRICE_FIELDS - {"notes", "billed_usd_per_hour", "job_cost_usd"})
+           if not (math.isfinite(v := getattr(c, k)) and 0 <= v <= ceilings.get(k, hourly))]
+    job = c.job_cost_usd  # a batch job's cost exactly when the engine derived its hours (job_hours is compared)
+    if (job is None) != (c.job_hours is None) or (job is not None and not (math.isfinite(job) and job >= 0)):
+        bad.append("choice.job_cost_usd")
+    return bad
 
 
 def _alternative_problems(plan: Plan, allowed: tuple[str, ...] | None) -> list[str]:

@@ -183,7 +183,7 @@ def declared(resource_type: str, props: Mapping[str, Any]) -> dict[str, str]:
 def gpus_hold_declared_model(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """The GPUs of a launch template, instance, node group or Auto Scaling group override can hold the model in its
     llmfleet:model tag at its llmfleet:max-model-len (the sizing engine's vLLM memory model)."""
-    # (The description the README quotes.) Judged at the layout and context vLLM starts with: the flags in the user
+    # (The description docs/policy-pack.md quotes.) Judged at the layout and context vLLM starts with: the flags in the user
     # data, else the tags; spot requests and fleets too. A declared value that cannot be true (non-finite, out of
     # range, more GPUs than the type has), an accelerated type outside the catalog and a selection by attributes are
     # violations: never passed unjudged.

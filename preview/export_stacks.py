@@ -4,7 +4,7 @@ engine's error, and every cloud resource with a digest of each input (never the 
 Self-contained on purpose: the report copies this file into a checkout of the base commit and runs it there, with the
 base's own engine, catalog and components (`python export_stacks.py STACK...`). It relies only on
 preview.mock_run's run_stack, stack_name and MockRun, which every version of the project has; the fixed overhead
-(components/fixed_costs.py) only where the version has it."""
+(deploy/fixed_costs.py) only where the version has it."""
 
 from __future__ import annotations
 
@@ -73,10 +73,10 @@ def kubernetes(run: MockRun) -> dict[str, Any] | None:
 
 def fixed_costs(path: str, run: MockRun) -> dict[str, Any]:
     """{fixed_costs, fixed_costs_unknown}: the overhead of what the stack creates besides its instances
-    (components/fixed_costs.py), or why there is none: "version" for a project version without it (the base side of a
+    (deploy/fixed_costs.py), or why there is none: "version" for a project version without it (the base side of a
     report made before it), "region" where its region has no prices."""
     try:
-        from components.fixed_costs import stack_fixed_costs
+        from deploy.fixed_costs import stack_fixed_costs
     except ImportError:
         return {"fixed_costs": None, "fixed_costs_unknown": "version"}
     costs = stack_fixed_costs(path, run.plan) if run.plan else None

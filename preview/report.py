@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.fixed_costs import LABELS, FixedCosts, assumptions_used
+from deploy.fixed_costs import LABELS, FixedCosts, assumptions_used
 from deploy.plan_lock import plan_differences
 from preview.resource_diff import Inputs, ResourceChange, resource_changes
 from sizing.cli.render import bought, latency_targets
@@ -388,7 +388,7 @@ def _workload(p: Plan) -> str:
     w = p.workload
     targets = latency_targets(w, at_most="≤")
     return (f"{_code(p.model)} ({_text(p.weights)} weights, KV {_text(p.kv_dtype)}) in {_text(p.region)}; {w.kind}, "
-            f"{w.concurrency} concurrent, "
+            f"{_text(w.traffic_text)}, "
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
 

@@ -1,5 +1,5 @@
 """Writes docs/<Component>.md for every component of the package, from the schema Pulumi's analyzer derives (so the
-reference cannot say anything the schema does not).
+reference cannot say anything the schema does not), and the stack-key reference (provider/stack_keys.py).
 
     python -m provider.docs          # rewrite docs/
     python -m provider.docs --check  # exit 1 if a committed page is out of date (the test suite runs this)"""
@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from provider import stack_keys
 from provider.generated import write_or_check
 from provider.package import package_schema
 
@@ -71,7 +72,8 @@ def page(schema: dict[str, Any], token: str) -> str:
              "## Inputs", "", *_table(resource["inputProperties"], resource.get("requiredInputs", []), True), "",
              "Inputs that may not be Outputs size the fleet: they must be known when the component is constructed.", "",
              "## Outputs", "", *_table(resource["properties"], resource.get("required", []), False), ""]
-    for type_name in _types_used(schema, {**resource["inputProperties"], **resource["properties"]}):
+    inputs = _types_used(schema, resource["inputProperties"])  # apart: an output may share an input's name (workload)
+    for type_name in inputs + [t for t in _types_used(schema, resource["properties"]) if t not in inputs]:
         spec, short = schema["types"][type_name], type_name.rsplit(":", 1)[-1]
         lines += [f"### {short}", "", " ".join(str(spec.get("description", "")).split()), "",
                   *_table(spec.get("properties", {}), spec.get("required", []), token_inputs(schema, token, type_name)), ""]
@@ -85,7 +87,8 @@ def token_inputs(schema: dict[str, Any], token: str, type_name: str) -> bool:
 
 def pages() -> dict[Path, str]:
     schema = package_schema()
-    return {DOCS / f"{token.rsplit(':', 1)[-1]}.md": page(schema, token) for token in sorted(schema["resources"])}
+    return {**{DOCS / f"{token.rsplit(':', 1)[-1]}.md": page(schema, token) for token in sorted(schema["resources"])},
+            **stack_keys.pages()}
 
 
 def main(argv: list[str]) -> int:

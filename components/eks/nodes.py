@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.eks_spec import BOTTLEROCKET_OS_GIB, EksSpec, PoolSpec, node_storage
+from deploy.eks_spec import EksSpec, PoolSpec, node_volumes
 from deploy.fleet_spec import Gp3Volume
 from deploy.options import FleetOptions
-from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.results import Plan
 
 KARPENTER_GROUP = "karpenter.k8s.aws"
@@ -61,19 +60,6 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
     if plan.choice.purchase == "capacity-block":
         body["capacityReservationSelectorTerms"] = [{"id": i} for i in cluster.capacity_reservation_ids]
     return {"apiVersion": NODE_CLASS_API, "kind": "EC2NodeClass", "metadata": {"name": spec.name}, "spec": body}
-
-
-def node_volumes(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]:
-    """The encrypted gp3 volumes of every node, in device order: the root volume on AL2023; Bottlerocket's small OS
-    volume and its data volume. Where the weights land on EBS (no instance store), the volume that holds them gets the
-    throughput the cold start was priced with."""
-    cluster = options.cluster
-    assert cluster is not None
-    local, size_gib, _ = node_storage(plan, options)
-    disk = plan_cold_start(plan).disk
-    data = (Gp3Volume(size_gib, disk.gp3_throughput_mibps, disk.gp3_iops) if not local and disk.gp3_throughput_mibps
-            else Gp3Volume(size_gib))
-    return (Gp3Volume(BOTTLEROCKET_OS_GIB), data) if cluster.ami_alias.startswith("bottlerocket") else (data,)
 
 
 def _block_devices(volumes: tuple[Gp3Volume, ...]) -> list[dict[str, Any]]:

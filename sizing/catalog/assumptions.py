@@ -8,8 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import MAX_CONTEXT_TOKENS, MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_RATE, MIN_SHARE
+from sizing.limits import (MAX_CONTEXT_TOKENS, MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_LATENCY_MS,
+                            MIN_RATE, MIN_SHARE)
 
+MAX_ACCEPTANCE_LENGTH = 17.0
+"""Most tokens one speculative step can yield: 16 draft tokens (speculators.csv bound) plus the target's own."""
 HOURS_IN_LONGEST_MONTH = 31 * 24
 """Upper bound of hours_per_month."""
 MIN_HOURS_PER_MONTH = 1.0
@@ -65,6 +68,14 @@ class Assumptions(BaseModel):
     """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
     spot_unfilled_share_plentiful: float = Field(ge=0, le=1)
     """Share of spot requests left unfilled in a plentiful pool."""
+    interactive_max_utilization: float | None = Field(default=None, ge=MIN_SHARE, le=1)
+    """Largest share of a replica's maximum sustainable request rate an interactive plan loads it to (None or 1: no
+    ceiling, as in plans locked before it existed; assumptions.toml sets it)."""
+    interactive_default_tpot_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
+    """Mean TPOT ceiling of an interactive workload that gives no TPOT target (human reading speed), milliseconds (None:
+    none, as in plans locked before it existed; assumptions.toml sets it)."""
+    speculative_acceptance_length: float | None = Field(default=None, ge=1, le=MAX_ACCEPTANCE_LENGTH)
+    """Mean tokens a sequence gains per speculative-decoding step (None: the draft's figure in speculators.csv)."""
     decode_bw_efficiency: float | None = Field(default=None, ge=MIN_SHARE, le=1)
     """Override of every GPU's decode bandwidth efficiency (None: per-GPU value from gpus.csv)."""
 

@@ -208,7 +208,7 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor:
         raise InfeasibleError(f"No request fits on {where}.", f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                               "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
     load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=hit_rate),
-                        factor)
+                        step_time_factor=factor)
     arrivals = args.arrivals or "poisson"
     if args.concurrency is not None:
         point = load.burst_loop(args.concurrency) if arrivals == "burst" else load.closed_loop(args.concurrency)
@@ -257,12 +257,14 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
         requests_per_second=args.requests_per_second, output_tokens_per_second=args.output_tokens_per_second,
         ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, ttft_p95_ms=args.ttft_p95_ms, tpot_p95_ms=args.tpot_p95_ms,
         prefix_hit_rate=args.prefix_hit_rate, max_input_tokens=args.max_input_tokens, max_output_tokens=args.max_output_tokens,
-        kind=args.workload, headroom_replicas=args.headroom,
+        kind=args.workload, headroom_replicas=args.headroom, job_output_tokens=args.job_output_tokens,
+        deadline_hours=args.deadline_hours,
         on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
     )
     types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
     deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
                             gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
+                            speculative=args.speculative,
                             spare_purchase=args.spare_purchase)
     if spare_purchase_unused(workload, deployment):
         raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "
@@ -278,7 +280,7 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
     if getattr(args, "stack", None):
         # Pulumi project code, only for --stack: the fixed overhead is what the stack's resources cost
-        from components.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
+        from deploy.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
         from deploy.plan_lock import plan_stack_file
 
         if getattr(args, "calibration", None):

@@ -81,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
     add_model_args(pl, raw=False)
     add_engine_args(pl)
-    pl.add_argument("--concurrency", type=int, default=_default(Workload, "concurrency"), help="peak concurrent requests")
+    pl.add_argument("--concurrency", type=int, default=_default(Workload, "concurrency"),
+                    help="requests in flight: closed-loop clients (default 32 when no rate is given); with a rate, the "
+                         "most in flight (each request then takes at most concurrency / rate seconds)")
     pl.add_argument("--input-tokens", type=int, default=_default(Workload, "input_tokens"))
     pl.add_argument("--output-tokens", type=int, default=_default(Workload, "output_tokens"))
     pl.add_argument("--requests-per-second", type=float)
@@ -97,12 +99,18 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--max-output-tokens", type=int,
                     help=f"longest generation accepted (default {MAX_LENGTH_MULTIPLE} x --output-tokens)")
     pl.add_argument("--workload", choices=["interactive", "batch"], default=_default(Workload, "kind"))
+    pl.add_argument("--job-output-tokens", type=int, help="batch: output tokens the whole job generates; plans are then "
+                    "ranked by what the job costs")
+    pl.add_argument("--deadline-hours", type=float, help="batch: the job finishes within this many hours of launch "
+                    "(with --job-output-tokens)")
     pl.add_argument("--headroom", type=int, default=_default(Workload, "headroom_replicas"), help="extra replicas (1 = N+1)")
     pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
     pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed", "capacity-block"],
                     help="force a purchase option (capacity-block: EC2 Capacity Block rates, where the catalog has them)")
     pl.add_argument("--spare-purchase", choices=["on-demand", "spot"],
                     help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
+    pl.add_argument("--speculative", choices=["eagle3", "mtp"], help="speculative decoding with the model's catalogued "
+                    "draft (sizing/data/speculators.csv): an EAGLE-3 head or the model's own MTP module")
     pl.add_argument("--region", default=_default(Deployment, "region"))
     pl.add_argument("--instance-types", help="comma-separated allow-list")
     pl.add_argument("--calibration", metavar="FILE", help="a calibration written by `calibrate`: candidates on its "

@@ -126,6 +126,27 @@ def _cost_line(c: Candidate) -> str:
             f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({how})")
 
 
+def _job_lines(c: Candidate) -> list[str]:
+    """A batch job's hours and cost (what it was ranked by), when the workload gives its size."""
+    if c.job_hours is None or c.job_cost_usd is None:
+        return []
+    billing = "whole Capacity Blocks" if c.purchase == "capacity-block" else "per-second billing"
+    return [f"  the job: {c.job_hours:,.1f} h from launch to its last token (cold start included, every replica at "
+            f"capacity), ${c.job_cost_usd:,.2f} ({billing})"]
+
+
+def _speculative_lines(p: Plan) -> list[str]:
+    """The draft the fleet runs and what the plan assumed of it."""
+    s = p.speculative
+    if s is None:
+        return []
+    return [f"  speculative decoding: {s.method} ({s.draft_repo or 'the MTP module in the checkpoint'}), "
+            f"{s.num_speculative_tokens} draft token(s) per step, assumed mean acceptance length "
+            f"{s.mean_acceptance_length:g} tokens per step ({s.acceptance_source}); draft weights "
+            f"{s.draft_weights_gib:.2f} GiB per GPU and one more layer of KV cache, in the memory line; TPOT and capacity "
+            f"include it; vLLM {' '.join(s.vllm_args)}"]
+
+
 def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
@@ -160,29 +181,38 @@ def plan_calibration_line(p: Plan) -> str:
     return f"  figures: CALIBRATED ({cal.summary})"
 
 
+def held_within(p: Plan) -> str:
+    """What a replica's capacity is held within: the workload's targets, the limits the plan added, or neither (the
+    replica is then sized at saturation, and never said to be 'within the targets')."""
+    if latency_targets(p.workload):
+        return "within the targets" + (" and the plan's limits" if p.assumed_limits else "")
+    return "within the plan's limits" if p.assumed_limits else "at capacity (no latency targets)"
+
+
 def plan_lines(p: Plan) -> list[str]:
     """The plan: choice, alternatives, rejections."""
     c, w = p.choice, p.workload
     targets = latency_targets(w)
-    traffic = ", ".join(t for t in (f"{w.requests_per_second:g} req/s" if w.requests_per_second else "",
-                                    f"{w.output_tokens_per_second:g} out tok/s" if w.output_tokens_per_second else "") if t)
     lines = [
         f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
         f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
-        f"Workload: {w.kind}, {w.concurrency} concurrent, {w.input_tokens} in / {w.output_tokens} out tokens"
+        f"Workload: {w.kind}, {w.traffic_text}, {w.input_tokens} in / {w.output_tokens} out tokens"
         + (f" ({w.prefix_hit_rate:.0%} of prompt tokens from the prefix cache)" if w.prefix_hit_rate else "")
-        + (f", {traffic}" if traffic else "") + (f", {targets}" if targets else ", no latency targets")
+        + (f", {targets}" if targets else ", no latency targets")
         + (f", +{w.headroom_replicas} headroom" if w.headroom_replicas else ""),
+        *[f"  limit the plan adds: {x}" for x in p.assumed_limits],
         "",
         f"Choice: {c.label} ({c.gpu})",
         f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
-        f"({c.requests_per_second_per_replica:,.2f} req/s) within the targets, prefill {c.prefill_share:.0%} of step time; "
+        f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step time; "
         f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
         _cost_line(c),
+        *_job_lines(c),
         f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
         f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),
+        *_speculative_lines(p),
         "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],

@@ -11,7 +11,7 @@ from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat, kv_bytes_per_element
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.vllm_rules import expert_padding_factor, startup_workspace_bytes
-from sizing.memory.kv import stage_kv_bytes_per_request, stage_kv_bytes_per_token
+from sizing.memory.kv import kv_bytes_per_token_per_layer, stage_kv_bytes_per_request, stage_kv_bytes_per_token
 from sizing.memory.layout import Layout
 from sizing.memory.weights import rope_cache_bytes, stage_weights
 from sizing.models.spec import ModelSpec
@@ -33,6 +33,10 @@ class EngineSettings(BaseModel):
     """--max-num-batched-tokens: tokens per scheduler step (sets the profiled activation peak)."""
     kv_element_bytes: int = Field(gt=0)
     """Bytes per KV element (2 for bf16/fp16, 1 for fp8)."""
+    draft_weight_bytes: float = Field(default=0.0, ge=0)
+    """A speculative-decoding draft's weights on each GPU (sizing/memory/draft.py; 0: none)."""
+    draft_kv_layers: int = Field(default=0, ge=0)
+    """Attention layers the draft adds to every token's cache (0: none)."""
 
 
 class MemoryBreakdown(BaseModel):
@@ -103,7 +107,7 @@ def _mlp_width_per_gpu(m: ModelSpec, tp: int) -> float:
     if m.moe is None:
         return m.intermediate_size / tp
     moe_width = m.moe.experts_per_token * m.moe.expert_intermediate_size + m.moe.shared_intermediate_size
-    dense_width = m.intermediate_size if m.moe.dense_layers else 0
+    dense_width = m.intermediate_size if m.has_dense_mlp_layers else 0
     return max(moe_width, dense_width) / tp
 
 
@@ -117,6 +121,15 @@ def activation_bytes(
         return forward
     rows = seqs if engine.sampler_rows == "max_num_seqs" else tokens
     return max(forward, rows * m.vocab_size * engine.sampler_bytes_per_logit)
+
+
+def with_draft_kv(m: ModelSpec, s: EngineSettings, layout: Layout, per_stage: tuple[int, ...],
+                  tokens: int) -> tuple[int, ...]:
+    """Per-stage cache bytes of `tokens` tokens, plus the draft's own attention layers on the last stage."""
+    if not s.draft_kv_layers:
+        return per_stage
+    extra = s.draft_kv_layers * tokens * kv_bytes_per_token_per_layer(m, s.kv_element_bytes, layout.tp)
+    return per_stage[:-1] + (per_stage[-1] + extra,)
 
 
 def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
@@ -151,11 +164,10 @@ def memory_breakdown(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings
 ) -> MemoryBreakdown:
     """The engine's start-up memory on the binding GPU: the pipeline stage with the fewest requests' worth of cache."""
-    per_token = stage_kv_bytes_per_token(m, settings.kv_element_bytes, layout)
-    per_request = stage_kv_bytes_per_request(
-        m, settings.kv_element_bytes, layout, settings.max_model_len, engine.sliding_window_kv_savings
-    )
     s = settings
+    per_token = with_draft_kv(m, s, layout, stage_kv_bytes_per_token(m, s.kv_element_bytes, layout), 1)
+    per_request = with_draft_kv(m, s, layout, stage_kv_bytes_per_request(
+        m, s.kv_element_bytes, layout, s.max_model_len, engine.sliding_window_kv_savings), s.max_model_len)
     util = s.gpu_memory_utilization or engine.default_gpu_memory_utilization
     seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib, gpu.name)
     tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len, gpu.name)
@@ -165,7 +177,8 @@ def memory_breakdown(
     stages = []
     padding, workspace = expert_padding_factor(m, gpu, fmt), startup_workspace_bytes(gpu, fmt)
     for i, w in enumerate(stage_weights(m, fmt, layout)):
-        weights = w.total_bytes + (padding - 1) * w.expert_bytes + rope
+        draft = s.draft_weight_bytes if i == layout.pp - 1 else 0.0  # vLLM runs the drafter on the last stage
+        weights = w.total_bytes + (padding - 1) * w.expert_bytes + rope + draft
         act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1) + workspace
         stage_kv = _stage_kv(engine, kv_bytes(engine, gpu.visible_memory_bytes, budget, weights, act, other),
                              per_token[i], per_request[i])

@@ -86,3 +86,9 @@ def weight_bytes_per_gpu(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> flo
 def total_weight_bytes(m: ModelSpec, fmt: WeightFormat) -> float:
     """Weight bytes of the whole checkpoint in this format (one copy, no parallel split)."""
     return weight_bytes_per_gpu(m, fmt, Layout())
+
+
+def layer_bytes_per_gpu(m: ModelSpec, fmt: WeightFormat, layout: Layout, moe_layer: bool) -> float:
+    """Weight bytes one decoder layer of the model (with or without experts) puts on one GPU."""
+    expert, other = _group_bytes(layer_groups_of_kind(m, moe_layer), m, fmt, layout)
+    return expert + other

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sizing.bounded import parse_json, read_text
 from sizing.errors import ModelConfigError
 from sizing.limits import MAX_CONFIG_BYTES
+from sizing.models.config_keys import check_shape_keys, sliding_split_refusal
 from sizing.models.hf_schema import checked_fields
 from sizing.models.spec import MlaSpec, ModelSpec, MoeSpec
 
@@ -18,6 +19,14 @@ TORCH_DTYPE_FORMATS = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp16"}
 
 GEMMA_FAMILIES = ("gemma2", "gemma3", "gemma3_text")
 QK_NORM_FAMILIES = ("qwen3", "qwen3_moe", "gemma3", "gemma3_text")
+"""Families whose per-head query/key norms carry weights (Llama 4's use_qk_norm is an L2 norm without any)."""
+LLAMA4_FAMILIES = ("llama4", "llama4_text")
+"""Llama 4 (transformers models/llama4/modeling_llama4.py): every MoE layer also runs a shared expert of
+intermediate_size; the dense layers between MoE layers have an MLP of intermediate_size_mlp; RoPE layers attend within
+chunks of attention_chunk_size."""
+LLAMA4_NOPE_INTERVAL = 4
+"""Llama 4: one NoPE (global attention) layer in four when the config lists none (transformers Llama4TextConfig
+no_rope_layer_interval default)."""
 
 
 def _need(cfg: dict[str, Any], key: str, where: str) -> Any:
@@ -34,6 +43,7 @@ def _text_config(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:
     if not cfg.get("text_config"):
         return cfg, 0
     text = dict(checked_fields(cfg["text_config"], where, ".text_config"))
+    check_shape_keys(text, where, "text_config.")
     text.setdefault("tie_word_embeddings", cfg.get("tie_word_embeddings", True))
     text.setdefault("torch_dtype", cfg.get("torch_dtype"))
     text.setdefault("quantization_config", cfg.get("quantization_config"))
@@ -42,7 +52,8 @@ def _text_config(cfg: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:
 
 
 def _vision_params(vision: dict[str, Any], text: dict[str, Any], where: str) -> int:
-    """Parameters of a ViT-style vision encoder plus its projector into the text model."""
+    """Parameters of a ViT-style vision encoder plus its projector into the text model (Llama 4's adapter and
+    projector where the config is Llama 4's)."""
     keys = ("hidden_size", "intermediate_size", "num_hidden_layers", "patch_size", "image_size")
     missing = [k for k in keys if vision.get(k) is None]
     if missing:
@@ -54,8 +65,23 @@ def _vision_params(vision: dict[str, Any], text: dict[str, Any], where: str) -> 
     patch, image = vision["patch_size"], vision["image_size"]
     per_layer = 4 * h * h + 4 * h + 2 * h * inter + inter + h + 4 * h  # qkv+o with biases, MLP with biases, two LayerNorms
     embeddings = vision.get("num_channels", 3) * patch * patch * h + h + (image // patch) ** 2 * h
+    if vision.get("model_type") == "llama4_vision_model":
+        return layers * per_layer + embeddings + _llama4_vision_extra(vision, text, where)
     projector = h * int(_need(text, "hidden_size", where))
     return layers * per_layer + embeddings + 2 * h + projector
+
+
+def _llama4_vision_extra(vision: dict[str, Any], text: dict[str, Any], where: str) -> int:
+    """Llama 4's encoder beyond the ViT layers and embeddings (transformers modeling_llama4.py Llama4VisionModel): the
+    class token's position, pre and post LayerNorms, the pixel-shuffle MLP (two bias-free linears) and the projector into
+    the text model (bias-free)."""
+    h, inter = vision["hidden_size"], vision["intermediate_size"]
+    p_in, p_out, out = (int(_need(vision, k, where + " vision_config"))
+                        for k in ("projector_input_dim", "projector_output_dim", "vision_output_dim"))
+    class_position = h  # the class embedding itself is in the ViT embeddings
+    layer_norms = 2 * 2 * h
+    pixel_shuffle = inter * p_in + p_out * p_out
+    return class_position + layer_norms + pixel_shuffle + out * int(_need(text, "hidden_size", where))
 
 
 INTEGER_FORMATS = {("awq", 4): "int4-awq", ("gptq", 4): "int4-gptq", ("gptq", 8): "int8-gptq"}
@@ -101,17 +127,39 @@ def _moe(cfg: dict[str, Any], num_layers: int) -> MoeSpec | None:
         raise ModelConfigError(f"config.json has {experts} experts but no 'num_experts_per_tok'. "
                                "To fix: pass the model's original config.json.")
     width = cfg.get("moe_intermediate_size") or _need(cfg, "intermediate_size", "config.json")
+    llama4 = cfg.get("model_type") in LLAMA4_FAMILIES
     shared = (cfg.get("n_shared_experts") or 0) * width + (cfg.get("shared_expert_intermediate_size") or 0)
+    shared += width if llama4 else 0  # Llama4TextMoe.shared_expert: one MLP of intermediate_size
     dense = int(cfg.get("first_k_dense_replace") or 0) + len(cfg.get("mlp_only_layers") or [])
-    step = int(cfg.get("decoder_sparse_step") or cfg.get("moe_layer_freq") or 1)
-    if step > 1:
-        dense += num_layers - num_layers // step
+    step, offset = _moe_layer_pattern(cfg, num_layers)
     gpt_oss = cfg.get("model_type") == "gpt_oss"
     return MoeSpec(
         num_experts=experts, experts_per_token=top_k, expert_intermediate_size=width, shared_intermediate_size=shared,
-        dense_layers=min(dense, num_layers), expert_bias=gpt_oss,
+        dense_layers=min(dense, num_layers), layer_step=step, layer_offset=offset, expert_bias=gpt_oss,
         router_bias=gpt_oss or cfg.get("topk_method") == "noaux_tc",
     )
+
+
+def _moe_layer_pattern(cfg: dict[str, Any], num_layers: int) -> tuple[int, int]:
+    """(step, offset): layer i has experts when (i - offset) % step == 0, after the leading dense layers.
+    Qwen MoE: (i + 1) % decoder_sparse_step == 0; DeepSeek: i % moe_layer_freq == 0; Llama 4: the listed moe_layers,
+    else (i + 1) % interleave_moe_layer_step == 0."""
+    if cfg.get("decoder_sparse_step"):
+        return int(cfg["decoder_sparse_step"]), int(cfg["decoder_sparse_step"]) - 1
+    if cfg.get("moe_layer_freq"):
+        return int(cfg["moe_layer_freq"]), 0
+    listed = cfg.get("moe_layers")
+    step = int(cfg.get("interleave_moe_layer_step") or 1)
+    if not listed:
+        return step, step - 1
+    step = listed[1] - listed[0] if len(listed) > 1 else step
+    offset = listed[0] % step if step > 0 else 0
+    if step < 1 or listed != list(range(listed[0], num_layers, step)) or listed[0] >= step:
+        raise ModelConfigError(
+            f"config.json moe_layers={listed[:8]}{'...' if len(listed) > 8 else ''} is not one MoE layer every N "
+            f"layers up to the last of {num_layers}, the pattern the sizing engine counts. To fix: pass the model's "
+            "published config.json.")
+    return step, offset
 
 
 def _mla(cfg: dict[str, Any]) -> MlaSpec | None:
@@ -124,9 +172,14 @@ def _mla(cfg: dict[str, Any]) -> MlaSpec | None:
 
 
 def _sliding(cfg: dict[str, Any], num_layers: int) -> tuple[int | None, int]:
-    """(window, number of sliding layers)."""
+    """(window, number of sliding layers). Llama 4's chunked local attention counts as a window of one chunk on its
+    RoPE layers: no layer attends to more (vLLM ChunkedLocalAttention)."""
     window = cfg.get("sliding_window")
     kind = cfg.get("model_type")
+    if kind in LLAMA4_FAMILIES and cfg.get("attention_chunk_size"):
+        rope = cfg.get("no_rope_layers") or [int((i + 1) % int(cfg.get("no_rope_layer_interval") or LLAMA4_NOPE_INTERVAL) != 0)
+                                              for i in range(num_layers)]
+        return int(cfg["attention_chunk_size"]), min(sum(rope), num_layers)
     if not window or cfg.get("use_sliding_window") is False:
         return None, 0
     if cfg.get("layer_types"):
@@ -144,7 +197,10 @@ def _sliding(cfg: dict[str, Any], num_layers: int) -> tuple[int | None, int]:
 def spec_from_hf_config(cfg: dict[str, Any], name: str, source: str = "") -> ModelSpec:
     """Build a ModelSpec from a parsed config.json. Raises ModelConfigError naming what is missing or unsupported."""
     cfg = checked_fields(cfg, name)
+    check_shape_keys(cfg, name)
     text, extra = _text_config(cfg, name)
+    sliding_split_refusal(text, name)
+    _check_layer_types(text, name)
     kind = str(text.get("model_type") or cfg.get("model_type") or "unknown")
     hidden = _need(text, "hidden_size", name)
     layers = _need(text, "num_hidden_layers", name)
@@ -157,7 +213,8 @@ def spec_from_hf_config(cfg: dict[str, Any], name: str, source: str = "") -> Mod
     try:
         return ModelSpec(
             name=name, architecture=kind, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
-            num_kv_heads=kv_heads, head_dim=head_dim, intermediate_size=_need(text, "intermediate_size", name),
+            num_kv_heads=kv_heads, head_dim=head_dim,
+            intermediate_size=text.get("intermediate_size_mlp") or _need(text, "intermediate_size", name),
             vocab_size=_need(text, "vocab_size", name),
             max_position_embeddings=text.get("max_position_embeddings") or 4096,
             tie_word_embeddings=bool(text.get("tie_word_embeddings", False)),
@@ -166,10 +223,25 @@ def spec_from_hf_config(cfg: dict[str, Any], name: str, source: str = "") -> Mod
             qk_norm=kind in QK_NORM_FAMILIES, norms_per_layer=4 if kind in GEMMA_FAMILIES else 2,
             attention_sinks=kind == "gpt_oss", sliding_window=window, num_sliding_layers=sliding, rotary_dim=rotary,
             mla=mla, moe=_moe(text, layers), native_format=_native_format(text), extra_params=extra, source=source,
+            mtp_layers=int(text.get("num_nextn_predict_layers") or 0),
         )
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
         raise ModelConfigError(f"{name}: config.json is inconsistent: {problems}. To fix: check the file.") from None
+
+
+KNOWN_LAYER_TYPES = ("full_attention", "sliding_attention")
+"""layer_types entries the engine counts (gpt-oss, Gemma 3); others (linear_attention, mamba...) hold other state."""
+
+
+def _check_layer_types(cfg: dict[str, Any], where: str) -> None:
+    """A layer kind the engine does not count (linear attention, Mamba) is refused by name."""
+    unknown = sorted({t for t in cfg.get("layer_types") or [] if t not in KNOWN_LAYER_TYPES})
+    if unknown:
+        raise ModelConfigError(
+            f"{where}: config.json layer_types has {', '.join(repr(t) for t in unknown[:4])}, layers whose parameters "
+            f"and cache the sizing engine does not count (it counts {', '.join(KNOWN_LAYER_TYPES)}). To fix: use a "
+            "model with attention layers only, or give raw numbers to the memory command.")
 
 
 def spec_from_file(path: str | Path) -> ModelSpec:

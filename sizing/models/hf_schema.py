@@ -38,6 +38,14 @@ class VisionFields(BaseModel):
     """Image side, pixels."""
     num_channels: Annotated[StrictInt, Field(ge=1, le=16)] | None = None
     """Colour channels."""
+    model_type: StrictStr | None = None
+    """Encoder family (llama4_vision_model adds a pixel-shuffle MLP and a projector of its own)."""
+    projector_input_dim: Width | None = None
+    """Llama 4: width out of the pixel-shuffle MLP's first linear."""
+    projector_output_dim: Width | None = None
+    """Llama 4: width of the pixel-shuffle MLP's second linear."""
+    vision_output_dim: Width | None = None
+    """Llama 4: width the projector maps into the text model."""
 
 
 class HfConfigFields(BaseModel):
@@ -125,6 +133,22 @@ class HfConfigFields(BaseModel):
     """One MoE layer every N (DeepSeek)."""
     topk_method: StrictStr | None = None
     """Routing method (DeepSeek)."""
+    intermediate_size_mlp: Width | None = None
+    """Llama 4: width of the dense MLP layers (intermediate_size is then the experts' width)."""
+    interleave_moe_layer_step: Annotated[StrictInt, Field(ge=0, le=MAX_LAYERS)] | None = None
+    """Llama 4: one MoE layer every N (the N-th, 2N-th...), dense MLPs between them."""
+    moe_layers: list[Count] | None = Field(default=None, max_length=MAX_LAYERS)
+    """Llama 4: the indices of the MoE layers (when given, instead of interleave_moe_layer_step)."""
+    no_rope_layers: list[Annotated[StrictInt, Field(ge=0, le=1)]] | None = Field(default=None, max_length=MAX_LAYERS)
+    """Llama 4: per layer, 1 for a RoPE layer (chunked local attention), 0 for a NoPE layer (global attention)."""
+    no_rope_layer_interval: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    """Llama 4: one NoPE layer every N when no_rope_layers is not given."""
+    attention_chunk_size: Tokens | None = None
+    """Llama 4: chunk of the chunked local attention of its RoPE layers, tokens."""
+    num_nextn_predict_layers: Count | None = None
+    """DeepSeek-V3: multi-token-prediction modules published beside the model (a speculative-decoding draft)."""
+    max_window_layers: Count | None = None
+    """Qwen2: layers from this index on use full attention when use_sliding_window is on."""
 
     @model_validator(mode="after")
     def _whole_mla(self) -> HfConfigFields:

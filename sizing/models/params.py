@@ -126,11 +126,13 @@ def routed_expert_params(m: ModelSpec) -> int:
 
 @cache
 def active_params(m: ModelSpec) -> int:
-    """Parameters each token passes through: all but the routed experts it does not use."""
+    """Parameters each text token passes through: all but the routed experts it does not use, and the vision encoder
+    (extra_params), which runs on images only (Llama 4's "17B active" counts the text model alone)."""
+    text = total_params(m) - m.extra_params
     if m.moe is None:
-        return total_params(m)
+        return text
     idle = (m.moe.num_experts - m.moe.experts_per_token) * routed_expert_params(m)
-    return total_params(m) - m.num_moe_layers * idle
+    return text - m.num_moe_layers * idle
 
 
 def matmul_params(m: ModelSpec) -> int:

@@ -42,7 +42,13 @@ class MoeSpec(BaseModel):
     shared_intermediate_size: int = Field(default=0, ge=0, le=MAX_EXPERTS * MAX_WIDTH)
     """Total MLP width of the always-on shared experts (0: none)."""
     dense_layers: int = Field(default=0, ge=0, le=MAX_LAYERS)
-    """Leading layers with a dense MLP instead of experts."""
+    """Leading layers with a dense MLP instead of experts (DeepSeek first_k_dense_replace, Qwen mlp_only_layers)."""
+    layer_step: int = Field(default=1, ge=1, le=MAX_LAYERS)
+    """After the leading dense layers, one layer in `layer_step` has experts, the others a dense MLP (Llama 4
+    interleave_moe_layer_step, Qwen MoE decoder_sparse_step, DeepSeek moe_layer_freq); 1: every layer."""
+    layer_offset: int = Field(default=0, ge=0, le=MAX_LAYERS)
+    """Index of the first expert layer of the pattern: layer i has experts when (i - layer_offset) % layer_step == 0
+    (Llama 4 and Qwen MoE: layer_step - 1; DeepSeek: 0)."""
     expert_bias: bool = False
     """Experts carry biases (gpt-oss)."""
     router_bias: bool = False
@@ -52,6 +58,8 @@ class MoeSpec(BaseModel):
     def _top_k_fits(self) -> MoeSpec:
         if self.experts_per_token > self.num_experts:
             raise ValueError(f"experts_per_token={self.experts_per_token} exceeds num_experts={self.num_experts}")
+        if self.layer_offset >= self.layer_step:
+            raise ValueError(f"layer_offset={self.layer_offset} must be below layer_step={self.layer_step}")
         return self
 
 
@@ -93,7 +101,8 @@ class ModelSpec(BaseModel):
     attention_sinks: bool = False
     """One learned sink logit per head (gpt-oss)."""
     sliding_window: int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
-    """Window of the sliding-window layers, tokens."""
+    """Window of the sliding-window layers, tokens (for Llama 4's chunked local attention: the chunk, the most any
+    such layer attends to)."""
     num_sliding_layers: int = Field(default=0, ge=0)
     """How many layers use the sliding window."""
     rotary_dim: int = Field(default=0, ge=0, le=MAX_WIDTH)
@@ -104,6 +113,9 @@ class ModelSpec(BaseModel):
     """Mixture-of-experts shapes."""
     native_format: str = "bf16"
     """Weight format of the published checkpoint (bf16, fp8-block, mxfp4...)."""
+    mtp_layers: int = Field(default=0, ge=0, le=MAX_LAYERS)
+    """Multi-token-prediction modules published beside the model (DeepSeek-V3 num_nextn_predict_layers): not loaded
+    unless they serve as a speculative-decoding draft (sizing/models/params.py mtp_params)."""
     extra_params: int = Field(default=0, ge=0, le=int(MAX_PARAMS_B * 1e9))
     """Parameters outside the decoder (e.g. a vision encoder), sharded by TP like linear layers."""
     source: str = ""
@@ -146,11 +158,21 @@ class ModelSpec(BaseModel):
     @property
     def num_moe_layers(self) -> int:
         """Layers whose MLP is a mixture of experts."""
-        return self.num_layers - self.moe.dense_layers if self.moe else 0
+        if self.moe is None:
+            return 0
+        step, offset = self.moe.layer_step, self.moe.layer_offset
+        first = self.moe.dense_layers + (offset - self.moe.dense_layers) % step  # the first expert layer
+        return 0 if first >= self.num_layers else (self.num_layers - 1 - first) // step + 1
+
+    @property
+    def has_dense_mlp_layers(self) -> bool:
+        """Some layers have a dense MLP of intermediate_size (every layer of a dense model)."""
+        return self.num_moe_layers < self.num_layers
 
     def is_moe_layer(self, index: int) -> bool:
-        """Whether layer `index` (0-based) has experts; dense layers come first."""
-        return self.moe is not None and index >= self.moe.dense_layers
+        """Whether layer `index` (0-based) has experts: after the leading dense layers, one in layer_step."""
+        moe = self.moe
+        return moe is not None and index >= moe.dense_layers and (index - moe.layer_offset) % moe.layer_step == 0
 
     def is_sliding_layer(self, index: int) -> bool:
         """Whether layer `index` uses the sliding window (spread evenly across the stack)."""

@@ -11,6 +11,7 @@ from sizing.catalog.kernels import kernel_path
 from sizing.errors import InvalidInputError, UnknownNameError
 from sizing.memory.weights import total_weight_bytes
 from sizing.models.spec import ModelSpec
+from sizing.planner.checkpoint import CHECKPOINT_RULE, loadable, loadable_formats
 from sizing.planner.layouts import max_replica_nodes
 
 AUTO, NATIVE = "auto", "native"
@@ -64,7 +65,21 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
             f"weights={fmt.name!r} quantizes only MoE experts, and {m.name!r} has none. "
             "To fix: use int4-awq, int4-gptq or fp8 for a dense model, or auto."
         )
+    if not loadable(m, fmt):
+        raise _no_checkpoint(m, fmt)
     return (fmt,)
+
+
+def _no_checkpoint(m: ModelSpec, fmt: WeightFormat) -> InvalidInputError:
+    """No checkpoint holds `fmt` and vLLM cannot make it at load: the plan would download the model's own weights and
+    vLLM would stop ('Cannot find the config file for awq'), or serve them unquantized."""
+    served = [n for n in all_formats() if n not in LLAMA_CPP_ONLY_FORMATS]
+    options = loadable_formats(m, tuple(served))
+    return InvalidInputError(
+        f"weights={fmt.name!r} for {m.name!r}: no pre-quantized {fmt.name} release of {m.hf_repo or 'this checkpoint'} "
+        f"is catalogued (sizing/data/checkpoints.csv), and vLLM quantizes a {m.native_format} checkpoint at load only to "
+        f"FP8 (vLLM rule {CHECKPOINT_RULE}). To fix: use one of {', '.join(options)}, or 'auto'; or add the release's "
+        "row to sizing/data/checkpoints.csv.")
 
 
 def _auto_fp8(m: ModelSpec) -> WeightFormat:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sizing.planner.pricing import Priced, planned_load
+from sizing.planner.pricing import Priced
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, FrontierPoint, Rejection
 from sizing.units import MS_PER_S
@@ -45,13 +45,13 @@ def _nearest_latency_miss(rejected: list[Rejection]) -> Rejection | None:
     """The rejection that explains an infeasible TPOT target: the nearest latency miss (a layout that starts but is too
     slow), else the nearest miss of any kind (nothing of this type starts)."""
     missed = [r for r in rejected if r.relative_miss is not None]
-    latency = [r for r in missed if r.kind in ("tpot", "ttft")]
+    latency = [r for r in missed if r.kind in ("tpot", "ttft", "latency")]
     return min(latency or missed, key=lambda r: r.relative_miss or 0.0, default=None)
 
 
 def _priced_point(req: PlanRequest, target_ms: float, x: Priced) -> FrontierPoint:
     """A frontier point straight from the ranking (no full Candidate: the frontier shows cost and latency only)."""
-    at = planned_load(req, x.fit, x.required)
+    at = x.at_load
     return FrontierPoint(
         tpot_target_ms=target_ms, feasible=True, tensor_parallel=x.placement.layout.tp,
         pipeline_parallel=x.placement.layout.pp, data_parallel=x.placement.layout.dp,
@@ -76,5 +76,6 @@ def single_failure_domain_warning(w: Workload, c: Candidate) -> str | None:
         return None
     return (f"no spare: the whole fleet ({c.replicas} replica{'s' if c.replicas != 1 else ''} on {c.instances} node"
             f"{'s' if c.instances != 1 else ''}) is one failure domain, so losing a single node drops 100% of capacity "
-            f"(all {w.concurrency} concurrent users) for about {c.cold_start_s / 60:.0f} min until a replacement serves; "
+            f"(all {c.planned_concurrency_per_replica * c.replicas_required:,.0f} requests in flight) for about "
+            f"{c.cold_start_s / 60:.0f} min until a replacement serves; "
             "add headroom_replicas=1 for N+1")

@@ -13,18 +13,22 @@ from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, MemoryBreakdown, kv_element_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
-from sizing.planner.checkpoint import checkpoint_for
+from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import formats_to_try, requested_formats
+from sizing.planner import speculative
+from sizing.planner.job import deadline_miss
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
 from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.kv_formats import fp8_kv_alternative
-from sizing.planner.ranking import alternatives
+from sizing.planner.ranking import alternatives, order
 from sizing.planner.rejections import (fleet_size_rejection, format_rejection, infeasible, instance_rejection,
                                        not_planned_rejections, offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, CalibrationInUse, Plan, Rejection
+from sizing.planner.targets import assumed_limits, targets_for
+from sizing.planner.traffic import traffic_warnings
 from sizing.speed.load import ReplicaLoad
 from sizing.speed.model import ReplicaSpeed
 
@@ -67,6 +71,8 @@ class _FitMemo:
 
     def __init__(self, req: PlanRequest, engine: EngineProfile, fmt: WeightFormat) -> None:
         self.req, self.engine, self.fmt = req, engine, fmt
+        self.spec = speculative.resolve(req.model, req.deployment.speculative, engine)
+        self.spec_step = speculative.spec_decode(self.spec, req.assumptions) if self.spec else None
         self.kv_bytes = kv_element_bytes(req.deployment.kv_dtype, fmt)
         self.settings = EngineSettings(
             gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.max_model_len,
@@ -91,12 +97,14 @@ class _FitMemo:
                 return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
                                     assumptions, p.nodes_per_replica > 1)
 
-            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, self.settings,
-                                              speed, req.workload, factor)
-        fit_key = key + (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)
+            settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
+            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, settings,
+                                              speed, req.workload, self.spec_step, factor)
+        targets = targets_for(w, self.req.assumptions)
+        fit_key = key + targets.key
         if fit_key not in self._fits:
             model = self._models[key]
-            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, w)
+            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, targets)
         return self._fits[fit_key]
 
 
@@ -118,7 +126,7 @@ def search(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], 
             continue
         for fmt in formats_to_try(req.model, formats, instance, req.deployment.max_nodes_per_replica):
             _try_format(req, instance, memos[fmt.name], checkpoints[fmt.name], feasible, rejected)
-    return sorted(feasible, key=lambda x: x.rank_key), rejected, checkpoints
+    return order(req, feasible), rejected, checkpoints
 
 
 def plan(req: PlanRequest) -> Plan:
@@ -135,19 +143,24 @@ def plan(req: PlanRequest) -> Plan:
         raise infeasible(req, rejected)
     choice = candidate(req, ranked[0])
     fmt = ranked[0].fmt
+    spec = memos[fmt.name].spec
     checkpoint = checkpoints[fmt.name]
     instances = _allowed_instances(req)
     return Plan(
         model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
         weights=fmt.name, checkpoint=checkpoint,
-        vllm_quantization=fmt.vllm_quantization if fmt.name != checkpoint.format else "",
+        vllm_quantization=vllm_quantization_for(fmt, checkpoint),
         kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
+        speculative=(speculative.speculative_plan(req.model, fmt, ranked[0].placement.layout, spec, req.assumptions)
+                     if spec else None),
         workload=req.workload, max_model_len=req.max_model_len, choice=choice,
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
         calibration=calibration_in_use(req, choice),
-        warnings=_warnings(choice, req) + (req.deployment.facts.notices if req.deployment.facts else ()),
+        assumed_limits=assumed_limits(req.workload, req.assumptions),
+        warnings=(traffic_warnings(req, ranked[0]) + _warnings(choice, req)
+                  + (req.deployment.facts.notices if req.deployment.facts else ())),
         fact_sources=_fact_sources(req),
         kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
@@ -177,11 +190,19 @@ def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkp
     rejected += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
     cold: float | None = None
     for p in found:
+        no_pp = speculative.pipeline_refusal(memo.spec, p.layout)
+        if no_pp:
+            rejected.append(reject(instance, p.layout, "layout", no_pp, weights=fmt.name))
+            continue
         fit = memo.fit(p, req.workload)
         if isinstance(fit, ReplicaMiss):
             rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
+            continue
+        cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
+        late = deadline_miss(req.workload, cold)
+        if late:
+            rejected.append(reject(instance, p.layout, "deadline", late, weights=fmt.name))
         else:
-            cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
             priced = price(req, p, fit, cold, fmt)
             too_many = fleet_size_rejection(priced)
             if too_many:

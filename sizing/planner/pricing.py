@@ -11,6 +11,7 @@ from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType
 from sizing.planner.cold_start import node_cold_start
 from sizing.planner.economics import Costs, Fleet, fleet_costs, split_fleet, spot_unfilled_share
+from sizing.planner.job import deadline_rate, job_cost_usd, job_hours
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
 from sizing.planner.request import PlanRequest
@@ -19,36 +20,35 @@ from sizing.speed.load import LoadPoint
 from sizing.units import MS_PER_S, SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 
-def _replicas_required(req: PlanRequest, fit: ReplicaFit) -> tuple[int, str]:
+def _traffic(req: PlanRequest, cold_s: float) -> tuple[float | None, str]:
+    """The request rate a candidate must sustain and the workload figure that sets it: the stated rate, or a batch
+    job's deadline pace where that is faster (it depends on the candidate's cold start); None: closed loop."""
     w = req.workload
-    needs = {"concurrency": math.ceil(w.concurrency / fit.concurrency)}
-    if w.requests_per_second:
-        needs["requests_per_second"] = math.ceil(w.requests_per_second / fit.requests_per_s)
-    if w.output_tokens_per_second:
-        needs["output_tokens_per_second"] = math.ceil(w.output_tokens_per_second / fit.output_tokens_per_s)
-    # On a tie the traffic rate names the sizing: concurrency has a default (32) a rate-driven request never set.
-    sized_by = max(needs, key=lambda k: (needs[k], k != "concurrency"))
-    return needs[sized_by], sized_by
+    rate, name = w.request_rate, w.rate_name
+    job = deadline_rate(w, cold_s)
+    if job is not None and (rate is None or job > rate):
+        rate, name = job, "deadline_hours"
+    return rate, name
 
 
-def planned_load(req: PlanRequest, fit: ReplicaFit, replicas: int) -> LoadPoint:
-    """Steady state of one replica when `replicas` share the workload: its concurrency (closed loop), and its request
-    or token rate (open loop) when given; the heavier of them. The latencies a plan reports are this point's."""
-    w, load = req.workload, fit.load
-    points = [load.closed_loop(w.concurrency / replicas)]
-    rates = [r for r in (w.requests_per_second, (w.output_tokens_per_second or 0) / w.output_tokens) if r]
-    for rate in rates:
+def _replicas_required(req: PlanRequest, fit: ReplicaFit, rate: float | None, name: str) -> tuple[int, str]:
+    """Replicas for the traffic: the rate over one replica's rate at capacity (the in-flight bound of Little's law is in
+    that capacity), or, with no rate, the closed-loop clients over the clients one replica holds."""
+    if rate:
+        return math.ceil(rate / fit.requests_per_s), name
+    return math.ceil(req.workload.clients / fit.concurrency), "concurrency"
+
+
+def planned_load(req: PlanRequest, fit: ReplicaFit, replicas: int, rate: float | None = None) -> LoadPoint:
+    """Steady state of one replica when `replicas` share the workload: open loop at its share of the rate when there is
+    one (the requests in flight follow from it), else closed loop with its share of the clients. The latencies a plan
+    reports are this point's."""
+    load = fit.load
+    rate = rate if rate is not None else req.workload.request_rate
+    if rate:
         point = load.open_loop(rate / replicas)
-        points.append(point if point is not None else load.peak())
-    return max(points, key=lambda x: x.running_batch)
-
-
-def _served_tokens_per_s(req: PlanRequest, at_load: LoadPoint, replicas: int) -> float:
-    w = req.workload
-    targets = [t for t in (w.output_tokens_per_second, (w.requests_per_second or 0) * w.output_tokens) if t]
-    if targets:
-        return max(targets)
-    return at_load.output_tokens_per_s * replicas
+        return point if point is not None else load.peak()
+    return load.closed_loop(req.workload.clients / replicas)
 
 
 def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[str, ...]:
@@ -69,12 +69,16 @@ def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[
     return tuple(notes)
 
 
-RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages", "users the fleet holds within the targets",
-                  "TPOT at capacity")
+RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages",
+                  "requests/s the fleet serves at capacity", "TPOT at capacity")
 """What each element of Priced.rank_key measures, in order."""
 RANK_TPOT_DECIMALS_S = 4
-"""TPOT compares to 0.1 ms and the users a fleet holds to whole users: finer differences are the load model's root
-tolerance (0.1%), not a reason to prefer one layout, so such candidates tie and keep the search's order."""
+RANK_RATE_DIGITS = 3
+"""TPOT compares to 0.1 ms and the request rate a fleet serves at capacity to 3 significant digits: finer differences
+are the load model's root tolerance (0.1%), not a reason to prefer one layout, so such candidates tie and keep the
+search's order. Spare capacity is a rate, not the users held: under the interactive utilization ceiling a replica's
+capacity is a share of its sustainable rate, and the users it then holds (rate x time in the system, Little's law)
+grow as it gets slower, which would rank a slower layout or format above a faster one of the same cost."""
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,30 @@ class Priced:
     """Hourly costs, spot risk included."""
     fmt: WeightFormat
     """The weight format served."""
+    rate: float | None
+    """Requests/s the fleet sustains (None: closed loop with the workload's clients)."""
+    at_load: LoadPoint
+    """One replica at the planned load (planned_load)."""
+    served_tokens_per_s: float
+    """Output tokens/s the cost per token is computed on: the rate's, or the fleet's at the clients' closed loop."""
+    job_hours: float | None
+    """A batch job's hours from launch to its last token, every replica at capacity (None: no job)."""
+    job_cost_usd: float | None
+    """What the batch job pays (sizing/planner/job.py; None: no job)."""
+
+    @property
+    def cost_per_million_tokens_usd(self) -> float:
+        """Hourly cost over millions of output tokens served per hour."""
+        return self.costs.hourly_usd / (self.served_tokens_per_s * SECONDS_PER_HOUR / TOKENS_PER_MILLION)
 
     @cached_property
     def rank_key(self) -> tuple:
-        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity, then lower TPOT at the
-        replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
+        """Cheapest first; at equal cost fewer GPUs, single-node, less PP, more spare capacity (requests/s at capacity),
+        then lower TPOT at the replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
         p = self.placement
+        rate = float(f"{self.fit.requests_per_s * self.fleet.replicas:.{RANK_RATE_DIGITS}g}")
         return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
-                p.layout.pp, -round(self.fit.concurrency * self.fleet.replicas), round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
+                p.layout.pp, -rate, round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
 
 
 def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Checkpoint) -> float:
@@ -115,16 +135,20 @@ def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Chec
 def price(req: PlanRequest, p: Placement, fit: ReplicaFit, cold: float, fmt: WeightFormat) -> Priced:
     """Replicas, fleet and costs of a placement whose nodes take `cold` seconds to serve (node_cold_start_s)."""
     w, d, a = req.workload, req.deployment, req.assumptions
-    required, sized_by = _replicas_required(req, fit)
+    rate, name = _traffic(req, cold)
+    required, sized_by = _replicas_required(req, fit, rate, name)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
-    return Priced(p, fit, required, sized_by, fleet, cold, costs, fmt)
+    at_load = planned_load(req, fit, required, rate)
+    served = rate * w.output_tokens if rate else at_load.output_tokens_per_s * required
+    hours = job_hours(w, cold, fit.output_tokens_per_s * fleet.replicas)
+    cost = job_cost_usd(hours, costs.hourly_usd, fleet.purchase == "capacity-block") if hours is not None else None
+    return Priced(p, fit, required, sized_by, fleet, cold, costs, fmt, rate, at_load, served, hours, cost)
 
 
 def candidate(req: PlanRequest, x: Priced) -> Candidate:
     p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
-    at_load = planned_load(req, fit, x.required)
-    served = _served_tokens_per_s(req, at_load, x.required)
+    at_load, served = x.at_load, x.served_tokens_per_s
     return Candidate(
         instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus, weights=x.fmt.name,
         tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp, expert_parallel=p.layout.ep, data_parallel=p.layout.dp,
@@ -134,6 +158,7 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * MS_PER_S, tpot_ms=at_load.tpot_s * MS_PER_S,
         ttft_p95_ms=at_load.ttft_p95_s * MS_PER_S, tpot_p95_ms=at_load.tpot_p95_s * MS_PER_S,
         planned_concurrency_per_replica=at_load.concurrency, concurrency_per_replica=fit.concurrency,
+        time_in_system_ms=at_load.time_in_system_s * MS_PER_S,
         prefill_share=fit.capacity.prefill_share, saturation_concurrency=fit.load.saturation_concurrency(),
         max_requests_per_second_per_replica=fit.load.max_request_rate(),
         output_tokens_per_second_per_replica=fit.output_tokens_per_s, requests_per_second_per_replica=fit.requests_per_s,
@@ -142,6 +167,7 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         interruption_usd_per_hour=costs.interruption_usd_per_hour,
         capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
-        cost_per_million_output_tokens_usd=costs.hourly_usd / (served * SECONDS_PER_HOUR / TOKENS_PER_MILLION),
-        memory=fit.memory, notes=_notes(req, p, fleet, costs), calibrated=req.calibrated(p.instance.gpu.name, x.fmt.name),
+        cost_per_million_output_tokens_usd=x.cost_per_million_tokens_usd, job_hours=x.job_hours,
+        job_cost_usd=x.job_cost_usd, memory=fit.memory, notes=_notes(req, p, fleet, costs),
+        calibrated=req.calibrated(p.instance.gpu.name, x.fmt.name),
     )

@@ -8,16 +8,18 @@ from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
 from sizing.errors import InvalidInputError
 from sizing.models.params import active_params, total_params
-from sizing.planner.checkpoint import checkpoint_for
+from sizing.planner import speculative
+from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import requested_formats
 from sizing.planner.plan import check_region, search, verify_with_workload
 from sizing.planner.pricing import candidate
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan, layout_label
+from sizing.planner.targets import assumed_limits
 
 PRICE_FIELDS = frozenset({"on_demand_usd_per_hour", "spot_usd_per_hour", "interruption_usd_per_hour",
                           "capacity_risk_usd_per_hour", "hourly_cost_usd", "monthly_cost_usd",
-                          "cost_per_million_output_tokens_usd", "billed_usd_per_hour", "notes"})
+                          "cost_per_million_output_tokens_usd", "job_cost_usd", "billed_usd_per_hour", "notes"})
 """Candidate fields that follow prices (live spot prices move between runs; a lock keeps the fleet they chose). Every
 other field of a candidate follows from the request, the catalog and the layout alone (economics.split_fleet does not
 read prices), so today's engine gives it again exactly."""
@@ -34,7 +36,7 @@ def _layout_key(c: Candidate) -> tuple[int, int, int, bool, int]:
 def rederive(recorded: Plan, req: PlanRequest) -> Plan:
     """The plan today's engine makes for `req` on the recorded plan's instance type, weight format and layout: the
     recorded plan with its choice, checkpoint and plan-wide values replaced by the engine's own (prices kept as
-    recorded). Raises RecheckError where the engine would not make it (another format or type than the request allows,
+    recorded), its speculative draft included. Raises RecheckError where the engine would not make it (another format or type than the request allows,
     a layout vLLM refuses or whose memory does not fit, a type without that many GPUs)."""
     check_region(req.deployment.region)
     verify_with_workload(req)
@@ -48,7 +50,8 @@ def rederive(recorded: Plan, req: PlanRequest) -> Plan:
     get_instance_type(c.instance_type)  # UnknownNameError: not in the catalog
     held = req.model_copy(update={"deployment": req.deployment.model_copy(update={
         "instance_types": (c.instance_type,), "weights": recorded.weights})})
-    ranked, rejected, _ = search(held, {})
+    memos: dict = {}
+    ranked, rejected, _ = search(held, memos)
     match = [x for x in ranked if _layout_key(candidate(held, x)) == _layout_key(c)]
     if not match:
         label = f"{layout_label(c.tensor_parallel, c.pipeline_parallel, c.data_parallel, c.expert_parallel)} on " \
@@ -61,10 +64,14 @@ def rederive(recorded: Plan, req: PlanRequest) -> Plan:
     prices = {k: v for k, v in c.model_dump().items() if k in PRICE_FIELDS and k != "billed_usd_per_hour"}
     fmt = match[0].fmt
     checkpoint = checkpoint_for(req.model, fmt)
+    spec = memos[fmt.name].spec
     return recorded.model_copy(update={
         "choice": fresh.model_copy(update=prices), "model": req.model.name, "params_total": total_params(req.model),
         "params_active": active_params(req.model), "weights": fmt.name, "checkpoint": checkpoint,
-        "vllm_quantization": fmt.vllm_quantization if fmt.name != checkpoint.format else "",
+        "vllm_quantization": vllm_quantization_for(fmt, checkpoint),
+        "speculative": (speculative.speculative_plan(req.model, fmt, match[0].placement.layout, spec, req.assumptions)
+                        if spec else None),
         "kv_dtype": req.deployment.kv_dtype, "engine": get_engine(req.deployment.engine).name, "region": req.deployment.region,
-        "workload": req.workload, "max_model_len": req.max_model_len, "assumptions": req.assumptions})
+        "workload": req.workload, "max_model_len": req.max_model_len, "assumptions": req.assumptions,
+        "assumed_limits": assumed_limits(req.workload, req.assumptions)})
 

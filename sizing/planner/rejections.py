@@ -101,7 +101,8 @@ def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
             "allow more instance types (--instance-types) or another region" + _regions_offering(req, rejected) + ".",
         )
     # A latency miss got past the memory check, so it is nearer than any memory miss; then the smallest miss.
-    stage = {"memory": 0, "tpot": 1, "ttft": 2, "fleet-size": 3}
+    # (a fleet too large for any account fitted every latency limit, so it is the nearest of all)
+    stage = {"memory": 0, "tpot": 1, "ttft": 2, "latency": 3, "fleet-size": 4}
     nearest = min(sized, key=lambda r: (-stage[r.kind], r.relative_miss))
     return InfeasibleError(
         f"No candidate meets the request for {req.model.name!r} ({len(rejected)} rejected).",

@@ -11,16 +11,17 @@ from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.gpus import GpuSpec
 from sizing.catalog.vllm_rules import startup_rule_note
-from sizing.memory.budget import EngineSettings, MemoryBreakdown, memory_breakdown
+from sizing.memory.budget import EngineSettings, MemoryBreakdown, memory_breakdown, with_draft_kv
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.spec import ModelSpec
 from sizing.planner.request import Workload
-from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
+from sizing.planner.targets import Targets
+from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape, SpecDecode
 from sizing.speed.model import ReplicaSpeed
-from sizing.units import MS_PER_S, S_PER_MS
+from sizing.units import MS_PER_S
 
-MissKind = Literal["memory", "tpot", "ttft"]
+MissKind = Literal["memory", "tpot", "ttft", "latency"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class ReplicaMiss:
     """Why a replica cannot serve the workload, and by how much it misses."""
 
     kind: MissKind
-    """memory, tpot or ttft."""
+    """memory, tpot, ttft, or latency (a request's whole time in the system, bounded by concurrency / rate)."""
     reason: str
     """The miss in words, with its margin."""
     relative_miss: float
@@ -88,10 +89,13 @@ def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
 
 
 def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int, layout: Layout, engine: EngineProfile,
-                       request_tokens: int) -> int:
+                       request_tokens: int, settings: EngineSettings | None = None) -> int:
     """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs. Data-parallel attention ranks
-    each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's."""
+    each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's. A
+    speculative draft's cache layers (in `settings`) count too."""
     per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings)
+    if settings is not None:
+        per_request = with_draft_kv(m, settings, layout, per_request, request_tokens)
     by_cache = int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request[mem.pipeline_stage])
     return min(by_cache, mem.max_num_seqs) * layout.dp
 
@@ -113,31 +117,36 @@ def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
 
 
 def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload,
-                 step_time_factor: float | None = None) -> ReplicaLoad:
-    """The steady-state model of one replica for the workload's typical request (`step_time_factor`: the engine's
-    speed bias when it is not the profile's own, e.g. 1 under a calibration)."""
+                 spec: SpecDecode | None = None, step_time_factor: float | None = None) -> ReplicaLoad:
+    """The steady-state model of one replica for the workload's typical request (with a speculative draft, if any;
+    `step_time_factor`: the engine's speed bias when it is not the profile's own, e.g. 1 under a calibration)."""
     shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
     budget = mem.max_num_batched_tokens * speed.layout.dp  # every data-parallel attention rank schedules its own tokens
     factor = engine.step_time_factor if step_time_factor is None else step_time_factor
-    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, factor))
+    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, factor, spec))
 
 
-def _latency_miss(load: ReplicaLoad, w: Workload) -> ReplicaMiss:
-    """The target a lone request already misses, by how much."""
+def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
+    """The limit a lone request already misses, by how much."""
     lone = load.at_decodes(load.smallest_d())  # where capacity() found the target missed (a lighter load may meet it)
-    checks: list[tuple[MissKind, str, float | None, float]] = [("tpot", "TPOT", w.tpot_ms, lone.tpot_s), ("tpot", "TPOT p95", w.tpot_p95_ms, lone.tpot_p95_s),
-              ("ttft", "TTFT", w.ttft_ms, lone.ttft_s), ("ttft", "TTFT p95", w.ttft_p95_ms, lone.ttft_p95_s)]
-    given = [(k, lab, t, v * MS_PER_S) for k, lab, t, v in checks if t is not None]
+    tpot = "TPOT (reading-speed default)" if t.default_tpot else "TPOT"
+    checks: list[tuple[MissKind, str, float | None, float]] = [
+        ("tpot", tpot, t.tpot_s, lone.tpot_s), ("tpot", "TPOT p95", t.tpot_p95_s, lone.tpot_p95_s),
+        ("ttft", "TTFT", t.ttft_s, lone.ttft_s), ("ttft", "TTFT p95", t.ttft_p95_s, lone.ttft_p95_s),
+        ("latency", "time in the system (concurrency / rate)", t.time_in_system_s, lone.time_in_system_s)]
+    given = [(k, lab, target, v) for k, lab, target, v in checks if target is not None]
     kind, label, target, value = max(given, key=lambda c: c[3] / c[2])
-    remedy = ("relax tpot_ms, or allow faster GPUs or more TP" if kind == "tpot"
-              else "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP")
-    return ReplicaMiss(kind, f"misses {label} by {value - target:.1f} ms ({value:.1f} ms for a lone request vs {target:g} ms)",
-                       (value - target) / target, remedy)
+    remedy = {"tpot": "relax tpot_ms, or allow faster GPUs or more TP",
+              "ttft": "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP",
+              "latency": "raise concurrency (more requests may be in flight) or lower the rate, or allow faster GPUs"}[kind]
+    return ReplicaMiss(kind, f"misses {label} by {(value - target) * MS_PER_S:,.1f} ms ({value * MS_PER_S:,.1f} ms for a "
+                             f"lone request vs {target * MS_PER_S:,.6g} ms)", (value - target) / target, remedy)
 
 
 def replica_model(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload, step_time_factor: float | None = None,
+    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload, spec: SpecDecode | None = None,
+    step_time_factor: float | None = None,
 ) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
     """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
     of the latency targets, so one serves every target a plan tries. `speed` may be a factory, called only when the
@@ -145,16 +154,17 @@ def replica_model(
     mem = memory_breakdown(m, gpu, fmt, layout, engine, settings)
     if not mem.fits:
         return _memory_miss(mem, startup_rule_note(gpu, fmt))
-    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens)
-    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, step_time_factor)
+    limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens, settings)
+    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, spec,
+                                step_time_factor)
 
 
-def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, w: Workload) -> ReplicaFit | ReplicaMiss:
-    """The heaviest steady load of a replica that meets the workload's latency targets (mean and p95)."""
-    targets = [t * S_PER_MS if t is not None else None for t in (w.tpot_ms, w.ttft_ms, w.tpot_p95_ms, w.ttft_p95_ms)]
-    cap = load.capacity(*targets)
+def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, t: Targets) -> ReplicaFit | ReplicaMiss:
+    """The heaviest steady load of a replica that meets the targets (latency, mean and p95; time in the system; the
+    utilization ceiling)."""
+    cap = load.capacity(t.tpot_s, t.ttft_s, t.tpot_p95_s, t.ttft_p95_s, t.time_in_system_s, t.max_utilization)
     if cap is None:
-        return _latency_miss(load, w)
+        return _latency_miss(load, t)
     batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
     return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
 

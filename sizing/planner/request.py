@@ -11,6 +11,7 @@ from sizing.calibration.store import Calibration
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.formats import vllm_kv_cache_dtype
 from sizing.catalog.instances import all_instance_types
+from sizing.catalog.speculators import SpeculativeMethod
 from sizing.errors import SizingError
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
                            MAX_USD_PER_HOUR, MIN_LATENCY_MS, MIN_RATE,
@@ -23,6 +24,16 @@ WorkloadKind = Literal["interactive", "batch"]
 PurchaseOption = Literal["on-demand", "spot", "mixed", "capacity-block"]
 
 
+DEFAULT_CONCURRENCY = 32
+"""Closed-loop clients a workload with neither a concurrency nor a rate is planned for."""
+RATE_AGREEMENT = 0.01
+"""requests_per_second x output_tokens and output_tokens_per_second may differ by this share (rounding) and still
+describe one traffic; beyond it they contradict each other and the workload is refused."""
+MAX_JOB_TOKENS = 10**15
+"""Output tokens of one batch job (a quadrillion: far beyond any job, far below float trouble)."""
+MAX_DEADLINE_HOURS = 24 * 366.0
+"""A batch job's deadline, hours (a year)."""
+
 MAX_LENGTH_MULTIPLE = 2
 """Default longest request as a multiple of the typical one: typical lengths are means or medians, and a fleet
 configured at exactly the mean would refuse half its requests (vLLM rejects prompts over --max-model-len)."""
@@ -33,8 +44,10 @@ class Workload(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    concurrency: Int = Field(default=32, gt=0, le=MAX_BATCH)
-    """Peak requests in flight at once."""
+    concurrency: Int | None = Field(default=None, gt=0, le=MAX_BATCH)
+    """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the last
+    one completes (32, DEFAULT_CONCURRENCY, when no rate is given either). With a rate: the most the traffic ever has in
+    flight, so each request must be answered within concurrency / rate seconds (Little's law)."""
     input_tokens: Int = Field(default=1024, gt=0, le=MAX_CONTEXT_TOKENS)
     """Prompt tokens per request (typical)."""
     output_tokens: Int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
@@ -66,6 +79,64 @@ class Workload(BaseModel):
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: Int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
     """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
+    job_output_tokens: Int | None = Field(default=None, ge=1, le=MAX_JOB_TOKENS)
+    """Batch: output tokens the whole job generates (its requests x output_tokens). Plans are then ranked by what the job
+    costs: the fleet's hourly cost over the hours it runs, cold start included, Capacity Blocks by whole blocks."""
+    deadline_hours: Float | None = Field(default=None, gt=0, le=MAX_DEADLINE_HOURS)
+    """Batch: the job must finish within this many hours of the fleet's launch (needs job_output_tokens); the fleet is
+    sized to generate job_output_tokens in the hours left after its cold start."""
+
+    @model_validator(mode="after")
+    def _traffic(self) -> Workload:
+        """Rates that describe different traffic are refused; a batch job's deadline needs its size."""
+        r, t = self.requests_per_second, self.output_tokens_per_second
+        if r and t and abs(r * self.output_tokens - t) > RATE_AGREEMENT * t:
+            raise ValueError(
+                f"requests_per_second={r:g} and output_tokens_per_second={t:g} describe different traffic: {r:g} req/s x "
+                f"{self.output_tokens} output tokens = {r * self.output_tokens:,.0f} output tokens/s. To fix: give one of "
+                "them (the other follows from output_tokens), or make them agree.")
+        if self.deadline_hours is not None and self.job_output_tokens is None:
+            raise ValueError(f"deadline_hours={self.deadline_hours:g} needs the job's size: set job_output_tokens "
+                             "(requests x output_tokens) too, or drop deadline_hours")
+        if self.job_output_tokens is not None and self.kind != "batch":
+            raise ValueError("job_output_tokens and deadline_hours describe a batch job: set kind='batch', or give the "
+                             "traffic as a rate (requests_per_second) for interactive work")
+        return self
+
+    @property
+    def request_rate(self) -> float | None:
+        """The request rate the fleet must sustain, requests/s: requests_per_second, or output_tokens_per_second over
+        output_tokens (None: traffic given as concurrency only)."""
+        if self.requests_per_second:
+            return self.requests_per_second
+        if self.output_tokens_per_second:
+            return self.output_tokens_per_second / self.output_tokens
+        return None
+
+    @property
+    def rate_name(self) -> str:
+        """The workload figure the request rate comes from ('' without one)."""
+        return ("requests_per_second" if self.requests_per_second else
+                "output_tokens_per_second" if self.output_tokens_per_second else "")
+
+    @property
+    def clients(self) -> float:
+        """Closed-loop clients when no rate is given: concurrency, or DEFAULT_CONCURRENCY (a rate never inherits it)."""
+        return float(self.concurrency or DEFAULT_CONCURRENCY)
+
+    @property
+    def traffic_text(self) -> str:
+        """The traffic as stated, e.g. '64 in flight at most, 50 req/s' or '32 concurrent (default)'."""
+        rates = ", ".join(t for t in (f"{self.requests_per_second:g} req/s" if self.requests_per_second else "",
+                                      f"{self.output_tokens_per_second:g} out tok/s" if self.output_tokens_per_second
+                                      else "") if t)
+        job = (f"a job of {self.job_output_tokens:,} output tokens" if self.job_output_tokens else "") + (
+            f" within {self.deadline_hours:g} h" if self.deadline_hours else "")
+        if rates or self.deadline_hours:
+            return ", ".join(t for t in (f"{self.concurrency} in flight at most" if self.concurrency else "", rates, job)
+                             if t)
+        clients = f"{self.concurrency} concurrent" if self.concurrency else f"{DEFAULT_CONCURRENCY} concurrent (default)"
+        return clients + (f", {job}" if job else "")
 
     @model_validator(mode="after")
     def _lengths(self) -> Workload:
@@ -131,6 +202,10 @@ class Deployment(BaseModel):
     """Engine profile from sizing/data/engines.toml (None: the default)."""
     max_nodes_per_replica: Int = Field(default=4, ge=1, le=16)
     """Largest multi-node replica to consider."""
+    speculative: SpeculativeMethod | None = None
+    """Speculative decoding: 'eagle3' (an EAGLE-3 draft head) or 'mtp' (the model's own multi-token-prediction module),
+    where sizing/data/speculators.csv catalogues one for the model and the engine's vLLM release runs it. Its mean
+    acceptance length is an assumption the plan states; it changes TPOT, capacity and memory (None: none)."""
     purchase: PurchaseOption | None = None
     """Force a purchase option (None: chosen by workload kind). 'capacity-block': every instance in an EC2 Capacity
     Block at its catalog rate (types without one in the region are rejected); never chosen unless asked."""

@@ -10,6 +10,7 @@ from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
+from sizing.planner.speculative import SpeculativePlan
 
 
 def _without_unset_calibration(handler: SerializerFunctionWrapHandler, value: BaseModel, name: str) -> dict[str, Any]:
@@ -66,6 +67,8 @@ class Candidate(BaseModel):
     """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized by."""
     planned_concurrency_per_replica: float
     """Requests in each replica at the planned load (the workload over the required replicas)."""
+    time_in_system_ms: float = 0.0
+    """Mean time a request spends in a replica at the planned load, arrival to last token (TTFT + output x TPOT)."""
     ttft_ms: float
     """Mean time to first token at the planned load (steady-state model)."""
     tpot_ms: float
@@ -103,6 +106,10 @@ class Candidate(BaseModel):
     """Fleet cost per month (hours_per_month)."""
     cost_per_million_output_tokens_usd: float
     """hourly cost / millions of output tokens served per hour."""
+    job_hours: float | None = None
+    """A batch job's hours from launch to its last token (cold start, then every replica at capacity); None: no job."""
+    job_cost_usd: float | None = None
+    """What the batch job pays: the hourly cost over job_hours, or whole Capacity Blocks; None: no job."""
     memory: MemoryBreakdown
     """Per-GPU memory breakdown on the binding stage."""
     notes: tuple[str, ...] = ()
@@ -278,6 +285,9 @@ class Plan(BaseModel):
     """--quantization value vLLM needs ('' when the checkpoint declares its own format)."""
     kv_dtype: str
     """KV cache dtype."""
+    speculative: SpeculativePlan | None = None
+    """The speculative-decoding draft the fleet runs and the acceptance it assumed (None: none); TPOT, capacity and
+    memory include it."""
     engine: str
     """Engine profile the memory figures follow."""
     region: str
@@ -300,12 +310,12 @@ class Plan(BaseModel):
     """Efficiencies and latencies used."""
     prices_as_of: str
     """Date of the price snapshot."""
+    assumed_limits: tuple[str, ...] = ()
+    """Limits the plan added to the workload's own, each with its figure and source: the reading-speed TPOT of an
+    interactive workload without one, the utilization ceiling of interactive replicas, the time in the system a
+    concurrency given beside a rate allows (Little's law)."""
     calibration: CalibrationInUse | None = None
     """The calibration in effect (None: every figure is first principles)."""
-
-    @model_serializer(mode="wrap")
-    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _without_unset_calibration(handler, self, "calibration")
     warnings: tuple[str, ...] = ()
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}
@@ -381,3 +391,7 @@ class Plan(BaseModel):
     def memory_per_gpu(self) -> MemoryBreakdown:
         """Per-GPU memory breakdown of the choice."""
         return self.choice.memory
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_calibration(handler, self, "calibration")

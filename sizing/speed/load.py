@@ -66,7 +66,7 @@ MAX_ROOT_STEPS = 40
 """Safety cap on root-finding steps (Illinois converges in well under ten on these smooth curves)."""
 BUDGET_HEADROOM = 0.999
 """The token-budget cap is approached, not reached (at the cap the prompt queue is unbounded)."""
-CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95 = range(7)
+CONCURRENCY, RATE, TOKENS, TPOT, TPOT_P95, TTFT, TTFT_P95, PREFILL_SHARE, TIME_IN_SYSTEM = range(9)
 """Positions in ReplicaLoad._eval's tuple."""
 SATURATION_THROUGHPUT_SHARE = 0.9
 """Saturation point: the concurrency at which throughput reaches this share of the replica's maximum."""
@@ -95,6 +95,22 @@ class RequestShape:
 
 
 @dataclass(frozen=True)
+class SpecDecode:
+    """Speculative decoding (vLLM --speculative-config): each step a draft proposes `draft_tokens` per sequence, one
+    target pass verifies them all, and a sequence gains `tokens_per_step` tokens on average (accepted drafts plus the
+    target's own). The step costs the target pass over 1 + draft_tokens tokens per sequence (ReplicaSpeed.verify_step_s:
+    the weights and experts those tokens touch, their matmuls, each sequence's cache read once) and draft_tokens
+    sequential draft passes, each one decoder layer of the target's shape (`draft_layers`) plus the host overhead."""
+
+    draft_tokens: int
+    """Draft tokens proposed per sequence per step (vLLM num_speculative_tokens)."""
+    tokens_per_step: float
+    """Mean tokens a sequence gains per step (the mean acceptance length, an assumption)."""
+    draft_layers: int = 1
+    """Decoder layers of the target's shape one draft pass runs."""
+
+
+@dataclass(frozen=True)
 class EngineLimits:
     """The engine settings that bound a step and the running batch."""
 
@@ -104,6 +120,8 @@ class EngineLimits:
     """Sequences the KV cache and max_num_seqs admit at once."""
     step_time_factor: float = 1.0
     """Engine bias: the served engine's step time over the model's (engines.toml)."""
+    spec: SpecDecode | None = None
+    """Speculative decoding, if the replica runs a draft."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,11 @@ class LoadPoint:
     saturated: bool
     """Requests wait for KV or sequence slots, or the token budget is full."""
 
+    @property
+    def time_in_system_s(self) -> float:
+        """Mean time a request spends in the replica, arrival to last token (Little's law: concurrency / rate)."""
+        return self.concurrency / self.requests_per_s if self.requests_per_s else math.inf
+
 
 def _excess_over(limits: list[tuple[int, float]]) -> Callable[[tuple[float, ...]], float]:
     """Relative excess of an _eval tuple over the tightest of the (position, target) limits (-1: no limit)."""
@@ -148,11 +171,14 @@ class ReplicaLoad:
     def __init__(self, speed: ReplicaSpeed, shape: RequestShape, limits: EngineLimits) -> None:
         self.speed, self.shape, self.limits = speed, shape, limits
         o, p = shape.output_tokens, shape.prefill_tokens
-        by_budget = BUDGET_HEADROOM * limits.max_num_batched_tokens / (1 + p / o)
+        spec = limits.spec
+        self._gain = spec.tokens_per_step if spec else 1.0  # tokens a sequence gains per step
+        self._step_tokens = 1 + (spec.draft_tokens if spec else 0)  # budget tokens a decoding sequence takes per step
+        by_budget = BUDGET_HEADROOM * limits.max_num_batched_tokens / (self._step_tokens + self._gain * p / o)
         self.slot_bound = limits.max_running <= by_budget
         self.max_decodes = float(min(limits.max_running, by_budget))
         """Largest steady decode batch: KV / max_num_seqs slots, or the token budget shared with the prompts."""
-        self._memo: dict[float, tuple[float, float, float, float, float, float, float, float]] = {}
+        self._memo: dict[float, tuple[float, ...]] = {}
         self._token_s = speed.prefill_token_s(shape.input_tokens) * limits.step_time_factor
         self._prefill_tokens = p
         self._affine = self._affine_decode()
@@ -173,8 +199,16 @@ class ReplicaLoad:
     def _decode_s(self, decodes: float) -> float:
         f = self.limits.step_time_factor
         if self._affine is not None and decodes >= self._affine[0]:
-            return (self._affine[1] + self._affine[2] * decodes) * f
-        return self.speed.step_s(decodes, self.shape.context_tokens) * f
+            base = (self._affine[1] + self._affine[2] * decodes) * f
+        else:
+            base = self.speed.step_s(decodes, self.shape.context_tokens) * f
+        spec = self.limits.spec
+        if spec is None:
+            return base
+        overhead = self.speed.host_overhead_s * f
+        layer = max(base - overhead, 0.0) / self.speed.model.num_layers  # one decoder layer of the target at this batch
+        verify = self.speed.verify_step_s(decodes, self.shape.context_tokens, self._step_tokens) * f
+        return verify + spec.draft_tokens * (spec.draft_layers * layer + overhead)
 
     def decode_step_s(self, decodes: float) -> float:
         """Step time of `decodes` running sequences without prompt tokens (engine factor applied)."""
@@ -185,30 +219,31 @@ class ReplicaLoad:
         """Step time one prompt token adds (engine factor applied)."""
         return self._token_s
 
-    def _eval(self, d: float) -> tuple[float, float, float, float, float, float, float, float]:
-        """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share) at `d` decodes."""
+    def _eval(self, d: float) -> tuple[float, ...]:
+        """(concurrency, requests/s, output tokens/s, TPOT, TPOT p95, TTFT, TTFT p95, prefill share, time in the system)
+        at `d` decodes; the time a request spends in the replica is concurrency / rate = TTFT + O x TPOT."""
         hit = self._memo.get(d)
         if hit is not None:
             return hit
-        o, p = self.shape.output_tokens, self._prefill_tokens
+        o, p, g = self.shape.output_tokens, self._prefill_tokens, self._gain
         decode = self._decode_s(d)  # the step of speed.mixed_step_s x factor, its prefill term added below
-        prefill_part = self._token_s * d * p / o
+        prefill_part = self._token_s * d * g * p / o
         step = decode + prefill_part
-        rate = d / (o * step)
-        free = max(self.limits.max_num_batched_tokens - d, 1.0)
+        rate = d * g / (o * step)
+        free = max(self.limits.max_num_batched_tokens - d * self._step_tokens, 1.0)
         chunks = math.ceil(p / free)
         own = chunks * decode + self._token_s * p
-        rho = min(max(prefill_part / step, d * p / o / free), BUDGET_HEADROOM)
+        rho = min(max(prefill_part / step, d * g * p / o / free), BUDGET_HEADROOM)
         ttft = own / (1 - rho)
         one_prompt_s = self._token_s * p  # the step time one prompt's tokens add, spread over its chunks
-        out = (rate * ttft + d, rate, d / step, step, step + P95_Z * math.sqrt(d) * one_prompt_s / o,
-               ttft, own + P95_EXP * (ttft - own), prefill_part / step)
+        out = (rate * ttft + d, rate, d * g / step, step / g, step / g + P95_Z * math.sqrt(d) * one_prompt_s / o,
+               ttft, own + P95_EXP * (ttft - own), prefill_part / step, ttft + o * step / g)
         self._memo[d] = out
         return out
 
     def at_decodes(self, d: float) -> LoadPoint:
         """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
-        n, rate, tokens, tpot, tpot95, ttft, ttft95, share = self._eval(d)
+        n, rate, tokens, tpot, tpot95, ttft, ttft95, share, _ = self._eval(d)
         return LoadPoint(concurrency=n, requests_per_s=rate, output_tokens_per_s=tokens, tpot_s=tpot, tpot_p95_s=tpot95,
                          ttft_s=ttft, ttft_p95_s=ttft95, running_batch=d, prefill_share=share,
                          saturated=not self.slot_bound and d >= self.max_decodes)
@@ -243,7 +278,7 @@ class ReplicaLoad:
     def _tpot_bound(self, tpot_s: float) -> float:
         """Largest d whose mean TPOT is within `tpot_s`, solved exactly when the decode step is affine (TPOT is then
         affine in d too); max_decodes otherwise (the bisection finds it)."""
-        if self._affine is None:
+        if self._affine is None or self.limits.spec is not None:
             return self.max_decodes
         start, c0, c1 = self._affine
         f, k = self.limits.step_time_factor, self._token_s * self._prefill_tokens / self.shape.output_tokens
@@ -305,10 +340,14 @@ class ReplicaLoad:
         return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self.smallest_d()))
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
-                 ttft_p95_s: float | None = None) -> LoadPoint | None:
-        """The heaviest steady load that meets the targets (None: not even a lone request does)."""
-        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s))
-                  if t is not None]
+                 ttft_p95_s: float | None = None, time_in_system_s: float | None = None,
+                 max_utilization: float | None = None) -> LoadPoint | None:
+        """The heaviest steady load that meets the targets (None: not even a lone request does): latency targets, a
+        bound on a request's whole time in the replica (TTFT + O x TPOT), and a ceiling on the share of the replica's
+        largest sustainable request rate."""
+        rate_cap = max_utilization * self.max_request_rate() if max_utilization is not None else None
+        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s),
+                                      (TIME_IN_SYSTEM, time_in_system_s), (RATE, rate_cap)) if t is not None]
         hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
         if hi <= 0:
             return None

@@ -147,6 +147,11 @@ class ReplicaSpeed:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency * kernel.prefill_efficiency_factor))
 
+    @property
+    def host_overhead_s(self) -> float:
+        """Host-side time of every forward pass (scheduling, sampling, launches), whatever its layers."""
+        return self.assumptions.decode_step_overhead_ms / MS_PER_S
+
     def _allreduce_coeffs(self) -> tuple[float, float]:
         """All-reduces through every layer: (fixed seconds per pass, extra seconds per token in the pass)."""
         if self.layout.tp == 1:
@@ -226,6 +231,14 @@ class ReplicaSpeed:
     def step_s(self, batch: float, context_tokens: int) -> float:
         """decode_step(...).total_s without building the breakdown (the planner's hot path)."""
         return sum(self._step_parts(batch, context_tokens)) + self._overhead_s
+
+    def verify_step_s(self, batch: float, context_tokens: int, tokens_per_sequence: int) -> float:
+        """A speculative verification step: `batch` sequences each carrying `tokens_per_sequence` tokens (its own and
+        the draft's). Weights (the experts those tokens touch), matmuls and all-reduces scale with the tokens; each
+        sequence's cache is read once for all its tokens."""
+        weights, _, compute, comm = self._step_parts(batch * tokens_per_sequence, context_tokens)
+        kv = self._step_parts(batch, context_tokens)[1]
+        return weights + kv + compute + comm + self._overhead_s
 
     def decode_step(self, batch: int, context_tokens: int) -> StepTime:
         """One decode round for `batch` sequences of `context_tokens` each, split by cause."""

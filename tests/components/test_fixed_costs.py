@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from components.fixed_costs import (FixedCostAssumptions, FixedCosts, created_usage, fixed_cost_json, fixed_costs,
+from deploy.fixed_costs import (FixedCostAssumptions, FixedCosts, created_usage, fixed_cost_json, fixed_costs,
                                     stack_fixed_costs)
-from components.network_spec import INTERFACE_ENDPOINTS, SUBNETS_CREATED
+from deploy.network_spec import INTERFACE_ENDPOINTS, SUBNETS_CREATED
 from deploy.options import FleetOptions
 from preview.mock_run import MockRun
 from sizing.catalog.fixed_costs import BILLED_HOURLY, UNITS, all_fixed_cost_prices, fixed_cost_prices

@@ -12,12 +12,12 @@ from sizing.calibration.results import read_results
 from sizing.calibration.store import write_calibration
 from sizing.planner.plan import plan
 from tests.sizing.calibration_data import as_vllm_result, n1_rows
-from tests.sizing.test_calibration_cli import a100_replica
+from tests.sizing.test_calibration_cli import N1_WEIGHTS, a100_replica
 
 
 @pytest.fixture
 def calibration_file(tmp_path):
-    rows = [r for r in n1_rows("A100-SXM-80GB", "fp16", 1, 200, 200) if r["concurrency"] in ("1", "10", "50")]
+    rows = [r for r in n1_rows("A100-SXM-80GB", N1_WEIGHTS, 1, 200, 200) if r["concurrency"] in ("1", "10", "50")]
     points = [p for r in rows for p in read_results(as_vllm_result(r, tmp_path))]
     path = tmp_path / "a100.toml"
     write_calibration(calibrate(a100_replica(), points, "nim-tensorrt-llm-2024", "nim-2024", "2026-12-07"), path)
@@ -26,7 +26,7 @@ def calibration_file(tmp_path):
 
 def _raw(calibration: object) -> dict:
     return {"model": "llama-3.1-8b", "workload": {"concurrency": 64, "tpot_ms": 40, "calibration": calibration},
-            "deployment": {"region": "us-east-1", "instance_types": ["p4de.24xlarge"], "weights": "fp16"}}
+            "deployment": {"region": "us-east-1", "instance_types": ["p4de.24xlarge"], "weights": "bf16"}}
 
 
 def test_a_stack_plans_with_its_calibration_and_the_report_says_so(calibration_file):

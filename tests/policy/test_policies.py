@@ -184,9 +184,12 @@ def test_the_pack_fails_a_handwritten_launch_template_that_cannot_hold_its_model
     assert "g6.xlarge (1 x L4" in shown and "cannot hold llama-3.1-70b (bf16, TP=1 PP=1) at max-model-len 8192" in shown
 
 
-def test_the_readme_shows_the_violation_as_the_pack_reports_it():
+def test_the_docs_show_the_violation_as_the_pack_reports_it():
+    """docs/policy-pack.md shows the violation verbatim; the README gives the command and links that page."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert render(check(handwritten_launch_template().resources, "handwritten")[0]) in readme
-    assert "pulumi preview --policy-pack policy" in readme
+    root = Path(__file__).resolve().parents[2]
+    page, readme = (root / "docs" / "policy-pack.md").read_text(), (root / "README.md").read_text()
+    assert render(check(handwritten_launch_template().resources, "handwritten")[0]) in page
+    assert "pulumi preview --policy-pack policy" in page and "pulumi preview --policy-pack policy" in readme
+    assert "(docs/policy-pack.md)" in readme

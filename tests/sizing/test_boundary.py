@@ -17,7 +17,7 @@ RESOURCE_PACKAGES = ("pulumi_aws", "pulumi_kubernetes", "pulumi_eks")
 """What creates resources: deploy/ and sizing/ never import them."""
 ENGINE_FORBIDDEN = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3", "botocore", "yaml")
 """What the engine must install without (yaml: the pulumi extra's PyYAML)."""
-KNOWN_UPWARD = {("sizing/cli/commands.py", "components.fixed_costs"), ("sizing/cli/commands.py", "deploy.plan_lock"),
+KNOWN_UPWARD = {("sizing/cli/commands.py", "deploy.fixed_costs"), ("sizing/cli/commands.py", "deploy.plan_lock"),
                 ("sizing/cli/main.py", "preview.cli"), ("sizing/cli/main.py", "preview.mock_run")}
 """`plan --stack` and `report` reach up from the CLI inside a function; issue 21 (item 1) registers them from the layers
 that own them."""

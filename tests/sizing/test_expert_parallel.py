@@ -1,5 +1,6 @@
 """Expert parallelism and MLA data-parallel attention: memory, KV capacity, the planner's pick and the vLLM flags."""
 
+from sizing.catalog.assumptions import default_assumptions
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import get_format
 from sizing.catalog.gpus import get_gpu
@@ -40,7 +41,11 @@ def r1_plan():
     """DeepSeek-R1 (same architecture as V3) for 256 users, 8000 in / 1000 out. Before: no layout held the latent
     cache of 256 users on one node but a p6-b200 or TP1 PP8 (one 8-deep pipeline); with 1000/1000 two A100 nodes with
     block FP8, which vLLM refuses."""
-    return plan(PlanRequest(model=load_preset("deepseek-r1"),
+    # The memory claim: one node at full load, without the limits a plan adds (the 80% ceiling and, since MoE prefill
+    # is costed at its grouped GEMMs' efficiency, the 100 ms reading-speed TPOT holds a p5en to ~130 users).
+    full_load = default_assumptions().model_copy(update={"interactive_max_utilization": None,
+                                                         "interactive_default_tpot_ms": None})
+    return plan(PlanRequest(model=load_preset("deepseek-r1"), assumptions=full_load,
                             workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)))
 
 

@@ -77,7 +77,7 @@ def test_why_it_lost_names_the_ranking_criterion_that_decided():
     assert ties  # TP=8 x 4 nodes costs the same as TP=4 x 4 nodes
     for a in p.alternatives:
         assert not re.search(r"(\d+) GPUs vs \1\b", a.why_lost)
-    assert all(a.why_lost.startswith("same cost and GPUs, but its fleet holds") for a in ties)
+    assert all(a.why_lost.startswith("same cost and GPUs, but its fleet serves") for a in ties)
 
 
 def test_frontier_costs_fall_as_the_tpot_target_loosens():
@@ -138,7 +138,7 @@ def _shown_pairs(text: str) -> list[tuple[str, str]]:
 ])
 def test_why_it_lost_shows_the_difference_that_decided(model, workload, deployment):
     # Every alternative names the first ranking-key component where it loses, with two numbers that differ: a
-    # difference below the load model's root tolerance is a tie, not "holds 37 users vs 37".
+    # difference below the load model's root tolerance is a tie, not "serves 3.2 req/s vs 3.2".
     p = plan(PlanRequest(model=load_preset(model), workload=Workload(**workload), deployment=Deployment(**deployment)))
     for a in p.alternatives:
         for shown, chosen in _shown_pairs(a.why_lost):

@@ -41,8 +41,15 @@ def test_replicas_cover_concurrency():
 
 
 def test_requests_per_second_can_set_the_replica_count():
-    p = run(concurrency=1, requests_per_second=200, input_tokens=512, output_tokens=512)
+    p = run(requests_per_second=200, input_tokens=512, output_tokens=512)
     assert p.choice.sized_by == "requests_per_second"
+
+
+def test_one_in_flight_cannot_carry_200_requests_per_second():
+    """Little's law: 1 in flight at 200 req/s leaves 5 ms per request, which no replica answers in (before: the rate
+    and the concurrency were separate minimums, and the contradiction went unnoticed)."""
+    with pytest.raises(InfeasibleError, match="time in the system"):
+        run(concurrency=1, requests_per_second=200, input_tokens=512, output_tokens=512)
 
 
 def test_headroom_adds_an_on_demand_instance_for_interactive_unless_asked_for_spot():

@@ -1,7 +1,7 @@
 """A stack's fixed overhead: what the AWS resources it creates besides the GPU instances cost (a created VPC's interface
 endpoints, NAT gateway and its address; the load balancer; the API-key secret; the nodes' logs and EBS volumes).
 
-Counted from the same facts the components build from (components/network_spec.py, fleet_spec.py, eks/nodes.py), so
+Counted from the same facts the components build from (deploy/network_spec.py, fleet_spec.py, eks/nodes.py), so
 the estimate follows what is created; priced from sizing/data/fixed_costs.csv. Pure: no Pulumi. The EKS cluster itself
 is the user's and not counted; the data processing charges depend on traffic and are not counted either."""
 
@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from components.eks.nodes import node_volumes
-from components.fleet_metrics import PUBLISH_EVERY_S, PUBLISHED, PUT_CALLS_PER_PUBLISH
+from deploy.eks_spec import node_volumes
+from deploy.fleet_metrics import PUBLISH_EVERY_S, PUBLISHED, PUT_CALLS_PER_PUBLISH
 from deploy.image_source import caches_weights, fleet_image_source
 from deploy.fleet_spec import LOG_RETENTION_DAYS, Gp3Volume, creates_api_key_secret, node_spec
-from components.monitoring import DASHBOARDS, alarm_metrics
-from components.network_spec import interface_endpoint_zones, nat_gateways
+from deploy.monitoring_spec import DASHBOARDS, alarm_metrics
+from deploy.network_spec import interface_endpoint_zones, nat_gateways
 from deploy.options import FleetOptions
 from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH, MIN_HOURS_PER_MONTH
 from sizing.catalog.fixed_costs import BILLED_HOURLY, PriceItem, all_fixed_cost_prices, fixed_cost_prices
@@ -174,7 +174,7 @@ def log_usage(nodes: int, hours_per_month: float, assumptions: FixedCostAssumpti
 
 def monitoring_usage(nodes: int, hours_per_month: float) -> list[Usage]:
     """The ec2 fleet's CloudWatch: the custom metrics its nodes publish, its alarms' metrics, its dashboard, and the
-    nodes' PutMetricData calls (components/fleet_metrics.py, components/monitoring.py)."""
+    nodes' PutMetricData calls (deploy/fleet_metrics.py, components/monitoring.py)."""
     calls_per_month = hours_per_month * SECONDS_PER_HOUR / PUBLISH_EVERY_S * PUT_CALLS_PER_PUBLISH
     return [Usage("custom_metric", len(PUBLISHED), "cw_custom_metric"),
             Usage("alarm_metric", alarm_metrics(), "cw_alarm_metric"), Usage("dashboard", DASHBOARDS, "cw_dashboard"),

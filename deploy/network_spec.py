@@ -1,5 +1,5 @@
 """What the Network component creates, as pure facts (no Pulumi): the zones of a created VPC, its NAT gateway and its
-interface endpoints. Network builds from these, and the fixed-cost estimate (components/fixed_costs.py) counts them."""
+interface endpoints. Network builds from these, and the fixed-cost estimate (deploy/fixed_costs.py) counts them."""
 
 from __future__ import annotations
 
