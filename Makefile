@@ -43,9 +43,11 @@ package: $(VENV)/.installed
 
 # e2e    - the fleet's own vLLM command lines against a real vLLM (the CPU build, in its own environment .e2e, a tiny
 #          random-weight model written by the test): flags parse, /health answers, the API key guards every routed path,
-#          the metrics the autoscaling reads exist. Skipped, saying why, where vLLM's CPU build cannot be installed.
+#          the metrics the autoscaling reads exist; `vllm bench serve` against it, calibrated from half the runs and
+#          the other half predicted. Skipped, saying why, where vLLM's CPU build cannot be installed.
 E2E_VENV := .e2e
 e2e: $(VENV)/.installed
 	@status=0; tools/e2e_setup.sh $(E2E_VENV) || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "e2e: skipped"; exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
-	LLMFLEET_VLLM_PYTHON=$(E2E_VENV)/bin/python $(PY) -m pytest -q -p no:cacheprovider tests/components/test_real_vllm.py
+	LLMFLEET_VLLM_PYTHON=$(E2E_VENV)/bin/python $(PY) -m pytest -q -p no:cacheprovider tests/components/test_real_vllm.py \
+	  tests/components/test_real_calibration.py

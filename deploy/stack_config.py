@@ -9,11 +9,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from deploy.options import FleetOptions
 from sizing.bounded import parse_json
+from sizing.calibration.store import Calibration, read_calibration
 from sizing.errors import SizingError
+from sizing.limits import MAX_NAME_CHARS
 from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
 from sizing.models.spec import ModelSpec
-from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
+from sizing.planner.request import (
+    Deployment,
+    PlanRequest,
+    Workload,
+    spare_purchase_unused,
+)
 from sizing.redact import redact
 
 NAMESPACE = "llmfleet"
@@ -109,7 +116,7 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model:
         model = model or resolve_model(str(raw["model"]))
     except SizingError as exc:
         raise ConfigError(f"{NAMESPACE}:model: {exc}") from None
-    raw = _with_region(raw, aws_region)
+    raw, calibration = _calibration(_with_region(raw, aws_region))
     workload = _section(raw, "workload", Workload)
     deployment = _section(raw, "deployment", Deployment)
     fleet = _section(raw, "fleet", FleetOptions)
@@ -118,5 +125,28 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model:
         raise ConfigError(f"{NAMESPACE}:deployment.spare_purchase={deployment.spare_purchase!r} has no spare to buy: "
                           f"{NAMESPACE}:workload.headroom_replicas is 0. To fix: set {NAMESPACE}:workload.headroom_replicas "
                           f"(1 = N+1) or remove {NAMESPACE}:deployment.spare_purchase.")
-    return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment), fleet=fleet,
-                       preflight=preflight)
+    return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment,
+                                           calibration=calibration), fleet=fleet, preflight=preflight)
+
+
+CALIBRATION_KEY = "calibration"
+"""llmfleet:workload.calibration: a calibration file (`python -m sizing calibrate ... --out FILE`), relative to the
+project root (where Pulumi.yaml is, the folder `pulumi` and `python -m sizing plan --stack` run in). It is read by the
+stack, not by the Workload model: it says how fast the hardware serves, not what the traffic is."""
+
+
+def _calibration(raw: dict[str, Any]) -> tuple[dict[str, Any], Calibration | None]:
+    """The config without llmfleet:workload.calibration, and the calibration it names (read and checked)."""
+    workload = raw.get("workload")
+    if not isinstance(workload, dict) or CALIBRATION_KEY not in workload:
+        return raw, None
+    rest = {k: v for k, v in workload.items() if k != CALIBRATION_KEY}
+    path = workload[CALIBRATION_KEY]
+    if not isinstance(path, str) or not path.strip() or len(path) > MAX_NAME_CHARS:
+        raise ConfigError(f"{NAMESPACE}:workload.{CALIBRATION_KEY}={redact(repr(path))[:120]} is not a file path. To fix: "
+                          "give the path of a file written by `python -m sizing calibrate --out FILE`, relative to the "
+                          "project root.")
+    try:
+        return {**raw, "workload": rest}, read_calibration(path)
+    except SizingError as exc:
+        raise ConfigError(f"{NAMESPACE}:workload.{CALIBRATION_KEY}: {exc}") from None

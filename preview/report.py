@@ -392,6 +392,20 @@ def _workload(p: Plan) -> str:
             f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
 
 
+def _calibration_lines(p: Plan) -> list[str]:
+    """The calibration in effect and how well it reproduced its own benchmarks (every value printed is a number or
+    matches store.SAFE_TEXT)."""
+    cal = p.calibration
+    if cal is None:
+        return ["**Speed figures:** first-principles model (no calibration).", ""]
+    where = f"`{cal.model}` {cal.weights} on {cal.gpu}, `{cal.engine}` {cal.engine_version}, fitted {cal.created}"
+    if not cal.applies_to_choice:
+        return [f"**Speed figures:** first-principles model; the stack's calibration ({where}) does not describe the "
+                "chosen hardware.", ""]
+    return [f"**Speed figures: calibrated** from {cal.points} measured points ({where}); residual error on them: median "
+            f"{100 * cal.median_abs_error:.1f}%, worst {100 * cal.max_abs_error:.1f}% (throughput and ITL).", ""]
+
+
 def _spot_note(p: Plan) -> str:
     """With spot instances the cost shown is an expectation (the plans are ranked by it): say what AWS bills."""
     c = p.choice
@@ -479,6 +493,7 @@ def _section(d: StackDiff) -> list[str]:
     lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
               f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
               f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]
+    lines += _calibration_lines(p)
     lines += _details("Per-GPU memory budget", _memory_chart(p))
     lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
     if d.changes:

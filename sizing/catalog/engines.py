@@ -148,3 +148,12 @@ def get_engine(name: str | None = None) -> EngineProfile:
     if name not in all_engines():
         raise UnknownNameError("engine profile", name, all_engines(), "pick a profile from sizing/data/engines.toml.")
     return all_engines()[name]
+
+
+def engine_and_factor(name: str | None) -> tuple[EngineProfile, float, str]:
+    """(memory profile, step-time factor, engine name) for `speed` and `calibrate --engine`: every engine with a
+    step-time factor is accepted; one without a memory profile here (a TensorRT-LLM or NIM version the calibration data
+    were measured on) keeps the default profile's memory and scheduler limits."""
+    name = name or default_engine_name()
+    factor = step_time_factor(name)
+    return (all_engines()[name] if name in all_engines() else get_engine()), factor, name

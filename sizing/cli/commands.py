@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from sizing.catalog.engines import get_engine
+from sizing.calibration.commands import bench_commands, bench_lines
+from sizing.calibration.store import Calibration, read_calibration
+from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.cli import render
@@ -116,6 +118,10 @@ def _check_load_args(args: argparse.Namespace) -> None:
         raise InvalidInputError(f"--prefix-hit-rate {args.prefix_hit_rate:g} applies to a steady state only; a fixed batch "
                                 "has no arrivals to share a prefix cache. To fix: add --concurrency or --request-rate, "
                                 "or drop --prefix-hit-rate.")
+    if args.arrivals is not None and args.concurrency is None:
+        raise InvalidInputError(f"--arrivals {args.arrivals} describes how closed-loop clients send their requests, so it "
+                                "needs --concurrency (--request-rate is always Poisson arrivals). To fix: add --concurrency "
+                                "C, or drop --arrivals.")
     if args.tpot_ms is not None and args.batch != "max":
         raise InvalidInputError(f"--tpot-ms {args.tpot_ms:g} picks the largest batch meeting it, so it needs --batch max "
                                 f"(it was ignored otherwise). To fix: add --batch max, or drop --tpot-ms (plan --tpot-ms "
@@ -125,25 +131,30 @@ def _check_load_args(args: argparse.Namespace) -> None:
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
     _check_load_args(args)
-    model, engine = model_from_args(args), get_engine(args.engine)
+    model, (engine, factor, engine_name) = model_from_args(args), engine_and_factor(args.engine)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     layout = _layout(args, model, instance)
     fmt = format_from_args(args, model)
+    assumptions, calibration = assumptions_from_args(args), None
+    if args.calibration:
+        calibration = calibration_for(args.calibration, gpu.name, model.name, fmt.name)
+        assumptions, factor = calibration.assumptions(assumptions), 1.0
     kv_bytes = kv_element_bytes(args.kv_dtype, fmt)
     i, o = args.input_tokens, args.output_tokens
     max_model_len = _first_given(args.max_model_len, i + o)
     check_context(model, max_model_len, "--max-model-len" if args.max_model_len else "--input-tokens + --output-tokens")
     settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=max_model_len,
-                              kv_element_bytes=kv_bytes)
+                              kv_element_bytes=kv_bytes, max_num_batched_tokens=args.max_num_batched_tokens)
     mem = memory_breakdown(model, gpu, fmt, layout, engine, settings)
     link = instance.gpu_link if instance else gpu.interconnect
-    rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions_from_args(args),
+    rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions,
                       inter_node_pp=layout.gpus > (instance.whole_gpus if instance else layout.gpus))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
+    used = {"engine": engine_name, "calibration": calibration_json(args.calibration, calibration)}
     if args.concurrency is not None or args.request_rate is not None:
-        return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs)
+        return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor, used)
     args.batch = args.batch or "1"
-    f = engine.step_time_factor  # every time printed is the engine profile's (engines.toml [step_time_factor])
+    f = factor  # every time printed is the engine's (engines.toml [step_time_factor]), or 1 under a calibration
     batch = limit if args.batch == "max" else _int_batch(args.batch)
     if args.tpot_ms is not None:  # with --batch max (_check_load_args)
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * MS_PER_S <= args.tpot_ms)
@@ -161,7 +172,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal,
            "input_tokens": i, "output_tokens": o, "batch": batch, "max_batch": limit,
-           "fits": batch <= limit and mem.fits and not refusal, "engine": engine.name,
+           "fits": batch <= limit and mem.fits and not refusal, **used,
            "ttft_ms": rs.ttft_s(batch, i, o, mem.max_num_batched_tokens) * f * MS_PER_S,
            "prefill_ms": rs.prefill_s(i) * f * MS_PER_S, "tpot_ms": tpot * MS_PER_S, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
@@ -169,16 +180,39 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     return out, render.speed_lines(out)
 
 
-def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tuple[dict, list[str]]:
+def calibration_for(path: str, gpu: str, model: str, weights: str) -> Calibration:
+    """The calibration file, refused when it describes another GPU, model or weight format."""
+    cal = read_calibration(path)
+    if not cal.applies_to(gpu, model, weights):
+        raise InvalidInputError(f"calibration {path[:200]!r} was fitted to {cal.model} {cal.weights} on {cal.gpu}, not to "
+                                f"{model} {weights} on {gpu}. To fix: pass the --gpu, --model and --weights it was fitted "
+                                "to, or calibrate this combination from its own benchmarks.")
+    return cal
+
+
+def calibration_json(path: str | None, cal: Calibration | None) -> dict | None:
+    """What a figure's calibration is, for the JSON and text output (None: first principles)."""
+    if cal is None:
+        return None
+    return {"file": path, "summary": cal.summary, "created": cal.created, "engine": cal.engine,
+            "engine_version": cal.engine_version, "median_abs_error": cal.median_abs_error,
+            "max_abs_error": cal.max_abs_error, "fitted": cal.fitted.model_dump()}
+
+
+def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor: float,
+                  used: dict) -> tuple[dict, list[str]]:
     """`speed --concurrency C` (closed loop) or `--request-rate R` (open loop): the replica's steady state."""
     i, o, hit_rate = args.input_tokens, args.output_tokens, args.prefix_hit_rate or 0.0
     where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
     if limit < 1:
         raise InfeasibleError(f"No request fits on {where}.", f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                               "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
-    load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=hit_rate))
+    load = replica_load(rs, mem, limit, engine, Workload(input_tokens=i, output_tokens=o, prefix_hit_rate=hit_rate),
+                        step_time_factor=factor)
+    arrivals = args.arrivals or "poisson"
     if args.concurrency is not None:
-        point, loop = load.closed_loop(args.concurrency), {"concurrency": args.concurrency}
+        point = load.burst_loop(args.concurrency) if arrivals == "burst" else load.closed_loop(args.concurrency)
+        loop = {"concurrency": args.concurrency}
     else:
         found = load.open_loop(args.request_rate)
         if found is None:
@@ -191,7 +225,7 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs) -> tupl
     refusal = _engine_refusal(model, fmt, layout, gpu)
     out = {**_model_line(model, fmt), "gpu": gpu.name, "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp,
            "data_parallel": layout.dp, "expert_parallel": layout.ep, "engine_refusal": refusal, "fits": not refusal,
-           "input_tokens": i, "output_tokens": o, "prefix_hit_rate": hit_rate, "engine": engine.name, **loop,
+           "input_tokens": i, "output_tokens": o, "prefix_hit_rate": hit_rate, **used, **loop, "arrivals": arrivals,
            "output_tokens_per_second": point.output_tokens_per_s, "requests_per_second": point.requests_per_s,
            "tpot_ms": point.tpot_s * MS_PER_S, "ttft_ms": point.ttft_s * MS_PER_S, "tpot_p95_ms": point.tpot_p95_s * MS_PER_S,
            "ttft_p95_ms": point.ttft_p95_s * MS_PER_S, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
@@ -235,7 +269,9 @@ def plan_request(args: argparse.Namespace) -> PlanRequest:
     if spare_purchase_unused(workload, deployment):
         raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "
                                 "To fix: add --headroom N or drop --spare-purchase.")
-    return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args))
+    calibration = read_calibration(args.calibration) if getattr(args, "calibration", None) else None
+    return PlanRequest(model=model, workload=workload, deployment=deployment, assumptions=assumptions_from_args(args),
+                       calibration=calibration)
 
 
 def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
@@ -247,9 +283,16 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         from deploy.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
         from deploy.plan_lock import plan_stack_file
 
+        if getattr(args, "calibration", None):
+            raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
+                                    "llmfleet:workload.calibration in the stack file, or drop --stack.")
         result, messages, stack = plan_stack_file(args.stack, args.update_lock)
         overhead = fixed_costs(result, stack.fleet)
-        return ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
-                [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
-    result = plan(plan_request(args))
-    return result.model_dump(mode="json"), render.plan_lines(result)
+        data, lines = ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
+                       [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
+    else:
+        result = plan(plan_request(args))
+        data, lines = result.model_dump(mode="json"), render.plan_lines(result)
+    if getattr(args, "bench_commands", False):
+        data["bench_commands"], lines = bench_commands(result), [*lines, *bench_lines(result)]
+    return data, lines

@@ -86,13 +86,23 @@ class SpeedNumbers(EngineNumbers, LayoutNumbers):
     """--request-rate: open-loop Poisson arrivals, requests per second (steady state)."""
     prefix_hit_rate: float | None = Field(default=None, ge=0, lt=1)
     """--prefix-hit-rate: share of prompt tokens served from the prefix cache (steady state only)."""
+    max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
+    """--max-num-batched-tokens: the engine's token budget per step."""
 
 
 class PlanNumbers(EngineNumbers):
     """`plan` (its workload numbers are bounded by Workload itself)."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "plan": PlanNumbers}
+class CalibrateNumbers(LayoutNumbers):
+    """`calibrate`."""
+
+    max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
+    """--max-num-batched-tokens: the engine's token budget per step."""
+
+
+NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "plan": PlanNumbers,
+                                      "calibrate": CalibrateNumbers}
 """Subcommand -> the model of its numbers."""
 
 

@@ -13,6 +13,7 @@ from sizing.catalog.formats import vllm_kv_cache_dtype
 
 from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
+from sizing.cli.calibrate import add_calibrate_args, calibrate_command
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
@@ -68,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state)")
     spd.add_argument("--prefix-hit-rate", type=float, help="share of prompt tokens served from the prefix "
                      "cache, 0 <= h < 1 (with --concurrency or --request-rate)")
+    spd.add_argument("--arrivals", choices=["poisson", "burst"], help="with --concurrency: how the clients' requests "
+                     "arrive: poisson (default; production traffic) or burst (benchmark clients with identical lengths "
+                     "that start together: GenAI-Perf, AIPerf, vllm bench serve --max-concurrency at an infinite rate)")
+    spd.add_argument("--max-num-batched-tokens", type=int, help="the engine's token budget per step, when it is not "
+                     "the profile's default (to reproduce a benchmark as it ran)")
+    spd.add_argument("--calibration", metavar="FILE", help="a calibration written by `calibrate` for this GPU, model "
+                     "and weights: its fitted efficiencies replace the assumptions")
     spd.add_argument("--json", action="store_true")
 
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
@@ -105,10 +113,16 @@ def _parser() -> argparse.ArgumentParser:
                     "draft (sizing/data/speculators.csv): an EAGLE-3 head or the model's own MTP module")
     pl.add_argument("--region", default=_default(Deployment, "region"))
     pl.add_argument("--instance-types", help="comma-separated allow-list")
+    pl.add_argument("--calibration", metavar="FILE", help="a calibration written by `calibrate`: candidates on its "
+                    "GPU, model and weights are sized with its fitted efficiencies (and said to be)")
+    pl.add_argument("--bench-commands", action="store_true", help="also print the benchmark commands (vllm bench "
+                    "serve, GuideLLM) that check the chosen plan once deployed")
     pl.add_argument("--json", action="store_true")
     pl.add_argument("--stack", metavar="STACK_FILE", help="plan this stack file (Pulumi.<name>.yaml) instead of the "
                     "flags above, and compare the plan with its lock (Pulumi.<name>.plan.json)")
     pl.add_argument("--update-lock", action="store_true", help="with --stack: record the fresh plan as the stack's lock")
+
+    add_calibrate_args(sub)
 
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
     rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
@@ -170,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                          "To fix: give the model once."), file=sys.stderr)
             return EXIT_BAD_INPUT
         args.model = args.model_pos
-    handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[args.command]
+    handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command,
+               "calibrate": calibrate_command}[args.command]
     try:
         validate_numbers(args)
         if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with

@@ -71,12 +71,25 @@ def speed_lines(d: dict) -> list[str]:
         f"  decode {d['output_tokens_per_second']:8.0f} output tokens/s; batch-1 bandwidth ceiling "
         f"{d['bandwidth_ceiling_tokens_per_second']:.0f} tokens/s",
         *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
+        calibration_line(d.get("calibration")),
     ]
+
+
+ARRIVALS_TEXT = {"poisson": "Poisson arrivals (production traffic)",
+                 "burst": "burst arrivals (benchmark clients with fixed lengths starting together)"}
+"""How `speed` names the arrival process a steady-state figure assumes."""
+
+
+def calibration_line(cal: dict | None) -> str:
+    """Which figures come from a calibration, or that none does."""
+    if not cal:
+        return "  figures: first-principles model (no calibration)"
+    return f"  figures: CALIBRATED from {cal['file']}: {cal['summary']}"
 
 
 def load_lines(d: dict) -> list[str]:
     """One replica at steady state under a closed or open loop."""
-    loop = (f"closed loop, {d['concurrency']:g} clients" if "concurrency" in d
+    loop = (f"closed loop, {d['concurrency']:g} clients, {ARRIVALS_TEXT[d['arrivals']]}" if "concurrency" in d
             else f"open loop, Poisson arrivals at {d['request_rate']:g} req/s")
     return [
         _head(d),
@@ -89,6 +102,7 @@ def load_lines(d: dict) -> list[str]:
         f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take {d['prefill_share']:.0%} "
         f"of step time" + ("; SATURATED: requests queue for a slot or the token budget" if d["saturated"] else ""),
         *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
+        calibration_line(d.get("calibration")),
     ]
 
 
@@ -157,6 +171,16 @@ def latency_targets(w: Workload, at_most: str = "<=") -> str:
         ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
 
 
+def plan_calibration_line(p: Plan) -> str:
+    """Where the choice's speed figures come from."""
+    cal = p.calibration
+    if cal is None:
+        return "  figures: first-principles model (no calibration)"
+    if not cal.applies_to_choice:
+        return f"  figures: first-principles model (the calibration describes {cal.model} {cal.weights} on {cal.gpu})"
+    return f"  figures: CALIBRATED ({cal.summary})"
+
+
 def held_within(p: Plan) -> str:
     """What a replica's capacity is held within: the workload's targets, the limits the plan added, or neither (the
     replica is then sized at saturation, and never said to be 'within the targets')."""
@@ -192,6 +216,7 @@ def plan_lines(p: Plan) -> list[str]:
         "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
         _memory_line(p),
         *[f"  note: {n}" for n in c.notes],
+        plan_calibration_line(p),
         *[f"  warning: {x}" for x in p.warnings],
         *_kv_alternative_lines(p),
         "",

@@ -26,7 +26,7 @@ from sizing.planner.rejections import (fleet_size_rejection, format_rejection, i
                                        not_planned_rejections, offering_rejection, reject)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.request import PlanRequest, Workload
-from sizing.planner.results import Candidate, Plan, Rejection
+from sizing.planner.results import Candidate, CalibrationInUse, Plan, Rejection
 from sizing.planner.targets import assumed_limits, targets_for
 from sizing.planner.traffic import traffic_warnings
 from sizing.speed.load import ReplicaLoad
@@ -91,13 +91,15 @@ class _FitMemo:
         if key not in self._models:
             req = self.req
 
+            assumptions, factor = req.speed_assumptions(p.instance.gpu.name, self.fmt.name)
+
             def speed() -> ReplicaSpeed:
                 return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
-                                    req.assumptions, p.nodes_per_replica > 1)
+                                    assumptions, p.nodes_per_replica > 1)
 
             settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
             self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, settings,
-                                              speed, req.workload, self.spec_step)
+                                              speed, req.workload, self.spec_step, factor)
         targets = targets_for(w, self.req.assumptions)
         fit_key = key + targets.key
         if fit_key not in self._fits:
@@ -155,6 +157,7 @@ def plan(req: PlanRequest) -> Plan:
         alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
         assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
+        calibration=calibration_in_use(req, choice),
         assumed_limits=assumed_limits(req.workload, req.assumptions),
         warnings=(traffic_warnings(req, ranked[0]) + _warnings(choice, req)
                   + (req.deployment.facts.notices if req.deployment.facts else ())),
@@ -217,9 +220,30 @@ def _fact_sources(req: PlanRequest) -> dict[str, str]:
     return {kind: f"{p.origin} {p.as_of} ({p.source})" for kind, p in sorted(d.facts.provenance.items())}
 
 
+def calibration_in_use(req: PlanRequest, choice: Candidate) -> CalibrationInUse | None:
+    """The request's calibration as the plan reports it (None: the plan is first principles throughout)."""
+    cal = req.calibration
+    if cal is None:
+        return None
+    return CalibrationInUse(summary=cal.summary, gpu=cal.gpu, model=cal.model, weights=cal.weights, engine=cal.engine,
+                            engine_version=cal.engine_version, created=cal.created, points=len(cal.points),
+                            median_abs_error=cal.median_abs_error, max_abs_error=cal.max_abs_error,
+                            sources=tuple(f"{s.file} sha256:{s.sha256}" for s in cal.sources),
+                            fitted=cal.fitted.model_dump(), applies_to_choice=choice.calibrated)
+
+
 def _warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
     single = single_failure_domain_warning(req.workload, choice)  # (a graph pool that does not fit is a memory miss)
-    return ((single,) if single else ()) + kernel_warnings(choice)
+    return calibration_warnings(choice, req) + ((single,) if single else ()) + kernel_warnings(choice)
+
+
+def calibration_warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
+    """The request's calibration does not describe the chosen fleet: its figures are first principles."""
+    cal = req.calibration
+    if cal is None or choice.calibrated:
+        return ()
+    return (f"the calibration ({cal.model} {cal.weights} on {cal.gpu}) does not describe the choice "
+            f"({req.model.name} {choice.weights} on {choice.gpu}): its figures are first principles",)
 
 
 def kernel_warnings(choice: Candidate) -> tuple[str, ...]:

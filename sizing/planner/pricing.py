@@ -169,4 +169,5 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
         cost_per_million_output_tokens_usd=x.cost_per_million_tokens_usd, job_hours=x.job_hours,
         job_cost_usd=x.job_cost_usd, memory=fit.memory, notes=_notes(req, p, fleet, costs),
+        calibrated=req.calibrated(p.instance.gpu.name, x.fmt.name),
     )

@@ -117,11 +117,13 @@ def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
 
 
 def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload,
-                 spec: SpecDecode | None = None) -> ReplicaLoad:
-    """The steady-state model of one replica for the workload's typical request (with a speculative draft, if any)."""
+                 spec: SpecDecode | None = None, step_time_factor: float | None = None) -> ReplicaLoad:
+    """The steady-state model of one replica for the workload's typical request (with a speculative draft, if any;
+    `step_time_factor`: the engine's speed bias when it is not the profile's own, e.g. 1 under a calibration)."""
     shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
     budget = mem.max_num_batched_tokens * speed.layout.dp  # every data-parallel attention rank schedules its own tokens
-    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, engine.step_time_factor, spec))
+    factor = engine.step_time_factor if step_time_factor is None else step_time_factor
+    return ReplicaLoad(speed, shape, EngineLimits(budget, limit, factor, spec))
 
 
 def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
@@ -144,6 +146,7 @@ def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
 def replica_model(
     m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
     speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload, spec: SpecDecode | None = None,
+    step_time_factor: float | None = None,
 ) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
     """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
     of the latency targets, so one serves every target a plan tries. `speed` may be a factory, called only when the
@@ -152,7 +155,8 @@ def replica_model(
     if not mem.fits:
         return _memory_miss(mem, startup_rule_note(gpu, fmt))
     limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens, settings)
-    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, spec)
+    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, spec,
+                                step_time_factor)
 
 
 def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, t: Targets) -> ReplicaFit | ReplicaMiss:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sizing.calibration.store import Calibration
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.formats import vllm_kv_cache_dtype
 from sizing.catalog.instances import all_instance_types
@@ -280,6 +281,9 @@ class PlanRequest(BaseModel):
     """Where and how."""
     assumptions: Assumptions = Field(default_factory=default_assumptions)
     """Efficiencies and latencies."""
+    calibration: Calibration | None = None
+    """Efficiencies fitted to the user's own benchmarks (sizing/calibration/): candidates on its GPU in its weight format
+    are sized with them instead of `assumptions` (and the engine's step-time factor is 1); the others as before."""
 
     @model_validator(mode="after")
     def _spare_purchase_needs_a_spare(self) -> PlanRequest:
@@ -288,6 +292,17 @@ class PlanRequest(BaseModel):
             raise ValueError(f"deployment.spare_purchase={self.deployment.spare_purchase!r} has no spare to buy: "
                              "workload.headroom_replicas is 0. To fix: set headroom_replicas >= 1 or drop spare_purchase.")
         return self
+
+    def calibrated(self, gpu: str, weights: str) -> bool:
+        """Whether a replica on `gpu` in `weights` is sized with the calibration."""
+        return self.calibration is not None and self.calibration.applies_to(gpu, self.model.name, weights)
+
+    def speed_assumptions(self, gpu: str, weights: str) -> tuple[Assumptions, float | None]:
+        """(assumptions, step-time factor override) for a replica on `gpu` in `weights`: the calibration's where it
+        applies (factor 1: it measured the engine), the request's otherwise (None: the engine profile's factor)."""
+        if self.calibration is not None and self.calibrated(gpu, weights):
+            return self.calibration.assumptions(self.assumptions), 1.0
+        return self.assumptions, None
 
     @property
     def max_model_len(self) -> int:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
 from sizing.planner.request import PurchaseOption, Workload
 from sizing.planner.speculative import SpeculativePlan
+
+
+def _without_unset_calibration(handler: SerializerFunctionWrapHandler, value: BaseModel, name: str) -> dict[str, Any]:
+    """The model's dump without `name` while it holds its default (no calibration): plans and plan locks written before
+    calibrations existed keep their JSON, and so their digests (deploy/plan_lock.py)."""
+    data = handler(value)
+    if name in data and data[name] == type(value).model_fields[name].default:
+        del data[name]
+    return data
 
 
 class Candidate(BaseModel):
@@ -103,6 +114,12 @@ class Candidate(BaseModel):
     """Per-GPU memory breakdown on the binding stage."""
     notes: tuple[str, ...] = ()
     """Caveats (spot scarcity, PCIe all-reduce, multi-node loss)."""
+    calibrated: bool = False
+    """Its speed figures come from the request's calibration (fitted to the user's benchmarks), not first principles."""
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_calibration(handler, self, "calibrated")
 
     @computed_field
     @property
@@ -122,6 +139,39 @@ class Candidate(BaseModel):
         parallel = layout_label(self.tensor_parallel, self.pipeline_parallel, self.data_parallel, self.expert_parallel)
         return (f"{self.instances} x {self.instance_type}, {parallel}, "
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
+
+
+class CalibrationInUse(BaseModel):
+    """The calibration a plan was sized with, and how well it reproduced the benchmarks it was fitted to."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str
+    """One line: what it was fitted to, when, and its residual error."""
+    gpu: str
+    """The GPU it describes."""
+    model: str
+    """The model it describes."""
+    weights: str
+    """The weight format it describes."""
+    engine: str
+    """The engine measured."""
+    engine_version: str
+    """Its version."""
+    created: str
+    """When it was fitted."""
+    points: int
+    """Load points it was fitted to."""
+    median_abs_error: float
+    """Median |calibrated / measured - 1| of throughput and ITL over those points."""
+    max_abs_error: float
+    """Largest of those."""
+    sources: tuple[str, ...]
+    """The benchmark files, 'name sha256:digest'."""
+    fitted: dict[str, float]
+    """The fitted efficiencies."""
+    applies_to_choice: bool
+    """Whether the chosen fleet's figures come from it."""
 
 
 def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
@@ -264,6 +314,8 @@ class Plan(BaseModel):
     """Limits the plan added to the workload's own, each with its figure and source: the reading-speed TPOT of an
     interactive workload without one, the utilization ceiling of interactive replicas, the time in the system a
     concurrency given beside a rate allows (Little's law)."""
+    calibration: CalibrationInUse | None = None
+    """The calibration in effect (None: every figure is first principles)."""
     warnings: tuple[str, ...] = ()
     """Things to know that do not block the plan."""
     fact_sources: dict[str, str] = {}
@@ -339,3 +391,7 @@ class Plan(BaseModel):
     def memory_per_gpu(self) -> MemoryBreakdown:
         """Per-GPU memory breakdown of the choice."""
         return self.choice.memory
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _without_unset_calibration(handler, self, "calibration")

@@ -24,7 +24,16 @@ Latency:
 - TTFT p95: the delay beyond the own prefill is taken as exponential (the heavy-traffic M/G/1 tail), so its p95 is
   ln(20) = 3.0 times its mean; the slot wait of a saturated closed loop is FCFS over a full engine and counted the same.
 The same formulas serve both loops: with N clients the arrivals are not Poisson, so the waiting terms are an upper
-estimate at low N. Engines that run each prompt as a whole context step, driven by benchmark clients with identical
+estimate at low N.
+
+Burst arrivals (`burst_loop`): benchmark clients with identical lengths that start together (GenAI-Perf and AIPerf
+concurrency mode, `vllm bench serve --max-concurrency C` at an infinite rate) do not arrive at random. The first wave of
+N prompts is prefilled in g = ceil(N x P / budget) groups, and each group keeps its phase: its next prompts arrive
+together when its requests end. Per group period of L = max(c + O - 1, g x c) steps (c: steps one group's prompts
+take), g x c steps carry one group's prompts next to the others' decodes and the rest decode all N. So the prompts land
+in TTFT (the group's own prefill steps) and ITL holds only the other groups' prefills, g - 1 per O - 1 tokens. With
+g = 1 ITL is the pure decode step: the Poisson model's prefill stretch of ITL is absent, as measured
+(tests/sizing/test_load_calibration.py). Engines that run each prompt as a whole context step, driven by benchmark clients with identical
 request lengths, see prompts arrive in waves and wait for the whole wave; this model does not reproduce that (NIM 1.8,
 with chunked context, matches it: tests/sizing/test_load_calibration.py).
 
@@ -292,6 +301,29 @@ class ReplicaLoad:
             tpot_s=top.tpot_s, tpot_p95_s=top.tpot_p95_s, ttft_s=top.ttft_s + wait, ttft_p95_s=top.ttft_p95_s + wait,
             running_batch=top.running_batch, prefill_share=top.prefill_share, saturated=True,
         )
+
+    def burst_loop(self, clients: float) -> LoadPoint:
+        """N closed-loop clients with identical lengths that start together (see the module docstring): every time is
+        deterministic, so the p95s equal the means, except the wait for a slot past the KV / max_num_seqs cap."""
+        budget, p, o = float(self.limits.max_num_batched_tokens), self._prefill_tokens, self.shape.output_tokens
+        running = min(clients, float(self.limits.max_running))
+        groups = max(1, math.ceil(running * p / budget))
+        per_group = running / groups
+        others = running - per_group if groups > 1 else 0.0
+        chunks = max(1, math.ceil(per_group * p / max(budget - others, 1.0)))
+        period = max(chunks + o - 1, groups * chunks)
+        prefill_step = self._decode_s(others) + per_group * p / chunks * self._token_s
+        decode_step = self._decode_s(running)
+        cycle = groups * chunks * prefill_step + (period - groups * chunks) * decode_step
+        behind = (period - (chunks + o - 1)) * cycle / period  # prefill-bound: a group waits for the others' prompts
+        own = chunks * prefill_step + behind
+        itl = (cycle - own) / (o - 1) if o > 1 else decode_step
+        rate = running / cycle
+        wait = (clients - running) / rate
+        return LoadPoint(concurrency=clients, requests_per_s=rate, output_tokens_per_s=running * o / cycle, tpot_s=itl,
+                         tpot_p95_s=itl, ttft_s=own + wait, ttft_p95_s=own + wait, running_batch=running,
+                         prefill_share=groups * chunks * per_group * p / chunks * self._token_s / cycle,
+                         saturated=clients > running or groups * chunks > chunks + o - 1)
 
     def smallest_d(self) -> float:
         """The lightest steady load the searches consider (capacity() checks the targets here first)."""
