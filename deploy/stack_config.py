@@ -130,9 +130,14 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model:
 
 
 CALIBRATION_KEY = "calibration"
-"""llmfleet:workload.calibration: a calibration file (`python -m sizing calibrate ... --out FILE`), relative to the
-project root (where Pulumi.yaml is, the folder `pulumi` and `python -m sizing plan --stack` run in). It is read by the
-stack, not by the Workload model: it says how fast the hardware serves, not what the traffic is."""
+CALIBRATION_DOC = ("A calibration file (`python -m sizing calibrate ... --out FILE`), relative to the project root (where "
+                   "Pulumi.yaml is, the folder `pulumi` and `python -m sizing plan --stack` run in): the candidates on "
+                   "its GPU and format are sized with its fitted speed (docs/calibration.md).")
+"""llmfleet:workload.calibration. It is read by the stack, not by the Workload model: it says how fast the hardware
+serves, not what the traffic is."""
+STACK_ONLY_KEYS: dict[str, dict[str, str]] = {"workload": {CALIBRATION_KEY: CALIBRATION_DOC}}
+"""Keys a section takes that its model does not hold (read by the stack itself), each with its description: the
+stack-key reference lists them beside the model's fields."""
 
 
 def _calibration(raw: dict[str, Any]) -> tuple[dict[str, Any], Calibration | None]:

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from deploy.stack_config import NAMESPACE, SECTIONS
+from deploy.stack_config import NAMESPACE, SECTIONS, STACK_ONLY_KEYS
 from provider.codegen import NOT_EXPOSED, _plain, field_docs
 from provider.generated import write_or_check
 
@@ -145,6 +145,9 @@ def table(key: str, model: type[BaseModel], anchor: dict[type[BaseModel], str]) 
             continue
         lines.append(f"| `{name}` | {_cell(type_text(field.annotation, anchor))} | {_cell(bounds_text(field))} | "
                      f"{_cell(default_text(field))} | {_cell(docs.get(name, ''))} |")
+    section = key.removeprefix(f"{NAMESPACE}:")
+    lines += [f"| `{name}` | str (a file path) |  | not set | {_cell(doc)} |"
+              for name, doc in STACK_ONLY_KEYS.get(section, {}).items()]
     return lines + [""]
 
 
