@@ -47,7 +47,8 @@ PLAN_COMMAND = ("-m", "sizing", "plan")
 
 def time_one_plan() -> list[float]:
     model = load_preset("llama-3.1-70b")
-    plan(PlanRequest(model=model, deployment=Deployment(weights="auto")))  # warm the catalog caches, as a long-lived process would be
+    # warm the catalog caches, as a long-lived process would be
+    plan(PlanRequest(model=model, deployment=Deployment(weights="auto")))
     times = []
     for i in range(PLAN_REPEATS):
         req = PlanRequest(model=model, workload=Workload(concurrency=32 + i, ttft_ms=2000, tpot_ms=50),
@@ -126,7 +127,8 @@ def main() -> int:
     print(f"whole process `python {' '.join(PLAN_COMMAND)}`: median {_median(whole, 0) * 1000:.0f} ms of CPU "
           f"({_median(whole, 1) * 1000:.0f} ms wall) vs `python {' '.join(BASELINE_COMMAND)}` "
           f"{_median(baseline, 0) * 1000:.0f} ms ({_median(baseline, 1) * 1000:.0f} ms wall), {PROCESS_REPEATS} runs "
-          f"each: {ratio:.2f}x (target: <= {WHOLE_PROCESS_RATIO_TARGET}x) {_verdict(ratio <= WHOLE_PROCESS_RATIO_TARGET)}")
+          f"each: {ratio:.2f}x (target: <= {WHOLE_PROCESS_RATIO_TARGET}x) "
+          f"{_verdict(ratio <= WHOLE_PROCESS_RATIO_TARGET)}")
     times = time_one_plan()
     one = statistics.median(times)
     print(f"plan() in-process, llama-3.1-70b, {PLAN_REPEATS} runs: median {one * 1000:.1f} ms of CPU, "

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pulumi
+
 from components import ServingFleet, ServingFleetArgs
 from deploy.options import FleetOptions
 from preview.mock_run import PROJECT, FleetMocks, MockRun
 from sizing.planner.results import Plan
-
 from tests.components.conftest import stack_run
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from sizing.catalog.assumptions import default_assumptions
 from sizing.catalog.instances import get_instance_type
 from sizing.cli.main import main
 from sizing.planner.cold_start import plan_cold_start, weights_disk
-
 from tests.components.conftest import STACKS, stack_run, user_data
 
 

@@ -8,7 +8,6 @@ import json
 from deploy.fleet_spec import efa_interfaces
 from sizing.catalog.files import read_csv
 from sizing.catalog.node_hardware import node_hardware
-
 from tests.components.conftest import stack_run
 
 

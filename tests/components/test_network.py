@@ -4,9 +4,9 @@ HTTPS endpoints (issue 10's review against the AWS documentation)."""
 from __future__ import annotations
 
 import pytest
+
 from deploy.options import FleetOptions
 from preview.mock_run import MockRun, run_stack
-
 from tests.components.aws_rules import RULES
 from tests.components.conftest import STACKS, stack_run
 from tests.components.fleet_run import fleet_run

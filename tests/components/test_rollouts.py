@@ -4,8 +4,8 @@ owns (issue 10's review against the AWS documentation)."""
 from __future__ import annotations
 
 import pulumi_aws as aws
-from components.compute import IGNORED_GROUP_CHANGES
 
+from components.compute import IGNORED_GROUP_CHANGES
 from tests.components.fleet_run import fleet_run
 
 

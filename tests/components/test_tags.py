@@ -6,10 +6,10 @@ import json
 
 import pulumi
 import pytest
+
 from components import ServingFleet, ServingFleetArgs
 from deploy.options import FleetOptions
 from preview.mock_run import PROJECT, FleetMocks, MockRun
-
 from tests.components.conftest import stack_run
 
 
