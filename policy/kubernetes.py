@@ -12,8 +12,14 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components import fleet_tags as tag
-from policy.memory_fit import (ACCELERATED_FAMILY, InvalidDeclarationError, UndeclaredError, UnknownTypeError, known_gpus,
-                               shortfall)
+from policy.memory_fit import (
+    ACCELERATED_FAMILY,
+    InvalidDeclarationError,
+    UndeclaredError,
+    UnknownTypeError,
+    known_gpus,
+    shortfall,
+)
 from policy.secrets import secrets_in
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -23,10 +29,10 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 SERVICE = "kubernetes:core/v1:Service"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
-KARPENTER_ACCELERATED = {"karpenter.k8s.aws/instance-category": ("g", "p", "gr", "dl", "trn", "inf", "f", "vt"),
-                         "karpenter.k8s.aws/instance-family": None, "karpenter.k8s.aws/instance-gpu-count": None,
-                         "karpenter.k8s.aws/instance-gpu-name": None, "karpenter.k8s.aws/instance-gpu-manufacturer": None,
-                         "karpenter.k8s.aws/instance-accelerator-count": None}
+ACCELERATED_CATEGORIES = ("g", "p", "gr", "dl", "trn", "inf", "f", "vt")
+KARPENTER_ACCELERATED = ("karpenter.k8s.aws/instance-category", "karpenter.k8s.aws/instance-family",
+                         "karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-name",
+                         "karpenter.k8s.aws/instance-gpu-manufacturer", "karpenter.k8s.aws/instance-accelerator-count")
 """Karpenter's well-known labels that select accelerated instances without naming them
 (https://karpenter.sh/docs/concepts/scheduling/#well-known-labels): the categories of EC2's accelerated families
 (https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html), a family (accelerated when it matches
@@ -212,7 +218,7 @@ def _selects_accelerated(requirement: Mapping[str, Any]) -> bool:
     if key not in KARPENTER_ACCELERATED or operator in ("NotIn", "DoesNotExist"):
         return False
     if key == "karpenter.k8s.aws/instance-category":
-        return operator != "In" or any(v in KARPENTER_ACCELERATED[key] for v in values)
+        return operator != "In" or any(v in ACCELERATED_CATEGORIES for v in values)
     if key == "karpenter.k8s.aws/instance-family":
         return operator != "In" or any(ACCELERATED_FAMILY.fullmatch(v) for v in values)
     return not (operator == "In" and values and all(v in ("0", "") for v in values))
