@@ -69,8 +69,8 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
     check_served_name(served_name(plan))
     if options.platform == "ec2" and c.nodes_per_replica > 1:
         raise PlatformError(
-            f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} (TP={c.tensor_parallel} "
-            f"PP={c.pipeline_parallel}), and platform 'ec2' serves single-node replicas only. To fix: set "
+            f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} ({c.parallel_label}), "
+            "and platform 'ec2' serves single-node replicas only. To fix: set "
             "llmfleet:fleet.platform: eks with llmfleet:fleet.cluster (a LeaderWorkerSet holds the nodes of a replica "
             "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types).")
 

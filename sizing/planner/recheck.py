@@ -14,7 +14,7 @@ from sizing.planner.formats import requested_formats
 from sizing.planner.plan import check_region, search, verify_with_workload
 from sizing.planner.pricing import candidate
 from sizing.planner.request import PlanRequest
-from sizing.planner.results import Candidate, Plan, layout_label
+from sizing.planner.results import Candidate, Plan
 from sizing.planner.targets import assumed_limits
 
 PRICE_FIELDS = frozenset({"on_demand_usd_per_hour", "spot_usd_per_hour", "interruption_usd_per_hour",
@@ -54,8 +54,7 @@ def rederive(recorded: Plan, req: PlanRequest) -> Plan:
     ranked, rejected, _ = search(held, memos)
     match = [x for x in ranked if _layout_key(candidate(held, x)) == _layout_key(c)]
     if not match:
-        label = f"{layout_label(c.tensor_parallel, c.pipeline_parallel, c.data_parallel, c.expert_parallel)} on " \
-                f"{c.nodes_per_replica} node(s)"
+        label = f"{c.parallel_label} on {c.nodes_per_replica} node(s)"
         why = [r.reason for r in rejected if (r.tensor_parallel, r.pipeline_parallel, r.data_parallel,
                                                r.expert_parallel) == _layout_key(c)[:4]]
         raise RecheckError(f"{label[:80]} of {c.instance_type} is not a layout today's engine can serve"
