@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from deploy.errors import PlatformError
 from deploy.names import check_served_name
 from deploy.options import DEFAULT_EFA_IMAGE, DEFAULT_VLLM_IMAGE, FleetOptions
 from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
-from sizing.errors import SizingError
 from sizing.planner.cold_start import WeightsDisk, plan_cold_start, weights_footprint_bytes
 from sizing.planner.results import Candidate, Plan
 from sizing.units import to_gib
@@ -49,10 +49,6 @@ LOG_RETENTION_DAYS = 30
 """Days CloudWatch Logs keeps the nodes' logs (a value PutRetentionPolicy accepts:
 https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html); encrypted at rest
 by CloudWatch Logs in every case."""
-
-
-class PlatformError(ValueError, SizingError):
-    """A plan the chosen platform cannot deploy."""
 
 
 def verify_with_platform(plan: Plan, options: FleetOptions) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from deploy.errors import PlanLockError
 from deploy.stack_config import StackConfig
 from sizing.bounded import parse_json, read_text
 from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH
@@ -38,10 +39,6 @@ LOCK_VERSION = 2
 LOCK_SUFFIX = ".plan.json"
 STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 """Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
-
-
-class PlanLockError(ValueError, SizingError):
-    """The lock cannot be used for this stack (it was made for other config, or it cannot be read)."""
 
 
 class PlanLock(BaseModel):

@@ -12,7 +12,8 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components import fleet_tags as tag
-from policy.memory_fit import InvalidDeclarationError, UndeclaredError, UnknownTypeError, shortfall
+from policy.errors import InvalidDeclarationError, UndeclaredError, UnknownTypeError
+from policy.memory_fit import shortfall
 from policy.secrets import secrets_in
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

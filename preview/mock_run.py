@@ -21,11 +21,12 @@ import pulumi
 from deploy.plan_lock import STACKS_DIR_ENV
 from deploy.stack_file import read_stack_file
 from preview.report import stack_name_of
+from sizing.names import PACKAGE
 from sizing.planner.results import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
-PROJECT = "llmfleet"
+PROJECT = PACKAGE
 MOCK_ACCOUNT = "123456789012"
 SECRET_INPUTS = {"aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary")}
 """Inputs that hold a secret value: recorded masked (a generated value differs on every run and must not be shown)."""

@@ -30,7 +30,7 @@ from sizing.calibration.store import (
 )
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.engines import EngineProfile
-from sizing.errors import InfeasibleError, InvalidInputError
+from sizing.errors import CalibrationRefused, InvalidInputError
 from sizing.memory.budget import EngineSettings, memory_breakdown
 from sizing.planner.replica import memory_batch_limit
 from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
@@ -61,10 +61,6 @@ kept if the median |error| of its points' throughput and ITL is at most this (th
 value, it only shaved the residual), and refused otherwise."""
 MIN_POINTS = 2
 """A fit needs at least two load points (four values, three metrics each, and the prior)."""
-
-
-class CalibrationRefused(InfeasibleError):
-    """The best fit needs values outside physical bounds: the model does not describe this case."""
 
 
 @dataclass(frozen=True)

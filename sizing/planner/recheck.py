@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
-from sizing.errors import InvalidInputError
+from sizing.errors import RecheckError
 from sizing.models.params import active_params, total_params
 from sizing.planner import speculative
 from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
@@ -23,10 +23,6 @@ PRICE_FIELDS = frozenset({"on_demand_usd_per_hour", "spot_usd_per_hour", "interr
 """Candidate fields that follow prices (live spot prices move between runs; a lock keeps the fleet they chose). Every
 other field of a candidate follows from the request, the catalog and the layout alone (economics.split_fleet does not
 read prices), so today's engine gives it again exactly."""
-
-
-class RecheckError(InvalidInputError):
-    """A recorded plan that today's engine would not make for this request."""
 
 
 def _layout_key(c: Candidate) -> tuple[int, int, int, bool, int]:
