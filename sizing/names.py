@@ -26,3 +26,6 @@ MANAGED_BY = {"managed-by": DASHED_NAME}
 """The tag every AWS resource of the fleet carries."""
 METRICS_NAMESPACE = "LLMFleet"
 """CloudWatch namespace of the fleet's own metrics (the node role may put metrics in this namespace only)."""
+DEPLOYED_PLAN_OUTPUT = "deployed_plan"
+"""Stack output holding the whole plan the stack deploys (the lock's, when it is locked), as JSON: what the pull-request
+report reads from the program's outputs (the `plan` output is its summary)."""
