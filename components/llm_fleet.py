@@ -16,7 +16,8 @@ from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
 from deploy.errors import ConfigError
 from deploy.names import check_stack_name
-from deploy.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
+from deploy.plan_lock import stack_lock_path
+from deploy.stack_plan import DeployPlan, plan_for_deploy
 from deploy.stack_config import NAMESPACE, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
 from sizing.bounded import parse_json

@@ -168,7 +168,7 @@ def _root_stack() -> Stack:
     """The stack resource Pulumi's mocks create once: it holds the program's exports."""
     root = pulumi.runtime.get_root_resource()
     if not isinstance(root, Stack):
-        raise RuntimeError("Pulumi's mocks made no root stack to hold the program's exports")
+        raise TypeError("Pulumi's mocks made no root stack to hold the program's exports")
     return root
 
 

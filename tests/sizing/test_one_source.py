@@ -148,4 +148,16 @@ def test_a_spelled_out_name_is_caught():
 def test_the_project_name_is_pulumi_yamls():
     from sizing import names
 
-    assert re.search(r"^name: (\S+)$", (ROOT / "Pulumi.yaml").read_text(), re.M).group(1) == names.PACKAGE
+    assert re.search(r"^name: (\S+)$", (ROOT / "Pulumi.yaml").read_text(), re.MULTILINE).group(1) == names.PACKAGE
+
+
+def test_the_plan_lock_is_the_lock_file_only():
+    """deploy/plan_lock.py reads, writes and verifies the lock and decides between it and a fresh plan; planning a stack
+    (pre-flight, the fresh plan, quotas) is deploy/stack_plan.py's, whose names stay importable from the lock module."""
+    from deploy import plan_lock, stack_plan
+
+    imported = {n.module for n in ast.walk(ast.parse((ROOT / "deploy" / "plan_lock.py").read_text()))
+                if isinstance(n, ast.ImportFrom)}
+    assert not imported & {"deploy.preflight", "deploy.fleet_spec", "sizing.planner.plan", "sizing.live.preflight"}
+    for name in plan_lock.MOVED_TO_STACK_PLAN:
+        assert getattr(plan_lock, name) is getattr(stack_plan, name)
