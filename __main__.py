@@ -23,4 +23,5 @@ pulumi.export("node_pools", fleet.node_pools)  # platform eks: the Karpenter Nod
 pulumi.export("workload", fleet.workload)  # platform eks: the Deployment or LeaderWorkerSet serving the model
 pulumi.export("api_key_secret", fleet.api_key_secret)  # the Secrets Manager secret clients read the API key from
 pulumi.export("plan_locked", fleet.plan_locked)  # whether the deployed plan is the stack's lock
-pulumi.export(DEPLOYED_PLAN_OUTPUT, redact_value(fleet.fleet_plan.model_dump(mode="json")))  # the whole plan: PR reports
+# the whole plan deployed, which the pull-request report reads
+pulumi.export(DEPLOYED_PLAN_OUTPUT, redact_value(fleet.fleet_plan.model_dump(mode="json")))

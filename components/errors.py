@@ -1,6 +1,7 @@
 """The components layer's error: the engine's and the deployment layer's errors, as Pulumi reports them.
 
-It derives from `pulumi.RunError` (Pulumi prints its message without a traceback) and from the engine's `SizingError`."""
+It derives from `pulumi.RunError` (Pulumi prints its message without a traceback) and from the engine's
+`SizingError`."""
 
 from __future__ import annotations
 

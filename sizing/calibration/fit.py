@@ -95,7 +95,8 @@ class Replica:
         mem = memory_breakdown(s.model, s.gpu, s.fmt, s.layout, self.profile, settings)
         if not mem.fits:
             raise InvalidInputError(f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with "
-                                    f"{s.layout.label} at {tokens} tokens per request (short by {mem.shortfall_gib:.1f} "
+                                    f"{s.layout.label} at {tokens} tokens per request (short by "
+                                    f"{mem.shortfall_gib:.1f} "
                                     "GiB per GPU). To fix: give the --gpu, --tp and --weights the benchmark ran with.")
         running = max(1, memory_batch_limit(s.model, mem, s.kv_element_bytes, s.layout, self.profile, tokens))
         return EngineLimits(mem.max_num_batched_tokens, running, factor)

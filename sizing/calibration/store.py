@@ -135,35 +135,6 @@ class Calibration(_Frozen):
                 f"{self.engine_version}, fitted {self.created} to {len(self.points)} points: median error "
                 f"{100 * self.median_abs_error:.1f}%, worst {100 * self.max_abs_error:.1f}%")
 
-    def used_from(self, path: str) -> CalibrationUsed:
-        """What an answer sized with this calibration, read from `path`, says about it."""
-        return CalibrationUsed(file=path, summary=self.summary, created=self.created, engine=self.engine,
-                               engine_version=self.engine_version, median_abs_error=self.median_abs_error,
-                               max_abs_error=self.max_abs_error, fitted=self.fitted)
-
-
-class CalibrationUsed(BaseModel):
-    """The calibration a `speed` answer was sized with, as its JSON and text name it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-    file: str
-    """The calibration file, as given (--calibration)."""
-    summary: str
-    """One line: what it is fitted to and how well."""
-    created: str
-    """The day it was fitted, YYYY-MM-DD."""
-    engine: str
-    """The engine whose benchmarks it was fitted to."""
-    engine_version: str
-    """That engine's version."""
-    median_abs_error: float
-    """Median absolute relative error over its points (0.05 = 5%)."""
-    max_abs_error: float
-    """Worst absolute relative error over its points."""
-    fitted: FittedValues
-    """The fitted efficiencies that replace the assumptions."""
-
 
 def write_calibration(cal: Calibration, path: str | Path) -> None:
     """The calibration as a commented TOML file."""

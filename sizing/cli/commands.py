@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from sizing.calibration.commands import bench_commands, bench_lines
 from sizing.calibration.store import Calibration, read_calibration
@@ -16,7 +17,6 @@ from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
-from sizing.memory.results import MemoryDemand, MemoryOnGpu, MemoryResult
 from sizing.models.params import active_params, total_params
 from sizing.planner.formats import AUTO
 from sizing.planner.layouts import spans_nodes
@@ -25,8 +25,11 @@ from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
 from sizing.speed.model import ReplicaSpeed
-from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed, SpeedAtBatch, SpeedResult
 from sizing.units import MS_PER_S, to_gib
+
+if TYPE_CHECKING:  # imported where used: `plan` never builds these models
+    from sizing.memory.results import MemoryResult
+    from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed, SpeedResult
 
 DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
@@ -73,6 +76,8 @@ def _model_line(model, fmt) -> dict:
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """`memory`: its JSON (the typed result's dump) and its lines for people."""
+    from sizing.memory.results import MemoryOnGpu
+
     result = memory_result(args)
     lines = render.memory_gpu_lines(result) if isinstance(result, MemoryOnGpu) else render.memory_demand_lines(result)
     return result.model_dump(mode="json"), lines
@@ -80,6 +85,8 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
 
 def memory_result(args: argparse.Namespace) -> MemoryResult:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
+    from sizing.memory.results import MemoryDemand, MemoryOnGpu
+
     model, engine = model_from_args(args), get_engine(args.engine)
     found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
     if not found and args.gpu_memory_utilization is not None:
@@ -140,6 +147,8 @@ def _check_load_args(args: argparse.Namespace) -> None:
 
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """`speed`: its JSON (the typed result's dump) and its lines for people."""
+    from sizing.speed.results import SpeedAtBatch
+
     result = speed_result(args)
     lines = render.speed_lines(result) if isinstance(result, SpeedAtBatch) else render.load_lines(result)
     return result.model_dump(mode="json"), lines
@@ -147,6 +156,8 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
 
 def speed_result(args: argparse.Namespace) -> SpeedResult:
     """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
+    from sizing.speed.results import CalibrationUsed, SpeedAtBatch
+
     _check_load_args(args)
     model, (engine, factor, engine_name) = model_from_args(args), engine_and_factor(args.engine)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
@@ -167,7 +178,8 @@ def speed_result(args: argparse.Namespace) -> SpeedResult:
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions,
                       inter_node_pp=layout.gpus > (instance.whole_gpus if instance else layout.gpus))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
-    used = {"engine": engine_name, "calibration": calibration.used_from(args.calibration) if calibration else None}
+    used = {"engine": engine_name,
+            "calibration": CalibrationUsed.of(calibration, args.calibration) if calibration else None}
     if args.concurrency is not None or args.request_rate is not None:
         return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor, used)
     args.batch = args.batch or "1"
@@ -210,6 +222,8 @@ def calibration_for(path: str, gpu: str, model: str, weights: str) -> Calibratio
 def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor: float,
                   used: dict) -> ClosedLoopSpeed | OpenLoopSpeed:
     """`speed --concurrency C` (closed loop) or `--request-rate R` (open loop): the replica's steady state."""
+    from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed
+
     i, o, hit_rate = args.input_tokens, args.output_tokens, args.prefix_hit_rate or 0.0
     where = f"{gpu.name} with {layout.label}"
     if limit < 1:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
+from sizing.memory.layout import layout_label
 from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.request import Workload
-from sizing.calibration.store import CalibrationUsed
-from sizing.memory.layout import layout_label
-from sizing.memory.results import MemoryDemand, MemoryOnGpu, ModelLine
 from sizing.planner.results import Candidate, Plan
-from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed, ReplicaOnGpu, SpeedAtBatch
 from sizing.units import to_gib
+
+if TYPE_CHECKING:  # the typed results of memory and speed, which `plan` never builds
+    from sizing.memory.results import MemoryDemand, MemoryOnGpu, ModelLine
+    from sizing.speed.results import CalibrationUsed, ClosedLoopSpeed, OpenLoopSpeed, ReplicaOnGpu, SpeedAtBatch
 
 REJECTIONS_SHOWN_PER_KIND = 4
 """How many rejected candidates of each kind the text output lists (--json lists them all)."""
@@ -27,8 +29,8 @@ def memory_demand_lines(r: MemoryDemand) -> list[str]:
     """Memory needed for a load, no GPU chosen."""
     return [
         _head(r),
-        f"{layout_label(r.tensor_parallel, r.pipeline_parallel)}, {r.batch} request(s) of {r.seq_len} tokens, "
-        f"KV {r.kv_dtype}",
+        (f"{layout_label(r.tensor_parallel, r.pipeline_parallel)}, {r.batch} request(s) of {r.seq_len} tokens, "
+         f"KV {r.kv_dtype}"),
         f"  weights     {r.weights_gib:8.2f} GiB per GPU",
         f"  KV cache    {r.kv_cache_gib:8.2f} GiB",
         f"  activations {r.activation_gib:8.2f} GiB",
@@ -44,7 +46,8 @@ def memory_gpu_lines(r: MemoryOnGpu) -> list[str]:
     return [
         _head(r),
         f"{r.gpu}: {_parallel(r)}, max_model_len {r.max_model_len}, KV {r.kv_dtype}",
-        f"  visible {b.visible_gib:.2f} GiB x utilization {b.gpu_memory_utilization:.2f} = budget {b.budget_gib:.2f} GiB",
+        (f"  visible {b.visible_gib:.2f} GiB x utilization {b.gpu_memory_utilization:.2f} "
+         f"= budget {b.budget_gib:.2f} GiB"),
         f"  weights     {b.weights_gib:8.2f} GiB",
         f"  activations {b.activation_gib:8.2f} GiB (profiled at {b.max_num_batched_tokens} tokens, "
         f"{b.max_num_seqs} seqs)",
@@ -93,6 +96,8 @@ def calibration_line(cal: CalibrationUsed | None) -> str:
 
 def load_lines(r: ClosedLoopSpeed | OpenLoopSpeed) -> list[str]:
     """One replica at steady state under a closed or open loop."""
+    from sizing.speed.results import ClosedLoopSpeed
+
     loop = (f"closed loop, {r.concurrency:g} clients, {ARRIVALS_TEXT[r.arrivals]}" if isinstance(r, ClosedLoopSpeed)
             else f"open loop, Poisson arrivals at {r.request_rate:g} req/s")
     return [

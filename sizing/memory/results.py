@@ -1,4 +1,5 @@
-"""What `python -m sizing memory` answers, as typed results: their dump is the command's JSON (GiB = 2^30 bytes)."""
+"""What `python -m sizing memory` answers, as typed results: their dump is the command's JSON (GiB = 2^30 bytes).
+Imported by `memory` and `speed` only (building the models costs start-up time `plan` need not pay)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sizing.memory.budget import MemoryBreakdown
 class ModelLine(BaseModel):
     """The model a `memory` or `speed` answer is about, and its weight format."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True)
 
     model: str
     """Model name (a preset, or the name read from a config.json)."""

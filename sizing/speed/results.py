@@ -1,11 +1,44 @@
-"""What `python -m sizing speed` answers, as typed results: their dump is the command's JSON."""
+"""What `python -m sizing speed` answers, as typed results: their dump is the command's JSON. Imported by `memory` and
+`speed` only (building the models costs start-up time `plan` need not pay)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from sizing.calibration.store import CalibrationUsed
+from pydantic import BaseModel, ConfigDict
+
+from sizing.calibration.store import Calibration, FittedValues
 from sizing.memory.results import ModelLine
+
+
+class CalibrationUsed(BaseModel):
+    """The calibration a `speed` answer was sized with, as its JSON and text name it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True)
+
+    file: str
+    """The calibration file, as given (--calibration)."""
+    summary: str
+    """One line: what it is fitted to and how well."""
+    created: str
+    """The day it was fitted, YYYY-MM-DD."""
+    engine: str
+    """The engine whose benchmarks it was fitted to."""
+    engine_version: str
+    """That engine's version."""
+    median_abs_error: float
+    """Median absolute relative error over its points (0.05 = 5%)."""
+    max_abs_error: float
+    """Worst absolute relative error over its points."""
+    fitted: FittedValues
+    """The fitted efficiencies that replace the assumptions."""
+
+    @classmethod
+    def of(cls, cal: Calibration, path: str) -> CalibrationUsed:
+        """What an answer sized with `cal`, read from `path`, says about it."""
+        return cls(file=path, summary=cal.summary, created=cal.created, engine=cal.engine,
+                   engine_version=cal.engine_version, median_abs_error=cal.median_abs_error,
+                   max_abs_error=cal.max_abs_error, fitted=cal.fitted)
 
 
 class ReplicaOnGpu(ModelLine):

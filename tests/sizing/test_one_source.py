@@ -112,10 +112,12 @@ def test_the_layers_errors_derive_from_the_engines_base(path):
 
 
 @pytest.mark.parametrize("name, old_home", [
-    ("InputFileError", "sizing.bounded"), ("OutputFileError", "sizing.files"), ("RecheckError", "sizing.planner.recheck"),
+    ("InputFileError", "sizing.bounded"), ("OutputFileError", "sizing.files"),
+    ("RecheckError", "sizing.planner.recheck"),
     ("CalibrationRefused", "sizing.calibration.fit"), ("CalibrationFileError", "sizing.calibration.store"),
     ("ResultFileError", "sizing.calibration.results"), ("CorruptEntry", "sizing.live.cache"),
-    ("PlanLockError", "deploy.plan_lock"), ("ConfigError", "deploy.stack_config"), ("StackFileError", "deploy.stack_file"),
+    ("PlanLockError", "deploy.plan_lock"), ("ConfigError", "deploy.stack_config"),
+    ("StackFileError", "deploy.stack_file"),
     ("PlatformError", "deploy.fleet_spec"), ("QuotaShortfallError", "deploy.preflight"),
     ("UnsafeShellValueError", "deploy.shell_values"), ("MissingPrerequisiteError", "deploy.eks_prerequisites"),
 ])

@@ -14,11 +14,10 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from sizing import schemas
-from sizing.calibration.store import CalibrationUsed
 from sizing.cli import commands
 from sizing.cli.main import main
 from sizing.memory.results import MemoryDemand, MemoryOnGpu, MemoryResult
-from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed, SpeedAtBatch, SpeedResult
+from sizing.speed.results import CalibrationUsed, ClosedLoopSpeed, OpenLoopSpeed, SpeedAtBatch, SpeedResult
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "cli_json"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.json"))
