@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from sizing.calibration.commands import bench_commands, bench_lines
 from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
@@ -316,5 +315,7 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         result = plan(plan_request(args))
         data, lines = result.model_dump(mode="json"), render.plan_lines(result)
     if getattr(args, "bench_commands", False):
+        from sizing.calibration.commands import bench_commands, bench_lines  # loaded when asked for (start-up time)
+
         data["bench_commands"], lines = bench_commands(result), [*lines, *bench_lines(result)]
     return data, lines
