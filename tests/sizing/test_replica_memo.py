@@ -4,9 +4,8 @@ speed), and the store stays bounded."""
 
 import pytest
 
-import sizing.planner.replica as replica
 from sizing.models.presets import load_preset
-from sizing.planner import replica_memo
+from sizing.planner import replica, replica_memo
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
