@@ -9,8 +9,9 @@ from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
-from sizing.cli import render
+from sizing.cli import plugins, render
 from sizing.errors import InfeasibleError, InvalidInputError
+from sizing.extras import require
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
@@ -279,17 +280,15 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if getattr(args, "update_lock", False) and not getattr(args, "stack", None):
         raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
     if getattr(args, "stack", None):
-        # Pulumi project code, only for --stack: the fixed overhead is what the stack's resources cost
-        from deploy.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
-        from deploy.plan_lock import plan_stack_file
-
         if getattr(args, "calibration", None):
             raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
                                     "llmfleet:workload.calibration in the stack file, or drop --stack.")
-        result, messages, stack = plan_stack_file(args.stack, args.update_lock)
-        overhead = fixed_costs(result, stack.fleet)
-        data, lines = ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
-                       [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
+        planner = plugins.stack_planner()  # deploy/'s, registered through an entry point: the engine never imports it
+        require("python -m sizing plan --stack", planner.needs)
+        stacked = planner.plan_stack_file(args.stack, args.update_lock)
+        result = stacked.plan
+        data, lines = ({**result.model_dump(mode="json"), **stacked.extra_json},
+                       [*stacked.messages, *render.plan_lines(result), *stacked.extra_lines])
     else:
         result = plan(plan_request(args))
         data, lines = result.model_dump(mode="json"), render.plan_lines(result)
