@@ -58,8 +58,8 @@ def missing_extra_message(command: str, missing: list[str]) -> str:
     extras = sorted({extra_for(m) for m in missing})
     install = f"pip install '.[{','.join(extras)}]'"
     return (f"`{command}` needs {', '.join(missing)}, which the engine-only install (`pip install .`) leaves "
-            f"out. To fix: {install} from the repository root (`make plan` and `make test` install it), or use the "
-            "engine's commands: python -m sizing memory|speed|plan|calibrate.")
+            f"out. To fix: {install} from the repository root, or use the engine's commands, which need no extra: "
+            "python -m sizing memory|speed|plan|calibrate (plan --stack included).")
 
 
 def require(command: str, modules: tuple[str, ...]) -> None:
