@@ -10,8 +10,12 @@ trap 'rm -rf "$WORK"' EXIT
 VENV=${1:-$WORK/venv}
 started=$SECONDS
 
+# the checkout's files as a clone would have them (tracked and new, not ignored), so that pip's build/ stays out of it
+mkdir "$WORK/src"
+git -C "$ROOT" ls-files -z --cached --others --exclude-standard | (cd "$ROOT" && xargs -0 tar --ignore-failed-read -cf - --) \
+  | tar -xf - -C "$WORK/src"
 "${PYTHON:-python3}" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$ROOT"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$WORK/src"
 PY=$VENV/bin/python
 for module in pulumi pulumi_aws boto3; do
   if "$PY" -c "import $module" 2>/dev/null; then
