@@ -16,7 +16,8 @@ LAYERS = {"sizing": 0, "deploy": 1, "components": 2, "policy": 3, "provider": 3,
 RESOURCE_PACKAGES = ("pulumi_aws", "pulumi_kubernetes", "pulumi_eks")
 """What creates resources: deploy/ and sizing/ never import them."""
 ENGINE_FORBIDDEN = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "boto3", "botocore", "yaml")
-"""What the engine must install without (yaml: the pulumi extra's PyYAML)."""
+"""What the engine never loads: Pulumi and boto3 are extras it installs without; PyYAML (a dependency, for stack
+files) is read by deploy/ only, and loading it would slow every command."""
 KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
 """Exceptions to the rule: none. `plan --stack` and `report` are registered by deploy/ and preview/ through entry
 points (sizing/cli/plugins.py), not imported by the CLI."""
@@ -68,7 +69,7 @@ def test_layers_import_only_downward():
 
 
 def test_the_engine_names_no_pulumi_boto3_or_yaml_at_module_level():
-    """boto3 and PyYAML are imported inside the functions that need them (the engine installs without them)."""
+    """boto3 is imported inside the functions that need it (the engine installs without it), PyYAML nowhere."""
     bad = []
     for path in sorted((ROOT / "sizing").rglob("*.py")):
         for node in ast.parse(path.read_text()).body:
