@@ -8,7 +8,6 @@ adds them, never a ModuleNotFoundError traceback.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import re
 import sys
@@ -40,9 +39,11 @@ def _distribution_name(name: str) -> str:
 
 def extra_for(module: str) -> str:
     """The optional dependency group of this project that installs `module` (by its distribution name)."""
+    from importlib.metadata import PackageNotFoundError, requires  # only on a refusal: it loads email and zipfile
+
     try:
-        requirements = importlib.metadata.requires(DISTRIBUTION) or []
-    except importlib.metadata.PackageNotFoundError:
+        requirements = requires(DISTRIBUTION) or []
+    except PackageNotFoundError:
         return DEFAULT_EXTRA
     wanted = _distribution_name(module)
     for requirement in requirements:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.metadata
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,7 +85,9 @@ def registered() -> dict[str, str]:
     table = _source_table()
     if table is not None:
         return table
-    return {ep.name: ep.value for ep in importlib.metadata.entry_points(group=GROUP)}
+    from importlib.metadata import entry_points  # here: it loads email and zipfile, which the engine's commands skip
+
+    return {ep.name: ep.value for ep in entry_points(group=GROUP)}
 
 
 def load(name: str) -> Any:
