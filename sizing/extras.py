@@ -39,7 +39,8 @@ def _distribution_name(name: str) -> str:
 
 def extra_for(module: str) -> str:
     """The optional dependency group of this project that installs `module` (by its distribution name)."""
-    from importlib.metadata import PackageNotFoundError, requires  # only on a refusal: it loads email and zipfile
+    # only on a refusal: importlib.metadata loads email and zipfile
+    from importlib.metadata import PackageNotFoundError, requires
 
     try:
         requirements = requires(DISTRIBUTION) or []

@@ -9,9 +9,8 @@ from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
 from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
-from sizing.cli import plugins, render
+from sizing.cli import render
 from sizing.errors import InfeasibleError, InvalidInputError
-from sizing.extras import require
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
@@ -283,6 +282,10 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         if getattr(args, "calibration", None):
             raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
                                     "llmfleet:workload.calibration in the stack file, or drop --stack.")
+        # only for --stack: a plain plan never reads the entry points
+        from sizing.cli import plugins
+        from sizing.extras import require
+
         planner = plugins.stack_planner()  # deploy/'s, registered through an entry point: the engine never imports it
         require("python -m sizing plan --stack", planner.needs)
         stacked = planner.plan_stack_file(args.stack, args.update_lock)

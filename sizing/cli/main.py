@@ -11,13 +11,12 @@ from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
 
-from sizing.cli import commands, plugins, render
+from sizing.cli import commands, render
 from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
 from sizing.cli.calibrate import add_calibrate_args, calibrate_command
 from sizing.cli.exits import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK  # noqa: F401 (re-exported)
 from sizing.cli.inputs import NUMBERS, flag, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
-from sizing.extras import require
 from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
 from sizing.redact import redact
 
@@ -125,6 +124,9 @@ def _parser(plugins_wanted: bool = True) -> argparse.ArgumentParser:
     add_calibrate_args(sub)
 
     if plugins_wanted:
+        # here: the engine's own commands never pay for the entry points
+        from sizing.cli import plugins
+
         for name, command in plugins.commands().items():  # `report` and the like: registered by the upper layers
             command.add_arguments(sub.add_parser(name, help=command.help))
     return p
@@ -171,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
                      "(llmfleet:workload, llmfleet:deployment)."), file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.command not in ENGINE_COMMANDS:
+        from sizing.cli import plugins
+        from sizing.extras import require
+
         command = plugins.commands()[args.command]
         try:
             require(f"python -m sizing {args.command}", command.needs)

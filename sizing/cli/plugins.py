@@ -85,7 +85,8 @@ def registered() -> dict[str, str]:
     table = _source_table()
     if table is not None:
         return table
-    from importlib.metadata import entry_points  # here: it loads email and zipfile, which the engine's commands skip
+    # here: importlib.metadata loads email and zipfile, which the engine's commands skip
+    from importlib.metadata import entry_points
 
     return {ep.name: ep.value for ep in entry_points(group=GROUP)}
 
