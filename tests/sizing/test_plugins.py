@@ -21,6 +21,7 @@ LOADS_LIGHT = """
 import sys
 from sizing.cli import plugins
 plugins.commands(), plugins.stack_planner()
+import deploy.fixed_costs, deploy.plan_lock, deploy.preflight, deploy.stack_file  # what plan --stack runs
 print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'boto3', 'components'))))
 """
 
@@ -33,7 +34,8 @@ def test_pyproject_registers_report_and_plan_stack():
 
 
 def test_registering_imports_no_pulumi():
-    """Loading the entries only describes the commands: Pulumi is imported when `report` runs, after its check."""
+    """Loading the entries only describes the commands: Pulumi is imported when `report` runs, after its check; and
+    what `plan --stack` runs (deploy/) imports neither Pulumi nor boto3, so it runs in the engine-only install."""
     result = subprocess.run([sys.executable, "-c", LOADS_LIGHT], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 
