@@ -21,7 +21,6 @@ LOADS_LIGHT = """
 import sys
 from sizing.cli import plugins
 plugins.commands(), plugins.stack_planner()
-import deploy.fixed_costs, deploy.plan_lock, deploy.preflight, deploy.stack_file  # what plan --stack runs
 print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'boto3', 'components'))))
 """
 
@@ -34,10 +33,27 @@ def test_pyproject_registers_report_and_plan_stack():
 
 
 def test_registering_imports_no_pulumi():
-    """Loading the entries only describes the commands: Pulumi is imported when `report` runs, after its check; and
-    what `plan --stack` runs (deploy/) imports neither Pulumi nor boto3, so it runs in the engine-only install."""
+    """Loading the entries only describes the commands: Pulumi is imported when `report` runs, after its check."""
     result = subprocess.run([sys.executable, "-c", LOADS_LIGHT], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+WITHOUT_EXTRAS = """
+import sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('pulumi', 'pulumi_aws', 'pulumi_kubernetes', 'boto3', 'botocore'):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Absent())
+import deploy.commands, deploy.fixed_costs, deploy.plan_lock, deploy.preflight, deploy.stack_file
+print('imported')
+"""
+
+
+def test_what_plan_stack_runs_imports_without_pulumi_or_boto3():
+    """deploy/ (plan --stack) imports where the pulumi extra is absent (tools/engine_only.sh runs it there too)."""
+    result = subprocess.run([sys.executable, "-c", WITHOUT_EXTRAS], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.stdout.strip() == "imported", result.stderr[-2000:]
 
 
 def test_an_installed_package_reads_its_metadata(monkeypatch, tmp_path):
