@@ -10,7 +10,7 @@ from sizing.cli.plugins import StackPlanned, StackPlanner
 def plan_stack(stack_file: str, update_lock: bool) -> StackPlanned:
     """The stack's plan (compared with its lock, or recorded as it), with the fixed overhead of what it creates."""
     from deploy.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
-    from deploy.plan_lock import plan_stack_file
+    from deploy.stack_plan import plan_stack_file
 
     plan, messages, stack = plan_stack_file(stack_file, update_lock)
     overhead = fixed_costs(plan, stack.fleet)

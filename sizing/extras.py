@@ -2,8 +2,8 @@
 
 The engine (memory, speed, plan, plan --stack, calibrate) needs pydantic and PyYAML only; the commands that run the
 Pulumi program, the policy pack or the provider need an optional dependency group of pyproject.toml. Such a command
-checks for the modules it imports before importing them, and refuses (MissingExtraError: exit 2) and the `pip install` line that
-adds them, never a ModuleNotFoundError traceback.
+checks for the modules it imports before importing them, and refuses (MissingExtraError: exit 2) with the `pip install`
+line that adds them, never a ModuleNotFoundError traceback.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ import re
 import sys
 
 from sizing.cli.exits import EXIT_BAD_INPUT
-from sizing.errors import SizingError
+from sizing.errors import MissingExtraError
+from sizing.names import DASHED_NAME
 
-DISTRIBUTION = "llm-fleet"
+DISTRIBUTION = DASHED_NAME
 """This project's distribution name (pyproject.toml [project].name): its metadata says which extra holds a module."""
 DEFAULT_EXTRA = "pulumi"
 """The extra named when the installed metadata does not say (a source checkout run without `pip install`)."""
 EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([A-Za-z0-9._-]+)["']""")
 """The environment marker of a requirement that belongs to an extra (PEP 508: `; extra == "pulumi"`)."""
-
-
-class MissingExtraError(ImportError, SizingError):
-    """A command needs an optional dependency group that is not installed (the CLI exits 2, naming it)."""
 
 
 def missing_modules(modules: tuple[str, ...]) -> list[str]:

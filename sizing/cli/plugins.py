@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sizing.errors import InvalidInputError
+from sizing.names import DASHED_NAME
 
 GROUP = "llmfleet.cli"
 """The entry-point group (pyproject.toml [project.entry-points."llmfleet.cli"])."""
@@ -74,7 +75,7 @@ def _source_table() -> dict[str, str] | None:
     if not pyproject.is_file():
         return None
     project = tomllib.loads(pyproject.read_text()).get("project", {})
-    if project.get("name") != "llm-fleet":
+    if project.get("name") != DASHED_NAME:
         return None
     return dict(project.get("entry-points", {}).get(GROUP, {}))
 

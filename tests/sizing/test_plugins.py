@@ -14,7 +14,8 @@ import pytest
 
 from sizing.cli import plugins
 from sizing.cli.main import EXIT_BAD_INPUT, main
-from sizing.extras import MissingExtraError, extra_for, missing_extra_message, require
+from sizing.errors import MissingExtraError
+from sizing.extras import extra_for, missing_extra_message, require
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADS_LIGHT = """
