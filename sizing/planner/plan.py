@@ -86,7 +86,7 @@ class _FitMemo:
         self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss]
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss]
         self._models, self._fits = shared_memos(context)
-        self._targets: tuple[Workload, Targets] | None = None
+        self._targets: tuple[Workload, Targets, tuple] | None = None
 
     def fit(self, p: Placement, w: Workload | None = None) -> ReplicaFit | ReplicaMiss:
         """The replica fit of a placement under the latency targets of `w` (default: the request's workload; the
@@ -108,9 +108,10 @@ class _FitMemo:
             self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, settings,
                                               speed, req.workload, self.spec_step, factor)
         if self._targets is None or self._targets[0] is not w:
-            self._targets = (w, targets_for(w, self.req.assumptions))
-        targets = self._targets[1]
-        fit_key = (*key, targets)
+            t = targets_for(w, self.req.assumptions)
+            self._targets = (w, t, (*t.key, t.default_tpot))  # every field: a miss's words depend on default_tpot
+        _, targets, targets_key = self._targets
+        fit_key = key + targets_key
         if fit_key not in self._fits:
             model = self._models[key]
             self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, targets)
