@@ -274,7 +274,8 @@ def _steady_summary(label: str, pairs: list[tuple[tuple[float, float, float], di
     itl = [x[1] / float(r["itl_ms_mean"]) - 1 for x, r in pairs]
     ttft = [x[2] / float(r["ttft_ms_mean"]) for x, r in pairs]
     within = sum(abs(e) <= 0.4 for e in tok + itl) / (2 * len(pairs))
-    return (f"  {label:<44}{len(pairs):>5}{100 * statistics.median(map(abs, tok)):>9.1f}%{100 * statistics.median(map(abs, itl)):>9.1f}%"
+    return ("  "
+            f"{label:<44}{len(pairs):>5}{100 * statistics.median(map(abs, tok)):>9.1f}%{100 * statistics.median(map(abs, itl)):>9.1f}%"
             f"{100 * within:>9.0f}%{statistics.median(ttft):>10.2f}x{100 * sum(0.5 <= t <= 2 for t in ttft) / len(ttft):>9.0f}%")
 
 
@@ -346,7 +347,8 @@ def one_curve_table() -> list[str]:
         ok_curves += med <= 0.10
         lines.append(f"  {name:<36}{len(curve) // 2:>13}"
                      f"{100 * med:>13.1f}%{100 * max(map(abs, curve)):>8.0f}%")
-    lines.append(f"  all: median |err| {100 * statistics.median(map(abs, errs)):.1f}%, {100 * sum(abs(e) <= 0.1 for e in errs) / len(errs):.0f}% "
+    lines.append(f"  all: median |err| {100 * statistics.median(map(abs, errs)):.1f}%, "
+                 f"{100 * sum(abs(e) <= 0.1 for e in errs) / len(errs):.0f}% "
                  f"of (point, metric) pairs within 10%, {ok_curves} of {len(curves)} curves with median within 10%, "
                  f"{refused} calibrations refused (out of bounds)")
     return lines

@@ -79,7 +79,8 @@ def import_time_s() -> float:
 
 def main() -> None:
     times = time_one_plan()
-    print(f"plan() in-process, llama-3.1-70b, {PLAN_REPEATS} runs: median {statistics.median(times) * 1000:.1f} ms of CPU, "
+    print(f"plan() in-process, llama-3.1-70b, {PLAN_REPEATS} runs: median {statistics.median(times) * 1000:.1f} ms "
+          "of CPU, "
           f"p90 {sorted(times)[int(0.9 * len(times))] * 1000:.1f} ms (target: median < 20 ms)")
     total, wall, ok, bad = time_sweep()
     print(f"sweep of {SWEEP_SIZE} scenarios (seed {SEED}): {total:.2f} s of CPU ({wall:.2f} s wall), {ok} feasible, "

@@ -276,7 +276,8 @@ def fixed_cost_lines(costs: FixedCosts | None, plan: Plan) -> list[str]:
              f"{costs.prices_as_of}): ${costs.usd_per_hour:,.2f}/h, ${costs.usd_per_month:,.0f}/month, +{share:.1%} on "
              f"the fleet's ${plan.monthly_cost_usd:,.0f}/month"]
     lines += [_item_line(i, costs.hours_per_month) for i in costs.items]
-    lines += [f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and Secrets Manager "
+    lines += [f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and "
+              "Secrets Manager "
               "calls not counted",
               f"Total: ${plan.hourly_cost_usd + costs.usd_per_hour:,.2f}/h, "
               f"${plan.monthly_cost_usd + costs.usd_per_month:,.0f}/month (fleet + fixed overhead)"]

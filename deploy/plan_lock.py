@@ -301,7 +301,8 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
     update = f"`python -m sizing plan --stack {stack_file} --update-lock`"
     if lock is None:
         return LockDecision(plan=fresh, locked=False, messages=(
-            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "
+            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at "
+            "the "
             f"next run. To fix: lock it with {update} and commit the file.",))
     if lock.config_sha256 != config_fingerprint(config, region):
         changed = (config_changes(lock.config, _fingerprinted(config, region)) if lock.config else None) or [

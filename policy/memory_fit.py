@@ -104,8 +104,10 @@ def shortfall(instance_type: str, tags: Mapping[str, str], replica_gpus: int | N
     if mem.fits:
         return None
     return (f"{instance_type} ({inst.gpus:g} x {inst.gpu.name}) cannot hold {model.name} ({fmt.name}, TP={layout.tp} "
-            f"PP={layout.pp}) at max-model-len {settings.max_model_len}: vLLM's budget is {mem.budget_gib:.1f} GiB per GPU, "
+            f"PP={layout.pp}) at max-model-len {settings.max_model_len}: vLLM's budget is {mem.budget_gib:.1f} GiB "
+            "per GPU, "
             f"the weights take {mem.weights_gib:.1f} GiB; holding them and one request of {settings.max_model_len} tokens "
-            f"needs {mem.shortfall_gib:.1f} GiB more per GPU, so the engine refuses to start. To fix: a larger GPU or more GPUs "
+            f"needs {mem.shortfall_gib:.1f} GiB more per GPU, so the engine refuses to start. To fix: a larger GPU "
+            "or more GPUs "
             f"(TP), a smaller weight format, or a shorter {tag.MAX_MODEL_LEN}; `python -m sizing plan --model {model.name} "
             f"--max-model-len {settings.max_model_len}` finds one that fits.")

@@ -34,7 +34,8 @@ def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType |
     """--tp x --pp (x --dp), checked against the model the way vLLM checks it, and against the instance's GPUs."""
     if (args.dp > 1 or args.ep) and model.moe is None:
         raise InvalidInputError(
-            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel "
+            "attention "
             "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
             "(plan sizes replicas and packs several on one instance).")
     layout = Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)

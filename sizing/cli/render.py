@@ -15,14 +15,16 @@ REJECTIONS_SHOWN_PER_KIND = 4
 
 
 def _head(d: dict) -> str:
-    return f"{d['model']} ({d['params_total'] / 1e9:.2f}B params, {d['params_active'] / 1e9:.2f}B active, {d['weights']} weights)"
+    return (f"{d['model']} ({d['params_total'] / 1e9:.2f}B params, {d['params_active'] / 1e9:.2f}B active, "
+            f"{d['weights']} weights)")
 
 
 def memory_demand_lines(d: dict) -> list[str]:
     """Memory needed for a load, no GPU chosen."""
     return [
         _head(d),
-        f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['batch']} request(s) of {d['seq_len']} tokens, KV {d['kv_dtype']}",
+        f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['batch']} request(s) of {d['seq_len']} tokens, "
+        f"KV {d['kv_dtype']}",
         f"  weights     {d['weights_gib']:8.2f} GiB per GPU",
         f"  KV cache    {d['kv_cache_gib']:8.2f} GiB",
         f"  activations {d['activation_gib']:8.2f} GiB",
@@ -38,9 +40,11 @@ def memory_gpu_lines(d: dict) -> list[str]:
     return [
         _head(d),
         f"{d['gpu']}: {_parallel(d)}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
-        f"  visible {b['visible_gib']:.2f} GiB x utilization {b['gpu_memory_utilization']:.2f} = budget {b['budget_gib']:.2f} GiB",
+        f"  visible {b['visible_gib']:.2f} GiB x utilization {b['gpu_memory_utilization']:.2f} = budget "
+        f"{b['budget_gib']:.2f} GiB",
         f"  weights     {b['weights_gib']:8.2f} GiB",
-        f"  activations {b['activation_gib']:8.2f} GiB (profiled at {b['max_num_batched_tokens']} tokens, {b['max_num_seqs']} seqs)",
+        f"  activations {b['activation_gib']:8.2f} GiB (profiled at {b['max_num_batched_tokens']} tokens, "
+        f"{b['max_num_seqs']} seqs)",
         f"  non-torch   {b['non_torch_gib']:8.2f} GiB",
         f"  KV cache    {b['kv_cache_gib']:8.2f} GiB = {b['kv_cache_tokens']:,} tokens "
         f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
@@ -93,13 +97,16 @@ def load_lines(d: dict) -> list[str]:
             else f"open loop, Poisson arrivals at {d['request_rate']:g} req/s")
     return [
         _head(d),
-        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out"
+        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / "
+        f"{d['output_tokens']} out"
         + (f", prefix hit rate {d['prefix_hit_rate']:.0%}" if d["prefix_hit_rate"] else "") + f", {loop}, engine {d['engine']}",
         f"  throughput {d['output_tokens_per_second']:,.0f} output tokens/s, {d['requests_per_second']:,.2f} req/s "
-        f"(max {d['max_requests_per_second']:,.2f} req/s; throughput saturates near {d['saturation_concurrency']:,.0f} clients)",
+        f"(max {d['max_requests_per_second']:,.2f} req/s; throughput saturates near "
+        f"{d['saturation_concurrency']:,.0f} clients)",
         f"  TTFT  {d['ttft_ms']:9.1f} ms mean, {d['ttft_p95_ms']:,.1f} ms p95",
         f"  TPOT  {d['tpot_ms']:9.2f} ms mean, {d['tpot_p95_ms']:.2f} ms p95",
-        f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take {d['prefill_share']:.0%} "
+        f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take "
+        f"{d['prefill_share']:.0%} "
         f"of step time" + ("; SATURATED: requests queue for a slot or the token budget" if d["saturated"] else ""),
         *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
         calibration_line(d.get("calibration")),
@@ -151,14 +158,17 @@ def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
            else ("the model's own, quantized to " + p.weights + " at load" if k.format != p.weights else "the model's own"))
-    return f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} GiB download; {how})"
+    return (f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} "
+            f"GiB download; {how})")
 
 
 def _memory_line(p: Plan) -> str:
     m = p.choice.memory
-    return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
+    return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = "
+            f"{m.budget_gib:.2f} GiB budget"
             f" = weights {m.weights_gib:.2f} + activations {m.activation_gib:.2f} + non-torch {m.non_torch_gib:.2f}"
-            f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x {m.max_model_len}-token requests)")
+            f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x "
+            f"{m.max_model_len}-token requests)")
 
 
 def _shown(p: Plan) -> list[Candidate]:
@@ -194,7 +204,8 @@ def plan_lines(p: Plan) -> list[str]:
     c, w = p.choice, p.workload
     targets = latency_targets(w)
     lines = [
-        f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
+        f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), "
+        f"{p.weights} weights, "
         f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
         f"Workload: {w.kind}, {w.traffic_text}, {w.input_tokens} in / {w.output_tokens} out tokens"
         + (f" ({w.prefix_hit_rate:.0%} of prompt tokens from the prefix cache)" if w.prefix_hit_rate else "")
@@ -203,14 +214,18 @@ def plan_lines(p: Plan) -> list[str]:
         *[f"  limit the plan adds: {x}" for x in p.assumed_limits],
         "",
         f"Choice: {c.label} ({c.gpu})",
-        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
-        f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step time; "
-        f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
+        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds "
+        f"{c.concurrency_per_replica:,.1f} users "
+        f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step "
+        "time; "
+        f"throughput saturates near {c.saturation_concurrency:,.0f} users "
+        f"({c.max_requests_per_second_per_replica:,.2f} req/s)",
         _cost_line(c),
         *_job_lines(c),
         f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
-        f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
+        f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start "
+        f"{c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),
         *_speculative_lines(p),
         "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
@@ -222,7 +237,8 @@ def plan_lines(p: Plan) -> list[str]:
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type"
         + ("; $/h is the expected cost, spot risk included" if any(x.spot_instances for x in _shown(p)) else "") + "):",
-        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}"
+        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  "
+        f"{'purchase':<10}{'$/h':>10}"
         f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
     for a in p.alternatives:
@@ -288,7 +304,8 @@ def _kv_alternative_lines(p: Plan) -> list[str]:
     if k is None:
         return []
     x, change = k.candidate, ("cheaper" if k.saving_share >= 0 else "dearer")
-    return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x {x.instance_type}, "
+    return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x "
+            f"{x.instance_type}, "
             f"{layout_label(x.tensor_parallel, x.pipeline_parallel, x.data_parallel, x.expert_parallel)}, "
             f"{x.replicas} replica(s), ${x.hourly_cost_usd:,.2f}/h ({abs(k.saving_share):.0%} {change}), "
             f"{x.concurrency_per_replica:,.1f} users per replica, TPOT {x.tpot_ms:.1f} ms. Source: {k.source}"]

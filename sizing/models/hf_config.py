@@ -33,7 +33,8 @@ def _need(cfg: dict[str, Any], key: str, where: str) -> Any:
     if cfg.get(key) is None:
         raise ModelConfigError(
             f"{where}: config.json has no {key!r}, which the sizing engine needs. "
-            "To fix: pass the model's original config.json, or give raw numbers (--params-b, --layers, --kv-heads, --head-dim)."
+            "To fix: pass the model's original config.json, or give raw numbers (--params-b, --layers, --kv-heads, "
+            "--head-dim)."
         )
     return cfg[key]
 
@@ -95,7 +96,8 @@ def _integer_format(method: str, quant: dict[str, Any]) -> str:
     if isinstance(bits, bool) or not isinstance(bits, int) or (method, bits) not in INTEGER_FORMATS:
         served = ", ".join(f"{m} {b}-bit" for m, b in INTEGER_FORMATS)
         raise ModelConfigError(
-            f"quantization_config: {method} with bits={repr(bits)[:20]} is not a width the sizing knows or vLLM's Marlin "
+            f"quantization_config: {method} with bits={repr(bits)[:20]} is not a width the sizing knows or vLLM's "
+            "Marlin "
             f"kernels serve ({served}). To fix: use a checkpoint quantized to one of those widths, or pass the "
             "unquantized config.json and choose --weights explicitly.")
     return INTEGER_FORMATS[(method, bits)]

@@ -91,7 +91,8 @@ class ColdStart(BaseModel):
             f"image pull {self.image_pull_s:.0f} s (assumption container_pull_s)",
             f"download {self.download_bytes / gb:.1f} GB at {self.download_rate_bytes_per_s / gb:.2f} GB/s "
             f"(limited by the {self.download_limited_by}) = {self.download_s:.0f} s",
-            f"load {self.load_bytes / gb:.1f} GB from {disk} at {self.disk.rate_bytes_per_s / gb:.2f} GB/s = {self.load_s:.0f} s",
+            f"load {self.load_bytes / gb:.1f} GB from {disk} at {self.disk.rate_bytes_per_s / gb:.2f} GB/s = "
+            f"{self.load_s:.0f} s",
             f"engine start {self.engine_init_s:.0f} s (assumption engine_init_s)",
             f"total {self.total_s:.0f} s ({self.total_s / 60:.1f} min)",
         ]

@@ -38,7 +38,8 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
     (vllm/config: "User-specified max_model_len ... is greater than the derived max_model_len")."""
     if max_model_len > model.max_position_embeddings:
         raise InvalidInputError(
-            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token context of "
+            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token "
+            "context of "
             f"{model.name!r} by {max_model_len - model.max_position_embeddings}; vLLM would refuse to start. "
             f"To fix: keep input plus output tokens (or max_model_len) at most {model.max_position_embeddings}."
         )
@@ -54,7 +55,8 @@ def verify_with_workload(req: PlanRequest) -> None:
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "
-            "drops users' requests. To fix: use purchase='mixed' (an on-demand floor with spot above it) or kind='batch'."
+            "drops users' requests. To fix: use purchase='mixed' (an on-demand floor with spot above it) or "
+            "kind='batch'."
         )
 
 

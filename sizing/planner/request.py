@@ -92,8 +92,10 @@ class Workload(BaseModel):
         r, t = self.requests_per_second, self.output_tokens_per_second
         if r and t and abs(r * self.output_tokens - t) > RATE_AGREEMENT * t:
             raise ValueError(
-                f"requests_per_second={r:g} and output_tokens_per_second={t:g} describe different traffic: {r:g} req/s x "
-                f"{self.output_tokens} output tokens = {r * self.output_tokens:,.0f} output tokens/s. To fix: give one of "
+                f"requests_per_second={r:g} and output_tokens_per_second={t:g} describe different traffic: {r:g} "
+                "req/s x "
+                f"{self.output_tokens} output tokens = {r * self.output_tokens:,.0f} output tokens/s. To fix: give "
+                "one of "
                 "them (the other follows from output_tokens), or make them agree.")
         if self.deadline_hours is not None and self.job_output_tokens is None:
             raise ValueError(f"deadline_hours={self.deadline_hours:g} needs the job's size: set job_output_tokens "

@@ -245,7 +245,8 @@ def user_data_fits(run: MockRun) -> list[str]:
     """The launch template's user data, decoded, is at most 16,384 bytes (gzip-compressed user data counts as sent)."""
     raw = base64.b64decode(run.one("LaunchTemplate").inputs["userData"])
     return [] if len(raw) <= USER_DATA_MAX_BYTES else [
-        f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over {USER_DATA_MAX_BYTES:,}"]
+        f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over "
+        f"{USER_DATA_MAX_BYTES:,}"]
 
 
 def _spot_group(group: MockedResource) -> bool:
@@ -277,7 +278,8 @@ def spot_never_blocks_the_deployment(run: MockRun) -> list[str]:
 def rebalancing_only_where_a_node_can_be_added(run: MockRun) -> list[str]:
     """Capacity rebalancing launches a replacement before it terminates the node at risk: never on a fixed-size group
     (min = max), and only on a group that buys spot."""
-    return [f"{g.name}: capacity rebalancing on {'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
+    return [f"{g.name}: capacity rebalancing on "
+            f"{'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
             for g in run.of_type("Group") if g.inputs.get("capacityRebalance")
             and (g.inputs["minSize"] == g.inputs["maxSize"] or not _spot_group(g))]
 

@@ -304,7 +304,8 @@ def node_storage_and_metadata(run: MockRun) -> list[str]:
     spec = nc["spec"]
     local = node_hardware(run.plan.choice.instance_type).instance_store_disks > 0
     problems = [] if (spec.get("instanceStorePolicy") == "RAID0") == local else [
-        f"instanceStorePolicy {spec.get('instanceStorePolicy')} on a type with {'' if local else 'no '}instance store"]
+        f"instanceStorePolicy {spec.get('instanceStorePolicy')} on a type with {'' if local else 'no '}instance "
+        "store"]
     problems += [f"{b['deviceName']}: unencrypted" for b in spec.get("blockDeviceMappings", []) if not b["ebs"].get("encrypted")]
     meta = spec.get("metadataOptions", {})
     if meta.get("httpTokens", "required") != "required" or meta.get("httpPutResponseHopLimit", 1) != 1:
