@@ -154,7 +154,8 @@ def static_batch_table() -> list[str]:
 
 
 def moe_mla_table() -> list[str]:
-    """MoE and MLA rows: Mixtral fixed batches (stated routing), DeepSeek batch 1 under vLLM, gpt-oss start-up memory."""
+    """MoE and MLA rows: Mixtral fixed batches (stated routing), DeepSeek batch 1 under vLLM, gpt-oss start-up
+    memory."""
     lines = ["MoE / MLA, predicted vs published (tests/data/static_batch_moe.csv bar ±30%, moe_speed.csv bar ±15%, "
              "vLLM logs for gpt-oss)",
              f"{'case':<6}{'gpu':<15}{'model':<24}{'layout':<8}{'point':<24}{'metric':<16}{'published':>10}{'predicted':>11}{'error':>9}"]
@@ -193,7 +194,8 @@ def moe_prefill_table() -> list[str]:
 
 
 def kernel_path_table() -> list[str]:
-    """Issue 19 item 5: decode on a non-Hopper kernel path (tests/data/kernel_speed.csv); fit and held-out rows apart."""
+    """Issue 19 item 5: decode on a non-Hopper kernel path (tests/data/kernel_speed.csv); fit and held-out rows
+    apart."""
     from tests.sizing.test_kernels import ROWS as KERNEL_ROWS
     from tests.sizing.test_kernels import predicted_tpot_ms
 

@@ -1,4 +1,5 @@
-"""Every benchmark: accuracy tables, the peer comparison (aiconfigurator), then speed figures. Run from the repository root: python benchmarks/run_all.py"""
+"""Every benchmark: accuracy tables, the peer comparison (aiconfigurator), then speed figures. Run from the repository
+root: python benchmarks/run_all.py"""
 
 import sys
 from pathlib import Path

@@ -52,7 +52,8 @@ class LoadBalancingArgs:
     options: FleetOptions
     """Ports, certificate, public or internal."""
     fleet_id: str
-    """<project>/<stack>/<component name>: what makes the load balancer's and target group's names unique in a region."""
+    """<project>/<stack>/<component name>: what makes the load balancer's and target group's names unique in a
+    region."""
     vpc_id: pulumi.Input[str]
     """VPC of the target group."""
     subnet_ids: pulumi.Input[list[str]]

@@ -208,7 +208,8 @@ def volumes_per_node(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]
 
 def created_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostAssumptions) -> list[Usage]:
     """What the stack creates that costs money besides its instances, counted (kinds with none left out). Platform eks
-    creates only the secret and the nodes' volumes (and its Ingress's ALB); the cluster and its network are the user's."""
+    creates only the secret and the nodes' volumes (and its Ingress's ALB); the cluster and its network are the
+    user's."""
     nodes = plan.choice.instances
     secrets = 1 if creates_api_key_secret(options) else 0
     usage = [*load_balancer_usage(options, assumptions), Usage("api_key_secret", secrets, "secret"),

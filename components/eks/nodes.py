@@ -19,8 +19,8 @@ FLEET_LABEL = "llm-fleet.io/fleet"
 GPU_RESOURCE = "nvidia.com/gpu"
 """What the NVIDIA device plugin advertises (https://github.com/NVIDIA/k8s-device-plugin)."""
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
-"""The node label on which the NVIDIA device plugin chart (v0.20.0 values.yaml) schedules its DaemonSet when node feature
-discovery does not label the node: without it, no node advertises nvidia.com/gpu and the pods never schedule."""
+"""The node label on which the NVIDIA device plugin chart (v0.20.0 values.yaml) schedules its DaemonSet when node
+feature discovery does not label the node: without it, no node advertises nvidia.com/gpu and the pods never schedule."""
 GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
 """Keeps every pod that does not tolerate GPUs off the fleet's nodes, as Karpenter's docs isolate expensive hardware
 (nodepools "Isolating Expensive Hardware"). A fleet-specific taint would also keep off the NVIDIA and EFA device plugin

@@ -125,7 +125,8 @@ def shape_of(point: MeasuredPoint) -> RequestShape:
 
 
 def predict(load: ReplicaLoad, point: MeasuredPoint) -> LoadPoint | None:
-    """The load model at the point's load, under the arrival process it records (None: a rate above what it sustains)."""
+    """The load model at the point's load, under the arrival process it records (None: a rate above what it
+    sustains)."""
     if point.concurrency is not None:
         return load.burst_loop(point.concurrency) if point.arrivals == "burst" else load.closed_loop(point.concurrency)
     assert point.request_rate is not None

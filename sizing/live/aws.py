@@ -1,6 +1,7 @@
 """The AWS calls of pre-flight. boto3/botocore are imported inside the functions that need them, never at module load.
 
-Every client gets botocore's standard retry mode and bounded timeouts, so throttling is retried and a preview never hangs."""
+Every client gets botocore's standard retry mode and bounded timeouts, so throttling is retried and a preview never
+hangs."""
 
 from __future__ import annotations
 

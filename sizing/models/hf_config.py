@@ -74,8 +74,8 @@ def _vision_params(vision: dict[str, Any], text: dict[str, Any], where: str) -> 
 
 def _llama4_vision_extra(vision: dict[str, Any], text: dict[str, Any], where: str) -> int:
     """Llama 4's encoder beyond the ViT layers and embeddings (transformers modeling_llama4.py Llama4VisionModel): the
-    class token's position, pre and post LayerNorms, the pixel-shuffle MLP (two bias-free linears) and the projector into
-    the text model (bias-free)."""
+    class token's position, pre and post LayerNorms, the pixel-shuffle MLP (two bias-free linears) and the projector
+    into the text model (bias-free)."""
     h, inter = vision["hidden_size"], vision["intermediate_size"]
     p_in, p_out, out = (int(_need(vision, k, where + " vision_config"))
                         for k in ("projector_input_dim", "projector_output_dim", "vision_output_dim"))

@@ -1,7 +1,7 @@
-"""Cold start of one node, term by term: boot the instance, pull the image, download the checkpoint to the weights disk, load this
-node's shard from that disk into GPU memory, start the engine. The download runs at the slowest of the source (S3 or
-the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one large
-enough, else a gp3 volume whose throughput is provisioned from the download rate."""
+"""Cold start of one node, term by term: boot the instance, pull the image, download the checkpoint to the weights disk,
+load this node's shard from that disk into GPU memory, start the engine. The download runs at the slowest of the source
+(S3 or the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one
+large enough, else a gp3 volume whose throughput is provisioned from the download rate."""
 
 from __future__ import annotations
 

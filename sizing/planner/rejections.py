@@ -83,7 +83,8 @@ def format_rejection(instance: InstanceType, fmt: WeightFormat, m: ModelSpec | N
 
 @cache
 def not_planned_rejections(region: str, allowed: tuple[str, ...] | None) -> tuple[Rejection, ...]:
-    """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its reason."""
+    """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its
+    reason."""
     return tuple(
         Rejection(instance_type=n.instance_type, tensor_parallel=None, pipeline_parallel=None, kind="accelerator",
                   reason=f"{n.accelerators} x {n.accelerator}: {n.reason}")

@@ -64,7 +64,8 @@ class Candidate(BaseModel):
     batch_per_replica: int
     """Requests one replica holds at once at its capacity within the targets (its --max-num-seqs)."""
     concurrency_per_replica: float
-    """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized by."""
+    """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized
+    by."""
     planned_concurrency_per_replica: float
     """Requests in each replica at the planned load (the workload over the required replicas)."""
     time_in_system_ms: float = 0.0

