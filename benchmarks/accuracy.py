@@ -39,7 +39,8 @@ def memory_table() -> list[str]:
     for row in MEMORY_ROWS:
         p = predict(row)
         lines.append(f"{row['case']:<5}{row['gpu']:<15}{row['model'][:47]:<48}{row['tp']:>3}{row['pp']:>3}"
-                     f"{int(row['kv_cache_tokens']):>11,}{p.kv_cache_tokens:>11,}{_pct(p.kv_cache_tokens, int(row['kv_cache_tokens'])):>9}"
+                     f"{int(row['kv_cache_tokens']):>11,}{p.kv_cache_tokens:>11,}"
+                     f"{_pct(p.kv_cache_tokens, int(row['kv_cache_tokens'])):>9}"
                      f"{'±' + str(int(TOLERANCE[row['gpu']] * 100)) + '%':>6}")
     return lines
 
@@ -277,8 +278,10 @@ def _steady_summary(label: str, pairs: list[tuple[tuple[float, float, float], di
     ttft = [x[2] / float(r["ttft_ms_mean"]) for x, r in pairs]
     within = sum(abs(e) <= 0.4 for e in tok + itl) / (2 * len(pairs))
     return ("  "
-            f"{label:<44}{len(pairs):>5}{100 * statistics.median(map(abs, tok)):>9.1f}%{100 * statistics.median(map(abs, itl)):>9.1f}%"
-            f"{100 * within:>9.0f}%{statistics.median(ttft):>10.2f}x{100 * sum(0.5 <= t <= 2 for t in ttft) / len(ttft):>9.0f}%")
+            f"{label:<44}{len(pairs):>5}{100 * statistics.median(map(abs, tok)):>9.1f}"
+            f"%{100 * statistics.median(map(abs, itl)):>9.1f}%"
+            f"{100 * within:>9.0f}%{statistics.median(ttft):>10.2f}"
+            f"x{100 * sum(0.5 <= t <= 2 for t in ttft) / len(ttft):>9.0f}%")
 
 
 def steady_state_heldout_table() -> list[str]:

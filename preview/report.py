@@ -325,7 +325,8 @@ def _fixed_lines(d: StackDiff, p: Plan) -> list[str]:
     was = ""
     if base is not None:
         was = (f"{_usd(base.fixed_costs.usd_per_month)} → " if base.fixed_costs else
-               f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, so left out of the change) → ")
+               f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, "
+               "so left out of the change) → ")
     share = costs.usd_per_month / p.monthly_cost_usd if p.monthly_cost_usd else 0.0
     month = costs.hours_per_month
     rows = ["| resource | count | $/month each | $/month |", "|---|---:|---:|---:|"]

@@ -95,8 +95,9 @@ def node_pool(spec: EksSpec, pool: PoolSpec) -> dict[str, Any]:
                 "nodeClassRef": {"group": KARPENTER_GROUP, "kind": "EC2NodeClass", "name": spec.name},
                 "requirements": requirements,
                 "taints": [dict(GPU_TAINT)],
-                # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would evict
-                # pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a rollout).
+                # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would
+                # evict pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a
+                # rollout).
                 "expireAfter": "Never",
             },
         },

@@ -245,13 +245,16 @@ def plan_lines(p: Plan) -> list[str]:
         x = a.candidate
         lines.append(f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
                      f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
-                     f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
+                     f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}"
+                     f"{x.tpot_ms:>9.1f}  "
                      f"{a.why_lost}")
     lines += ["", f"Cost x latency frontier on {c.instance_type} (cheapest plan per TPOT target):"]
     for f in p.frontier:
         if f.feasible:
+            label = layout_label(f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1,
+                                 bool(f.expert_parallel))
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} "
-                         f"{layout_label(f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1, bool(f.expert_parallel))}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
+                         f"{label}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
                          f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
         else:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")

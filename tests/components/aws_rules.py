@@ -187,7 +187,8 @@ def node_writes_only_its_own(run: MockRun) -> list[str]:
     """Least privilege for the calls the node makes on the fleet's own target group (DeregisterTargets takes the
     target group as its resource) and log group (CreateLogStream on the group, PutLogEvents on its streams): the grants
     name them, never '*'."""
-    tg = rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}"
+    tg = (rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/"
+          rf"{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}")
     logs = rf"arn:aws:mock:[a-z0-9-]+:{MOCK_ACCOUNT}:{run.one('LogGroup').name}(:log-stream:\*)?"
     problems = [f"{st['Sid']}: {r}" for st in _granted(run, "elasticloadbalancing:") for r in st["Resource"]
                 if not re.fullmatch(tg, r)]
