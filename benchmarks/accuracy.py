@@ -11,22 +11,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sizing.catalog.assumptions import default_assumptions  # noqa: E402
-from sizing.catalog.engines import get_engine, step_time_factor  # noqa: E402
-from sizing.memory.budget import EngineSettings, memory_breakdown  # noqa: E402
-from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
-from sizing.models.hf_config import spec_from_file  # noqa: E402
-from sizing.models.params import total_params  # noqa: E402
-from sizing.models.presets import load_preset  # noqa: E402
-from tests.conftest import DATA, read_rows  # noqa: E402
-from tests.sizing.load_calibration import (NIM_ROWS, SERVING_ROWS, STATIC_ROWS, predict_serving,  # noqa: E402
-                                           predict_static, synchronized_wave_ttft_s)
-from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
-from tests.sizing.test_moe_speed import (VLLM_ROWS, MIXTRAL_ROWS, TENSORRT_SYNTHETIC_BATCH,  # noqa: E402
-                                         vllm_predicted_tpot_ms, mixtral_predicted_itl_ms)
-from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
-from tests.sizing.test_vllm_rules import GPT_OSS_H100_KV_GIB_AT_095, GPT_OSS_H100_LOADED_GIB, gpt_oss_on_h100  # noqa: E402
-from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
+from sizing.catalog.assumptions import default_assumptions
+from sizing.catalog.engines import get_engine, step_time_factor
+from sizing.memory.budget import EngineSettings, memory_breakdown
+from sizing.memory.weights import weight_bytes_per_gpu
+from sizing.models.hf_config import spec_from_file
+from sizing.models.params import total_params
+from sizing.models.presets import load_preset
+from tests.conftest import DATA, read_rows
+from tests.sizing.load_calibration import (
+    NIM_ROWS,
+    SERVING_ROWS,
+    STATIC_ROWS,
+    predict_serving,
+    predict_static,
+    synchronized_wave_ttft_s,
+)
+from tests.sizing.test_moe_speed import (
+    MIXTRAL_ROWS,
+    TENSORRT_SYNTHETIC_BATCH,
+    VLLM_ROWS,
+    mixtral_predicted_itl_ms,
+    vllm_predicted_tpot_ms,
+)
+from tests.sizing.test_params import PRESET_FOR_ROW
+from tests.sizing.test_speed import ROWS as SPEED_ROWS
+from tests.sizing.test_speed import speed_for
+from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS
+from tests.sizing.test_vllm_calibration import TOLERANCE, predict
+from tests.sizing.test_vllm_rules import GPT_OSS_H100_KV_GIB_AT_095, GPT_OSS_H100_LOADED_GIB, gpt_oss_on_h100
 
 
 def _pct(predicted: float, measured: float) -> str:

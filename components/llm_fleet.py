@@ -13,10 +13,10 @@ import pulumi
 from components.eks.fleet import EksFleet, EksFleetArgs
 from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
+from components.summary import PlanSummary, plan_summary
 from deploy.names import check_stack_name
 from deploy.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
 from deploy.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
-from components.summary import PlanSummary, plan_summary
 from sizing.bounded import parse_json
 from sizing.errors import InfeasibleError, SizingError
 from sizing.limits import MAX_CONFIG_BYTES

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deploy.eks_spec import node_volumes
 from deploy.fleet_metrics import PUBLISH_EVERY_S, PUBLISHED, PUT_CALLS_PER_PUBLISH
-from deploy.image_source import caches_weights, fleet_image_source
 from deploy.fleet_spec import LOG_RETENTION_DAYS, Gp3Volume, creates_api_key_secret, node_spec
+from deploy.image_source import caches_weights, fleet_image_source
 from deploy.monitoring_spec import DASHBOARDS, alarm_metrics
 from deploy.network_spec import interface_endpoint_zones, nat_gateways
 from deploy.options import FleetOptions

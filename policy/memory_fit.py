@@ -11,8 +11,8 @@ from components import fleet_tags as tag
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import get_format, vllm_kv_cache_dtype
 from sizing.catalog.instances import InstanceType, all_instance_types
-from sizing.limits import MAX_CONTEXT_TOKENS, MAX_PARALLEL
 from sizing.errors import SizingError
+from sizing.limits import MAX_CONTEXT_TOKENS, MAX_PARALLEL
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.layout import Layout
 from sizing.models.presets import load_preset

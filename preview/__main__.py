@@ -8,8 +8,8 @@ import sys
 from collections import Counter
 
 from preview.mock_run import MockRun, close_event_loop, run_stack
-from sizing.cli.render import plan_lines
 from sizing.cli.main import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK
+from sizing.cli.render import plan_lines
 from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import safe_text
 

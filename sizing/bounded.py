@@ -8,8 +8,8 @@ import json
 import math
 import os
 import stat
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sizing.errors import InvalidInputError

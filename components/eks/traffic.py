@@ -12,8 +12,8 @@ import json
 import math
 from typing import Any
 
-from deploy.eks_spec import QUEUED_PER_REPLICA, EksSpec
 from components.eks.workload import LWS_API, labels, serving_selector
+from deploy.eks_spec import QUEUED_PER_REPLICA, EksSpec
 from deploy.fleet_spec import longest_request_s, served_name
 from deploy.options import FleetOptions
 from sizing.planner.results import Plan

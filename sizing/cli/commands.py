@@ -8,18 +8,18 @@ from sizing.calibration.commands import bench_commands, bench_lines
 from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
-from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.cli import render
+from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
-from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
+from sizing.models.spec import ModelSpec
 from sizing.planner.formats import AUTO
 from sizing.planner.layouts import spans_nodes
-from sizing.models.spec import ModelSpec
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused

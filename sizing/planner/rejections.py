@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 
 from sizing.catalog.formats import WeightFormat
-
 from sizing.catalog.instances import InstanceType, all_instance_types, not_planned_types
 from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError

@@ -4,14 +4,13 @@ cites the AWS document it comes from and returns the violations it finds (empty:
 
 from __future__ import annotations
 
-from components.user_data_codec import decode_user_data
-
 import base64
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from components.user_data_codec import decode_user_data
 from deploy.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, longest_request_s
 from preview.mock_run import MOCK_ACCOUNT, MockedResource, MockRun
 from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS, plan_cold_start

@@ -14,18 +14,18 @@ import pytest
 
 from components import ServingFleet, ServingFleetArgs
 from components.compute import IGNORED_GROUP_CHANGES
-from deploy.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from components.userdata import BootContext, render_user_data
+from deploy.fleet_spec import capacity_spec, efa_interfaces, node_spec
 from deploy.options import FleetOptions
 from deploy.shell_values import UnsafeShellValueError
 from preview.mock_run import PROJECT, FleetMocks, MockRun, run_stack
-from sizing.catalog.instances import get_instance_type
-from sizing.cli.main import main
+from sizing.catalog.assumptions import default_assumptions
 from sizing.catalog.files import read_csv
+from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
+from sizing.cli.main import main
 from sizing.planner.cold_start import plan_cold_start, weights_disk
 from sizing.planner.results import Plan
-from sizing.catalog.assumptions import default_assumptions
 from tests.components.aws_rules import RULES
 from tests.components.conftest import ROOT, STACKS, stack_options, stack_run, user_data
 

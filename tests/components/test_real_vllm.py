@@ -166,8 +166,8 @@ def test_every_forwarded_route_needs_the_key_and_the_rest_is_not_forwarded(serve
     # Open without the key: exactly why the listener and the Ingress route /v1/* only.
     assert _post("/invocations", {"model": SERVED, "prompt": "hello", "max_tokens": 2}) == 200
     assert _get("/metrics") == 200
-    from components.loadbalancing import API_PATHS
     from components.eks.traffic import API_PREFIX
+    from components.loadbalancing import API_PATHS
 
     assert API_PATHS == ["/v1/*"] and API_PREFIX == "/v1"
 
