@@ -57,7 +57,7 @@ def field_docs(model: type) -> dict[str, str]:
     tree = ast.parse(inspect.getsource(model))
     body = next(n for n in tree.body if isinstance(n, ast.ClassDef)).body
     docs: dict[str, str] = {}
-    for node, after in zip(body, body[1:]):
+    for node, after in zip(body, body[1:], strict=False):
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
                 and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
             docs[node.target.id] = " ".join(after.value.value.split())

@@ -103,7 +103,7 @@ class EksFleet(pulumi.ComponentResource):
         scheme = "https" if options.certificate_arn else "http"
         if options.domain_name:
             return pulumi.Output.from_input(f"https://{options.domain_name}")
-        status = getattr(resource, "status")
+        status = resource.status  # type: ignore[attr-defined]  # the object's own status: no Python class types it
 
         def host(value: object) -> str:
             lb = getattr(getattr(value, "load_balancer", None), "ingress", None) or []

@@ -64,7 +64,7 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
 
 def _block_devices(volumes: tuple[Gp3Volume, ...]) -> list[dict[str, Any]]:
     """The volumes as EC2NodeClass blockDeviceMappings, on DEVICES in order."""
-    return [{"deviceName": device, "ebs": _ebs(volume)} for device, volume in zip(DEVICES, volumes)]
+    return [{"deviceName": device, "ebs": _ebs(volume)} for device, volume in zip(DEVICES, volumes, strict=False)]
 
 
 def _ebs(volume: Gp3Volume) -> dict[str, Any]:

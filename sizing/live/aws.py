@@ -5,7 +5,7 @@ hangs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sizing.live.facts import InstanceSpecFact, QuotaFact
@@ -73,7 +73,7 @@ def spot_prices(ec2: Any, instance_types: list[str], zones: list[str]) -> dict[s
     latest: dict[tuple[str, str], tuple[datetime, float]] = {}
     paginator = ec2.get_paginator("describe_spot_price_history")
     for page in paginator.paginate(InstanceTypes=instance_types, ProductDescriptions=[LINUX],
-                                   StartTime=datetime.now(timezone.utc)):
+                                   StartTime=datetime.now(UTC)):
         for p in page["SpotPriceHistory"]:
             if zones and p["AvailabilityZone"] not in zones:
                 continue

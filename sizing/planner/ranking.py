@@ -77,7 +77,7 @@ def _share(a: float, c: float) -> str:
 
 def _by_key(alt: Priced, choice: Priced, prefix: str) -> str:
     """The first element of Priced.rank_key after cost on which the alternative lost, in words, with both values."""
-    for i, (name, a, c) in enumerate(zip(RANK_KEY_NAMES, alt.rank_key, choice.rank_key)):
+    for i, (name, a, c) in enumerate(zip(RANK_KEY_NAMES, alt.rank_key, choice.rank_key, strict=True)):
         if i == 0 or a == c:
             continue
         prefix += " and GPUs" if i > 1 else ""

@@ -77,7 +77,7 @@ def test_vllms_own_parser_reads_every_command_as_planned(stack):
     assert run.plan
     c = run.plan.choice
     roles = commands(stack)
-    for (role, _), got in zip(roles, parsed([argv for _, argv in roles])):
+    for (role, _), got in zip(roles, parsed([argv for _, argv in roles]), strict=True):
         assert "error" not in got, got
         assert (got["tensor_parallel_size"], got["pipeline_parallel_size"]) == (c.tensor_parallel, c.pipeline_parallel)
         assert got["max_model_len"] == run.plan.max_model_len and got["served_model_name"] == [run.plan.model]
