@@ -90,10 +90,6 @@ class SpeedNumbers(EngineNumbers, LayoutNumbers):
     """--max-num-batched-tokens: the engine's token budget per step."""
 
 
-class PlanNumbers(EngineNumbers):
-    """`plan` (its workload numbers are bounded by Workload itself)."""
-
-
 class CalibrateNumbers(LayoutNumbers):
     """`calibrate`."""
 
@@ -101,9 +97,10 @@ class CalibrateNumbers(LayoutNumbers):
     """--max-num-batched-tokens: the engine's token budget per step."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "plan": PlanNumbers,
+NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers,
                                       "calibrate": CalibrateNumbers}
-"""Subcommand -> the model of its numbers."""
+"""Subcommand -> the model of its numbers (`plan`'s are bounded by Workload and Deployment, which its flags are
+generated from: sizing/cli/fields.py)."""
 
 
 def validate_numbers(args: argparse.Namespace) -> None:
@@ -112,7 +109,3 @@ def validate_numbers(args: argparse.Namespace) -> None:
     if kind is not None:
         kind.model_validate({k: v for k, v in vars(args).items() if v is not None})
 
-
-def flag(field: str) -> str:
-    """The command-line flag of a field name."""
-    return "--" + field.replace("_", "-")

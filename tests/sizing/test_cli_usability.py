@@ -1,0 +1,71 @@
+"""The command line as a person expects it (issue 21, item 6): each reproducer of the issue, then its fix."""
+
+import json
+
+import pytest
+
+from sizing.cli.main import main
+from sizing.catalog.instances import all_instance_types
+
+L8 = ("--model", "llama-3.1-8b")
+
+
+def run(capsys, *argv):
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_gpu_is_not_a_prefix_of_gpu_memory_utilization(capsys):
+    """Reproducer: `plan --gpu H100` was read as --gpu-memory-utilization ('invalid float value: H100')."""
+    code, out, err = run(capsys, "plan", *L8, "--gpu", "H100", "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["choice"]["gpu"].startswith("H100")
+    assert all(a["candidate"]["gpu"].startswith("H100") for a in plan["alternatives"])
+
+
+def test_no_option_is_abbreviated(capsys):
+    code, _, err = run(capsys, "plan", *L8, "--gpu-mem", "0.8")
+    assert code == 2 and "unrecognized arguments: --gpu-mem" in err and "To fix" in err
+
+
+@pytest.mark.parametrize("given, family", [("H100", ("p5.",)), ("p5.*", ("p5.",)), ("g6e.*", ("g6e.",)),
+                                           ("L40S,p5.4xlarge", ("g6e.", "p5."))])
+def test_instance_types_take_gpu_names_and_globs(capsys, given, family):
+    """Reproducer: `--instance-types H100` and `p5.*` were refused as unknown instance types."""
+    code, out, err = run(capsys, "plan", *L8, "--instance-types", given, "--json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["choice"]["instance_type"].startswith(family)
+    assert all(a["candidate"]["instance_type"].startswith(family) for a in plan["alternatives"])
+
+
+@pytest.mark.parametrize("given, close", [("H1000", "'H100'"), ("g6e.xlarg", "'g6e.xlarge'"), ("p9.*", None)])
+def test_unknown_selection_names_close_matches(capsys, given, close):
+    code, _, err = run(capsys, "plan", *L8, "--instance-types", given)
+    assert code == 2 and "To fix" in err and "Traceback" not in err
+    assert close is None or f"Did you mean {close}" in err
+
+
+def test_gpu_narrows_the_allow_list(capsys):
+    code, out, err = run(capsys, "plan", *L8, "--instance-types", "g6e.*,p5.*", "--gpu", "L40S", "--json")
+    assert code == 0, err
+    assert json.loads(out)["choice"]["instance_type"].startswith("g6e.")
+    code, _, err = run(capsys, "plan", *L8, "--instance-types", "g6e.*", "--gpu", "H100")
+    assert code == 2 and "carries the GPU" in err and "To fix" in err
+
+
+def test_gpu_on_no_instance_type_is_bad_input(capsys):
+    code, _, err = run(capsys, "plan", *L8, "--gpu", "4090")
+    assert code == 2 and "on no AWS instance type" in err
+
+
+def test_stack_deployment_takes_globs_too():
+    from sizing.planner.request import Deployment
+
+    types = Deployment(instance_types=("p5.*",)).instance_types
+    assert types and set(types) == {n for n in all_instance_types() if n.startswith("p5.")}
