@@ -17,7 +17,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -40,8 +40,22 @@ STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 """Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
 
 
+SIZING_KEYS = ("model", "workload", "deployment")
+"""The llmfleet:* keys a plan is made from (deploy/stack_config.py builds the PlanRequest from these and aws:region
+alone): an edit elsewhere (fleet: hf_model_id, tags, names; preflight) sizes the same fleet and keeps the lock."""
+
+
 class PlanLockError(ValueError, SizingError):
     """The lock cannot be used for this stack (it was made for other config, or it cannot be read)."""
+
+
+class StaleLockError(PlanLockError):
+    """The stack's sizing config changed since its lock was written: the program refuses to deploy, and the command
+    line shows the fresh plan beside what changed."""
+
+    def __init__(self, message: str, fresh: Plan) -> None:
+        super().__init__(message)
+        self.fresh = fresh
 
 
 class PlanLock(BaseModel):
@@ -52,8 +66,9 @@ class PlanLock(BaseModel):
     lock_version: int
     """Format version of the file."""
     config_sha256: str
-    """Fingerprint of the stack's llmfleet:* config (and region) the plan was made from: what the user wrote, so that
-    live facts and planner changes do not invalidate the lock, while an edited config does."""
+    """Fingerprint of the stack's llmfleet:* config (and region) the plan was made from, as written in `config`: what
+    the user wrote, so that live facts and planner changes do not invalidate the lock, while an edit of the keys that
+    size the fleet (SIZING_KEYS) does."""
     plan: Plan
     """The plan to deploy."""
     plan_sha256: str
@@ -102,10 +117,33 @@ def _fingerprinted(config: dict[str, Any], region: str | None) -> dict[str, Any]
     return {"config": _known(config), "region": region}
 
 
+def _digest(fingerprinted: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()
+
+
 def config_fingerprint(config: dict[str, Any], region: str | None) -> str:
     """sha256 of the stack's llmfleet:* values (keys without the namespace) and its region."""
-    text = json.dumps(_fingerprinted(config, region), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _digest(_fingerprinted(config, region))
+
+
+def sizing_config(fingerprinted: dict[str, Any]) -> dict[str, Any]:
+    """The part of a fingerprinted config that sizes the fleet: SIZING_KEYS and the region."""
+    config = fingerprinted.get("config")
+    kept = {k: v for k, v in config.items() if k in SIZING_KEYS} if isinstance(config, dict) else config
+    return {"config": kept, "region": fingerprinted.get("region")}
+
+
+def _sizing_changes(lock: PlanLock, config: dict[str, Any], region: str | None, name: str) -> list[str] | None:
+    """The sizing keys changed since the lock was written (None: none changed; a lock without its config only says
+    that something did). A lock whose recorded config does not match its fingerprint was edited by hand."""
+    current = _fingerprinted(config, region)
+    if lock.config is None:
+        return None if lock.config_sha256 == _digest(current) else ["an llmfleet:* value or aws:region"]
+    if _digest(lock.config) != lock.config_sha256:
+        raise PlanLockError(f"plan lock {name!r} was edited by hand: its config no longer matches the fingerprint "
+                            f"written with it. To fix: {REWRITE}.")
+    old, new = sizing_config(lock.config), sizing_config(current)
+    return (config_changes(old, new) or ["an llmfleet:* value or aws:region"]) if old != new else None
 
 
 def _leaves(value: Any, path: str = "") -> dict[str, Any]:
@@ -303,15 +341,14 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
         return LockDecision(plan=fresh, locked=False, messages=(
             f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "
             f"next run. To fix: lock it with {update} and commit the file.",))
-    if lock.config_sha256 != config_fingerprint(config, region):
-        changed = (config_changes(lock.config, _fingerprinted(config, region)) if lock.config else None) or [
-            "an llmfleet:* value or aws:region"]
+    changed = _sizing_changes(lock, config, region, Path(path).name)
+    if changed:
         fresh_diff = [d for d in plan_differences(lock.plan, fresh) if not d.startswith("why: ")]
-        raise PlanLockError(
+        raise StaleLockError(
             f"plan lock {Path(path).name} was made for different stack config (changed since: {'; '.join(changed)}). "
             + (f"The fresh plan for this config differs from the lock: {'; '.join(fresh_diff)}. " if fresh_diff else
                "The fresh plan for this config deploys the same fleet. ")
-            + f"To fix: review the new plan with {update} and commit it.")
+            + f"To fix: review the new plan with {update} and commit it.", fresh)
     verify_lock(lock, request, Path(path).name)
     changes = plan_differences(lock.plan, fresh)
     messages = (f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "
@@ -359,10 +396,26 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                       offered_zones=tuple(offered) if offered else None)
 
 
-def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], StackConfig]:
+class StackPlan(BaseModel):
+    """What `plan --stack` shows: the plan and how it stands with the stack's lock."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    plan: Plan
+    """The plan the stack deploys (the lock's), or the fresh plan when the lock is stale or was just written."""
+    messages: tuple[str, ...]
+    """The lock's differences and the run's warnings."""
+    stack: StackConfig
+    """The stack's validated config."""
+    lock_status: Literal["written", "none", "locked", "stale"]
+    """written: --update-lock recorded the plan; none: no lock yet; locked: the lock holds (it may differ from the
+    fresh plan in prices, said in messages); stale: the sizing config changed since the lock, `plan` is the fresh one."""
+
+
+def plan_stack_file(stack_file: str | Path, update_lock: bool) -> StackPlan:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
-    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the stack's
-    validated config)."""
+    the stack's lock; otherwise compare it with the lock: a stale lock gives the fresh plan in full and what changed
+    (the program refuses to deploy it)."""
     from deploy.stack_config import load_stack_config, namespace_config
     from deploy.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
 
@@ -378,6 +431,15 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
         verify_with_platform(fresh, stack.fleet)
-        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], stack
-    deploy = plan_for_deploy(stack, ours, region, path)
-    return deploy.plan, list(deploy.warnings), stack
+        return StackPlan(plan=fresh, messages=(f"plan lock written: {write_lock(path, ours, region, fresh)}",),
+                         stack=stack, lock_status="written")
+    try:
+        deploy = plan_for_deploy(stack, ours, region, path)
+    except StaleLockError as exc:
+        from deploy.fleet_spec import verify_with_platform
+
+        verify_with_platform(exc.fresh, stack.fleet)
+        return StackPlan(plan=exc.fresh, messages=(f"{exc} Below: the fresh plan (not deployed).",), stack=stack,
+                         lock_status="stale")
+    return StackPlan(plan=deploy.plan, messages=deploy.warnings, stack=stack,
+                     lock_status="locked" if deploy.locked else "none")

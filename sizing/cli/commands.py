@@ -289,10 +289,12 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         if getattr(args, "calibration", None):
             raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
                                     "llmfleet:workload.calibration in the stack file, or drop --stack.")
-        result, messages, stack = plan_stack_file(args.stack, args.update_lock)
-        overhead = fixed_costs(result, stack.fleet)
-        data, lines = ({**result.model_dump(mode="json"), **fixed_cost_json(overhead, result)},
-                       [*messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)])
+        stacked = plan_stack_file(args.stack, args.update_lock)
+        result = stacked.plan
+        overhead = fixed_costs(result, stacked.stack.fleet)
+        data = {**result.model_dump(mode="json"), **fixed_cost_json(overhead, result),
+                "plan_lock": {"status": stacked.lock_status, "messages": list(stacked.messages)}}
+        lines = [*stacked.messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)]
     else:
         result = plan(plan_request(args))
         data, lines = result.model_dump(mode="json"), render.plan_lines(result)

@@ -22,8 +22,8 @@ FLAG_NAMES: dict[str, str] = {"kind": "--workload", "headroom_replicas": "--head
 NOT_FLAGS = frozenset({"spot_usd_per_hour", "facts"})
 """Fields with no flag: a mapping of prices by hand and pre-flight facts are given by a stack or by code."""
 COMMAND_LINE_DEFAULTS: dict[str, tuple[str, str]] = {
-    "weights": ("auto", "the checkpoint's own format, and FP8 where the GPU has FP8 kernels and the checkpoint is "
-                "16-bit (a stack file keeps the checkpoint's own unless it says `weights: auto`)")}
+    "weights": ("auto", ("the checkpoint's own format, and FP8 where the GPU has FP8 kernels and the checkpoint is "
+                         "16-bit (a stack file keeps the checkpoint's own unless it says `weights: auto`)"))}
 """Fields whose command-line default differs from the model's (the stack file's), with what it means: a person asking
 for a plan wants the cheapest sound one, a deployed fleet's numerics change only when its owner asks."""
 BOUNDS = ((annotated_types.Gt, "gt", "> {}"), (annotated_types.Ge, "ge", ">= {}"), (annotated_types.Lt, "lt", "< {}"),

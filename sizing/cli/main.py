@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
 
@@ -20,8 +20,9 @@ from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import Deployment, Workload
 from sizing.redact import redact
 
-EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-"""Exit codes: a plan, nothing feasible, bad input, Ctrl-C (128 + SIGINT, as a shell reports it)."""
+EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_STALE_LOCK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+"""Exit codes: a plan, nothing feasible, bad input, `plan --stack` whose sizing config changed since its lock (the
+fresh plan is printed; `pulumi up` would refuse it until --update-lock), Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,7 +112,8 @@ def _parser(docs: bool = True) -> argparse.ArgumentParser:
 
 
 def _validation_message(exc: ValidationError) -> str:
-    cli = exc.title in {kind.__name__ for kind in (*NUMBERS.values(), Workload, Deployment)}
+    models: list[type[BaseModel]] = [*NUMBERS.values(), Workload, Deployment]  # plan's flags are their fields
+    cli = exc.title in {kind.__name__ for kind in models}
     parts = []
     for e in exc.errors():
         where = flag(str(e["loc"][0])) if cli and e["loc"] else ".".join(str(x) for x in e["loc"]) or exc.title
@@ -175,8 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(redact(f"error: {_validation_message(exc)}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    render.emit(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines)))
+    render.emit(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(render.wrapped(lines))))
     if data.get("fits") is False:
         print(redact(f"infeasible: {render.nearest_miss(data)}"), file=sys.stderr)
         return EXIT_INFEASIBLE
+    if (data.get("plan_lock") or {}).get("status") == "stale":
+        print(f"plan lock: stale (the stack's sizing config changed); exit {EXIT_STALE_LOCK}. To fix: review the fresh "
+              "plan above and record it with --update-lock.", file=sys.stderr)
+        return EXIT_STALE_LOCK
     return EXIT_OK

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from sizing.cli.main import main
 from sizing.catalog.instances import all_instance_types
+from sizing.cli.main import main
 
 L8 = ("--model", "llama-3.1-8b")
 
@@ -69,3 +69,31 @@ def test_stack_deployment_takes_globs_too():
 
     types = Deployment(instance_types=("p5.*",)).instance_types
     assert types and set(types) == {n for n in all_instance_types() if n.startswith("p5.")}
+
+
+def test_rejections_nearest_miss_first_and_not_planned_in_one_line(capsys):
+    """Reproducer: the rejected list opened with Inferentia lines and cut the useful misses."""
+    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-70b", "--tpot-ms", "40")
+    assert code == 0
+    rejected = out.split("\nRejected (", 1)[1].splitlines()[1:]
+    assert rejected[0].startswith("  [memory] ") or rejected[0].startswith("  [tpot] ")
+    not_planned = [line for line in rejected if line.startswith("  [accelerator]")]
+    assert len(not_planned) == 1 and "AWS Inferentia" in not_planned[0] and "types not planned" in not_planned[0]
+
+
+@pytest.mark.parametrize("argv", [("plan", "--model", "llama-3.1-70b", "--tpot-ms", "40"),
+                                  ("plan", "--model", "deepseek-v3", "--purchase", "spot", "--workload", "batch"),
+                                  ("memory", "--model", "llama-3.1-70b", "--gpu", "H100", "--tp", "4"),
+                                  ("speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--concurrency", "8")])
+def test_text_output_fits_a_120_column_terminal(capsys, argv):
+    """Reproducer: plan lines reached 319 characters."""
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= 120
+
+
+def test_wrapped_continuations_are_indented():
+    from sizing.cli.render import wrapped
+
+    lines = wrapped(["  " + "word " * 40], columns=80)
+    assert len(lines) > 1 and all(len(x) <= 80 for x in lines) and lines[1].startswith("      word")
