@@ -47,6 +47,11 @@ def main(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return EXIT_OK
+    options = [a for a in argv if a.startswith("-")]
+    if options:  # never read as a file name
+        print(safe_text(f"{USAGE}\nerror: unknown option {options[0][:100]!r}. To fix: pass stack files only (a file "
+                        "whose name starts with '-': ./NAME)."), file=sys.stderr)
+        return EXIT_BAD_INPUT
     for path in argv or [DEFAULT_STACK]:
         run = MockRun(stack="")
         try:
