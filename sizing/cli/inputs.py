@@ -15,6 +15,8 @@ from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_HEADS, MAX_LATENCY
 
 MAX_BYTES_PER_PARAM = 4.0
 """--bytes-per-param: fp32 is the widest weight format."""
+MAX_GPU_MEMORY_GIB = 1024.0
+"""--min-gpu-memory-gib: a TiB per GPU, several times any GPU in sizing/data/gpus.csv (B300: 288 GB)."""
 
 
 class _Numbers(BaseModel):
@@ -97,7 +99,16 @@ class CalibrateNumbers(LayoutNumbers):
     """--max-num-batched-tokens: the engine's token budget per step."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers,
+class CatalogNumbers(_Numbers):
+    """`catalog`'s filters."""
+
+    min_gpu_memory_gib: float | None = Field(default=None, ge=0, le=MAX_GPU_MEMORY_GIB)
+    """--min-gpu-memory-gib: memory per GPU, GiB."""
+    min_gpus: int | None = Field(default=None, ge=1, le=MAX_PARALLEL)
+    """--min-gpus: GPUs per instance."""
+
+
+NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "catalog": CatalogNumbers,
                                       "calibrate": CalibrateNumbers}
 """Subcommand -> the model of its numbers (`plan`'s are bounded by Workload and Deployment, which its flags are
 generated from: sizing/cli/fields.py)."""

@@ -14,6 +14,7 @@ from sizing.catalog.formats import vllm_kv_cache_dtype
 from sizing.cli import commands, render
 from sizing.cli.args import add_assume_arg, add_engine_args, add_expert_args, add_model_args
 from sizing.cli.calibrate import add_calibrate_args, calibrate_command
+from sizing.cli.catalog import add_catalog_args, catalog_command
 from sizing.cli.fields import add_model_flags, flag
 from sizing.cli.inputs import NUMBERS, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
@@ -98,6 +99,7 @@ def _parser(docs: bool = True) -> argparse.ArgumentParser:
     pl.add_argument("--update-lock", action="store_true", help="with --stack: record the fresh plan as the stack's lock")
 
     add_calibrate_args(sub)
+    add_catalog_args(sub)
 
     rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
     rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
@@ -162,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         args.model = args.model_pos
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command,
-               "calibrate": calibrate_command}[args.command]
+               "calibrate": calibrate_command, "catalog": catalog_command}[args.command]
     try:
         validate_numbers(args)
         if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with

@@ -97,3 +97,38 @@ def test_wrapped_continuations_are_indented():
 
     lines = wrapped(["  " + "word " * 40], columns=80)
     assert len(lines) > 1 and all(len(x) <= 80 for x in lines) and lines[1].startswith("      word")
+
+
+def test_catalog_lists_types_gpus_memory_prices_and_regions(capsys):
+    """Reproducer: there was no way to list the catalog (SkyPilot's `show-gpus`)."""
+    code, out, err = run(capsys, "catalog", "--json")
+    assert code == 0, err
+    rows = json.loads(out)["instance_types"]
+    assert {r["instance_type"] for r in rows} == set(all_instance_types())
+    p5 = next(r for r in rows if r["instance_type"] == "p5.48xlarge")
+    assert p5["gpu"].startswith("H100") and p5["gpus"] == 8 and p5["gpu_memory_gib"] > 79
+    assert p5["od_usd_per_hour"] == min(p5["od_usd_per_hour_by_region"].values()) and "us-east-1" in p5["regions"]
+    prices = [r["od_usd_per_hour"] for r in rows if r["od_usd_per_hour"] is not None]
+    assert prices == sorted(prices)  # cheapest first
+
+
+def test_catalog_filters_combine(capsys):
+    code, out, _ = run(capsys, "catalog", "--gpu", "H100", "--region", "us-east-1", "--json")
+    rows = json.loads(out)["instance_types"]
+    assert code == 0 and rows and all(r["gpu"].startswith("H100") and r["price_region"] == "us-east-1" for r in rows)
+    code, out, _ = run(capsys, "catalog", "--min-gpu-memory-gib", "100", "--min-gpus", "8", "--efa", "--json")
+    rows = json.loads(out)["instance_types"]
+    assert code == 0 and rows
+    assert all(r["gpu_memory_gib"] >= 100 and r["gpus"] >= 8 and r["efa"] for r in rows)
+    code, out, _ = run(capsys, "catalog", "--instance-types", "g6e.*", "--json")
+    assert {r["instance_type"][:4] for r in json.loads(out)["instance_types"]} == {"g6e."}
+
+
+def test_catalog_text_fits_the_terminal_and_bad_filters_are_bad_input(capsys):
+    code, out, _ = run(capsys, "catalog", "--gpu", "L40S")
+    assert code == 0 and "g6e.xlarge" in out and "L40S" in out and max(map(len, out.splitlines())) <= 120
+    for argv in (("--gpu", "H1000"), ("--region", "mars-1"), ("--min-gpus", "0"), ("--min-gpu-memory-gib", "nan")):
+        code, _, err = run(capsys, "catalog", *argv)
+        assert code == 2 and "To fix" in err, argv
+    code, _, err = run(capsys, "catalog", "--gpu", "L4", "--min-gpu-memory-gib", "40")
+    assert code == 1 and "No instance type matches" in err
