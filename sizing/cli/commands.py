@@ -295,9 +295,15 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         data = {**result.model_dump(mode="json"), **fixed_cost_json(overhead, result),
                 "plan_lock": {"status": stacked.lock_status, "messages": list(stacked.messages)}}
         lines = [*stacked.messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)]
+        note, head = render.stack_weights_note(result.weights, stacked.stack.request), len(stacked.messages) + 2
     else:
-        result = plan(plan_request(args))
+        request = plan_request(args)
+        result = plan(request)
         data, lines = result.model_dump(mode="json"), render.plan_lines(result)
+        note = render.command_line_weights_note(result.weights, request) if args.weights is None else None
+        head = 2  # after the plan's first two lines: the model and the workload
+    if note:  # the command line and stack files plan weights differently by default: the plan says so
+        data["weights_note"], lines = note, [*lines[:head], f"  {note}", *lines[head:]]
     if getattr(args, "bench_commands", False):
         data["bench_commands"], lines = bench_commands(result), [*lines, *bench_lines(result)]
     return data, lines

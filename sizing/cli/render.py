@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 from sizing.planner.cold_start import plan_cold_start
-from sizing.planner.request import Workload
+from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate, Plan, Rejection, layout_label
 from sizing.units import to_gib
 
@@ -293,6 +293,27 @@ def wrapped(lines: list[str] | tuple[str, ...], columns: int | None = None) -> l
         out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + CONTINUATION_INDENT,
                              break_on_hyphens=False, break_long_words=False) or [line]
     return out
+
+
+def command_line_weights_note(weights: str, request: PlanRequest) -> str | None:
+    """Why a plan made with the command line's default weights differs from what a stack file plans (None: it does
+    not: the checkpoint's own format was chosen)."""
+    native = request.model.native_format
+    if weights == native:
+        return None
+    return (f"weights: {weights}, chosen by --weights auto, the command line's default (the checkpoint is {native}); a "
+            f"stack file serves the checkpoint's own {native} unless llmfleet:deployment.weights is auto. To plan as a "
+            "stack does: --weights native.")
+
+
+def stack_weights_note(weights: str, request: PlanRequest) -> str | None:
+    """Why a stack's plan keeps the checkpoint's own weights where the command line might choose FP8 (None: the stack
+    sets its weights)."""
+    if request.deployment.weights is not None:
+        return None
+    return (f"weights: {weights}, the checkpoint's own: a stack file's default (a deployed fleet's numerics change only "
+            "when its owner asks); `python -m sizing plan` defaults to --weights auto, which also weighs FP8; set "
+            "llmfleet:deployment.weights: auto to plan as it does.")
 
 
 def nearest_miss(d: dict) -> str:

@@ -59,3 +59,16 @@ def test_the_committed_locks_record_the_sizing_keys():
         lock = read_lock(lock_path(stack))
         assert lock is not None and lock.config is not None
         assert set(lock.config["config"]) & set(SIZING_KEYS)
+
+
+def test_a_stack_plan_says_why_it_keeps_the_checkpoint_weights(capsys):
+    """Reproducer (the stack side): the same workload as a stack planned bf16 without saying why."""
+    from tests.sizing.test_cli_usability import DEV_WORKLOAD
+
+    assert main(["plan", "--stack", str(STACKS["dev"]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["weights"] == "bf16"
+    assert "a stack file's default" in data["weights_note"] and "weights: auto" in data["weights_note"]
+    assert main(["plan", *DEV_WORKLOAD, "--weights", "native", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["choice"]["instance_type"] == data["choice"]["instance_type"]  # the same plan, asked alike

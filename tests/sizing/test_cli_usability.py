@@ -132,3 +132,22 @@ def test_catalog_text_fits_the_terminal_and_bad_filters_are_bad_input(capsys):
         assert code == 2 and "To fix" in err, argv
     code, _, err = run(capsys, "catalog", "--gpu", "L4", "--min-gpu-memory-gib", "40")
     assert code == 1 and "No instance type matches" in err
+
+
+DEV_WORKLOAD = ("--model", "llama-3.1-8b", "--concurrency", "16", "--input-tokens", "1024", "--output-tokens", "256",
+                "--tpot-ms", "60", "--instance-types", "g6.xlarge,g6e.xlarge,g5.xlarge,g5.2xlarge")
+"""stacks/Pulumi.dev.yaml's workload, as flags."""
+
+
+def test_command_line_says_why_its_weights_differ_from_a_stack(capsys):
+    """Reproducer: the CLI planned fp8 on 2 x g6.xlarge where the same workload as a stack planned bf16 on g6e.xlarge,
+    without saying why."""
+    code, out, _ = run(capsys, "plan", *DEV_WORKLOAD, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["weights"] == "fp8"
+    assert "--weights auto, the command line's default" in data["weights_note"]
+    assert "--weights native" in data["weights_note"]
+    code, out, _ = run(capsys, "plan", *DEV_WORKLOAD, "--weights", "native", "--json")
+    native = json.loads(out)
+    assert code == 0 and native["weights"] == "bf16" and "weights_note" not in native
+
