@@ -151,3 +151,41 @@ def test_command_line_says_why_its_weights_differ_from_a_stack(capsys):
     native = json.loads(out)
     assert code == 0 and native["weights"] == "bf16" and "weights_note" not in native
 
+
+
+def _plan_parser():
+    from sizing.cli.main import _parser
+
+    parser = _parser(docs=True)
+    return parser._subparsers._group_actions[0].choices["plan"]  # type: ignore[union-attr]
+
+
+def test_each_model_field_gives_one_flag_with_its_docstring_and_bounds():
+    """Item 3: a plan flag was written 3-5 times; now each Workload/Deployment field is one generated flag."""
+    from sizing.cli.fields import NOT_FLAGS, field_docs, flag
+    from sizing.planner.request import Deployment, Workload
+
+    options = _plan_parser()._option_string_actions
+    for model in (Workload, Deployment):
+        docs = field_docs(model)
+        for name in set(model.model_fields) - NOT_FLAGS:
+            action = options[flag(name)]
+            assert action.dest == name and action.default is None  # the model's default applies
+            assert docs[name] and docs[name][:40] in " ".join(action.help.split()), name
+    assert "(> 0, <= 1048576)" in options["--concurrency"].help
+    assert options["--workload"].choices == ["interactive", "batch"]
+    assert options["--headroom"].dest == "headroom_replicas"
+
+
+def test_every_plan_flag_is_in_the_command_line_page():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "command-line.md").read_text()
+    missing = [f for f in _plan_parser()._option_string_actions if f.startswith("--") and f"`{f}" not in page]
+    assert not missing
+
+
+@pytest.mark.parametrize("command", ["memory", "speed", "plan", "catalog", "calibrate", "report"])
+def test_every_command_prints_its_help(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0 and out.startswith("usage: python -m sizing " + command)
