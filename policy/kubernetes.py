@@ -12,7 +12,14 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components import fleet_tags as tag
-from policy.memory_fit import InvalidDeclarationError, UndeclaredError, UnknownTypeError, shortfall
+from policy.memory_fit import (
+    ACCELERATED_FAMILY,
+    InvalidDeclarationError,
+    UndeclaredError,
+    UnknownTypeError,
+    known_gpus,
+    shortfall,
+)
 from policy.secrets import secrets_in
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -21,6 +28,15 @@ LEADER_WORKER_SET = "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 SERVICE = "kubernetes:core/v1:Service"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+ACCELERATED_CATEGORIES = ("g", "p", "gr", "dl", "trn", "inf", "f", "vt")
+KARPENTER_ACCELERATED = ("karpenter.k8s.aws/instance-category", "karpenter.k8s.aws/instance-family",
+                         "karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-name",
+                         "karpenter.k8s.aws/instance-gpu-manufacturer", "karpenter.k8s.aws/instance-accelerator-count")
+"""Karpenter's well-known labels that select accelerated instances without naming them
+(https://karpenter.sh/docs/concepts/scheduling/#well-known-labels): the categories of EC2's accelerated families
+(https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html), a family (accelerated when it matches
+ACCELERATED_FAMILY), or any GPU or accelerator count, name or maker."""
 GPU = "nvidia.com/gpu"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 API_KEY_VARIABLE = "VLLM_API_KEY"
@@ -188,6 +204,44 @@ def no_public_endpoint_without_tls(args: ResourceValidationArgs, report_violatio
         report_violation(f"{args.name}: an internet-facing load balancer Service without TLS "
                          "(service.beta.kubernetes.io/aws-load-balancer-ssl-cert). To fix: add a certificate or make it "
                          "internal.", None)
+
+
+def _pool_requirements(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    template = ((props.get("spec") or {}).get("template") or {}).get("spec") or {}
+    return [r for r in template.get("requirements") or [] if isinstance(r, dict)]
+
+
+def _selects_accelerated(requirement: Mapping[str, Any]) -> bool:
+    """Whether a requirement other than an instance-type list lets Karpenter pick accelerated types."""
+    key, operator = requirement.get("key"), requirement.get("operator")
+    values = [str(v) for v in requirement.get("values") or []]
+    if key not in KARPENTER_ACCELERATED or operator in ("NotIn", "DoesNotExist"):
+        return False
+    if key == "karpenter.k8s.aws/instance-category":
+        return operator != "In" or any(v in ACCELERATED_CATEGORIES for v in values)
+    if key == "karpenter.k8s.aws/instance-family":
+        return operator != "In" or any(ACCELERATED_FAMILY.fullmatch(v) for v in values)
+    return not (operator == "In" and values and all(v in ("0", "") for v in values))
+
+
+def karpenter_pools_launch_known_types(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """A Karpenter NodePool launches only instance types the memory policy can judge: the accelerated types it names
+    are in the catalog, and a pool that selects accelerated instances by category, family or GPU attributes names
+    its types (node.kubernetes.io/instance-type In [...]), since Karpenter would otherwise pick any type with GPUs."""
+    if args.resource_type != NODE_POOL:
+        return
+    requirements = _pool_requirements(args.props)
+    named = [r for r in requirements if r.get("key") == INSTANCE_TYPE_LABEL and r.get("operator") == "In"]
+    for instance_type in [str(v) for r in named for v in r.get("values") or []]:
+        try:
+            known_gpus(instance_type)
+        except UnknownTypeError as exc:
+            report_violation(f"{args.name}: {exc}", None)
+    broad = sorted({str(r.get("key")) for r in requirements if _selects_accelerated(r)})
+    if broad and not named:
+        report_violation(f"{args.name}: the NodePool selects accelerated instances by {', '.join(broad)} without "
+                         "naming them, so Karpenter may launch a GPU type whose memory no policy judged. To fix: "
+                         f"add a requirement {INSTANCE_TYPE_LABEL} In [the planned types].", None)
 
 
 def karpenter_nodes_imdsv2_and_encrypted(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

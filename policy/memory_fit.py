@@ -54,7 +54,7 @@ def _number(tags: Mapping[str, str], key: str, default: float | None, low: float
     return number
 
 
-def _known_gpus(instance_type: str) -> InstanceType | None:
+def known_gpus(instance_type: str) -> InstanceType | None:
     """The catalog's entry for a type with GPUs (None: a type without accelerators); UnknownTypeError for an
     accelerated type outside the catalog."""
     inst = all_instance_types().get(instance_type)
@@ -71,7 +71,7 @@ def shortfall(instance_type: str, tags: Mapping[str, str], replica_gpus: int | N
     spans (default: the instance's). Raises UndeclaredError when nothing checkable is declared, InvalidDeclarationError
     for a declared value that cannot be true, UnknownTypeError for an accelerated type outside the catalog; returns None
     for instance types without GPUs."""
-    inst = _known_gpus(instance_type)
+    inst = known_gpus(instance_type)
     if inst is None:
         return None
     if tag.MODEL not in tags or tag.MAX_MODEL_LEN not in tags:

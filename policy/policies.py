@@ -353,7 +353,8 @@ POLICIES = [
           ("vllm-requires-its-api-key", k8s.vllm_requires_its_api_key, MANDATORY),
           ("no-secrets-in-manifests", k8s.no_secrets_in_manifests, MANDATORY),
           ("no-public-endpoint-without-tls", k8s.no_public_endpoint_without_tls, MANDATORY),
-          ("karpenter-nodes-imdsv2-and-encrypted", k8s.karpenter_nodes_imdsv2_and_encrypted, MANDATORY))],
+          ("karpenter-nodes-imdsv2-and-encrypted", k8s.karpenter_nodes_imdsv2_and_encrypted, MANDATORY),
+          ("karpenter-pools-launch-known-types", k8s.karpenter_pools_launch_known_types, MANDATORY))],
     StackValidationPolicy(name="no-world-ingress-to-gpu-nodes", description=_described(no_world_ingress_to_gpu_nodes),
                           enforcement_level=MANDATORY, validate=no_world_ingress_to_gpu_nodes),
 ]

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,7 +91,31 @@ def read(cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], An
     try:
         return validate(entry["value"]), fetched_at
     except (ValueError, TypeError) as exc:
-        raise _discard(path, f"its value is not of the expected shape ({' '.join(str(exc).split())[:200]})") from None
+        raise _discard(path, f"its value is not of the expected shape ({_shape_problem(exc)})") from None
+
+
+SHAPE_PROBLEMS_SHOWN = 3
+"""How many of a refused value's problems the notice names."""
+SAFE_NAME = re.compile(r"[A-Za-z0-9_.\[\]-]+")
+NAME_SHOWN_MAX_CHARS = 40
+"""A key of a refused value is named in the notice only when it is this plain and short."""
+
+
+def _shape_problem(exc: Exception) -> str:
+    """Where and why a cached value was refused, never the value itself (a poisoned entry's text, escapes or Markdown
+    included, must not reach a terminal or a PR report)."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return type(exc).__name__
+    found = errors(include_input=False, include_url=False)
+    return "; ".join(f"{'.'.join(_safe_part(part) for part in e['loc']) or 'value'}: {e['msg'][:80]}"
+                     for e in found[:SHAPE_PROBLEMS_SHOWN])
+
+
+def _safe_part(part: Any) -> str:
+    """A location in a refused value: an index or a plain name; a key that is itself the poisoned text shows as '?'."""
+    text = str(part)
+    return text if len(text) <= NAME_SHOWN_MAX_CHARS and SAFE_NAME.fullmatch(text) else "?"
 
 
 def write(cache_dir: Path, key: tuple, value: Any, fetched_at: str) -> None:

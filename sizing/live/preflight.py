@@ -50,11 +50,21 @@ FAILURE_TTL_S = 300.0
 FAILURE_KIND = "failure"
 """Cache kind recording the last AWS fault of a region."""
 
+NAME_MAX_CHARS = 64
+"""Longest zone or instance type name taken from AWS or the cache (the longest today are under 30)."""
+ZoneName = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z0-9]+)+$", max_length=NAME_MAX_CHARS)]
+"""An Availability, Local or Wavelength Zone name (us-east-1a, us-west-2-lax-1a, us-east-1-wl1-bos-wlz-1: lower-case
+letters, digits and hyphens; https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html).
+A cached name with spaces, control characters or Markdown is refused before it can reach a terminal or a PR report."""
+TypeName = Annotated[str, Field(pattern=r"^[a-z0-9-]+\.[a-z0-9-]+$", max_length=NAME_MAX_CHARS)]
+"""An EC2 instance type name, family.size (p5.48xlarge, u-6tb1.metal;
+https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html)."""
+
 FACT_SHAPES: dict[str, TypeAdapter] = {
-    "zones": TypeAdapter(list[Annotated[str, Field(min_length=1, max_length=64)]]),
-    "offerings": TypeAdapter(dict[str, list[Annotated[str, Field(min_length=1, max_length=64)]]]),
-    "specs": TypeAdapter(dict[str, InstanceSpecFact]),
-    "spot_prices": TypeAdapter(dict[str, SpotPrice]),
+    "zones": TypeAdapter(list[ZoneName]),
+    "offerings": TypeAdapter(dict[TypeName, list[ZoneName]]),
+    "specs": TypeAdapter(dict[TypeName, InstanceSpecFact]),
+    "spot_prices": TypeAdapter(dict[TypeName, SpotPrice]),
     "quotas": TypeAdapter(dict[str, QuotaFact]),
 }
 """What each kind of fact must look like, cached or live, before it is used: finite, positive prices included."""

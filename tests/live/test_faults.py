@@ -152,3 +152,30 @@ def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.parametrize("zone", ["us-east-1a\x1b[2J", "# Approved by the security team", "us-east-1a\nus-east-1b",
+                                  "us east 1a", "US-EAST-1A", "x" * 65])
+def test_a_poisoned_cached_zone_name_is_discarded_never_shown(cache_dir, zone):
+    """Issue 22: a cached zone name with an escape, a Markdown heading or a line break reached the terminal and the PR
+    report. Zone names must look like AWS's (us-east-1a, us-west-2-lax-1a); anything else discards the entry."""
+    _raw(cache_dir, ZONES_KEY, _entry([zone]))
+    facts = gather(REGION, (), TYPES, PreflightOptions(), Broken("unreachable"))
+    assert zone not in facts.zones and not any(zone in n for n in facts.notices)
+    assert any("discarded" in n for n in facts.notices) and not cache._path(cache_dir, ZONES_KEY).exists()
+
+
+@pytest.mark.parametrize("zones", [["us-east-1a", "us-east-1b"], ["us-west-2-lax-1a"], ["us-east-1-wl1-bos-wlz-1"]])
+def test_availability_local_and_wavelength_zone_names_are_read_from_the_cache(cache_dir, zones):
+    _raw(cache_dir, ZONES_KEY, _entry(zones))
+    facts = gather(REGION, (), TYPES, PreflightOptions(), Broken("unreachable"))
+    assert list(facts.zones) == zones
+
+
+def test_an_offering_keyed_by_a_poisoned_type_name_is_discarded(cache_dir):
+    key = ("offerings", REGION, (tuple(TYPES), tuple(ZONES)))
+    _raw(cache_dir, ZONES_KEY, _entry(ZONES))
+    _raw(cache_dir, key, _entry({"g5.xlarge\x1b]0;owned\x07": ZONES}))
+    facts = gather(REGION, (), TYPES, PreflightOptions(), Broken("unreachable"))
+    assert facts.offered_zones is None and any("discarded" in n for n in facts.notices)
+    assert not any("owned" in n or "\x1b" in n for n in facts.notices)

@@ -15,7 +15,8 @@ from tests.components.conftest import stack_run
 from tests.policy.test_policies import violations
 
 POLICIES = (k.gpu_pods_hold_declared_model, k.gpu_pods_declare_their_model, k.vllm_requires_its_api_key,
-            k.no_secrets_in_manifests, k.no_public_endpoint_without_tls, k.karpenter_nodes_imdsv2_and_encrypted)
+            k.no_secrets_in_manifests, k.no_public_endpoint_without_tls, k.karpenter_nodes_imdsv2_and_encrypted,
+            k.karpenter_pools_launch_known_types)
 
 
 def emitted(stack: str, kind: str) -> tuple[str, dict]:
@@ -24,7 +25,8 @@ def emitted(stack: str, kind: str) -> tuple[str, dict]:
 
 
 @pytest.mark.parametrize("stack,kind", [("eks", "Deployment"), ("batch", "LeaderWorkerSet"), ("eks", "Ingress"),
-                                        ("eks", "EC2NodeClass"), ("eks", "Service")])
+                                        ("eks", "EC2NodeClass"), ("eks", "Service"),
+                                        ("eks", "NodePool"), ("batch", "NodePool")])
 def test_the_emitted_objects_pass_every_policy(stack, kind):
     resource_type, props = emitted(stack, kind)
     for policy in POLICIES:
@@ -113,3 +115,33 @@ def test_karpenter_nodes_with_imdsv1_or_plain_volumes_fail(change, needle):
     resource_type, props = emitted("eks", "EC2NodeClass")
     change(props["spec"])
     assert needle in violations(k.karpenter_nodes_imdsv2_and_encrypted, props, resource_type)[0]
+
+
+def _pool_requirements(props: dict) -> list[dict]:
+    return props["spec"]["template"]["spec"]["requirements"]
+
+
+def test_a_node_pool_naming_an_accelerated_type_outside_the_catalog_fails():
+    """Issue 22: types outside the catalog (p3, g5g) are reported as unknown, never passed."""
+    resource_type, props = emitted("eks", "NodePool")
+    types = next(r for r in _pool_requirements(props) if r["key"] == k.INSTANCE_TYPE_LABEL)
+    types["values"] = [*types["values"], "p3.2xlarge", "g5g.xlarge", "m7i.large"]
+    found = violations(k.karpenter_pools_launch_known_types, props, resource_type)
+    assert len(found) == 2 and "p3.2xlarge" in found[0] and "g5g.xlarge" in found[1] and "To fix" in found[0]
+
+
+@pytest.mark.parametrize("requirement,judged", [
+    ({"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["g", "p"]}, False),
+    ({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["p3"]}, False),
+    ({"key": "karpenter.k8s.aws/instance-gpu-count", "operator": "Gt", "values": ["0"]}, False),
+    ({"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]}, True),
+    ({"key": "karpenter.k8s.aws/instance-family", "operator": "In", "values": ["m7i"]}, True),
+])
+def test_a_node_pool_selecting_gpus_by_attributes_must_name_its_types(requirement, judged):
+    resource_type, props = emitted("eks", "NodePool")
+    kept = [r for r in _pool_requirements(props) if r["key"] != k.INSTANCE_TYPE_LABEL]
+    props["spec"]["template"]["spec"]["requirements"] = [*kept, requirement]
+    found = violations(k.karpenter_pools_launch_known_types, props, resource_type)
+    assert (found == []) == judged, found
+    if found:
+        assert requirement["key"] in found[0] and "To fix" in found[0]
