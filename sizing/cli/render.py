@@ -301,7 +301,7 @@ def command_line_weights_note(weights: str, request: PlanRequest) -> str | None:
     native = request.model.native_format
     if weights == native:
         return None
-    return (f"weights: {weights}, chosen by --weights auto, the command line's default (the checkpoint is {native}); a "
+    return (f"weights: {weights} from --weights auto, the command line's default (the checkpoint is {native}); a "
             f"stack file serves the checkpoint's own {native} unless llmfleet:deployment.weights is auto. To plan as a "
             "stack does: --weights native.")
 

@@ -145,7 +145,7 @@ def test_command_line_says_why_its_weights_differ_from_a_stack(capsys):
     code, out, _ = run(capsys, "plan", *DEV_WORKLOAD, "--json")
     data = json.loads(out)
     assert code == 0 and data["weights"] == "fp8"
-    assert "--weights auto, the command line's default" in data["weights_note"]
+    assert "from --weights auto, the command line's default" in data["weights_note"]
     assert "--weights native" in data["weights_note"]
     code, out, _ = run(capsys, "plan", *DEV_WORKLOAD, "--weights", "native", "--json")
     native = json.loads(out)
