@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 
 from preview.mock_run import MockRun, close_event_loop, run_stack
-from sizing.cli.render import plan_lines
+from sizing.cli.render import plan_lines, wrapped
 from sizing.cli.main import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK
 from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import safe_text
@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
         assert run.plan is not None
         for line in warning_lines(run):
             print(safe_text(line), file=sys.stderr)
-        print(safe_text("\n".join([*plan_lines(run.plan), "", *resource_lines(run), ""])))
+        print(safe_text("\n".join(wrapped([*plan_lines(run.plan), "", *resource_lines(run), ""]))))
     return EXIT_OK
 
 

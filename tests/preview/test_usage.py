@@ -16,3 +16,9 @@ def test_an_unknown_option_is_bad_input(capsys):
     assert main(["--json"]) == 2
     err = capsys.readouterr().err
     assert "unknown option '--json'" in err and "To fix" in err
+
+
+def test_the_preview_text_fits_a_120_column_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("LLMFLEET_PREFLIGHT", "off")
+    assert main(["stacks/Pulumi.dev.yaml"]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= 120
