@@ -8,6 +8,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from components.llm_fleet import LlmServingFleet, LlmServingFleetArgs
 from deploy.stack_config import NAMESPACE, config_value, namespace_config
+from sizing.names import DEPLOYED_PLAN_OUTPUT
 from sizing.redact import redact_value
 
 config = pulumi.Config(NAMESPACE)
@@ -22,3 +23,5 @@ pulumi.export("node_pools", fleet.node_pools)  # platform eks: the Karpenter Nod
 pulumi.export("workload", fleet.workload)  # platform eks: the Deployment or LeaderWorkerSet serving the model
 pulumi.export("api_key_secret", fleet.api_key_secret)  # the Secrets Manager secret clients read the API key from
 pulumi.export("plan_locked", fleet.plan_locked)  # whether the deployed plan is the stack's lock
+# the whole plan deployed, which the pull-request report reads
+pulumi.export(DEPLOYED_PLAN_OUTPUT, redact_value(fleet.fleet_plan.model_dump(mode="json")))

@@ -320,7 +320,7 @@ def one_curve_table() -> list[str]:
     for row in SERVING_ROWS:
         if row["tp"] == "1":
             curves.setdefault((row["gpu"], row["weights"], row["input_tokens"], row["output_tokens"]), []).append(row)
-    from sizing.calibration.fit import CalibrationRefused
+    from sizing.errors import CalibrationRefused
 
     errs, ok_curves, refused = [], 0, 0
     lines = ["One curve: fitted at 1, 10 and 50 clients, the other concurrencies predicted (N1, TP1; issue 20 item 5)",

@@ -19,8 +19,9 @@ from deploy.image_source import (
     mirrored_image,
 )
 from deploy.options import FleetOptions
+from sizing.names import PACKAGE
 
-WEIGHTS_CACHE_PREFIX = "llmfleet-weights-"
+WEIGHTS_CACHE_PREFIX = f"{PACKAGE}-weights-"
 """Name prefix of the weights cache bucket (S3 adds a unique suffix; bucket names are global)."""
 ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 """What `docker pull` calls on an ECR repository (https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-pull.html)."""

@@ -20,9 +20,10 @@ from components.network import Network, NetworkArgs
 from deploy.options import FleetOptions
 from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
+from sizing.names import MANAGED_BY, MODEL_TAG
 from sizing.planner.results import Plan
 
-BASE_TAGS = {"managed-by": "llm-fleet"}
+BASE_TAGS = MANAGED_BY
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class ServingFleet(pulumi.ComponentResource):
         verify_with_platform(plan, options)  # a plan given to this layer directly: refused before anything is registered
         super().__init__("llmfleet:aws:ServingFleet", name, None, opts)
         fleet_id = fleet_tag_value(name)
-        tags = {**BASE_TAGS, FLEET_TAG: fleet_id, "llmfleet:model": plan.model, **options.tags}
+        tags = {**BASE_TAGS, FLEET_TAG: fleet_id, MODEL_TAG: plan.model, **options.tags}
         child = pulumi.ResourceOptions(parent=self)
         node, capacity = node_spec(plan, options), capacity_spec(plan, options)
         api_key = api_key_secret(name, options, tags, child)

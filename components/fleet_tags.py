@@ -6,21 +6,22 @@ Only `llmfleet:model` and `llmfleet:max-model-len` are needed for the check; the
 
 from __future__ import annotations
 
+from sizing.names import ANNOTATION_PREFIX, MODEL_TAG, TAG_PREFIX
 from sizing.planner.results import Plan
 
-MODEL = "llmfleet:model"
+MODEL = MODEL_TAG
 """Preset name or Hugging Face repo id of a preset (sizing/data/models/)."""
-MAX_MODEL_LEN = "llmfleet:max-model-len"
+MAX_MODEL_LEN = f"{TAG_PREFIX}max-model-len"
 """--max-model-len the engine is started with, tokens."""
-WEIGHTS = "llmfleet:weights"
+WEIGHTS = f"{TAG_PREFIX}weights"
 """Weight format served (bf16, fp8, int4-awq, ...); default: the checkpoint's own."""
-KV_DTYPE = "llmfleet:kv-dtype"
+KV_DTYPE = f"{TAG_PREFIX}kv-dtype"
 """KV cache dtype (auto or fp8); default: auto."""
-TENSOR_PARALLEL = "llmfleet:tensor-parallel"
+TENSOR_PARALLEL = f"{TAG_PREFIX}tensor-parallel"
 """--tensor-parallel-size; default: every GPU of the instance."""
-PIPELINE_PARALLEL = "llmfleet:pipeline-parallel"
+PIPELINE_PARALLEL = f"{TAG_PREFIX}pipeline-parallel"
 """--pipeline-parallel-size; default: 1."""
-GPU_MEMORY_UTILIZATION = "llmfleet:gpu-memory-utilization"
+GPU_MEMORY_UTILIZATION = f"{TAG_PREFIX}gpu-memory-utilization"
 """--gpu-memory-utilization; default: the engine's."""
 
 
@@ -32,9 +33,9 @@ def sizing_tags(plan: Plan) -> dict[str, str]:
             GPU_MEMORY_UTILIZATION: f"{plan.memory_per_gpu.gpu_memory_utilization:g}"}
 
 
-ANNOTATION_PREFIX = "llm-fleet.io/"
-"""Kubernetes carries the same declaration as pod annotations: a tag's key after 'llmfleet:' under this prefix (an
-annotation key's name part may not hold ':'; https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/)."""
+# Kubernetes carries the same declaration as pod annotations: a tag's key after 'llmfleet:' under ANNOTATION_PREFIX
+# (sizing/names.py; an annotation key's name part may not hold ':':
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/annotations/).
 
 
 def annotation_key(tag: str) -> str:
@@ -44,7 +45,7 @@ def annotation_key(tag: str) -> str:
 
 def tags_from_annotations(annotations: dict[str, str]) -> dict[str, str]:
     """The declaration tags a pod's annotations carry (the inverse of annotation_key)."""
-    return {f"llmfleet:{k.removeprefix(ANNOTATION_PREFIX)}": str(v) for k, v in annotations.items()
+    return {f"{TAG_PREFIX}{k.removeprefix(ANNOTATION_PREFIX)}": str(v) for k, v in annotations.items()
             if k.startswith(ANNOTATION_PREFIX)}
 
 

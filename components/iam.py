@@ -14,8 +14,8 @@ import pulumi_aws as aws
 from components.boot_sources import CACHE_FILL_ACTIONS, ECR_PULL_ACTIONS
 from deploy.fleet_metrics import NAMESPACE
 from deploy.options import FleetOptions, WeightsSource
+from sizing.names import FLEET_TAG
 
-FLEET_TAG = "llmfleet:fleet"
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
 SESSION_MANAGER_ACTIONS = ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
                            "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",

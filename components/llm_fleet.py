@@ -11,35 +11,29 @@ from typing import Any, NotRequired, Optional, TypedDict
 import pulumi
 
 from components.eks.fleet import EksFleet, EksFleetArgs
+from components.errors import FleetInputError
 from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
+from deploy.errors import ConfigError
 from deploy.names import check_stack_name
-from deploy.plan_lock import DeployPlan, plan_for_deploy, stack_lock_path
-from deploy.stack_config import NAMESPACE, ConfigError, StackConfig, load_stack_config
+from deploy.plan_lock import stack_lock_path
+from deploy.stack_plan import DeployPlan, plan_for_deploy
+from deploy.stack_config import NAMESPACE, StackConfig, load_stack_config
 from components.summary import PlanSummary, plan_summary
 from sizing.bounded import parse_json
 from sizing.errors import InfeasibleError, SizingError
 from sizing.limits import MAX_CONFIG_BYTES
 from sizing.models.hf_config import spec_from_hf_config
 from sizing.models.spec import ModelSpec
+from sizing.names import PACKAGE
 from sizing.redact import redact
 
-PACKAGE = "llmfleet"
 """The Pulumi package name (schema, type tokens, `pulumi package add`)."""
 TYPE_TOKEN = f"{PACKAGE}:index:LlmServingFleet"
 COMPOSABLE_PATHS = {"fleet.vpc_id", "fleet.subnet_ids", "fleet.lb_subnet_ids", "fleet.alarm_topic_arn", "fleet.allowed_security_group_ids", "fleet.certificate_arn",
                     "fleet.weights.hf_token_secret_arn", "fleet.weights.hf_token_ssm_parameter",
                     "fleet.cluster.oidc_provider_arn"}
 """Inputs that may be Outputs: they wire resources together and never change how many there are or their size."""
-
-
-class FleetInputError(pulumi.RunError):
-    """The component refused its inputs or found no feasible plan (the engine's message, no traceback); `infeasible`
-    tells the two apart for exit codes (1: nothing fits, 2: bad input)."""
-
-    def __init__(self, message: str, infeasible: bool) -> None:
-        super().__init__(message)
-        self.infeasible = infeasible
 
 
 class LlmServingFleetArgs(TypedDict):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from deploy.errors import ArnError
+
 PARTITION = re.compile(r"aws(-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?")
 """AWS partitions (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html)."""
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
@@ -31,10 +33,6 @@ RESOURCES = {"secretsmanager": SECRET_RESOURCE, "acm": CERTIFICATE_RESOURCE, "ia
 """The resource part each service's ARN has here."""
 MAX_ARN_CHARS = 2048
 """IAM's limit on a resource ARN in a policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
-
-
-class ArnError(ValueError):
-    """A value that is not the ARN it should be."""
 
 
 @dataclass(frozen=True)

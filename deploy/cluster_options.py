@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from deploy.inputs import StrInput
+from sizing.names import DASHED_NAME
 
 EKS_CLUSTER_NAME = re.compile(r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}")
 """Cluster names EKS accepts (CreateCluster: 1-100 characters, a letter or digit first, then letters, digits, - and _;
@@ -73,7 +74,7 @@ class EksClusterOptions(BaseModel):
     name: str
     """EKS cluster name (the Kubernetes provider is built from its endpoint and certificate unless the program passes
     one in `providers`)."""
-    namespace: str = "llm-fleet"
+    namespace: str = DASHED_NAME
     """Namespace the fleet's workload, Service, autoscaler and monitor live in (created, with the baseline Pod Security
     Standard enforced)."""
     node_role: str | None = None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sizing.errors import SizingError
+from deploy.errors import MissingPrerequisiteError
 
 KUBERNETES_SCHEMA = "1.34.0"
 """Kubernetes version whose OpenAPI the built-in objects are validated against (kubernetes-validate)."""
@@ -100,10 +100,6 @@ API_TIMEOUT_S = 10.0
 """Each call to the cluster's API gets this long."""
 TOKEN_LIFETIME_S = 60
 """Life of the presigned STS URL that is the EKS bearer token (aws-iam-authenticator's scheme)."""
-
-
-class MissingPrerequisiteError(LookupError, SizingError):
-    """The cluster lacks something the fleet needs (or runs a Kubernetes version that is too old)."""
 
 
 def needed(multi_node: bool, pod_monitor: bool) -> tuple[Crd, ...]:

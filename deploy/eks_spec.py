@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 
 from deploy.cluster_options import EksClusterOptions
-from deploy.fleet_spec import (CACHE_GIB, IMAGE_GIB, Gp3Volume, PlatformError, capacity_spec, compatible_types,
-                               efa_interfaces, in_flight_target, model_ref, node_spec)
+from deploy.errors import PlatformError
+from deploy.fleet_spec import (CACHE_GIB, IMAGE_GIB, Gp3Volume, capacity_spec, compatible_types, efa_interfaces,
+                               in_flight_target, model_ref, node_spec)
 from deploy.options import FleetOptions
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_footprint_bytes

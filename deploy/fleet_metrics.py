@@ -6,8 +6,10 @@ datapoint per metric under the fleet's dimension: CloudWatch's Average over a mi
 
 from __future__ import annotations
 
-NAMESPACE = "LLMFleet"
-"""CloudWatch namespace of the fleet metrics (the node role may put metrics in this namespace only)."""
+from sizing.names import METRICS_NAMESPACE
+
+NAMESPACE = METRICS_NAMESPACE
+"""CloudWatch namespace of the fleet metrics (sizing/names.py)."""
 DIMENSION = "Fleet"
 """Dimension naming the fleet: <project>/<stack>/<component name>, shared by its Auto Scaling groups."""
 IN_FLIGHT = "RequestsInFlight"

@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from deploy.errors import PlatformError
 from deploy.names import check_served_name
 from deploy.options import DEFAULT_EFA_IMAGE, DEFAULT_VLLM_IMAGE, FleetOptions
 from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
 from sizing.catalog.node_hardware import node_hardware
-from sizing.errors import SizingError
 from sizing.planner.cold_start import WeightsDisk, plan_cold_start, weights_footprint_bytes
 from sizing.planner.results import Candidate, Plan
 from sizing.units import to_gib
@@ -51,10 +51,6 @@ https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRete
 by CloudWatch Logs in every case."""
 
 
-class PlatformError(ValueError, SizingError):
-    """A plan the chosen platform cannot deploy."""
-
-
 def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
     """Refuse, before any resource, a plan the platform cannot run. On ec2 a replica fits one node: a replica spanning
     nodes needs its ranks started together, restarted together when one fails and rolled out group by group, which
@@ -69,8 +65,8 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
     check_served_name(served_name(plan))
     if options.platform == "ec2" and c.nodes_per_replica > 1:
         raise PlatformError(
-            f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} (TP={c.tensor_parallel} "
-            f"PP={c.pipeline_parallel}), and platform 'ec2' serves single-node replicas only. To fix: set "
+            f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} ({c.parallel_label}), "
+            "and platform 'ec2' serves single-node replicas only. To fix: set "
             "llmfleet:fleet.platform: eks with llmfleet:fleet.cluster (a LeaderWorkerSet holds the nodes of a replica "
             "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types).")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from deploy.shell_values import checked
+from sizing.names import PACKAGE
 
 if TYPE_CHECKING:  # options.py reads CREDENTIAL_ARN from here
     from deploy.options import FleetOptions
@@ -56,7 +57,7 @@ CREDENTIAL_ARN = re.compile(
     r"arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr-pullthroughcache/[a-zA-Z0-9/_+=.@-]+"
 )
 """credentialArn's pattern (CreatePullThroughCacheRule): the secret's name must begin with ecr-pullthroughcache/."""
-PREFIX_HEAD = "llmfleet"
+PREFIX_HEAD = PACKAGE
 """The cache's repositories are named <prefix>/<upstream repository>, the prefix starting with this."""
 PREFIX_HASH_CHARS = 8
 """Hex digits of the fleet id's digest in the prefix: keeps the prefixes of two stacks apart (ECR allows one rule per

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from sizing.errors import InvalidInputError
+from deploy.errors import FleetNameError
 from sizing.redact import safe_text
 
 STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -16,10 +16,6 @@ an option."""
 SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 """The model name clients send (vLLM --served-model-name, a tag and an annotation value): letters, digits, '.', '_' and
 '-', at most 128 characters, a letter or digit first."""
-
-
-class FleetNameError(InvalidInputError):
-    """A stack or served model name outside its pattern."""
 
 
 def check_stack_name(name: str) -> str:

@@ -19,6 +19,7 @@ from deploy.inputs import Input, Output, StrInput, StrInputs
 from deploy.shell_values import checked
 from sizing.bounded import leaves
 from sizing.catalog.engines import get_engine
+from sizing.names import TAG_PREFIX
 from sizing.numbers import Float, Int
 from sizing.redact import looks_like_credential, redact
 
@@ -69,7 +70,7 @@ network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
                            "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass")
 """Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules, v1.14.1)."""
-RESERVED_TAG_PREFIX = "llmfleet:"
+RESERVED_TAG_PREFIX = TAG_PREFIX
 """Tag keys the component writes itself (llmfleet:fleet scopes the node role's IAM conditions; components/fleet_tags.py
 declares the model to the policy pack): never taken from the user's tags."""
 SECRET_ARN_EXAMPLE = "arn:aws:secretsmanager:us-east-1:123456789012:secret:llmfleet/api-key-AbCdEf"

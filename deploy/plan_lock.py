@@ -8,7 +8,8 @@ edited by hand is refused), it must have been made from this stack's config, and
 engine makes for the stack on the locked instance type, weight format and layout (sizing/planner/recheck.py): the
 checkpoint, every vLLM flag, the memory and the fleet's counts are the engine's, and only the prices are the lock's.
 
-No resources here: the LlmServingFleet component (so the program) and the CLI share these functions."""
+The lock file only (its format, reading, writing, verification, and the decision between it and a fresh plan): running
+a stack's planning, pre-flight included, is deploy/stack_plan.py's. No resources here."""
 
 from __future__ import annotations
 
@@ -17,18 +18,17 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from deploy.stack_config import StackConfig
+from deploy.errors import PlanLockError, StaleLockError
 from sizing.bounded import parse_json, read_text
 from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH
 from sizing.catalog.instances import get_instance_type
 from sizing.errors import SizingError
 from sizing.files import write_text_atomic
 from sizing.limits import MAX_LOCK_BYTES, MAX_USD_PER_HOUR
-from sizing.live.preflight import ClientFactory
 from sizing.planner.recheck import PRICE_FIELDS, rederive
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Plan
@@ -38,24 +38,9 @@ LOCK_VERSION = 2
 LOCK_SUFFIX = ".plan.json"
 STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 """Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
-
-
 SIZING_KEYS = ("model", "workload", "deployment")
 """The llmfleet:* keys a plan is made from (deploy/stack_config.py builds the PlanRequest from these and aws:region
 alone): an edit elsewhere (fleet: hf_model_id, tags, names; preflight) sizes the same fleet and keeps the lock."""
-
-
-class PlanLockError(ValueError, SizingError):
-    """The lock cannot be used for this stack (it was made for other config, or it cannot be read)."""
-
-
-class StaleLockError(PlanLockError):
-    """The stack's sizing config changed since its lock was written: the program refuses to deploy, and the command
-    line shows the fresh plan beside what changed."""
-
-    def __init__(self, message: str, fresh: Plan) -> None:
-        super().__init__(message)
-        self.fresh = fresh
 
 
 class PlanLock(BaseModel):
@@ -356,90 +341,13 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
     return LockDecision(plan=lock.plan, locked=True, messages=messages)
 
 
-class DeployPlan(BaseModel):
-    """What a deployment of a stack uses: the plan to deploy and what this run learned."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    plan: Plan
-    """The plan to deploy (the lock's, when the stack has one)."""
-    fresh: Plan
-    """The plan made from this run's facts."""
-    locked: bool
-    """Whether the deployed plan came from the lock."""
-    warnings: tuple[str, ...]
-    """Lock differences, plan warnings, quota shortfalls set to warn, capacity signals."""
-    offered_zones: tuple[str, ...] | None
-    """Zones of the fleet's subnets that offer the deployed type (None: unknown)."""
+MOVED_TO_STACK_PLAN = ("DeployPlan", "plan_for_deploy", "plan_stack_file")
+"""Names that moved to deploy/stack_plan.py (running a stack's planning is not the lock's job), importable from here."""
 
 
-def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | None, lock: Path,
-                    clients: ClientFactory | None = None) -> DeployPlan:
-    """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
-    the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
-    from deploy.fleet_spec import verify_with_platform
-    from deploy.preflight import cluster_notices, enforce_quotas, facts_for, image_notices, signals_for, with_facts
-    from sizing.planner.plan import plan
+def __getattr__(name: str) -> Any:
+    if name in MOVED_TO_STACK_PLAN:
+        from deploy import stack_plan
 
-    facts = facts_for(stack, clients)
-    request = with_facts(stack.request, facts)
-    fresh = plan(request)
-    decision = decide(lock, config, region, fresh, request)
-    deployed = decision.plan
-    verify_with_platform(deployed, stack.fleet)
-    # this run's warnings only: a lock's own text is never repeated (its plan is verified; its words are not)
-    warnings = [*decision.messages, *fresh.warnings,
-                *enforce_quotas(deployed, facts, stack), *signals_for(deployed, facts, stack, clients),
-                *cluster_notices(deployed, stack), *image_notices(deployed, stack)]
-    offered = (facts.offered_zones or {}).get(deployed.instance_type)
-    return DeployPlan(plan=deployed, fresh=fresh, locked=decision.locked, warnings=tuple(warnings),
-                      offered_zones=tuple(offered) if offered else None)
-
-
-class StackPlan(BaseModel):
-    """What `plan --stack` shows: the plan and how it stands with the stack's lock."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    plan: Plan
-    """The plan the stack deploys (the lock's), or the fresh plan when the lock is stale or was just written."""
-    messages: tuple[str, ...]
-    """The lock's differences and the run's warnings."""
-    stack: StackConfig
-    """The stack's validated config."""
-    lock_status: Literal["written", "none", "locked", "stale"]
-    """written: --update-lock recorded the plan; none: no lock yet; locked: the lock holds (it may differ from the
-    fresh plan in prices, said in messages); stale: the sizing config changed since the lock, `plan` is the fresh one."""
-
-
-def plan_stack_file(stack_file: str | Path, update_lock: bool) -> StackPlan:
-    """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
-    the stack's lock; otherwise compare it with the lock: a stale lock gives the fresh plan in full and what changed
-    (the program refuses to deploy it)."""
-    from deploy.stack_config import load_stack_config, namespace_config
-    from deploy.stack_file import read_stack_file  # the pulumi extra (PyYAML): imported here so the engine-only CLI never needs it
-
-    raw = read_stack_file(stack_file)  # bounded, no YAML aliases or repeated keys, as the PR report reads it
-    ours = namespace_config(raw)
-    region = raw.get("aws:region")
-    stack = load_stack_config(ours, aws_region=region)
-    path = lock_path(stack_file)
-    if update_lock:
-        from deploy.fleet_spec import verify_with_platform
-        from deploy.preflight import facts_for, with_facts
-        from sizing.planner.plan import plan
-
-        fresh = plan(with_facts(stack.request, facts_for(stack)))
-        verify_with_platform(fresh, stack.fleet)
-        return StackPlan(plan=fresh, messages=(f"plan lock written: {write_lock(path, ours, region, fresh)}",),
-                         stack=stack, lock_status="written")
-    try:
-        deploy = plan_for_deploy(stack, ours, region, path)
-    except StaleLockError as exc:
-        from deploy.fleet_spec import verify_with_platform
-
-        verify_with_platform(exc.fresh, stack.fleet)
-        return StackPlan(plan=exc.fresh, messages=(f"{exc} Below: the fresh plan (not deployed).",), stack=stack,
-                         lock_status="stale")
-    return StackPlan(plan=deploy.plan, messages=deploy.warnings, stack=stack,
-                     lock_status="locked" if deploy.locked else "none")
+        return getattr(stack_plan, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

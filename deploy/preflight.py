@@ -5,18 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from deploy.errors import QuotaShortfallError
 from deploy.fleet_spec import capacity_spec
 from deploy.stack_config import StackConfig
-from sizing.errors import SizingError
 from sizing.live.facts import LiveFacts
 from sizing.live.preflight import SWITCH_ENV, ClientFactory, boto_clients, capacity_signals, gather
 from sizing.live.quotas import QuotaCheck, check_quotas
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Plan
-
-
-class QuotaShortfallError(RuntimeError, SizingError):
-    """The account's vCPU quota is below what the fleet needs at its ceiling."""
 
 
 def facts_for(stack: StackConfig, clients: ClientFactory | None = None) -> LiveFacts:

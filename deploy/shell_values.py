@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import shlex
 
+from deploy.errors import UnsafeShellValueError
+
 PATTERNS: dict[str, str] = {
     "fleet name": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}",
     "fleet id": r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){2}",
@@ -30,10 +32,6 @@ PATTERNS: dict[str, str] = {
     "log group": r"[A-Za-z0-9_./#-]{1,512}",
 }
 """What each kind of value may look like (the whole value must match)."""
-
-
-class UnsafeShellValueError(ValueError):
-    """A value that may not be written into a node's bootstrap script."""
 
 
 def checked(kind: str, value: str) -> str:

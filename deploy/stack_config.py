@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from deploy.errors import ConfigError
 from deploy.options import FleetOptions
 from sizing.bounded import parse_json
 from sizing.calibration.store import Calibration, read_calibration
@@ -15,6 +16,7 @@ from sizing.limits import MAX_NAME_CHARS
 from sizing.live.preflight import PreflightOptions
 from sizing.models.presets import resolve_model
 from sizing.models.spec import ModelSpec
+from sizing.names import CONFIG_NAMESPACE as NAMESPACE
 from sizing.planner.request import (
     Deployment,
     PlanRequest,
@@ -23,17 +25,12 @@ from sizing.planner.request import (
 )
 from sizing.redact import redact
 
-NAMESPACE = "llmfleet"
 SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions,
                                         "preflight": PreflightOptions}
 """Config keys under llmfleet: besides `model`, and the model each is read into."""
 KEYS = ("model", *SECTIONS)
 """Every llmfleet: key; any other is refused before a resource is registered."""
 Section = TypeVar("Section", bound=BaseModel)
-
-
-class ConfigError(ValueError, SizingError):
-    """A stack config value that cannot be used."""
 
 
 class StackConfig(BaseModel):

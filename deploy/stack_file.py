@@ -11,13 +11,9 @@ from typing import Any
 
 import yaml
 
+from deploy.errors import StackFileError
 from sizing.bounded import depth, leaves, read_text
-from sizing.errors import InvalidInputError
 from sizing.limits import MAX_JSON_DEPTH, MAX_STACK_FILE_BYTES
-
-
-class StackFileError(InvalidInputError):
-    """A stack file that cannot be read: too large, not UTF-8, invalid YAML, aliases, or not a mapping."""
 
 
 class _NoAliasLoader(yaml.SafeLoader):

@@ -11,6 +11,7 @@ from pulumi_policy import (PolicyCustomTimeouts, PolicyResource, PolicyResourceO
                            StackValidationArgs, StackValidationPolicy)
 
 from policy.policies import POLICIES
+from sizing.names import PACKAGE
 
 
 class Recorded(Protocol):
@@ -49,7 +50,7 @@ def policy_resources(recorded: Iterable[Recorded], stack: str, project: str) -> 
                            r.name, _options(), None, None, [], {}) for r in recorded if r.custom]
 
 
-def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = "llmfleet") -> list[Violation]:
+def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = PACKAGE) -> list[Violation]:
     """Every violation the pack reports for the resources."""
     resources = policy_resources(recorded, stack, project)
     found: list[Violation] = []

@@ -12,14 +12,8 @@ from typing import Any
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from components import fleet_tags as tag
-from policy.memory_fit import (
-    ACCELERATED_FAMILY,
-    InvalidDeclarationError,
-    UndeclaredError,
-    UnknownTypeError,
-    known_gpus,
-    shortfall,
-)
+from policy.errors import InvalidDeclarationError, UndeclaredError, UnknownTypeError
+from policy.memory_fit import ACCELERATED_FAMILY, known_gpus, shortfall
 from policy.secrets import secrets_in
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 
 from components import fleet_tags as tag
+from policy.errors import InvalidDeclarationError, UndeclaredError, UnknownTypeError
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import get_format, vllm_kv_cache_dtype
 from sizing.catalog.instances import InstanceType, all_instance_types
@@ -16,19 +17,6 @@ from sizing.errors import SizingError
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.layout import Layout
 from sizing.models.presets import load_preset
-
-
-class UndeclaredError(ValueError):
-    """The tags do not declare a model the engine can size (absent, or not a preset)."""
-
-
-class InvalidDeclarationError(ValueError):
-    """A declared setting that cannot be true or that vLLM refuses: not a number, non-finite, out of vLLM's range, or
-    more GPUs than the instance has. A mandatory violation: such a value would otherwise turn the memory check off."""
-
-
-class UnknownTypeError(ValueError):
-    """An accelerated instance type the catalog does not know: its GPUs cannot be judged, so it is never passed."""
 
 
 ACCELERATED_FAMILY = re.compile(r"(p|g|gr|dl|trn|inf|f|vt)[0-9][a-z0-9-]*")
@@ -103,8 +91,8 @@ def shortfall(instance_type: str, tags: Mapping[str, str], replica_gpus: int | N
         raise InvalidDeclarationError(f"the declared settings cannot be sized: {exc}") from None
     if mem.fits:
         return None
-    return (f"{instance_type} ({inst.gpus:g} x {inst.gpu.name}) cannot hold {model.name} ({fmt.name}, TP={layout.tp} "
-            f"PP={layout.pp}) at max-model-len {settings.max_model_len}: vLLM's budget is {mem.budget_gib:.1f} GiB per GPU, "
+    return (f"{instance_type} ({inst.gpus:g} x {inst.gpu.name}) cannot hold {model.name} ({fmt.name}, {layout.label}) "
+            f"at max-model-len {settings.max_model_len}: vLLM's budget is {mem.budget_gib:.1f} GiB per GPU, "
             f"the weights take {mem.weights_gib:.1f} GiB; holding them and one request of {settings.max_model_len} tokens "
             f"needs {mem.shortfall_gib:.1f} GiB more per GPU, so the engine refuses to start. To fix: a larger GPU or more GPUs "
             f"(TP), a smaller weight format, or a shorter {tag.MAX_MODEL_LEN}; `python -m sizing plan --model {model.name} "

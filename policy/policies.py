@@ -19,12 +19,14 @@ from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidation
 
 from deploy.options import WIDEST_PRIVATE_PREFIX
 from policy import kubernetes as k8s
-from policy.memory_fit import ACCELERATED_FAMILY, InvalidDeclarationError, UndeclaredError, UnknownTypeError, shortfall
+from policy.errors import InvalidDeclarationError, UndeclaredError, UnknownTypeError
+from policy.memory_fit import ACCELERATED_FAMILY, shortfall
 from policy.secrets import secrets_in
 from policy.vllm_args import layers, spliced, vllm_settings
 from sizing.catalog.instances import all_instance_types
+from sizing.names import DASHED_NAME
 
-PACK = "llm-fleet"
+PACK = DASHED_NAME
 """The policy pack's name (PulumiPolicy.yaml runs policy/__main__.py, which registers it)."""
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"

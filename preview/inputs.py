@@ -17,7 +17,8 @@ from preview.export_stacks import export_stack
 from deploy.fixed_costs import FixedCosts
 from deploy.stack_file import read_stack_file
 from preview.report import FIXED_GAPS, FixedGap, KubernetesFleet, StackResult, stack_name_of
-from sizing.bounded import InputFileError, leaves, parse_json, read_text
+from sizing.bounded import leaves, parse_json, read_text
+from sizing.errors import InputFileError
 from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
 from sizing.redact import redact

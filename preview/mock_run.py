@@ -1,7 +1,8 @@
 """Run the real Pulumi program (__main__.py) for a stack file under Pulumi's unit-test mocks: no CLI, no credentials.
 
 What it records is what `pulumi up` would create, because it is the same program: every resource's type, name, parent
-and inputs, and the stack's outputs."""
+and inputs, and the stack's outputs (its `pulumi.export` values, the deployed plan among them): the report reads the
+program as `pulumi stack output` would, never a variable of it."""
 
 from __future__ import annotations
 
@@ -17,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime.stack import Stack
 
 from deploy.plan_lock import STACKS_DIR_ENV
 from deploy.stack_file import read_stack_file
 from preview.report import stack_name_of
+from sizing.names import DEPLOYED_PLAN_OUTPUT, PACKAGE
 from sizing.planner.results import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = ROOT / "__main__.py"
-PROJECT = "llmfleet"
+PROJECT = PACKAGE
 MOCK_ACCOUNT = "123456789012"
 SECRET_INPUTS = {"aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary")}
 """Inputs that hold a secret value: recorded masked (a generated value differs on every run and must not be shown)."""
@@ -60,9 +63,9 @@ class MockRun:
     resources: list[MockedResource] = field(default_factory=list)
     """Every resource registered, components included, in registration order."""
     outputs: dict[str, Any] = field(default_factory=dict)
-    """The stack outputs."""
+    """The stack outputs: every value the program exported (pulumi.export), resolved."""
     plan: Plan | None = None
-    """The plan the program computed."""
+    """The plan the program deploys, read from its DEPLOYED_PLAN_OUTPUT stack output."""
     logs: list[str] = field(default_factory=list)
     """What the program logged (pulumi.log), which the mock engine would otherwise print to standard output."""
     subnet_zones: dict[str, str] = field(default_factory=dict)
@@ -147,6 +150,7 @@ def run_under_mocks(config: dict[str, Any], run: MockRun, program: Callable[[], 
                              logger=_program_logger(run))
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
+    _root_stack().outputs.clear()  # the root stack outlives a run: this run's exports only
     _open_event_loop()
     pulumi.runtime.test(program)()
     return run
@@ -160,13 +164,37 @@ def record_fleet(run: MockRun, fleet: Any) -> pulumi.Output:
                                       "plan_locked": fleet.plan_locked}))
 
 
+def _root_stack() -> Stack:
+    """The stack resource Pulumi's mocks create once: it holds the program's exports."""
+    root = pulumi.runtime.get_root_resource()
+    if not isinstance(root, Stack):
+        raise TypeError("Pulumi's mocks made no root stack to hold the program's exports")
+    return root
+
+
+def record_exports(run: MockRun) -> pulumi.Output:
+    """Keep the program's stack outputs (its pulumi.export values, resolved) in `run`, and the plan it deploys, read
+    from its DEPLOYED_PLAN_OUTPUT output (an Output, for the mocked program to return)."""
+    return pulumi.Output.all(**_root_stack().outputs).apply(lambda values: _keep_exports(run, values))
+
+
+def _keep_exports(run: MockRun, values: dict[str, Any]) -> None:
+    run.outputs.update(values)
+    plan = values.get(DEPLOYED_PLAN_OUTPUT)
+    run.plan = Plan.model_validate(plan) if plan is not None else None
+
+
 def run_stack(path: str | Path, run: MockRun | None = None) -> MockRun:
-    """Run __main__.py for the stack file under mocks and record what it creates (into `run`, if given, so that a
-    caller can see what a failing program registered before it failed)."""
+    """Run __main__.py for the stack file under mocks and record what it creates and exports (into `run`, if given, so
+    that a caller can see what a failing program registered before it failed)."""
     run = run or MockRun(stack=stack_name(path))
     os.environ[STACKS_DIR_ENV] = str(Path(path).resolve().parent)  # the plan lock lives next to the stack file
-    return run_under_mocks(read_stack_file(path), run, lambda: record_fleet(
-        run, runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")["fleet"]))
+
+    def program() -> pulumi.Output:
+        runpy.run_path(str(PROGRAM), run_name="__pulumi_main__")
+        return record_exports(run)
+
+    return run_under_mocks(read_stack_file(path), run, program)
 
 
 def _current_event_loop() -> asyncio.AbstractEventLoop:

@@ -8,11 +8,12 @@ import json
 from typing import Any
 
 from components.llm_fleet import PACKAGE, LlmServingFleet
+from sizing.names import DASHED_NAME
 from sizing.redact import safe_text
 
 COMPONENTS = [LlmServingFleet]
 """Components the provider hosts."""
-NAMESPACE = "llm-fleet"
+NAMESPACE = DASHED_NAME
 """Namespace of the generated SDKs (e.g. the npm scope)."""
 VERSION = "0.1.0"
 """Package version; matches pyproject.toml and CHANGELOG.md."""

@@ -12,12 +12,8 @@ from pathlib import Path
 from collections.abc import Iterator
 from typing import Any
 
-from sizing.errors import InvalidInputError
+from sizing.errors import InputFileError
 from sizing.limits import MAX_JSON_DEPTH
-
-
-class InputFileError(InvalidInputError):
-    """A file that cannot be read as what it should be."""
 
 
 def read_text(path: str | Path, max_bytes: int, what: str, fix: str, error: type[ValueError] = InputFileError) -> str:

@@ -48,3 +48,31 @@ class InfeasibleError(RuntimeError, SizingError):
     def __init__(self, message: str, nearest: str, remedy: str) -> None:
         self.nearest, self.remedy = nearest, remedy
         super().__init__(f"{message}\nNearest miss: {nearest}\nTo fix: {remedy}")
+
+
+class InputFileError(InvalidInputError):
+    """A file that cannot be read as what it should be."""
+
+
+class OutputFileError(InvalidInputError):
+    """A file that cannot be written where it was asked for."""
+
+
+class ResultFileError(InvalidInputError):
+    """A result file that is not one of the formats read here, or holds an impossible value."""
+
+
+class CalibrationFileError(InvalidInputError):
+    """A calibration file that cannot be read as one."""
+
+
+class CalibrationRefused(InfeasibleError):
+    """The best fit needs values outside physical bounds: the model does not describe this case."""
+
+
+class RecheckError(InvalidInputError):
+    """A recorded plan that today's engine would not make for this request."""
+
+
+class CorruptEntry(SizingError):
+    """A cache file that exists but cannot be used; it has been deleted. The message says why."""

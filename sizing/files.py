@@ -11,16 +11,12 @@ import stat
 import tempfile
 from pathlib import Path
 
-from sizing.errors import InvalidInputError
+from sizing.errors import OutputFileError
 
 DISK_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
                errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
                errno.EPERM: "permission denied"}
 """What the usual write failures mean, in words."""
-
-
-class OutputFileError(InvalidInputError):
-    """A file that cannot be written where it was asked for."""
 
 
 def check_target(path: str | Path, what: str, fix: str) -> Path:

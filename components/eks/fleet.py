@@ -19,9 +19,10 @@ from components.eks.workload import (PodInputs, disruption_budget, namespace, se
                                      workload_manifest)
 from components.fleet_tags import sizing_tags
 from deploy.options import FleetOptions
+from sizing.names import FLEET_TAG, MANAGED_BY, MODEL_TAG
 from sizing.planner.results import Plan
 
-BASE_TAGS = {"managed-by": "llm-fleet"}
+BASE_TAGS = MANAGED_BY
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class EksFleet(pulumi.ComponentResource):
         assert cluster is not None  # FleetOptions refuses platform eks without one
         spec = eks_spec(plan, options, args.fleet_id, dns_name(pulumi.get_project(), pulumi.get_stack(), name),
                         args.offered_zones)
-        tags = {**BASE_TAGS, "llmfleet:fleet": args.fleet_id, "llmfleet:model": plan.model, **options.tags}
+        tags = {**BASE_TAGS, FLEET_TAG: args.fleet_id, MODEL_TAG: plan.model, **options.tags}
         child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         api_key = api_key_secret(name, options, tags, child)
         identity = PodIdentity(f"{name}-identity", PodIdentityArgs(

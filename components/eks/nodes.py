@@ -10,11 +10,12 @@ from typing import Any
 from deploy.eks_spec import EksSpec, PoolSpec, node_volumes
 from deploy.fleet_spec import Gp3Volume
 from deploy.options import FleetOptions
+from sizing.names import ANNOTATION_PREFIX, FLEET_TAG, MANAGED_BY
 from sizing.planner.results import Plan
 
 KARPENTER_GROUP = "karpenter.k8s.aws"
 NODE_CLASS_API, NODE_POOL_API = f"{KARPENTER_GROUP}/v1", "karpenter.sh/v1"
-FLEET_LABEL = "llm-fleet.io/fleet"
+FLEET_LABEL = f"{ANNOTATION_PREFIX}fleet"
 """Node (and pod) label naming the fleet: the fleet's pods select their own nodes by it."""
 GPU_RESOURCE = "nvidia.com/gpu"
 """What the NVIDIA device plugin advertises (https://github.com/NVIDIA/k8s-device-plugin)."""
@@ -33,7 +34,6 @@ DISRUPTED_AT_ONCE = "1"
 IMDS = {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"}
 """IMDSv2 only, one hop: a pod (a network namespace away from the node) cannot reach the node role's credentials
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html)."""
-MANAGED_BY = {"managed-by": "llm-fleet"}
 DEVICES = ("/dev/xvda", "/dev/xvdb")
 """Device names of a node's volumes, in node_volumes' order: the root (AL2023) or OS (Bottlerocket) volume, then
 Bottlerocket's data volume."""
@@ -53,7 +53,7 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
         "metadataOptions": dict(IMDS),
         # Only tags that stay put: Karpenter hashes the EC2NodeClass for drift, so a plan-derived tag would replace
         # every node on a plan change (the pods carry the sizing declaration as annotations instead).
-        "tags": {**MANAGED_BY, "llmfleet:fleet": spec.fleet_id, **options.tags},
+        "tags": {**MANAGED_BY, FLEET_TAG: spec.fleet_id, **options.tags},
     }
     if spec.instance_store:
         body["instanceStorePolicy"] = "RAID0"  # kubelet and containerd on the NVMe array: images and emptyDirs there

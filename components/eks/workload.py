@@ -21,13 +21,14 @@ from deploy.fleet_spec import node_spec
 from components.fleet_tags import sizing_annotations
 from deploy.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
+from sizing.names import ANNOTATION_PREFIX, DASHED_NAME
 from sizing.planner.results import Plan
 
 EFA_RESOURCE = "vpc.amazonaws.com/efa"
 """What the EFA device plugin advertises; Karpenter launches a pod asking for it with the type's EFA interfaces
 (https://karpenter.sh/docs/concepts/scheduling/#efa)."""
 LWS_API = "leaderworkerset.x-k8s.io/v1"
-ROLE_LABEL = "llm-fleet.io/role"
+ROLE_LABEL = f"{ANNOTATION_PREFIX}role"
 """server (Deployment pod), leader or worker (LeaderWorkerSet): the Service and the monitor pick the pods that serve."""
 DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 """Karpenter never consolidates or drifts away a node whose pod carries it (https://karpenter.sh/docs/concepts/
@@ -62,7 +63,7 @@ class PodInputs:
 def labels(spec: EksSpec) -> dict[str, str]:
     """Labels of every namespaced object of the fleet."""
     return {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": spec.name,
-            "app.kubernetes.io/managed-by": "llm-fleet", FLEET_LABEL: spec.name}
+            "app.kubernetes.io/managed-by": DASHED_NAME, FLEET_LABEL: spec.name}
 
 
 def serving_selector(spec: EksSpec) -> dict[str, str]:
@@ -83,7 +84,7 @@ target is healthy, so a rollout never removes an old pod before the new one take
 def namespace(spec: EksSpec, behind_alb: bool) -> dict[str, Any]:
     """The fleet's namespace, enforcing the baseline Pod Security Standard (no host access, no privileged or added
     capabilities: https://kubernetes.io/docs/concepts/security/pod-security-standards/)."""
-    labels = {"pod-security.kubernetes.io/enforce": "baseline", "app.kubernetes.io/managed-by": "llm-fleet",
+    labels = {"pod-security.kubernetes.io/enforce": "baseline", "app.kubernetes.io/managed-by": DASHED_NAME,
               **({READINESS_GATE_LABEL: "enabled"} if behind_alb else {})}
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.namespace, "labels": labels}}
 

@@ -30,7 +30,7 @@ from sizing.calibration.store import (
 )
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.engines import EngineProfile
-from sizing.errors import InfeasibleError, InvalidInputError
+from sizing.errors import CalibrationRefused, InvalidInputError
 from sizing.memory.budget import EngineSettings, memory_breakdown
 from sizing.planner.replica import memory_batch_limit
 from sizing.speed.load import EngineLimits, LoadPoint, ReplicaLoad, RequestShape
@@ -61,10 +61,6 @@ kept if the median |error| of its points' throughput and ITL is at most this (th
 value, it only shaved the residual), and refused otherwise."""
 MIN_POINTS = 2
 """A fit needs at least two load points (four values, three metrics each, and the prior)."""
-
-
-class CalibrationRefused(InfeasibleError):
-    """The best fit needs values outside physical bounds: the model does not describe this case."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +94,9 @@ class Replica:
                                   max_num_batched_tokens=self.max_num_batched_tokens)
         mem = memory_breakdown(s.model, s.gpu, s.fmt, s.layout, self.profile, settings)
         if not mem.fits:
-            raise InvalidInputError(f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with TP="
-                                    f"{s.layout.tp} at {tokens} tokens per request (short by {mem.shortfall_gib:.1f} "
+            raise InvalidInputError(f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with "
+                                    f"{s.layout.label} at {tokens} tokens per request (short by "
+                                    f"{mem.shortfall_gib:.1f} "
                                     "GiB per GPU). To fix: give the --gpu, --tp and --weights the benchmark ran with.")
         running = max(1, memory_batch_limit(s.model, mem, s.kv_element_bytes, s.layout, self.profile, tokens))
         return EngineLimits(mem.max_num_batched_tokens, running, factor)

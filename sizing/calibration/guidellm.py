@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sizing.calibration.results import ResultFileError, number, text
+from sizing.calibration.results import number, text
+from sizing.errors import ResultFileError
 
 CLOSED = {"synchronous", "concurrent"}
 """Strategies that are closed loops of fixed clients."""

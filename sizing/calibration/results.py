@@ -32,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.bounded import depth, read_text
-from sizing.errors import InvalidInputError
+from sizing.errors import ResultFileError
 from sizing.limits import (
     MAX_BATCH,
     MAX_CONTEXT_TOKENS,
@@ -53,10 +53,6 @@ POISSON_BURSTINESS = 1.0
 """vLLM bench serve's --burstiness of a Poisson process (gamma shape 1); other values are not Poisson."""
 FIX = "pass the JSON a benchmark tool wrote: `vllm bench serve --save-result`, GuideLLM's benchmarks.json, or AIPerf's " \
       "profile_export_aiperf.json."
-
-
-class ResultFileError(InvalidInputError):
-    """A result file that is not one of the formats read here, or holds an impossible value."""
 
 
 class MeasuredPoint(BaseModel):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sizing.bounded import read_text
 from sizing.calibration.results import Arrivals, Tool, safe_name
 from sizing.catalog.assumptions import Assumptions
-from sizing.errors import InvalidInputError
+from sizing.errors import CalibrationFileError
 from sizing.limits import (
     MAX_CONTEXT_TOKENS,
     MAX_LATENCY_MS,
@@ -34,10 +34,6 @@ SAFE_TEXT = r"^[A-Za-z0-9][A-Za-z0-9._+:/@-]{0,199}$"
 """Names a calibration carries into plans and PR reports (files, versions, engines): no spaces, quotes, backticks or
 Markdown, so a value printed in a comment cannot format or link anything."""
 FIX = "pass a file written by `python -m sizing calibrate ... --out FILE` (unchanged since)."
-
-
-class CalibrationFileError(InvalidInputError):
-    """A calibration file that cannot be read as one."""
 
 
 class _Frozen(BaseModel):

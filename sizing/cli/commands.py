@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from sizing.calibration.commands import bench_commands, bench_lines
 from sizing.calibration.store import Calibration, read_calibration
@@ -26,6 +27,10 @@ from sizing.planner.replica import largest_batch, memory_batch_limit, replica_lo
 from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
 from sizing.speed.model import ReplicaSpeed
 from sizing.units import MS_PER_S, to_gib
+
+if TYPE_CHECKING:  # imported where used: `plan` never builds these models
+    from sizing.memory.results import MemoryResult
+    from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed, SpeedResult
 
 DEFAULT_SEQ_LEN = 2048
 """Tokens per request for `memory` when neither --seq-len nor --max-model-len is given (the tutorial's example)."""
@@ -65,12 +70,24 @@ def _engine_refusal(model, fmt, layout: Layout, gpu) -> str | None:
 
 
 def _model_line(model, fmt) -> dict:
+    """The ModelLine fields of an answer about `model` in `fmt`."""
     return {"model": model.name, "params_total": total_params(model), "params_active": active_params(model),
             "weights": fmt.name}
 
 
 def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
+    """`memory`: its JSON (the typed result's dump) and its lines for people."""
+    from sizing.memory.results import MemoryOnGpu
+
+    result = memory_result(args)
+    lines = render.memory_gpu_lines(result) if isinstance(result, MemoryOnGpu) else render.memory_demand_lines(result)
+    return result.model_dump(mode="json"), lines
+
+
+def memory_result(args: argparse.Namespace) -> MemoryResult:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
+    from sizing.memory.results import MemoryDemand, MemoryOnGpu
+
     model, engine = model_from_args(args), get_engine(args.engine)
     found = resolve_gpu_or_instance(args.gpu) if args.gpu else None
     if not found and args.gpu_memory_utilization is not None:
@@ -86,7 +103,7 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
            "batch": args.batch, "seq_len": seq_len, "weights_gib": demand.weights_gib, "kv_cache_gib": demand.kv_cache_gib,
            "activation_gib": demand.activation_gib, "overhead_gib": demand.overhead_gib, "total_gib": demand.total_gib}
     if not found:
-        return out, render.memory_demand_lines(out)
+        return MemoryDemand(**out)
     gpu = found[0]
     settings = EngineSettings(gpu_memory_utilization=args.gpu_memory_utilization,
                               max_model_len=_first_given(args.max_model_len, args.seq_len, model.max_position_embeddings),
@@ -104,8 +121,8 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
                 "engine_starts": mem.fits and not refusal, "engine_refusal": refusal,
                 "vllm_rules_applied": startup_rule_note(gpu, fmt).strip(" ()"),
                 "data_parallel": layout.dp, "expert_parallel": layout.ep,
-                "shortfall_gib": mem.shortfall_gib, "breakdown": mem.model_dump()})
-    return out, render.memory_gpu_lines(out)
+                "shortfall_gib": mem.shortfall_gib, "breakdown": mem})
+    return MemoryOnGpu(**out)
 
 
 def _check_load_args(args: argparse.Namespace) -> None:
@@ -130,7 +147,18 @@ def _check_load_args(args: argparse.Namespace) -> None:
 
 
 def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
+    """`speed`: its JSON (the typed result's dump) and its lines for people."""
+    from sizing.speed.results import SpeedAtBatch
+
+    result = speed_result(args)
+    lines = render.speed_lines(result) if isinstance(result, SpeedAtBatch) else render.load_lines(result)
+    return result.model_dump(mode="json"), lines
+
+
+def speed_result(args: argparse.Namespace) -> SpeedResult:
     """TTFT, TPOT and output tokens/s of one replica: at a batch, or at steady state under a closed or open loop."""
+    from sizing.speed.results import CalibrationUsed, SpeedAtBatch
+
     _check_load_args(args)
     model, (engine, factor, engine_name) = model_from_args(args), engine_and_factor(args.engine)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
@@ -151,7 +179,8 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     rs = ReplicaSpeed(model, gpu, fmt, layout, kv_bytes, link, assumptions,
                       inter_node_pp=layout.gpus > (instance.whole_gpus if instance else layout.gpus))
     limit = memory_batch_limit(model, mem, kv_bytes, layout, engine, i + o)
-    used = {"engine": engine_name, "calibration": calibration_json(args.calibration, calibration)}
+    used = {"engine": engine_name,
+            "calibration": CalibrationUsed.of(calibration, args.calibration) if calibration else None}
     if args.concurrency is not None or args.request_rate is not None:
         return _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor, used)
     args.batch = args.batch or "1"
@@ -160,7 +189,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if args.tpot_ms is not None:  # with --batch max (_check_load_args)
         batch = largest_batch(limit, lambda b: rs.tpot_s(b, i, o) * f * MS_PER_S <= args.tpot_ms)
     if batch < 1:
-        where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
+        where = f"{gpu.name} with {layout.label}"
         if limit < 1:
             raise InfeasibleError(f"No batch fits on {where}.",
                                   f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
@@ -178,7 +207,7 @@ def speed(args: argparse.Namespace) -> tuple[dict, list[str]]:
            "prefill_ms": rs.prefill_s(i) * f * MS_PER_S, "tpot_ms": tpot * MS_PER_S, "output_tokens_per_second": batch / tpot,
            "bandwidth_ceiling_tokens_per_second": rs.bandwidth_ceiling_tokens_per_s(),
            "saturated_output_tokens_per_second": rs.saturated_output_tokens_per_s(i, o, batch) / f}
-    return out, render.speed_lines(out)
+    return SpeedAtBatch(**out)
 
 
 def calibration_for(path: str, gpu: str, model: str, weights: str) -> Calibration:
@@ -191,20 +220,13 @@ def calibration_for(path: str, gpu: str, model: str, weights: str) -> Calibratio
     return cal
 
 
-def calibration_json(path: str | None, cal: Calibration | None) -> dict | None:
-    """What a figure's calibration is, for the JSON and text output (None: first principles)."""
-    if cal is None:
-        return None
-    return {"file": path, "summary": cal.summary, "created": cal.created, "engine": cal.engine,
-            "engine_version": cal.engine_version, "median_abs_error": cal.median_abs_error,
-            "max_abs_error": cal.max_abs_error, "fitted": cal.fitted.model_dump()}
-
-
 def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor: float,
-                  used: dict) -> tuple[dict, list[str]]:
+                  used: dict) -> ClosedLoopSpeed | OpenLoopSpeed:
     """`speed --concurrency C` (closed loop) or `--request-rate R` (open loop): the replica's steady state."""
+    from sizing.speed.results import ClosedLoopSpeed, OpenLoopSpeed
+
     i, o, hit_rate = args.input_tokens, args.output_tokens, args.prefix_hit_rate or 0.0
-    where = f"{gpu.name} with TP={layout.tp} PP={layout.pp}"
+    where = f"{gpu.name} with {layout.label}"
     if limit < 1:
         raise InfeasibleError(f"No request fits on {where}.", f"one {i + o}-token request needs {mem.shortfall_gib:.1f} GiB more per GPU",
                               "raise --tp/--pp, use a smaller --weights format or --kv-dtype fp8, or a larger GPU.")
@@ -232,7 +254,7 @@ def _steady_state(args, model, fmt, gpu, layout, mem, limit, engine, rs, factor:
            "ttft_p95_ms": point.ttft_p95_s * MS_PER_S, "running_batch": point.running_batch, "prefill_share": point.prefill_share,
            "saturated": point.saturated, "max_running": limit, "max_requests_per_second": load.max_request_rate(),
            "saturation_concurrency": load.saturation_concurrency()}
-    return out, render.load_lines(out)
+    return ClosedLoopSpeed(**out) if args.concurrency is not None else OpenLoopSpeed(**out)
 
 
 def _first_given(*values: int | None) -> int:

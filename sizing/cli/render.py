@@ -6,11 +6,17 @@ import os
 import shutil
 import sys
 import textwrap
+from typing import TYPE_CHECKING
 
+from sizing.memory.layout import layout_label
 from sizing.planner.cold_start import plan_cold_start
 from sizing.planner.request import PlanRequest, Workload
-from sizing.planner.results import Candidate, Plan, Rejection, layout_label
+from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.units import to_gib
+
+if TYPE_CHECKING:  # the typed results of memory and speed, which `plan` never builds
+    from sizing.memory.results import MemoryDemand, MemoryOnGpu, ModelLine
+    from sizing.speed.results import CalibrationUsed, ClosedLoopSpeed, OpenLoopSpeed, ReplicaOnGpu, SpeedAtBatch
 
 REJECTIONS_SHOWN = 10
 """How many lines of rejected candidates the text output lists, nearest miss first (--json lists them all); sizes of
@@ -23,64 +29,65 @@ CONTINUATION_INDENT = "    "
 """Extra indent of a wrapped line's continuation."""
 
 
-def _head(d: dict) -> str:
-    return f"{d['model']} ({d['params_total'] / 1e9:.2f}B params, {d['params_active'] / 1e9:.2f}B active, {d['weights']} weights)"
+def _head(r: ModelLine) -> str:
+    return (f"{r.model} ({r.params_total / 1e9:.2f}B params, {r.params_active / 1e9:.2f}B active, "
+            f"{r.weights} weights)")
 
 
-def memory_demand_lines(d: dict) -> list[str]:
+def memory_demand_lines(r: MemoryDemand) -> list[str]:
     """Memory needed for a load, no GPU chosen."""
     return [
-        _head(d),
-        f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['batch']} request(s) of {d['seq_len']} tokens, KV {d['kv_dtype']}",
-        f"  weights     {d['weights_gib']:8.2f} GiB per GPU",
-        f"  KV cache    {d['kv_cache_gib']:8.2f} GiB",
-        f"  activations {d['activation_gib']:8.2f} GiB",
-        f"  overhead    {d['overhead_gib']:8.2f} GiB (CUDA context, NCCL, CUDA graphs)",
-        f"  total       {d['total_gib']:8.2f} GiB per GPU",
+        _head(r),
+        (f"{layout_label(r.tensor_parallel, r.pipeline_parallel)}, {r.batch} request(s) of {r.seq_len} tokens, "
+         f"KV {r.kv_dtype}"),
+        f"  weights     {r.weights_gib:8.2f} GiB per GPU",
+        f"  KV cache    {r.kv_cache_gib:8.2f} GiB",
+        f"  activations {r.activation_gib:8.2f} GiB",
+        f"  overhead    {r.overhead_gib:8.2f} GiB (CUDA context, NCCL, CUDA graphs)",
+        f"  total       {r.total_gib:8.2f} GiB per GPU",
     ]
 
 
-def memory_gpu_lines(d: dict) -> list[str]:
+def memory_gpu_lines(r: MemoryOnGpu) -> list[str]:
     """The engine's budget on a GPU."""
-    b = d["breakdown"]
-    verdict = "fits" if d["fits"] else ("engine refuses to start" if not d["engine_starts"] else "batch does not fit")
+    b = r.breakdown
+    verdict = "fits" if r.fits else ("engine refuses to start" if not r.engine_starts else "batch does not fit")
     return [
-        _head(d),
-        f"{d['gpu']}: {_parallel(d)}, max_model_len {d['max_model_len']}, KV {d['kv_dtype']}",
-        f"  visible {b['visible_gib']:.2f} GiB x utilization {b['gpu_memory_utilization']:.2f} = budget {b['budget_gib']:.2f} GiB",
-        f"  weights     {b['weights_gib']:8.2f} GiB",
-        f"  activations {b['activation_gib']:8.2f} GiB (profiled at {b['max_num_batched_tokens']} tokens, {b['max_num_seqs']} seqs)",
-        f"  non-torch   {b['non_torch_gib']:8.2f} GiB",
-        f"  KV cache    {b['kv_cache_gib']:8.2f} GiB = {b['kv_cache_tokens']:,} tokens "
-        f"= {b['max_concurrency']:.2f} requests of {b['max_model_len']} tokens",
-        f"  CUDA graphs {b['cuda_graph_gib']:8.2f} GiB ({'inside' if b.get('cuda_graph_in_budget') else 'outside'} the "
-        f"budget); unused {b['unused_gib']:.2f} GiB",
-        f"  {d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV: {verdict}"
-        + (f" (needs {b['shortfall_gib']:.2f} GiB more per GPU)" if b["shortfall_gib"] > 0 else ""),
-        *([f"  memory follows {d['vllm_rules_applied']}"] if d.get("vllm_rules_applied") else []),
-        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
+        _head(r),
+        f"{r.gpu}: {_parallel(r)}, max_model_len {r.max_model_len}, KV {r.kv_dtype}",
+        (f"  visible {b.visible_gib:.2f} GiB x utilization {b.gpu_memory_utilization:.2f} "
+         f"= budget {b.budget_gib:.2f} GiB"),
+        f"  weights     {b.weights_gib:8.2f} GiB",
+        f"  activations {b.activation_gib:8.2f} GiB (profiled at {b.max_num_batched_tokens} tokens, "
+        f"{b.max_num_seqs} seqs)",
+        f"  non-torch   {b.non_torch_gib:8.2f} GiB",
+        f"  KV cache    {b.kv_cache_gib:8.2f} GiB = {b.kv_cache_tokens:,} tokens "
+        f"= {b.max_concurrency:.2f} requests of {b.max_model_len} tokens",
+        f"  CUDA graphs {b.cuda_graph_gib:8.2f} GiB ({'inside' if b.cuda_graph_in_budget else 'outside'} the "
+        f"budget); unused {b.unused_gib:.2f} GiB",
+        f"  {r.batch} request(s) of {r.seq_len} tokens need {r.required_kv_gib:.2f} GiB of KV: {verdict}"
+        + (f" (needs {b.shortfall_gib:.2f} GiB more per GPU)" if b.shortfall_gib > 0 else ""),
+        *([f"  memory follows {r.vllm_rules_applied}"] if r.vllm_rules_applied else []),
+        *([f"  vLLM refuses: {r.engine_refusal}"] if r.engine_refusal else []),
     ]
 
 
-def _parallel(d: dict) -> str:
+def _parallel(r: MemoryOnGpu | ReplicaOnGpu) -> str:
     """'TP=8 PP=1', with ' DP=8 EP' for MoE layouts."""
-    text = f"TP={d['tensor_parallel']} PP={d['pipeline_parallel']}"
-    text += f" DP={d['data_parallel']}" if d.get("data_parallel", 1) > 1 else ""
-    return text + (" EP" if d.get("expert_parallel") else "")
+    return layout_label(r.tensor_parallel, r.pipeline_parallel, r.data_parallel, r.expert_parallel)
 
 
-def speed_lines(d: dict) -> list[str]:
+def speed_lines(r: SpeedAtBatch) -> list[str]:
     """One replica's speed."""
     return [
-        _head(d),
-        f"{d['gpu']}: {_parallel(d)}, {d['input_tokens']} in / {d['output_tokens']} out, "
-        f"batch {d['batch']} (max {d['max_batch']})",
-        f"  TTFT  {d['ttft_ms']:9.1f} ms (prefill alone {d['prefill_ms']:.1f} ms)",
-        f"  TPOT  {d['tpot_ms']:9.2f} ms",
-        f"  decode {d['output_tokens_per_second']:8.0f} output tokens/s; batch-1 bandwidth ceiling "
-        f"{d['bandwidth_ceiling_tokens_per_second']:.0f} tokens/s",
-        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
-        calibration_line(d.get("calibration")),
+        _head(r),
+        f"{r.gpu}: {_parallel(r)}, {r.input_tokens} in / {r.output_tokens} out, batch {r.batch} (max {r.max_batch})",
+        f"  TTFT  {r.ttft_ms:9.1f} ms (prefill alone {r.prefill_ms:.1f} ms)",
+        f"  TPOT  {r.tpot_ms:9.2f} ms",
+        f"  decode {r.output_tokens_per_second:8.0f} output tokens/s; batch-1 bandwidth ceiling "
+        f"{r.bandwidth_ceiling_tokens_per_second:.0f} tokens/s",
+        *([f"  vLLM refuses: {r.engine_refusal}"] if r.engine_refusal else []),
+        calibration_line(r.calibration),
     ]
 
 
@@ -89,29 +96,32 @@ ARRIVALS_TEXT = {"poisson": "Poisson arrivals (production traffic)",
 """How `speed` names the arrival process a steady-state figure assumes."""
 
 
-def calibration_line(cal: dict | None) -> str:
+def calibration_line(cal: CalibrationUsed | None) -> str:
     """Which figures come from a calibration, or that none does."""
     if not cal:
         return "  figures: first-principles model (no calibration)"
-    return f"  figures: CALIBRATED from {cal['file']}: {cal['summary']}"
+    return f"  figures: CALIBRATED from {cal.file}: {cal.summary}"
 
 
-def load_lines(d: dict) -> list[str]:
+def load_lines(r: ClosedLoopSpeed | OpenLoopSpeed) -> list[str]:
     """One replica at steady state under a closed or open loop."""
-    loop = (f"closed loop, {d['concurrency']:g} clients, {ARRIVALS_TEXT[d['arrivals']]}" if "concurrency" in d
-            else f"open loop, Poisson arrivals at {d['request_rate']:g} req/s")
+    from sizing.speed.results import ClosedLoopSpeed
+
+    loop = (f"closed loop, {r.concurrency:g} clients, {ARRIVALS_TEXT[r.arrivals]}" if isinstance(r, ClosedLoopSpeed)
+            else f"open loop, Poisson arrivals at {r.request_rate:g} req/s")
     return [
-        _head(d),
-        f"{d['gpu']}: TP={d['tensor_parallel']} PP={d['pipeline_parallel']}, {d['input_tokens']} in / {d['output_tokens']} out"
-        + (f", prefix hit rate {d['prefix_hit_rate']:.0%}" if d["prefix_hit_rate"] else "") + f", {loop}, engine {d['engine']}",
-        f"  throughput {d['output_tokens_per_second']:,.0f} output tokens/s, {d['requests_per_second']:,.2f} req/s "
-        f"(max {d['max_requests_per_second']:,.2f} req/s; throughput saturates near {d['saturation_concurrency']:,.0f} clients)",
-        f"  TTFT  {d['ttft_ms']:9.1f} ms mean, {d['ttft_p95_ms']:,.1f} ms p95",
-        f"  TPOT  {d['tpot_ms']:9.2f} ms mean, {d['tpot_p95_ms']:.2f} ms p95",
-        f"  {d['running_batch']:.1f} sequences decode per step (max {d['max_running']}); prompts take {d['prefill_share']:.0%} "
-        f"of step time" + ("; SATURATED: requests queue for a slot or the token budget" if d["saturated"] else ""),
-        *([f"  vLLM refuses: {d['engine_refusal']}"] if d.get("engine_refusal") else []),
-        calibration_line(d.get("calibration")),
+        _head(r),
+        f"{r.gpu}: {_parallel(r)}, {r.input_tokens} in / {r.output_tokens} out"
+        + (f", prefix hit rate {r.prefix_hit_rate:.0%}" if r.prefix_hit_rate else "") + f", {loop}, engine {r.engine}",
+        f"  throughput {r.output_tokens_per_second:,.0f} output tokens/s, {r.requests_per_second:,.2f} req/s "
+        f"(max {r.max_requests_per_second:,.2f} req/s; throughput saturates near {r.saturation_concurrency:,.0f} "
+        "clients)",
+        f"  TTFT  {r.ttft_ms:9.1f} ms mean, {r.ttft_p95_ms:,.1f} ms p95",
+        f"  TPOT  {r.tpot_ms:9.2f} ms mean, {r.tpot_p95_ms:.2f} ms p95",
+        f"  {r.running_batch:.1f} sequences decode per step (max {r.max_running}); prompts take {r.prefill_share:.0%} "
+        "of step time" + ("; SATURATED: requests queue for a slot or the token budget" if r.saturated else ""),
+        *([f"  vLLM refuses: {r.engine_refusal}"] if r.engine_refusal else []),
+        calibration_line(r.calibration),
     ]
 
 
@@ -263,9 +273,7 @@ def rejected_lines(p: Plan) -> list[str]:
     lines = ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; nearest miss first; --json lists all):"]
     shown: dict[tuple[str, str, str], list[str]] = {}  # sizes of one family missing alike share a line
     for r in sized:
-        layout = f" TP={r.tensor_parallel} PP={r.pipeline_parallel}" if r.tensor_parallel else ""
-        layout += f" DP={r.data_parallel}" if r.data_parallel > 1 else ""
-        layout += " EP" if r.expert_parallel else ""
+        layout = f" {r.parallel_label}" if r.parallel_label else ""
         layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
         key = (r.kind, r.instance_type.split(".", 1)[0], f"{layout}: {r.reason}")
         if key in shown or len(shown) < REJECTIONS_SHOWN:
@@ -318,7 +326,9 @@ def stack_weights_note(weights: str, request: PlanRequest) -> str | None:
 
 def nearest_miss(d: dict) -> str:
     """Why a `memory --gpu` or `speed` answer does not fit, by how much, and what would: for stderr with exit 1."""
-    where = f"{d.get('gpu')} with TP={d.get('tensor_parallel')} PP={d.get('pipeline_parallel')}"
+    layout = layout_label(d["tensor_parallel"], d["pipeline_parallel"], d.get("data_parallel", 1),
+                          d.get("expert_parallel", False))
+    where = f"{d.get('gpu')} with {layout}"
     b = d.get("breakdown") or {}
     if (b.get("unused_gib") or 0) < 0:
         return (f"does not fit.\nNearest miss: on {where}, --gpu-memory-utilization {b.get('gpu_memory_utilization'):g} "
@@ -355,6 +365,6 @@ def _kv_alternative_lines(p: Plan) -> list[str]:
         return []
     x, change = k.candidate, ("cheaper" if k.saving_share >= 0 else "dearer")
     return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x {x.instance_type}, "
-            f"{layout_label(x.tensor_parallel, x.pipeline_parallel, x.data_parallel, x.expert_parallel)}, "
+            f"{x.parallel_label}, "
             f"{x.replicas} replica(s), ${x.hourly_cost_usd:,.2f}/h ({abs(k.saving_share):.0%} {change}), "
             f"{x.concurrency_per_replica:,.1f} users per replica, TPOT {x.tpot_ms:.1f} ms. Source: {k.source}"]

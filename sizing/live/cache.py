@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from sizing.bounded import parse_json, read_text
-from sizing.errors import SizingError
+from sizing.errors import CorruptEntry, SizingError
+from sizing.names import DASHED_NAME
 
 DEFAULT_TTL_S = 3600
 """Offerings, quotas and specs change rarely; spot prices within the hour are close enough for sizing."""
@@ -34,15 +35,11 @@ CLOCK_SKEW_S = 300
 """A timestamp further than this in the future is not trusted (the entry counts as expired)."""
 
 
-class CorruptEntry(Exception):
-    """A cache file that exists but cannot be used; it has been deleted. The message says why."""
-
-
 def default_cache_dir() -> Path:
     """$LLMFLEET_CACHE_DIR, else $XDG_CACHE_HOME/llm-fleet, else ~/.cache/llm-fleet."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "llm-fleet"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / DASHED_NAME
 
 
 def _path(cache_dir: Path, key: tuple) -> Path:

@@ -7,6 +7,12 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
+    """'TP=8 PP=1', with ' DP=8 EP' for data-parallel attention and expert parallelism: the one place a layout is
+    written out for people (a test fails on any other module that builds 'TP=' by hand)."""
+    return f"TP={tp} PP={pp}" + (f" DP={dp}" if dp > 1 else "") + (" EP" if ep else "")
+
+
 class Layout(BaseModel):
     """How one model replica is split across GPUs."""
 
@@ -26,6 +32,11 @@ class Layout(BaseModel):
     def __hash__(self) -> int:
         # The engine's caches key on layouts; four small fields hash faster as a plain tuple than through pydantic.
         return hash((self.tp, self.pp, self.dp, self.ep))
+
+    @property
+    def label(self) -> str:
+        """'TP=8 PP=1', as every message and report names a layout (layout_label)."""
+        return layout_label(self.tp, self.pp, self.dp, self.ep)
 
     @property
     def gpus(self) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sizing.catalog.engines import get_engine
 from sizing.catalog.instances import get_instance_type
-from sizing.errors import InvalidInputError
+from sizing.errors import RecheckError
 from sizing.models.params import active_params, total_params
 from sizing.planner import speculative
 from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
@@ -14,7 +14,7 @@ from sizing.planner.formats import requested_formats
 from sizing.planner.plan import check_region, search, verify_with_workload
 from sizing.planner.pricing import candidate
 from sizing.planner.request import PlanRequest
-from sizing.planner.results import Candidate, Plan, layout_label
+from sizing.planner.results import Candidate, Plan
 from sizing.planner.targets import assumed_limits
 
 PRICE_FIELDS = frozenset({"on_demand_usd_per_hour", "spot_usd_per_hour", "interruption_usd_per_hour",
@@ -23,10 +23,6 @@ PRICE_FIELDS = frozenset({"on_demand_usd_per_hour", "spot_usd_per_hour", "interr
 """Candidate fields that follow prices (live spot prices move between runs; a lock keeps the fleet they chose). Every
 other field of a candidate follows from the request, the catalog and the layout alone (economics.split_fleet does not
 read prices), so today's engine gives it again exactly."""
-
-
-class RecheckError(InvalidInputError):
-    """A recorded plan that today's engine would not make for this request."""
 
 
 def _layout_key(c: Candidate) -> tuple[int, int, int, bool, int]:
@@ -54,8 +50,7 @@ def rederive(recorded: Plan, req: PlanRequest) -> Plan:
     ranked, rejected, _ = search(held, memos)
     match = [x for x in ranked if _layout_key(candidate(held, x)) == _layout_key(c)]
     if not match:
-        label = f"{layout_label(c.tensor_parallel, c.pipeline_parallel, c.data_parallel, c.expert_parallel)} on " \
-                f"{c.nodes_per_replica} node(s)"
+        label = f"{c.parallel_label} on {c.nodes_per_replica} node(s)"
         why = [r.reason for r in rejected if (r.tensor_parallel, r.pipeline_parallel, r.data_parallel,
                                                r.expert_parallel) == _layout_key(c)[:4]]
         raise RecheckError(f"{label[:80]} of {c.instance_type} is not a layout today's engine can serve"

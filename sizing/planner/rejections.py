@@ -106,7 +106,7 @@ def infeasible(req: PlanRequest, rejected: list[Rejection]) -> InfeasibleError:
     nearest = min(sized, key=lambda r: (-stage[r.kind], r.relative_miss))
     return InfeasibleError(
         f"No candidate meets the request for {req.model.name!r} ({len(rejected)} rejected).",
-        f"{nearest.instance_type} TP={nearest.tensor_parallel} PP={nearest.pipeline_parallel}: {nearest.reason}",
+        f"{nearest.instance_type} {nearest.parallel_label}: {nearest.reason}",
         nearest.remedy,
     )
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, compu
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.checkpoints import Checkpoint
 from sizing.memory.budget import MemoryBreakdown
+from sizing.memory.layout import layout_label
 from sizing.planner.request import PurchaseOption, Workload
 from sizing.planner.speculative import SpeculativePlan
 
@@ -118,7 +119,7 @@ class Candidate(BaseModel):
     """Its speed figures come from the request's calibration (fitted to the user's benchmarks), not first principles."""
 
     @model_serializer(mode="wrap")
-    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # unannotated: the JSON schema stays the model's
         return _without_unset_calibration(handler, self, "calibrated")
 
     @computed_field
@@ -134,10 +135,14 @@ class Candidate(BaseModel):
         return self.instances * self.gpus_per_instance
 
     @property
+    def parallel_label(self) -> str:
+        """The layout: 'TP=8 PP=1', with ' DP=8 EP' for MoE layouts."""
+        return layout_label(self.tensor_parallel, self.pipeline_parallel, self.data_parallel, self.expert_parallel)
+
+    @property
     def label(self) -> str:
         """Short description: '2 x p5.48xlarge, TP=8 PP=1, 2 replicas'."""
-        parallel = layout_label(self.tensor_parallel, self.pipeline_parallel, self.data_parallel, self.expert_parallel)
-        return (f"{self.instances} x {self.instance_type}, {parallel}, "
+        return (f"{self.instances} x {self.instance_type}, {self.parallel_label}, "
                 f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
 
 
@@ -172,11 +177,6 @@ class CalibrationInUse(BaseModel):
     """The fitted efficiencies."""
     applies_to_choice: bool
     """Whether the chosen fleet's figures come from it."""
-
-
-def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
-    """'TP=8 PP=1', with ' DP=8 EP' for data-parallel attention and expert parallelism."""
-    return f"TP={tp} PP={pp}" + (f" DP={dp}" if dp > 1 else "") + (" EP" if ep else "")
 
 
 class FrontierPoint(BaseModel):
@@ -263,6 +263,14 @@ class Rejection(BaseModel):
     """How far off, as a fraction (memory, tpot, ttft only)."""
     remedy: str = ""
     """What would make it fit."""
+
+    @property
+    def parallel_label(self) -> str:
+        """The layout tried: 'TP=8 PP=1' (with ' DP=8 EP' for MoE layouts), or '' when the whole instance type was
+        rejected."""
+        if self.tensor_parallel is None:
+            return ""
+        return layout_label(self.tensor_parallel, self.pipeline_parallel or 1, self.data_parallel, self.expert_parallel)
 
 
 class Plan(BaseModel):
@@ -393,5 +401,5 @@ class Plan(BaseModel):
         return self.choice.memory
 
     @model_serializer(mode="wrap")
-    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _serialize(self, handler: SerializerFunctionWrapHandler):  # unannotated: the JSON schema stays the model's
         return _without_unset_calibration(handler, self, "calibration")
