@@ -28,7 +28,9 @@ def add_catalog_args(sub: argparse._SubParsersAction) -> None:
                      "memory, GiB as the engine sees it")
     cat.add_argument("--min-gpus", type=int, help="only types with at least this many GPUs")
     cat.add_argument("--efa", action="store_true", help="only types with Elastic Fabric Adapter (multi-node replicas)")
-    cat.add_argument("--json", action="store_true", help="print JSON: one object per type")
+    cat.add_argument("--by-gpu", action="store_true", help="one line per GPU: its memory, the instance types and GPU "
+                     "counts that carry it, and the lowest on-demand price per GPU-hour")
+    cat.add_argument("--json", action="store_true", help="print JSON: one object per type (per GPU with --by-gpu)")
 
 
 def _selected(args: argparse.Namespace) -> list[InstanceType]:
@@ -71,8 +73,28 @@ def _line(r: dict, region: str | None) -> str:
             f"{r['vcpus']:>6}{'yes' if r['efa'] else '-':>5}  {price}{where}{len(r['regions']):>4}")
 
 
+def _by_gpu(rows: list[dict]) -> list[dict]:
+    """One summary per GPU of the selected types, cheapest per GPU-hour first."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        g = out.setdefault(r["gpu"], {"gpu": r["gpu"], "gpu_memory_gib": r["gpu_memory_gib"], "instance_types": [],
+                                      "gpu_counts": [], "od_usd_per_gpu_hour": None})
+        g["instance_types"].append(r["instance_type"])
+        g["gpu_counts"] = sorted({*g["gpu_counts"], r["gpus"]})
+        if r["od_usd_per_hour"] is not None:
+            per_gpu = r["od_usd_per_hour"] / r["gpus"]
+            g["od_usd_per_gpu_hour"] = min(per_gpu, g["od_usd_per_gpu_hour"] or per_gpu)
+    return sorted(out.values(), key=lambda g: (g["od_usd_per_gpu_hour"] or float("inf"), g["gpu"]))
+
+
+def _gpu_line(g: dict) -> str:
+    price = f"{'-' if g['od_usd_per_gpu_hour'] is None else format(g['od_usd_per_gpu_hour'], ',.2f'):>8}"
+    counts = ",".join(f"{n:g}" for n in g["gpu_counts"])
+    return f"  {g['gpu']:<19}{g['gpu_memory_gib']:>7.1f}  {price}  {counts:<22}{len(g['instance_types']):>5}"
+
+
 def catalog_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
-    """The filtered catalog, cheapest first (JSON: `instance_types`, one object per type)."""
+    """The filtered catalog, cheapest first (JSON: `instance_types`, one object per type; with --by-gpu, `gpus`)."""
     found = _selected(args)
     if not found:
         raise InfeasibleError("No instance type matches these filters.", "the catalog has "
@@ -87,5 +109,14 @@ def catalog_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
                + ("" if args.region else f" {'region':<15}") + f"{'rgns':>4}")
     tail = (f"Not planned: {len(not_planned_types())} accelerated types (Inferentia, Trainium and others; "
             "sizing/data/not_planned.csv says why). `--json` adds each type's price in every region.")
+    as_of = catalog_prices_as_of(found)
+    if args.by_gpu:
+        gpus = _by_gpu(rows)
+        where = f"in {args.region}" if args.region else "in any region"
+        summary = (f"{len(gpus)} GPUs on {len(rows)} instance types (lowest on-demand $ per GPU-hour {where}; prices "
+                   f"as of {as_of}; memory per GPU in GiB as the engine sees it):")
+        header = f"  {'GPU':<19}{'GiB':>7}  {'$/GPU-h':>8}  {'GPUs per type':<22}{'types':>5}"
+        return {"gpus": gpus, "prices_as_of": as_of, "region": args.region}, [
+            summary, header, *(_gpu_line(g) for g in gpus)]
     lines = [head, columns, *(_line(r, args.region) for r in rows), tail]
-    return {"instance_types": rows, "prices_as_of": catalog_prices_as_of(found), "region": args.region}, lines
+    return {"instance_types": rows, "prices_as_of": as_of, "region": args.region}, lines

@@ -189,3 +189,15 @@ def test_every_plan_flag_is_in_the_command_line_page():
 def test_every_command_prints_its_help(capsys, command):
     code, out, _ = run(capsys, command, "--help")
     assert code == 0 and out.startswith("usage: python -m sizing " + command)
+
+
+def test_catalog_by_gpu_summarizes_each_gpu(capsys):
+    code, out, _ = run(capsys, "catalog", "--by-gpu", "--json")
+    gpus = {g["gpu"]: g for g in json.loads(out)["gpus"]}
+    assert code == 0 and {t.gpu.name for t in all_instance_types().values()} == set(gpus)
+    h100 = next(g for name, g in gpus.items() if name.startswith("H100"))
+    assert h100["instance_types"] and 8 in h100["gpu_counts"]
+    p5 = all_instance_types()["p5.48xlarge"]
+    assert h100["od_usd_per_gpu_hour"] <= min(p5.od_usd_per_hour.values()) / 8
+    code, out, _ = run(capsys, "catalog", "--by-gpu")
+    assert code == 0 and "$/GPU-h" in out and max(map(len, out.splitlines())) <= 120
