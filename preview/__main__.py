@@ -7,9 +7,13 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from sizing.extras import exit_unless_installed
+
+exit_unless_installed("python -m preview", ("pulumi", "pulumi_aws", "pulumi_kubernetes"))  # no traceback without them
+
 from preview.mock_run import MockRun, close_event_loop, run_stack
-from sizing.cli.render import plan_lines, wrapped
 from sizing.cli.main import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK
+from sizing.cli.render import plan_lines, wrapped
 from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import safe_text
 

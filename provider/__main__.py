@@ -6,6 +6,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: components/ and sizing/
 
+from sizing.extras import exit_unless_installed
+
+exit_unless_installed("python -m provider", ("pulumi", "pulumi_aws", "pulumi_kubernetes"))  # no traceback without them
+
 from pulumi.provider import main  # noqa: E402
 
 from provider.package import strict_provider  # noqa: E402

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from deploy.cluster_options import EksClusterOptions
 from deploy.options import FleetOptions, WeightsSource
-from provider.generated import write_or_check
+from provider.write_or_check import write_or_check
 from sizing.live.preflight import PreflightOptions
 from sizing.planner.request import Deployment, Workload
 

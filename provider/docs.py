@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from provider import stack_keys
-from provider.generated import write_or_check
+from provider.write_or_check import write_or_check
 from provider.package import package_schema
 
 ROOT = Path(__file__).resolve().parents[1]

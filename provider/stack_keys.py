@@ -24,7 +24,7 @@ from pydantic.fields import FieldInfo
 
 from deploy.stack_config import NAMESPACE, SECTIONS, STACK_ONLY_KEYS
 from provider.codegen import NOT_EXPOSED, _plain, field_docs
-from provider.generated import write_or_check
+from provider.write_or_check import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "stack-keys.md"

@@ -76,3 +76,8 @@ class RecheckError(InvalidInputError):
 
 class CorruptEntry(SizingError):
     """A cache file that exists but cannot be used; it has been deleted. The message says why."""
+
+
+class MissingExtraError(ImportError, SizingError):
+    """A command needs an optional dependency group (a pip extra) that is not installed; the CLI exits 2, naming it
+    (sizing/extras.py)."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+from typing import TYPE_CHECKING
 
-from sizing.calibration.fit import Replica, calibrate
-from sizing.calibration.results import MeasuredPoint, read_results, safe_name
 from sizing.calibration.store import Calibration, read_calibration, write_calibration
 from sizing.catalog.engines import engine_and_factor
 from sizing.catalog.instances import resolve_gpu_or_instance
@@ -16,6 +15,10 @@ from sizing.errors import InvalidInputError
 from sizing.memory.budget import kv_element_bytes
 from sizing.memory.layout import Layout
 from sizing.speed.model import ReplicaSpeed
+
+if TYPE_CHECKING:  # the fit and the result readers load with the command that uses them (issue 21: start-up time)
+    from sizing.calibration.fit import Replica
+    from sizing.calibration.results import MeasuredPoint
 
 UNKNOWN_VERSION = "unknown"
 """The engine version when neither --engine-version nor the result files say."""
@@ -42,6 +45,8 @@ def add_calibrate_args(sub: argparse._SubParsersAction) -> None:
 
 def replica_from_args(args: argparse.Namespace) -> Replica:
     """What the benchmark ran, from the calibrate arguments."""
+    from sizing.calibration.fit import Replica
+
     model = model_from_args(args)
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     fmt = format_from_args(args, model)
@@ -53,6 +58,8 @@ def replica_from_args(args: argparse.Namespace) -> Replica:
 
 def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:
     """--engine-version, else the one version every result file records."""
+    from sizing.calibration.results import safe_name
+
     if given:
         return safe_name(given)
     recorded = {p.engine_version for p in points if p.engine_version}
@@ -64,6 +71,9 @@ def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:
 
 def calibrate_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
     """Read the files, fit, write the calibration; every point's residual error is printed."""
+    from sizing.calibration.fit import calibrate
+    from sizing.calibration.results import read_results
+
     points = [p for path in args.results for p in read_results(path)]
     replica = replica_from_args(args)
     _, _, engine = engine_and_factor(args.engine)

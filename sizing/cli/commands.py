@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from sizing.calibration.commands import bench_commands, bench_lines
 from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
@@ -304,20 +303,21 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if getattr(args, "update_lock", False) and not getattr(args, "stack", None):
         raise InvalidInputError("--update-lock needs --stack. To fix: e.g. --stack stacks/Pulumi.dev.yaml --update-lock.")
     if getattr(args, "stack", None):
-        # Pulumi project code, only for --stack: the fixed overhead is what the stack's resources cost
-        from deploy.fixed_costs import fixed_cost_json, fixed_cost_lines, fixed_costs
-        from deploy.plan_lock import plan_stack_file
-
         if getattr(args, "calibration", None):
             raise InvalidInputError("--calibration with --stack: a stack names its calibration itself. To fix: set "
                                     "llmfleet:workload.calibration in the stack file, or drop --stack.")
-        stacked = plan_stack_file(args.stack, args.update_lock)
+        # only for --stack: a plain plan never reads the entry points
+        from sizing.cli import plugins
+        from sizing.extras import require
+
+        planner = plugins.stack_planner()  # deploy/'s, registered through an entry point: the engine never imports it
+        require("python -m sizing plan --stack", planner.needs)
+        stacked = planner.plan_stack_file(args.stack, args.update_lock)
         result = stacked.plan
-        overhead = fixed_costs(result, stacked.stack.fleet)
-        data = {**result.model_dump(mode="json"), **fixed_cost_json(overhead, result),
+        data = {**result.model_dump(mode="json"), **stacked.extra_json,
                 "plan_lock": {"status": stacked.lock_status, "messages": list(stacked.messages)}}
-        lines = [*stacked.messages, *render.plan_lines(result), *fixed_cost_lines(overhead, result)]
-        note, head = render.stack_weights_note(result.weights, stacked.stack.request), len(stacked.messages) + 2
+        lines = [*stacked.messages, *render.plan_lines(result), *stacked.extra_lines]
+        note, head = stacked.weights_note, len(stacked.messages) + 2
     else:
         request = plan_request(args)
         result = plan(request)
@@ -327,5 +327,7 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
     if note:  # the command line and stack files plan weights differently by default: the plan says so
         data["weights_note"], lines = note, [*lines[:head], f"  {note}", *lines[head:]]
     if getattr(args, "bench_commands", False):
+        from sizing.calibration.commands import bench_commands, bench_lines  # loaded when asked for (start-up time)
+
         data["bench_commands"], lines = bench_commands(result), [*lines, *bench_lines(result)]
     return data, lines

@@ -15,15 +15,19 @@ from sizing.cli import commands, render
 from sizing.cli.args import add_assume_arg, add_engine_args, add_expert_args, add_model_args
 from sizing.cli.calibrate import add_calibrate_args, calibrate_command
 from sizing.cli.catalog import add_catalog_args, catalog_command
+from sizing.cli.exits import (  # noqa: F401 (re-exported)
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STALE_LOCK,
+)
 from sizing.cli.fields import add_model_flags, flag
 from sizing.cli.inputs import NUMBERS, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import Deployment, Workload
 from sizing.redact import redact
 
-EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT, EXIT_STALE_LOCK, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-"""Exit codes: a plan, nothing feasible, bad input, `plan --stack` whose sizing config changed since its lock (the
-fresh plan is printed; `pulumi up` would refuse it until --update-lock), Ctrl-C (128 + SIGINT, as a shell reports it)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,8 +42,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
 
 
-def _parser(docs: bool = True) -> argparse.ArgumentParser:
-    """The command line; `docs`: with each generated flag's help (read from the models' source, for --help only)."""
+def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.ArgumentParser:
+    """The command line; `docs`: with each generated flag's help (read from the models' source, for --help only);
+    `plugins_wanted`: with the upper layers' commands (read from the entry points)."""
     p = _Parser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.",
                 allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -101,15 +106,12 @@ def _parser(docs: bool = True) -> argparse.ArgumentParser:
     add_calibrate_args(sub)
     add_catalog_args(sub)
 
-    rp = sub.add_parser("report", help="pull-request report: hardware and cost per stack, diffed against the base branch")
-    rp.add_argument("inputs", nargs="*", metavar="STACK_OR_PLAN", help="stack files (Pulumi.<name>.yaml) or plan JSON files")
-    rp.add_argument("--base", nargs="*", default=[], help="the base branch's stack files or plan JSON files")
-    rp.add_argument("--base-ref", help="a commit, branch or tag: plan its stacks/Pulumi.*.yaml with its own engine and "
-                    "catalog (a checkout in a temporary folder, cached per commit); the head defaults to every stack")
-    rp.add_argument("--base-python", help="interpreter for the base commit's code (default: this one), e.g. a virtual "
-                    "environment built from the base's pyproject.toml when its dependencies differ")
-    rp.add_argument("--format", choices=["markdown", "json"], default="markdown")
-    rp.add_argument("--output", "-o", help="write to this file instead of standard output")
+    if plugins_wanted:
+        # here: the engine's own commands never pay for the entry points
+        from sizing.cli import plugins
+
+        for name, command in plugins.commands().items():  # `report` and the like: registered by the upper layers
+            command.add_arguments(sub.add_parser(name, help=command.help))
     return p
 
 
@@ -123,6 +125,10 @@ def _validation_message(exc: ValidationError) -> str:
     title = "command-line value" if cli else exc.title
     return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
+
+ENGINE_COMMANDS = ("memory", "speed", "plan", "calibrate", "catalog")
+"""The engine's own subcommands; the others are registered by the upper layers (sizing/cli/plugins.py), whose entry
+points are read only when the command line may name one (never on the engine's own commands: it costs time)."""
 
 WITH_STACK = ("--stack", "--update-lock", "--json", "-h", "--help")
 """The plan options `plan --stack` reads; every other one would be ignored."""
@@ -142,7 +148,8 @@ def ignored_with_stack(parser: argparse.ArgumentParser, args: argparse.Namespace
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     given = sys.argv[1:] if argv is None else argv
-    parser = _parser(docs=bool({"-h", "--help"} & set(given)))
+    parser = _parser(docs=bool({"-h", "--help"} & set(given)),
+                     plugins_wanted=not given or given[0] not in ENGINE_COMMANDS)
     args = parser.parse_args(given)
     ignored = ignored_with_stack(parser, args, given)
     if ignored:
@@ -150,13 +157,17 @@ def main(argv: list[str] | None = None) -> int:
                      f"To fix: drop {'it' if len(ignored) == 1 else 'them'}, or set the value in the stack file "
                      "(llmfleet:workload, llmfleet:deployment)."), file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.command == "report":
-        from preview.cli import report_command  # Pulumi is needed here only; the engine never imports it
-        from preview.mock_run import close_event_loop
+    if args.command not in ENGINE_COMMANDS:
+        from sizing.cli import plugins
+        from sizing.extras import require
 
-        code = report_command(args.inputs, args.base, args.format, args.output, args.base_ref, args.base_python)
-        close_event_loop()
-        return code
+        command = plugins.commands()[args.command]
+        try:
+            require(f"python -m sizing {args.command}", command.needs)
+        except SizingError as exc:
+            print(redact(f"error: {exc}"), file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return command.run(args)
     if getattr(args, "model_pos", None):
         if args.model and args.model != args.model_pos:  # one of them would be ignored without a word
             print(redact(f"error: two models given: {args.model_pos[:200]!r} and --model {args.model[:200]!r}. "

@@ -1,9 +1,11 @@
-"""Cross-checking live instance specs against the embedded catalog. Pure; no boto3."""
+"""Cross-checking live instance specs against the embedded catalog. Pure; no boto3. Pre-flight (gather) adds each
+difference to its notices, which every plan of the stack shows as a warning."""
 
 from __future__ import annotations
 
 from sizing.catalog.instances import all_instance_types
 from sizing.live.facts import LiveFacts
+from sizing.live.refresh import HAND_FIXES
 
 MIB_PER_GIB = 1024
 MEMORY_TOLERANCE_GIB = 0.1
@@ -11,16 +13,18 @@ MEMORY_TOLERANCE_GIB = 0.1
 
 
 def drift_warnings(facts: LiveFacts) -> list[str]:
-    """One warning per field where AWS and the catalog disagree, naming both values."""
+    """One warning per field where AWS and the catalog disagree, naming both values; a field the catalog corrects on
+    purpose (HAND_FIXES: a known AWS data error) is not drift."""
     warnings = []
     catalog = all_instance_types()
     for name, live in sorted(facts.specs.items()):
         embedded = catalog.get(name)
         if embedded is None:
             continue
-        pairs = [("GPUs", live.gpus, embedded.gpus), ("vCPUs", live.vcpus, embedded.vcpus), ("EFA", live.efa, embedded.efa)]
-        for field, aws_value, ours in pairs:
-            if aws_value != ours:
+        pairs = [("GPUs", "gpus", live.gpus, embedded.gpus), ("vCPUs", "vcpus", live.vcpus, embedded.vcpus),
+                 ("EFA", "efa", live.efa, embedded.efa)]
+        for field, column, aws_value, ours in pairs:
+            if aws_value != ours and column not in HAND_FIXES.get(name, {}):
                 warnings.append(f"catalog drift for {name}: AWS reports {field}={_show(aws_value)}, "
                                 f"the embedded catalog has {_show(ours)}")
         live_gib = live.gpu_memory_mib / MIB_PER_GIB

@@ -85,7 +85,8 @@ class LiveFacts(BaseModel):
     provenance: dict[str, Provenance] = {}
     """Per fact kind (offerings, specs, spot_prices, quotas): where it came from."""
     notices: tuple[str, ...] = ()
-    """One-line notices for the user (fallbacks, skipped checks)."""
+    """One-line notices for the user (fallbacks, skipped checks, catalog drift): every plan made with these facts shows
+    them among its warnings."""
 
 
 def now_iso() -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from sizing.catalog.instances import all_instance_types
 from sizing.live import cache
+from sizing.live.drift import drift_warnings
 from sizing.live.facts import InstanceSpecFact, LiveFacts, Provenance, QuotaFact, SpotPrice, embedded_facts, now_iso
 from sizing.numbers import Float
 from sizing.redact import redact
@@ -192,12 +193,14 @@ def gather(region: str, subnet_ids: tuple[str, ...], instance_types: list[str] |
     spot = g.fetch("spot_prices", "ec2:DescribeSpotPriceHistory", (tuple(types), tuple(zones)),
                    lambda: aws.spot_prices(made("ec2"), types, zones))
     quota = g.fetch("quotas", "service-quotas:ListServiceQuotas", (), lambda: aws.quotas(made("service-quotas")))
-    return LiveFacts(
+    facts = LiveFacts(
         region=region, zones=tuple(zones),
         offered_zones={t: tuple(z) for t, z in offered.items()} if offered is not None else None,
         spot_usd_per_hour=spot or {}, quotas=quota or {}, specs=specs or {},
         provenance=g.provenance, notices=tuple(g.notices),
     )
+    drift = tuple(f"pre-flight: {warning}" for warning in drift_warnings(facts))  # shown with the plan's warnings
+    return facts.model_copy(update={"notices": facts.notices + drift}) if drift else facts
 
 
 def capacity_signals(facts: LiveFacts, instance_type: str, instances: int, clients: ClientFactory) -> LiveFacts:

@@ -14,11 +14,11 @@ from sizing.models.spec import ModelSpec
 from sizing.planner.pricing import Priced
 from sizing.planner.replica import ReplicaMiss
 from sizing.planner.request import Deployment, PlanRequest
-from sizing.planner.results import Rejection
+from sizing.planner.results import Rejection, RejectionKind
 
 
-def reject(p_instance: InstanceType, layout: Layout | None, kind: str, reason: str, miss: ReplicaMiss | None = None,
-           weights: str = "") -> Rejection:
+def reject(p_instance: InstanceType, layout: Layout | None, kind: RejectionKind, reason: str,
+           miss: ReplicaMiss | None = None, weights: str = "") -> Rejection:
     return Rejection(
         instance_type=p_instance.name, weights=weights, tensor_parallel=layout.tp if layout else None,
         pipeline_parallel=layout.pp if layout else None, expert_parallel=layout.ep if layout else False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, computed_field, model_serializer
 
@@ -238,6 +238,19 @@ class KvAlternative(BaseModel):
     """Where the format's trade-off is documented."""
 
 
+RejectionKind = Literal["offering", "accelerator", "engine", "layout", "memory", "tpot", "ttft", "latency", "deadline",
+                        "fleet-size"]
+"""Why a candidate was rejected, in the order the planner tries it:
+offering: the type is not sold in the region (or its zones, or as a Capacity Block);
+accelerator: an accelerated type the planner does not size (Inferentia, Trainium, Gaudi...: sizing/data/not_planned.csv);
+engine: vLLM has no kernels for the weight format or the model's attention on this GPU (sizing/data/kernels.toml);
+layout: a TP x PP layout the model or vLLM refuses, or a fractional GPU;
+memory: the replica does not fit in GPU memory; tpot, ttft: a latency target is missed;
+latency: a request's whole time in the system exceeds concurrency / rate;
+deadline: a batch job cannot finish within its deadline (cold start included);
+fleet-size: more instances than any AWS account can hold."""
+
+
 class Rejection(BaseModel):
     """A candidate that cannot serve the request, with the reason and its margin."""
 
@@ -255,8 +268,8 @@ class Rejection(BaseModel):
     """The layout used expert parallelism."""
     data_parallel: int = 1
     """Data-parallel attention ranks of the layout."""
-    kind: str
-    """offering, layout, memory, tpot, ttft or fleet-size (more instances than any account can hold)."""
+    kind: RejectionKind
+    """Why it was rejected (RejectionKind lists each kind and what it means)."""
     reason: str
     """The reason with its margin, e.g. 'needs 3.1 GiB more per GPU'."""
     relative_miss: float | None = None

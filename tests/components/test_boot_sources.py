@@ -14,7 +14,7 @@ from deploy.image_source import (ANONYMOUS_PULLS_PER_HOUR, CREDENTIAL_ARN, PREFI
 from deploy.options import FleetOptions, WeightsSource
 from deploy.preflight import image_notices
 from tests.components.conftest import stack_options, stack_run, user_data
-from tests.components.test_findings import fleet_run
+from tests.components.fleet_run import fleet_run
 
 PRIVATE = {"allowed_cidrs": ("10.0.0.0/8",)}
 DOCKER_HUB_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"

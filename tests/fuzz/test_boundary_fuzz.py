@@ -20,7 +20,7 @@ from policy import policies as p
 from sizing.planner.plan import plan
 from tests.fuzz.harness import check, run_cli
 from tests.fuzz.strategies import SECRETS, ingress_splits, lock_edits, markdown_text
-from tests.fuzz.test_boundary_regressions import NODE, _ingress
+from tests.policy.test_policy_evasion import NODE, ingress_rule
 from tests.policy.test_policies import _stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def test_an_edited_lock_deploys_only_what_the_engine_derives(edits, forged):
 @given(ingress_splits())
 def test_ingress_is_judged_as_the_union_of_its_rules(case):
     cidrs, world = case
-    rules = [_ingress(f"r{i}", **({"ipv6CidrBlocks": [c]} if ":" in c else {"cidrBlocks": [c]}))
+    rules = [ingress_rule(f"r{i}", **({"ipv6CidrBlocks": [c]} if ":" in c else {"cidrBlocks": [c]}))
              for i, c in enumerate(cidrs)]
     found = _stack(NODE, (p.SECURITY_GROUP, "nodes", {}), *rules)
     assert bool(found) == world

@@ -61,14 +61,37 @@ def test_spot_price_replaces_the_catalog_discount(aws):
 
 
 def test_drift_is_a_warning_naming_both_values():
+    facts = LiveFacts(region="us-east-1", specs={"g5.xlarge": InstanceSpecFact(
+        instance_type="g5.xlarge", gpus=1, gpu_name="A10G", gpu_memory_mib=22888, vcpus=8, efa=False, network_cards=1)})
+    assert drift_warnings(facts) == ["catalog drift for g5.xlarge: AWS reports vCPUs=8, the embedded catalog has 4"]
+
+
+def test_a_known_aws_data_error_is_not_drift():
+    """p5.4xlarge reported with 0 GPUs is corrected on purpose (refresh.HAND_FIXES): no warning on every preview."""
     facts = LiveFacts(region="us-east-1", specs={"p5.4xlarge": InstanceSpecFact(
         instance_type="p5.4xlarge", gpus=0, gpu_name="H100", gpu_memory_mib=81920, vcpus=16, efa=True, network_cards=1)})
-    assert drift_warnings(facts) == ["catalog drift for p5.4xlarge: AWS reports GPUs=0, the embedded catalog has 1"]
+    assert drift_warnings(facts) == []
+
+
+def test_preflight_warns_on_drift_with_the_plan(aws, monkeypatch):
+    """The drift check is wired into pre-flight: its warning reaches the plan's warnings (plan --stack, pulumi preview)."""
+    from sizing.live import aws as live_aws
+
+    monkeypatch.setattr(live_aws, "instance_specs", lambda ec2, types: {"g5.xlarge": {
+        "instance_type": "g5.xlarge", "gpus": 1, "gpu_name": "A10G", "gpu_memory_mib": 22888, "vcpus": 8, "efa": False,
+        "network_cards": 1}})
+    facts = gather("us-east-1", (), ["g5.xlarge"], PreflightOptions(), aws(ENOUGH))
+    warning = "pre-flight: catalog drift for g5.xlarge: AWS reports vCPUs=8, the embedded catalog has 4"
+    assert warning in facts.notices
+    p = plan(PlanRequest(model=load_preset("llama-3.1-8b"), deployment=Deployment(instance_types=("g5.xlarge",),
+                                                                                   facts=facts)))
+    assert warning in p.warnings
 
 
 def test_moto_specs_agree_with_the_catalog(aws):
     facts = gather("us-east-1", (), ["g5.xlarge", "g6e.12xlarge", "p5.48xlarge", "p4d.24xlarge"], PreflightOptions(), aws(ENOUGH))
     assert drift_warnings(facts) == []
+    assert not [n for n in facts.notices if "drift" in n]
 
 
 def test_quota_short_for_on_demand_p(aws):

@@ -13,7 +13,7 @@ import pytest
 
 from preview.base import cache_file
 from preview.cli import report_command
-from preview.inputs import load
+from tests.preview.conftest import load
 from preview.report import build, render_json, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from preview.cli import report_command
-from preview.inputs import load
+from tests.preview.conftest import load
 from preview.report import build, render_json, render_markdown
 
 HERE = Path(__file__).parent

@@ -25,7 +25,7 @@ def stack_file(tmp_path: Path, name: str = "x", text: str | None = None, **confi
     return str(path)
 
 
-def _fails_before_any_resource(path: str) -> str:
+def fails_before_any_resource(path: str) -> str:
     run = MockRun(stack="x")
     with pytest.raises(Exception) as info:
         run_stack(path, run)
@@ -45,7 +45,7 @@ def _fails_before_any_resource(path: str) -> str:
     ({"llmfleet:deployment": {"instance_types": ["g5.xlarge"] * 2000}}, "instance_types"),
 ])
 def test_bad_stack_registers_nothing(tmp_path, config, needle):
-    message = _fails_before_any_resource(stack_file(tmp_path, **config))
+    message = fails_before_any_resource(stack_file(tmp_path, **config))
     assert needle in message and "To fix" in message
 
 
@@ -53,13 +53,13 @@ def test_config_json_path_with_a_newline_never_reaches_the_boot_script(tmp_path)
     folder = tmp_path / "models\nreboot"
     folder.mkdir()
     (folder / "config.json").write_text((Path(__file__).parents[2] / "tests/data/configs/mqa-tiny.json").read_text())
-    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:model": str(folder / "config.json")}))
+    message = fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:model": str(folder / "config.json")}))
     assert "control character" in message and "To fix" in message
 
 
 def test_token_pasted_for_an_arn_is_never_echoed(tmp_path):
     path = stack_file(tmp_path, **{"llmfleet:fleet": {"weights": {"hf_token_secret_arn": HF_TOKEN}, "tags": {"k": AWS_KEY}}})
-    message = _fails_before_any_resource(path)
+    message = fails_before_any_resource(path)
     assert HF_TOKEN not in message and AWS_KEY not in message
     o = run_cli(["report", path, "--format", "json"])
     check(o, ["report", path], secrets=(HF_TOKEN, AWS_KEY))
@@ -74,7 +74,7 @@ def test_token_pasted_for_an_arn_is_never_echoed(tmp_path):
 ])
 def test_values_under_secure_are_never_echoed(tmp_path, config):
     path = stack_file(tmp_path, **config)
-    assert "SeCrEtCiPhErTeXt" not in _fails_before_any_resource(path)
+    assert "SeCrEtCiPhErTeXt" not in fails_before_any_resource(path)
     for fmt in ("json", "markdown"):
         o = run_cli(["report", path, "--format", fmt])
         check(o, ["report", path])

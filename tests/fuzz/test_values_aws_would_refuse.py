@@ -13,7 +13,7 @@ from deploy.options import AWS_MAX_TAGS, COMPONENT_TAGS, MAX_CLIENT_RULES
 from preview.mock_run import run_stack
 from sizing.live import cache
 from tests.fuzz.harness import check, run_cli
-from tests.fuzz.test_stack_regressions import _fails_before_any_resource, stack_file
+from tests.fuzz.test_hostile_stack_files import fails_before_any_resource, stack_file
 
 HEAD = "config:\n  aws:region: us-east-1\n  llmfleet:fleet:\n    allowed_cidrs: ['10.0.0.0/8']\n"
 
@@ -28,7 +28,7 @@ HEAD = "config:\n  aws:region: us-east-1\n  llmfleet:fleet:\n    allowed_cidrs: 
     ("  llmfleet:model: llama-3.1-8b\n  llmfleet:workload:\n    concurrency: " + "9" * 5000 + "\n", "cannot be read"),
 ])
 def test_yaml_pulumi_would_not_read_is_refused_with_a_fix(tmp_path, body, needle):
-    message = _fails_before_any_resource(stack_file(tmp_path, text=HEAD + body))
+    message = fails_before_any_resource(stack_file(tmp_path, text=HEAD + body))
     assert needle in message and "To fix" in message, message
 
 
@@ -43,7 +43,7 @@ def test_yaml_pulumi_would_not_read_is_refused_with_a_fix(tmp_path, body, needle
 ])
 def test_fleet_options_aws_would_refuse_register_nothing(tmp_path, fleet, needle):
     start = time.perf_counter()
-    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": fleet}))
+    message = fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": fleet}))
     assert needle in message and "To fix" in message, message
     assert time.perf_counter() - start < 5
 
@@ -53,7 +53,7 @@ def test_fleet_options_aws_would_refuse_register_nothing(tmp_path, fleet, needle
     ({"g5.xlarge": 1e-320}, "spot_usd_per_hour"),  # a fleet priced at nothing
 ])
 def test_bad_spot_price_override_is_refused(tmp_path, prices, needle):
-    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:deployment": {"spot_usd_per_hour": prices}}))
+    message = fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:deployment": {"spot_usd_per_hour": prices}}))
     assert needle in message and "To fix" in message, message
 
 
@@ -143,7 +143,7 @@ TOKEN = "hf_" + "PaStEdToKeNaBcDeFgHiJkLmNoPqRs0123"
     {"vllm_image": f"vllm/vllm-openai:{TOKEN}"},
 ])
 def test_credential_pasted_into_a_plain_fleet_value_registers_nothing(tmp_path, fleet):
-    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+    message = fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
                                                                                     **fleet}}))
     assert "holds a credential" in message and "To fix" in message and TOKEN not in message
 
@@ -160,7 +160,7 @@ def test_a_secret_named_like_a_token_in_an_arn_is_still_accepted(tmp_path):
     {"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"], "tags": {"team": "x" * 300_000}}},
 ])
 def test_a_huge_bad_value_is_not_repeated_whole_in_the_message(tmp_path, config):
-    message = _fails_before_any_resource(stack_file(tmp_path, **config))
+    message = fails_before_any_resource(stack_file(tmp_path, **config))
     assert "To fix" in message and len(message) < 2_000, len(message)
 
 
@@ -183,6 +183,6 @@ def test_report_on_thousands_of_stacks_is_refused_at_once(tmp_path):
 ])
 def test_a_value_the_boot_script_would_refuse_registers_nothing(tmp_path, fleet):
     """Refused safely, but inside the launch template's user data: after some forty resources were registered."""
-    message = _fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
+    message = fails_before_any_resource(stack_file(tmp_path, **{"llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"],
                                                                                     **fleet}}))
     assert "bootstrap script" in message and "To fix" in message

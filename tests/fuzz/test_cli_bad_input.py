@@ -1,4 +1,4 @@
-"""The issue's reproducers, one per kind, as fixed regression cases: each exits 2 (or 1 where nothing fits) with a
+"""The issue's reproducers on the command line, one per kind: each exits 2 (or 1 where nothing fits) with a
 message that says what to fix, never a traceback or a hang."""
 
 from __future__ import annotations
