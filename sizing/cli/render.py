@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import textwrap
 from typing import TYPE_CHECKING
 
 from sizing.memory.layout import layout_label
 from sizing.planner.cold_start import plan_cold_start
-from sizing.planner.request import Workload
-from sizing.planner.results import Candidate, Plan
+from sizing.planner.request import PlanRequest, Workload
+from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.units import to_gib
 
 if TYPE_CHECKING:  # the typed results of memory and speed, which `plan` never builds
     from sizing.memory.results import MemoryDemand, MemoryOnGpu, ModelLine
     from sizing.speed.results import CalibrationUsed, ClosedLoopSpeed, OpenLoopSpeed, ReplicaOnGpu, SpeedAtBatch
 
-REJECTIONS_SHOWN_PER_KIND = 4
-"""How many rejected candidates of each kind the text output lists (--json lists them all)."""
+REJECTIONS_SHOWN = 10
+"""How many lines of rejected candidates the text output lists, nearest miss first (--json lists them all); sizes of
+one family rejected for the same reason share a line."""
+NOT_PLANNED_KIND = "accelerator"
+"""The rejection kind of the types the planner does not size (sizing/data/not_planned.csv): summarized in one line."""
+COLUMNS_RANGE = (80, 120)
+"""Text output is wrapped to the terminal's width within this range (the project's line limit is 120)."""
+CONTINUATION_INDENT = "    "
+"""Extra indent of a wrapped line's continuation."""
 
 
 def _head(r: ModelLine) -> str:
@@ -261,13 +270,70 @@ def plan_lines(p: Plan) -> list[str]:
                          f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
         else:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")
-    lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
-    for kind in sorted({r.kind for r in p.rejected}):
-        for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
-            layout = f" {r.parallel_label}" if r.parallel_label else ""
-            layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
-            lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
+    return lines + rejected_lines(p)
+
+
+def _nearest_first(r: Rejection) -> tuple[bool, float, str]:
+    """Sort key: the sized misses by how far off (nearest first), then the rest by kind."""
+    return (r.relative_miss is None, r.relative_miss or 0.0, r.kind)
+
+
+def rejected_lines(p: Plan) -> list[str]:
+    """The rejections, nearest miss first; the types the planner does not size in one line."""
+    sized = sorted((r for r in p.rejected if r.kind != NOT_PLANNED_KIND), key=_nearest_first)
+    not_planned = [r for r in p.rejected if r.kind == NOT_PLANNED_KIND]
+    lines = ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; nearest miss first; --json lists all):"]
+    shown: dict[tuple[str, str, str], list[str]] = {}  # sizes of one family missing alike share a line
+    for r in sized:
+        layout = f" {r.parallel_label}" if r.parallel_label else ""
+        layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
+        key = (r.kind, r.instance_type.split(".", 1)[0], f"{layout}: {r.reason}")
+        if key in shown or len(shown) < REJECTIONS_SHOWN:
+            shown.setdefault(key, []).append(r.instance_type)
+    for (kind, _, text), types in shown.items():
+        alike = f" (and {len(types) - 1} more size{'s' if len(types) > 2 else ''}: {', '.join(types[1:])})"
+        lines.append(f"  [{kind}] {types[0]}{alike if len(types) > 1 else ''}{text}")
+    if not_planned:
+        accelerators = dict.fromkeys(r.reason.split(": ", 1)[0].split(" x ", 1)[-1] for r in not_planned)
+        lines.append(f"  [{NOT_PLANNED_KIND}] {len(not_planned)} types not planned ({', '.join(accelerators)}): the "
+                     "planner sizes NVIDIA CUDA GPUs on x86 hosts (sizing/data/not_planned.csv says why for each)")
     return lines
+
+
+def wrapped(lines: list[str] | tuple[str, ...], columns: int | None = None) -> list[str]:
+    """Lines wrapped to the terminal's width (clamped to COLUMNS_RANGE), continuations indented under their line."""
+    low, high = COLUMNS_RANGE
+    width = columns or min(max(shutil.get_terminal_size((high, 24)).columns, low), high)
+    out = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + CONTINUATION_INDENT,
+                             break_on_hyphens=False, break_long_words=False) or [line]
+    return out
+
+
+def command_line_weights_note(weights: str, request: PlanRequest) -> str | None:
+    """Why a plan made with the command line's default weights differs from what a stack file plans (None: it does
+    not: the checkpoint's own format was chosen)."""
+    native = request.model.native_format
+    if weights == native:
+        return None
+    return (f"weights: {weights} from --weights auto, the command line's default (the checkpoint is {native}); a "
+            f"stack file serves the checkpoint's own {native} unless llmfleet:deployment.weights is auto. To plan as a "
+            "stack does: --weights native.")
+
+
+def stack_weights_note(weights: str, request: PlanRequest) -> str | None:
+    """Why a stack's plan keeps the checkpoint's own weights where the command line might choose FP8 (None: the stack
+    sets its weights)."""
+    if request.deployment.weights is not None:
+        return None
+    return (f"weights: {weights}, the checkpoint's own: a stack file's default (a deployed fleet's numerics change only "
+            "when its owner asks); `python -m sizing plan` defaults to --weights auto, which also weighs FP8; set "
+            "llmfleet:deployment.weights: auto to plan as it does.")
 
 
 def nearest_miss(d: dict) -> str:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sizing.calibration.store import Calibration
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.formats import vllm_kv_cache_dtype
+from sizing.catalog.gpus import find_gpu
 from sizing.catalog.instances import all_instance_types
+from sizing.catalog.selection import expand_instance_types, is_glob
 from sizing.catalog.speculators import SpeculativeMethod
 from sizing.errors import SizingError
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
@@ -191,7 +193,8 @@ class Deployment(BaseModel):
     region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
     instance_types: tuple[str, ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
-    """Allow-list of instance types (None: every type in the catalog)."""
+    """Allow-list of instance types (None: every type in the catalog): API names, GPU names (every type with that GPU,
+    aliases from gpus.csv) or shell-style globs such as 'p5.*'."""
     weights: str | None = None
     """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the
     GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack
@@ -228,7 +231,12 @@ class Deployment(BaseModel):
         for name in names or ():
             if len(name) > MAX_NAME_CHARS:
                 raise ValueError(f"instance type {name[:40]!r}... is longer than {MAX_NAME_CHARS} characters")
-        return names
+        if names is None or not any(is_glob(n) or find_gpu(n) for n in names):
+            return names  # API names: plan() refuses an unknown one, naming close matches
+        try:
+            return expand_instance_types(names)
+        except SizingError as exc:  # pydantic reports a ValueError with the field's name
+            raise ValueError(str(exc)) from None
 
     @field_validator("kv_dtype")
     @classmethod
