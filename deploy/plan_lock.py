@@ -324,7 +324,8 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
     update = f"`python -m sizing plan --stack {stack_file} --update-lock`"
     if lock is None:
         return LockDecision(plan=fresh, locked=False, messages=(
-            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "
+            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at "
+            "the "
             f"next run. To fix: lock it with {update} and commit the file.",))
     changed = _sizing_changes(lock, config, region, Path(path).name)
     if changed:

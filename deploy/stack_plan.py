@@ -69,7 +69,8 @@ class StackPlan(BaseModel):
     """The stack's validated config."""
     lock_status: Literal["written", "none", "locked", "stale"]
     """written: --update-lock recorded the plan; none: no lock yet; locked: the lock holds (it may differ from the
-    fresh plan in prices, said in messages); stale: the sizing config changed since the lock, `plan` is the fresh one."""
+    fresh plan in prices, said in messages); stale: the sizing config changed since the lock, `plan` is the fresh
+    one."""
 
 
 def plan_stack_file(stack_file: str | Path, update_lock: bool) -> StackPlan:

@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING
 from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
-from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
-from sizing.cli import render
-from sizing.cli.fields import given_fields
 from sizing.catalog.selection import expand_instance_types, restrict_to_gpu
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
+from sizing.cli import render
+from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
+from sizing.cli.fields import given_fields
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
-from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
-from sizing.planner.layouts import spans_nodes
 from sizing.models.spec import ModelSpec
+from sizing.planner.layouts import spans_nodes
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
@@ -39,7 +39,8 @@ def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType |
     """--tp x --pp (x --dp), checked against the model the way vLLM checks it, and against the instance's GPUs."""
     if (args.dp > 1 or args.ep) and model.moe is None:
         raise InvalidInputError(
-            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel "
+            "attention "
             "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
             "(plan sizes replicas and packs several on one instance).")
     layout = Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)

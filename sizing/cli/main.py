@@ -10,7 +10,6 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
-
 from sizing.cli import commands, render
 from sizing.cli.args import add_assume_arg, add_engine_args, add_expert_args, add_model_args
 from sizing.cli.calibrate import add_calibrate_args, calibrate_command

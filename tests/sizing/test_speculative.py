@@ -6,9 +6,9 @@ import pytest
 from sizing.catalog.assumptions import with_overrides
 from sizing.cli.main import main
 from sizing.errors import InvalidInputError
+from sizing.memory.draft import mtp_extra_params
 from sizing.models.params import layer_groups_of_kind
 from sizing.models.presets import load_preset
-from sizing.memory.draft import mtp_extra_params
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
