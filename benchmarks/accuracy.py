@@ -11,22 +11,35 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sizing.catalog.assumptions import default_assumptions  # noqa: E402
-from sizing.catalog.engines import get_engine, step_time_factor  # noqa: E402
-from sizing.memory.budget import EngineSettings, memory_breakdown  # noqa: E402
-from sizing.memory.weights import weight_bytes_per_gpu  # noqa: E402
-from sizing.models.hf_config import spec_from_file  # noqa: E402
-from sizing.models.params import total_params  # noqa: E402
-from sizing.models.presets import load_preset  # noqa: E402
-from tests.conftest import DATA, read_rows  # noqa: E402
-from tests.sizing.load_calibration import (NIM_ROWS, SERVING_ROWS, STATIC_ROWS, predict_serving,  # noqa: E402
-                                           predict_static, synchronized_wave_ttft_s)
-from tests.sizing.test_params import PRESET_FOR_ROW  # noqa: E402
-from tests.sizing.test_moe_speed import (VLLM_ROWS, MIXTRAL_ROWS, TENSORRT_SYNTHETIC_BATCH,  # noqa: E402
-                                         vllm_predicted_tpot_ms, mixtral_predicted_itl_ms)
-from tests.sizing.test_speed import ROWS as SPEED_ROWS, speed_for  # noqa: E402
-from tests.sizing.test_vllm_rules import GPT_OSS_H100_KV_GIB_AT_095, GPT_OSS_H100_LOADED_GIB, gpt_oss_on_h100  # noqa: E402
-from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS, TOLERANCE, predict  # noqa: E402
+from sizing.catalog.assumptions import default_assumptions
+from sizing.catalog.engines import get_engine, step_time_factor
+from sizing.memory.budget import EngineSettings, memory_breakdown
+from sizing.memory.weights import weight_bytes_per_gpu
+from sizing.models.hf_config import spec_from_file
+from sizing.models.params import total_params
+from sizing.models.presets import load_preset
+from tests.conftest import DATA, read_rows
+from tests.sizing.load_calibration import (
+    NIM_ROWS,
+    SERVING_ROWS,
+    STATIC_ROWS,
+    predict_serving,
+    predict_static,
+    synchronized_wave_ttft_s,
+)
+from tests.sizing.test_moe_speed import (
+    MIXTRAL_ROWS,
+    TENSORRT_SYNTHETIC_BATCH,
+    VLLM_ROWS,
+    mixtral_predicted_itl_ms,
+    vllm_predicted_tpot_ms,
+)
+from tests.sizing.test_params import PRESET_FOR_ROW
+from tests.sizing.test_speed import ROWS as SPEED_ROWS
+from tests.sizing.test_speed import speed_for
+from tests.sizing.test_vllm_calibration import ROWS as MEMORY_ROWS
+from tests.sizing.test_vllm_calibration import TOLERANCE, predict
+from tests.sizing.test_vllm_rules import GPT_OSS_H100_KV_GIB_AT_095, GPT_OSS_H100_LOADED_GIB, gpt_oss_on_h100
 
 
 def _pct(predicted: float, measured: float) -> str:
@@ -39,7 +52,8 @@ def memory_table() -> list[str]:
     for row in MEMORY_ROWS:
         p = predict(row)
         lines.append(f"{row['case']:<5}{row['gpu']:<15}{row['model'][:47]:<48}{row['tp']:>3}{row['pp']:>3}"
-                     f"{int(row['kv_cache_tokens']):>11,}{p.kv_cache_tokens:>11,}{_pct(p.kv_cache_tokens, int(row['kv_cache_tokens'])):>9}"
+                     f"{int(row['kv_cache_tokens']):>11,}{p.kv_cache_tokens:>11,}"
+                     f"{_pct(p.kv_cache_tokens, int(row['kv_cache_tokens'])):>9}"
                      f"{'±' + str(int(TOLERANCE[row['gpu']] * 100)) + '%':>6}")
     return lines
 
@@ -154,7 +168,8 @@ def static_batch_table() -> list[str]:
 
 
 def moe_mla_table() -> list[str]:
-    """MoE and MLA rows: Mixtral fixed batches (stated routing), DeepSeek batch 1 under vLLM, gpt-oss start-up memory."""
+    """MoE and MLA rows: Mixtral fixed batches (stated routing), DeepSeek batch 1 under vLLM, gpt-oss start-up
+    memory."""
     lines = ["MoE / MLA, predicted vs published (tests/data/static_batch_moe.csv bar ±30%, moe_speed.csv bar ±15%, "
              "vLLM logs for gpt-oss)",
              f"{'case':<6}{'gpu':<15}{'model':<24}{'layout':<8}{'point':<24}{'metric':<16}{'published':>10}{'predicted':>11}{'error':>9}"]
@@ -193,7 +208,8 @@ def moe_prefill_table() -> list[str]:
 
 
 def kernel_path_table() -> list[str]:
-    """Issue 19 item 5: decode on a non-Hopper kernel path (tests/data/kernel_speed.csv); fit and held-out rows apart."""
+    """Issue 19 item 5: decode on a non-Hopper kernel path (tests/data/kernel_speed.csv); fit and held-out rows
+    apart."""
     from tests.sizing.test_kernels import ROWS as KERNEL_ROWS
     from tests.sizing.test_kernels import predicted_tpot_ms
 
@@ -274,8 +290,11 @@ def _steady_summary(label: str, pairs: list[tuple[tuple[float, float, float], di
     itl = [x[1] / float(r["itl_ms_mean"]) - 1 for x, r in pairs]
     ttft = [x[2] / float(r["ttft_ms_mean"]) for x, r in pairs]
     within = sum(abs(e) <= 0.4 for e in tok + itl) / (2 * len(pairs))
-    return (f"  {label:<44}{len(pairs):>5}{100 * statistics.median(map(abs, tok)):>9.1f}%{100 * statistics.median(map(abs, itl)):>9.1f}%"
-            f"{100 * within:>9.0f}%{statistics.median(ttft):>10.2f}x{100 * sum(0.5 <= t <= 2 for t in ttft) / len(ttft):>9.0f}%")
+    return ("  "
+            f"{label:<44}{len(pairs):>5}{100 * statistics.median(map(abs, tok)):>9.1f}"
+            f"%{100 * statistics.median(map(abs, itl)):>9.1f}%"
+            f"{100 * within:>9.0f}%{statistics.median(ttft):>10.2f}"
+            f"x{100 * sum(0.5 <= t <= 2 for t in ttft) / len(ttft):>9.0f}%")
 
 
 def steady_state_heldout_table() -> list[str]:
@@ -346,7 +365,8 @@ def one_curve_table() -> list[str]:
         ok_curves += med <= 0.10
         lines.append(f"  {name:<36}{len(curve) // 2:>13}"
                      f"{100 * med:>13.1f}%{100 * max(map(abs, curve)):>8.0f}%")
-    lines.append(f"  all: median |err| {100 * statistics.median(map(abs, errs)):.1f}%, {100 * sum(abs(e) <= 0.1 for e in errs) / len(errs):.0f}% "
+    lines.append(f"  all: median |err| {100 * statistics.median(map(abs, errs)):.1f}%, "
+                 f"{100 * sum(abs(e) <= 0.1 for e in errs) / len(errs):.0f}% "
                  f"of (point, metric) pairs within 10%, {ok_curves} of {len(curves)} curves with median within 10%, "
                  f"{refused} calibrations refused (out of bounds)")
     return lines

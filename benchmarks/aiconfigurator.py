@@ -16,17 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sizing.catalog.engines import get_engine  # noqa: E402
-from sizing.catalog.formats import get_format, kv_bytes_per_element  # noqa: E402
-from sizing.catalog.gpus import get_gpu  # noqa: E402
-from sizing.catalog.assumptions import default_assumptions  # noqa: E402
-from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown  # noqa: E402
-from sizing.memory.layout import Layout  # noqa: E402
-from sizing.models.presets import load_preset  # noqa: E402
-from sizing.planner.replica import memory_batch_limit, replica_load  # noqa: E402
-from sizing.planner.request import Workload  # noqa: E402
-from sizing.speed.load import ReplicaLoad  # noqa: E402
-from sizing.speed.model import ReplicaSpeed  # noqa: E402
+from sizing.catalog.assumptions import default_assumptions
+from sizing.catalog.engines import get_engine
+from sizing.catalog.formats import get_format, kv_bytes_per_element
+from sizing.catalog.gpus import get_gpu
+from sizing.memory.budget import EngineSettings, activation_dtype_bytes, memory_breakdown
+from sizing.memory.layout import Layout
+from sizing.models.presets import load_preset
+from sizing.planner.replica import memory_batch_limit, replica_load
+from sizing.planner.request import Workload
+from sizing.speed.load import ReplicaLoad
+from sizing.speed.model import ReplicaSpeed
 
 AICONFIGURATOR_TIMEOUT_S = 600
 

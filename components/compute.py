@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.user_data_codec import encode_user_data
 from deploy.fleet_metrics import DIMENSION, IN_FLIGHT, NAMESPACE
 from deploy.fleet_spec import CapacitySpec, NodeSpec
 from deploy.inputs import with_input
 from deploy.options import FleetOptions
-from components.user_data_codec import encode_user_data
 
 SPOT_STRATEGY = "price-capacity-optimized"
 """Spot pools chosen for price and for the capacity least likely to be interrupted."""

@@ -10,16 +10,16 @@ import pulumi_aws as aws
 from components.api_key import api_key_secret
 from components.boot_sources import BootSources, BootSourcesArgs
 from components.compute import Compute, ComputeArgs
-from deploy.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request_s, node_spec, verify_with_platform
 from components.fleet_tags import sizing_tags
 from components.iam import FLEET_TAG, Iam, IamArgs
 from components.loadbalancing import LoadBalancing, LoadBalancingArgs
 from components.monitoring import Monitoring
-from deploy.monitoring_spec import MonitoringArgs
 from components.network import Network, NetworkArgs
-from deploy.options import FleetOptions
 from components.summary import PlanSummary, plan_summary
 from components.userdata import BootContext, render_user_data
+from deploy.fleet_spec import LOG_RETENTION_DAYS, capacity_spec, longest_request_s, node_spec, verify_with_platform
+from deploy.monitoring_spec import MonitoringArgs
+from deploy.options import FleetOptions
 from sizing.names import MANAGED_BY, MODEL_TAG
 from sizing.planner.results import Plan
 

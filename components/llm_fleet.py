@@ -6,7 +6,7 @@ a bad input or an infeasible plan fails with the engine's message and no resourc
 by the plan-taking ServingFleet, the lower layer."""
 
 # No `from __future__ import annotations`: Pulumi's schema analyzer reads these annotations at run time.
-from typing import Any, NotRequired, Optional, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
@@ -14,12 +14,12 @@ from components.eks.fleet import EksFleet, EksFleetArgs
 from components.errors import FleetInputError
 from components.fleet import ServingFleet, ServingFleetArgs, fleet_tag_value
 from components.package_types import DeploymentArgs, FleetArgs, PreflightArgs, WorkloadArgs
+from components.summary import PlanSummary, plan_summary
 from deploy.errors import ConfigError
 from deploy.names import check_stack_name
 from deploy.plan_lock import stack_lock_path
-from deploy.stack_plan import DeployPlan, plan_for_deploy
 from deploy.stack_config import NAMESPACE, StackConfig, load_stack_config
-from components.summary import PlanSummary, plan_summary
+from deploy.stack_plan import DeployPlan, plan_for_deploy
 from sizing.bounded import parse_json
 from sizing.errors import InfeasibleError, SizingError
 from sizing.limits import MAX_CONFIG_BYTES
@@ -66,7 +66,7 @@ def _outputs_in(value: Any, path: str) -> list[str]:
     return []
 
 
-def _model_spec(args: LlmServingFleetArgs) -> Optional[ModelSpec]:
+def _model_spec(args: LlmServingFleetArgs) -> ModelSpec | None:
     config = args.get("hf_config")
     if config is None:
         return None
@@ -81,7 +81,7 @@ def _model_spec(args: LlmServingFleetArgs) -> Optional[ModelSpec]:
     return spec_from_hf_config(config, name=str(args["model"]), source="config.json given to LlmServingFleet")
 
 
-def stack_config_of(args: LlmServingFleetArgs, aws_region: Optional[str]) -> StackConfig:
+def stack_config_of(args: LlmServingFleetArgs, aws_region: str | None) -> StackConfig:
     """The component's inputs as the validated models the engine and ServingFleet take. Sizing inputs must be known
     now (they decide which resources exist): an Output there is refused with the path and the fix."""
     raw: dict[str, Any] = {k: v for k, v in dict(args).items() if v is not None and k != "hf_config"}
@@ -93,7 +93,7 @@ def stack_config_of(args: LlmServingFleetArgs, aws_region: Optional[str]) -> Sta
     return load_stack_config(raw, aws_region=aws_region, model=_model_spec(args))
 
 
-def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackConfig, DeployPlan]:
+def size(args: LlmServingFleetArgs, aws_region: str | None) -> tuple[StackConfig, DeployPlan]:
     """Validated inputs and the plan to deploy (the stack's plan lock, stacks/Pulumi.<stack>.plan.json, when it has
     one); raises FleetInputError (the engine's message, no traceback)."""
     try:
@@ -106,7 +106,7 @@ def size(args: LlmServingFleetArgs, aws_region: Optional[str]) -> tuple[StackCon
     return stack, deploy.model_copy(update={"warnings": tuple(redact(w) for w in deploy.warnings)})
 
 
-def _kubernetes_provider_given(opts: Optional[pulumi.ResourceOptions]) -> bool:
+def _kubernetes_provider_given(opts: pulumi.ResourceOptions | None) -> bool:
     """Whether the program passed a Kubernetes provider for the component's children (`providers`)."""
     providers = opts.providers if opts else None
     if not providers:
@@ -133,7 +133,7 @@ class LlmServingFleet(pulumi.ComponentResource):
     facts: pulumi.Output[dict[str, str]]
     """Where each kind of fact came from (live from the account, cached, or the embedded catalog), and when."""
 
-    def __init__(self, name: str, args: LlmServingFleetArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, args: LlmServingFleetArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         stack, deploy = size(args, pulumi.Config("aws").get("region") or None)
         fleet_plan = deploy.plan
         super().__init__(TYPE_TOKEN, name, None, opts)

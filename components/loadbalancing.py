@@ -32,7 +32,8 @@ API_RULE_PRIORITY = 10
 """Priority of the /v1 rule (1-50000; the default action answers what no rule matches)."""
 NOT_ROUTED = aws.lb.ListenerDefaultActionFixedResponseArgs(
     content_type="application/json", status_code="404",
-    message_body='{"error": {"message": "not found: this endpoint serves the OpenAI-compatible API under /v1", "code": 404}}')
+    message_body='{"error": {"message": "not found: this endpoint serves the OpenAI-compatible API under /v1", '
+                 '"code": 404}}')
 """The default action: a fixed response, so no request reaches vLLM outside /v1."""
 REPLACEMENT_KEY_CHARS = 4
 """Hex characters naming the inputs a load balancer or target group is replaced on, so that a replacement (created
@@ -51,7 +52,8 @@ class LoadBalancingArgs:
     options: FleetOptions
     """Ports, certificate, public or internal."""
     fleet_id: str
-    """<project>/<stack>/<component name>: what makes the load balancer's and target group's names unique in a region."""
+    """<project>/<stack>/<component name>: what makes the load balancer's and target group's names unique in a
+    region."""
     vpc_id: pulumi.Input[str]
     """VPC of the target group."""
     subnet_ids: pulumi.Input[list[str]]

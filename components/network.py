@@ -1,5 +1,6 @@
 """Network and security: an existing VPC (its subnets checked for two zones) or a new one with private node subnets,
-a NAT gateway for the model hub and VPC endpoints for the AWS APIs; the security groups of the load balancer and nodes."""
+a NAT gateway for the model hub and VPC endpoints for the AWS APIs; the security groups of the load balancer and
+nodes."""
 
 from __future__ import annotations
 

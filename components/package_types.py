@@ -55,7 +55,7 @@ class DeploymentArgs(TypedDict, total=False):
     region: str
     """AWS region whose offerings and prices apply."""
     instance_types: list[str]
-    """Allow-list of instance types (None: every type in the catalog)."""
+    """Allow-list of instance types (None: every type in the catalog): API names, GPU names (every type with that GPU, aliases from gpus.csv) or shell-style globs such as 'p5.*'."""
     weights: str
     """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
     kv_dtype: str

@@ -125,7 +125,8 @@ def _s3_fetch(served_name: str) -> str:
         "}",
         "fetch_from_s3() {",
         "  sync_weights crt \"$1\" && return 0",
-        '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the classic client"',
+        '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the '
+        'classic client"',
         '  sync_weights classic "$1"',
         "}",
     ])
@@ -151,12 +152,14 @@ def _cached_hub_fetch(repo: str, bucket: str, served_name: str) -> str:
     local = shell("path", f"{MODELS_IN_CONTAINER}/{served_name}")
     return "\n".join([
         _s3_fetch(served_name),
-        f'if aws s3api head-object --region "$REGION" --bucket {shell("S3 bucket", bucket)} --key {key} >/dev/null 2>&1 &&',
+        f'if aws s3api head-object --region "$REGION" --bucket {shell("S3 bucket", bucket)} --key {key} >/dev/null '
+        '2>&1 &&',
         f"    fetch_from_s3 {uri}; then",
         f"  MODEL_REF={local}",
         f'  rm -f "$ROOT/{FILL_FLAG}"',
         "else",
-        '  echo "the weights cache has no complete copy: vLLM downloads from the hub; this node fills the cache once it serves"',
+        '  echo "the weights cache has no complete copy: vLLM downloads from the hub; this node fills the cache '
+        'once it serves"',
         f'  touch "$ROOT/{FILL_FLAG}"',
         "fi",
     ])
@@ -208,9 +211,12 @@ def _weights_disk(spec: NodeSpec) -> str:
         return f"# weights on the encrypted gp3 root volume (throughput provisioned from the download)\n{make}"
     dlami = f'"$ROOT{DLAMI_NVME}"'
     return "\n".join([
-        "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every instance-store",
-        f"# disk as one volume at {DLAMI_NVME} at boot: use it (bind-mounted) when it is there or once it appears. Else",
-        "# the first disk, formatted on first use and mounted again after a reboot. A disk that holds something else (a",
+        "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every "
+        "instance-store",
+        f"# disk as one volume at {DLAMI_NVME} at boot: use it (bind-mounted) when it is there or once it appears. "
+        "Else",
+        "# the first disk, formatted on first use and mounted again after a reboot. A disk that holds something "
+        "else (a",
         "# RAID or LVM member of the AMI's volume) is never formatted or mounted here.",
         'if ! mountpoint -q "$DATA"; then',
         '  install -d "$DATA"',
@@ -227,7 +233,8 @@ def _weights_disk(spec: NodeSpec) -> str:
         "           sleep 5",
         "         done",
         f"         if ! mountpoint -q {dlami}; then",
-        f'           echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} after {DLAMI_MOUNT_WAIT_S} s"',
+        f'           echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} after '
+        f'{DLAMI_MOUNT_WAIT_S} s"',
         "           exit 1",
         "         fi ;;",
         "    esac",
@@ -256,7 +263,8 @@ def _log_options(log_group: str) -> str:
     https://docs.docker.com/engine/logging/drivers/awslogs/). Secrets are in --env-file, never on the command line."""
     group = shell("log group", log_group)
     return (f'LOGS=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt awslogs-group={group}\n'
-            f'  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt max-buffer-size={LOG_BUFFER})')
+            '  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt '
+            f'max-buffer-size={LOG_BUFFER})')
 
 
 def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptions, boot: BootContext) -> str:

@@ -1,4 +1,5 @@
-"""The EKS cluster a fleet is served on (stack config key `llmfleet:fleet.cluster`, with `llmfleet:fleet.platform: eks`).
+"""The EKS cluster a fleet is served on (stack config key `llmfleet:fleet.cluster`, with
+`llmfleet:fleet.platform: eks`).
 
 The cluster exists already, with Karpenter v1, LeaderWorkerSet and KEDA installed (deploy/eks_prerequisites.py
 names the versions; examples/eks/ creates such a cluster). Everything here is a plain value except the IRSA provider
@@ -85,9 +86,11 @@ class EksClusterOptions(BaseModel):
     """Availability Zone of multi-node replicas (EFA and NCCL need every node of a replica in one zone; None: the first
     zone pre-flight finds offering the type)."""
     identity: Identity = "pod-identity"
-    """How the pods get their AWS role: EKS Pod Identity (the eks-pod-identity-agent add-on) or IRSA (an OIDC provider)."""
+    """How the pods get their AWS role: EKS Pod Identity (the eks-pod-identity-agent add-on) or IRSA (an OIDC
+    provider)."""
     oidc_provider_arn: StrInput | None = None
-    """IRSA only: the cluster's IAM OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)."""
+    """IRSA only: the cluster's IAM OIDC provider
+    (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>)."""
     ingress: Ingress = "none"
     """none: a ClusterIP Service only; alb: also an Ingress for the AWS Load Balancer Controller routing /v1 only."""
     prometheus_url: str = DEFAULT_PROMETHEUS_URL
@@ -95,7 +98,8 @@ class EksClusterOptions(BaseModel):
     pod_monitor: bool = True
     """Emit a PodMonitor (Prometheus Operator) that scrapes vLLM's /metrics."""
     monitor_labels: dict[str, str] = Field(default=DEFAULT_MONITOR_LABELS, max_length=10)
-    """Labels on the PodMonitor: a Prometheus selects monitors by label (kube-prometheus-stack: release=<its release>)."""
+    """Labels on the PodMonitor: a Prometheus selects monitors by label (kube-prometheus-stack: release=<its
+    release>)."""
     alternative_instance_types: bool = False
     """Let Karpenter also buy the plan's alternatives of the same GPU shape (same GPU, count and layout)."""
     ami_alias: str = "al2023@latest"

@@ -143,7 +143,8 @@ def require(crds: tuple[Crd, ...], read: CrdReader, cluster: str) -> None:
     if problems:
         raise MissingPrerequisiteError(
             f"EKS cluster {cluster!r} lacks what the fleet needs: " + "; ".join(problems)
-            + ". To fix: install them (examples/eks/ shows the Helm charts at these versions), or serve on platform ec2.")
+            + ". To fix: install them (examples/eks/ shows the Helm charts at these versions), or serve on "
+              "platform ec2.")
 
 
 def eks_token(session: Any, cluster: str, region: str) -> str:

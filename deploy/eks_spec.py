@@ -138,8 +138,8 @@ class EksSpec:
 
     @property
     def service_name(self) -> str:
-        """The fleet's Service: not the workload's own name, which a LeaderWorkerSet gives its headless Service (pod DNS,
-        LWS_LEADER_ADDRESS) and creates only if no Service of that name exists."""
+        """The fleet's Service: not the workload's own name, which a LeaderWorkerSet gives its headless Service (pod
+        DNS, LWS_LEADER_ADDRESS) and creates only if no Service of that name exists."""
         return f"{self.name}-api"
 
 

@@ -6,7 +6,12 @@ infeasible)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sizing.errors import InvalidInputError, SizingError
+
+if TYPE_CHECKING:
+    from sizing.planner.results import Plan
 
 
 class StackFileError(InvalidInputError):
@@ -35,6 +40,15 @@ class PlatformError(ValueError, SizingError):
 
 class PlanLockError(ValueError, SizingError):
     """The lock cannot be used for this stack (it was made for other config, or it cannot be read)."""
+
+
+class StaleLockError(PlanLockError):
+    """The stack's sizing config changed since its lock was written: the program refuses to deploy, and the command
+    line shows the fresh plan beside what changed (exit 3)."""
+
+    def __init__(self, message: str, fresh: Plan) -> None:
+        super().__init__(message)
+        self.fresh = fresh
 
 
 class QuotaShortfallError(RuntimeError, SizingError):

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deploy.eks_spec import node_volumes
 from deploy.fleet_metrics import PUBLISH_EVERY_S, PUBLISHED, PUT_CALLS_PER_PUBLISH
-from deploy.image_source import caches_weights, fleet_image_source
 from deploy.fleet_spec import LOG_RETENTION_DAYS, Gp3Volume, creates_api_key_secret, node_spec
+from deploy.image_source import caches_weights, fleet_image_source
 from deploy.monitoring_spec import DASHBOARDS, alarm_metrics
 from deploy.network_spec import interface_endpoint_zones, nat_gateways
 from deploy.options import FleetOptions
@@ -208,7 +208,8 @@ def volumes_per_node(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]
 
 def created_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostAssumptions) -> list[Usage]:
     """What the stack creates that costs money besides its instances, counted (kinds with none left out). Platform eks
-    creates only the secret and the nodes' volumes (and its Ingress's ALB); the cluster and its network are the user's."""
+    creates only the secret and the nodes' volumes (and its Ingress's ALB); the cluster and its network are the
+    user's."""
     nodes = plan.choice.instances
     secrets = 1 if creates_api_key_secret(options) else 0
     usage = [*load_balancer_usage(options, assumptions), Usage("api_key_secret", secrets, "secret"),
@@ -276,7 +277,8 @@ def fixed_cost_lines(costs: FixedCosts | None, plan: Plan) -> list[str]:
              f"{costs.prices_as_of}): ${costs.usd_per_hour:,.2f}/h, ${costs.usd_per_month:,.0f}/month, +{share:.1%} on "
              f"the fleet's ${plan.monthly_cost_usd:,.0f}/month"]
     lines += [_item_line(i, costs.hours_per_month) for i in costs.items]
-    lines += [f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and Secrets Manager "
+    lines += [f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and "
+              "Secrets Manager "
               "calls not counted",
               f"Total: ${plan.hourly_cost_usd + costs.usd_per_hour:,.2f}/h, "
               f"${plan.monthly_cost_usd + costs.usd_per_month:,.0f}/month (fleet + fixed overhead)"]

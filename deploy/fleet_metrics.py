@@ -28,7 +28,8 @@ GPU_MEMORY_USAGE = "GpuMemoryUsage"
 """The highest memory.used / memory.total of the node's GPUs (0-1): vLLM reserves --gpu-memory-utilization of each
 GPU at start, so a value far above it means another process holds GPU memory."""
 PUBLISHED = (IN_FLIGHT, WAITING, KV_USAGE, LAUNCH_ABANDONED, GPU_UTILIZATION, GPU_MEMORY_USAGE)
-"""Every metric the nodes publish, each under the one fleet dimension value: CloudWatch bills each as a custom metric."""
+"""Every metric the nodes publish, each under the one fleet dimension value: CloudWatch bills each as a custom
+metric."""
 PUT_CALLS_PER_PUBLISH = 1
 """PutMetricData calls a node makes every PUBLISH_EVERY_S (one call carries all its datapoints)."""
 PUBLISH_EVERY_S = 60

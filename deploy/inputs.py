@@ -4,7 +4,7 @@ certificate ARN or an OIDC provider from another stack). Everything that sizes a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from pydantic import PlainValidator
 
@@ -22,7 +22,7 @@ else:
         class Output(Generic[T]):
             """Stands in for Output where pulumi is not installed: never instantiated."""
 
-        Input = Union[T, Output[T]]
+        Input = T | Output[T]
 
 
 def _str_input(value: Any) -> Any:
@@ -39,9 +39,9 @@ def _str_inputs(value: Any) -> Any:
     raise ValueError(f"{value!r} must be a list of strings (or Outputs), or an Output of a list")
 
 
-StrInput = Annotated[Union[str, Output[str]], PlainValidator(_str_input)]
+StrInput = Annotated[str | Output[str], PlainValidator(_str_input)]
 """A string, or an Output of one (an id or ARN from another resource or stack)."""
-StrInputs = Annotated[Union[tuple[StrInput, ...], Output[list[str]]], PlainValidator(_str_inputs)]
+StrInputs = Annotated[tuple[StrInput, ...] | Output[list[str]], PlainValidator(_str_inputs)]
 """Strings (each may be an Output), or an Output of the whole list."""
 
 

@@ -1,7 +1,7 @@
-"""The fleet's monitoring, as data: CloudWatch alarms on what pages a team (unhealthy targets, 5xx, requests slower than any the plan
-admits, a queue that does not drain, a node that gave up its launch) and a dashboard of the fleet's load, its load
-balancer and its groups (components/monitoring.py creates them; the fixed overhead counts them). Alarms notify the
-stack's SNS topic when one is given.
+"""The fleet's monitoring, as data: CloudWatch alarms on what pages a team (unhealthy targets, 5xx, requests slower than
+any the plan admits, a queue that does not drain, a node that gave up its launch) and a dashboard of the fleet's load,
+its load balancer and its groups (components/monitoring.py creates them; the fixed overhead counts them). Alarms notify
+the stack's SNS topic when one is given.
 
 Sources: ALB metrics (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html),
 metric math alarms (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create-alarm-on-metric-math-expression.html)."""
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 PERIOD_S = 60
 """Alarm and dashboard period (CloudWatch's standard resolution)."""
 UNHEALTHY_MINUTES = 5
-"""A target failing /health this long pages: longer than a vLLM restart takes to be noticed, shorter than a cold start."""
+"""A target failing /health this long pages: longer than a vLLM restart takes to be noticed, shorter than a cold
+start."""
 ERROR_RATE = 0.01
 """Share of requests answered 5xx (by the targets or the load balancer) over ERROR_MINUTES that pages."""
 ERROR_MINUTES = 5

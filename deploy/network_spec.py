@@ -7,7 +7,8 @@ from deploy.options import FleetOptions
 from sizing.live.aws import ZONES_CREATED
 
 SUBNETS_CREATED = ZONES_CREATED
-"""Subnets (in different AZs) of a created VPC: an Application Load Balancer needs two; pre-flight checks the same zones."""
+"""Subnets (in different AZs) of a created VPC: an Application Load Balancer needs two; pre-flight checks the same
+zones."""
 ALB_MIN_ZONES = 2
 """An Application Load Balancer needs subnets in at least two Availability Zones
 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones)."""

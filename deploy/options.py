@@ -69,7 +69,8 @@ EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ip
 network and Karpenter the nodes, so a value there would be ignored."""
 KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
                            "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass")
-"""Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules, v1.14.1)."""
+"""Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules,
+v1.14.1)."""
 RESERVED_TAG_PREFIX = TAG_PREFIX
 """Tag keys the component writes itself (llmfleet:fleet scopes the node role's IAM conditions; components/fleet_tags.py
 declares the model to the policy pack): never taken from the user's tags."""
@@ -203,7 +204,8 @@ class FleetOptions(BaseModel):
     vllm_image: str = DEFAULT_VLLM_IMAGE
     """Serving container image, pinned by tag or digest."""
     efa_image: str = DEFAULT_EFA_IMAGE
-    """Serving image for multi-node replicas over EFA: must carry libfabric and aws-ofi-nccl; pinned by tag or digest."""
+    """Serving image for multi-node replicas over EFA: must carry libfabric and aws-ofi-nccl; pinned by tag or
+    digest."""
     image_mirror: str | None = None
     """ECR repository the image is mirrored to (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>`): nodes pull from it
     with the instance role instead of from the public registry (no anonymous rate limit behind a NAT)."""

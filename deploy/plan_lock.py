@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from deploy.errors import PlanLockError
+from deploy.errors import PlanLockError, StaleLockError
 from sizing.bounded import parse_json, read_text
 from sizing.catalog.assumptions import HOURS_IN_LONGEST_MONTH
 from sizing.catalog.instances import get_instance_type
@@ -38,6 +38,9 @@ LOCK_VERSION = 2
 LOCK_SUFFIX = ".plan.json"
 STACKS_DIR_ENV = "LLMFLEET_STACKS_DIR"
 """Folder of the stack files and their locks (default: ./stacks, the project's stackConfigDir)."""
+SIZING_KEYS = ("model", "workload", "deployment")
+"""The llmfleet:* keys a plan is made from (deploy/stack_config.py builds the PlanRequest from these and aws:region
+alone): an edit elsewhere (fleet: hf_model_id, tags, names; preflight) sizes the same fleet and keeps the lock."""
 
 
 class PlanLock(BaseModel):
@@ -48,8 +51,9 @@ class PlanLock(BaseModel):
     lock_version: int
     """Format version of the file."""
     config_sha256: str
-    """Fingerprint of the stack's llmfleet:* config (and region) the plan was made from: what the user wrote, so that
-    live facts and planner changes do not invalidate the lock, while an edited config does."""
+    """Fingerprint of the stack's llmfleet:* config (and region) the plan was made from, as written in `config`: what
+    the user wrote, so that live facts and planner changes do not invalidate the lock, while an edit of the keys that
+    size the fleet (SIZING_KEYS) does."""
     plan: Plan
     """The plan to deploy."""
     plan_sha256: str
@@ -98,10 +102,33 @@ def _fingerprinted(config: dict[str, Any], region: str | None) -> dict[str, Any]
     return {"config": _known(config), "region": region}
 
 
+def _digest(fingerprinted: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()
+
+
 def config_fingerprint(config: dict[str, Any], region: str | None) -> str:
     """sha256 of the stack's llmfleet:* values (keys without the namespace) and its region."""
-    text = json.dumps(_fingerprinted(config, region), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _digest(_fingerprinted(config, region))
+
+
+def sizing_config(fingerprinted: dict[str, Any]) -> dict[str, Any]:
+    """The part of a fingerprinted config that sizes the fleet: SIZING_KEYS and the region."""
+    config = fingerprinted.get("config")
+    kept = {k: v for k, v in config.items() if k in SIZING_KEYS} if isinstance(config, dict) else config
+    return {"config": kept, "region": fingerprinted.get("region")}
+
+
+def _sizing_changes(lock: PlanLock, config: dict[str, Any], region: str | None, name: str) -> list[str] | None:
+    """The sizing keys changed since the lock was written (None: none changed; a lock without its config only says
+    that something did). A lock whose recorded config does not match its fingerprint was edited by hand."""
+    current = _fingerprinted(config, region)
+    if lock.config is None:
+        return None if lock.config_sha256 == _digest(current) else ["an llmfleet:* value or aws:region"]
+    if _digest(lock.config) != lock.config_sha256:
+        raise PlanLockError(f"plan lock {name!r} was edited by hand: its config no longer matches the fingerprint "
+                            f"written with it. To fix: {REWRITE}.")
+    old, new = sizing_config(lock.config), sizing_config(current)
+    return (config_changes(old, new) or ["an llmfleet:* value or aws:region"]) if old != new else None
 
 
 def _leaves(value: Any, path: str = "") -> dict[str, Any]:
@@ -297,17 +324,17 @@ def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: 
     update = f"`python -m sizing plan --stack {stack_file} --update-lock`"
     if lock is None:
         return LockDecision(plan=fresh, locked=False, messages=(
-            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at the "
+            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at "
+            "the "
             f"next run. To fix: lock it with {update} and commit the file.",))
-    if lock.config_sha256 != config_fingerprint(config, region):
-        changed = (config_changes(lock.config, _fingerprinted(config, region)) if lock.config else None) or [
-            "an llmfleet:* value or aws:region"]
+    changed = _sizing_changes(lock, config, region, Path(path).name)
+    if changed:
         fresh_diff = [d for d in plan_differences(lock.plan, fresh) if not d.startswith("why: ")]
-        raise PlanLockError(
+        raise StaleLockError(
             f"plan lock {Path(path).name} was made for different stack config (changed since: {'; '.join(changed)}). "
             + (f"The fresh plan for this config differs from the lock: {'; '.join(fresh_diff)}. " if fresh_diff else
                "The fresh plan for this config deploys the same fleet. ")
-            + f"To fix: review the new plan with {update} and commit it.")
+            + f"To fix: review the new plan with {update} and commit it.", fresh)
     verify_lock(lock, request, Path(path).name)
     changes = plan_differences(lock.plan, fresh)
     messages = (f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "

@@ -28,7 +28,8 @@ PATTERNS: dict[str, str] = {
     "path": r"/[A-Za-z0-9._/-]*",
     "number": r"[0-9]{1,9}",
     "lifecycle hook": r"[A-Za-z0-9_.-]{1,255}",
-    "target group ARN": r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}",
+    "target group ARN": r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/"
+                        r"[0-9a-f]{16}",
     "log group": r"[A-Za-z0-9_./#-]{1,512}",
 }
 """What each kind of value may look like (the whole value must match)."""

@@ -5,10 +5,11 @@ here: the LlmServingFleet component (so the program) and the CLI share these fun
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from deploy.errors import StaleLockError
 from deploy.plan_lock import decide, lock_path, write_lock
 from deploy.stack_config import StackConfig
 from sizing.live.preflight import ClientFactory
@@ -55,10 +56,28 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
                       offered_zones=tuple(offered) if offered else None)
 
 
-def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, list[str], StackConfig]:
+class StackPlan(BaseModel):
+    """What `plan --stack` shows: the plan and how it stands with the stack's lock."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    plan: Plan
+    """The plan the stack deploys (the lock's), or the fresh plan when the lock is stale or was just written."""
+    messages: tuple[str, ...]
+    """The lock's differences and the run's warnings."""
+    stack: StackConfig
+    """The stack's validated config."""
+    lock_status: Literal["written", "none", "locked", "stale"]
+    """written: --update-lock recorded the plan; none: no lock yet; locked: the lock holds (it may differ from the
+    fresh plan in prices, said in messages); stale: the sizing config changed since the lock, `plan` is the fresh
+    one."""
+
+
+def plan_stack_file(stack_file: str | Path, update_lock: bool) -> StackPlan:
     """Plan a stack file as the program does (pre-flight facts included). With update_lock, record the fresh plan as
-    the stack's lock; otherwise compare it with the lock. Returns (the plan the stack deploys, messages, the stack's
-    validated config)."""
+    the stack's lock; otherwise compare it with the lock: a stale lock gives the fresh plan in full and what changed
+    (the program refuses to deploy it)."""
+    from deploy.fleet_spec import verify_with_platform
     from deploy.stack_config import load_stack_config, namespace_config
     from deploy.stack_file import read_stack_file  # PyYAML, loaded only when a stack file is read
 
@@ -68,12 +87,18 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> tuple[Plan, li
     stack = load_stack_config(ours, aws_region=region)
     path = lock_path(stack_file)
     if update_lock:
-        from deploy.fleet_spec import verify_with_platform
         from deploy.preflight import facts_for, with_facts
         from sizing.planner.plan import plan
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
         verify_with_platform(fresh, stack.fleet)
-        return fresh, [f"plan lock written: {write_lock(path, ours, region, fresh)}"], stack
-    deploy = plan_for_deploy(stack, ours, region, path)
-    return deploy.plan, list(deploy.warnings), stack
+        return StackPlan(plan=fresh, messages=(f"plan lock written: {write_lock(path, ours, region, fresh)}",),
+                         stack=stack, lock_status="written")
+    try:
+        deploy = plan_for_deploy(stack, ours, region, path)
+    except StaleLockError as exc:
+        verify_with_platform(exc.fresh, stack.fleet)
+        return StackPlan(plan=exc.fresh, messages=(f"{exc} Below: the fresh plan (not deployed).",), stack=stack,
+                         lock_status="stale")
+    return StackPlan(plan=deploy.plan, messages=deploy.warnings, stack=stack,
+                     lock_status="locked" if deploy.locked else "none")

@@ -12,12 +12,11 @@ from policy.errors import InvalidDeclarationError, UndeclaredError, UnknownTypeE
 from sizing.catalog.engines import get_engine
 from sizing.catalog.formats import get_format, vllm_kv_cache_dtype
 from sizing.catalog.instances import InstanceType, all_instance_types
-from sizing.limits import MAX_CONTEXT_TOKENS, MAX_PARALLEL
 from sizing.errors import SizingError
+from sizing.limits import MAX_CONTEXT_TOKENS, MAX_PARALLEL
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.layout import Layout
 from sizing.models.presets import load_preset
-
 
 ACCELERATED_FAMILY = re.compile(r"(p|g|gr|dl|trn|inf|f|vt)[0-9][a-z0-9-]*")
 """EC2's accelerated computing families (GPU, Trainium, Inferentia, FPGA and video transcoding instances:
@@ -94,6 +93,7 @@ def shortfall(instance_type: str, tags: Mapping[str, str], replica_gpus: int | N
     return (f"{instance_type} ({inst.gpus:g} x {inst.gpu.name}) cannot hold {model.name} ({fmt.name}, {layout.label}) "
             f"at max-model-len {settings.max_model_len}: vLLM's budget is {mem.budget_gib:.1f} GiB per GPU, "
             f"the weights take {mem.weights_gib:.1f} GiB; holding them and one request of {settings.max_model_len} tokens "
-            f"needs {mem.shortfall_gib:.1f} GiB more per GPU, so the engine refuses to start. To fix: a larger GPU or more GPUs "
+            f"needs {mem.shortfall_gib:.1f} GiB more per GPU, so the engine refuses to start. To fix: a larger GPU "
+            "or more GPUs "
             f"(TP), a smaller weight format, or a shorter {tag.MAX_MODEL_LEN}; `python -m sizing plan --model {model.name} "
             f"--max-model-len {settings.max_model_len}` finds one that fits.")

@@ -59,7 +59,8 @@ def _truthy(value: Any) -> bool:
 
 
 def _tags(props: Mapping[str, Any]) -> dict[str, str]:
-    """Tags of a resource: a map, a list of {key, value} (Auto Scaling groups), plus a launch template's instance tags."""
+    """Tags of a resource: a map, a list of {key, value} (Auto Scaling groups), plus a launch template's instance
+    tags."""
     raw = props.get("tags") or {}
     tags = {t["key"]: t["value"] for t in raw} if isinstance(raw, list) else dict(raw)
     for spec in props.get("tagSpecifications") or []:
@@ -185,8 +186,8 @@ def declared(resource_type: str, props: Mapping[str, Any]) -> dict[str, str]:
 def gpus_hold_declared_model(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """The GPUs of a launch template, instance, node group or Auto Scaling group override can hold the model in its
     llmfleet:model tag at its llmfleet:max-model-len (the sizing engine's vLLM memory model)."""
-    # (The description docs/policy-pack.md quotes.) Judged at the layout and context vLLM starts with: the flags in the user
-    # data, else the tags; spot requests and fleets too. A declared value that cannot be true (non-finite, out of
+    # (The description docs/policy-pack.md quotes.) Judged at the layout and context vLLM starts with: the flags in the
+    # user data, else the tags; spot requests and fleets too. A declared value that cannot be true (non-finite, out of
     # range, more GPUs than the type has), an accelerated type outside the catalog and a selection by attributes are
     # violations: never passed unjudged.
     said = declared(args.resource_type, args.props)
@@ -298,7 +299,8 @@ def _prefix_lists(resources: Iterable[Any]) -> dict[str, list[str]]:
 
 def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """No security group of a GPU node admits the world (0.0.0.0/0, ::/0, or CIDRs as wide: see is_world): nodes take
-    traffic from the load balancer (and each other) only. Security groups are linked to nodes by id or by the node's dependencies on them."""
+    traffic from the load balancer (and each other) only. Security groups are linked to nodes by id or by the node's
+    dependencies on them."""
     # What AWS does is the union: every rule into a group counts together (512 /9 rules are 0.0.0.0/0), IPv4 and IPv6
     # alike, managed prefix lists by their entries; a prefix list whose entries are not in the stack cannot be judged.
     canonical = {str(r.props["id"]): r.urn for r in args.resources if r.resource_type == SECURITY_GROUP and r.props.get("id")}

@@ -13,7 +13,7 @@ exit_unless_installed("python -m preview", ("pulumi", "pulumi_aws", "pulumi_kube
 
 from preview.mock_run import MockRun, close_event_loop, run_stack
 from sizing.cli.main import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK
-from sizing.cli.render import plan_lines
+from sizing.cli.render import plan_lines, wrapped
 from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import safe_text
 
@@ -51,6 +51,11 @@ def main(argv: list[str]) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(USAGE)
         return EXIT_OK
+    options = [a for a in argv if a.startswith("-")]
+    if options:  # never read as a file name
+        print(safe_text(f"{USAGE}\nerror: unknown option {options[0][:100]!r}. To fix: pass stack files only (a file "
+                        "whose name starts with '-': ./NAME)."), file=sys.stderr)
+        return EXIT_BAD_INPUT
     for path in argv or [DEFAULT_STACK]:
         run = MockRun(stack="")
         try:
@@ -62,7 +67,7 @@ def main(argv: list[str]) -> int:
         assert run.plan is not None
         for line in warning_lines(run):
             print(safe_text(line), file=sys.stderr)
-        print(safe_text("\n".join([*plan_lines(run.plan), "", *resource_lines(run), ""])))
+        print(safe_text("\n".join(wrapped([*plan_lines(run.plan), "", *resource_lines(run), ""]))))
     return EXIT_OK
 
 

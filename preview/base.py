@@ -4,7 +4,9 @@ So a change to prices, the speed model or the components shows up as a change; p
 engine would report every stack as unchanged.
 
 Results are cached per commit and export driver (a commit never changes; a newer driver exports more, such as the
-fixed overhead): <cache>/report/<commit>-<driver digest>.json, where <cache> is the pre-flight cache's folder ($LLMFLEET_CACHE_DIR, else $XDG_CACHE_HOME/llm-fleet, else ~/.cache/llm-fleet). The cache holds plans and input digests, never input values."""
+fixed overhead): <cache>/report/<commit>-<driver digest>.json, where <cache> is the pre-flight cache's folder
+($LLMFLEET_CACHE_DIR, else $XDG_CACHE_HOME/llm-fleet, else ~/.cache/llm-fleet). The cache holds plans and input digests,
+never input values."""
 
 from __future__ import annotations
 

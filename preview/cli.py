@@ -58,7 +58,8 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
                     "side. To fix: report on fewer stack files (name them), or split them across reports.")
     missing = [p for p in [*head, *base] if not _exists(p)]
     if missing:
-        return _bad(f"no such file: {', '.join(repr(p[:200]) for p in missing)}. To fix: pass stack files (stacks/Pulumi.<name>.yaml) or plan "
+        return _bad(f"no such file: {', '.join(repr(p[:200]) for p in missing)}. To fix: pass stack files "
+                    "(stacks/Pulumi.<name>.yaml) or plan "
                     "JSON files; a stack new in this change simply has no --base file.")
     if output:
         fix = "pass a new file, or a regular file that is not one of the inputs, in an existing folder."
@@ -94,7 +95,8 @@ def report_command(head: list[str], base: list[str], fmt: str, output: str | Non
         emit(text, end="")
     if report.failed:
         names = ", ".join(d.name for d in report.diffs if d.status == "infeasible" or (d.head and d.head.blocker))
-        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan, a rejected config or a stale plan lock); "
+        print(redact(f"infeasible: stack(s) {names} would fail `pulumi preview` (no feasible plan, a rejected "
+                     "config or a stale plan lock); "
                      "the report says why.\nTo fix: correct those stacks as the report shows."), file=sys.stderr)
         return EXIT_INFEASIBLE
     return EXIT_OK

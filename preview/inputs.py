@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from preview.export_stacks import export_stack
 from deploy.fixed_costs import FixedCosts
 from deploy.stack_file import read_stack_file
+from preview.export_stacks import export_stack
 from preview.report import FIXED_GAPS, FixedGap, KubernetesFleet, StackResult, stack_name_of
 from sizing.bounded import leaves, parse_json, read_text
 from sizing.errors import InputFileError

@@ -10,8 +10,8 @@ import asyncio
 import json
 import logging
 import os
-import warnings
 import runpy
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -325,7 +325,8 @@ def _fixed_lines(d: StackDiff, p: Plan) -> list[str]:
     was = ""
     if base is not None:
         was = (f"{_usd(base.fixed_costs.usd_per_month)} → " if base.fixed_costs else
-               f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, so left out of the change) → ")
+               f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, "
+               "so left out of the change) → ")
     share = costs.usd_per_month / p.monthly_cost_usd if p.monthly_cost_usd else 0.0
     month = costs.hours_per_month
     rows = ["| resource | count | $/month each | $/month |", "|---|---:|---:|---:|"]
@@ -353,7 +354,8 @@ def _alternative_row(x: Candidate, why: str, chosen: bool = False) -> str:
 
 
 def _alternatives(p: Plan) -> list[str]:
-    rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | why it lost |",
+    rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | "
+            "why it lost |",
             "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|", _alternative_row(p.choice, "chosen", chosen=True)]
     rows += [_alternative_row(a.candidate, _text(a.why_lost)) for a in p.alternatives]
     if p.rejected:  # none rejected: say nothing rather than "0 candidate(s) rejected: ."
@@ -475,7 +477,8 @@ def _section(d: StackDiff) -> list[str]:
         b = d.base.plan
         lines += [f"**Hardware:** {_hardware(b)} → **{_hardware(p)}**", "",
                   f"**Cost:** {_usd(b.hourly_cost_usd)}/h → {_usd(p.hourly_cost_usd)}/h "
-                  f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd, inline=True)}); {_usd(b.monthly_cost_usd)} → {_usd(p.monthly_cost_usd)} "
+                  f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd, inline=True)}); {_usd(b.monthly_cost_usd)} → "
+                  f"{_usd(p.monthly_cost_usd)} "
                   f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
                   f"per million output tokens.{_spot_note(p)}", ""]
     else:
@@ -512,7 +515,8 @@ def render_markdown(report: Report) -> str:
         lines += _section(d)
     prices = sorted({s.plan.prices_as_of for d in report.diffs for s in (d.base, d.head) if s and s.plan})
     hours = sorted({f"{s.plan.assumptions.hours_per_month:g}" for d in report.diffs for s in (d.base, d.head) if s and s.plan})
-    lines += [f"<sub>Prices: embedded catalog as of {_text(', '.join(prices)) or 'n/a'}; {', '.join(hours) or '730'} h a month; the "
+    lines += [f"<sub>Prices: embedded catalog as of {_text(', '.join(prices)) or 'n/a'}; "
+              f"{', '.join(hours) or '730'} h a month; the "
               "fixed overhead at the AWS list prices in sizing/data/fixed_costs.csv. Resources from the real Pulumi program "
               "under mocks (no cloud credentials).</sub>", ""]
     return "\n".join(lines)

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from provider import stack_keys
-from provider.write_or_check import write_or_check
 from provider.package import package_schema
+from provider.write_or_check import write_or_check
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -8,8 +8,8 @@ import json
 import math
 import os
 import stat
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sizing.errors import InputFileError
@@ -99,5 +99,6 @@ def unwritable(value: Any) -> str | None:
         if isinstance(item, float) and not math.isfinite(item):
             return f"a number at {where[:100]!r} is out of range"
         if any(0xD800 <= ord(c) <= 0xDFFF for t in texts for c in t):
-            return f"a lone surrogate (half of a UTF-16 pair) near {where[:100].encode('utf-8', 'backslashreplace').decode()!r}"
+            return ("a lone surrogate (half of a UTF-16 pair) near "
+                    f"{where[:100].encode('utf-8', 'backslashreplace').decode()!r}")
     return None

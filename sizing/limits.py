@@ -8,7 +8,8 @@ Field constraints; floats are also required to be finite there."""
 from __future__ import annotations
 
 MAX_LAYERS = 100_000
-"""Decoder layers. The deepest published LLMs have 61-126 (DeepSeek-V3, Llama-3.1-405B); the per-layer work is linear."""
+"""Decoder layers. The deepest published LLMs have 61-126 (DeepSeek-V3, Llama-3.1-405B); the per-layer work is
+linear."""
 MAX_WIDTH = 1 << 20
 """Hidden size, MLP width, head size, LoRA ranks (1,048,576). Published models stay below 65,536."""
 MAX_HEADS = 1 << 14

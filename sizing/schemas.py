@@ -21,7 +21,8 @@ TARGET = Path(__file__).resolve().parents[1] / "docs" / "schemas"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The dialect pydantic writes (https://docs.pydantic.dev/latest/concepts/json_schema/)."""
 RESULTS: dict[str, Any] = {"memory": MemoryResult, "speed": SpeedResult, "plan": Plan}
-"""Each command's typed result (`plan --stack` and `--bench-commands` add keys beside the plan's)."""
+"""Each command's typed result (`plan --stack`, `--bench-commands` and a weight format the command line's default
+chose (`weights_note`) add keys beside the plan's)."""
 
 
 def schema(command: str) -> dict[str, Any]:

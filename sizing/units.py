@@ -1,4 +1,5 @@
-"""Units: bytes, time and token counts. The engine computes in bytes and reports GiB (2^30) or GB (10^9), always labelled."""
+"""Units: bytes, time and token counts. The engine computes in bytes and reports GiB (2^30) or GB (10^9), always
+labelled."""
 
 BYTES_PER_GIB = 2**30
 BYTES_PER_GB = 10**9

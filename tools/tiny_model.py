@@ -3,6 +3,7 @@
 64: vLLM's CPU attention refuses 16 ("Unsupported CPU attention configuration")."""
 import sys
 from pathlib import Path
+
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 

@@ -13,11 +13,10 @@ from components.api_key import api_key_secret
 from components.eks.identity import PodIdentity, PodIdentityArgs
 from components.eks.kube import cluster_provider, k8s_object
 from components.eks.nodes import node_class, node_pool
-from deploy.eks_spec import EksSpec, dns_name, eks_spec
 from components.eks.traffic import ingress, pod_monitor, scaled_object
-from components.eks.workload import (PodInputs, disruption_budget, namespace, service, service_account,
-                                     workload_manifest)
+from components.eks.workload import PodInputs, disruption_budget, namespace, service, service_account, workload_manifest
 from components.fleet_tags import sizing_tags
+from deploy.eks_spec import EksSpec, dns_name, eks_spec
 from deploy.options import FleetOptions
 from sizing.names import FLEET_TAG, MANAGED_BY, MODEL_TAG
 from sizing.planner.results import Plan
@@ -105,7 +104,7 @@ class EksFleet(pulumi.ComponentResource):
         scheme = "https" if options.certificate_arn else "http"
         if options.domain_name:
             return pulumi.Output.from_input(f"https://{options.domain_name}")
-        status = getattr(resource, "status")
+        status = resource.status  # type: ignore[attr-defined]  # the object's own status: no Python class types it
 
         def host(value: object) -> str:
             lb = getattr(getattr(value, "load_balancer", None), "ingress", None) or []

@@ -13,8 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from deploy.cluster_options import EksClusterOptions
 from components.iam import weights_statements
+from deploy.cluster_options import EksClusterOptions
 from deploy.inputs import with_input
 from deploy.options import FleetOptions, WeightsSource
 

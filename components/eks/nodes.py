@@ -20,8 +20,8 @@ FLEET_LABEL = f"{ANNOTATION_PREFIX}fleet"
 GPU_RESOURCE = "nvidia.com/gpu"
 """What the NVIDIA device plugin advertises (https://github.com/NVIDIA/k8s-device-plugin)."""
 GPU_PRESENT_LABEL = "nvidia.com/gpu.present"
-"""The node label on which the NVIDIA device plugin chart (v0.20.0 values.yaml) schedules its DaemonSet when node feature
-discovery does not label the node: without it, no node advertises nvidia.com/gpu and the pods never schedule."""
+"""The node label on which the NVIDIA device plugin chart (v0.20.0 values.yaml) schedules its DaemonSet when node
+feature discovery does not label the node: without it, no node advertises nvidia.com/gpu and the pods never schedule."""
 GPU_TAINT = {"key": GPU_RESOURCE, "value": "true", "effect": "NoSchedule"}
 """Keeps every pod that does not tolerate GPUs off the fleet's nodes, as Karpenter's docs isolate expensive hardware
 (nodepools "Isolating Expensive Hardware"). A fleet-specific taint would also keep off the NVIDIA and EFA device plugin
@@ -64,7 +64,7 @@ def node_class(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, An
 
 def _block_devices(volumes: tuple[Gp3Volume, ...]) -> list[dict[str, Any]]:
     """The volumes as EC2NodeClass blockDeviceMappings, on DEVICES in order."""
-    return [{"deviceName": device, "ebs": _ebs(volume)} for device, volume in zip(DEVICES, volumes)]
+    return [{"deviceName": device, "ebs": _ebs(volume)} for device, volume in zip(DEVICES, volumes, strict=False)]
 
 
 def _ebs(volume: Gp3Volume) -> dict[str, Any]:
@@ -95,8 +95,9 @@ def node_pool(spec: EksSpec, pool: PoolSpec) -> dict[str, Any]:
                 "nodeClassRef": {"group": KARPENTER_GROUP, "kind": "EC2NodeClass", "name": spec.name},
                 "requirements": requirements,
                 "taints": [dict(GPU_TAINT)],
-                # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would evict
-                # pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a rollout).
+                # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would
+                # evict pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a
+                # rollout).
                 "expireAfter": "Never",
             },
         },

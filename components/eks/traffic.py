@@ -12,8 +12,8 @@ import json
 import math
 from typing import Any
 
-from deploy.eks_spec import QUEUED_PER_REPLICA, EksSpec
 from components.eks.workload import LWS_API, labels, serving_selector
+from deploy.eks_spec import QUEUED_PER_REPLICA, EksSpec
 from deploy.fleet_spec import longest_request_s, served_name
 from deploy.options import FleetOptions
 from sizing.planner.results import Plan
@@ -96,7 +96,8 @@ def ingress(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
         # A non-streaming request sends nothing until it ends, queueing included: the drain time (longest request with
         # margin) at least.
         "alb.ingress.kubernetes.io/load-balancer-attributes":
-            f"idle_timeout.timeout_seconds={min(ALB_IDLE_TIMEOUT_MAX_S, max(spec.drain_s, math.ceil(longest_request_s(plan))))}",
+            ("idle_timeout.timeout_seconds="
+             f"{min(ALB_IDLE_TIMEOUT_MAX_S, max(spec.drain_s, math.ceil(longest_request_s(plan))))}"),
         "alb.ingress.kubernetes.io/target-group-attributes": f"deregistration_delay.timeout_seconds={spec.drain_s}",
     }
     if https:

@@ -15,10 +15,10 @@ import pulumi
 
 from components.eks.nodes import FLEET_LABEL, GPU_RESOURCE, GPU_TAINT
 from components.eks.scripts import source
-from deploy.eks_spec import ENDPOINT_PROPAGATION_S, PROBE_PERIOD_S, EksSpec, vllm_command
-from deploy.image_source import mirrored_image
-from deploy.fleet_spec import node_spec
 from components.fleet_tags import sizing_annotations
+from deploy.eks_spec import ENDPOINT_PROPAGATION_S, PROBE_PERIOD_S, EksSpec, vllm_command
+from deploy.fleet_spec import node_spec
+from deploy.image_source import mirrored_image
 from deploy.options import FleetOptions
 from sizing.catalog.instances import get_instance_type
 from sizing.names import ANNOTATION_PREFIX, DASHED_NAME

@@ -14,10 +14,17 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from components import LlmServingFleet
-from deploy.cluster_options import DEFAULT_DISCOVERY_TAG
-from deploy.eks_prerequisites import (EFA_DEVICE_PLUGIN, KARPENTER, KEDA, LWS, NVIDIA_DEVICE_PLUGIN,
-                                          PROMETHEUS_OPERATOR, Product)
 from components.eks.nodes import GPU_TAINT
+from deploy.cluster_options import DEFAULT_DISCOVERY_TAG
+from deploy.eks_prerequisites import (
+    EFA_DEVICE_PLUGIN,
+    KARPENTER,
+    KEDA,
+    LWS,
+    NVIDIA_DEVICE_PLUGIN,
+    PROMETHEUS_OPERATOR,
+    Product,
+)
 
 CLUSTER = "ml-platform"
 KUBERNETES_VERSION = "1.34"

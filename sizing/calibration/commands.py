@@ -43,7 +43,8 @@ def vllm_command(plan: Plan, concurrency: int | None = None, rate: float | None 
             if concurrency is not None else
             f"--request-rate {rate:.4g} --burstiness 1 --num-prompts {max(MIN_PROMPTS, math.ceil(60 * (rate or 0)))}")
     return (f"vllm bench serve --backend vllm --base-url {ENDPOINT} --model {_q(plan.model)} "
-            f"--tokenizer {_q(plan.checkpoint.repo or plan.model)} --dataset-name random --random-input-len {w.input_tokens} "
+            f"--tokenizer {_q(plan.checkpoint.repo or plan.model)} --dataset-name random --random-input-len "
+            f"{w.input_tokens} "
             f"--random-output-len {w.output_tokens} --random-range-ratio 0 --ignore-eos {load} "
             f"--percentile-metrics ttft,tpot,itl --metric-percentiles 50,95,99 --save-result "
             f"--result-filename vllm-{label}.json --metadata engine_version={_q(plan.engine)}{_goodput(plan)}")

@@ -122,7 +122,8 @@ def shape_of(point: MeasuredPoint) -> RequestShape:
 
 
 def predict(load: ReplicaLoad, point: MeasuredPoint) -> LoadPoint | None:
-    """The load model at the point's load, under the arrival process it records (None: a rate above what it sustains)."""
+    """The load model at the point's load, under the arrival process it records (None: a rate above what it
+    sustains)."""
     if point.concurrency is not None:
         return load.burst_loop(point.concurrency) if point.arrivals == "burst" else load.closed_loop(point.concurrency)
     assert point.request_rate is not None
@@ -141,7 +142,7 @@ def _values(x: Sequence[float], prior: Assumptions, ceiling_ms: float | None = N
     """Search vector (log ratios to the prior) -> fitted values; with `ceiling_ms`, held within the physical bounds
     (efficiencies at most EFFICIENCY_CEILING, the overhead at most ceiling_ms)."""
     out = {}
-    for name, step in zip(FITTED, x):
+    for name, step in zip(FITTED, x, strict=True):
         start = float(getattr(prior, name))
         if name == "decode_step_overhead_ms":
             value = max((start + OVERHEAD_FLOOR_MS) * math.exp(min(step, 50.0)) - OVERHEAD_FLOOR_MS, 0.0)
@@ -162,7 +163,7 @@ def _loss(replica: Replica, points: Sequence[MeasuredPoint],
         unbounded = replica.prior.model_construct(**{**replica.prior.model_dump(), **values})  # the search may go past 1
         total = PRIOR_WEIGHT * sum(v * v for v in x)
         speed_memo: dict[RequestShape, ReplicaLoad] = {}
-        for point, shape in zip(points, shapes):
+        for point, shape in zip(points, shapes, strict=True):
             if shape not in speed_memo:
                 speed_memo[shape] = ReplicaLoad(replica.with_assumptions(unbounded), shape, limits[shape])
             errs = errors(predict(speed_memo[shape], point), point)
@@ -188,22 +189,22 @@ def nelder_mead(f: Callable[[Sequence[float]], float], start: Sequence[float], s
             break
         centre = [sum(v[j] for v in simplex[:-1]) / n for j in range(n)]
         worst = simplex[-1]
-        reflected = [c + (c - w) for c, w in zip(centre, worst)]
+        reflected = [c + (c - w) for c, w in zip(centre, worst, strict=True)]
         r = f(reflected)
         if r < scores[0]:
-            expanded = [c + 2 * (c - w) for c, w in zip(centre, worst)]
+            expanded = [c + 2 * (c - w) for c, w in zip(centre, worst, strict=True)]
             e = f(expanded)
             simplex[-1], scores[-1] = (expanded, e) if e < r else (reflected, r)
         elif r < scores[-2]:
             simplex[-1], scores[-1] = reflected, r
         else:
-            contracted = [c + 0.5 * (w - c) for c, w in zip(centre, worst)]
+            contracted = [c + 0.5 * (w - c) for c, w in zip(centre, worst, strict=True)]
             k = f(contracted)
             if k < scores[-1]:
                 simplex[-1], scores[-1] = contracted, k
             else:
                 best = simplex[0]
-                simplex = [best] + [[b + 0.5 * (v - b) for b, v in zip(best, vec)] for vec in simplex[1:]]
+                simplex = [best] + [[b + 0.5 * (v - b) for b, v in zip(best, vec, strict=True)] for vec in simplex[1:]]
                 scores = [scores[0]] + [f(v) for v in simplex[1:]]
     return simplex[min(range(n + 1), key=scores.__getitem__)]
 

@@ -87,8 +87,8 @@ class MeasuredPoint(BaseModel):
     ttft_ms: float = Field(gt=0, le=MAX_LATENCY_MS)
     """Mean time to first token, milliseconds."""
     itl_ms: float = Field(gt=0, le=MAX_LATENCY_MS)
-    """Mean inter-token latency, milliseconds: per request (latency - TTFT) / (output tokens - 1), averaged over requests
-    where the tool records it (vLLM's TPOT, GuideLLM's and AIPerf's inter-token latency)."""
+    """Mean inter-token latency, milliseconds: per request (latency - TTFT) / (output tokens - 1), averaged over
+    requests where the tool records it (vLLM's TPOT, GuideLLM's and AIPerf's inter-token latency)."""
     ttft_p99_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)
     """p99 time to first token, milliseconds, when recorded."""
     itl_p99_ms: float | None = Field(default=None, gt=0, le=MAX_LATENCY_MS)

@@ -1,1 +1,2 @@
-"""Catalog snapshots read from sizing/data: GPUs, AWS instance types and prices, weight formats, engines, assumptions."""
+"""Catalog snapshots read from sizing/data: GPUs, AWS instance types and prices, weight formats, engines,
+assumptions."""

@@ -65,7 +65,8 @@ class Assumptions(BaseModel):
     """Tokens per expert at which a routed expert's grouped GEMM reaches half its long-matrix rate in prefill (None, as
     in plan locks written before it existed: experts costed as one long GEMM)."""
     spot_unfilled_share_scarce: float = Field(ge=0, le=1)
-    """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the toml."""
+    """Share of spot requests left unfilled in a scarce pool (families.csv spot_capacity = scarce); est., see the
+    toml."""
     spot_unfilled_share_plentiful: float = Field(ge=0, le=1)
     """Share of spot requests left unfilled in a plentiful pool."""
     interactive_max_utilization: float | None = Field(default=None, ge=MIN_SHARE, le=1)

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sizing.catalog.files import read_toml
 from sizing.errors import UnknownNameError
 
-
 STEP_TIME_TABLE = "step_time_factor"
 """The engines.toml table holding each engine's speed bias."""
 

@@ -1,5 +1,5 @@
-"""AWS unit prices of a fleet's fixed overhead (sizing/data/fixed_costs.csv): the network, load balancer, API-key secret,
-logs and node disks a stack creates besides its GPU instances. Prices only: deploy/fixed_costs.py counts what a
+"""AWS unit prices of a fleet's fixed overhead (sizing/data/fixed_costs.csv): the network, load balancer, API-key
+secret, logs and node disks a stack creates besides its GPU instances. Prices only: deploy/fixed_costs.py counts what a
 stack creates, since only the layer that creates the resources knows them."""
 
 from __future__ import annotations

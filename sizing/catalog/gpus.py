@@ -53,7 +53,8 @@ class GpuSpec(BaseModel):
         return self.visible_memory_gib * BYTES_PER_GIB
 
     def tflops(self, dtype: str) -> float:
-        """Dense TFLOPS for a compute dtype, falling back to fp16 (e.g. FP8 weights on a GPU without FP8 run as W8A16)."""
+        """Dense TFLOPS for a compute dtype, falling back to fp16 (e.g. FP8 weights on a GPU without FP8 run as
+        W8A16)."""
         if dtype in self.dense_tflops:
             return self.dense_tflops[dtype]
         for fallback in ("bf16", "fp16", "fp32"):

@@ -68,7 +68,8 @@ class InstanceType(BaseModel):
     not_offered_reason: dict[str, str]
     """Why the type is not offered in a region, for regions in the catalog that lack it."""
     capacity_block_usd_per_hour: dict[str, float] = {}
-    """EC2 Capacity Block effective rate per region, USD per instance-hour (capacity_blocks.csv); missing: none known."""
+    """EC2 Capacity Block effective rate per region, USD per instance-hour (capacity_blocks.csv); missing: none
+    known."""
     price_as_of: str
     """Date of the price snapshot."""
 

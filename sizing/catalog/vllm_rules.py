@@ -78,7 +78,8 @@ def _block_quant_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Ref
         per_rank = m.moe.expert_intermediate_size / layout.expert_ranks
         if per_rank % block:
             return Refusal(rule, f"expert intermediate size {m.moe.expert_intermediate_size} / {layout.expert_ranks} ranks = "
-                                 f"{per_rank:g}, not a multiple of the {block}-wide FP8 blocks; --enable-expert-parallel keeps experts whole")
+                                 f"{per_rank:g}, not a multiple of the {block}-wide FP8 blocks; "
+                                 "--enable-expert-parallel keeps experts whole")
     dense = m.intermediate_size / layout.tp
     if m.has_dense_mlp_layers and layout.tp > 1 and dense % block:
         return Refusal(rule, f"MLP intermediate size {m.intermediate_size} / TP={layout.tp} = {dense:g}, "

@@ -15,9 +15,12 @@ DEFAULT_MODEL = "llama-3.1-8b"
 """Model the main job plans for when none is given."""
 
 
-def add_model_args(p: argparse.ArgumentParser, raw: bool) -> None:
-    """--model, and for `memory` the raw-number alternative."""
+def add_model_args(p: argparse.ArgumentParser, raw: bool, formats: bool = True) -> None:
+    """--model, --weights and --kv-dtype (`formats`; plan's come from Deployment), and for `memory` the raw-number
+    alternative."""
     p.add_argument("--model", "-m", help="preset name, Hugging Face repo id of a preset, or path to a config.json")
+    if not formats:
+        return
     p.add_argument("--weights", help="weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; "
                                      "native (the checkpoint's own); auto (plan's default: native, and FP8 where sound)")
     p.add_argument("--kv-dtype", default="auto", help="KV cache dtype: auto (model dtype) or fp8")
@@ -36,6 +39,11 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gpu-memory-utilization", type=float, help="share of visible GPU memory vLLM may use (default 0.90)")
     p.add_argument("--max-model-len", type=int, help="longest request the engine accepts, tokens")
     p.add_argument("--engine", help="engine profile from sizing/data/engines.toml (default vllm-0.19)")
+    add_assume_arg(p)
+
+
+def add_assume_arg(p: argparse.ArgumentParser) -> None:
+    """--assume KEY=VALUE (plan's other engine settings come from Deployment)."""
     p.add_argument("--assume", action="append", default=[], metavar="KEY=VALUE",
                    help="override an assumption from sizing/data/assumptions.toml (repeatable)")
 

@@ -91,8 +91,10 @@ def calibration_lines(cal: Calibration, points: list[MeasuredPoint], out: str) -
              (f"  decode bandwidth efficiency {f.decode_bw_efficiency:.3f}, decode compute efficiency "
               f"{f.decode_compute_efficiency:.3f}, prefill compute efficiency {f.prefill_compute_efficiency:.3f}, "
               f"step overhead {f.decode_step_overhead_ms:.3f} ms (engine step-time factor folded in: 1.0)"),
-             "", f"  {'file':<28}{'load':<22}{'in/out':>11}{'tok/s':>10}{'err':>8}{'ITL ms':>9}{'err':>8}{'TTFT ms':>10}{'err':>8}"]
-    for p, r in zip(points, cal.points):
+             "", "  "
+                 f"{'file':<28}{'load':<22}{'in/out':>11}{'tok/s':>10}{'err':>8}{'ITL ms':>9}{'err':>8}"
+                 f"{'TTFT ms':>10}{'err':>8}"]
+    for p, r in zip(points, cal.points, strict=True):
         lines.append(f"  {p.source[:27]:<28}{p.load[:21]:<22}{f'{r.input_tokens}/{r.output_tokens}':>11}"
                      f"{p.output_tokens_per_s:>10,.1f}{100 * r.output_tokens_per_s_error:>+7.1f}%{p.itl_ms:>9.2f}"
                      f"{100 * r.itl_error:>+7.1f}%{p.ttft_ms:>10.1f}{100 * r.ttft_error:>+7.1f}%")

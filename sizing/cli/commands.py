@@ -8,18 +8,19 @@ from typing import TYPE_CHECKING
 from sizing.calibration.store import Calibration, read_calibration
 from sizing.catalog.engines import engine_and_factor, get_engine
 from sizing.catalog.instances import InstanceType, resolve_gpu_or_instance
-from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
+from sizing.catalog.selection import expand_instance_types, restrict_to_gpu
+from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.cli import render
+from sizing.cli.args import assumptions_from_args, format_from_args, model_from_args
+from sizing.cli.fields import given_fields
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
 from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
-from sizing.catalog.vllm_rules import kernel_refusal, layout_refusal, startup_rule_note, structure_refusal
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
-from sizing.planner.formats import AUTO
-from sizing.planner.layouts import spans_nodes
 from sizing.models.spec import ModelSpec
+from sizing.planner.layouts import spans_nodes
 from sizing.planner.plan import check_context, plan
 from sizing.planner.replica import largest_batch, memory_batch_limit, replica_load
 from sizing.planner.request import Deployment, PlanRequest, Workload, spare_purchase_unused
@@ -38,7 +39,8 @@ def _layout(args: argparse.Namespace, model: ModelSpec, instance: InstanceType |
     """--tp x --pp (x --dp), checked against the model the way vLLM checks it, and against the instance's GPUs."""
     if (args.dp > 1 or args.ep) and model.moe is None:
         raise InvalidInputError(
-            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel attention "
+            f"--dp={args.dp}{' --ep' if args.ep else ''} on {model.name!r}: expert parallelism and data-parallel "
+            "attention "
             "apply to MoE models; a dense model's data-parallel ranks are independent replicas. To fix: drop --dp/--ep "
             "(plan sizes replicas and packs several on one instance).")
     layout = Layout(tp=args.tp, pp=args.pp, dp=args.dp, ep=args.ep)
@@ -270,23 +272,25 @@ def _int_batch(text: str) -> int:
     return value
 
 
+def _allowed_types(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """--instance-types (names, GPU names, globs) expanded to API names, narrowed to --gpu's instance types."""
+    names = expand_instance_types(args.instance_types) if args.instance_types else None
+    if not args.gpu:
+        return names
+    narrowed = restrict_to_gpu(names, args.gpu)
+    if not narrowed:
+        raise InvalidInputError(f"none of --instance-types {','.join(args.instance_types)[:200]!r} carries the GPU "
+                                f"--gpu {args.gpu!r}. To fix: drop one of them, or list types with that GPU "
+                                f"(`python -m sizing catalog --gpu {args.gpu[:40]}`).")
+    return narrowed
+
+
 def plan_request(args: argparse.Namespace) -> PlanRequest:
-    """The PlanRequest the plan subcommand's arguments describe."""
+    """The PlanRequest the plan subcommand's arguments describe: each flag is the field of its name
+    (sizing/cli/fields.py), so the models' own defaults and bounds apply."""
     model = model_from_args(args)
-    workload = Workload(
-        concurrency=args.concurrency, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
-        requests_per_second=args.requests_per_second, output_tokens_per_second=args.output_tokens_per_second,
-        ttft_ms=args.ttft_ms, tpot_ms=args.tpot_ms, ttft_p95_ms=args.ttft_p95_ms, tpot_p95_ms=args.tpot_p95_ms,
-        prefix_hit_rate=args.prefix_hit_rate, max_input_tokens=args.max_input_tokens, max_output_tokens=args.max_output_tokens,
-        kind=args.workload, headroom_replicas=args.headroom, job_output_tokens=args.job_output_tokens,
-        deadline_hours=args.deadline_hours,
-        on_demand_floor=args.on_demand_floor, max_model_len=args.max_model_len,
-    )
-    types = tuple(t.strip() for t in args.instance_types.split(",") if t.strip()) if args.instance_types else None
-    deployment = Deployment(region=args.region, instance_types=types, weights=args.weights or AUTO, kv_dtype=args.kv_dtype,
-                            gpu_memory_utilization=args.gpu_memory_utilization, engine=args.engine, purchase=args.purchase,
-                            speculative=args.speculative,
-                            spare_purchase=args.spare_purchase)
+    workload = Workload(**given_fields(args, Workload))
+    deployment = Deployment(**{**given_fields(args, Deployment), "instance_types": _allowed_types(args)})
     if spare_purchase_unused(workload, deployment):
         raise InvalidInputError(f"--spare-purchase {args.spare_purchase!r} has no spare to buy: --headroom is 0. "
                                 "To fix: add --headroom N or drop --spare-purchase.")
@@ -311,11 +315,18 @@ def plan_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
         require("python -m sizing plan --stack", planner.needs)
         stacked = planner.plan_stack_file(args.stack, args.update_lock)
         result = stacked.plan
-        data, lines = ({**result.model_dump(mode="json"), **stacked.extra_json},
-                       [*stacked.messages, *render.plan_lines(result), *stacked.extra_lines])
+        data = {**result.model_dump(mode="json"), **stacked.extra_json,
+                "plan_lock": {"status": stacked.lock_status, "messages": list(stacked.messages)}}
+        lines = [*stacked.messages, *render.plan_lines(result), *stacked.extra_lines]
+        note, head = stacked.weights_note, len(stacked.messages) + 2
     else:
-        result = plan(plan_request(args))
+        request = plan_request(args)
+        result = plan(request)
         data, lines = result.model_dump(mode="json"), render.plan_lines(result)
+        note = render.command_line_weights_note(result.weights, request) if args.weights is None else None
+        head = 2  # after the plan's first two lines: the model and the workload
+    if note:  # the command line and stack files plan weights differently by default: the plan says so
+        data["weights_note"], lines = note, [*lines[:head], f"  {note}", *lines[head:]]
     if getattr(args, "bench_commands", False):
         from sizing.calibration.commands import bench_commands, bench_lines  # loaded when asked for (start-up time)
 

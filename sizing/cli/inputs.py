@@ -15,6 +15,8 @@ from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_HEADS, MAX_LATENCY
 
 MAX_BYTES_PER_PARAM = 4.0
 """--bytes-per-param: fp32 is the widest weight format."""
+MAX_GPU_MEMORY_GIB = 1024.0
+"""--min-gpu-memory-gib: a TiB per GPU, several times any GPU in sizing/data/gpus.csv (B300: 288 GB)."""
 
 
 class _Numbers(BaseModel):
@@ -90,10 +92,6 @@ class SpeedNumbers(EngineNumbers, LayoutNumbers):
     """--max-num-batched-tokens: the engine's token budget per step."""
 
 
-class PlanNumbers(EngineNumbers):
-    """`plan` (its workload numbers are bounded by Workload itself)."""
-
-
 class CalibrateNumbers(LayoutNumbers):
     """`calibrate`."""
 
@@ -101,9 +99,19 @@ class CalibrateNumbers(LayoutNumbers):
     """--max-num-batched-tokens: the engine's token budget per step."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "plan": PlanNumbers,
+class CatalogNumbers(_Numbers):
+    """`catalog`'s filters."""
+
+    min_gpu_memory_gib: float | None = Field(default=None, ge=0, le=MAX_GPU_MEMORY_GIB)
+    """--min-gpu-memory-gib: memory per GPU, GiB."""
+    min_gpus: int | None = Field(default=None, ge=1, le=MAX_PARALLEL)
+    """--min-gpus: GPUs per instance."""
+
+
+NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "catalog": CatalogNumbers,
                                       "calibrate": CalibrateNumbers}
-"""Subcommand -> the model of its numbers."""
+"""Subcommand -> the model of its numbers (`plan`'s are bounded by Workload and Deployment, which its flags are
+generated from: sizing/cli/fields.py)."""
 
 
 def validate_numbers(args: argparse.Namespace) -> None:
@@ -112,7 +120,3 @@ def validate_numbers(args: argparse.Namespace) -> None:
     if kind is not None:
         kind.model_validate({k: v for k, v in vars(args).items() if v is not None})
 
-
-def flag(field: str) -> str:
-    """The command-line flag of a field name."""
-    return "--" + field.replace("_", "-")

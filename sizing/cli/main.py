@@ -10,33 +10,42 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
-
 from sizing.cli import commands, render
-from sizing.cli.args import add_engine_args, add_expert_args, add_model_args
+from sizing.cli.args import add_assume_arg, add_engine_args, add_expert_args, add_model_args
 from sizing.cli.calibrate import add_calibrate_args, calibrate_command
-from sizing.cli.exits import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_OK  # noqa: F401 (re-exported)
-from sizing.cli.inputs import NUMBERS, flag, validate_numbers
+from sizing.cli.catalog import add_catalog_args, catalog_command
+from sizing.cli.exits import (  # noqa: F401 (re-exported)
+    EXIT_BAD_INPUT,
+    EXIT_INFEASIBLE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STALE_LOCK,
+)
+from sizing.cli.fields import add_model_flags, flag
+from sizing.cli.inputs import NUMBERS, validate_numbers
 from sizing.errors import InfeasibleError, SizingError
-from sizing.planner.request import MAX_LENGTH_MULTIPLE, Deployment, Workload
+from sizing.planner.request import Deployment, Workload
 from sizing.redact import redact
 
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, whose usage errors (exit 2) also say what to fix, and never echo a credential."""
+    """argparse, whose usage errors (exit 2) also say what to fix, and never echo a credential. Options are never
+    abbreviated: `--gpu` is its own option, not a prefix of `--gpu-memory-utilization`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "allow_abbrev": False})
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
 
 
-def _default(model: type[BaseModel], name: str) -> Any:
-    """A plan option's default: the request model's own, so that the command line and stack files agree."""
-    return model.model_fields[name].default
-
-
-def _parser(plugins_wanted: bool = True) -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.")
+def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.ArgumentParser:
+    """The command line; `docs`: with each generated flag's help (read from the models' source, for --help only);
+    `plugins_wanted`: with the upper layers' commands (read from the entry points)."""
+    p = _Parser(prog="python -m sizing", description="Size LLM serving on GPUs from first principles.",
+                allow_abbrev=False)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     mem = sub.add_parser("memory", help="memory per GPU for a model, with or without a GPU")
@@ -78,40 +87,12 @@ def _parser(plugins_wanted: bool = True) -> argparse.ArgumentParser:
     spd.add_argument("--json", action="store_true")
 
     pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
-    add_model_args(pl, raw=False)
-    add_engine_args(pl)
-    pl.add_argument("--concurrency", type=int, default=_default(Workload, "concurrency"),
-                    help="requests in flight: closed-loop clients (default 32 when no rate is given); with a rate, the "
-                         "most in flight (each request then takes at most concurrency / rate seconds)")
-    pl.add_argument("--input-tokens", type=int, default=_default(Workload, "input_tokens"))
-    pl.add_argument("--output-tokens", type=int, default=_default(Workload, "output_tokens"))
-    pl.add_argument("--requests-per-second", type=float)
-    pl.add_argument("--output-tokens-per-second", type=float)
-    pl.add_argument("--ttft-ms", type=float, help="mean time-to-first-token target")
-    pl.add_argument("--tpot-ms", type=float, help="mean inter-token latency target")
-    pl.add_argument("--ttft-p95-ms", type=float, help="p95 time-to-first-token target")
-    pl.add_argument("--tpot-p95-ms", type=float, help="p95 target of a request's mean inter-token latency")
-    pl.add_argument("--prefix-hit-rate", type=float, default=_default(Workload, "prefix_hit_rate"),
-                    help="share of prompt tokens served from the prefix cache")
-    pl.add_argument("--max-input-tokens", type=int,
-                    help=f"longest prompt accepted (default {MAX_LENGTH_MULTIPLE} x --input-tokens)")
-    pl.add_argument("--max-output-tokens", type=int,
-                    help=f"longest generation accepted (default {MAX_LENGTH_MULTIPLE} x --output-tokens)")
-    pl.add_argument("--workload", choices=["interactive", "batch"], default=_default(Workload, "kind"))
-    pl.add_argument("--job-output-tokens", type=int, help="batch: output tokens the whole job generates; plans are then "
-                    "ranked by what the job costs")
-    pl.add_argument("--deadline-hours", type=float, help="batch: the job finishes within this many hours of launch "
-                    "(with --job-output-tokens)")
-    pl.add_argument("--headroom", type=int, default=_default(Workload, "headroom_replicas"), help="extra replicas (1 = N+1)")
-    pl.add_argument("--on-demand-floor", type=float, help="share of required replicas kept on demand")
-    pl.add_argument("--purchase", choices=["on-demand", "spot", "mixed", "capacity-block"],
-                    help="force a purchase option (capacity-block: EC2 Capacity Block rates, where the catalog has them)")
-    pl.add_argument("--spare-purchase", choices=["on-demand", "spot"],
-                    help="how the --headroom spare is bought (default: on-demand for interactive, spot for batch)")
-    pl.add_argument("--speculative", choices=["eagle3", "mtp"], help="speculative decoding with the model's catalogued "
-                    "draft (sizing/data/speculators.csv): an EAGLE-3 head or the model's own MTP module")
-    pl.add_argument("--region", default=_default(Deployment, "region"))
-    pl.add_argument("--instance-types", help="comma-separated allow-list")
+    add_model_args(pl, raw=False, formats=False)
+    add_assume_arg(pl)
+    pl.add_argument("--gpu", help="only instance types with this GPU (a name or alias from sizing/data/gpus.csv, e.g. "
+                    "H100, L40S); with --instance-types, those of them that carry it")
+    add_model_flags(pl, Workload, docs)
+    add_model_flags(pl, Deployment, docs)
     pl.add_argument("--calibration", metavar="FILE", help="a calibration written by `calibrate`: candidates on its "
                     "GPU, model and weights are sized with its fitted efficiencies (and said to be)")
     pl.add_argument("--bench-commands", action="store_true", help="also print the benchmark commands (vllm bench "
@@ -122,6 +103,7 @@ def _parser(plugins_wanted: bool = True) -> argparse.ArgumentParser:
     pl.add_argument("--update-lock", action="store_true", help="with --stack: record the fresh plan as the stack's lock")
 
     add_calibrate_args(sub)
+    add_catalog_args(sub)
 
     if plugins_wanted:
         # here: the engine's own commands never pay for the entry points
@@ -133,7 +115,8 @@ def _parser(plugins_wanted: bool = True) -> argparse.ArgumentParser:
 
 
 def _validation_message(exc: ValidationError) -> str:
-    cli = exc.title in {kind.__name__ for kind in NUMBERS.values()}
+    models: list[type[BaseModel]] = [*NUMBERS.values(), Workload, Deployment]  # plan's flags are their fields
+    cli = exc.title in {kind.__name__ for kind in models}
     parts = []
     for e in exc.errors():
         where = flag(str(e["loc"][0])) if cli and e["loc"] else ".".join(str(x) for x in e["loc"]) or exc.title
@@ -142,7 +125,7 @@ def _validation_message(exc: ValidationError) -> str:
     return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
 
-ENGINE_COMMANDS = ("memory", "speed", "plan", "calibrate")
+ENGINE_COMMANDS = ("memory", "speed", "plan", "calibrate", "catalog")
 """The engine's own subcommands; the others are registered by the upper layers (sizing/cli/plugins.py), whose entry
 points are read only when the command line may name one (never on the engine's own commands: it costs time)."""
 
@@ -164,8 +147,9 @@ def ignored_with_stack(parser: argparse.ArgumentParser, args: argparse.Namespace
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     given = sys.argv[1:] if argv is None else argv
-    parser = _parser(plugins_wanted=not given or given[0] not in ENGINE_COMMANDS)
-    args = parser.parse_args(argv)
+    parser = _parser(docs=bool({"-h", "--help"} & set(given)),
+                     plugins_wanted=not given or given[0] not in ENGINE_COMMANDS)
+    args = parser.parse_args(given)
     ignored = ignored_with_stack(parser, args, given)
     if ignored:
         print(redact(f"error: plan --stack plans the stack file's own config, so {', '.join(ignored)} would be ignored. "
@@ -190,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         args.model = args.model_pos
     handler = {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command,
-               "calibrate": calibrate_command}[args.command]
+               "calibrate": calibrate_command, "catalog": catalog_command}[args.command]
     try:
         validate_numbers(args)
         if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with
@@ -205,8 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(redact(f"error: {_validation_message(exc)}"), file=sys.stderr)
         return EXIT_BAD_INPUT
-    render.emit(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(lines)))
+    render.emit(redact(json.dumps(data, indent=2, sort_keys=True) if args.json else "\n".join(render.wrapped(lines))))
     if data.get("fits") is False:
         print(redact(f"infeasible: {render.nearest_miss(data)}"), file=sys.stderr)
         return EXIT_INFEASIBLE
+    if (data.get("plan_lock") or {}).get("status") == "stale":
+        print(f"plan lock: stale (the stack's sizing config changed); exit {EXIT_STALE_LOCK}. To fix: review the fresh "
+              "plan above and record it with --update-lock.", file=sys.stderr)
+        return EXIT_STALE_LOCK
     return EXIT_OK

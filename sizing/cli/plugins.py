@@ -57,6 +57,11 @@ class StackPlanned:
     """Keys `plan --stack --json` adds to the plan's own (the fixed overhead of what the stack creates)."""
     extra_lines: tuple[str, ...]
     """Lines shown after the plan (the fixed overhead)."""
+    lock_status: str = "locked"
+    """How the plan stands with the stack's lock: written, none, locked or stale (deploy/stack_plan.py's StackPlan;
+    stale: `plan --stack` exits 3)."""
+    weights_note: str | None = None
+    """Why the stack's weights differ from what the command line's default would choose (None: nothing to say)."""
 
 
 @dataclass(frozen=True)

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import textwrap
 from typing import TYPE_CHECKING
 
 from sizing.memory.layout import layout_label
 from sizing.planner.cold_start import plan_cold_start
-from sizing.planner.request import Workload
-from sizing.planner.results import Candidate, Plan
+from sizing.planner.request import PlanRequest, Workload
+from sizing.planner.results import Candidate, Plan, Rejection
 from sizing.units import to_gib
 
 if TYPE_CHECKING:  # the typed results of memory and speed, which `plan` never builds
     from sizing.memory.results import MemoryDemand, MemoryOnGpu, ModelLine
     from sizing.speed.results import CalibrationUsed, ClosedLoopSpeed, OpenLoopSpeed, ReplicaOnGpu, SpeedAtBatch
 
-REJECTIONS_SHOWN_PER_KIND = 4
-"""How many rejected candidates of each kind the text output lists (--json lists them all)."""
+REJECTIONS_SHOWN = 10
+"""How many lines of rejected candidates the text output lists, nearest miss first (--json lists them all); sizes of
+one family rejected for the same reason share a line."""
+NOT_PLANNED_KIND = "accelerator"
+"""The rejection kind of the types the planner does not size (sizing/data/not_planned.csv): summarized in one line."""
+COLUMNS_RANGE = (80, 120)
+"""Text output is wrapped to the terminal's width within this range (the project's line limit is 120)."""
+CONTINUATION_INDENT = "    "
+"""Extra indent of a wrapped line's continuation."""
 
 
 def _head(r: ModelLine) -> str:
@@ -161,14 +170,17 @@ def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
     how = ("pre-quantized release" if k.prequantized
            else ("the model's own, quantized to " + p.weights + " at load" if k.format != p.weights else "the model's own"))
-    return f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} GiB download; {how})"
+    return (f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} "
+            f"GiB download; {how})")
 
 
 def _memory_line(p: Plan) -> str:
     m = p.choice.memory
-    return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = {m.budget_gib:.2f} GiB budget"
+    return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = "
+            f"{m.budget_gib:.2f} GiB budget"
             f" = weights {m.weights_gib:.2f} + activations {m.activation_gib:.2f} + non-torch {m.non_torch_gib:.2f}"
-            f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x {m.max_model_len}-token requests)")
+            f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x "
+            f"{m.max_model_len}-token requests)")
 
 
 def _shown(p: Plan) -> list[Candidate]:
@@ -204,7 +216,8 @@ def plan_lines(p: Plan) -> list[str]:
     c, w = p.choice, p.workload
     targets = latency_targets(w)
     lines = [
-        f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), {p.weights} weights, "
+        f"Plan for {p.model} ({p.params_total / 1e9:.2f}B params, {p.params_active / 1e9:.2f}B active), "
+        f"{p.weights} weights, "
         f"KV {p.kv_dtype}, {p.region}, engine {p.engine}, prices as of {p.prices_as_of}",
         f"Workload: {w.kind}, {w.traffic_text}, {w.input_tokens} in / {w.output_tokens} out tokens"
         + (f" ({w.prefix_hit_rate:.0%} of prompt tokens from the prefix cache)" if w.prefix_hit_rate else "")
@@ -213,14 +226,18 @@ def plan_lines(p: Plan) -> list[str]:
         *[f"  limit the plan adds: {x}" for x in p.assumed_limits],
         "",
         f"Choice: {c.label} ({c.gpu})",
-        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds {c.concurrency_per_replica:,.1f} users "
-        f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step time; "
-        f"throughput saturates near {c.saturation_concurrency:,.0f} users ({c.max_requests_per_second_per_replica:,.2f} req/s)",
+        f"  {c.replicas_required} replica(s) needed, sized by {c.sized_by}; each holds "
+        f"{c.concurrency_per_replica:,.1f} users "
+        f"({c.requests_per_second_per_replica:,.2f} req/s) {held_within(p)}, prefill {c.prefill_share:.0%} of step "
+        "time; "
+        f"throughput saturates near {c.saturation_concurrency:,.0f} users "
+        f"({c.max_requests_per_second_per_replica:,.2f} req/s)",
         _cost_line(c),
         *_job_lines(c),
         f"  at the planned {c.planned_concurrency_per_replica:,.1f} users per replica: TTFT {c.ttft_ms:,.0f} ms (p95 "
         f"{c.ttft_p95_ms:,.0f}), TPOT {c.tpot_ms:.1f} ms (p95 {c.tpot_p95_ms:.1f}); "
-        f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start {c.cold_start_s / 60:.1f} min",
+        f"{c.output_tokens_per_second_per_replica:,.0f} output tok/s per replica at capacity; cold start "
+        f"{c.cold_start_s / 60:.1f} min",
         _checkpoint_line(p),
         *_speculative_lines(p),
         "  cold start, term by term: " + "; ".join(plan_cold_start(p).explain()),
@@ -232,30 +249,91 @@ def plan_lines(p: Plan) -> list[str]:
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type"
         + ("; $/h is the expected cost, spot risk included" if any(x.spot_instances for x in _shown(p)) else "") + "):",
-        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  {'purchase':<10}{'$/h':>10}"
+        f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  "
+        f"{'purchase':<10}{'$/h':>10}"
         f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
     for a in p.alternatives:
         x = a.candidate
         lines.append(f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
                      f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
-                     f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}{x.tpot_ms:>9.1f}  "
+                     f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}"
+                     f"{x.tpot_ms:>9.1f}  "
                      f"{a.why_lost}")
     lines += ["", f"Cost x latency frontier on {c.instance_type} (cheapest plan per TPOT target):"]
     for f in p.frontier:
         if f.feasible:
+            label = layout_label(f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1,
+                                 bool(f.expert_parallel))
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} "
-                         f"{layout_label(f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1, bool(f.expert_parallel))}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
+                         f"{label}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
                          f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
         else:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")
-    lines += ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; --json lists all):"]
-    for kind in sorted({r.kind for r in p.rejected}):
-        for r in [r for r in p.rejected if r.kind == kind][:REJECTIONS_SHOWN_PER_KIND]:
-            layout = f" {r.parallel_label}" if r.parallel_label else ""
-            layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
-            lines.append(f"  [{kind}] {r.instance_type}{layout}: {r.reason}")
+    return lines + rejected_lines(p)
+
+
+def _nearest_first(r: Rejection) -> tuple[bool, float, str]:
+    """Sort key: the sized misses by how far off (nearest first), then the rest by kind."""
+    return (r.relative_miss is None, r.relative_miss or 0.0, r.kind)
+
+
+def rejected_lines(p: Plan) -> list[str]:
+    """The rejections, nearest miss first; the types the planner does not size in one line."""
+    sized = sorted((r for r in p.rejected if r.kind != NOT_PLANNED_KIND), key=_nearest_first)
+    not_planned = [r for r in p.rejected if r.kind == NOT_PLANNED_KIND]
+    lines = ["", f"Rejected ({len(p.rejected)}: {p.rejected_summary}; nearest miss first; --json lists all):"]
+    shown: dict[tuple[str, str, str], list[str]] = {}  # sizes of one family missing alike share a line
+    for r in sized:
+        layout = f" {r.parallel_label}" if r.parallel_label else ""
+        layout += f" {r.weights}" if r.weights and r.weights != p.weights else ""
+        key = (r.kind, r.instance_type.split(".", 1)[0], f"{layout}: {r.reason}")
+        if key in shown or len(shown) < REJECTIONS_SHOWN:
+            shown.setdefault(key, []).append(r.instance_type)
+    for (kind, _, text), types in shown.items():
+        alike = f" (and {len(types) - 1} more size{'s' if len(types) > 2 else ''}: {', '.join(types[1:])})"
+        lines.append(f"  [{kind}] {types[0]}{alike if len(types) > 1 else ''}{text}")
+    if not_planned:
+        accelerators = dict.fromkeys(r.reason.split(": ", 1)[0].split(" x ", 1)[-1] for r in not_planned)
+        lines.append(f"  [{NOT_PLANNED_KIND}] {len(not_planned)} types not planned ({', '.join(accelerators)}): the "
+                     "planner sizes NVIDIA CUDA GPUs on x86 hosts (sizing/data/not_planned.csv says why for each)")
     return lines
+
+
+def wrapped(lines: list[str] | tuple[str, ...], columns: int | None = None) -> list[str]:
+    """Lines wrapped to the terminal's width (clamped to COLUMNS_RANGE), continuations indented under their line."""
+    low, high = COLUMNS_RANGE
+    width = columns or min(max(shutil.get_terminal_size((high, 24)).columns, low), high)
+    out = []
+    for line in lines:
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + CONTINUATION_INDENT,
+                             break_on_hyphens=False, break_long_words=False) or [line]
+    return out
+
+
+def command_line_weights_note(weights: str, request: PlanRequest) -> str | None:
+    """Why a plan made with the command line's default weights differs from what a stack file plans (None: it does
+    not: the checkpoint's own format was chosen)."""
+    native = request.model.native_format
+    if weights == native:
+        return None
+    return (f"weights: {weights} from --weights auto, the command line's default (the checkpoint is {native}); a "
+            f"stack file serves the checkpoint's own {native} unless llmfleet:deployment.weights is auto. To plan as a "
+            "stack does: --weights native.")
+
+
+def stack_weights_note(weights: str, request: PlanRequest) -> str | None:
+    """Why a stack's plan keeps the checkpoint's own weights where the command line might choose FP8 (None: the stack
+    sets its weights)."""
+    if request.deployment.weights is not None:
+        return None
+    return (f"weights: {weights}, the checkpoint's own: a stack file's default (a deployed fleet's numerics change only "
+            "when its owner asks); `python -m sizing plan` defaults to --weights auto, which also weighs FP8; set "
+            "llmfleet:deployment.weights: auto to plan as it does.")
 
 
 def nearest_miss(d: dict) -> str:
@@ -298,7 +376,8 @@ def _kv_alternative_lines(p: Plan) -> list[str]:
     if k is None:
         return []
     x, change = k.candidate, ("cheaper" if k.saving_share >= 0 else "dearer")
-    return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x {x.instance_type}, "
+    return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x "
+            f"{x.instance_type}, "
             f"{x.parallel_label}, "
             f"{x.replicas} replica(s), ${x.hourly_cost_usd:,.2f}/h ({abs(k.saving_share):.0%} {change}), "
             f"{x.concurrency_per_replica:,.1f} users per replica, TPOT {x.tpot_ms:.1f} ms. Source: {k.source}"]

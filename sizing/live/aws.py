@@ -1,10 +1,11 @@
 """The AWS calls of pre-flight. boto3/botocore are imported inside the functions that need them, never at module load.
 
-Every client gets botocore's standard retry mode and bounded timeouts, so throttling is retried and a preview never hangs."""
+Every client gets botocore's standard retry mode and bounded timeouts, so throttling is retried and a preview never
+hangs."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sizing.live.facts import InstanceSpecFact, QuotaFact
@@ -72,7 +73,7 @@ def spot_prices(ec2: Any, instance_types: list[str], zones: list[str]) -> dict[s
     latest: dict[tuple[str, str], tuple[datetime, float]] = {}
     paginator = ec2.get_paginator("describe_spot_price_history")
     for page in paginator.paginate(InstanceTypes=instance_types, ProductDescriptions=[LINUX],
-                                   StartTime=datetime.now(timezone.utc)):
+                                   StartTime=datetime.now(UTC)):
         for p in page["SpotPriceHistory"]:
             if zones and p["AvailabilityZone"] not in zones:
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,7 +91,7 @@ class LiveFacts(BaseModel):
 
 def now_iso() -> str:
     """The current time, ISO 8601 UTC, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def embedded_facts(region: str, reason: str) -> LiveFacts:

@@ -1,8 +1,8 @@
 """Regenerate the embedded instance catalog (sizing/data/instances.csv, prices.csv, capacity_blocks.csv) from AWS.
 
 Sources: DescribeInstanceTypes, DescribeInstanceTypeOfferings per region, the public EC2 price list (pricing:GetProducts
-on the us-east-1 endpoint: Linux, shared tenancy, no pre-installed software, capacitystatus Used; one paginated query per
-instance type answers every region) and DescribeCapacityBlockOfferings (the Capacity Block rate: fee / hours).
+on the us-east-1 endpoint: Linux, shared tenancy, no pre-installed software, capacitystatus Used; one paginated query
+per instance type answers every region) and DescribeCapacityBlockOfferings (the Capacity Block rate: fee / hours).
 
     python -m sizing.live.refresh --out sizing/data                  # every region of the current catalog
     python -m sizing.live.refresh --regions us-east-1 eu-west-1 --no-capacity-blocks
@@ -25,7 +25,8 @@ from sizing.catalog.instances import all_families, all_regions
 GPU_NAMES = {("A100", 40960): "A100-SXM-40GB", ("A100", 81920): "A100-SXM-80GB", ("H100", 81920): "H100-SXM-80GB",
              ("H200", 144384): "H200-SXM-141GB", ("B200", 183359): "B200-180GB", ("A10G", 22888): "A10G-24GB",
              ("L4", 22888): "L4-24GB", ("L40S", 45776): "L40S-48GB", ("T4", 15360): "T4-16GB"}
-"""(API GPU name, MiB per GPU) -> gpus.csv row. Partitioned GPUs report the partition's memory, so name alone decides."""
+"""(API GPU name, MiB per GPU) -> gpus.csv row. Partitioned GPUs report the partition's memory, so name alone
+decides."""
 GPU_BY_NAME = {"A10G": "A10G-24GB", "L4": "L4-24GB", "L40S": "L40S-48GB", "T4": "T4-16GB", "H100": "H100-SXM-80GB",
                "H200": "H200-SXM-141GB", "B200": "B200-180GB", "B300": "B300-288GB", "GB200": "GB200-186GB",
                "RTX PRO 6000": "RTX-PRO-6000-96GB", "RTX PRO Server 6000": "RTX-PRO-6000-96GB"}
@@ -38,7 +39,8 @@ HAND_FIXES: dict[str, dict[str, Any]] = {
 PRICING_REGION = "us-east-1"
 """The Pricing API answers from us-east-1 (and ap-south-1) only."""
 PRICE_FILTERS = (("operatingSystem", "Linux"), ("tenancy", "Shared"), ("preInstalledSw", "NA"), ("capacitystatus", "Used"))
-"""The price list rows of a plain Linux on-demand instance (not Windows, dedicated hosts, SQL images or reservations)."""
+"""The price list rows of a plain Linux on-demand instance (not Windows, dedicated hosts, SQL images or
+reservations)."""
 CAPACITY_BLOCK_FAMILIES = ("p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300")
 """Families AWS sells as Capacity Blocks for ML (EC2 User Guide, "Capacity Blocks for ML: supported instance types")."""
 CAPACITY_BLOCK_PROBE_HOURS = 24

@@ -33,7 +33,8 @@ def _need(cfg: dict[str, Any], key: str, where: str) -> Any:
     if cfg.get(key) is None:
         raise ModelConfigError(
             f"{where}: config.json has no {key!r}, which the sizing engine needs. "
-            "To fix: pass the model's original config.json, or give raw numbers (--params-b, --layers, --kv-heads, --head-dim)."
+            "To fix: pass the model's original config.json, or give raw numbers (--params-b, --layers, --kv-heads, "
+            "--head-dim)."
         )
     return cfg[key]
 
@@ -73,8 +74,8 @@ def _vision_params(vision: dict[str, Any], text: dict[str, Any], where: str) -> 
 
 def _llama4_vision_extra(vision: dict[str, Any], text: dict[str, Any], where: str) -> int:
     """Llama 4's encoder beyond the ViT layers and embeddings (transformers modeling_llama4.py Llama4VisionModel): the
-    class token's position, pre and post LayerNorms, the pixel-shuffle MLP (two bias-free linears) and the projector into
-    the text model (bias-free)."""
+    class token's position, pre and post LayerNorms, the pixel-shuffle MLP (two bias-free linears) and the projector
+    into the text model (bias-free)."""
     h, inter = vision["hidden_size"], vision["intermediate_size"]
     p_in, p_out, out = (int(_need(vision, k, where + " vision_config"))
                         for k in ("projector_input_dim", "projector_output_dim", "vision_output_dim"))
@@ -95,7 +96,8 @@ def _integer_format(method: str, quant: dict[str, Any]) -> str:
     if isinstance(bits, bool) or not isinstance(bits, int) or (method, bits) not in INTEGER_FORMATS:
         served = ", ".join(f"{m} {b}-bit" for m, b in INTEGER_FORMATS)
         raise ModelConfigError(
-            f"quantization_config: {method} with bits={repr(bits)[:20]} is not a width the sizing knows or vLLM's Marlin "
+            f"quantization_config: {method} with bits={repr(bits)[:20]} is not a width the sizing knows or vLLM's "
+            "Marlin "
             f"kernels serve ({served}). To fix: use a checkpoint quantized to one of those widths, or pass the "
             "unquantized config.json and choose --weights explicitly.")
     return INTEGER_FORMATS[(method, bits)]

@@ -169,7 +169,8 @@ def _expected(error: ErrorDetails) -> str:
 
 
 def checked_fields(cfg: Any, where: str, part: str = "") -> dict[str, Any]:
-    """The config mapping, after its engine-read fields passed the schema; raises ModelConfigError naming each bad field."""
+    """The config mapping, after its engine-read fields passed the schema; raises ModelConfigError naming each bad
+    field."""
     if not isinstance(cfg, dict):
         raise ModelConfigError(f"{where}: config.json{part} is not a JSON object. To fix: pass a Hugging Face config.json.")
     try:

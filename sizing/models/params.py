@@ -10,7 +10,8 @@ from sizing.catalog.formats import TensorRole
 from sizing.models.spec import ModelSpec
 
 Shard = Literal["tp", "kv", "replicated"]
-"""tp: split across TP ranks; kv: split by KV head, at least one head per rank; replicated: a full copy on every rank."""
+"""tp: split across TP ranks; kv: split by KV head, at least one head per rank; replicated: a full copy on every
+rank."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Built-in model presets (sizing/data/models/*.json), and resolving a model argument: preset name or config.json path."""
+"""Built-in model presets (sizing/data/models/*.json), and resolving a model argument: preset name or config.json
+path."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Cold start of one node, term by term: boot the instance, pull the image, download the checkpoint to the weights disk, load this
-node's shard from that disk into GPU memory, start the engine. The download runs at the slowest of the source (S3 or
-the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one large
-enough, else a gp3 volume whose throughput is provisioned from the download rate."""
+"""Cold start of one node, term by term: boot the instance, pull the image, download the checkpoint to the weights disk,
+load this node's shard from that disk into GPU memory, start the engine. The download runs at the slowest of the source
+(S3 or the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one
+large enough, else a gp3 volume whose throughput is provisioned from the download rate."""
 
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ class ColdStart(BaseModel):
             f"image pull {self.image_pull_s:.0f} s (assumption container_pull_s)",
             f"download {self.download_bytes / gb:.1f} GB at {self.download_rate_bytes_per_s / gb:.2f} GB/s "
             f"(limited by the {self.download_limited_by}) = {self.download_s:.0f} s",
-            f"load {self.load_bytes / gb:.1f} GB from {disk} at {self.disk.rate_bytes_per_s / gb:.2f} GB/s = {self.load_s:.0f} s",
+            f"load {self.load_bytes / gb:.1f} GB from {disk} at {self.disk.rate_bytes_per_s / gb:.2f} GB/s = "
+            f"{self.load_s:.0f} s",
             f"engine start {self.engine_init_s:.0f} s (assumption engine_init_s)",
             f"total {self.total_s:.0f} s ({self.total_s / 60:.1f} min)",
         ]

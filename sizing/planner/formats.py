@@ -52,13 +52,16 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
     fmt = get_format(key)
     if fmt.name in RELEASE_ONLY_FORMATS and fmt.name != native.name and not prequantized_release(m.hf_repo, fmt.name):
         raise InvalidInputError(
-            f"weights={fmt.name!r}: no {fmt.name} release of {m.name!r} is catalogued (sizing/data/checkpoints.csv), and "
-            f"vLLM reads {fmt.name} from a checkpoint, it cannot quantize to it at load. To fix: use fp8 (quantized at load) "
+            f"weights={fmt.name!r}: no {fmt.name} release of {m.name!r} is catalogued "
+            "(sizing/data/checkpoints.csv), and "
+            f"vLLM reads {fmt.name} from a checkpoint, it cannot quantize to it at load. To fix: use fp8 "
+            "(quantized at load) "
             "or auto, or add the publisher's release to checkpoints.csv with its model card.")
     if fmt.name in LLAMA_CPP_ONLY_FORMATS:
         raise InvalidInputError(
             f"weights={fmt.name!r} is a llama.cpp (GGUF) format; the fleet serves with vLLM, which would load the "
-            f"checkpoint's {m.native_format} weights instead. To fix: use int4-awq or int4-gptq for 4-bit weights, or auto."
+            f"checkpoint's {m.native_format} weights instead. To fix: use int4-awq or int4-gptq for 4-bit weights, "
+            "or auto."
         )
     if fmt.applies_to == "experts" and m.moe is None:
         raise InvalidInputError(
@@ -77,7 +80,8 @@ def _no_checkpoint(m: ModelSpec, fmt: WeightFormat) -> InvalidInputError:
     options = loadable_formats(m, tuple(served))
     return InvalidInputError(
         f"weights={fmt.name!r} for {m.name!r}: no pre-quantized {fmt.name} release of {m.hf_repo or 'this checkpoint'} "
-        f"is catalogued (sizing/data/checkpoints.csv), and vLLM quantizes a {m.native_format} checkpoint at load only to "
+        f"is catalogued (sizing/data/checkpoints.csv), and vLLM quantizes a {m.native_format} checkpoint at load "
+        "only to "
         f"FP8 (vLLM rule {CHECKPOINT_RULE}). To fix: use one of {', '.join(options)}, or 'auto'; or add the release's "
         "row to sizing/data/checkpoints.csv.")
 

@@ -6,28 +6,41 @@ from sizing.catalog.checkpoints import Checkpoint
 from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat, get_format
 from sizing.catalog.gpus import get_gpu
+from sizing.catalog.instances import (
+    InstanceType,
+    all_instance_types,
+    catalog_prices_as_of,
+    check_region,
+    get_instance_type,
+    not_planned_types,
+)
 from sizing.catalog.kernels import kernel_path
-from sizing.catalog.instances import (InstanceType, all_instance_types, catalog_prices_as_of, check_region,
-                                      get_instance_type, not_planned_types)
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings, MemoryBreakdown, kv_element_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
+from sizing.planner import speculative
 from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import formats_to_try, requested_formats
-from sizing.planner import speculative
+from sizing.planner.frontier import frontier, single_failure_domain_warning
 from sizing.planner.job import deadline_miss
+from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
-from sizing.planner.frontier import frontier, single_failure_domain_warning
-from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.ranking import alternatives, order
-from sizing.planner.rejections import (fleet_size_rejection, format_rejection, infeasible, instance_rejection,
-                                       not_planned_rejections, offering_rejection, reject)
+from sizing.planner.rejections import (
+    fleet_size_rejection,
+    format_rejection,
+    infeasible,
+    instance_rejection,
+    not_planned_rejections,
+    offering_rejection,
+    reject,
+)
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.replica_memo import Same, shared_memos
 from sizing.planner.request import PlanRequest, Workload
-from sizing.planner.results import Candidate, CalibrationInUse, Plan, Rejection
+from sizing.planner.results import CalibrationInUse, Candidate, Plan, Rejection
 from sizing.planner.targets import Targets, assumed_limits, targets_for
 from sizing.planner.traffic import traffic_warnings
 from sizing.speed.load import ReplicaLoad
@@ -39,7 +52,8 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
     (vllm/config: "User-specified max_model_len ... is greater than the derived max_model_len")."""
     if max_model_len > model.max_position_embeddings:
         raise InvalidInputError(
-            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token context of "
+            f"max_model_len={max_model_len} (from {given_as}) is over the {model.max_position_embeddings}-token "
+            "context of "
             f"{model.name!r} by {max_model_len - model.max_position_embeddings}; vLLM would refuse to start. "
             f"To fix: keep input plus output tokens (or max_model_len) at most {model.max_position_embeddings}."
         )
@@ -55,7 +69,8 @@ def verify_with_workload(req: PlanRequest) -> None:
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
         raise InvalidInputError(
             "purchase='spot' with kind='interactive': interactive traffic is never spot-only, since an interruption "
-            "drops users' requests. To fix: use purchase='mixed' (an on-demand floor with spot above it) or kind='batch'."
+            "drops users' requests. To fix: use purchase='mixed' (an on-demand floor with spot above it) or "
+            "kind='batch'."
         )
 
 

@@ -1,4 +1,5 @@
-"""Pricing a feasible placement: replicas for the load, the fleet's purchase split and costs, and the Candidate shown."""
+"""Pricing a feasible placement: replicas for the load, the fleet's purchase split and costs, and the Candidate
+shown."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def _share(a: float, c: float) -> str:
 
 def _by_key(alt: Priced, choice: Priced, prefix: str) -> str:
     """The first element of Priced.rank_key after cost on which the alternative lost, in words, with both values."""
-    for i, (name, a, c) in enumerate(zip(RANK_KEY_NAMES, alt.rank_key, choice.rank_key)):
+    for i, (name, a, c) in enumerate(zip(RANK_KEY_NAMES, alt.rank_key, choice.rank_key, strict=True)):
         if i == 0 or a == c:
             continue
         prefix += " and GPUs" if i > 1 else ""
@@ -97,8 +97,8 @@ def _hourly_why(alt: Priced, choice: Priced, cheapest: float) -> str:
         more = _pair(a - c, 0.0, 2)[0]
         return f"costs ${more}/h more ({_share(a, c)})" if c else f"costs ${more}/h more"
     cost = (f"the same hourly cost (${c:,.2f}/h)" if round(a, 6) == round(c, 6) else
-            f"within {RANK_COST_BAND:.0%} of the cheapest (${_pair(a, c, 2)[0]}/h vs ${_pair(a, c, 2)[1]}/h, equal for "
-            "ranking)")
+            f"within {RANK_COST_BAND:.0%} of the cheapest (${_pair(a, c, 2)[0]}/h vs ${_pair(a, c, 2)[1]}/h, "
+            "equal for ranking)")
     an, cn = alt.placement.nodes_per_replica, choice.placement.nodes_per_replica
     if an != cn:
         return f"{cost}, but {an} nodes per replica vs {cn} (a replica stops with any of its nodes)"

@@ -32,8 +32,8 @@ def _layout_key(c: Candidate) -> tuple[int, int, int, bool, int]:
 def rederive(recorded: Plan, req: PlanRequest) -> Plan:
     """The plan today's engine makes for `req` on the recorded plan's instance type, weight format and layout: the
     recorded plan with its choice, checkpoint and plan-wide values replaced by the engine's own (prices kept as
-    recorded), its speculative draft included. Raises RecheckError where the engine would not make it (another format or type than the request allows,
-    a layout vLLM refuses or whose memory does not fit, a type without that many GPUs)."""
+    recorded), its speculative draft included. Raises RecheckError where the engine would not make it (another format or
+    type than the request allows, a layout vLLM refuses or whose memory does not fit, a type without that many GPUs)."""
     check_region(req.deployment.region)
     verify_with_workload(req)
     c = recorded.choice

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cache
 
 from sizing.catalog.formats import WeightFormat
-
 from sizing.catalog.instances import InstanceType, all_instance_types, not_planned_types
 from sizing.catalog.vllm_rules import kernel_refusal
 from sizing.errors import InfeasibleError
@@ -83,7 +82,8 @@ def format_rejection(instance: InstanceType, fmt: WeightFormat, m: ModelSpec | N
 
 @cache
 def not_planned_rejections(region: str, allowed: tuple[str, ...] | None) -> tuple[Rejection, ...]:
-    """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its reason."""
+    """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its
+    reason."""
     return tuple(
         Rejection(instance_type=n.instance_type, tensor_parallel=None, pipeline_parallel=None, kind="accelerator",
                   reason=f"{n.accelerators} x {n.accelerator}: {n.reason}")

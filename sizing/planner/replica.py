@@ -104,13 +104,15 @@ def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
     if mem.unused_gib < 0:  # the request fits; the CUDA graph pool outside the budget does not
         return ReplicaMiss(
             kind="memory",
-            reason=f"--gpu-memory-utilization {mem.gpu_memory_utilization:g} leaves {mem.unused_gib + mem.cuda_graph_gib:.2f} "
+            reason=f"--gpu-memory-utilization {mem.gpu_memory_utilization:g} leaves "
+                   f"{mem.unused_gib + mem.cuda_graph_gib:.2f} "
                    f"GiB outside the budget for a {mem.cuda_graph_gib:.2f} GiB CUDA graph pool: vLLM would run out of "
                    "memory capturing graphs",
             relative_miss=mem.shortfall_gib / mem.visible_gib, remedy="lower gpu_memory_utilization")
     return ReplicaMiss(
         kind="memory",
-        reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per GPU{note}",
+        reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per "
+               f"GPU{note}",
         relative_miss=mem.shortfall_gib / mem.visible_gib,
         remedy="lower max_model_len, use kv_dtype fp8 or a smaller weight format, or allow larger GPUs / more TP or PP",
     )

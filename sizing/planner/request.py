@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sizing.calibration.store import Calibration
 from sizing.catalog.assumptions import Assumptions, default_assumptions
 from sizing.catalog.formats import vllm_kv_cache_dtype
+from sizing.catalog.gpus import find_gpu
 from sizing.catalog.instances import all_instance_types
+from sizing.catalog.selection import expand_instance_types, is_glob
 from sizing.catalog.speculators import SpeculativeMethod
 from sizing.errors import SizingError
 from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
@@ -45,9 +47,9 @@ class Workload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     concurrency: Int | None = Field(default=None, gt=0, le=MAX_BATCH)
-    """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the last
-    one completes (32, DEFAULT_CONCURRENCY, when no rate is given either). With a rate: the most the traffic ever has in
-    flight, so each request must be answered within concurrency / rate seconds (Little's law)."""
+    """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the
+    last one completes (32, DEFAULT_CONCURRENCY, when no rate is given either). With a rate: the most the traffic ever
+    has in flight, so each request must be answered within concurrency / rate seconds (Little's law)."""
     input_tokens: Int = Field(default=1024, gt=0, le=MAX_CONTEXT_TOKENS)
     """Prompt tokens per request (typical)."""
     output_tokens: Int = Field(default=256, gt=0, le=MAX_CONTEXT_TOKENS)
@@ -78,10 +80,11 @@ class Workload(BaseModel):
     on_demand_floor: Float | None = Field(default=None, ge=0, le=1)
     """Share of the required replicas kept on demand (None: 1.0 for interactive, 0.0 for batch)."""
     max_model_len: Int | None = Field(default=None, gt=0, le=MAX_CONTEXT_TOKENS)
-    """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's context)."""
+    """Longest request the engine accepts (None: max_input_tokens plus max_output_tokens, capped at the model's
+    context)."""
     job_output_tokens: Int | None = Field(default=None, ge=1, le=MAX_JOB_TOKENS)
-    """Batch: output tokens the whole job generates (its requests x output_tokens). Plans are then ranked by what the job
-    costs: the fleet's hourly cost over the hours it runs, cold start included, Capacity Blocks by whole blocks."""
+    """Batch: output tokens the whole job generates (its requests x output_tokens). Plans are then ranked by what the
+    job costs: the fleet's hourly cost over the hours it runs, cold start included, Capacity Blocks by whole blocks."""
     deadline_hours: Float | None = Field(default=None, gt=0, le=MAX_DEADLINE_HOURS)
     """Batch: the job must finish within this many hours of the fleet's launch (needs job_output_tokens); the fleet is
     sized to generate job_output_tokens in the hours left after its cold start."""
@@ -92,8 +95,10 @@ class Workload(BaseModel):
         r, t = self.requests_per_second, self.output_tokens_per_second
         if r and t and abs(r * self.output_tokens - t) > RATE_AGREEMENT * t:
             raise ValueError(
-                f"requests_per_second={r:g} and output_tokens_per_second={t:g} describe different traffic: {r:g} req/s x "
-                f"{self.output_tokens} output tokens = {r * self.output_tokens:,.0f} output tokens/s. To fix: give one of "
+                f"requests_per_second={r:g} and output_tokens_per_second={t:g} describe different traffic: {r:g} "
+                "req/s x "
+                f"{self.output_tokens} output tokens = {r * self.output_tokens:,.0f} output tokens/s. To fix: give "
+                "one of "
                 "them (the other follows from output_tokens), or make them agree.")
         if self.deadline_hours is not None and self.job_output_tokens is None:
             raise ValueError(f"deadline_hours={self.deadline_hours:g} needs the job's size: set job_output_tokens "
@@ -188,11 +193,13 @@ class Deployment(BaseModel):
     region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
     instance_types: tuple[str, ...] | None = Field(default=None, max_length=MAX_INSTANCE_TYPES)
-    """Allow-list of instance types (None: every type in the catalog)."""
+    """Allow-list of instance types (None: every type in the catalog): API names, GPU names (every type with that GPU,
+    aliases from gpus.csv) or shell-style globs such as 'p5.*'."""
     weights: str | None = None
     """Weight format by name; 'native' or None: the checkpoint's own; 'auto': the checkpoint's own and FP8 where the
     GPU has FP8 kernels and online quantization of a 16-bit checkpoint is sound (the command line's default). Stack
-    files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner asks."""
+    files keep None: quantizing changes the model's outputs, so a deployed fleet moves to FP8 only when its owner
+    asks."""
     kv_dtype: str = "auto"
     """KV cache dtype as vLLM's --kv-cache-dtype spells it: auto (the model dtype), fp8, fp8_e4m3 or fp8_e5m2 (other
     spellings of these are mapped; a 16-bit or fp32 cache is refused: it is 'auto')."""
@@ -215,7 +222,8 @@ class Deployment(BaseModel):
     spot_usd_per_hour: dict[str, Float] | None = None
     """Spot prices per instance type given by hand; they win over live facts and the catalog's discount."""
     facts: LiveFacts | None = None
-    """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog only)."""
+    """Pre-flight facts from the account: offerings in the fleet's zones and current spot prices (None: catalog
+    only)."""
 
     @field_validator("instance_types")
     @classmethod
@@ -223,7 +231,12 @@ class Deployment(BaseModel):
         for name in names or ():
             if len(name) > MAX_NAME_CHARS:
                 raise ValueError(f"instance type {name[:40]!r}... is longer than {MAX_NAME_CHARS} characters")
-        return names
+        if names is None or not any(is_glob(n) or find_gpu(n) for n in names):
+            return names  # API names: plan() refuses an unknown one, naming close matches
+        try:
+            return expand_instance_types(names)
+        except SizingError as exc:  # pydantic reports a ValueError with the field's name
+            raise ValueError(str(exc)) from None
 
     @field_validator("kv_dtype")
     @classmethod
@@ -282,8 +295,9 @@ class PlanRequest(BaseModel):
     assumptions: Assumptions = Field(default_factory=default_assumptions)
     """Efficiencies and latencies."""
     calibration: Calibration | None = None
-    """Efficiencies fitted to the user's own benchmarks (sizing/calibration/): candidates on its GPU in its weight format
-    are sized with them instead of `assumptions` (and the engine's step-time factor is 1); the others as before."""
+    """Efficiencies fitted to the user's own benchmarks (sizing/calibration/): candidates on its GPU in its weight
+    format are sized with them instead of `assumptions` (and the engine's step-time factor is 1); the others as
+    before."""
 
     @model_validator(mode="after")
     def _spare_purchase_needs_a_spare(self) -> PlanRequest:

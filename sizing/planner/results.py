@@ -65,7 +65,8 @@ class Candidate(BaseModel):
     batch_per_replica: int
     """Requests one replica holds at once at its capacity within the targets (its --max-num-seqs)."""
     concurrency_per_replica: float
-    """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized by."""
+    """Clients one replica serves at steady state within the targets (closed loop): the capacity the fleet is sized
+    by."""
     planned_concurrency_per_replica: float
     """Requests in each replica at the planned load (the workload over the required replicas)."""
     time_in_system_ms: float = 0.0
@@ -242,7 +243,8 @@ RejectionKind = Literal["offering", "accelerator", "engine", "layout", "memory",
                         "fleet-size"]
 """Why a candidate was rejected, in the order the planner tries it:
 offering: the type is not sold in the region (or its zones, or as a Capacity Block);
-accelerator: an accelerated type the planner does not size (Inferentia, Trainium, Gaudi...: sizing/data/not_planned.csv);
+accelerator: an accelerated type the planner does not size (Inferentia, Trainium, Gaudi...:
+  sizing/data/not_planned.csv);
 engine: vLLM has no kernels for the weight format or the model's attention on this GPU (sizing/data/kernels.toml);
 layout: a TP x PP layout the model or vLLM refuses, or a fractional GPU;
 memory: the replica does not fit in GPU memory; tpot, ttft: a latency target is missed;

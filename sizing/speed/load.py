@@ -33,9 +33,9 @@ together when its requests end. Per group period of L = max(c + O - 1, g x c) st
 take), g x c steps carry one group's prompts next to the others' decodes and the rest decode all N. So the prompts land
 in TTFT (the group's own prefill steps) and ITL holds only the other groups' prefills, g - 1 per O - 1 tokens. With
 g = 1 ITL is the pure decode step: the Poisson model's prefill stretch of ITL is absent, as measured
-(tests/sizing/test_load_calibration.py). Engines that run each prompt as a whole context step, driven by benchmark clients with identical
-request lengths, see prompts arrive in waves and wait for the whole wave; this model does not reproduce that (NIM 1.8,
-with chunked context, matches it: tests/sizing/test_load_calibration.py).
+(tests/sizing/test_load_calibration.py). Engines that run each prompt as a whole context step, driven by benchmark
+clients with identical request lengths, see prompts arrive in waves and wait for the whole wave; this model does not
+reproduce that (NIM 1.8, with chunked context, matches it: tests/sizing/test_load_calibration.py).
 
 Saturation: the running batch is capped by the KV cache / max_num_seqs (`max_running`) and by the token budget
 (d + p <= max_num_batched_tokens). In a closed loop past the slot cap, the extra clients wait for a slot: throughput

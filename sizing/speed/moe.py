@@ -63,10 +63,10 @@ BF16_BYTES = 2
 
 
 def gemm_half_tokens(a: Assumptions, expert_bytes_per_weight: float, peak_ratio_to_bf16: float) -> float:
-    """Rows at which an expert GEMM reaches half its long-matrix rate for weights of this size on tensor cores this fast.
-    Below it a GEMM waits on its weight reads (a roofline): the point scales with the bytes each weight costs and with
-    the tensor-core rate, so FP8 (half the bytes, twice the rate) matches bf16 (as PR 23280 measures) and 4-bit weights
-    on 16-bit tensor cores (Marlin, MXFP4) reach it at a quarter of the rows."""
+    """Rows at which an expert GEMM reaches half its long-matrix rate for weights of this size on tensor cores this
+    fast. Below it a GEMM waits on its weight reads (a roofline): the point scales with the bytes each weight costs and
+    with the tensor-core rate, so FP8 (half the bytes, twice the rate) matches bf16 (as PR 23280 measures) and 4-bit
+    weights on 16-bit tensor cores (Marlin, MXFP4) reach it at a quarter of the rows."""
     return (a.moe_prefill_gemm_half_tokens or 0.0) * expert_bytes_per_weight / BF16_BYTES * peak_ratio_to_bf16
 
 

@@ -4,14 +4,13 @@ cites the AWS document it comes from and returns the violations it finds (empty:
 
 from __future__ import annotations
 
-from components.user_data_codec import decode_user_data
-
 import base64
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from components.user_data_codec import decode_user_data
 from deploy.fleet_spec import LIFECYCLE_HEARTBEAT_MAX_S, longest_request_s
 from preview.mock_run import MOCK_ACCOUNT, MockedResource, MockRun
 from sizing.planner.cold_start import GP3_MAX_MIBPS, GP3_MIBPS_PER_IOPS, plan_cold_start
@@ -187,7 +186,8 @@ def node_writes_only_its_own(run: MockRun) -> list[str]:
     """Least privilege for the calls the node makes on the fleet's own target group (DeregisterTargets takes the
     target group as its resource) and log group (CreateLogStream on the group, PutLogEvents on its streams): the grants
     name them, never '*'."""
-    tg = rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}"
+    tg = (rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/"
+          rf"{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}")
     logs = rf"arn:aws:mock:[a-z0-9-]+:{MOCK_ACCOUNT}:{run.one('LogGroup').name}(:log-stream:\*)?"
     problems = [f"{st['Sid']}: {r}" for st in _granted(run, "elasticloadbalancing:") for r in st["Resource"]
                 if not re.fullmatch(tg, r)]
@@ -245,7 +245,8 @@ def user_data_fits(run: MockRun) -> list[str]:
     """The launch template's user data, decoded, is at most 16,384 bytes (gzip-compressed user data counts as sent)."""
     raw = base64.b64decode(run.one("LaunchTemplate").inputs["userData"])
     return [] if len(raw) <= USER_DATA_MAX_BYTES else [
-        f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over {USER_DATA_MAX_BYTES:,}"]
+        f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over "
+        f"{USER_DATA_MAX_BYTES:,}"]
 
 
 def _spot_group(group: MockedResource) -> bool:
@@ -277,7 +278,8 @@ def spot_never_blocks_the_deployment(run: MockRun) -> list[str]:
 def rebalancing_only_where_a_node_can_be_added(run: MockRun) -> list[str]:
     """Capacity rebalancing launches a replacement before it terminates the node at risk: never on a fixed-size group
     (min = max), and only on a group that buys spot."""
-    return [f"{g.name}: capacity rebalancing on {'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
+    return [f"{g.name}: capacity rebalancing on "
+            f"{'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
             for g in run.of_type("Group") if g.inputs.get("capacityRebalance")
             and (g.inputs["minSize"] == g.inputs["maxSize"] or not _spot_group(g))]
 

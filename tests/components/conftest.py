@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from components.user_data_codec import decode_user_data
-
 from functools import cache
 from pathlib import Path
 
 import pytest
 
+from components.user_data_codec import decode_user_data
 from preview.mock_run import MockRun, run_stack
 
 ROOT = Path(__file__).resolve().parents[2]

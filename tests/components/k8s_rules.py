@@ -22,7 +22,8 @@ HPA_MAX_WINDOW_S = 3600
 DNS_LABEL_MAX = 63
 """A pod's hostname, and any DNS label, is at most 63 characters (RFC 1123)."""
 VLLM_API_PREFIX = "/v1"
-"""vLLM's API key covers paths under /v1 only (AuthenticationMiddleware, v0.19.0 vllm/entrypoints/openai/server_utils.py)."""
+"""vLLM's API key covers paths under /v1 only (AuthenticationMiddleware, v0.19.0
+vllm/entrypoints/openai/server_utils.py)."""
 VLLM_LOAD_METRICS = ("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc")
 """vLLM v0.19.0's gauges of the running batch, the queue and the KV cache (vllm/v1/metrics/loggers.py)."""
 SECRET_VALUE = re.compile(r"\bhf_[A-Za-z0-9]{30,}\b|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----")
@@ -304,7 +305,8 @@ def node_storage_and_metadata(run: MockRun) -> list[str]:
     spec = nc["spec"]
     local = node_hardware(run.plan.choice.instance_type).instance_store_disks > 0
     problems = [] if (spec.get("instanceStorePolicy") == "RAID0") == local else [
-        f"instanceStorePolicy {spec.get('instanceStorePolicy')} on a type with {'' if local else 'no '}instance store"]
+        f"instanceStorePolicy {spec.get('instanceStorePolicy')} on a type with {'' if local else 'no '}instance "
+        "store"]
     problems += [f"{b['deviceName']}: unencrypted" for b in spec.get("blockDeviceMappings", []) if not b["ebs"].get("encrypted")]
     meta = spec.get("metadataOptions", {})
     if meta.get("httpTokens", "required") != "required" or meta.get("httpPutResponseHopLimit", 1) != 1:

@@ -1,7 +1,7 @@
-"""The Kubernetes objects of a mocked run, checked against the real schemas: the Kubernetes OpenAPI of the pinned version
-(kubernetes-validate, strict: an unknown field is an error) for built-in kinds, and the CRDs' published OpenAPI schemas
-at their pinned releases (tests/data/crds, with `additionalProperties: false` added where the schema lists properties, so
-that a misspelt field fails as the API server's strict field validation would refuse it)."""
+"""The Kubernetes objects of a mocked run, checked against the real schemas: the Kubernetes OpenAPI of the pinned
+version (kubernetes-validate, strict: an unknown field is an error) for built-in kinds, and the CRDs' published OpenAPI
+schemas at their pinned releases (tests/data/crds, with `additionalProperties: false` added where the schema lists
+properties, so that a misspelt field fails as the API server's strict field validation would refuse it)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""AWS constraints on what every platform-ec2 example stack emits (tests/components/aws_rules.py, each rule citing its AWS
-document), and each rule shown to fail on a run that breaks it."""
+"""AWS constraints on what every platform-ec2 example stack emits (tests/components/aws_rules.py, each rule citing its
+AWS document), and each rule shown to fail on a run that breaks it."""
 
 from __future__ import annotations
 

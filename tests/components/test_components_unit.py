@@ -4,9 +4,15 @@ import pulumi
 import pytest
 
 from components import ServingFleet, ServingFleetArgs
-from deploy.fleet_spec import (PlatformError, capacity_spec, compatible_types, root_volume_gib, verify_with_platform,
-                                   vllm_args)
 from components.iam import FleetArns, node_policy
+from deploy.fleet_spec import (
+    PlatformError,
+    capacity_spec,
+    compatible_types,
+    root_volume_gib,
+    verify_with_platform,
+    vllm_args,
+)
 from deploy.options import FleetOptions, WeightsSource
 from preview.mock_run import FleetMocks, MockRun
 from sizing.models.presets import load_preset

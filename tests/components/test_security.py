@@ -4,8 +4,8 @@ groups, load balancer and user data of the platform-ec2 stacks."""
 import json
 
 from components.iam import SESSION_MANAGER_ACTIONS
-from tests.components.conftest import user_data
 from sizing.units import to_gib
+from tests.components.conftest import user_data
 
 SECRET_MARKERS = ("hf_", "HF_TOKEN=hf", "token-value", "AKIA")
 

@@ -1,5 +1,6 @@
-"""Every rendered bootstrap script passes shellcheck: the user data of each platform-ec2 example stack and the scripts it writes
-(run-node.sh, ready.sh, common.sh live in quoted here-documents, which shellcheck does not look into on its own)."""
+"""Every rendered bootstrap script passes shellcheck: the user data of each platform-ec2 example stack and the scripts
+it writes (run-node.sh, ready.sh, common.sh live in quoted here-documents, which shellcheck does not look into on its
+own)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def _plan(model: str, method: str, types: tuple[str, ...]) -> Plan:
 def test_the_node_runs_the_planned_draft(model, method, types, flags):
     p = _plan(model, method, types)
     args = list(vllm_args(p, FleetOptions(), p.model))
-    for flag, value in zip(flags[::2], flags[1::2]):
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
         assert args[args.index(flag) + 1] == value
     assert all(checked("vLLM argument", a) for a in args)  # every value passes the bootstrap script's pattern
 

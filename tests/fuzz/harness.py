@@ -19,7 +19,8 @@ CASE_DEADLINE_S = 10.0
 SECRET_SHAPES = re.compile(r"hf_[A-Za-z0-9]{20,}|(?:AKIA|ASIA)[A-Z0-9]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----")
 """Credential-shaped strings that must never come back out of the tool."""
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-"""Control characters besides tab and newline: an input's terminal escape (ESC, BEL) is shown escaped (!r), never raw."""
+"""Control characters besides tab and newline: an input's terminal escape (ESC, BEL) is shown escaped (!r), never
+raw."""
 
 
 class Hang(Exception):

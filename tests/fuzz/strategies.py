@@ -148,7 +148,8 @@ stack_values = st.one_of(json_scalars, st.lists(json_scalars, max_size=3),
 
 @st.composite
 def stack_configs(draw) -> dict:
-    """llmfleet:* values (namespace stripped): the dev stack's, with keys mutated, misspelt, or set to hostile values."""
+    """llmfleet:* values (namespace stripped): the dev stack's, with keys mutated, misspelt, or set to hostile
+    values."""
     raw: dict = {"model": draw(st.one_of(st.sampled_from(["llama-3.1-8b", "qwen3-8b"]), hostile_text)),
                  "deployment": {"instance_types": ["g6e.xlarge", "g5.xlarge"]}, "fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}
     for _ in range(draw(st.integers(1, 4))):

@@ -20,8 +20,8 @@ from policy import policies as p
 from sizing.planner.plan import plan
 from tests.fuzz.harness import check, run_cli
 from tests.fuzz.strategies import SECRETS, ingress_splits, lock_edits, markdown_text
-from tests.policy.test_policy_evasion import NODE, ingress_rule
 from tests.policy.test_policies import _stack
+from tests.policy.test_policy_evasion import NODE, ingress_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "stacks/Pulumi.dev.yaml"

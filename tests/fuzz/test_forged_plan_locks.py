@@ -1,5 +1,5 @@
-"""A plan lock forged, edited by hand, of another format, not a regular file, behind a symlink or on a full disk: refused
-before any resource, never echoed raw, never half-written (issue 22, hostile input round three)."""
+"""A plan lock forged, edited by hand, of another format, not a regular file, behind a symlink or on a full disk:
+refused before any resource, never echoed raw, never half-written (issue 22, hostile input round three)."""
 
 from __future__ import annotations
 

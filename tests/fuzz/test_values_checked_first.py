@@ -23,9 +23,11 @@ pytestmark = pytest.mark.usefixtures("preflight_off")
     ({"api_key_secret_arn": "arn:aws:s3:::bucket"}, "secretsmanager"),
     ({"certificate_arn": "garbage", "allow_public_ingress": True, "allowed_cidrs": ["0.0.0.0/0"]}, "certificate_arn"),
     ({"domain_name": "llm.example.com\x1b[2J", "certificate_arn":
-      "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, "domain_name"),
+      "arn:aws:acm:us-east-1:123456789012:certificate/"
+      "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, "domain_name"),
     ({"domain_name": "llm.example.com\n# Approved", "certificate_arn":
-      "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, "domain_name"),
+      "arn:aws:acm:us-east-1:123456789012:certificate/"
+      "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"}, "domain_name"),
     ({"tags": {"llmfleet:fleet": "other"}}, "reserved"),
 ])
 def test_values_that_reach_iam_user_data_or_outputs_are_parsed_first(tmp_path, capsys, fleet, needle):

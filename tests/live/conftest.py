@@ -1,4 +1,5 @@
-"""moto for the EC2 calls it implements; botocore's Stubber for Service Quotas, which moto does not implement for EC2."""
+"""moto for the EC2 calls it implements; botocore's Stubber for Service Quotas, which moto does not implement for
+EC2."""
 
 from __future__ import annotations
 

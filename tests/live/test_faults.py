@@ -1,5 +1,6 @@
 """Pre-flight under faults: corrupt or hostile cache files, and AWS that is unreachable, stalls, answers garbage or is
-misconfigured. Every case falls back to the embedded catalog within the deadline, says so, and never prices a bad fact."""
+misconfigured. Every case falls back to the embedded catalog within the deadline, says so, and never prices a bad
+fact."""
 
 from __future__ import annotations
 

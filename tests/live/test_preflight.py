@@ -74,7 +74,8 @@ def test_a_known_aws_data_error_is_not_drift():
 
 
 def test_preflight_warns_on_drift_with_the_plan(aws, monkeypatch):
-    """The drift check is wired into pre-flight: its warning reaches the plan's warnings (plan --stack, pulumi preview)."""
+    """The drift check is wired into pre-flight: its warning reaches the plan's warnings (plan --stack, pulumi
+    preview)."""
     from sizing.live import aws as live_aws
 
     monkeypatch.setattr(live_aws, "instance_specs", lambda ec2, types: {"g5.xlarge": {

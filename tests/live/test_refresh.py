@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from botocore.stub import ANY, Stubber
@@ -59,7 +59,7 @@ def test_price_list_reads_every_region_over_pages_with_the_linux_shared_filters(
 def test_capacity_block_rate_is_fee_over_hours():
     ec2 = boto3.client("ec2", region_name="us-east-2")
     stub = Stubber(ec2)
-    start = datetime(2026, 12, 1, 11, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 11, 30, tzinfo=UTC)
     offers = [{"CapacityBlockOfferingId": f"cb-{i}", "InstanceType": "p5.48xlarge", "AvailabilityZone": "us-east-2a",
                "InstanceCount": 1, "StartDate": start, "EndDate": start, "CapacityBlockDurationHours": 24,
                "UpfrontFee": fee, "CurrencyCode": "USD", "Tenancy": "default"} for i, fee in enumerate(("996.67", "1050.00"))]

@@ -1,4 +1,3 @@
-from components.user_data_codec import decode_user_data
 """Inputs that compose: ids and ARNs from other resources (Outputs) wire the fleet in; a provider given to the
 component reaches every child resource and every invoke."""
 
@@ -8,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.llm_fleet import LlmServingFleet
+from components.user_data_codec import decode_user_data
 from deploy.options import FleetOptions
 from preview.mock_run import MockRun, run_under_mocks
 

@@ -13,8 +13,8 @@ import pytest
 
 from preview.base import cache_file
 from preview.cli import report_command
-from tests.preview.conftest import load
 from preview.report import build, render_json, render_markdown
+from tests.preview.conftest import load
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "stacks/Pulumi.dev.yaml"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from preview.cli import report_command
-from tests.preview.conftest import load
 from preview.report import build, render_json, render_markdown
+from tests.preview.conftest import load
 
 HERE = Path(__file__).parent
 STACKS = HERE / "stacks"

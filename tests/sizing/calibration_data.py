@@ -1,6 +1,7 @@
-"""Shared by the calibration tests, the e2e test and benchmarks/accuracy.py: the CPU device of tests/data/cpu_device.csv,
-the replica the real CPU vLLM served, and N1 rows (tests/data/serving_load.csv) written in `vllm bench serve`'s
-result layout (so that the calibrate command reads GenAI-Perf measurements as it reads a user's own files)."""
+"""Shared by the calibration tests, the e2e test and benchmarks/accuracy.py: the CPU device of
+tests/data/cpu_device.csv, the replica the real CPU vLLM served, and N1 rows (tests/data/serving_load.csv) written in
+`vllm bench serve`'s result layout (so that the calibrate command reads GenAI-Perf measurements as it reads a user's own
+files)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ CPU_MAX_NUM_BATCHED_TOKENS = 2048
 """vLLM 0.32.0's CPU default --max-num-batched-tokens for the OpenAI server on one rank (vllm/engine/arg_utils.py,
 get_batch_defaults, `if current_platform.is_cpu()`)."""
 CPU_FIT_RUNS = (1, 4, 16)
-"""Concurrencies of the CPU runs the calibration is fitted to; the other half (2, 8, 32, and GuideLLM's) is predicted."""
+"""Concurrencies of the CPU runs the calibration is fitted to; the other half (2, 8, 32, and GuideLLM's) is
+predicted."""
 CPU_HELD_OUT_RUNS = (2, 8, 32)
 
 
@@ -52,8 +54,8 @@ def n1_rows(gpu: str, weights: str, tp: int, input_tokens: int, output_tokens: i
 
 
 def as_vllm_result(row: dict[str, str], folder: Path) -> Path:
-    """An N1 row written as `vllm bench serve --save-result` writes a closed loop (the same keys and meaning: GenAI-Perf's
-    clients started together at a fixed concurrency, as --max-concurrency does at an infinite rate)."""
+    """An N1 row written as `vllm bench serve --save-result` writes a closed loop (the same keys and meaning:
+    GenAI-Perf's clients started together at a fixed concurrency, as --max-concurrency does at an infinite rate)."""
     completed = 100
     data = {"date": "20240601-000000", "backend": "openai-chat", "model_id": row["model"], "num_prompts": completed,
             "request_rate": "inf", "burstiness": 1.0, "max_concurrency": int(row["concurrency"]), "completed": completed,

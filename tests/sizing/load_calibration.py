@@ -46,7 +46,8 @@ TRT_MAX_BATCH = 256
 L40_SPEC = get_gpu("L40S").model_copy(update={
     "name": "L40-48GB", "aliases": (), "provisionable": False,
     "dense_tflops": {"fp32": 90.5, "bf16": 181.0, "fp16": 181.0, "fp8": 362.0, "int8": 362.0},
-    "source": "NVIDIA L40 datasheet (864 GB/s, FP16 tensor 362 TFLOPS sparse = 181 dense, FP8 724 sparse); PCIe Gen4",
+    "source": "NVIDIA L40 datasheet (864 GB/s, FP16 tensor 362 TFLOPS sparse = 181 dense, FP8 724 sparse); PCIe "
+              "Gen4",
 })
 """The PCIe L40 of the B1 rows (same memory system and link as the L40S, half its tensor throughput)."""
 

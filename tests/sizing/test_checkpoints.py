@@ -2,7 +2,6 @@
 
 import pytest
 
-from sizing.planner.cold_start import cold_start
 from sizing.catalog.assumptions import default_assumptions
 from sizing.catalog.files import read_csv
 from sizing.catalog.formats import all_formats, get_format
@@ -10,6 +9,7 @@ from sizing.catalog.instances import get_instance_type
 from sizing.memory.weights import total_weight_bytes
 from sizing.models.presets import load_preset, preset_names
 from sizing.planner.checkpoint import checkpoint_for
+from sizing.planner.cold_start import cold_start
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.units import to_gib

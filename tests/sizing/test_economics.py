@@ -1,4 +1,5 @@
-"""Purchase risk: the on-demand floor with multi-node replicas, the on-demand spare, interruption loss, capacity risk."""
+"""Purchase risk: the on-demand floor with multi-node replicas, the on-demand spare, interruption loss, capacity
+risk."""
 
 import pytest
 
@@ -113,7 +114,8 @@ def test_a_request_built_in_code_with_a_spare_purchase_and_no_spare_is_refused()
 
 
 def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
-    """The ranked cost of a spot fleet carries spot-risk charges AWS never bills: the plan says both, and which is which."""
+    """The ranked cost of a spot fleet carries spot-risk charges AWS never bills: the plan says both, and which is
+    which."""
     from sizing.cli.render import plan_lines
 
     p = plan(PlanRequest(model=load_preset("deepseek-v3"),

@@ -30,8 +30,8 @@ def test_llama4_total_is_the_published_one_exactly(name):
 
 @pytest.mark.parametrize("name", LLAMA4)
 def test_llama4_active_is_17b(name):
-    """Model cards: 17B active (one routed expert plus the shared expert per MoE layer; the vision encoder runs on images
-    only). Before: about 12B, the shared expert missing."""
+    """Model cards: 17B active (one routed expert plus the shared expert per MoE layer; the vision encoder runs on
+    images only). Before: about 12B, the shared expert missing."""
     assert active_params(test_config(name)) / 1e9 == pytest.approx(17.17, abs=0.02)
 
 

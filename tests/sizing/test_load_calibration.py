@@ -23,8 +23,9 @@ Tolerances, and why:
   nothing fitted) over-predicts instead (median +33% to +74%, worst +613%), and NIM 1.8 with chunked prefill matches
   the desynchronised model, not the wave (+414%). So no principled single model fits N1's level without a fitted
   "how synchronised" parameter; what is tested is that the measured level lies between the two bounds (25% slack)
-  on at least 85% of the unsaturated points of each GPU and format. Where the replica is saturated by KV slots, TTFT is queueing, which the model does follow: on
-  16-bit rows within a factor 2.5 at the median and the curve's top concurrency.
+  on at least 85% of the unsaturated points of each GPU and format. Where the replica is saturated by KV slots, TTFT is
+  queueing, which the model does follow: on 16-bit rows within a factor 2.5 at the median and the curve's top
+  concurrency.
 - P1 (the 70B FP8 long-prompt case the planner's headline example is about; engine factor 1.0, not fitted): ITL and
   throughput within 15% at every point; TTFT within 25% while the replica has free slots (chunked prefill: no
   waves), and within a factor 2 once clients queue for KV slots (the queue is N - slots, so a small error in the slot
@@ -95,7 +96,7 @@ def test_saturation_concurrency(serving):
 def test_ttft_grows_with_concurrency(serving):
     for points in _curves(serving).values():
         ttfts = [p.ttft_s for _, _, p in points]
-        assert all(b >= a for a, b in zip(ttfts, ttfts[1:]))
+        assert all(b >= a for a, b in zip(ttfts, ttfts[1:], strict=False))
         assert ttfts[-1] > 1.5 * ttfts[0]
         assert float(points[-1][1]["ttft_ms_mean"]) > float(points[0][1]["ttft_ms_mean"])  # as measured
 

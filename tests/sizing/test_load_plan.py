@@ -28,11 +28,11 @@ def test_long_prompts_buy_several_nodes_not_one():
 
 
 def test_plan_latency_is_the_load_model_at_the_planned_load():
-    from sizing.planner.formats import requested_formats
-    from sizing.planner.plan import _FitMemo  # the plan's own replica model
     from sizing.catalog.engines import get_engine
-    from sizing.planner.layouts import placements
     from sizing.catalog.instances import get_instance_type
+    from sizing.planner.formats import requested_formats
+    from sizing.planner.layouts import placements
+    from sizing.planner.plan import _FitMemo  # the plan's own replica model
 
     p = _plan(**DONE_WHEN)
     c = p.choice

@@ -1,5 +1,6 @@
 """Commands the upper layers register (sizing/cli/plugins.py) and the engine-only install's refusals (sizing/extras.py):
-the CLI finds `report` and `plan --stack` through entry points, and a command whose extra is missing exits 2 naming it."""
+the CLI finds `report` and `plan --stack` through entry points, and a command whose extra is missing exits 2 naming
+it."""
 
 from __future__ import annotations
 

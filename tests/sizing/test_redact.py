@@ -1,6 +1,7 @@
 """The one redaction function: every credential shape is replaced wherever it sits in the text."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sizing.redact import REDACTED, redact, redact_value
 

@@ -6,9 +6,9 @@ import pytest
 from sizing.catalog.assumptions import with_overrides
 from sizing.cli.main import main
 from sizing.errors import InvalidInputError
+from sizing.memory.draft import mtp_extra_params
 from sizing.models.params import layer_groups_of_kind
 from sizing.models.presets import load_preset
-from sizing.memory.draft import mtp_extra_params
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
@@ -80,6 +80,6 @@ def test_drafts_the_engine_cannot_run_are_refused_by_name(model, method, engine,
 
 def test_cli_plan_says_the_draft_and_its_flags(capsys):
     code = main(["plan", "--model", "llama-3.1-8b", "--speculative", "eagle3", "--instance-types", "g6e.xlarge"])
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # as read, lines wrapped to the terminal joined
     assert code == 0 and "assumed mean acceptance length 2.1" in out
     assert "--speculative-config.method eagle3" in out and "--speculative-config.model yuhuili/" in out

@@ -66,7 +66,7 @@ def test_a_concurrency_too_small_for_the_rate_is_infeasible_with_its_reason():
         _plan("llama-3.1-8b", requests_per_second=100, concurrency=2, input_tokens=1000, output_tokens=500)
 
 
-# --- Reproducers 6 and 7: margins --------------------------------------------------------------------------------------
+# --- Reproducers 6 and 7: margins -------------------------------------------------------------------------------------
 
 def test_interactive_replicas_keep_a_utilization_margin():
     """`plan --model qwen3-8b --concurrency 200 --requests-per-second 20 --input-tokens 1000 --output-tokens 300
@@ -98,7 +98,7 @@ def test_interactive_without_a_tpot_target_reads_at_reading_speed(model, concurr
     assert "within the plan's limits" in text and "within the targets" not in text
 
 
-# --- Reproducers 4 and 9: ranking --------------------------------------------------------------------------------------
+# --- Reproducers 4 and 9: ranking -------------------------------------------------------------------------------------
 
 def test_batch_is_ranked_by_cost_per_token():
     """`plan --model deepseek-v3 --workload batch --concurrency 256 --input-tokens 2000 --output-tokens 1000 --purchase

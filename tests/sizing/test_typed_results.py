@@ -39,7 +39,7 @@ def _same(a: Any, b: Any, where: str = "") -> None:
             _same(a[k], b[k], f"{where}.{k}")
     elif isinstance(a, list):
         assert isinstance(b, list) and len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _same(x, y, f"{where}[{i}]")
     elif isinstance(a, float) or isinstance(b, float):
         assert a == pytest.approx(b, rel=1e-9, abs=1e-12), where
