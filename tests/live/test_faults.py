@@ -92,7 +92,7 @@ def test_corrupt_cache_is_discarded_with_a_notice_never_used(cache_dir, case):
     assert p.hourly_cost_usd > 0
 
 
-@pytest.mark.parametrize("epoch", [float("nan"), time.time() + 86_400])
+@pytest.mark.parametrize("epoch", [float("nan"), time.time() + 86_400], ids=["nan", "a-day-ahead"])
 def test_nan_or_future_timestamp_counts_as_expired(cache_dir, epoch):
     _raw(cache_dir, ZONES_KEY, _entry(ZONES, epoch).replace("NaN", "NaN"))
     broken = Broken("unreachable")
