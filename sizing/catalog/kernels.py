@@ -91,7 +91,10 @@ def _paths() -> dict[tuple[str, str], KernelPath]:
 
 def generation_of(gpu: GpuSpec) -> Generation | None:
     """The GPU's generation (None: not an NVIDIA GPU, or older than the table)."""
-    cc = gpu.compute_capability
+    return _generation_at(gpu.compute_capability)
+
+
+def _generation_at(cc: float | None) -> Generation | None:
     if cc is None:
         return None
     return next((g for g in generations().values() if g.min_capability <= cc < g.max_capability), None)
@@ -99,7 +102,13 @@ def generation_of(gpu: GpuSpec) -> Generation | None:
 
 def kernel_path(gpu: GpuSpec, fmt: WeightFormat) -> KernelPath:
     """The kernel path of `fmt` on `gpu`: the table's row, or the format's native kernels at the defaults."""
-    gen = generation_of(gpu)
+    return _kernel_path(gpu.compute_capability, fmt.name)
+
+
+@cache
+def _kernel_path(compute_capability: float | None, weights: str) -> KernelPath:
+    """kernel_path by what it reads (every replica's speed model asks, a few hundred times a plan)."""
+    gen = _generation_at(compute_capability)
     name = gen.name if gen else "other"
-    row = _paths().get((name, fmt.name))
-    return row or KernelPath(generation=name, weights=fmt.name, kernel="the format's native kernels", maturity="native")
+    row = _paths().get((name, weights))
+    return row or KernelPath(generation=name, weights=weights, kernel="the format's native kernels", maturity="native")

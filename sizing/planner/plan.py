@@ -38,9 +38,10 @@ from sizing.planner.rejections import (
     reject,
 )
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
+from sizing.planner.replica_memo import Same, shared_memos
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import CalibrationInUse, Candidate, Plan, Rejection
-from sizing.planner.targets import assumed_limits, targets_for
+from sizing.planner.targets import Targets, assumed_limits, targets_for
 from sizing.planner.traffic import traffic_warnings
 from sizing.speed.load import ReplicaLoad
 from sizing.speed.model import ReplicaSpeed
@@ -93,8 +94,14 @@ class _FitMemo:
             gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.max_model_len,
             kv_element_bytes=self.kv_bytes,
         )
-        self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss] = {}
-        self._fits: dict[tuple, ReplicaFit | ReplicaMiss] = {}
+        w = req.workload
+        context = (req.model, Same(fmt), Same(engine), self.settings, req.deployment.speculative, self.spec_step,
+                   w.input_tokens, w.output_tokens, w.prefix_hit_rate, w.request_tokens, req.assumptions,
+                   Same(req.calibration))  # everything a replica model reads besides the placement (replica_memo)
+        self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss]
+        self._fits: dict[tuple, ReplicaFit | ReplicaMiss]
+        self._models, self._fits = shared_memos(context)
+        self._targets: tuple[Workload, Targets, tuple] | None = None
 
     def fit(self, p: Placement, w: Workload | None = None) -> ReplicaFit | ReplicaMiss:
         """The replica fit of a placement under the latency targets of `w` (default: the request's workload; the
@@ -102,7 +109,7 @@ class _FitMemo:
         w = w or self.req.workload
         link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
         layout = p.layout
-        key = (p.instance.gpu.name, link, layout.tp, layout.pp, layout.dp, layout.ep, p.nodes_per_replica > 1)
+        key = (Same(p.instance.gpu), link, layout.tp, layout.pp, layout.dp, layout.ep, p.nodes_per_replica > 1)
         if key not in self._models:
             req = self.req
 
@@ -115,8 +122,11 @@ class _FitMemo:
             settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
             self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, settings,
                                               speed, req.workload, self.spec_step, factor)
-        targets = targets_for(w, self.req.assumptions)
-        fit_key = key + targets.key
+        if self._targets is None or self._targets[0] is not w:
+            t = targets_for(w, self.req.assumptions)
+            self._targets = (w, t, (*t.key, t.default_tpot))  # every field: a miss's words depend on default_tpot
+        _, targets, targets_key = self._targets
+        fit_key = key + targets_key
         if fit_key not in self._fits:
             model = self._models[key]
             self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, targets)

@@ -15,7 +15,7 @@ from sizing.planner.economics import Costs, Fleet, fleet_costs, split_fleet, spo
 from sizing.planner.job import deadline_rate, job_cost_usd, job_hours
 from sizing.planner.layouts import Placement
 from sizing.planner.replica import ReplicaFit
-from sizing.planner.request import PlanRequest
+from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Candidate
 from sizing.speed.load import LoadPoint
 from sizing.units import MS_PER_S, SECONDS_PER_HOUR, TOKENS_PER_MILLION
@@ -44,12 +44,16 @@ def planned_load(req: PlanRequest, fit: ReplicaFit, replicas: int, rate: float |
     """Steady state of one replica when `replicas` share the workload: open loop at its share of the rate when there is
     one (the requests in flight follow from it), else closed loop with its share of the clients. The latencies a plan
     reports are this point's."""
+    return _planned_load(req.workload, fit, replicas, rate)
+
+
+def _planned_load(w: Workload, fit: ReplicaFit, replicas: int, rate: float | None) -> LoadPoint:
     load = fit.load
-    rate = rate if rate is not None else req.workload.request_rate
+    rate = rate if rate is not None else w.request_rate
     if rate:
         point = load.open_loop(rate / replicas)
         return point if point is not None else load.peak()
-    return load.closed_loop(req.workload.clients / replicas)
+    return load.closed_loop(w.clients / replicas)
 
 
 def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[str, ...]:
@@ -104,14 +108,25 @@ class Priced:
     """The weight format served."""
     rate: float | None
     """Requests/s the fleet sustains (None: closed loop with the workload's clients)."""
-    at_load: LoadPoint
-    """One replica at the planned load (planned_load)."""
-    served_tokens_per_s: float
-    """Output tokens/s the cost per token is computed on: the rate's, or the fleet's at the clients' closed loop."""
+    workload: Workload
+    """The traffic the fleet serves (its clients and output length set the planned load)."""
     job_hours: float | None
     """A batch job's hours from launch to its last token, every replica at capacity (None: no job)."""
     job_cost_usd: float | None
     """What the batch job pays (sizing/planner/job.py; None: no job)."""
+
+    @cached_property
+    def at_load(self) -> LoadPoint:
+        """One replica at the planned load (planned_load). Solved when first read: the ranking reads it for the
+        candidates within the cost band only, and a search prices hundreds."""
+        return _planned_load(self.workload, self.fit, self.required, self.rate)
+
+    @property
+    def served_tokens_per_s(self) -> float:
+        """Output tokens/s the cost per token is computed on: the rate's, or the fleet's at the clients' closed loop."""
+        if self.rate:
+            return self.rate * self.workload.output_tokens
+        return self.at_load.output_tokens_per_s * self.required
 
     @property
     def cost_per_million_tokens_usd(self) -> float:
@@ -140,11 +155,9 @@ def price(req: PlanRequest, p: Placement, fit: ReplicaFit, cold: float, fmt: Wei
     required, sized_by = _replicas_required(req, fit, rate, name)
     fleet = split_fleet(w, d, required, p.replicas_per_instance, p.nodes_per_replica)
     costs = fleet_costs(p.instance, d.region, d, fleet, p.nodes_per_replica, cold, a)
-    at_load = planned_load(req, fit, required, rate)
-    served = rate * w.output_tokens if rate else at_load.output_tokens_per_s * required
     hours = job_hours(w, cold, fit.output_tokens_per_s * fleet.replicas)
     cost = job_cost_usd(hours, costs.hourly_usd, fleet.purchase == "capacity-block") if hours is not None else None
-    return Priced(p, fit, required, sized_by, fleet, cold, costs, fmt, rate, at_load, served, hours, cost)
+    return Priced(p, fit, required, sized_by, fleet, cold, costs, fmt, rate, w, hours, cost)
 
 
 def candidate(req: PlanRequest, x: Priced) -> Candidate:

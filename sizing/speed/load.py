@@ -179,6 +179,7 @@ class ReplicaLoad:
         self.max_decodes = float(min(limits.max_running, by_budget))
         """Largest steady decode batch: KV / max_num_seqs slots, or the token budget shared with the prompts."""
         self._memo: dict[float, tuple[float, ...]] = {}
+        self._loops: dict[tuple[str, float], LoadPoint] = {}  # closed_loop and open_loop points already solved
         self._token_s = speed.prefill_token_s(shape.input_tokens) * limits.step_time_factor
         self._prefill_tokens = p
         self._affine = self._affine_decode()
@@ -291,6 +292,12 @@ class ReplicaLoad:
 
     def closed_loop(self, clients: float) -> LoadPoint:
         """N clients, each sending its next request when the previous one completes."""
+        found = self._loops.get(("closed", clients))
+        if found is None:
+            found = self._loops[("closed", clients)] = self._closed_loop(clients)
+        return found
+
+    def _closed_loop(self, clients: float) -> LoadPoint:
         top = self.peak()
         if clients <= top.concurrency:
             d = self._largest_d(lambda x: x[CONCURRENCY] / clients - 1)
@@ -337,7 +344,11 @@ class ReplicaLoad:
         """Poisson arrivals at `rate` requests/s (None: above the sustainable rate)."""
         if rate > self.max_request_rate():
             return None
-        return self.at_decodes(max(self._largest_d(lambda x: x[RATE] / rate - 1), self.smallest_d()))
+        found = self._loops.get(("open", rate))
+        if found is None:
+            d = max(self._largest_d(lambda x: x[RATE] / rate - 1), self.smallest_d())
+            found = self._loops[("open", rate)] = self.at_decodes(d)
+        return found
 
     def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
                  ttft_p95_s: float | None = None, time_in_system_s: float | None = None,

@@ -1,0 +1,52 @@
+"""Replica models shared by the plan() calls of one process. A replica's memory and steady-state model depend on the
+model, the weight format, the engine and its settings, the KV bytes, the draft, the assumptions, the request shape and
+the placement's GPU and layout, not on the traffic's size, the targets' values or the region; its fit depends on the
+targets too. A sweep, the FP8-KV alternative of a repeated request, the frontier and a long-lived caller ask for the
+same ones again, so they are kept per context (least recently used dropped). Only a store: every value is the model's
+own, computed as before on a miss."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+SHARED_CONTEXTS = 32
+"""Contexts (model x format x settings x request shape ...) kept per process: a memory bound, not a measured figure.
+One context holds the few hundred replica models of one search (about 1.5 MB with their load memos, measured on
+the sweep of benchmarks/speed.py), so the store stays under about 50 MB."""
+
+
+class Same:
+    """A key part compared by identity (catalog objects whose fields are not hashable). Holding the object keeps its
+    id from being reused while the key lives."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Same) and other.obj is self.obj
+
+
+_store: OrderedDict[tuple, tuple[dict[tuple, Any], dict[tuple, Any]]] = OrderedDict()
+
+
+def shared_memos(context: tuple) -> tuple[dict[tuple, Any], dict[tuple, Any]]:
+    """The (replica models, replica fits) dictionaries of one context, created empty on first use."""
+    found = _store.get(context)
+    if found is None:
+        found = _store[context] = ({}, {})
+        if len(_store) > SHARED_CONTEXTS:
+            _store.popitem(last=False)
+    else:
+        _store.move_to_end(context)
+    return found
+
+
+def clear_shared_memos() -> None:
+    """Forget every shared replica model (after the catalog data a process reads has changed)."""
+    _store.clear()

@@ -1,0 +1,59 @@
+"""Replica models shared by the plan() calls of one process (sizing/planner/replica_memo.py): a plan is the same
+whatever was planned before it, a repeated request shape builds no replica model again (issue 21, item 7: the engine's
+speed), and the store stays bounded."""
+
+import pytest
+
+from sizing.models.presets import load_preset
+from sizing.planner import replica, replica_memo
+from sizing.planner.plan import plan
+from sizing.planner.request import Deployment, PlanRequest, Workload
+
+
+def _request(concurrency: int = 32, kv_dtype: str = "auto", output_tokens: int = 256) -> PlanRequest:
+    workload = Workload(concurrency=concurrency, output_tokens=output_tokens, ttft_ms=2000, tpot_ms=50)
+    return PlanRequest(model=load_preset("llama-3.1-8b"), workload=workload,
+                       deployment=Deployment(weights="auto", kv_dtype=kv_dtype))
+
+
+@pytest.fixture(autouse=True)
+def empty_store():
+    replica_memo.clear_shared_memos()
+    yield
+    replica_memo.clear_shared_memos()
+
+
+def test_a_plan_is_the_same_whatever_was_planned_before():
+    alone = plan(_request()).model_dump_json()
+    for other in (_request(concurrency=200), _request(kv_dtype="fp8"), _request(output_tokens=64)):
+        plan(other)
+    assert plan(_request()).model_dump_json() == alone
+    replica_memo.clear_shared_memos()
+    assert plan(_request()).model_dump_json() == alone
+
+
+def test_a_repeated_request_shape_builds_no_replica_model_again(monkeypatch):
+    # The bench's in-process plan: the same model and request shape at another concurrency. Before the shared store
+    # every plan() sized every placement again (about a hundred memory breakdowns and load models per search).
+    plan(_request(concurrency=32))
+    built = []
+    original = replica.memory_breakdown
+    monkeypatch.setattr(replica, "memory_breakdown", lambda *a, **k: built.append(1) or original(*a, **k))
+    plan(_request(concurrency=33))
+    assert built == []
+
+
+def test_the_store_keeps_the_most_recent_contexts_only():
+    for i in range(replica_memo.SHARED_CONTEXTS + 5):
+        replica_memo.shared_memos(("context", i))
+    models, _ = replica_memo.shared_memos(("context", replica_memo.SHARED_CONTEXTS + 4))
+    assert len(replica_memo._store) == replica_memo.SHARED_CONTEXTS
+    assert ("context", 0) not in replica_memo._store
+    models["x"] = 1
+    assert replica_memo.shared_memos(("context", replica_memo.SHARED_CONTEXTS + 4))[0] == {"x": 1}
+
+
+def test_identity_keys_tell_equal_objects_apart():
+    a, b = [1], [1]
+    assert replica_memo.Same(a) == replica_memo.Same(a)
+    assert replica_memo.Same(a) != replica_memo.Same(b)
