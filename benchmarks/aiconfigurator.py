@@ -52,15 +52,50 @@ class Question:
 
 
 QUESTIONS = (
-    Question("70B bf16 on 8x H100, 4000 in / 500 out, TTFT <= 600 ms, TPOT <= 50 ms", "llama-3.1-70b", "bf16",
-             "H100", 8, 4000, 500, 600, 50, "auto",
-             ("--model", "LLAMA3.1_70B", "--total_gpus", "8", "--system", "h100_sxm", "--isl", "4000", "--osl", "500",
-              "--ttft", "600", "--tpot", "50"),
-             "aiconfigurator (aggregated): 2 x TP4 replicas, 96 users, 254 tok/s/GPU (as quoted in issue 8)"),
-    Question("70B fp8 on 2x H100, 5000 in / 500 out, TTFT <= 700 ms, TPOT <= 40 ms", "llama-3.3-70b", "fp8",
-             "H100", 2, 5000, 500, 700, 40, "fp8", (),
-             "NIM 1.8.0 measured, TP2 fp8: 25 users at TTFT 689 ms, ITL 38.8 ms, 623 tok/s = 312 tok/s/GPU; 50 users "
-             "at TTFT 835 ms, ITL 59.7 ms (docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance, Llama-3.3-70b)"),
+    Question(
+        "70B bf16 on 8x H100, 4000 in / 500 out, TTFT <= 600 ms, TPOT <= 50 ms",
+        "llama-3.1-70b",
+        "bf16",
+        "H100",
+        8,
+        4000,
+        500,
+        600,
+        50,
+        "auto",
+        (
+            "--model",
+            "LLAMA3.1_70B",
+            "--total_gpus",
+            "8",
+            "--system",
+            "h100_sxm",
+            "--isl",
+            "4000",
+            "--osl",
+            "500",
+            "--ttft",
+            "600",
+            "--tpot",
+            "50",
+        ),
+        "aiconfigurator (aggregated): 2 x TP4 replicas, 96 users, 254 tok/s/GPU (as quoted in issue 8)",
+    ),
+    Question(
+        "70B fp8 on 2x H100, 5000 in / 500 out, TTFT <= 700 ms, TPOT <= 40 ms",
+        "llama-3.3-70b",
+        "fp8",
+        "H100",
+        2,
+        5000,
+        500,
+        700,
+        40,
+        "fp8",
+        (),
+        "NIM 1.8.0 measured, TP2 fp8: 25 users at TTFT 689 ms, ITL 38.8 ms, 623 tok/s = 312 tok/s/GPU; 50 users "
+        "at TTFT 835 ms, ITL 59.7 ms (docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance, Llama-3.3-70b)",
+    ),
 )
 
 
@@ -69,8 +104,14 @@ def _load(q: Question, tp: int) -> ReplicaLoad | None:
     kv = kv_bytes_per_element(q.kv_dtype, activation_dtype_bytes(fmt))
     w = Workload(input_tokens=q.input_tokens, output_tokens=q.output_tokens)
     layout = Layout(tp=tp)
-    mem = memory_breakdown(model, gpu, fmt, layout, engine,
-                           EngineSettings(max_model_len=w.engine_max_model_len(model.max_position_embeddings), kv_element_bytes=kv))
+    mem = memory_breakdown(
+        model,
+        gpu,
+        fmt,
+        layout,
+        engine,
+        EngineSettings(max_model_len=w.engine_max_model_len(model.max_position_embeddings), kv_element_bytes=kv),
+    )
     if not mem.fits:
         return None
     limit = memory_batch_limit(model, mem, kv, layout, engine, w.request_tokens)
@@ -91,8 +132,10 @@ def ours(q: Question) -> list[str]:
             continue
         replicas = q.gpus // tp
         users, per_gpu = replicas * cap.concurrency, cap.output_tokens_per_s / tp
-        lines.append(f"    {replicas} x TP{tp}: {users:,.0f} users, {per_gpu:,.0f} tok/s/GPU (TTFT {cap.ttft_s * 1000:,.0f} ms, "
-                     f"TPOT {cap.tpot_s * 1000:.1f} ms, prefill {cap.prefill_share:.0%} of step time)")
+        lines.append(
+            f"    {replicas} x TP{tp}: {users:,.0f} users, {per_gpu:,.0f} tok/s/GPU (TTFT {cap.ttft_s * 1000:,.0f} ms, "
+            f"TPOT {cap.tpot_s * 1000:.1f} ms, prefill {cap.prefill_share:.0%} of step time)"
+        )
         if best is None or per_gpu > best[1]:
             best = (f"{replicas} x TP{tp}", per_gpu, users)
     if best:
@@ -105,9 +148,16 @@ def peer(q: Question) -> list[str]:
     if not q.aiconfigurator_args:
         return ["  aiconfigurator: no question posed (the reference is a measurement)"]
     if exe is None:
-        return ["  aiconfigurator: not installed (pip install aiconfigurator to run it here); the published answer is shown"]
-    done = subprocess.run([exe, "cli", "default", *q.aiconfigurator_args], capture_output=True, text=True,
-                          timeout=AICONFIGURATOR_TIMEOUT_S, check=False)
+        return [
+            "  aiconfigurator: not installed (pip install aiconfigurator to run it here); the published answer is shown"
+        ]
+    done = subprocess.run(
+        [exe, "cli", "default", *q.aiconfigurator_args],
+        capture_output=True,
+        text=True,
+        timeout=AICONFIGURATOR_TIMEOUT_S,
+        check=False,
+    )
     tail = (done.stdout or done.stderr).strip().splitlines()[-25:]
     return ["  aiconfigurator (run here):", *[f"    {line}" for line in tail]]
 

@@ -24,7 +24,11 @@ def main() -> None:
     from sizing.live.preflight import PreflightOptions, gather
     from sizing.live.quotas import QUOTA_NAMES
 
-    quotas = {"Quotas": [{"QuotaName": n, "QuotaCode": "L-0", "Value": 1e4, "ServiceCode": "ec2"} for n in QUOTA_NAMES.values()]}
+    quotas = {
+        "Quotas": [
+            {"QuotaName": n, "QuotaCode": "L-0", "Value": 1e4, "ServiceCode": "ec2"} for n in QUOTA_NAMES.values()
+        ]
+    }
 
     def factory(service):
         if service == "ec2":
@@ -47,8 +51,10 @@ def main() -> None:
                 start = time.perf_counter()
                 gather("us-east-1", (), None, options, factory)
                 cached.append(time.perf_counter() - start)
-    print(f"pre-flight, all catalog GPU types in us-east-1 (moto): live median {statistics.median(live) * 1000:.0f} ms, "
-          f"cached median {statistics.median(cached) * 1000:.1f} ms over {REPEATS} runs")
+    print(
+        f"pre-flight, all catalog GPU types in us-east-1 (moto): live median {statistics.median(live) * 1000:.0f} ms, "
+        f"cached median {statistics.median(cached) * 1000:.1f} ms over {REPEATS} runs"
+    )
 
 
 if __name__ == "__main__":

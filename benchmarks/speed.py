@@ -53,8 +53,11 @@ def time_one_plan() -> list[float]:
     plan(PlanRequest(model=model, deployment=Deployment(weights="auto")))
     times = []
     for i in range(PLAN_REPEATS):
-        req = PlanRequest(model=model, workload=Workload(concurrency=32 + i, ttft_ms=2000, tpot_ms=50),
-                          deployment=Deployment(weights="auto"))  # the command line's default: formats searched
+        req = PlanRequest(
+            model=model,
+            workload=Workload(concurrency=32 + i, ttft_ms=2000, tpot_ms=50),
+            deployment=Deployment(weights="auto"),
+        )  # the command line's default: formats searched
         start = time.process_time()
         plan(req)
         times.append(time.process_time() - start)
@@ -68,12 +71,19 @@ def scenarios(n: int) -> list[PlanRequest]:
     for _ in range(n):
         kind = rng.choice(["interactive", "batch"])
         workload = Workload(
-            concurrency=rng.choice([1, 8, 32, 128, 512]), input_tokens=rng.choice([128, 1024, 4096]),
-            output_tokens=rng.choice([64, 256, 1024]), tpot_ms=rng.choice([None, 30.0, 60.0, 120.0]),
-            ttft_ms=rng.choice([None, 1000.0, 5000.0]), kind=kind, headroom_replicas=rng.choice([0, 1]),
+            concurrency=rng.choice([1, 8, 32, 128, 512]),
+            input_tokens=rng.choice([128, 1024, 4096]),
+            output_tokens=rng.choice([64, 256, 1024]),
+            tpot_ms=rng.choice([None, 30.0, 60.0, 120.0]),
+            ttft_ms=rng.choice([None, 1000.0, 5000.0]),
+            kind=kind,
+            headroom_replicas=rng.choice([0, 1]),
         )
-        deployment = Deployment(region=rng.choice(["us-east-1", "us-west-2", "eu-west-1"]),
-                                kv_dtype=rng.choice(["auto", "fp8"]), weights=rng.choice(["auto", "native"]))
+        deployment = Deployment(
+            region=rng.choice(["us-east-1", "us-west-2", "eu-west-1"]),
+            kv_dtype=rng.choice(["auto", "fp8"]),
+            weights=rng.choice(["auto", "native"]),
+        )
         out.append(PlanRequest(model=load_preset(rng.choice(names)), workload=workload, deployment=deployment))
     return out
 
@@ -128,20 +138,26 @@ def main() -> int:
     """Print the three figures with their targets; 1 when one is missed."""
     baseline, whole = time_processes()
     ratio = _median(whole, 0) / _median(baseline, 0)
-    print(f"whole process `python {' '.join(PLAN_COMMAND)}`: median {_median(whole, 0) * 1000:.0f} ms of CPU "
-          f"({_median(whole, 1) * 1000:.0f} ms wall) vs `python {' '.join(BASELINE_COMMAND)}` "
-          f"{_median(baseline, 0) * 1000:.0f} ms ({_median(baseline, 1) * 1000:.0f} ms wall), {PROCESS_REPEATS} runs "
-          f"each: {ratio:.2f}x (target: <= {WHOLE_PROCESS_RATIO_TARGET}x) "
-          f"{_verdict(ratio <= WHOLE_PROCESS_RATIO_TARGET)}")
+    print(
+        f"whole process `python {' '.join(PLAN_COMMAND)}`: median {_median(whole, 0) * 1000:.0f} ms of CPU "
+        f"({_median(whole, 1) * 1000:.0f} ms wall) vs `python {' '.join(BASELINE_COMMAND)}` "
+        f"{_median(baseline, 0) * 1000:.0f} ms ({_median(baseline, 1) * 1000:.0f} ms wall), {PROCESS_REPEATS} runs "
+        f"each: {ratio:.2f}x (target: <= {WHOLE_PROCESS_RATIO_TARGET}x) "
+        f"{_verdict(ratio <= WHOLE_PROCESS_RATIO_TARGET)}"
+    )
     times = time_one_plan()
     one = statistics.median(times)
-    print(f"plan() in-process, llama-3.1-70b, {PLAN_REPEATS} runs: median {one * 1000:.1f} ms of CPU, "
-          f"p90 {sorted(times)[int(0.9 * len(times))] * 1000:.1f} ms (target: median < {PLAN_TARGET_S * 1000:.0f} ms) "
-          f"{_verdict(one < PLAN_TARGET_S)}")
+    print(
+        f"plan() in-process, llama-3.1-70b, {PLAN_REPEATS} runs: median {one * 1000:.1f} ms of CPU, "
+        f"p90 {sorted(times)[int(0.9 * len(times))] * 1000:.1f} ms (target: median < {PLAN_TARGET_S * 1000:.0f} ms) "
+        f"{_verdict(one < PLAN_TARGET_S)}"
+    )
     total, wall, ok, bad = time_sweep()
-    print(f"sweep of {SWEEP_SIZE} scenarios (seed {SEED}): {total:.2f} s of CPU ({wall:.2f} s wall), {ok} feasible, "
-          f"{bad} infeasible ({total / SWEEP_SIZE * 1000:.1f} ms each; target: < {SWEEP_TARGET_S:.0f} s of CPU) "
-          f"{_verdict(total < SWEEP_TARGET_S)}")
+    print(
+        f"sweep of {SWEEP_SIZE} scenarios (seed {SEED}): {total:.2f} s of CPU ({wall:.2f} s wall), {ok} feasible, "
+        f"{bad} infeasible ({total / SWEEP_SIZE * 1000:.1f} ms each; target: < {SWEEP_TARGET_S:.0f} s of CPU) "
+        f"{_verdict(total < SWEEP_TARGET_S)}"
+    )
     missed = ratio > WHOLE_PROCESS_RATIO_TARGET or one >= PLAN_TARGET_S or total >= SWEEP_TARGET_S
     return 1 if missed else 0
 

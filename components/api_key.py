@@ -15,8 +15,9 @@ API_KEY_BYTES = 32
 """Entropy of a generated API key (secrets.token_urlsafe)."""
 
 
-def api_key_secret(name: str, options: FleetOptions, tags: dict[str, str],
-                   child: pulumi.ResourceOptions) -> pulumi.Input[str]:
+def api_key_secret(
+    name: str, options: FleetOptions, tags: dict[str, str], child: pulumi.ResourceOptions
+) -> pulumi.Input[str]:
     """The ARN of the API-key secret: the given one, or one created with a random key. The fleet fetches it by this
     ARN and its role grants exactly it. Its value stays out of user data and outputs; clients read it from
     Secrets Manager. A created secret takes a generated name suffix (name_prefix): a deleted secret's name stays
@@ -25,11 +26,17 @@ def api_key_secret(name: str, options: FleetOptions, tags: dict[str, str],
     make `pulumi up` fail after a `pulumi destroy` of the stack, and on any replacement of the secret."""
     if not creates_api_key_secret(options) and options.api_key_secret_arn:
         return options.api_key_secret_arn
-    secret = aws.secretsmanager.Secret(f"{name}-api-key", name_prefix=f"llmfleet/{pulumi.get_project()}/{name}/api-key-",
-                                       tags=tags, opts=child,
-                                       description=f"API key clients send to the llm-fleet endpoint of {name}")
+    secret = aws.secretsmanager.Secret(
+        f"{name}-api-key",
+        name_prefix=f"llmfleet/{pulumi.get_project()}/{name}/api-key-",
+        tags=tags,
+        opts=child,
+        description=f"API key clients send to the llm-fleet endpoint of {name}",
+    )
     aws.secretsmanager.SecretVersion(
-        f"{name}-api-key", secret_id=secret.id,
+        f"{name}-api-key",
+        secret_id=secret.id,
         secret_string=pulumi.Output.secret(secrets.token_urlsafe(API_KEY_BYTES)),
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["secretString"])))
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["secretString"])),
+    )
     return secret.arn

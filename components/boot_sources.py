@@ -108,8 +108,14 @@ def _in_registry(
 def tls_only_policy(bucket_arn: str) -> str:
     """A bucket policy that refuses every request not made over TLS
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html, data in transit)."""
-    deny = {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    deny = {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     return json.dumps({"Version": "2012-10-17", "Statement": [deny]})
 
 
@@ -118,12 +124,27 @@ def _weights_bucket(name: str, tags: dict[str, str], child: pulumi.ResourceOptio
     SSE-S3 at rest, TLS only; deleted with the stack (force_destroy: it holds a copy of what the hub serves)."""
     s3 = aws.s3
     bucket = s3.Bucket(f"{name}-weights", bucket_prefix=WEIGHTS_CACHE_PREFIX, force_destroy=True, tags=tags, opts=child)
-    s3.BucketPublicAccessBlock(f"{name}-weights", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-                               ignore_public_acls=True, restrict_public_buckets=True, opts=child)
-    s3.BucketOwnershipControls(f"{name}-weights", bucket=bucket.id, opts=child,
-                               rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"))
+    s3.BucketPublicAccessBlock(
+        f"{name}-weights",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    s3.BucketOwnershipControls(
+        f"{name}-weights",
+        bucket=bucket.id,
+        opts=child,
+        rule=s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+    )
     sse = s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(sse_algorithm="AES256")
-    s3.BucketServerSideEncryptionConfiguration(f"{name}-weights", bucket=bucket.id, opts=child, rules=[
-        s3.BucketServerSideEncryptionConfigurationRuleArgs(apply_server_side_encryption_by_default=sse)])
+    s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-weights",
+        bucket=bucket.id,
+        opts=child,
+        rules=[s3.BucketServerSideEncryptionConfigurationRuleArgs(apply_server_side_encryption_by_default=sse)],
+    )
     s3.BucketPolicy(f"{name}-weights", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child)
     return bucket.bucket

@@ -85,24 +85,44 @@ class Compute(pulumi.ComponentResource):
         image = o.ami_id or f"resolve:ssm:{o.ami_ssm_parameter}"
         root = node.root_volume
         return aws.ec2.LaunchTemplate(
-            f"{name}-node", image_id=image, instance_type=node.instance_type,
+            f"{name}-node",
+            image_id=image,
+            instance_type=node.instance_type,
             user_data=with_input(args.user_data, encode_user_data),
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=args.instance_profile_arn),
             vpc_security_group_ids=[args.security_group_id],
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT,
-                instance_metadata_tags="enabled"),
-            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name=ROOT_DEVICE, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=root.size_gib, volume_type="gp3", encrypted="true", delete_on_termination="true",
-                    throughput=root.throughput_mibps, iops=root.iops))],
-            tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=args.tags)
-                                for kind in ("instance", "volume")],
-            update_default_version=True, tags=args.tags, opts=child)
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=IMDS_HOP_LIMIT,
+                instance_metadata_tags="enabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=root.size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                        throughput=root.throughput_mibps,
+                        iops=root.iops,
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=args.tags)
+                for kind in ("instance", "volume")
+            ],
+            update_default_version=True,
+            tags=args.tags,
+            opts=child,
+        )
 
     @staticmethod
-    def _mixed_policy(args: ComputeArgs, template: aws.ec2.LaunchTemplate,
-                      on_demand: bool = False) -> aws.autoscaling.GroupMixedInstancesPolicyArgs:
+    def _mixed_policy(
+        args: ComputeArgs, template: aws.ec2.LaunchTemplate, on_demand: bool = False
+    ) -> aws.autoscaling.GroupMixedInstancesPolicyArgs:
         """The purchase split (all on demand for the fallback group) over the launch template's pinned version and its
         instance-type overrides."""
         cap = args.capacity
@@ -110,16 +130,24 @@ class Compute(pulumi.ComponentResource):
             instances_distribution=aws.autoscaling.GroupMixedInstancesPolicyInstancesDistributionArgs(
                 on_demand_base_capacity=0 if on_demand else cap.on_demand_base,
                 on_demand_percentage_above_base_capacity=100 if on_demand else cap.on_demand_above_base_pct,
-                spot_allocation_strategy=SPOT_STRATEGY),
+                spot_allocation_strategy=SPOT_STRATEGY,
+            ),
             launch_template=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateArgs(
                 launch_template_specification=aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateLaunchTemplateSpecificationArgs(
-                    launch_template_id=template.id, version=template.latest_version.apply(str)),
-                overrides=[aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
-                           for t in args.node.override_types]))
+                    launch_template_id=template.id, version=template.latest_version.apply(str)
+                ),
+                overrides=[
+                    aws.autoscaling.GroupMixedInstancesPolicyLaunchTemplateOverrideArgs(instance_type=t)
+                    for t in args.node.override_types
+                ],
+            ),
+        )
 
     @staticmethod
     def _group_tags(args: ComputeArgs) -> list[aws.autoscaling.GroupTagArgs]:
-        return [aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True) for k, v in sorted(args.tags.items())]
+        return [
+            aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=True) for k, v in sorted(args.tags.items())
+        ]
 
     @staticmethod
     def _hooks(cap: CapacitySpec) -> list[aws.autoscaling.GroupInitialLifecycleHookArgs]:
@@ -127,11 +155,17 @@ class Compute(pulumi.ComponentResource):
         Terminate: the node is held while the load balancer drains it (CONTINUE after the wait)."""
         return [
             aws.autoscaling.GroupInitialLifecycleHookArgs(
-                name=LAUNCH_HOOK, lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
-                heartbeat_timeout=cap.hook_heartbeat_s, default_result="ABANDON"),
+                name=LAUNCH_HOOK,
+                lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                heartbeat_timeout=cap.hook_heartbeat_s,
+                default_result="ABANDON",
+            ),
             aws.autoscaling.GroupInitialLifecycleHookArgs(
-                name=DRAIN_HOOK, lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
-                heartbeat_timeout=cap.drain_s + cap.health_check_grace_s, default_result="CONTINUE"),
+                name=DRAIN_HOOK,
+                lifecycle_transition="autoscaling:EC2_INSTANCE_TERMINATING",
+                heartbeat_timeout=cap.drain_s + cap.health_check_grace_s,
+                default_result="CONTINUE",
+            ),
         ]
 
     @staticmethod
@@ -143,19 +177,28 @@ class Compute(pulumi.ComponentResource):
         https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html)."""
         max_pct = min(MAX_HEALTHY_PCT_LIMIT, min_healthy_pct + 100)
         preferences = aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-            min_healthy_percentage=min_healthy_pct, max_healthy_percentage=max_pct,
-            instance_warmup=str(cap.health_check_grace_s))
+            min_healthy_percentage=min_healthy_pct,
+            max_healthy_percentage=max_pct,
+            instance_warmup=str(cap.health_check_grace_s),
+        )
         return aws.autoscaling.GroupInstanceRefreshArgs(strategy="Rolling", preferences=preferences)
 
     @staticmethod
     def _maintenance() -> aws.autoscaling.GroupInstanceMaintenancePolicyArgs:
         """Replacements (of an unhealthy node too) launch, and pass their launch hook, before the node they replace
         terminates (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html)."""
-        return aws.autoscaling.GroupInstanceMaintenancePolicyArgs(min_healthy_percentage=100,
-                                                                  max_healthy_percentage=MAX_HEALTHY_PCT_LIMIT)
+        return aws.autoscaling.GroupInstanceMaintenancePolicyArgs(
+            min_healthy_percentage=100, max_healthy_percentage=MAX_HEALTHY_PCT_LIMIT
+        )
 
-    def _group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate, child: pulumi.ResourceOptions,
-               on_demand_fallback: bool) -> aws.autoscaling.Group:
+    def _group(
+        self,
+        name: str,
+        args: ComputeArgs,
+        template: aws.ec2.LaunchTemplate,
+        child: pulumi.ResourceOptions,
+        on_demand_fallback: bool,
+    ) -> aws.autoscaling.Group:
         """An Auto Scaling group of the fleet, registering its nodes with the target group and tracking requests per
         target. EC2 health checks: a vLLM restart takes the node out of the load balancer (its /health fails) but does
         not replace it; the node hands itself back when vLLM keeps failing or stays down past its ready deadline.
@@ -168,21 +211,33 @@ class Compute(pulumi.ComponentResource):
         waits_for = cap.on_demand_base if cap.spot else cap.desired  # on-demand nodes only: spot may never come
         suffix = "fallback" if on_demand_fallback else "replicas"
         group = aws.autoscaling.Group(
-            f"{name}-{suffix}", vpc_zone_identifiers=args.subnet_ids, min_size=size[0], max_size=size[1],
-            desired_capacity=size[2], capacity_rebalance=cap.spot and not on_demand_fallback, health_check_type="EC2",
-            health_check_grace_period=cap.health_check_grace_s, default_instance_warmup=cap.health_check_grace_s,
+            f"{name}-{suffix}",
+            vpc_zone_identifiers=args.subnet_ids,
+            min_size=size[0],
+            max_size=size[1],
+            desired_capacity=size[2],
+            capacity_rebalance=cap.spot and not on_demand_fallback,
+            health_check_type="EC2",
+            health_check_grace_period=cap.health_check_grace_s,
+            default_instance_warmup=cap.health_check_grace_s,
             target_group_arns=[args.target_group_arn],
             mixed_instances_policy=self._mixed_policy(args, template, on_demand=on_demand_fallback),
-            initial_lifecycle_hooks=self._hooks(cap), instance_maintenance_policy=self._maintenance(),
+            initial_lifecycle_hooks=self._hooks(cap),
+            instance_maintenance_policy=self._maintenance(),
             instance_refresh=self._refresh(args.options.min_healthy_percentage, cap),
             wait_for_capacity_timeout=wait if waits_for and not on_demand_fallback else NO_WAIT,
             wait_for_elb_capacity=waits_for if waits_for and not on_demand_fallback else None,
-            tags=self._group_tags(args), opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                ignore_changes=IGNORED_GROUP_CHANGES)))
+            tags=self._group_tags(args),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=IGNORED_GROUP_CHANGES)),
+        )
         aws.autoscaling.Policy(
-            f"{name}-{'fallback-' if on_demand_fallback else ''}in-flight", autoscaling_group_name=group.name,
-            policy_type="TargetTrackingScaling", estimated_instance_warmup=cap.health_check_grace_s,
-            target_tracking_configuration=self._track_in_flight(args), opts=child)
+            f"{name}-{'fallback-' if on_demand_fallback else ''}in-flight",
+            autoscaling_group_name=group.name,
+            policy_type="TargetTrackingScaling",
+            estimated_instance_warmup=cap.health_check_grace_s,
+            target_tracking_configuration=self._track_in_flight(args),
+            opts=child,
+        )
         return group
 
     @staticmethod
@@ -194,17 +249,26 @@ class Compute(pulumi.ComponentResource):
         return aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
             target_value=args.capacity.in_flight_per_node,
             customized_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationArgs(
-                namespace=NAMESPACE, metric_name=IN_FLIGHT, statistic="Average",
-                metric_dimensions=[aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimensionArgs(
-                    name=DIMENSION, value=args.fleet_id)]))
+                namespace=NAMESPACE,
+                metric_name=IN_FLIGHT,
+                statistic="Average",
+                metric_dimensions=[
+                    aws.autoscaling.PolicyTargetTrackingConfigurationCustomizedMetricSpecificationMetricDimensionArgs(
+                        name=DIMENSION, value=args.fleet_id
+                    )
+                ],
+            ),
+        )
 
-    def _fleet_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
-                     child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+    def _fleet_group(
+        self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate, child: pulumi.ResourceOptions
+    ) -> aws.autoscaling.Group:
         """The fleet's group: the plan's instances, on demand up to its base and spot above it."""
         return self._group(name, args, template, child, on_demand_fallback=False)
 
-    def _fallback_group(self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate,
-                        child: pulumi.ResourceOptions) -> aws.autoscaling.Group:
+    def _fallback_group(
+        self, name: str, args: ComputeArgs, template: aws.ec2.LaunchTemplate, child: pulumi.ResourceOptions
+    ) -> aws.autoscaling.Group:
         """On demand, from zero up to the spot capacity: when spot nodes do not come (or are reclaimed), the replicas
         left carry more requests each, and this group's target tracking buys on-demand nodes for the load the missing
         ones would have served; when spot capacity is back, the load per target falls and it scales in first."""

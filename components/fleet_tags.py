@@ -28,9 +28,15 @@ GPU_MEMORY_UTILIZATION = f"{TAG_PREFIX}gpu-memory-utilization"
 def sizing_tags(plan: Plan) -> dict[str, str]:
     """The declaration tags of a planned fleet."""
     c = plan.choice
-    return {MODEL: plan.model, MAX_MODEL_LEN: str(plan.max_model_len), WEIGHTS: plan.weights, KV_DTYPE: plan.kv_dtype,
-            TENSOR_PARALLEL: str(c.tensor_parallel), PIPELINE_PARALLEL: str(c.pipeline_parallel),
-            GPU_MEMORY_UTILIZATION: f"{plan.memory_per_gpu.gpu_memory_utilization:g}"}
+    return {
+        MODEL: plan.model,
+        MAX_MODEL_LEN: str(plan.max_model_len),
+        WEIGHTS: plan.weights,
+        KV_DTYPE: plan.kv_dtype,
+        TENSOR_PARALLEL: str(c.tensor_parallel),
+        PIPELINE_PARALLEL: str(c.pipeline_parallel),
+        GPU_MEMORY_UTILIZATION: f"{plan.memory_per_gpu.gpu_memory_utilization:g}",
+    }
 
 
 # Kubernetes carries the same declaration as pod annotations: a tag's key after 'llmfleet:' under ANNOTATION_PREFIX
@@ -45,8 +51,11 @@ def annotation_key(tag: str) -> str:
 
 def tags_from_annotations(annotations: dict[str, str]) -> dict[str, str]:
     """The declaration tags a pod's annotations carry (the inverse of annotation_key)."""
-    return {f"{TAG_PREFIX}{k.removeprefix(ANNOTATION_PREFIX)}": str(v) for k, v in annotations.items()
-            if k.startswith(ANNOTATION_PREFIX)}
+    return {
+        f"{TAG_PREFIX}{k.removeprefix(ANNOTATION_PREFIX)}": str(v)
+        for k, v in annotations.items()
+        if k.startswith(ANNOTATION_PREFIX)
+    }
 
 
 def sizing_annotations(plan: Plan) -> dict[str, str]:

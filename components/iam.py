@@ -17,9 +17,13 @@ from deploy.options import FleetOptions, WeightsSource
 from sizing.names import FLEET_TAG
 
 """Tag on every resource of a fleet; IAM conditions scope the node's write calls to resources carrying it."""
-SESSION_MANAGER_ACTIONS = ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
-                           "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
-                           "ssmmessages:OpenDataChannel"]
+SESSION_MANAGER_ACTIONS = [
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+]
 """What Session Manager needs on the instance (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-create-iam-instance-profile.html,
 "Session Manager only"). AmazonSSMManagedInstanceCore also grants ssm:GetParameter(s) on every parameter, documents
 and associations: the token parameter of another team would be readable."""
@@ -56,16 +60,34 @@ def weights_statements(weights: WeightsSource) -> list[dict[str, Any]]:
         bucket, prefix = weights.s3_bucket, weights.s3_prefix
         objects = f"arn:aws:s3:::{bucket}/{prefix + '/' if prefix else ''}*"
         statements.append({"Sid": "ReadWeights", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [objects]})
-        statements.append({"Sid": "ListWeights", "Effect": "Allow", "Action": ["s3:ListBucket"],
-                           "Resource": [f"arn:aws:s3:::{bucket}"],
-                           "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*", prefix]}}})
+        statements.append(
+            {
+                "Sid": "ListWeights",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*" if prefix else "*", prefix]}},
+            }
+        )
     if weights.hf_token_secret_arn:
-        statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                           "Resource": [weights.hf_token_secret_arn]})
+        statements.append(
+            {
+                "Sid": "ReadHfToken",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [weights.hf_token_secret_arn],
+            }
+        )
     if isinstance(weights.hf_token_ssm_parameter, str) and weights.hf_token_ssm_parameter:
         name = weights.hf_token_ssm_parameter.lstrip("/")
-        statements.append({"Sid": "ReadHfToken", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-                           "Resource": [f"arn:aws:ssm:*:*:parameter/{name}"]})
+        statements.append(
+            {
+                "Sid": "ReadHfToken",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": [f"arn:aws:ssm:*:*:parameter/{name}"],
+            }
+        )
     return statements
 
 
@@ -98,19 +120,44 @@ def node_policy(fleet: str, options: FleetOptions, arns: FleetArns) -> dict[str,
         {"Sid": "OwnTargets", "Effect": "Allow", "Action": list(TARGET_ACTIONS), "Resource": [arns.target_group]},
         # What docker's awslogs driver calls (https://docs.docker.com/engine/logging/drivers/awslogs/), on the
         # fleet's log group and its streams (log-stream ARNs are the group's ARN without ':*' plus ':log-stream:...').
-        {"Sid": "ShipLogs", "Effect": "Allow", "Action": list(LOG_ACTIONS),
-         "Resource": [arns.log_group, f"{arns.log_group.removesuffix(':*')}:log-stream:*"]},
-        {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]},
+        {
+            "Sid": "ShipLogs",
+            "Effect": "Allow",
+            "Action": list(LOG_ACTIONS),
+            "Resource": [arns.log_group, f"{arns.log_group.removesuffix(':*')}:log-stream:*"],
+        },
+        {
+            "Sid": "ReadApiKey",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [api_key_secret],
+        },
         {"Sid": "SessionManager", "Effect": "Allow", "Action": SESSION_MANAGER_ACTIONS, "Resource": ["*"]},
         # PutMetricData takes no resource; the condition keeps the node to the fleet's namespace
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html).
-        {"Sid": "FleetMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
-         "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}}},
-        {"Sid": "OwnLifecycle", "Effect": "Allow", "Resource": ["*"], "Condition": own,
-         "Action": ["autoscaling:CompleteLifecycleAction", "autoscaling:RecordLifecycleActionHeartbeat",
-                    "autoscaling:SetInstanceHealth"]},
+        {
+            "Sid": "FleetMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricData"],
+            "Resource": ["*"],
+            "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
+        },
+        {
+            "Sid": "OwnLifecycle",
+            "Effect": "Allow",
+            "Resource": ["*"],
+            "Condition": own,
+            "Action": [
+                "autoscaling:CompleteLifecycleAction",
+                "autoscaling:RecordLifecycleActionHeartbeat",
+                "autoscaling:SetInstanceHealth",
+            ],
+        },
     ]
-    return {"Version": "2012-10-17", "Statement": [*statements, *image_statements(arns), *weights_cache_statements(arns)]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [*statements, *image_statements(arns), *weights_cache_statements(arns)],
+    }
 
 
 def image_statements(arns: FleetArns) -> list[dict[str, Any]]:
@@ -119,8 +166,10 @@ def image_statements(arns: FleetArns) -> list[dict[str, Any]]:
     if not arns.image_repositories:
         return []
     actions = [*ECR_PULL_ACTIONS, *(CACHE_FILL_ACTIONS if arns.fills_image_cache else ())]
-    return [{"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
-            {"Sid": "PullImage", "Effect": "Allow", "Action": actions, "Resource": list(arns.image_repositories)}]
+    return [
+        {"Sid": "EcrLogin", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
+        {"Sid": "PullImage", "Effect": "Allow", "Action": actions, "Resource": list(arns.image_repositories)},
+    ]
 
 
 def weights_cache_statements(arns: FleetArns) -> list[dict[str, Any]]:
@@ -129,9 +178,15 @@ def weights_cache_statements(arns: FleetArns) -> list[dict[str, Any]]:
     if not arns.weights_bucket:
         return []
     bucket = f"arn:aws:s3:::{arns.weights_bucket}"
-    return [{"Sid": "WeightsCache", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-             "Resource": [f"{bucket}/*"]},
-            {"Sid": "ListWeightsCache", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]}]
+    return [
+        {
+            "Sid": "WeightsCache",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [f"{bucket}/*"],
+        },
+        {"Sid": "ListWeightsCache", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [bucket]},
+    ]
 
 
 TARGET_ACTIONS = ("elasticloadbalancing:DeregisterTargets",)
@@ -139,8 +194,12 @@ TARGET_ACTIONS = ("elasticloadbalancing:DeregisterTargets",)
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 """What the node calls on its fleet's log group."""
 
-ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+ASSUME_EC2 = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
 
 
 class Iam(pulumi.ComponentResource):
@@ -152,12 +211,25 @@ class Iam(pulumi.ComponentResource):
     def __init__(self, name: str, args: IamArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("llmfleet:aws:Iam", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child,
-                            description="llm-fleet vLLM node")
-        policy = pulumi.Output.all(args.options.weights.resolved(), args.api_key_secret, args.target_group_arn,
-                                   args.log_group_arn, args.image_repositories, args.weights_bucket).apply(
-            lambda v: json.dumps(node_policy(args.fleet, args.options.model_copy(update={"weights": v[0]}), FleetArns(
-                v[1], v[2], v[3], tuple(v[4]), args.fills_image_cache, v[5]))))
+        role = aws.iam.Role(
+            f"{name}-node", assume_role_policy=ASSUME_EC2, tags=args.tags, opts=child, description="llm-fleet vLLM node"
+        )
+        policy = pulumi.Output.all(
+            args.options.weights.resolved(),
+            args.api_key_secret,
+            args.target_group_arn,
+            args.log_group_arn,
+            args.image_repositories,
+            args.weights_bucket,
+        ).apply(
+            lambda v: json.dumps(
+                node_policy(
+                    args.fleet,
+                    args.options.model_copy(update={"weights": v[0]}),
+                    FleetArns(v[1], v[2], v[3], tuple(v[4]), args.fills_image_cache, v[5]),
+                )
+            )
+        )
         aws.iam.RolePolicy(f"{name}-node", role=role.id, policy=policy, opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-node", role=role.name, tags=args.tags, opts=child)
         self.instance_profile_arn = profile.arn

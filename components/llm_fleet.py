@@ -30,9 +30,17 @@ from sizing.redact import redact
 
 """The Pulumi package name (schema, type tokens, `pulumi package add`)."""
 TYPE_TOKEN = f"{PACKAGE}:index:LlmServingFleet"
-COMPOSABLE_PATHS = {"fleet.vpc_id", "fleet.subnet_ids", "fleet.lb_subnet_ids", "fleet.alarm_topic_arn", "fleet.allowed_security_group_ids", "fleet.certificate_arn",
-                    "fleet.weights.hf_token_secret_arn", "fleet.weights.hf_token_ssm_parameter",
-                    "fleet.cluster.oidc_provider_arn"}
+COMPOSABLE_PATHS = {
+    "fleet.vpc_id",
+    "fleet.subnet_ids",
+    "fleet.lb_subnet_ids",
+    "fleet.alarm_topic_arn",
+    "fleet.allowed_security_group_ids",
+    "fleet.certificate_arn",
+    "fleet.weights.hf_token_secret_arn",
+    "fleet.weights.hf_token_ssm_parameter",
+    "fleet.cluster.oidc_provider_arn",
+}
 """Inputs that may be Outputs: they wire resources together and never change how many there are or their size."""
 
 
@@ -72,12 +80,16 @@ def _model_spec(args: LlmServingFleetArgs) -> ModelSpec | None:
         return None
     if isinstance(config, str):  # a config.json passed as text
         if len(config) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"hf_config is {len(config):,} characters, over the {MAX_CONFIG_BYTES:,} limit. "
-                              "To fix: pass the contents of the model's config.json.")
+            raise ConfigError(
+                f"hf_config is {len(config):,} characters, over the {MAX_CONFIG_BYTES:,} limit. "
+                "To fix: pass the contents of the model's config.json."
+            )
         config = parse_json(config, "hf_config", "pass the contents of config.json.", error=ConfigError)
     if not isinstance(config, dict):
-        raise ConfigError(f"hf_config must be the mapping in config.json, not {type(config).__name__}. To fix: pass "
-                          "the file's contents (an object with hidden_size, num_hidden_layers, ...).")
+        raise ConfigError(
+            f"hf_config must be the mapping in config.json, not {type(config).__name__}. To fix: pass "
+            "the file's contents (an object with hidden_size, num_hidden_layers, ...)."
+        )
     return spec_from_hf_config(config, name=str(args["model"]), source="config.json given to LlmServingFleet")
 
 
@@ -87,9 +99,11 @@ def stack_config_of(args: LlmServingFleetArgs, aws_region: str | None) -> StackC
     raw: dict[str, Any] = {k: v for k, v in dict(args).items() if v is not None and k != "hf_config"}
     late = [p for k, v in raw.items() for p in _outputs_in(v, k)]
     if late:
-        raise ConfigError(f"{', '.join(late)} must be known before deployment: these inputs size the fleet and decide "
-                          "which resources exist, so they cannot be Outputs of other resources. To fix: pass plain "
-                          f"values (only {', '.join(sorted(COMPOSABLE_PATHS))} may be Outputs).")
+        raise ConfigError(
+            f"{', '.join(late)} must be known before deployment: these inputs size the fleet and decide "
+            "which resources exist, so they cannot be Outputs of other resources. To fix: pass plain "
+            f"values (only {', '.join(sorted(COMPOSABLE_PATHS))} may be Outputs)."
+        )
     return load_stack_config(raw, aws_region=aws_region, model=_model_spec(args))
 
 
@@ -142,9 +156,17 @@ class LlmServingFleet(pulumi.ComponentResource):
         # What the program ordered the component after (a cluster's add-ons) orders its resources too.
         child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         if stack.fleet.platform == "eks":
-            eks = EksFleet(name, EksFleetArgs(plan=fleet_plan, options=stack.fleet, fleet_id=fleet_tag_value(name),
-                                              offered_zones=deploy.offered_zones,
-                                              kubernetes_provider_given=_kubernetes_provider_given(opts)), opts=child)
+            eks = EksFleet(
+                name,
+                EksFleetArgs(
+                    plan=fleet_plan,
+                    options=stack.fleet,
+                    fleet_id=fleet_tag_value(name),
+                    offered_zones=deploy.offered_zones,
+                    kubernetes_provider_given=_kubernetes_provider_given(opts),
+                ),
+                opts=child,
+            )
             self.endpoint, self.api_key_secret = eks.endpoint, eks.api_key_secret
             self.group_names = pulumi.Output.from_input([])
             self.node_pools = pulumi.Output.from_input([p.name for p in eks.spec.pools])
@@ -152,15 +174,26 @@ class LlmServingFleet(pulumi.ComponentResource):
             self.workload = pulumi.Output.from_input(f"{kind}/{eks.spec.namespace}/{eks.spec.name}")
         else:
             fleet = ServingFleet(name, ServingFleetArgs(plan=fleet_plan, options=stack.fleet), opts=child)
-            self.endpoint, self.api_key_secret = fleet.endpoint, fleet.api_key_secret  # (api_key_secret: no schema output)
+            self.endpoint, self.api_key_secret = (
+                fleet.endpoint,
+                fleet.api_key_secret,
+            )  # (api_key_secret: no schema output)
             self.group_names = fleet.group_names
             self.node_pools, self.workload = pulumi.Output.from_input([]), pulumi.Output.from_input("")
         self.fleet_plan = fleet_plan
         self.plan_locked = deploy.locked  # whether the plan came from the stack's lock (not a schema output)
         self.plan = pulumi.Output.from_input(plan_summary(fleet_plan))
         self.facts = pulumi.Output.from_input(dict(deploy.fresh.fact_sources))  # what this run's pre-flight saw
-        self.register_outputs({"endpoint": self.endpoint, "group_names": self.group_names, "node_pools": self.node_pools,
-                               "workload": self.workload, "plan": self.plan, "facts": self.facts})
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "group_names": self.group_names,
+                "node_pools": self.node_pools,
+                "workload": self.workload,
+                "plan": self.plan,
+                "facts": self.facts,
+            }
+        )
 
 
 __all__ = ["LlmServingFleet", "LlmServingFleetArgs", "NAMESPACE", "PACKAGE", "TYPE_TOKEN"]

@@ -31,9 +31,11 @@ without it: checked on a real vLLM, tests/components/test_real_vllm.py). Everyth
 API_RULE_PRIORITY = 10
 """Priority of the /v1 rule (1-50000; the default action answers what no rule matches)."""
 NOT_ROUTED = aws.lb.ListenerDefaultActionFixedResponseArgs(
-    content_type="application/json", status_code="404",
+    content_type="application/json",
+    status_code="404",
     message_body='{"error": {"message": "not found: this endpoint serves the OpenAI-compatible API under /v1", '
-                 '"code": 404}}')
+    '"code": 404}}',
+)
 """The default action: a fixed response, so no request reaches vLLM outside /v1."""
 REPLACEMENT_KEY_CHARS = 4
 """Hex characters naming the inputs a load balancer or target group is replaced on, so that a replacement (created
@@ -107,36 +109,81 @@ class LoadBalancing(pulumi.ComponentResource):
         base = fleet_slug(args.fleet_id)  # unique per stack of a program
         vpc = o.vpc_id if isinstance(o.vpc_id, str) else "created" if o.vpc_id is None else "given"
         lb = aws.lb.LoadBalancer(
-            f"{name}-alb", name=aws_name(base, f"alb-{replacement_key(o.allow_public_ingress, 'application')}"),
-            load_balancer_type="application", internal=not o.allow_public_ingress,
-            subnets=args.subnet_ids, security_groups=[args.security_group_id], idle_timeout=idle_timeout_s(args.drain_s),
-            drop_invalid_header_fields=True, tags=args.tags, opts=child)
+            f"{name}-alb",
+            name=aws_name(base, f"alb-{replacement_key(o.allow_public_ingress, 'application')}"),
+            load_balancer_type="application",
+            internal=not o.allow_public_ingress,
+            subnets=args.subnet_ids,
+            security_groups=[args.security_group_id],
+            idle_timeout=idle_timeout_s(args.drain_s),
+            drop_invalid_header_fields=True,
+            tags=args.tags,
+            opts=child,
+        )
         tg = aws.lb.TargetGroup(
-            f"{name}-vllm", name=aws_name(base, f"tg-{replacement_key(o.api_port, 'HTTP', 'instance', vpc)}"),
-            port=o.api_port, protocol="HTTP", vpc_id=args.vpc_id, target_type="instance",
+            f"{name}-vllm",
+            name=aws_name(base, f"tg-{replacement_key(o.api_port, 'HTTP', 'instance', vpc)}"),
+            port=o.api_port,
+            protocol="HTTP",
+            vpc_id=args.vpc_id,
+            target_type="instance",
             deregistration_delay=args.drain_s,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(path=HEALTH_PATH, port="traffic-port", protocol="HTTP",
-                                                           interval=HEALTH_INTERVAL_S, healthy_threshold=2,
-                                                           unhealthy_threshold=3, matcher="200"),
-            tags=args.tags, opts=child)
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                path=HEALTH_PATH,
+                port="traffic-port",
+                protocol="HTTP",
+                interval=HEALTH_INTERVAL_S,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+                matcher="200",
+            ),
+            tags=args.tags,
+            opts=child,
+        )
         refuse = [aws.lb.ListenerDefaultActionArgs(type="fixed-response", fixed_response=NOT_ROUTED)]
         if o.https:
-            listener = aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
-                                       ssl_policy=TLS_POLICY, certificate_arn=o.certificate_arn, default_actions=refuse,
-                                       tags=args.tags, opts=child)
+            listener = aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=lb.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=o.certificate_arn,
+                default_actions=refuse,
+                tags=args.tags,
+                opts=child,
+            )
         else:
-            listener = aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=o.listener_port, protocol="HTTP",
-                                       default_actions=refuse, tags=args.tags, opts=child)
-        aws.lb.ListenerRule(f"{name}-api", listener_arn=listener.arn, priority=API_RULE_PRIORITY,
-                            conditions=[aws.lb.ListenerRuleConditionArgs(
-                                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=API_PATHS))],
-                            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)],
-                            tags=args.tags, opts=child)
+            listener = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=lb.arn,
+                port=o.listener_port,
+                protocol="HTTP",
+                default_actions=refuse,
+                tags=args.tags,
+                opts=child,
+            )
+        aws.lb.ListenerRule(
+            f"{name}-api",
+            listener_arn=listener.arn,
+            priority=API_RULE_PRIORITY,
+            conditions=[
+                aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=API_PATHS)
+                )
+            ],
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)],
+            tags=args.tags,
+            opts=child,
+        )
         if o.https and not o.domain_name:
-            pulumi.log.warn("certificate_arn without domain_name: the endpoint is the load balancer's own DNS name "
-                            "(*.elb.amazonaws.com), which no ACM certificate covers, so clients fail TLS verification. "
-                            "To fix: set llmfleet:fleet.domain_name to a name the certificate covers and point it (alias or "
-                            "CNAME) at the load balancer.", resource=self)
+            pulumi.log.warn(
+                "certificate_arn without domain_name: the endpoint is the load balancer's own DNS name "
+                "(*.elb.amazonaws.com), which no ACM certificate covers, so clients fail TLS verification. "
+                "To fix: set llmfleet:fleet.domain_name to a name the certificate covers and point it (alias or "
+                "CNAME) at the load balancer.",
+                resource=self,
+            )
         self.dns_name = lb.dns_name
         self.url = endpoint_url(o, lb.dns_name)
         self.target_group_arn = tg.arn

@@ -17,10 +17,19 @@ class Monitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
         for suffix, spec in alarm_specs(args).items():
-            aws.cloudwatch.MetricAlarm(f"{name}-{suffix}", alarm_actions=actions, ok_actions=actions,
-                                       treat_missing_data="notBreaching", tags=args.tags, opts=child, **spec)
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                alarm_actions=actions,
+                ok_actions=actions,
+                treat_missing_data="notBreaching",
+                tags=args.tags,
+                opts=child,
+                **spec,
+            )
         body = pulumi.Output.all(args.load_balancer_label, args.target_group_label, args.group_names).apply(
-            lambda v: dashboard_body(args.fleet_id, args.region, v[0], v[1], v[2]))
-        aws.cloudwatch.Dashboard(f"{name}-dashboard", dashboard_name=fleet_slug(args.fleet_id), dashboard_body=body,
-                                 opts=child)
+            lambda v: dashboard_body(args.fleet_id, args.region, v[0], v[1], v[2])
+        )
+        aws.cloudwatch.Dashboard(
+            f"{name}-dashboard", dashboard_name=fleet_slug(args.fleet_id), dashboard_body=body, opts=child
+        )
         self.register_outputs({})

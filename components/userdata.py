@@ -10,8 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.compute import DRAIN_HOOK, LAUNCH_HOOK
-from deploy.fleet_metrics import (DIMENSION, GPU_MEMORY_USAGE, GPU_UTILIZATION, IN_FLIGHT, KV_USAGE,
-                                      LAUNCH_ABANDONED, NAMESPACE, PUBLISH_EVERY_S, WAITING)
+from deploy.fleet_metrics import (
+    DIMENSION,
+    GPU_MEMORY_USAGE,
+    GPU_UTILIZATION,
+    IN_FLIGHT,
+    KV_USAGE,
+    LAUNCH_ABANDONED,
+    NAMESPACE,
+    PUBLISH_EVERY_S,
+    WAITING,
+)
 from deploy.fleet_spec import CapacitySpec, NodeSpec
 from deploy.inputs import plain
 from deploy.options import FleetOptions
@@ -84,21 +93,27 @@ def _registry_login(registry: str) -> str:
     """Shell lines that log docker in to the ECR registry the image is pulled from (nothing for a public one)."""
     if not registry:
         return "  : # public registry: no login"
-    return (f'  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin '
-            f"{shell('ECR registry', registry)} >/dev/null || return 1")
+    return (
+        f'  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin '
+        f"{shell('ECR registry', registry)} >/dev/null || return 1"
+    )
 
 
 def _fetch_token(options: FleetOptions) -> str:
     w = options.weights
     if w.hf_token_secret_arn:
-        fetch = (f'aws secretsmanager get-secret-value --region "$REGION" --secret-id '
-                 f"{shell('secret ARN', plain(w.hf_token_secret_arn))} --query SecretString --output text")
+        fetch = (
+            f'aws secretsmanager get-secret-value --region "$REGION" --secret-id '
+            f"{shell('secret ARN', plain(w.hf_token_secret_arn))} --query SecretString --output text"
+        )
     elif w.hf_token_ssm_parameter:
-        fetch = (f'aws ssm get-parameter --region "$REGION" --with-decryption --name '
-                 f"{shell('SSM parameter', plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text")
+        fetch = (
+            f'aws ssm get-parameter --region "$REGION" --with-decryption --name '
+            f"{shell('SSM parameter', plain(w.hf_token_ssm_parameter))} --query Parameter.Value --output text"
+        )
     else:
         return "# no Hugging Face token configured (public model or S3 weights)"
-    return f"hub_token=$({fetch})\nprintf 'HF_TOKEN=%s\\n' \"$hub_token\" >>\"$RUN_DIR/env\""
+    return f'hub_token=$({fetch})\nprintf \'HF_TOKEN=%s\\n\' "$hub_token" >>"$RUN_DIR/env"'
 
 
 S3_CLASSIC_CONCURRENCY = 64
@@ -114,22 +129,24 @@ def _s3_fetch(served_name: str) -> str:
     it only on p4d, p4de, p5.48xlarge and trn1, else the classic client at 10 requests. The CRT client refuses a bucket
     in another region (no region redirects): the classic client, with more concurrency, then retries
     (https://docs.aws.amazon.com/cli/latest/topic/s3-config.html)."""
-    return "\n".join([
-        'printf \'[default]\\ns3 =\\n  preferred_transfer_client = crt\\n\' >"$ROOT/opt/llmfleet/s3-crt.conf"',
-        "printf '[default]\\ns3 =\\n  preferred_transfer_client = classic\\n"
-        f"  max_concurrent_requests = {S3_CLASSIC_CONCURRENCY}\\n  multipart_chunksize = {S3_CLASSIC_CHUNK}\\n' "
-        '>"$ROOT/opt/llmfleet/s3-classic.conf"',
-        "sync_weights() {",
-        '  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" "$2" '
-        f'"$DATA/models/{served_name}"',
-        "}",
-        "fetch_from_s3() {",
-        "  sync_weights crt \"$1\" && return 0",
-        '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the '
-        'classic client"',
-        '  sync_weights classic "$1"',
-        "}",
-    ])
+    return "\n".join(
+        [
+            "printf '[default]\\ns3 =\\n  preferred_transfer_client = crt\\n' >\"$ROOT/opt/llmfleet/s3-crt.conf\"",
+            "printf '[default]\\ns3 =\\n  preferred_transfer_client = classic\\n"
+            f"  max_concurrent_requests = {S3_CLASSIC_CONCURRENCY}\\n  multipart_chunksize = {S3_CLASSIC_CHUNK}\\n' "
+            '>"$ROOT/opt/llmfleet/s3-classic.conf"',
+            "sync_weights() {",
+            '  AWS_CONFIG_FILE="$ROOT/opt/llmfleet/s3-$1.conf" aws s3 sync --only-show-errors --region "$REGION" "$2" '
+            f'"$DATA/models/{served_name}"',
+            "}",
+            "fetch_from_s3() {",
+            '  sync_weights crt "$1" && return 0',
+            '  echo "weights sync with the CRT S3 client failed (a bucket in another region?); retrying with the '
+            'classic client"',
+            '  sync_weights classic "$1"',
+            "}",
+        ]
+    )
 
 
 CACHE_COMPLETE = ".complete"
@@ -150,19 +167,21 @@ def _cached_hub_fetch(repo: str, bucket: str, served_name: str) -> str:
     uri = shell("S3 URI", f"s3://{bucket}/{repo}")
     key = shell("S3 key", f"{repo}/{CACHE_COMPLETE}")
     local = shell("path", f"{MODELS_IN_CONTAINER}/{served_name}")
-    return "\n".join([
-        _s3_fetch(served_name),
-        f'if aws s3api head-object --region "$REGION" --bucket {shell("S3 bucket", bucket)} --key {key} >/dev/null '
-        '2>&1 &&',
-        f"    fetch_from_s3 {uri}; then",
-        f"  MODEL_REF={local}",
-        f'  rm -f "$ROOT/{FILL_FLAG}"',
-        "else",
-        '  echo "the weights cache has no complete copy: vLLM downloads from the hub; this node fills the cache '
-        'once it serves"',
-        f'  touch "$ROOT/{FILL_FLAG}"',
-        "fi",
-    ])
+    return "\n".join(
+        [
+            _s3_fetch(served_name),
+            f'if aws s3api head-object --region "$REGION" --bucket {shell("S3 bucket", bucket)} --key {key} >/dev/null '
+            "2>&1 &&",
+            f"    fetch_from_s3 {uri}; then",
+            f"  MODEL_REF={local}",
+            f'  rm -f "$ROOT/{FILL_FLAG}"',
+            "else",
+            '  echo "the weights cache has no complete copy: vLLM downloads from the hub; this node fills the cache '
+            'once it serves"',
+            f'  touch "$ROOT/{FILL_FLAG}"',
+            "fi",
+        ]
+    )
 
 
 def _fill_cache(repo: str | None, bucket: str | None) -> str:
@@ -173,23 +192,27 @@ def _fill_cache(repo: str | None, bucket: str | None) -> str:
     snapshots = f'"$DATA/hf/hub/{checked("Hugging Face repo", _hub_cache_dir(repo))}/snapshots/"'
     uri = shell("S3 URI", f"s3://{bucket}/{repo}")
     marker = shell("S3 URI", f"s3://{bucket}/{repo}/{CACHE_COMPLETE}")
-    return "\n".join([
-        f'if [ -e "$ROOT/{FILL_FLAG}" ]; then',
-        '  snapshot=""  # the newest revision vLLM downloaded',
-        f"  for dir in {snapshots}*/; do",
-        '    if [ -d "$dir" ] && { [ -z "$snapshot" ] || [ "$dir" -nt "$snapshot" ]; }; then snapshot=$dir; fi',
-        "  done",
-        f'  if [ -n "$snapshot" ] && aws s3 sync --only-show-errors --region "$REGION" "$snapshot" {uri} &&',
-        f'      printf \'%s\\n\' "$INSTANCE_ID" | aws s3 cp --only-show-errors --region "$REGION" - {marker}; then',
-        f'    echo "weights cache filled from the hub download"; rm -f "$ROOT/{FILL_FLAG}"',
-        "  else",
-        '    echo "could not fill the weights cache; the next node downloads from the hub"',
-        "  fi",
-        "fi",
-    ])
+    return "\n".join(
+        [
+            f'if [ -e "$ROOT/{FILL_FLAG}" ]; then',
+            '  snapshot=""  # the newest revision vLLM downloaded',
+            f"  for dir in {snapshots}*/; do",
+            '    if [ -d "$dir" ] && { [ -z "$snapshot" ] || [ "$dir" -nt "$snapshot" ]; }; then snapshot=$dir; fi',
+            "  done",
+            f'  if [ -n "$snapshot" ] && aws s3 sync --only-show-errors --region "$REGION" "$snapshot" {uri} &&',
+            f'      printf \'%s\\n\' "$INSTANCE_ID" | aws s3 cp --only-show-errors --region "$REGION" - {marker}; then',
+            f'    echo "weights cache filled from the hub download"; rm -f "$ROOT/{FILL_FLAG}"',
+            "  else",
+            '    echo "could not fill the weights cache; the next node downloads from the hub"',
+            "  fi",
+            "fi",
+        ]
+    )
 
 
-def _weights(options: FleetOptions, hf_repo: str | None, served_name: str, bucket: str | None) -> tuple[str, str | None]:
+def _weights(
+    options: FleetOptions, hf_repo: str | None, served_name: str, bucket: str | None
+) -> tuple[str, str | None]:
     """(shell lines that fetch the weights and set MODEL_REF, the model reference vLLM is given; the Hugging Face repo
     the weights cache holds, if any)."""
     w = options.weights
@@ -198,10 +221,15 @@ def _weights(options: FleetOptions, hf_repo: str | None, served_name: str, bucke
         return f"{_s3_fetch(served_name)}\nfetch_from_s3 {shell('S3 URI', w.s3_uri)}\nMODEL_REF={local}", None
     repo = w.hf_model_id or hf_repo
     if not repo:
-        raise ValueError("no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset")
+        raise ValueError(
+            "no weights source: set llmfleet:fleet.weights.hf_model_id or .s3_uri for a model without a preset"
+        )
     hub = f"MODEL_REF={shell('Hugging Face repo', repo)}"
     if not bucket:
-        return f"# weights download from the Hugging Face hub on first start (cached under the weights disk)\n{hub}", None
+        return (
+            f"# weights download from the Hugging Face hub on first start (cached under the weights disk)\n{hub}",
+            None,
+        )
     return f"{hub}\n{_cached_hub_fetch(repo, bucket, served_name)}", repo
 
 
@@ -210,44 +238,46 @@ def _weights_disk(spec: NodeSpec) -> str:
     if spec.weights_disk.kind != "instance-store":
         return f"# weights on the encrypted gp3 root volume (throughput provisioned from the download)\n{make}"
     dlami = f'"$ROOT{DLAMI_NVME}"'
-    return "\n".join([
-        "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every "
-        "instance-store",
-        f"# disk as one volume at {DLAMI_NVME} at boot: use it (bind-mounted) when it is there or once it appears. "
-        "Else",
-        "# the first disk, formatted on first use and mounted again after a reboot. A disk that holds something "
-        "else (a",
-        "# RAID or LVM member of the AMI's volume) is never formatted or mounted here.",
-        'if ! mountpoint -q "$DATA"; then',
-        '  install -d "$DATA"',
-        "  disk=",
-        f"  if ! mountpoint -q {dlami}; then",
-        '    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
-        '    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
-        '    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)',
-        '    case $fs in',
-        '      "") mkfs.xfs -q "${disks[0]}"; disk=${disks[0]} ;;',
-        '      xfs) disk=${disks[0]} ;;',
-        f"      *) for ((waited = 0; waited < {DLAMI_MOUNT_WAIT_S}; waited += 5)); do",
-        f"           if mountpoint -q {dlami}; then break; fi",
-        "           sleep 5",
-        "         done",
-        f"         if ! mountpoint -q {dlami}; then",
-        f'           echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} after '
-        f'{DLAMI_MOUNT_WAIT_S} s"',
-        "           exit 1",
-        "         fi ;;",
-        "    esac",
-        "  fi",
-        '  if [ -n "$disk" ]; then',
-        '    mount "$disk" "$DATA"',
-        "  else",
-        f'    install -d -m 755 "$ROOT{DLAMI_NVME}/llmfleet"',
-        f'    mount --bind "$ROOT{DLAMI_NVME}/llmfleet" "$DATA"',
-        "  fi",
-        "fi",
-        make,
-    ])
+    return "\n".join(
+        [
+            "# weights on local NVMe instance store (faster than EBS). The GPU Deep Learning AMIs mount every "
+            "instance-store",
+            f"# disk as one volume at {DLAMI_NVME} at boot: use it (bind-mounted) when it is there or once it appears. "
+            "Else",
+            "# the first disk, formatted on first use and mounted again after a reboot. A disk that holds something "
+            "else (a",
+            "# RAID or LVM member of the AMI's volume) is never formatted or mounted here.",
+            'if ! mountpoint -q "$DATA"; then',
+            '  install -d "$DATA"',
+            "  disk=",
+            f"  if ! mountpoint -q {dlami}; then",
+            '    disks=("$ROOT"/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*)',
+            '    if [ ! -e "${disks[0]}" ]; then echo "no instance-store NVMe disk found"; exit 1; fi',
+            '    fs=$(blkid -o value -s TYPE "${disks[0]}" || true)',
+            "    case $fs in",
+            '      "") mkfs.xfs -q "${disks[0]}"; disk=${disks[0]} ;;',
+            "      xfs) disk=${disks[0]} ;;",
+            f"      *) for ((waited = 0; waited < {DLAMI_MOUNT_WAIT_S}; waited += 5)); do",
+            f"           if mountpoint -q {dlami}; then break; fi",
+            "           sleep 5",
+            "         done",
+            f"         if ! mountpoint -q {dlami}; then",
+            f'           echo "instance-store disk ${{disks[0]}} holds $fs, not mounted at {DLAMI_NVME} after '
+            f'{DLAMI_MOUNT_WAIT_S} s"',
+            "           exit 1",
+            "         fi ;;",
+            "    esac",
+            "  fi",
+            '  if [ -n "$disk" ]; then',
+            '    mount "$disk" "$DATA"',
+            "  else",
+            f'    install -d -m 755 "$ROOT{DLAMI_NVME}/llmfleet"',
+            f'    mount --bind "$ROOT{DLAMI_NVME}/llmfleet" "$DATA"',
+            "  fi",
+            "fi",
+            make,
+        ]
+    )
 
 
 SHIP_LINES = 1000
@@ -262,9 +292,11 @@ def _log_options(log_group: str) -> str:
     driver, which needs only logs:CreateLogStream and logs:PutLogEvents:
     https://docs.docker.com/engine/logging/drivers/awslogs/). Secrets are in --env-file, never on the command line."""
     group = shell("log group", log_group)
-    return (f'LOGS=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt awslogs-group={group}\n'
-            '  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt '
-            f'max-buffer-size={LOG_BUFFER})')
+    return (
+        f'LOGS=(--log-driver awslogs --log-opt "awslogs-region=$REGION" --log-opt awslogs-group={group}\n'
+        '  --log-opt "awslogs-stream=$INSTANCE_ID/vllm" --log-opt mode=non-blocking --log-opt '
+        f"max-buffer-size={LOG_BUFFER})"
+    )
 
 
 def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptions, boot: BootContext) -> str:
@@ -272,29 +304,52 @@ def render_user_data(spec: NodeSpec, capacity: CapacitySpec, options: FleetOptio
     fetch, cached_repo = _weights(options, boot.hf_repo, spec.served_model_name, boot.weights_bucket)
     secret_kind = "secret ARN" if boot.api_key_secret.startswith("arn:") else "secret name"
     port = shell("number", str(options.api_port))
-    run = _fill(_template("run_single.sh"), {
-        "vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args), "port": port})
-    return _fill(_template("node.sh"), {
-        "fleet": checked("fleet name", boot.fleet), "served_model_name": checked("served model name", spec.served_model_name),
-        "image": shell("image", boot.image or spec.image),
-        "registry_login": _registry_login(boot.registry), "weights_disk": _weights_disk(spec),
-        "fill_cache": _fill_cache(cached_repo, boot.weights_bucket),
-        "fetch_token": _fetch_token(options),
-        "api_key_secret": shell(secret_kind, boot.api_key_secret), "fetch_weights": fetch, "run": run.rstrip("\n"),
-        "hook": shell("lifecycle hook", LAUNCH_HOOK), "ready_timeout_s": str(capacity.ready_timeout_s),
-        "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)), "poll_s": str(READY_POLL_S),
-        "port": port, "crash_starts": str(CRASH_STARTS),
-        "crash_window_s": str(crash_window_s(capacity)), "restart_s": str(RESTART_S),
-        "watch_every_s": str(WATCH_EVERY_S), "target_group_arn": shell("target group ARN", boot.target_group_arn),
-        "drain_hook": shell("lifecycle hook", DRAIN_HOOK), "drain_s": str(capacity.drain_s),
-        "propagation_s": str(DEREGISTRATION_PROPAGATION_S), "metrics_every_s": str(PUBLISH_EVERY_S),
-        "metric_namespace": NAMESPACE, "dimension": DIMENSION, "fleet_id": checked("fleet id", boot.fleet_id),
-        "in_flight": IN_FLIGHT, "waiting": WAITING, "kv_usage": KV_USAGE, "abandoned": LAUNCH_ABANDONED,
-        "gpu_utilization": GPU_UTILIZATION, "gpu_memory": GPU_MEMORY_USAGE,
-        "log_options": _log_options(boot.log_group),
-        "log_group": shell("log group", boot.log_group), "ship_lines": str(SHIP_LINES),
-        "ship_line_chars": str(SHIP_LINE_CHARS),
-    })
+    run = _fill(
+        _template("run_single.sh"),
+        {"vllm_args": " ".join(shell("vLLM argument", a) for a in spec.vllm_args), "port": port},
+    )
+    return _fill(
+        _template("node.sh"),
+        {
+            "fleet": checked("fleet name", boot.fleet),
+            "served_model_name": checked("served model name", spec.served_model_name),
+            "image": shell("image", boot.image or spec.image),
+            "registry_login": _registry_login(boot.registry),
+            "weights_disk": _weights_disk(spec),
+            "fill_cache": _fill_cache(cached_repo, boot.weights_bucket),
+            "fetch_token": _fetch_token(options),
+            "api_key_secret": shell(secret_kind, boot.api_key_secret),
+            "fetch_weights": fetch,
+            "run": run.rstrip("\n"),
+            "hook": shell("lifecycle hook", LAUNCH_HOOK),
+            "ready_timeout_s": str(capacity.ready_timeout_s),
+            "heartbeat_every_s": str(max(READY_POLL_S, capacity.hook_heartbeat_s // 2)),
+            "poll_s": str(READY_POLL_S),
+            "port": port,
+            "crash_starts": str(CRASH_STARTS),
+            "crash_window_s": str(crash_window_s(capacity)),
+            "restart_s": str(RESTART_S),
+            "watch_every_s": str(WATCH_EVERY_S),
+            "target_group_arn": shell("target group ARN", boot.target_group_arn),
+            "drain_hook": shell("lifecycle hook", DRAIN_HOOK),
+            "drain_s": str(capacity.drain_s),
+            "propagation_s": str(DEREGISTRATION_PROPAGATION_S),
+            "metrics_every_s": str(PUBLISH_EVERY_S),
+            "metric_namespace": NAMESPACE,
+            "dimension": DIMENSION,
+            "fleet_id": checked("fleet id", boot.fleet_id),
+            "in_flight": IN_FLIGHT,
+            "waiting": WAITING,
+            "kv_usage": KV_USAGE,
+            "abandoned": LAUNCH_ABANDONED,
+            "gpu_utilization": GPU_UTILIZATION,
+            "gpu_memory": GPU_MEMORY_USAGE,
+            "log_options": _log_options(boot.log_group),
+            "log_group": shell("log group", boot.log_group),
+            "ship_lines": str(SHIP_LINES),
+            "ship_line_chars": str(SHIP_LINE_CHARS),
+        },
+    )
 
 
 def crash_window_s(capacity: CapacitySpec) -> int:

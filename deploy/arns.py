@@ -28,8 +28,12 @@ IAM_SERVER_CERTIFICATE = re.compile(r"server-certificate/[\w+=,.@/-]{1,128}")
 """An IAM server certificate, which an ALB listener also takes."""
 SNS_TOPIC = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """An SNS topic name."""
-RESOURCES = {"secretsmanager": SECRET_RESOURCE, "acm": CERTIFICATE_RESOURCE, "iam": IAM_SERVER_CERTIFICATE,
-             "sns": SNS_TOPIC}
+RESOURCES = {
+    "secretsmanager": SECRET_RESOURCE,
+    "acm": CERTIFICATE_RESOURCE,
+    "iam": IAM_SERVER_CERTIFICATE,
+    "sns": SNS_TOPIC,
+}
 """The resource part each service's ARN has here."""
 MAX_ARN_CHARS = 2048
 """IAM's limit on a resource ARN in a policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
@@ -57,6 +61,7 @@ class Arn:
 def parse_arn(value: str, field: str, services: tuple[str, ...], example: str) -> Arn:
     """`value` as an ARN of one of `services`, every part checked; raises ArnError naming the field, the part and an
     example (never the value itself: a token pasted into the field must not be echoed)."""
+
     def refuse(what: str) -> ArnError:
         return ArnError(f"{field} is not a {' or '.join(services)} ARN ({what}); give e.g. {example!r}")
 

@@ -49,14 +49,21 @@ DEFAULT_PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc
 OIDC_PROVIDER_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/[A-Za-z0-9./_-]+")
 """An IAM OIDC identity provider ARN (IRSA's trust principal)."""
 FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
-    "name": (EKS_CLUSTER_NAME, "an EKS cluster name (1-100 of letters, digits, - and _, starting with a letter or digit)"),
+    "name": (
+        EKS_CLUSTER_NAME,
+        "an EKS cluster name (1-100 of letters, digits, - and _, starting with a letter or digit)",
+    ),
     "node_role": (IAM_ROLE_NAME, "an IAM role name (1-64 of letters, digits and _+=,.@-); give the name, not the ARN"),
     "zone": (ZONE, "an Availability Zone name like 'us-east-1a'"),
     "oidc_provider_arn": (OIDC_PROVIDER_ARN, "an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/...)"),
-    "prometheus_url": (PROMETHEUS_URL, "an http(s) URL of a Prometheus server (scheme, host, port, path; no "
-                                       "credentials or query)"),
-    "ami_alias": (AMI_ALIAS, "a GPU AMI alias Karpenter resolves: al2023@<version> or bottlerocket@<version> (latest, "
-                             "or a pinned v...)"),
+    "prometheus_url": (
+        PROMETHEUS_URL,
+        "an http(s) URL of a Prometheus server (scheme, host, port, path; no credentials or query)",
+    ),
+    "ami_alias": (
+        AMI_ALIAS,
+        "a GPU AMI alias Karpenter resolves: al2023@<version> or bottlerocket@<version> (latest, or a pinned v...)",
+    ),
 }
 """Fields whose whole value must match a pattern, and what the pattern stands for."""
 DEFAULT_MONITOR_LABELS = {"release": "kube-prometheus-stack"}
@@ -120,8 +127,10 @@ class EksClusterOptions(BaseModel):
     @classmethod
     def _namespace(cls, namespace: str) -> str:
         if not DNS_LABEL.fullmatch(namespace) or namespace.startswith("kube-"):
-            raise ValueError(f"namespace {namespace!r} is not a namespace the fleet can own: a DNS label (lower-case "
-                             "letters, digits and -, at most 63) not starting with kube-")
+            raise ValueError(
+                f"namespace {namespace!r} is not a namespace the fleet can own: a DNS label (lower-case "
+                "letters, digits and -, at most 63) not starting with kube-"
+            )
         return namespace
 
     @field_validator("discovery_tag")
@@ -137,7 +146,8 @@ class EksClusterOptions(BaseModel):
         for key, value in labels.items():  # https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/
             name = key.rsplit("/", 1)[-1]
             if not re.fullmatch(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)", name) or not re.fullmatch(
-                    r"(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)", value):
+                r"(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)", value
+            ):
                 raise ValueError(f"monitor label {key}={value!r} is not a Kubernetes label")
         return labels
 

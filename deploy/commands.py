@@ -16,9 +16,14 @@ def plan_stack(stack_file: str, update_lock: bool) -> StackPlanned:
     stacked = plan_stack_file(stack_file, update_lock)
     plan, stack = stacked.plan, stacked.stack
     overhead = fixed_costs(plan, stack.fleet)
-    return StackPlanned(plan=plan, messages=stacked.messages, extra_json=fixed_cost_json(overhead, plan),
-                        extra_lines=tuple(fixed_cost_lines(overhead, plan)), lock_status=stacked.lock_status,
-                        weights_note=stack_weights_note(plan.weights, stack.request))
+    return StackPlanned(
+        plan=plan,
+        messages=stacked.messages,
+        extra_json=fixed_cost_json(overhead, plan),
+        extra_lines=tuple(fixed_cost_lines(overhead, plan)),
+        lock_status=stacked.lock_status,
+        weights_note=stack_weights_note(plan.weights, stack.request),
+    )
 
 
 PLAN_STACK = StackPlanner(plan_stack_file=plan_stack)

@@ -15,8 +15,17 @@ from dataclasses import dataclass
 
 from deploy.cluster_options import EksClusterOptions
 from deploy.errors import PlatformError
-from deploy.fleet_spec import (CACHE_GIB, IMAGE_GIB, Gp3Volume, capacity_spec, compatible_types, efa_interfaces,
-                               in_flight_target, model_ref, node_spec)
+from deploy.fleet_spec import (
+    CACHE_GIB,
+    IMAGE_GIB,
+    Gp3Volume,
+    capacity_spec,
+    compatible_types,
+    efa_interfaces,
+    in_flight_target,
+    model_ref,
+    node_spec,
+)
 from deploy.options import FleetOptions
 from sizing.catalog.node_hardware import node_hardware
 from sizing.planner.cold_start import plan_cold_start, weights_footprint_bytes
@@ -151,7 +160,7 @@ def dns_name(*parts: str) -> str:
     if len(label) <= NAME_MAX:
         return label
     digest = hashlib.sha256(joined.encode()).hexdigest()[:HASH_CHARS]
-    return f"{label[:NAME_MAX - HASH_CHARS - 1].rstrip('-')}-{digest}"
+    return f"{label[: NAME_MAX - HASH_CHARS - 1].rstrip('-')}-{digest}"
 
 
 def _zones(plan: Plan, cluster: EksClusterOptions, offered: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -161,14 +170,18 @@ def _zones(plan: Plan, cluster: EksClusterOptions, offered: tuple[str, ...] | No
         return offered
     if cluster.zone:
         if offered and cluster.zone not in offered:
-            raise PlatformError(f"cluster.zone {cluster.zone!r} does not offer {plan.choice.instance_type} (pre-flight "
-                                f"found it in {', '.join(offered)}). To fix: set llmfleet:fleet.cluster.zone to one of them.")
+            raise PlatformError(
+                f"cluster.zone {cluster.zone!r} does not offer {plan.choice.instance_type} (pre-flight "
+                f"found it in {', '.join(offered)}). To fix: set llmfleet:fleet.cluster.zone to one of them."
+            )
         return (cluster.zone,)
     if offered:
         return (offered[0],)
-    raise PlatformError(f"a replica spans {plan.choice.nodes_per_replica} nodes, which must share one Availability Zone, "
-                        "and pre-flight did not say which zones offer the type. To fix: set llmfleet:fleet.cluster.zone "
-                        "(e.g. us-east-1a).")
+    raise PlatformError(
+        f"a replica spans {plan.choice.nodes_per_replica} nodes, which must share one Availability Zone, "
+        "and pre-flight did not say which zones offer the type. To fix: set llmfleet:fleet.cluster.zone "
+        "(e.g. us-east-1a)."
+    )
 
 
 def _pools(plan: Plan, name: str, max_nodes: int, cluster: EksClusterOptions) -> tuple[PoolSpec, ...]:
@@ -178,8 +191,10 @@ def _pools(plan: Plan, name: str, max_nodes: int, cluster: EksClusterOptions) ->
     gpus = c.gpus_per_instance
     if c.purchase == "capacity-block":
         if not cluster.capacity_reservation_ids:
-            raise PlatformError("the plan buys EC2 Capacity Blocks, and no reservation is named. To fix: set "
-                                "llmfleet:fleet.cluster.capacity_reservation_ids to the block's id (cr-...).")
+            raise PlatformError(
+                "the plan buys EC2 Capacity Blocks, and no reservation is named. To fix: set "
+                "llmfleet:fleet.cluster.capacity_reservation_ids to the block's id (cr-...)."
+            )
         return (PoolSpec(f"{name}-reserved", "reserved", ("reserved",), ON_DEMAND_WEIGHT, c.instances * gpus),)
     if c.purchase == "on-demand":
         return (PoolSpec(f"{name}-on-demand", "on-demand", ("on-demand",), ON_DEMAND_WEIGHT, max_nodes * gpus),)
@@ -211,8 +226,9 @@ def _kv_guard(plan: Plan) -> float:
     return KV_HEADROOM * reachable
 
 
-def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
-             offered_zones: tuple[str, ...] | None = None) -> EksSpec:
+def eks_spec(
+    plan: Plan, options: FleetOptions, fleet_id: str, name: str, offered_zones: tuple[str, ...] | None = None
+) -> EksSpec:
     """The EKS platform's numbers for a plan."""
     cluster = options.cluster
     if cluster is None:
@@ -228,13 +244,26 @@ def eks_spec(plan: Plan, options: FleetOptions, fleet_id: str, name: str,
     drain = capacity.drain_s
     cold = math.ceil(plan_cold_start(plan).total_s)
     return EksSpec(
-        name=name, model_ref=model_ref(plan, options), namespace=cluster.namespace, fleet_id=fleet_id, instance_types=types,
-        zones=_zones(plan, cluster, offered_zones), group_size=c.nodes_per_replica, replicas=replicas,
-        max_replicas=max_replicas, gpus_per_pod=c.gpus_per_instance, efa_per_pod=efa_interfaces(plan),
-        pools=_pools(plan, name, max_nodes, cluster), instance_store=local, root_volume_gib=root, data_volume_gib=data,
-        startup_budget_s=capacity.ready_timeout_s, drain_s=drain,
+        name=name,
+        model_ref=model_ref(plan, options),
+        namespace=cluster.namespace,
+        fleet_id=fleet_id,
+        instance_types=types,
+        zones=_zones(plan, cluster, offered_zones),
+        group_size=c.nodes_per_replica,
+        replicas=replicas,
+        max_replicas=max_replicas,
+        gpus_per_pod=c.gpus_per_instance,
+        efa_per_pod=efa_interfaces(plan),
+        pools=_pools(plan, name, max_nodes, cluster),
+        instance_store=local,
+        root_volume_gib=root,
+        data_volume_gib=data,
+        startup_budget_s=capacity.ready_timeout_s,
+        drain_s=drain,
         termination_grace_s=ENDPOINT_PROPAGATION_S + drain + EXIT_MARGIN_S,
-        in_flight_per_replica=in_flight_target(plan), kv_usage_guard=round(_kv_guard(plan), 3),
+        in_flight_per_replica=in_flight_target(plan),
+        kv_usage_guard=round(_kv_guard(plan), 3),
         scale_down_window_s=min(HPA_MAX_STABILIZATION_S, cold),
         create_timeout_s=capacity.ready_timeout_s + ROLLOUT_MARGIN_S,
         update_timeout_s=capacity.ready_timeout_s + (max_replicas - 1) * cold + ROLLOUT_MARGIN_S,
@@ -247,19 +276,28 @@ def vllm_command(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool)
     every pod (docs/serving/parallelism_scaling.md, "Running vLLM with MultiProcessing"; Kubernetes expands $(VAR) from
     the container's environment, https://kubernetes.io/docs/tasks/inject-data-application/define-interdependent-environment-variables/)."""
     args = ["vllm", "serve", spec.model_ref, *node_spec(plan, options).vllm_args]
-    if options.weights.s3_uri:  # Run:ai Model Streamer (docker/Dockerfile of v0.19.0 installs runai-model-streamer[s3]); the pod's role
+    if (
+        options.weights.s3_uri
+    ):  # Run:ai Model Streamer (docker/Dockerfile of v0.19.0 installs runai-model-streamer[s3]); the pod's role
         args += ["--load-format", "runai_streamer"]
         if plan.choice.tensor_parallel * plan.choice.pipeline_parallel > 1:
             # Each rank reads its part and the ranks share it, instead of every rank reading the whole checkpoint
             # (vllm/model_executor/model_loader/runai_streamer_loader.py: model_loader_extra_config["distributed"]).
             args += ["--model-loader-extra-config", json.dumps({"distributed": True})]
     if spec.multi_node:
-        args += ["--nnodes", str(spec.group_size), "--node-rank", "0" if leader else "$(LWS_WORKER_INDEX)",
-                 "--master-addr", "$(LWS_LEADER_ADDRESS)", "--master-port", str(MASTER_PORT)]
+        args += [
+            "--nnodes",
+            str(spec.group_size),
+            "--node-rank",
+            "0" if leader else "$(LWS_WORKER_INDEX)",
+            "--master-addr",
+            "$(LWS_LEADER_ADDRESS)",
+            "--master-port",
+            str(MASTER_PORT),
+        ]
         if not leader:
             args.append("--headless")
     return tuple(args)
-
 
 
 def eks_ceiling(spec: EksSpec, gpus_per_instance: int) -> tuple[int, int]:
@@ -278,6 +316,9 @@ def node_volumes(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]:
     assert cluster is not None
     local, size_gib, _ = node_storage(plan, options)
     disk = plan_cold_start(plan).disk
-    data = (Gp3Volume(size_gib, disk.gp3_throughput_mibps, disk.gp3_iops) if not local and disk.gp3_throughput_mibps
-            else Gp3Volume(size_gib))
+    data = (
+        Gp3Volume(size_gib, disk.gp3_throughput_mibps, disk.gp3_iops)
+        if not local and disk.gp3_throughput_mibps
+        else Gp3Volume(size_gib)
+    )
     return (Gp3Volume(BOTTLEROCKET_OS_GIB), data) if cluster.ami_alias.startswith("bottlerocket") else (data,)

@@ -26,20 +26,44 @@ from sizing.planner.cold_start import GP3_BASELINE_IOPS, GP3_BASELINE_MIBPS
 from sizing.planner.results import Plan
 from sizing.units import BYTES_PER_GB
 
-FixedCostName = Literal["interface_endpoint", "nat_gateway", "nat_public_ipv4", "alb", "alb_lcu", "api_key_secret",
-                        "log_ingestion", "log_storage", "ebs_storage", "ebs_throughput", "ebs_iops", "custom_metric",
-                        "alarm_metric", "dashboard", "metric_requests", "weights_cache", "image_cache"]
+FixedCostName = Literal[
+    "interface_endpoint",
+    "nat_gateway",
+    "nat_public_ipv4",
+    "alb",
+    "alb_lcu",
+    "api_key_secret",
+    "log_ingestion",
+    "log_storage",
+    "ebs_storage",
+    "ebs_throughput",
+    "ebs_iops",
+    "custom_metric",
+    "alarm_metric",
+    "dashboard",
+    "metric_requests",
+    "weights_cache",
+    "image_cache",
+]
 """The kinds of resource the overhead counts."""
 LABELS: dict[FixedCostName, str] = {
-    "interface_endpoint": "interface VPC endpoint, per AZ", "nat_gateway": "NAT gateway",
-    "nat_public_ipv4": "NAT gateway's public IPv4 address", "alb": "Application Load Balancer",
-    "alb_lcu": "ALB capacity units", "api_key_secret": "Secrets Manager secret (API key)",
-    "log_ingestion": "CloudWatch Logs ingestion, per node", "log_storage": "CloudWatch Logs storage, per node",
-    "ebs_storage": "EBS gp3 storage, per node", "ebs_throughput": "EBS gp3 throughput above the baseline, per node",
-    "ebs_iops": "EBS gp3 IOPS above the baseline, per node", "custom_metric": "CloudWatch custom metric (vLLM's load)",
-    "alarm_metric": "CloudWatch alarm metric", "dashboard": "CloudWatch dashboard",
+    "interface_endpoint": "interface VPC endpoint, per AZ",
+    "nat_gateway": "NAT gateway",
+    "nat_public_ipv4": "NAT gateway's public IPv4 address",
+    "alb": "Application Load Balancer",
+    "alb_lcu": "ALB capacity units",
+    "api_key_secret": "Secrets Manager secret (API key)",
+    "log_ingestion": "CloudWatch Logs ingestion, per node",
+    "log_storage": "CloudWatch Logs storage, per node",
+    "ebs_storage": "EBS gp3 storage, per node",
+    "ebs_throughput": "EBS gp3 throughput above the baseline, per node",
+    "ebs_iops": "EBS gp3 IOPS above the baseline, per node",
+    "custom_metric": "CloudWatch custom metric (vLLM's load)",
+    "alarm_metric": "CloudWatch alarm metric",
+    "dashboard": "CloudWatch dashboard",
     "metric_requests": "CloudWatch PutMetricData calls, per node",
-    "weights_cache": "S3 weights cache (the checkpoint)", "image_cache": "ECR image cache (the serving image)",
+    "weights_cache": "S3 weights cache (the checkpoint)",
+    "image_cache": "ECR image cache (the serving image)",
 }
 """What each kind is, in words."""
 ALB_LCUS = 1.0
@@ -152,8 +176,11 @@ def network_usage(options: FleetOptions) -> list[Usage]:
     """A created VPC's interface endpoints (one network interface per zone, each billed), its NAT gateway and the NAT
     gateway's Elastic IP; the S3 gateway endpoint, subnets, route tables and internet gateway are free."""
     nats = nat_gateways(options)
-    return [Usage("interface_endpoint", interface_endpoint_zones(options), "interface_endpoint"),
-            Usage("nat_gateway", nats, "nat_gateway"), Usage("nat_public_ipv4", nats, "public_ipv4")]
+    return [
+        Usage("interface_endpoint", interface_endpoint_zones(options), "interface_endpoint"),
+        Usage("nat_gateway", nats, "nat_gateway"),
+        Usage("nat_public_ipv4", nats, "public_ipv4"),
+    ]
 
 
 def load_balancer_usage(options: FleetOptions, assumptions: FixedCostAssumptions) -> list[Usage]:
@@ -169,25 +196,33 @@ def log_usage(nodes: int, hours_per_month: float, assumptions: FixedCostAssumpti
     (stored as ingested: CloudWatch's compression is not counted)."""
     ingested = assumptions.log_gb_per_node_month
     stored = ingested * LOG_RETENTION_DAYS * HOURS_PER_DAY / hours_per_month
-    return [Usage("log_ingestion", nodes, "log_ingestion", ingested), Usage("log_storage", nodes, "log_storage", stored)]
+    return [
+        Usage("log_ingestion", nodes, "log_ingestion", ingested),
+        Usage("log_storage", nodes, "log_storage", stored),
+    ]
 
 
 def monitoring_usage(nodes: int, hours_per_month: float) -> list[Usage]:
     """The ec2 fleet's CloudWatch: the custom metrics its nodes publish, its alarms' metrics, its dashboard, and the
     nodes' PutMetricData calls (deploy/fleet_metrics.py, components/monitoring.py)."""
     calls_per_month = hours_per_month * SECONDS_PER_HOUR / PUBLISH_EVERY_S * PUT_CALLS_PER_PUBLISH
-    return [Usage("custom_metric", len(PUBLISHED), "cw_custom_metric"),
-            Usage("alarm_metric", alarm_metrics(), "cw_alarm_metric"), Usage("dashboard", DASHBOARDS, "cw_dashboard"),
-            Usage("metric_requests", nodes, "cw_api_requests", calls_per_month / REQUESTS_PER_PRICE_UNIT)]
+    return [
+        Usage("custom_metric", len(PUBLISHED), "cw_custom_metric"),
+        Usage("alarm_metric", alarm_metrics(), "cw_alarm_metric"),
+        Usage("dashboard", DASHBOARDS, "cw_dashboard"),
+        Usage("metric_requests", nodes, "cw_api_requests", calls_per_month / REQUESTS_PER_PRICE_UNIT),
+    ]
 
 
 def ebs_usage(nodes: int, volumes: tuple[Gp3Volume, ...]) -> list[Usage]:
     """Every node's gp3 volumes: their size, and the throughput and IOPS provisioned above gp3's baseline."""
     throughput = sum(max(0, (v.throughput_mibps or GP3_BASELINE_MIBPS) - GP3_BASELINE_MIBPS) for v in volumes)
     iops = sum(max(0, (v.iops or GP3_BASELINE_IOPS) - GP3_BASELINE_IOPS) for v in volumes)
-    return [Usage("ebs_storage", nodes, "gp3_storage", sum(v.size_gib for v in volumes)),
-            Usage("ebs_throughput", nodes if throughput else 0, "gp3_throughput", throughput),
-            Usage("ebs_iops", nodes if iops else 0, "gp3_iops", iops)]
+    return [
+        Usage("ebs_storage", nodes, "gp3_storage", sum(v.size_gib for v in volumes)),
+        Usage("ebs_throughput", nodes if throughput else 0, "gp3_throughput", throughput),
+        Usage("ebs_iops", nodes if iops else 0, "gp3_iops", iops),
+    ]
 
 
 def boot_source_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostAssumptions) -> list[Usage]:
@@ -195,8 +230,10 @@ def boot_source_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostA
     the checkpoint, the image's pull-through cache the image."""
     weights = 1 if caches_weights(options) else 0
     image = 1 if fleet_image_source(node_spec(plan, options).image, options).kind == "cache" else 0
-    return [Usage("weights_cache", weights, "s3_storage", plan.checkpoint.download_bytes / BYTES_PER_GB),
-            Usage("image_cache", image, "ecr_storage", assumptions.image_gb)]
+    return [
+        Usage("weights_cache", weights, "s3_storage", plan.checkpoint.download_bytes / BYTES_PER_GB),
+        Usage("image_cache", image, "ecr_storage", assumptions.image_gb),
+    ]
 
 
 def volumes_per_node(plan: Plan, options: FleetOptions) -> tuple[Gp3Volume, ...]:
@@ -212,37 +249,54 @@ def created_usage(plan: Plan, options: FleetOptions, assumptions: FixedCostAssum
     user's."""
     nodes = plan.choice.instances
     secrets = 1 if creates_api_key_secret(options) else 0
-    usage = [*load_balancer_usage(options, assumptions), Usage("api_key_secret", secrets, "secret"),
-             *ebs_usage(nodes, volumes_per_node(plan, options))]
+    usage = [
+        *load_balancer_usage(options, assumptions),
+        Usage("api_key_secret", secrets, "secret"),
+        *ebs_usage(nodes, volumes_per_node(plan, options)),
+    ]
     if options.platform == "ec2":
         hours = plan.assumptions.hours_per_month
-        usage += [*network_usage(options), *log_usage(nodes, hours, assumptions), *monitoring_usage(nodes, hours),
-                  *boot_source_usage(plan, options, assumptions)]
+        usage += [
+            *network_usage(options),
+            *log_usage(nodes, hours, assumptions),
+            *monitoring_usage(nodes, hours),
+            *boot_source_usage(plan, options, assumptions),
+        ]
     order = list(LABELS)
     return sorted((u for u in usage if u.count), key=lambda u: order.index(u.name))
 
 
-def fixed_costs(plan: Plan, options: FleetOptions,
-                assumptions: FixedCostAssumptions = FixedCostAssumptions()) -> FixedCosts | None:
+def fixed_costs(
+    plan: Plan, options: FleetOptions, assumptions: FixedCostAssumptions = FixedCostAssumptions()
+) -> FixedCosts | None:
     """The stack's fixed overhead, or None where sizing/data/fixed_costs.csv has no prices for the plan's region."""
     prices = fixed_cost_prices(plan.region)
     if prices is None:
         return None
     hours = plan.assumptions.hours_per_month
     usage = created_usage(plan, options, assumptions)
-    items = tuple(FixedCost(name=u.name, count=u.count, source=prices[u.item].source,
-                            usd_per_hour=u.quantity * prices[u.item].usd / (1 if u.item in BILLED_HOURLY else hours))
-                  for u in usage)
+    items = tuple(
+        FixedCost(
+            name=u.name,
+            count=u.count,
+            source=prices[u.item].source,
+            usd_per_hour=u.quantity * prices[u.item].usd / (1 if u.item in BILLED_HOURLY else hours),
+        )
+        for u in usage
+    )
     as_of = min((prices[u.item].as_of for u in usage), default=min(p.as_of for p in prices.values()))
-    return FixedCosts(region=plan.region, items=items, hours_per_month=hours, prices_as_of=as_of,
-                      assumptions=assumptions)
+    return FixedCosts(
+        region=plan.region, items=items, hours_per_month=hours, prices_as_of=as_of, assumptions=assumptions
+    )
 
 
 def unpriced_notice(region: str) -> str:
     """What to say where a region has no prices: the total is the fleet's alone."""
-    return (f"fixed overhead: sizing/data/fixed_costs.csv has no prices for {region} (it has "
-            f"{', '.join(sorted(all_fixed_cost_prices()))}), so the total is the GPU fleet's cost alone. To fix: add "
-            f"the region's rows from the AWS pricing pages named in the file.")
+    return (
+        f"fixed overhead: sizing/data/fixed_costs.csv has no prices for {region} (it has "
+        f"{', '.join(sorted(all_fixed_cost_prices()))}), so the total is the GPU fleet's cost alone. To fix: add "
+        f"the region's rows from the AWS pricing pages named in the file."
+    )
 
 
 def stack_fixed_costs(stack_file: str | Path, plan: Plan) -> FixedCosts | None:
@@ -260,12 +314,18 @@ def fixed_cost_json(costs: FixedCosts | None, plan: Plan) -> dict:
     """The keys `plan --stack --json` adds: the items (each with its total), the overhead and the total with the fleet
     (None where the region has no prices)."""
     if costs is None:
-        return {"fixed_costs": None, "fixed_cost_usd_per_hour": None, "total_hourly_cost_usd": None,
-                "total_monthly_cost_usd": None}
-    return {"fixed_costs": [{**i.model_dump(mode="json"), "total_usd_per_hour": i.total_usd_per_hour} for i in costs.items],
-            "fixed_cost_usd_per_hour": costs.usd_per_hour,
-            "total_hourly_cost_usd": plan.hourly_cost_usd + costs.usd_per_hour,
-            "total_monthly_cost_usd": plan.monthly_cost_usd + costs.usd_per_month}
+        return {
+            "fixed_costs": None,
+            "fixed_cost_usd_per_hour": None,
+            "total_hourly_cost_usd": None,
+            "total_monthly_cost_usd": None,
+        }
+    return {
+        "fixed_costs": [{**i.model_dump(mode="json"), "total_usd_per_hour": i.total_usd_per_hour} for i in costs.items],
+        "fixed_cost_usd_per_hour": costs.usd_per_hour,
+        "total_hourly_cost_usd": plan.hourly_cost_usd + costs.usd_per_hour,
+        "total_monthly_cost_usd": plan.monthly_cost_usd + costs.usd_per_month,
+    }
 
 
 def fixed_cost_lines(costs: FixedCosts | None, plan: Plan) -> list[str]:
@@ -273,15 +333,20 @@ def fixed_cost_lines(costs: FixedCosts | None, plan: Plan) -> list[str]:
     if costs is None:
         return ["", unpriced_notice(plan.region)]
     share = costs.usd_per_month / plan.monthly_cost_usd if plan.monthly_cost_usd else 0.0
-    lines = ["", f"Fixed overhead (what the stack creates besides its instances; {costs.region}, prices as of "
-             f"{costs.prices_as_of}): ${costs.usd_per_hour:,.2f}/h, ${costs.usd_per_month:,.0f}/month, +{share:.1%} on "
-             f"the fleet's ${plan.monthly_cost_usd:,.0f}/month"]
+    lines = [
+        "",
+        f"Fixed overhead (what the stack creates besides its instances; {costs.region}, prices as of "
+        f"{costs.prices_as_of}): ${costs.usd_per_hour:,.2f}/h, ${costs.usd_per_month:,.0f}/month, +{share:.1%} on "
+        f"the fleet's ${plan.monthly_cost_usd:,.0f}/month",
+    ]
     lines += [_item_line(i, costs.hours_per_month) for i in costs.items]
-    lines += [f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and "
-              "Secrets Manager "
-              "calls not counted",
-              f"Total: ${plan.hourly_cost_usd + costs.usd_per_hour:,.2f}/h, "
-              f"${plan.monthly_cost_usd + costs.usd_per_month:,.0f}/month (fleet + fixed overhead)"]
+    lines += [
+        f"  assumed: {'; '.join(assumptions_used(costs))}; data processing (NAT gateway, endpoints) and "
+        "Secrets Manager "
+        "calls not counted",
+        f"Total: ${plan.hourly_cost_usd + costs.usd_per_hour:,.2f}/h, "
+        f"${plan.monthly_cost_usd + costs.usd_per_month:,.0f}/month (fleet + fixed overhead)",
+    ]
     return lines
 
 
@@ -294,5 +359,5 @@ def assumptions_used(costs: FixedCosts) -> list[str]:
     """The usage assumptions behind the items shown (the plan's text and the PR report say them alike)."""
     names, a = {i.name for i in costs.items}, costs.assumptions
     return ([f"{a.alb_lcus:g} LCU per ALB"] if "alb_lcu" in names else []) + (
-        [f"{a.log_gb_per_node_month:g} GB of logs per node-month"] if "log_ingestion" in names else []) + (
-        [f"a {a.image_gb:g} GB image"] if "image_cache" in names else []) or ["none"]
+        [f"{a.log_gb_per_node_month:g} GB of logs per node-month"] if "log_ingestion" in names else []
+    ) + ([f"a {a.image_gb:g} GB image"] if "image_cache" in names else []) or ["none"]

@@ -58,9 +58,11 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
     EC2's 16 KB limit)."""
     c = plan.choice
     if options.platform == "ec2" and c.purchase == "capacity-block":  # an ASG would launch on demand at the list price
-        raise PlatformError("the plan buys EC2 Capacity Blocks, which platform 'ec2' does not reserve or target yet. "
-                            "To fix: plan with purchase 'on-demand' or 'mixed', or serve on platform 'eks' with the "
-                            "block in llmfleet:fleet.cluster.capacity_reservation_ids.")
+        raise PlatformError(
+            "the plan buys EC2 Capacity Blocks, which platform 'ec2' does not reserve or target yet. "
+            "To fix: plan with purchase 'on-demand' or 'mixed', or serve on platform 'eks' with the "
+            "block in llmfleet:fleet.cluster.capacity_reservation_ids."
+        )
     model_ref(plan, options)  # a config.json model needs a weights source, checked before the first resource
     check_served_name(served_name(plan))
     if options.platform == "ec2" and c.nodes_per_replica > 1:
@@ -68,7 +70,8 @@ def verify_with_platform(plan: Plan, options: FleetOptions) -> None:
             f"the plan's replica spans {c.nodes_per_replica} x {c.instance_type} ({c.parallel_label}), "
             "and platform 'ec2' serves single-node replicas only. To fix: set "
             "llmfleet:fleet.platform: eks with llmfleet:fleet.cluster (a LeaderWorkerSet holds the nodes of a replica "
-            "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types).")
+            "together), or allow instance types whose one node holds a replica (llmfleet:deployment.instance_types)."
+        )
 
 
 def model_ref(plan: Plan, options: FleetOptions) -> str:
@@ -76,8 +79,10 @@ def model_ref(plan: Plan, options: FleetOptions) -> str:
     w = options.weights
     ref = w.s3_uri or w.hf_model_id or plan.checkpoint.repo
     if not ref:
-        raise PlatformError(f"no weights source for {plan.model!r}: it is not a preset with a Hugging Face repo. To fix: "
-                            "set llmfleet:fleet.weights.hf_model_id (a Hugging Face repo) or .s3_uri (s3://bucket/prefix).")
+        raise PlatformError(
+            f"no weights source for {plan.model!r}: it is not a preset with a Hugging Face repo. To fix: "
+            "set llmfleet:fleet.weights.hf_model_id (a Hugging Face repo) or .s3_uri (s3://bucket/prefix)."
+        )
     return ref
 
 
@@ -196,10 +201,23 @@ def compatible_types(plan: Plan) -> tuple[str, ...]:
         return (c.instance_type,)  # every node of a multi-node replica must be the same type
 
     def same(x: Candidate) -> bool:
-        return (x.gpu, x.gpus_per_instance, x.tensor_parallel, x.pipeline_parallel, x.nodes_per_replica,
-                x.expert_parallel, x.data_parallel) == (c.gpu, c.gpus_per_instance, c.tensor_parallel,
-                                                        c.pipeline_parallel, c.nodes_per_replica, c.expert_parallel,
-                                                        c.data_parallel)
+        return (
+            x.gpu,
+            x.gpus_per_instance,
+            x.tensor_parallel,
+            x.pipeline_parallel,
+            x.nodes_per_replica,
+            x.expert_parallel,
+            x.data_parallel,
+        ) == (
+            c.gpu,
+            c.gpus_per_instance,
+            c.tensor_parallel,
+            c.pipeline_parallel,
+            c.nodes_per_replica,
+            c.expert_parallel,
+            c.data_parallel,
+        )
 
     others = [a.candidate.instance_type for a in plan.alternatives if same(a.candidate)]
     return tuple(dict.fromkeys([c.instance_type, *others]))
@@ -208,11 +226,24 @@ def compatible_types(plan: Plan) -> tuple[str, ...]:
 def vllm_args(plan: Plan, options: FleetOptions, served_name: str) -> tuple[str, ...]:
     """`vllm serve` flags that reproduce the plan's memory and speed assumptions."""
     c, m = plan.choice, plan.memory_per_gpu
-    args = ["--served-model-name", served_name, "--host", "0.0.0.0", "--port", str(options.api_port),
-            "--tensor-parallel-size", str(c.tensor_parallel), "--pipeline-parallel-size", str(c.pipeline_parallel),
-            "--max-model-len", str(plan.max_model_len),
-            "--max-num-seqs", str(-(-c.batch_per_replica // c.data_parallel)),  # per data-parallel rank
-            "--gpu-memory-utilization", f"{m.gpu_memory_utilization:g}"]
+    args = [
+        "--served-model-name",
+        served_name,
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(options.api_port),
+        "--tensor-parallel-size",
+        str(c.tensor_parallel),
+        "--pipeline-parallel-size",
+        str(c.pipeline_parallel),
+        "--max-model-len",
+        str(plan.max_model_len),
+        "--max-num-seqs",
+        str(-(-c.batch_per_replica // c.data_parallel)),  # per data-parallel rank
+        "--gpu-memory-utilization",
+        f"{m.gpu_memory_utilization:g}",
+    ]
     if c.data_parallel > 1:  # data-parallel attention inside one replica (the plan's layout)
         args += ["--data-parallel-size", str(c.data_parallel)]
     elif c.nodes_per_replica == 1 and c.replicas_per_instance > 1:
@@ -279,13 +310,16 @@ def serving_image(plan: Plan, options: FleetOptions) -> str:
             f"the plan uses engine profile {profile.name!r}, which names no {'EFA ' if multi else ''}image of vLLM "
             f"{profile.version or profile.name} for {'multi-node replicas' if multi else 'the fleet'}. To fix: set "
             f"{'efa_image' if multi else 'vllm_image'} to an image of that release (pinned by tag or digest"
-            + (", carrying libfabric and aws-ofi-nccl" if multi else "") + "), or plan with another engine profile.")
+            + (", carrying libfabric and aws-ofi-nccl" if multi else "")
+            + "), or plan with another engine profile."
+        )
     release = _tag_release(chosen)
     if release and profile.version and release != tuple(profile.version.split(".")[:2]):
         raise PlatformError(
             f"{'efa_image' if multi else 'vllm_image'}={chosen!r} is not vLLM {profile.version}, the engine profile "
             f"{profile.name!r} the plan's memory and speed follow. To fix: use an image of {profile.version} (or pin "
-            f"it by digest), or plan with the profile of the image's release (--engine).")
+            f"it by digest), or plan with the profile of the image's release (--engine)."
+        )
     return chosen
 
 
@@ -293,9 +327,13 @@ def node_spec(plan: Plan, options: FleetOptions) -> NodeSpec:
     """The node settings for this plan."""
     c = plan.choice
     return NodeSpec(
-        instance_type=c.instance_type, override_types=compatible_types(plan), root_volume_gib=root_volume_gib(plan, options),
-        weights_disk=plan_cold_start(plan).disk, image=serving_image(plan, options),
-        served_model_name=served_name(plan), vllm_args=vllm_args(plan, options, served_name(plan)),
+        instance_type=c.instance_type,
+        override_types=compatible_types(plan),
+        root_volume_gib=root_volume_gib(plan, options),
+        weights_disk=plan_cold_start(plan).disk,
+        image=serving_image(plan, options),
+        served_model_name=served_name(plan),
+        vllm_args=vllm_args(plan, options, served_name(plan)),
     )
 
 
@@ -313,9 +351,13 @@ def capacity_spec(plan: Plan, options: FleetOptions) -> CapacitySpec:
     c = plan.choice
     ready = math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     return CapacitySpec(
-        desired=c.instances, min_size=c.instances, max_size=math.ceil(c.instances * options.max_scale_factor),
-        on_demand_base=c.on_demand_instances, on_demand_above_base_pct=100 if c.purchase == "on-demand" else 0,
-        health_check_grace_s=HEALTH_GRACE_AFTER_READY_S, ready_timeout_s=ready,
+        desired=c.instances,
+        min_size=c.instances,
+        max_size=math.ceil(c.instances * options.max_scale_factor),
+        on_demand_base=c.on_demand_instances,
+        on_demand_above_base_pct=100 if c.purchase == "on-demand" else 0,
+        health_check_grace_s=HEALTH_GRACE_AFTER_READY_S,
+        ready_timeout_s=ready,
         hook_heartbeat_s=min(ready, LIFECYCLE_HEARTBEAT_MAX_S),
         drain_s=min(DEREGISTRATION_DELAY_MAX_S, math.ceil(longest_request_s(plan) * DRAIN_MARGIN)),
         in_flight_per_node=in_flight_target(plan),

@@ -191,13 +191,19 @@ def public_pull_notice(source: ImageSource, max_nodes: int) -> str | None:
         return None
     limit = ""
     if source.image.host == "docker.io":
-        fits = (f"launching more than {ANONYMOUS_PULLS_PER_HOUR} of its {max_nodes} nodes in an hour stalls on the pull"
-                if max_nodes > ANONYMOUS_PULLS_PER_HOUR else
-                f"its {max_nodes} node(s) fit under that, with every other anonymous pull behind the same address")
-        limit = (f" Docker Hub allows {ANONYMOUS_PULLS_PER_HOUR} anonymous pulls per hour per address "
-                 f"(https://docs.docker.com/docker-hub/usage/): {fits}.")
+        fits = (
+            f"launching more than {ANONYMOUS_PULLS_PER_HOUR} of its {max_nodes} nodes in an hour stalls on the pull"
+            if max_nodes > ANONYMOUS_PULLS_PER_HOUR
+            else f"its {max_nodes} node(s) fit under that, with every other anonymous pull behind the same address"
+        )
+        limit = (
+            f" Docker Hub allows {ANONYMOUS_PULLS_PER_HOUR} anonymous pulls per hour per address "
+            f"(https://docs.docker.com/docker-hub/usage/): {fits}."
+        )
     ref = source.image
-    return (f"image: every node pulls {ref.host}/{ref.repository}{ref.pin} anonymously from its public registry "
-            f"({source.why_public}).{limit} To fix: store the registry's credentials in a Secrets Manager secret named "
-            "ecr-pullthroughcache/<name> and set fleet.image_cache_credential_arn (the fleet then caches the image in "
-            "ECR), or mirror the image to ECR and set fleet.image_mirror.")
+    return (
+        f"image: every node pulls {ref.host}/{ref.repository}{ref.pin} anonymously from its public registry "
+        f"({source.why_public}).{limit} To fix: store the registry's credentials in a Secrets Manager secret named "
+        "ecr-pullthroughcache/<name> and set fleet.image_cache_credential_arn (the fleet then caches the image in "
+        "ECR), or mirror the image to ECR and set fleet.image_mirror."
+    )

@@ -21,17 +21,21 @@ SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 def check_stack_name(name: str) -> str:
     """The stack name, or FleetNameError saying what it may hold."""
     if not STACK_NAME.fullmatch(name):
-        raise FleetNameError(f"stack name {safe_text(repr(name[:120]))} is not one the fleet can name resources after. To fix: "
-                         "rename the stack (and its Pulumi.<stack>.yaml) with letters, digits, '-', '_' and '.' only, "
-                         "starting with a letter or digit, at most 100 characters.")
+        raise FleetNameError(
+            f"stack name {safe_text(repr(name[:120]))} is not one the fleet can name resources after. To fix: "
+            "rename the stack (and its Pulumi.<stack>.yaml) with letters, digits, '-', '_' and '.' only, "
+            "starting with a letter or digit, at most 100 characters."
+        )
     return name
 
 
 def check_served_name(name: str) -> str:
     """The served model name, or FleetNameError saying what it may hold."""
     if not SERVED_NAME.fullmatch(name):
-        raise FleetNameError(f"served model name {safe_text(repr(name[:120]))} (from the model's preset name or its config.json "
-                         "folder) is not one vLLM's flag, a tag and a URL all carry safely. To fix: name the model "
-                         "(or the folder of its config.json) with letters, digits, '.', '_' and '-' only, at most 128 "
-                         "characters.")
+        raise FleetNameError(
+            f"served model name {safe_text(repr(name[:120]))} (from the model's preset name or its config.json "
+            "folder) is not one vLLM's flag, a tag and a URL all carry safely. To fix: name the model "
+            "(or the folder of its config.json) with letters, digits, '.', '_' and '-' only, at most 128 "
+            "characters."
+        )
     return name

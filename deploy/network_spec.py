@@ -12,8 +12,18 @@ zones."""
 ALB_MIN_ZONES = 2
 """An Application Load Balancer needs subnets in at least two Availability Zones
 (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones)."""
-INTERFACE_ENDPOINTS = ("secretsmanager", "ssm", "ssmmessages", "autoscaling", "ecr.api", "ecr.dkr", "sts",
-                       "elasticloadbalancing", "logs", "monitoring")
+INTERFACE_ENDPOINTS = (
+    "secretsmanager",
+    "ssm",
+    "ssmmessages",
+    "autoscaling",
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "elasticloadbalancing",
+    "logs",
+    "monitoring",
+)
 """AWS APIs the node calls, reached over interface endpoints from the private subnets
 (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html)."""
 NAT_GATEWAYS_CREATED = 1

@@ -52,8 +52,13 @@ MAX_SUBNETS = 16
 20,000 took a preview 20 s."""
 WIDEST_PRIVATE_PREFIX = 8
 """The widest private IPv4 block is 10.0.0.0/8 (RFC 1918); a wider one (0.0.0.0/1, 1.2.3.4/0) reaches the internet."""
-AWS_ID_PREFIXES = {"vpc_id": "vpc", "subnet_ids": "subnet", "lb_subnet_ids": "subnet", "allowed_security_group_ids": "sg",
-                   "ami_id": "ami"}
+AWS_ID_PREFIXES = {
+    "vpc_id": "vpc",
+    "subnet_ids": "subnet",
+    "lb_subnet_ids": "subnet",
+    "allowed_security_group_ids": "sg",
+    "ami_id": "ami",
+}
 """Resource-id prefixes of the id fields (ids are the prefix, a dash and lower-case hex)."""
 IMDS_TAG_KEY = re.compile(r"[A-Za-z0-9+\-=.,_:@]+")
 """Tag keys an instance with tags in its metadata may carry (no spaces, no '/')."""
@@ -62,13 +67,30 @@ TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 
 Platform = Literal["ec2", "eks"]
-EC2_ONLY = ("vpc_id", "subnet_ids", "lb_subnet_ids", "vpc_cidr", "public_node_ips", "ami_id", "ami_ssm_parameter",
-            "root_volume_gib", "min_healthy_percentage", "alarm_topic_arn", "nat_per_zone", "image_cache",
-            "image_cache_credential_arn")
+EC2_ONLY = (
+    "vpc_id",
+    "subnet_ids",
+    "lb_subnet_ids",
+    "vpc_cidr",
+    "public_node_ips",
+    "ami_id",
+    "ami_ssm_parameter",
+    "root_volume_gib",
+    "min_healthy_percentage",
+    "alarm_topic_arn",
+    "nat_per_zone",
+    "image_cache",
+    "image_cache_credential_arn",
+)
 """FleetOptions fields that shape the EC2 platform's own VPC, AMI and Auto Scaling groups: on eks the cluster owns the
 network and Karpenter the nodes, so a value there would be ignored."""
-KARPENTER_RESERVED_TAGS = ("eks:eks-cluster-name", "kubernetes.io/cluster", "karpenter.sh/nodepool",
-                           "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass")
+KARPENTER_RESERVED_TAGS = (
+    "eks:eks-cluster-name",
+    "kubernetes.io/cluster",
+    "karpenter.sh/nodepool",
+    "karpenter.sh/nodeclaim",
+    "karpenter.k8s.aws/ec2nodeclass",
+)
 """Tag keys (or prefixes) Karpenter sets itself and its EC2NodeClass refuses in spec.tags (CRD validation rules,
 v1.14.1)."""
 RESERVED_TAG_PREFIX = TAG_PREFIX
@@ -83,14 +105,24 @@ DNS_NAME_MAX = 253
 UNPRIVILEGED_PORT_START = 1024
 """Ports below this need CAP_NET_BIND_SERVICE (Linux ip_unprivileged_port_start's default,
 https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt), which the eks pods drop."""
-LOAD_BALANCER_ONLY = ("allowed_cidrs", "allowed_security_group_ids", "allow_public_ingress", "certificate_arn",
-                      "domain_name")
+LOAD_BALANCER_ONLY = (
+    "allowed_cidrs",
+    "allowed_security_group_ids",
+    "allow_public_ingress",
+    "certificate_arn",
+    "domain_name",
+)
 """FleetOptions fields of the load balancer: on eks they configure the ALB Ingress (cluster.ingress: alb)."""
 
 
-SCRIPT_KINDS = {"hf_model_id": "Hugging Face repo", "s3_uri": "S3 URI", "hf_token_secret_arn": "secret ARN",
-                "hf_token_ssm_parameter": "SSM parameter", "image_mirror": "ECR repository",
-                "ami_ssm_parameter": "SSM parameter"}
+SCRIPT_KINDS = {
+    "hf_model_id": "Hugging Face repo",
+    "s3_uri": "S3 URI",
+    "hf_token_secret_arn": "secret ARN",
+    "hf_token_ssm_parameter": "SSM parameter",
+    "image_mirror": "ECR repository",
+    "ami_ssm_parameter": "SSM parameter",
+}
 """Fields that reach the node's bootstrap script (or an AWS name rule), and their pattern in deploy/shell_values.py."""
 
 
@@ -134,8 +166,9 @@ class WeightsSource(BaseModel):
         if self.s3_uri and (self.hf_model_id or self.hf_token_secret_arn or self.hf_token_ssm_parameter):
             raise ValueError("give either s3_uri or the Hugging Face fields, not both")
         if self.s3_uri and "cache_in_s3" in self.model_fields_set:
-            raise ValueError("cache_in_s3 caches Hugging Face weights; with s3_uri the weights are in S3 already: "
-                             "remove cache_in_s3")
+            raise ValueError(
+                "cache_in_s3 caches Hugging Face weights; with s3_uri the weights are in S3 already: remove cache_in_s3"
+            )
         if self.hf_token_secret_arn and self.hf_token_ssm_parameter:
             raise ValueError("give hf_token_secret_arn or hf_token_ssm_parameter, not both")
         arn = self.hf_token_secret_arn
@@ -150,7 +183,8 @@ class WeightsSource(BaseModel):
         if not any(isinstance(v, Output) for v in (self.hf_token_secret_arn, self.hf_token_ssm_parameter)):
             return self
         return Output.all(self.hf_token_secret_arn, self.hf_token_ssm_parameter).apply(
-            lambda v: self.model_copy(update={"hf_token_secret_arn": v[0], "hf_token_ssm_parameter": v[1]}))
+            lambda v: self.model_copy(update={"hf_token_secret_arn": v[0], "hf_token_ssm_parameter": v[1]})
+        )
 
     @property
     def s3_bucket(self) -> str | None:
@@ -248,9 +282,11 @@ class FleetOptions(BaseModel):
         for where, item in leaves(raw, "fleet") if isinstance(raw, dict) else ():
             in_value = isinstance(item, str) and looks_like_credential(item) and not where.endswith("_arn")
             if in_value or looks_like_credential(where):  # a tag key is part of the path
-                raise ValueError(f"{redact(where)} holds a credential ({redact(str(item))[:80]!r}); it would be stored in "
-                                 "plain text in tags, user data or IAM policies. Keep the token in Secrets Manager and "
-                                 "give its ARN as weights.hf_token_secret_arn")
+                raise ValueError(
+                    f"{redact(where)} holds a credential ({redact(str(item))[:80]!r}); it would be stored in "
+                    "plain text in tags, user data or IAM policies. Keep the token in Secrets Manager and "
+                    "give its ARN as weights.hf_token_secret_arn"
+                )
         return raw
 
     @field_validator("image_mirror", "ami_ssm_parameter")
@@ -262,9 +298,11 @@ class FleetOptions(BaseModel):
     @classmethod
     def _cache_credential(cls, arn: str | None) -> str | None:
         if arn is not None and not CREDENTIAL_ARN.fullmatch(arn):
-            raise ValueError("image_cache_credential_arn must be the ARN of a Secrets Manager secret whose name begins "
-                             "with ecr-pullthroughcache/ in the fleet's account and region (ECR's pull-through cache "
-                             "reads only those: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-rule.html)")
+            raise ValueError(
+                "image_cache_credential_arn must be the ARN of a Secrets Manager secret whose name begins "
+                "with ecr-pullthroughcache/ in the fleet's account and region (ECR's pull-through cache "
+                "reads only those: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-rule.html)"
+            )
         return arn
 
     @field_validator("vllm_image", "efa_image")
@@ -272,7 +310,9 @@ class FleetOptions(BaseModel):
     def _pinned(cls, image: str) -> str:
         checked("image", image)
         if "@sha256:" not in image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")):
-            raise ValueError(f"vllm_image={image!r} is not pinned; use a version tag or digest, e.g. {DEFAULT_VLLM_IMAGE!r}")
+            raise ValueError(
+                f"vllm_image={image!r} is not pinned; use a version tag or digest, e.g. {DEFAULT_VLLM_IMAGE!r}"
+            )
         return image
 
     @field_validator("vpc_cidr")
@@ -283,10 +323,14 @@ class FleetOptions(BaseModel):
         try:
             net = ipaddress.ip_network(cidr, strict=True)
         except ValueError:
-            raise ValueError(f"vpc_cidr={cidr!r} is not an IPv4 network block like '10.42.0.0/16' (host bits zero)") from None
+            raise ValueError(
+                f"vpc_cidr={cidr!r} is not an IPv4 network block like '10.42.0.0/16' (host bits zero)"
+            ) from None
         if net.version != 4 or not VPC_MIN_PREFIX <= net.prefixlen <= VPC_MAX_PREFIX:
-            raise ValueError(f"vpc_cidr={cidr!r} must be an IPv4 block from /{VPC_MIN_PREFIX} to /{VPC_MAX_PREFIX} "
-                             "(AWS allows /16 to /28, and two /28 subnets must fit)")
+            raise ValueError(
+                f"vpc_cidr={cidr!r} must be an IPv4 block from /{VPC_MIN_PREFIX} to /{VPC_MAX_PREFIX} "
+                "(AWS allows /16 to /28, and two /28 subnets must fit)"
+            )
         return cidr
 
     @field_validator("subnet_ids", "lb_subnet_ids")
@@ -302,7 +346,9 @@ class FleetOptions(BaseModel):
     @classmethod
     def _aws_ids(cls, value: Any, info: ValidationInfo) -> Any:
         prefix = AWS_ID_PREFIXES[info.field_name or ""]
-        items = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()  # Outputs: checked by AWS
+        items = (
+            (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+        )  # Outputs: checked by AWS
         for item in items:
             if isinstance(item, str) and not re.fullmatch(rf"{prefix}-[0-9a-z]{{1,32}}", item):
                 raise ValueError(f"{info.field_name} entry {item!r} is not an AWS id like '{prefix}-0123456789abcdef0'")
@@ -326,14 +372,18 @@ class FleetOptions(BaseModel):
     @classmethod
     def _domain(cls, name: Any) -> Any:
         if isinstance(name, str) and not (len(name) <= DNS_NAME_MAX and DNS_NAME.fullmatch(name)):
-            raise ValueError("domain_name is not a DNS name (lower-case labels of letters, digits and '-', dot-separated, "
-                             f"at most {DNS_NAME_MAX} characters), e.g. 'llm.example.com'")
+            raise ValueError(
+                "domain_name is not a DNS name (lower-case labels of letters, digits and '-', dot-separated, "
+                f"at most {DNS_NAME_MAX} characters), e.g. 'llm.example.com'"
+            )
         return name
 
     @field_validator("alarm_topic_arn")
     @classmethod
     def _topic(cls, arn: Any) -> Any:
-        if isinstance(arn, str) and not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}", arn):
+        if isinstance(arn, str) and not re.fullmatch(
+            r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}", arn
+        ):
             raise ValueError(f"alarm_topic_arn {arn!r} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)")
         return arn
 
@@ -344,20 +394,28 @@ class FleetOptions(BaseModel):
         # keys may not start with aws: (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html).
         for key, value in tags.items():
             if key.lower().startswith(RESERVED_TAG_PREFIX):
-                raise ValueError(f"tag key {key!r} is reserved: the component sets {RESERVED_TAG_PREFIX}* tags itself "
-                                 "(the IAM conditions and the policy pack read them), and a user tag would override "
-                                 f"them. To fix: rename it without the {RESERVED_TAG_PREFIX!r} prefix")
+                raise ValueError(
+                    f"tag key {key!r} is reserved: the component sets {RESERVED_TAG_PREFIX}* tags itself "
+                    "(the IAM conditions and the policy pack read them), and a user tag would override "
+                    f"them. To fix: rename it without the {RESERVED_TAG_PREFIX!r} prefix"
+                )
             if not TAG_TEXT.fullmatch(key) or not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-                raise ValueError(f"tag key {key!r} is not a valid AWS tag key (1-128 of letters, digits, spaces, _.:/=+-@)")
+                raise ValueError(
+                    f"tag key {key!r} is not a valid AWS tag key (1-128 of letters, digits, spaces, _.:/=+-@)"
+                )
             if not IMDS_TAG_KEY.fullmatch(key) or key in (".", "..", "_index"):
-                raise ValueError(f"tag key {key!r} cannot be an instance tag here: the nodes read their tags from instance "
-                                 "metadata, and EC2 then refuses to launch an instance with a tag key that has a space or "
-                                 "'/' (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html). "
-                                 "To fix: use letters, digits and + - = . , _ : @ only, e.g. "
-                                 f"{re.sub(r'[^A-Za-z0-9+=.,_:@-]', '-', key)!r}")
+                raise ValueError(
+                    f"tag key {key!r} cannot be an instance tag here: the nodes read their tags from instance "
+                    "metadata, and EC2 then refuses to launch an instance with a tag key that has a space or "
+                    "'/' (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/work-with-tags-in-IMDS.html). "
+                    "To fix: use letters, digits and + - = . , _ : @ only, e.g. "
+                    f"{re.sub(r'[^A-Za-z0-9+=.,_:@-]', '-', key)!r}"
+                )
             if not TAG_TEXT.fullmatch(value) or len(value) > 256:
-                raise ValueError(f"tag {key!r} value {value!r} is not a valid AWS tag value (0-256 of letters, digits, "
-                                 "spaces, _.:/=+-@)")
+                raise ValueError(
+                    f"tag {key!r} value {value!r} is not a valid AWS tag value (0-256 of letters, digits, "
+                    "spaces, _.:/=+-@)"
+                )
         return tags
 
     @field_validator("allowed_cidrs")
@@ -376,29 +434,45 @@ class FleetOptions(BaseModel):
     def _network(self) -> FleetOptions:
         self._platform()
         if self.image_cache_credential_arn and (self.image_mirror or not self.image_cache):
-            raise ValueError("image_cache_credential_arn is for the pull-through cache, which the fleet creates only "
-                             "with image_cache on and no image_mirror; remove it, or the setting that turns the cache off")
+            raise ValueError(
+                "image_cache_credential_arn is for the pull-through cache, which the fleet creates only "
+                "with image_cache on and no image_mirror; remove it, or the setting that turns the cache off"
+            )
         if self.allow_public_ingress and not self.certificate_arn:
-            raise ValueError("allow_public_ingress without certificate_arn would carry the API key over the internet "
-                             "in clear text; give certificate_arn (ACM) for an HTTPS listener")
+            raise ValueError(
+                "allow_public_ingress without certificate_arn would carry the API key over the internet "
+                "in clear text; give certificate_arn (ACM) for an HTTPS listener"
+            )
         if self.lb_subnet_ids and not (self.vpc_id and self.allow_public_ingress):
-            raise ValueError("lb_subnet_ids are the public subnets of an internet-facing load balancer in an existing VPC: "
-                             "give them with vpc_id and allow_public_ingress, or remove them")
+            raise ValueError(
+                "lb_subnet_ids are the public subnets of an internet-facing load balancer in an existing VPC: "
+                "give them with vpc_id and allow_public_ingress, or remove them"
+            )
         if self.vpc_id and self.allow_public_ingress and not self.lb_subnet_ids:
-            raise ValueError("allow_public_ingress in an existing VPC needs lb_subnet_ids: an internet-facing load "
-                             "balancer must be in public subnets (routed to an internet gateway), not in the node subnets")
+            raise ValueError(
+                "allow_public_ingress in an existing VPC needs lb_subnet_ids: an internet-facing load "
+                "balancer must be in public subnets (routed to an internet gateway), not in the node subnets"
+            )
         if self.vpc_id and isinstance(self.subnet_ids, tuple) and len(self.subnet_ids) < 2:
-            raise ValueError("vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)")
+            raise ValueError(
+                "vpc_id needs subnet_ids in at least two availability zones (the load balancer requires two)"
+            )
         if self.subnet_ids and not self.vpc_id:
             raise ValueError("subnet_ids were given without vpc_id; give both, or neither to create a VPC")
-        wide = [c for c in self.allowed_cidrs if ipaddress.ip_network(c, strict=False).prefixlen < WIDEST_PRIVATE_PREFIX]
+        wide = [
+            c for c in self.allowed_cidrs if ipaddress.ip_network(c, strict=False).prefixlen < WIDEST_PRIVATE_PREFIX
+        ]
         if not self.allow_public_ingress and wide:
-            raise ValueError(f"allowed_cidrs {wide} opens the endpoint to the internet (wider than /{WIDEST_PRIVATE_PREFIX}, "
-                             "the widest private block); set allow_public_ingress: true to mean it")
+            raise ValueError(
+                f"allowed_cidrs {wide} opens the endpoint to the internet (wider than /{WIDEST_PRIVATE_PREFIX}, "
+                "the widest private block); set allow_public_ingress: true to mean it"
+            )
         if len(self.allowed_cidrs) + len(self.allowed_security_group_ids) > MAX_CLIENT_RULES:
-            raise ValueError(f"{len(self.allowed_cidrs)} allowed_cidrs and {len(self.allowed_security_group_ids)} "
-                             f"allowed_security_group_ids need more than the {MAX_CLIENT_RULES} inbound rules a security "
-                             "group holds; merge CIDR blocks")
+            raise ValueError(
+                f"{len(self.allowed_cidrs)} allowed_cidrs and {len(self.allowed_security_group_ids)} "
+                f"allowed_security_group_ids need more than the {MAX_CLIENT_RULES} inbound rules a security "
+                "group holds; merge CIDR blocks"
+            )
         if self.domain_name and not self.certificate_arn:
             raise ValueError("domain_name needs certificate_arn (the HTTPS listener's certificate for that name)")
         self._clients_reach_created_vpc()
@@ -409,28 +483,38 @@ class FleetOptions(BaseModel):
         balancer's settings only with an ALB Ingress (which never goes public without TLS)."""
         if self.platform == "ec2":
             if self.cluster is not None:
-                raise ValueError("cluster is set but platform is 'ec2'; set platform: eks to serve on that cluster, or "
-                                 "remove cluster")
+                raise ValueError(
+                    "cluster is set but platform is 'ec2'; set platform: eks to serve on that cluster, or "
+                    "remove cluster"
+                )
             return
         if self.cluster is None:
             raise ValueError("platform 'eks' needs cluster (at least its name: cluster: {name: my-cluster})")
         ignored = sorted(f for f in EC2_ONLY if f in self.model_fields_set)
         ignored += ["weights.cache_in_s3"] if "cache_in_s3" in self.weights.model_fields_set else []
         if ignored:
-            raise ValueError(f"{', '.join(ignored)} shape the EC2 platform's VPC, AMI and Auto Scaling groups and would "
-                             "be ignored on platform 'eks' (the cluster owns the network; Karpenter buys the nodes); "
-                             "remove them")
+            raise ValueError(
+                f"{', '.join(ignored)} shape the EC2 platform's VPC, AMI and Auto Scaling groups and would "
+                "be ignored on platform 'eks' (the cluster owns the network; Karpenter buys the nodes); "
+                "remove them"
+            )
         balancer = sorted(f for f in LOAD_BALANCER_ONLY if f in self.model_fields_set)
         if balancer and self.cluster.ingress != "alb":
-            raise ValueError(f"{', '.join(balancer)} configure a load balancer, and cluster.ingress is "
-                             f"{self.cluster.ingress!r}; set cluster.ingress: alb for an ALB Ingress, or remove them")
+            raise ValueError(
+                f"{', '.join(balancer)} configure a load balancer, and cluster.ingress is "
+                f"{self.cluster.ingress!r}; set cluster.ingress: alb for an ALB Ingress, or remove them"
+            )
         if self.api_port < UNPRIVILEGED_PORT_START:
-            raise ValueError(f"api_port {self.api_port} is below {UNPRIVILEGED_PORT_START}: the vLLM container runs with "
-                             "every Linux capability dropped (no NET_BIND_SERVICE), so it cannot listen there. To fix: "
-                             "use a port from 1024, e.g. the default 8000")
+            raise ValueError(
+                f"api_port {self.api_port} is below {UNPRIVILEGED_PORT_START}: the vLLM container runs with "
+                "every Linux capability dropped (no NET_BIND_SERVICE), so it cannot listen there. To fix: "
+                "use a port from 1024, e.g. the default 8000"
+            )
         if self.allowed_security_group_ids:
-            raise ValueError("allowed_security_group_ids: the ALB Ingress admits clients by CIDR (inbound-cidrs); give "
-                             "allowed_cidrs instead")
+            raise ValueError(
+                "allowed_security_group_ids: the ALB Ingress admits clients by CIDR (inbound-cidrs); give "
+                "allowed_cidrs instead"
+            )
         reserved = sorted(k for k in self.tags if k.startswith(KARPENTER_RESERVED_TAGS))
         if reserved:
             raise ValueError(f"tags {reserved} are Karpenter's own (it refuses them in an EC2NodeClass); rename them")
@@ -438,14 +522,21 @@ class FleetOptions(BaseModel):
     def _clients_reach_created_vpc(self) -> None:
         """An internal load balancer in a VPC created here is reachable only from inside that VPC: a client CIDR
         outside it can never connect."""
-        if (self.platform != "ec2" or self.vpc_id or self.allow_public_ingress or not self.allowed_cidrs
-                or self.allowed_security_group_ids):
+        if (
+            self.platform != "ec2"
+            or self.vpc_id
+            or self.allow_public_ingress
+            or not self.allowed_cidrs
+            or self.allowed_security_group_ids
+        ):
             return
         vpc = ipaddress.ip_network(self.vpc_cidr, strict=False)
         if not any(ipaddress.ip_network(c, strict=False).overlaps(vpc) for c in self.allowed_cidrs):
-            raise ValueError(f"allowed_cidrs {list(self.allowed_cidrs)} lie outside the created VPC {self.vpc_cidr!r}, "
-                             "so no allowed client can reach its internal load balancer; set vpc_cidr to a range the "
-                             "clients are in (or give vpc_id and subnet_ids of the clients' VPC)")
+            raise ValueError(
+                f"allowed_cidrs {list(self.allowed_cidrs)} lie outside the created VPC {self.vpc_cidr!r}, "
+                "so no allowed client can reach its internal load balancer; set vpc_cidr to a range the "
+                "clients are in (or give vpc_id and subnet_ids of the clients' VPC)"
+            )
 
     @property
     def known_subnet_ids(self) -> tuple[str, ...]:

@@ -125,15 +125,19 @@ def _sizing_changes(lock: PlanLock, config: dict[str, Any], region: str | None, 
     if lock.config is None:
         return None if lock.config_sha256 == _digest(current) else ["an llmfleet:* value or aws:region"]
     if _digest(lock.config) != lock.config_sha256:
-        raise PlanLockError(f"plan lock {name!r} was edited by hand: its config no longer matches the fingerprint "
-                            f"written with it. To fix: {REWRITE}.")
+        raise PlanLockError(
+            f"plan lock {name!r} was edited by hand: its config no longer matches the fingerprint "
+            f"written with it. To fix: {REWRITE}."
+        )
     old, new = sizing_config(lock.config), sizing_config(current)
     return (config_changes(old, new) or ["an llmfleet:* value or aws:region"]) if old != new else None
 
 
 def _leaves(value: Any, path: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{path}.{key}" if path else str(key)).items()}
+        return {
+            k: v for key, item in value.items() for k, v in _leaves(item, f"{path}.{key}" if path else str(key)).items()
+        }
     return {path: value}
 
 
@@ -166,11 +170,21 @@ REWRITE = "rewrite it with `python -m sizing plan --stack <stack file> --update-
 
 def write_lock(path: str | Path, config: dict[str, Any], region: str | None, plan: Plan) -> Path:
     """Record the plan for the stack config (the --update-lock step): atomically, never through a symlink."""
-    lock = PlanLock(lock_version=LOCK_VERSION, config_sha256=config_fingerprint(config, region), plan=plan,
-                    plan_sha256=plan_digest(plan), config=_fingerprinted(config, region))
+    lock = PlanLock(
+        lock_version=LOCK_VERSION,
+        config_sha256=config_fingerprint(config, region),
+        plan=plan,
+        plan_sha256=plan_digest(plan),
+        config=_fingerprinted(config, region),
+    )
     text = json.dumps(lock.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
-    return write_text_atomic(path, text, "plan lock", "write the lock next to its stack file as a regular file "
-                             "(remove a symbolic link or special file of that name), on a writable disk with room.")
+    return write_text_atomic(
+        path,
+        text,
+        "plan lock",
+        "write the lock next to its stack file as a regular file "
+        "(remove a symbolic link or special file of that name), on a writable disk with room.",
+    )
 
 
 def _lock_file(path: Path) -> dict[str, Any] | None:
@@ -178,8 +192,12 @@ def _lock_file(path: Path) -> dict[str, Any] | None:
     if not os.path.lexists(path):
         return None
     fix = f"{REWRITE}."
-    data = parse_json(read_text(path, MAX_LOCK_BYTES, "plan lock", fix, PlanLockError), f"plan lock {path.name!r}",
-                      fix, error=PlanLockError)
+    data = parse_json(
+        read_text(path, MAX_LOCK_BYTES, "plan lock", fix, PlanLockError),
+        f"plan lock {path.name!r}",
+        fix,
+        error=PlanLockError,
+    )
     if not isinstance(data, dict):
         raise PlanLockError(f"plan lock {path.name!r} is not a JSON object. To fix: {fix}")
     return data
@@ -195,22 +213,43 @@ def read_lock(path: str | Path) -> PlanLock | None:
     if data.get("lock_version") != LOCK_VERSION:
         version = data.get("lock_version")
         shown = version if isinstance(version, int) and not isinstance(version, bool) else "unknown"
-        raise PlanLockError(f"plan lock {target.name!r} has format {shown}, this version reads {LOCK_VERSION}. "
-                            f"To fix: {REWRITE}.")
+        raise PlanLockError(
+            f"plan lock {target.name!r} has format {shown}, this version reads {LOCK_VERSION}. To fix: {REWRITE}."
+        )
     try:
         lock = PlanLock.model_validate(data)
     except ValueError as exc:
         where = ", ".join(".".join(str(x) for x in e["loc"]) for e in getattr(exc, "errors", lambda: [])()[:3])
-        raise PlanLockError(f"plan lock {target.name!r} does not hold a plan this version reads"
-                            + (f" (at {where[:200]})" if where else "") + f". To fix: {REWRITE}.") from None
+        raise PlanLockError(
+            f"plan lock {target.name!r} does not hold a plan this version reads"
+            + (f" (at {where[:200]})" if where else "")
+            + f". To fix: {REWRITE}."
+        ) from None
     if lock.plan_sha256 != plan_digest(lock.plan):
-        raise PlanLockError(f"plan lock {target.name!r} was edited by hand: its plan no longer matches the digest "
-                            f"written with it. To fix: {REWRITE}.")
+        raise PlanLockError(
+            f"plan lock {target.name!r} was edited by hand: its plan no longer matches the digest "
+            f"written with it. To fix: {REWRITE}."
+        )
     return lock
 
 
-COMPARED = ("model", "params_total", "params_active", "weights", "checkpoint", "vllm_quantization", "speculative",
-            "kv_dtype", "engine", "region", "workload", "max_model_len", "assumptions", "assumed_limits", "choice")
+COMPARED = (
+    "model",
+    "params_total",
+    "params_active",
+    "weights",
+    "checkpoint",
+    "vllm_quantization",
+    "speculative",
+    "kv_dtype",
+    "engine",
+    "region",
+    "workload",
+    "max_model_len",
+    "assumptions",
+    "assumed_limits",
+    "choice",
+)
 """Plan fields that decide what is deployed: each must be what today's engine derives (the choice's prices aside)."""
 RELATIVE_TOLERANCE = 1e-9
 """Floats the engine derives again agree to rounding (the lock's JSON keeps every digit)."""
@@ -229,8 +268,13 @@ def unverified_fields(locked: Plan, expected: Plan) -> list[str]:
     old = dict(_leaves({k: v for k, v in locked.model_dump(mode="json").items() if k in COMPARED}))
     new = dict(_leaves({k: v for k, v in expected.model_dump(mode="json").items() if k in COMPARED}))
     priced = {f"choice.{name}" for name in PRICE_FIELDS}
-    return sorted(k for k in set(old) | set(new) if k not in priced and not k.startswith("choice.notes")
-                  and (k not in old or k not in new or _differs(old[k], new[k])))
+    return sorted(
+        k
+        for k in set(old) | set(new)
+        if k not in priced
+        and not k.startswith("choice.notes")
+        and (k not in old or k not in new or _differs(old[k], new[k]))
+    )
 
 
 def _price_problems(plan: Plan) -> list[str]:
@@ -239,8 +283,11 @@ def _price_problems(plan: Plan) -> list[str]:
     c = plan.choice
     hourly = MAX_USD_PER_HOUR * max(c.instances, 1)
     ceilings = {"monthly_cost_usd": hourly * HOURS_IN_LONGEST_MONTH, "cost_per_million_output_tokens_usd": math.inf}
-    bad = [f"choice.{k}" for k in sorted(PRICE_FIELDS - {"notes", "billed_usd_per_hour", "job_cost_usd"})
-           if not (math.isfinite(v := getattr(c, k)) and 0 <= v <= ceilings.get(k, hourly))]
+    bad = [
+        f"choice.{k}"
+        for k in sorted(PRICE_FIELDS - {"notes", "billed_usd_per_hour", "job_cost_usd"})
+        if not (math.isfinite(v := getattr(c, k)) and 0 <= v <= ceilings.get(k, hourly))
+    ]
     job = c.job_cost_usd  # a batch job's cost exactly when the engine derived its hours (job_hours is compared)
     if (job is None) != (c.job_hours is None) or (job is not None and not (math.isfinite(job) and job >= 0)):
         bad.append("choice.job_cost_usd")
@@ -259,7 +306,8 @@ def _alternative_problems(plan: Plan, allowed: tuple[str, ...] | None) -> list[s
             bad.append(f"alternatives[{i}].candidate.instance_type")
             continue
         if (hardware.gpu.name, hardware.whole_gpus) != (c.gpu, c.gpus_per_instance) or (
-                allowed and c.instance_type not in {n.strip().lower() for n in allowed}):
+            allowed and c.instance_type not in {n.strip().lower() for n in allowed}
+        ):
             bad.append(f"alternatives[{i}].candidate")
     return bad
 
@@ -271,30 +319,49 @@ def verify_lock(lock: PlanLock, request: PlanRequest, name: str) -> None:
     try:
         expected = rederive(lock.plan, request)
     except SizingError as exc:
-        raise PlanLockError(f"plan lock {name!r} holds a plan today's engine would not make for this stack "
-                            f"({str(exc).split('. To fix:')[0][:300]}). To fix: {REWRITE}.") from None
-    bad = [*unverified_fields(lock.plan, expected), *_price_problems(lock.plan),
-           *_alternative_problems(lock.plan, request.deployment.instance_types)]
+        raise PlanLockError(
+            f"plan lock {name!r} holds a plan today's engine would not make for this stack "
+            f"({str(exc).split('. To fix:')[0][:300]}). To fix: {REWRITE}."
+        ) from None
+    bad = [
+        *unverified_fields(lock.plan, expected),
+        *_price_problems(lock.plan),
+        *_alternative_problems(lock.plan, request.deployment.instance_types),
+    ]
     if bad:
         shown = ", ".join(bad[:8]) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
-        raise PlanLockError(f"plan lock {name!r} differs from what today's engine derives for this stack at the locked "
-                            f"instance type and layout ({shown}); it was edited, or made by another version. "
-                            f"To fix: {REWRITE}.")
+        raise PlanLockError(
+            f"plan lock {name!r} differs from what today's engine derives for this stack at the locked "
+            f"instance type and layout ({shown}); it was edited, or made by another version. "
+            f"To fix: {REWRITE}."
+        )
 
 
 def _choice_fields(plan: Plan) -> dict[str, object]:
     c = plan.choice
-    return {"instance type": c.instance_type, "instances": c.instances, "on-demand instances": c.on_demand_instances,
-            "spot instances": c.spot_instances, "tensor parallel": c.tensor_parallel, "pipeline parallel": c.pipeline_parallel,
-            "nodes per replica": c.nodes_per_replica, "replicas": c.replicas, "purchase": c.purchase,
-            "weights": plan.weights, "kv cache dtype": plan.kv_dtype, "max model len": plan.max_model_len}
+    return {
+        "instance type": c.instance_type,
+        "instances": c.instances,
+        "on-demand instances": c.on_demand_instances,
+        "spot instances": c.spot_instances,
+        "tensor parallel": c.tensor_parallel,
+        "pipeline parallel": c.pipeline_parallel,
+        "nodes per replica": c.nodes_per_replica,
+        "replicas": c.replicas,
+        "purchase": c.purchase,
+        "weights": plan.weights,
+        "kv cache dtype": plan.kv_dtype,
+        "max model len": plan.max_model_len,
+    }
 
 
 def _why(locked: Plan, fresh: Plan) -> list[str]:
     """The inputs that moved: prices and where the facts came from."""
     reasons = []
-    for name, old, new in (("on-demand", locked.choice.on_demand_usd_per_hour, fresh.choice.on_demand_usd_per_hour),
-                           ("spot", locked.choice.spot_usd_per_hour, fresh.choice.spot_usd_per_hour)):
+    for name, old, new in (
+        ("on-demand", locked.choice.on_demand_usd_per_hour, fresh.choice.on_demand_usd_per_hour),
+        ("spot", locked.choice.spot_usd_per_hour, fresh.choice.spot_usd_per_hour),
+    ):
         if locked.choice.instance_type == fresh.choice.instance_type and abs(old - new) > 0.005:
             reasons.append(f"{name} price of {locked.choice.instance_type} {old:.2f} -> {new:.2f} USD/h")
     if locked.fact_sources != fresh.fact_sources:
@@ -315,30 +382,47 @@ def plan_differences(locked: Plan, fresh: Plan) -> list[str]:
     return changed
 
 
-def decide(path: str | Path, config: dict[str, Any], region: str | None, fresh: Plan,
-           request: PlanRequest) -> LockDecision:
+def decide(
+    path: str | Path, config: dict[str, Any], region: str | None, fresh: Plan, request: PlanRequest
+) -> LockDecision:
     """The plan to deploy for a stack: the lock at path when there is one (after checking it was made from this
     config and that today's engine derives its plan for `request`), else the fresh plan with a warning."""
     lock = read_lock(path)
     stack_file = os.path.relpath(Path(path).with_name(Path(path).name.removesuffix(LOCK_SUFFIX) + ".yaml"))
     update = f"`python -m sizing plan --stack {stack_file} --update-lock`"
     if lock is None:
-        return LockDecision(plan=fresh, locked=False, messages=(
-            f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at "
-            "the "
-            f"next run. To fix: lock it with {update} and commit the file.",))
+        return LockDecision(
+            plan=fresh,
+            locked=False,
+            messages=(
+                f"plan lock: no {Path(path).name}; deploying a plan made from live facts just now, which may differ at "
+                "the "
+                f"next run. To fix: lock it with {update} and commit the file.",
+            ),
+        )
     changed = _sizing_changes(lock, config, region, Path(path).name)
     if changed:
         fresh_diff = [d for d in plan_differences(lock.plan, fresh) if not d.startswith("why: ")]
         raise StaleLockError(
             f"plan lock {Path(path).name} was made for different stack config (changed since: {'; '.join(changed)}). "
-            + (f"The fresh plan for this config differs from the lock: {'; '.join(fresh_diff)}. " if fresh_diff else
-               "The fresh plan for this config deploys the same fleet. ")
-            + f"To fix: review the new plan with {update} and commit it.", fresh)
+            + (
+                f"The fresh plan for this config differs from the lock: {'; '.join(fresh_diff)}. "
+                if fresh_diff
+                else "The fresh plan for this config deploys the same fleet. "
+            )
+            + f"To fix: review the new plan with {update} and commit it.",
+            fresh,
+        )
     verify_lock(lock, request, Path(path).name)
     changes = plan_differences(lock.plan, fresh)
-    messages = (f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "
-                f"Differences: " + "; ".join(changes) + f". To adopt the fresh plan: {update}.",) if changes else ()
+    messages = (
+        (
+            f"plan lock: the fresh plan differs from {Path(path).name}; deploying the locked plan. "
+            f"Differences: " + "; ".join(changes) + f". To adopt the fresh plan: {update}.",
+        )
+        if changes
+        else ()
+    )
     return LockDecision(plan=lock.plan, locked=True, messages=messages)
 
 

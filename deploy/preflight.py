@@ -18,8 +18,13 @@ from sizing.planner.results import Plan
 def facts_for(stack: StackConfig, clients: ClientFactory | None = None) -> LiveFacts:
     """Live facts for the stack's region, subnets and allowed instance types."""
     d = stack.request.deployment
-    return gather(d.region, stack.fleet.known_subnet_ids, list(d.instance_types) if d.instance_types else None, stack.preflight,
-                  clients)
+    return gather(
+        d.region,
+        stack.fleet.known_subnet_ids,
+        list(d.instance_types) if d.instance_types else None,
+        stack.preflight,
+        clients,
+    )
 
 
 def with_facts(request: PlanRequest, facts: LiveFacts) -> PlanRequest:
@@ -45,9 +50,11 @@ def enforce_quotas(plan: Plan, facts: LiveFacts, stack: StackConfig) -> list[str
     short = [c.message for c in checks if c.short]
     if short and stack.preflight.on_quota_shortfall == "fail":
         raise QuotaShortfallError("\n".join(short))
-    unknown = [f"EC2 quota {c.name!r} not checked (not reported by the account); the fleet needs {c.needed_vcpus} vCPUs"
-               for c in checks if c.granted_vcpus is None and "quotas" in facts.provenance
-               and facts.provenance["quotas"].origin != "embedded"]
+    unknown = [
+        f"EC2 quota {c.name!r} not checked (not reported by the account); the fleet needs {c.needed_vcpus} vCPUs"
+        for c in checks
+        if c.granted_vcpus is None and "quotas" in facts.provenance and facts.provenance["quotas"].origin != "embedded"
+    ]
     return short + unknown
 
 
@@ -58,7 +65,9 @@ def signals_for(plan: Plan, facts: LiveFacts, stack: StackConfig, clients: Clien
     made = clients or boto_clients(facts.region)
     if isinstance(made, str):
         return []
-    return [f"capacity: {s}" for s in capacity_signals(facts, plan.instance_type, plan.instances, made).capacity_signals]
+    return [
+        f"capacity: {s}" for s in capacity_signals(facts, plan.instance_type, plan.instances, made).capacity_signals
+    ]
 
 
 def image_notices(plan: Plan, stack: StackConfig) -> list[str]:

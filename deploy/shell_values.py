@@ -29,7 +29,7 @@ PATTERNS: dict[str, str] = {
     "number": r"[0-9]{1,9}",
     "lifecycle hook": r"[A-Za-z0-9_.-]{1,255}",
     "target group ARN": r"arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/[A-Za-z0-9-]{1,32}/"
-                        r"[0-9a-f]{16}",
+    r"[0-9a-f]{16}",
     "log group": r"[A-Za-z0-9_./#-]{1,512}",
 }
 """What each kind of value may look like (the whole value must match)."""
@@ -41,7 +41,8 @@ def checked(kind: str, value: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         raise UnsafeShellValueError(
             f"{kind} {value!r} cannot be passed to the node's bootstrap script: it must match {pattern!r}. "
-            f"To fix: use only the characters that pattern allows (no spaces, quotes, newlines or shell syntax).")
+            f"To fix: use only the characters that pattern allows (no spaces, quotes, newlines or shell syntax)."
+        )
     return value
 
 

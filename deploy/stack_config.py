@@ -25,8 +25,12 @@ from sizing.planner.request import (
 )
 from sizing.redact import redact
 
-SECTIONS: dict[str, type[BaseModel]] = {"workload": Workload, "deployment": Deployment, "fleet": FleetOptions,
-                                        "preflight": PreflightOptions}
+SECTIONS: dict[str, type[BaseModel]] = {
+    "workload": Workload,
+    "deployment": Deployment,
+    "fleet": FleetOptions,
+    "preflight": PreflightOptions,
+}
 """Config keys under llmfleet: besides `model`, and the model each is read into."""
 KEYS = ("model", *SECTIONS)
 """Every llmfleet: key; any other is refused before a resource is registered."""
@@ -49,8 +53,10 @@ class StackConfig(BaseModel):
 def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
     value = raw.get(key) or {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{NAMESPACE}:{key} must be a mapping of settings, not {redact(str(value))[:100]!r}. "
-                          f"To fix: see stacks/Pulumi.dev.yaml for the shape.")
+        raise ConfigError(
+            f"{NAMESPACE}:{key} must be a mapping of settings, not {redact(str(value))[:100]!r}. "
+            f"To fix: see stacks/Pulumi.dev.yaml for the shape."
+        )
     try:
         return kind(**value)
     except ValidationError as exc:
@@ -58,11 +64,17 @@ def _section(raw: dict[str, Any], key: str, kind: type[Section]) -> Section:
         for e in exc.errors():
             where = ".".join(str(p) for p in e["loc"])
             shown = f"{NAMESPACE}:{key}.{where}={redact(repr(e['input']))[:120]}" if where else f"{NAMESPACE}:{key}"
-            close = difflib.get_close_matches(str(e["loc"][-1]), list(kind.model_fields), n=1) if e["type"] == "extra_forbidden" else []
+            close = (
+                difflib.get_close_matches(str(e["loc"][-1]), list(kind.model_fields), n=1)
+                if e["type"] == "extra_forbidden"
+                else []
+            )
             problems.append(f"{shown}: {redact(e['msg'])[:300]}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         allowed = ", ".join(sorted(kind.model_fields))
-        raise ConfigError("; ".join(problems) + f". Valid keys of {NAMESPACE}:{key}: {allowed}. "
-                          "To fix: correct the value in the stack file.") from None
+        raise ConfigError(
+            "; ".join(problems) + f". Valid keys of {NAMESPACE}:{key}: {allowed}. "
+            "To fix: correct the value in the stack file."
+        ) from None
 
 
 def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
@@ -74,8 +86,10 @@ def _with_region(raw: dict[str, Any], aws_region: str | None) -> dict[str, Any]:
     if aws_region:
         region = deployment.setdefault("region", aws_region)
         if region != aws_region:
-            raise ConfigError(f"{NAMESPACE}:deployment.region={region!r} differs from aws:region={aws_region!r}: the plan "
-                              "would price one region and deploy into another. To fix: set both to the same region.")
+            raise ConfigError(
+                f"{NAMESPACE}:deployment.region={region!r} differs from aws:region={aws_region!r}: the plan "
+                "would price one region and deploy into another. To fix: set both to the same region."
+            )
     return {**raw, "deployment": deployment}
 
 
@@ -95,7 +109,9 @@ def config_value(text: str | None) -> Any:
         return text
 
 
-def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model: ModelSpec | None = None) -> StackConfig:
+def load_stack_config(
+    raw: dict[str, Any], aws_region: str | None = None, model: ModelSpec | None = None
+) -> StackConfig:
     """The stack's llmfleet:* values (keys without the namespace) as validated models. `model`: an already resolved
     model (a component given a config.json's contents), used instead of resolving raw["model"]."""
     unknown = sorted(set(raw) - set(KEYS))
@@ -104,11 +120,16 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model:
         for key in unknown:
             close = difflib.get_close_matches(key, KEYS, n=1, cutoff=0.6)
             hints.append(f"{NAMESPACE}:{key}" + (f" (did you mean '{NAMESPACE}:{close[0]}'?)" if close else ""))
-        raise ConfigError(f"Unknown config key(s) {', '.join(hints)}. Valid: "
-                          + ", ".join(f"{NAMESPACE}:{k}" for k in KEYS) + ". To fix: rename or remove them.")
+        raise ConfigError(
+            f"Unknown config key(s) {', '.join(hints)}. Valid: "
+            + ", ".join(f"{NAMESPACE}:{k}" for k in KEYS)
+            + ". To fix: rename or remove them."
+        )
     if not raw.get("model"):
-        raise ConfigError(f"{NAMESPACE}:model is not set. To fix: `pulumi config set {NAMESPACE}:model llama-3.1-8b` "
-                          "(a preset name or a path to a config.json).")
+        raise ConfigError(
+            f"{NAMESPACE}:model is not set. To fix: `pulumi config set {NAMESPACE}:model llama-3.1-8b` "
+            "(a preset name or a path to a config.json)."
+        )
     try:
         model = model or resolve_model(str(raw["model"]))
     except SizingError as exc:
@@ -119,17 +140,24 @@ def load_stack_config(raw: dict[str, Any], aws_region: str | None = None, model:
     fleet = _section(raw, "fleet", FleetOptions)
     preflight = _section(raw, "preflight", PreflightOptions)
     if spare_purchase_unused(workload, deployment):
-        raise ConfigError(f"{NAMESPACE}:deployment.spare_purchase={deployment.spare_purchase!r} has no spare to buy: "
-                          f"{NAMESPACE}:workload.headroom_replicas is 0. To fix: set {NAMESPACE}:workload.headroom_replicas "
-                          f"(1 = N+1) or remove {NAMESPACE}:deployment.spare_purchase.")
-    return StackConfig(request=PlanRequest(model=model, workload=workload, deployment=deployment,
-                                           calibration=calibration), fleet=fleet, preflight=preflight)
+        raise ConfigError(
+            f"{NAMESPACE}:deployment.spare_purchase={deployment.spare_purchase!r} has no spare to buy: "
+            f"{NAMESPACE}:workload.headroom_replicas is 0. To fix: set {NAMESPACE}:workload.headroom_replicas "
+            f"(1 = N+1) or remove {NAMESPACE}:deployment.spare_purchase."
+        )
+    return StackConfig(
+        request=PlanRequest(model=model, workload=workload, deployment=deployment, calibration=calibration),
+        fleet=fleet,
+        preflight=preflight,
+    )
 
 
 CALIBRATION_KEY = "calibration"
-CALIBRATION_DOC = ("A calibration file (`python -m sizing calibrate ... --out FILE`), relative to the project root (where "
-                   "Pulumi.yaml is, the folder `pulumi` and `python -m sizing plan --stack` run in): the candidates on "
-                   "its GPU and format are sized with its fitted speed (docs/calibration.md).")
+CALIBRATION_DOC = (
+    "A calibration file (`python -m sizing calibrate ... --out FILE`), relative to the project root (where "
+    "Pulumi.yaml is, the folder `pulumi` and `python -m sizing plan --stack` run in): the candidates on "
+    "its GPU and format are sized with its fitted speed (docs/calibration.md)."
+)
 """llmfleet:workload.calibration. It is read by the stack, not by the Workload model: it says how fast the hardware
 serves, not what the traffic is."""
 STACK_ONLY_KEYS: dict[str, dict[str, str]] = {"workload": {CALIBRATION_KEY: CALIBRATION_DOC}}
@@ -145,9 +173,11 @@ def _calibration(raw: dict[str, Any]) -> tuple[dict[str, Any], Calibration | Non
     rest = {k: v for k, v in workload.items() if k != CALIBRATION_KEY}
     path = workload[CALIBRATION_KEY]
     if not isinstance(path, str) or not path.strip() or len(path) > MAX_NAME_CHARS:
-        raise ConfigError(f"{NAMESPACE}:workload.{CALIBRATION_KEY}={redact(repr(path))[:120]} is not a file path. To fix: "
-                          "give the path of a file written by `python -m sizing calibrate --out FILE`, relative to the "
-                          "project root.")
+        raise ConfigError(
+            f"{NAMESPACE}:workload.{CALIBRATION_KEY}={redact(repr(path))[:120]} is not a file path. To fix: "
+            "give the path of a file written by `python -m sizing calibrate --out FILE`, relative to the "
+            "project root."
+        )
     try:
         return {**raw, "workload": rest}, read_calibration(path)
     except SizingError as exc:

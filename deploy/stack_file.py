@@ -35,8 +35,9 @@ class _NoAliasLoader(yaml.SafeLoader):
             if not isinstance(key, Hashable):
                 continue  # refused as an unhashable key by SafeLoader itself
             if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"key {str(key)[:100]!r} is given twice",
-                                                        key_node.start_mark)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {str(key)[:100]!r} is given twice", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -58,24 +59,30 @@ def _non_json(value: Any) -> str | None:
 def read_stack_file(path: str | Path) -> dict[str, Any]:
     """The `config:` mapping of a Pulumi.<stack>.yaml file: at most MAX_STACK_FILE_BYTES, UTF-8, no YAML aliases,
     nested at most MAX_JSON_DEPTH deep."""
-    fix = "pass a Pulumi.<stack>.yaml whose top level is a mapping with a `config:` mapping (no YAML anchors or aliases)."
+    fix = (
+        "pass a Pulumi.<stack>.yaml whose top level is a mapping with a `config:` mapping (no YAML anchors or aliases)."
+    )
     text = read_text(path, MAX_STACK_FILE_BYTES, "stack file", fix, StackFileError)
     try:
         data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise StackFileError(f"stack file {str(path)[:200]!r} is not valid YAML: {' '.join(str(exc).split())[:300]}. "
-                             f"To fix: {fix}") from None
+        raise StackFileError(
+            f"stack file {str(path)[:200]!r} is not valid YAML: {' '.join(str(exc).split())[:300]}. To fix: {fix}"
+        ) from None
     except RecursionError:
         raise StackFileError(f"stack file {str(path)[:200]!r} nests too deep. To fix: {fix}") from None
     except ValueError as exc:  # an integer of more than 4,300 digits
-        raise StackFileError(f"stack file {str(path)[:200]!r} holds a value that cannot be read ({str(exc)[:120]}). "
-                             f"To fix: {fix}") from None
+        raise StackFileError(
+            f"stack file {str(path)[:200]!r} holds a value that cannot be read ({str(exc)[:120]}). To fix: {fix}"
+        ) from None
     data = data or {}
     config = data.get("config") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(config or {}, dict) or depth(data) > MAX_JSON_DEPTH:
         raise StackFileError(f"stack file {str(path)[:200]!r} is not a mapping with a `config:` mapping. To fix: {fix}")
     odd = _non_json(config)
     if odd:
-        raise StackFileError(f"stack file {str(path)[:200]!r}: {odd}. To fix: quote the value, or write it as a plain "
-                             "number, list or mapping.")
+        raise StackFileError(
+            f"stack file {str(path)[:200]!r}: {odd}. To fix: quote the value, or write it as a plain "
+            "number, list or mapping."
+        )
     return {str(k): v for k, v in (config or {}).items()}

@@ -33,8 +33,9 @@ class DeployPlan(BaseModel):
     """Zones of the fleet's subnets that offer the deployed type (None: unknown)."""
 
 
-def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | None, lock: Path,
-                    clients: ClientFactory | None = None) -> DeployPlan:
+def plan_for_deploy(
+    stack: StackConfig, config: dict[str, Any], region: str | None, lock: Path, clients: ClientFactory | None = None
+) -> DeployPlan:
     """Pre-flight, the fresh plan, the lock decision, then quotas and capacity signals for the plan deployed. Raises
     the engine's SizingError on an infeasible plan, a quota shortfall set to fail or a lock for another config."""
     from deploy.fleet_spec import verify_with_platform
@@ -48,12 +49,22 @@ def plan_for_deploy(stack: StackConfig, config: dict[str, Any], region: str | No
     deployed = decision.plan
     verify_with_platform(deployed, stack.fleet)
     # this run's warnings only: a lock's own text is never repeated (its plan is verified; its words are not)
-    warnings = [*decision.messages, *fresh.warnings,
-                *enforce_quotas(deployed, facts, stack), *signals_for(deployed, facts, stack, clients),
-                *cluster_notices(deployed, stack), *image_notices(deployed, stack)]
+    warnings = [
+        *decision.messages,
+        *fresh.warnings,
+        *enforce_quotas(deployed, facts, stack),
+        *signals_for(deployed, facts, stack, clients),
+        *cluster_notices(deployed, stack),
+        *image_notices(deployed, stack),
+    ]
     offered = (facts.offered_zones or {}).get(deployed.instance_type)
-    return DeployPlan(plan=deployed, fresh=fresh, locked=decision.locked, warnings=tuple(warnings),
-                      offered_zones=tuple(offered) if offered else None)
+    return DeployPlan(
+        plan=deployed,
+        fresh=fresh,
+        locked=decision.locked,
+        warnings=tuple(warnings),
+        offered_zones=tuple(offered) if offered else None,
+    )
 
 
 class StackPlan(BaseModel):
@@ -92,13 +103,19 @@ def plan_stack_file(stack_file: str | Path, update_lock: bool) -> StackPlan:
 
         fresh = plan(with_facts(stack.request, facts_for(stack)))
         verify_with_platform(fresh, stack.fleet)
-        return StackPlan(plan=fresh, messages=(f"plan lock written: {write_lock(path, ours, region, fresh)}",),
-                         stack=stack, lock_status="written")
+        return StackPlan(
+            plan=fresh,
+            messages=(f"plan lock written: {write_lock(path, ours, region, fresh)}",),
+            stack=stack,
+            lock_status="written",
+        )
     try:
         deploy = plan_for_deploy(stack, ours, region, path)
     except StaleLockError as exc:
         verify_with_platform(exc.fresh, stack.fleet)
-        return StackPlan(plan=exc.fresh, messages=(f"{exc} Below: the fresh plan (not deployed).",), stack=stack,
-                         lock_status="stale")
-    return StackPlan(plan=deploy.plan, messages=deploy.warnings, stack=stack,
-                     lock_status="locked" if deploy.locked else "none")
+        return StackPlan(
+            plan=exc.fresh, messages=(f"{exc} Below: the fresh plan (not deployed).",), stack=stack, lock_status="stale"
+        )
+    return StackPlan(
+        plan=deploy.plan, messages=deploy.warnings, stack=stack, lock_status="locked" if deploy.locked else "none"
+    )

@@ -7,8 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pulumi_policy import (PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from policy.policies import POLICIES
 from sizing.names import PACKAGE
@@ -40,14 +47,33 @@ class Violation:
 
 
 def _options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=None, aliases=[],
-                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[])
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+    )
 
 
 def policy_resources(recorded: Iterable[Recorded], stack: str, project: str) -> list[PolicyResource]:
     """Cloud resources with the ids a mocked run gives them (name + '-id'), so that references by id resolve."""
-    return [PolicyResource(r.type, {**r.inputs, "id": f"{r.name}-id"}, f"urn:pulumi:{stack}::{project}::{r.type}::{r.name}",
-                           r.name, _options(), None, None, [], {}) for r in recorded if r.custom]
+    return [
+        PolicyResource(
+            r.type,
+            {**r.inputs, "id": f"{r.name}-id"},
+            f"urn:pulumi:{stack}::{project}::{r.type}::{r.name}",
+            r.name,
+            _options(),
+            None,
+            None,
+            [],
+            {},
+        )
+        for r in recorded
+        if r.custom
+    ]
 
 
 def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = PACKAGE) -> list[Violation]:
@@ -57,8 +83,11 @@ def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = PACKA
     for policy in POLICIES:
         level = policy.enforcement_level.value if policy.enforcement_level else "advisory"
 
-        def report(message: str, urn: str | None = None, where: str = "stack", p: Any = policy, lv: str = level) -> None:
+        def report(
+            message: str, urn: str | None = None, where: str = "stack", p: Any = policy, lv: str = level
+        ) -> None:
             found.append(Violation(p.name, lv, where, message, p.description or ""))
+
         if isinstance(policy, ResourceValidationPolicy):
             for r in resources:
                 args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None)
@@ -71,5 +100,10 @@ def check(recorded: Iterable[Recorded], stack: str = "dev", project: str = PACKA
 
 def render(violation: Violation) -> str:
     """A violation the way `pulumi preview --policy-pack` prints it."""
-    return "\n".join([f"    - [{violation.level}]  {violation.policy}  ({violation.resource})",
-                      f"      {violation.description}", f"      {violation.message}"])
+    return "\n".join(
+        [
+            f"    - [{violation.level}]  {violation.policy}  ({violation.resource})",
+            f"      {violation.description}",
+            f"      {violation.message}",
+        ]
+    )

@@ -24,9 +24,14 @@ SERVICE = "kubernetes:core/v1:Service"
 EC2_NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 ACCELERATED_CATEGORIES = ("g", "p", "gr", "dl", "trn", "inf", "f", "vt")
-KARPENTER_ACCELERATED = ("karpenter.k8s.aws/instance-category", "karpenter.k8s.aws/instance-family",
-                         "karpenter.k8s.aws/instance-gpu-count", "karpenter.k8s.aws/instance-gpu-name",
-                         "karpenter.k8s.aws/instance-gpu-manufacturer", "karpenter.k8s.aws/instance-accelerator-count")
+KARPENTER_ACCELERATED = (
+    "karpenter.k8s.aws/instance-category",
+    "karpenter.k8s.aws/instance-family",
+    "karpenter.k8s.aws/instance-gpu-count",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "karpenter.k8s.aws/instance-gpu-manufacturer",
+    "karpenter.k8s.aws/instance-accelerator-count",
+)
 """Karpenter's well-known labels that select accelerated instances without naming them
 (https://karpenter.sh/docs/concepts/scheduling/#well-known-labels): the categories of EC2's accelerated families
 (https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html), a family (accelerated when it matches
@@ -75,10 +80,17 @@ def instance_types(template: Mapping[str, Any]) -> list[str]:
     chosen = (spec.get("nodeSelector") or {}).get(INSTANCE_TYPE_LABEL)
     if chosen:
         return [str(chosen)]
-    terms = (((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
-    return [str(v) for t in terms for e in t.get("matchExpressions") or []
-            if e.get("key") == INSTANCE_TYPE_LABEL and e.get("operator") == "In" for v in e.get("values") or []]
+    terms = (
+        ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        or {}
+    ).get("nodeSelectorTerms") or []
+    return [
+        str(v)
+        for t in terms
+        for e in t.get("matchExpressions") or []
+        if e.get("key") == INSTANCE_TYPE_LABEL and e.get("operator") == "In"
+        for v in e.get("values") or []
+    ]
 
 
 def _declaration(template: Mapping[str, Any]) -> dict[str, str]:
@@ -103,9 +115,12 @@ def gpu_pods_hold_declared_model(args: ResourceValidationArgs, report_violation:
             continue
         layout = _layout_gpus(declared)
         if layout is not None and layout != gpus * size:
-            report_violation(f"{args.name} ({role}): the declared layout (TP x PP = {layout} GPUs) is not what a replica "
-                             f"holds ({gpus} GPUs x {size} pods). To fix: request the layout's GPUs, or declare the "
-                             "layout the pods run.", None)
+            report_violation(
+                f"{args.name} ({role}): the declared layout (TP x PP = {layout} GPUs) is not what a replica "
+                f"holds ({gpus} GPUs x {size} pods). To fix: request the layout's GPUs, or declare the "
+                "layout the pods run.",
+                None,
+            )
         for instance_type in instance_types(template):
             try:
                 why = shortfall(instance_type, declared, replica_gpus=gpus * size)
@@ -125,16 +140,22 @@ def gpu_pods_declare_their_model(args: ResourceValidationArgs, report_violation:
             continue
         declared, types = _declaration(template), instance_types(template)
         if not types:
-            report_violation(f"{args.name} ({role}): GPU pods without an instance type ({INSTANCE_TYPE_LABEL} in a "
-                             "nodeSelector or required node affinity), so what they can hold cannot be checked.", None)
+            report_violation(
+                f"{args.name} ({role}): GPU pods without an instance type ({INSTANCE_TYPE_LABEL} in a "
+                "nodeSelector or required node affinity), so what they can hold cannot be checked.",
+                None,
+            )
         for instance_type in types:
             try:
                 shortfall(instance_type, declared, replica_gpus=_gpus(template) * size)
             except (InvalidDeclarationError, UnknownTypeError):
                 continue  # the mandatory policy reports it
             except UndeclaredError as exc:
-                report_violation(f"{args.name} ({role}): {str(exc).replace('tags', 'annotations')} (annotations "
-                                 f"{tag.annotation_key(tag.MODEL)}, {tag.annotation_key(tag.MAX_MODEL_LEN)})", None)
+                report_violation(
+                    f"{args.name} ({role}): {str(exc).replace('tags', 'annotations')} (annotations "
+                    f"{tag.annotation_key(tag.MODEL)}, {tag.annotation_key(tag.MAX_MODEL_LEN)})",
+                    None,
+                )
                 break
 
 
@@ -156,31 +177,47 @@ def vllm_requires_its_api_key(args: ResourceValidationArgs, report_violation: Re
             key = env.get(API_KEY_VARIABLE) or {}
             from_secret = bool((key.get("valueFrom") or {}).get("secretKeyRef"))
             if "value" in key or "--api-key" in [str(a) for a in c.get("args") or []]:
-                report_violation(f"{args.name} ({role}/{c.get('name')}): the API key is written into the manifest (a "
-                                 "literal VLLM_API_KEY or --api-key). To fix: reference a Secret (valueFrom."
-                                 "secretKeyRef) or fetch it at start from Secrets Manager, as LlmServingFleet does.", None)
+                report_violation(
+                    f"{args.name} ({role}/{c.get('name')}): the API key is written into the manifest (a "
+                    "literal VLLM_API_KEY or --api-key). To fix: reference a Secret (valueFrom."
+                    "secretKeyRef) or fetch it at start from Secrets Manager, as LlmServingFleet does.",
+                    None,
+                )
             elif not from_secret and LAUNCHER_VARIABLE not in env:
-                report_violation(f"{args.name} ({role}/{c.get('name')}): vLLM serves without an API key: anyone who "
-                                 "reaches the pod can use /v1. To fix: set VLLM_API_KEY from a Secret reference.", None)
+                report_violation(
+                    f"{args.name} ({role}/{c.get('name')}): vLLM serves without an API key: anyone who "
+                    "reaches the pod can use /v1. To fix: set VLLM_API_KEY from a Secret reference.",
+                    None,
+                )
 
 
 def no_secrets_in_manifests(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """No token, access key or private key in a workload's manifest or a ConfigMap (anyone who may read the object,
     and every backup of etcd, holds it): they come from Secrets Manager or a Secret reference."""
-    texts = [json.dumps(c.get("env") or []) + " " + json.dumps(c.get("args") or []) + " " + json.dumps(c.get("command") or [])
-             for _, t, _ in pod_templates(args.resource_type, args.props) for c in _containers(t)]
+    texts = [
+        json.dumps(c.get("env") or [])
+        + " "
+        + json.dumps(c.get("args") or [])
+        + " "
+        + json.dumps(c.get("command") or [])
+        for _, t, _ in pod_templates(args.resource_type, args.props)
+        for c in _containers(t)
+    ]
     if args.resource_type == "kubernetes:core/v1:ConfigMap":
         texts.append(json.dumps(args.props.get("data") or {}))
     found = [kind.split(" (line")[0] for text in texts for kind in secrets_in(text.replace("\\n", "\n"))]
     if found:
-        report_violation(f"{args.name}: the manifest holds {', '.join(sorted(set(found)))} (not shown). To fix: keep it "
-                         "in Secrets Manager and fetch it at start, or reference a Kubernetes Secret.", None)
+        report_violation(
+            f"{args.name}: the manifest holds {', '.join(sorted(set(found)))} (not shown). To fix: keep it "
+            "in Secrets Manager and fetch it at start, or reference a Kubernetes Secret.",
+            None,
+        )
 
 
 def no_public_endpoint_without_tls(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """An internet-facing ALB Ingress or NLB Service terminates TLS with a certificate and has no plain-HTTP listener:
     the bearer key would otherwise cross the internet in clear text."""
-    notes = ((args.props.get("metadata") or {}).get("annotations") or {})
+    notes = (args.props.get("metadata") or {}).get("annotations") or {}
     if args.resource_type == INGRESS and notes.get("alb.ingress.kubernetes.io/scheme") == "internet-facing":
         ports = notes.get("alb.ingress.kubernetes.io/listen-ports") or '[{"HTTP": 80}]'
         try:
@@ -188,16 +225,25 @@ def no_public_endpoint_without_tls(args: ResourceValidationArgs, report_violatio
         except (ValueError, TypeError, AttributeError):
             plain = True
         if plain or not notes.get("alb.ingress.kubernetes.io/certificate-arn"):
-            report_violation(f"{args.name}: an internet-facing ALB with {ports} and "
-                             f"{'a' if notes.get('alb.ingress.kubernetes.io/certificate-arn') else 'no'} certificate. To "
-                             "fix: listen on HTTPS only (listen-ports '[{\"HTTPS\": 443}]') with certificate-arn, or make "
-                             "it internal.", None)
-    if (args.resource_type == SERVICE and (args.props.get("spec") or {}).get("type") == "LoadBalancer"
-            and notes.get("service.beta.kubernetes.io/aws-load-balancer-scheme") == "internet-facing"
-            and not notes.get("service.beta.kubernetes.io/aws-load-balancer-ssl-cert")):
-        report_violation(f"{args.name}: an internet-facing load balancer Service without TLS "
-                         "(service.beta.kubernetes.io/aws-load-balancer-ssl-cert). To fix: add a certificate or make it "
-                         "internal.", None)
+            report_violation(
+                f"{args.name}: an internet-facing ALB with {ports} and "
+                f"{'a' if notes.get('alb.ingress.kubernetes.io/certificate-arn') else 'no'} certificate. To "
+                "fix: listen on HTTPS only (listen-ports '[{\"HTTPS\": 443}]') with certificate-arn, or make "
+                "it internal.",
+                None,
+            )
+    if (
+        args.resource_type == SERVICE
+        and (args.props.get("spec") or {}).get("type") == "LoadBalancer"
+        and notes.get("service.beta.kubernetes.io/aws-load-balancer-scheme") == "internet-facing"
+        and not notes.get("service.beta.kubernetes.io/aws-load-balancer-ssl-cert")
+    ):
+        report_violation(
+            f"{args.name}: an internet-facing load balancer Service without TLS "
+            "(service.beta.kubernetes.io/aws-load-balancer-ssl-cert). To fix: add a certificate or make it "
+            "internal.",
+            None,
+        )
 
 
 def _pool_requirements(props: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -233,9 +279,12 @@ def karpenter_pools_launch_known_types(args: ResourceValidationArgs, report_viol
             report_violation(f"{args.name}: {exc}", None)
     broad = sorted({str(r.get("key")) for r in requirements if _selects_accelerated(r)})
     if broad and not named:
-        report_violation(f"{args.name}: the NodePool selects accelerated instances by {', '.join(broad)} without "
-                         "naming them, so Karpenter may launch a GPU type whose memory no policy judged. To fix: "
-                         f"add a requirement {INSTANCE_TYPE_LABEL} In [the planned types].", None)
+        report_violation(
+            f"{args.name}: the NodePool selects accelerated instances by {', '.join(broad)} without "
+            "naming them, so Karpenter may launch a GPU type whose memory no policy judged. To fix: "
+            f"add a requirement {INSTANCE_TYPE_LABEL} In [the planned types].",
+            None,
+        )
 
 
 def karpenter_nodes_imdsv2_and_encrypted(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -245,9 +294,16 @@ def karpenter_nodes_imdsv2_and_encrypted(args: ResourceValidationArgs, report_vi
     spec = args.props.get("spec") or {}
     tokens = (spec.get("metadataOptions") or {}).get("httpTokens", "required")
     if tokens != "required":
-        report_violation(f"{args.name}: metadataOptions.httpTokens is {tokens!r}, IMDSv1 stays open. To fix: "
-                         "httpTokens: required.", None)
-    plain = [str(m.get("deviceName", "?")) for m in spec.get("blockDeviceMappings") or []
-             if m.get("ebs") is not None and not m["ebs"].get("encrypted")]
+        report_violation(
+            f"{args.name}: metadataOptions.httpTokens is {tokens!r}, IMDSv1 stays open. To fix: httpTokens: required.",
+            None,
+        )
+    plain = [
+        str(m.get("deviceName", "?"))
+        for m in spec.get("blockDeviceMappings") or []
+        if m.get("ebs") is not None and not m["ebs"].get("encrypted")
+    ]
     if plain:
-        report_violation(f"{args.name}: EBS volume(s) {', '.join(plain)} not encrypted. To fix: ebs.encrypted: true.", None)
+        report_violation(
+            f"{args.name}: EBS volume(s) {', '.join(plain)} not encrypted. To fix: ebs.encrypted: true.", None
+        )

@@ -14,8 +14,14 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from deploy.options import WIDEST_PRIVATE_PREFIX
 from policy import kubernetes as k8s
@@ -47,13 +53,28 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 WORLD_PUBLIC_SHARE = 1 / 256
 """A rule whose CIDRs together admit more than this share of the public addresses of their IP version (about one /8
 of public IPv4, a /11 of IPv6 global unicast) is world ingress, however the range is split (0.0.0.0/1 + 128.0.0.0/1)."""
-NON_PUBLIC = {4: tuple(ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
-    "224.0.0.0/4", "240.0.0.0/4")),
-    6: tuple(ipaddress.ip_network(n) for n in ("::/3", "4000::/2", "8000::/1"))}
+NON_PUBLIC = {
+    4: tuple(
+        ipaddress.ip_network(n)
+        for n in (
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "224.0.0.0/4",
+            "240.0.0.0/4",
+        )
+    ),
+    6: tuple(ipaddress.ip_network(n) for n in ("::/3", "4000::/2", "8000::/1")),
+}
 """Address blocks no internet client comes from: IPv4 this-network, RFC 1918 private, RFC 6598 shared, loopback,
 link-local, multicast and reserved (IANA IPv4 special-purpose registry); for IPv6 all but 2000::/3, the global unicast
 space (RFC 4291, IANA IPv6 address space registry). Disjoint, so overlaps add up."""
+
+
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
@@ -87,8 +108,9 @@ def instance_types(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """The instance types a compute resource launches (every resource type that launches EC2 instances)."""
     if resource_type in LAUNCHES:
         own = [props["instanceType"]] if props.get("instanceType") else []
-        return own + ([ATTRIBUTE_BASED] if resource_type == LAUNCH_TEMPLATE and props.get("instanceRequirements")
-                      else [])
+        return own + (
+            [ATTRIBUTE_BASED] if resource_type == LAUNCH_TEMPLATE and props.get("instanceRequirements") else []
+        )
     if resource_type == NODE_GROUP:
         return list(props.get("instanceTypes") or [])
     if resource_type == AUTOSCALING_GROUP:
@@ -113,6 +135,7 @@ def is_gpu(instance_type: str) -> bool:
 
 # --- mandatory: IMDSv2 ----------------------------------------------------------------------------------------------
 
+
 def imdsv2_required(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     """Launch templates and instances require session tokens for the instance metadata service (IMDSv2): a request
     forgery against the node (vLLM serves user input) cannot read the role's credentials with one GET."""
@@ -120,19 +143,27 @@ def imdsv2_required(args: ResourceValidationArgs, report_violation: ReportViolat
         return
     tokens = (args.props.get("metadataOptions") or {}).get("httpTokens")
     if tokens != "required":
-        report_violation(f"{args.name}: metadataOptions.httpTokens is {tokens!r}, IMDSv1 stays open. To fix: "
-                         "metadata_options={'http_tokens': 'required', 'http_endpoint': 'enabled'}.", None)
+        report_violation(
+            f"{args.name}: metadataOptions.httpTokens is {tokens!r}, IMDSv1 stays open. To fix: "
+            "metadata_options={'http_tokens': 'required', 'http_endpoint': 'enabled'}.",
+            None,
+        )
 
 
 # --- mandatory: encrypted volumes -----------------------------------------------------------------------------------
 
+
 def _unencrypted(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     if resource_type == LAUNCH_TEMPLATE:
-        return [m.get("deviceName", "?") for m in props.get("blockDeviceMappings") or []
-                if m.get("ebs") is not None and not _truthy(m["ebs"].get("encrypted"))]
+        return [
+            m.get("deviceName", "?")
+            for m in props.get("blockDeviceMappings") or []
+            if m.get("ebs") is not None and not _truthy(m["ebs"].get("encrypted"))
+        ]
     if resource_type in (INSTANCE, SPOT_INSTANCE_REQUEST):
         devices = [("root", props.get("rootBlockDevice"))] + [
-            (d.get("deviceName", "?"), d) for d in props.get("ebsBlockDevices") or []]
+            (d.get("deviceName", "?"), d) for d in props.get("ebsBlockDevices") or []
+        ]
         return [name for name, d in devices if d is not None and not _truthy(d.get("encrypted"))]
     if resource_type == VOLUME:
         return [] if _truthy(props.get("encrypted")) else ["volume"]
@@ -143,11 +174,15 @@ def encrypted_volumes(args: ResourceValidationArgs, report_violation: ReportViol
     """Every EBS volume a launch template, instance or volume declares is encrypted (weights and caches at rest)."""
     devices = _unencrypted(args.resource_type, args.props)
     if devices:
-        report_violation(f"{args.name}: EBS volume(s) {', '.join(devices)} not encrypted. To fix: set encrypted=true "
-                         "(and a KMS key if your organisation requires one).", None)
+        report_violation(
+            f"{args.name}: EBS volume(s) {', '.join(devices)} not encrypted. To fix: set encrypted=true "
+            "(and a KMS key if your organisation requires one).",
+            None,
+        )
 
 
 # --- mandatory: no secrets in user data -----------------------------------------------------------------------------
+
 
 def _user_data(props: Mapping[str, Any]) -> str:
     """The script: a launch template's (base64, gzip-compressed or not) or an instance's (plain, or userDataBase64),
@@ -170,11 +205,15 @@ def no_secrets_in_user_data(args: ResourceValidationArgs, report_violation: Repo
                 first.setdefault(where.split(" (line")[0], where)
     found = list(first.values())
     if found:
-        report_violation(f"{args.name}: user data holds {', '.join(found)} (not shown). To fix: store it in Secrets "
-                         "Manager or SSM Parameter Store and fetch it at boot, as LlmServingFleet does.", None)
+        report_violation(
+            f"{args.name}: user data holds {', '.join(found)} (not shown). To fix: store it in Secrets "
+            "Manager or SSM Parameter Store and fetch it at boot, as LlmServingFleet does.",
+            None,
+        )
 
 
 # --- mandatory: GPU memory holds the declared model -----------------------------------------------------------------
+
 
 def declared(resource_type: str, props: Mapping[str, Any]) -> dict[str, str]:
     """What a compute resource runs: its llmfleet:* tags, overridden by the vLLM flags in its user data (the engine
@@ -193,9 +232,12 @@ def gpus_hold_declared_model(args: ResourceValidationArgs, report_violation: Rep
     said = declared(args.resource_type, args.props)
     for instance_type in instance_types(args.resource_type, args.props):
         if instance_type == ATTRIBUTE_BASED:
-            report_violation(f"{args.name}: selects instance types by attributes (instanceRequirements) that may have "
-                             "GPUs, so what they can hold cannot be judged. To fix: name the instance types, or set "
-                             "acceleratorCount max 0 for a CPU-only selection.", None)
+            report_violation(
+                f"{args.name}: selects instance types by attributes (instanceRequirements) that may have "
+                "GPUs, so what they can hold cannot be judged. To fix: name the instance types, or set "
+                "acceleratorCount max 0 for a CPU-only selection.",
+                None,
+            )
             continue
         try:
             why = shortfall(instance_type, said)
@@ -224,6 +266,7 @@ def gpu_nodes_declare_their_model(args: ResourceValidationArgs, report_violation
 
 # --- mandatory: no world ingress to GPU nodes -----------------------------------------------------------------------
 
+
 def _security_group_refs(props: Mapping[str, Any]) -> list[str]:
     refs = list(props.get("vpcSecurityGroupIds") or []) + list(props.get("securityGroups") or [])
     for nic in props.get("networkInterfaces") or []:
@@ -244,8 +287,9 @@ def _networks(cidrs: Iterable[Any]) -> list[ipaddress.IPv4Network | ipaddress.IP
 def _public_addresses(nets: list[Any]) -> int:
     """Public addresses in the union of blocks of one IP version."""
     union = list(ipaddress.collapse_addresses(nets))
-    hidden = sum(min(n.num_addresses, p.num_addresses)
-                 for n in union for p in NON_PUBLIC[n.version] if n.overlaps(p))  # CIDRs overlap only by containment
+    hidden = sum(
+        min(n.num_addresses, p.num_addresses) for n in union for p in NON_PUBLIC[n.version] if n.overlaps(p)
+    )  # CIDRs overlap only by containment
     return sum(n.num_addresses for n in union) - hidden
 
 
@@ -256,7 +300,7 @@ def is_world(cidrs: Iterable[Any]) -> bool:
     if any(n.version == 4 and n.prefixlen < WIDEST_PRIVATE_PREFIX for n in nets):
         return True
     for version, bits in ((4, 32), (6, 128)):
-        public_total = 2 ** bits - sum(p.num_addresses for p in NON_PUBLIC[version])
+        public_total = 2**bits - sum(p.num_addresses for p in NON_PUBLIC[version])
         same = [n for n in nets if n.version == version]
         if same and _public_addresses(same) > WORLD_PUBLIC_SHARE * public_total:
             return True
@@ -266,10 +310,17 @@ def is_world(cidrs: Iterable[Any]) -> bool:
 def _sources(resource_type: str, props: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(CIDRs, prefix list references) an ingress rule or a security group's inline ingress admits."""
     if resource_type == INGRESS_RULE:
-        return ([str(c) for c in (props.get("cidrIpv4"), props.get("cidrIpv6")) if c],
-                [str(props["prefixListId"])] if props.get("prefixListId") else [])
-    rules = (props.get("ingress") or [] if resource_type == SECURITY_GROUP else
-             [props] if resource_type == SECURITY_GROUP_RULE and props.get("type") == "ingress" else [])
+        return (
+            [str(c) for c in (props.get("cidrIpv4"), props.get("cidrIpv6")) if c],
+            [str(props["prefixListId"])] if props.get("prefixListId") else [],
+        )
+    rules = (
+        props.get("ingress") or []
+        if resource_type == SECURITY_GROUP
+        else [props]
+        if resource_type == SECURITY_GROUP_RULE and props.get("type") == "ingress"
+        else []
+    )
     cidrs = [str(c) for rule in rules for c in (*(rule.get("cidrBlocks") or []), *(rule.get("ipv6CidrBlocks") or []))]
     return cidrs, [str(p) for rule in rules for p in rule.get("prefixListIds") or []]
 
@@ -303,7 +354,9 @@ def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: R
     dependencies on them."""
     # What AWS does is the union: every rule into a group counts together (512 /9 rules are 0.0.0.0/0), IPv4 and IPv6
     # alike, managed prefix lists by their entries; a prefix list whose entries are not in the stack cannot be judged.
-    canonical = {str(r.props["id"]): r.urn for r in args.resources if r.resource_type == SECURITY_GROUP and r.props.get("id")}
+    canonical = {
+        str(r.props["id"]): r.urn for r in args.resources if r.resource_type == SECURITY_GROUP and r.props.get("id")
+    }
     nodes = [r for r in args.resources if any(is_gpu(t) for t in instance_types(r.resource_type, r.props))]
     node_groups: set[str] = set()
     for node in nodes:
@@ -316,28 +369,39 @@ def no_world_ingress_to_gpu_nodes(args: StackValidationArgs, report_violation: R
     unjudged: dict[str, list[str]] = {}
     for r in args.resources:
         cidrs, refs = _sources(r.resource_type, r.props)
-        refs += [d.urn for d in r.property_dependencies.get("prefixListIds", []) + r.property_dependencies.get(
-            "prefixListId", []) if d.urn in lists]
+        refs += [
+            d.urn
+            for d in r.property_dependencies.get("prefixListIds", []) + r.property_dependencies.get("prefixListId", [])
+            if d.urn in lists
+        ]
         if not cidrs and not refs:
             continue
         for group in _targets(r, canonical) & node_groups:
             admitted.setdefault(group, []).extend(cidrs + [c for ref in refs for c in lists.get(ref, [])])
             rules.setdefault(group, []).append(r)
-            unjudged.setdefault(group, []).extend(ref for ref in refs if ref not in lists and not ref.startswith("urn:"))
+            unjudged.setdefault(group, []).extend(
+                ref for ref in refs if ref not in lists and not ref.startswith("urn:")
+            )
     for group, cidrs in admitted.items():
         names = list(dict.fromkeys(r.name for r in rules[group]))
         named = f"{', '.join(names[:5])}{f' and {len(names) - 5} more' if len(names) > 5 else ''}: " + (
-            "admits" if len(names) == 1 else "together admit")
+            "admits" if len(names) == 1 else "together admit"
+        )
         if is_world(cidrs):
-            report_violation(f"{named} the internet (0.0.0.0/0, ::/0 or CIDRs nearly as wide, however "
-                             "they are split across rules or prefix lists) to a security group of GPU nodes. To fix: "
-                             "admit the load balancer's security group only, and put clients' CIDRs on the load "
-                             "balancer.", rules[group][0].urn)
+            report_violation(
+                f"{named} the internet (0.0.0.0/0, ::/0 or CIDRs nearly as wide, however "
+                "they are split across rules or prefix lists) to a security group of GPU nodes. To fix: "
+                "admit the load balancer's security group only, and put clients' CIDRs on the load "
+                "balancer.",
+                rules[group][0].urn,
+            )
         elif unjudged[group]:
-            report_violation(f"{named} managed prefix list(s) {', '.join(sorted(set(unjudged[group])))[:200]} "
-                             "whose entries are not in this stack, so how much of the internet they open to GPU nodes "
-                             "cannot be judged. To fix: admit the load balancer's security group only.",
-                             rules[group][0].urn)
+            report_violation(
+                f"{named} managed prefix list(s) {', '.join(sorted(set(unjudged[group])))[:200]} "
+                "whose entries are not in this stack, so how much of the internet they open to GPU nodes "
+                "cannot be judged. To fix: admit the load balancer's security group only.",
+                rules[group][0].urn,
+            )
 
 
 def _described(validate: Any) -> str:
@@ -346,20 +410,30 @@ def _described(validate: Any) -> str:
 
 MANDATORY, ADVISORY = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
 POLICIES = [
-    *[ResourceValidationPolicy(name=name, description=_described(validate), enforcement_level=level, validate=validate)
-      for name, validate, level in (
-          ("imdsv2-required", imdsv2_required, MANDATORY), ("encrypted-volumes", encrypted_volumes, MANDATORY),
-          ("no-secrets-in-user-data", no_secrets_in_user_data, MANDATORY),
-          ("gpus-hold-declared-model", gpus_hold_declared_model, MANDATORY),
-          ("gpu-nodes-declare-their-model", gpu_nodes_declare_their_model, ADVISORY),
-          ("gpu-pods-hold-declared-model", k8s.gpu_pods_hold_declared_model, MANDATORY),
-          ("gpu-pods-declare-their-model", k8s.gpu_pods_declare_their_model, ADVISORY),
-          ("vllm-requires-its-api-key", k8s.vllm_requires_its_api_key, MANDATORY),
-          ("no-secrets-in-manifests", k8s.no_secrets_in_manifests, MANDATORY),
-          ("no-public-endpoint-without-tls", k8s.no_public_endpoint_without_tls, MANDATORY),
-          ("karpenter-nodes-imdsv2-and-encrypted", k8s.karpenter_nodes_imdsv2_and_encrypted, MANDATORY),
-          ("karpenter-pools-launch-known-types", k8s.karpenter_pools_launch_known_types, MANDATORY))],
-    StackValidationPolicy(name="no-world-ingress-to-gpu-nodes", description=_described(no_world_ingress_to_gpu_nodes),
-                          enforcement_level=MANDATORY, validate=no_world_ingress_to_gpu_nodes),
+    *[
+        ResourceValidationPolicy(
+            name=name, description=_described(validate), enforcement_level=level, validate=validate
+        )
+        for name, validate, level in (
+            ("imdsv2-required", imdsv2_required, MANDATORY),
+            ("encrypted-volumes", encrypted_volumes, MANDATORY),
+            ("no-secrets-in-user-data", no_secrets_in_user_data, MANDATORY),
+            ("gpus-hold-declared-model", gpus_hold_declared_model, MANDATORY),
+            ("gpu-nodes-declare-their-model", gpu_nodes_declare_their_model, ADVISORY),
+            ("gpu-pods-hold-declared-model", k8s.gpu_pods_hold_declared_model, MANDATORY),
+            ("gpu-pods-declare-their-model", k8s.gpu_pods_declare_their_model, ADVISORY),
+            ("vllm-requires-its-api-key", k8s.vllm_requires_its_api_key, MANDATORY),
+            ("no-secrets-in-manifests", k8s.no_secrets_in_manifests, MANDATORY),
+            ("no-public-endpoint-without-tls", k8s.no_public_endpoint_without_tls, MANDATORY),
+            ("karpenter-nodes-imdsv2-and-encrypted", k8s.karpenter_nodes_imdsv2_and_encrypted, MANDATORY),
+            ("karpenter-pools-launch-known-types", k8s.karpenter_pools_launch_known_types, MANDATORY),
+        )
+    ],
+    StackValidationPolicy(
+        name="no-world-ingress-to-gpu-nodes",
+        description=_described(no_world_ingress_to_gpu_nodes),
+        enforcement_level=MANDATORY,
+        validate=no_world_ingress_to_gpu_nodes,
+    ),
 ]
 """The pack's policies (policy/__main__.py serves them)."""

@@ -12,7 +12,8 @@ SECRET_PATTERNS = {
     "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     "a literal token or password": re.compile(
         r"(?m)^\s*(?:export\s+)?(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|[A-Z_]*(?:PASSWORD|SECRET|API_KEY)[A-Z_]*)="
-        r"['\"]?[^$'\"\s(][^\s'\"]{7,}"),
+        r"['\"]?[^$'\"\s(][^\s'\"]{7,}"
+    ),
 }
 """What a secret in user data looks like. Matches are reported by kind and line, never echoed. Stricter than
 sizing.redact.CREDENTIAL_PATTERNS on purpose: redaction may over-match at no cost, while a mandatory policy must not

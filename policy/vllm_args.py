@@ -15,10 +15,15 @@ from components.user_data_codec import decode_user_data
 
 MAX_LAYERS = 3
 """Encodings peeled off user data (base64, gzip, base64 again); cloud-init itself expands one gzip layer."""
-FLAG_TAGS = {"--tensor-parallel-size": tag.TENSOR_PARALLEL, "-tp": tag.TENSOR_PARALLEL,
-             "--pipeline-parallel-size": tag.PIPELINE_PARALLEL, "-pp": tag.PIPELINE_PARALLEL,
-             "--max-model-len": tag.MAX_MODEL_LEN, "--gpu-memory-utilization": tag.GPU_MEMORY_UTILIZATION,
-             "--kv-cache-dtype": tag.KV_DTYPE}
+FLAG_TAGS = {
+    "--tensor-parallel-size": tag.TENSOR_PARALLEL,
+    "-tp": tag.TENSOR_PARALLEL,
+    "--pipeline-parallel-size": tag.PIPELINE_PARALLEL,
+    "-pp": tag.PIPELINE_PARALLEL,
+    "--max-model-len": tag.MAX_MODEL_LEN,
+    "--gpu-memory-utilization": tag.GPU_MEMORY_UTILIZATION,
+    "--kv-cache-dtype": tag.KV_DTYPE,
+}
 """vLLM flags that decide the memory a replica needs, and the declaration tag each stands for."""
 SPLICED = re.compile(r"""["'\\]|\\\n""")
 """Quotes and backslashes: removed, adjacent shell words join (hf_ab""cd is hf_abcd to the shell)."""
@@ -61,7 +66,7 @@ def vllm_settings(script: str) -> dict[str, str]:
         except ValueError:
             words = line.split()
         if "serve" in words:
-            return _flags(words[words.index("serve") + 1:])
+            return _flags(words[words.index("serve") + 1 :])
         if any(w.endswith("vllm.entrypoints.openai.api_server") for w in words):
             return _flags(words)
     return {}

@@ -18,21 +18,27 @@ from sizing.errors import InfeasibleError, SizingError
 from sizing.redact import safe_text
 
 DEFAULT_STACK = "stacks/Pulumi.dev.yaml"
-USAGE = ("usage: python -m preview [STACK_FILE ...]\n"
-         "  the plan and the resources `pulumi up` would create for each stack file (default: "
-         f"{DEFAULT_STACK}), under Pulumi's mocks, no credentials")
+USAGE = (
+    "usage: python -m preview [STACK_FILE ...]\n"
+    "  the plan and the resources `pulumi up` would create for each stack file (default: "
+    f"{DEFAULT_STACK}), under Pulumi's mocks, no credentials"
+)
 
 
 def resource_lines(run: MockRun) -> list[str]:
     """Resources grouped by type, with their logical names."""
     custom = [r for r in run.resources if r.custom]
     counts = Counter(r.type for r in custom)
-    lines = [f"Resources `pulumi up` would create for stack {run.stack!r} ({len(custom)} resources, "
-             f"{len(run.resources) - len(custom)} components; run under Pulumi mocks, no credentials):"]
+    lines = [
+        f"Resources `pulumi up` would create for stack {run.stack!r} ({len(custom)} resources, "
+        f"{len(run.resources) - len(custom)} components; run under Pulumi mocks, no credentials):"
+    ]
     for kind in sorted(counts):
         names = ", ".join(sorted(r.name for r in custom if r.type == kind))
         lines.append(f"  {counts[kind]} x {kind}: {names}")
-    lines.append(f"Outputs: endpoint={run.outputs.get('endpoint')}, autoscaling_groups={run.outputs.get('autoscaling_groups')}")
+    lines.append(
+        f"Outputs: endpoint={run.outputs.get('endpoint')}, autoscaling_groups={run.outputs.get('autoscaling_groups')}"
+    )
     return lines
 
 
@@ -44,7 +50,9 @@ def warning_lines(run: MockRun) -> list[str]:
 def exit_code(exc: BaseException) -> int:
     """1 where nothing fits, 2 for everything else the program refuses."""
     cause = exc if isinstance(exc, SizingError) else getattr(exc, "__cause__", None) or exc
-    return EXIT_INFEASIBLE if isinstance(cause, InfeasibleError) or getattr(exc, "infeasible", False) else EXIT_BAD_INPUT
+    return (
+        EXIT_INFEASIBLE if isinstance(cause, InfeasibleError) or getattr(exc, "infeasible", False) else EXIT_BAD_INPUT
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -53,8 +61,13 @@ def main(argv: list[str]) -> int:
         return EXIT_OK
     options = [a for a in argv if a.startswith("-")]
     if options:  # never read as a file name
-        print(safe_text(f"{USAGE}\nerror: unknown option {options[0][:100]!r}. To fix: pass stack files only (a file "
-                        "whose name starts with '-': ./NAME)."), file=sys.stderr)
+        print(
+            safe_text(
+                f"{USAGE}\nerror: unknown option {options[0][:100]!r}. To fix: pass stack files only (a file "
+                "whose name starts with '-': ./NAME)."
+            ),
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     for path in argv or [DEFAULT_STACK]:
         run = MockRun(stack="")

@@ -42,8 +42,10 @@ def cache_dir() -> Path:
 def _git(repo: Path, *args: str) -> bytes:
     done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=TIMEOUT_S)
     if done.returncode != 0:
-        raise InvalidInputError(f"git {' '.join(args)} failed in {repo}: {done.stderr.decode().strip()}. To fix: pass a "
-                                "commit, branch or tag of this repository as --base-ref (fetch it first in CI).")
+        raise InvalidInputError(
+            f"git {' '.join(args)} failed in {repo}: {done.stderr.decode().strip()}. To fix: pass a "
+            "commit, branch or tag of this repository as --base-ref (fetch it first in CI)."
+        )
     return done.stdout
 
 
@@ -66,14 +68,21 @@ def _plan_checkout(folder: Path, python: str) -> list[dict[str, Any]]:
     script.write_text(DRIVER.read_text())
     env = {**os.environ, "PYTHONPATH": str(folder), "LLMFLEET_PREFLIGHT": "off"}
     try:
-        done = subprocess.run([python, script.name, *stacks], cwd=folder, env=env, capture_output=True, timeout=TIMEOUT_S)
+        done = subprocess.run(
+            [python, script.name, *stacks], cwd=folder, env=env, capture_output=True, timeout=TIMEOUT_S
+        )
     except OSError as exc:
-        raise InvalidInputError(f"cannot run the base's interpreter {python!r}: {exc.strerror}. To fix: pass "
-                                "--base-python a Python with the base's dependencies, or leave it out.") from None
+        raise InvalidInputError(
+            f"cannot run the base's interpreter {python!r}: {exc.strerror}. To fix: pass "
+            "--base-python a Python with the base's dependencies, or leave it out."
+        ) from None
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-5:]
-        raise InvalidInputError("planning the base commit's stacks with its own engine failed:\n" + "\n".join(tail) +
-                                "\nTo fix: check that the base commit's program runs (python -m preview there).")
+        raise InvalidInputError(
+            "planning the base commit's stacks with its own engine failed:\n"
+            + "\n".join(tail)
+            + "\nTo fix: check that the base commit's program runs (python -m preview there)."
+        )
     return json.loads(done.stdout)
 
 
@@ -101,7 +110,9 @@ def _read_cached(path: Path) -> list[dict[str, Any]] | None:
     if not path.exists():
         return None
     try:
-        data = parse_json(read_text(path, MAX_REPORT_INPUT_BYTES, "base cache", "it is rebuilt"), "base cache", "rebuilt")
+        data = parse_json(
+            read_text(path, MAX_REPORT_INPUT_BYTES, "base cache", "it is rebuilt"), "base cache", "rebuilt"
+        )
     except SizingError:
         data = None
     if isinstance(data, list) and all(isinstance(d, dict) and isinstance(d.get("name"), str) for d in data):

@@ -26,7 +26,11 @@ def digest(value: Any) -> str:
 
 
 def _of_kind(run: MockRun, kind: str) -> list[dict[str, Any]]:
-    return [r.inputs for r in run.resources if r.custom and r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind]
+    return [
+        r.inputs
+        for r in run.resources
+        if r.custom and r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind
+    ]
 
 
 def _pod(workload: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -46,28 +50,59 @@ def kubernetes(run: MockRun) -> dict[str, Any] | None:
     w = workloads[0]
     template, size = _pod(w)
     container = template["spec"]["containers"][0]
-    terms = template["spec"].get("affinity", {}).get("nodeAffinity", {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution", {}).get("nodeSelectorTerms", [])
-    types = [v for t in terms for e in t.get("matchExpressions", []) if e["key"] == "node.kubernetes.io/instance-type"
-             for v in e["values"]]
+    terms = (
+        template["spec"]
+        .get("affinity", {})
+        .get("nodeAffinity", {})
+        .get("requiredDuringSchedulingIgnoredDuringExecution", {})
+        .get("nodeSelectorTerms", [])
+    )
+    types = [
+        v
+        for t in terms
+        for e in t.get("matchExpressions", [])
+        if e["key"] == "node.kubernetes.io/instance-type"
+        for v in e["values"]
+    ]
     scaled = _of_kind(run, "ScaledObject")
     ingresses = _of_kind(run, "Ingress")
 
     def requirement(pool: dict[str, Any], key: str) -> list[str]:
         return next((r["values"] for r in pool["spec"]["template"]["spec"]["requirements"] if r["key"] == key), [])
+
     return {
-        "workload": {"kind": w["kind"], "namespace": w["metadata"]["namespace"], "name": w["metadata"]["name"],
-                     "replicas": int(w["spec"]["replicas"]), "pods_per_replica": size,
-                     "gpus_per_pod": int(container["resources"]["limits"].get("nvidia.com/gpu", 0)), "instance_types": types},
-        "node_pools": [{"name": p["metadata"]["name"], "capacity_types": requirement(p, "karpenter.sh/capacity-type"),
-                        "gpu_limit": int(p["spec"]["limits"].get("nvidia.com/gpu", 0)),
-                        "zones": requirement(p, "topology.kubernetes.io/zone")} for p in _of_kind(run, "NodePool")],
-        "autoscaling": ({"min": int(scaled[0]["spec"]["minReplicaCount"]), "max": int(scaled[0]["spec"]["maxReplicaCount"])}
-                        if scaled else None),
-        "ingress": ({"scheme": ingresses[0]["metadata"]["annotations"].get("alb.ingress.kubernetes.io/scheme", "internal"),
-                     "https": bool(ingresses[0]["metadata"]["annotations"].get("alb.ingress.kubernetes.io/certificate-arn")),
-                     "paths": [p["path"] for r in ingresses[0]["spec"]["rules"] for p in r["http"]["paths"]]}
-                    if ingresses else None),
+        "workload": {
+            "kind": w["kind"],
+            "namespace": w["metadata"]["namespace"],
+            "name": w["metadata"]["name"],
+            "replicas": int(w["spec"]["replicas"]),
+            "pods_per_replica": size,
+            "gpus_per_pod": int(container["resources"]["limits"].get("nvidia.com/gpu", 0)),
+            "instance_types": types,
+        },
+        "node_pools": [
+            {
+                "name": p["metadata"]["name"],
+                "capacity_types": requirement(p, "karpenter.sh/capacity-type"),
+                "gpu_limit": int(p["spec"]["limits"].get("nvidia.com/gpu", 0)),
+                "zones": requirement(p, "topology.kubernetes.io/zone"),
+            }
+            for p in _of_kind(run, "NodePool")
+        ],
+        "autoscaling": (
+            {"min": int(scaled[0]["spec"]["minReplicaCount"]), "max": int(scaled[0]["spec"]["maxReplicaCount"])}
+            if scaled
+            else None
+        ),
+        "ingress": (
+            {
+                "scheme": ingresses[0]["metadata"]["annotations"].get("alb.ingress.kubernetes.io/scheme", "internal"),
+                "https": bool(ingresses[0]["metadata"]["annotations"].get("alb.ingress.kubernetes.io/certificate-arn")),
+                "paths": [p["path"] for r in ingresses[0]["spec"]["rules"] for p in r["http"]["paths"]],
+            }
+            if ingresses
+            else None
+        ),
     }
 
 
@@ -80,8 +115,10 @@ def fixed_costs(path: str, run: MockRun) -> dict[str, Any]:
     except ImportError:
         return {"fixed_costs": None, "fixed_costs_unknown": "version"}
     costs = stack_fixed_costs(path, run.plan) if run.plan else None
-    return {"fixed_costs": costs.model_dump(mode="json") if costs else None,
-            "fixed_costs_unknown": None if costs else "region"}
+    return {
+        "fixed_costs": costs.model_dump(mode="json") if costs else None,
+        "fixed_costs_unknown": None if costs else "region",
+    }
 
 
 def _run(path: str) -> dict[str, Any]:
@@ -90,9 +127,17 @@ def _run(path: str) -> dict[str, Any]:
         run_stack(path, run)
     except Exception as exc:  # the program's own failure (bad config, infeasible plan) is the result to report
         return {"name": run.stack, "plan": None, "error": str(exc), "inputs": {}}
-    inputs = {f"{r.type}::{r.name}": {k: digest(v) for k, v in sorted(r.inputs.items())} for r in run.resources if r.custom}
-    return {"name": run.stack, "plan": run.plan.model_dump_json() if run.plan else None, "error": None, "inputs": inputs,
-            "kubernetes": kubernetes(run), **fixed_costs(path, run)}
+    inputs = {
+        f"{r.type}::{r.name}": {k: digest(v) for k, v in sorted(r.inputs.items())} for r in run.resources if r.custom
+    }
+    return {
+        "name": run.stack,
+        "plan": run.plan.model_dump_json() if run.plan else None,
+        "error": None,
+        "inputs": inputs,
+        "kubernetes": kubernetes(run),
+        **fixed_costs(path, run),
+    }
 
 
 def export_stack(path: str) -> dict[str, Any]:
@@ -106,7 +151,9 @@ def export_stack(path: str) -> dict[str, Any]:
         return {**result, "lock_error": None}
     with tempfile.TemporaryDirectory() as folder:
         unlocked = _run(shutil.copy(path, str(Path(folder) / Path(path).name)))
-    return {**unlocked, "lock_error": result["error"]} if unlocked["plan"] is not None else {**result, "lock_error": None}
+    return (
+        {**unlocked, "lock_error": result["error"]} if unlocked["plan"] is not None else {**result, "lock_error": None}
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ from sizing.limits import MAX_REPORT_INPUT_BYTES
 from sizing.planner.results import Plan
 from sizing.redact import redact
 
-FIX = ("pass stack files (stacks/Pulumi.<name>.yaml) or plan JSON files from `python -m sizing plan --json`, each at "
-       f"most {MAX_REPORT_INPUT_BYTES >> 20} MiB.")
+FIX = (
+    "pass stack files (stacks/Pulumi.<name>.yaml) or plan JSON files from `python -m sizing plan --json`, each at "
+    f"most {MAX_REPORT_INPUT_BYTES >> 20} MiB."
+)
 FAILS_PREVIEW = "this stack fails preview: "
 """How a stack the program rejects is reported."""
 
@@ -65,17 +67,25 @@ def from_export(data: dict[str, Any]) -> StackResult:
     inputs = data.get("inputs") or {}
     resources = tuple(sorted(tuple(key.split("::", 1)) for key in inputs))  # registration order is async
     if not data.get("plan"):
-        return StackResult(name=data["name"], error=FAILS_PREVIEW + redact(data.get("error") or "no plan"), inputs=inputs)
+        return StackResult(
+            name=data["name"], error=FAILS_PREVIEW + redact(data.get("error") or "no plan"), inputs=inputs
+        )
     try:
         plan = read_plan(data["plan"])
     except ValidationError as exc:
         return StackResult(name=data["name"], error=f"the base plan is not readable by this version's report: {exc}")
     blocker = data.get("lock_error")
     fixed = part_of(FixedCosts, data.get("fixed_costs"))
-    return StackResult(name=data["name"], plan=plan, resources=resources, inputs=inputs,
-                       blocker=FAILS_PREVIEW + redact(blocker) if blocker else None,
-                       kubernetes=part_of(KubernetesFleet, data.get("kubernetes")), fixed_costs=fixed,
-                       fixed_unknown=None if fixed else fixed_gap_of(data))
+    return StackResult(
+        name=data["name"],
+        plan=plan,
+        resources=resources,
+        inputs=inputs,
+        blocker=FAILS_PREVIEW + redact(blocker) if blocker else None,
+        kubernetes=part_of(KubernetesFleet, data.get("kubernetes")),
+        fixed_costs=fixed,
+        fixed_unknown=None if fixed else fixed_gap_of(data),
+    )
 
 
 def part_of(model: type[Part], data: Any) -> Part | None:
@@ -105,21 +115,26 @@ pull request could carry a terminal escape or a line break into the report's tab
 
 def _control_character(value: Any) -> str | None:
     """The JSON path of the first string holding a control character (tab and newline aside), or None."""
-    return next((where for where, item in leaves(value) if isinstance(item, str) and CONTROL_CHARACTER.search(item)), None)
+    return next(
+        (where for where, item in leaves(value) if isinstance(item, str) and CONTROL_CHARACTER.search(item)), None
+    )
 
 
 def _plan(path: Path) -> Plan:
     data = parse_json(read_text(path, MAX_REPORT_INPUT_BYTES, "plan JSON", FIX), f"plan JSON {str(path)[:200]!r}", FIX)
     odd = _control_character(data)
     if odd:
-        raise InputFileError(f"plan JSON {str(path)[:200]!r} holds a control character at {odd[:200]!r}, which no plan "
-                             f"the engine writes does. To fix: {FIX}")
+        raise InputFileError(
+            f"plan JSON {str(path)[:200]!r} holds a control character at {odd[:200]!r}, which no plan "
+            f"the engine writes does. To fix: {FIX}"
+        )
     try:
         return plan_from_data(data)
     except ValidationError as exc:
         fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise InputFileError(f"plan JSON {str(path)[:200]!r} is not a plan ({exc.error_count()} problem(s): {fields}). "
-                             f"To fix: {FIX}") from None
+        raise InputFileError(
+            f"plan JSON {str(path)[:200]!r} is not a plan ({exc.error_count()} problem(s): {fields}). To fix: {FIX}"
+        ) from None
 
 
 def load(path: str | Path) -> StackResult:

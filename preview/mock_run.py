@@ -93,8 +93,9 @@ class FleetMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         recorded = {k: SECRET_SHOWN if k in SECRET_INPUTS.get(args.typ, ()) else v for k, v in args.inputs.items()}
-        self.run.resources.append(MockedResource(args.typ, args.name, bool(args.custom), recorded,
-                                                 args.provider or None))
+        self.run.resources.append(
+            MockedResource(args.typ, args.name, bool(args.custom), recorded, args.provider or None)
+        )
         state = dict(args.inputs)
         rid = f"{args.name}-id"
         arn = f"arn:aws:mock:{self.region}:{MOCK_ACCOUNT}:{args.name}"
@@ -125,8 +126,13 @@ class FleetMocks(pulumi.runtime.Mocks):
             return {"name": self.region, "region": self.region, "id": self.region}, []
         if args.token == "aws:eks/getCluster:getCluster":  # what an EKS cluster reports: its endpoint and CA bundle
             name = str(args.args.get("name"))
-            return {"name": name, "endpoint": f"https://{MOCK_CLUSTER_ID}.gr7.{self.region}.eks.amazonaws.com",
-                    "certificateAuthorities": [{"data": MOCK_CA}], "version": "1.34", "status": "ACTIVE"}, []
+            return {
+                "name": name,
+                "endpoint": f"https://{MOCK_CLUSTER_ID}.gr7.{self.region}.eks.amazonaws.com",
+                "certificateAuthorities": [{"data": MOCK_CA}],
+                "version": "1.34",
+                "status": "ACTIVE",
+            }, []
         if args.token == "aws:ec2/getSubnet:getSubnet":
             subnet = str(args.args.get("id"))
             zones = self.run.subnet_zones
@@ -146,8 +152,9 @@ def run_under_mocks(config: dict[str, Any], run: MockRun, program: Callable[[], 
     every resource into `run`; the program's Output is awaited, so that an error inside an apply fails the run."""
     region = str(config.get("aws:region", "us-east-1"))
     pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-    pulumi.runtime.set_mocks(FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False,
-                             logger=_program_logger(run))
+    pulumi.runtime.set_mocks(
+        FleetMocks(run, region), project=PROJECT, stack=run.stack, preview=False, logger=_program_logger(run)
+    )
     os.environ.setdefault("AWS_REGION", region)
     os.environ.setdefault("LLMFLEET_PREFLIGHT", "off")  # a mocked run never calls AWS: the embedded catalog is used
     _root_stack().outputs.clear()  # the root stack outlives a run: this run's exports only
@@ -160,8 +167,16 @@ def record_fleet(run: MockRun, fleet: Any) -> pulumi.Output:
     """Keep an LlmServingFleet's plan and outputs in `run` (an Output, for the mocked program to return)."""
     run.plan = fleet.fleet_plan
     return pulumi.Output.all(fleet.endpoint, fleet.group_names, fleet.plan, fleet.facts).apply(
-        lambda v: run.outputs.update({"endpoint": v[0], "autoscaling_groups": v[1], "plan": v[2], "facts": v[3],
-                                      "plan_locked": fleet.plan_locked}))
+        lambda v: run.outputs.update(
+            {
+                "endpoint": v[0],
+                "autoscaling_groups": v[1],
+                "plan": v[2],
+                "facts": v[3],
+                "plan_locked": fleet.plan_locked,
+            }
+        )
+    )
 
 
 def _root_stack() -> Stack:

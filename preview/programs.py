@@ -32,20 +32,25 @@ def component_provider() -> Any:
     return ComponentProvider(list(COMPONENTS), PACKAGE, NAMESPACE, VERSION)
 
 
-def construct(name: str, type_token: str, properties: dict[str, Any],
-              opts: pulumi.ResourceOptions | None = None) -> dict[str, Any]:
+def construct(
+    name: str, type_token: str, properties: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+) -> dict[str, Any]:
     """The provider's Construct: schema (camelCase) inputs in, the component's outputs (camelCase) back."""
     token = type_token if type_token.count(":") == 2 else type_token.replace(":", ":index:", 1)
     if not token.startswith(f"{PACKAGE}:"):
-        raise ValueError(f"resource type {type_token!r} is not in the {PACKAGE} package; the example runner constructs "
-                         f"{PACKAGE} components only. To fix: use {PACKAGE}:LlmServingFleet.")
+        raise ValueError(
+            f"resource type {type_token!r} is not in the {PACKAGE} package; the example runner constructs "
+            f"{PACKAGE} components only. To fix: use {PACKAGE}:LlmServingFleet."
+        )
     result = component_provider().construct(name, token, properties, opts or pulumi.ResourceOptions())
     return dict(result.state)
 
 
 def _yaml_program(program: dict[str, Any], run: MockRun) -> pulumi.Output:
-    states = {name: construct(name, spec["type"], spec.get("properties") or {})
-              for name, spec in (program.get("resources") or {}).items()}
+    states = {
+        name: construct(name, spec["type"], spec.get("properties") or {})
+        for name, spec in (program.get("resources") or {}).items()
+    }
     outputs: dict[str, Any] = {}
     for key, value in (program.get("outputs") or {}).items():
         ref = REFERENCE.match(value) if isinstance(value, str) else None
@@ -66,9 +71,11 @@ def run_example(folder: str | Path, stack: str = "dev", run: MockRun | None = No
     if runtime == "yaml":
         return run_under_mocks(config, run, lambda: _yaml_program(project, run))
     if runtime == "python":
+
         def program() -> pulumi.Output:
             namespace = runpy.run_path(str(folder / "__main__.py"), run_name="__pulumi_main__")
             fleets = [v for v in namespace.values() if isinstance(v, LlmServingFleet)]
             return pulumi.Output.all(*[record_fleet(run, f) for f in fleets])
+
         return run_under_mocks(config, run, program)
     raise ValueError(f"{folder}: runtime {runtime!r} is not run here (yaml and python are).")

@@ -34,8 +34,10 @@ Count = Annotated[int, Field(ge=0, le=1_000_000)]
 FixedGap = Literal["version", "region", "plan-json", "unreadable"]
 """Why a stack's fixed overhead is unknown."""
 FIXED_GAPS: dict[FixedGap, str] = {
-    "version": "the base commit's code does not export it", "region": "no prices for its region in fixed_costs.csv",
-    "plan-json": "a plan JSON names no stack, so no resources", "unreadable": "the exported figures do not parse",
+    "version": "the base commit's code does not export it",
+    "region": "no prices for its region in fixed_costs.csv",
+    "plan-json": "a plan JSON names no stack, so no resources",
+    "unreadable": "the exported figures do not parse",
 }
 """Each reason, in words."""
 
@@ -167,7 +169,9 @@ class StackDiff:
             return "infeasible"
         if self.base is None or self.base.plan is None:
             return "new"
-        same_plan = not plan_differences(self.base.plan, self.head.plan) and _money(self.base.plan) == _money(self.head.plan)
+        same_plan = not plan_differences(self.base.plan, self.head.plan) and _money(self.base.plan) == _money(
+            self.head.plan
+        )
         same_fixed = not self.fixed_compared or _rounded(self.base.fixed_monthly) == _rounded(self.head.fixed_monthly)
         return "unchanged" if same_plan and same_fixed and not self.changes else "changed"
 
@@ -186,11 +190,19 @@ class StackDiff:
 
     @property
     def base_monthly(self) -> float:
-        return self._hourly(self.base) * self.base.plan.assumptions.hours_per_month if self.base and self.base.plan else 0.0
+        return (
+            self._hourly(self.base) * self.base.plan.assumptions.hours_per_month
+            if self.base and self.base.plan
+            else 0.0
+        )
 
     @property
     def head_monthly(self) -> float:
-        return self._hourly(self.head) * self.head.plan.assumptions.hours_per_month if self.head and self.head.plan else 0.0
+        return (
+            self._hourly(self.head) * self.head.plan.assumptions.hours_per_month
+            if self.head and self.head.plan
+            else 0.0
+        )
 
     @property
     def head_hourly(self) -> float:
@@ -281,15 +293,22 @@ def summary_line(report: Report) -> str:
     counts = Counter(d.status for d in report.diffs)
     parts = ", ".join(f"{counts[s]} {s}" for s in ("changed", "new", "deleted", "infeasible", "unchanged") if counts[s])
     apart = [d.name for d in report.diffs if not d.fixed_compared]
-    fixed = (f" Fixed overhead left out for {', '.join(_code(n) for n in apart)} (unknown on a side: see the stack)."
-             if apart else " Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included.")
-    return (f"**Monthly cost {_delta(before, after)}**: {_usd(before)} → {_usd(after)} a month across {len(report.diffs)} "
-            f"stack(s) ({parts}).{fixed}")
+    fixed = (
+        f" Fixed overhead left out for {', '.join(_code(n) for n in apart)} (unknown on a side: see the stack)."
+        if apart
+        else " Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included."
+    )
+    return (
+        f"**Monthly cost {_delta(before, after)}**: {_usd(before)} → {_usd(after)} a month across {len(report.diffs)} "
+        f"stack(s) ({parts}).{fixed}"
+    )
 
 
 def _overview(report: Report) -> list[str]:
-    rows = ["| stack | status | hardware | $/hour | $/month | of which fixed | $/M output tokens |",
-            "|---|---|---|---:|---:|---:|---:|"]
+    rows = [
+        "| stack | status | hardware | $/hour | $/month | of which fixed | $/M output tokens |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for d in report.diffs:
         h = d.head.plan if d.head and d.head.plan else None
         b = d.base.plan if d.base and d.base.plan else None
@@ -297,8 +316,9 @@ def _overview(report: Report) -> list[str]:
         if b and h and _hardware(b) != _hardware(h):
             hardware = f"{_hardware(b)} → {hardware}"
         hourly = _usd(d.head_hourly) if h else "—"
-        monthly = (_usd(d.head_monthly) if h else "—") + (f" ({_delta(d.base_monthly, d.head_monthly, inline=True)})"
-                                                          if b and d.status != "unchanged" else "")
+        monthly = (_usd(d.head_monthly) if h else "—") + (
+            f" ({_delta(d.base_monthly, d.head_monthly, inline=True)})" if b and d.status != "unchanged" else ""
+        )
         per_m = _usd(h.cost_per_million_output_tokens_usd) if h else "—"
         status = f"{d.status}, lock out of date" if d.head and d.head.blocker else d.status
         rows.append(f"| {_code(d.name)} | {status} | {hardware} | {hourly} | {monthly} | {_fixed_cell(d)} | {per_m} |")
@@ -319,44 +339,70 @@ def _fixed_lines(d: StackDiff, p: Plan) -> list[str]:
     assert head is not None
     costs = head.fixed_costs
     if costs is None:
-        return [f"**Fixed overhead:** unknown ({FIXED_GAPS[head.fixed_unknown or 'version']}); the costs are the GPU "
-                "fleet's alone.", ""]
+        return [
+            f"**Fixed overhead:** unknown ({FIXED_GAPS[head.fixed_unknown or 'version']}); the costs are the GPU "
+            "fleet's alone.",
+            "",
+        ]
     base = d.base if d.base and d.base.plan and d.status == "changed" else None
     was = ""
     if base is not None:
-        was = (f"{_usd(base.fixed_costs.usd_per_month)} → " if base.fixed_costs else
-               f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, "
-               "so left out of the change) → ")
+        was = (
+            f"{_usd(base.fixed_costs.usd_per_month)} → "
+            if base.fixed_costs
+            else f"unknown on the base side ({FIXED_GAPS[base.fixed_unknown or 'version']}, "
+            "so left out of the change) → "
+        )
     share = costs.usd_per_month / p.monthly_cost_usd if p.monthly_cost_usd else 0.0
     month = costs.hours_per_month
     rows = ["| resource | count | $/month each | $/month |", "|---|---:|---:|---:|"]
-    rows += [f"| {LABELS[i.name]} | {i.count} | {_usd(i.usd_per_hour * month)} | {_usd(i.total_usd_per_hour * month)} |"
-             for i in costs.items]
-    return [f"**Fixed overhead:** {was}{_usd(costs.usd_per_month)} a month, +{share:.0%} on the GPU fleet: what the "
-            f"stack creates besides its instances ({_text(costs.region)} list prices as of {_text(costs.prices_as_of)}; "
-            f"{'; '.join(assumptions_used(costs))} assumed; data processing not counted).", "", *_details(f"Fixed overhead ({len(costs.items)} kinds of resource)", rows)]
+    rows += [
+        f"| {LABELS[i.name]} | {i.count} | {_usd(i.usd_per_hour * month)} | {_usd(i.total_usd_per_hour * month)} |"
+        for i in costs.items
+    ]
+    return [
+        f"**Fixed overhead:** {was}{_usd(costs.usd_per_month)} a month, +{share:.0%} on the GPU fleet: what the "
+        f"stack creates besides its instances ({_text(costs.region)} list prices as of {_text(costs.prices_as_of)}; "
+        f"{'; '.join(assumptions_used(costs))} assumed; data processing not counted).",
+        "",
+        *_details(f"Fixed overhead ({len(costs.items)} kinds of resource)", rows),
+    ]
 
 
 def _memory_chart(p: Plan) -> list[str]:
     m = p.memory_per_gpu
-    parts = [("weights", m.weights_gib), ("KV cache", max(m.kv_cache_gib, 0.0)), ("activations", m.activation_gib),
-             ("overhead (non-torch + CUDA graphs)", m.non_torch_gib + m.cuda_graph_gib), ("unused", max(m.unused_gib, 0.0))]
+    parts = [
+        ("weights", m.weights_gib),
+        ("KV cache", max(m.kv_cache_gib, 0.0)),
+        ("activations", m.activation_gib),
+        ("overhead (non-torch + CUDA graphs)", m.non_torch_gib + m.cuda_graph_gib),
+        ("unused", max(m.unused_gib, 0.0)),
+    ]
     gpu = re.sub(r"[^A-Za-z0-9 ._-]", "", p.choice.gpu)[:60]  # mermaid text: no quote or line break
-    return ["```mermaid", f'pie showData title Per-GPU memory on {gpu}, GiB of {m.visible_gib:.2f} visible',
-            *[f'    "{label}" : {value:.2f}' for label, value in parts], "```"]
+    return [
+        "```mermaid",
+        f"pie showData title Per-GPU memory on {gpu}, GiB of {m.visible_gib:.2f} visible",
+        *[f'    "{label}" : {value:.2f}' for label, value in parts],
+        "```",
+    ]
 
 
 def _alternative_row(x: Candidate, why: str, chosen: bool = False) -> str:
     name = f"**{_text(x.instance_type)}**" if chosen else _text(x.instance_type)
-    return (f"| {name} | {_text(x.weights)} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
-            f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
-            f"{_text(x.purchase)} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | {why} |")
+    return (
+        f"| {name} | {_text(x.weights)} | {x.tensor_parallel} | {x.pipeline_parallel} | {x.data_parallel} | "
+        f"{'yes' if x.expert_parallel else '-'} | {x.replicas} | {x.instances} | "
+        f"{_text(x.purchase)} | {_usd(x.hourly_cost_usd)} | {_usd(x.cost_per_million_output_tokens_usd)} | {why} |"
+    )
 
 
 def _alternatives(p: Plan) -> list[str]:
-    rows = ["| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | "
-            "why it lost |",
-            "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|", _alternative_row(p.choice, "chosen", chosen=True)]
+    rows = [
+        "| instance | weights | TP | PP | DP | EP | replicas | instances | purchase | $/hour | $/M tokens | "
+        "why it lost |",
+        "|---|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|",
+        _alternative_row(p.choice, "chosen", chosen=True),
+    ]
     rows += [_alternative_row(a.candidate, _text(a.why_lost)) for a in p.alternatives]
     if p.rejected:  # none rejected: say nothing rather than "0 candidate(s) rejected: ."
         rows += ["", f"{len(p.rejected)} candidate(s) rejected: {_text(p.rejected_summary)}."]
@@ -376,8 +422,10 @@ def _resources(s: StackResult) -> list[str]:
 
 def _changes(changes: list[ResourceChange]) -> list[str]:
     rows = ["| action | resource type | name | changed inputs |", "|---|---|---|---|"]
-    rows += [f"| {c.action} | {_code(c.type)} | {_code(c.name)} | {', '.join(_code(i) for i in c.inputs) or '—'} |"
-             for c in changes]
+    rows += [
+        f"| {c.action} | {_code(c.type)} | {_code(c.name)} | {', '.join(_code(i) for i in c.inputs) or '—'} |"
+        for c in changes
+    ]
     return rows
 
 
@@ -389,9 +437,11 @@ def _change_counts(changes: list[ResourceChange]) -> str:
 def _workload(p: Plan) -> str:
     w = p.workload
     targets = latency_targets(w, at_most="≤")
-    return (f"{_code(p.model)} ({_text(p.weights)} weights, KV {_text(p.kv_dtype)}) in {_text(p.region)}; {w.kind}, "
-            f"{_text(w.traffic_text)}, "
-            f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else ""))
+    return (
+        f"{_code(p.model)} ({_text(p.weights)} weights, KV {_text(p.kv_dtype)}) in {_text(p.region)}; {w.kind}, "
+        f"{_text(w.traffic_text)}, "
+        f"{w.input_tokens} in / {w.output_tokens} out tokens" + (f", {targets}" if targets else "")
+    )
 
 
 def _calibration_lines(p: Plan) -> list[str]:
@@ -402,10 +452,16 @@ def _calibration_lines(p: Plan) -> list[str]:
         return ["**Speed figures:** first-principles model (no calibration).", ""]
     where = f"`{cal.model}` {cal.weights} on {cal.gpu}, `{cal.engine}` {cal.engine_version}, fitted {cal.created}"
     if not cal.applies_to_choice:
-        return [f"**Speed figures:** first-principles model; the stack's calibration ({where}) does not describe the "
-                "chosen hardware.", ""]
-    return [f"**Speed figures: calibrated** from {cal.points} measured points ({where}); residual error on them: median "
-            f"{100 * cal.median_abs_error:.1f}%, worst {100 * cal.max_abs_error:.1f}% (throughput and ITL).", ""]
+        return [
+            f"**Speed figures:** first-principles model; the stack's calibration ({where}) does not describe the "
+            "chosen hardware.",
+            "",
+        ]
+    return [
+        f"**Speed figures: calibrated** from {cal.points} measured points ({where}); residual error on them: median "
+        f"{100 * cal.median_abs_error:.1f}%, worst {100 * cal.max_abs_error:.1f}% (throughput and ITL).",
+        "",
+    ]
 
 
 def _spot_note(p: Plan) -> str:
@@ -413,12 +469,16 @@ def _spot_note(p: Plan) -> str:
     c = p.choice
     if not c.spot_instances:
         return ""
-    return (f" Expected cost, spot risk included; AWS bills {_usd(c.billed_usd_per_hour)}/h while the spot capacity is "
-            "held.")
+    return (
+        f" Expected cost, spot risk included; AWS bills {_usd(c.billed_usd_per_hour)}/h while the spot capacity is "
+        "held."
+    )
 
 
 def _pool(p: KubernetesNodePool) -> str:
-    buys = p.capacity_types[0] + (f", falling back to {', '.join(p.capacity_types[1:])}" if p.capacity_types[1:] else "")
+    buys = p.capacity_types[0] + (
+        f", falling back to {', '.join(p.capacity_types[1:])}" if p.capacity_types[1:] else ""
+    )
     where = f", in {', '.join(p.zones)}" if p.zones else ""
     return f"`{p.name}` ({buys}, at most {p.gpu_limit} GPUs{where})"
 
@@ -430,11 +490,15 @@ def _kubernetes(k: KubernetesFleet, gpu: str) -> list[str]:
     unit = f"pod{plural}" if w.kind == "Deployment" else f"group{plural} of {w.pods_per_replica} pods"
     scaling = f" ({k.autoscaling.min}–{k.autoscaling.max} with KEDA on vLLM's load)" if k.autoscaling else ""
     types = " or ".join(w.instance_types)
-    line = (f"**On EKS:** {w.kind} `{w.namespace}/{w.name}`, {w.replicas} {unit}{scaling}, each pod {w.gpus_per_pod} × "
-            f"{gpu} on {types}; Karpenter NodePools {', '.join(_pool(p) for p in k.node_pools)}")
+    line = (
+        f"**On EKS:** {w.kind} `{w.namespace}/{w.name}`, {w.replicas} {unit}{scaling}, each pod {w.gpus_per_pod} × "
+        f"{gpu} on {types}; Karpenter NodePools {', '.join(_pool(p) for p in k.node_pools)}"
+    )
     if k.ingress:
-        line += (f"; {'public' if k.ingress.scheme == 'internet-facing' else 'internal'} ALB "
-                 f"({'HTTPS' if k.ingress.https else 'HTTP'}) routing {', '.join(k.ingress.paths)} only")
+        line += (
+            f"; {'public' if k.ingress.scheme == 'internet-facing' else 'internal'} ALB "
+            f"({'HTTPS' if k.ingress.https else 'HTTP'}) routing {', '.join(k.ingress.paths)} only"
+        )
     return [line + ".", ""]
 
 
@@ -443,14 +507,19 @@ def _rollout(d: StackDiff, c: Candidate) -> list[str]:
     head = d.head
     workload = head.kubernetes.workload if head and head.kubernetes else None
     if workload and any(ch.action == "update" and ch.name.endswith("-workload") for ch in d.changes):
-        unit = ("pod by pod: each new pod" if workload.kind == "Deployment" else
-                "group by group: each new group of pods")
-        return [f"**Rollout:** a new pod template, rolled out {unit} must answer /health (cold start about "
-                f"{c.cold_start_s / 60:.1f} min, with a node to launch) before an old one stops and drains.", ""]
+        unit = "pod by pod: each new pod" if workload.kind == "Deployment" else "group by group: each new group of pods"
+        return [
+            f"**Rollout:** a new pod template, rolled out {unit} must answer /health (cold start about "
+            f"{c.cold_start_s / 60:.1f} min, with a node to launch) before an old one stops and drains.",
+            "",
+        ]
     if any(ch.action == "update" and ch.type == LAUNCH_TEMPLATE for ch in d.changes):
-        return [f"**Rollout:** a new launch template version, which every Auto Scaling group of the stack rolls "
-                f"out by instance refresh: each node is replaced by one that must pass its /health launch hook "
-                f"(cold start about {c.cold_start_s / 60:.1f} min) before the old one leaves.", ""]
+        return [
+            f"**Rollout:** a new launch template version, which every Auto Scaling group of the stack rolls "
+            f"out by instance refresh: each node is replaced by one that must pass its /health launch hook "
+            f"(cold start about {c.cold_start_s / 60:.1f} min) before the old one leaves.",
+            "",
+        ]
     return []
 
 
@@ -466,36 +535,63 @@ def _section(d: StackDiff) -> list[str]:
     head = d.head
     assert head is not None
     if head.plan is None:
-        return lines + ["**No feasible plan: this stack would fail `pulumi preview`.**", "", "```", _fenced(head.error or ""),
-                        "```", ""]
+        return lines + [
+            "**No feasible plan: this stack would fail `pulumi preview`.**",
+            "",
+            "```",
+            _fenced(head.error or ""),
+            "```",
+            "",
+        ]
     p, c = head.plan, head.plan.choice
     if head.blocker:
-        lines += ["**`pulumi preview` fails until the plan lock is updated** (the plan below is the fresh one that "
-                  "`--update-lock` would record):", "", "```", _fenced(head.blocker), "```", ""]
+        lines += [
+            "**`pulumi preview` fails until the plan lock is updated** (the plan below is the fresh one that "
+            "`--update-lock` would record):",
+            "",
+            "```",
+            _fenced(head.blocker),
+            "```",
+            "",
+        ]
     lines += [f"**Model and workload:** {_workload(p)}.", ""]
     if d.base and d.base.plan and d.status == "changed":
         b = d.base.plan
-        lines += [f"**Hardware:** {_hardware(b)} → **{_hardware(p)}**", "",
-                  f"**Cost:** {_usd(b.hourly_cost_usd)}/h → {_usd(p.hourly_cost_usd)}/h "
-                  f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd, inline=True)}); {_usd(b.monthly_cost_usd)} → "
-                  f"{_usd(p.monthly_cost_usd)} "
-                  f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
-                  f"per million output tokens.{_spot_note(p)}", ""]
+        lines += [
+            f"**Hardware:** {_hardware(b)} → **{_hardware(p)}**",
+            "",
+            f"**Cost:** {_usd(b.hourly_cost_usd)}/h → {_usd(p.hourly_cost_usd)}/h "
+            f"({_delta(b.hourly_cost_usd, p.hourly_cost_usd, inline=True)}); {_usd(b.monthly_cost_usd)} → "
+            f"{_usd(p.monthly_cost_usd)} "
+            f"a month; {_usd(b.cost_per_million_output_tokens_usd)} → {_usd(p.cost_per_million_output_tokens_usd)} "
+            f"per million output tokens.{_spot_note(p)}",
+            "",
+        ]
     else:
-        lines += [f"**Hardware:** {_hardware(p)} ({_text(c.gpu)}).", "",
-                  f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
-                  f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
-                  f"tokens ({bought(c)}).{_spot_note(p)}", ""]
+        lines += [
+            f"**Hardware:** {_hardware(p)} ({_text(c.gpu)}).",
+            "",
+            f"**Cost:** {_usd(p.hourly_cost_usd)}/h, {_usd(p.monthly_cost_usd)} a month at "
+            f"{p.assumptions.hours_per_month:g} h, {_usd(p.cost_per_million_output_tokens_usd)} per million output "
+            f"tokens ({bought(c)}).{_spot_note(p)}",
+            "",
+        ]
     lines += _fixed_lines(d, p)
     if d.base and d.base.plan and not d.base.from_plan_json and bool(d.base.kubernetes) != bool(head.kubernetes):
         before, after = ("EC2 Auto Scaling groups", "EKS") if head.kubernetes else ("EKS", "EC2 Auto Scaling groups")
-        lines += [f"**Platform:** {before} → {after}. `pulumi up` creates the new fleet and waits for it before it deletes "
-                  "the old one; the endpoint changes, so clients must move to the new one.", ""]
+        lines += [
+            f"**Platform:** {before} → {after}. `pulumi up` creates the new fleet and waits for it before it deletes "
+            "the old one; the endpoint changes, so clients must move to the new one.",
+            "",
+        ]
     if head.kubernetes:
         lines += _kubernetes(head.kubernetes, _text(c.gpu))
-    lines += [f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
-              f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
-              f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.", ""]
+    lines += [
+        f"**Speed:** TTFT {c.ttft_ms:,.0f} ms, TPOT {c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.0f} "
+        f"requests per replica (capacity {c.concurrency_per_replica:,.0f} within the targets, prefill "
+        f"{c.prefill_share:.0%} of step time); cold start {c.cold_start_s / 60:.1f} min.",
+        "",
+    ]
     lines += _calibration_lines(p)
     lines += _details("Per-GPU memory budget", _memory_chart(p))
     lines += _details(f"Alternatives considered ({p.feasible_count} feasible)", _alternatives(p))
@@ -514,30 +610,54 @@ def render_markdown(report: Report) -> str:
     for d in report.diffs:
         lines += _section(d)
     prices = sorted({s.plan.prices_as_of for d in report.diffs for s in (d.base, d.head) if s and s.plan})
-    hours = sorted({f"{s.plan.assumptions.hours_per_month:g}" for d in report.diffs for s in (d.base, d.head) if s and s.plan})
-    lines += [f"<sub>Prices: embedded catalog as of {_text(', '.join(prices)) or 'n/a'}; "
-              f"{', '.join(hours) or '730'} h a month; the "
-              "fixed overhead at the AWS list prices in sizing/data/fixed_costs.csv. Resources from the real Pulumi program "
-              "under mocks (no cloud credentials).</sub>", ""]
+    hours = sorted(
+        {f"{s.plan.assumptions.hours_per_month:g}" for d in report.diffs for s in (d.base, d.head) if s and s.plan}
+    )
+    lines += [
+        f"<sub>Prices: embedded catalog as of {_text(', '.join(prices)) or 'n/a'}; "
+        f"{', '.join(hours) or '730'} h a month; the "
+        "fixed overhead at the AWS list prices in sizing/data/fixed_costs.csv. Resources from the real Pulumi program "
+        "under mocks (no cloud credentials).</sub>",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def render_json(report: Report) -> dict:
     """The same content as data."""
+
     def side(s: StackResult | None) -> dict | None:
         if s is None:
             return None
-        return {"plan": s.plan.model_dump(mode="json", exclude={"rejected"}) if s.plan else None, "error": s.error,
-                "blocker": s.blocker, "kubernetes": s.kubernetes.model_dump(mode="json") if s.kubernetes else None,
-                "fixed_costs": s.fixed_costs.model_dump(mode="json") if s.fixed_costs else None,
-                "fixed_costs_unknown": s.fixed_unknown, "resources": [list(r) for r in s.resources]}
-    return {"summary": summary_line(report), "failed": report.failed,
-            "stacks": [{"name": d.name, "status": d.status, "base_monthly_cost_usd": round(d.base_monthly, 2),
-                        "head_monthly_cost_usd": round(d.head_monthly, 2), "fixed_costs_included": d.fixed_compared,
-                        "base": side(d.base), "head": side(d.head),
-                        "resource_changes": [{"action": c.action, "type": c.type, "name": c.name, "inputs": list(c.inputs)}
-                                             for c in d.changes]}
-                       for d in report.diffs]}
+        return {
+            "plan": s.plan.model_dump(mode="json", exclude={"rejected"}) if s.plan else None,
+            "error": s.error,
+            "blocker": s.blocker,
+            "kubernetes": s.kubernetes.model_dump(mode="json") if s.kubernetes else None,
+            "fixed_costs": s.fixed_costs.model_dump(mode="json") if s.fixed_costs else None,
+            "fixed_costs_unknown": s.fixed_unknown,
+            "resources": [list(r) for r in s.resources],
+        }
+
+    return {
+        "summary": summary_line(report),
+        "failed": report.failed,
+        "stacks": [
+            {
+                "name": d.name,
+                "status": d.status,
+                "base_monthly_cost_usd": round(d.base_monthly, 2),
+                "head_monthly_cost_usd": round(d.head_monthly, 2),
+                "fixed_costs_included": d.fixed_compared,
+                "base": side(d.base),
+                "head": side(d.head),
+                "resource_changes": [
+                    {"action": c.action, "type": c.type, "name": c.name, "inputs": list(c.inputs)} for c in d.changes
+                ],
+            }
+            for d in report.diffs
+        ],
+    }
 
 
 def stack_name_of(path: Path) -> str:
@@ -545,5 +665,5 @@ def stack_name_of(path: Path) -> str:
     name = path.name
     for prefix, suffix in (("Pulumi.", ".yaml"), ("Pulumi.", ".yml"), ("", ".plan.json"), ("", ".json")):
         if name.startswith(prefix) and name.endswith(suffix):
-            return name[len(prefix):len(name) - len(suffix)]
+            return name[len(prefix) : len(name) - len(suffix)]
     return path.stem

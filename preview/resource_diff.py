@@ -13,9 +13,20 @@ REPLACE_ON: dict[str, frozenset[str]] = {
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock", "instanceTenancy"}),
     "aws:ec2/subnet:Subnet": frozenset({"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"}),
     "aws:ec2/securityGroup:SecurityGroup": frozenset({"name", "namePrefix", "vpcId", "description"}),
-    "aws:ec2/securityGroupRule:SecurityGroupRule": frozenset({
-        "type", "protocol", "fromPort", "toPort", "cidrBlocks", "ipv6CidrBlocks", "prefixListIds", "securityGroupId",
-        "sourceSecurityGroupId", "self"}),
+    "aws:ec2/securityGroupRule:SecurityGroupRule": frozenset(
+        {
+            "type",
+            "protocol",
+            "fromPort",
+            "toPort",
+            "cidrBlocks",
+            "ipv6CidrBlocks",
+            "prefixListIds",
+            "securityGroupId",
+            "sourceSecurityGroupId",
+            "self",
+        }
+    ),
     "aws:ec2/internetGateway:InternetGateway": frozenset(),
     "aws:ec2/routeTableAssociation:RouteTableAssociation": frozenset({"subnetId", "gatewayId"}),
     "aws:ec2/placementGroup:PlacementGroup": frozenset({"name", "strategy", "partitionCount", "spreadLevel"}),
@@ -68,7 +79,9 @@ def resource_changes(base: Inputs, head: Inputs) -> list[ResourceChange]:
             continue
         before, after = base[key], head[key]
         ignored = IGNORED.get(kind, frozenset())
-        changed = tuple(sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k not in ignored))
+        changed = tuple(
+            sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k) and k not in ignored)
+        )
         if changed:
             replace = bool(set(changed) & REPLACE_ON.get(kind, frozenset()))
             changes.append(ResourceChange("replace" if replace else "update", kind, name, changed))

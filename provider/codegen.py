@@ -26,18 +26,27 @@ from sizing.live.preflight import PreflightOptions
 from sizing.planner.request import Deployment, Workload
 
 TARGET = Path(__file__).resolve().parents[1] / "components" / "package_types.py"
-SECTIONS: dict[str, type[BaseModel]] = {"WorkloadArgs": Workload, "DeploymentArgs": Deployment,
-                                        "PreflightArgs": PreflightOptions, "WeightsArgs": WeightsSource,
-                                        "ClusterArgs": EksClusterOptions, "FleetArgs": FleetOptions}
+SECTIONS: dict[str, type[BaseModel]] = {
+    "WorkloadArgs": Workload,
+    "DeploymentArgs": Deployment,
+    "PreflightArgs": PreflightOptions,
+    "WeightsArgs": WeightsSource,
+    "ClusterArgs": EksClusterOptions,
+    "FleetArgs": FleetOptions,
+}
 """Schema type name -> the pydantic model it mirrors (nested models first, so that a reference finds its type)."""
 NOT_EXPOSED = {"Deployment.facts": "pre-flight facts are gathered by the component itself"}
 """Model fields the package does not take as inputs, and why."""
 COMPOSABLE = {
-    "vpc_id": "pulumi.Input[str]", "subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]",
-    "lb_subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]", "alarm_topic_arn": "pulumi.Input[str]",
+    "vpc_id": "pulumi.Input[str]",
+    "subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]",
+    "lb_subnet_ids": "pulumi.Input[list[pulumi.Input[str]]]",
+    "alarm_topic_arn": "pulumi.Input[str]",
     "allowed_security_group_ids": "list[pulumi.Input[str]]",  # one ingress rule each: the count must be known
-    "certificate_arn": "pulumi.Input[str]", "hf_token_secret_arn": "pulumi.Input[str]",
-    "hf_token_ssm_parameter": "pulumi.Input[str]", "oidc_provider_arn": "pulumi.Input[str]",
+    "certificate_arn": "pulumi.Input[str]",
+    "hf_token_secret_arn": "pulumi.Input[str]",
+    "hf_token_ssm_parameter": "pulumi.Input[str]",
+    "oidc_provider_arn": "pulumi.Input[str]",
 }
 """Fields that accept Outputs (ids and ARNs that only wire resources together, never size them), and their type."""
 HEADER = '''\
@@ -58,8 +67,13 @@ def field_docs(model: type) -> dict[str, str]:
     body = next(n for n in tree.body if isinstance(n, ast.ClassDef)).body
     docs: dict[str, str] = {}
     for node, after in zip(body, body[1:], strict=False):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
             docs[node.target.id] = " ".join(after.value.value.split())
     return docs
 
@@ -97,13 +111,21 @@ def annotation_of(annotation: typing.Any) -> tuple[str, str]:
 def typed_dict(name: str, model: type[BaseModel]) -> list[str]:
     """One TypedDict mirroring a pydantic model: every field optional (each has a default)."""
     docs = field_docs(model)
-    lines = ["", "", f"class {name}(TypedDict, total=False):", f'    """{" ".join((model.__doc__ or name).split())}"""', ""]
+    lines = [
+        "",
+        "",
+        f"class {name}(TypedDict, total=False):",
+        f'    """{" ".join((model.__doc__ or name).split())}"""',
+        "",
+    ]
     for field in model.model_fields:
         if f"{model.__name__}.{field}" in NOT_EXPOSED:
             continue
         composable = field in COMPOSABLE
         text, note = (COMPOSABLE[field], "") if composable else annotation_of(model.model_fields[field].annotation)
-        may = ("Each entry may be an Output." if text.startswith("list[") else "May be an Output.") if composable else ""
+        may = (
+            ("Each entry may be an Output." if text.startswith("list[") else "May be an Output.") if composable else ""
+        )
         doc = " ".join(x for x in (docs.get(field, ""), note, may) if x)
         lines += [f"    {field}: {text}", f'    """{doc}"""']
     return lines

@@ -25,8 +25,14 @@ def strict_provider(version: str = VERSION) -> Any:
     from pulumi.provider.experimental.component import ComponentProvider, InputPropertyError
 
     class StrictComponentProvider(ComponentProvider):
-        def map_input_properties(self, inputs: Any, properties: dict[str, Any], mapping: dict[str, str],
-                                 component_name: str, property_path: str) -> Any:
+        def map_input_properties(
+            self,
+            inputs: Any,
+            properties: dict[str, Any],
+            mapping: dict[str, str],
+            component_name: str,
+            property_path: str,
+        ) -> Any:
             for key in sorted(inputs) if isinstance(inputs, dict) else ():
                 if key not in properties:
                     where = f"{property_path}.{key}" if property_path else key
@@ -38,11 +44,14 @@ def strict_provider(version: str = VERSION) -> Any:
 
 def unknown_input(where: str, key: str, known: list[str], component: str) -> str:
     """The refusal of an input the schema does not have, with the nearest names."""
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6) or [k for k in known if k.lower() == key.lower()
-                                                                         or k == _camel(key)]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6) or [
+        k for k in known if k.lower() == key.lower() or k == _camel(key)
+    ]
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return (f"Unknown input {safe_text(repr(where[:200]))} on {component!r}{hint}. Valid here: {', '.join(sorted(known))}. "
-            "To fix: rename or remove it (inputs are camelCase, as the package schema names them).")
+    return (
+        f"Unknown input {safe_text(repr(where[:200]))} on {component!r}{hint}. Valid here: {', '.join(sorted(known))}. "
+        "To fix: rename or remove it (inputs are camelCase, as the package schema names them)."
+    )
 
 
 def _camel(snake: str) -> str:

@@ -17,13 +17,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Deployment", "Plan", "PlanRequest", "Workload", "plan"]
 
-_LAZY = {"Deployment": "sizing.planner.request", "PlanRequest": "sizing.planner.request",
-         "Workload": "sizing.planner.request", "Plan": "sizing.planner.results"}
+_LAZY = {
+    "Deployment": "sizing.planner.request",
+    "PlanRequest": "sizing.planner.request",
+    "Workload": "sizing.planner.request",
+    "Plan": "sizing.planner.results",
+}
 """The public types, by the module that defines them (imported on first use: `import sizing.units` pays for none)."""
 
 
-def plan(model: str | ModelSpec | PlanRequest, workload: Workload | None = None,
-         deployment: Deployment | None = None) -> Plan:
+def plan(
+    model: str | ModelSpec | PlanRequest, workload: Workload | None = None, deployment: Deployment | None = None
+) -> Plan:
     """The cheapest fleet that serves `workload` with `model` in `deployment`, its alternatives and every rejected
     candidate with its margin; raises sizing.errors.InfeasibleError (naming the nearest miss) when nothing fits.
 
@@ -46,8 +51,10 @@ def plan(model: str | ModelSpec | PlanRequest, workload: Workload | None = None,
 
     if isinstance(model, PlanRequest):
         if workload is not None or deployment is not None:
-            raise InvalidInputError("plan(PlanRequest, workload=..., deployment=...): the request already holds both. "
-                                    "To fix: pass the request alone, or a model with the workload and deployment.")
+            raise InvalidInputError(
+                "plan(PlanRequest, workload=..., deployment=...): the request already holds both. "
+                "To fix: pass the request alone, or a model with the workload and deployment."
+            )
         return plan_request(model)
     spec = resolve_model(model) if isinstance(model, str) else model
     return plan_request(PlanRequest(model=spec, workload=workload or Workload(), deployment=deployment or Deployment()))

@@ -24,8 +24,10 @@ def read_text(path: str | Path, max_bytes: int, what: str, fix: str, error: type
     except FileNotFoundError:
         raise error(f"{what} {shown} does not exist. To fix: {fix}") from None
     except (OSError, ValueError) as exc:  # name too long, embedded NUL, permission, loop
-        raise error(f"{what} {shown} cannot be read ({type(exc).__name__}: {getattr(exc, 'strerror', '') or exc}). "
-                             f"To fix: {fix}") from None
+        raise error(
+            f"{what} {shown} cannot be read ({type(exc).__name__}: {getattr(exc, 'strerror', '') or exc}). "
+            f"To fix: {fix}"
+        ) from None
     if stat.S_ISDIR(info.st_mode):
         raise error(f"{what} {shown} is a folder, not a file. To fix: {fix}")
     if not stat.S_ISREG(info.st_mode):
@@ -69,8 +71,11 @@ def leaves(value: Any, where: str = "$") -> Iterator[tuple[str, Any]]:
             yield path, item
 
 
-def parse_json(text: str, what: str, fix: str, max_depth: int = MAX_JSON_DEPTH, error: type[ValueError] = InputFileError) -> Any:
+def parse_json(
+    text: str, what: str, fix: str, max_depth: int = MAX_JSON_DEPTH, error: type[ValueError] = InputFileError
+) -> Any:
     """Parsed JSON, refusing invalid text, NaN/Infinity literals and nesting deeper than max_depth."""
+
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not a JSON number")
 
@@ -99,6 +104,8 @@ def unwritable(value: Any) -> str | None:
         if isinstance(item, float) and not math.isfinite(item):
             return f"a number at {where[:100]!r} is out of range"
         if any(0xD800 <= ord(c) <= 0xDFFF for t in texts for c in t):
-            return ("a lone surrogate (half of a UTF-16 pair) near "
-                    f"{where[:100].encode('utf-8', 'backslashreplace').decode()!r}")
+            return (
+                "a lone surrogate (half of a UTF-16 pair) near "
+                f"{where[:100].encode('utf-8', 'backslashreplace').decode()!r}"
+            )
     return None

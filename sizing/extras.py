@@ -56,9 +56,11 @@ def missing_extra_message(command: str, missing: list[str]) -> str:
     """The refusal of a command whose optional dependencies are not installed, with the line that installs them."""
     extras = sorted({extra_for(m) for m in missing})
     install = f"pip install '.[{','.join(extras)}]'"
-    return (f"`{command}` needs {', '.join(missing)}, which the engine-only install (`pip install .`) leaves "
-            f"out. To fix: {install} from the repository root, or use the engine's commands, which need no extra: "
-            "python -m sizing memory|speed|plan|calibrate (plan --stack included).")
+    return (
+        f"`{command}` needs {', '.join(missing)}, which the engine-only install (`pip install .`) leaves "
+        f"out. To fix: {install} from the repository root, or use the engine's commands, which need no extra: "
+        "python -m sizing memory|speed|plan|calibrate (plan --stack included)."
+    )
 
 
 def require(command: str, modules: tuple[str, ...]) -> None:

@@ -13,9 +13,13 @@ from pathlib import Path
 
 from sizing.errors import OutputFileError
 
-DISK_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
-               errno.EPERM: "permission denied"}
+DISK_ERRORS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
 """What the usual write failures mean, in words."""
 
 
@@ -29,7 +33,9 @@ def check_target(path: str | Path, what: str, fix: str) -> Path:
     except FileNotFoundError:
         info = None
     except (OSError, ValueError) as exc:
-        raise OutputFileError(f"{what} {shown} cannot be written ({getattr(exc, 'strerror', '') or exc}). To fix: {fix}") from None
+        raise OutputFileError(
+            f"{what} {shown} cannot be written ({getattr(exc, 'strerror', '') or exc}). To fix: {fix}"
+        ) from None
     if info is not None and stat.S_ISLNK(info.st_mode):
         raise OutputFileError(f"{what} {shown} is a symbolic link; it is not followed for a write. To fix: {fix}")
     if info is not None and stat.S_ISDIR(info.st_mode):
@@ -57,8 +63,9 @@ def write_text_atomic(path: str | Path, text: str, what: str, fix: str) -> Path:
         temporary = None
     except OSError as exc:
         cause = DISK_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
-        raise OutputFileError(f"{what} {shown} cannot be written ({cause}); the previous file, if any, is unchanged. "
-                              f"To fix: {fix}") from None
+        raise OutputFileError(
+            f"{what} {shown} cannot be written ({cause}); the previous file, if any, is unchanged. To fix: {fix}"
+        ) from None
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)

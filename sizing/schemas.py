@@ -39,8 +39,11 @@ def text(command: str) -> str:
 def main(argv: list[str] | None = None, target: Path | None = None) -> int:
     """Write every schema file (0), or with --check report the stale ones (1)."""
     check, folder = "--check" in (argv or []), target or TARGET
-    stale = [c for c in RESULTS if not (folder / f"{c}.schema.json").exists()
-             or (folder / f"{c}.schema.json").read_text() != text(c)]
+    stale = [
+        c
+        for c in RESULTS
+        if not (folder / f"{c}.schema.json").exists() or (folder / f"{c}.schema.json").read_text() != text(c)
+    ]
     if check:
         for c in stale:
             print(f"{folder / f'{c}.schema.json'} is stale. To fix: python -m sizing.schemas", file=sys.stderr)

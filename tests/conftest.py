@@ -53,6 +53,7 @@ def no_aws_credentials(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("LLMFLEET_PREFLIGHT", "on")
 
+
 TEST_COLUMNS = "120"
 """The terminal width tests read text output at: the CLI wraps to the terminal (80-120 columns), and a developer's
 terminal, CI's pipe and pytest-xdist's workers differ."""

@@ -31,6 +31,12 @@ def test_ci_runs_it_before_the_suite():
 def test_it_checks_every_engine_command_and_every_refusal():
     checks = re.findall(r"^check (\d) .*? (-m \w+(?: \w+)?|-c)", SCRIPT.read_text(), re.MULTILINE)
     assert {(code, what) for code, what in checks} >= {
-        ("0", "-m sizing memory"), ("0", "-m sizing speed"), ("0", "-m sizing plan"), ("2", "-m sizing report"),
-        ("2", "-m preview"), ("2", "-m policy"), ("2", "-m provider")}
+        ("0", "-m sizing memory"),
+        ("0", "-m sizing speed"),
+        ("0", "-m sizing plan"),
+        ("2", "-m sizing report"),
+        ("2", "-m preview"),
+        ("2", "-m policy"),
+        ("2", "-m provider"),
+    }
     assert "plan --stack" in SCRIPT.read_text()

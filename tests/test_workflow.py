@@ -55,8 +55,11 @@ def test_untrusted_job_has_no_secrets_no_cloud_and_a_read_only_token():
     report = jobs(PREVIEW)["report"]
     assert report["permissions"] == {"contents": "read"}
     assert "secrets." not in yaml.safe_dump(report) and "environment" not in report
-    assert all(step.get("with", {}).get("persist-credentials") is False
-               for step in report["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert all(
+        step.get("with", {}).get("persist-credentials") is False
+        for step in report["steps"]
+        if step.get("uses", "").startswith("actions/checkout@")
+    )
 
 
 def test_cloud_job_is_protected_read_only_oidc_and_never_for_forks():

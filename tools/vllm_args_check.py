@@ -10,10 +10,28 @@ import io
 import json
 import sys
 
-FIELDS = ("model_tag", "served_model_name", "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size",
-          "nnodes", "node_rank", "master_addr", "master_port", "headless", "load_format", "max_model_len",
-          "max_num_seqs", "gpu_memory_utilization", "distributed_executor_backend", "enable_expert_parallel",
-          "quantization", "kv_cache_dtype", "host", "port")
+FIELDS = (
+    "model_tag",
+    "served_model_name",
+    "tensor_parallel_size",
+    "pipeline_parallel_size",
+    "data_parallel_size",
+    "nnodes",
+    "node_rank",
+    "master_addr",
+    "master_port",
+    "headless",
+    "load_format",
+    "max_model_len",
+    "max_num_seqs",
+    "gpu_memory_utilization",
+    "distributed_executor_backend",
+    "enable_expert_parallel",
+    "quantization",
+    "kv_cache_dtype",
+    "host",
+    "port",
+)
 """What the fleet's manifests set and the test compares with the plan."""
 
 

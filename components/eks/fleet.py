@@ -58,42 +58,71 @@ class EksFleet(pulumi.ComponentResource):
         plan, options = args.plan, args.options
         cluster = options.cluster
         assert cluster is not None  # FleetOptions refuses platform eks without one
-        spec = eks_spec(plan, options, args.fleet_id, dns_name(pulumi.get_project(), pulumi.get_stack(), name),
-                        args.offered_zones)
+        spec = eks_spec(
+            plan, options, args.fleet_id, dns_name(pulumi.get_project(), pulumi.get_stack(), name), args.offered_zones
+        )
         tags = {**BASE_TAGS, FLEET_TAG: args.fleet_id, MODEL_TAG: plan.model, **options.tags}
         child = pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on if opts else None)
         api_key = api_key_secret(name, options, tags, child)
-        identity = PodIdentity(f"{name}-identity", PodIdentityArgs(
-            cluster=cluster, options=options, namespace=spec.namespace, service_account=spec.name,
-            api_key_secret=api_key, tags={**tags, **sizing_tags(plan)}), opts=child)
-        kube = child if args.kubernetes_provider_given else pulumi.ResourceOptions.merge(
-            child, pulumi.ResourceOptions(provider=cluster_provider(name, cluster, plan.region, self)))
+        identity = PodIdentity(
+            f"{name}-identity",
+            PodIdentityArgs(
+                cluster=cluster,
+                options=options,
+                namespace=spec.namespace,
+                service_account=spec.name,
+                api_key_secret=api_key,
+                tags={**tags, **sizing_tags(plan)},
+            ),
+            opts=child,
+        )
+        kube = (
+            child
+            if args.kubernetes_provider_given
+            else pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(provider=cluster_provider(name, cluster, plan.region, self))
+            )
+        )
 
         def obj(suffix: str, manifest: dict, extra: pulumi.ResourceOptions | None = None) -> pulumi.CustomResource:
             return k8s_object(f"{name}-{suffix}", manifest, pulumi.ResourceOptions.merge(kube, extra))
 
         ns = obj("namespace", namespace(spec, behind_alb=cluster.ingress == "alb"))
         in_ns = [ns]
-        account = obj("service-account", service_account(spec, identity.role_arn if cluster.identity == "irsa" else None),
-                      after(in_ns))
-        nodes = [obj("node-class", node_class(plan, options, spec)),
-                 *(obj(f"node-pool-{pool.purchase}", node_pool(spec, pool)) for pool in spec.pools)]
+        account = obj(
+            "service-account",
+            service_account(spec, identity.role_arn if cluster.identity == "irsa" else None),
+            after(in_ns),
+        )
+        nodes = [
+            obj("node-class", node_class(plan, options, spec)),
+            *(obj(f"node-pool-{pool.purchase}", node_pool(spec, pool)) for pool in spec.pools),
+        ]
         ready: list[pulumi.Resource] = [account, *nodes, *([identity.association] if identity.association else [])]
         inputs = PodInputs(api_key_secret=api_key, region=plan.region)
         entry = obj("ingress", ingress(plan, options, spec), after(in_ns)) if cluster.ingress == "alb" else None
         if entry is not None:
             ready.append(entry)  # the ALB's target group exists before the pods, whose readiness gates wait on it
-        workload = obj("workload", workload_manifest(plan, options, spec, inputs), pulumi.ResourceOptions(
-            depends_on=ready, ignore_changes=["spec.replicas"],  # KEDA's HorizontalPodAutoscaler owns it after creation
-            custom_timeouts=pulumi.CustomTimeouts(create=f"{spec.create_timeout_s}s", update=f"{spec.update_timeout_s}s")))
+        workload = obj(
+            "workload",
+            workload_manifest(plan, options, spec, inputs),
+            pulumi.ResourceOptions(
+                depends_on=ready,
+                ignore_changes=["spec.replicas"],  # KEDA's HorizontalPodAutoscaler owns it after creation
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{spec.create_timeout_s}s", update=f"{spec.update_timeout_s}s"
+                ),
+            ),
+        )
         obj("service", service(options, spec), after(in_ns))
         obj("disruption-budget", disruption_budget(spec), after(in_ns))
         obj("autoscaler", scaled_object(plan, options, spec), after([workload]))
         if cluster.pod_monitor:
             obj("pod-monitor", pod_monitor(options, spec), after(in_ns))
         in_cluster = f"http://{spec.service_name}.{spec.namespace}.svc.cluster.local:{options.api_port}"
-        self.endpoint = (self._ingress_endpoint(entry, options) if entry is not None
-                         else pulumi.Output.from_input(in_cluster))
+        self.endpoint = (
+            self._ingress_endpoint(entry, options) if entry is not None else pulumi.Output.from_input(in_cluster)
+        )
         self.api_key_secret = pulumi.Output.from_input(api_key)
         self.spec = spec
         self.register_outputs({"endpoint": self.endpoint, "api_key_secret": self.api_key_secret})
@@ -110,4 +139,5 @@ class EksFleet(pulumi.ComponentResource):
             lb = getattr(getattr(value, "load_balancer", None), "ingress", None) or []
             name = getattr(lb[0], "hostname", None) if lb else None
             return f"{scheme}://{name}" if name else "(the ALB's name, once the AWS Load Balancer Controller made it)"
+
         return status.apply(host)

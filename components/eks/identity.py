@@ -24,27 +24,60 @@ POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 def pod_identity_trust(cluster: str, namespace: str, account: str) -> dict[str, Any]:
     """EKS Pod Identity may hand the role to the fleet's service account only: the agent tags each session with the
     cluster, namespace and service account, and the trust policy requires those tags."""
-    return {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL}, "Action": ["sts:AssumeRole", "sts:TagSession"],
-        "Condition": {"StringEquals": {"aws:RequestTag/eks-cluster-name": cluster,
-                                       "aws:RequestTag/kubernetes-namespace": namespace,
-                                       "aws:RequestTag/kubernetes-service-account": account}}}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Condition": {
+                    "StringEquals": {
+                        "aws:RequestTag/eks-cluster-name": cluster,
+                        "aws:RequestTag/kubernetes-namespace": namespace,
+                        "aws:RequestTag/kubernetes-service-account": account,
+                    }
+                },
+            }
+        ],
+    }
 
 
 def irsa_trust(provider_arn: str, namespace: str, account: str) -> dict[str, Any]:
     """The cluster's OIDC provider may hand the role to the fleet's service account only (sub and aud conditions)."""
     issuer = provider_arn.split(":oidc-provider/", 1)[1]
-    return {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}",
-                                       f"{issuer}:aud": "sts.amazonaws.com"}}}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}",
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ],
+    }
 
 
 def pod_policy(weights: WeightsSource, api_key_secret: str) -> dict[str, Any]:
     """What the pods do with their role: the weights, the token, the API key."""
-    return {"Version": "2012-10-17", "Statement": [
-        *weights_statements(weights),
-        {"Sid": "ReadApiKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [api_key_secret]}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            *weights_statements(weights),
+            {
+                "Sid": "ReadApiKey",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [api_key_secret],
+            },
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -78,16 +111,26 @@ class PodIdentity(pulumi.ComponentResource):
         trust: pulumi.Input[str] = json.dumps(pod_identity_trust(c.name, args.namespace, args.service_account))
         if c.identity == "irsa":
             assert c.oidc_provider_arn is not None  # EksClusterOptions requires it with irsa
-            trust = with_input(c.oidc_provider_arn, lambda arn: json.dumps(irsa_trust(arn, args.namespace, args.service_account)))
-        role = aws.iam.Role(f"{name}-pods", assume_role_policy=trust, tags=args.tags, opts=child,
-                            description="llm-fleet vLLM pods")
+            trust = with_input(
+                c.oidc_provider_arn, lambda arn: json.dumps(irsa_trust(arn, args.namespace, args.service_account))
+            )
+        role = aws.iam.Role(
+            f"{name}-pods", assume_role_policy=trust, tags=args.tags, opts=child, description="llm-fleet vLLM pods"
+        )
         policy = pulumi.Output.all(args.options.weights.resolved(), args.api_key_secret).apply(
-            lambda v: json.dumps(pod_policy(v[0], v[1])))
+            lambda v: json.dumps(pod_policy(v[0], v[1]))
+        )
         aws.iam.RolePolicy(f"{name}-pods", role=role.id, policy=policy, opts=child)
         self.association = None
         if c.identity == "pod-identity":
             self.association = aws.eks.PodIdentityAssociation(
-                f"{name}-pods", cluster_name=c.name, namespace=args.namespace, service_account=args.service_account,
-                role_arn=role.arn, tags=args.tags, opts=child)
+                f"{name}-pods",
+                cluster_name=c.name,
+                namespace=args.namespace,
+                service_account=args.service_account,
+                role_arn=role.arn,
+                tags=args.tags,
+                opts=child,
+            )
         self.role_arn = role.arn
         self.register_outputs({"role_arn": role.arn})

@@ -31,7 +31,12 @@ CONSOLIDATE_EMPTY_AFTER = "5m"
 already bound to its new node)."""
 DISRUPTED_AT_ONCE = "1"
 """Voluntary disruptions (drift, emptiness) of the fleet's nodes at a time."""
-IMDS = {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled", "httpPutResponseHopLimit": 1, "httpTokens": "required"}
+IMDS = {
+    "httpEndpoint": "enabled",
+    "httpProtocolIPv6": "disabled",
+    "httpPutResponseHopLimit": 1,
+    "httpTokens": "required",
+}
 """IMDSv2 only, one hop: a pod (a network namespace away from the node) cannot reach the node role's credentials
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-existing-instances.html)."""
 DEVICES = ("/dev/xvda", "/dev/xvdb")
@@ -68,8 +73,12 @@ def _block_devices(volumes: tuple[Gp3Volume, ...]) -> list[dict[str, Any]]:
 
 
 def _ebs(volume: Gp3Volume) -> dict[str, Any]:
-    ebs: dict[str, Any] = {"volumeSize": f"{volume.size_gib}Gi", "volumeType": "gp3", "encrypted": True,
-                           "deleteOnTermination": True}
+    ebs: dict[str, Any] = {
+        "volumeSize": f"{volume.size_gib}Gi",
+        "volumeType": "gp3",
+        "encrypted": True,
+        "deleteOnTermination": True,
+    }
     if volume.throughput_mibps:
         ebs.update(throughput=volume.throughput_mibps, iops=volume.iops)
     return ebs
@@ -84,22 +93,29 @@ def node_pool(spec: EksSpec, pool: PoolSpec) -> dict[str, Any]:
     ]
     if spec.zones:
         requirements.append({"key": "topology.kubernetes.io/zone", "operator": "In", "values": list(spec.zones)})
-    return {"apiVersion": NODE_POOL_API, "kind": "NodePool", "metadata": {"name": pool.name}, "spec": {
-        "weight": pool.weight,
-        "limits": {GPU_RESOURCE: str(pool.gpu_limit)},
-        "disruption": {"consolidationPolicy": "WhenEmpty", "consolidateAfter": CONSOLIDATE_EMPTY_AFTER,
-                       "budgets": [{"nodes": DISRUPTED_AT_ONCE}]},
-        "template": {
-            "metadata": {"labels": {FLEET_LABEL: spec.name, GPU_PRESENT_LABEL: "true"}},
-            "spec": {
-                "nodeClassRef": {"group": KARPENTER_GROUP, "kind": "EC2NodeClass", "name": spec.name},
-                "requirements": requirements,
-                "taints": [dict(GPU_TAINT)],
-                # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would
-                # evict pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a
-                # rollout).
-                "expireAfter": "Never",
+    return {
+        "apiVersion": NODE_POOL_API,
+        "kind": "NodePool",
+        "metadata": {"name": pool.name},
+        "spec": {
+            "weight": pool.weight,
+            "limits": {GPU_RESOURCE: str(pool.gpu_limit)},
+            "disruption": {
+                "consolidationPolicy": "WhenEmpty",
+                "consolidateAfter": CONSOLIDATE_EMPTY_AFTER,
+                "budgets": [{"nodes": DISRUPTED_AT_ONCE}],
+            },
+            "template": {
+                "metadata": {"labels": {FLEET_LABEL: spec.name, GPU_PRESENT_LABEL: "true"}},
+                "spec": {
+                    "nodeClassRef": {"group": KARPENTER_GROUP, "kind": "EC2NodeClass", "name": spec.name},
+                    "requirements": requirements,
+                    "taints": [dict(GPU_TAINT)],
+                    # A serving node is not replaced on a timer, and no terminationGracePeriod: with one, drift would
+                    # evict pods that carry do-not-disrupt (disruption.md); a drifted node goes when its pod moves (a
+                    # rollout).
+                    "expireAfter": "Never",
+                },
             },
         },
-    }}
-
+    }

@@ -46,42 +46,83 @@ def scaled_object(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str,
     cluster = options.cluster
     assert cluster is not None
     where = _selector(plan, spec)
-    target = ({"apiVersion": LWS_API, "kind": "LeaderWorkerSet", "name": spec.name} if spec.multi_node else
-              {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name})
+    target = (
+        {"apiVersion": LWS_API, "kind": "LeaderWorkerSet", "name": spec.name}
+        if spec.multi_node
+        else {"apiVersion": "apps/v1", "kind": "Deployment", "name": spec.name}
+    )
 
     def prometheus(name: str, query: str, threshold: float, metric_type: str) -> dict[str, Any]:
         # ignoreNullValues false: no series (Prometheus not scraping vLLM) is an error KEDA reports, not a load of 0
         # that would keep the fleet at its floor in silence.
-        return {"type": "prometheus", "name": name, "metricType": metric_type, "metadata": {
-            "serverAddress": cluster.prometheus_url, "query": query, "threshold": f"{threshold:g}",
-            "ignoreNullValues": "false"}}
+        return {
+            "type": "prometheus",
+            "name": name,
+            "metricType": metric_type,
+            "metadata": {
+                "serverAddress": cluster.prometheus_url,
+                "query": query,
+                "threshold": f"{threshold:g}",
+                "ignoreNullValues": "false",
+            },
+        }
 
-    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec)}, "spec": {
-                "scaleTargetRef": target, "minReplicaCount": spec.replicas, "maxReplicaCount": spec.max_replicas,
-                "pollingInterval": POLL_S, "cooldownPeriod": spec.scale_down_window_s,
-                "advanced": {"horizontalPodAutoscalerConfig": {"behavior": {
-                    "scaleDown": {"stabilizationWindowSeconds": spec.scale_down_window_s,
-                                  "policies": [{"type": "Pods", "value": 1, "periodSeconds": spec.scale_down_window_s}]},
-                    "scaleUp": {"stabilizationWindowSeconds": 0,
-                                "policies": [{"type": "Pods", "value": 1, "periodSeconds": SCALE_UP_PERIOD_S}]}}}},
-                "triggers": [
-                    # AverageValue: the HPA divides the fleet's total by the replicas (LWS: groups, led by their leader).
-                    prometheus("in-flight", f"sum(vllm:num_requests_running{where}) + sum(vllm:num_requests_waiting{where})",
-                               spec.in_flight_per_replica, "AverageValue"),
-                    prometheus("queued", f"sum(vllm:num_requests_waiting{where})", QUEUED_PER_REPLICA, "AverageValue"),
-                    prometheus("kv-cache", f"max(vllm:kv_cache_usage_perc{where})", spec.kv_usage_guard, "Value"),
-                ]}}
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec)},
+        "spec": {
+            "scaleTargetRef": target,
+            "minReplicaCount": spec.replicas,
+            "maxReplicaCount": spec.max_replicas,
+            "pollingInterval": POLL_S,
+            "cooldownPeriod": spec.scale_down_window_s,
+            "advanced": {
+                "horizontalPodAutoscalerConfig": {
+                    "behavior": {
+                        "scaleDown": {
+                            "stabilizationWindowSeconds": spec.scale_down_window_s,
+                            "policies": [{"type": "Pods", "value": 1, "periodSeconds": spec.scale_down_window_s}],
+                        },
+                        "scaleUp": {
+                            "stabilizationWindowSeconds": 0,
+                            "policies": [{"type": "Pods", "value": 1, "periodSeconds": SCALE_UP_PERIOD_S}],
+                        },
+                    }
+                }
+            },
+            "triggers": [
+                # AverageValue: the HPA divides the fleet's total by the replicas (LWS: groups, led by their leader).
+                prometheus(
+                    "in-flight",
+                    f"sum(vllm:num_requests_running{where}) + sum(vllm:num_requests_waiting{where})",
+                    spec.in_flight_per_replica,
+                    "AverageValue",
+                ),
+                prometheus("queued", f"sum(vllm:num_requests_waiting{where})", QUEUED_PER_REPLICA, "AverageValue"),
+                prometheus("kv-cache", f"max(vllm:kv_cache_usage_perc{where})", spec.kv_usage_guard, "Value"),
+            ],
+        },
+    }
 
 
 def pod_monitor(options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
     """Prometheus scrapes the serving pods' /metrics (the leader's, on a LeaderWorkerSet: workers serve nothing)."""
     cluster = options.cluster
     assert cluster is not None
-    return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor", "metadata": {
-        "name": spec.name, "namespace": spec.namespace, "labels": {**labels(spec), **cluster.monitor_labels}}, "spec": {
-        "selector": {"matchLabels": serving_selector(spec)},
-        "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": SCRAPE_INTERVAL}]}}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {
+            "name": spec.name,
+            "namespace": spec.namespace,
+            "labels": {**labels(spec), **cluster.monitor_labels},
+        },
+        "spec": {
+            "selector": {"matchLabels": serving_selector(spec)},
+            "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": SCRAPE_INTERVAL}],
+        },
+    }
 
 
 def ingress(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
@@ -92,23 +133,42 @@ def ingress(plan: Plan, options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
         "alb.ingress.kubernetes.io/scheme": "internet-facing" if options.allow_public_ingress else "internal",
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/healthcheck-path": "/health",
-        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}] if https else [{"HTTP": options.listener_port}]),
+        "alb.ingress.kubernetes.io/listen-ports": json.dumps(
+            [{"HTTPS": 443}] if https else [{"HTTP": options.listener_port}]
+        ),
         # A non-streaming request sends nothing until it ends, queueing included: the drain time (longest request with
         # margin) at least.
-        "alb.ingress.kubernetes.io/load-balancer-attributes":
-            ("idle_timeout.timeout_seconds="
-             f"{min(ALB_IDLE_TIMEOUT_MAX_S, max(spec.drain_s, math.ceil(longest_request_s(plan))))}"),
+        "alb.ingress.kubernetes.io/load-balancer-attributes": (
+            "idle_timeout.timeout_seconds="
+            f"{min(ALB_IDLE_TIMEOUT_MAX_S, max(spec.drain_s, math.ceil(longest_request_s(plan))))}"
+        ),
         "alb.ingress.kubernetes.io/target-group-attributes": f"deregistration_delay.timeout_seconds={spec.drain_s}",
     }
     if https:
-        notes.update({"alb.ingress.kubernetes.io/certificate-arn": options.certificate_arn,
-                      "alb.ingress.kubernetes.io/ssl-policy": TLS_POLICY})
+        notes.update(
+            {
+                "alb.ingress.kubernetes.io/certificate-arn": options.certificate_arn,
+                "alb.ingress.kubernetes.io/ssl-policy": TLS_POLICY,
+            }
+        )
     if options.allowed_cidrs:
         notes["alb.ingress.kubernetes.io/inbound-cidrs"] = ",".join(options.allowed_cidrs)
-    rule: dict[str, Any] = {"http": {"paths": [{"path": API_PREFIX, "pathType": "Prefix", "backend": {
-        "service": {"name": spec.service_name, "port": {"name": "http"}}}}]}}
+    rule: dict[str, Any] = {
+        "http": {
+            "paths": [
+                {
+                    "path": API_PREFIX,
+                    "pathType": "Prefix",
+                    "backend": {"service": {"name": spec.service_name, "port": {"name": "http"}}},
+                }
+            ]
+        }
+    }
     if options.domain_name:
         rule["host"] = options.domain_name
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec), "annotations": notes},
-            "spec": {"ingressClassName": "alb", "rules": [rule]}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": spec.name, "namespace": spec.namespace, "labels": labels(spec), "annotations": notes},
+        "spec": {"ingressClassName": "alb", "rules": [rule]},
+    }

@@ -62,8 +62,12 @@ class PodInputs:
 
 def labels(spec: EksSpec) -> dict[str, str]:
     """Labels of every namespaced object of the fleet."""
-    return {"app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": spec.name,
-            "app.kubernetes.io/managed-by": DASHED_NAME, FLEET_LABEL: spec.name}
+    return {
+        "app.kubernetes.io/name": "vllm",
+        "app.kubernetes.io/instance": spec.name,
+        "app.kubernetes.io/managed-by": DASHED_NAME,
+        FLEET_LABEL: spec.name,
+    }
 
 
 def serving_selector(spec: EksSpec) -> dict[str, str]:
@@ -84,38 +88,60 @@ target is healthy, so a rollout never removes an old pod before the new one take
 def namespace(spec: EksSpec, behind_alb: bool) -> dict[str, Any]:
     """The fleet's namespace, enforcing the baseline Pod Security Standard (no host access, no privileged or added
     capabilities: https://kubernetes.io/docs/concepts/security/pod-security-standards/)."""
-    labels = {"pod-security.kubernetes.io/enforce": "baseline", "app.kubernetes.io/managed-by": DASHED_NAME,
-              **({READINESS_GATE_LABEL: "enabled"} if behind_alb else {})}
+    labels = {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "app.kubernetes.io/managed-by": DASHED_NAME,
+        **({READINESS_GATE_LABEL: "enabled"} if behind_alb else {}),
+    }
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": spec.namespace, "labels": labels}}
 
 
 def service_account(spec: EksSpec, irsa_role_arn: pulumi.Input[str] | None) -> dict[str, Any]:
     """The pods' identity: EKS Pod Identity associates a role with it, or IRSA annotates it with one."""
     annotations = {"eks.amazonaws.com/role-arn": irsa_role_arn} if irsa_role_arn is not None else {}
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(spec, annotations=annotations),
-            "automountServiceAccountToken": False}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _meta(spec, annotations=annotations),
+        "automountServiceAccountToken": False,
+    }
 
 
 def _http_probe(period_s: int, failures: int) -> dict[str, Any]:
-    return {"httpGet": {"path": "/health", "port": "http"}, "periodSeconds": period_s, "timeoutSeconds": PROBE_TIMEOUT_S,
-            "failureThreshold": failures}
+    return {
+        "httpGet": {"path": "/health", "port": "http"},
+        "periodSeconds": period_s,
+        "timeoutSeconds": PROBE_TIMEOUT_S,
+        "failureThreshold": failures,
+    }
 
 
 def _resources(plan: Plan, spec: EksSpec) -> dict[str, Any]:
     types = [get_instance_type(t) for t in spec.instance_types]  # the smallest of the types Karpenter may buy
     vcpus, memory_gib = min(t.vcpus for t in types), min(t.memory_gib for t in types)
-    devices = {GPU_RESOURCE: str(spec.gpus_per_pod), **({EFA_RESOURCE: str(spec.efa_per_pod)} if spec.efa_per_pod else {})}
-    requests = {"cpu": str(max(1, math.floor(vcpus * HOST_SHARE))), "memory": f"{max(1, math.floor(memory_gib * HOST_SHARE))}Gi",
-                "ephemeral-storage": f"{spec.data_volume_gib}Gi", **devices}
+    devices = {
+        GPU_RESOURCE: str(spec.gpus_per_pod),
+        **({EFA_RESOURCE: str(spec.efa_per_pod)} if spec.efa_per_pod else {}),
+    }
+    requests = {
+        "cpu": str(max(1, math.floor(vcpus * HOST_SHARE))),
+        "memory": f"{max(1, math.floor(memory_gib * HOST_SHARE))}Gi",
+        "ephemeral-storage": f"{spec.data_volume_gib}Gi",
+        **devices,
+    }
     return {"requests": requests, "limits": dict(devices)}  # extended resources: limits equal requests
 
 
 def _env(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool) -> list[dict[str, Any]]:
-    env: list[dict[str, Any]] = [{"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR}, {"name": "HF_HOME", "value": f"{DATA_DIR}/hf"},
-           {"name": "VLLM_CACHE_ROOT", "value": f"{DATA_DIR}/vllm"},  # compile caches survive a container restart
-           {"name": "AWS_REGION", "value": plan.region}, {"name": "LLMFLEET_PORT", "value": str(options.api_port)},
-           {"name": "LLMFLEET_PROPAGATION_S", "value": str(ENDPOINT_PROPAGATION_S)},
-           {"name": "LLMFLEET_DRAIN_S", "value": str(spec.drain_s)}]
+    env: list[dict[str, Any]] = [
+        {"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR},
+        {"name": "HF_HOME", "value": f"{DATA_DIR}/hf"},
+        {"name": "VLLM_CACHE_ROOT", "value": f"{DATA_DIR}/vllm"},  # compile caches survive a container restart
+        {"name": "AWS_REGION", "value": plan.region},
+        {"name": "LLMFLEET_PORT", "value": str(options.api_port)},
+        {"name": "LLMFLEET_PROPAGATION_S", "value": str(ENDPOINT_PROPAGATION_S)},
+        {"name": "LLMFLEET_DRAIN_S", "value": str(spec.drain_s)},
+    ]
     if spec.multi_node:
         env.append({"name": "VLLM_HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
     if spec.multi_node and not leader:  # the engine spans the group: a worker outlives the leader's last request
@@ -127,16 +153,24 @@ def _env(plan: Plan, options: FleetOptions, spec: EksSpec, leader: bool) -> list
 
 def _init_container(options: FleetOptions, image: str, inputs: PodInputs) -> dict[str, Any]:
     w = options.weights
-    env = [{"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR}, {"name": "AWS_REGION", "value": inputs.region},
-           {"name": "LLMFLEET_API_KEY_SECRET", "value": inputs.api_key_secret}]
+    env = [
+        {"name": "LLMFLEET_SECRETS_DIR", "value": SECRETS_DIR},
+        {"name": "AWS_REGION", "value": inputs.region},
+        {"name": "LLMFLEET_API_KEY_SECRET", "value": inputs.api_key_secret},
+    ]
     if w.hf_token_secret_arn:
         env.append({"name": "LLMFLEET_HF_TOKEN_SECRET", "value": w.hf_token_secret_arn})
     if w.hf_token_ssm_parameter:
         env.append({"name": "LLMFLEET_HF_TOKEN_PARAMETER", "value": w.hf_token_ssm_parameter})
-    return {"name": "secrets", "image": image, "command": ["python3", "-c", source("fetch_secrets")], "env": env,
-            "resources": {"requests": dict(INIT_REQUESTS), "limits": {"memory": INIT_REQUESTS["memory"]}},
-            "securityContext": _container_security(),
-            "volumeMounts": [{"name": "secrets", "mountPath": SECRETS_DIR}]}
+    return {
+        "name": "secrets",
+        "image": image,
+        "command": ["python3", "-c", source("fetch_secrets")],
+        "env": env,
+        "resources": {"requests": dict(INIT_REQUESTS), "limits": {"memory": INIT_REQUESTS["memory"]}},
+        "securityContext": _container_security(),
+        "volumeMounts": [{"name": "secrets", "mountPath": SECRETS_DIR}],
+    }
 
 
 def _container_security() -> dict[str, Any]:
@@ -150,12 +184,18 @@ def pod_template(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodIn
     image = mirrored_image(node_spec(plan, options).image, options.image_mirror)
     serves = role in ("server", "leader")
     vllm: dict[str, Any] = {
-        "name": "vllm", "image": image, "command": ["python3", "-c", source("launch")],
+        "name": "vllm",
+        "image": image,
+        "command": ["python3", "-c", source("launch")],
         "args": list(vllm_command(plan, options, spec, leader=role != "worker")),
         "env": _env(plan, options, spec, leader=role != "worker"),
-        "resources": _resources(plan, spec), "securityContext": _container_security(),
-        "volumeMounts": [{"name": "dshm", "mountPath": "/dev/shm"}, {"name": "data", "mountPath": DATA_DIR},
-                         {"name": "secrets", "mountPath": SECRETS_DIR, "readOnly": True}],
+        "resources": _resources(plan, spec),
+        "securityContext": _container_security(),
+        "volumeMounts": [
+            {"name": "dshm", "mountPath": "/dev/shm"},
+            {"name": "data", "mountPath": DATA_DIR},
+            {"name": "secrets", "mountPath": SECRETS_DIR, "readOnly": True},
+        ],
         "lifecycle": {"preStop": {"exec": {"command": ["python3", "-c", source("drain")]}}},
     }
     if serves:
@@ -165,67 +205,127 @@ def pod_template(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodIn
         vllm["livenessProbe"] = _http_probe(LIVE_PERIOD_S, LIVE_FAILURES)
     annotations = {DO_NOT_DISRUPT: "true", **sizing_annotations(plan)}
     if serves:
-        annotations.update({"prometheus.io/scrape": "true", "prometheus.io/port": str(options.api_port),
-                            "prometheus.io/path": "/metrics"})
+        annotations.update(
+            {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": str(options.api_port),
+                "prometheus.io/path": "/metrics",
+            }
+        )
     pod: dict[str, Any] = {
-        "serviceAccountName": spec.name, "automountServiceAccountToken": False, "enableServiceLinks": False,
+        "serviceAccountName": spec.name,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
         "terminationGracePeriodSeconds": spec.termination_grace_s,
         "nodeSelector": {FLEET_LABEL: spec.name},
-        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
-            "matchExpressions": [{"key": "node.kubernetes.io/instance-type", "operator": "In",
-                                  "values": list(spec.instance_types)}]}]}}},
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {
+                                    "key": "node.kubernetes.io/instance-type",
+                                    "operator": "In",
+                                    "values": list(spec.instance_types),
+                                }
+                            ]
+                        }
+                    ]
+                }
+            }
+        },
         "tolerations": [{"key": GPU_TAINT["key"], "operator": "Exists", "effect": GPU_TAINT["effect"]}],
         "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "initContainers": [_init_container(options, image, inputs)],
         "containers": [vllm],
-        "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{SHM_GIB}Gi"}},
-                    {"name": "data", "emptyDir": {"sizeLimit": f"{spec.data_volume_gib}Gi"}},
-                    {"name": "secrets", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}],
+        "volumes": [
+            {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": f"{SHM_GIB}Gi"}},
+            {"name": "data", "emptyDir": {"sizeLimit": f"{spec.data_volume_gib}Gi"}},
+            {"name": "secrets", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+        ],
     }
     if not spec.multi_node:  # replicas in different zones; a multi-node replica stays in its one zone (NodePool)
-        pod["topologySpreadConstraints"] = [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                                             "whenUnsatisfiable": "ScheduleAnyway",
-                                             "labelSelector": {"matchLabels": serving_selector(spec)}}]
+        pod["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": serving_selector(spec)},
+            }
+        ]
     return {"metadata": {"labels": {**labels(spec), ROLE_LABEL: role}, "annotations": annotations}, "spec": pod}
 
 
 def deployment(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodInputs) -> dict[str, Any]:
     """Single-node replicas: one pod per node, a new pod ready before an old one goes (surge 1, unavailable 0)."""
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(spec), "spec": {
-        "replicas": spec.replicas, "revisionHistoryLimit": REVISIONS_KEPT,
-        "progressDeadlineSeconds": spec.startup_budget_s,
-        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-        "selector": {"matchLabels": serving_selector(spec)},
-        "template": pod_template(plan, options, spec, inputs, "server")}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta(spec),
+        "spec": {
+            "replicas": spec.replicas,
+            "revisionHistoryLimit": REVISIONS_KEPT,
+            "progressDeadlineSeconds": spec.startup_budget_s,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "selector": {"matchLabels": serving_selector(spec)},
+            "template": pod_template(plan, options, spec, inputs, "server"),
+        },
+    }
 
 
 def leader_worker_set(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodInputs) -> dict[str, Any]:
     """Multi-node replicas: a group of `nodes per replica` pods with fixed ranks, recreated whole when any pod of it
     restarts (vLLM's /health stays 200 with a dead peer), rolled out group by group with a surge group."""
     # Pulumi waits for a custom resource only when told what "ready" is: LWS reports the Available condition.
-    return {"apiVersion": LWS_API, "kind": "LeaderWorkerSet",
-            "metadata": _meta(spec, annotations={"pulumi.com/waitFor": "condition=Available"}), "spec": {
-        "replicas": spec.replicas, "startupPolicy": "LeaderCreated",
-        "rolloutStrategy": {"type": "RollingUpdate", "rollingUpdateConfiguration": {"maxSurge": 1, "maxUnavailable": 0}},
-        "leaderWorkerTemplate": {
-            "size": spec.group_size, "restartPolicy": "RecreateGroupOnPodRestart",
-            "leaderTemplate": pod_template(plan, options, spec, inputs, "leader"),
-            "workerTemplate": pod_template(plan, options, spec, inputs, "worker")}}}
+    return {
+        "apiVersion": LWS_API,
+        "kind": "LeaderWorkerSet",
+        "metadata": _meta(spec, annotations={"pulumi.com/waitFor": "condition=Available"}),
+        "spec": {
+            "replicas": spec.replicas,
+            "startupPolicy": "LeaderCreated",
+            "rolloutStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdateConfiguration": {"maxSurge": 1, "maxUnavailable": 0},
+            },
+            "leaderWorkerTemplate": {
+                "size": spec.group_size,
+                "restartPolicy": "RecreateGroupOnPodRestart",
+                "leaderTemplate": pod_template(plan, options, spec, inputs, "leader"),
+                "workerTemplate": pod_template(plan, options, spec, inputs, "worker"),
+            },
+        },
+    }
 
 
 def service(options: FleetOptions, spec: EksSpec) -> dict[str, Any]:
     """ClusterIP Service on the serving pods' API port (named apart from the LeaderWorkerSet's headless Service)."""
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(spec, spec.service_name), "spec": {
-        "type": "ClusterIP", "selector": serving_selector(spec),
-        "ports": [{"name": "http", "port": options.api_port, "targetPort": "http", "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(spec, spec.service_name),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": serving_selector(spec),
+            "ports": [{"name": "http", "port": options.api_port, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
 
 
 def disruption_budget(spec: EksSpec) -> dict[str, Any]:
     """At most one of the fleet's pods (so one replica) evicted at a time by a drain; a pod that is not ready (still
     loading, or crash-looping) may always go, so that it never blocks a node upgrade."""
-    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(spec), "spec": {
-        "maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
-        "selector": {"matchLabels": {"app.kubernetes.io/instance": spec.name}}}}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(spec),
+        "spec": {
+            "maxUnavailable": 1,
+            "unhealthyPodEvictionPolicy": "AlwaysAllow",
+            "selector": {"matchLabels": {"app.kubernetes.io/instance": spec.name}},
+        },
+    }
 
 
 def workload_manifest(plan: Plan, options: FleetOptions, spec: EksSpec, inputs: PodInputs) -> dict[str, Any]:

@@ -39,15 +39,19 @@ def vllm_command(plan: Plan, concurrency: int | None = None, rate: float | None 
     """`vllm bench serve` at a closed-loop concurrency or a Poisson rate."""
     w = plan.workload
     label = f"c{concurrency}" if concurrency is not None else f"r{rate:g}"
-    load = (f"--max-concurrency {concurrency} --num-prompts {max(MIN_PROMPTS, PROMPTS_PER_CLIENT * concurrency)}"
-            if concurrency is not None else
-            f"--request-rate {rate:.4g} --burstiness 1 --num-prompts {max(MIN_PROMPTS, math.ceil(60 * (rate or 0)))}")
-    return (f"vllm bench serve --backend vllm --base-url {ENDPOINT} --model {_q(plan.model)} "
-            f"--tokenizer {_q(plan.checkpoint.repo or plan.model)} --dataset-name random --random-input-len "
-            f"{w.input_tokens} "
-            f"--random-output-len {w.output_tokens} --random-range-ratio 0 --ignore-eos {load} "
-            f"--percentile-metrics ttft,tpot,itl --metric-percentiles 50,95,99 --save-result "
-            f"--result-filename vllm-{label}.json --metadata engine_version={_q(plan.engine)}{_goodput(plan)}")
+    load = (
+        f"--max-concurrency {concurrency} --num-prompts {max(MIN_PROMPTS, PROMPTS_PER_CLIENT * concurrency)}"
+        if concurrency is not None
+        else f"--request-rate {rate:.4g} --burstiness 1 --num-prompts {max(MIN_PROMPTS, math.ceil(60 * (rate or 0)))}"
+    )
+    return (
+        f"vllm bench serve --backend vllm --base-url {ENDPOINT} --model {_q(plan.model)} "
+        f"--tokenizer {_q(plan.checkpoint.repo or plan.model)} --dataset-name random --random-input-len "
+        f"{w.input_tokens} "
+        f"--random-output-len {w.output_tokens} --random-range-ratio 0 --ignore-eos {load} "
+        f"--percentile-metrics ttft,tpot,itl --metric-percentiles 50,95,99 --save-result "
+        f"--result-filename vllm-{label}.json --metadata engine_version={_q(plan.engine)}{_goodput(plan)}"
+    )
 
 
 def _goodput(plan: Plan) -> str:
@@ -62,18 +66,22 @@ def guidellm_command(plan: Plan, concurrencies: list[int]) -> str:
     """GuideLLM (0.8) at the same concurrencies, one report holding every run."""
     w = plan.workload
     streams = ",".join(str(c) for c in concurrencies)
-    return (f"guidellm run --backend kind=openai_http,target={ENDPOINT},model={_q(plan.model)} "
-            f"--profile kind=concurrent,streams={concurrencies[0]} --override profile.streams {streams} "
-            f"--data kind=synthetic_text,prompt_tokens={w.input_tokens},output_tokens={w.output_tokens} "
-            f"--constraint kind=max_requests,max_requests={MIN_PROMPTS} --output kind=json,path=guidellm.json")
+    return (
+        f"guidellm run --backend kind=openai_http,target={ENDPOINT},model={_q(plan.model)} "
+        f"--profile kind=concurrent,streams={concurrencies[0]} --override profile.streams {streams} "
+        f"--data kind=synthetic_text,prompt_tokens={w.input_tokens},output_tokens={w.output_tokens} "
+        f"--constraint kind=max_requests,max_requests={MIN_PROMPTS} --output kind=json,path=guidellm.json"
+    )
 
 
 def calibrate_command(plan: Plan) -> str:
     """Reading the results back into a calibration of the chosen GPU, model, format and engine."""
     c = plan.choice
-    return (f"python -m sizing calibrate vllm-*.json --model {_q(plan.model)} --gpu {_q(c.gpu)} "
-            f"--tp {c.tensor_parallel} --weights {_q(c.weights or plan.weights)} --kv-dtype {_q(plan.kv_dtype)} "
-            f"--engine {_q(plan.engine)} --out calibration.toml")
+    return (
+        f"python -m sizing calibrate vllm-*.json --model {_q(plan.model)} --gpu {_q(c.gpu)} "
+        f"--tp {c.tensor_parallel} --weights {_q(c.weights or plan.weights)} --kv-dtype {_q(plan.kv_dtype)} "
+        f"--engine {_q(plan.engine)} --out calibration.toml"
+    )
 
 
 def bench_commands(plan: Plan) -> dict[str, list[str]]:
@@ -89,9 +97,14 @@ def bench_commands(plan: Plan) -> dict[str, list[str]]:
 def bench_lines(plan: Plan) -> list[str]:
     """The commands in words, with what the plan predicts they will measure."""
     c = plan.choice
-    out = ["", (f"Check it once deployed (one replica at {ENDPOINT}; the plan predicts TTFT {c.ttft_ms:,.0f} ms, TPOT "
-                f"{c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.1f} users per replica, under Poisson "
-                "arrivals; these closed loops start together: compare with `speed --arrivals burst`):")]
+    out = [
+        "",
+        (
+            f"Check it once deployed (one replica at {ENDPOINT}; the plan predicts TTFT {c.ttft_ms:,.0f} ms, TPOT "
+            f"{c.tpot_ms:.1f} ms at {c.planned_concurrency_per_replica:,.1f} users per replica, under Poisson "
+            "arrivals; these closed loops start together: compare with `speed --arrivals burst`):"
+        ),
+    ]
     for tool, commands in bench_commands(plan).items():
         out += [f"  {tool}:", *(f"    {line}" for line in commands)]
     return out

@@ -90,14 +90,19 @@ class Replica:
         """The engine's limits at one request shape (KV cache and max_num_seqs, token budget)."""
         tokens = shape.input_tokens + shape.output_tokens
         s = self.speed
-        settings = EngineSettings(max_model_len=tokens, kv_element_bytes=s.kv_element_bytes,
-                                  max_num_batched_tokens=self.max_num_batched_tokens)
+        settings = EngineSettings(
+            max_model_len=tokens,
+            kv_element_bytes=s.kv_element_bytes,
+            max_num_batched_tokens=self.max_num_batched_tokens,
+        )
         mem = memory_breakdown(s.model, s.gpu, s.fmt, s.layout, self.profile, settings)
         if not mem.fits:
-            raise InvalidInputError(f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with "
-                                    f"{s.layout.label} at {tokens} tokens per request (short by "
-                                    f"{mem.shortfall_gib:.1f} "
-                                    "GiB per GPU). To fix: give the --gpu, --tp and --weights the benchmark ran with.")
+            raise InvalidInputError(
+                f"{s.model.name} in {s.fmt.name} does not start on {s.gpu.name} with "
+                f"{s.layout.label} at {tokens} tokens per request (short by "
+                f"{mem.shortfall_gib:.1f} "
+                "GiB per GPU). To fix: give the --gpu, --tp and --weights the benchmark ran with."
+            )
         running = max(1, memory_batch_limit(s.model, mem, s.kv_element_bytes, s.layout, self.profile, tokens))
         return EngineLimits(mem.max_num_batched_tokens, running, factor)
 
@@ -110,10 +115,14 @@ class Replica:
         """The uncalibrated model for this engine with its step_time_factor folded into the fitted values."""
         f, a = self.step_time_factor, self.base
         bw = a.decode_bw_efficiency or self.speed.gpu.decode_bw_efficiency
-        return a.model_copy(update={"decode_bw_efficiency": min(bw / f, EFFICIENCY_CEILING),
-                                    "decode_compute_efficiency": min(a.decode_compute_efficiency / f, EFFICIENCY_CEILING),
-                                    "prefill_compute_efficiency": min(a.prefill_compute_efficiency / f, EFFICIENCY_CEILING),
-                                    "decode_step_overhead_ms": a.decode_step_overhead_ms * f})
+        return a.model_copy(
+            update={
+                "decode_bw_efficiency": min(bw / f, EFFICIENCY_CEILING),
+                "decode_compute_efficiency": min(a.decode_compute_efficiency / f, EFFICIENCY_CEILING),
+                "prefill_compute_efficiency": min(a.prefill_compute_efficiency / f, EFFICIENCY_CEILING),
+                "decode_step_overhead_ms": a.decode_step_overhead_ms * f,
+            }
+        )
 
 
 def shape_of(point: MeasuredPoint) -> RequestShape:
@@ -134,8 +143,11 @@ def errors(predicted: LoadPoint | None, point: MeasuredPoint) -> tuple[float, fl
     """(throughput, ITL, TTFT) as predicted / measured - 1; None when the model cannot reach the point."""
     if predicted is None:
         return None
-    return (predicted.output_tokens_per_s / point.output_tokens_per_s - 1, predicted.tpot_s * MS_PER_S / point.itl_ms - 1,
-            predicted.ttft_s * MS_PER_S / point.ttft_ms - 1)
+    return (
+        predicted.output_tokens_per_s / point.output_tokens_per_s - 1,
+        predicted.tpot_s * MS_PER_S / point.itl_ms - 1,
+        predicted.ttft_s * MS_PER_S / point.ttft_ms - 1,
+    )
 
 
 def _values(x: Sequence[float], prior: Assumptions, ceiling_ms: float | None = None) -> dict[str, float]:
@@ -153,14 +165,17 @@ def _values(x: Sequence[float], prior: Assumptions, ceiling_ms: float | None = N
     return out
 
 
-def _loss(replica: Replica, points: Sequence[MeasuredPoint],
-          ceiling_ms: float | None = None) -> Callable[[Sequence[float]], float]:
+def _loss(
+    replica: Replica, points: Sequence[MeasuredPoint], ceiling_ms: float | None = None
+) -> Callable[[Sequence[float]], float]:
     shapes = [shape_of(p) for p in points]
     limits = {s: replica.limits(s, 1.0) for s in set(shapes)}
 
     def loss(x: Sequence[float]) -> float:
         values = _values(x, replica.prior, ceiling_ms)
-        unbounded = replica.prior.model_construct(**{**replica.prior.model_dump(), **values})  # the search may go past 1
+        unbounded = replica.prior.model_construct(
+            **{**replica.prior.model_dump(), **values}
+        )  # the search may go past 1
         total = PRIOR_WEIGHT * sum(v * v for v in x)
         speed_memo: dict[RequestShape, ReplicaLoad] = {}
         for point, shape in zip(points, shapes, strict=True):
@@ -168,11 +183,12 @@ def _loss(replica: Replica, points: Sequence[MeasuredPoint],
                 speed_memo[shape] = ReplicaLoad(replica.with_assumptions(unbounded), shape, limits[shape])
             errs = errors(predict(speed_memo[shape], point), point)
             if errs is None:
-                total += 3 * MISSED_POINT_LOG_ERROR ** 2
+                total += 3 * MISSED_POINT_LOG_ERROR**2
                 continue
             tok, itl, ttft = (math.log1p(max(e, -0.999)) for e in errs)
             total += tok * tok + itl * itl + TTFT_WEIGHT * ttft * ttft
         return total
+
     return loss
 
 
@@ -211,20 +227,27 @@ def nelder_mead(f: Callable[[Sequence[float]], float], start: Sequence[float], s
 
 def out_of_bounds(values: dict[str, float], points: Sequence[MeasuredPoint]) -> list[str]:
     """The fitted values outside physical bounds, in words."""
-    problems = [f"{name} = {values[name]:.3g} (above {EFFICIENCY_CEILING:g}: faster than the hardware's peak)"
-                for name in FITTED[:3] if values[name] > EFFICIENCY_CEILING]
+    problems = [
+        f"{name} = {values[name]:.3g} (above {EFFICIENCY_CEILING:g}: faster than the hardware's peak)"
+        for name in FITTED[:3]
+        if values[name] > EFFICIENCY_CEILING
+    ]
     fastest = min(p.itl_ms for p in points)
     if values["decode_step_overhead_ms"] > fastest:
-        problems.append(f"decode_step_overhead_ms = {values['decode_step_overhead_ms']:.3g} (longer than the fastest "
-                        f"measured step, {fastest:.3g} ms)")
+        problems.append(
+            f"decode_step_overhead_ms = {values['decode_step_overhead_ms']:.3g} (longer than the fastest "
+            f"measured step, {fastest:.3g} ms)"
+        )
     return problems
 
 
 def fit(replica: Replica, points: Sequence[MeasuredPoint]) -> FittedValues:
     """The efficiencies that best reproduce `points`, or CalibrationRefused naming the out-of-bound values."""
     if len(points) < MIN_POINTS:
-        raise InvalidInputError(f"{len(points)} load point given; a calibration needs at least {MIN_POINTS}. To fix: "
-                                "benchmark at two or more concurrencies or rates, e.g. --max-concurrency 1, 4 and 16.")
+        raise InvalidInputError(
+            f"{len(points)} load point given; a calibration needs at least {MIN_POINTS}. To fix: "
+            "benchmark at two or more concurrencies or rates, e.g. --max-concurrency 1, 4 and 16."
+        )
     best = nelder_mead(_loss(replica, points), [0.0] * len(FITTED))
     values = _values(best, replica.prior)
     problems = out_of_bounds(values, points)
@@ -240,7 +263,8 @@ def fit(replica: Replica, points: Sequence[MeasuredPoint]) -> FittedValues:
             f"The best fit to these {len(points)} points needs values outside physical bounds: {'; '.join(problems)}.",
             "the model does not describe this (GPU, model, format, engine): a constant cannot fix it",
             "check that --gpu, --tp, --weights and --model are what the benchmark ran, and that the result files are "
-            "of one deployment; otherwise plan without a calibration and report the files with the project.")
+            "of one deployment; otherwise plan without a calibration and report the files with the project.",
+        )
     return FittedValues(**values)
 
 
@@ -257,16 +281,25 @@ def residuals(replica: Replica, fitted: FittedValues, points: Sequence[MeasuredP
     for p in points:
         shape = shape_of(p)
         errs = errors(predict(replica.load(assumptions, shape, 1.0), p), p) or (math.inf,) * 3
-        out.append(PointResidual(file=p.source, index=p.index, arrivals=p.arrivals,
-                                 load=p.concurrency if p.concurrency is not None else p.request_rate or 0.0,
-                                 input_tokens=shape.input_tokens, output_tokens=shape.output_tokens,
-                                 output_tokens_per_s_error=min(errs[0], 1e6), itl_error=min(errs[1], 1e6),
-                                 ttft_error=min(errs[2], 1e6)))
+        out.append(
+            PointResidual(
+                file=p.source,
+                index=p.index,
+                arrivals=p.arrivals,
+                load=p.concurrency if p.concurrency is not None else p.request_rate or 0.0,
+                input_tokens=shape.input_tokens,
+                output_tokens=shape.output_tokens,
+                output_tokens_per_s_error=min(errs[0], 1e6),
+                itl_error=min(errs[1], 1e6),
+                ttft_error=min(errs[2], 1e6),
+            )
+        )
     return out
 
 
-def calibrate(replica: Replica, points: Sequence[MeasuredPoint], engine: str, engine_version: str,
-              created: str) -> Calibration:
+def calibrate(
+    replica: Replica, points: Sequence[MeasuredPoint], engine: str, engine_version: str, created: str
+) -> Calibration:
     """The calibration of `replica` from `points`: fitted values, every point's residual and the files' digests."""
     fitted = fit(replica, points)
     rows = residuals(replica, fitted, points)
@@ -277,6 +310,18 @@ def calibrate(replica: Replica, points: Sequence[MeasuredPoint], engine: str, en
         seen = files.get(key)
         files[key] = SourceFile(file=p.source, sha256=p.sha256, tool=p.tool, points=(seen.points + 1) if seen else 1)
     s = replica.speed
-    return Calibration(format_version=1, created=created, gpu=s.gpu.name, model=safe_name(s.model.name),
-                       weights=s.fmt.name, engine=engine, engine_version=engine_version, tensor_parallel=s.layout.tp, fitted=fitted, median_abs_error=statistics.median(spread),
-                       max_abs_error=max(spread), sources=tuple(files.values()), points=tuple(rows))
+    return Calibration(
+        format_version=1,
+        created=created,
+        gpu=s.gpu.name,
+        model=safe_name(s.model.name),
+        weights=s.fmt.name,
+        engine=engine,
+        engine_version=engine_version,
+        tensor_parallel=s.layout.tp,
+        fitted=fitted,
+        median_abs_error=statistics.median(spread),
+        max_abs_error=max(spread),
+        sources=tuple(files.values()),
+        points=tuple(rows),
+    )

@@ -43,9 +43,11 @@ def _strategy(bench: dict[str, Any], where: str) -> tuple[str, float | None, flo
         return "burst", number(strategy.get("streams"), "config.strategy.streams", where), None
     if kind == "poisson" and isinstance(strategy, dict):
         return "poisson", None, number(strategy.get("rate"), "config.strategy.rate", where)
-    raise ResultFileError(f"result file {where!r}: GuideLLM strategy {str(kind)[:40]!r} is not reproduced by the load model "
-                          "(it reproduces closed loops of fixed clients and Poisson arrivals). To fix: benchmark with "
-                          "--profile kind=concurrent or kind=synchronous, or kind=poisson; or leave this file out.")
+    raise ResultFileError(
+        f"result file {where!r}: GuideLLM strategy {str(kind)[:40]!r} is not reproduced by the load model "
+        "(it reproduces closed loops of fixed clients and Poisson arrivals). To fix: benchmark with "
+        "--profile kind=concurrent or kind=synchronous, or kind=poisson; or leave this file out."
+    )
 
 
 def guidellm_points(benchmarks: list[Any], where: str) -> list[dict[str, Any]]:
@@ -53,20 +55,27 @@ def guidellm_points(benchmarks: list[Any], where: str) -> list[dict[str, Any]]:
     out = []
     for i, bench in enumerate(benchmarks):
         if not isinstance(bench, dict) or not isinstance(bench.get("metrics"), dict):
-            raise ResultFileError(f"result file {where!r}: benchmarks[{i}] has no metrics. To fix: pass the report "
-                                  "GuideLLM wrote (--output kind=json).")
+            raise ResultFileError(
+                f"result file {where!r}: benchmarks[{i}] has no metrics. To fix: pass the report "
+                "GuideLLM wrote (--output kind=json)."
+            )
         m, name = bench["metrics"], f"{where} benchmarks[{i}]"
         arrivals, clients, rate = _strategy(bench, name)
-        out.append({
-            "tool": "guidellm", "arrivals": arrivals, "concurrency": clients, "request_rate": rate,
-            "completed": int(_successful(m, "request_latency", "count", name) or 0),
-            "input_tokens": _successful(m, "prompt_token_count", "mean", name),
-            "output_tokens": _successful(m, "output_token_count", "mean", name),
-            "output_tokens_per_s": _successful(m, "output_tokens_per_second", "mean", name),
-            "requests_per_s": _successful(m, "requests_per_second", "mean", name),
-            "ttft_ms": _successful(m, "time_to_first_token_ms", "mean", name),
-            "itl_ms": _successful(m, "inter_token_latency_ms", "mean", name),
-            "ttft_p99_ms": _successful(m, "time_to_first_token_ms", "p99", name),
-            "itl_p99_ms": _successful(m, "inter_token_latency_ms", "p99", name),
-        })
+        out.append(
+            {
+                "tool": "guidellm",
+                "arrivals": arrivals,
+                "concurrency": clients,
+                "request_rate": rate,
+                "completed": int(_successful(m, "request_latency", "count", name) or 0),
+                "input_tokens": _successful(m, "prompt_token_count", "mean", name),
+                "output_tokens": _successful(m, "output_token_count", "mean", name),
+                "output_tokens_per_s": _successful(m, "output_tokens_per_second", "mean", name),
+                "requests_per_s": _successful(m, "requests_per_second", "mean", name),
+                "ttft_ms": _successful(m, "time_to_first_token_ms", "mean", name),
+                "itl_ms": _successful(m, "inter_token_latency_ms", "mean", name),
+                "ttft_p99_ms": _successful(m, "time_to_first_token_ms", "p99", name),
+                "itl_p99_ms": _successful(m, "inter_token_latency_ms", "p99", name),
+            }
+        )
     return out

@@ -51,8 +51,10 @@ MAX_POINTS_PER_FILE = 1_000
 """Benchmarks in one file (a GuideLLM sweep has 10 by default)."""
 POISSON_BURSTINESS = 1.0
 """vLLM bench serve's --burstiness of a Poisson process (gamma shape 1); other values are not Poisson."""
-FIX = "pass the JSON a benchmark tool wrote: `vllm bench serve --save-result`, GuideLLM's benchmarks.json, or AIPerf's " \
-      "profile_export_aiperf.json."
+FIX = (
+    "pass the JSON a benchmark tool wrote: `vllm bench serve --save-result`, GuideLLM's benchmarks.json, or AIPerf's "
+    "profile_export_aiperf.json."
+)
 
 
 class MeasuredPoint(BaseModel):
@@ -124,8 +126,10 @@ def read_results(path: str | Path) -> list[MeasuredPoint]:
         return [_point(name, fields, base, i) for i, fields in enumerate(found[:MAX_POINTS_PER_FILE])]
     if isinstance(data, dict) and isinstance(data.get("output_token_throughput"), dict):
         return [_point(name, _aiperf(data, name), base, 0)]
-    raise ResultFileError(f"result file {name!r} is none of the formats read here (no vLLM 'output_throughput', no "
-                          f"GuideLLM 'benchmarks', no AIPerf 'output_token_throughput'). To fix: {FIX}")
+    raise ResultFileError(
+        f"result file {name!r} is none of the formats read here (no vLLM 'output_throughput', no "
+        f"GuideLLM 'benchmarks', no AIPerf 'output_token_throughput'). To fix: {FIX}"
+    )
 
 
 def safe_name(text: str) -> str:
@@ -139,7 +143,9 @@ def _parse(text: str, shown: str) -> Any:
     try:
         value = json.loads(text, parse_constant=lambda _: None)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise ResultFileError(f"result file {shown[:200]!r} is not valid JSON ({type(exc).__name__}). To fix: {FIX}") from None
+        raise ResultFileError(
+            f"result file {shown[:200]!r} is not valid JSON ({type(exc).__name__}). To fix: {FIX}"
+        ) from None
     if depth(value) > MAX_JSON_DEPTH:
         raise ResultFileError(f"result file {shown[:200]!r} nests deeper than {MAX_JSON_DEPTH} levels. To fix: {FIX}")
     return value
@@ -151,10 +157,13 @@ def _point(name: str, fields: dict[str, Any], base: dict[str, Any], index: int) 
     try:
         return MeasuredPoint(**base, **fields, index=index)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={str(e.get('input'))[:60]!r}: {e['msg']}"
-                             for e in exc.errors())
-        raise ResultFileError(f"result file {name!r}, benchmark {index}: {problems}. To fix: benchmark with at least one "
-                              f"completed request and fixed lengths; {FIX}") from None
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}={str(e.get('input'))[:60]!r}: {e['msg']}" for e in exc.errors()
+        )
+        raise ResultFileError(
+            f"result file {name!r}, benchmark {index}: {problems}. To fix: benchmark with at least one "
+            f"completed request and fixed lengths; {FIX}"
+        ) from None
 
 
 def number(value: Any, where: str, name: str) -> float | None:
@@ -162,7 +171,9 @@ def number(value: Any, where: str, name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ResultFileError(f"result file {name!r}: {where}={str(value)[:60]!r} is not a finite number. To fix: {FIX}")
+        raise ResultFileError(
+            f"result file {name!r}: {where}={str(value)[:60]!r} is not a finite number. To fix: {FIX}"
+        )
     return float(value)
 
 
@@ -182,16 +193,21 @@ def _vllm(d: dict[str, Any]) -> dict[str, Any]:
     cap = number(d.get("max_concurrency"), "max_concurrency", name)
     burstiness = number(d.get("burstiness"), "burstiness", name)
     if rate is not None and burstiness not in (None, POISSON_BURSTINESS):
-        raise ResultFileError(f"result file {name!r}: burstiness={burstiness:g} is a gamma process, not Poisson arrivals; "
-                              "the load model reproduces closed loops and Poisson arrivals. To fix: benchmark with "
-                              "--burstiness 1, or at an infinite --request-rate with --max-concurrency.")
+        raise ResultFileError(
+            f"result file {name!r}: burstiness={burstiness:g} is a gamma process, not Poisson arrivals; "
+            "the load model reproduces closed loops and Poisson arrivals. To fix: benchmark with "
+            "--burstiness 1, or at an infinite --request-rate with --max-concurrency."
+        )
     if rate is None:
         arrivals, concurrency = "burst", cap if cap is not None else number(d.get("num_prompts"), "num_prompts", name)
     else:
         arrivals, concurrency = "poisson", None
     tpot = number(d.get("mean_tpot_ms"), "mean_tpot_ms", name)
     return {
-        "tool": "vllm-bench-serve", "arrivals": arrivals, "concurrency": concurrency, "request_rate": rate,
+        "tool": "vllm-bench-serve",
+        "arrivals": arrivals,
+        "concurrency": concurrency,
+        "request_rate": rate,
         "completed": int(completed),
         "input_tokens": _per_request(d.get("total_input_tokens"), completed, "total_input_tokens", name),
         "output_tokens": _per_request(d.get("total_output_tokens"), completed, "total_output_tokens", name),
@@ -201,7 +217,8 @@ def _vllm(d: dict[str, Any]) -> dict[str, Any]:
         "itl_ms": tpot if tpot else number(d.get("mean_itl_ms"), "mean_itl_ms", name),
         "ttft_p99_ms": number(d.get("p99_ttft_ms"), "p99_ttft_ms", name) or None,
         "itl_p99_ms": number(d.get("p99_tpot_ms"), "p99_tpot_ms", name) or None,
-        "model_id": text(d.get("model_id")), "date": text(d.get("date")),
+        "model_id": text(d.get("model_id")),
+        "date": text(d.get("date")),
         "engine_version": text(d.get("engine_version")) or text(d.get("vllm_version")),
     }
 
@@ -225,8 +242,10 @@ def _aiperf_load(config: dict[str, Any], name: str) -> tuple[float | None, float
     if isinstance(loadgen, dict):
         rate = number(loadgen.get("request_rate"), "input_config.loadgen.request_rate", name)
         mode = text(loadgen.get("request_rate_mode")) or ("poisson" if rate is not None else "concurrency_burst")
-        kind, concurrency = ("poisson" if mode == "poisson" else mode if rate is not None else "concurrency",
-                             number(loadgen.get("concurrency"), "input_config.loadgen.concurrency", name))
+        kind, concurrency = (
+            "poisson" if mode == "poisson" else mode if rate is not None else "concurrency",
+            number(loadgen.get("concurrency"), "input_config.loadgen.concurrency", name),
+        )
     else:
         listed = config.get("phases")
         phases: list[Any] = listed if isinstance(listed, list) else []
@@ -239,9 +258,11 @@ def _aiperf_load(config: dict[str, Any], name: str) -> tuple[float | None, float
         return concurrency, None
     if kind == "poisson":
         return None, rate
-    raise ResultFileError(f"result file {name!r}: AIPerf load {kind[:40]!r} is not reproduced by the load model (it "
-                          "reproduces a fixed concurrency and Poisson arrivals). To fix: profile with --concurrency "
-                          "and no rate, or with --request-rate and --arrival-pattern poisson.")
+    raise ResultFileError(
+        f"result file {name!r}: AIPerf load {kind[:40]!r} is not reproduced by the load model (it "
+        "reproduces a fixed concurrency and Poisson arrivals). To fix: profile with --concurrency "
+        "and no rate, or with --request-rate and --arrival-pattern poisson."
+    )
 
 
 def _aiperf(d: dict[str, Any], name: str) -> dict[str, Any]:
@@ -257,15 +278,20 @@ def _aiperf(d: dict[str, Any], name: str) -> dict[str, Any]:
     if not models and isinstance(listed, list):
         models = [m.get("name") for m in listed if isinstance(m, dict)]
     return {
-        "tool": "aiperf", "arrivals": "poisson" if rate is not None else "burst",
-        "concurrency": concurrency, "request_rate": rate, "completed": int(count),
+        "tool": "aiperf",
+        "arrivals": "poisson" if rate is not None else "burst",
+        "concurrency": concurrency,
+        "request_rate": rate,
+        "completed": int(count),
         "input_tokens": _stat(d, "input_sequence_length", "avg", name),
         "output_tokens": _stat(d, "output_sequence_length", "avg", name),
         "output_tokens_per_s": _stat(d, "output_token_throughput", "avg", name),
         "requests_per_s": _stat(d, "request_throughput", "avg", name),
-        "ttft_ms": _stat(d, "time_to_first_token", "avg", name), "itl_ms": _stat(d, "inter_token_latency", "avg", name),
+        "ttft_ms": _stat(d, "time_to_first_token", "avg", name),
+        "itl_ms": _stat(d, "inter_token_latency", "avg", name),
         "ttft_p99_ms": _stat(d, "time_to_first_token", "p99", name),
         "itl_p99_ms": _stat(d, "inter_token_latency", "p99", name),
         "model_id": text(models[0]) if isinstance(models, list) and models else None,
-        "date": text(d.get("start_time")), "engine_version": None,
+        "date": text(d.get("start_time")),
+        "engine_version": None,
     }

@@ -131,19 +131,34 @@ class Calibration(_Frozen):
     @property
     def summary(self) -> str:
         """One line: what it is fitted to and how well."""
-        return (f"{self.model} {self.weights} on {self.gpu} (TP{self.tensor_parallel}), {self.engine} "
-                f"{self.engine_version}, fitted {self.created} to {len(self.points)} points: median error "
-                f"{100 * self.median_abs_error:.1f}%, worst {100 * self.max_abs_error:.1f}%")
+        return (
+            f"{self.model} {self.weights} on {self.gpu} (TP{self.tensor_parallel}), {self.engine} "
+            f"{self.engine_version}, fitted {self.created} to {len(self.points)} points: median error "
+            f"{100 * self.median_abs_error:.1f}%, worst {100 * self.max_abs_error:.1f}%"
+        )
 
 
 def write_calibration(cal: Calibration, path: str | Path) -> None:
     """The calibration as a commented TOML file."""
-    lines = ["# llm-fleet calibration: the speed model's efficiencies fitted to measured benchmarks by",
-             "# `python -m sizing calibrate`. Use it with `speed/plan --calibration FILE` or a stack's",
-             "# llmfleet:workload.calibration. Errors are predicted / measured - 1.", ""]
+    lines = [
+        "# llm-fleet calibration: the speed model's efficiencies fitted to measured benchmarks by",
+        "# `python -m sizing calibrate`. Use it with `speed/plan --calibration FILE` or a stack's",
+        "# llmfleet:workload.calibration. Errors are predicted / measured - 1.",
+        "",
+    ]
     data = cal.model_dump(mode="json")
-    for key in ("format_version", "created", "gpu", "model", "weights", "engine", "engine_version", "tensor_parallel",
-                "median_abs_error", "max_abs_error"):
+    for key in (
+        "format_version",
+        "created",
+        "gpu",
+        "model",
+        "weights",
+        "engine",
+        "engine_version",
+        "tensor_parallel",
+        "median_abs_error",
+        "max_abs_error",
+    ):
         lines.append(f"{key} = {_toml_value(data[key])}")
     lines += ["", "[fitted]", *(f"{k} = {_toml_value(v)}" for k, v in data["fitted"].items())]
     for table in ("sources", "points"):
@@ -172,4 +187,6 @@ def read_calibration(path: str | Path) -> Calibration:
         return Calibration.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise CalibrationFileError(f"calibration file {shown} is not a calibration ({problems}). To fix: {FIX}") from None
+        raise CalibrationFileError(
+            f"calibration file {shown} is not a calibration ({problems}). To fix: {FIX}"
+        ) from None

@@ -8,8 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.catalog.files import read_toml
 from sizing.errors import InvalidInputError
-from sizing.limits import (MAX_CONTEXT_TOKENS, MAX_LATENCY_MS, MAX_PARALLEL, MAX_RATE, MAX_SECONDS, MIN_LATENCY_MS,
-                            MIN_RATE, MIN_SHARE)
+from sizing.limits import (
+    MAX_CONTEXT_TOKENS,
+    MAX_LATENCY_MS,
+    MAX_PARALLEL,
+    MAX_RATE,
+    MAX_SECONDS,
+    MIN_LATENCY_MS,
+    MIN_RATE,
+    MIN_SHARE,
+)
 
 MAX_ACCEPTANCE_LENGTH = 17.0
 """Most tokens one speculative step can yield: 16 draft tokens (speculators.csv bound) plus the target's own."""
@@ -97,14 +105,20 @@ def with_overrides(overrides: dict[str, str | float] | None) -> Assumptions:
         if key not in valid:
             from sizing.errors import UnknownNameError
 
-            raise UnknownNameError("assumption", key, valid, "use KEY=VALUE with a key from sizing/data/assumptions.toml.")
+            raise UnknownNameError(
+                "assumption", key, valid, "use KEY=VALUE with a key from sizing/data/assumptions.toml."
+            )
     try:
         return Assumptions(**{**base.model_dump(), **{k: _number(k, v) for k, v in overrides.items()}})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={overrides.get(str(e['loc'][0]), e['input'])!r}: {e['msg']}"
-                             for e in exc.errors())
-        raise InvalidInputError(f"Bad assumption override: {problems}. To fix: give a finite number in the range named "
-                                "(the field's docstring in sizing/catalog/assumptions.py says its unit).") from None
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}={overrides.get(str(e['loc'][0]), e['input'])!r}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise InvalidInputError(
+            f"Bad assumption override: {problems}. To fix: give a finite number in the range named "
+            "(the field's docstring in sizing/catalog/assumptions.py says its unit)."
+        ) from None
 
 
 def _number(key: str, value: str | float) -> float:

@@ -49,8 +49,13 @@ class Release(BaseModel):
 def _releases() -> dict[tuple[str, str], Release]:
     return {
         (r["base_repo"].lower(), r["weights"]): Release(
-            base_repo=r["base_repo"], weights=r["weights"], repo=r["repo"],
-            download_bytes=optional_float(r["download_bytes"]), source=r["source"], as_of=r["as_of"])
+            base_repo=r["base_repo"],
+            weights=r["weights"],
+            repo=r["repo"],
+            download_bytes=optional_float(r["download_bytes"]),
+            source=r["source"],
+            as_of=r["as_of"],
+        )
         for r in read_csv("checkpoints.csv")
     }
 

@@ -123,8 +123,11 @@ def all_engines() -> dict[str, EngineProfile]:
     """Every engine profile, by name."""
     data = read_toml("engines.toml")
     factors = data[STEP_TIME_TABLE]
-    return {name: EngineProfile(name=name, step_time_factor=factors[name], **values)
-            for name, values in data.items() if name not in ("default", STEP_TIME_TABLE)}
+    return {
+        name: EngineProfile(name=name, step_time_factor=factors[name], **values)
+        for name, values in data.items()
+        if name not in ("default", STEP_TIME_TABLE)
+    }
 
 
 def step_time_factor(engine_name: str) -> float:
@@ -132,7 +135,9 @@ def step_time_factor(engine_name: str) -> float:
     memory profile here (TensorRT-LLM versions the calibration data were measured on)."""
     factors = read_toml("engines.toml")[STEP_TIME_TABLE]
     if engine_name not in factors:
-        raise UnknownNameError("engine", engine_name, factors, "add it to [step_time_factor] in sizing/data/engines.toml.")
+        raise UnknownNameError(
+            "engine", engine_name, factors, "add it to [step_time_factor] in sizing/data/engines.toml."
+        )
     return float(factors[engine_name])
 
 

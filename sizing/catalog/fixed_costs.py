@@ -11,17 +11,44 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sizing.catalog.files import as_bool, read_csv
 
-PriceItem = Literal["interface_endpoint", "nat_gateway", "public_ipv4", "alb", "alb_lcu", "secret", "log_ingestion",
-                    "log_storage", "gp3_storage", "gp3_throughput", "gp3_iops", "cw_custom_metric", "cw_alarm_metric",
-                    "cw_dashboard", "cw_api_requests", "s3_storage", "ecr_storage"]
+PriceItem = Literal[
+    "interface_endpoint",
+    "nat_gateway",
+    "public_ipv4",
+    "alb",
+    "alb_lcu",
+    "secret",
+    "log_ingestion",
+    "log_storage",
+    "gp3_storage",
+    "gp3_throughput",
+    "gp3_iops",
+    "cw_custom_metric",
+    "cw_alarm_metric",
+    "cw_dashboard",
+    "cw_api_requests",
+    "s3_storage",
+    "ecr_storage",
+]
 """What fixed_costs.csv prices (its header says what each is)."""
 UNITS: dict[PriceItem, str] = {
-    "interface_endpoint": "USD per hour", "nat_gateway": "USD per hour", "public_ipv4": "USD per hour",
-    "alb": "USD per hour", "alb_lcu": "USD per LCU-hour", "secret": "USD per month", "log_ingestion": "USD per GB",
-    "log_storage": "USD per GB-month", "gp3_storage": "USD per GB-month", "gp3_throughput": "USD per MiB/s-month",
-    "gp3_iops": "USD per IOPS-month", "cw_custom_metric": "USD per metric-month",
-    "cw_alarm_metric": "USD per alarm metric-month", "cw_dashboard": "USD per dashboard-month",
-    "cw_api_requests": "USD per 1000 requests", "s3_storage": "USD per GB-month", "ecr_storage": "USD per GB-month",
+    "interface_endpoint": "USD per hour",
+    "nat_gateway": "USD per hour",
+    "public_ipv4": "USD per hour",
+    "alb": "USD per hour",
+    "alb_lcu": "USD per LCU-hour",
+    "secret": "USD per month",
+    "log_ingestion": "USD per GB",
+    "log_storage": "USD per GB-month",
+    "gp3_storage": "USD per GB-month",
+    "gp3_throughput": "USD per MiB/s-month",
+    "gp3_iops": "USD per IOPS-month",
+    "cw_custom_metric": "USD per metric-month",
+    "cw_alarm_metric": "USD per alarm metric-month",
+    "cw_dashboard": "USD per dashboard-month",
+    "cw_api_requests": "USD per 1000 requests",
+    "s3_storage": "USD per GB-month",
+    "ecr_storage": "USD per GB-month",
 }
 """The one unit each item is priced in: a row in another unit is refused, not converted."""
 BILLED_HOURLY: frozenset[PriceItem] = frozenset(item for item, unit in UNITS.items() if unit.endswith("hour"))
@@ -53,8 +80,10 @@ class UnitPrice(BaseModel):
     @model_validator(mode="after")
     def _unit_of_item(self) -> UnitPrice:
         if self.unit != UNITS[self.item]:
-            raise ValueError(f"{self.item} in {self.region} is priced in {self.unit!r}; fixed_costs.csv prices it in "
-                             f"{UNITS[self.item]!r}. To fix: convert the price to that unit.")
+            raise ValueError(
+                f"{self.item} in {self.region} is priced in {self.unit!r}; fixed_costs.csv prices it in "
+                f"{UNITS[self.item]!r}. To fix: convert the price to that unit."
+            )
         return self
 
 

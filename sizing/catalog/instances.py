@@ -117,10 +117,17 @@ def all_instance_types() -> dict[str, InstanceType]:
         blocks.setdefault(r["instance_type"], {})[r["region"]] = float(r["usd_per_hour"])
     return {
         r["instance_type"]: InstanceType(
-            name=r["instance_type"], family=r["family"], gpu=get_gpu(r["gpu"]), gpus=float(r["gpus"]),
-            vcpus=int(r["vcpus"]), memory_gib=float(r["memory_gib"]), network_gbps=float(r["network_gbps"]),
-            efa=as_bool(r["efa"]), gpu_link=cast(GpuLink, r["gpu_link"]),
-            od_usd_per_hour=prices.get(r["instance_type"], {}), not_offered_reason=missing.get(r["instance_type"], {}),
+            name=r["instance_type"],
+            family=r["family"],
+            gpu=get_gpu(r["gpu"]),
+            gpus=float(r["gpus"]),
+            vcpus=int(r["vcpus"]),
+            memory_gib=float(r["memory_gib"]),
+            network_gbps=float(r["network_gbps"]),
+            efa=as_bool(r["efa"]),
+            gpu_link=cast(GpuLink, r["gpu_link"]),
+            od_usd_per_hour=prices.get(r["instance_type"], {}),
+            not_offered_reason=missing.get(r["instance_type"], {}),
             price_as_of=as_of.get(r["instance_type"], r["as_of"]),
             capacity_block_usd_per_hour=blocks.get(r["instance_type"], {}),
         )
@@ -152,8 +159,13 @@ def not_planned_types() -> dict[str, NotPlanned]:
     """Accelerated instance types listed only to say why they are not planned (sizing/data/not_planned.csv)."""
     return {
         r["instance_type"]: NotPlanned(
-            instance_type=r["instance_type"], family=r["family"], accelerator=r["accelerator"],
-            accelerators=int(r["accelerators"]), regions=tuple(x for x in r["regions"].split(";") if x), reason=r["reason"])
+            instance_type=r["instance_type"],
+            family=r["family"],
+            accelerator=r["accelerator"],
+            accelerators=int(r["accelerators"]),
+            regions=tuple(x for x in r["regions"].split(";") if x),
+            reason=r["reason"],
+        )
         for r in read_csv("not_planned.csv")
     }
 
@@ -167,8 +179,10 @@ def _refuse_not_planned(name: str) -> None:
     """A clear error for an accelerated type the planner lists only as not planned (Neuron, Qualcomm, AMD...)."""
     known = not_planned_types().get(name.strip().lower())
     if known is not None:
-        raise InvalidInputError(f"{name!r} has {known.accelerators} x {known.accelerator}: {known.reason}. "
-                                "To fix: pass an NVIDIA GPU instance type from sizing/data/instances.csv.")
+        raise InvalidInputError(
+            f"{name!r} has {known.accelerators} x {known.accelerator}: {known.reason}. "
+            "To fix: pass an NVIDIA GPU instance type from sizing/data/instances.csv."
+        )
 
 
 def get_instance_type(name: str) -> InstanceType:
@@ -177,7 +191,10 @@ def get_instance_type(name: str) -> InstanceType:
     if found is None:
         _refuse_not_planned(name)
         raise UnknownGpuError(
-            "instance type", name, all_instance_types().keys(), "pass an AWS GPU instance type from sizing/data/instances.csv."
+            "instance type",
+            name,
+            all_instance_types().keys(),
+            "pass an AWS GPU instance type from sizing/data/instances.csv.",
         )
     return found
 
@@ -203,4 +220,6 @@ def resolve_gpu_or_instance(name: str) -> tuple[GpuSpec, InstanceType | None]:
         return instance.gpu, instance
     _refuse_not_planned(name)
     valid = [n for g in all_gpus().values() for n in (g.name, *g.aliases)] + list(all_instance_types())
-    raise UnknownGpuError("GPU or instance type", name, valid, "pass a GPU (gpus.csv) or an AWS instance type (instances.csv).")
+    raise UnknownGpuError(
+        "GPU or instance type", name, valid, "pass a GPU (gpus.csv) or an AWS instance type (instances.csv)."
+    )

@@ -73,8 +73,11 @@ class KernelPath(BaseModel):
 
     def warning(self, gpu: GpuSpec) -> str:
         """What a plan on this path should know, with the source."""
-        what = ("runs weight-only (smaller, not faster than 16-bit)" if self.maturity == "fallback"
-                else "runs on kernels measured well below the hardware")
+        what = (
+            "runs weight-only (smaller, not faster than 16-bit)"
+            if self.maturity == "fallback"
+            else "runs on kernels measured well below the hardware"
+        )
         return f"{self.weights} on {gpu.name} ({self.generation}) {what}: {self.kernel}. Source: {self.source}"
 
 

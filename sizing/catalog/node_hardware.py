@@ -41,9 +41,16 @@ class NodeHardware(BaseModel):
         return self.instance_store_disk_gb * BYTES_PER_GB
 
 
-NO_ROW = dict(network_cards=1, efa_interfaces_max=0, efa_first_card=0, instance_store_disks=0, instance_store_disk_gb=0,
-              ebs_max_mbps=125, source="no row in node_hardware.csv: one card, no EFA, no instance store assumed",
-              as_of="")
+NO_ROW = dict(
+    network_cards=1,
+    efa_interfaces_max=0,
+    efa_first_card=0,
+    instance_store_disks=0,
+    instance_store_disk_gb=0,
+    ebs_max_mbps=125,
+    source="no row in node_hardware.csv: one card, no EFA, no instance store assumed",
+    as_of="",
+)
 """What a type without a row is taken to have: the most conservative node (EBS only, one network card)."""
 
 

@@ -13,8 +13,10 @@ from sizing.limits import MAX_INSTANCE_TYPES
 
 GLOB_CHARACTERS = frozenset("*?[")
 """Characters that make a name a shell-style pattern (Python's fnmatch, as a shell expands file names)."""
-FIX = ("pass an instance type (sizing/data/instances.csv), a GPU name (sizing/data/gpus.csv) or a glob such as "
-       "'p5.*'; `python -m sizing catalog` lists them.")
+FIX = (
+    "pass an instance type (sizing/data/instances.csv), a GPU name (sizing/data/gpus.csv) or a glob such as "
+    "'p5.*'; `python -m sizing catalog` lists them."
+)
 """What to do about a name that selects nothing."""
 
 
@@ -31,8 +33,9 @@ def instance_types_with_gpu(gpu_name: str) -> tuple[str, ...]:
         raise UnknownGpuError("GPU", gpu_name, valid, FIX)
     found = tuple(t.name for t in all_instance_types().values() if t.gpu.name == gpu.name)
     if not found:
-        raise InvalidInputError(f"GPU {gpu_name.strip()!r} ({gpu.name}) is on no AWS instance type in the catalog. "
-                                f"To fix: {FIX}")
+        raise InvalidInputError(
+            f"GPU {gpu_name.strip()!r} ({gpu.name}) is on no AWS instance type in the catalog. To fix: {FIX}"
+        )
     return found
 
 
@@ -58,8 +61,10 @@ def expand_instance_types(names: Iterable[str]) -> tuple[str, ...]:
     MAX_INSTANCE_TYPES names given: a bounded search)."""
     names = tuple(names)
     if len(names) > MAX_INSTANCE_TYPES:
-        raise InvalidInputError(f"{len(names)} instance types were given; at most {MAX_INSTANCE_TYPES} are read. "
-                                "To fix: give fewer, or a glob such as 'p5.*' or a GPU name such as 'H100'.")
+        raise InvalidInputError(
+            f"{len(names)} instance types were given; at most {MAX_INSTANCE_TYPES} are read. "
+            "To fix: give fewer, or a glob such as 'p5.*' or a GPU name such as 'H100'."
+        )
     return tuple(dict.fromkeys(n for name in names if name.strip() for n in _one(name)))
 
 

@@ -58,11 +58,16 @@ def _release(text: str) -> tuple[int, ...]:
 def _speculators() -> dict[tuple[str, str], Speculator]:
     rows: dict[tuple[str, str], Speculator] = {}
     for r in read_csv("speculators.csv"):
-        spec = Speculator.model_validate({
-            **{k: r[k] for k in ("base_repo", "method", "vllm_method", "acceptance_source", "source")},
-            "draft_repo": r["draft_repo"] or None, "draft_vocab": int(r["draft_vocab"]) if r["draft_vocab"] else None,
-            "num_speculative_tokens": int(r["num_speculative_tokens"]),
-            "mean_acceptance_length": float(r["mean_acceptance_length"]), "vllm_min": _release(r["vllm_min"])})
+        spec = Speculator.model_validate(
+            {
+                **{k: r[k] for k in ("base_repo", "method", "vllm_method", "acceptance_source", "source")},
+                "draft_repo": r["draft_repo"] or None,
+                "draft_vocab": int(r["draft_vocab"]) if r["draft_vocab"] else None,
+                "num_speculative_tokens": int(r["num_speculative_tokens"]),
+                "mean_acceptance_length": float(r["mean_acceptance_length"]),
+                "vllm_min": _release(r["vllm_min"]),
+            }
+        )
         rows[(spec.base_repo.lower(), spec.method)] = spec
     return rows
 

@@ -47,9 +47,15 @@ class Refusal:
 def rules() -> dict[str, Rule]:
     """Every rule, by id."""
     table = read_toml("vllm_rules.toml")
-    return {rid: Rule(id=rid, title=r["title"], source=r["source"],
-                      params={k: v for k, v in r.items() if k not in ("title", "source", "condition")})
-            for rid, r in table.items()}
+    return {
+        rid: Rule(
+            id=rid,
+            title=r["title"],
+            source=r["source"],
+            params={k: v for k, v in r.items() if k not in ("title", "source", "condition")},
+        )
+        for rid, r in table.items()
+    }
 
 
 def layout_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Refusal | None:
@@ -61,7 +67,9 @@ def structure_refusal(m: ModelSpec, layout: Layout) -> Refusal | None:
     """The first rule this split breaks whatever the format (heads and KV heads against TP, PP against the layers)."""
     r = rules()
     if m.num_attention_heads % layout.tp:
-        return Refusal(r["heads-divisible-by-tp"], f"{m.num_attention_heads} attention heads are not divisible by TP={layout.tp}")
+        return Refusal(
+            r["heads-divisible-by-tp"], f"{m.num_attention_heads} attention heads are not divisible by TP={layout.tp}"
+        )
     if m.mla is None and m.num_kv_heads % layout.tp and layout.tp % m.num_kv_heads:
         return Refusal(r["kv-heads-and-tp"], f"{m.num_kv_heads} KV heads and TP={layout.tp}: neither divides the other")
     if layout.pp > m.num_layers:
@@ -77,13 +85,19 @@ def _block_quant_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> Ref
     if m.moe is not None and not layout.ep and layout.expert_ranks > 1:
         per_rank = m.moe.expert_intermediate_size / layout.expert_ranks
         if per_rank % block:
-            return Refusal(rule, f"expert intermediate size {m.moe.expert_intermediate_size} / {layout.expert_ranks} ranks = "
-                                 f"{per_rank:g}, not a multiple of the {block}-wide FP8 blocks; "
-                                 "--enable-expert-parallel keeps experts whole")
+            return Refusal(
+                rule,
+                f"expert intermediate size {m.moe.expert_intermediate_size} / {layout.expert_ranks} ranks = "
+                f"{per_rank:g}, not a multiple of the {block}-wide FP8 blocks; "
+                "--enable-expert-parallel keeps experts whole",
+            )
     dense = m.intermediate_size / layout.tp
     if m.has_dense_mlp_layers and layout.tp > 1 and dense % block:
-        return Refusal(rule, f"MLP intermediate size {m.intermediate_size} / TP={layout.tp} = {dense:g}, "
-                             f"not a multiple of the {block}-wide FP8 blocks")
+        return Refusal(
+            rule,
+            f"MLP intermediate size {m.intermediate_size} / TP={layout.tp} = {dense:g}, "
+            f"not a multiple of the {block}-wide FP8 blocks",
+        )
     return None
 
 
@@ -93,19 +107,29 @@ def kernel_refusal(gpu: GpuSpec, fmt: WeightFormat, m: ModelSpec | None = None) 
     if capability is None:
         return None
     if capability < fmt.min_compute_capability:
-        return Refusal(rules()["kernel-capability"], f"{fmt.name} weights need CUDA compute capability "
-                                                     f"{fmt.min_compute_capability:g} or newer; {gpu.name} has {capability:g}")
+        return Refusal(
+            rules()["kernel-capability"],
+            f"{fmt.name} weights need CUDA compute capability "
+            f"{fmt.min_compute_capability:g} or newer; {gpu.name} has {capability:g}",
+        )
     sinks = rules()["attention-sinks-backend"]
     if m is not None and m.attention_sinks and capability < sinks.params["min_compute_capability"]:
-        return Refusal(sinks, f"{m.name}'s attention sinks need compute capability "
-                              f"{sinks.params['min_compute_capability']:g} or newer; {gpu.name} has {capability:g}")
+        return Refusal(
+            sinks,
+            f"{m.name}'s attention sinks need compute capability "
+            f"{sinks.params['min_compute_capability']:g} or newer; {gpu.name} has {capability:g}",
+        )
     return None
 
 
 def _mxfp4_hopper(gpu: GpuSpec, fmt: WeightFormat) -> Rule | None:
     rule = rules()["mxfp4-hopper-startup-peak"]
     cc = gpu.compute_capability
-    if fmt.name != "mxfp4" or cc is None or not rule.params["min_compute_capability"] <= cc < rule.params["max_compute_capability"]:
+    if (
+        fmt.name != "mxfp4"
+        or cc is None
+        or not rule.params["min_compute_capability"] <= cc < rule.params["max_compute_capability"]
+    ):
         return None
     return rule
 

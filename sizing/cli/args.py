@@ -21,8 +21,11 @@ def add_model_args(p: argparse.ArgumentParser, raw: bool, formats: bool = True) 
     p.add_argument("--model", "-m", help="preset name, Hugging Face repo id of a preset, or path to a config.json")
     if not formats:
         return
-    p.add_argument("--weights", help="weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; "
-                                     "native (the checkpoint's own); auto (plan's default: native, and FP8 where sound)")
+    p.add_argument(
+        "--weights",
+        help="weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; "
+        "native (the checkpoint's own); auto (plan's default: native, and FP8 where sound)",
+    )
     p.add_argument("--kv-dtype", default="auto", help="KV cache dtype: auto (model dtype) or fp8")
     if raw:
         p.add_argument("--params-b", type=float, help="raw numbers: parameters, billions")
@@ -36,7 +39,9 @@ def add_model_args(p: argparse.ArgumentParser, raw: bool, formats: bool = True) 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:
     """Serving-engine settings."""
-    p.add_argument("--gpu-memory-utilization", type=float, help="share of visible GPU memory vLLM may use (default 0.90)")
+    p.add_argument(
+        "--gpu-memory-utilization", type=float, help="share of visible GPU memory vLLM may use (default 0.90)"
+    )
     p.add_argument("--max-model-len", type=int, help="longest request the engine accepts, tokens")
     p.add_argument("--engine", help="engine profile from sizing/data/engines.toml (default vllm-0.19)")
     add_assume_arg(p)
@@ -44,13 +49,23 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 
 def add_assume_arg(p: argparse.ArgumentParser) -> None:
     """--assume KEY=VALUE (plan's other engine settings come from Deployment)."""
-    p.add_argument("--assume", action="append", default=[], metavar="KEY=VALUE",
-                   help="override an assumption from sizing/data/assumptions.toml (repeatable)")
+    p.add_argument(
+        "--assume",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an assumption from sizing/data/assumptions.toml (repeatable)",
+    )
 
 
 def add_expert_args(p: argparse.ArgumentParser) -> None:
     """MoE layouts: expert parallelism and data-parallel attention."""
-    p.add_argument("--dp", type=int, default=1, help="data-parallel attention ranks in the replica (MoE; vLLM --data-parallel-size)")
+    p.add_argument(
+        "--dp",
+        type=int,
+        default=1,
+        help="data-parallel attention ranks in the replica (MoE; vLLM --data-parallel-size)",
+    )
     p.add_argument("--ep", action="store_true", help="expert parallelism (vLLM --enable-expert-parallel)")
 
 
@@ -62,8 +77,14 @@ def model_from_args(args: argparse.Namespace) -> ModelSpec:
     if args.model:
         return resolve_model(args.model)
     if any(v is not None for v in raw):
-        return spec_from_numbers(args.params_b, args.layers, args.kv_heads, args.head_dim,
-                                 hidden=getattr(args, "hidden", None), vocab=getattr(args, "vocab", None))
+        return spec_from_numbers(
+            args.params_b,
+            args.layers,
+            args.kv_heads,
+            args.head_dim,
+            hidden=getattr(args, "hidden", None),
+            vocab=getattr(args, "vocab", None),
+        )
     return resolve_model(DEFAULT_MODEL)
 
 
@@ -84,7 +105,9 @@ def assumptions_from_args(args: argparse.Namespace) -> Assumptions:
     overrides = {}
     for item in args.assume:
         if "=" not in item:
-            raise InvalidInputError(f"--assume {item!r} is not KEY=VALUE. To fix: e.g. --assume prefill_compute_efficiency=0.45")
+            raise InvalidInputError(
+                f"--assume {item!r} is not KEY=VALUE. To fix: e.g. --assume prefill_compute_efficiency=0.45"
+            )
         key, value = item.split("=", 1)
         overrides[key.strip()] = value.strip()
     return with_overrides(overrides)

@@ -27,17 +27,28 @@ UNKNOWN_VERSION = "unknown"
 def add_calibrate_args(sub: argparse._SubParsersAction) -> None:
     """The `calibrate` subcommand's arguments."""
     cal = sub.add_parser("calibrate", help="fit the speed model to your own benchmark result files")
-    cal.add_argument("results", nargs="+", metavar="RESULT", help="`vllm bench serve --save-result` JSON, GuideLLM "
-                     "benchmarks.json or AIPerf profile_export_aiperf.json files")
-    cal.add_argument("--model", "-m", required=True, help="the model benchmarked: preset, repo id of a preset, or config.json")
+    cal.add_argument(
+        "results",
+        nargs="+",
+        metavar="RESULT",
+        help="`vllm bench serve --save-result` JSON, GuideLLM "
+        "benchmarks.json or AIPerf profile_export_aiperf.json files",
+    )
+    cal.add_argument(
+        "--model", "-m", required=True, help="the model benchmarked: preset, repo id of a preset, or config.json"
+    )
     cal.add_argument("--gpu", required=True, help="the GPU or AWS instance type benchmarked")
     cal.add_argument("--tp", type=int, default=1, help="tensor-parallel degree benchmarked")
     cal.add_argument("--weights", help="weight format benchmarked (default: the checkpoint's own)")
     cal.add_argument("--kv-dtype", default="auto", help="KV cache dtype benchmarked: auto or fp8")
-    cal.add_argument("--engine", help="engine benchmarked: any engine of sizing/data/engines.toml [step_time_factor] "
-                     "(default vllm-0.19)")
+    cal.add_argument(
+        "--engine",
+        help="engine benchmarked: any engine of sizing/data/engines.toml [step_time_factor] (default vllm-0.19)",
+    )
     cal.add_argument("--engine-version", help="engine version (default: what the result files record, else 'unknown')")
-    cal.add_argument("--max-num-batched-tokens", type=int, help="the engine's token budget per step, if not its default")
+    cal.add_argument(
+        "--max-num-batched-tokens", type=int, help="the engine's token budget per step, if not its default"
+    )
     cal.add_argument("--assume", action="append", default=[], metavar="KEY=VALUE", help=argparse.SUPPRESS)
     cal.add_argument("--out", "-o", required=True, help="calibration file to write (TOML)")
     cal.add_argument("--json", action="store_true", help="print JSON")
@@ -51,9 +62,18 @@ def replica_from_args(args: argparse.Namespace) -> Replica:
     gpu, instance = resolve_gpu_or_instance(args.gpu)
     fmt = format_from_args(args, model)
     profile, factor, _ = engine_and_factor(args.engine)
-    speed = ReplicaSpeed(model, gpu, fmt, Layout(tp=args.tp), kv_element_bytes(args.kv_dtype, fmt),
-                         instance.gpu_link if instance else gpu.interconnect, assumptions_from_args(args))
-    return Replica(speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=args.max_num_batched_tokens)
+    speed = ReplicaSpeed(
+        model,
+        gpu,
+        fmt,
+        Layout(tp=args.tp),
+        kv_element_bytes(args.kv_dtype, fmt),
+        instance.gpu_link if instance else gpu.interconnect,
+        assumptions_from_args(args),
+    )
+    return Replica(
+        speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=args.max_num_batched_tokens
+    )
 
 
 def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:
@@ -64,8 +84,10 @@ def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:
         return safe_name(given)
     recorded = {p.engine_version for p in points if p.engine_version}
     if len(recorded) > 1:
-        raise InvalidInputError(f"the result files record different engine versions ({', '.join(sorted(recorded))}). "
-                                "To fix: calibrate each version's files separately, or say which with --engine-version.")
+        raise InvalidInputError(
+            f"the result files record different engine versions ({', '.join(sorted(recorded))}). "
+            "To fix: calibrate each version's files separately, or say which with --engine-version."
+        )
     return safe_name(recorded.pop()) if recorded else UNKNOWN_VERSION
 
 
@@ -87,16 +109,26 @@ def calibrate_command(args: argparse.Namespace) -> tuple[dict, list[str]]:
 def calibration_lines(cal: Calibration, points: list[MeasuredPoint], out: str) -> list[str]:
     """The fit in words: values, then every point measured against calibrated."""
     f = cal.fitted
-    lines = [f"Calibration of {cal.summary}",
-             (f"  decode bandwidth efficiency {f.decode_bw_efficiency:.3f}, decode compute efficiency "
-              f"{f.decode_compute_efficiency:.3f}, prefill compute efficiency {f.prefill_compute_efficiency:.3f}, "
-              f"step overhead {f.decode_step_overhead_ms:.3f} ms (engine step-time factor folded in: 1.0)"),
-             "", "  "
-                 f"{'file':<28}{'load':<22}{'in/out':>11}{'tok/s':>10}{'err':>8}{'ITL ms':>9}{'err':>8}"
-                 f"{'TTFT ms':>10}{'err':>8}"]
+    lines = [
+        f"Calibration of {cal.summary}",
+        (
+            f"  decode bandwidth efficiency {f.decode_bw_efficiency:.3f}, decode compute efficiency "
+            f"{f.decode_compute_efficiency:.3f}, prefill compute efficiency {f.prefill_compute_efficiency:.3f}, "
+            f"step overhead {f.decode_step_overhead_ms:.3f} ms (engine step-time factor folded in: 1.0)"
+        ),
+        "",
+        "  "
+        f"{'file':<28}{'load':<22}{'in/out':>11}{'tok/s':>10}{'err':>8}{'ITL ms':>9}{'err':>8}"
+        f"{'TTFT ms':>10}{'err':>8}",
+    ]
     for p, r in zip(points, cal.points, strict=True):
-        lines.append(f"  {p.source[:27]:<28}{p.load[:21]:<22}{f'{r.input_tokens}/{r.output_tokens}':>11}"
-                     f"{p.output_tokens_per_s:>10,.1f}{100 * r.output_tokens_per_s_error:>+7.1f}%{p.itl_ms:>9.2f}"
-                     f"{100 * r.itl_error:>+7.1f}%{p.ttft_ms:>10.1f}{100 * r.ttft_error:>+7.1f}%")
-    lines += ["", f"  written to {out} (sources: " + ", ".join(f"{s.file} sha256 {s.sha256[:12]}" for s in cal.sources) + ")"]
+        lines.append(
+            f"  {p.source[:27]:<28}{p.load[:21]:<22}{f'{r.input_tokens}/{r.output_tokens}':>11}"
+            f"{p.output_tokens_per_s:>10,.1f}{100 * r.output_tokens_per_s_error:>+7.1f}%{p.itl_ms:>9.2f}"
+            f"{100 * r.itl_error:>+7.1f}%{p.ttft_ms:>10.1f}{100 * r.ttft_error:>+7.1f}%"
+        )
+    lines += [
+        "",
+        f"  written to {out} (sources: " + ", ".join(f"{s.file} sha256 {s.sha256[:12]}" for s in cal.sources) + ")",
+    ]
     return lines

@@ -22,12 +22,22 @@ FLAG_NAMES: dict[str, str] = {"kind": "--workload", "headroom_replicas": "--head
 NOT_FLAGS = frozenset({"spot_usd_per_hour", "facts"})
 """Fields with no flag: a mapping of prices by hand and pre-flight facts are given by a stack or by code."""
 COMMAND_LINE_DEFAULTS: dict[str, tuple[str, str]] = {
-    "weights": ("auto", ("the checkpoint's own format, and FP8 where the GPU has FP8 kernels and the checkpoint is "
-                         "16-bit (a stack file keeps the checkpoint's own unless it says `weights: auto`)"))}
+    "weights": (
+        "auto",
+        (
+            "the checkpoint's own format, and FP8 where the GPU has FP8 kernels and the checkpoint is "
+            "16-bit (a stack file keeps the checkpoint's own unless it says `weights: auto`)"
+        ),
+    )
+}
 """Fields whose command-line default differs from the model's (the stack file's), with what it means: a person asking
 for a plan wants the cheapest sound one, a deployed fleet's numerics change only when its owner asks."""
-BOUNDS = ((annotated_types.Gt, "gt", "> {}"), (annotated_types.Ge, "ge", ">= {}"), (annotated_types.Lt, "lt", "< {}"),
-          (annotated_types.Le, "le", "<= {}"))
+BOUNDS = (
+    (annotated_types.Gt, "gt", "> {}"),
+    (annotated_types.Ge, "ge", ">= {}"),
+    (annotated_types.Lt, "lt", "< {}"),
+    (annotated_types.Le, "le", "<= {}"),
+)
 """Numeric constraints pydantic keeps in a field's metadata, the attribute holding the limit, and how help shows it."""
 _FIELD_DOC = re.compile(r'^    (\w+): [^\n]*\n    """(.*?)"""', re.MULTILINE | re.DOTALL)
 """A field line of a model class followed by its docstring (the project's convention: one line, then the string)."""
@@ -46,7 +56,7 @@ def field_docs(model: type[BaseModel]) -> dict[str, str]:
     text = Path(module.__file__ or "").read_text(encoding="utf-8")
     start = text.index(f"\nclass {model.__name__}(")
     end = text.find("\nclass ", start + 1)
-    body = text[start:end if end > 0 else len(text)]
+    body = text[start : end if end > 0 else len(text)]
     return {name: " ".join(doc.split()) for name, doc in _FIELD_DOC.findall(body)}
 
 

@@ -9,9 +9,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_HEADS, MAX_LATENCY_MS, MAX_LAYERS, MAX_PARALLEL,
-                           MAX_PARAMS_B, MAX_RATE, MAX_VOCAB, MAX_WIDTH, MIN_BYTES_PER_PARAM, MIN_LATENCY_MS,
-                           MIN_RATE)
+from sizing.limits import (
+    MAX_BATCH,
+    MAX_CONTEXT_TOKENS,
+    MAX_HEADS,
+    MAX_LATENCY_MS,
+    MAX_LAYERS,
+    MAX_PARALLEL,
+    MAX_PARAMS_B,
+    MAX_RATE,
+    MAX_VOCAB,
+    MAX_WIDTH,
+    MIN_BYTES_PER_PARAM,
+    MIN_LATENCY_MS,
+    MIN_RATE,
+)
 
 MAX_BYTES_PER_PARAM = 4.0
 """--bytes-per-param: fp32 is the widest weight format."""
@@ -108,8 +120,12 @@ class CatalogNumbers(_Numbers):
     """--min-gpus: GPUs per instance."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {"memory": MemoryNumbers, "speed": SpeedNumbers, "catalog": CatalogNumbers,
-                                      "calibrate": CalibrateNumbers}
+NUMBERS: dict[str, type[_Numbers]] = {
+    "memory": MemoryNumbers,
+    "speed": SpeedNumbers,
+    "catalog": CatalogNumbers,
+    "calibrate": CalibrateNumbers,
+}
 """Subcommand -> the model of its numbers (`plan`'s are bounded by Workload and Deployment, which its flags are
 generated from: sizing/cli/fields.py)."""
 
@@ -119,4 +135,3 @@ def validate_numbers(args: argparse.Namespace) -> None:
     kind = NUMBERS.get(args.command)
     if kind is not None:
         kind.model_validate({k: v for k, v in vars(args).items() if v is not None})
-

@@ -119,6 +119,8 @@ def stack_planner() -> StackPlanner:
     """deploy/'s `plan --stack`; a clear error where this install has none."""
     planner = load(STACK_PLANNER)
     if not isinstance(planner, StackPlanner):
-        raise InvalidInputError(f"plan --stack is not available: no {GROUP!r} entry point {STACK_PLANNER!r} provides "
-                                "it. To fix: install the whole project (pip install .), not the engine's folder alone.")
+        raise InvalidInputError(
+            f"plan --stack is not available: no {GROUP!r} entry point {STACK_PLANNER!r} provides "
+            "it. To fix: install the whole project (pip install .), not the engine's folder alone."
+        )
     return planner

@@ -30,16 +30,17 @@ CONTINUATION_INDENT = "    "
 
 
 def _head(r: ModelLine) -> str:
-    return (f"{r.model} ({r.params_total / 1e9:.2f}B params, {r.params_active / 1e9:.2f}B active, "
-            f"{r.weights} weights)")
+    return f"{r.model} ({r.params_total / 1e9:.2f}B params, {r.params_active / 1e9:.2f}B active, {r.weights} weights)"
 
 
 def memory_demand_lines(r: MemoryDemand) -> list[str]:
     """Memory needed for a load, no GPU chosen."""
     return [
         _head(r),
-        (f"{layout_label(r.tensor_parallel, r.pipeline_parallel)}, {r.batch} request(s) of {r.seq_len} tokens, "
-         f"KV {r.kv_dtype}"),
+        (
+            f"{layout_label(r.tensor_parallel, r.pipeline_parallel)}, {r.batch} request(s) of {r.seq_len} tokens, "
+            f"KV {r.kv_dtype}"
+        ),
         f"  weights     {r.weights_gib:8.2f} GiB per GPU",
         f"  KV cache    {r.kv_cache_gib:8.2f} GiB",
         f"  activations {r.activation_gib:8.2f} GiB",
@@ -55,8 +56,10 @@ def memory_gpu_lines(r: MemoryOnGpu) -> list[str]:
     return [
         _head(r),
         f"{r.gpu}: {_parallel(r)}, max_model_len {r.max_model_len}, KV {r.kv_dtype}",
-        (f"  visible {b.visible_gib:.2f} GiB x utilization {b.gpu_memory_utilization:.2f} "
-         f"= budget {b.budget_gib:.2f} GiB"),
+        (
+            f"  visible {b.visible_gib:.2f} GiB x utilization {b.gpu_memory_utilization:.2f} "
+            f"= budget {b.budget_gib:.2f} GiB"
+        ),
         f"  weights     {b.weights_gib:8.2f} GiB",
         f"  activations {b.activation_gib:8.2f} GiB (profiled at {b.max_num_batched_tokens} tokens, "
         f"{b.max_num_seqs} seqs)",
@@ -91,8 +94,10 @@ def speed_lines(r: SpeedAtBatch) -> list[str]:
     ]
 
 
-ARRIVALS_TEXT = {"poisson": "Poisson arrivals (production traffic)",
-                 "burst": "burst arrivals (benchmark clients with fixed lengths starting together)"}
+ARRIVALS_TEXT = {
+    "poisson": "Poisson arrivals (production traffic)",
+    "burst": "burst arrivals (benchmark clients with fixed lengths starting together)",
+}
 """How `speed` names the arrival process a steady-state figure assumes."""
 
 
@@ -107,12 +112,16 @@ def load_lines(r: ClosedLoopSpeed | OpenLoopSpeed) -> list[str]:
     """One replica at steady state under a closed or open loop."""
     from sizing.speed.results import ClosedLoopSpeed
 
-    loop = (f"closed loop, {r.concurrency:g} clients, {ARRIVALS_TEXT[r.arrivals]}" if isinstance(r, ClosedLoopSpeed)
-            else f"open loop, Poisson arrivals at {r.request_rate:g} req/s")
+    loop = (
+        f"closed loop, {r.concurrency:g} clients, {ARRIVALS_TEXT[r.arrivals]}"
+        if isinstance(r, ClosedLoopSpeed)
+        else f"open loop, Poisson arrivals at {r.request_rate:g} req/s"
+    )
     return [
         _head(r),
         f"{r.gpu}: {_parallel(r)}, {r.input_tokens} in / {r.output_tokens} out"
-        + (f", prefix hit rate {r.prefix_hit_rate:.0%}" if r.prefix_hit_rate else "") + f", {loop}, engine {r.engine}",
+        + (f", prefix hit rate {r.prefix_hit_rate:.0%}" if r.prefix_hit_rate else "")
+        + f", {loop}, engine {r.engine}",
         f"  throughput {r.output_tokens_per_second:,.0f} output tokens/s, {r.requests_per_second:,.2f} req/s "
         f"(max {r.max_requests_per_second:,.2f} req/s; throughput saturates near {r.saturation_concurrency:,.0f} "
         "clients)",
@@ -140,9 +149,11 @@ def _cost_line(c: Candidate) -> str:
     if not c.spot_instances:
         return f"  cost: ${c.hourly_cost_usd:,.2f}/h, ${c.monthly_cost_usd:,.0f}/month, {per_token} ({how})"
     risk = c.interruption_usd_per_hour + c.capacity_risk_usd_per_hour
-    return (f"  cost: ${c.hourly_cost_usd:,.2f}/h expected = ${c.billed_usd_per_hour:,.2f}/h billed while the spot "
-            f"capacity is held + ${risk:,.2f}/h expected spot risk (interruptions and on-demand fallback, see note); "
-            f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({how})")
+    return (
+        f"  cost: ${c.hourly_cost_usd:,.2f}/h expected = ${c.billed_usd_per_hour:,.2f}/h billed while the spot "
+        f"capacity is held + ${risk:,.2f}/h expected spot risk (interruptions and on-demand fallback, see note); "
+        f"${c.monthly_cost_usd:,.0f}/month and {per_token} expected ({how})"
+    )
 
 
 def _job_lines(c: Candidate) -> list[str]:
@@ -150,8 +161,10 @@ def _job_lines(c: Candidate) -> list[str]:
     if c.job_hours is None or c.job_cost_usd is None:
         return []
     billing = "whole Capacity Blocks" if c.purchase == "capacity-block" else "per-second billing"
-    return [f"  the job: {c.job_hours:,.1f} h from launch to its last token (cold start included, every replica at "
-            f"capacity), ${c.job_cost_usd:,.2f} ({billing})"]
+    return [
+        f"  the job: {c.job_hours:,.1f} h from launch to its last token (cold start included, every replica at "
+        f"capacity), ${c.job_cost_usd:,.2f} ({billing})"
+    ]
 
 
 def _speculative_lines(p: Plan) -> list[str]:
@@ -159,28 +172,37 @@ def _speculative_lines(p: Plan) -> list[str]:
     s = p.speculative
     if s is None:
         return []
-    return [f"  speculative decoding: {s.method} ({s.draft_repo or 'the MTP module in the checkpoint'}), "
-            f"{s.num_speculative_tokens} draft token(s) per step, assumed mean acceptance length "
-            f"{s.mean_acceptance_length:g} tokens per step ({s.acceptance_source}); draft weights "
-            f"{s.draft_weights_gib:.2f} GiB per GPU and one more layer of KV cache, in the memory line; TPOT and capacity "
-            f"include it; vLLM {' '.join(s.vllm_args)}"]
+    return [
+        f"  speculative decoding: {s.method} ({s.draft_repo or 'the MTP module in the checkpoint'}), "
+        f"{s.num_speculative_tokens} draft token(s) per step, assumed mean acceptance length "
+        f"{s.mean_acceptance_length:g} tokens per step ({s.acceptance_source}); draft weights "
+        f"{s.draft_weights_gib:.2f} GiB per GPU and one more layer of KV cache, in the memory line; TPOT and capacity "
+        f"include it; vLLM {' '.join(s.vllm_args)}"
+    ]
 
 
 def _checkpoint_line(p: Plan) -> str:
     k = p.checkpoint
-    how = ("pre-quantized release" if k.prequantized
-           else ("the model's own, quantized to " + p.weights + " at load" if k.format != p.weights else "the model's own"))
-    return (f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} "
-            f"GiB download; {how})")
+    how = (
+        "pre-quantized release"
+        if k.prequantized
+        else ("the model's own, quantized to " + p.weights + " at load" if k.format != p.weights else "the model's own")
+    )
+    return (
+        f"  checkpoint: {k.repo or '(set the weights source)'} ({k.format}, {to_gib(k.download_bytes):,.1f} "
+        f"GiB download; {how})"
+    )
 
 
 def _memory_line(p: Plan) -> str:
     m = p.choice.memory
-    return (f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = "
-            f"{m.budget_gib:.2f} GiB budget"
-            f" = weights {m.weights_gib:.2f} + activations {m.activation_gib:.2f} + non-torch {m.non_torch_gib:.2f}"
-            f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x "
-            f"{m.max_model_len}-token requests)")
+    return (
+        f"  memory per GPU: {m.visible_gib:.2f} GiB visible x {m.gpu_memory_utilization:.2f} = "
+        f"{m.budget_gib:.2f} GiB budget"
+        f" = weights {m.weights_gib:.2f} + activations {m.activation_gib:.2f} + non-torch {m.non_torch_gib:.2f}"
+        f" + KV {m.kv_cache_gib:.2f} GiB ({m.kv_cache_tokens:,} tokens, {m.max_concurrency:.1f} x "
+        f"{m.max_model_len}-token requests)"
+    )
 
 
 def _shown(p: Plan) -> list[Candidate]:
@@ -189,8 +211,16 @@ def _shown(p: Plan) -> list[Candidate]:
 
 def latency_targets(w: Workload, at_most: str = "<=") -> str:
     """The workload's latency targets, e.g. 'TTFT <= 2000 ms, TPOT p95 <= 60 ms' ('' when it sets none)."""
-    return ", ".join(f"{name} {at_most} {value:g} ms" for name, value in (
-        ("TTFT", w.ttft_ms), ("TPOT", w.tpot_ms), ("TTFT p95", w.ttft_p95_ms), ("TPOT p95", w.tpot_p95_ms)) if value)
+    return ", ".join(
+        f"{name} {at_most} {value:g} ms"
+        for name, value in (
+            ("TTFT", w.ttft_ms),
+            ("TPOT", w.tpot_ms),
+            ("TTFT p95", w.ttft_p95_ms),
+            ("TPOT p95", w.tpot_p95_ms),
+        )
+        if value
+    )
 
 
 def plan_calibration_line(p: Plan) -> str:
@@ -248,26 +278,32 @@ def plan_lines(p: Plan) -> list[str]:
         *_kv_alternative_lines(p),
         "",
         f"Alternatives ({p.feasible_count - 1} other feasible candidates; best per instance type"
-        + ("; $/h is the expected cost, spot risk included" if any(x.spot_instances for x in _shown(p)) else "") + "):",
+        + ("; $/h is the expected cost, spot risk included" if any(x.spot_instances for x in _shown(p)) else "")
+        + "):",
         f"  {'instance':<18}{'weights':<10}{'TP':>3}{'PP':>3}{'DP':>3}{'EP':>3}{'repl':>5}{'inst':>5}  "
         f"{'purchase':<10}{'$/h':>10}"
         f"{'$/Mtok':>9}{'TPOT ms':>9}  why it lost",
     ]
     for a in p.alternatives:
         x = a.candidate
-        lines.append(f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
-                     f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
-                     f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}"
-                     f"{x.tpot_ms:>9.1f}  "
-                     f"{a.why_lost}")
+        lines.append(
+            f"  {x.instance_type:<18}{x.weights:<10}{x.tensor_parallel:>3}{x.pipeline_parallel:>3}{x.data_parallel:>3}"
+            f"{'yes' if x.expert_parallel else '-':>3}{x.replicas:>5}{x.instances:>5}  "
+            f"{x.purchase:<10}{x.hourly_cost_usd:>10,.2f}{x.cost_per_million_output_tokens_usd:>9.2f}"
+            f"{x.tpot_ms:>9.1f}  "
+            f"{a.why_lost}"
+        )
     lines += ["", f"Cost x latency frontier on {c.instance_type} (cheapest plan per TPOT target):"]
     for f in p.frontier:
         if f.feasible:
-            label = layout_label(f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1,
-                                 bool(f.expert_parallel))
-            lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} "
-                         f"{label}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
-                         f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)")
+            label = layout_label(
+                f.tensor_parallel or 1, f.pipeline_parallel or 1, f.data_parallel or 1, bool(f.expert_parallel)
+            )
+            lines.append(
+                f"  TPOT <= {f.tpot_target_ms:6.1f} ms: {f.instances} x {c.instance_type} "
+                f"{label}, {f.replicas} replica{'s' if f.replicas != 1 else ''}, ${f.hourly_cost_usd:,.2f}/h "
+                f"(TPOT {f.tpot_ms:.1f} ms, TTFT {f.ttft_ms:,.0f} ms at the planned load)"
+            )
         else:
             lines.append(f"  TPOT <= {f.tpot_target_ms:6.1f} ms: not feasible ({f.reason})")
     return lines + rejected_lines(p)
@@ -295,8 +331,10 @@ def rejected_lines(p: Plan) -> list[str]:
         lines.append(f"  [{kind}] {types[0]}{alike if len(types) > 1 else ''}{text}")
     if not_planned:
         accelerators = dict.fromkeys(r.reason.split(": ", 1)[0].split(" x ", 1)[-1] for r in not_planned)
-        lines.append(f"  [{NOT_PLANNED_KIND}] {len(not_planned)} types not planned ({', '.join(accelerators)}): the "
-                     "planner sizes NVIDIA CUDA GPUs on x86 hosts (sizing/data/not_planned.csv says why for each)")
+        lines.append(
+            f"  [{NOT_PLANNED_KIND}] {len(not_planned)} types not planned ({', '.join(accelerators)}): the "
+            "planner sizes NVIDIA CUDA GPUs on x86 hosts (sizing/data/not_planned.csv says why for each)"
+        )
     return lines
 
 
@@ -309,9 +347,15 @@ def wrapped(lines: list[str] | tuple[str, ...], columns: int | None = None) -> l
         if len(line) <= width:
             out.append(line)
             continue
-        indent = line[:len(line) - len(line.lstrip())]
-        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + CONTINUATION_INDENT,
-                             break_on_hyphens=False, break_long_words=False) or [line]
+        indent = line[: len(line) - len(line.lstrip())]
+        out += textwrap.wrap(
+            line,
+            width,
+            initial_indent="",
+            subsequent_indent=indent + CONTINUATION_INDENT,
+            break_on_hyphens=False,
+            break_long_words=False,
+        ) or [line]
     return out
 
 
@@ -321,9 +365,11 @@ def command_line_weights_note(weights: str, request: PlanRequest) -> str | None:
     native = request.model.native_format
     if weights == native:
         return None
-    return (f"weights: {weights} from --weights auto, the command line's default (the checkpoint is {native}); a "
-            f"stack file serves the checkpoint's own {native} unless llmfleet:deployment.weights is auto. To plan as a "
-            "stack does: --weights native.")
+    return (
+        f"weights: {weights} from --weights auto, the command line's default (the checkpoint is {native}); a "
+        f"stack file serves the checkpoint's own {native} unless llmfleet:deployment.weights is auto. To plan as a "
+        "stack does: --weights native."
+    )
 
 
 def stack_weights_note(weights: str, request: PlanRequest) -> str | None:
@@ -331,30 +377,39 @@ def stack_weights_note(weights: str, request: PlanRequest) -> str | None:
     sets its weights)."""
     if request.deployment.weights is not None:
         return None
-    return (f"weights: {weights}, the checkpoint's own: a stack file's default (a deployed fleet's numerics change only "
-            "when its owner asks); `python -m sizing plan` defaults to --weights auto, which also weighs FP8; set "
-            "llmfleet:deployment.weights: auto to plan as it does.")
+    return (
+        f"weights: {weights}, the checkpoint's own: a stack file's default (a deployed fleet's numerics change only "
+        "when its owner asks); `python -m sizing plan` defaults to --weights auto, which also weighs FP8; set "
+        "llmfleet:deployment.weights: auto to plan as it does."
+    )
 
 
 def nearest_miss(d: dict) -> str:
     """Why a `memory --gpu` or `speed` answer does not fit, by how much, and what would: for stderr with exit 1."""
-    layout = layout_label(d["tensor_parallel"], d["pipeline_parallel"], d.get("data_parallel", 1),
-                          d.get("expert_parallel", False))
+    layout = layout_label(
+        d["tensor_parallel"], d["pipeline_parallel"], d.get("data_parallel", 1), d.get("expert_parallel", False)
+    )
     where = f"{d.get('gpu')} with {layout}"
     b = d.get("breakdown") or {}
     if (b.get("unused_gib") or 0) < 0:
-        return (f"does not fit.\nNearest miss: on {where}, --gpu-memory-utilization {b.get('gpu_memory_utilization'):g} "
-                f"leaves {b['unused_gib'] + b.get('cuda_graph_gib', 0):.2f} GiB outside the budget for the "
-                f"{b.get('cuda_graph_gib', 0):.2f} GiB CUDA graph pool\nTo fix: lower --gpu-memory-utilization.")
+        return (
+            f"does not fit.\nNearest miss: on {where}, --gpu-memory-utilization {b.get('gpu_memory_utilization'):g} "
+            f"leaves {b['unused_gib'] + b.get('cuda_graph_gib', 0):.2f} GiB outside the budget for the "
+            f"{b.get('cuda_graph_gib', 0):.2f} GiB CUDA graph pool\nTo fix: lower --gpu-memory-utilization."
+        )
     if d.get("engine_starts") is False or (d.get("shortfall_gib") or 0) > 0:
         miss = f"the engine on {where} is {d.get('shortfall_gib', 0):.2f} GiB per GPU short of one full-length request"
     elif "required_kv_gib" in d:
-        miss = (f"{d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV cache per GPU "
-                f"on {where}; the engine has {d['kv_cache_gib']:.2f} GiB (room for {d['max_concurrency']:.1f})")
+        miss = (
+            f"{d['batch']} request(s) of {d['seq_len']} tokens need {d['required_kv_gib']:.2f} GiB of KV cache per GPU "
+            f"on {where}; the engine has {d['kv_cache_gib']:.2f} GiB (room for {d['max_concurrency']:.1f})"
+        )
     else:
         miss = f"batch {d.get('batch')} exceeds the {d.get('max_batch')} that fit on {where}"
-    return (f"does not fit.\nNearest miss: {miss}\nTo fix: raise --tp or --pp, lower --batch or the request length, "
-            "use --kv-dtype fp8 or a smaller --weights format, or a larger GPU.")
+    return (
+        f"does not fit.\nNearest miss: {miss}\nTo fix: raise --tp or --pp, lower --batch or the request length, "
+        "use --kv-dtype fp8 or a smaller --weights format, or a larger GPU."
+    )
 
 
 def emit(text: str, end: str = "\n") -> None:
@@ -376,8 +431,10 @@ def _kv_alternative_lines(p: Plan) -> list[str]:
     if k is None:
         return []
     x, change = k.candidate, ("cheaper" if k.saving_share >= 0 else "dearer")
-    return [f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x "
-            f"{x.instance_type}, "
-            f"{x.parallel_label}, "
-            f"{x.replicas} replica(s), ${x.hourly_cost_usd:,.2f}/h ({abs(k.saving_share):.0%} {change}), "
-            f"{x.concurrency_per_replica:,.1f} users per replica, TPOT {x.tpot_ms:.1f} ms. Source: {k.source}"]
+    return [
+        f"  KV cache {k.kv_dtype} (not chosen; allow it with --kv-dtype {k.kv_dtype}): {x.instances} x "
+        f"{x.instance_type}, "
+        f"{x.parallel_label}, "
+        f"{x.replicas} replica(s), ${x.hourly_cost_usd:,.2f}/h ({abs(k.saving_share):.0%} {change}), "
+        f"{x.concurrency_per_replica:,.1f} users per replica, TPOT {x.tpot_ms:.1f} ms. Source: {k.source}"
+    ]

@@ -67,14 +67,18 @@ def _is_timestamp(text: Any) -> bool:
     return True
 
 
-def read(cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], Any] = lambda v: v) -> tuple[Any, str] | None:
+def read(
+    cache_dir: Path, key: tuple, ttl_s: float, validate: Callable[[Any], Any] = lambda v: v
+) -> tuple[Any, str] | None:
     """(validated value, fetched_at) if a fresh, sound entry exists; None if missing or expired. Raises CorruptEntry
     (after deleting the file) when the file is not a sound entry or `validate` refuses its value."""
     path = _path(cache_dir, key)
     if not path.exists():
         return None
     try:
-        entry = parse_json(read_text(path, MAX_ENTRY_BYTES, "cache file", "it is deleted"), "cache file", "it is deleted")
+        entry = parse_json(
+            read_text(path, MAX_ENTRY_BYTES, "cache file", "it is deleted"), "cache file", "it is deleted"
+        )
     except SizingError as exc:
         raise _discard(path, str(exc).split(". To fix")[0]) from None
     if not isinstance(entry, dict) or not {"fetched_at", "fetched_epoch", "value"} <= set(entry):
@@ -105,8 +109,10 @@ def _shape_problem(exc: Exception) -> str:
     if not callable(errors):
         return type(exc).__name__
     found = errors(include_input=False, include_url=False)
-    return "; ".join(f"{'.'.join(_safe_part(part) for part in e['loc']) or 'value'}: {e['msg'][:80]}"
-                     for e in found[:SHAPE_PROBLEMS_SHOWN])
+    return "; ".join(
+        f"{'.'.join(_safe_part(part) for part in e['loc']) or 'value'}: {e['msg'][:80]}"
+        for e in found[:SHAPE_PROBLEMS_SHOWN]
+    )
 
 
 def _safe_part(part: Any) -> str:

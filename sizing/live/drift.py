@@ -21,17 +21,24 @@ def drift_warnings(facts: LiveFacts) -> list[str]:
         embedded = catalog.get(name)
         if embedded is None:
             continue
-        pairs = [("GPUs", "gpus", live.gpus, embedded.gpus), ("vCPUs", "vcpus", live.vcpus, embedded.vcpus),
-                 ("EFA", "efa", live.efa, embedded.efa)]
+        pairs = [
+            ("GPUs", "gpus", live.gpus, embedded.gpus),
+            ("vCPUs", "vcpus", live.vcpus, embedded.vcpus),
+            ("EFA", "efa", live.efa, embedded.efa),
+        ]
         for field, column, aws_value, ours in pairs:
             if aws_value != ours and column not in HAND_FIXES.get(name, {}):
-                warnings.append(f"catalog drift for {name}: AWS reports {field}={_show(aws_value)}, "
-                                f"the embedded catalog has {_show(ours)}")
+                warnings.append(
+                    f"catalog drift for {name}: AWS reports {field}={_show(aws_value)}, "
+                    f"the embedded catalog has {_show(ours)}"
+                )
         live_gib = live.gpu_memory_mib / MIB_PER_GIB
         catalog_gib = embedded.gpu.visible_memory_gib
         if live.gpu_memory_mib and live_gib + MEMORY_TOLERANCE_GIB < catalog_gib:
-            warnings.append(f"catalog drift for {name}: AWS reports {live_gib:.2f} GiB per GPU, below the catalog's visible "
-                            f"{catalog_gib:.2f} GiB")
+            warnings.append(
+                f"catalog drift for {name}: AWS reports {live_gib:.2f} GiB per GPU, below the catalog's visible "
+                f"{catalog_gib:.2f} GiB"
+            )
     return warnings
 
 

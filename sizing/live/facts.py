@@ -97,8 +97,11 @@ def now_iso() -> str:
 def embedded_facts(region: str, reason: str) -> LiveFacts:
     """Facts from the embedded catalog only, with a notice saying why and how old the catalog is."""
     as_of = catalog_prices_as_of()
-    embedded = Provenance(origin="embedded", as_of=as_of, source="sizing/data (instances.csv, prices.csv, families.csv)")
+    embedded = Provenance(
+        origin="embedded", as_of=as_of, source="sizing/data (instances.csv, prices.csv, families.csv)"
+    )
     return LiveFacts(
-        region=region, provenance={k: embedded for k in ("offerings", "specs", "spot_prices", "quotas")},
+        region=region,
+        provenance={k: embedded for k in ("offerings", "specs", "spot_prices", "quotas")},
         notices=(f"pre-flight: {reason}; using the embedded catalog (prices as of {as_of}); quotas not checked",),
     )

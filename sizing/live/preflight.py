@@ -137,8 +137,11 @@ class _Gatherer:
 
     def recent_fault(self) -> str | None:
         """Why AWS failed in a run shortly before this one, if it did."""
-        hit = self._cached((FAILURE_KIND, self.region), min(FAILURE_TTL_S, self.options.cache_ttl_s),
-                           TypeAdapter(Annotated[str, Field(max_length=500)]).validate_python)
+        hit = self._cached(
+            (FAILURE_KIND, self.region),
+            min(FAILURE_TTL_S, self.options.cache_ttl_s),
+            TypeAdapter(Annotated[str, Field(max_length=500)]).validate_python,
+        )
         return f"{hit[0]} at {hit[1]}; not retried for {FAILURE_TTL_S:.0f} s" if hit else None
 
     def fetch(self, kind: str, source: str, params: tuple, call: Callable[[], Any]) -> Any:
@@ -164,8 +167,14 @@ class _Gatherer:
         return value
 
 
-def gather(region: str, subnet_ids: tuple[str, ...], instance_types: list[str] | None, options: PreflightOptions,
-           clients: ClientFactory | None = None, deadline_s: float = DEADLINE_S) -> LiveFacts:
+def gather(
+    region: str,
+    subnet_ids: tuple[str, ...],
+    instance_types: list[str] | None,
+    options: PreflightOptions,
+    clients: ClientFactory | None = None,
+    deadline_s: float = DEADLINE_S,
+) -> LiveFacts:
     """Live facts for a fleet in `region` on these subnets (none: the zones a created VPC would use), within one
     overall deadline; any AWS fault falls back to the embedded catalog with one notice."""
     if not options.enabled:
@@ -183,21 +192,37 @@ def gather(region: str, subnet_ids: tuple[str, ...], instance_types: list[str] |
     recent = g.recent_fault()
     if recent:
         return embedded_facts(region, f"AWS failed recently ({recent})")
-    zones = g.fetch("zones", "ec2:DescribeSubnets/DescribeAvailabilityZones", subnet_ids,
-                    lambda: aws.fleet_zones(made("ec2"), subnet_ids))
+    zones = g.fetch(
+        "zones",
+        "ec2:DescribeSubnets/DescribeAvailabilityZones",
+        subnet_ids,
+        lambda: aws.fleet_zones(made("ec2"), subnet_ids),
+    )
     if zones is None:
         return embedded_facts(region, (g.fault or "AWS unreachable") + "".join(f"; {n}" for n in g.notices[:-1]))
-    offered = g.fetch("offerings", "ec2:DescribeInstanceTypeOfferings", (tuple(types), tuple(zones)),
-                      lambda: aws.offerings(made("ec2"), types, zones))
+    offered = g.fetch(
+        "offerings",
+        "ec2:DescribeInstanceTypeOfferings",
+        (tuple(types), tuple(zones)),
+        lambda: aws.offerings(made("ec2"), types, zones),
+    )
     specs = g.fetch("specs", "ec2:DescribeInstanceTypes", tuple(types), lambda: aws.instance_specs(made("ec2"), types))
-    spot = g.fetch("spot_prices", "ec2:DescribeSpotPriceHistory", (tuple(types), tuple(zones)),
-                   lambda: aws.spot_prices(made("ec2"), types, zones))
+    spot = g.fetch(
+        "spot_prices",
+        "ec2:DescribeSpotPriceHistory",
+        (tuple(types), tuple(zones)),
+        lambda: aws.spot_prices(made("ec2"), types, zones),
+    )
     quota = g.fetch("quotas", "service-quotas:ListServiceQuotas", (), lambda: aws.quotas(made("service-quotas")))
     facts = LiveFacts(
-        region=region, zones=tuple(zones),
+        region=region,
+        zones=tuple(zones),
         offered_zones={t: tuple(z) for t, z in offered.items()} if offered is not None else None,
-        spot_usd_per_hour=spot or {}, quotas=quota or {}, specs=specs or {},
-        provenance=g.provenance, notices=tuple(g.notices),
+        spot_usd_per_hour=spot or {},
+        quotas=quota or {},
+        specs=specs or {},
+        provenance=g.provenance,
+        notices=tuple(g.notices),
     )
     drift = tuple(f"pre-flight: {warning}" for warning in drift_warnings(facts))  # shown with the plan's warnings
     return facts.model_copy(update={"notices": facts.notices + drift}) if drift else facts
@@ -209,8 +234,10 @@ def capacity_signals(facts: LiveFacts, instance_type: str, instances: int, clien
 
     ec2 = clients("ec2")
     signals = list(facts.capacity_signals)
-    for ask in (lambda: aws.placement_scores(ec2, [instance_type], facts.region, instances),
-                lambda: aws.capacity_blocks(ec2, instance_type, instances, 24)):
+    for ask in (
+        lambda: aws.placement_scores(ec2, [instance_type], facts.region, instances),
+        lambda: aws.capacity_blocks(ec2, instance_type, instances, 24),
+    ):
         try:
             signals += _within(time.monotonic() + DEADLINE_S / 2, ask)
         except Exception as exc:  # noqa: BLE001 - a signal is optional: any fault only says it is unavailable

@@ -42,17 +42,23 @@ class QuotaCheck:
     @property
     def request_command(self) -> str:
         """The exact command that asks AWS for the missing vCPUs."""
-        return (f"aws service-quotas request-service-quota-increase --service-code ec2 --quota-code {self.code} "
-                f"--desired-value {self.needed_vcpus} --region {self.region}")
+        return (
+            f"aws service-quotas request-service-quota-increase --service-code ec2 --quota-code {self.code} "
+            f"--desired-value {self.needed_vcpus} --region {self.region}"
+        )
 
     @property
     def message(self) -> str:
         """What is short, by how much, and how to fix it."""
-        return (f"EC2 quota {self.name!r} ({self.code}) in {self.region}: the fleet needs {self.needed_vcpus} vCPUs at its "
-                f"ceiling, {self.granted_vcpus:g} are granted. To fix: {self.request_command}")
+        return (
+            f"EC2 quota {self.name!r} ({self.code}) in {self.region}: the fleet needs {self.needed_vcpus} vCPUs at its "
+            f"ceiling, {self.granted_vcpus:g} are granted. To fix: {self.request_command}"
+        )
 
 
-def check_quotas(facts: LiveFacts, instance_type: str, on_demand_instances: int, spot_instances: int) -> list[QuotaCheck]:
+def check_quotas(
+    facts: LiveFacts, instance_type: str, on_demand_instances: int, spot_instances: int
+) -> list[QuotaCheck]:
     """The quotas a fleet of this type draws on, at its ceiling (every replica, every node), on-demand and spot."""
     instance = get_instance_type(instance_type)
     vcpus = facts.specs[instance_type].vcpus if instance_type in facts.specs else instance.vcpus
@@ -63,6 +69,13 @@ def check_quotas(facts: LiveFacts, instance_type: str, on_demand_instances: int,
             continue
         name = QUOTA_NAMES[(instance.facts.quota_group, market)]
         fact = facts.quotas.get(name)
-        checks.append(QuotaCheck(name=name, code=fact.code if fact else "", needed_vcpus=count * vcpus,
-                                 granted_vcpus=fact.vcpus if fact else None, region=facts.region))
+        checks.append(
+            QuotaCheck(
+                name=name,
+                code=fact.code if fact else "",
+                needed_vcpus=count * vcpus,
+                granted_vcpus=fact.vcpus if fact else None,
+                region=facts.region,
+            )
+        )
     return checks

@@ -22,14 +22,32 @@ from typing import Any
 from sizing.catalog.files import DATA_DIR
 from sizing.catalog.instances import all_families, all_regions
 
-GPU_NAMES = {("A100", 40960): "A100-SXM-40GB", ("A100", 81920): "A100-SXM-80GB", ("H100", 81920): "H100-SXM-80GB",
-             ("H200", 144384): "H200-SXM-141GB", ("B200", 183359): "B200-180GB", ("A10G", 22888): "A10G-24GB",
-             ("L4", 22888): "L4-24GB", ("L40S", 45776): "L40S-48GB", ("T4", 15360): "T4-16GB"}
+GPU_NAMES = {
+    ("A100", 40960): "A100-SXM-40GB",
+    ("A100", 81920): "A100-SXM-80GB",
+    ("H100", 81920): "H100-SXM-80GB",
+    ("H200", 144384): "H200-SXM-141GB",
+    ("B200", 183359): "B200-180GB",
+    ("A10G", 22888): "A10G-24GB",
+    ("L4", 22888): "L4-24GB",
+    ("L40S", 45776): "L40S-48GB",
+    ("T4", 15360): "T4-16GB",
+}
 """(API GPU name, MiB per GPU) -> gpus.csv row. Partitioned GPUs report the partition's memory, so name alone
 decides."""
-GPU_BY_NAME = {"A10G": "A10G-24GB", "L4": "L4-24GB", "L40S": "L40S-48GB", "T4": "T4-16GB", "H100": "H100-SXM-80GB",
-               "H200": "H200-SXM-141GB", "B200": "B200-180GB", "B300": "B300-288GB", "GB200": "GB200-186GB",
-               "RTX PRO 6000": "RTX-PRO-6000-96GB", "RTX PRO Server 6000": "RTX-PRO-6000-96GB"}
+GPU_BY_NAME = {
+    "A10G": "A10G-24GB",
+    "L4": "L4-24GB",
+    "L40S": "L40S-48GB",
+    "T4": "T4-16GB",
+    "H100": "H100-SXM-80GB",
+    "H200": "H200-SXM-141GB",
+    "B200": "B200-180GB",
+    "B300": "B300-288GB",
+    "GB200": "GB200-186GB",
+    "RTX PRO 6000": "RTX-PRO-6000-96GB",
+    "RTX PRO Server 6000": "RTX-PRO-6000-96GB",
+}
 NVSWITCH_FAMILIES = ("p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200")
 """Families whose multi-GPU sizes connect GPUs through NVSwitch (the API does not say)."""
 HAND_FIXES: dict[str, dict[str, Any]] = {
@@ -38,7 +56,12 @@ HAND_FIXES: dict[str, dict[str, Any]] = {
 """Corrections to known AWS data errors."""
 PRICING_REGION = "us-east-1"
 """The Pricing API answers from us-east-1 (and ap-south-1) only."""
-PRICE_FILTERS = (("operatingSystem", "Linux"), ("tenancy", "Shared"), ("preInstalledSw", "NA"), ("capacitystatus", "Used"))
+PRICE_FILTERS = (
+    ("operatingSystem", "Linux"),
+    ("tenancy", "Shared"),
+    ("preInstalledSw", "NA"),
+    ("capacitystatus", "Used"),
+)
 """The price list rows of a plain Linux on-demand instance (not Windows, dedicated hosts, SQL images or
 reservations)."""
 CAPACITY_BLOCK_FAMILIES = ("p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300")
@@ -68,19 +91,34 @@ def instance_row(it: dict, as_of: str) -> dict[str, str]:
     gpus = HAND_FIXES.get(name, {}).get("gpus", _gpus(it))
     link = "none" if gpus <= 1 else ("nvswitch" if family in NVSWITCH_FAMILIES else "pcie")
     net = it.get("NetworkInfo", {})
-    bandwidth = str(net.get("NetworkPerformance", "0")).split()[-2] if "Gigabit" in str(net.get("NetworkPerformance")) else "0"
-    source = "AWS EC2 DescribeInstanceTypes" + (f"; hand fix: {HAND_FIXES[name]['reason']}" if name in HAND_FIXES else "")
-    return {"instance_type": name, "family": family, "gpu": _gpu_name(it), "gpus": f"{gpus:g}",
-            "vcpus": str(it["VCpuInfo"]["DefaultVCpus"]), "memory_gib": f"{it['MemoryInfo']['SizeInMiB'] / 1024:g}",
-            "network_gbps": bandwidth, "efa": str(bool(net.get("EfaSupported"))).lower(), "gpu_link": link,
-            "source": source, "as_of": as_of}
+    bandwidth = (
+        str(net.get("NetworkPerformance", "0")).split()[-2] if "Gigabit" in str(net.get("NetworkPerformance")) else "0"
+    )
+    source = "AWS EC2 DescribeInstanceTypes" + (
+        f"; hand fix: {HAND_FIXES[name]['reason']}" if name in HAND_FIXES else ""
+    )
+    return {
+        "instance_type": name,
+        "family": family,
+        "gpu": _gpu_name(it),
+        "gpus": f"{gpus:g}",
+        "vcpus": str(it["VCpuInfo"]["DefaultVCpus"]),
+        "memory_gib": f"{it['MemoryInfo']['SizeInMiB'] / 1024:g}",
+        "network_gbps": bandwidth,
+        "efa": str(bool(net.get("EfaSupported"))).lower(),
+        "gpu_link": link,
+        "source": source,
+        "as_of": as_of,
+    }
 
 
 def describe_gpu_types(ec2: Any) -> list[dict]:
     """DescribeInstanceTypes records of every size of the catalog's GPU families."""
     patterns = [f"{family}.*" for family in all_families()]
     records = []
-    for page in ec2.get_paginator("describe_instance_types").paginate(Filters=[{"Name": "instance-type", "Values": patterns}]):
+    for page in ec2.get_paginator("describe_instance_types").paginate(
+        Filters=[{"Name": "instance-type", "Values": patterns}]
+    ):
         records += page["InstanceTypes"]
     return sorted(records, key=lambda it: it["InstanceType"])
 
@@ -89,17 +127,21 @@ def region_offerings(ec2: Any, instance_types: list[str]) -> set[str]:
     """The types offered in the client's region."""
     offered = set()
     for page in ec2.get_paginator("describe_instance_type_offerings").paginate(
-            LocationType="region", Filters=[{"Name": "instance-type", "Values": instance_types}]):
+        LocationType="region", Filters=[{"Name": "instance-type", "Values": instance_types}]
+    ):
         offered |= {o["InstanceType"] for o in page["InstanceTypeOfferings"]}
     return offered
 
 
 def price_list(pricing: Any, instance_type: str) -> dict[str, float]:
     """On-demand USD per hour of one instance type in every region that lists it (regionCode -> price)."""
-    filters = [{"Type": "TERM_MATCH", "Field": f, "Value": v} for f, v in (("instanceType", instance_type), *PRICE_FILTERS)]
+    filters = [
+        {"Type": "TERM_MATCH", "Field": f, "Value": v} for f, v in (("instanceType", instance_type), *PRICE_FILTERS)
+    ]
     prices: dict[str, float] = {}
-    for page in pricing.get_paginator("get_products").paginate(ServiceCode="AmazonEC2", Filters=filters,
-                                                                FormatVersion="aws_v1"):
+    for page in pricing.get_paginator("get_products").paginate(
+        ServiceCode="AmazonEC2", Filters=filters, FormatVersion="aws_v1"
+    ):
         for item in page.get("PriceList", []):
             product = json.loads(item)
             region = product.get("product", {}).get("attributes", {}).get("regionCode")
@@ -120,10 +162,14 @@ def _on_demand_usd(product: dict) -> float | None:
 
 def capacity_block_rate(ec2: Any, instance_type: str) -> float | None:
     """The lowest Capacity Block rate on offer for one instance, USD per hour (upfront fee / block hours), or None."""
-    offers = ec2.describe_capacity_block_offerings(InstanceType=instance_type, InstanceCount=1,
-                                                   CapacityDurationHours=CAPACITY_BLOCK_PROBE_HOURS)
-    rates = [float(o["UpfrontFee"]) / o["CapacityBlockDurationHours"] for o in offers.get("CapacityBlockOfferings", [])
-             if o.get("CurrencyCode", "USD") == "USD" and o.get("CapacityBlockDurationHours")]
+    offers = ec2.describe_capacity_block_offerings(
+        InstanceType=instance_type, InstanceCount=1, CapacityDurationHours=CAPACITY_BLOCK_PROBE_HOURS
+    )
+    rates = [
+        float(o["UpfrontFee"]) / o["CapacityBlockDurationHours"]
+        for o in offers.get("CapacityBlockOfferings", [])
+        if o.get("CurrencyCode", "USD") == "USD" and o.get("CapacityBlockDurationHours")
+    ]
     return min(rates) if rates else None
 
 
@@ -151,27 +197,44 @@ def _price_rows(pricing: Any, names: list[str], offered: dict[str, set[str]], as
     for name in names:
         for region, types in offered.items():
             price = listed[name].get(region) if name in types else None
-            why = ("not in DescribeInstanceTypeOfferings" if name not in types else "no on-demand listing")
-            rows.append({"instance_type": name, "region": region, "offered": str(price is not None).lower(),
-                         "od_usd_per_hour": f"{price:g}" if price is not None else "",
-                         "source": "AWS Pricing API (public EC2 price list)" if price is not None else why, "as_of": as_of})
+            why = "not in DescribeInstanceTypeOfferings" if name not in types else "no on-demand listing"
+            rows.append(
+                {
+                    "instance_type": name,
+                    "region": region,
+                    "offered": str(price is not None).lower(),
+                    "od_usd_per_hour": f"{price:g}" if price is not None else "",
+                    "source": "AWS Pricing API (public EC2 price list)" if price is not None else why,
+                    "as_of": as_of,
+                }
+            )
     return rows
 
 
-def _capacity_block_rows(clients: Any, names: list[str], offered: dict[str, set[str]], as_of: str) -> list[dict[str, str]]:
+def _capacity_block_rows(
+    clients: Any, names: list[str], offered: dict[str, set[str]], as_of: str
+) -> list[dict[str, str]]:
     rows = []
     for region in offered:
         ec2 = clients("ec2", region)
         for name in names:
             rate = capacity_block_rate(ec2, name) if name.split(".")[0] in CAPACITY_BLOCK_FAMILIES else None
             if rate is not None:
-                rows.append({"instance_type": name, "region": region, "usd_per_hour": f"{rate:g}",
-                             "source": "ec2:DescribeCapacityBlockOfferings (upfront fee / block hours)", "as_of": as_of})
+                rows.append(
+                    {
+                        "instance_type": name,
+                        "region": region,
+                        "usd_per_hour": f"{rate:g}",
+                        "source": "ec2:DescribeCapacityBlockOfferings (upfront fee / block hours)",
+                        "as_of": as_of,
+                    }
+                )
     return rows
 
 
-def refresh(clients: Any, regions: list[str], out_dir: Path, as_of: str | None = None,
-            capacity_blocks: bool = True) -> tuple[Path, ...]:
+def refresh(
+    clients: Any, regions: list[str], out_dir: Path, as_of: str | None = None, capacity_blocks: bool = True
+) -> tuple[Path, ...]:
     """Write instances.csv, prices.csv (and capacity_blocks.csv) into out_dir. `clients(service, region)` returns a
     boto3 client."""
     as_of = as_of or date.today().isoformat()
@@ -199,14 +262,22 @@ def main(argv: list[str] | None = None) -> int:
     from sizing.live.aws import client_config
 
     parser = argparse.ArgumentParser(prog="python -m sizing.live.refresh", description=__doc__.splitlines()[0])
-    parser.add_argument("--regions", nargs="+", default=list(all_regions()),
-                        help="regions to price (default: every region of the current catalog)")
+    parser.add_argument(
+        "--regions",
+        nargs="+",
+        default=list(all_regions()),
+        help="regions to price (default: every region of the current catalog)",
+    )
     parser.add_argument("--out", default=str(DATA_DIR), help="folder to write the catalog files into")
     parser.add_argument("--no-capacity-blocks", action="store_true", help="keep capacity_blocks.csv as it is")
     args = parser.parse_args(argv)
     config = client_config()
-    written = refresh(lambda service, region: boto3.client(service, region_name=region, config=config), args.regions,
-                      Path(args.out), capacity_blocks=not args.no_capacity_blocks)
+    written = refresh(
+        lambda service, region: boto3.client(service, region_name=region, config=config),
+        args.regions,
+        Path(args.out),
+        capacity_blocks=not args.no_capacity_blocks,
+    )
     print("wrote", *written)
     return 0
 

@@ -90,7 +90,13 @@ class MemoryBreakdown(BaseModel):
     @property
     def total_gib(self) -> float:
         """Everything the engine allocates within its budget, plus an out-of-budget graph pool."""
-        return self.weights_gib + self.activation_gib + self.non_torch_gib + max(self.kv_cache_gib, 0) + self.cuda_graph_gib
+        return (
+            self.weights_gib
+            + self.activation_gib
+            + self.non_torch_gib
+            + max(self.kv_cache_gib, 0)
+            + self.cuda_graph_gib
+        )
 
 
 def activation_dtype_bytes(fmt: WeightFormat) -> int:
@@ -115,7 +121,9 @@ def activation_bytes(
     m: ModelSpec, fmt: WeightFormat, engine: EngineProfile, layout: Layout, tokens: int, seqs: int, last_stage: bool
 ) -> float:
     """Profiled activation peak: the larger of the forward pass at `tokens` and (last stage only) the sampler."""
-    per_token = engine.forward_mlp_factor * _mlp_width_per_gpu(m, layout.tp) + engine.forward_hidden_factor * m.hidden_size
+    per_token = (
+        engine.forward_mlp_factor * _mlp_width_per_gpu(m, layout.tp) + engine.forward_hidden_factor * m.hidden_size
+    )
     forward = tokens * per_token * activation_dtype_bytes(fmt)
     if not last_stage:
         return forward
@@ -123,8 +131,9 @@ def activation_bytes(
     return max(forward, rows * m.vocab_size * engine.sampler_bytes_per_logit)
 
 
-def with_draft_kv(m: ModelSpec, s: EngineSettings, layout: Layout, per_stage: tuple[int, ...],
-                  tokens: int) -> tuple[int, ...]:
+def with_draft_kv(
+    m: ModelSpec, s: EngineSettings, layout: Layout, per_stage: tuple[int, ...], tokens: int
+) -> tuple[int, ...]:
     """Per-stage cache bytes of `tokens` tokens, plus the draft's own attention layers on the last stage."""
     if not s.draft_kv_layers:
         return per_stage
@@ -139,7 +148,9 @@ def non_torch_bytes(engine: EngineProfile, layout: Layout) -> float:
     return (engine.cuda_context_gib + (engine.nccl_buffers_gib if collective else 0.0)) * BYTES_PER_GIB
 
 
-def kv_bytes(engine: EngineProfile, visible: float, budget: float, weight_bytes: float, act: float, other: float) -> float:
+def kv_bytes(
+    engine: EngineProfile, visible: float, budget: float, weight_bytes: float, act: float, other: float
+) -> float:
     """What the engine leaves its KV cache. profiled (vLLM <= 0.33): the budget less weights, the profiled activation
     peak and non-torch memory. extensible (vLLM 0.34, vllm/v1/worker/extensible_kv_cache.py measure_kv_cache_bytes):
     sized after warm-up from what is resident (weights, NCCL buffers, CUDA graphs: all inside the budget), capped by
@@ -152,7 +163,9 @@ def kv_bytes(engine: EngineProfile, visible: float, budget: float, weight_bytes:
     return min(budget - resident, visible - context - resident - margin) - act
 
 
-def _stage_kv(engine: EngineProfile, kv: float, kv_per_token: int, kv_per_request: int) -> tuple[float, int, float, float]:
+def _stage_kv(
+    engine: EngineProfile, kv: float, kv_per_token: int, kv_per_request: int
+) -> tuple[float, int, float, float]:
     """(KV bytes, KV tokens in whole blocks, requests of max_model_len that fit, bytes one request needs in blocks)."""
     block_bytes = kv_per_token * engine.block_size_tokens
     kv_tokens = max(0, math.floor(kv / block_bytes)) * engine.block_size_tokens
@@ -166,11 +179,18 @@ def memory_breakdown(
     """The engine's start-up memory on the binding GPU: the pipeline stage with the fewest requests' worth of cache."""
     s = settings
     per_token = with_draft_kv(m, s, layout, stage_kv_bytes_per_token(m, s.kv_element_bytes, layout), 1)
-    per_request = with_draft_kv(m, s, layout, stage_kv_bytes_per_request(
-        m, s.kv_element_bytes, layout, s.max_model_len, engine.sliding_window_kv_savings), s.max_model_len)
+    per_request = with_draft_kv(
+        m,
+        s,
+        layout,
+        stage_kv_bytes_per_request(m, s.kv_element_bytes, layout, s.max_model_len, engine.sliding_window_kv_savings),
+        s.max_model_len,
+    )
     util = s.gpu_memory_utilization or engine.default_gpu_memory_utilization
     seqs = s.max_num_seqs or engine.max_num_seqs(gpu.visible_memory_gib, gpu.name)
-    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(gpu.visible_memory_gib, s.max_model_len, gpu.name)
+    tokens = s.max_num_batched_tokens or engine.max_num_batched_tokens(
+        gpu.visible_memory_gib, s.max_model_len, gpu.name
+    )
     budget = gpu.visible_memory_bytes * util
     rope = rope_cache_bytes(m, activation_dtype_bytes(fmt))
     other = non_torch_bytes(engine, layout)
@@ -180,8 +200,12 @@ def memory_breakdown(
         draft = s.draft_weight_bytes if i == layout.pp - 1 else 0.0  # vLLM runs the drafter on the last stage
         weights = w.total_bytes + (padding - 1) * w.expert_bytes + rope + draft
         act = activation_bytes(m, fmt, engine, layout, tokens, seqs, last_stage=i == layout.pp - 1) + workspace
-        stage_kv = _stage_kv(engine, kv_bytes(engine, gpu.visible_memory_bytes, budget, weights, act, other),
-                             per_token[i], per_request[i])
+        stage_kv = _stage_kv(
+            engine,
+            kv_bytes(engine, gpu.visible_memory_bytes, budget, weights, act, other),
+            per_token[i],
+            per_request[i],
+        )
         stages.append((stage_kv[2], stage_kv[0], i, weights, act, stage_kv))
     _, _, stage, weight_bytes, act, (kv, kv_tokens, concurrency, needed) = min(stages)
     graph = engine.cuda_graph_pool_gib * BYTES_PER_GIB
@@ -190,12 +214,24 @@ def memory_breakdown(
     else:
         unused = gpu.visible_memory_bytes - budget - (graph if engine.cuda_graph_outside_budget else 0.0)
     return MemoryBreakdown(
-        gpu=gpu.name, visible_gib=gpu.visible_memory_gib, gpu_memory_utilization=util, budget_gib=to_gib(budget),
-        weights_gib=to_gib(weight_bytes), activation_gib=to_gib(act), non_torch_gib=to_gib(other),
-        kv_cache_gib=to_gib(kv), cuda_graph_gib=to_gib(graph), unused_gib=to_gib(unused),
+        gpu=gpu.name,
+        visible_gib=gpu.visible_memory_gib,
+        gpu_memory_utilization=util,
+        budget_gib=to_gib(budget),
+        weights_gib=to_gib(weight_bytes),
+        activation_gib=to_gib(act),
+        non_torch_gib=to_gib(other),
+        kv_cache_gib=to_gib(kv),
+        cuda_graph_gib=to_gib(graph),
+        unused_gib=to_gib(unused),
         cuda_graph_in_budget=not engine.cuda_graph_outside_budget,
-        kv_bytes_per_token=per_token[stage], kv_cache_tokens=kv_tokens, max_model_len=s.max_model_len,
-        max_concurrency=concurrency, max_num_seqs=seqs, max_num_batched_tokens=tokens,
+        kv_bytes_per_token=per_token[stage],
+        kv_cache_tokens=kv_tokens,
+        max_model_len=s.max_model_len,
+        max_concurrency=concurrency,
+        max_num_seqs=seqs,
+        max_num_batched_tokens=tokens,
         fits=kv_tokens * per_token[stage] >= needed and unused >= 0,  # a graph pool outside the budget must fit too
-        shortfall_gib=to_gib(max(0.0, needed - kv, -unused)), pipeline_stage=stage,
+        shortfall_gib=to_gib(max(0.0, needed - kv, -unused)),
+        pipeline_stage=stage,
     )

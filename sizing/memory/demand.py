@@ -40,7 +40,13 @@ class MemoryDemand(BaseModel):
 
 
 def memory_demand(
-    m: ModelSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, kv_element_bytes: int, batch: int, seq_len: int,
+    m: ModelSpec,
+    fmt: WeightFormat,
+    layout: Layout,
+    engine: EngineProfile,
+    kv_element_bytes: int,
+    batch: int,
+    seq_len: int,
     max_num_batched_tokens: int | None = None,
 ) -> MemoryDemand:
     """Memory the most loaded GPU of a replica needs to serve `batch` requests of `seq_len` tokens each (spread over
@@ -56,6 +62,10 @@ def memory_demand(
     _, weights, kv, act = max(totals)
     overhead = non_torch_bytes(engine, layout) + engine.cuda_graph_pool_gib * BYTES_PER_GIB
     return MemoryDemand(
-        weights_gib=to_gib(weights), kv_cache_gib=to_gib(kv), activation_gib=to_gib(act), overhead_gib=to_gib(overhead),
-        batch=batch, seq_len=seq_len,
+        weights_gib=to_gib(weights),
+        kv_cache_gib=to_gib(kv),
+        activation_gib=to_gib(act),
+        overhead_gib=to_gib(overhead),
+        batch=batch,
+        seq_len=seq_len,
     )

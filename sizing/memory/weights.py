@@ -39,7 +39,9 @@ def _shard_fraction(g: ParamGroup, m: ModelSpec, layout: Layout) -> float:
     return 1.0
 
 
-def _group_bytes(groups: tuple[ParamGroup, ...], m: ModelSpec, fmt: WeightFormat, layout: Layout) -> tuple[float, float]:
+def _group_bytes(
+    groups: tuple[ParamGroup, ...], m: ModelSpec, fmt: WeightFormat, layout: Layout
+) -> tuple[float, float]:
     """(expert bytes, other bytes) one GPU holds for these groups. Outside the experts, data-parallel attention ranks
     each hold a full copy of their TP shard."""
     expert = other = 0.0

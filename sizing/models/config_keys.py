@@ -27,9 +27,16 @@ def unread_shape_keys(cfg: dict[str, Any]) -> list[str]:
     """Keys of one config level that name a shape, turn something on, and that the engine neither reads nor knows to
     be harmless. Nested objects (text_config, vision_config, rope_scaling, quantization_config) are not this level's."""
     _, read, harmless = _table()
-    return [k for k, v in cfg.items()
-            if not k.startswith("_") and k not in read and k not in harmless and v not in (None, False, 0, [], "")
-            and not isinstance(v, dict) and names_shape(k)]
+    return [
+        k
+        for k, v in cfg.items()
+        if not k.startswith("_")
+        and k not in read
+        and k not in harmless
+        and v not in (None, False, 0, [], "")
+        and not isinstance(v, dict)
+        and names_shape(k)
+    ]
 
 
 def check_shape_keys(cfg: dict[str, Any], where: str, part: str = "") -> None:
@@ -42,7 +49,8 @@ def check_shape_keys(cfg: dict[str, Any], where: str, part: str = "") -> None:
             f"{where}: config.json has {shown}, which may change the parameter count or the KV cache size and which "
             "the sizing engine does not read, so a count would be silently wrong. To fix: use a preset or a model "
             "whose keys are read (sizing/data/config_keys.toml lists them), or, for the memory command, give raw "
-            "numbers (--params-b, --layers, --kv-heads, --head-dim).")
+            "numbers (--params-b, --layers, --kv-heads, --head-dim)."
+        )
 
 
 def sliding_split_refusal(cfg: dict[str, Any], where: str) -> None:
@@ -53,4 +61,5 @@ def sliding_split_refusal(cfg: dict[str, Any], where: str) -> None:
         raise ModelConfigError(
             f"{where}: config.json has use_sliding_window=true with max_window_layers={split} of {layers} layers: "
             "only some layers use the window, which the sizing engine does not read. To fix: pass a config with "
-            "use_sliding_window false (as the published Qwen2 checkpoints have), or size it with raw numbers.")
+            "use_sliding_window false (as the published Qwen2 checkpoints have), or size it with raw numbers."
+        )

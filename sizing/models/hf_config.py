@@ -64,7 +64,9 @@ def _vision_params(vision: dict[str, Any], text: dict[str, Any], where: str) -> 
         )
     h, inter, layers = vision["hidden_size"], vision["intermediate_size"], vision["num_hidden_layers"]
     patch, image = vision["patch_size"], vision["image_size"]
-    per_layer = 4 * h * h + 4 * h + 2 * h * inter + inter + h + 4 * h  # qkv+o with biases, MLP with biases, two LayerNorms
+    per_layer = (
+        4 * h * h + 4 * h + 2 * h * inter + inter + h + 4 * h
+    )  # qkv+o with biases, MLP with biases, two LayerNorms
     embeddings = vision.get("num_channels", 3) * patch * patch * h + h + (image // patch) ** 2 * h
     if vision.get("model_type") == "llama4_vision_model":
         return layers * per_layer + embeddings + _llama4_vision_extra(vision, text, where)
@@ -77,8 +79,10 @@ def _llama4_vision_extra(vision: dict[str, Any], text: dict[str, Any], where: st
     class token's position, pre and post LayerNorms, the pixel-shuffle MLP (two bias-free linears) and the projector
     into the text model (bias-free)."""
     h, inter = vision["hidden_size"], vision["intermediate_size"]
-    p_in, p_out, out = (int(_need(vision, k, where + " vision_config"))
-                        for k in ("projector_input_dim", "projector_output_dim", "vision_output_dim"))
+    p_in, p_out, out = (
+        int(_need(vision, k, where + " vision_config"))
+        for k in ("projector_input_dim", "projector_output_dim", "vision_output_dim")
+    )
     class_position = h  # the class embedding itself is in the ViT embeddings
     layer_norms = 2 * 2 * h
     pixel_shuffle = inter * p_in + p_out * p_out
@@ -99,7 +103,8 @@ def _integer_format(method: str, quant: dict[str, Any]) -> str:
             f"quantization_config: {method} with bits={repr(bits)[:20]} is not a width the sizing knows or vLLM's "
             "Marlin "
             f"kernels serve ({served}). To fix: use a checkpoint quantized to one of those widths, or pass the "
-            "unquantized config.json and choose --weights explicitly.")
+            "unquantized config.json and choose --weights explicitly."
+        )
     return INTEGER_FORMATS[(method, bits)]
 
 
@@ -126,8 +131,10 @@ def _moe(cfg: dict[str, Any], num_layers: int) -> MoeSpec | None:
         return None
     top_k = cfg.get("num_experts_per_tok") or cfg.get("experts_per_token") or cfg.get("moe_topk")
     if not top_k:
-        raise ModelConfigError(f"config.json has {experts} experts but no 'num_experts_per_tok'. "
-                               "To fix: pass the model's original config.json.")
+        raise ModelConfigError(
+            f"config.json has {experts} experts but no 'num_experts_per_tok'. "
+            "To fix: pass the model's original config.json."
+        )
     width = cfg.get("moe_intermediate_size") or _need(cfg, "intermediate_size", "config.json")
     llama4 = cfg.get("model_type") in LLAMA4_FAMILIES
     shared = (cfg.get("n_shared_experts") or 0) * width + (cfg.get("shared_expert_intermediate_size") or 0)
@@ -136,8 +143,14 @@ def _moe(cfg: dict[str, Any], num_layers: int) -> MoeSpec | None:
     step, offset = _moe_layer_pattern(cfg, num_layers)
     gpt_oss = cfg.get("model_type") == "gpt_oss"
     return MoeSpec(
-        num_experts=experts, experts_per_token=top_k, expert_intermediate_size=width, shared_intermediate_size=shared,
-        dense_layers=min(dense, num_layers), layer_step=step, layer_offset=offset, expert_bias=gpt_oss,
+        num_experts=experts,
+        experts_per_token=top_k,
+        expert_intermediate_size=width,
+        shared_intermediate_size=shared,
+        dense_layers=min(dense, num_layers),
+        layer_step=step,
+        layer_offset=offset,
+        expert_bias=gpt_oss,
         router_bias=gpt_oss or cfg.get("topk_method") == "noaux_tc",
     )
 
@@ -160,7 +173,8 @@ def _moe_layer_pattern(cfg: dict[str, Any], num_layers: int) -> tuple[int, int]:
         raise ModelConfigError(
             f"config.json moe_layers={listed[:8]}{'...' if len(listed) > 8 else ''} is not one MoE layer every N "
             f"layers up to the last of {num_layers}, the pattern the sizing engine counts. To fix: pass the model's "
-            "published config.json.")
+            "published config.json."
+        )
     return step, offset
 
 
@@ -168,8 +182,11 @@ def _mla(cfg: dict[str, Any]) -> MlaSpec | None:
     if not cfg.get("kv_lora_rank"):
         return None
     return MlaSpec(
-        kv_lora_rank=cfg["kv_lora_rank"], q_lora_rank=cfg.get("q_lora_rank"), qk_nope_head_dim=cfg["qk_nope_head_dim"],
-        qk_rope_head_dim=cfg["qk_rope_head_dim"], v_head_dim=cfg["v_head_dim"],
+        kv_lora_rank=cfg["kv_lora_rank"],
+        q_lora_rank=cfg.get("q_lora_rank"),
+        qk_nope_head_dim=cfg["qk_nope_head_dim"],
+        qk_rope_head_dim=cfg["qk_rope_head_dim"],
+        v_head_dim=cfg["v_head_dim"],
     )
 
 
@@ -179,8 +196,10 @@ def _sliding(cfg: dict[str, Any], num_layers: int) -> tuple[int | None, int]:
     window = cfg.get("sliding_window")
     kind = cfg.get("model_type")
     if kind in LLAMA4_FAMILIES and cfg.get("attention_chunk_size"):
-        rope = cfg.get("no_rope_layers") or [int((i + 1) % int(cfg.get("no_rope_layer_interval") or LLAMA4_NOPE_INTERVAL) != 0)
-                                              for i in range(num_layers)]
+        rope = cfg.get("no_rope_layers") or [
+            int((i + 1) % int(cfg.get("no_rope_layer_interval") or LLAMA4_NOPE_INTERVAL) != 0)
+            for i in range(num_layers)
+        ]
         return int(cfg["attention_chunk_size"]), min(sum(rope), num_layers)
     if not window or cfg.get("use_sliding_window") is False:
         return None, 0
@@ -214,17 +233,30 @@ def spec_from_hf_config(cfg: dict[str, Any], name: str, source: str = "") -> Mod
     rotary = mla.qk_rope_head_dim if mla else int(head_dim * float(text.get("partial_rotary_factor") or 1.0))
     try:
         return ModelSpec(
-            name=name, architecture=kind, hidden_size=hidden, num_layers=layers, num_attention_heads=heads,
-            num_kv_heads=kv_heads, head_dim=head_dim,
+            name=name,
+            architecture=kind,
+            hidden_size=hidden,
+            num_layers=layers,
+            num_attention_heads=heads,
+            num_kv_heads=kv_heads,
+            head_dim=head_dim,
             intermediate_size=text.get("intermediate_size_mlp") or _need(text, "intermediate_size", name),
             vocab_size=_need(text, "vocab_size", name),
             max_position_embeddings=text.get("max_position_embeddings") or 4096,
             tie_word_embeddings=bool(text.get("tie_word_embeddings", False)),
             qkv_bias=bool(text.get("attention_bias") or kind in ("qwen2", "qwen2_moe")),
             o_bias=bool(text.get("attention_bias")) and kind != "qwen2",
-            qk_norm=kind in QK_NORM_FAMILIES, norms_per_layer=4 if kind in GEMMA_FAMILIES else 2,
-            attention_sinks=kind == "gpt_oss", sliding_window=window, num_sliding_layers=sliding, rotary_dim=rotary,
-            mla=mla, moe=_moe(text, layers), native_format=_native_format(text), extra_params=extra, source=source,
+            qk_norm=kind in QK_NORM_FAMILIES,
+            norms_per_layer=4 if kind in GEMMA_FAMILIES else 2,
+            attention_sinks=kind == "gpt_oss",
+            sliding_window=window,
+            num_sliding_layers=sliding,
+            rotary_dim=rotary,
+            mla=mla,
+            moe=_moe(text, layers),
+            native_format=_native_format(text),
+            extra_params=extra,
+            source=source,
             mtp_layers=int(text.get("num_nextn_predict_layers") or 0),
         )
     except ValidationError as exc:
@@ -243,7 +275,8 @@ def _check_layer_types(cfg: dict[str, Any], where: str) -> None:
         raise ModelConfigError(
             f"{where}: config.json layer_types has {', '.join(repr(t) for t in unknown[:4])}, layers whose parameters "
             f"and cache the sizing engine does not count (it counts {', '.join(KNOWN_LAYER_TYPES)}). To fix: use a "
-            "model with attention layers only, or give raw numbers to the memory command.")
+            "model with attention layers only, or give raw numbers to the memory command."
+        )
 
 
 def spec_from_file(path: str | Path) -> ModelSpec:

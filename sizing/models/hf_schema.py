@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from sizing.errors import ModelConfigError
@@ -161,8 +171,15 @@ class HfConfigFields(BaseModel):
 
 def _expected(error: ErrorDetails) -> str:
     kind = error["type"]
-    for word, expected in (("int", "an integer"), ("bool", "true or false"), ("float", "a number"),
-                           ("string", "a string"), ("dict", "an object"), ("model", "an object"), ("list", "a list")):
+    for word, expected in (
+        ("int", "an integer"),
+        ("bool", "true or false"),
+        ("float", "a number"),
+        ("string", "a string"),
+        ("dict", "an object"),
+        ("model", "an object"),
+        ("list", "a list"),
+    ):
         if word in kind:
             return f" (expected {expected})"
     return ""
@@ -172,7 +189,9 @@ def checked_fields(cfg: Any, where: str, part: str = "") -> dict[str, Any]:
     """The config mapping, after its engine-read fields passed the schema; raises ModelConfigError naming each bad
     field."""
     if not isinstance(cfg, dict):
-        raise ModelConfigError(f"{where}: config.json{part} is not a JSON object. To fix: pass a Hugging Face config.json.")
+        raise ModelConfigError(
+            f"{where}: config.json{part} is not a JSON object. To fix: pass a Hugging Face config.json."
+        )
     try:
         HfConfigFields.model_validate(cfg)
     except ValidationError as exc:
@@ -181,6 +200,8 @@ def checked_fields(cfg: Any, where: str, part: str = "") -> dict[str, Any]:
             field = ".".join(str(x) for x in e["loc"])
             shown = f"{field}={e['input']!r}"[:120] if field else "config"
             problems.append(f"{part.lstrip('.') + '.' if part else ''}{shown}: {e['msg']}{_expected(e)}")
-        raise ModelConfigError(f"{where}: config.json has bad field(s): {'; '.join(problems)}. "
-                               "To fix: correct those fields (compare with the model's published config.json).") from None
+        raise ModelConfigError(
+            f"{where}: config.json has bad field(s): {'; '.join(problems)}. "
+            "To fix: correct those fields (compare with the model's published config.json)."
+        ) from None
     return cfg

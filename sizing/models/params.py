@@ -38,9 +38,11 @@ def _mla_attention(m: ModelSpec) -> list[ParamGroup]:
     qk = mla.qk_nope_head_dim + mla.qk_rope_head_dim
     groups: list[ParamGroup] = []
     if mla.q_lora_rank:
-        groups += [_g("attn.q_a", h * mla.q_lora_rank, "linear", "replicated"),
-                   _g("attn.q_a_norm", mla.q_lora_rank, "other", "replicated"),
-                   _g("attn.q_b", mla.q_lora_rank * n * qk, "linear", "tp")]
+        groups += [
+            _g("attn.q_a", h * mla.q_lora_rank, "linear", "replicated"),
+            _g("attn.q_a_norm", mla.q_lora_rank, "other", "replicated"),
+            _g("attn.q_b", mla.q_lora_rank * n * qk, "linear", "tp"),
+        ]
     else:
         groups.append(_g("attn.q", h * n * qk, "linear", "tp"))
     return groups + [
@@ -55,8 +57,11 @@ def _attention(m: ModelSpec) -> list[ParamGroup]:
     if m.mla is not None:
         return _mla_attention(m)
     h, q_width, kv_width = m.hidden_size, m.num_attention_heads * m.head_dim, m.num_kv_heads * m.head_dim
-    groups = [_g("attn.q", h * q_width, "linear", "tp"), _g("attn.kv", 2 * h * kv_width, "linear", "kv"),
-              _g("attn.o", q_width * h, "linear", "tp")]
+    groups = [
+        _g("attn.q", h * q_width, "linear", "tp"),
+        _g("attn.kv", 2 * h * kv_width, "linear", "kv"),
+        _g("attn.o", q_width * h, "linear", "tp"),
+    ]
     if m.qkv_bias:
         groups += [_g("attn.q_bias", q_width, "other", "tp"), _g("attn.kv_bias", 2 * kv_width, "other", "kv")]
     if m.o_bias:
@@ -72,9 +77,13 @@ def _moe_mlp(m: ModelSpec) -> list[ParamGroup]:
     moe, h = m.moe, m.hidden_size
     assert moe is not None
     width = moe.expert_intermediate_size
-    per_expert = 3 * h * width + ((2 * width + h) if moe.expert_bias else 0)  # gate+up+down; biases: gate_up (2w), down (h)
-    groups = [_g("moe.experts", moe.num_experts * per_expert, "expert", "tp"),
-              _g("moe.router", h * moe.num_experts + (moe.num_experts if moe.router_bias else 0), "other", "replicated")]
+    per_expert = 3 * h * width + (
+        (2 * width + h) if moe.expert_bias else 0
+    )  # gate+up+down; biases: gate_up (2w), down (h)
+    groups = [
+        _g("moe.experts", moe.num_experts * per_expert, "expert", "tp"),
+        _g("moe.router", h * moe.num_experts + (moe.num_experts if moe.router_bias else 0), "other", "replicated"),
+    ]
     if moe.shared_intermediate_size:
         groups.append(_g("moe.shared", 3 * h * moe.shared_intermediate_size, "linear", "tp"))
     return groups

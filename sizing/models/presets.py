@@ -40,7 +40,9 @@ def load_preset(name: str) -> ModelSpec:
     key = _aliases().get(name.strip().lower())
     if key is None:
         raise UnknownModelError(
-            "model", name, preset_names(),
+            "model",
+            name,
+            preset_names(),
             "pass a preset name, a Hugging Face repo id of a preset, or a path to a config.json on disk.",
         )
     doc = json.loads((PRESET_DIR / f"{key}.json").read_text())
@@ -51,11 +53,17 @@ def load_preset(name: str) -> ModelSpec:
 def resolve_model(model: str) -> ModelSpec:
     """A model argument: an existing path (config.json or its folder) or a preset name."""
     if len(model) > MAX_NAME_CHARS:
-        raise UnknownModelError("model", model[:60] + "...", preset_names(),
-                                f"pass a preset name or a path of at most {MAX_NAME_CHARS} characters.")
+        raise UnknownModelError(
+            "model",
+            model[:60] + "...",
+            preset_names(),
+            f"pass a preset name or a path of at most {MAX_NAME_CHARS} characters.",
+        )
     if any(ord(c) < 32 or ord(c) == 127 for c in model):  # a newline in a path would end a line of the boot script
-        raise InvalidInputError(f"model {model[:80]!r} contains a control character (newline, tab, NUL...). To fix: pass "
-                                "a preset name or a path without control characters (rename the folder).")
+        raise InvalidInputError(
+            f"model {model[:80]!r} contains a control character (newline, tab, NUL...). To fix: pass "
+            "a preset name or a path without control characters (rename the folder)."
+        )
     path = Path(model)
     try:
         on_disk = path.suffix == ".json" or path.exists()

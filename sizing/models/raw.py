@@ -16,16 +16,26 @@ HIDDEN_ROUNDING = 128
 """Hidden sizes are multiples of this."""
 
 
-def spec_from_numbers(params_b: float, layers: int, kv_heads: int, head_dim: int, hidden: int | None = None,
-                      vocab: int | None = None) -> ModelSpec:
+def spec_from_numbers(
+    params_b: float, layers: int, kv_heads: int, head_dim: int, hidden: int | None = None, vocab: int | None = None
+) -> ModelSpec:
     """A dense GQA model with `params_b` billion parameters and the given attention shape."""
-    for name, value in (("--params-b", params_b), ("--layers", layers), ("--kv-heads", kv_heads), ("--head-dim", head_dim)):
+    for name, value in (
+        ("--params-b", params_b),
+        ("--layers", layers),
+        ("--kv-heads", kv_heads),
+        ("--head-dim", head_dim),
+    ):
         if value is None or value <= 0:
-            raise InvalidInputError(f"{name}={value!r} must be a positive number. To fix: give all four raw numbers "
-                                    "(--params-b, --layers, --kv-heads, --head-dim), or a model preset / config.json.")
+            raise InvalidInputError(
+                f"{name}={value!r} must be a positive number. To fix: give all four raw numbers "
+                "(--params-b, --layers, --kv-heads, --head-dim), or a model preset / config.json."
+            )
     params = params_b * 1e9
     vocab = vocab or DEFAULT_VOCAB
-    hidden = hidden or max(HIDDEN_ROUNDING, round(math.sqrt(params / (12 * layers)) / HIDDEN_ROUNDING) * HIDDEN_ROUNDING)
+    hidden = hidden or max(
+        HIDDEN_ROUNDING, round(math.sqrt(params / (12 * layers)) / HIDDEN_ROUNDING) * HIDDEN_ROUNDING
+    )
     heads = max(kv_heads, hidden // head_dim)
     heads -= heads % kv_heads
     attention = 2 * hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim
@@ -37,8 +47,15 @@ def spec_from_numbers(params_b: float, layers: int, kv_heads: int, head_dim: int
             "To fix: check the numbers, or pass --hidden and --vocab."
         )
     return ModelSpec(
-        name=f"raw({params_b:g}B, {layers} layers, {kv_heads} KV heads x {head_dim})", architecture="raw",
-        hidden_size=hidden, num_layers=layers, num_attention_heads=heads, num_kv_heads=kv_heads, head_dim=head_dim,
-        intermediate_size=intermediate, vocab_size=vocab, max_position_embeddings=131072,
+        name=f"raw({params_b:g}B, {layers} layers, {kv_heads} KV heads x {head_dim})",
+        architecture="raw",
+        hidden_size=hidden,
+        num_layers=layers,
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        intermediate_size=intermediate,
+        vocab_size=vocab,
+        max_position_embeddings=131072,
         source="raw numbers from the command line",
     )

@@ -178,4 +178,6 @@ class ModelSpec(BaseModel):
         """Whether layer `index` uses the sliding window (spread evenly across the stack)."""
         if not self.num_sliding_layers:
             return False
-        return (index * self.num_sliding_layers) // self.num_layers != ((index + 1) * self.num_sliding_layers) // self.num_layers
+        return (index * self.num_sliding_layers) // self.num_layers != (
+            (index + 1) * self.num_sliding_layers
+        ) // self.num_layers

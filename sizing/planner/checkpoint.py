@@ -22,8 +22,11 @@ def quantized_at_load(source_format: str, served: str) -> bool:
 def loadable(model: ModelSpec, fmt: WeightFormat) -> bool:
     """Some checkpoint serves `model` in `fmt`: its own, a catalogued pre-quantized release, or its own quantized at
     load."""
-    return (fmt.name == model.native_format or prequantized_release(model.hf_repo, fmt.name) is not None
-            or quantized_at_load(model.native_format, fmt.name))
+    return (
+        fmt.name == model.native_format
+        or prequantized_release(model.hf_repo, fmt.name) is not None
+        or quantized_at_load(model.native_format, fmt.name)
+    )
 
 
 def loadable_formats(model: ModelSpec, names: tuple[str, ...]) -> list[str]:
@@ -48,14 +51,22 @@ def checkpoint_for(model: ModelSpec, fmt: WeightFormat) -> Checkpoint:
     if release is not None:
         computed = release.download_bytes is None
         size = total_weight_bytes(model, fmt) if computed else release.download_bytes
-        return Checkpoint(repo=release.repo, format=fmt.name, download_bytes=round(size or 0), prequantized=True,
-                          source=release.source + (f"; size computed from the parameter count in {fmt.name}" if computed
-                                                   else " (recorded size)"))
+        return Checkpoint(
+            repo=release.repo,
+            format=fmt.name,
+            download_bytes=round(size or 0),
+            prequantized=True,
+            source=release.source
+            + (f"; size computed from the parameter count in {fmt.name}" if computed else " (recorded size)"),
+        )
     native = get_format(model.native_format)
     return Checkpoint(
-        repo=model.hf_repo, format=native.name, download_bytes=round(total_weight_bytes(model, native)), prequantized=False,
+        repo=model.hf_repo,
+        format=native.name,
+        download_bytes=round(total_weight_bytes(model, native)),
+        prequantized=False,
         source=f"the model's own checkpoint; size computed from the parameter count in {native.name}"
-               + (f", quantized to {fmt.name} by vLLM at load" if fmt.name != native.name else ""),
+        + (f", quantized to {fmt.name} by vLLM at load" if fmt.name != native.name else ""),
     )
 
 

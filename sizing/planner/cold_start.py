@@ -84,8 +84,11 @@ class ColdStart(BaseModel):
     def explain(self) -> list[str]:
         """One line per term, with the rate and the bound behind it."""
         gb = BYTES_PER_GB
-        disk = (f"gp3 at {self.disk.gp3_throughput_mibps} MiB/s provisioned" if self.disk.kind == "gp3"
-                else "local NVMe instance store")
+        disk = (
+            f"gp3 at {self.disk.gp3_throughput_mibps} MiB/s provisioned"
+            if self.disk.kind == "gp3"
+            else "local NVMe instance store"
+        )
         return [
             f"instance boot {self.boot_s:.0f} s (assumption instance_boot_s)",
             f"image pull {self.image_pull_s:.0f} s (assumption container_pull_s)",
@@ -100,8 +103,10 @@ class ColdStart(BaseModel):
 
 def _network_rates(instance: InstanceType, a: Assumptions) -> dict[str, float]:
     """Bytes/s the source and the NIC allow for one node's download."""
-    return {"source": instance.facts.weights_load_gb_per_s * BYTES_PER_GB,
-            "nic": instance.network_gbps * BYTES_PER_GB / BITS_PER_BYTE * a.download_nic_efficiency}
+    return {
+        "source": instance.facts.weights_load_gb_per_s * BYTES_PER_GB,
+        "nic": instance.network_gbps * BYTES_PER_GB / BITS_PER_BYTE * a.download_nic_efficiency,
+    }
 
 
 def weights_disk(instance: InstanceType, download_bytes: float, a: Assumptions) -> WeightsDisk:
@@ -123,10 +128,18 @@ def cold_start(instance: InstanceType, download_bytes: float, load_bytes: float,
     rates = {**_network_rates(instance, a), "disk": disk.rate_bytes_per_s}
     limited_by = min(rates, key=lambda k: rates[k])
     rate = rates[limited_by]
-    return ColdStart(boot_s=a.instance_boot_s, image_pull_s=a.container_pull_s, download_bytes=download_bytes,
-                     download_rate_bytes_per_s=rate, download_limited_by=limited_by,  # type: ignore[arg-type]
-                     download_s=download_bytes / rate, load_bytes=load_bytes, load_s=load_bytes / disk.rate_bytes_per_s,
-                     engine_init_s=a.engine_init_s, disk=disk)
+    return ColdStart(
+        boot_s=a.instance_boot_s,
+        image_pull_s=a.container_pull_s,
+        download_bytes=download_bytes,
+        download_rate_bytes_per_s=rate,
+        download_limited_by=limited_by,  # type: ignore[arg-type]
+        download_s=download_bytes / rate,
+        load_bytes=load_bytes,
+        load_s=load_bytes / disk.rate_bytes_per_s,
+        engine_init_s=a.engine_init_s,
+        disk=disk,
+    )
 
 
 def node_cold_start(instance: InstanceType, checkpoint_bytes: float, a: Assumptions) -> ColdStart:
@@ -137,4 +150,6 @@ def node_cold_start(instance: InstanceType, checkpoint_bytes: float, a: Assumpti
 
 def plan_cold_start(plan: Plan) -> ColdStart:
     """A plan's cold start, as the planner priced it (pricing.node_cold_start_s)."""
-    return node_cold_start(get_instance_type(plan.choice.instance_type), plan.checkpoint.download_bytes, plan.assumptions)
+    return node_cold_start(
+        get_instance_type(plan.choice.instance_type), plan.checkpoint.download_bytes, plan.assumptions
+    )

@@ -80,15 +80,21 @@ def split_fleet(w: Workload, d: Deployment, required: int, per_instance: int, no
     replicas = total * per_instance if nodes == 1 else total // nodes
     od = _on_demand_instances(w, d, required, per_instance, nodes, total)
     spot = total - od
-    purchase: PurchaseOption = ("capacity-block" if d.purchase == "capacity-block" else
-                                "on-demand" if spot == 0 else ("spot" if od == 0 else "mixed"))
+    purchase: PurchaseOption = (
+        "capacity-block"
+        if d.purchase == "capacity-block"
+        else "on-demand"
+        if spot == 0
+        else ("spot" if od == 0 else "mixed")
+    )
     return Fleet(replicas=replicas, instances=total, on_demand_instances=od, spot_instances=spot, purchase=purchase)
 
 
 def spot_unfilled_share(instance: InstanceType, nodes: int, a: Assumptions) -> float:
     """Probability that a spot unit (one instance, or every node of a multi-node replica at once) cannot be had."""
-    per_instance = (a.spot_unfilled_share_scarce if instance.facts.spot_capacity == "scarce"
-                    else a.spot_unfilled_share_plentiful)
+    per_instance = (
+        a.spot_unfilled_share_scarce if instance.facts.spot_capacity == "scarce" else a.spot_unfilled_share_plentiful
+    )
     return 1 - (1 - per_instance) ** nodes
 
 
@@ -102,8 +108,13 @@ def fleet_costs(
     Capacity: a spot unit left unfilled runs on demand instead (the fallback), with probability spot_unfilled_share."""
     if fleet.purchase == "capacity-block":  # reserved, never interrupted: every instance at the block's rate
         block = instance.capacity_block_usd_per_hour[region]
-        return Costs(on_demand_usd_per_hour=block, spot_usd_per_hour=0.0, interruption_usd_per_hour=0.0,
-                     capacity_risk_usd_per_hour=0.0, hourly_usd=fleet.instances * block)
+        return Costs(
+            on_demand_usd_per_hour=block,
+            spot_usd_per_hour=0.0,
+            interruption_usd_per_hour=0.0,
+            capacity_risk_usd_per_hour=0.0,
+            hourly_usd=fleet.instances * block,
+        )
     od = instance.od_usd_per_hour[region]
     known = d.spot_price(instance.name)
     spot = known[0] if known else od * (1 - instance.facts.spot_discount)
@@ -112,5 +123,10 @@ def fleet_costs(
     interruption = spot_units * unit_interruptions_per_hour * (cold_s / SECONDS_PER_HOUR) * nodes * spot
     capacity_risk = fleet.spot_instances * spot_unfilled_share(instance, nodes, a) * max(od - spot, 0.0)
     hourly = fleet.on_demand_instances * od + fleet.spot_instances * spot + interruption + capacity_risk
-    return Costs(on_demand_usd_per_hour=od, spot_usd_per_hour=spot, interruption_usd_per_hour=interruption,
-                 capacity_risk_usd_per_hour=capacity_risk, hourly_usd=hourly)
+    return Costs(
+        on_demand_usd_per_hour=od,
+        spot_usd_per_hour=spot,
+        interruption_usd_per_hour=interruption,
+        capacity_risk_usd_per_hour=capacity_risk,
+        hourly_usd=hourly,
+    )

@@ -47,8 +47,12 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
         fp4 = (get_format(AUTO_FP4),) if prequantized_release(m.hf_repo, AUTO_FP4) else ()
         return (native, _auto_fp8(m), *fp4)
     if key not in all_formats() and key not in FORMAT_ALIASES:
-        raise UnknownNameError("weight format", weights or "", [*all_formats(), AUTO, NATIVE],
-                               "pass a format from sizing/data/weight_formats.csv, 'native' or 'auto'.")
+        raise UnknownNameError(
+            "weight format",
+            weights or "",
+            [*all_formats(), AUTO, NATIVE],
+            "pass a format from sizing/data/weight_formats.csv, 'native' or 'auto'.",
+        )
     fmt = get_format(key)
     if fmt.name in RELEASE_ONLY_FORMATS and fmt.name != native.name and not prequantized_release(m.hf_repo, fmt.name):
         raise InvalidInputError(
@@ -56,7 +60,8 @@ def requested_formats(m: ModelSpec, weights: str | None) -> tuple[WeightFormat, 
             "(sizing/data/checkpoints.csv), and "
             f"vLLM reads {fmt.name} from a checkpoint, it cannot quantize to it at load. To fix: use fp8 "
             "(quantized at load) "
-            "or auto, or add the publisher's release to checkpoints.csv with its model card.")
+            "or auto, or add the publisher's release to checkpoints.csv with its model card."
+        )
     if fmt.name in LLAMA_CPP_ONLY_FORMATS:
         raise InvalidInputError(
             f"weights={fmt.name!r} is a llama.cpp (GGUF) format; the fleet serves with vLLM, which would load the "
@@ -83,7 +88,8 @@ def _no_checkpoint(m: ModelSpec, fmt: WeightFormat) -> InvalidInputError:
         f"is catalogued (sizing/data/checkpoints.csv), and vLLM quantizes a {m.native_format} checkpoint at load "
         "only to "
         f"FP8 (vLLM rule {CHECKPOINT_RULE}). To fix: use one of {', '.join(options)}, or 'auto'; or add the release's "
-        "row to sizing/data/checkpoints.csv.")
+        "row to sizing/data/checkpoints.csv."
+    )
 
 
 def _auto_fp8(m: ModelSpec) -> WeightFormat:
@@ -94,11 +100,16 @@ def _auto_fp8(m: ModelSpec) -> WeightFormat:
 
 def has_fp8_kernels(gpu: GpuSpec) -> bool:
     """The GPU has FP8 tensor cores (compute capability 8.9+): FP8 is faster there, not just smaller."""
-    return gpu.compute_capability is not None and gpu.compute_capability >= FP8_KERNELS_MIN_COMPUTE_CAPABILITY and "fp8" in gpu.dense_tflops
+    return (
+        gpu.compute_capability is not None
+        and gpu.compute_capability >= FP8_KERNELS_MIN_COMPUTE_CAPABILITY
+        and "fp8" in gpu.dense_tflops
+    )
 
 
-def formats_to_try(m: ModelSpec, formats: tuple[WeightFormat, ...], instance: InstanceType,
-                   max_nodes: int) -> tuple[WeightFormat, ...]:
+def formats_to_try(
+    m: ModelSpec, formats: tuple[WeightFormat, ...], instance: InstanceType, max_nodes: int
+) -> tuple[WeightFormat, ...]:
     """The formats worth sizing on one instance type. With `auto`'s list (the native 16-bit format, FP8, and NVFP4
     where a release exists): the quantized formats whose kernels are native on this GPU (sizing/data/kernels.toml:
     FP8 on Ada/Hopper/Blackwell, NVFP4 on Blackwell datacenter parts), which hold every layout the 16-bit replica does
@@ -110,9 +121,18 @@ def formats_to_try(m: ModelSpec, formats: tuple[WeightFormat, ...], instance: In
         return formats
     native, *quantized = formats
     gpu = instance.gpu
-    runnable = [f for f in quantized if gpu.compute_capability is not None and gpu.compute_capability >= f.min_compute_capability]
-    fast = [f for f in runnable if kernel_path(gpu, f).maturity == "native"
-            and (f.name != AUTO_FP4 or has_fp8_kernels(gpu)) and (f.name == AUTO_FP4 or has_fp8_kernels(gpu))]
+    runnable = [
+        f
+        for f in quantized
+        if gpu.compute_capability is not None and gpu.compute_capability >= f.min_compute_capability
+    ]
+    fast = [
+        f
+        for f in runnable
+        if kernel_path(gpu, f).maturity == "native"
+        and (f.name != AUTO_FP4 or has_fp8_kernels(gpu))
+        and (f.name == AUTO_FP4 or has_fp8_kernels(gpu))
+    ]
     weight_only = [f for f in runnable if kernel_path(gpu, f).maturity == "fallback" and f.name != AUTO_FP4]
     candidates = fast if fast else [native, *weight_only]
     nodes = max_replica_nodes(instance, max_nodes)

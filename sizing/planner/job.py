@@ -54,5 +54,7 @@ def deadline_miss(w: Workload, cold_s: float) -> str | None:
     """Why no fleet of nodes with this cold start meets the job's deadline (None: the deadline leaves serving time)."""
     if w.deadline_hours is None or cold_s < w.deadline_hours * SECONDS_PER_HOUR:
         return None
-    return (f"the {w.deadline_hours:g} h deadline ends before a node serves (its cold start takes "
-            f"{cold_s / SECONDS_PER_HOUR:.2f} h)")
+    return (
+        f"the {w.deadline_hours:g} h deadline ends before a node serves (its cold start takes "
+        f"{cold_s / SECONDS_PER_HOUR:.2f} h)"
+    )

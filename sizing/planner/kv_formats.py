@@ -13,8 +13,10 @@ from sizing.planner.results import Candidate, KvAlternative
 
 FP8_KV = "fp8"
 """The --kv-cache-dtype value the alternative plans with (vLLM: fp8 = fp8_e4m3)."""
-FP8_KV_SOURCE = ("vLLM docs, Quantized KV Cache: FP8 E4M3 KV cache (--kv-cache-dtype fp8) halves the cache and raises "
-                 "the tokens it holds; accuracy impact stated as minimal for most models, checked per model by its owner")
+FP8_KV_SOURCE = (
+    "vLLM docs, Quantized KV Cache: FP8 E4M3 KV cache (--kv-cache-dtype fp8) halves the cache and raises "
+    "the tokens it holds; accuracy impact stated as minimal for most models, checked per model by its owner"
+)
 """Why the alternative exists and what it costs in accuracy."""
 
 
@@ -23,8 +25,9 @@ def wants_fp8_alternative(req: PlanRequest) -> bool:
     return KV_DTYPE_BYTES.get(req.deployment.kv_dtype.strip().lower(), 1) != 1
 
 
-def fp8_kv_alternative(req: PlanRequest, choice: Candidate,
-                       cheapest: Callable[[PlanRequest], Candidate | None]) -> KvAlternative | None:
+def fp8_kv_alternative(
+    req: PlanRequest, choice: Candidate, cheapest: Callable[[PlanRequest], Candidate | None]
+) -> KvAlternative | None:
     """The cheapest plan of the same request with an FP8 KV cache (None: not asked for, or nothing feasible)."""
     if not wants_fp8_alternative(req):
         return None
@@ -32,5 +35,9 @@ def fp8_kv_alternative(req: PlanRequest, choice: Candidate,
     best = cheapest(fp8)
     if best is None:
         return None
-    return KvAlternative(kv_dtype=FP8_KV, candidate=best, source=FP8_KV_SOURCE,
-                         saving_share=1 - best.hourly_cost_usd / choice.hourly_cost_usd)
+    return KvAlternative(
+        kv_dtype=FP8_KV,
+        candidate=best,
+        source=FP8_KV_SOURCE,
+        saving_share=1 - best.hourly_cost_usd / choice.hourly_cost_usd,
+    )

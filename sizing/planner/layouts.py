@@ -50,8 +50,9 @@ def engine_refusal(m: ModelSpec, fmt: WeightFormat, layout: Layout) -> str | Non
     return refusal.reason if refusal else None
 
 
-def placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
-               fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+def placements(
+    m: ModelSpec, instance: InstanceType, max_nodes: int, fmt: WeightFormat
+) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     """Every layout to try on this instance type, and the ones refused outright (cached per catalog type)."""
     if all_instance_types().get(instance.name) is instance:
         return _catalog_placements(m, instance.name, max_nodes, fmt)
@@ -59,8 +60,9 @@ def placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
 
 
 @cache
-def _catalog_placements(m: ModelSpec, instance_name: str, max_nodes: int,
-                        fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+def _catalog_placements(
+    m: ModelSpec, instance_name: str, max_nodes: int, fmt: WeightFormat
+) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     return _placements(m, all_instance_types()[instance_name], max_nodes, fmt)
 
 
@@ -71,8 +73,11 @@ def expert_layouts(m: ModelSpec, gpus: int) -> tuple[Layout, ...]:
         return ()
     found = [layout_of(tp=gpus, ep=True)] if gpus in PARALLEL_DEGREES else []
     if m.mla is not None:
-        found += [layout_of(tp=gpus // dp, dp=dp, ep=True) for dp in PARALLEL_DEGREES
-                  if dp > 1 and gpus % dp == 0 and gpus // dp in PARALLEL_DEGREES]
+        found += [
+            layout_of(tp=gpus // dp, dp=dp, ep=True)
+            for dp in PARALLEL_DEGREES
+            if dp > 1 and gpus % dp == 0 and gpus // dp in PARALLEL_DEGREES
+        ]
     return tuple(found)
 
 
@@ -86,8 +91,9 @@ def max_replica_nodes(instance: InstanceType, max_nodes: int) -> int:
     return max_nodes if spans_nodes(instance) else 1
 
 
-def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
-                fmt: WeightFormat) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
+def _placements(
+    m: ModelSpec, instance: InstanceType, max_nodes: int, fmt: WeightFormat
+) -> tuple[tuple[Placement, ...], tuple[LayoutRefusal, ...]]:
     gpus = instance.whole_gpus
     found: list[Placement] = []
     refused: list[LayoutRefusal] = []
@@ -99,14 +105,24 @@ def _placements(m: ModelSpec, instance: InstanceType, max_nodes: int,
     for nodes in range(2, max_nodes + 1 if gpus >= MIN_GPUS_FOR_MULTI_NODE else 2):
         layout = layout_of(tp=gpus, pp=nodes)
         if not instance.efa:
-            refused.append(LayoutRefusal(instance, layout, f"multi-node ({nodes} nodes) needs EFA, which {instance.name} lacks"))
+            refused.append(
+                LayoutRefusal(instance, layout, f"multi-node ({nodes} nodes) needs EFA, which {instance.name} lacks")
+            )
             continue
         _add(m, fmt, instance, layout, nodes, 1, found, refused)
     return tuple(found), tuple(refused)
 
 
-def _add(m: ModelSpec, fmt: WeightFormat, instance: InstanceType, layout: Layout, nodes: int, per_instance: int,
-         found: list[Placement], refused: list[LayoutRefusal]) -> None:
+def _add(
+    m: ModelSpec,
+    fmt: WeightFormat,
+    instance: InstanceType,
+    layout: Layout,
+    nodes: int,
+    per_instance: int,
+    found: list[Placement],
+    refused: list[LayoutRefusal],
+) -> None:
     reason = engine_refusal(m, fmt, layout)
     if reason:
         refused.append(LayoutRefusal(instance, layout, reason))

@@ -62,8 +62,7 @@ def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_mod
 def verify_with_workload(req: PlanRequest) -> None:
     """Cross-object rules between the deployment, the workload and the model."""
     w = req.workload
-    check_context(req.model, req.max_model_len,
-                  "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
+    check_context(req.model, req.max_model_len, "max_model_len" if w.max_model_len else "input_tokens + output_tokens")
     if w.max_input_tokens or w.max_output_tokens:  # given longest lengths are never capped silently at the context
         check_context(req.model, w.longest_request_tokens, "max_input_tokens + max_output_tokens")
     if req.deployment.purchase == "spot" and req.workload.kind == "interactive":
@@ -91,13 +90,25 @@ class _FitMemo:
         self.spec_step = speculative.spec_decode(self.spec, req.assumptions) if self.spec else None
         self.kv_bytes = kv_element_bytes(req.deployment.kv_dtype, fmt)
         self.settings = EngineSettings(
-            gpu_memory_utilization=req.deployment.gpu_memory_utilization, max_model_len=req.max_model_len,
+            gpu_memory_utilization=req.deployment.gpu_memory_utilization,
+            max_model_len=req.max_model_len,
             kv_element_bytes=self.kv_bytes,
         )
         w = req.workload
-        context = (req.model, Same(fmt), Same(engine), self.settings, req.deployment.speculative, self.spec_step,
-                   w.input_tokens, w.output_tokens, w.prefix_hit_rate, w.request_tokens, req.assumptions,
-                   Same(req.calibration))  # everything a replica model reads besides the placement (replica_memo)
+        context = (
+            req.model,
+            Same(fmt),
+            Same(engine),
+            self.settings,
+            req.deployment.speculative,
+            self.spec_step,
+            w.input_tokens,
+            w.output_tokens,
+            w.prefix_hit_rate,
+            w.request_tokens,
+            req.assumptions,
+            Same(req.calibration),
+        )  # everything a replica model reads besides the placement (replica_memo)
         self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss]
         self._fits: dict[tuple, ReplicaFit | ReplicaMiss]
         self._models, self._fits = shared_memos(context)
@@ -116,12 +127,30 @@ class _FitMemo:
             assumptions, factor = req.speed_assumptions(p.instance.gpu.name, self.fmt.name)
 
             def speed() -> ReplicaSpeed:
-                return ReplicaSpeed(req.model, p.instance.gpu, self.fmt, p.layout, self.kv_bytes, p.instance.gpu_link,
-                                    assumptions, p.nodes_per_replica > 1)
+                return ReplicaSpeed(
+                    req.model,
+                    p.instance.gpu,
+                    self.fmt,
+                    p.layout,
+                    self.kv_bytes,
+                    p.instance.gpu_link,
+                    assumptions,
+                    p.nodes_per_replica > 1,
+                )
 
             settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
-            self._models[key] = replica_model(req.model, p.instance.gpu, self.fmt, p.layout, self.engine, settings,
-                                              speed, req.workload, self.spec_step, factor)
+            self._models[key] = replica_model(
+                req.model,
+                p.instance.gpu,
+                self.fmt,
+                p.layout,
+                self.engine,
+                settings,
+                speed,
+                req.workload,
+                self.spec_step,
+                factor,
+            )
         if self._targets is None or self._targets[0] is not w:
             t = targets_for(w, self.req.assumptions)
             self._targets = (w, t, (*t.key, t.default_tpot))  # every field: a miss's words depend on default_tpot
@@ -162,8 +191,9 @@ def plan(req: PlanRequest) -> Plan:
     memos: dict[str, _FitMemo] = {}
     ranked, rejected, checkpoints = search(req, memos)
     allowed = req.deployment.instance_types
-    rejected += not_planned_rejections(req.deployment.region,
-                                       tuple(n.strip().lower() for n in allowed) if allowed else None)
+    rejected += not_planned_rejections(
+        req.deployment.region, tuple(n.strip().lower() for n in allowed) if allowed else None
+    )
     if not ranked:
         raise infeasible(req, rejected)
     choice = candidate(req, ranked[0])
@@ -172,20 +202,36 @@ def plan(req: PlanRequest) -> Plan:
     checkpoint = checkpoints[fmt.name]
     instances = _allowed_instances(req)
     return Plan(
-        model=req.model.name, params_total=total_params(req.model), params_active=active_params(req.model),
-        weights=fmt.name, checkpoint=checkpoint,
+        model=req.model.name,
+        params_total=total_params(req.model),
+        params_active=active_params(req.model),
+        weights=fmt.name,
+        checkpoint=checkpoint,
         vllm_quantization=vllm_quantization_for(fmt, checkpoint),
-        kv_dtype=req.deployment.kv_dtype, engine=engine.name, region=req.deployment.region,
-        speculative=(speculative.speculative_plan(req.model, fmt, ranked[0].placement.layout, spec, req.assumptions)
-                     if spec else None),
-        workload=req.workload, max_model_len=req.max_model_len, choice=choice,
-        alternatives=alternatives(req, ranked), feasible_count=len(ranked), rejected=tuple(rejected),
+        kv_dtype=req.deployment.kv_dtype,
+        engine=engine.name,
+        region=req.deployment.region,
+        speculative=(
+            speculative.speculative_plan(req.model, fmt, ranked[0].placement.layout, spec, req.assumptions)
+            if spec
+            else None
+        ),
+        workload=req.workload,
+        max_model_len=req.max_model_len,
+        choice=choice,
+        alternatives=alternatives(req, ranked),
+        feasible_count=len(ranked),
+        rejected=tuple(rejected),
         frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
-        assumptions=req.assumptions, prices_as_of=catalog_prices_as_of(instances),
+        assumptions=req.assumptions,
+        prices_as_of=catalog_prices_as_of(instances),
         calibration=calibration_in_use(req, choice),
         assumed_limits=assumed_limits(req.workload, req.assumptions),
-        warnings=(traffic_warnings(req, ranked[0]) + _warnings(choice, req)
-                  + (req.deployment.facts.notices if req.deployment.facts else ())),
+        warnings=(
+            traffic_warnings(req, ranked[0])
+            + _warnings(choice, req)
+            + (req.deployment.facts.notices if req.deployment.facts else ())
+        ),
         fact_sources=_fact_sources(req),
         kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
     )
@@ -203,8 +249,14 @@ def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced],
     return ranked, rejected
 
 
-def _try_format(req: PlanRequest, instance: InstanceType, memo: _FitMemo, checkpoint: Checkpoint,
-                feasible: list[Priced], rejected: list[Rejection]) -> None:
+def _try_format(
+    req: PlanRequest,
+    instance: InstanceType,
+    memo: _FitMemo,
+    checkpoint: Checkpoint,
+    feasible: list[Priced],
+    rejected: list[Rejection],
+) -> None:
     """Every layout of one instance type in one weight format: feasible ones priced, the others rejected."""
     fmt = memo.fmt
     refusal = format_rejection(instance, fmt, req.model)
@@ -250,11 +302,21 @@ def calibration_in_use(req: PlanRequest, choice: Candidate) -> CalibrationInUse 
     cal = req.calibration
     if cal is None:
         return None
-    return CalibrationInUse(summary=cal.summary, gpu=cal.gpu, model=cal.model, weights=cal.weights, engine=cal.engine,
-                            engine_version=cal.engine_version, created=cal.created, points=len(cal.points),
-                            median_abs_error=cal.median_abs_error, max_abs_error=cal.max_abs_error,
-                            sources=tuple(f"{s.file} sha256:{s.sha256}" for s in cal.sources),
-                            fitted=cal.fitted.model_dump(), applies_to_choice=choice.calibrated)
+    return CalibrationInUse(
+        summary=cal.summary,
+        gpu=cal.gpu,
+        model=cal.model,
+        weights=cal.weights,
+        engine=cal.engine,
+        engine_version=cal.engine_version,
+        created=cal.created,
+        points=len(cal.points),
+        median_abs_error=cal.median_abs_error,
+        max_abs_error=cal.max_abs_error,
+        sources=tuple(f"{s.file} sha256:{s.sha256}" for s in cal.sources),
+        fitted=cal.fitted.model_dump(),
+        applies_to_choice=choice.calibrated,
+    )
 
 
 def _warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]:
@@ -267,8 +329,10 @@ def calibration_warnings(choice: Candidate, req: PlanRequest) -> tuple[str, ...]
     cal = req.calibration
     if cal is None or choice.calibrated:
         return ()
-    return (f"the calibration ({cal.model} {cal.weights} on {cal.gpu}) does not describe the choice "
-            f"({req.model.name} {choice.weights} on {choice.gpu}): its figures are first principles",)
+    return (
+        f"the calibration ({cal.model} {cal.weights} on {cal.gpu}) does not describe the choice "
+        f"({req.model.name} {choice.weights} on {choice.gpu}): its figures are first principles",
+    )
 
 
 def kernel_warnings(choice: Candidate) -> tuple[str, ...]:

@@ -62,20 +62,30 @@ def _notes(req: PlanRequest, p: Placement, fleet: Fleet, costs: Costs) -> tuple[
         notes.append(f"TP={p.layout.tp} all-reduces cross PCIe (no NVLink on {p.instance.name}); their cost is in TPOT")
     if fleet.spot_instances:
         unfilled = spot_unfilled_share(p.instance, p.nodes_per_replica, req.assumptions)
-        notes.append(f"spot risk priced in: ${costs.interruption_usd_per_hour:,.4f}/h of cold starts after interruptions "
-                     f"({p.instance.facts.interruption_band} a month per node) + ${costs.capacity_risk_usd_per_hour:,.2f}/h "
-                     f"for the {unfilled:.0%} of {p.instance.facts.spot_capacity} spot capacity expected unfilled "
-                     "(run on demand instead)")
+        notes.append(
+            f"spot risk priced in: ${costs.interruption_usd_per_hour:,.4f}/h of cold starts after interruptions "
+            f"({p.instance.facts.interruption_band} a month per node) + ${costs.capacity_risk_usd_per_hour:,.2f}/h "
+            f"for the {unfilled:.0%} of {p.instance.facts.spot_capacity} spot capacity expected unfilled "
+            "(run on demand instead)"
+        )
     elif req.deployment.purchase == "mixed":
-        notes.append(f"purchase 'mixed': the on-demand floor ({req.workload.floor_share:g} of {fleet.replicas} replica(s)) "
-                     "and the on-demand spare cover the whole fleet, so nothing goes to spot")
+        notes.append(
+            f"purchase 'mixed': the on-demand floor ({req.workload.floor_share:g} of {fleet.replicas} replica(s)) "
+            "and the on-demand spare cover the whole fleet, so nothing goes to spot"
+        )
     if p.nodes_per_replica > 1:
         notes.append(f"multi-node replica: losing any of its {p.nodes_per_replica} nodes takes the whole replica down")
     return tuple(notes)
 
 
-RANK_KEY_NAMES = ("hourly cost", "GPUs", "nodes per replica", "pipeline stages",
-                  "requests/s the fleet serves at capacity", "TPOT at capacity")
+RANK_KEY_NAMES = (
+    "hourly cost",
+    "GPUs",
+    "nodes per replica",
+    "pipeline stages",
+    "requests/s the fleet serves at capacity",
+    "TPOT at capacity",
+)
 """What each element of Priced.rank_key measures, in order."""
 RANK_TPOT_DECIMALS_S = 4
 RANK_RATE_DIGITS = 3
@@ -139,8 +149,14 @@ class Priced:
         then lower TPOT at the replica's capacity. RANK_KEY_NAMES says what each element is (for "why it lost")."""
         p = self.placement
         rate = float(f"{self.fit.requests_per_s * self.fleet.replicas:.{RANK_RATE_DIGITS}g}")
-        return (round(self.costs.hourly_usd, 6), self.fleet.instances * p.instance.whole_gpus, p.nodes_per_replica,
-                p.layout.pp, -rate, round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S))
+        return (
+            round(self.costs.hourly_usd, 6),
+            self.fleet.instances * p.instance.whole_gpus,
+            p.nodes_per_replica,
+            p.layout.pp,
+            -rate,
+            round(self.fit.tpot_s, RANK_TPOT_DECIMALS_S),
+        )
 
 
 def node_cold_start_s(req: PlanRequest, instance: InstanceType, checkpoint: Checkpoint) -> float:
@@ -164,24 +180,48 @@ def candidate(req: PlanRequest, x: Priced) -> Candidate:
     p, fit, fleet, costs = x.placement, x.fit, x.fleet, x.costs
     at_load, served = x.at_load, x.served_tokens_per_s
     return Candidate(
-        instance_type=p.instance.name, gpu=p.instance.gpu.name, gpus_per_instance=p.instance.whole_gpus, weights=x.fmt.name,
-        tensor_parallel=p.layout.tp, pipeline_parallel=p.layout.pp, expert_parallel=p.layout.ep, data_parallel=p.layout.dp,
-        nodes_per_replica=p.nodes_per_replica, replicas_per_instance=p.replicas_per_instance,
-        replicas_required=x.required, replicas=fleet.replicas, sized_by=x.sized_by, instances=fleet.instances,
-        on_demand_instances=fleet.on_demand_instances, spot_instances=fleet.spot_instances, purchase=fleet.purchase,
-        batch_per_replica=fit.batch, ttft_ms=at_load.ttft_s * MS_PER_S, tpot_ms=at_load.tpot_s * MS_PER_S,
-        ttft_p95_ms=at_load.ttft_p95_s * MS_PER_S, tpot_p95_ms=at_load.tpot_p95_s * MS_PER_S,
-        planned_concurrency_per_replica=at_load.concurrency, concurrency_per_replica=fit.concurrency,
+        instance_type=p.instance.name,
+        gpu=p.instance.gpu.name,
+        gpus_per_instance=p.instance.whole_gpus,
+        weights=x.fmt.name,
+        tensor_parallel=p.layout.tp,
+        pipeline_parallel=p.layout.pp,
+        expert_parallel=p.layout.ep,
+        data_parallel=p.layout.dp,
+        nodes_per_replica=p.nodes_per_replica,
+        replicas_per_instance=p.replicas_per_instance,
+        replicas_required=x.required,
+        replicas=fleet.replicas,
+        sized_by=x.sized_by,
+        instances=fleet.instances,
+        on_demand_instances=fleet.on_demand_instances,
+        spot_instances=fleet.spot_instances,
+        purchase=fleet.purchase,
+        batch_per_replica=fit.batch,
+        ttft_ms=at_load.ttft_s * MS_PER_S,
+        tpot_ms=at_load.tpot_s * MS_PER_S,
+        ttft_p95_ms=at_load.ttft_p95_s * MS_PER_S,
+        tpot_p95_ms=at_load.tpot_p95_s * MS_PER_S,
+        planned_concurrency_per_replica=at_load.concurrency,
+        concurrency_per_replica=fit.concurrency,
         time_in_system_ms=at_load.time_in_system_s * MS_PER_S,
-        prefill_share=fit.capacity.prefill_share, saturation_concurrency=fit.load.saturation_concurrency(),
+        prefill_share=fit.capacity.prefill_share,
+        saturation_concurrency=fit.load.saturation_concurrency(),
         max_requests_per_second_per_replica=fit.load.max_request_rate(),
-        output_tokens_per_second_per_replica=fit.output_tokens_per_s, requests_per_second_per_replica=fit.requests_per_s,
+        output_tokens_per_second_per_replica=fit.output_tokens_per_s,
+        requests_per_second_per_replica=fit.requests_per_s,
         served_output_tokens_per_second=served,
-        cold_start_s=x.cold_s, on_demand_usd_per_hour=costs.on_demand_usd_per_hour, spot_usd_per_hour=costs.spot_usd_per_hour,
+        cold_start_s=x.cold_s,
+        on_demand_usd_per_hour=costs.on_demand_usd_per_hour,
+        spot_usd_per_hour=costs.spot_usd_per_hour,
         interruption_usd_per_hour=costs.interruption_usd_per_hour,
-        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour, hourly_cost_usd=costs.hourly_usd,
+        capacity_risk_usd_per_hour=costs.capacity_risk_usd_per_hour,
+        hourly_cost_usd=costs.hourly_usd,
         monthly_cost_usd=costs.hourly_usd * req.assumptions.hours_per_month,
-        cost_per_million_output_tokens_usd=x.cost_per_million_tokens_usd, job_hours=x.job_hours,
-        job_cost_usd=x.job_cost_usd, memory=fit.memory, notes=_notes(req, p, fleet, costs),
+        cost_per_million_output_tokens_usd=x.cost_per_million_tokens_usd,
+        job_hours=x.job_hours,
+        job_cost_usd=x.job_cost_usd,
+        memory=fit.memory,
+        notes=_notes(req, p, fleet, costs),
         calibrated=req.calibrated(p.instance.gpu.name, x.fmt.name),
     )

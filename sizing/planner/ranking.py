@@ -32,8 +32,13 @@ def _interactive_order(feasible: list[Priced]) -> list[Priced]:
     for x in band:
         nodes = x.placement.nodes_per_replica
         fastest[nodes] = min(fastest.get(nodes, x.at_load.time_in_system_s), x.at_load.time_in_system_s)
-    band.sort(key=lambda x: (x.placement.nodes_per_replica,
-                             not _as_fast(x, fastest[x.placement.nodes_per_replica]), x.rank_key))
+    band.sort(
+        key=lambda x: (
+            x.placement.nodes_per_replica,
+            not _as_fast(x, fastest[x.placement.nodes_per_replica]),
+            x.rank_key,
+        )
+    )
     return band + sorted(rest, key=lambda x: x.rank_key)
 
 
@@ -96,9 +101,12 @@ def _hourly_why(alt: Priced, choice: Priced, cheapest: float) -> str:
     if not in_cost_band(alt, cheapest):
         more = _pair(a - c, 0.0, 2)[0]
         return f"costs ${more}/h more ({_share(a, c)})" if c else f"costs ${more}/h more"
-    cost = (f"the same hourly cost (${c:,.2f}/h)" if round(a, 6) == round(c, 6) else
-            f"within {RANK_COST_BAND:.0%} of the cheapest (${_pair(a, c, 2)[0]}/h vs ${_pair(a, c, 2)[1]}/h, "
-            "equal for ranking)")
+    cost = (
+        f"the same hourly cost (${c:,.2f}/h)"
+        if round(a, 6) == round(c, 6)
+        else f"within {RANK_COST_BAND:.0%} of the cheapest (${_pair(a, c, 2)[0]}/h vs ${_pair(a, c, 2)[1]}/h, "
+        "equal for ranking)"
+    )
     an, cn = alt.placement.nodes_per_replica, choice.placement.nodes_per_replica
     if an != cn:
         return f"{cost}, but {an} nodes per replica vs {cn} (a replica stops with any of its nodes)"
@@ -109,8 +117,10 @@ def _hourly_why(alt: Priced, choice: Priced, cheapest: float) -> str:
         return f"{cost}, but a request takes {t[0]} s vs {t[1]} s in the system (TTFT {ttft[0]} ms vs {ttft[1]} ms)"
     if a != c:
         more = _pair(a - c, 0.0, 2)[0]
-        return (f"costs ${more}/h more ({_share(a, c)}) with as many nodes per replica and a time in the system within "
-                f"{RANK_LATENCY_BAND:.0%}")
+        return (
+            f"costs ${more}/h more ({_share(a, c)}) with as many nodes per replica and a time in the system within "
+            f"{RANK_LATENCY_BAND:.0%}"
+        )
     return _by_key(alt, choice, "same cost")
 
 
@@ -120,8 +130,10 @@ def _batch_why(alt: Priced, choice: Priced) -> str:
         return _by_key(alt, choice, "same cost of the job" if alt.job_cost_usd is not None else "same cost per token")
     if alt.job_cost_usd is not None and choice.job_cost_usd is not None and alt.job_hours and choice.job_hours:
         more = _pair(a - c, 0.0, 2)[0]
-        return (f"the job costs ${more} more ({_share(a, c)}): {alt.job_hours:,.1f} h at ${alt.costs.hourly_usd:,.2f}/h vs "
-                f"{choice.job_hours:,.1f} h at ${choice.costs.hourly_usd:,.2f}/h")
+        return (
+            f"the job costs ${more} more ({_share(a, c)}): {alt.job_hours:,.1f} h at ${alt.costs.hourly_usd:,.2f}/h vs "
+            f"{choice.job_hours:,.1f} h at ${choice.costs.hourly_usd:,.2f}/h"
+        )
     more = _pair(a - c, 0.0, 2)[0]
     return f"costs ${more} more per million output tokens ({_share(a, c)})"
 
@@ -147,4 +159,6 @@ def alternatives(req: PlanRequest, ranked: list[Priced]) -> tuple[Alternative, .
     picked += [x for x in ranked[1:] if x.placement.instance.name == chosen_type and id(x) not in listed][:2]
     picked = sorted(picked, key=lambda x: position[id(x)])[:MAX_ALTERNATIVES]
     cheapest = min(x.costs.hourly_usd for x in ranked)
-    return tuple(Alternative(candidate=candidate(req, x), why_lost=why_lost(req, x, ranked[0], cheapest)) for x in picked)
+    return tuple(
+        Alternative(candidate=candidate(req, x), why_lost=why_lost(req, x, ranked[0], cheapest)) for x in picked
+    )

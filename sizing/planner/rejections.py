@@ -16,13 +16,25 @@ from sizing.planner.request import Deployment, PlanRequest
 from sizing.planner.results import Rejection, RejectionKind
 
 
-def reject(p_instance: InstanceType, layout: Layout | None, kind: RejectionKind, reason: str,
-           miss: ReplicaMiss | None = None, weights: str = "") -> Rejection:
+def reject(
+    p_instance: InstanceType,
+    layout: Layout | None,
+    kind: RejectionKind,
+    reason: str,
+    miss: ReplicaMiss | None = None,
+    weights: str = "",
+) -> Rejection:
     return Rejection(
-        instance_type=p_instance.name, weights=weights, tensor_parallel=layout.tp if layout else None,
-        pipeline_parallel=layout.pp if layout else None, expert_parallel=layout.ep if layout else False,
-        data_parallel=layout.dp if layout else 1, kind=kind, reason=reason,
-        relative_miss=miss.relative_miss if miss else None, remedy=miss.remedy if miss else "",
+        instance_type=p_instance.name,
+        weights=weights,
+        tensor_parallel=layout.tp if layout else None,
+        pipeline_parallel=layout.pp if layout else None,
+        expert_parallel=layout.ep if layout else False,
+        data_parallel=layout.dp if layout else 1,
+        kind=kind,
+        reason=reason,
+        relative_miss=miss.relative_miss if miss else None,
+        remedy=miss.remedy if miss else "",
     )
 
 
@@ -39,11 +51,20 @@ def fleet_size_rejection(x: Priced) -> Rejection | None:
     if n <= MAX_FLEET_INSTANCES:
         return None
     p = x.placement
-    return reject(p.instance, p.layout, "fleet-size", f"needs {n:,} instances, more than the {MAX_FLEET_INSTANCES:,} "
-                  "any AWS account can hold (an EC2 UltraCluster's GPUs)", weights=x.fmt.name).model_copy(update={
-                      "relative_miss": n / MAX_FLEET_INSTANCES - 1,
-                      "remedy": "lower the traffic (concurrency, requests or tokens per second) or split it across "
-                                "fleets and regions"})
+    return reject(
+        p.instance,
+        p.layout,
+        "fleet-size",
+        f"needs {n:,} instances, more than the {MAX_FLEET_INSTANCES:,} "
+        "any AWS account can hold (an EC2 UltraCluster's GPUs)",
+        weights=x.fmt.name,
+    ).model_copy(
+        update={
+            "relative_miss": n / MAX_FLEET_INSTANCES - 1,
+            "remedy": "lower the traffic (concurrency, requests or tokens per second) or split it across "
+            "fleets and regions",
+        }
+    )
 
 
 def offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
@@ -61,13 +82,22 @@ def offering_rejection(instance: InstanceType, d: Deployment) -> Rejection | Non
 def instance_rejection(instance: InstanceType, d: Deployment) -> Rejection | None:
     region = d.region
     if instance.whole_gpus == 0:
-        return reject(instance, None, "layout", f"fractional GPU ({instance.gpus:g} of an {instance.gpu.name}): "
-                                                 "a vGPU slice cannot host a vLLM replica the planner can size")
+        return reject(
+            instance,
+            None,
+            "layout",
+            f"fractional GPU ({instance.gpus:g} of an {instance.gpu.name}): "
+            "a vGPU slice cannot host a vLLM replica the planner can size",
+        )
     if d.purchase == "capacity-block":
         if region in instance.capacity_block_usd_per_hour:
             return None
-        return reject(instance, None, "offering", f"no Capacity Block rate for {region} in the catalog "
-                                                   "(sizing/data/capacity_blocks.csv)")
+        return reject(
+            instance,
+            None,
+            "offering",
+            f"no Capacity Block rate for {region} in the catalog (sizing/data/capacity_blocks.csv)",
+        )
     if region not in instance.od_usd_per_hour:
         why = instance.not_offered_reason.get(region, "no price in the catalog")
         return reject(instance, None, "offering", f"not offered in {region} ({why})")
@@ -85,8 +115,13 @@ def not_planned_rejections(region: str, allowed: tuple[str, ...] | None) -> tupl
     """Accelerated types sold in the region (or allowed by name) that the planner does not size, each with its
     reason."""
     return tuple(
-        Rejection(instance_type=n.instance_type, tensor_parallel=None, pipeline_parallel=None, kind="accelerator",
-                  reason=f"{n.accelerators} x {n.accelerator}: {n.reason}")
+        Rejection(
+            instance_type=n.instance_type,
+            tensor_parallel=None,
+            pipeline_parallel=None,
+            kind="accelerator",
+            reason=f"{n.accelerators} x {n.accelerator}: {n.reason}",
+        )
         for n in not_planned_types().values()
         if (n.instance_type in allowed if allowed is not None else (not n.regions or region in n.regions))
     )

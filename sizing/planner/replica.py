@@ -88,12 +88,21 @@ def largest_batch(limit: int, ok: Callable[[int], bool]) -> int:
     return lo
 
 
-def memory_batch_limit(m: ModelSpec, mem: MemoryBreakdown, kv_element_bytes: int, layout: Layout, engine: EngineProfile,
-                       request_tokens: int, settings: EngineSettings | None = None) -> int:
+def memory_batch_limit(
+    m: ModelSpec,
+    mem: MemoryBreakdown,
+    kv_element_bytes: int,
+    layout: Layout,
+    engine: EngineProfile,
+    request_tokens: int,
+    settings: EngineSettings | None = None,
+) -> int:
     """Requests of `request_tokens` the KV cache holds at once, capped by max_num_seqs. Data-parallel attention ranks
     each hold their own requests' cache and run their own scheduler, so the replica holds dp times one rank's. A
     speculative draft's cache layers (in `settings`) count too."""
-    per_request = stage_kv_bytes_per_request(m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings)
+    per_request = stage_kv_bytes_per_request(
+        m, kv_element_bytes, layout, request_tokens, engine.sliding_window_kv_savings
+    )
     if settings is not None:
         per_request = with_draft_kv(m, settings, layout, per_request, request_tokens)
     by_cache = int(mem.kv_cache_tokens * mem.kv_bytes_per_token // per_request[mem.pipeline_stage])
@@ -105,21 +114,30 @@ def _memory_miss(mem: MemoryBreakdown, note: str = "") -> ReplicaMiss:
         return ReplicaMiss(
             kind="memory",
             reason=f"--gpu-memory-utilization {mem.gpu_memory_utilization:g} leaves "
-                   f"{mem.unused_gib + mem.cuda_graph_gib:.2f} "
-                   f"GiB outside the budget for a {mem.cuda_graph_gib:.2f} GiB CUDA graph pool: vLLM would run out of "
-                   "memory capturing graphs",
-            relative_miss=mem.shortfall_gib / mem.visible_gib, remedy="lower gpu_memory_utilization")
+            f"{mem.unused_gib + mem.cuda_graph_gib:.2f} "
+            f"GiB outside the budget for a {mem.cuda_graph_gib:.2f} GiB CUDA graph pool: vLLM would run out of "
+            "memory capturing graphs",
+            relative_miss=mem.shortfall_gib / mem.visible_gib,
+            remedy="lower gpu_memory_utilization",
+        )
     return ReplicaMiss(
         kind="memory",
         reason=f"one {mem.max_model_len}-token request does not fit: needs {mem.shortfall_gib:.1f} GiB more per "
-               f"GPU{note}",
+        f"GPU{note}",
         relative_miss=mem.shortfall_gib / mem.visible_gib,
         remedy="lower max_model_len, use kv_dtype fp8 or a smaller weight format, or allow larger GPUs / more TP or PP",
     )
 
 
-def replica_load(speed: ReplicaSpeed, mem: MemoryBreakdown, limit: int, engine: EngineProfile, w: Workload,
-                 spec: SpecDecode | None = None, step_time_factor: float | None = None) -> ReplicaLoad:
+def replica_load(
+    speed: ReplicaSpeed,
+    mem: MemoryBreakdown,
+    limit: int,
+    engine: EngineProfile,
+    w: Workload,
+    spec: SpecDecode | None = None,
+    step_time_factor: float | None = None,
+) -> ReplicaLoad:
     """The steady-state model of one replica for the workload's typical request (with a speculative draft, if any;
     `step_time_factor`: the engine's speed bias when it is not the profile's own, e.g. 1 under a calibration)."""
     shape = RequestShape(w.input_tokens, w.output_tokens, w.prefix_hit_rate)
@@ -133,21 +151,38 @@ def _latency_miss(load: ReplicaLoad, t: Targets) -> ReplicaMiss:
     lone = load.at_decodes(load.smallest_d())  # where capacity() found the target missed (a lighter load may meet it)
     tpot = "TPOT (reading-speed default)" if t.default_tpot else "TPOT"
     checks: list[tuple[MissKind, str, float | None, float]] = [
-        ("tpot", tpot, t.tpot_s, lone.tpot_s), ("tpot", "TPOT p95", t.tpot_p95_s, lone.tpot_p95_s),
-        ("ttft", "TTFT", t.ttft_s, lone.ttft_s), ("ttft", "TTFT p95", t.ttft_p95_s, lone.ttft_p95_s),
-        ("latency", "time in the system (concurrency / rate)", t.time_in_system_s, lone.time_in_system_s)]
+        ("tpot", tpot, t.tpot_s, lone.tpot_s),
+        ("tpot", "TPOT p95", t.tpot_p95_s, lone.tpot_p95_s),
+        ("ttft", "TTFT", t.ttft_s, lone.ttft_s),
+        ("ttft", "TTFT p95", t.ttft_p95_s, lone.ttft_p95_s),
+        ("latency", "time in the system (concurrency / rate)", t.time_in_system_s, lone.time_in_system_s),
+    ]
     given = [(k, lab, target, v) for k, lab, target, v in checks if target is not None]
     kind, label, target, value = max(given, key=lambda c: c[3] / c[2])
-    remedy = {"tpot": "relax tpot_ms, or allow faster GPUs or more TP",
-              "ttft": "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP",
-              "latency": "raise concurrency (more requests may be in flight) or lower the rate, or allow faster GPUs"}[kind]
-    return ReplicaMiss(kind, f"misses {label} by {(value - target) * MS_PER_S:,.1f} ms ({value * MS_PER_S:,.1f} ms for a "
-                             f"lone request vs {target * MS_PER_S:,.6g} ms)", (value - target) / target, remedy)
+    remedy = {
+        "tpot": "relax tpot_ms, or allow faster GPUs or more TP",
+        "ttft": "relax ttft_ms, shorten prompts, or allow faster GPUs or more TP",
+        "latency": "raise concurrency (more requests may be in flight) or lower the rate, or allow faster GPUs",
+    }[kind]
+    return ReplicaMiss(
+        kind,
+        f"misses {label} by {(value - target) * MS_PER_S:,.1f} ms ({value * MS_PER_S:,.1f} ms for a "
+        f"lone request vs {target * MS_PER_S:,.6g} ms)",
+        (value - target) / target,
+        remedy,
+    )
 
 
 def replica_model(
-    m: ModelSpec, gpu: GpuSpec, fmt: WeightFormat, layout: Layout, engine: EngineProfile, settings: EngineSettings,
-    speed: ReplicaSpeed | Callable[[], ReplicaSpeed], w: Workload, spec: SpecDecode | None = None,
+    m: ModelSpec,
+    gpu: GpuSpec,
+    fmt: WeightFormat,
+    layout: Layout,
+    engine: EngineProfile,
+    settings: EngineSettings,
+    speed: ReplicaSpeed | Callable[[], ReplicaSpeed],
+    w: Workload,
+    spec: SpecDecode | None = None,
     step_time_factor: float | None = None,
 ) -> tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss:
     """Whether the replica starts (memory), and its steady-state model at the workload's request shape. Independent
@@ -157,8 +192,9 @@ def replica_model(
     if not mem.fits:
         return _memory_miss(mem, startup_rule_note(gpu, fmt))
     limit = memory_batch_limit(m, mem, settings.kv_element_bytes, layout, engine, w.request_tokens, settings)
-    return mem, replica_load(speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, spec,
-                                step_time_factor)
+    return mem, replica_load(
+        speed if isinstance(speed, ReplicaSpeed) else speed(), mem, limit, engine, w, spec, step_time_factor
+    )
 
 
 def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, t: Targets) -> ReplicaFit | ReplicaMiss:
@@ -169,4 +205,3 @@ def fit_targets(mem: MemoryBreakdown, load: ReplicaLoad, t: Targets) -> ReplicaF
         return _latency_miss(load, t)
     batch = max(1, min(load.limits.max_running, math.ceil(cap.concurrency)))
     return ReplicaFit(memory=mem, load=load, capacity=cap, batch=batch)
-

@@ -15,9 +15,18 @@ from sizing.catalog.instances import all_instance_types
 from sizing.catalog.selection import expand_instance_types, is_glob
 from sizing.catalog.speculators import SpeculativeMethod
 from sizing.errors import SizingError
-from sizing.limits import (MAX_BATCH, MAX_CONTEXT_TOKENS, MAX_INSTANCE_TYPES, MAX_LATENCY_MS, MAX_NAME_CHARS, MAX_RATE,
-                           MAX_USD_PER_HOUR, MIN_LATENCY_MS, MIN_RATE,
-                           MIN_USD_PER_HOUR)
+from sizing.limits import (
+    MAX_BATCH,
+    MAX_CONTEXT_TOKENS,
+    MAX_INSTANCE_TYPES,
+    MAX_LATENCY_MS,
+    MAX_NAME_CHARS,
+    MAX_RATE,
+    MAX_USD_PER_HOUR,
+    MIN_LATENCY_MS,
+    MIN_RATE,
+    MIN_USD_PER_HOUR,
+)
 from sizing.live.facts import LiveFacts
 from sizing.models.spec import ModelSpec
 from sizing.numbers import Float, Int
@@ -99,13 +108,18 @@ class Workload(BaseModel):
                 "req/s x "
                 f"{self.output_tokens} output tokens = {r * self.output_tokens:,.0f} output tokens/s. To fix: give "
                 "one of "
-                "them (the other follows from output_tokens), or make them agree.")
+                "them (the other follows from output_tokens), or make them agree."
+            )
         if self.deadline_hours is not None and self.job_output_tokens is None:
-            raise ValueError(f"deadline_hours={self.deadline_hours:g} needs the job's size: set job_output_tokens "
-                             "(requests x output_tokens) too, or drop deadline_hours")
+            raise ValueError(
+                f"deadline_hours={self.deadline_hours:g} needs the job's size: set job_output_tokens "
+                "(requests x output_tokens) too, or drop deadline_hours"
+            )
         if self.job_output_tokens is not None and self.kind != "batch":
-            raise ValueError("job_output_tokens and deadline_hours describe a batch job: set kind='batch', or give the "
-                             "traffic as a rate (requests_per_second) for interactive work")
+            raise ValueError(
+                "job_output_tokens and deadline_hours describe a batch job: set kind='batch', or give the "
+                "traffic as a rate (requests_per_second) for interactive work"
+            )
         return self
 
     @property
@@ -121,8 +135,13 @@ class Workload(BaseModel):
     @property
     def rate_name(self) -> str:
         """The workload figure the request rate comes from ('' without one)."""
-        return ("requests_per_second" if self.requests_per_second else
-                "output_tokens_per_second" if self.output_tokens_per_second else "")
+        return (
+            "requests_per_second"
+            if self.requests_per_second
+            else "output_tokens_per_second"
+            if self.output_tokens_per_second
+            else ""
+        )
 
     @property
     def clients(self) -> float:
@@ -132,29 +151,46 @@ class Workload(BaseModel):
     @property
     def traffic_text(self) -> str:
         """The traffic as stated, e.g. '64 in flight at most, 50 req/s' or '32 concurrent (default)'."""
-        rates = ", ".join(t for t in (f"{self.requests_per_second:g} req/s" if self.requests_per_second else "",
-                                      f"{self.output_tokens_per_second:g} out tok/s" if self.output_tokens_per_second
-                                      else "") if t)
+        rates = ", ".join(
+            t
+            for t in (
+                f"{self.requests_per_second:g} req/s" if self.requests_per_second else "",
+                f"{self.output_tokens_per_second:g} out tok/s" if self.output_tokens_per_second else "",
+            )
+            if t
+        )
         job = (f"a job of {self.job_output_tokens:,} output tokens" if self.job_output_tokens else "") + (
-            f" within {self.deadline_hours:g} h" if self.deadline_hours else "")
+            f" within {self.deadline_hours:g} h" if self.deadline_hours else ""
+        )
         if rates or self.deadline_hours:
-            return ", ".join(t for t in (f"{self.concurrency} in flight at most" if self.concurrency else "", rates, job)
-                             if t)
-        clients = f"{self.concurrency} concurrent" if self.concurrency else f"{DEFAULT_CONCURRENCY} concurrent (default)"
+            return ", ".join(
+                t for t in (f"{self.concurrency} in flight at most" if self.concurrency else "", rates, job) if t
+            )
+        clients = (
+            f"{self.concurrency} concurrent" if self.concurrency else f"{DEFAULT_CONCURRENCY} concurrent (default)"
+        )
         return clients + (f", {job}" if job else "")
 
     @model_validator(mode="after")
     def _lengths(self) -> Workload:
-        for name, longest, typical in (("max_input_tokens", self.max_input_tokens, self.input_tokens),
-                                       ("max_output_tokens", self.max_output_tokens, self.output_tokens)):
+        for name, longest, typical in (
+            ("max_input_tokens", self.max_input_tokens, self.input_tokens),
+            ("max_output_tokens", self.max_output_tokens, self.output_tokens),
+        ):
             if longest is not None and longest < typical:
-                raise ValueError(f"{name}={longest} is below the typical length {typical}; raise it to at least {typical}")
+                raise ValueError(
+                    f"{name}={longest} is below the typical length {typical}; raise it to at least {typical}"
+                )
         if self.max_model_len is not None and self.max_model_len < self.longest_request_tokens:  # vLLM answers HTTP 400
-            raise ValueError(f"max_model_len={self.max_model_len} is shorter than the longest request the workload accepts "
-                             f"(max_input_tokens + max_output_tokens = {self.longest_request_tokens}); raise max_model_len "
-                             f"to at least {self.longest_request_tokens}, or lower the longest lengths")
+            raise ValueError(
+                f"max_model_len={self.max_model_len} is shorter than the longest request the workload accepts "
+                f"(max_input_tokens + max_output_tokens = {self.longest_request_tokens}); raise max_model_len "
+                f"to at least {self.longest_request_tokens}, or lower the longest lengths"
+            )
         if self.kind == "interactive" and self.on_demand_floor == 0:
-            raise ValueError("interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')")
+            raise ValueError(
+                "interactive traffic is never spot-only: on_demand_floor must be above 0 (or use kind='batch')"
+            )
         return self
 
     @property
@@ -253,11 +289,15 @@ class Deployment(BaseModel):
         for name, usd in (prices or {}).items():
             if name not in known:  # a misspelt type would be silently ignored, and the catalog's price used
                 close = difflib.get_close_matches(name, list(known), n=1)
-                raise ValueError(f"spot_usd_per_hour names {name[:60]!r}, not an instance type of the catalog"
-                                 + (f" (did you mean {close[0]!r}?)" if close else ""))
+                raise ValueError(
+                    f"spot_usd_per_hour names {name[:60]!r}, not an instance type of the catalog"
+                    + (f" (did you mean {close[0]!r}?)" if close else "")
+                )
             if not MIN_USD_PER_HOUR <= usd <= MAX_USD_PER_HOUR:  # NaN fails too; allow_inf_nan refuses inf
-                raise ValueError(f"spot_usd_per_hour[{name!r}]={usd!r} must be a price from {MIN_USD_PER_HOUR:g} to "
-                                 f"{MAX_USD_PER_HOUR:g} USD per hour")
+                raise ValueError(
+                    f"spot_usd_per_hour[{name!r}]={usd!r} must be a price from {MIN_USD_PER_HOUR:g} to "
+                    f"{MAX_USD_PER_HOUR:g} USD per hour"
+                )
         return prices
 
     def spare_purchase_for(self, kind: WorkloadKind) -> Literal["on-demand", "spot"]:
@@ -303,8 +343,10 @@ class PlanRequest(BaseModel):
     def _spare_purchase_needs_a_spare(self) -> PlanRequest:
         """The CLI and stack boundaries say this in their own words; this catches a request built in code."""
         if spare_purchase_unused(self.workload, self.deployment):
-            raise ValueError(f"deployment.spare_purchase={self.deployment.spare_purchase!r} has no spare to buy: "
-                             "workload.headroom_replicas is 0. To fix: set headroom_replicas >= 1 or drop spare_purchase.")
+            raise ValueError(
+                f"deployment.spare_purchase={self.deployment.spare_purchase!r} has no spare to buy: "
+                "workload.headroom_replicas is 0. To fix: set headroom_replicas >= 1 or drop spare_purchase."
+            )
         return self
 
     def calibrated(self, gpu: str, weights: str) -> bool:

@@ -143,8 +143,10 @@ class Candidate(BaseModel):
     @property
     def label(self) -> str:
         """Short description: '2 x p5.48xlarge, TP=8 PP=1, 2 replicas'."""
-        return (f"{self.instances} x {self.instance_type}, {self.parallel_label}, "
-                f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}")
+        return (
+            f"{self.instances} x {self.instance_type}, {self.parallel_label}, "
+            f"{self.replicas} replica{'s' if self.replicas != 1 else ''}, {self.purchase}"
+        )
 
 
 class CalibrationInUse(BaseModel):
@@ -239,8 +241,9 @@ class KvAlternative(BaseModel):
     """Where the format's trade-off is documented."""
 
 
-RejectionKind = Literal["offering", "accelerator", "engine", "layout", "memory", "tpot", "ttft", "latency", "deadline",
-                        "fleet-size"]
+RejectionKind = Literal[
+    "offering", "accelerator", "engine", "layout", "memory", "tpot", "ttft", "latency", "deadline", "fleet-size"
+]
 """Why a candidate was rejected, in the order the planner tries it:
 offering: the type is not sold in the region (or its zones, or as a Capacity Block);
 accelerator: an accelerated type the planner does not size (Inferentia, Trainium, Gaudi...:

@@ -8,8 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sizing.catalog.assumptions import Assumptions
 from sizing.catalog.engines import EngineProfile
 from sizing.catalog.formats import WeightFormat
-from sizing.catalog.speculators import (HF_REPO_PATTERN, MAX_DRAFT_TOKENS, SpeculativeMethod, Speculator,
-                                        VllmSpeculativeMethod, engine_release, speculator, speculators_of)
+from sizing.catalog.speculators import (
+    HF_REPO_PATTERN,
+    MAX_DRAFT_TOKENS,
+    SpeculativeMethod,
+    Speculator,
+    VllmSpeculativeMethod,
+    engine_release,
+    speculator,
+    speculators_of,
+)
 from sizing.catalog.vllm_rules import rules
 from sizing.errors import InvalidInputError
 from sizing.memory.budget import EngineSettings
@@ -47,8 +55,12 @@ class SpeculativePlan(BaseModel):
     def vllm_args(self) -> tuple[str, ...]:
         """The --speculative-config flags, in vLLM's dotted form of a JSON argument ('--json-arg.key value', vLLM docs,
         Engine Arguments), each value from a typed field."""
-        args = ["--speculative-config.method", self.vllm_method,
-                "--speculative-config.num_speculative_tokens", str(self.num_speculative_tokens)]
+        args = [
+            "--speculative-config.method",
+            self.vllm_method,
+            "--speculative-config.num_speculative_tokens",
+            str(self.num_speculative_tokens),
+        ]
         return tuple(args + (["--speculative-config.model", self.draft_repo] if self.draft_repo else []))
 
 
@@ -61,27 +73,34 @@ def resolve(m: ModelSpec, method: SpeculativeMethod | None, engine: EngineProfil
         have = [s.method for s in speculators_of(m.hf_repo)]
         raise InvalidInputError(
             f"speculative={method!r} for {m.name!r}: sizing/data/speculators.csv catalogues no {method} draft for "
-            f"{m.hf_repo or 'this config.json'}" + (f" (it has: {', '.join(have)})" if have else "")
-            + ". To fix: drop speculative, " + (f"use {have[0]!r}, " if have else "")
-            + "or add the draft's row (its repository, draft tokens and a sourced acceptance length).")
+            f"{m.hf_repo or 'this config.json'}"
+            + (f" (it has: {', '.join(have)})" if have else "")
+            + ". To fix: drop speculative, "
+            + (f"use {have[0]!r}, " if have else "")
+            + "or add the draft's row (its repository, draft tokens and a sourced acceptance length)."
+        )
     release = engine_release(engine.name)
     if release is None or release < found.vllm_min:
         need = ".".join(map(str, found.vllm_min))
         raise InvalidInputError(
             f"speculative={method!r}: vLLM runs {found.vllm_method} drafts on its V1 engine from {need} on, and the "
             f"engine profile {engine.name!r} models an older release. To fix: pick an engine profile of vLLM {need} or "
-            "later, or drop speculative.")
+            "later, or drop speculative."
+        )
     return found
 
 
 def spec_decode(spec: Speculator, a: Assumptions) -> SpecDecode:
     """The step model's view of the draft: tokens proposed and gained per step."""
     gain = a.speculative_acceptance_length or spec.mean_acceptance_length
-    return SpecDecode(draft_tokens=spec.num_speculative_tokens, tokens_per_step=min(gain, spec.num_speculative_tokens + 1))
+    return SpecDecode(
+        draft_tokens=spec.num_speculative_tokens, tokens_per_step=min(gain, spec.num_speculative_tokens + 1)
+    )
 
 
-def with_draft(settings: EngineSettings, m: ModelSpec, fmt: WeightFormat, layout: Layout,
-               spec: Speculator | None) -> EngineSettings:
+def with_draft(
+    settings: EngineSettings, m: ModelSpec, fmt: WeightFormat, layout: Layout, spec: Speculator | None
+) -> EngineSettings:
     """The engine settings of a replica that also loads the draft (its weights and cache layers)."""
     if spec is None:
         return settings
@@ -97,13 +116,18 @@ def pipeline_refusal(spec: Speculator | None, layout: Layout) -> str | None:
     return f"PP={layout.pp} with a {spec.method} draft (vLLM rule {rule.id}: {rule.title})"
 
 
-def speculative_plan(m: ModelSpec, fmt: WeightFormat, layout: Layout, spec: Speculator, a: Assumptions) -> SpeculativePlan:
+def speculative_plan(
+    m: ModelSpec, fmt: WeightFormat, layout: Layout, spec: Speculator, a: Assumptions
+) -> SpeculativePlan:
     """What the plan says about its draft, for the chosen layout."""
     step = spec_decode(spec, a)
     overridden = a.speculative_acceptance_length is not None
     return SpeculativePlan(
-        method=spec.method, vllm_method=spec.vllm_method, draft_repo=spec.draft_repo,
-        num_speculative_tokens=spec.num_speculative_tokens, mean_acceptance_length=step.tokens_per_step,
+        method=spec.method,
+        vllm_method=spec.vllm_method,
+        draft_repo=spec.draft_repo,
+        num_speculative_tokens=spec.num_speculative_tokens,
+        mean_acceptance_length=step.tokens_per_step,
         acceptance_source="assumption speculative_acceptance_length (given)" if overridden else spec.acceptance_source,
         draft_weights_gib=to_gib(draft_memory(m, fmt, layout, spec).weight_bytes),
     )

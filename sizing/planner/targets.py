@@ -42,8 +42,9 @@ class Targets:
     @property
     def any_latency(self) -> bool:
         """Some latency limit applies (else the replica is sized at saturation)."""
-        return any(t is not None for t in (self.tpot_s, self.ttft_s, self.tpot_p95_s, self.ttft_p95_s,
-                                           self.time_in_system_s))
+        return any(
+            t is not None for t in (self.tpot_s, self.ttft_s, self.tpot_p95_s, self.ttft_p95_s, self.time_in_system_s)
+        )
 
 
 def _seconds(ms: float | None) -> float | None:
@@ -60,12 +61,16 @@ def in_flight_bound_s(w: Workload) -> float | None:
 def targets_for(w: Workload, a: Assumptions) -> Targets:
     """The workload's targets plus the limits the plan adds."""
     interactive = w.kind == "interactive"
-    default_tpot = (interactive and w.tpot_ms is None and w.tpot_p95_ms is None
-                    and a.interactive_default_tpot_ms is not None)
+    default_tpot = (
+        interactive and w.tpot_ms is None and w.tpot_p95_ms is None and a.interactive_default_tpot_ms is not None
+    )
     ceiling = a.interactive_max_utilization
     return Targets(
-        tpot_s=_seconds(a.interactive_default_tpot_ms if default_tpot else w.tpot_ms), ttft_s=_seconds(w.ttft_ms),
-        tpot_p95_s=_seconds(w.tpot_p95_ms), ttft_p95_s=_seconds(w.ttft_p95_ms), time_in_system_s=in_flight_bound_s(w),
+        tpot_s=_seconds(a.interactive_default_tpot_ms if default_tpot else w.tpot_ms),
+        ttft_s=_seconds(w.ttft_ms),
+        tpot_p95_s=_seconds(w.tpot_p95_ms),
+        ttft_p95_s=_seconds(w.ttft_p95_ms),
+        time_in_system_s=in_flight_bound_s(w),
         max_utilization=ceiling if interactive and ceiling is not None and ceiling < 1 else None,
         default_tpot=default_tpot,
     )
@@ -75,13 +80,19 @@ def assumed_limits(w: Workload, a: Assumptions) -> tuple[str, ...]:
     """The limits the plan adds to the workload's, in words with their figures and sources."""
     t, out = targets_for(w, a), []
     if t.default_tpot and a.interactive_default_tpot_ms:
-        out.append(f"TPOT <= {a.interactive_default_tpot_ms:g} ms: no TPOT target was given, so interactive replicas are "
-                   f"held to {MS_PER_S / a.interactive_default_tpot_ms:g} tokens/s per user, faster than people read "
-                   "(assumption interactive_default_tpot_ms; Databricks, LLM Inference Performance Engineering, 2023)")
+        out.append(
+            f"TPOT <= {a.interactive_default_tpot_ms:g} ms: no TPOT target was given, so interactive replicas are "
+            f"held to {MS_PER_S / a.interactive_default_tpot_ms:g} tokens/s per user, faster than people read "
+            "(assumption interactive_default_tpot_ms; Databricks, LLM Inference Performance Engineering, 2023)"
+        )
     if t.max_utilization is not None:
-        out.append(f"each replica at most {t.max_utilization:.0%} of its largest sustainable request rate (assumption "
-                   "interactive_max_utilization: MLPerf's latency-bound Server scenario reaches 74-88% of Offline)")
+        out.append(
+            f"each replica at most {t.max_utilization:.0%} of its largest sustainable request rate (assumption "
+            "interactive_max_utilization: MLPerf's latency-bound Server scenario reaches 74-88% of Offline)"
+        )
     if t.time_in_system_s is not None:
-        out.append(f"each request in the system at most {t.time_in_system_s:,.2f} s: {w.concurrency} in flight at "
-                   f"{w.request_rate:,.4g} req/s (Little's law: in flight = rate x time in the system)")
+        out.append(
+            f"each request in the system at most {t.time_in_system_s:,.2f} s: {w.concurrency} in flight at "
+            f"{w.request_rate:,.4g} req/s (Little's law: in flight = rate x time in the system)"
+        )
     return tuple(out)

@@ -160,7 +160,7 @@ def _excess_over(limits: list[tuple[int, float]]) -> Callable[[tuple[float, ...]
     if not limits:
         return lambda x: -1.0
     if len(limits) == 1:
-        (i, t), = limits
+        ((i, t),) = limits
         return lambda x: x[i] / t - 1
     return lambda x: max(x[i] / t for i, t in limits) - 1
 
@@ -237,17 +237,35 @@ class ReplicaLoad:
         rho = min(max(prefill_part / step, d * g * p / o / free), BUDGET_HEADROOM)
         ttft = own / (1 - rho)
         one_prompt_s = self._token_s * p  # the step time one prompt's tokens add, spread over its chunks
-        out = (rate * ttft + d, rate, d * g / step, step / g, step / g + P95_Z * math.sqrt(d) * one_prompt_s / o,
-               ttft, own + P95_EXP * (ttft - own), prefill_part / step, ttft + o * step / g)
+        out = (
+            rate * ttft + d,
+            rate,
+            d * g / step,
+            step / g,
+            step / g + P95_Z * math.sqrt(d) * one_prompt_s / o,
+            ttft,
+            own + P95_EXP * (ttft - own),
+            prefill_part / step,
+            ttft + o * step / g,
+        )
         self._memo[d] = out
         return out
 
     def at_decodes(self, d: float) -> LoadPoint:
         """Steady state with `d` sequences decoding (0 < d <= max_decodes), no slot queue."""
         n, rate, tokens, tpot, tpot95, ttft, ttft95, share, _ = self._eval(d)
-        return LoadPoint(concurrency=n, requests_per_s=rate, output_tokens_per_s=tokens, tpot_s=tpot, tpot_p95_s=tpot95,
-                         ttft_s=ttft, ttft_p95_s=ttft95, running_batch=d, prefill_share=share,
-                         saturated=not self.slot_bound and d >= self.max_decodes)
+        return LoadPoint(
+            concurrency=n,
+            requests_per_s=rate,
+            output_tokens_per_s=tokens,
+            tpot_s=tpot,
+            tpot_p95_s=tpot95,
+            ttft_s=ttft,
+            ttft_p95_s=ttft95,
+            running_batch=d,
+            prefill_share=share,
+            saturated=not self.slot_bound and d >= self.max_decodes,
+        )
 
     def _largest_d(self, excess: Callable[[tuple[float, ...]], float], hi: float | None = None) -> float:
         """Largest d in (0, hi] (default max_decodes) whose relative excess over a target, excess(_eval(d)), is at
@@ -304,9 +322,16 @@ class ReplicaLoad:
             return self.at_decodes(d) if d > 0 else self.at_decodes(self.smallest_d())
         wait = (clients - top.concurrency) / top.requests_per_s
         return LoadPoint(
-            concurrency=clients, requests_per_s=top.requests_per_s, output_tokens_per_s=top.output_tokens_per_s,
-            tpot_s=top.tpot_s, tpot_p95_s=top.tpot_p95_s, ttft_s=top.ttft_s + wait, ttft_p95_s=top.ttft_p95_s + wait,
-            running_batch=top.running_batch, prefill_share=top.prefill_share, saturated=True,
+            concurrency=clients,
+            requests_per_s=top.requests_per_s,
+            output_tokens_per_s=top.output_tokens_per_s,
+            tpot_s=top.tpot_s,
+            tpot_p95_s=top.tpot_p95_s,
+            ttft_s=top.ttft_s + wait,
+            ttft_p95_s=top.ttft_p95_s + wait,
+            running_batch=top.running_batch,
+            prefill_share=top.prefill_share,
+            saturated=True,
         )
 
     def burst_loop(self, clients: float) -> LoadPoint:
@@ -327,10 +352,18 @@ class ReplicaLoad:
         itl = (cycle - own) / (o - 1) if o > 1 else decode_step
         rate = running / cycle
         wait = (clients - running) / rate
-        return LoadPoint(concurrency=clients, requests_per_s=rate, output_tokens_per_s=running * o / cycle, tpot_s=itl,
-                         tpot_p95_s=itl, ttft_s=own + wait, ttft_p95_s=own + wait, running_batch=running,
-                         prefill_share=groups * chunks * per_group * p / chunks * self._token_s / cycle,
-                         saturated=clients > running or groups * chunks > chunks + o - 1)
+        return LoadPoint(
+            concurrency=clients,
+            requests_per_s=rate,
+            output_tokens_per_s=running * o / cycle,
+            tpot_s=itl,
+            tpot_p95_s=itl,
+            ttft_s=own + wait,
+            ttft_p95_s=own + wait,
+            running_batch=running,
+            prefill_share=groups * chunks * per_group * p / chunks * self._token_s / cycle,
+            saturated=clients > running or groups * chunks > chunks + o - 1,
+        )
 
     def smallest_d(self) -> float:
         """The lightest steady load the searches consider (capacity() checks the targets here first)."""
@@ -350,15 +383,31 @@ class ReplicaLoad:
             found = self._loops[("open", rate)] = self.at_decodes(d)
         return found
 
-    def capacity(self, tpot_s: float | None = None, ttft_s: float | None = None, tpot_p95_s: float | None = None,
-                 ttft_p95_s: float | None = None, time_in_system_s: float | None = None,
-                 max_utilization: float | None = None) -> LoadPoint | None:
+    def capacity(
+        self,
+        tpot_s: float | None = None,
+        ttft_s: float | None = None,
+        tpot_p95_s: float | None = None,
+        ttft_p95_s: float | None = None,
+        time_in_system_s: float | None = None,
+        max_utilization: float | None = None,
+    ) -> LoadPoint | None:
         """The heaviest steady load that meets the targets (None: not even a lone request does): latency targets, a
         bound on a request's whole time in the replica (TTFT + O x TPOT), and a ceiling on the share of the replica's
         largest sustainable request rate."""
         rate_cap = max_utilization * self.max_request_rate() if max_utilization is not None else None
-        limits = [(i, t) for i, t in ((TPOT, tpot_s), (TTFT, ttft_s), (TPOT_P95, tpot_p95_s), (TTFT_P95, ttft_p95_s),
-                                      (TIME_IN_SYSTEM, time_in_system_s), (RATE, rate_cap)) if t is not None]
+        limits = [
+            (i, t)
+            for i, t in (
+                (TPOT, tpot_s),
+                (TTFT, ttft_s),
+                (TPOT_P95, tpot_p95_s),
+                (TTFT_P95, ttft_p95_s),
+                (TIME_IN_SYSTEM, time_in_system_s),
+                (RATE, rate_cap),
+            )
+            if t is not None
+        ]
         hi = self._tpot_bound(tpot_s) if tpot_s is not None else self.max_decodes
         if hi <= 0:
             return None

@@ -29,9 +29,16 @@ from sizing.memory.layout import Layout
 from sizing.memory.weights import stage_weights
 from sizing.models.params import matmul_params
 from sizing.models.spec import ModelSpec
-from sizing.speed.moe import (active_expert_matmul_params, attention_flops_per_token_pair, busiest_rank_fraction,
-                              expert_exchange_coeffs, expert_gemm_efficiency, gemm_half_tokens,
-                              sparse_layer_latency_s, touched_expert_fraction)
+from sizing.speed.moe import (
+    active_expert_matmul_params,
+    attention_flops_per_token_pair,
+    busiest_rank_fraction,
+    expert_exchange_coeffs,
+    expert_gemm_efficiency,
+    gemm_half_tokens,
+    sparse_layer_latency_s,
+    touched_expert_fraction,
+)
 from sizing.units import MS_PER_S, S_PER_US
 
 Link = Literal["nvswitch", "pcie", "unified", "none"]
@@ -130,22 +137,29 @@ class ReplicaSpeed:
             "_weight_bw_bytes_per_s": bw * kernel.decode_bw_factor,
             "_prefill_efficiency": a.prefill_compute_efficiency * kernel.prefill_efficiency_factor,
             "_flops_per_gpu": self.gpu.tflops(kernel.compute_dtype(self.fmt)) * 1e12,
-            "_gemm_half_tokens": gemm_half_tokens(a, self.fmt.bytes_per_weight("expert"),
-                                                  self.gpu.tflops(kernel.compute_dtype(self.fmt)) / self.gpu.tflops("bf16")),
+            "_gemm_half_tokens": gemm_half_tokens(
+                a,
+                self.fmt.bytes_per_weight("expert"),
+                self.gpu.tflops(kernel.compute_dtype(self.fmt)) / self.gpu.tflops("bf16"),
+            ),
             "_matmul_params": _matmul_params(m),
             "_expert_matmul_params": _expert_matmul_params(m),
             "_expert_exchange": self._expert_exchange_coeffs(),
             "_allreduce": self._allreduce_coeffs(),
-            "_pp_hops_s": (self.layout.pp - 1) * S_PER_US * (a.pp_hop_latency_us_inter_node if self.inter_node_pp
-                                                        else a.pp_hop_latency_us_intra_node),
+            "_pp_hops_s": (self.layout.pp - 1)
+            * S_PER_US
+            * (a.pp_hop_latency_us_inter_node if self.inter_node_pp else a.pp_hop_latency_us_intra_node),
             "_weights": _decode_weight_bytes(m, self.fmt, self.layout),
             "_kv_per_layer": kv_bytes_per_token_per_layer(m, self.kv_element_bytes, tp),
-            "_overhead_s": a.decode_step_overhead_ms / MS_PER_S + sparse_layer_latency_s(m, a, kernel.moe_layer_latency_us),
+            "_overhead_s": a.decode_step_overhead_ms / MS_PER_S
+            + sparse_layer_latency_s(m, a, kernel.moe_layer_latency_us),
             "_prefill_memo": {},
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency * kernel.prefill_efficiency_factor))
+        object.__setattr__(
+            self, "_decode_matmul", self._matmul_coeffs(a.decode_compute_efficiency * kernel.prefill_efficiency_factor)
+        )
 
     @property
     def host_overhead_s(self) -> float:
@@ -174,8 +188,9 @@ class ReplicaSpeed:
     def _expert_exchange_coeffs(self) -> tuple[float, float]:
         a = self.assumptions
         latency_us = a.allreduce_latency_us_nvswitch if self.link == "nvswitch" else a.allreduce_latency_us_pcie
-        return expert_exchange_coeffs(self.model, self.layout, latency_us, self.gpu.link_bandwidth_gbps * 1e9,
-                                      activation_dtype_bytes(self.fmt))
+        return expert_exchange_coeffs(
+            self.model, self.layout, latency_us, self.gpu.link_bandwidth_gbps * 1e9, activation_dtype_bytes(self.fmt)
+        )
 
     def _matmul_coeffs(self, efficiency: float) -> tuple[float, float]:
         """Matmul seconds on one GPU (per token of its data-parallel rank, per token of the whole replica): attention
@@ -264,7 +279,9 @@ class ReplicaSpeed:
         efficiency = expert_gemm_efficiency(self.model.moe, step_tokens, self._gemm_half_tokens)
         return 2 * (self._matmul_params - self._expert_matmul_params), expert / efficiency
 
-    def mixed_step_s(self, decodes: float, context_tokens: int, prefill_tokens: float, prompt_tokens: int) -> tuple[float, float]:
+    def mixed_step_s(
+        self, decodes: float, context_tokens: int, prefill_tokens: float, prompt_tokens: int
+    ) -> tuple[float, float]:
         """(step seconds, of which prefill) of one engine step that decodes `decodes` sequences of `context_tokens` and
         prefills `prefill_tokens` prompt tokens: the decode step plus prefill_token_s per prompt token. With
         decodes = 0 this is a pure prefill step (weights, fixed all-reduce latency and host overhead included)."""
@@ -288,8 +305,14 @@ class ReplicaSpeed:
         touched = self._touched_expert_fraction(input_tokens) if experts else 1.0
         floor = (other + experts * touched) / self._weight_bw_bytes_per_s
         x_fixed, x_per_token = self._expert_exchange
-        return (max(compute, floor) + self._sparse_overhead_s + self._allreduce_s(input_tokens) + x_fixed
-                + x_per_token * input_tokens + self._pp_hops_s)
+        return (
+            max(compute, floor)
+            + self._sparse_overhead_s
+            + self._allreduce_s(input_tokens)
+            + x_fixed
+            + x_per_token * input_tokens
+            + self._pp_hops_s
+        )
 
     @property
     def _sparse_overhead_s(self) -> float:

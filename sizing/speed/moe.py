@@ -92,8 +92,9 @@ def attention_flops_per_token_pair(m: ModelSpec) -> float:
     return m.num_attention_heads * (qk + v)
 
 
-def expert_exchange_coeffs(m: ModelSpec, layout: Layout, latency_us: float, link_bytes_per_s: float,
-                           activation_bytes: int) -> tuple[float, float]:
+def expert_exchange_coeffs(
+    m: ModelSpec, layout: Layout, latency_us: float, link_bytes_per_s: float, activation_bytes: int
+) -> tuple[float, float]:
     """Data-parallel attention with expert parallelism: every MoE layer dispatches each rank's tokens to the ranks
     holding their experts and combines the results back (two collectives per MoE layer). Returns (fixed seconds per
     step, extra seconds per token of the whole replica's batch); (0, 0) without data-parallel attention, where the

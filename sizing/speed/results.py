@@ -36,9 +36,16 @@ class CalibrationUsed(BaseModel):
     @classmethod
     def of(cls, cal: Calibration, path: str) -> CalibrationUsed:
         """What an answer sized with `cal`, read from `path`, says about it."""
-        return cls(file=path, summary=cal.summary, created=cal.created, engine=cal.engine,
-                   engine_version=cal.engine_version, median_abs_error=cal.median_abs_error,
-                   max_abs_error=cal.max_abs_error, fitted=cal.fitted)
+        return cls(
+            file=path,
+            summary=cal.summary,
+            created=cal.created,
+            engine=cal.engine,
+            engine_version=cal.engine_version,
+            median_abs_error=cal.median_abs_error,
+            max_abs_error=cal.max_abs_error,
+            fitted=cal.fitted,
+        )
 
 
 class ReplicaOnGpu(ModelLine):

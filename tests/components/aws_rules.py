@@ -47,13 +47,17 @@ def _name(r: MockedResource) -> str:
 
 
 def lb_names_fit(run: MockRun) -> list[str]:
-    return [f"{r.name}: name {_name(r)!r} is {len(_name(r))} characters (max {NAME_MAX})"
-            for r in run.of_type("LoadBalancer") + run.of_type("TargetGroup")
-            if len(_name(r)) > NAME_MAX or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", _name(r))]
+    return [
+        f"{r.name}: name {_name(r)!r} is {len(_name(r))} characters (max {NAME_MAX})"
+        for r in run.of_type("LoadBalancer") + run.of_type("TargetGroup")
+        if len(_name(r)) > NAME_MAX or not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", _name(r))
+    ]
 
 
 def _hook(group: MockedResource, transition: str) -> dict | None:
-    return next((h for h in group.inputs.get("initialLifecycleHooks") or [] if h["lifecycleTransition"] == transition), None)
+    return next(
+        (h for h in group.inputs.get("initialLifecycleHooks") or [] if h["lifecycleTransition"] == transition), None
+    )
 
 
 def ready_waits_for_cold_start(run: MockRun) -> list[str]:
@@ -119,7 +123,9 @@ def idle_timeout_covers_longest_request(run: MockRun) -> list[str]:
 def alb_two_zones(run: MockRun) -> list[str]:
     lb = run.one("LoadBalancer").inputs
     zones = _zones(run, lb["subnets"])
-    return [] if len(zones) >= 2 and None not in zones else [f"load balancer subnets in zones {sorted(map(str, zones))}"]
+    return (
+        [] if len(zones) >= 2 and None not in zones else [f"load balancer subnets in zones {sorted(map(str, zones))}"]
+    )
 
 
 def gp3_limits(run: MockRun) -> list[str]:
@@ -157,8 +163,13 @@ def _statements(run: MockRun) -> list[dict]:
 def secrets_granted_exactly(run: MockRun) -> list[str]:
     """Least privilege: a Secrets Manager grant names the secret's ARN, never a pattern with a wildcard region, account
     or suffix, when the ARN is known (it is for the secret the stack creates and for any the config names)."""
-    return [f"{st['Sid']}: {arn}" for st in _statements(run) if any(a.startswith("secretsmanager:") for a in st["Action"])
-            for arn in st["Resource"] if "*" in arn]
+    return [
+        f"{st['Sid']}: {arn}"
+        for st in _statements(run)
+        if any(a.startswith("secretsmanager:") for a in st["Action"])
+        for arn in st["Resource"]
+        if "*" in arn
+    ]
 
 
 def secret_names_reusable(run: MockRun) -> list[str]:
@@ -170,8 +181,9 @@ def secret_names_reusable(run: MockRun) -> list[str]:
 def only_serving_nodes_are_targets(run: MockRun) -> list[str]:
     """An Auto Scaling group attached to a target group registers every instance it launches, and every node of the
     fleet serves: its group is attached, and no node registers itself besides."""
-    problems = [f"{g.name}: not attached to a target group" for g in run.of_type("Group")
-                if not g.inputs.get("targetGroupArns")]
+    problems = [
+        f"{g.name}: not attached to a target group" for g in run.of_type("Group") if not g.inputs.get("targetGroupArns")
+    ]
     script = decode_user_data(run.one("LaunchTemplate").inputs["userData"])
     if re.search(r"\bregister-targets", script):
         problems.append("the nodes register themselves besides their group")
@@ -186,12 +198,20 @@ def node_writes_only_its_own(run: MockRun) -> list[str]:
     """Least privilege for the calls the node makes on the fleet's own target group (DeregisterTargets takes the
     target group as its resource) and log group (CreateLogStream on the group, PutLogEvents on its streams): the grants
     name them, never '*'."""
-    tg = (rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/"
-          rf"{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}")
+    tg = (
+        rf"arn:aws:elasticloadbalancing:[a-z0-9-]+:{MOCK_ACCOUNT}:targetgroup/"
+        rf"{run.one('TargetGroup').inputs['name']}/[0-9a-f]{{16}}"
+    )
     logs = rf"arn:aws:mock:[a-z0-9-]+:{MOCK_ACCOUNT}:{run.one('LogGroup').name}(:log-stream:\*)?"
-    problems = [f"{st['Sid']}: {r}" for st in _granted(run, "elasticloadbalancing:") for r in st["Resource"]
-                if not re.fullmatch(tg, r)]
-    problems += [f"{st['Sid']}: {r}" for st in _granted(run, "logs:") for r in st["Resource"] if not re.fullmatch(logs, r)]
+    problems = [
+        f"{st['Sid']}: {r}"
+        for st in _granted(run, "elasticloadbalancing:")
+        for r in st["Resource"]
+        if not re.fullmatch(tg, r)
+    ]
+    problems += [
+        f"{st['Sid']}: {r}" for st in _granted(run, "logs:") for r in st["Resource"] if not re.fullmatch(logs, r)
+    ]
     wanted = {"elasticloadbalancing:DeregisterTargets", "logs:CreateLogStream", "logs:PutLogEvents"}
     have = {a for st in _granted(run, "elasticloadbalancing:") + _granted(run, "logs:") for a in st["Action"]}
     return problems + ([f"node actions {sorted(have)} != {sorted(wanted)}"] if have != wanted else [])
@@ -214,16 +234,41 @@ def leaves_on_interruption_notice(run: MockRun) -> list[str]:
     return problems
 
 
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                      3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 """Values PutRetentionPolicy accepts for retentionInDays."""
 
 
 def logs_retained_for_a_while(run: MockRun) -> list[str]:
     """The fleet has its log group, kept for a retention period CloudWatch Logs accepts (never forever by default)."""
     groups = run.of_type("LogGroup")
-    return [f"{g.name}: retention {g.inputs.get('retentionInDays')}" for g in groups
-            if g.inputs.get("retentionInDays") not in LOG_RETENTION_DAYS] + ([] if groups else ["no log group"])
+    return [
+        f"{g.name}: retention {g.inputs.get('retentionInDays')}"
+        for g in groups
+        if g.inputs.get("retentionInDays") not in LOG_RETENTION_DAYS
+    ] + ([] if groups else ["no log group"])
 
 
 def private_nodes_reach_their_apis(run: MockRun) -> list[str]:
@@ -244,15 +289,21 @@ GZIP_MAGIC = b"\x1f\x8b"
 def user_data_fits(run: MockRun) -> list[str]:
     """The launch template's user data, decoded, is at most 16,384 bytes (gzip-compressed user data counts as sent)."""
     raw = base64.b64decode(run.one("LaunchTemplate").inputs["userData"])
-    return [] if len(raw) <= USER_DATA_MAX_BYTES else [
-        f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over "
-        f"{USER_DATA_MAX_BYTES:,}"]
+    return (
+        []
+        if len(raw) <= USER_DATA_MAX_BYTES
+        else [
+            f"user data is {len(raw):,} bytes{' (gzip)' if raw.startswith(GZIP_MAGIC) else ''}, over "
+            f"{USER_DATA_MAX_BYTES:,}"
+        ]
+    )
 
 
 def _spot_group(group: MockedResource) -> bool:
-    dist = ((group.inputs.get("mixedInstancesPolicy") or {}).get("instancesDistribution") or {})
+    dist = (group.inputs.get("mixedInstancesPolicy") or {}).get("instancesDistribution") or {}
     return dist.get("onDemandPercentageAboveBaseCapacity", 100) < 100 and group.inputs.get("maxSize", 0) > dist.get(
-        "onDemandBaseCapacity", 0)
+        "onDemandBaseCapacity", 0
+    )
 
 
 def spot_never_blocks_the_deployment(run: MockRun) -> list[str]:
@@ -268,8 +319,14 @@ def spot_never_blocks_the_deployment(run: MockRun) -> list[str]:
         waits = g.inputs.get("waitForCapacityTimeout", "10m") != "0"
         if waits and g.inputs.get("waitForElbCapacity", g.inputs.get("desiredCapacity", 0)) > base:
             problems.append(f"{g.name}: waits for spot capacity")
-        fallback = [f for f in groups if f is not g and not _spot_group(f) and f.inputs.get("minSize") == 0
-                    and f.inputs.get("maxSize", 0) >= g.inputs["maxSize"] - base]
+        fallback = [
+            f
+            for f in groups
+            if f is not g
+            and not _spot_group(f)
+            and f.inputs.get("minSize") == 0
+            and f.inputs.get("maxSize", 0) >= g.inputs["maxSize"] - base
+        ]
         if not fallback:
             problems.append(f"{g.name}: no on-demand fallback for its spot capacity")
     return problems
@@ -278,10 +335,12 @@ def spot_never_blocks_the_deployment(run: MockRun) -> list[str]:
 def rebalancing_only_where_a_node_can_be_added(run: MockRun) -> list[str]:
     """Capacity rebalancing launches a replacement before it terminates the node at risk: never on a fixed-size group
     (min = max), and only on a group that buys spot."""
-    return [f"{g.name}: capacity rebalancing on "
-            f"{'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
-            for g in run.of_type("Group") if g.inputs.get("capacityRebalance")
-            and (g.inputs["minSize"] == g.inputs["maxSize"] or not _spot_group(g))]
+    return [
+        f"{g.name}: capacity rebalancing on "
+        f"{'a fixed-size' if g.inputs['minSize'] == g.inputs['maxSize'] else 'an on-demand'} group"
+        for g in run.of_type("Group")
+        if g.inputs.get("capacityRebalance") and (g.inputs["minSize"] == g.inputs["maxSize"] or not _spot_group(g))
+    ]
 
 
 def replacement_before_termination(run: MockRun) -> list[str]:
@@ -317,8 +376,11 @@ def public_only_over_tls(run: MockRun) -> list[str]:
     the internet in clear text."""
     if run.one("LoadBalancer").inputs.get("internal", True):
         return []
-    return [f"{lst.name}: {lst.inputs.get('protocol')} on a public load balancer" for lst in run.of_type("Listener")
-            if lst.inputs.get("protocol") != "HTTPS" or not lst.inputs.get("certificateArn")]
+    return [
+        f"{lst.name}: {lst.inputs.get('protocol')} on a public load balancer"
+        for lst in run.of_type("Listener")
+        if lst.inputs.get("protocol") != "HTTPS" or not lst.inputs.get("certificateArn")
+    ]
 
 
 def autoscaling_tracks_vllm_load(run: MockRun) -> list[str]:
@@ -330,7 +392,7 @@ def autoscaling_tracks_vllm_load(run: MockRun) -> list[str]:
     problems = []
     policies = run.of_type("Policy")
     for p in policies:
-        spec = (p.inputs.get("targetTrackingConfiguration") or {})
+        spec = p.inputs.get("targetTrackingConfiguration") or {}
         metric = spec.get("customizedMetricSpecification") or {}
         if (metric.get("namespace"), metric.get("metricName")) != ("LLMFleet", "RequestsInFlight"):
             problems.append(f"{p.name}: tracks {metric or spec.get('predefinedMetricSpecification')}")
@@ -341,8 +403,12 @@ def autoscaling_tracks_vllm_load(run: MockRun) -> list[str]:
     return problems
 
 
-WATCHED = {("AWS/ApplicationELB", "UnHealthyHostCount"), ("AWS/ApplicationELB", "TargetResponseTime"),
-           ("LLMFleet", "RequestsWaiting"), ("LLMFleet", "LaunchAbandoned")}
+WATCHED = {
+    ("AWS/ApplicationELB", "UnHealthyHostCount"),
+    ("AWS/ApplicationELB", "TargetResponseTime"),
+    ("LLMFleet", "RequestsWaiting"),
+    ("LLMFleet", "LaunchAbandoned"),
+}
 """What an on-call wants paged on besides 5xx: failing targets, slow requests, a queue, a node given up."""
 
 
@@ -361,19 +427,25 @@ def node_publishes_its_load(run: MockRun) -> list[str]:
     """The node may put metrics in the fleet's namespace only (cloudwatch:PutMetricData takes no resource: the
     cloudwatch:namespace condition key scopes it), and private nodes reach CloudWatch's API through its endpoint."""
     grants = _granted(run, "cloudwatch:")
-    problems = [f"{st['Sid']}: {st.get('Condition')}" for st in grants
-                if (st.get("Condition") or {}).get("StringEquals", {}).get("cloudwatch:namespace") != "LLMFleet"]
+    problems = [
+        f"{st['Sid']}: {st.get('Condition')}"
+        for st in grants
+        if (st.get("Condition") or {}).get("StringEquals", {}).get("cloudwatch:namespace") != "LLMFleet"
+    ]
     if not grants:
         problems.append("the node may not publish its load")
-    if run.of_type("Vpc") and not any(str(e.inputs.get("serviceName", "")).endswith(".monitoring")
-                                      for e in run.of_type("VpcEndpoint")):
+    if run.of_type("Vpc") and not any(
+        str(e.inputs.get("serviceName", "")).endswith(".monitoring") for e in run.of_type("VpcEndpoint")
+    ):
         problems.append("no monitoring endpoint for private nodes")
     return problems
 
 
 ECR_PREFIX = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
 """CreatePullThroughCacheRule's ecrRepositoryPrefix pattern; 2 to 30 characters."""
-ECR_CREDENTIAL = re.compile(r"arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr-pullthroughcache/[a-zA-Z0-9/_+=.@-]+")
+ECR_CREDENTIAL = re.compile(
+    r"arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr-pullthroughcache/[a-zA-Z0-9/_+=.@-]+"
+)
 """CreatePullThroughCacheRule's credentialArn pattern."""
 ECR_UPSTREAMS = {"public.ecr.aws", "registry-1.docker.io", "quay.io", "registry.k8s.io", "ghcr.io"}
 """upstreamRegistryUrl values for the public registries (same page)."""
@@ -386,7 +458,9 @@ def cache_rules_ecr_accepts(run: MockRun) -> list[str]:
     its credential (Docker Hub and GHCR need one) a secret named ecr-pullthroughcache/..."""
     problems = []
     for r in run.of_type("PullThroughCacheRule"):
-        prefix, url, cred = (r.inputs.get(k) or "" for k in ("ecrRepositoryPrefix", "upstreamRegistryUrl", "credentialArn"))
+        prefix, url, cred = (
+            r.inputs.get(k) or "" for k in ("ecrRepositoryPrefix", "upstreamRegistryUrl", "credentialArn")
+        )
         if not (2 <= len(prefix) <= 30 and ECR_PREFIX.fullmatch(prefix)):
             problems.append(f"{r.name}: prefix {prefix!r}")
         if url not in ECR_UPSTREAMS:
@@ -409,12 +483,20 @@ def nodes_pull_through_the_cache(run: MockRun) -> list[str]:
         if "ecr get-login-password" not in script:
             problems.append("no registry login before the pull")
         grants = _granted(run, "ecr:")
-        scoped = {a for st in grants if st["Resource"] == [f"arn:aws:ecr:us-east-1:{MOCK_ACCOUNT}:repository/{prefix}/*"]
-                  for a in st["Action"]}
+        scoped = {
+            a
+            for st in grants
+            if st["Resource"] == [f"arn:aws:ecr:us-east-1:{MOCK_ACCOUNT}:repository/{prefix}/*"]
+            for a in st["Action"]
+        }
         if not CACHE_FILL <= scoped:
             problems.append(f"missing on {prefix}/*: {sorted(CACHE_FILL - scoped)}")
-        problems += [f"{st['Sid']}: {st['Resource']}" for st in grants
-                     if set(st["Action"]) & CACHE_FILL and st["Resource"] != [f"arn:aws:ecr:us-east-1:{MOCK_ACCOUNT}:repository/{prefix}/*"]]
+        problems += [
+            f"{st['Sid']}: {st['Resource']}"
+            for st in grants
+            if set(st["Action"]) & CACHE_FILL
+            and st["Resource"] != [f"arn:aws:ecr:us-east-1:{MOCK_ACCOUNT}:repository/{prefix}/*"]
+        ]
     return problems
 
 
@@ -428,84 +510,154 @@ def buckets_are_private(run: MockRun) -> list[str]:
         blocks = [p.inputs for p in run.of_type("BucketPublicAccessBlock") if p.inputs.get("bucket") == f"{b.name}-id"]
         if not blocks or not all(blocks[0].get(k) is True for k in PUBLIC_ACCESS_BLOCKS):
             problems.append(f"{b.name}: public access not blocked ({blocks})")
-        policies = [json.loads(p.inputs["policy"]) for p in run.of_type("BucketPolicy") if p.inputs.get("bucket") == f"{b.name}-id"]
-        if not any(st.get("Effect") == "Deny" and st.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-                   for pol in policies for st in pol["Statement"]):
+        policies = [
+            json.loads(p.inputs["policy"])
+            for p in run.of_type("BucketPolicy")
+            if p.inputs.get("bucket") == f"{b.name}-id"
+        ]
+        if not any(
+            st.get("Effect") == "Deny" and st.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for pol in policies
+            for st in pol["Statement"]
+        ):
             problems.append(f"{b.name}: requests without TLS are not refused")
     return problems
 
 
 RULES = (
-    Rule("load balancer and target group names", "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
-         lb_names_fit),
-    Rule("ready wait covers the cold start", "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html",
-         ready_waits_for_cold_start),
-    Rule("instance warmup counts from a ready node",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html",
-         warmup_after_ready),
-    Rule("scale-in drains the longest request", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay",
-         drains_longest_request),
-    Rule("ALB idle timeout covers the longest request",
-         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout",
-         idle_timeout_covers_longest_request),
-    Rule("ALB subnets in two zones", "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones",
-         alb_two_zones),
-    Rule("gp3 throughput and IOPS limits", "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",
-         gp3_limits),
-    Rule("instance refresh launches before it terminates",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
-         refresh_keeps_serving),
-    Rule("Secrets Manager grants name the secret's ARN", "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
-         secrets_granted_exactly),
-    Rule("created secrets have no fixed name", "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html",
-         secret_names_reusable),
-    Rule("only serving nodes are load-balancer targets",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html", only_serving_nodes_are_targets),
-    Rule("node writes only to its own target group and log group",
-         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html",
-         node_writes_only_its_own),
-    Rule("nodes leave the load balancer on the spot interruption notice",
-         "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html",
-         leaves_on_interruption_notice),
-    Rule("log retention is a value CloudWatch Logs accepts",
-         "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
-         logs_retained_for_a_while),
-    Rule("user data within EC2's 16 KB", "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html",
-         user_data_fits),
-    Rule("spot never blocks the deployment, and falls back to on demand",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html",
-         spot_never_blocks_the_deployment),
-    Rule("capacity rebalancing only where a node can be added",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html",
-         rebalancing_only_where_a_node_can_be_added),
-    Rule("replacements launch before terminations",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
-         replacement_before_termination),
-    Rule("the listener routes /v1 only",
-         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html",
-         listener_routes_the_api_only),
-    Rule("public load balancers over TLS only",
-         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
-         public_only_over_tls),
-    Rule("autoscaling tracks vLLM's load",
-         "https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html",
-         autoscaling_tracks_vllm_load),
-    Rule("the fleet is watched",
-         "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html",
-         the_fleet_is_watched),
-    Rule("nodes publish their load to their own namespace only",
-         "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html",
-         node_publishes_its_load),
-    Rule("pull-through cache rules ECR accepts",
-         "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html",
-         cache_rules_ecr_accepts),
-    Rule("the nodes pull through the cache and may fill it",
-         "https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html",
-         nodes_pull_through_the_cache),
-    Rule("buckets are private and TLS only",
-         "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html",
-         buckets_are_private),
-    Rule("private nodes reach the ELB and CloudWatch Logs APIs",
-         "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html",
-         private_nodes_reach_their_apis),
+    Rule(
+        "load balancer and target group names",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html",
+        lb_names_fit,
+    ),
+    Rule(
+        "ready wait covers the cold start",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/lifecycle-hooks-overview.html",
+        ready_waits_for_cold_start,
+    ),
+    Rule(
+        "instance warmup counts from a ready node",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-default-instance-warmup.html",
+        warmup_after_ready,
+    ),
+    Rule(
+        "scale-in drains the longest request",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay",
+        drains_longest_request,
+    ),
+    Rule(
+        "ALB idle timeout covers the longest request",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout",
+        idle_timeout_covers_longest_request,
+    ),
+    Rule(
+        "ALB subnets in two zones",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones",
+        alb_two_zones,
+    ),
+    Rule(
+        "gp3 throughput and IOPS limits",
+        "https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type",
+        gp3_limits,
+    ),
+    Rule(
+        "instance refresh launches before it terminates",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
+        refresh_keeps_serving,
+    ),
+    Rule(
+        "Secrets Manager grants name the secret's ARN",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+        secrets_granted_exactly,
+    ),
+    Rule(
+        "created secrets have no fixed name",
+        "https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html",
+        secret_names_reusable,
+    ),
+    Rule(
+        "only serving nodes are load-balancer targets",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html",
+        only_serving_nodes_are_targets,
+    ),
+    Rule(
+        "node writes only to its own target group and log group",
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html",
+        node_writes_only_its_own,
+    ),
+    Rule(
+        "nodes leave the load balancer on the spot interruption notice",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html",
+        leaves_on_interruption_notice,
+    ),
+    Rule(
+        "log retention is a value CloudWatch Logs accepts",
+        "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
+        logs_retained_for_a_while,
+    ),
+    Rule(
+        "user data within EC2's 16 KB",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html",
+        user_data_fits,
+    ),
+    Rule(
+        "spot never blocks the deployment, and falls back to on demand",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-mixed-instances-groups.html",
+        spot_never_blocks_the_deployment,
+    ),
+    Rule(
+        "capacity rebalancing only where a node can be added",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-capacity-rebalancing.html",
+        rebalancing_only_where_a_node_can_be_added,
+    ),
+    Rule(
+        "replacements launch before terminations",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-instance-maintenance-policy.html",
+        replacement_before_termination,
+    ),
+    Rule(
+        "the listener routes /v1 only",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/listener-update-rules.html",
+        listener_routes_the_api_only,
+    ),
+    Rule(
+        "public load balancers over TLS only",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-https-listener.html",
+        public_only_over_tls,
+    ),
+    Rule(
+        "autoscaling tracks vLLM's load",
+        "https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-scaling-target-tracking.html",
+        autoscaling_tracks_vllm_load,
+    ),
+    Rule(
+        "the fleet is watched",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html",
+        the_fleet_is_watched,
+    ),
+    Rule(
+        "nodes publish their load to their own namespace only",
+        "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html",
+        node_publishes_its_load,
+    ),
+    Rule(
+        "pull-through cache rules ECR accepts",
+        "https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreatePullThroughCacheRule.html",
+        cache_rules_ecr_accepts,
+    ),
+    Rule(
+        "the nodes pull through the cache and may fill it",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html",
+        nodes_pull_through_the_cache,
+    ),
+    Rule(
+        "buckets are private and TLS only",
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html",
+        buckets_are_private,
+    ),
+    Rule(
+        "private nodes reach the ELB and CloudWatch Logs APIs",
+        "https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html",
+        private_nodes_reach_their_apis,
+    ),
 )

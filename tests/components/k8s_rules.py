@@ -75,6 +75,7 @@ def group_size(run: MockRun) -> int:
 
 # --- boot ---------------------------------------------------------------------------------------------------------
 
+
 def startup_covers_cold_start(run: MockRun) -> list[str]:
     """A serving container gets a startup probe on /health whose budget (period x failures) is at least the plan's
     cold start: until it succeeds the liveness probe does not run, after it the kubelet kills a container that fails
@@ -110,8 +111,11 @@ def gpu_requests_match_the_plan(run: MockRun) -> list[str]:
         if gpus != c.gpus_per_instance:
             problems.append(f"{role}: {gpus} GPUs, the node has {c.gpus_per_instance}")
         args = vllm(t)["args"]
-        world = int(_flag(args, "--tensor-parallel-size") or 1) * int(_flag(args, "--pipeline-parallel-size") or 1) * int(
-            _flag(args, "--data-parallel-size") or 1)
+        world = (
+            int(_flag(args, "--tensor-parallel-size") or 1)
+            * int(_flag(args, "--pipeline-parallel-size") or 1)
+            * int(_flag(args, "--data-parallel-size") or 1)
+        )
         if world != gpus * group_size(run):
             problems.append(f"{role}: vLLM world size {world} on {gpus * group_size(run)} GPUs")
     return problems
@@ -143,8 +147,11 @@ def multi_node_flags(run: MockRun) -> list[str]:
     problems = []
     for role, t in templates(run):
         args = vllm(t)["args"]
-        want = {"--nnodes": str(group_size(run)), "--master-addr": "$(LWS_LEADER_ADDRESS)",
-                "--node-rank": "0" if role == "leader" else "$(LWS_WORKER_INDEX)"}
+        want = {
+            "--nnodes": str(group_size(run)),
+            "--master-addr": "$(LWS_LEADER_ADDRESS)",
+            "--node-rank": "0" if role == "leader" else "$(LWS_WORKER_INDEX)",
+        }
         problems += [f"{role}: {k} {_flag(args, k)!r}, want {v!r}" for k, v in want.items() if _flag(args, k) != v]
         if ("--headless" in args) != (role == "worker"):
             problems.append(f"{role}: --headless {'missing' if role == 'worker' else 'on the leader'}")
@@ -152,6 +159,7 @@ def multi_node_flags(run: MockRun) -> list[str]:
 
 
 # --- rollout and healing --------------------------------------------------------------------------------------------
+
 
 def grace_outlasts_longest_request(run: MockRun) -> list[str]:
     """A stopping pod runs its preStop hook, then gets SIGTERM, within terminationGracePeriodSeconds: it must outlast
@@ -180,10 +188,15 @@ def serving_nodes_never_consolidated(run: MockRun) -> list[str]:
             problems.append(f"{pool['metadata']['name']}: consolidates nodes that hold a pod")
         node = spec["template"]["spec"]
         if node.get("expireAfter", "720h") != "Never" or "terminationGracePeriod" in node:
-            problems.append(f"{pool['metadata']['name']}: expireAfter {node.get('expireAfter')!r}, "
-                            f"terminationGracePeriod {node.get('terminationGracePeriod')!r}")
-    problems += [f"{role}: pods without karpenter.sh/do-not-disrupt" for role, t in templates(run)
-                 if t["metadata"].get("annotations", {}).get("karpenter.sh/do-not-disrupt") != "true"]
+            problems.append(
+                f"{pool['metadata']['name']}: expireAfter {node.get('expireAfter')!r}, "
+                f"terminationGracePeriod {node.get('terminationGracePeriod')!r}"
+            )
+    problems += [
+        f"{role}: pods without karpenter.sh/do-not-disrupt"
+        for role, t in templates(run)
+        if t["metadata"].get("annotations", {}).get("karpenter.sh/do-not-disrupt") != "true"
+    ]
     return problems
 
 
@@ -191,10 +204,16 @@ def rollout_keeps_capacity(run: MockRun) -> list[str]:
     """Rolling updates add a replica before they remove one (maxSurge 1, maxUnavailable 0) on a Deployment, and group
     by group on a LeaderWorkerSet; a PodDisruptionBudget lets a drain take at most one of the fleet's pods at a time."""
     w = workload(run)
-    rolling = (w["spec"].get("strategy", {}).get("rollingUpdate") if w["kind"] == "Deployment"
-               else w["spec"].get("rolloutStrategy", {}).get("rollingUpdateConfiguration")) or {}
-    problems = [] if (rolling.get("maxUnavailable"), rolling.get("maxSurge")) == (0, 1) else [
-        f"{w['kind']}: maxUnavailable {rolling.get('maxUnavailable')}, maxSurge {rolling.get('maxSurge')}"]
+    rolling = (
+        w["spec"].get("strategy", {}).get("rollingUpdate")
+        if w["kind"] == "Deployment"
+        else w["spec"].get("rolloutStrategy", {}).get("rollingUpdateConfiguration")
+    ) or {}
+    problems = (
+        []
+        if (rolling.get("maxUnavailable"), rolling.get("maxSurge")) == (0, 1)
+        else [f"{w['kind']}: maxUnavailable {rolling.get('maxUnavailable')}, maxSurge {rolling.get('maxSurge')}"]
+    )
     pdbs = of_kind(run, "PodDisruptionBudget")
     labels = templates(run)[0][1]["metadata"]["labels"]
     covering = [p for p in pdbs if all(labels.get(k) == v for k, v in p["spec"]["selector"]["matchLabels"].items())]
@@ -203,8 +222,14 @@ def rollout_keeps_capacity(run: MockRun) -> list[str]:
     return problems
 
 
-PLAN_TAGS = ("llmfleet:max-model-len", "llmfleet:weights", "llmfleet:kv-dtype", "llmfleet:tensor-parallel",
-             "llmfleet:pipeline-parallel", "llmfleet:gpu-memory-utilization")
+PLAN_TAGS = (
+    "llmfleet:max-model-len",
+    "llmfleet:weights",
+    "llmfleet:kv-dtype",
+    "llmfleet:tensor-parallel",
+    "llmfleet:pipeline-parallel",
+    "llmfleet:gpu-memory-utilization",
+)
 """Tags whose value moves with the plan (components/fleet_tags.py)."""
 
 
@@ -216,8 +241,11 @@ def plan_change_keeps_the_nodes(run: MockRun) -> list[str]:
         problems += [f"{nc['metadata']['name']}: tag {t}" for t in PLAN_TAGS if t in nc["spec"].get("tags", {})]
     for pool in of_kind(run, "NodePool"):
         labels = pool["spec"]["template"].get("metadata", {}).get("labels", {})
-        problems += [f"{pool['metadata']['name']}: label {k}" for k in labels if k.startswith("llm-fleet.io/") and
-                     k != "llm-fleet.io/fleet"]
+        problems += [
+            f"{pool['metadata']['name']}: label {k}"
+            for k in labels
+            if k.startswith("llm-fleet.io/") and k != "llm-fleet.io/fleet"
+        ]
     return problems
 
 
@@ -230,12 +258,16 @@ def gpu_nodes_run_the_device_plugin(run: MockRun) -> list[str]:
         labels = pool["spec"]["template"].get("metadata", {}).get("labels", {})
         if labels.get("nvidia.com/gpu.present") != "true":
             problems.append(f"{pool['metadata']['name']}: no nvidia.com/gpu.present label")
-        problems += [f"{pool['metadata']['name']}: taint {t['key']} the device plugin does not tolerate"
-                     for t in pool["spec"]["template"]["spec"].get("taints", []) if t["key"] != "nvidia.com/gpu"]
+        problems += [
+            f"{pool['metadata']['name']}: taint {t['key']} the device plugin does not tolerate"
+            for t in pool["spec"]["template"]["spec"].get("taints", [])
+            if t["key"] != "nvidia.com/gpu"
+        ]
     return problems
 
 
 # --- nodes -----------------------------------------------------------------------------------------------------------
+
 
 def node_pools_hold_the_ceiling(run: MockRun) -> list[str]:
     """NodePool limits cap what Karpenter buys: together they must hold the autoscaler's ceiling plus one surge
@@ -249,11 +281,16 @@ def node_pools_hold_the_ceiling(run: MockRun) -> list[str]:
     limits = {n: int(s["limits"]["nvidia.com/gpu"]) for n, s in pools.items()}
     problems = [] if sum(limits.values()) >= need else [f"GPU limits {limits} hold less than {need}"]
     types = {n: s["template"]["spec"]["requirements"] for n, s in pools.items()}
-    on_demand_only = [n for n, req in types.items() if any(
-        r["key"] == "karpenter.sh/capacity-type" and r["values"] == ["on-demand"] for r in req)]
+    on_demand_only = [
+        n
+        for n, req in types.items()
+        if any(r["key"] == "karpenter.sh/capacity-type" and r["values"] == ["on-demand"] for r in req)
+    ]
     if c.purchase == "mixed" and [limits[n] for n in on_demand_only] != [c.on_demand_instances * c.gpus_per_instance]:
-        problems.append(f"on-demand pool limits {[limits[n] for n in on_demand_only]} for a floor of "
-                        f"{c.on_demand_instances} instances")
+        problems.append(
+            f"on-demand pool limits {[limits[n] for n in on_demand_only]} for a floor of "
+            f"{c.on_demand_instances} instances"
+        )
     return problems
 
 
@@ -264,10 +301,18 @@ def purchase_is_the_plans(run: MockRun) -> list[str]:
     assert run.plan
     c = run.plan.choice
     spot = ("spot",) if run.plan.workload.kind == "batch" else ("spot", "on-demand")
-    wanted = {"on-demand": {("on-demand",)}, "spot": {spot}, "mixed": {("on-demand",), spot},
-              "capacity-block": {("reserved",)}}[c.purchase]
-    have = {tuple(r["values"]) for p in of_kind(run, "NodePool") for r in p["spec"]["template"]["spec"]["requirements"]
-            if r["key"] == "karpenter.sh/capacity-type"}
+    wanted = {
+        "on-demand": {("on-demand",)},
+        "spot": {spot},
+        "mixed": {("on-demand",), spot},
+        "capacity-block": {("reserved",)},
+    }[c.purchase]
+    have = {
+        tuple(r["values"])
+        for p in of_kind(run, "NodePool")
+        for r in p["spec"]["template"]["spec"]["requirements"]
+        if r["key"] == "karpenter.sh/capacity-type"
+    }
     problems = [] if have == wanted else [f"capacity types {sorted(have)} for a {c.purchase} plan"]
     (node_class,) = of_kind(run, "EC2NodeClass")
     if c.purchase == "capacity-block" and not node_class["spec"].get("capacityReservationSelectorTerms"):
@@ -281,17 +326,33 @@ def pods_land_on_the_fleets_nodes(run: MockRun) -> list[str]:
     problems = []
     for pool in of_kind(run, "NodePool"):
         node = pool["spec"]["template"]
-        types = next(r["values"] for r in node["spec"]["requirements"] if r["key"] == "node.kubernetes.io/instance-type")
+        types = next(
+            r["values"] for r in node["spec"]["requirements"] if r["key"] == "node.kubernetes.io/instance-type"
+        )
         for role, t in templates(run):
             spec = t["spec"]
-            tolerated = [x for x in node["spec"].get("taints", []) if not any(
-                tol.get("key") == x["key"] and tol.get("effect") in (None, x["effect"]) and (
-                    tol.get("operator") == "Exists" or tol.get("value") == x.get("value")) for tol in spec.get("tolerations", []))]
+            tolerated = [
+                x
+                for x in node["spec"].get("taints", [])
+                if not any(
+                    tol.get("key") == x["key"]
+                    and tol.get("effect") in (None, x["effect"])
+                    and (tol.get("operator") == "Exists" or tol.get("value") == x.get("value"))
+                    for tol in spec.get("tolerations", [])
+                )
+            ]
             problems += [f"{role}: does not tolerate {x}" for x in tolerated]
             if any(node["metadata"]["labels"].get(k) != v for k, v in spec.get("nodeSelector", {}).items()):
                 problems.append(f"{role}: nodeSelector {spec.get('nodeSelector')} misses {pool['metadata']['name']}")
-            terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-            asked = [e["values"] for term in terms for e in term["matchExpressions"] if e["key"] == "node.kubernetes.io/instance-type"]
+            terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+                "nodeSelectorTerms"
+            ]
+            asked = [
+                e["values"]
+                for term in terms
+                for e in term["matchExpressions"]
+                if e["key"] == "node.kubernetes.io/instance-type"
+            ]
             if asked and not set(types) & set(asked[0]):
                 problems.append(f"{role}: asks for {asked[0]}, the pool buys {types}")
     return problems
@@ -304,10 +365,17 @@ def node_storage_and_metadata(run: MockRun) -> list[str]:
     (nc,) = of_kind(run, "EC2NodeClass")
     spec = nc["spec"]
     local = node_hardware(run.plan.choice.instance_type).instance_store_disks > 0
-    problems = [] if (spec.get("instanceStorePolicy") == "RAID0") == local else [
-        f"instanceStorePolicy {spec.get('instanceStorePolicy')} on a type with {'' if local else 'no '}instance "
-        "store"]
-    problems += [f"{b['deviceName']}: unencrypted" for b in spec.get("blockDeviceMappings", []) if not b["ebs"].get("encrypted")]
+    problems = (
+        []
+        if (spec.get("instanceStorePolicy") == "RAID0") == local
+        else [
+            f"instanceStorePolicy {spec.get('instanceStorePolicy')} on a type with {'' if local else 'no '}instance "
+            "store"
+        ]
+    )
+    problems += [
+        f"{b['deviceName']}: unencrypted" for b in spec.get("blockDeviceMappings", []) if not b["ebs"].get("encrypted")
+    ]
     meta = spec.get("metadataOptions", {})
     if meta.get("httpTokens", "required") != "required" or meta.get("httpPutResponseHopLimit", 1) != 1:
         problems.append(f"metadata options {meta}")
@@ -322,7 +390,11 @@ def multi_node_in_one_zone_with_efa(run: MockRun) -> list[str]:
         return []
     problems = []
     for pool in of_kind(run, "NodePool"):
-        zones = [r["values"] for r in pool["spec"]["template"]["spec"]["requirements"] if r["key"] == "topology.kubernetes.io/zone"]
+        zones = [
+            r["values"]
+            for r in pool["spec"]["template"]["spec"]["requirements"]
+            if r["key"] == "topology.kubernetes.io/zone"
+        ]
         if not zones or len(zones[0]) != 1:
             problems.append(f"{pool['metadata']['name']}: zones {zones}")
     hw = node_hardware(run.plan.choice.instance_type)
@@ -344,13 +416,17 @@ def single_node_replicas_spread(run: MockRun) -> list[str]:
 
 # --- traffic and scaling ---------------------------------------------------------------------------------------------
 
+
 def service_reaches_serving_pods_only(run: MockRun) -> list[str]:
     """Only the pods that serve HTTP are behind the Service: headless vLLM workers have no API server, so they would
     be endpoints that refuse every connection. And no Service takes a LeaderWorkerSet's name: LWS creates its headless
     Service (the pods' DNS names, LWS_LEADER_ADDRESS) under that name only if none exists."""
     w = workload(run)
-    problems = [f"Service {s['metadata']['name']!r} takes the LeaderWorkerSet's name" for s in of_kind(run, "Service")
-                if w["kind"] == "LeaderWorkerSet" and s["metadata"]["name"] == w["metadata"]["name"]]
+    problems = [
+        f"Service {s['metadata']['name']!r} takes the LeaderWorkerSet's name"
+        for s in of_kind(run, "Service")
+        if w["kind"] == "LeaderWorkerSet" and s["metadata"]["name"] == w["metadata"]["name"]
+    ]
     for svc in of_kind(run, "Service"):
         selector = svc["spec"]["selector"]
         for role, t in templates(run):
@@ -364,9 +440,13 @@ def service_reaches_serving_pods_only(run: MockRun) -> list[str]:
 def ingress_routes_v1_only(run: MockRun) -> list[str]:
     """vLLM's API key covers /v1 routes only (/invocations and /metrics answer without it): an Ingress routes /v1 and
     nothing else."""
-    return [f"{i['metadata']['name']}: routes {p['path']!r}" for i in of_kind(run, "Ingress")
-            for rule in i["spec"]["rules"] for p in rule["http"]["paths"]
-            if not (p["path"] == VLLM_API_PREFIX or p["path"].startswith(VLLM_API_PREFIX + "/"))]
+    return [
+        f"{i['metadata']['name']}: routes {p['path']!r}"
+        for i in of_kind(run, "Ingress")
+        for rule in i["spec"]["rules"]
+        for p in rule["http"]["paths"]
+        if not (p["path"] == VLLM_API_PREFIX or p["path"].startswith(VLLM_API_PREFIX + "/"))
+    ]
 
 
 def no_public_ingress_without_tls(run: MockRun) -> list[str]:
@@ -392,8 +472,11 @@ def autoscaler_keeps_the_plan(run: MockRun) -> list[str]:
     (so,) = of_kind(run, "ScaledObject")
     spec, w = so["spec"], workload(run)
     floor = c.replicas if group_size(run) > 1 else c.instances
-    problems = [] if spec["minReplicaCount"] == floor <= spec["maxReplicaCount"] else [
-        f"replicas {spec['minReplicaCount']}..{spec['maxReplicaCount']} for a plan of {floor}"]
+    problems = (
+        []
+        if spec["minReplicaCount"] == floor <= spec["maxReplicaCount"]
+        else [f"replicas {spec['minReplicaCount']}..{spec['maxReplicaCount']} for a plan of {floor}"]
+    )
     if (spec["scaleTargetRef"].get("kind"), spec["scaleTargetRef"]["name"]) != (w["kind"], w["metadata"]["name"]):
         problems.append(f"scales {spec['scaleTargetRef']}")
     window = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"]
@@ -401,8 +484,11 @@ def autoscaler_keeps_the_plan(run: MockRun) -> list[str]:
         problems.append(f"scale-down window {window} s")
     queries = " ".join(t["metadata"]["query"] for t in spec["triggers"])
     problems += [f"no trigger on {m}" for m in VLLM_LOAD_METRICS if m not in queries]
-    problems += [f"trigger {t.get('name')}: no series counts as 0" for t in spec["triggers"]
-                 if t["metadata"].get("ignoreNullValues", "true") != "false"]
+    problems += [
+        f"trigger {t.get('name')}: no series counts as 0"
+        for t in spec["triggers"]
+        if t["metadata"].get("ignoreNullValues", "true") != "false"
+    ]
     return problems
 
 
@@ -413,12 +499,20 @@ def thresholds_from_the_plan(run: MockRun) -> list[str]:
     c = run.plan.choice
     (so,) = of_kind(run, "ScaledObject")
     capacity = c.concurrency_per_replica * (c.replicas_per_instance if group_size(run) == 1 else 1)
-    found = [float(t["metadata"]["threshold"]) for t in so["spec"]["triggers"]
-             if "num_requests_running" in t["metadata"]["query"] and t.get("metricType") == "AverageValue"]
-    return [] if found and capacity / 2 < found[0] <= capacity else [f"in-flight threshold {found} vs capacity {capacity:.1f}"]
+    found = [
+        float(t["metadata"]["threshold"])
+        for t in so["spec"]["triggers"]
+        if "num_requests_running" in t["metadata"]["query"] and t.get("metricType") == "AverageValue"
+    ]
+    return (
+        []
+        if found and capacity / 2 < found[0] <= capacity
+        else [f"in-flight threshold {found} vs capacity {capacity:.1f}"]
+    )
 
 
 # --- secrets and names -----------------------------------------------------------------------------------------------
+
 
 def no_secret_values_in_manifests(run: MockRun) -> list[str]:
     """No secret value in any object (Kubernetes stores them in etcd and hands them to anyone who may read the
@@ -430,8 +524,11 @@ def no_secret_values_in_manifests(run: MockRun) -> list[str]:
             problems.append(f"{r.name}: holds a secret-looking value")
     for role, t in templates(run):
         for c in t["spec"]["containers"] + t["spec"].get("initContainers", []):
-            problems += [f"{role}/{c['name']}: {e['name']} as a literal" for e in c.get("env", [])
-                         if e["name"] in ("VLLM_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") and "value" in e]
+            problems += [
+                f"{role}/{c['name']}: {e['name']} as a literal"
+                for e in c.get("env", [])
+                if e["name"] in ("VLLM_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN") and "value" in e
+            ]
             if "--api-key" in c.get("args", []):
                 problems.append(f"{role}/{c['name']}: --api-key on the command line")
     return problems
@@ -440,9 +537,12 @@ def no_secret_values_in_manifests(run: MockRun) -> list[str]:
 def names_fit(run: MockRun) -> list[str]:
     """Object names are DNS labels; a LeaderWorkerSet's pods take <name>-<group>-<index> as their hostname (63 at most,
     with room for the indexes of a large fleet)."""
-    problems = [f"{o['kind']} {o['metadata']['name']!r}" for _, o in k8s_objects(run)
-                if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", o["metadata"]["name"])
-                or len(o["metadata"]["name"]) > DNS_LABEL_MAX]
+    problems = [
+        f"{o['kind']} {o['metadata']['name']!r}"
+        for _, o in k8s_objects(run)
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", o["metadata"]["name"])
+        or len(o["metadata"]["name"]) > DNS_LABEL_MAX
+    ]
     w = workload(run)
     if w["kind"] == "LeaderWorkerSet" and len(f"{w['metadata']['name']}-9999-99") > DNS_LABEL_MAX:
         problems.append(f"pod hostnames of {w['metadata']['name']!r} exceed {DNS_LABEL_MAX}")
@@ -451,50 +551,110 @@ def names_fit(run: MockRun) -> list[str]:
 
 K8S = "https://kubernetes.io/docs/"
 RULES = (
-    Rule("start-up probe covers the cold start", K8S + "concepts/configuration/liveness-readiness-startup-probes/",
-         startup_covers_cold_start),
-    Rule("GPU requests and vLLM's world size match the plan",
-         K8S + "concepts/extend-kubernetes/compute-storage-net/device-plugins/", gpu_requests_match_the_plan),
-    Rule("a multi-node replica is one LeaderWorkerSet group", "https://lws.sigs.k8s.io/docs/concepts/",
-         multi_node_is_one_group),
-    Rule("vLLM multi-node flags follow the group", "https://docs.vllm.ai/en/v0.19.0/serving/parallelism_scaling/",
-         multi_node_flags),
-    Rule("grace period outlasts the longest request", K8S + "concepts/workloads/pods/pod-lifecycle/#pod-termination",
-         grace_outlasts_longest_request),
-    Rule("serving nodes are never consolidated", "https://karpenter.sh/docs/concepts/disruption/",
-         serving_nodes_never_consolidated),
-    Rule("a plan change does not drift the nodes", "https://karpenter.sh/docs/concepts/disruption/#drift",
-         plan_change_keeps_the_nodes),
-    Rule("GPU nodes run the NVIDIA device plugin",
-         "https://github.com/NVIDIA/k8s-device-plugin/blob/v0.20.0/deployments/helm/nvidia-device-plugin/values.yaml",
-         gpu_nodes_run_the_device_plugin),
-    Rule("rollouts and drains keep capacity", K8S + "concepts/workloads/controllers/deployment/#rolling-update-deployment",
-         rollout_keeps_capacity),
-    Rule("NodePool limits hold the autoscaling ceiling", "https://karpenter.sh/docs/concepts/nodepools/#speclimits",
-         node_pools_hold_the_ceiling),
-    Rule("capacity type follows the plan's purchase", "https://karpenter.sh/docs/concepts/scheduling/#capacity-type",
-         purchase_is_the_plans),
-    Rule("pods tolerate and select their nodes", K8S + "concepts/scheduling-eviction/taint-and-toleration/",
-         pods_land_on_the_fleets_nodes),
-    Rule("node storage, encryption and IMDSv2", "https://karpenter.sh/docs/concepts/nodeclasses/",
-         node_storage_and_metadata),
-    Rule("multi-node replicas in one zone with every EFA",
-         "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html", multi_node_in_one_zone_with_efa),
-    Rule("single-node replicas spread across zones", K8S + "concepts/scheduling-eviction/topology-spread-constraints/",
-         single_node_replicas_spread),
-    Rule("the Service reaches serving pods only",
-         "https://github.com/kubernetes-sigs/lws/blob/v0.10.0/pkg/utils/controller/controller_utils.go",
-         service_reaches_serving_pods_only),
-    Rule("the Ingress routes /v1 only", "https://docs.vllm.ai/en/v0.19.0/serving/openai_compatible_server/",
-         ingress_routes_v1_only),
-    Rule("no public Ingress without TLS",
-         "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/",
-         no_public_ingress_without_tls),
-    Rule("the autoscaler keeps the plan's floor on vLLM's metrics",
-         "https://keda.sh/docs/2.20/reference/scaledobject-spec/", autoscaler_keeps_the_plan),
-    Rule("autoscaling thresholds come from the plan's capacity", "https://keda.sh/docs/2.20/scalers/prometheus/",
-         thresholds_from_the_plan),
-    Rule("no secret values in manifests", K8S + "concepts/security/secrets-good-practices/",
-         no_secret_values_in_manifests),
+    Rule(
+        "start-up probe covers the cold start",
+        K8S + "concepts/configuration/liveness-readiness-startup-probes/",
+        startup_covers_cold_start,
+    ),
+    Rule(
+        "GPU requests and vLLM's world size match the plan",
+        K8S + "concepts/extend-kubernetes/compute-storage-net/device-plugins/",
+        gpu_requests_match_the_plan,
+    ),
+    Rule(
+        "a multi-node replica is one LeaderWorkerSet group",
+        "https://lws.sigs.k8s.io/docs/concepts/",
+        multi_node_is_one_group,
+    ),
+    Rule(
+        "vLLM multi-node flags follow the group",
+        "https://docs.vllm.ai/en/v0.19.0/serving/parallelism_scaling/",
+        multi_node_flags,
+    ),
+    Rule(
+        "grace period outlasts the longest request",
+        K8S + "concepts/workloads/pods/pod-lifecycle/#pod-termination",
+        grace_outlasts_longest_request,
+    ),
+    Rule(
+        "serving nodes are never consolidated",
+        "https://karpenter.sh/docs/concepts/disruption/",
+        serving_nodes_never_consolidated,
+    ),
+    Rule(
+        "a plan change does not drift the nodes",
+        "https://karpenter.sh/docs/concepts/disruption/#drift",
+        plan_change_keeps_the_nodes,
+    ),
+    Rule(
+        "GPU nodes run the NVIDIA device plugin",
+        "https://github.com/NVIDIA/k8s-device-plugin/blob/v0.20.0/deployments/helm/nvidia-device-plugin/values.yaml",
+        gpu_nodes_run_the_device_plugin,
+    ),
+    Rule(
+        "rollouts and drains keep capacity",
+        K8S + "concepts/workloads/controllers/deployment/#rolling-update-deployment",
+        rollout_keeps_capacity,
+    ),
+    Rule(
+        "NodePool limits hold the autoscaling ceiling",
+        "https://karpenter.sh/docs/concepts/nodepools/#speclimits",
+        node_pools_hold_the_ceiling,
+    ),
+    Rule(
+        "capacity type follows the plan's purchase",
+        "https://karpenter.sh/docs/concepts/scheduling/#capacity-type",
+        purchase_is_the_plans,
+    ),
+    Rule(
+        "pods tolerate and select their nodes",
+        K8S + "concepts/scheduling-eviction/taint-and-toleration/",
+        pods_land_on_the_fleets_nodes,
+    ),
+    Rule(
+        "node storage, encryption and IMDSv2",
+        "https://karpenter.sh/docs/concepts/nodeclasses/",
+        node_storage_and_metadata,
+    ),
+    Rule(
+        "multi-node replicas in one zone with every EFA",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa.html",
+        multi_node_in_one_zone_with_efa,
+    ),
+    Rule(
+        "single-node replicas spread across zones",
+        K8S + "concepts/scheduling-eviction/topology-spread-constraints/",
+        single_node_replicas_spread,
+    ),
+    Rule(
+        "the Service reaches serving pods only",
+        "https://github.com/kubernetes-sigs/lws/blob/v0.10.0/pkg/utils/controller/controller_utils.go",
+        service_reaches_serving_pods_only,
+    ),
+    Rule(
+        "the Ingress routes /v1 only",
+        "https://docs.vllm.ai/en/v0.19.0/serving/openai_compatible_server/",
+        ingress_routes_v1_only,
+    ),
+    Rule(
+        "no public Ingress without TLS",
+        "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/",
+        no_public_ingress_without_tls,
+    ),
+    Rule(
+        "the autoscaler keeps the plan's floor on vLLM's metrics",
+        "https://keda.sh/docs/2.20/reference/scaledobject-spec/",
+        autoscaler_keeps_the_plan,
+    ),
+    Rule(
+        "autoscaling thresholds come from the plan's capacity",
+        "https://keda.sh/docs/2.20/scalers/prometheus/",
+        thresholds_from_the_plan,
+    ),
+    Rule(
+        "no secret values in manifests",
+        K8S + "concepts/security/secrets-good-practices/",
+        no_secret_values_in_manifests,
+    ),
     Rule("names are DNS labels", K8S + "concepts/overview/working-with-objects/names/", names_fit),
 )

@@ -33,8 +33,11 @@ def as_json(value: Any) -> Any:
 
 def k8s_objects(run: MockRun) -> list[tuple[MockedResource, dict[str, Any]]]:
     """Every Kubernetes object the run registered (providers excluded), with its manifest."""
-    return [(r, as_json(r.inputs)) for r in run.resources
-            if r.custom and r.type.startswith("kubernetes:") and "apiVersion" in r.inputs]
+    return [
+        (r, as_json(r.inputs))
+        for r in run.resources
+        if r.custom and r.type.startswith("kubernetes:") and "apiVersion" in r.inputs
+    ]
 
 
 def _closed(schema: Any) -> Any:
@@ -45,8 +48,11 @@ def _closed(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     out = {k: _closed(v) for k, v in schema.items()}
-    if "properties" in schema and "additionalProperties" not in schema and not schema.get(
-            "x-kubernetes-preserve-unknown-fields"):
+    if (
+        "properties" in schema
+        and "additionalProperties" not in schema
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     return out
 
@@ -91,8 +97,12 @@ def schema_errors(obj: dict[str, Any]) -> list[str]:
     schema = crd_schemas().get(key)
     if schema is None:
         return _core_errors(obj)
-    errors = [f"{'.'.join(map(str, e.path))}: {e.message}"
-              for e in jsonschema.Draft7Validator(schema).iter_errors(copy.deepcopy(obj))]
+    errors = [
+        f"{'.'.join(map(str, e.path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(copy.deepcopy(obj))
+    ]
     for template in _pod_templates(obj):  # the embedded pod template against Kubernetes' own PodTemplateSpec
-        errors += _core_errors({"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"}, "template": template})
+        errors += _core_errors(
+            {"apiVersion": "v1", "kind": "PodTemplate", "metadata": {"name": "t"}, "template": template}
+        )
     return errors

@@ -9,8 +9,15 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from deploy.image_source import (ANONYMOUS_PULLS_PER_HOUR, CREDENTIAL_ARN, PREFIX_MAX_CHARS, PREFIX_PATTERN,
-                                     cache_prefix, image_source, parse_image)
+from deploy.image_source import (
+    ANONYMOUS_PULLS_PER_HOUR,
+    CREDENTIAL_ARN,
+    PREFIX_MAX_CHARS,
+    PREFIX_PATTERN,
+    cache_prefix,
+    image_source,
+    parse_image,
+)
 from deploy.options import FleetOptions, WeightsSource
 from deploy.preflight import image_notices
 from tests.components.conftest import stack_options, stack_run, user_data
@@ -26,13 +33,20 @@ def statements(run) -> dict[str, dict]:
     return {s["Sid"]: s for s in json.loads(run.one("RolePolicy").inputs["policy"])["Statement"]}
 
 
-@pytest.mark.parametrize("image,host,repository,pin", [
-    ("vllm/vllm-openai:v0.19.0", "docker.io", "vllm/vllm-openai", ":v0.19.0"),
-    ("ubuntu:24.04", "docker.io", "library/ubuntu", ":24.04"),  # Docker Hub's official images live under library/
-    ("docker.io/vllm/vllm-openai@sha256:" + "a" * 64, "docker.io", "vllm/vllm-openai", "@sha256:" + "a" * 64),
-    ("public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2", "public.ecr.aws",
-     "deep-learning-containers/vllm", ":0.19-gpu-py312-ec2"),
-])
+@pytest.mark.parametrize(
+    "image,host,repository,pin",
+    [
+        ("vllm/vllm-openai:v0.19.0", "docker.io", "vllm/vllm-openai", ":v0.19.0"),
+        ("ubuntu:24.04", "docker.io", "library/ubuntu", ":24.04"),  # Docker Hub's official images live under library/
+        ("docker.io/vllm/vllm-openai@sha256:" + "a" * 64, "docker.io", "vllm/vllm-openai", "@sha256:" + "a" * 64),
+        (
+            "public.ecr.aws/deep-learning-containers/vllm:0.19-gpu-py312-ec2",
+            "public.ecr.aws",
+            "deep-learning-containers/vllm",
+            ":0.19-gpu-py312-ec2",
+        ),
+    ],
+)
 def test_image_references_are_taken_apart_as_registries_read_them(image, host, repository, pin):
     ref = parse_image(image)
     assert (ref.host, ref.repository, ref.pin) == (host, repository, pin)
@@ -59,11 +73,22 @@ def test_with_a_docker_hub_credential_the_nodes_pull_through_the_fleets_own_cach
     assert f"docker login --username AWS --password-stdin {REGISTRY}" in user_data(run)
     pull = statements(run)["PullImage"]
     assert pull["Resource"] == [f"arn:aws:ecr:us-east-1:123456789012:repository/{prefix}/*"]  # the fleet's prefix only
-    assert set(pull["Action"]) == {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage",
-                                   "ecr:CreateRepository"}
+    assert set(pull["Action"]) == {
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchImportUpstreamImage",
+        "ecr:CreateRepository",
+    }
     assert statements(run)["EcrLogin"]["Action"] == ["ecr:GetAuthorizationToken"]
-    assert image_notices(stack_run("dev").plan, stack_options("dev").model_copy(update={"fleet": FleetOptions(
-        **PRIVATE, image_cache_credential_arn=DOCKER_HUB_SECRET)})) == []
+    assert (
+        image_notices(
+            stack_run("dev").plan,
+            stack_options("dev").model_copy(
+                update={"fleet": FleetOptions(**PRIVATE, image_cache_credential_arn=DOCKER_HUB_SECRET)}
+            ),
+        )
+        == []
+    )
 
 
 def test_an_ecr_public_image_is_cached_without_credentials():
@@ -105,7 +130,8 @@ def test_the_cache_credential_must_be_a_pull_through_cache_secret():
 def test_turning_the_cache_off_pulls_from_the_public_registry():
     assert image_source("public.ecr.aws/x/y:1", None, False, None).kind == "public"
     assert not fleet_run("nocache", **PRIVATE, image_cache=False, vllm_image="public.ecr.aws/x/y:1").of_type(
-        "PullThroughCacheRule")
+        "PullThroughCacheRule"
+    )
 
 
 def test_the_weights_cache_bucket_is_private_encrypted_tls_only_and_the_nodes_reach_only_it():

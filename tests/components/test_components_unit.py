@@ -28,14 +28,21 @@ def mocks():
 
 
 def small_plan(**deployment):
-    return plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=200),
-                            deployment=Deployment(**deployment)))
+    return plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=200), deployment=Deployment(**deployment)
+        )
+    )
 
 
 @pulumi.runtime.test
 def test_fleet_endpoint_and_groups():
-    fleet = ServingFleet("unit", ServingFleetArgs(plan=small_plan(instance_types=("g6e.xlarge",)),
-                                                  options=FleetOptions(allowed_cidrs=("10.0.0.0/8",))))
+    fleet = ServingFleet(
+        "unit",
+        ServingFleetArgs(
+            plan=small_plan(instance_types=("g6e.xlarge",)), options=FleetOptions(allowed_cidrs=("10.0.0.0/8",))
+        ),
+    )
 
     def check(values):
         endpoint, groups = values
@@ -53,12 +60,19 @@ def test_several_replicas_per_instance_use_data_parallel():
 
 
 def test_quantization_and_kv_flags_only_when_needed():
-    online = plan(PlanRequest(model=load_preset("qwen2.5-7b"), workload=Workload(concurrency=200),
-                              deployment=Deployment(instance_types=("g6e.xlarge",), weights="fp8", kv_dtype="fp8")))
+    online = plan(
+        PlanRequest(
+            model=load_preset("qwen2.5-7b"),
+            workload=Workload(concurrency=200),
+            deployment=Deployment(instance_types=("g6e.xlarge",), weights="fp8", kv_dtype="fp8"),
+        )
+    )
     args = vllm_args(online, FleetOptions(), online.model)
     assert online.checkpoint.repo == "Qwen/Qwen2.5-7B-Instruct" and online.checkpoint.format == "bf16"
-    assert ("--quantization", "fp8") == tuple(args[args.index("--quantization"):][:2])  # vLLM quantizes the bf16 download
-    assert ("--kv-cache-dtype", "fp8") == tuple(args[args.index("--kv-cache-dtype"):][:2])
+    assert ("--quantization", "fp8") == tuple(
+        args[args.index("--quantization") :][:2]
+    )  # vLLM quantizes the bf16 download
+    assert ("--kv-cache-dtype", "fp8") == tuple(args[args.index("--kv-cache-dtype") :][:2])
     released = small_plan(instance_types=("g6e.xlarge",), weights="fp8")
     assert released.checkpoint.repo == "RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8"
     assert "--quantization" not in vllm_args(released, FleetOptions(), released.model)  # the release declares it
@@ -98,8 +112,13 @@ def test_iam_scopes_s3_to_the_prefix():
 def test_serving_fleet_refuses_a_replica_spanning_nodes_before_any_resource():
     """Regression: ServingFleet, the plan-taking layer, took a multi-node plan without the platform check that
     LlmServingFleet runs, and would have launched its replicas as single nodes."""
-    p = plan(PlanRequest(model=load_preset("deepseek-v3"), workload=Workload(kind="batch", concurrency=256),
-                         deployment=Deployment(instance_types=("p5.48xlarge",))))
+    p = plan(
+        PlanRequest(
+            model=load_preset("deepseek-v3"),
+            workload=Workload(kind="batch", concurrency=256),
+            deployment=Deployment(instance_types=("p5.48xlarge",)),
+        )
+    )
     assert p.choice.nodes_per_replica > 1
     registered = len(RUN.resources)
     with pytest.raises(PlatformError, match="To fix: set llmfleet:fleet.platform: eks"):
@@ -108,7 +127,12 @@ def test_serving_fleet_refuses_a_replica_spanning_nodes_before_any_resource():
 
 
 def test_capacity_block_plans_are_refused_rather_than_launched_on_demand():
-    p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64),
-                         deployment=Deployment(purchase="capacity-block", region="us-east-2")))
+    p = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-70b"),
+            workload=Workload(concurrency=64),
+            deployment=Deployment(purchase="capacity-block", region="us-east-2"),
+        )
+    )
     with pytest.raises(ValueError, match="Capacity Blocks.*To fix.*capacity_reservation_ids"):
         verify_with_platform(p, FleetOptions())

@@ -40,6 +40,9 @@ def test_node_hardware_matches_describe_instance_types():
         assert hw.efa_interfaces_max == (api["NetworkInfo"].get("EfaInfo") or {}).get("MaximumEfaInterfaces", 0), name
         assert (hw.instance_store_disks, hw.instance_store_disk_gb) == (disks[0]["Count"], disks[0]["SizeInGB"]), name
         assert hw.ebs_max_mbps == api["EbsInfo"]["EbsOptimizedInfo"]["MaximumThroughputInMBps"], name
-        efa_cards = [c["NetworkCardIndex"] for c in api["NetworkInfo"].get("NetworkCards", [])
-                     if "efa" in c.get("InterfaceTypes", ["efa"])]
+        efa_cards = [
+            c["NetworkCardIndex"]
+            for c in api["NetworkInfo"].get("NetworkCards", [])
+            if "efa" in c.get("InterfaceTypes", ["efa"])
+        ]
         assert hw.efa_first_card == (efa_cards[0] if efa_cards and hw.efa_interfaces_max else 0), (name, efa_cards)

@@ -22,33 +22,48 @@ def cluster(**extra) -> dict:
     return {"model": "llama-3.1-8b", "fleet": {"platform": "eks", "cluster": {"name": "ml-platform", **extra}}}
 
 
-@pytest.mark.parametrize("raw,needles", [
-    ({"model": "llama-3.1-8b", "fleet": {"platform": "eks"}}, ["platform 'eks' needs cluster"]),
-    ({"model": "llama-3.1-8b", "fleet": {"cluster": {"name": "c"}}}, ["platform is 'ec2'"]),
-    ({"model": "llama-3.1-8b", "fleet": {"platform": "gke"}}, ["llmfleet:fleet.platform='gke'", "'ec2' or 'eks'"]),
-    (fleet(vpc_id="vpc-0123456789abcdef0", subnet_ids=["subnet-1", "subnet-2"]), ["subnet_ids, vpc_id shape the EC2"]),
-    (fleet(allowed_cidrs=["10.0.0.0/8"]), ["cluster.ingress is 'none'", "cluster.ingress: alb"]),
-    ({"model": "llama-3.1-8b", "fleet": {"platform": "eks", "cluster": {"name": "c", "ingress": "alb"},
-                                         "allow_public_ingress": True, "allowed_cidrs": ["0.0.0.0/0"]}},
-     ["without certificate_arn", "clear text"]),
-    (cluster(name="-bad"), ["is not an EKS cluster name"]),
-    (cluster(name="x" * 101), ["is not an EKS cluster name"]),
-    (cluster(namespace="kube-system"), ["not starting with kube-"]),
-    (cluster(namespace="Bad_NS"), ["is not a namespace"]),
-    (cluster(node_role="arn:aws:iam::123456789012:role/x"), ["give the name, not the ARN"]),
-    (cluster(identity="irsa"), ["needs oidc_provider_arn"]),
-    (cluster(oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/x"), ["used by identity 'irsa' only"]),
-    (cluster(identity="irsa", oidc_provider_arn="arn:aws:iam::1:role/x"), ["not an IAM OIDC provider ARN"]),
-    (cluster(prometheus_url="http://admin:hunter2@prometheus:9090"), ["no credentials or query"]),
-    (cluster(prometheus_url="http://prometheus:9090/?q=$(id)"), ["no credentials or query"]),
-    (cluster(ami_alias="al2023@latest; rm -rf"), ["is not a GPU AMI alias"]),
-    (cluster(zone="us-east-1"), ["is not an Availability Zone"]),
-    (cluster(capacity_reservation_ids=["cr-1", "r-2"]), ["'r-2'"]),
-    (cluster(monitor_labels={"release": "a b"}), ["is not a Kubernetes label"]),
-    (cluster(discovery_tag="aws:cluster"), ["is not an AWS tag key"]),
-    (cluster(ingress="nginx"), ["'none' or 'alb'"]),
-    (cluster(clustername="x"), ["clustername", "Extra inputs are not permitted"]),
-])
+@pytest.mark.parametrize(
+    "raw,needles",
+    [
+        ({"model": "llama-3.1-8b", "fleet": {"platform": "eks"}}, ["platform 'eks' needs cluster"]),
+        ({"model": "llama-3.1-8b", "fleet": {"cluster": {"name": "c"}}}, ["platform is 'ec2'"]),
+        ({"model": "llama-3.1-8b", "fleet": {"platform": "gke"}}, ["llmfleet:fleet.platform='gke'", "'ec2' or 'eks'"]),
+        (
+            fleet(vpc_id="vpc-0123456789abcdef0", subnet_ids=["subnet-1", "subnet-2"]),
+            ["subnet_ids, vpc_id shape the EC2"],
+        ),
+        (fleet(allowed_cidrs=["10.0.0.0/8"]), ["cluster.ingress is 'none'", "cluster.ingress: alb"]),
+        (
+            {
+                "model": "llama-3.1-8b",
+                "fleet": {
+                    "platform": "eks",
+                    "cluster": {"name": "c", "ingress": "alb"},
+                    "allow_public_ingress": True,
+                    "allowed_cidrs": ["0.0.0.0/0"],
+                },
+            },
+            ["without certificate_arn", "clear text"],
+        ),
+        (cluster(name="-bad"), ["is not an EKS cluster name"]),
+        (cluster(name="x" * 101), ["is not an EKS cluster name"]),
+        (cluster(namespace="kube-system"), ["not starting with kube-"]),
+        (cluster(namespace="Bad_NS"), ["is not a namespace"]),
+        (cluster(node_role="arn:aws:iam::123456789012:role/x"), ["give the name, not the ARN"]),
+        (cluster(identity="irsa"), ["needs oidc_provider_arn"]),
+        (cluster(oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/x"), ["used by identity 'irsa' only"]),
+        (cluster(identity="irsa", oidc_provider_arn="arn:aws:iam::1:role/x"), ["not an IAM OIDC provider ARN"]),
+        (cluster(prometheus_url="http://admin:hunter2@prometheus:9090"), ["no credentials or query"]),
+        (cluster(prometheus_url="http://prometheus:9090/?q=$(id)"), ["no credentials or query"]),
+        (cluster(ami_alias="al2023@latest; rm -rf"), ["is not a GPU AMI alias"]),
+        (cluster(zone="us-east-1"), ["is not an Availability Zone"]),
+        (cluster(capacity_reservation_ids=["cr-1", "r-2"]), ["'r-2'"]),
+        (cluster(monitor_labels={"release": "a b"}), ["is not a Kubernetes label"]),
+        (cluster(discovery_tag="aws:cluster"), ["is not an AWS tag key"]),
+        (cluster(ingress="nginx"), ["'none' or 'alb'"]),
+        (cluster(clustername="x"), ["clustername", "Extra inputs are not permitted"]),
+    ],
+)
 def test_bad_cluster_config_is_refused_with_the_key(raw, needles):
     with pytest.raises(ConfigError) as info:
         load_stack_config(raw, aws_region="us-east-1")
@@ -58,16 +73,24 @@ def test_bad_cluster_config_is_refused_with_the_key(raw, needles):
 
 
 def test_a_valid_cluster_config_reads():
-    cfg = load_stack_config(cluster(identity="irsa", oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/"
-                                    "oidc.eks.us-east-1.amazonaws.com/id/ABC", ami_alias="bottlerocket@v1.30.0"))
+    cfg = load_stack_config(
+        cluster(
+            identity="irsa",
+            oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+            ami_alias="bottlerocket@v1.30.0",
+        )
+    )
     assert cfg.fleet.cluster and cfg.fleet.cluster.karpenter_node_role == "KarpenterNodeRole-ml-platform"
 
 
-@pytest.mark.parametrize("parts,expected", [
-    (("llmfleet", "dev", "dev"), "llmfleet-dev"),
-    (("My_Project", "Prod", "fleet"), "my-project-prod-fleet"),
-    (("llmfleet", "a" * 80, "x"), None),
-])
+@pytest.mark.parametrize(
+    "parts,expected",
+    [
+        (("llmfleet", "dev", "dev"), "llmfleet-dev"),
+        (("My_Project", "Prod", "fleet"), "my-project-prod-fleet"),
+        (("llmfleet", "a" * 80, "x"), None),
+    ],
+)
 def test_object_names_are_dns_labels_of_at_most_40(parts, expected):
     name = dns_name(*parts)
     assert len(name) <= 40 and name == (expected or name)
@@ -103,8 +126,15 @@ def test_a_capacity_block_without_its_reservation_is_refused(tmp_path):
 
 
 def test_a_capacity_block_launches_into_its_reservation(tmp_path):
-    text = STACKS["batch"].read_text().replace("    instance_types: [p5.48xlarge]\n", BLOCK).replace(
-        "      zone: us-east-1a\n", "      zone: us-east-1a\n      capacity_reservation_ids: [cr-0123456789abcdef0]\n")
+    text = (
+        STACKS["batch"]
+        .read_text()
+        .replace("    instance_types: [p5.48xlarge]\n", BLOCK)
+        .replace(
+            "      zone: us-east-1a\n",
+            "      zone: us-east-1a\n      capacity_reservation_ids: [cr-0123456789abcdef0]\n",
+        )
+    )
     run = run_stack(_copy(tmp_path, text))
     (node_class,) = [r.inputs for r in run.resources if r.inputs.get("kind") == "EC2NodeClass"]
     assert node_class["spec"]["capacityReservationSelectorTerms"] == [{"id": "cr-0123456789abcdef0"}]

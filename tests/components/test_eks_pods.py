@@ -54,8 +54,15 @@ def test_init_container_fetches_the_key_and_token_owner_only(aws, tmp_path):
     sm = boto3.client("secretsmanager", region_name=REGION)
     key = sm.create_secret(Name="fleet/api-key", SecretString="k-123")["ARN"]
     token = sm.create_secret(Name="fleet/hf-token", SecretString="hf_" + "x" * 34)["ARN"]
-    _run_as_pod("fetch_secrets", {"LLMFLEET_SECRETS_DIR": str(tmp_path), "LLMFLEET_API_KEY_SECRET": key,
-                                  "LLMFLEET_HF_TOKEN_SECRET": token, "AWS_REGION": REGION})
+    _run_as_pod(
+        "fetch_secrets",
+        {
+            "LLMFLEET_SECRETS_DIR": str(tmp_path),
+            "LLMFLEET_API_KEY_SECRET": key,
+            "LLMFLEET_HF_TOKEN_SECRET": token,
+            "AWS_REGION": REGION,
+        },
+    )
     assert (tmp_path / "api-key").read_text() == "k-123"
     assert (tmp_path / "hf-token").read_text().startswith("hf_")
     assert stat.S_IMODE((tmp_path / "api-key").stat().st_mode) == 0o600
@@ -64,8 +71,15 @@ def test_init_container_fetches_the_key_and_token_owner_only(aws, tmp_path):
 def test_init_container_reads_an_ssm_token(aws, tmp_path):
     key = boto3.client("secretsmanager", region_name=REGION).create_secret(Name="k", SecretString="k")["ARN"]
     boto3.client("ssm", region_name=REGION).put_parameter(Name="/hf/token", Value="tok", Type="SecureString")
-    _run_as_pod("fetch_secrets", {"LLMFLEET_SECRETS_DIR": str(tmp_path), "LLMFLEET_API_KEY_SECRET": key,
-                                  "LLMFLEET_HF_TOKEN_PARAMETER": "/hf/token", "AWS_REGION": REGION})
+    _run_as_pod(
+        "fetch_secrets",
+        {
+            "LLMFLEET_SECRETS_DIR": str(tmp_path),
+            "LLMFLEET_API_KEY_SECRET": key,
+            "LLMFLEET_HF_TOKEN_PARAMETER": "/hf/token",
+            "AWS_REGION": REGION,
+        },
+    )
     assert (tmp_path / "hf-token").read_text() == "tok"
 
 
@@ -76,8 +90,11 @@ def test_init_container_fails_without_the_key_after_its_retries(aws, tmp_path, m
     from components.eks.scripts import fetch_secrets
 
     pauses: list[float] = []
-    env = {"LLMFLEET_SECRETS_DIR": str(tmp_path), "AWS_REGION": REGION,
-           "LLMFLEET_API_KEY_SECRET": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:x"}
+    env = {
+        "LLMFLEET_SECRETS_DIR": str(tmp_path),
+        "AWS_REGION": REGION,
+        "LLMFLEET_API_KEY_SECRET": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:x",
+    }
     with pytest.raises(Exception, match="ResourceNotFound"):
         fetch_secrets.main(env, sleep=pauses.append)
     assert pauses == [3.0, 6.0, 12.0, 24.0] and not (tmp_path / "api-key").exists()
@@ -86,13 +103,16 @@ def test_init_container_fails_without_the_key_after_its_retries(aws, tmp_path, m
 def _launch(folder, *command: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LLMFLEET_SECRETS_DIR": str(folder)}
     env.pop("VLLM_API_KEY", None)
-    return subprocess.run([sys.executable, "-c", source("launch"), *command], env=env, capture_output=True, text=True,
-                          timeout=30)
+    return subprocess.run(
+        [sys.executable, "-c", source("launch"), *command], env=env, capture_output=True, text=True, timeout=30
+    )
 
 
 def test_launcher_hands_the_key_to_the_server_in_its_environment(tmp_path):
     (tmp_path / "api-key").write_text("k-123\n")
-    shown = _launch(tmp_path, sys.executable, "-c", "import os, sys; print(os.environ['VLLM_API_KEY'], sys.argv[1:])", "a")
+    shown = _launch(
+        tmp_path, sys.executable, "-c", "import os, sys; print(os.environ['VLLM_API_KEY'], sys.argv[1:])", "a"
+    )
     assert shown.returncode == 0 and shown.stdout.strip() == "k-123 ['a']"
 
 
@@ -108,10 +128,12 @@ class _Metrics(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         value = self.running.pop(0) if len(self.running) > 1 else self.running[0]
-        body = (f'# HELP vllm:num_requests_running Number of requests in model execution batches.\n'
-                f'vllm:num_requests_running{{engine="0",model_name="m"}} {value}\n'
-                f'vllm:num_requests_waiting{{engine="0",model_name="m"}} 0.0\n'
-                f'vllm:kv_cache_usage_perc{{engine="0",model_name="m"}} 0.5\n').encode()
+        body = (
+            f"# HELP vllm:num_requests_running Number of requests in model execution batches.\n"
+            f'vllm:num_requests_running{{engine="0",model_name="m"}} {value}\n'
+            f'vllm:num_requests_waiting{{engine="0",model_name="m"}} 0.0\n'
+            f'vllm:kv_cache_usage_perc{{engine="0",model_name="m"}} 0.5\n'
+        ).encode()
         self.send_response(200)
         self.end_headers()
         self.wfile.write(body)

@@ -27,10 +27,29 @@ def test_every_object_validates_against_its_schema(stack, kind, name):
 
 def test_each_stack_emits_the_objects_of_its_shape():
     kinds = {s: sorted({o["kind"] for _, o in k8s_objects(stack_run(s))}) for s in EKS_STACKS}
-    assert kinds["eks"] == ["Deployment", "EC2NodeClass", "Ingress", "Namespace", "NodePool", "PodDisruptionBudget",
-                            "PodMonitor", "ScaledObject", "Service", "ServiceAccount"]
-    assert kinds["batch"] == ["EC2NodeClass", "LeaderWorkerSet", "Namespace", "NodePool", "PodDisruptionBudget",
-                              "PodMonitor", "ScaledObject", "Service", "ServiceAccount"]
+    assert kinds["eks"] == [
+        "Deployment",
+        "EC2NodeClass",
+        "Ingress",
+        "Namespace",
+        "NodePool",
+        "PodDisruptionBudget",
+        "PodMonitor",
+        "ScaledObject",
+        "Service",
+        "ServiceAccount",
+    ]
+    assert kinds["batch"] == [
+        "EC2NodeClass",
+        "LeaderWorkerSet",
+        "Namespace",
+        "NodePool",
+        "PodDisruptionBudget",
+        "PodMonitor",
+        "ScaledObject",
+        "Service",
+        "ServiceAccount",
+    ]
 
 
 def test_crd_schemas_are_the_pinned_releases_with_provenance():
@@ -51,24 +70,53 @@ def _broken(stack: str, kind: str, change) -> dict:
     return obj
 
 
-@pytest.mark.parametrize("stack,kind,change,expected", [
-    ("eks", "NodePool", lambda o: o["spec"].update(weigth=5), "'weigth' was unexpected"),
-    ("eks", "NodePool", lambda o: o["spec"]["disruption"].update(consolidateAfter="5 minutes"), "does not match"),
-    ("eks", "EC2NodeClass", lambda o: o["spec"].update(instanceStorePolicy="RAID1"), "is not one of"),
-    ("eks", "EC2NodeClass", lambda o: o["spec"].pop("subnetSelectorTerms"), "is a required property"),
-    ("batch", "LeaderWorkerSet", lambda o: o["spec"]["leaderWorkerTemplate"].update(restartPolicy="Always"),
-     "is not one of"),
-    ("batch", "LeaderWorkerSet", lambda o: o["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"]["containers"][0]
-     .update(resoures={}), "'resoures' was unexpected"),
-    ("eks", "ScaledObject", lambda o: o["spec"]["triggers"][0]["metadata"].update(threshold=5), "is not of type 'string'"),
-    ("eks", "PodMonitor", lambda o: o["spec"]["podMetricsEndpoints"][0].update(interval="15 seconds"), "does not match"),
-    ("eks", "Deployment", lambda o: o["spec"]["template"]["spec"]["containers"][0]["startupProbe"].update(
-        failureThreshold="many"), "is not of type"),
-    ("eks", "Deployment", lambda o: o["spec"].update(replica=3), "replica"),
-    ("eks", "Ingress", lambda o: o["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(
-        port={"number": "http"}), "is not of type"),
-    ("eks", "PodDisruptionBudget", lambda o: o["spec"].update(maxUnavailabe=1), "maxUnavailabe"),
-])
+@pytest.mark.parametrize(
+    "stack,kind,change,expected",
+    [
+        ("eks", "NodePool", lambda o: o["spec"].update(weigth=5), "'weigth' was unexpected"),
+        ("eks", "NodePool", lambda o: o["spec"]["disruption"].update(consolidateAfter="5 minutes"), "does not match"),
+        ("eks", "EC2NodeClass", lambda o: o["spec"].update(instanceStorePolicy="RAID1"), "is not one of"),
+        ("eks", "EC2NodeClass", lambda o: o["spec"].pop("subnetSelectorTerms"), "is a required property"),
+        (
+            "batch",
+            "LeaderWorkerSet",
+            lambda o: o["spec"]["leaderWorkerTemplate"].update(restartPolicy="Always"),
+            "is not one of",
+        ),
+        (
+            "batch",
+            "LeaderWorkerSet",
+            lambda o: o["spec"]["leaderWorkerTemplate"]["workerTemplate"]["spec"]["containers"][0].update(resoures={}),
+            "'resoures' was unexpected",
+        ),
+        (
+            "eks",
+            "ScaledObject",
+            lambda o: o["spec"]["triggers"][0]["metadata"].update(threshold=5),
+            "is not of type 'string'",
+        ),
+        (
+            "eks",
+            "PodMonitor",
+            lambda o: o["spec"]["podMetricsEndpoints"][0].update(interval="15 seconds"),
+            "does not match",
+        ),
+        (
+            "eks",
+            "Deployment",
+            lambda o: o["spec"]["template"]["spec"]["containers"][0]["startupProbe"].update(failureThreshold="many"),
+            "is not of type",
+        ),
+        ("eks", "Deployment", lambda o: o["spec"].update(replica=3), "replica"),
+        (
+            "eks",
+            "Ingress",
+            lambda o: o["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"].update(port={"number": "http"}),
+            "is not of type",
+        ),
+        ("eks", "PodDisruptionBudget", lambda o: o["spec"].update(maxUnavailabe=1), "maxUnavailabe"),
+    ],
+)
 def test_each_schema_refuses_a_broken_object(stack, kind, change, expected):
     errors = schema_errors(_broken(stack, kind, change))
     assert errors and any(expected in e for e in errors), errors

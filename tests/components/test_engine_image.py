@@ -11,8 +11,13 @@ from sizing.planner.request import Deployment, PlanRequest, Workload
 
 
 def _plan(engine: str | None = None, instance: str = "p5.4xlarge", model: str = "llama-3.1-8b"):
-    return plan(PlanRequest(model=load_preset(model), workload=Workload(concurrency=8),
-                            deployment=Deployment(instance_types=(instance,), engine=engine)))
+    return plan(
+        PlanRequest(
+            model=load_preset(model),
+            workload=Workload(concurrency=8),
+            deployment=Deployment(instance_types=(instance,), engine=engine),
+        )
+    )
 
 
 def test_default_image_is_the_default_profiles():

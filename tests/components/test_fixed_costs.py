@@ -9,8 +9,14 @@ from typing import Any
 
 import pytest
 
-from deploy.fixed_costs import (FixedCostAssumptions, FixedCosts, created_usage, fixed_cost_json, fixed_costs,
-                                    stack_fixed_costs)
+from deploy.fixed_costs import (
+    FixedCostAssumptions,
+    FixedCosts,
+    created_usage,
+    fixed_cost_json,
+    fixed_costs,
+    stack_fixed_costs,
+)
 from deploy.network_spec import INTERFACE_ENDPOINTS, SUBNETS_CREATED
 from deploy.options import FleetOptions
 from preview.mock_run import MockRun
@@ -28,7 +34,11 @@ STACK_REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1")
 
 
 def _kubernetes(run: MockRun, kind: str) -> list[dict[str, Any]]:
-    return [r.inputs for r in run.resources if r.custom and r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind]
+    return [
+        r.inputs
+        for r in run.resources
+        if r.custom and r.type.startswith("kubernetes:") and r.inputs.get("kind") == kind
+    ]
 
 
 def _nodes(run: MockRun) -> int:
@@ -55,22 +65,29 @@ def _number(value: Any) -> int:
 def registered(run: MockRun) -> dict[str, tuple[int, float]]:
     """What the mocked program registered, as the overhead counts it: kind -> (count, quantity per resource)."""
     interface = [r for r in run.of_type("VpcEndpoint") if r.inputs["vpcEndpointType"] == "Interface"]
-    albs = len(run.of_type("LoadBalancer")) + sum(1 for i in _kubernetes(run, "Ingress")
-                                                  if i["spec"].get("ingressClassName") == "alb")
+    albs = len(run.of_type("LoadBalancer")) + sum(
+        1 for i in _kubernetes(run, "Ingress") if i["spec"].get("ingressClassName") == "alb"
+    )
     nodes, volumes = _nodes(run), _volumes(run)
     logs = nodes if run.of_type("LogGroup") else 0
     throughput = sum(max(0, _number(v.get("throughput") or GP3_BASELINE_MIBPS) - GP3_BASELINE_MIBPS) for v in volumes)
     iops = sum(max(0, _number(v.get("iops") or GP3_BASELINE_IOPS) - GP3_BASELINE_IOPS) for v in volumes)
-    found = {"interface_endpoint": (sum(len(r.inputs["subnetIds"]) for r in interface), 1.0),
-             "nat_gateway": (len(run.of_type("NatGateway")), 1.0), "nat_public_ipv4": (len(run.of_type("Eip")), 1.0),
-             "alb": (albs, 1.0), "alb_lcu": (albs, FixedCostAssumptions().alb_lcus),
-             "api_key_secret": (sum(1 for r in run.resources if r.type == SECRET), 1.0),
-             "log_ingestion": (logs, FixedCostAssumptions().log_gb_per_node_month), "log_storage": (logs, -1.0),
-             "ebs_storage": (nodes, float(sum(_number(v["volumeSize"]) for v in volumes))),
-             "ebs_throughput": (nodes if throughput else 0, float(throughput)),
-             "ebs_iops": (nodes if iops else 0, float(iops)), **_monitoring(run, nodes),
-             "weights_cache": (len(run.of_type("Bucket")), -1.0),
-             "image_cache": (len(run.of_type("PullThroughCacheRule")), FixedCostAssumptions().image_gb)}
+    found = {
+        "interface_endpoint": (sum(len(r.inputs["subnetIds"]) for r in interface), 1.0),
+        "nat_gateway": (len(run.of_type("NatGateway")), 1.0),
+        "nat_public_ipv4": (len(run.of_type("Eip")), 1.0),
+        "alb": (albs, 1.0),
+        "alb_lcu": (albs, FixedCostAssumptions().alb_lcus),
+        "api_key_secret": (sum(1 for r in run.resources if r.type == SECRET), 1.0),
+        "log_ingestion": (logs, FixedCostAssumptions().log_gb_per_node_month),
+        "log_storage": (logs, -1.0),
+        "ebs_storage": (nodes, float(sum(_number(v["volumeSize"]) for v in volumes))),
+        "ebs_throughput": (nodes if throughput else 0, float(throughput)),
+        "ebs_iops": (nodes if iops else 0, float(iops)),
+        **_monitoring(run, nodes),
+        "weights_cache": (len(run.of_type("Bucket")), -1.0),
+        "image_cache": (len(run.of_type("PullThroughCacheRule")), FixedCostAssumptions().image_gb),
+    }
     return {name: value for name, value in found.items() if value[0]}
 
 
@@ -83,14 +100,24 @@ def _monitoring(run: MockRun, nodes: int) -> dict[str, tuple[int, float]]:
     listed = [len([q for q in a.inputs.get("metricQueries") or [] if q.get("metric")]) or 1 for a in alarms]
     fleet_metrics = {a.inputs["metricName"] for a in alarms if a.inputs.get("namespace") == "LLMFleet"}
     for board in run.of_type("Dashboard"):
-        fleet_metrics |= {m[1] for w in json.loads(board.inputs["dashboardBody"])["widgets"]
-                          for m in w["properties"]["metrics"] if m[0] == "LLMFleet"}
-    every_s = int(re.search(r"llmfleet-metrics\.timer\" <<'UNIT'.*?OnUnitActiveSec=(\d+)", user_data(run), re.S).group(1))
+        fleet_metrics |= {
+            m[1]
+            for w in json.loads(board.inputs["dashboardBody"])["widgets"]
+            for m in w["properties"]["metrics"]
+            if m[0] == "LLMFleet"
+        }
+    every_s = int(
+        re.search(r"llmfleet-metrics\.timer\" <<'UNIT'.*?OnUnitActiveSec=(\d+)", user_data(run), re.S).group(1)
+    )
     plan = run.plan or stack_run("dev").plan  # ServingFleet runs record no plan: the same hours a month
     assert plan is not None
     calls = plan.assumptions.hours_per_month * 3600 / every_s
-    return {"custom_metric": (len(fleet_metrics), 1.0), "alarm_metric": (sum(listed), 1.0),
-            "dashboard": (len(run.of_type("Dashboard")), 1.0), "metric_requests": (nodes, calls / 1000)}
+    return {
+        "custom_metric": (len(fleet_metrics), 1.0),
+        "alarm_metric": (sum(listed), 1.0),
+        "dashboard": (len(run.of_type("Dashboard")), 1.0),
+        "metric_requests": (nodes, calls / 1000),
+    }
 
 
 def priced(plan: Plan | None, options: FleetOptions) -> dict[str, tuple[int, float]]:
@@ -123,8 +150,13 @@ PRIVATE = {"allowed_cidrs": ["10.0.0.0/8"]}
 KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:k-AbCdEf"
 
 
-@pytest.mark.parametrize("options, gone", [({"public_node_ips": True}, {"interface_endpoint", "nat_gateway"}),
-                                           ({"api_key_secret_arn": KEY_ARN}, {"api_key_secret"})])
+@pytest.mark.parametrize(
+    "options, gone",
+    [
+        ({"public_node_ips": True}, {"interface_endpoint", "nat_gateway"}),
+        ({"api_key_secret_arn": KEY_ARN}, {"api_key_secret"}),
+    ],
+)
 def test_options_that_create_less_price_less(options, gone):
     run = fleet_run("fixedcost", **PRIVATE, **options)  # ServingFleet for the dev stack's plan with these options
     assert priced(stack_run("dev").plan, FleetOptions(**PRIVATE, **options)) == registered(run)

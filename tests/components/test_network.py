@@ -19,7 +19,8 @@ def test_private_subnets_and_endpoints_by_default():
     private = {f"{s.name}-id" for s in run.of_type("Subnet") if not s.inputs["mapPublicIpOnLaunch"]}
     assert set(group.inputs["vpcZoneIdentifiers"]) <= private
     assert run.of_type("NatGateway") and {"secretsmanager", "ssm", "autoscaling"} <= {
-        e.name.split("-net-")[1] for e in run.of_type("VpcEndpoint")}
+        e.name.split("-net-")[1] for e in run.of_type("VpcEndpoint")
+    }
     public = fleet_run("pub", allowed_cidrs=("10.0.0.0/8",), public_node_ips=True)
     assert not public.of_type("NatGateway")
     assert all(s.inputs["mapPublicIpOnLaunch"] for s in public.of_type("Subnet"))
@@ -36,8 +37,12 @@ def test_long_stack_names_fit_load_balancer_limits():
 
 def test_https_endpoint_is_an_https_url_with_the_custom_domain():
     assert stack_run("prod").outputs["endpoint"].startswith("https://")
-    run = fleet_run("tls", allowed_cidrs=("10.0.0.0/8",), certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
-                    domain_name="llm.example.com")
+    run = fleet_run(
+        "tls",
+        allowed_cidrs=("10.0.0.0/8",),
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+        domain_name="llm.example.com",
+    )
     assert run.outputs["endpoint"] == "https://llm.example.com"
 
 
@@ -49,8 +54,9 @@ def test_clients_can_reach_their_vpc():
 
 
 def test_existing_subnets_in_one_zone_are_refused():
-    run = MockRun(stack="prod", subnet_zones={"subnet-0aa11bb22cc33dd44": "us-east-1a",
-                                              "subnet-0ee55ff66aa77bb88": "us-east-1a"})
+    run = MockRun(
+        stack="prod", subnet_zones={"subnet-0aa11bb22cc33dd44": "us-east-1a", "subnet-0ee55ff66aa77bb88": "us-east-1a"}
+    )
     with pytest.raises(Exception, match="at least 2 Availability Zones"):
         run_stack(STACKS["prod"], run)
 

@@ -25,8 +25,16 @@ def one_node(tmp_path, stack: str):
 def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     node = one_node(tmp_path, stack)
     # --no-block: the ready unit is a oneshot that waits minutes for /health; cloud-init must not wait on it
-    assert ["systemctl", "enable", "--now", "--no-block", "llmfleet.service", "llmfleet-ready.service",
-            "llmfleet-watch.timer", "llmfleet-metrics.timer"] in node.calls("systemctl")
+    assert [
+        "systemctl",
+        "enable",
+        "--now",
+        "--no-block",
+        "llmfleet.service",
+        "llmfleet-ready.service",
+        "llmfleet-watch.timer",
+        "llmfleet-metrics.timer",
+    ] in node.calls("systemctl")
     assert node.boot() == {"llmfleet.service": 0, "llmfleet-ready.service": 0}, node.log()
     (run,) = docker_runs(node)
     assert "--network" not in run and "-p" in run  # bridge networking: the container is one hop from IMDS
@@ -43,8 +51,12 @@ def test_first_boot_serves_and_completes_the_launch_hook(tmp_path, stack):
     opts = [run[i + 1] for i, arg in enumerate(run) if arg == "--log-opt"]
     assert run[run.index("--log-driver") + 1] == "awslogs"
     (group,) = stack_run(stack).of_type("LogGroup")
-    assert {"awslogs-region=us-east-1", f"awslogs-group={group.inputs['name']}",
-            f"awslogs-stream={node.instance_id}/vllm", "mode=non-blocking"} <= set(opts)
+    assert {
+        "awslogs-region=us-east-1",
+        f"awslogs-group={group.inputs['name']}",
+        f"awslogs-stream={node.instance_id}/vllm",
+        "mode=non-blocking",
+    } <= set(opts)
 
 
 def test_reboot_serves_again_after_tmpfs_is_wiped(tmp_path):
@@ -114,10 +126,15 @@ def test_a_crash_looping_server_is_handed_back_to_its_group(tmp_path, stack):
     assert proc.returncode == 0
     (call,) = [c for c in node.calls("aws") if c[2] == "set-instance-health"]
     assert call[call.index("--health-status") + 1] == "Unhealthy" and node.instance_id in call
-    assert node.calls("systemctl")[-2:] == [["systemctl", "reset-failed", "llmfleet.service"],
-                                            ["systemctl", "start", "--no-block", "llmfleet.service"]]
-    grants = [st for st in json.loads(stack_run(stack).one("RolePolicy").inputs["policy"])["Statement"]
-              if "autoscaling:SetInstanceHealth" in st["Action"]]
+    assert node.calls("systemctl")[-2:] == [
+        ["systemctl", "reset-failed", "llmfleet.service"],
+        ["systemctl", "start", "--no-block", "llmfleet.service"],
+    ]
+    grants = [
+        st
+        for st in json.loads(stack_run(stack).one("RolePolicy").inputs["policy"])["Statement"]
+        if "autoscaling:SetInstanceHealth" in st["Action"]
+    ]
     assert grants and all(st.get("Condition") for st in grants)  # only on its own fleet's groups
 
 
@@ -135,10 +152,22 @@ def test_a_node_is_not_given_up_before_it_ever_served(tmp_path):
 def s3_user_data() -> str:
     """The dev stack's user data with its weights in S3 instead of the Hugging Face hub."""
     run, cfg = stack_run("dev"), stack_options("dev")
-    fleet = cfg.fleet.model_copy(update={"weights": WeightsSource(s3_uri="s3://example-llm-weights/meta-llama/Llama-3.1-8B")})
-    return render_user_data(node_spec(run.plan, fleet), capacity_spec(run.plan, fleet), fleet,
-                            BootContext("dev", "llmfleet/dev/dev", run.plan.checkpoint.repo, "llmfleet/llm-fleet/dev/api-key",
-                            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef", "/llmfleet/t"))
+    fleet = cfg.fleet.model_copy(
+        update={"weights": WeightsSource(s3_uri="s3://example-llm-weights/meta-llama/Llama-3.1-8B")}
+    )
+    return render_user_data(
+        node_spec(run.plan, fleet),
+        capacity_spec(run.plan, fleet),
+        fleet,
+        BootContext(
+            "dev",
+            "llmfleet/dev/dev",
+            run.plan.checkpoint.repo,
+            "llmfleet/llm-fleet/dev/api-key",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef",
+            "/llmfleet/t",
+        ),
+    )
 
 
 @pytest.mark.parametrize("crt_fails", [False, True])
@@ -268,9 +297,15 @@ def test_a_crash_loop_ships_the_journal_before_the_node_is_given_up(tmp_path):
 
 def lifecycle_calls(node) -> list[tuple[str, str, str | None]]:
     """(action, hook, result) of each lifecycle call the node made."""
-    return [(c[2], c[c.index("--lifecycle-hook-name") + 1],
-             c[c.index("--lifecycle-action-result") + 1] if "--lifecycle-action-result" in c else None)
-            for c in node.calls("aws") if c[1] == "autoscaling" and "--lifecycle-hook-name" in c]
+    return [
+        (
+            c[2],
+            c[c.index("--lifecycle-hook-name") + 1],
+            c[c.index("--lifecycle-action-result") + 1] if "--lifecycle-action-result" in c else None,
+        )
+        for c in node.calls("aws")
+        if c[1] == "autoscaling" and "--lifecycle-hook-name" in c
+    ]
 
 
 def test_a_terminated_node_drains_then_completes_its_terminating_hook(tmp_path):
@@ -379,10 +414,19 @@ def test_an_image_pinned_by_digest_and_present_is_not_pulled_again(tmp_path, pin
     cfg = stack_options("dev")
     fleet = cfg.fleet.model_copy(update={"vllm_image": digest if pinned else cfg.fleet.vllm_image})
     run = stack_run("dev")
-    script = render_user_data(node_spec(run.plan, fleet), capacity_spec(run.plan, fleet), fleet,
-                              BootContext("dev", "llmfleet/dev/dev", run.plan.checkpoint.repo, "llmfleet/x/dev/api-key",
-                                          "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef",
-                                          "/llmfleet/t"))
+    script = render_user_data(
+        node_spec(run.plan, fleet),
+        capacity_spec(run.plan, fleet),
+        fleet,
+        BootContext(
+            "dev",
+            "llmfleet/dev/dev",
+            run.plan.checkpoint.repo,
+            "llmfleet/x/dev/api-key",
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t-tg/0123456789abcdef",
+            "/llmfleet/t",
+        ),
+    )
     node = new_node(tmp_path)
     (node.state / "cached-image").touch()
     node.first_boot(script)

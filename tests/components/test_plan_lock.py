@@ -71,7 +71,11 @@ def test_a_stale_lock_names_changed_strings_by_key_only(tmp_path):
 
     old = {"config": {"fleet": {"api_key_secret_arn": "arn:one", "public": False}, "model": "a"}, "region": "us-east-1"}
     new = {"config": {"fleet": {"api_key_secret_arn": "arn:two", "public": True}}, "region": "us-east-1"}
-    assert config_changes(old, new) == ["fleet.api_key_secret_arn changed", "fleet.public: False -> True", "model removed"]
+    assert config_changes(old, new) == [
+        "fleet.api_key_secret_arn changed",
+        "fleet.public: False -> True",
+        "model removed",
+    ]
 
 
 def test_without_a_lock_the_fresh_plan_deploys_with_a_warning(tmp_path):

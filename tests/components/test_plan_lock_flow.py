@@ -40,10 +40,13 @@ def test_an_edit_shows_the_fresh_plan_and_exits_with_its_own_code(tmp_path, caps
     assert data["plan_lock"]["status"] == "stale" and data["workload"]["concurrency"] == 64
 
 
-@pytest.mark.parametrize("edit", [
-    ("    tags:\n", "    tags:\n      owner: someone\n"),
-    ("    weights:\n", "    weights:\n      hf_model_id: meta-llama/Llama-3.1-8B-Instruct\n"),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("    tags:\n", "    tags:\n      owner: someone\n"),
+        ("    weights:\n", "    weights:\n      hf_model_id: meta-llama/Llama-3.1-8B-Instruct\n"),
+    ],
+)
 def test_an_edit_that_does_not_size_the_fleet_keeps_the_lock(tmp_path, capsys, edit):
     """Reproducer: adding `hf_model_id` invalidated the lock."""
     stack = locked_copy(tmp_path, "dev")

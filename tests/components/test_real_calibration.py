@@ -58,25 +58,75 @@ def results(tmp_path_factory):
     """The tiny model served by vLLM's CPU build, benchmarked by the real `vllm bench serve` at four concurrencies."""
     folder = tmp_path_factory.mktemp("bench")
     model = folder / "model"
-    subprocess.run([PYTHON, str(ROOT / "tools/tiny_model.py"), str(model)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [PYTHON, str(ROOT / "tools/tiny_model.py"), str(model)], check=True, capture_output=True, timeout=300
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
     log = (folder / "server.log").open("w")
-    server = subprocess.Popen([PYTHON, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
-                               "--served-model-name", "tiny", "--host", "127.0.0.1", "--port", str(PORT),
-                               "--max-model-len", "2048", "--dtype", "bfloat16"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            str(model),
+            "--served-model-name",
+            "tiny",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--max-model-len",
+            "2048",
+            "--dtype",
+            "bfloat16",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and not _healthy():
             assert server.poll() is None, (folder / "server.log").read_text()[-3000:]
             time.sleep(5)
         for c in FIT + HELD_OUT:
-            subprocess.run([PYTHON, str(ROOT / "tools/vllm_bench.py"), "--backend", "vllm", "--base-url",
-                            f"http://127.0.0.1:{PORT}", "--model", "tiny", "--tokenizer", str(model), "--dataset-name",
-                            "random", "--random-input-len", str(INPUT_TOKENS), "--random-output-len", str(OUTPUT_TOKENS),
-                            "--num-prompts", str(max(16, 4 * c)), "--max-concurrency", str(c), "--ignore-eos",
-                            "--save-result", "--result-dir", str(folder), "--result-filename", f"vllm-c{c}.json",
-                            "--metadata", "engine_version=e2e"], env=env, check=True, capture_output=True, timeout=600)
+            subprocess.run(
+                [
+                    PYTHON,
+                    str(ROOT / "tools/vllm_bench.py"),
+                    "--backend",
+                    "vllm",
+                    "--base-url",
+                    f"http://127.0.0.1:{PORT}",
+                    "--model",
+                    "tiny",
+                    "--tokenizer",
+                    str(model),
+                    "--dataset-name",
+                    "random",
+                    "--random-input-len",
+                    str(INPUT_TOKENS),
+                    "--random-output-len",
+                    str(OUTPUT_TOKENS),
+                    "--num-prompts",
+                    str(max(16, 4 * c)),
+                    "--max-concurrency",
+                    str(c),
+                    "--ignore-eos",
+                    "--save-result",
+                    "--result-dir",
+                    str(folder),
+                    "--result-filename",
+                    f"vllm-c{c}.json",
+                    "--metadata",
+                    "engine_version=e2e",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -100,13 +150,36 @@ def test_calibrated_from_half_the_real_runs_the_other_half_is_predicted(results)
 
 
 def test_the_benchmark_commands_a_plan_prints_are_read_by_vllms_own_parser(capsys):
-    assert main(["plan", "--model", "llama-3.1-8b", "--concurrency", "16", "--requests-per-second", "2",
-                 "--ttft-ms", "2000", "--tpot-ms", "50", "--bench-commands", "--json"]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                "--model",
+                "llama-3.1-8b",
+                "--concurrency",
+                "16",
+                "--requests-per-second",
+                "2",
+                "--ttft-ms",
+                "2000",
+                "--tpot-ms",
+                "50",
+                "--bench-commands",
+                "--json",
+            ]
+        )
+        == 0
+    )
     commands = json.loads(capsys.readouterr().out)["bench_commands"]["vllm"]
     for line in commands:
         argv = shlex.split(line)[3:]  # after `vllm bench serve`
-        done = subprocess.run([PYTHON, str(ROOT / "tools/vllm_bench.py"), "--check-only", *argv], check=True,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [PYTHON, str(ROOT / "tools/vllm_bench.py"), "--check-only", *argv],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         parsed = json.loads(done.stdout.strip().splitlines()[-1])
         assert parsed["random_input_len"] == 1024 and parsed["random_output_len"] == 256 and parsed["ignore_eos"]
         assert parsed["goodput"] == ["ttft:2000", "tpot:50"]

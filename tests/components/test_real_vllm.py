@@ -52,7 +52,9 @@ def _resolved(args: list[str]) -> list[str]:
 def node_command(stack: str) -> list[str]:
     """`vllm serve <model> <flags>` as an EC2 node of the stack runs it (the user data's docker run, after the
     image)."""
-    line = next(text for text in user_data(stack_run(stack)).splitlines() if '--entrypoint vllm "$IMAGE" serve ' in text)
+    line = next(
+        text for text in user_data(stack_run(stack)).splitlines() if '--entrypoint vllm "$IMAGE" serve ' in text
+    )
     return ["vllm", *shlex.split(line.split('"$IMAGE" ', 1)[1])]
 
 
@@ -64,8 +66,13 @@ def commands(stack: str) -> list[tuple[str, list[str]]]:
 
 
 def parsed(argvs: list[list[str]]) -> list[dict]:
-    done = subprocess.run([PYTHON, str(ROOT / "tools/vllm_args_check.py")], input=json.dumps(argvs),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "tools/vllm_args_check.py")],
+        input=json.dumps(argvs),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(found) == len(argvs), done.stderr[-2000:]
     return found
@@ -88,8 +95,9 @@ def test_vllms_own_parser_reads_every_command_as_planned(stack):
 
 
 def _get(path: str, key: str | None = None) -> int:
-    request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}",
-                                     headers={"Authorization": f"Bearer {key}"} if key else {})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}{path}", headers={"Authorization": f"Bearer {key}"} if key else {}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status
@@ -100,8 +108,11 @@ def _get(path: str, key: str | None = None) -> int:
 
 
 def _post(path: str, body: dict, key: str | None = None) -> int:
-    request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=json.dumps(body).encode(), headers={
-        "Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as answer:
             return answer.status
@@ -125,16 +136,25 @@ def server(tmp_path_factory):
     """A real vLLM serving a tiny random model with the dev stack's node command line, started as the pods start it
     (the launcher, a key file)."""
     folder = tmp_path_factory.mktemp("vllm")
-    subprocess.run([PYTHON, str(ROOT / "tools/tiny_model.py"), str(folder / "model")], check=True, capture_output=True,
-                   timeout=300)
+    subprocess.run(
+        [PYTHON, str(ROOT / "tools/tiny_model.py"), str(folder / "model")], check=True, capture_output=True, timeout=300
+    )
     (folder / "secrets").mkdir()
     (folder / "secrets" / "api-key").write_text("k-real-vllm\n")
-    env = {**os.environ, "LLMFLEET_SECRETS_DIR": str(folder / "secrets"), "HF_HUB_OFFLINE": "1",
-           "VLLM_CPU_KVCACHE_SPACE": "1"}
+    env = {
+        **os.environ,
+        "LLMFLEET_SECRETS_DIR": str(folder / "secrets"),
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+    }
     env.pop("VLLM_API_KEY", None)
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen([PYTHON, "-c", source("launch"), PYTHON, *served_command(str(folder / "model"))],
-                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [PYTHON, "-c", source("launch"), PYTHON, *served_command(str(folder / "model"))],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline and _get("/health") != 200:
         assert process.poll() is None, (folder / "server.log").read_text()[-3000:]
@@ -150,14 +170,24 @@ def server(tmp_path_factory):
 
 SERVED = "llama-3.1-8b"
 """The dev stack's --served-model-name."""
-V1_ROUTES = (("GET", "/v1/models"), ("POST", "/v1/completions"), ("POST", "/v1/chat/completions"),
-             ("POST", "/v1/embeddings"), ("POST", "/v1/responses"))
+V1_ROUTES = (
+    ("GET", "/v1/models"),
+    ("POST", "/v1/completions"),
+    ("POST", "/v1/chat/completions"),
+    ("POST", "/v1/embeddings"),
+    ("POST", "/v1/responses"),
+)
 """Routes under /v1, which the load balancer forwards (`/v1/*`)."""
 
 
 def test_every_forwarded_route_needs_the_key_and_the_rest_is_not_forwarded(server):
-    body = {"model": SERVED, "prompt": "hello", "messages": [{"role": "user", "content": "hello"}], "max_tokens": 2,
-            "input": "hello"}
+    body = {
+        "model": SERVED,
+        "prompt": "hello",
+        "messages": [{"role": "user", "content": "hello"}],
+        "max_tokens": 2,
+        "input": "hello",
+    }
     for method, path in V1_ROUTES:
         status = _get(path) if method == "GET" else _post(path, body)
         assert status == 401, (path, status)

@@ -11,7 +11,11 @@ from tests.components.fleet_run import fleet_run
 
 def test_api_key_comes_from_secrets_manager(ec2_stack):
     assert ec2_stack.of_type("Secret")
-    assert f"--secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:{ec2_stack.stack}-api-key-AbCdEf" in user_data(ec2_stack) and "VLLM_API_KEY" in user_data(ec2_stack)
+    assert (
+        f"--secret-id arn:aws:secretsmanager:us-east-1:123456789012:secret:{ec2_stack.stack}-api-key-AbCdEf"
+        in user_data(ec2_stack)
+        and "VLLM_API_KEY" in user_data(ec2_stack)
+    )
     assert ec2_stack.outputs.get("endpoint")
 
 
@@ -25,4 +29,4 @@ def test_image_mirror_pulls_from_ecr_with_the_role():
 
 
 def test_hf_token_fetch_is_not_masked(ec2_stack):
-    assert 'printf \'HF_TOKEN=%s\\n\' "$(' not in user_data(ec2_stack)  # a failing $(...) inside printf is ignored
+    assert "printf 'HF_TOKEN=%s\\n' \"$(" not in user_data(ec2_stack)  # a failing $(...) inside printf is ignored

@@ -32,8 +32,11 @@ def test_no_ingress_from_the_internet(ec2_stack):
 def test_nodes_accept_the_api_only_from_the_load_balancer(ec2_stack):
     lb_sg = next(r for r in ec2_stack.of_type("SecurityGroup") if r.name.endswith("-lb")).name + "-id"
     node_sg = next(r for r in ec2_stack.of_type("SecurityGroup") if r.name.endswith("-node")).name + "-id"
-    node_ingress = [r.inputs for r in ec2_stack.of_type("SecurityGroupRule")
-                    if r.inputs["type"] == "ingress" and r.inputs["securityGroupId"] == node_sg]
+    node_ingress = [
+        r.inputs
+        for r in ec2_stack.of_type("SecurityGroupRule")
+        if r.inputs["type"] == "ingress" and r.inputs["securityGroupId"] == node_sg
+    ]
     assert all(r["sourceSecurityGroupId"] == lb_sg for r in node_ingress)
     assert all("22" not in str(r.get("fromPort")) for r in node_ingress)  # no SSH: Session Manager instead
 

@@ -14,16 +14,37 @@ from sizing.planner.results import Plan
 
 
 def _plan(model: str, method: str, types: tuple[str, ...]) -> Plan:
-    return plan(PlanRequest(model=load_preset(model), workload=Workload(concurrency=8),
-                            deployment=Deployment(speculative=method, instance_types=types)))
+    return plan(
+        PlanRequest(
+            model=load_preset(model),
+            workload=Workload(concurrency=8),
+            deployment=Deployment(speculative=method, instance_types=types),
+        )
+    )
 
 
-@pytest.mark.parametrize("model,method,types,flags", [
-    ("llama-3.1-8b", "eagle3", ("g6e.xlarge",), ["--speculative-config.method", "eagle3",
-                                                  "--speculative-config.model", "yuhuili/EAGLE3-LLaMA3.1-Instruct-8B"]),
-    ("deepseek-r1", "mtp", ("p5en.48xlarge",), ["--speculative-config.method", "mtp",
-                                                "--speculative-config.num_speculative_tokens", "1"]),
-])
+@pytest.mark.parametrize(
+    "model,method,types,flags",
+    [
+        (
+            "llama-3.1-8b",
+            "eagle3",
+            ("g6e.xlarge",),
+            [
+                "--speculative-config.method",
+                "eagle3",
+                "--speculative-config.model",
+                "yuhuili/EAGLE3-LLaMA3.1-Instruct-8B",
+            ],
+        ),
+        (
+            "deepseek-r1",
+            "mtp",
+            ("p5en.48xlarge",),
+            ["--speculative-config.method", "mtp", "--speculative-config.num_speculative_tokens", "1"],
+        ),
+    ],
+)
 def test_the_node_runs_the_planned_draft(model, method, types, flags):
     p = _plan(model, method, types)
     args = list(vllm_args(p, FleetOptions(), p.model))
@@ -49,14 +70,19 @@ def _lock(p: Plan) -> PlanLock:
 def test_a_locked_draft_is_verified_by_the_engine():
     """The draft is a vLLM flag on every node: a lock whose speculative block is not the engine's is refused by name
     (its digest rewritten, as a forger would), and the engine's own lock passes."""
-    req = PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=8),
-                      deployment=Deployment(speculative="eagle3", instance_types=("g6e.xlarge",)))
+    req = PlanRequest(
+        model=load_preset("llama-3.1-8b"),
+        workload=Workload(concurrency=8),
+        deployment=Deployment(speculative="eagle3", instance_types=("g6e.xlarge",)),
+    )
     p = plan(req)
     verify_lock(_lock(p), req, "dev")  # the engine's own plan: no error
     assert p.speculative is not None
-    edits = {"speculative.num_speculative_tokens": {"num_speculative_tokens": 7},
-             "speculative.mean_acceptance_length": {"mean_acceptance_length": 4.0},
-             "speculative.draft_repo": {"draft_repo": "attacker/EAGLE3-LLaMA3.1-Instruct-8B"}}
+    edits = {
+        "speculative.num_speculative_tokens": {"num_speculative_tokens": 7},
+        "speculative.mean_acceptance_length": {"mean_acceptance_length": 4.0},
+        "speculative.draft_repo": {"draft_repo": "attacker/EAGLE3-LLaMA3.1-Instruct-8B"},
+    }
     for field, update in edits.items():
         forged = p.model_copy(update={"speculative": p.speculative.model_copy(update=update)})
         with pytest.raises(PlanLockError, match=field.replace(".", r"\.")) as err:

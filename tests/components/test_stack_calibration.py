@@ -25,8 +25,11 @@ def calibration_file(tmp_path):
 
 
 def _raw(calibration: object) -> dict:
-    return {"model": "llama-3.1-8b", "workload": {"concurrency": 64, "tpot_ms": 40, "calibration": calibration},
-            "deployment": {"region": "us-east-1", "instance_types": ["p4de.24xlarge"], "weights": "bf16"}}
+    return {
+        "model": "llama-3.1-8b",
+        "workload": {"concurrency": 64, "tpot_ms": 40, "calibration": calibration},
+        "deployment": {"region": "us-east-1", "instance_types": ["p4de.24xlarge"], "weights": "bf16"},
+    }
 
 
 def test_a_stack_plans_with_its_calibration_and_the_report_says_so(calibration_file):
@@ -37,11 +40,13 @@ def test_a_stack_plans_with_its_calibration_and_the_report_says_so(calibration_f
     line = _calibration_lines(result)[0]
     assert line.startswith("**Speed figures: calibrated** from 3 measured points") and "residual error" in line
     assert _calibration_lines(plan(load_stack_config({**_raw(""), "workload": {"concurrency": 64}}).request))[0] == (
-        "**Speed figures:** first-principles model (no calibration).")
+        "**Speed figures:** first-principles model (no calibration)."
+    )
 
 
-@pytest.mark.parametrize("value, says", [("missing.toml", "does not exist"), (7, "is not a file path"),
-                                         ("", "is not a file path")])
+@pytest.mark.parametrize(
+    "value, says", [("missing.toml", "does not exist"), (7, "is not a file path"), ("", "is not a file path")]
+)
 def test_a_bad_calibration_key_names_the_key(value, says):
     with pytest.raises(ConfigError, match=f"llmfleet:workload.calibration.*{says}"):
         load_stack_config(_raw(value))

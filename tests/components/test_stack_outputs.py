@@ -31,8 +31,10 @@ def test_the_run_keeps_every_stack_output(any_stack):
 def test_the_plan_is_the_one_the_stack_exports(any_stack):
     assert any_stack.plan == Plan.model_validate(any_stack.outputs[DEPLOYED_PLAN_OUTPUT])
     summary = any_stack.outputs["plan"]
-    assert (summary["instance_type"], summary["replicas"]) == (any_stack.plan.choice.instance_type,
-                                                              any_stack.plan.choice.replicas)
+    assert (summary["instance_type"], summary["replicas"]) == (
+        any_stack.plan.choice.instance_type,
+        any_stack.plan.choice.replicas,
+    )
 
 
 def test_the_report_needs_no_variable_of_the_program(tmp_path, monkeypatch):

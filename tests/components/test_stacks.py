@@ -26,9 +26,13 @@ def test_launch_template_follows_the_plan(ec2_stack):
     plan, lt = ec2_stack.plan, ec2_stack.one("LaunchTemplate").inputs
     assert lt["instanceType"] == plan.instance_type
     script = user_data(ec2_stack)
-    for flag, value in (("--tensor-parallel-size", plan.tensor_parallel), ("--pipeline-parallel-size", plan.pipeline_parallel),
-                        ("--max-model-len", plan.max_model_len), ("--max-num-seqs", plan.choice.batch_per_replica),
-                        ("--gpu-memory-utilization", f"{plan.memory_per_gpu.gpu_memory_utilization:g}")):
+    for flag, value in (
+        ("--tensor-parallel-size", plan.tensor_parallel),
+        ("--pipeline-parallel-size", plan.pipeline_parallel),
+        ("--max-model-len", plan.max_model_len),
+        ("--max-num-seqs", plan.choice.batch_per_replica),
+        ("--gpu-memory-utilization", f"{plan.memory_per_gpu.gpu_memory_utilization:g}"),
+    ):
         assert f"{flag} {value}" in script
 
 
@@ -44,8 +48,10 @@ def test_dev_is_single_node_on_demand():
     hook = next(h for h in group["initialLifecycleHooks"] if h["name"] == LAUNCH_HOOK)
     assert hook["heartbeatTimeout"] == math.ceil(plan_cold_start(plan).total_s * GRACE_MARGIN + READY_SLACK_S)
     assert run.of_type("Vpc") and len(run.of_type("Subnet")) == 4  # no VPC given: private + public subnets per zone
-    assert run.one("Policy").inputs["targetTrackingConfiguration"]["customizedMetricSpecification"][
-        "metricName"] == "RequestsInFlight"
+    assert (
+        run.one("Policy").inputs["targetTrackingConfiguration"]["customizedMetricSpecification"]["metricName"]
+        == "RequestsInFlight"
+    )
 
 
 def test_prod_is_mixed_with_on_demand_floor_and_spot_headroom():
@@ -72,8 +78,16 @@ def test_prod_is_mixed_with_on_demand_floor_and_spot_headroom():
 
 def test_outputs_hold_the_plan_summary(any_stack):
     summary = any_stack.outputs["plan"]
-    for key in ("instance_type", "instances", "tensor_parallel", "pipeline_parallel", "replicas", "purchase",
-                "hourly_cost_usd", "memory_per_gpu_gib"):
+    for key in (
+        "instance_type",
+        "instances",
+        "tensor_parallel",
+        "pipeline_parallel",
+        "replicas",
+        "purchase",
+        "hourly_cost_usd",
+        "memory_per_gpu_gib",
+    ):
         assert key in summary
     assert summary["hourly_cost_usd"] == round(any_stack.plan.hourly_cost_usd, 2)
 

@@ -18,12 +18,19 @@ PENDING: dict[Path, str] = {}
 
 
 def _targets() -> list[tuple[Path, int, str]]:
-    return [(page, number, target) for page in PAGES for number, target in links(page)
-            if not target.startswith(("http://", "https://", "mailto:"))]
+    return [
+        (page, number, target)
+        for page in PAGES
+        for number, target in links(page)
+        if not target.startswith(("http://", "https://", "mailto:"))
+    ]
 
 
-@pytest.mark.parametrize(("page", "number", "target"), _targets(),
-                         ids=lambda v: v.relative_to(ROOT).as_posix() if isinstance(v, Path) else str(v))
+@pytest.mark.parametrize(
+    ("page", "number", "target"),
+    _targets(),
+    ids=lambda v: v.relative_to(ROOT).as_posix() if isinstance(v, Path) else str(v),
+)
 def test_relative_link_resolves(page: Path, number: int, target: str):
     path, _, anchor = target.partition("#")
     file = (page.parent / path).resolve() if path else page
@@ -33,8 +40,9 @@ def test_relative_link_resolves(page: Path, number: int, target: str):
     assert file.exists(), f"{where} names a missing file. To fix: correct the path or add the page."
     if anchor:
         assert file.suffix == ".md", f"{where}: anchors are checked in Markdown pages only"
-        assert anchor in anchors(file), (f"{where}: {file.name} has no heading with anchor #{anchor}. "
-                                         f"To fix: one of {sorted(anchors(file))}.")
+        assert anchor in anchors(file), (
+            f"{where}: {file.name} has no heading with anchor #{anchor}. To fix: one of {sorted(anchors(file))}."
+        )
 
 
 def test_every_page_under_docs_is_reachable_from_the_readme():
@@ -45,7 +53,9 @@ def test_every_page_under_docs_is_reachable_from_the_readme():
         if page in reached or not page.exists() or page.suffix != ".md":
             continue
         reached.add(page)
-        todo += [(page.parent / t.partition("#")[0]).resolve() for _, t in links(page) if not t.startswith(("http", "#"))]
+        todo += [
+            (page.parent / t.partition("#")[0]).resolve() for _, t in links(page) if not t.startswith(("http", "#"))
+        ]
     assert not set(PAGES) - reached, "To fix: link these from the README or a page it links"
 
 
@@ -62,8 +72,11 @@ def test_prose_is_wrapped(page: Path):
     """Prose lines fit the project's width; tables, fenced blocks (program output) and generated pages are exempt."""
     if "<!-- GENERATED" in page.read_text():
         pytest.skip("generated page")
-    long = [line.number for line in lines(page)
-            if len(line.text) > WIDTH and not line.fenced and not line.text.lstrip().startswith("|")]
+    long = [
+        line.number
+        for line in lines(page)
+        if len(line.text) > WIDTH and not line.fenced and not line.text.lstrip().startswith("|")
+    ]
     assert not long, f"{page.relative_to(ROOT)}: lines {long} are over {WIDTH} columns. To fix: wrap them."
 
 

@@ -54,7 +54,7 @@ def test_the_readme_has_five_plan_examples_and_a_stack():
     assert any("--stack" in c for c in commands)
 
 
-@pytest.mark.parametrize(("command", "shown"), EXAMPLES, ids=[c[len(PLAN):].strip()[:60] for c, _ in EXAMPLES])
+@pytest.mark.parametrize(("command", "shown"), EXAMPLES, ids=[c[len(PLAN) :].strip()[:60] for c, _ in EXAMPLES])
 def test_readme_plan_example(command: str, shown: str | None, capsys, monkeypatch):
     if any(flag in command for flag in WRITES_FILES):
         pytest.skip("rewrites a file in the checkout")

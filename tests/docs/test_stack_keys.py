@@ -51,8 +51,14 @@ def test_types_defaults_and_bounds_are_the_models():
 
 
 def _named_keys() -> list[tuple[str, str]]:
-    return sorted({(page.relative_to(ROOT).as_posix(), match.group(1)) for page in PAGES if page != stack_keys.TARGET
-                   for match in SECTION_KEY.finditer(page.read_text())})
+    return sorted(
+        {
+            (page.relative_to(ROOT).as_posix(), match.group(1))
+            for page in PAGES
+            if page != stack_keys.TARGET
+            for match in SECTION_KEY.finditer(page.read_text())
+        }
+    )
 
 
 @pytest.mark.parametrize(("page", "key"), _named_keys())

@@ -8,9 +8,14 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                    HealthCheck.filter_too_much], print_blob=True)
-settings.register_profile("ci", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "0")) or 100, derandomize=True, **COMMON)
+COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    print_blob=True,
+)
+settings.register_profile(
+    "ci", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "0")) or 100, derandomize=True, **COMMON
+)
 settings.register_profile("long", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "0")) or 5000, **COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

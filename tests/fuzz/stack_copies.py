@@ -61,6 +61,7 @@ def set_in_plan(*path, value):
         for key in path[:-1]:
             plan = plan[key]
         plan[path[-1]] = value
+
     return edit
 
 

@@ -16,13 +16,46 @@ HF_TOKEN = "hf_" + "QwErTyUiOpAsDfGhJkLzXcVbNm01234567"
 AWS_KEY = "ASIA" + "QWERTYUIOPASDFGH"
 SECRETS = (HF_TOKEN, AWS_KEY)
 """Credential-shaped strings planted in inputs; none may come back out."""
-GPUS = ["H100", "A100-80GB", "L4", "T4", "A10G", "L40S", "g5.xlarge", "g6e.12xlarge", "p5.48xlarge", "p4d.24xlarge",
-        "h100", "banana", ""]
+GPUS = [
+    "H100",
+    "A100-80GB",
+    "L4",
+    "T4",
+    "A10G",
+    "L40S",
+    "g5.xlarge",
+    "g6e.12xlarge",
+    "p5.48xlarge",
+    "p4d.24xlarge",
+    "h100",
+    "banana",
+    "",
+]
 
 hostile_text = st.one_of(
-    st.sampled_from(["", " ", "nan", "-inf", "1e309", "0x10", "None", "null", "../../etc/passwd", "/dev/zero", "*",
-                     "a" * 600, "x\ny", "$(reboot)", "'; rm -rf /", "\u202e", "\x1b]0;x\x07\x1b[2J", "\U0001f600" * 300,
-                     *SECRETS]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "-inf",
+            "1e309",
+            "0x10",
+            "None",
+            "null",
+            "../../etc/passwd",
+            "/dev/zero",
+            "*",
+            "a" * 600,
+            "x\ny",
+            "$(reboot)",
+            "'; rm -rf /",
+            "\u202e",
+            "\x1b]0;x\x07\x1b[2J",
+            "\U0001f600" * 300,
+            *SECRETS,
+        ]
+    ),
     st.text(min_size=0, max_size=30),
 )
 numbers = st.one_of(
@@ -56,7 +89,9 @@ def cli_argv(draw) -> list[str]:
     if raw:
         for flag in ("--params-b", "--layers", "--kv-heads", "--head-dim"):
             argv += [flag, _mostly(draw, ["8", "32", "8", "128", "64", "1"])]
-        for flag in draw(st.lists(st.sampled_from(["--hidden", "--vocab", "--bytes-per-param"]), max_size=2, unique=True)):
+        for flag in draw(
+            st.lists(st.sampled_from(["--hidden", "--vocab", "--bytes-per-param"]), max_size=2, unique=True)
+        ):
             argv += [flag, _num(draw)]
     elif model is not None:
         argv += ["--model", model]
@@ -67,20 +102,50 @@ def cli_argv(draw) -> list[str]:
             argv.append("--ep")
         for flag in draw(st.lists(st.sampled_from(["--tp", "--pp", "--dp", "--batch"]), max_size=3, unique=True)):
             argv += [flag, _mostly(draw, ["1", "2", "4", "8", "max"] if flag == "--batch" else ["1", "2", "4", "8"])]
-    numeric = {"memory": ["--seq-len", "--max-model-len", "--gpu-memory-utilization"],
-               "speed": ["--input-tokens", "--output-tokens", "--tpot-ms", "--max-model-len", "--gpu-memory-utilization",
-                         "--concurrency", "--request-rate", "--prefix-hit-rate"],
-               "plan": ["--concurrency", "--input-tokens", "--output-tokens", "--requests-per-second",
-                        "--output-tokens-per-second", "--ttft-ms", "--tpot-ms", "--headroom", "--on-demand-floor",
-                        "--max-model-len", "--gpu-memory-utilization", "--ttft-p95-ms", "--tpot-p95-ms",
-                        "--prefix-hit-rate", "--max-input-tokens", "--max-output-tokens"]}[command]
+    numeric = {
+        "memory": ["--seq-len", "--max-model-len", "--gpu-memory-utilization"],
+        "speed": [
+            "--input-tokens",
+            "--output-tokens",
+            "--tpot-ms",
+            "--max-model-len",
+            "--gpu-memory-utilization",
+            "--concurrency",
+            "--request-rate",
+            "--prefix-hit-rate",
+        ],
+        "plan": [
+            "--concurrency",
+            "--input-tokens",
+            "--output-tokens",
+            "--requests-per-second",
+            "--output-tokens-per-second",
+            "--ttft-ms",
+            "--tpot-ms",
+            "--headroom",
+            "--on-demand-floor",
+            "--max-model-len",
+            "--gpu-memory-utilization",
+            "--ttft-p95-ms",
+            "--tpot-p95-ms",
+            "--prefix-hit-rate",
+            "--max-input-tokens",
+            "--max-output-tokens",
+        ],
+    }[command]
     shares = ("--gpu-memory-utilization", "--on-demand-floor", "--prefix-hit-rate")
     for flag in draw(st.lists(st.sampled_from(numeric), max_size=4, unique=True)):
         valid = ["0", "0.5", "0.8", "0.95"] if flag in shares else ["1", "16", "128", "1024", "4096"]
         argv += [flag, _mostly(draw, valid)]
     if draw(st.booleans()):
-        argv += ["--weights", _mostly(draw, ["bf16", "fp8", "int4-awq", "q4_k_m", "mxfp4", "int8", "auto", "native",
-                                              "fp8-block"], hostile_text)]
+        argv += [
+            "--weights",
+            _mostly(
+                draw,
+                ["bf16", "fp8", "int4-awq", "q4_k_m", "mxfp4", "int8", "auto", "native", "fp8-block"],
+                hostile_text,
+            ),
+        ]
     if draw(st.integers(0, 4)) == 0:
         argv += ["--kv-dtype", _mostly(draw, ["auto", "fp8"], hostile_text)]
     for _ in range(draw(st.integers(0, 2))):
@@ -90,8 +155,13 @@ def cli_argv(draw) -> list[str]:
         if draw(st.integers(0, 3)) == 0:
             argv += ["--workload", draw(st.sampled_from(["interactive", "batch"]))]
         if draw(st.integers(0, 3)) == 0:
-            argv += ["--instance-types", ",".join(_mostly(draw, ["g5.xlarge", "g6e.xlarge", "p5.48xlarge", "g5.12xlarge"], hostile_text)
-                                                  for _ in range(draw(st.integers(0, 4))))]
+            argv += [
+                "--instance-types",
+                ",".join(
+                    _mostly(draw, ["g5.xlarge", "g6e.xlarge", "p5.48xlarge", "g5.12xlarge"], hostile_text)
+                    for _ in range(draw(st.integers(0, 4)))
+                ),
+            ]
         if draw(st.integers(0, 4)) == 0:
             argv += ["--purchase", _mostly(draw, ["on-demand", "spot", "mixed", "capacity-block"], hostile_text)]
         if draw(st.integers(0, 4)) == 0:
@@ -103,16 +173,47 @@ def cli_argv(draw) -> list[str]:
     return argv
 
 
-CONFIG_FIELDS = ["hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
-                 "intermediate_size", "vocab_size", "max_position_embeddings", "sliding_window", "layer_types",
-                 "torch_dtype", "quantization_config", "text_config", "vision_config", "kv_lora_rank",
-                 "num_local_experts", "num_experts_per_tok", "moe_intermediate_size", "partial_rotary_factor",
-                 "tie_word_embeddings", "model_type", "first_k_dense_replace", "mlp_only_layers", "decoder_sparse_step"]
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.sampled_from([0, 1, -1, 4096, 10**9]),
-                         st.floats(allow_nan=False, allow_infinity=False), hostile_text)
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                                 st.dictionaries(st.sampled_from(CONFIG_FIELDS), inner, max_size=4)),
-                           max_leaves=12)
+CONFIG_FIELDS = [
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "intermediate_size",
+    "vocab_size",
+    "max_position_embeddings",
+    "sliding_window",
+    "layer_types",
+    "torch_dtype",
+    "quantization_config",
+    "text_config",
+    "vision_config",
+    "kv_lora_rank",
+    "num_local_experts",
+    "num_experts_per_tok",
+    "moe_intermediate_size",
+    "partial_rotary_factor",
+    "tie_word_embeddings",
+    "model_type",
+    "first_k_dense_replace",
+    "mlp_only_layers",
+    "decoder_sparse_step",
+]
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, 1, -1, 4096, 10**9]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    hostile_text,
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(CONFIG_FIELDS), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @st.composite
@@ -120,7 +221,9 @@ def config_documents(draw) -> str:
     """A config.json text: a preset's config with some fields replaced, removed or added, or something else entirely."""
     kind = draw(st.integers(0, 9))
     if kind == 0:
-        return draw(st.one_of(st.text(max_size=50), st.sampled_from(["[]", "null", "1", '"x"', "{", "[" * 500 + "]" * 500])))
+        return draw(
+            st.one_of(st.text(max_size=50), st.sampled_from(["[]", "null", "1", '"x"', "{", "[" * 500 + "]" * 500]))
+        )
     base = json.loads((ROOT / "sizing/data/models" / f"{draw(st.sampled_from(PRESETS))}.json").read_text())["config"]
     for _ in range(draw(st.integers(1, 4))):
         field = draw(st.sampled_from(CONFIG_FIELDS))
@@ -132,26 +235,70 @@ def config_documents(draw) -> str:
 
 
 SECTION_FIELDS = {
-    "workload": ["concurrency", "input_tokens", "output_tokens", "tpot_ms", "ttft_ms", "kind", "on_demand_floor",
-                 "requests_per_second", "headroom_replicas", "max_model_len", "concurency", "ttft_p95_ms",
-                 "tpot_p95_ms", "prefix_hit_rate", "max_input_tokens", "max_output_tokens"],
-    "deployment": ["instance_types", "weights", "kv_dtype", "spot_usd_per_hour", "purchase", "region", "max_nodes_per_replica",
-                   "gpu_memory_utilization", "spare_purchase"],
-    "fleet": ["vpc_cidr", "allowed_cidrs", "vpc_id", "subnet_ids", "tags", "vllm_image", "api_port", "weights",
-              "root_volume_gib", "max_scale_factor", "allow_public_ingress"],
+    "workload": [
+        "concurrency",
+        "input_tokens",
+        "output_tokens",
+        "tpot_ms",
+        "ttft_ms",
+        "kind",
+        "on_demand_floor",
+        "requests_per_second",
+        "headroom_replicas",
+        "max_model_len",
+        "concurency",
+        "ttft_p95_ms",
+        "tpot_p95_ms",
+        "prefix_hit_rate",
+        "max_input_tokens",
+        "max_output_tokens",
+    ],
+    "deployment": [
+        "instance_types",
+        "weights",
+        "kv_dtype",
+        "spot_usd_per_hour",
+        "purchase",
+        "region",
+        "max_nodes_per_replica",
+        "gpu_memory_utilization",
+        "spare_purchase",
+    ],
+    "fleet": [
+        "vpc_cidr",
+        "allowed_cidrs",
+        "vpc_id",
+        "subnet_ids",
+        "tags",
+        "vllm_image",
+        "api_port",
+        "weights",
+        "root_volume_gib",
+        "max_scale_factor",
+        "allow_public_ingress",
+    ],
     "preflight": ["enabled", "cache_ttl_s", "on_quota_shortfall"],
 }
-stack_values = st.one_of(json_scalars, st.lists(json_scalars, max_size=3),
-                         st.dictionaries(st.one_of(st.sampled_from(["g5.xlarge", "hf_token_secret_arn", "s3_uri", "secure"]),
-                                                   hostile_text), json_scalars, max_size=3))
+stack_values = st.one_of(
+    json_scalars,
+    st.lists(json_scalars, max_size=3),
+    st.dictionaries(
+        st.one_of(st.sampled_from(["g5.xlarge", "hf_token_secret_arn", "s3_uri", "secure"]), hostile_text),
+        json_scalars,
+        max_size=3,
+    ),
+)
 
 
 @st.composite
 def stack_configs(draw) -> dict:
     """llmfleet:* values (namespace stripped): the dev stack's, with keys mutated, misspelt, or set to hostile
     values."""
-    raw: dict = {"model": draw(st.one_of(st.sampled_from(["llama-3.1-8b", "qwen3-8b"]), hostile_text)),
-                 "deployment": {"instance_types": ["g6e.xlarge", "g5.xlarge"]}, "fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}
+    raw: dict = {
+        "model": draw(st.one_of(st.sampled_from(["llama-3.1-8b", "qwen3-8b"]), hostile_text)),
+        "deployment": {"instance_types": ["g6e.xlarge", "g5.xlarge"]},
+        "fleet": {"allowed_cidrs": ["10.0.0.0/8"]},
+    }
     for _ in range(draw(st.integers(1, 4))):
         section = draw(st.sampled_from([*SECTION_FIELDS, "workloads", "modle", "secure"]))
         if section not in SECTION_FIELDS:
@@ -165,11 +312,29 @@ def stack_configs(draw) -> dict:
     return raw
 
 
-YAML_TWISTS = ["{key}: 2024-01-01", "{key}: 2024-01-01T00:00:00Z", "{key}: !!binary aGVsbG8=", "{key}: !!set {{a: null}}",
-               "{key}: .nan", "{key}: -.inf", "{key}: 1:30", "{key}: 0o17", "{key}: 0x1F", "{key}: " + "9" * 5000,
-               "{key}: !!python/object/apply:os.system ['true']", "{key}: &a [1]", "{key}: *a", "{key}: yes",
-               "{key}: ~", "{key}: !!str 3", "{key}: !!float 1e999", "? [a]\n  : 1", "{key}: \"\\x1b[2J\"",
-               "{key}: {{secure: v1:SeCrEt}}", "{key}: \"" + "x" * 200 + "\""]
+YAML_TWISTS = [
+    "{key}: 2024-01-01",
+    "{key}: 2024-01-01T00:00:00Z",
+    "{key}: !!binary aGVsbG8=",
+    "{key}: !!set {{a: null}}",
+    "{key}: .nan",
+    "{key}: -.inf",
+    "{key}: 1:30",
+    "{key}: 0o17",
+    "{key}: 0x1F",
+    "{key}: " + "9" * 5000,
+    "{key}: !!python/object/apply:os.system ['true']",
+    "{key}: &a [1]",
+    "{key}: *a",
+    "{key}: yes",
+    "{key}: ~",
+    "{key}: !!str 3",
+    "{key}: !!float 1e999",
+    "? [a]\n  : 1",
+    '{key}: "\\x1b[2J"',
+    "{key}: {{secure: v1:SeCrEt}}",
+    '{key}: "' + "x" * 200 + '"',
+]
 """Lines that YAML reads into something other than JSON, or that Pulumi's own YAML reader treats differently."""
 
 
@@ -180,8 +345,11 @@ def stack_texts(draw) -> str:
     import yaml
 
     raw = draw(stack_configs())
-    text = yaml.safe_dump({"config": {"aws:region": "us-east-1", **{f"llmfleet:{k}": v for k, v in raw.items()}}},
-                          allow_unicode=True, width=10_000)
+    text = yaml.safe_dump(
+        {"config": {"aws:region": "us-east-1", **{f"llmfleet:{k}": v for k, v in raw.items()}}},
+        allow_unicode=True,
+        width=10_000,
+    )
     lines = text.splitlines()
     for _ in range(draw(st.integers(1, 3))):
         at = draw(st.integers(1, len(lines)))
@@ -197,16 +365,49 @@ def stack_texts(draw) -> str:
 
 # --- issue 22: the boundaries behind the CLI ------------------------------------------------------------------------
 
-LOCK_PATHS = [("checkpoint", "repo"), ("choice", "tensor_parallel"), ("choice", "pipeline_parallel"),
-              ("choice", "instances"), ("choice", "replicas"), ("choice", "on_demand_instances"),
-              ("choice", "batch_per_replica"), ("choice", "memory", "gpu_memory_utilization"), ("choice", "instance_type"),
-              ("choice", "gpu"), ("choice", "hourly_cost_usd"), ("max_model_len",), ("vllm_quantization",), ("kv_dtype",),
-              ("region",), ("model",), ("engine",), ("weights",), ("warnings",), ("alternatives", 0, "candidate",
-                                                                                 "instance_type")]
+LOCK_PATHS = [
+    ("checkpoint", "repo"),
+    ("choice", "tensor_parallel"),
+    ("choice", "pipeline_parallel"),
+    ("choice", "instances"),
+    ("choice", "replicas"),
+    ("choice", "on_demand_instances"),
+    ("choice", "batch_per_replica"),
+    ("choice", "memory", "gpu_memory_utilization"),
+    ("choice", "instance_type"),
+    ("choice", "gpu"),
+    ("choice", "hourly_cost_usd"),
+    ("max_model_len",),
+    ("vllm_quantization",),
+    ("kv_dtype",),
+    ("region",),
+    ("model",),
+    ("engine",),
+    ("weights",),
+    ("warnings",),
+    ("alternatives", 0, "candidate", "instance_type"),
+]
 """Where a plan lock is edited: every field that reaches a resource or a vLLM flag, and some that only describe."""
-lock_values = st.one_of(hostile_text, numbers, st.sampled_from(["p5.48xlarge", "--trust-remote-code", "bf16", "fp8",
-                                                                "attacker/model", "eu-west-1", "llama-3.1-70b", 1024,
-                                                                -5, 10**9, 5.0, [HF_TOKEN, "\x1b[2J"]]))
+lock_values = st.one_of(
+    hostile_text,
+    numbers,
+    st.sampled_from(
+        [
+            "p5.48xlarge",
+            "--trust-remote-code",
+            "bf16",
+            "fp8",
+            "attacker/model",
+            "eu-west-1",
+            "llama-3.1-70b",
+            1024,
+            -5,
+            10**9,
+            5.0,
+            [HF_TOKEN, "\x1b[2J"],
+        ]
+    ),
+)
 
 
 @st.composite
@@ -225,11 +426,29 @@ def ingress_splits(draw) -> tuple[list[str], bool]:
         blocks = [f"{(i * step) >> 24}.{(i * step >> 16) & 255}.0.0/{prefix}" for i in range(1 << prefix)]
         keep = draw(st.integers(min_value=len(blocks) // 2 + 1, max_value=len(blocks)))
         return blocks[:keep], True
-    return draw(st.lists(st.sampled_from(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "203.0.113.0/24",
-                                          "fd00::/8", "2001:db8::/32"]), min_size=1, max_size=6)), False
+    return draw(
+        st.lists(
+            st.sampled_from(
+                ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "203.0.113.0/24", "fd00::/8", "2001:db8::/32"]
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    ), False
 
 
-markdown_text = st.one_of(hostile_text, st.sampled_from([
-    "x\n## Approved by the security team", "[click](https://evil.example)", "<!-- llm-fleet-report -->",
-    "`code` | cell |", "<img src=x onerror=alert(1)>", "**bold**\r\n# h1", "\u202egnp.exe"]))
+markdown_text = st.one_of(
+    hostile_text,
+    st.sampled_from(
+        [
+            "x\n## Approved by the security team",
+            "[click](https://evil.example)",
+            "<!-- llm-fleet-report -->",
+            "`code` | cell |",
+            "<img src=x onerror=alert(1)>",
+            "**bold**\r\n# h1",
+            "\u202egnp.exe",
+        ]
+    ),
+)
 """Text a plan JSON in a pull request may carry into the report."""

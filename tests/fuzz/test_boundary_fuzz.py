@@ -66,20 +66,41 @@ def test_an_edited_lock_deploys_only_what_the_engine_derives(edits, forged):
             assert "To fix" in str(exc) and not any(s in str(exc) for s in SECRETS)
             return
     c, original = decision.plan.choice, PlanLock.model_validate(LOCK).plan
-    assert (decision.plan.checkpoint, decision.plan.vllm_quantization, decision.plan.max_model_len, decision.plan.region,
-            decision.plan.model, c.instance_type, c.tensor_parallel, c.pipeline_parallel, c.instances,
-            c.batch_per_replica, c.memory) == (
-        original.checkpoint, original.vllm_quantization, original.max_model_len, original.region, original.model,
-        original.choice.instance_type, original.choice.tensor_parallel, original.choice.pipeline_parallel,
-        original.choice.instances, original.choice.batch_per_replica, original.choice.memory)
+    assert (
+        decision.plan.checkpoint,
+        decision.plan.vllm_quantization,
+        decision.plan.max_model_len,
+        decision.plan.region,
+        decision.plan.model,
+        c.instance_type,
+        c.tensor_parallel,
+        c.pipeline_parallel,
+        c.instances,
+        c.batch_per_replica,
+        c.memory,
+    ) == (
+        original.checkpoint,
+        original.vllm_quantization,
+        original.max_model_len,
+        original.region,
+        original.model,
+        original.choice.instance_type,
+        original.choice.tensor_parallel,
+        original.choice.pipeline_parallel,
+        original.choice.instances,
+        original.choice.batch_per_replica,
+        original.choice.memory,
+    )
     assert math.isfinite(c.hourly_cost_usd) and c.hourly_cost_usd >= 0
 
 
 @given(ingress_splits())
 def test_ingress_is_judged_as_the_union_of_its_rules(case):
     cidrs, world = case
-    rules = [ingress_rule(f"r{i}", **({"ipv6CidrBlocks": [c]} if ":" in c else {"cidrBlocks": [c]}))
-             for i, c in enumerate(cidrs)]
+    rules = [
+        ingress_rule(f"r{i}", **({"ipv6CidrBlocks": [c]} if ":" in c else {"cidrBlocks": [c]}))
+        for i, c in enumerate(cidrs)
+    ]
     found = _stack(NODE, (p.SECURITY_GROUP, "nodes", {}), *rules)
     assert bool(found) == world
 

@@ -131,10 +131,13 @@ def test_thirty_thousand_layers_answer_quickly(tmp_path, command):
     assert o.elapsed_s < 5
 
 
-@pytest.mark.parametrize("argv", [
-    ["memory", *L8, "--gpu", "T4", "--batch", "4096", "--seq-len", "8192"],
-    ["speed", "--model", "llama-3.1-70b", "--gpu", "T4"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["memory", *L8, "--gpu", "T4", "--batch", "4096", "--seq-len", "8192"],
+        ["speed", "--model", "llama-3.1-70b", "--gpu", "T4"],
+    ],
+)
 def test_infeasible_prints_the_nearest_miss_on_stderr(argv):
     o = run_cli(argv)
     check(o, argv)
@@ -150,8 +153,14 @@ def test_zero_seq_len_is_not_taken_as_absent():
 def test_a_reader_that_goes_away_gets_no_traceback(argv):
     """`python -m sizing plan | head -1`: the closed pipe ended in a BrokenPipeError traceback."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LLMFLEET_PREFLIGHT": "off"}
-    proc = subprocess.Popen([sys.executable, "-m", "sizing", *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sizing", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     proc.stdout.close()  # before the child has printed anything: its first write meets a closed pipe
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0, err

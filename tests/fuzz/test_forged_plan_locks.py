@@ -108,4 +108,5 @@ def test_a_full_disk_leaves_the_old_lock_whole_and_no_partial_file(tmp_path, mon
     check(outcome, argv)
     assert outcome.code == 2 and "the disk is full" in outcome.err
     assert lock_path(stack).read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [stack.name, lock_path(stack).name])
+        [stack.name, lock_path(stack).name]
+    )

@@ -34,7 +34,10 @@ def test_config_json_keeps_the_contract(text):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "config.json"
         path.write_text(text, errors="surrogateescape")
-        for argv in (["memory", "--model", str(path), "--json"], ["memory", "--model", str(path), "--gpu", "H100", "--json"]):
+        for argv in (
+            ["memory", "--model", str(path), "--json"],
+            ["memory", "--model", str(path), "--gpu", "H100", "--json"],
+        ):
             check(run_cli(argv), argv, SECRETS)
 
 
@@ -74,16 +77,20 @@ def test_report_on_generated_stacks_keeps_the_contract(raw):
         check(run_cli(argv), argv, SECRETS)
 
 
-@pytest.mark.parametrize("argv", [
-    ["memory", "--params-b", "nan", "--layers", "32", "--kv-heads", "8", "--head-dim", "128"],
-    ["plan", "--model", SECRETS[0]],
-    ["report", "tests/preview/stacks/infeasible/Pulumi.svc.yaml", "--output", "/no/such/folder/r.md"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["memory", "--params-b", "nan", "--layers", "32", "--kv-heads", "8", "--head-dim", "128"],
+        ["plan", "--model", SECRETS[0]],
+        ["report", "tests/preview/stacks/infeasible/Pulumi.svc.yaml", "--output", "/no/such/folder/r.md"],
+    ],
+)
 def test_as_a_process(argv):
     """A few cases through `python -m sizing` itself: the exit code and stderr a CI job sees."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LLMFLEET_PREFLIGHT": "off"}
-    done = subprocess.run([sys.executable, "-m", "sizing", *argv], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sizing", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "To fix" in done.stderr
     assert not any(s in done.stdout + done.stderr for s in SECRETS)

@@ -14,9 +14,12 @@ from tests.fuzz.harness import check, run_cli
 
 HF_TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
-GOOD = {"aws:region": "us-east-1", "llmfleet:model": "llama-3.1-8b",
-        "llmfleet:deployment": {"instance_types": ["g6e.xlarge", "g5.xlarge"]},
-        "llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}
+GOOD = {
+    "aws:region": "us-east-1",
+    "llmfleet:model": "llama-3.1-8b",
+    "llmfleet:deployment": {"instance_types": ["g6e.xlarge", "g5.xlarge"]},
+    "llmfleet:fleet": {"allowed_cidrs": ["10.0.0.0/8"]},
+}
 
 
 def stack_file(tmp_path: Path, name: str = "x", text: str | None = None, **config) -> str:
@@ -33,17 +36,20 @@ def fails_before_any_resource(path: str) -> str:
     return str(info.value)
 
 
-@pytest.mark.parametrize("config,needle", [
-    ({"llmfleet:fleet": {"vpc_cidr": "banana"}}, "vpc_cidr"),
-    ({"llmfleet:fleet": {"vpc_cidr": "10.0.0.0/8"}}, "vpc_cidr"),
-    ({"llmfleet:workloads": {"concurrency": 4}}, "llmfleet:workload'"),
-    ({"llmfleet:deployment": {"spot_usd_per_hour": {"g5.xlarge": -5}}}, "spot_usd_per_hour"),
-    ({"llmfleet:fleet": {"subnet_ids": ["subnet-1; rm -rf /", "subnet-2"], "vpc_id": "vpc-1"}}, "not an AWS id"),
-    ({"llmfleet:fleet": {"tags": {"team": "a\nb"}}}, "tag"),
-    ({"llmfleet:workload": "lots"}, "mapping"),
-    ({"llmfleet:deployment": True}, "mapping"),  # found by the fuzzer: a TypeError before
-    ({"llmfleet:deployment": {"instance_types": ["g5.xlarge"] * 2000}}, "instance_types"),
-])
+@pytest.mark.parametrize(
+    "config,needle",
+    [
+        ({"llmfleet:fleet": {"vpc_cidr": "banana"}}, "vpc_cidr"),
+        ({"llmfleet:fleet": {"vpc_cidr": "10.0.0.0/8"}}, "vpc_cidr"),
+        ({"llmfleet:workloads": {"concurrency": 4}}, "llmfleet:workload'"),
+        ({"llmfleet:deployment": {"spot_usd_per_hour": {"g5.xlarge": -5}}}, "spot_usd_per_hour"),
+        ({"llmfleet:fleet": {"subnet_ids": ["subnet-1; rm -rf /", "subnet-2"], "vpc_id": "vpc-1"}}, "not an AWS id"),
+        ({"llmfleet:fleet": {"tags": {"team": "a\nb"}}}, "tag"),
+        ({"llmfleet:workload": "lots"}, "mapping"),
+        ({"llmfleet:deployment": True}, "mapping"),  # found by the fuzzer: a TypeError before
+        ({"llmfleet:deployment": {"instance_types": ["g5.xlarge"] * 2000}}, "instance_types"),
+    ],
+)
 def test_bad_stack_registers_nothing(tmp_path, config, needle):
     message = fails_before_any_resource(stack_file(tmp_path, **config))
     assert needle in message and "To fix" in message
@@ -58,7 +64,9 @@ def test_config_json_path_with_a_newline_never_reaches_the_boot_script(tmp_path)
 
 
 def test_token_pasted_for_an_arn_is_never_echoed(tmp_path):
-    path = stack_file(tmp_path, **{"llmfleet:fleet": {"weights": {"hf_token_secret_arn": HF_TOKEN}, "tags": {"k": AWS_KEY}}})
+    path = stack_file(
+        tmp_path, **{"llmfleet:fleet": {"weights": {"hf_token_secret_arn": HF_TOKEN}, "tags": {"k": AWS_KEY}}}
+    )
     message = fails_before_any_resource(path)
     assert HF_TOKEN not in message and AWS_KEY not in message
     o = run_cli(["report", path, "--format", "json"])
@@ -67,11 +75,14 @@ def test_token_pasted_for_an_arn_is_never_echoed(tmp_path):
     assert "this stack fails preview" in o.out
 
 
-@pytest.mark.parametrize("config", [
-    {"llmfleet:fleet": {"weights": {"hf_token_secret_arn": {"secure": "v1:SeCrEtCiPhErTeXt"}}}},
-    {"llmfleet:model": {"secure": "v1:SeCrEtCiPhErTeXt"}},
-    {"llmfleet:workload": {"concurrency": {"secure": "v1:SeCrEtCiPhErTeXt"}}},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"llmfleet:fleet": {"weights": {"hf_token_secret_arn": {"secure": "v1:SeCrEtCiPhErTeXt"}}}},
+        {"llmfleet:model": {"secure": "v1:SeCrEtCiPhErTeXt"}},
+        {"llmfleet:workload": {"concurrency": {"secure": "v1:SeCrEtCiPhErTeXt"}}},
+    ],
+)
 def test_values_under_secure_are_never_echoed(tmp_path, config):
     path = stack_file(tmp_path, **config)
     assert "SeCrEtCiPhErTeXt" not in fails_before_any_resource(path)
@@ -93,12 +104,24 @@ def test_yaml_alias_bomb_is_refused_quickly(tmp_path):
     assert o.code == 2 and "alias" in o.err
 
 
-@pytest.mark.parametrize("case", ["malformed plan json", "directory", "invalid yaml", "missing output folder",
-                                  "huge file", "plan json of the wrong shape", "yaml not a mapping"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "malformed plan json",
+        "directory",
+        "invalid yaml",
+        "missing output folder",
+        "huge file",
+        "plan json of the wrong shape",
+        "yaml not a mapping",
+    ],
+)
 def test_bad_report_input_is_exit_2(tmp_path, case):
     argv = {
         "malformed plan json": lambda: [str((tmp_path / "p.json").write_text("{not json") and tmp_path / "p.json")],
-        "plan json of the wrong shape": lambda: [str((tmp_path / "p.json").write_text('{"model": 3}') and tmp_path / "p.json")],
+        "plan json of the wrong shape": lambda: [
+            str((tmp_path / "p.json").write_text('{"model": 3}') and tmp_path / "p.json")
+        ],
         "directory": lambda: [str(tmp_path)],
         "invalid yaml": lambda: [stack_file(tmp_path, text="config: [unclosed\n")],
         "yaml not a mapping": lambda: [stack_file(tmp_path, text="- a\n- b\n")],

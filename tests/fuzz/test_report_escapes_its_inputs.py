@@ -13,8 +13,9 @@ pytestmark = pytest.mark.usefixtures("preflight_off")
 
 def test_the_report_escapes_what_it_did_not_write(tmp_path):
     heading = "x\n## Approved by the security team\n[click](https://evil.example) <!-- llm-fleet-report -->"
-    path = plan_json(tmp_path, lambda d: (d.update(model="llama\n# Approved"),
-                                          d["alternatives"][0].update(why_lost=heading)))
+    path = plan_json(
+        tmp_path, lambda d: (d.update(model="llama\n# Approved"), d["alternatives"][0].update(why_lost=heading))
+    )
     argv = ["report", str(path)]
     outcome = run_cli(argv)
     check(outcome, argv)

@@ -11,14 +11,22 @@ from moto import mock_aws
 from sizing.live.aws import client_config
 from sizing.live.quotas import QUOTA_NAMES
 
-QUOTA_CODES = {"Running On-Demand P instances": "L-417A185B", "Running On-Demand G and VT instances": "L-DB2E81BA",
-               "All P Spot Instance Requests": "L-7212CCBC", "All G and VT Spot Instance Requests": "L-3819A6DF"}
+QUOTA_CODES = {
+    "Running On-Demand P instances": "L-417A185B",
+    "Running On-Demand G and VT instances": "L-DB2E81BA",
+    "All P Spot Instance Requests": "L-7212CCBC",
+    "All G and VT Spot Instance Requests": "L-3819A6DF",
+}
 """Public EC2 quota codes (Service Quotas console), as the stubbed account reports them."""
 
 
 def quota_response(values: dict[str, float]) -> dict:
-    return {"Quotas": [{"ServiceCode": "ec2", "QuotaName": name, "QuotaCode": QUOTA_CODES[name], "Value": values.get(name, 0.0)}
-                       for name in QUOTA_NAMES.values()]}
+    return {
+        "Quotas": [
+            {"ServiceCode": "ec2", "QuotaName": name, "QuotaCode": QUOTA_CODES[name], "Value": values.get(name, 0.0)}
+            for name in QUOTA_NAMES.values()
+        ]
+    }
 
 
 class Account:

@@ -22,8 +22,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from deploy import eks_prerequisites as prerequisites
-from deploy.eks_prerequisites import (CRDS, MissingPrerequisiteError, api_reader, check_cluster, check_version,
-                                          eks_token, missing, needed)
+from deploy.eks_prerequisites import (
+    CRDS,
+    MissingPrerequisiteError,
+    api_reader,
+    check_cluster,
+    check_version,
+    eks_token,
+    missing,
+    needed,
+)
 from preview.mock_run import MockRun, run_stack
 from sizing.live import preflight
 from tests.components.conftest import STACKS
@@ -54,7 +62,8 @@ def test_what_is_missing_is_named_with_what_installs_it():
     assert problems == [
         "ScaledObject (keda.sh/v1alpha1): it serves ['v1alpha0']; install KEDA 2.20.2 (https://keda.sh/docs/2.20/)",
         "LeaderWorkerSet (leaderworkerset.x-k8s.io/v1): it is not installed; install LeaderWorkerSet 0.10.0 "
-        "(https://lws.sigs.k8s.io/docs/)"]
+        "(https://lws.sigs.k8s.io/docs/)",
+    ]
 
 
 def test_a_missing_prometheus_operator_says_how_to_do_without():
@@ -89,8 +98,9 @@ def eks(monkeypatch, tmp_path) -> Iterator[boto3.Session]:
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
         for name in ("research", "ml-platform"):
-            session.client("eks").create_cluster(name=name, version="1.34", roleArn=role,
-                                                 resourcesVpcConfig={"subnetIds": [subnet]})
+            session.client("eks").create_cluster(
+                name=name, version="1.34", roleArn=role, resourcesVpcConfig={"subnetIds": [subnet]}
+            )
         yield session
 
 
@@ -108,7 +118,9 @@ def test_check_cluster_says_when_it_cannot_ask(eks):
     def unreachable(*_):
         def read(name):
             raise OSError("connection refused")
+
         return read
+
     assert "could not be read" in check_cluster("research", REGION, needed(False, True), eks, unreachable)[0]
 
 
@@ -138,17 +150,23 @@ def _self_signed(tmp_path) -> tuple[str, str, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubernetes")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     pem = cert.public_bytes(serialization.Encoding.PEM)
     (tmp_path / "cert.pem").write_bytes(pem)
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(tmp_path / "cert.pem"), str(tmp_path / "key.pem"), pem
 
 
@@ -203,5 +221,7 @@ def test_quota_preflight_counts_what_the_node_pools_may_buy():
     from tests.components.conftest import stack_options, stack_run
 
     plan = stack_run("batch").plan
-    checks = {c.name: c.needed_vcpus for c in quota_checks(plan, embedded_facts("us-east-1", "test"), stack_options("batch"))}
+    checks = {
+        c.name: c.needed_vcpus for c in quota_checks(plan, embedded_facts("us-east-1", "test"), stack_options("batch"))
+    }
     assert checks["All P Spot Instance Requests"] == 6 * 192

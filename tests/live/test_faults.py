@@ -87,8 +87,13 @@ def test_corrupt_cache_is_discarded_with_a_notice_never_used(cache_dir, case):
     assert facts.spot_usd_per_hour == {}
     assert any("discarded" in n for n in facts.notices), facts.notices
     assert not cache._path(cache_dir, SPOT_KEY).exists()
-    p = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(kind="batch"),
-                         deployment=Deployment(instance_types=("g5.xlarge",), facts=facts)))
+    p = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"),
+            workload=Workload(kind="batch"),
+            deployment=Deployment(instance_types=("g5.xlarge",), facts=facts),
+        )
+    )
     assert p.hourly_cost_usd > 0
 
 
@@ -119,9 +124,13 @@ def test_stalling_endpoint_is_cut_at_the_deadline_and_the_failure_cached(cache_d
     assert cache._path(cache_dir, (FAILURE_KIND, REGION)).exists()
 
 
-@pytest.mark.parametrize("env", [{"AWS_PROFILE": "does-not-exist"},
-                                 {"AWS_ENDPOINT_URL": "http://[::1", "AWS_ACCESS_KEY_ID": "AKIA" + "X" * 16,
-                                  "AWS_SECRET_ACCESS_KEY": "x"}])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"AWS_PROFILE": "does-not-exist"},
+        {"AWS_ENDPOINT_URL": "http://[::1", "AWS_ACCESS_KEY_ID": "AKIA" + "X" * 16, "AWS_SECRET_ACCESS_KEY": "x"},
+    ],
+)
 def test_bad_profile_or_endpoint_falls_back(cache_dir, monkeypatch, tmp_path, env):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
@@ -155,8 +164,17 @@ def test_concurrent_writers_never_leave_a_half_written_entry(tmp_path):
     assert errors == []
 
 
-@pytest.mark.parametrize("zone", ["us-east-1a\x1b[2J", "# Approved by the security team", "us-east-1a\nus-east-1b",
-                                  "us east 1a", "US-EAST-1A", "x" * 65])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "us-east-1a\x1b[2J",
+        "# Approved by the security team",
+        "us-east-1a\nus-east-1b",
+        "us east 1a",
+        "US-EAST-1A",
+        "x" * 65,
+    ],
+)
 def test_a_poisoned_cached_zone_name_is_discarded_never_shown(cache_dir, zone):
     """Issue 22: a cached zone name with an escape, a Markdown heading or a line break reached the terminal and the PR
     report. Zone names must look like AWS's (us-east-1a, us-west-2-lax-1a); anything else discards the entry."""

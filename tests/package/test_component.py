@@ -12,8 +12,11 @@ from preview.mock_run import MockRun, record_fleet, run_under_mocks
 
 CONFIG = {"aws:region": "us-east-1"}
 CONFIGS = Path(__file__).resolve().parents[1] / "data" / "configs"
-SMALL = {"workload": {"concurrency": 4}, "deployment": {"instance_types": ["g6.xlarge", "g5.xlarge"]},
-         "fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}
+SMALL = {
+    "workload": {"concurrency": 4},
+    "deployment": {"instance_types": ["g6.xlarge", "g5.xlarge"]},
+    "fleet": {"allowed_cidrs": ["10.0.0.0/8"]},
+}
 
 
 def run_fleet(args: dict) -> MockRun:
@@ -30,20 +33,32 @@ def test_a_preset_repo_id_is_the_preset():
 
 def test_config_json_contents_size_a_model_that_is_not_a_preset():
     config = json.loads((CONFIGS / "meta-llama-3-8b.json").read_text())
-    run = run_fleet({"model": "my-llama-3-8b", "hf_config": config, **SMALL,
-                     "fleet": {**SMALL["fleet"], "weights": {"hf_model_id": "meta-llama/Meta-Llama-3-8B"}}})
+    run = run_fleet(
+        {
+            "model": "my-llama-3-8b",
+            "hf_config": config,
+            **SMALL,
+            "fleet": {**SMALL["fleet"], "weights": {"hf_model_id": "meta-llama/Meta-Llama-3-8B"}},
+        }
+    )
     assert run.plan is not None and run.plan.model == "my-llama-3-8b"
     assert run.one("LaunchTemplate").inputs["tags"]["llmfleet:model"] == "my-llama-3-8b"
 
 
-@pytest.mark.parametrize("args,needles", [
-    ({"model": "lama-3.1-8b"}, ["llmfleet:model", "Did you mean 'llama-3.1-8b'", "To fix"]),
-    ({"model": "llama-3.1-8b", "workload": {"concurrency": 0}}, ["llmfleet:workload.concurrency=0", "To fix"]),
-    ({"model": "llama-3.1-405b", "deployment": {"instance_types": ["g5.xlarge"]}}, ["Nearest miss", "GiB more per GPU"]),
-    ({"model": "mine", "hf_config": "{not json"}, ["hf_config is not valid JSON", "To fix"]),
-    ({"model": "mine", "hf_config": [1, 2]}, ["hf_config must be the mapping in config.json, not list", "To fix"]),
-    ({"model": "mine", "hf_config": {"hidden_size": 4096}}, ["config.json"]),
-])
+@pytest.mark.parametrize(
+    "args,needles",
+    [
+        ({"model": "lama-3.1-8b"}, ["llmfleet:model", "Did you mean 'llama-3.1-8b'", "To fix"]),
+        ({"model": "llama-3.1-8b", "workload": {"concurrency": 0}}, ["llmfleet:workload.concurrency=0", "To fix"]),
+        (
+            {"model": "llama-3.1-405b", "deployment": {"instance_types": ["g5.xlarge"]}},
+            ["Nearest miss", "GiB more per GPU"],
+        ),
+        ({"model": "mine", "hf_config": "{not json"}, ["hf_config is not valid JSON", "To fix"]),
+        ({"model": "mine", "hf_config": [1, 2]}, ["hf_config must be the mapping in config.json, not list", "To fix"]),
+        ({"model": "mine", "hf_config": {"hidden_size": 4096}}, ["config.json"]),
+    ],
+)
 def test_bad_input_or_infeasible_plan_fails_before_any_resource(args, needles):
     run = MockRun(stack="component")
     with pytest.raises(pulumi.RunError) as info:

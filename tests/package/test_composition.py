@@ -11,8 +11,12 @@ from components.user_data_codec import decode_user_data
 from deploy.options import FleetOptions
 from preview.mock_run import MockRun, run_under_mocks
 
-DEV_ARGS = {"model": "llama-3.1-8b", "workload": {"concurrency": 16, "tpot_ms": 60},
-            "deployment": {"instance_types": ["g6.xlarge", "g5.xlarge"]}, "fleet": {"allowed_cidrs": ["10.0.0.0/8"]}}
+DEV_ARGS = {
+    "model": "llama-3.1-8b",
+    "workload": {"concurrency": 16, "tpot_ms": 60},
+    "deployment": {"instance_types": ["g6.xlarge", "g5.xlarge"]},
+    "fleet": {"allowed_cidrs": ["10.0.0.0/8"]},
+}
 CONFIG = {"aws:region": "us-east-1"}
 
 
@@ -31,9 +35,19 @@ def test_output_valued_network_certificate_and_secret():
         token = aws.secretsmanager.Secret("hf-token")
         cert = aws.acm.Certificate("api", domain_name="llm.example.com", validation_method="DNS")
         clients = aws.ec2.SecurityGroup("clients", vpc_id=vpc.id)
-        fleet = LlmServingFleet("fleet", {**DEV_ARGS, "fleet": {  # type: ignore[typeddict-item]
-            "vpc_id": vpc.id, "subnet_ids": [s.id for s in subnets], "allowed_security_group_ids": [clients.id],
-            "certificate_arn": cert.arn, "weights": {"hf_token_secret_arn": token.arn}}})
+        fleet = LlmServingFleet(
+            "fleet",
+            {
+                **DEV_ARGS,
+                "fleet": {  # type: ignore[typeddict-item]
+                    "vpc_id": vpc.id,
+                    "subnet_ids": [s.id for s in subnets],
+                    "allowed_security_group_ids": [clients.id],
+                    "certificate_arn": cert.arn,
+                    "weights": {"hf_token_secret_arn": token.arn},
+                },
+            },
+        )
         return pulumi.Output.all(fleet.endpoint, token.arn)
 
     run_under_mocks(CONFIG, run, program)

@@ -33,8 +33,11 @@ def test_yaml_program_properties_are_the_dev_stack():
     props = program["resources"]["fleet"]["properties"]
     provider = component_provider()
     mapped = provider.map_inputs(props, provider._component_defs["LlmServingFleet"])
-    dev = {k.removeprefix("llmfleet:"): v for k, v in read_stack_file(ROOT / "stacks/Pulumi.dev.yaml").items()
-           if k.startswith("llmfleet:")}
+    dev = {
+        k.removeprefix("llmfleet:"): v
+        for k, v in read_stack_file(ROOT / "stacks/Pulumi.dev.yaml").items()
+        if k.startswith("llmfleet:")
+    }
     assert mapped == dev
 
 
@@ -61,7 +64,9 @@ def test_construct_with_an_infeasible_model_fails_before_any_resource():
     run = MockRun(stack="dev")
     props = {"model": "llama-3.1-405b", "deployment": {"instanceTypes": ["g5.xlarge"]}}
     with pytest.raises(ComponentInitError) as info:
-        run_under_mocks({"aws:region": "us-east-1"}, run, lambda: construct("big", "llmfleet:LlmServingFleet", props)["endpoint"])
+        run_under_mocks(
+            {"aws:region": "us-east-1"}, run, lambda: construct("big", "llmfleet:LlmServingFleet", props)["endpoint"]
+        )
     assert "Nearest miss" in str(info.value.__cause__ or info.value)
     assert run.resources == []
 
@@ -90,7 +95,8 @@ def test_the_eks_example_installs_the_pinned_add_ons_and_serves_on_them():
     run = example(EKS_EXAMPLE)
     charts = {r.name: r.inputs for r in run.resources if r.type == "kubernetes:helm.sh/v4:Chart"}
     assert {(c.get("chart"), c["version"]) for c in charts.values()} == {
-        (p.chart if p.chart.startswith("oci://") else p.chart_name, p.chart_version) for p in ADD_ONS}
+        (p.chart if p.chart.startswith("oci://") else p.chart_name, p.chart_version) for p in ADD_ONS
+    }
     assert kinds(run)["eks:index:Cluster"] == 1 and kinds(run)["pulumi:providers:kubernetes"] == 1
     assert kinds(run)["kubernetes:apps/v1:Deployment"] == 1 and run.outputs["endpoint"].endswith(":8000")
     assert [schema_errors(o) for _, o in k8s_objects(run)] == [[] for _ in k8s_objects(run)]

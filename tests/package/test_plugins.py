@@ -24,8 +24,14 @@ NO_ENGINE = "127.0.0.1:1"
 @contextmanager
 def plugin(folder: Path, cwd: Path) -> Iterator[grpc.Channel]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the plugin finds the repository by itself
-    process = subprocess.Popen([sys.executable, str(folder), NO_ENGINE], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(folder), NO_ENGINE],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         port = process.stdout.readline().strip()
@@ -39,7 +45,9 @@ def plugin(folder: Path, cwd: Path) -> Iterator[grpc.Channel]:
 
 def test_the_provider_serves_the_package_schema(tmp_path):
     with plugin(ROOT / "provider", tmp_path) as channel:
-        response = provider_pb2_grpc.ResourceProviderStub(channel).GetSchema(provider_pb2.GetSchemaRequest(), timeout=60)
+        response = provider_pb2_grpc.ResourceProviderStub(channel).GetSchema(
+            provider_pb2.GetSchemaRequest(), timeout=60
+        )
     assert json.loads(response.schema) == package_schema()
 
 
@@ -48,4 +56,5 @@ def test_the_policy_pack_lists_its_policies(tmp_path):
         info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
     assert info.name == "llm-fleet"
     assert {p.name: p.enforcementLevel for p in info.policies} == {
-        p.name: (1 if p.enforcement_level and p.enforcement_level.value == "mandatory" else 0) for p in POLICIES}
+        p.name: (1 if p.enforcement_level and p.enforcement_level.value == "mandatory" else 0) for p in POLICIES
+    }

@@ -28,15 +28,22 @@ def test_component_signature():
     assert fleet["requiredInputs"] == ["model"]
     assert set(fleet["inputProperties"]) == {"model", "hfConfig", "workload", "deployment", "fleet", "preflight"}
     assert {k: v.get("type") or v["$ref"] for k, v in fleet["properties"].items()} == {
-        "endpoint": "string", "groupNames": "array", "nodePools": "array", "workload": "string",
-        "plan": "#/types/llmfleet:index:PlanSummary", "facts": "object"}
+        "endpoint": "string",
+        "groupNames": "array",
+        "nodePools": "array",
+        "workload": "string",
+        "plan": "#/types/llmfleet:index:PlanSummary",
+        "facts": "object",
+    }
     assert sorted(fleet["required"]) == ["endpoint", "facts", "groupNames", "nodePools", "plan", "workload"]
 
 
 def test_types_and_descriptions_come_from_the_models():
     workload = resolve(schema()["resources"][TOKEN]["inputProperties"]["workload"]["$ref"])["properties"]
     assert workload["concurrency"]["type"] == "integer" and workload["tpotMs"]["type"] == "number"
-    assert workload["concurrency"]["description"].startswith("Requests in flight at once.")  # Workload's field docstring
+    assert workload["concurrency"]["description"].startswith(
+        "Requests in flight at once."
+    )  # Workload's field docstring
     assert "One of: 'interactive', 'batch'" in workload["kind"]["description"]
     assert {codegen_name(k) for k in workload} == set(Workload.model_fields)
     fleet = resolve(schema()["resources"][TOKEN]["inputProperties"]["fleet"]["$ref"])["properties"]
@@ -56,11 +63,18 @@ def test_every_property_is_described():
     assert missing == []
 
 
-@pytest.mark.parametrize("path,plain", [
-    ("workload.concurrency", True), ("deployment.instanceTypes", True), ("fleet.allowedCidrs", True),
-    ("fleet.vpcId", False), ("fleet.subnetIds", False), ("fleet.certificateArn", False),
-    ("fleet.weights.hfTokenSecretArn", False),
-])
+@pytest.mark.parametrize(
+    "path,plain",
+    [
+        ("workload.concurrency", True),
+        ("deployment.instanceTypes", True),
+        ("fleet.allowedCidrs", True),
+        ("fleet.vpcId", False),
+        ("fleet.subnetIds", False),
+        ("fleet.certificateArn", False),
+        ("fleet.weights.hfTokenSecretArn", False),
+    ],
+)
 def test_sizing_inputs_are_plain_and_wiring_inputs_take_outputs(path, plain):
     """Inputs that size the fleet must be known at construction (plain in every SDK); ids and ARNs may be Outputs."""
     props = schema()["resources"][TOKEN]["inputProperties"]

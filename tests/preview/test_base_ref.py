@@ -54,9 +54,9 @@ def lower_price(prices: Path, instance_type: str, factor: float) -> tuple[float,
     lines = prices.read_text().splitlines(keepends=True)
     prefix = f"{instance_type},us-east-1,true,"
     [index] = [i for i, line in enumerate(lines) if line.startswith(prefix)]
-    old = lines[index][len(prefix):].split(",", 1)[0]
+    old = lines[index][len(prefix) :].split(",", 1)[0]
     new = f"{float(old) * factor:.4f}"
-    lines[index] = prefix + new + lines[index][len(prefix) + len(old):]
+    lines[index] = prefix + new + lines[index][len(prefix) + len(old) :]
     prices.write_text("".join(lines))
     return float(old), float(new)
 
@@ -119,7 +119,8 @@ def test_a_cidr_change_names_the_rule_and_replaces_it(tmp_path):
     head = _variant(tmp_path, '["10.0.0.0/8"]', '["10.42.0.0/16"]')  # still inside the created VPC
     changes = build([load(head)], [load(DEV)]).diffs[0].changes
     assert [(c.action, c.type, c.name, c.inputs) for c in changes] == [
-        ("replace", "aws:ec2/securityGroupRule:SecurityGroupRule", "dev-net-client-cidr-0", ("cidrBlocks",))]
+        ("replace", "aws:ec2/securityGroupRule:SecurityGroupRule", "dev-net-client-cidr-0", ("cidrBlocks",))
+    ]
     assert render_json(build([load(head)], [load(DEV)]))["stacks"][0]["resource_changes"][0]["action"] == "replace"
 
 

@@ -93,8 +93,15 @@ def test_ignored_inputs_are_no_change():
     from preview.resource_diff import resource_changes
 
     key = "aws:autoscaling/group:Group::svc-compute-replicas"
-    assert resource_changes({key: {"desiredCapacity": "a", "maxSize": "1"}}, {key: {"desiredCapacity": "b", "maxSize": "1"}}) == []
-    (change,) = resource_changes({key: {"desiredCapacity": "a", "maxSize": "1"}}, {key: {"desiredCapacity": "b", "maxSize": "2"}})
+    assert (
+        resource_changes(
+            {key: {"desiredCapacity": "a", "maxSize": "1"}}, {key: {"desiredCapacity": "b", "maxSize": "1"}}
+        )
+        == []
+    )
+    (change,) = resource_changes(
+        {key: {"desiredCapacity": "a", "maxSize": "1"}}, {key: {"desiredCapacity": "b", "maxSize": "2"}}
+    )
     assert change.inputs == ("maxSize",)
 
 
@@ -111,7 +118,9 @@ def test_a_stale_plan_lock_shows_the_fresh_plan_and_fails_the_job(tmp_path, caps
         shutil.copy(root / "Pulumi.prod.yaml", folder)
         shutil.copy(root / "Pulumi.prod.plan.json", folder)
     edited = head / "Pulumi.prod.yaml"
-    edited.write_text(edited.read_text().replace("tpot_ms: 40", "tpot_ms: 15"))  # at 6 req/s, 25 ms still fits the same fleet
+    edited.write_text(
+        edited.read_text().replace("tpot_ms: 40", "tpot_ms: 15")
+    )  # at 6 req/s, 25 ms still fits the same fleet
     result = load(edited)
     assert result.plan is not None and result.blocker and "workload.tpot_ms: 40 -> 15" in result.blocker
     report = build([result], [load(base / "Pulumi.prod.yaml")])
@@ -154,8 +163,11 @@ def test_hardware_line_names_data_parallel_attention_and_expert_parallelism():
     from sizing.planner.plan import plan
     from sizing.planner.request import PlanRequest, Workload
 
-    p = plan(PlanRequest(model=load_preset("deepseek-r1"),
-                         workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)))
+    p = plan(
+        PlanRequest(
+            model=load_preset("deepseek-r1"), workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)
+        )
+    )
     assert p.choice.data_parallel == 8 and p.choice.expert_parallel
     assert _hardware(p) == p.choice.label.replace(" x ", " × ", 1) and "DP=8 EP" in _hardware(p)
 
@@ -165,15 +177,24 @@ def test_a_move_to_eks_shows_the_kubernetes_fleet_and_what_goes():
     and the Kubernetes objects come, with the pods, NodePool limits and ingress a reviewer checks."""
     text = render("to-eks")
     assert "**On EKS:** Deployment `llm-fleet/llmfleet-svc`" in text and "routing /v1 only" in text
-    assert "| delete | `aws:autoscaling/group:Group`" in text and "| create | `kubernetes:karpenter.sh/v1:NodePool`" in text
+    assert (
+        "| delete | `aws:autoscaling/group:Group`" in text
+        and "| create | `kubernetes:karpenter.sh/v1:NodePool`" in text
+    )
 
 
 def _with_existing_vpc(tmp_path: Path) -> Path:
     """The base stack moved into an existing VPC (two subnets in two zones)."""
     head = tmp_path / "Pulumi.svc.yaml"
-    head.write_text(BASE[0].read_text().replace(
-        '    allowed_cidrs: ["10.0.0.0/8"]', '    allowed_cidrs: ["10.0.0.0/8"]\n    vpc_id: vpc-0a1b2c3d4e5f60718\n'
-        '    subnet_ids: [subnet-0aa11bb22cc33dd44, subnet-0ee55ff66aa77bb88]'))
+    head.write_text(
+        BASE[0]
+        .read_text()
+        .replace(
+            '    allowed_cidrs: ["10.0.0.0/8"]',
+            '    allowed_cidrs: ["10.0.0.0/8"]\n    vpc_id: vpc-0a1b2c3d4e5f60718\n'
+            "    subnet_ids: [subnet-0aa11bb22cc33dd44, subnet-0ee55ff66aa77bb88]",
+        )
+    )
     return head
 
 
@@ -186,10 +207,17 @@ def test_moving_to_an_existing_vpc_shows_the_fixed_overhead_it_saves(tmp_path):
     saved = d.base.fixed_monthly - d.head.fixed_monthly
     assert saved > 150 and d.base_monthly - d.head_monthly == pytest.approx(saved)
     text = render_markdown(report)
-    assert "**Monthly cost −$" in text and "Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included" in text
+    assert (
+        "**Monthly cost −$" in text
+        and "Fixed overhead (network, load balancer, secret, logs, monitoring, disks) included" in text
+    )
     assert re.search(r"\*\*Fixed overhead:\*\* \$[\d.,]+ → \$[\d.,]+ a month", text)
     data = render_json(report)["stacks"][0]
-    assert data["fixed_costs_included"] and data["base"]["fixed_costs"]["items"] and data["head"]["fixed_costs_unknown"] is None
+    assert (
+        data["fixed_costs_included"]
+        and data["base"]["fixed_costs"]["items"]
+        and data["head"]["fixed_costs_unknown"] is None
+    )
 
 
 def test_a_base_export_without_fixed_costs_is_read_as_unknown():

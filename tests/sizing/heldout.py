@@ -15,16 +15,34 @@ from sizing.catalog.gpus import get_gpu
 from tests.conftest import read_rows
 
 HELDOUT_STATIC_ROWS = read_rows("static_batch_heldout.csv")
-GH200_SPEC = get_gpu("H100").model_copy(update={
-    "name": "GH200-96GB", "aliases": (), "provisionable": False, "marketed_memory_gb": 96.0, "visible_memory_gib": 94.5,
-    "hbm_bandwidth_gbps": 4000.0, "interconnect": "nvswitch", "link_bandwidth_gbps": 450.0,
-    "source": "NVIDIA GH200 Grace Hopper Superchip datasheet (96 GB HBM3, 4 TB/s; H100 Tensor Core compute)"})
-H100_NVL_SPEC = get_gpu("H100").model_copy(update={
-    "name": "H100-NVL-94GB", "aliases": (), "provisionable": False, "marketed_memory_gb": 94.0, "visible_memory_gib": 93.0,
-    "hbm_bandwidth_gbps": 3900.0, "interconnect": "pcie", "link_bandwidth_gbps": 64.0,
-    "dense_tflops": {"fp32": 60.0, "bf16": 835.5, "fp16": 835.5, "fp8": 1670.5, "int8": 1670.5},
-    "source": "NVIDIA H100 NVL datasheet (94 GB, 3.9 TB/s, FP16 1,671 TFLOPS sparse); PCIe Gen5 beyond an NVLink "
-              "pair"})
+GH200_SPEC = get_gpu("H100").model_copy(
+    update={
+        "name": "GH200-96GB",
+        "aliases": (),
+        "provisionable": False,
+        "marketed_memory_gb": 96.0,
+        "visible_memory_gib": 94.5,
+        "hbm_bandwidth_gbps": 4000.0,
+        "interconnect": "nvswitch",
+        "link_bandwidth_gbps": 450.0,
+        "source": "NVIDIA GH200 Grace Hopper Superchip datasheet (96 GB HBM3, 4 TB/s; H100 Tensor Core compute)",
+    }
+)
+H100_NVL_SPEC = get_gpu("H100").model_copy(
+    update={
+        "name": "H100-NVL-94GB",
+        "aliases": (),
+        "provisionable": False,
+        "marketed_memory_gb": 94.0,
+        "visible_memory_gib": 93.0,
+        "hbm_bandwidth_gbps": 3900.0,
+        "interconnect": "pcie",
+        "link_bandwidth_gbps": 64.0,
+        "dense_tflops": {"fp32": 60.0, "bf16": 835.5, "fp16": 835.5, "fp8": 1670.5, "int8": 1670.5},
+        "source": "NVIDIA H100 NVL datasheet (94 GB, 3.9 TB/s, FP16 1,671 TFLOPS sparse); PCIe Gen5 beyond an NVLink "
+        "pair",
+    }
+)
 H100_NVL_PAIR_SPEC = H100_NVL_SPEC.model_copy(update={"interconnect": "nvswitch", "link_bandwidth_gbps": 300.0})
 """Two H100 NVL joined by their NVLink bridge (600 GB/s in all, 300 per direction): a TP2 group within a pair."""
 HELDOUT_GPUS = {"GH200-96GB": GH200_SPEC, "H100-NVL-94GB": H100_NVL_SPEC}

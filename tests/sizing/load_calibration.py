@@ -43,12 +43,16 @@ TRT_MAX_NUM_TOKENS = 8192
 TRT_MAX_BATCH = 256
 """TensorRT-LLM's default max_batch_size in the NIM profiles of that time."""
 
-L40_SPEC = get_gpu("L40S").model_copy(update={
-    "name": "L40-48GB", "aliases": (), "provisionable": False,
-    "dense_tflops": {"fp32": 90.5, "bf16": 181.0, "fp16": 181.0, "fp8": 362.0, "int8": 362.0},
-    "source": "NVIDIA L40 datasheet (864 GB/s, FP16 tensor 362 TFLOPS sparse = 181 dense, FP8 724 sparse); PCIe "
-              "Gen4",
-})
+L40_SPEC = get_gpu("L40S").model_copy(
+    update={
+        "name": "L40-48GB",
+        "aliases": (),
+        "provisionable": False,
+        "dense_tflops": {"fp32": 90.5, "bf16": 181.0, "fp16": 181.0, "fp8": 362.0, "int8": 362.0},
+        "source": "NVIDIA L40 datasheet (864 GB/s, FP16 tensor 362 TFLOPS sparse = 181 dense, FP8 724 sparse); PCIe "
+        "Gen4",
+    }
+)
 """The PCIe L40 of the B1 rows (same memory system and link as the L40S, half its tensor throughput)."""
 
 MODELS = {
@@ -69,13 +73,21 @@ def gpu_for(name: str) -> GpuSpec:
 def _speed(model: str, gpu: str, tp: int, pp: int, weights: str, kv_bytes: int) -> ReplicaSpeed:
     spec = gpu_for(gpu)
     fmt = get_format("fp8" if weights == "fp8" else "fp16")
-    return ReplicaSpeed(MODELS[model](), spec, fmt, Layout(tp=tp, pp=pp), kv_bytes, spec.interconnect, default_assumptions())
+    return ReplicaSpeed(
+        MODELS[model](), spec, fmt, Layout(tp=tp, pp=pp), kv_bytes, spec.interconnect, default_assumptions()
+    )
 
 
 def _kv_limit(rs: ReplicaSpeed, request_tokens: int) -> int:
     engine = get_engine()
-    mem = memory_breakdown(rs.model, rs.gpu, rs.fmt, rs.layout, engine,
-                           EngineSettings(max_model_len=request_tokens, kv_element_bytes=rs.kv_element_bytes))
+    mem = memory_breakdown(
+        rs.model,
+        rs.gpu,
+        rs.fmt,
+        rs.layout,
+        engine,
+        EngineSettings(max_model_len=request_tokens, kv_element_bytes=rs.kv_element_bytes),
+    )
     return memory_batch_limit(rs.model, mem, rs.kv_element_bytes, rs.layout, engine, request_tokens)
 
 
@@ -86,17 +98,29 @@ KV_BYTES_OF_SOURCE = {"N1": {"fp16": 2, "bf16": 2, "fp8": 2}, "P1": {"fp8": 1}}
 
 
 @cache
-def serving_load(source: str, model: str, gpu: str, tp: int, weights: str, input_tokens: int, output_tokens: int) -> ReplicaLoad:
+def serving_load(
+    source: str, model: str, gpu: str, tp: int, weights: str, input_tokens: int, output_tokens: int
+) -> ReplicaLoad:
     rs = _speed(model, gpu, tp, 1, weights, KV_BYTES_OF_SOURCE[source][weights])
-    limits = EngineLimits(TRT_MAX_NUM_TOKENS, min(TRT_MAX_BATCH, _kv_limit(rs, input_tokens + output_tokens)),
-                          step_time_factor(ENGINE_OF_SOURCE[source]))
+    limits = EngineLimits(
+        TRT_MAX_NUM_TOKENS,
+        min(TRT_MAX_BATCH, _kv_limit(rs, input_tokens + output_tokens)),
+        step_time_factor(ENGINE_OF_SOURCE[source]),
+    )
     return ReplicaLoad(rs, RequestShape(input_tokens, output_tokens), limits)
 
 
 def load_for(row: dict[str, str]) -> ReplicaLoad:
     """The steady-state model of one N1 or P1 row's replica."""
-    return serving_load(row["source"], row["model"], row["gpu"], int(row["tp"]), row["weights"], int(row["input_tokens"]),
-                        int(row["output_tokens"]))
+    return serving_load(
+        row["source"],
+        row["model"],
+        row["gpu"],
+        int(row["tp"]),
+        row["weights"],
+        int(row["input_tokens"]),
+        int(row["output_tokens"]),
+    )
 
 
 def predict_serving(row: dict[str, str]) -> LoadPoint:

@@ -73,20 +73,28 @@ def test_the_engine_names_no_pulumi_boto3_or_yaml_at_module_level():
     bad = []
     for path in sorted((ROOT / "sizing").rglob("*.py")):
         for node in ast.parse(path.read_text()).body:
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
             bad += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in ENGINE_FORBIDDEN]
     assert bad == []
 
 
-@pytest.mark.parametrize(("package", "line"), [
-    ("deploy", "from components.fleet import ServingFleet\n"),  # deploy sits below the resources
-    ("deploy", "def f():\n    import pulumi_aws\n"),  # and creates none, also inside a function
-    ("sizing", "def f():\n    from deploy.plan_lock import read_lock\n"),  # the engine sits below deploy
-    ("sizing", "def report():\n    from preview.cli import report_command\n"),  # as sizing/cli once reached up
-    ("sizing", "if TYPE_CHECKING:\n    import components.fleet\n"),  # type-only imports count too
-    ("components", "from preview.report import render\n"),
-])
+@pytest.mark.parametrize(
+    ("package", "line"),
+    [
+        ("deploy", "from components.fleet import ServingFleet\n"),  # deploy sits below the resources
+        ("deploy", "def f():\n    import pulumi_aws\n"),  # and creates none, also inside a function
+        ("sizing", "def f():\n    from deploy.plan_lock import read_lock\n"),  # the engine sits below deploy
+        ("sizing", "def report():\n    from preview.cli import report_command\n"),  # as sizing/cli once reached up
+        ("sizing", "if TYPE_CHECKING:\n    import components.fleet\n"),  # type-only imports count too
+        ("components", "from preview.report import render\n"),
+    ],
+)
 def test_the_layer_check_fails_on_an_upward_import(tmp_path, package, line):
     for name in LAYERS:
         (tmp_path / name).mkdir()

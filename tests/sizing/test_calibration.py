@@ -46,7 +46,7 @@ def run(capsys, *argv):
 
 
 def test_vllm_bench_serve_files_written_by_the_real_tool_are_read():
-    point, = read_results(CPU_RESULTS / "vllm-c8.json")
+    (point,) = read_results(CPU_RESULTS / "vllm-c8.json")
     assert (point.tool, point.arrivals, point.concurrency, point.request_rate) == ("vllm-bench-serve", "burst", 8, None)
     assert (point.completed, point.input_tokens, point.output_tokens) == (32, 128, 64)
     assert point.engine_version == "0.32.0" and len(point.sha256) == 64
@@ -56,7 +56,7 @@ def test_vllm_bench_serve_files_written_by_the_real_tool_are_read():
 
 
 def test_a_finite_request_rate_is_poisson_arrivals():
-    point, = read_results(CPU_RESULTS / "vllm-r4.json")
+    (point,) = read_results(CPU_RESULTS / "vllm-r4.json")
     assert (point.arrivals, point.concurrency, point.request_rate) == ("poisson", None, 4.0)
 
 
@@ -70,32 +70,40 @@ def test_guidellm_report_written_by_the_real_tool_is_read():
 
 def test_aiperf_export_written_by_the_real_tool_is_read():
     """AIPerf 0.13's layout: the load is in input_config.phases, not input_config.loadgen."""
-    point, = read_results(CPU_RESULTS / "aiperf-c4" / "profile_export_aiperf.json")
+    (point,) = read_results(CPU_RESULTS / "aiperf-c4" / "profile_export_aiperf.json")
     assert (point.tool, point.arrivals, point.concurrency, point.completed) == ("aiperf", "burst", 4, 32)
     raw = json.loads((CPU_RESULTS / "aiperf-c4" / "profile_export_aiperf.json").read_text())
     assert point.itl_ms == raw["inter_token_latency"]["avg"] and point.input_tokens == 127 and point.model_id == "tiny"
 
 
 def test_aiperf_export_is_read():
-    point, = read_results(BENCHMARKS / "aiperf" / "profile_export_aiperf.json")
+    (point,) = read_results(BENCHMARKS / "aiperf" / "profile_export_aiperf.json")
     assert (point.tool, point.arrivals, point.concurrency, point.completed) == ("aiperf", "burst", 100, 200)
     assert (point.input_tokens, point.ttft_ms, point.itl_ms) == (550, pytest.approx(1588.8, rel=1e-4), 51.76)
 
 
-@pytest.mark.parametrize("content, says", [
-    ("not json", "not valid JSON"),
-    ('{"hello": 1}', "none of the formats"),
-    ('{"completed": 4, "output_throughput": "fast", "request_rate": "inf", "max_concurrency": 2}', "not a finite number"),
-    ('{"completed": 4, "output_throughput": 10, "request_rate": 2, "burstiness": 0.5}', "gamma process"),
-    ('{"benchmarks": [{"metrics": {}, "config": {"strategy": {"type_": "throughput"}}}]}', "not reproduced"),
-    ('{"completed": 0, "output_throughput": 10, "request_rate": "inf", "max_concurrency": 2}', "completed"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ("not json", "not valid JSON"),
+        ('{"hello": 1}', "none of the formats"),
+        (
+            '{"completed": 4, "output_throughput": "fast", "request_rate": "inf", "max_concurrency": 2}',
+            "not a finite number",
+        ),
+        ('{"completed": 4, "output_throughput": 10, "request_rate": 2, "burstiness": 0.5}', "gamma process"),
+        ('{"benchmarks": [{"metrics": {}, "config": {"strategy": {"type_": "throughput"}}}]}', "not reproduced"),
+        ('{"completed": 0, "output_throughput": 10, "request_rate": "inf", "max_concurrency": 2}', "completed"),
+    ],
+)
 def test_a_bad_result_file_is_refused_with_a_fix(tmp_path, capsys, content, says):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
     with pytest.raises(ResultFileError, match=says):
         read_results(bad)
-    code, _, err = run(capsys, "calibrate", bad, "--model", "llama-3.1-8b", "--gpu", "H100", "--out", tmp_path / "c.toml")
+    code, _, err = run(
+        capsys, "calibrate", bad, "--model", "llama-3.1-8b", "--gpu", "H100", "--out", tmp_path / "c.toml"
+    )
     assert code == 2 and "To fix:" in err and "Traceback" not in err
 
 
@@ -150,15 +158,18 @@ def test_the_calibration_file_keeps_its_sources_and_reads_back(tmp_path):
     assert read_calibration(path) == cal
     assert {s.sha256 for s in cal.sources} == {p.sha256 for p in points} and len(cal.points) == 3
     text = path.read_text()
-    assert "engine_version = \"0.32.0\"" in text and "[fitted]" in text and "created = \"2026-12-07\"" in text
+    assert 'engine_version = "0.32.0"' in text and "[fitted]" in text and 'created = "2026-12-07"' in text
 
 
-@pytest.mark.parametrize("change, says", [
-    (("decode_bw_efficiency = ", "decode_bw_efficiency = 1.5 #"), "less than or equal to 1"),
-    (("engine_version = ", 'engine_version = "`x` [a](b)" #'), "engine_version"),
-    (("format_version = 1", "format_version = 2"), "format_version"),
-    (("[fitted]", "[fitted"), "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (("decode_bw_efficiency = ", "decode_bw_efficiency = 1.5 #"), "less than or equal to 1"),
+        (("engine_version = ", 'engine_version = "`x` [a](b)" #'), "engine_version"),
+        (("format_version = 1", "format_version = 2"), "format_version"),
+        (("[fitted]", "[fitted"), "not valid TOML"),
+    ],
+)
 def test_an_edited_calibration_file_is_refused(tmp_path, change, says):
     path = tmp_path / "cpu.toml"
     write_calibration(calibrate(cpu_replica(), _cpu_points(CPU_FIT_RUNS), "vllm-0.19", "0.32.0", "2026-12-07"), path)
@@ -169,15 +180,32 @@ def test_an_edited_calibration_file_is_refused(tmp_path, change, says):
 
 
 def test_bench_commands_quote_everything_and_carry_the_plan(capsys):
-    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-8b", "--concurrency", "32", "--input-tokens", "700",
-                       "--output-tokens", "150", "--requests-per-second", "3", "--instance-types", "g6e.xlarge",
-                       "--bench-commands", "--json")
+    code, out, _ = run(
+        capsys,
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--concurrency",
+        "32",
+        "--input-tokens",
+        "700",
+        "--output-tokens",
+        "150",
+        "--requests-per-second",
+        "3",
+        "--instance-types",
+        "g6e.xlarge",
+        "--bench-commands",
+        "--json",
+    )
     assert code == 0
     commands = json.loads(out)["bench_commands"]
     vllm = [shlex.split(c) for c in commands["vllm"]]
     for argv in vllm:
         assert argv[:3] == ["vllm", "bench", "serve"]
-        assert argv[argv.index("--random-input-len") + 1] == "700" and argv[argv.index("--random-output-len") + 1] == "150"
+        assert (
+            argv[argv.index("--random-input-len") + 1] == "700" and argv[argv.index("--random-output-len") + 1] == "150"
+        )
         assert "--ignore-eos" in argv and argv[argv.index("--random-range-ratio") + 1] == "0"
     assert next(a[a.index("--max-concurrency") + 1] for a in vllm if "--max-concurrency" in a) == "1"
     assert any("--request-rate" in a for a in vllm)
@@ -187,7 +215,21 @@ def test_bench_commands_quote_everything_and_carry_the_plan(capsys):
 
 
 def test_bench_commands_count_the_requests_within_the_plans_targets(capsys):
-    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-8b", "--concurrency", "8", "--ttft-ms", "800", "--tpot-ms",
-                       "45", "--instance-types", "g6e.xlarge", "--bench-commands", "--json")
+    code, out, _ = run(
+        capsys,
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--concurrency",
+        "8",
+        "--ttft-ms",
+        "800",
+        "--tpot-ms",
+        "45",
+        "--instance-types",
+        "g6e.xlarge",
+        "--bench-commands",
+        "--json",
+    )
     argv = shlex.split(json.loads(out)["bench_commands"]["vllm"][0])
-    assert code == 0 and argv[argv.index("--goodput") + 1:] == ["ttft:800", "tpot:45"]
+    assert code == 0 and argv[argv.index("--goodput") + 1 :] == ["ttft:800", "tpot:45"]

@@ -37,8 +37,15 @@ def run(capsys, *argv):
 
 def a100_replica() -> Replica:
     profile, factor, _ = engine_and_factor("nim-tensorrt-llm-2024")
-    speed = ReplicaSpeed(load_preset("llama-3.1-8b"), get_gpu(GPU), get_format(WEIGHTS), Layout(tp=1), 2, "nvswitch",
-                         default_assumptions())
+    speed = ReplicaSpeed(
+        load_preset("llama-3.1-8b"),
+        get_gpu(GPU),
+        get_format(WEIGHTS),
+        Layout(tp=1),
+        2,
+        "nvswitch",
+        default_assumptions(),
+    )
     return Replica(speed=speed, profile=profile, step_time_factor=factor, max_num_batched_tokens=int(TRT_BUDGET))
 
 
@@ -46,9 +53,25 @@ def _calibrate(capsys, tmp_path, concurrencies=(1, 10, 50)):
     rows = {int(r["concurrency"]): r for r in n1_rows(GPU, N1_WEIGHTS, 1, *SHAPE)}
     files = [as_vllm_result(rows[c], tmp_path) for c in concurrencies]
     out_file = tmp_path / "a100.toml"
-    code, out, err = run(capsys, "calibrate", *files, "--model", "llama-3.1-8b", "--gpu", GPU, "--tp", "1", "--weights",
-                         WEIGHTS, "--engine", "nim-tensorrt-llm-2024", "--max-num-batched-tokens", TRT_BUDGET,
-                         "--out", out_file)
+    code, out, err = run(
+        capsys,
+        "calibrate",
+        *files,
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        GPU,
+        "--tp",
+        "1",
+        "--weights",
+        WEIGHTS,
+        "--engine",
+        "nim-tensorrt-llm-2024",
+        "--max-num-batched-tokens",
+        TRT_BUDGET,
+        "--out",
+        out_file,
+    )
     assert code == 0, err
     return rows, out_file, out
 
@@ -69,20 +92,45 @@ def test_three_concurrencies_of_one_curve_predict_the_others_within_10_percent(c
     for c, row in rows.items():
         if c in (1, 10, 50):
             continue
-        code, out, _ = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS,
-                           "--input-tokens", SHAPE[0], "--output-tokens", SHAPE[1], "--concurrency", c, "--arrivals",
-                           "burst", "--calibration", path, "--engine", "nim-tensorrt-llm-2024", "--max-num-batched-tokens",
-                           TRT_BUDGET, "--json")
+        code, out, _ = run(
+            capsys,
+            "speed",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            GPU,
+            "--weights",
+            WEIGHTS,
+            "--input-tokens",
+            SHAPE[0],
+            "--output-tokens",
+            SHAPE[1],
+            "--concurrency",
+            c,
+            "--arrivals",
+            "burst",
+            "--calibration",
+            path,
+            "--engine",
+            "nim-tensorrt-llm-2024",
+            "--max-num-batched-tokens",
+            TRT_BUDGET,
+            "--json",
+        )
         data = json.loads(out)
         assert code == 0 and data["calibration"]["file"] == str(path) and data["arrivals"] == "burst"
-        errs += [data["output_tokens_per_second"] / float(row["output_tokens_per_s"]) - 1,
-                 data["tpot_ms"] / float(row["itl_ms_mean"]) - 1]
+        errs += [
+            data["output_tokens_per_second"] / float(row["output_tokens_per_s"]) - 1,
+            data["tpot_ms"] / float(row["itl_ms_mean"]) - 1,
+        ]
     assert statistics.median(abs(e) for e in errs) < 0.10
 
 
 def test_speed_says_its_figures_are_calibrated(capsys, tmp_path):
     _, path, _ = _calibrate(capsys, tmp_path)
-    code, out, _ = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS, "--calibration", path)
+    code, out, _ = run(
+        capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS, "--calibration", path
+    )
     assert code == 0 and "figures: CALIBRATED from" in out
     code, out, _ = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS)
     assert "figures: first-principles model (no calibration)" in out
@@ -90,15 +138,27 @@ def test_speed_says_its_figures_are_calibrated(capsys, tmp_path):
 
 def test_a_calibration_of_another_gpu_is_refused_by_speed(capsys, tmp_path):
     _, path, _ = _calibrate(capsys, tmp_path)
-    code, _, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--weights", WEIGHTS,
-                       "--calibration", path)
+    code, _, err = run(
+        capsys, "speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--weights", WEIGHTS, "--calibration", path
+    )
     assert code == 2 and "was fitted to llama-3.1-8b bf16 on A100-SXM-80GB" in err and "To fix:" in err
 
 
 def test_plan_sizes_the_calibrated_gpu_with_the_calibration(capsys, tmp_path):
     _, path, _ = _calibrate(capsys, tmp_path)
-    argv = ("plan", "--model", "llama-3.1-8b", "--weights", WEIGHTS, "--instance-types", "p4de.24xlarge",
-            "--concurrency", "64", "--tpot-ms", "40")
+    argv = (
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--weights",
+        WEIGHTS,
+        "--instance-types",
+        "p4de.24xlarge",
+        "--concurrency",
+        "64",
+        "--tpot-ms",
+        "40",
+    )
     code, out, _ = run(capsys, *argv, "--calibration", path, "--json")
     data = json.loads(out)
     assert code == 0 and data["choice"]["calibrated"] is True
@@ -111,8 +171,18 @@ def test_plan_sizes_the_calibrated_gpu_with_the_calibration(capsys, tmp_path):
 
 def test_plan_says_when_the_calibration_does_not_describe_the_choice(capsys, tmp_path):
     _, path, _ = _calibrate(capsys, tmp_path)
-    code, out, _ = run(capsys, "plan", "--model", "llama-3.1-8b", "--weights", WEIGHTS, "--instance-types",
-                       "p5.48xlarge", "--calibration", path)
+    code, out, _ = run(
+        capsys,
+        "plan",
+        "--model",
+        "llama-3.1-8b",
+        "--weights",
+        WEIGHTS,
+        "--instance-types",
+        "p5.48xlarge",
+        "--calibration",
+        path,
+    )
     assert code == 0 and "does not describe the choice" in out
 
 
@@ -122,8 +192,21 @@ def test_plan_says_when_the_calibration_does_not_describe_the_choice(capsys, tmp
 def test_speed_takes_every_engine_with_a_step_time_factor(capsys):
     """Issue 20: `speed --engine nim-tensorrt-llm-2024` was refused ("Unknown engine profile") although engines.toml
     has its step-time factor, so a benchmark of that engine could not be reproduced as measured."""
-    code, out, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS,
-                         "--concurrency", "10", "--engine", "nim-tensorrt-llm-2024", "--json")
+    code, out, err = run(
+        capsys,
+        "speed",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        GPU,
+        "--weights",
+        WEIGHTS,
+        "--concurrency",
+        "10",
+        "--engine",
+        "nim-tensorrt-llm-2024",
+        "--json",
+    )
     assert code == 0, err
     assert json.loads(out)["engine"] == "nim-tensorrt-llm-2024"
 
@@ -133,12 +216,33 @@ def test_burst_arrivals_put_the_prompts_in_ttft_not_in_itl(capsys):
     Poisson model put them into the inter-token latency (A100, 10-100 clients: +54% to +111%) and its mean TTFT was 5x
     below GenAI-Perf's. With --arrivals burst (JSON keys unchanged) the median TTFT of N1's rows is within 2x."""
     ratios, itl = [], []
-    rows = [r for r in read_rows("serving_load.csv") if r["gpu"] == GPU and r["tp"] == "1" and r["weights"] == N1_WEIGHTS]
+    rows = [
+        r for r in read_rows("serving_load.csv") if r["gpu"] == GPU and r["tp"] == "1" and r["weights"] == N1_WEIGHTS
+    ]
     for row in rows[::3]:
-        code, out, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS,
-                             "--input-tokens", row["input_tokens"], "--output-tokens", row["output_tokens"],
-                             "--concurrency", row["concurrency"], "--arrivals", "burst", "--engine",
-                             "nim-tensorrt-llm-2024", "--max-num-batched-tokens", TRT_BUDGET, "--json")
+        code, out, err = run(
+            capsys,
+            "speed",
+            "--model",
+            "llama-3.1-8b",
+            "--gpu",
+            GPU,
+            "--weights",
+            WEIGHTS,
+            "--input-tokens",
+            row["input_tokens"],
+            "--output-tokens",
+            row["output_tokens"],
+            "--concurrency",
+            row["concurrency"],
+            "--arrivals",
+            "burst",
+            "--engine",
+            "nim-tensorrt-llm-2024",
+            "--max-num-batched-tokens",
+            TRT_BUDGET,
+            "--json",
+        )
         assert code == 0, err
         data = json.loads(out)
         ratios.append(data["ttft_ms"] / float(row["ttft_ms_mean"]))
@@ -148,12 +252,41 @@ def test_burst_arrivals_put_the_prompts_in_ttft_not_in_itl(capsys):
 
 
 def test_burst_itl_at_one_wave_is_the_pure_decode_step(capsys):
-    argv = ("speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS, "--input-tokens", "200",
-            "--output-tokens", "200", "--concurrency", "10", "--json")
+    argv = (
+        "speed",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        GPU,
+        "--weights",
+        WEIGHTS,
+        "--input-tokens",
+        "200",
+        "--output-tokens",
+        "200",
+        "--concurrency",
+        "10",
+        "--json",
+    )
     _, burst, _ = run(capsys, *argv, "--arrivals", "burst")
     _, poisson, _ = run(capsys, *argv)
-    _, batch, _ = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--weights", WEIGHTS, "--input-tokens",
-                      "200", "--output-tokens", "200", "--batch", "10", "--json")
+    _, batch, _ = run(
+        capsys,
+        "speed",
+        "--model",
+        "llama-3.1-8b",
+        "--gpu",
+        GPU,
+        "--weights",
+        WEIGHTS,
+        "--input-tokens",
+        "200",
+        "--output-tokens",
+        "200",
+        "--batch",
+        "10",
+        "--json",
+    )
     b, p = json.loads(burst), json.loads(poisson)
     assert b["tpot_ms"] == pytest.approx(json.loads(batch)["tpot_ms"], rel=0.01)  # no prompt in a decode step
     assert b["tpot_ms"] < p["tpot_ms"] and b["ttft_ms"] > p["ttft_ms"]
@@ -161,5 +294,7 @@ def test_burst_itl_at_one_wave_is_the_pure_decode_step(capsys):
 
 
 def test_arrivals_needs_a_closed_loop(capsys):
-    code, _, err = run(capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--request-rate", "2", "--arrivals", "burst")
+    code, _, err = run(
+        capsys, "speed", "--model", "llama-3.1-8b", "--gpu", GPU, "--request-rate", "2", "--arrivals", "burst"
+    )
     assert code == 2 and "needs --concurrency" in err and "To fix:" in err

@@ -12,12 +12,50 @@ from sizing.models.presets import load_preset
 from sizing.planner.plan import plan
 from sizing.planner.request import Deployment, PlanRequest, Workload
 
-GPU_FAMILIES = {"g4dn", "g5", "g6", "g6e", "g6f", "gr6", "gr6f", "g7e", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200",
-                "p6-b300", "p6e-gb200"}
-REGIONS = {"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2",
-           "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "ap-northeast-1",
-           "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-           "me-central-1", "il-central-1", "af-south-1"}
+GPU_FAMILIES = {
+    "g4dn",
+    "g5",
+    "g6",
+    "g6e",
+    "g6f",
+    "gr6",
+    "gr6f",
+    "g7e",
+    "p4d",
+    "p4de",
+    "p5",
+    "p5e",
+    "p5en",
+    "p6-b200",
+    "p6-b300",
+    "p6e-gb200",
+}
+REGIONS = {
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "me-central-1",
+    "il-central-1",
+    "af-south-1",
+}
 
 
 def test_every_current_gpu_family_and_commercial_region():
@@ -41,11 +79,21 @@ def test_prices_are_list_prices_with_sources_not_multipliers():
 
 
 def test_new_families_plan_where_offered():
-    p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=32),
-                         deployment=Deployment(instance_types=("g7e.12xlarge", "g7e.24xlarge"), weights="fp8")))
+    p = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-70b"),
+            workload=Workload(concurrency=32),
+            deployment=Deployment(instance_types=("g7e.12xlarge", "g7e.24xlarge"), weights="fp8"),
+        )
+    )
     assert p.choice.gpu == "RTX-PRO-6000-96GB"
-    b300 = plan(PlanRequest(model=load_preset("llama-3.1-405b"), workload=Workload(concurrency=32),
-                            deployment=Deployment(instance_types=("p6-b300.48xlarge",), region="us-west-2")))
+    b300 = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-405b"),
+            workload=Workload(concurrency=32),
+            deployment=Deployment(instance_types=("p6-b300.48xlarge",), region="us-west-2"),
+        )
+    )
     assert b300.choice.instance_type == "p6-b300.48xlarge"
 
 
@@ -76,9 +124,15 @@ def test_memory_on_a_neuron_instance_says_why_not(capsys):
 
 def test_catalog_rows_are_unique():
     """The loaders key rows by name, so a duplicated row would silently shadow the other."""
-    for name, key in (("instances.csv", ("instance_type",)), ("prices.csv", ("instance_type", "region")),
-                      ("capacity_blocks.csv", ("instance_type", "region")), ("not_planned.csv", ("instance_type",)),
-                      ("checkpoints.csv", ("base_repo", "weights")), ("families.csv", ("family",)), ("gpus.csv", ("gpu",))):
+    for name, key in (
+        ("instances.csv", ("instance_type",)),
+        ("prices.csv", ("instance_type", "region")),
+        ("capacity_blocks.csv", ("instance_type", "region")),
+        ("not_planned.csv", ("instance_type",)),
+        ("checkpoints.csv", ("base_repo", "weights")),
+        ("families.csv", ("family",)),
+        ("gpus.csv", ("gpu",)),
+    ):
         keys = [tuple(r[k] for k in key) for r in read_csv(name)]
         assert len(keys) == len(set(keys)), name
 

@@ -25,8 +25,11 @@ def test_405b_fp8_downloads_the_fp8_release_not_the_bf16_repository():
 
 
 def test_without_a_release_the_base_checkpoint_is_downloaded_and_quantized_at_load():
-    req = PlanRequest(model=load_preset("qwen2.5-7b"), workload=Workload(concurrency=16),
-                      deployment=Deployment(weights="fp8", instance_types=("g6e.xlarge",)))
+    req = PlanRequest(
+        model=load_preset("qwen2.5-7b"),
+        workload=Workload(concurrency=16),
+        deployment=Deployment(weights="fp8", instance_types=("g6e.xlarge",)),
+    )
     p = plan(req)
     bf16_bytes = total_weight_bytes(req.model, get_format("bf16"))
     assert p.checkpoint.repo == "Qwen/Qwen2.5-7B-Instruct" and not p.checkpoint.prequantized
@@ -37,8 +40,13 @@ def test_without_a_release_the_base_checkpoint_is_downloaded_and_quantized_at_lo
 
 
 def test_prequantized_plan_needs_no_quantization_flag_and_json_carries_the_checkpoint():
-    p = plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=16),
-                         deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",))))
+    p = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-70b"),
+            workload=Workload(concurrency=16),
+            deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)),
+        )
+    )
     assert p.vllm_quantization == ""
     dumped = p.model_dump(mode="json")["checkpoint"]
     assert dumped["repo"] == "RedHatAI/Meta-Llama-3.1-70B-Instruct-FP8" and dumped["format"] == "fp8"
@@ -63,8 +71,14 @@ def test_a_recorded_size_wins_over_the_computed_one(monkeypatch):
     from sizing.catalog.checkpoints import Release
     from sizing.planner import checkpoint
 
-    release = Release(base_repo="meta-llama/Llama-3.1-8B-Instruct", weights="fp8", repo="example/recorded-FP8",
-                      download_bytes=9.1e9, source="model card file list", as_of="2026-01-21")
+    release = Release(
+        base_repo="meta-llama/Llama-3.1-8B-Instruct",
+        weights="fp8",
+        repo="example/recorded-FP8",
+        download_bytes=9.1e9,
+        source="model card file list",
+        as_of="2026-01-21",
+    )
     monkeypatch.setattr(checkpoint, "prequantized_release", lambda repo, weights: release)
     c = checkpoint.checkpoint_for(load_preset("llama-3.1-8b"), get_format("fp8"))
     assert c.download_bytes == 9_100_000_000 and "recorded size" in c.source

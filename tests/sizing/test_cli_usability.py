@@ -33,8 +33,10 @@ def test_no_option_is_abbreviated(capsys):
     assert code == 2 and "unrecognized arguments: --gpu-mem" in err and "To fix" in err
 
 
-@pytest.mark.parametrize("given, family", [("H100", ("p5.",)), ("p5.*", ("p5.",)), ("g6e.*", ("g6e.",)),
-                                           ("L40S,p5.4xlarge", ("g6e.", "p5."))])
+@pytest.mark.parametrize(
+    "given, family",
+    [("H100", ("p5.",)), ("p5.*", ("p5.",)), ("g6e.*", ("g6e.",)), ("L40S,p5.4xlarge", ("g6e.", "p5."))],
+)
 def test_instance_types_take_gpu_names_and_globs(capsys, given, family):
     """Reproducer: `--instance-types H100` and `p5.*` were refused as unknown instance types."""
     code, out, err = run(capsys, "plan", *L8, "--instance-types", given, "--json")
@@ -81,10 +83,15 @@ def test_rejections_nearest_miss_first_and_not_planned_in_one_line(capsys):
     assert len(not_planned) == 1 and "AWS Inferentia" in not_planned[0] and "types not planned" in not_planned[0]
 
 
-@pytest.mark.parametrize("argv", [("plan", "--model", "llama-3.1-70b", "--tpot-ms", "40"),
-                                  ("plan", "--model", "deepseek-v3", "--purchase", "spot", "--workload", "batch"),
-                                  ("memory", "--model", "llama-3.1-70b", "--gpu", "H100", "--tp", "4"),
-                                  ("speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--concurrency", "8")])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("plan", "--model", "llama-3.1-70b", "--tpot-ms", "40"),
+        ("plan", "--model", "deepseek-v3", "--purchase", "spot", "--workload", "batch"),
+        ("memory", "--model", "llama-3.1-70b", "--gpu", "H100", "--tp", "4"),
+        ("speed", "--model", "llama-3.1-8b", "--gpu", "H100", "--concurrency", "8"),
+    ],
+)
 def test_text_output_fits_a_120_column_terminal(capsys, argv):
     """Reproducer: plan lines reached 319 characters."""
     code, out, err = run(capsys, *argv)
@@ -134,8 +141,20 @@ def test_catalog_text_fits_the_terminal_and_bad_filters_are_bad_input(capsys):
     assert code == 1 and "No instance type matches" in err
 
 
-DEV_WORKLOAD = ("--model", "llama-3.1-8b", "--concurrency", "16", "--input-tokens", "1024", "--output-tokens", "256",
-                "--tpot-ms", "60", "--instance-types", "g6.xlarge,g6e.xlarge,g5.xlarge,g5.2xlarge")
+DEV_WORKLOAD = (
+    "--model",
+    "llama-3.1-8b",
+    "--concurrency",
+    "16",
+    "--input-tokens",
+    "1024",
+    "--output-tokens",
+    "256",
+    "--tpot-ms",
+    "60",
+    "--instance-types",
+    "g6.xlarge,g6e.xlarge,g5.xlarge,g5.2xlarge",
+)
 """stacks/Pulumi.dev.yaml's workload, as flags."""
 
 
@@ -150,7 +169,6 @@ def test_command_line_says_why_its_weights_differ_from_a_stack(capsys):
     code, out, _ = run(capsys, "plan", *DEV_WORKLOAD, "--weights", "native", "--json")
     native = json.loads(out)
     assert code == 0 and native["weights"] == "bf16" and "weights_note" not in native
-
 
 
 def _plan_parser():

@@ -15,16 +15,20 @@ A = default_assumptions()
 
 def test_mixed_floor_is_kept_when_the_replica_spans_nodes():
     """Issue 9 reproducer: --purchase mixed --on-demand-floor 0.5 with a 3-node winner used to run spot-only."""
-    fleet = split_fleet(Workload(on_demand_floor=0.5), Deployment(purchase="mixed"), required=1, per_instance=1, nodes=3)
+    fleet = split_fleet(
+        Workload(on_demand_floor=0.5), Deployment(purchase="mixed"), required=1, per_instance=1, nodes=3
+    )
     assert fleet.on_demand_instances == 3 and fleet.spot_instances == 0
     two = split_fleet(Workload(on_demand_floor=0.5), Deployment(purchase="mixed"), required=2, per_instance=1, nodes=3)
     assert (two.on_demand_instances, two.spot_instances) == (3, 3)  # one replica of two on demand, one on spot
 
 
 def test_reproducer_plan_keeps_interactive_traffic_on_demand():
-    req = PlanRequest(model=load_preset("llama-3.1-8b"),
-                      workload=Workload(concurrency=256, input_tokens=1000, output_tokens=256, tpot_ms=40, on_demand_floor=0.5),
-                      deployment=Deployment(purchase="mixed"))
+    req = PlanRequest(
+        model=load_preset("llama-3.1-8b"),
+        workload=Workload(concurrency=256, input_tokens=1000, output_tokens=256, tpot_ms=40, on_demand_floor=0.5),
+        deployment=Deployment(purchase="mixed"),
+    )
     p = plan(req)
     for c in (p.choice, *(a.candidate for a in p.alternatives)):
         floor_instances = -(-c.replicas_required // 2) * c.nodes_per_replica // c.replicas_per_instance
@@ -36,7 +40,9 @@ def test_spare_goes_on_demand_for_interactive_and_spot_for_batch():
     assert (interactive.on_demand_instances, interactive.spot_instances) == (3, 0)
     batch = split_fleet(Workload(kind="batch", headroom_replicas=1), Deployment(), required=2, per_instance=1, nodes=1)
     assert batch.spot_instances == 3
-    asked = split_fleet(Workload(headroom_replicas=1), Deployment(spare_purchase="spot"), required=2, per_instance=1, nodes=1)
+    asked = split_fleet(
+        Workload(headroom_replicas=1), Deployment(spare_purchase="spot"), required=2, per_instance=1, nodes=1
+    )
     assert (asked.on_demand_instances, asked.spot_instances) == (2, 1)
 
 
@@ -51,7 +57,9 @@ def test_multi_node_spot_is_priced_for_loss_and_capacity():
     assert costs.capacity_risk_usd_per_hour == pytest.approx(2 * 0.75 * (od - spot))
     rate = 2 * p4de.facts.interruptions_per_month / A.hours_per_month  # the replica dies with either node
     assert costs.interruption_usd_per_hour == pytest.approx(1 * rate * (600 / 3600) * 2 * spot)
-    assert costs.hourly_usd == pytest.approx(2 * spot + costs.interruption_usd_per_hour + costs.capacity_risk_usd_per_hour)
+    assert costs.hourly_usd == pytest.approx(
+        2 * spot + costs.interruption_usd_per_hour + costs.capacity_risk_usd_per_hour
+    )
     assert costs.hourly_usd > 0.8 * 2 * od  # the 40% discount shrinks to under 20% once capacity risk is priced
 
 
@@ -63,8 +71,11 @@ def test_plentiful_single_node_spot_keeps_most_of_its_discount():
 
 
 def test_capacity_blocks_are_a_purchase_option_where_the_catalog_has_a_rate():
-    req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64),
-                      deployment=Deployment(purchase="capacity-block", region="us-east-2"))
+    req = PlanRequest(
+        model=load_preset("llama-3.1-70b"),
+        workload=Workload(concurrency=64),
+        deployment=Deployment(purchase="capacity-block", region="us-east-2"),
+    )
     p = plan(req)
     c = p.choice
     rate = get_instance_type(c.instance_type).capacity_block_usd_per_hour["us-east-2"]
@@ -73,8 +84,15 @@ def test_capacity_blocks_are_a_purchase_option_where_the_catalog_has_a_rate():
     offered = {r.instance_type for r in p.rejected if r.kind == "offering" and "Capacity Block" in r.reason}
     assert "g6e.xlarge" in offered  # no Capacity Blocks for G types
     # p5e has no on-demand listing at all: a Capacity Block is the only way the planner can buy it
-    only_block = plan(req.model_copy(update={"deployment": Deployment(purchase="capacity-block", region="us-east-2",
-                                                                       instance_types=("p5e.48xlarge",))}))
+    only_block = plan(
+        req.model_copy(
+            update={
+                "deployment": Deployment(
+                    purchase="capacity-block", region="us-east-2", instance_types=("p5e.48xlarge",)
+                )
+            }
+        )
+    )
     assert only_block.choice.instance_type == "p5e.48xlarge"
     default = plan(req.model_copy(update={"deployment": Deployment(region="us-east-2")}))
     assert default.purchase != "capacity-block"  # never chosen unless asked
@@ -98,7 +116,10 @@ def test_spare_purchase_without_headroom_is_refused(capsys):
 
     assert main(["plan", "--model", "llama-3.1-8b", "--instance-types", "g6e.xlarge", "--spare-purchase", "spot"]) == 2
     err = capsys.readouterr().err
-    assert "--spare-purchase 'spot' has no spare to buy" in err and "To fix: add --headroom N or drop --spare-purchase" in err
+    assert (
+        "--spare-purchase 'spot' has no spare to buy" in err
+        and "To fix: add --headroom N or drop --spare-purchase" in err
+    )
 
 
 def test_a_request_built_in_code_with_a_spare_purchase_and_no_spare_is_refused():
@@ -106,11 +127,17 @@ def test_a_request_built_in_code_with_a_spare_purchase_and_no_spare_is_refused()
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="has no spare to buy") as caught:
-        PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(headroom_replicas=0),
-                    deployment=Deployment(spare_purchase="spot"))
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"),
+            workload=Workload(headroom_replicas=0),
+            deployment=Deployment(spare_purchase="spot"),
+        )
     assert "To fix: set headroom_replicas >= 1" in str(caught.value)
-    PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(headroom_replicas=1),
-                deployment=Deployment(spare_purchase="spot"))  # with a spare it is a valid request
+    PlanRequest(
+        model=load_preset("llama-3.1-8b"),
+        workload=Workload(headroom_replicas=1),
+        deployment=Deployment(spare_purchase="spot"),
+    )  # with a spare it is a valid request
 
 
 def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
@@ -118,16 +145,23 @@ def test_spot_plan_separates_the_billed_cost_from_the_expected_one():
     which."""
     from sizing.cli.render import plan_lines
 
-    p = plan(PlanRequest(model=load_preset("deepseek-v3"),
-                         workload=Workload(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
-                         deployment=Deployment(instance_types=("p5.48xlarge",))))
+    p = plan(
+        PlanRequest(
+            model=load_preset("deepseek-v3"),
+            workload=Workload(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
+            deployment=Deployment(instance_types=("p5.48xlarge",)),
+        )
+    )
     c = p.choice
     assert c.spot_instances and c.capacity_risk_usd_per_hour > 0
-    assert c.billed_usd_per_hour == pytest.approx(c.on_demand_instances * c.on_demand_usd_per_hour
-                                                  + c.spot_instances * c.spot_usd_per_hour)
-    assert c.hourly_cost_usd == pytest.approx(c.billed_usd_per_hour + c.interruption_usd_per_hour
-                                              + c.capacity_risk_usd_per_hour)
+    assert c.billed_usd_per_hour == pytest.approx(
+        c.on_demand_instances * c.on_demand_usd_per_hour + c.spot_instances * c.spot_usd_per_hour
+    )
+    assert c.hourly_cost_usd == pytest.approx(
+        c.billed_usd_per_hour + c.interruption_usd_per_hour + c.capacity_risk_usd_per_hour
+    )
     from sizing.planner.results import Candidate
+
     old_lock = c.model_dump(mode="json", exclude={"billed_usd_per_hour"})  # a plan locked before the field existed
     assert Candidate.model_validate(old_lock).billed_usd_per_hour == pytest.approx(c.billed_usd_per_hour)
     cost = next(line for line in plan_lines(p) if line.startswith("  cost:"))

@@ -43,10 +43,16 @@ def r1_plan():
     block FP8, which vLLM refuses."""
     # The memory claim: one node at full load, without the limits a plan adds (the 80% ceiling and, since MoE prefill
     # is costed at its grouped GEMMs' efficiency, the 100 ms reading-speed TPOT holds a p5en to ~130 users).
-    full_load = default_assumptions().model_copy(update={"interactive_max_utilization": None,
-                                                         "interactive_default_tpot_ms": None})
-    return plan(PlanRequest(model=load_preset("deepseek-r1"), assumptions=full_load,
-                            workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000)))
+    full_load = default_assumptions().model_copy(
+        update={"interactive_max_utilization": None, "interactive_default_tpot_ms": None}
+    )
+    return plan(
+        PlanRequest(
+            model=load_preset("deepseek-r1"),
+            assumptions=full_load,
+            workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000),
+        )
+    )
 
 
 def test_deepseek_r1_at_256_users_fits_one_p5en_with_data_parallel_attention():

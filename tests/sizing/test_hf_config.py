@@ -74,8 +74,14 @@ def test_missing_key_names_it():
 
 
 def test_inconsistent_heads_are_refused():
-    cfg = {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 6, "num_key_value_heads": 4,
-           "intermediate_size": 128, "vocab_size": 100}
+    cfg = {
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 6,
+        "num_key_value_heads": 4,
+        "intermediate_size": 128,
+        "vocab_size": 100,
+    }
     with pytest.raises(ModelConfigError, match="not a multiple of num_kv_heads"):
         spec_from_hf_config(cfg, name="x")
 

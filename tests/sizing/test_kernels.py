@@ -28,8 +28,15 @@ PRESETS = {"gpt-oss-120b": "gpt-oss-120b"}
 
 def predicted_tpot_ms(row: dict[str, str]) -> float:
     gpu = get_gpu(row["gpu"])
-    rs = ReplicaSpeed(load_preset(PRESETS[row["model"]]), gpu, get_format(row["weights"]), Layout(tp=int(row["tp"])), 2,
-                      gpu.interconnect, default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset(PRESETS[row["model"]]),
+        gpu,
+        get_format(row["weights"]),
+        Layout(tp=int(row["tp"])),
+        2,
+        gpu.interconnect,
+        default_assumptions(),
+    )
     return rs.tpot_s(1, int(row["input_tokens"]), int(row["output_tokens"])) * 1000
 
 
@@ -52,11 +59,21 @@ def test_every_path_names_a_known_generation_and_format_and_a_source():
         assert row["source"].strip(), row
 
 
-@pytest.mark.parametrize("gpu,weights,maturity", [
-    ("H100", "fp8", "native"), ("A100", "fp8", "fallback"), ("L40S", "fp8", "native"), ("A100", "mxfp4", "immature"),
-    ("L40S", "mxfp4", "immature"), ("RTX-PRO-6000", "mxfp4", "immature"), ("B200", "mxfp4", "native"),
-    ("B200", "nvfp4", "native"), ("H100", "nvfp4", "fallback"), ("H100", "bf16", "native"),
-])
+@pytest.mark.parametrize(
+    "gpu,weights,maturity",
+    [
+        ("H100", "fp8", "native"),
+        ("A100", "fp8", "fallback"),
+        ("L40S", "fp8", "native"),
+        ("A100", "mxfp4", "immature"),
+        ("L40S", "mxfp4", "immature"),
+        ("RTX-PRO-6000", "mxfp4", "immature"),
+        ("B200", "mxfp4", "native"),
+        ("B200", "nvfp4", "native"),
+        ("H100", "nvfp4", "fallback"),
+        ("H100", "bf16", "native"),
+    ],
+)
 def test_generation_and_format_pick_the_path(gpu, weights, maturity):
     assert kernel_path(get_gpu(gpu), get_format(weights)).maturity == maturity
 
@@ -64,8 +81,9 @@ def test_generation_and_format_pick_the_path(gpu, weights, maturity):
 def test_w8a16_on_ampere_runs_16_bit_tensor_cores():
     """FP8 weights on an A100 are Marlin W8A16: the matmuls run at the bf16 rate, not an FP8 one A100 lacks."""
     gpu = get_gpu("A100-80GB")
-    rs = ReplicaSpeed(load_preset("llama-3.1-8b"), gpu, get_format("fp8"), Layout(tp=1), 2, gpu.interconnect,
-                      default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset("llama-3.1-8b"), gpu, get_format("fp8"), Layout(tp=1), 2, gpu.interconnect, default_assumptions()
+    )
     assert rs.kernel.compute_dtype(get_format("fp8")) == "bf16"
     assert rs.prefill_s(2048) > 0
 
@@ -76,15 +94,20 @@ def test_issue19_reproducer5_gpt_oss_on_a100_is_not_hoppers_speed():
     path sets the speed, a p4d replica holds about a third of that, and the plan says which kernels and why."""
     row = next(r for r in ROWS if r["case"] == "k01")
     assert predicted_tpot_ms(row) > 10.0
-    req = PlanRequest(model=load_preset("gpt-oss-120b"),
-                      workload=Workload(concurrency=32, input_tokens=1024, output_tokens=256, tpot_p95_ms=20),
-                      deployment=Deployment(instance_types=("p4d.24xlarge",)))
+    req = PlanRequest(
+        model=load_preset("gpt-oss-120b"),
+        workload=Workload(concurrency=32, input_tokens=1024, output_tokens=256, tpot_p95_ms=20),
+        deployment=Deployment(instance_types=("p4d.24xlarge",)),
+    )
     p = plan(req)
     assert p.choice.concurrency_per_replica < 60
     assert any("issue 22331" in w and "Marlin" in w for w in p.warnings)
 
 
 def test_native_paths_carry_no_kernel_warning():
-    req = PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=8),
-                      deployment=Deployment(instance_types=("p5.4xlarge",)))
+    req = PlanRequest(
+        model=load_preset("llama-3.1-8b"),
+        workload=Workload(concurrency=8),
+        deployment=Deployment(instance_types=("p5.4xlarge",)),
+    )
     assert not any("kernels measured" in w or "weight-only" in w for w in plan(req).warnings)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sizing.memory.kv import (kv_bytes_per_token, kv_bytes_per_token_model, stage_kv_bytes_per_request)
+from sizing.memory.kv import kv_bytes_per_token, kv_bytes_per_token_model, stage_kv_bytes_per_request
 from sizing.memory.layout import Layout, stage_layer_counts
 from sizing.models.presets import load_preset
 from tests.conftest import read_rows

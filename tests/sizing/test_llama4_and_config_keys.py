@@ -57,14 +57,29 @@ def test_llama4_chunked_attention_is_a_window_on_rope_layers(name):
 
 
 def _llama(**extra):
-    base = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
-            "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256}
+    base = {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "vocab_size": 128256,
+    }
     return {**base, **extra}
 
 
-@pytest.mark.parametrize("key,value", [("cross_attention_layers", [3, 8, 13]), ("mlp_bias", True),
-                                       ("full_attention_interval", 4), ("linear_num_value_heads", 32),
-                                       ("kv_channels", 128), ("hybrid_override_pattern", "M-M*")])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("cross_attention_layers", [3, 8, 13]),
+        ("mlp_bias", True),
+        ("full_attention_interval", 4),
+        ("linear_num_value_heads", 32),
+        ("kv_channels", 128),
+        ("hybrid_override_pattern", "M-M*"),
+    ],
+)
 def test_unread_shape_key_is_refused_by_name(key, value):
     with pytest.raises(ModelConfigError, match=rf"{key}=.*does not read.*To fix"):
         spec_from_hf_config(_llama(**{key: value}), name="x")
@@ -87,8 +102,10 @@ def test_unknown_layer_kind_is_refused():
 
 def test_partial_sliding_split_is_refused():
     with pytest.raises(ModelConfigError, match="max_window_layers=28 of 32"):
-        spec_from_hf_config(_llama(use_sliding_window=True, sliding_window=4096, max_window_layers=28,
-                                   max_position_embeddings=32768), name="x")
+        spec_from_hf_config(
+            _llama(use_sliding_window=True, sliding_window=4096, max_window_layers=28, max_position_embeddings=32768),
+            name="x",
+        )
 
 
 def test_irregular_moe_layers_are_refused():

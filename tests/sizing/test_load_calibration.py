@@ -43,8 +43,15 @@ from collections import defaultdict
 
 import pytest
 
-from tests.sizing.load_calibration import (NIM_ROWS, SERVING_ROWS, STATIC_ROWS, load_for, predict_serving,
-                                           predict_static, synchronized_wave_ttft_s)
+from tests.sizing.load_calibration import (
+    NIM_ROWS,
+    SERVING_ROWS,
+    STATIC_ROWS,
+    load_for,
+    predict_serving,
+    predict_static,
+    synchronized_wave_ttft_s,
+)
 
 
 def _err(predicted: float, measured: float) -> float:
@@ -78,7 +85,9 @@ def test_serving_mean_itl_per_point(serving):
 def _curves(serving):
     curves = defaultdict(list)
     for r, p in serving:
-        curves[(r["gpu"], r["tp"], r["weights"], r["input_tokens"], r["output_tokens"])].append((float(r["concurrency"]), r, p))
+        curves[(r["gpu"], r["tp"], r["weights"], r["input_tokens"], r["output_tokens"])].append(
+            (float(r["concurrency"]), r, p)
+        )
     return {k: sorted(v, key=lambda x: x[0]) for k, v in curves.items()}
 
 
@@ -116,9 +125,15 @@ def test_static_batch_itl_per_point():
 
 @pytest.mark.parametrize("batch", ["2", "4", "8", "16"])
 def test_pcie_tensor_parallel_scaling_on_l40(batch):
-    rows = {r["tp"]: r for r in STATIC_ROWS
-            if r["gpu"] == "L40-48GB" and r["model"] == "LLaMA v2 70B" and r["input_tokens"] == "2048"
-            and r["output_tokens"] == "128" and r["batch"] == batch}
+    rows = {
+        r["tp"]: r
+        for r in STATIC_ROWS
+        if r["gpu"] == "L40-48GB"
+        and r["model"] == "LLaMA v2 70B"
+        and r["input_tokens"] == "2048"
+        and r["output_tokens"] == "128"
+        and r["batch"] == batch
+    }
     for metric, bar in (("first_token_ms", 0.15), ("itl_ms", 0.25)):
         measured = float(rows["8"][metric]) / float(rows["2"][metric])
         predicted = getattr(predict_static(rows["8"]), metric) / getattr(predict_static(rows["2"]), metric)
@@ -144,15 +159,19 @@ def test_nim_70b_fp8_saturation():
     assert max(below) / 1.5 <= predicted <= min(above) * 1.5
 
 
-@pytest.mark.parametrize("gpu, weights", [("A100-SXM-80GB", "fp16"), ("H100-SXM-80GB", "fp16"), ("H100-SXM-80GB", "fp8")])
+@pytest.mark.parametrize(
+    "gpu, weights", [("A100-SXM-80GB", "fp16"), ("H100-SXM-80GB", "fp16"), ("H100-SXM-80GB", "fp8")]
+)
 def test_ttft_level_lies_between_desynchronised_and_wave_arrivals(gpu, weights):
     # The known limit, made testable: below saturation the load model (desynchronised arrivals) is a lower bound of
     # N1's TTFT and a fully synchronised wave (load_calibration.synchronized_wave_ttft_s, same step model, nothing
     # fitted) an upper one; the measured level is set by how far the benchmark's clients stay in step. 25% slack on
     # each side for the step model's own error (prefill is within 25-68% on B1).
-    points = [(float(r["ttft_ms_mean"]) / 1000, p.ttft_s, synchronized_wave_ttft_s(r))
-              for r, p in ((r, predict_serving(r)) for r in SERVING_ROWS if r["gpu"] == gpu and r["weights"] == weights)
-              if not p.saturated]
+    points = [
+        (float(r["ttft_ms_mean"]) / 1000, p.ttft_s, synchronized_wave_ttft_s(r))
+        for r, p in ((r, predict_serving(r)) for r in SERVING_ROWS if r["gpu"] == gpu and r["weights"] == weights)
+        if not p.saturated
+    ]
     assert len(points) >= 100
     inside = [0.75 * lo <= measured <= 1.25 * hi for measured, lo, hi in points]
     assert sum(inside) / len(points) >= 0.85

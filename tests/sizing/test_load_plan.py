@@ -14,8 +14,13 @@ DONE_WHEN = dict(concurrency=200, input_tokens=2000, output_tokens=200, tpot_ms=
 
 
 def _plan(**workload):
-    return plan(PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(**workload),
-                            deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",))))
+    return plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-70b"),
+            workload=Workload(**workload),
+            deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)),
+        )
+    )
 
 
 def test_long_prompts_buy_several_nodes_not_one():
@@ -36,8 +41,11 @@ def test_plan_latency_is_the_load_model_at_the_planned_load():
 
     p = _plan(**DONE_WHEN)
     c = p.choice
-    req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(**DONE_WHEN),
-                      deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)))
+    req = PlanRequest(
+        model=load_preset("llama-3.1-70b"),
+        workload=Workload(**DONE_WHEN),
+        deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)),
+    )
     fmt = requested_formats(req.model, req.deployment.weights)[0]
     memo = _FitMemo(req, get_engine(), fmt)
     found, _ = placements(req.model, get_instance_type("p5.48xlarge"), 4, fmt)
@@ -90,12 +98,22 @@ def test_frontier_costs_fall_as_the_tpot_target_loosens():
 
 
 def test_one_replica_interactive_plan_warns_of_the_single_node_outage():
-    single = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50),
-                              deployment=Deployment(instance_types=("g6e.xlarge",))))
+    single = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"),
+            workload=Workload(concurrency=4, tpot_ms=50),
+            deployment=Deployment(instance_types=("g6e.xlarge",)),
+        )
+    )
     assert single.choice.instances == 1
     assert any("losing a single node drops 100% of capacity" in w for w in single.warnings)
-    spare = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=Workload(concurrency=4, tpot_ms=50, headroom_replicas=1),
-                             deployment=Deployment(instance_types=("g6e.xlarge",))))
+    spare = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"),
+            workload=Workload(concurrency=4, tpot_ms=50, headroom_replicas=1),
+            deployment=Deployment(instance_types=("g6e.xlarge",)),
+        )
+    )
     assert not any("single node" in w for w in spare.warnings)
 
 
@@ -113,17 +131,36 @@ def test_autoscaling_target_is_the_load_model_capacity():
     assert c.requests_per_second_per_replica < 10  # was 63 req/s per TP8 replica before the load model
 
 
-@pytest.mark.parametrize("model, workload", [
-    ("llama-3.1-8b", dict(concurrency=500, input_tokens=4000, output_tokens=300, ttft_ms=800, tpot_ms=40)),
-    ("qwen3-235b-a22b", dict(concurrency=64, input_tokens=2000, output_tokens=500, tpot_p95_ms=60, ttft_p95_ms=2000)),
-    ("llama-3.1-70b", dict(concurrency=16, input_tokens=8000, output_tokens=200, requests_per_second=3, tpot_ms=50,
-                           prefix_hit_rate=0.5)),
-])
+@pytest.mark.parametrize(
+    "model, workload",
+    [
+        ("llama-3.1-8b", dict(concurrency=500, input_tokens=4000, output_tokens=300, ttft_ms=800, tpot_ms=40)),
+        (
+            "qwen3-235b-a22b",
+            dict(concurrency=64, input_tokens=2000, output_tokens=500, tpot_p95_ms=60, ttft_p95_ms=2000),
+        ),
+        (
+            "llama-3.1-70b",
+            dict(
+                concurrency=16,
+                input_tokens=8000,
+                output_tokens=200,
+                requests_per_second=3,
+                tpot_ms=50,
+                prefix_hit_rate=0.5,
+            ),
+        ),
+    ],
+)
 def test_every_target_holds_at_the_planned_load(model, workload):
     w = Workload(**workload)
     c = plan(PlanRequest(model=load_preset(model), workload=w)).choice
-    for target, value in ((w.tpot_ms, c.tpot_ms), (w.ttft_ms, c.ttft_ms), (w.tpot_p95_ms, c.tpot_p95_ms),
-                          (w.ttft_p95_ms, c.ttft_p95_ms)):
+    for target, value in (
+        (w.tpot_ms, c.tpot_ms),
+        (w.ttft_ms, c.ttft_ms),
+        (w.tpot_p95_ms, c.tpot_p95_ms),
+        (w.ttft_p95_ms, c.ttft_p95_ms),
+    ):
         assert target is None or value <= target * (1 + 1e-6)
     assert c.requests_per_second_per_replica * c.replicas_required >= (w.requests_per_second or 0)
 
@@ -132,10 +169,17 @@ def _shown_pairs(text: str) -> list[tuple[str, str]]:
     return re.findall(r"(\d[\d.,]*)(?: [a-z]+)* vs (\d[\d.,]*)", text)
 
 
-@pytest.mark.parametrize("model, workload, deployment", [
-    ("mixtral-8x22b", dict(concurrency=32, input_tokens=2000, output_tokens=500, tpot_p95_ms=50), dict(region="us-west-2")),
-    ("llama-3.1-70b", DONE_WHEN, dict(weights="fp8", instance_types=("p5.48xlarge",))),
-])
+@pytest.mark.parametrize(
+    "model, workload, deployment",
+    [
+        (
+            "mixtral-8x22b",
+            dict(concurrency=32, input_tokens=2000, output_tokens=500, tpot_p95_ms=50),
+            dict(region="us-west-2"),
+        ),
+        ("llama-3.1-70b", DONE_WHEN, dict(weights="fp8", instance_types=("p5.48xlarge",))),
+    ],
+)
 def test_why_it_lost_shows_the_difference_that_decided(model, workload, deployment):
     # Every alternative names the first ranking-key component where it loses, with two numbers that differ: a
     # difference below the load model's root tolerance is a tie, not "serves 3.2 req/s vs 3.2".
@@ -149,8 +193,12 @@ def test_why_it_lost_shows_the_difference_that_decided(model, workload, deployme
 def test_frontier_names_data_parallel_and_expert_layouts():
     from sizing.cli.render import plan_lines
 
-    p = plan(PlanRequest(model=load_preset("deepseek-r1"),
-                         workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60)))
+    p = plan(
+        PlanRequest(
+            model=load_preset("deepseek-r1"),
+            workload=Workload(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60),
+        )
+    )
     assert p.choice.data_parallel > 1 and p.choice.expert_parallel
     base = next(f for f in p.frontier if f.tpot_target_ms == 60)
     assert (base.data_parallel, base.expert_parallel) == (p.choice.data_parallel, p.choice.expert_parallel)
@@ -162,20 +210,34 @@ def test_frontier_names_data_parallel_and_expert_layouts():
 def test_infeasible_frontier_point_names_the_latency_miss():
     # At TPOT <= 20 ms no 70B layout on A100-40GB is fast enough; the reason must be that, not a memory miss of a
     # smaller layout that would not be fast enough either.
-    p = plan(PlanRequest(model=load_preset("llama-3.3-70b"),
-                         workload=Workload(concurrency=64, input_tokens=2000, output_tokens=300, tpot_ms=40, ttft_ms=1500),
-                         deployment=Deployment(instance_types=("p4d.24xlarge",))))
+    p = plan(
+        PlanRequest(
+            model=load_preset("llama-3.3-70b"),
+            workload=Workload(concurrency=64, input_tokens=2000, output_tokens=300, tpot_ms=40, ttft_ms=1500),
+            deployment=Deployment(instance_types=("p4d.24xlarge",)),
+        )
+    )
     tight = p.frontier[0]
     assert tight.tpot_target_ms == 20 and not tight.feasible
     assert tight.reason.startswith("misses TPOT"), tight.reason
 
 
-@pytest.mark.parametrize("model, workload, deployment", [
-    ("deepseek-v3", dict(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
-     dict(instance_types=("p5.48xlarge",))),  # the batch stack: TP8 x PP2 over two nodes
-    ("deepseek-r1", dict(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60), {}),  # DP8 + EP
-    ("qwen3-235b-a22b", dict(concurrency=32, input_tokens=2000, output_tokens=1000, tpot_ms=50), dict(weights="fp8-block")),
-])
+@pytest.mark.parametrize(
+    "model, workload, deployment",
+    [
+        (
+            "deepseek-v3",
+            dict(kind="batch", concurrency=256, input_tokens=2048, output_tokens=512),
+            dict(instance_types=("p5.48xlarge",)),
+        ),  # the batch stack: TP8 x PP2 over two nodes
+        ("deepseek-r1", dict(concurrency=256, input_tokens=8000, output_tokens=1000, tpot_ms=60), {}),  # DP8 + EP
+        (
+            "qwen3-235b-a22b",
+            dict(concurrency=32, input_tokens=2000, output_tokens=1000, tpot_ms=50),
+            dict(weights="fp8-block"),
+        ),
+    ],
+)
 def test_speed_command_reproduces_the_planned_latency(capsys, model, workload, deployment):
     # The planned TTFT/TPOT are the load model's at the planned per-replica load, and `speed` at the plan's own layout
     # (multi-node PP, data-parallel attention and expert parallelism included) answers the same.
@@ -186,10 +248,30 @@ def test_speed_command_reproduces_the_planned_latency(capsys, model, workload, d
     w = Workload(**workload)
     p = plan(PlanRequest(model=load_preset(model), workload=w, deployment=Deployment(**deployment)))
     c = p.choice
-    argv = ["speed", "--model", model, "--gpu", c.instance_type, "--weights", c.weights, "--tp", str(c.tensor_parallel),
-            "--pp", str(c.pipeline_parallel), "--dp", str(c.data_parallel), "--input-tokens", str(w.input_tokens),
-            "--output-tokens", str(w.output_tokens), "--max-model-len", str(p.max_model_len),
-            "--concurrency", str(w.concurrency / c.replicas_required), "--json"] + (["--ep"] if c.expert_parallel else [])
+    argv = [
+        "speed",
+        "--model",
+        model,
+        "--gpu",
+        c.instance_type,
+        "--weights",
+        c.weights,
+        "--tp",
+        str(c.tensor_parallel),
+        "--pp",
+        str(c.pipeline_parallel),
+        "--dp",
+        str(c.data_parallel),
+        "--input-tokens",
+        str(w.input_tokens),
+        "--output-tokens",
+        str(w.output_tokens),
+        "--max-model-len",
+        str(p.max_model_len),
+        "--concurrency",
+        str(w.concurrency / c.replicas_required),
+        "--json",
+    ] + (["--ep"] if c.expert_parallel else [])
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["tpot_ms"] == pytest.approx(c.tpot_ms, rel=1e-6)
@@ -199,6 +281,10 @@ def test_speed_command_reproduces_the_planned_latency(capsys, model, workload, d
 def test_a_rate_driven_plan_says_the_rate_sized_it():
     # 2 req/s and the default 32 clients both need one replica: the plan must not claim the concurrency (a default
     # the request never set) sized it.
-    c = plan(PlanRequest(model=load_preset("llama-3.1-8b"),
-                         workload=Workload(requests_per_second=2, input_tokens=500, output_tokens=150, tpot_ms=50))).choice
+    c = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"),
+            workload=Workload(requests_per_second=2, input_tokens=500, output_tokens=150, tpot_ms=50),
+        )
+    ).choice
     assert c.replicas_required == 1 and c.sized_by == "requests_per_second"

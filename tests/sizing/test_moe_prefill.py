@@ -34,8 +34,15 @@ def predicted_ttft_ms(row: dict[str, str]) -> float:
     """The speed model's prefill of one prompt alone for a tests/data/moe_prefill.csv row."""
     gpu = get_gpu(row["gpu"])
     layout = Layout(tp=int(row["tp"]), ep=row["ep"] == "true")
-    rs = ReplicaSpeed(load_preset(PRESETS[row["model"]]), gpu, get_format(row["weights"]), layout, 2, gpu.interconnect,
-                      default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset(PRESETS[row["model"]]),
+        gpu,
+        get_format(row["weights"]),
+        layout,
+        2,
+        gpu.interconnect,
+        default_assumptions(),
+    )
     return rs.prefill_s(int(row["input_tokens"])) * step_time_factor(ENGINE) * 1000
 
 
@@ -64,8 +71,15 @@ def test_issue19_reproducer10_deepseek_prefill_not_optimistic():
     178 ms TTFT where the vLLM recipe shows about 560 ms (and 84 ms for 4,000 tokens where a peer estimates 266):
     routed experts were costed as one long GEMM at the dense efficiency on FP8 peak."""
     gpu = get_gpu("H200")
-    rs = ReplicaSpeed(load_preset("deepseek-v3"), gpu, get_format("fp8-block"), Layout(tp=8), 2, gpu.interconnect,
-                      default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset("deepseek-v3"),
+        gpu,
+        get_format("fp8-block"),
+        Layout(tp=8),
+        2,
+        gpu.interconnect,
+        default_assumptions(),
+    )
     factor = step_time_factor(ENGINE) * 1000
     assert abs(rs.prefill_s(8000) * factor / 560 - 1) <= RECIPE_TOLERANCE
     assert abs(rs.prefill_s(4000) * factor / 266 - 1) <= RECIPE_TOLERANCE

@@ -37,8 +37,9 @@ TENSORRT_SYNTHETIC_BATCH = {"moe_routing_independence": 0.0, "moe_layer_latency_
 def mixtral_speed(row: dict[str, str], **overrides: float) -> ReplicaSpeed:
     gpu = get_gpu(row["gpu"])
     a = default_assumptions().model_copy(update=overrides)
-    return ReplicaSpeed(load_preset("mixtral-8x7b"), gpu, get_format(row["weights"]), Layout(tp=int(row["tp"])), 2,
-                        gpu.interconnect, a)
+    return ReplicaSpeed(
+        load_preset("mixtral-8x7b"), gpu, get_format(row["weights"]), Layout(tp=int(row["tp"])), 2, gpu.interconnect, a
+    )
 
 
 def mixtral_predicted_itl_ms(row: dict[str, str], **overrides: float) -> float:
@@ -52,8 +53,15 @@ VLLM_MODELS = {"DeepSeek-R1-0528-AWQ": "deepseek-r1", "gpt-oss-120b": "gpt-oss-1
 def vllm_predicted_tpot_ms(row: dict[str, str]) -> float:
     """Predicted TPOT of a tests/data/moe_speed.csv row (vLLM, DeepSeek or gpt-oss)."""
     gpu = get_gpu(row["gpu"])
-    rs = ReplicaSpeed(load_preset(VLLM_MODELS[row["model"]]), gpu, get_format(row["weights"]), Layout(tp=int(row["tp"])), 2,
-                      gpu.interconnect, default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset(VLLM_MODELS[row["model"]]),
+        gpu,
+        get_format(row["weights"]),
+        Layout(tp=int(row["tp"])),
+        2,
+        gpu.interconnect,
+        default_assumptions(),
+    )
     return rs.tpot_s(int(row["concurrency"]), int(row["input_tokens"]), int(row["output_tokens"])) * 1000
 
 
@@ -80,8 +88,15 @@ def test_deepseek_v3_on_p5en_batch1_is_kernel_latency_bound():
     """Issue 9's reproducer (8 H200, fp8-block, 8000 in / 1000 out, batch 1): 4.6 ms before, a third of published
     vLLM runs; the same latency-bound regime as rows m01-m03 (16.1-16.6 ms on 8 H100) puts it within their band."""
     gpu = get_gpu("H200")
-    rs = ReplicaSpeed(load_preset("deepseek-v3"), gpu, get_format("fp8-block"), Layout(tp=8), 2, gpu.interconnect,
-                      default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset("deepseek-v3"),
+        gpu,
+        get_format("fp8-block"),
+        Layout(tp=8),
+        2,
+        gpu.interconnect,
+        default_assumptions(),
+    )
     tpot_ms = rs.tpot_s(1, 8000, 1000) * 1000
     assert 16.1 * (1 - VLLM_TOLERANCE) <= tpot_ms <= 16.6 * (1 + VLLM_TOLERANCE)
 

@@ -44,24 +44,34 @@ def hand_built_labels(source: str) -> list[int]:
                 found.append(node.lineno)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             for side in (node.left, node.right):
-                if isinstance(side, ast.Constant) and isinstance(side.value, str) and re.search(r"\b[TPD]P=$",
-                                                                                               side.value):
+                if (
+                    isinstance(side, ast.Constant)
+                    and isinstance(side.value, str)
+                    and re.search(r"\b[TPD]P=$", side.value)
+                ):
                     found.append(node.lineno)
     return found
 
 
 def test_no_module_builds_a_layout_label_by_hand():
-    offenders = [f"{p.relative_to(ROOT)}:{line}" for p in modules() if p != LABEL_HOME
-                 for line in hand_built_labels(p.read_text())]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{line}"
+        for p in modules()
+        if p != LABEL_HOME
+        for line in hand_built_labels(p.read_text())
+    ]
     assert not offenders, f"layout labels built by hand (use layout_label() or .parallel_label/.label): {offenders}"
 
 
-@pytest.mark.parametrize("source", [
-    'x = f"{c.instance_type} TP={c.tensor_parallel} PP={c.pipeline_parallel}"',
-    'x = (f"spans 2 nodes (TP={c.tensor_parallel} "\n     f"PP={c.pipeline_parallel})")',
-    'x = f"TP={tp} DP={dp}"',
-    'x = "TP=" + str(tp)',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'x = f"{c.instance_type} TP={c.tensor_parallel} PP={c.pipeline_parallel}"',
+        'x = (f"spans 2 nodes (TP={c.tensor_parallel} "\n     f"PP={c.pipeline_parallel})")',
+        'x = f"TP={tp} DP={dp}"',
+        'x = "TP=" + str(tp)',
+    ],
+)
 def test_a_hand_built_label_is_caught(source):
     assert hand_built_labels(source)
 
@@ -70,11 +80,16 @@ def test_one_degree_in_a_rule_message_is_not_a_label():
     assert not hand_built_labels('x = f"32 attention heads are not divisible by TP={layout.tp}"')
 
 
-ERROR_MODULES = {ROOT / "sizing" / "errors.py", ROOT / "deploy" / "errors.py", ROOT / "components" / "errors.py",
-                 ROOT / "policy" / "errors.py"}
+ERROR_MODULES = {
+    ROOT / "sizing" / "errors.py",
+    ROOT / "deploy" / "errors.py",
+    ROOT / "components" / "errors.py",
+    ROOT / "policy" / "errors.py",
+}
 """The engine's errors, and each upper layer's own (each deriving from the engine's SizingError)."""
-BUILTIN_ERRORS = {name for name, value in vars(builtins).items()
-                  if isinstance(value, type) and issubclass(value, BaseException)} | {"RunError"}
+BUILTIN_ERRORS = {
+    name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
+} | {"RunError"}
 """Bases that make a class an exception: Python's, and pulumi.RunError."""
 
 
@@ -89,8 +104,13 @@ def _classes(source: str) -> list[ast.ClassDef]:
 def error_classes_outside(sources: dict[Path, str]) -> list[str]:
     """Exception classes defined outside the errors modules (`path:line Name`), in modules given with their source."""
     errors = set(BUILTIN_ERRORS) | {c.name for p in ERROR_MODULES for c in _classes(p.read_text())}
-    return [f"{p.relative_to(ROOT)}:{c.lineno} {c.name}" for p, text in sources.items() if p not in ERROR_MODULES
-            for c in _classes(text) if _base_names(c) & errors]
+    return [
+        f"{p.relative_to(ROOT)}:{c.lineno} {c.name}"
+        for p, text in sources.items()
+        if p not in ERROR_MODULES
+        for c in _classes(text)
+        if _base_names(c) & errors
+    ]
 
 
 def test_error_classes_live_in_the_errors_modules():
@@ -99,8 +119,10 @@ def test_error_classes_live_in_the_errors_modules():
 
 
 def test_an_error_class_elsewhere_is_caught():
-    stray = {ROOT / "sizing" / "stray.py": "class StrayError(InvalidInputError):\n    pass\n",
-             ROOT / "deploy" / "stray.py": "class Stray(pulumi.RunError):\n    pass\n"}
+    stray = {
+        ROOT / "sizing" / "stray.py": "class StrayError(InvalidInputError):\n    pass\n",
+        ROOT / "deploy" / "stray.py": "class Stray(pulumi.RunError):\n    pass\n",
+    }
     assert error_classes_outside(stray) == ["sizing/stray.py:1 StrayError", "deploy/stray.py:1 Stray"]
 
 
@@ -111,16 +133,25 @@ def test_the_layers_errors_derive_from_the_engines_base(path):
     assert classes and all(issubclass(c, SizingError) for c in classes)
 
 
-@pytest.mark.parametrize("name, old_home", [
-    ("InputFileError", "sizing.bounded"), ("OutputFileError", "sizing.files"),
-    ("RecheckError", "sizing.planner.recheck"),
-    ("CalibrationRefused", "sizing.calibration.fit"), ("CalibrationFileError", "sizing.calibration.store"),
-    ("ResultFileError", "sizing.calibration.results"), ("CorruptEntry", "sizing.live.cache"),
-    ("PlanLockError", "deploy.plan_lock"), ("ConfigError", "deploy.stack_config"),
-    ("StackFileError", "deploy.stack_file"),
-    ("PlatformError", "deploy.fleet_spec"), ("QuotaShortfallError", "deploy.preflight"),
-    ("UnsafeShellValueError", "deploy.shell_values"), ("MissingPrerequisiteError", "deploy.eks_prerequisites"),
-])
+@pytest.mark.parametrize(
+    "name, old_home",
+    [
+        ("InputFileError", "sizing.bounded"),
+        ("OutputFileError", "sizing.files"),
+        ("RecheckError", "sizing.planner.recheck"),
+        ("CalibrationRefused", "sizing.calibration.fit"),
+        ("CalibrationFileError", "sizing.calibration.store"),
+        ("ResultFileError", "sizing.calibration.results"),
+        ("CorruptEntry", "sizing.live.cache"),
+        ("PlanLockError", "deploy.plan_lock"),
+        ("ConfigError", "deploy.stack_config"),
+        ("StackFileError", "deploy.stack_file"),
+        ("PlatformError", "deploy.fleet_spec"),
+        ("QuotaShortfallError", "deploy.preflight"),
+        ("UnsafeShellValueError", "deploy.shell_values"),
+        ("MissingPrerequisiteError", "deploy.eks_prerequisites"),
+    ],
+)
 def test_the_moved_names_are_still_importable_where_they_were(name, old_home):
     assert getattr(importlib.import_module(old_home), name).__module__.endswith(".errors")
 
@@ -133,13 +164,20 @@ FLEET_NAMES = {"llmfleet", "llm-fleet", "LLMFleet", "llmfleet:", "llm-fleet.io/"
 
 def spelled_out_names(source: str) -> list[int]:
     """Lines where a fleet name is written as a string of its own instead of imported from sizing/names.py."""
-    return [n.lineno for n in ast.walk(ast.parse(source))
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in FLEET_NAMES]
+    return [
+        n.lineno
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in FLEET_NAMES
+    ]
 
 
 def test_the_fleets_names_have_one_source():
-    offenders = [f"{p.relative_to(ROOT)}:{line}" for p in modules() if p != NAMES_HOME
-                 for line in spelled_out_names(p.read_text())]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{line}"
+        for p in modules()
+        if p != NAMES_HOME
+        for line in spelled_out_names(p.read_text())
+    ]
     assert not offenders, f"fleet names spelled out (import them from sizing/names.py): {offenders}"
 
 
@@ -158,8 +196,11 @@ def test_the_plan_lock_is_the_lock_file_only():
     (pre-flight, the fresh plan, quotas) is deploy/stack_plan.py's, whose names stay importable from the lock module."""
     from deploy import plan_lock, stack_plan
 
-    imported = {n.module for n in ast.walk(ast.parse((ROOT / "deploy" / "plan_lock.py").read_text()))
-                if isinstance(n, ast.ImportFrom)}
+    imported = {
+        n.module
+        for n in ast.walk(ast.parse((ROOT / "deploy" / "plan_lock.py").read_text()))
+        if isinstance(n, ast.ImportFrom)
+    }
     assert not imported & {"deploy.preflight", "deploy.fleet_spec", "sizing.planner.plan", "sizing.live.preflight"}
     for name in plan_lock.MOVED_TO_STACK_PLAN:
         assert getattr(plan_lock, name) is getattr(stack_plan, name)

@@ -7,9 +7,13 @@ from sizing.models.presets import load_preset, preset_names
 from tests.conftest import read_rows, test_config
 
 PRESET_FOR_ROW = {
-    "meta-llama/Llama-3.1-8B": "llama-3.1-8b", "meta-llama/Llama-3.1-70B": "llama-3.1-70b",
-    "meta-llama/Llama-3.1-405B": "llama-3.1-405b", "mistralai/Mistral-7B-v0.3": "mistral-7b",
-    "Qwen/Qwen2.5-7B": "qwen2.5-7b", "google/gemma-2-9b": "gemma-2-9b", "deepseek-ai/DeepSeek-V3": "deepseek-v3",
+    "meta-llama/Llama-3.1-8B": "llama-3.1-8b",
+    "meta-llama/Llama-3.1-70B": "llama-3.1-70b",
+    "meta-llama/Llama-3.1-405B": "llama-3.1-405b",
+    "mistralai/Mistral-7B-v0.3": "mistral-7b",
+    "Qwen/Qwen2.5-7B": "qwen2.5-7b",
+    "google/gemma-2-9b": "gemma-2-9b",
+    "deepseek-ai/DeepSeek-V3": "deepseek-v3",
 }
 TOLERANCE = 0.001  # the bar: within 0.1% of the published total
 
@@ -54,9 +58,25 @@ def test_gpt_oss_active_excludes_embedding(name, active_b):
 
 
 def test_every_required_preset_exists():
-    required = {"llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-3.3-70b", "mistral-7b", "mixtral-8x7b",
-                "mixtral-8x22b", "qwen2.5-7b", "qwen2.5-72b", "qwen3-8b", "qwen3-32b", "qwen3-235b-a22b", "gemma-2-9b",
-                "gemma-2-27b", "deepseek-v3", "gpt-oss-20b", "gpt-oss-120b"}
+    required = {
+        "llama-3.1-8b",
+        "llama-3.1-70b",
+        "llama-3.1-405b",
+        "llama-3.3-70b",
+        "mistral-7b",
+        "mixtral-8x7b",
+        "mixtral-8x22b",
+        "qwen2.5-7b",
+        "qwen2.5-72b",
+        "qwen3-8b",
+        "qwen3-32b",
+        "qwen3-235b-a22b",
+        "gemma-2-9b",
+        "gemma-2-27b",
+        "deepseek-v3",
+        "gpt-oss-20b",
+        "gpt-oss-120b",
+    }
     assert required <= set(preset_names())
 
 

@@ -27,10 +27,15 @@ def test_costs_are_consistent():
     p = run(concurrency=64, tpot_ms=60)
     c = p.choice
     assert c.monthly_cost_usd == pytest.approx(c.hourly_cost_usd * 730)
-    assert c.cost_per_million_output_tokens_usd == pytest.approx(c.hourly_cost_usd / (c.served_output_tokens_per_second * 3600 / 1e6))
-    assert c.hourly_cost_usd == pytest.approx(c.on_demand_instances * c.on_demand_usd_per_hour
-                                              + c.spot_instances * c.spot_usd_per_hour + c.interruption_usd_per_hour
-                                              + c.capacity_risk_usd_per_hour)
+    assert c.cost_per_million_output_tokens_usd == pytest.approx(
+        c.hourly_cost_usd / (c.served_output_tokens_per_second * 3600 / 1e6)
+    )
+    assert c.hourly_cost_usd == pytest.approx(
+        c.on_demand_instances * c.on_demand_usd_per_hour
+        + c.spot_instances * c.spot_usd_per_hour
+        + c.interruption_usd_per_hour
+        + c.capacity_risk_usd_per_hour
+    )
 
 
 def test_replicas_cover_concurrency():
@@ -53,14 +58,24 @@ def test_one_in_flight_cannot_carry_200_requests_per_second():
 
 
 def test_headroom_adds_an_on_demand_instance_for_interactive_unless_asked_for_spot():
-    p = run(model="llama-3.1-70b", concurrency=64, tpot_ms=50, headroom_replicas=1,
-            deployment=Deployment(instance_types=("p5.48xlarge",)))
+    p = run(
+        model="llama-3.1-70b",
+        concurrency=64,
+        tpot_ms=50,
+        headroom_replicas=1,
+        deployment=Deployment(instance_types=("p5.48xlarge",)),
+    )
     c = p.choice
     assert c.instances == math.ceil(c.replicas_required / c.replicas_per_instance) + 1  # N+1 in instances
     assert c.replicas == c.instances * c.replicas_per_instance
     assert p.purchase == "on-demand"  # the spare is there when the scarce spot pool is dry
-    spot_spare = run(model="llama-3.1-70b", concurrency=64, tpot_ms=50, headroom_replicas=1,
-                     deployment=Deployment(instance_types=("p5.48xlarge",), spare_purchase="spot"))
+    spot_spare = run(
+        model="llama-3.1-70b",
+        concurrency=64,
+        tpot_ms=50,
+        headroom_replicas=1,
+        deployment=Deployment(instance_types=("p5.48xlarge",), spare_purchase="spot"),
+    )
     assert spot_spare.purchase == "mixed" and spot_spare.choice.spot_instances == 1
 
 
@@ -99,7 +114,9 @@ def test_small_replicas_share_a_big_instance():
 
 
 def test_405b_needs_multi_node_or_big_gpus():
-    p = run(model="llama-3.1-405b", concurrency=8, deployment=Deployment(instance_types=("p4d.24xlarge", "p5.48xlarge")))
+    p = run(
+        model="llama-3.1-405b", concurrency=8, deployment=Deployment(instance_types=("p4d.24xlarge", "p5.48xlarge"))
+    )
     assert p.choice.nodes_per_replica > 1
     assert any("multi-node" in n for n in p.choice.notes)
 
@@ -182,8 +199,10 @@ def test_formats_the_gpu_cannot_run_are_rejected():
     p = run(deployment=Deployment(weights="fp8", instance_types=("g4dn.xlarge", "g5.xlarge")))
     (rejection,) = [r for r in p.rejected if r.instance_type == "g4dn.xlarge"]
     assert (rejection.kind, rejection.reason) == (
-        "engine", "fp8 weights need CUDA compute capability 8 or newer; T4-16GB has 7.5 "
-        "(vLLM rule kernel-capability: kernels for the weight format on this GPU generation)")
+        "engine",
+        "fp8 weights need CUDA compute capability 8 or newer; T4-16GB has 7.5 "
+        "(vLLM rule kernel-capability: kernels for the weight format on this GPU generation)",
+    )
     assert p.instance_type == "g5.xlarge"  # A10G (8.6) runs FP8 weights as W8A16
 
 
@@ -191,8 +210,11 @@ def test_types_the_region_does_not_sell_name_where_they_are_sold():
     # An expert asked for p5 in eu-west-1 wants to know where to go, not only that it is not there.
     from sizing.errors import InfeasibleError
 
-    req = PlanRequest(model=load_preset("llama-3.1-70b"), workload=Workload(concurrency=64, tpot_ms=40),
-                      deployment=Deployment(region="eu-west-1", instance_types=("p5.48xlarge",)))
+    req = PlanRequest(
+        model=load_preset("llama-3.1-70b"),
+        workload=Workload(concurrency=64, tpot_ms=40),
+        deployment=Deployment(region="eu-west-1", instance_types=("p5.48xlarge",)),
+    )
     with pytest.raises(InfeasibleError) as err:
         plan(req)
     assert "p5.48xlarge is sold in" in str(err.value) and "us-east-1" in str(err.value)

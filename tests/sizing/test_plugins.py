@@ -54,7 +54,9 @@ print('imported')
 
 def test_what_plan_stack_runs_imports_without_pulumi_or_boto3():
     """deploy/ (plan --stack) imports where the pulumi extra is absent (tools/engine_only.sh runs it there too)."""
-    result = subprocess.run([sys.executable, "-c", WITHOUT_EXTRAS], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRAS], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.stdout.strip() == "imported", result.stderr[-2000:]
 
 
@@ -74,8 +76,12 @@ def test_an_installed_package_reads_its_metadata(monkeypatch, tmp_path):
 
 def test_a_command_whose_extra_is_missing_exits_2_naming_it(monkeypatch, capsys):
     ran = []
-    absent = plugins.Command(help="needs a module this machine lacks", add_arguments=lambda p: None,
-                             run=lambda args: ran.append(args) or 0, needs=("pulumi", "no_such_module_llmfleet"))
+    absent = plugins.Command(
+        help="needs a module this machine lacks",
+        add_arguments=lambda p: None,
+        run=lambda args: ran.append(args) or 0,
+        needs=("pulumi", "no_such_module_llmfleet"),
+    )
     monkeypatch.setattr(plugins, "commands", lambda: {"report": absent})
     assert main(["report"]) == EXIT_BAD_INPUT
     err = capsys.readouterr().err
@@ -84,15 +90,18 @@ def test_a_command_whose_extra_is_missing_exits_2_naming_it(monkeypatch, capsys)
 
 
 def test_plan_stack_checks_its_planners_needs(monkeypatch, capsys):
-    planner = plugins.StackPlanner(plan_stack_file=lambda path, update: pytest.fail("ran"),
-                                   needs=("no_such_module_llmfleet",))
+    planner = plugins.StackPlanner(
+        plan_stack_file=lambda path, update: pytest.fail("ran"), needs=("no_such_module_llmfleet",)
+    )
     monkeypatch.setattr(plugins, "stack_planner", lambda: planner)
     assert main(["plan", "--stack", "stacks/Pulumi.dev.yaml"]) == EXIT_BAD_INPUT
     assert "needs no_such_module_llmfleet" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("module", "extra"), [("pulumi_aws", "pulumi"), ("boto3", "pulumi"), ("pulumi_policy", "test"),
-                                               ("not_a_dependency", "pulumi")])
+@pytest.mark.parametrize(
+    ("module", "extra"),
+    [("pulumi_aws", "pulumi"), ("boto3", "pulumi"), ("pulumi_policy", "test"), ("not_a_dependency", "pulumi")],
+)
 def test_the_extra_is_read_from_the_distributions_requirements(module, extra):
     assert extra_for(module) == extra
 

@@ -18,8 +18,14 @@ SERVABLE_FORMATS = st.sampled_from(["bf16", "fp16", "fp8", "int8", "int4-awq", "
 
 
 @settings(max_examples=200, deadline=None)
-@given(model=MODELS, fmt=SERVABLE_FORMATS, batch=st.integers(1, 512), extra=st.integers(1, 512),
-       seq_len=st.integers(1, 32768), kv_bytes=st.sampled_from([1, 2]))
+@given(
+    model=MODELS,
+    fmt=SERVABLE_FORMATS,
+    batch=st.integers(1, 512),
+    extra=st.integers(1, 512),
+    seq_len=st.integers(1, 32768),
+    kv_bytes=st.sampled_from([1, 2]),
+)
 def test_more_concurrency_never_needs_less_memory(model, fmt, batch, extra, seq_len, kv_bytes):
     m = load_preset(model)
     less = memory_demand(m, get_format(fmt), Layout(), get_engine(), kv_bytes, batch, seq_len)
@@ -29,7 +35,12 @@ def test_more_concurrency_never_needs_less_memory(model, fmt, batch, extra, seq_
 
 
 @settings(max_examples=200, deadline=None)
-@given(model=MODELS, fmt=st.sampled_from(sorted(all_formats())), tp=st.sampled_from([1, 2, 4, 8]), pp=st.sampled_from([1, 2, 4]))
+@given(
+    model=MODELS,
+    fmt=st.sampled_from(sorted(all_formats())),
+    tp=st.sampled_from([1, 2, 4, 8]),
+    pp=st.sampled_from([1, 2, 4]),
+)
 def test_higher_tp_never_needs_more_weight_memory_per_gpu(model, fmt, tp, pp):
     m = load_preset(model)
     if engine_refusal(m, get_format(fmt), Layout(tp=tp * 2, pp=pp)):

@@ -40,8 +40,10 @@ def test_nothing_feasible_raises_the_engines_error():
 
 
 def test_the_public_names_import_from_sizing_without_loading_the_planner():
-    probe = ("import sys, sizing; assert 'sizing.planner.plan' not in sys.modules; "
-             "from sizing import Deployment, Plan, PlanRequest, Workload, plan; print(Plan.__name__)")
+    probe = (
+        "import sys, sizing; assert 'sizing.planner.plan' not in sys.modules; "
+        "from sizing import Deployment, Plan, PlanRequest, Workload, plan; print(Plan.__name__)"
+    )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "Plan"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -5,9 +5,13 @@ from hypothesis import strategies as st
 
 from sizing.redact import REDACTED, redact, redact_value
 
-SECRETS = ["hf_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7", "AKIA" + "IOSFODNN7EXAMPLE", "ASIA" + "Z" * 16,
-           "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----",
-           "ghp_" + "x" * 36]
+SECRETS = [
+    "hf_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7",
+    "AKIA" + "IOSFODNN7EXAMPLE",
+    "ASIA" + "Z" * 16,
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----",
+    "ghp_" + "x" * 36,
+]
 
 
 @given(st.sampled_from(SECRETS), st.text(max_size=40), st.text(max_size=40))
@@ -18,7 +22,10 @@ def test_a_credential_anywhere_is_redacted(secret, before, after):
 
 def test_secure_values_are_redacted_as_text_and_as_data():
     assert "v1:abc" not in redact("llmfleet:model={'secure': 'v1:abc'}")
-    assert redact_value({"a": {"secure": "v1:abc"}, "b": ["hf_" + "q" * 34]}) == {"a": {"secure": REDACTED}, "b": [REDACTED]}
+    assert redact_value({"a": {"secure": "v1:abc"}, "b": ["hf_" + "q" * 34]}) == {
+        "a": {"secure": REDACTED},
+        "b": [REDACTED],
+    }
 
 
 def test_ordinary_text_is_left_alone():

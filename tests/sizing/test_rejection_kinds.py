@@ -23,8 +23,10 @@ def emitted_kinds() -> set[str]:
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
                 continue
-            args = [*(node.args[2:3] if node.func.id == "reject" else []),
-                    *(k.value for k in node.keywords if k.arg == "kind" and node.func.id in ("reject", "Rejection"))]
+            args = [
+                *(node.args[2:3] if node.func.id == "reject" else []),
+                *(k.value for k in node.keywords if k.arg == "kind" and node.func.id in ("reject", "Rejection")),
+            ]
             found |= {a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)}
     return found
 
@@ -37,8 +39,11 @@ def test_every_emitted_kind_is_in_the_closed_set():
 def test_every_kind_is_documented():
     """RejectionKind's docstring (the string after it in results.py) says what each kind means."""
     body = ast.parse((PLANNER / "results.py").read_text()).body
-    index = next(i for i, n in enumerate(body)
-                 if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "RejectionKind")
+    index = next(
+        i
+        for i, n in enumerate(body)
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "RejectionKind"
+    )
     doc = body[index + 1].value.value  # type: ignore[attr-defined]
     assert [k for k in sorted(KINDS) if f"{k}:" not in doc and f"{k}," not in doc] == []
 

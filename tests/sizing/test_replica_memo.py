@@ -12,8 +12,9 @@ from sizing.planner.request import Deployment, PlanRequest, Workload
 
 def _request(concurrency: int = 32, kv_dtype: str = "auto", output_tokens: int = 256) -> PlanRequest:
     workload = Workload(concurrency=concurrency, output_tokens=output_tokens, ttft_ms=2000, tpot_ms=50)
-    return PlanRequest(model=load_preset("llama-3.1-8b"), workload=workload,
-                       deployment=Deployment(weights="auto", kv_dtype=kv_dtype))
+    return PlanRequest(
+        model=load_preset("llama-3.1-8b"), workload=workload, deployment=Deployment(weights="auto", kv_dtype=kv_dtype)
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -22,8 +22,11 @@ MTP_SPEEDUP_TOLERANCE = 0.15
 
 
 def _plan(model, speculative=None, types=None, assumptions=None, **workload):
-    req = PlanRequest(model=load_preset(model), workload=Workload(**workload),
-                      deployment=Deployment(weights="auto", instance_types=types, speculative=speculative))
+    req = PlanRequest(
+        model=load_preset(model),
+        workload=Workload(**workload),
+        deployment=Deployment(weights="auto", instance_types=types, speculative=speculative),
+    )
     return plan(req.model_copy(update={"assumptions": assumptions}) if assumptions else req)
 
 
@@ -64,14 +67,19 @@ def test_the_acceptance_length_is_a_stated_overridable_assumption():
 def test_pipeline_layouts_are_refused_by_rule():
     p = _plan("deepseek-r1", "mtp", types=("p5en.48xlarge",), requests_per_second=1)
     assert p.choice.pipeline_parallel == 1
-    assert any("speculative-no-pipeline" in r.reason for r in p.rejected if r.pipeline_parallel and r.pipeline_parallel > 1)
+    assert any(
+        "speculative-no-pipeline" in r.reason for r in p.rejected if r.pipeline_parallel and r.pipeline_parallel > 1
+    )
 
 
-@pytest.mark.parametrize("model,method,engine,match", [
-    ("mistral-7b", "eagle3", None, "catalogues no eagle3 draft"),
-    ("llama-3.1-8b", "mtp", None, "it has: eagle3"),
-    ("llama-3.1-8b", "eagle3", "vllm-v0", "from 0.8.5 on"),
-])
+@pytest.mark.parametrize(
+    "model,method,engine,match",
+    [
+        ("mistral-7b", "eagle3", None, "catalogues no eagle3 draft"),
+        ("llama-3.1-8b", "mtp", None, "it has: eagle3"),
+        ("llama-3.1-8b", "eagle3", "vllm-v0", "from 0.8.5 on"),
+    ],
+)
 def test_drafts_the_engine_cannot_run_are_refused_by_name(model, method, engine, match):
     req = PlanRequest(model=load_preset(model), deployment=Deployment(speculative=method, engine=engine))
     with pytest.raises(InvalidInputError, match=match):

@@ -23,10 +23,20 @@ from tests.conftest import read_rows, test_config
 
 TOLERANCE = 0.30
 ROWS = {r["case"]: r for r in read_rows("throughput.csv")}
-MODELS = {"Llama-3.1-8B": lambda: load_preset("llama-3.1-8b"), "Llama-3-8B": lambda: test_config("meta-llama-3-8b"),
-          "Llama-2-70B": lambda: test_config("llama-2-70b"), "Llama-3-70B": lambda: load_preset("llama-3.1-70b")}
-HARDWARE = {"1x H100-SXM": "H100", "1x H200-SXM": "H200", "2x H100-80GB": "H100", "4x A100-40GB": "A100-SXM-40GB",
-            "Apple M2 Ultra (800 GB/s)": "M2-Ultra-192GB", "RTX 4090": "RTX-4090-24GB"}
+MODELS = {
+    "Llama-3.1-8B": lambda: load_preset("llama-3.1-8b"),
+    "Llama-3-8B": lambda: test_config("meta-llama-3-8b"),
+    "Llama-2-70B": lambda: test_config("llama-2-70b"),
+    "Llama-3-70B": lambda: load_preset("llama-3.1-70b"),
+}
+HARDWARE = {
+    "1x H100-SXM": "H100",
+    "1x H200-SXM": "H200",
+    "2x H100-80GB": "H100",
+    "4x A100-40GB": "A100-SXM-40GB",
+    "Apple M2 Ultra (800 GB/s)": "M2-Ultra-192GB",
+    "RTX 4090": "RTX-4090-24GB",
+}
 FORMATS = {"fp8": "fp8", "fp16": "fp16", "q4_k_m": "q4_k_m"}
 
 
@@ -38,8 +48,15 @@ def speed_for(row, kv_bytes: int = 2) -> ReplicaSpeed:
     assumptions = default_assumptions()
     if row["source"] == "T3":
         assumptions = assumptions.model_copy(update={"decode_step_overhead_ms": LLAMA_CPP_STEP_OVERHEAD_MS})
-    return ReplicaSpeed(MODELS[row["model"]](), gpu, get_format(FORMATS[row["weights"]]), Layout(tp=int(row["tp"])),
-                        kv_bytes, gpu.interconnect, assumptions)
+    return ReplicaSpeed(
+        MODELS[row["model"]](),
+        gpu,
+        get_format(FORMATS[row["weights"]]),
+        Layout(tp=int(row["tp"])),
+        kv_bytes,
+        gpu.interconnect,
+        assumptions,
+    )
 
 
 @pytest.mark.parametrize("case", ["t01", "t02", "t03", "t04", "t05"])
@@ -47,8 +64,9 @@ def test_saturated_throughput(case):
     row = ROWS[case]
     rs = speed_for(row, kv_bytes=1)
     i, o = int(row["input_tokens"]), int(row["output_tokens"])
-    mem = memory_breakdown(rs.model, rs.gpu, rs.fmt, rs.layout, get_engine(),
-                           EngineSettings(max_model_len=i + o, kv_element_bytes=1))
+    mem = memory_breakdown(
+        rs.model, rs.gpu, rs.fmt, rs.layout, get_engine(), EngineSettings(max_model_len=i + o, kv_element_bytes=1)
+    )
     batch = min(mem.max_num_seqs, int(mem.max_concurrency))
     predicted = rs.saturated_output_tokens_per_s(i, o, batch)
     assert abs(predicted / float(row["value"]) - 1) <= TOLERANCE
@@ -74,7 +92,9 @@ def test_local_hardware_batch1_decode(case):
 @pytest.mark.parametrize("model", ["llama-3.1-8b", "qwen3-8b", "mistral-7b"])
 def test_batch1_decode_between_half_and_full_bandwidth_ceiling(gpu, model):
     spec = get_gpu(gpu)
-    rs = ReplicaSpeed(load_preset(model), spec, get_format("bf16"), Layout(), 2, spec.interconnect, default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset(model), spec, get_format("bf16"), Layout(), 2, spec.interconnect, default_assumptions()
+    )
     ratio = rs.output_tokens_per_s(1, 128, 128) / rs.bandwidth_ceiling_tokens_per_s()
     assert 0.5 <= ratio <= 1.0
 
@@ -117,8 +137,15 @@ def test_prefill_is_compute_bound(llama8b):
 def test_efficiency_override_changes_the_prediction(llama8b):
     gpu = get_gpu("H100")
     base = ReplicaSpeed(llama8b, gpu, get_format("bf16"), Layout(), 2, "nvswitch", default_assumptions())
-    slower = base.__class__(llama8b, gpu, get_format("bf16"), Layout(), 2, "nvswitch",
-                            default_assumptions().model_copy(update={"decode_bw_efficiency": 0.6}))
+    slower = base.__class__(
+        llama8b,
+        gpu,
+        get_format("bf16"),
+        Layout(),
+        2,
+        "nvswitch",
+        default_assumptions().model_copy(update={"decode_bw_efficiency": 0.6}),
+    )
     assert slower.tpot_s(1, 128, 128) > base.tpot_s(1, 128, 128)
 
 
@@ -135,15 +162,21 @@ def test_pp_keeps_micro_batches_in_flight(llama8b):
     assert rs.decode_step(64, 1000).weights_s == pytest.approx(read / bandwidth)  # each stage reads its half, pp times
 
 
-@pytest.mark.parametrize("model, gpu, link, tp, pp", [
-    ("llama-3.1-8b", "H100", "nvswitch", 1, 1), ("llama-3.1-70b", "L40S", "pcie", 4, 1),
-    ("llama-3.1-70b", "H100", "nvswitch", 4, 2), ("gemma-2-27b", "A10G", "pcie", 8, 1),
-])
+@pytest.mark.parametrize(
+    "model, gpu, link, tp, pp",
+    [
+        ("llama-3.1-8b", "H100", "nvswitch", 1, 1),
+        ("llama-3.1-70b", "L40S", "pcie", 4, 1),
+        ("llama-3.1-70b", "H100", "nvswitch", 4, 2),
+        ("gemma-2-27b", "A10G", "pcie", 8, 1),
+    ],
+)
 def test_dense_decode_step_is_affine_in_the_batch(model, gpu, link, tp, pp):
     # ReplicaLoad takes the decode step of a dense replica without DP ranks as a line through two points (from d = pp
     # on, where the pipeline is full); every point in between must lie on it.
-    rs = ReplicaSpeed(load_preset(model), get_gpu(gpu), get_format("bf16"), Layout(tp=tp, pp=pp), 2, link,
-                      default_assumptions())
+    rs = ReplicaSpeed(
+        load_preset(model), get_gpu(gpu), get_format("bf16"), Layout(tp=tp, pp=pp), 2, link, default_assumptions()
+    )
     start, top, ctx = float(pp if pp > 1 else 0), 500.0, 3000
     y0, y1 = rs.step_s(start, ctx), rs.step_s(top, ctx)
     for d in (start + 0.5, pp + 1.0, 37.3, 250.0, 499.0):

@@ -21,9 +21,16 @@ from sizing.speed.results import CalibrationUsed, ClosedLoopSpeed, OpenLoopSpeed
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "cli_json"
 CASES = sorted(p.stem for p in GOLDEN.glob("*.json"))
-EXPECTED_TYPE = {"memory_demand": MemoryDemand, "memory_gpu": MemoryOnGpu, "memory_gpu_moe": MemoryOnGpu,
-                 "memory_gpu_misfit": MemoryOnGpu, "speed_batch": SpeedAtBatch, "speed_batch_max": SpeedAtBatch,
-                 "speed_closed_loop": ClosedLoopSpeed, "speed_open_loop": OpenLoopSpeed}
+EXPECTED_TYPE = {
+    "memory_demand": MemoryDemand,
+    "memory_gpu": MemoryOnGpu,
+    "memory_gpu_moe": MemoryOnGpu,
+    "memory_gpu_misfit": MemoryOnGpu,
+    "speed_batch": SpeedAtBatch,
+    "speed_batch_max": SpeedAtBatch,
+    "speed_closed_loop": ClosedLoopSpeed,
+    "speed_open_loop": OpenLoopSpeed,
+}
 RESULT = {"memory": MemoryResult, "speed": SpeedResult}
 
 
@@ -93,8 +100,9 @@ def test_the_json_meets_its_published_schema(case):
 def test_the_plan_json_meets_its_published_schema(capsys):
     code = main(["plan", "--model", "llama-3.1-8b", "--instance-types", "g6e.xlarge,g5.xlarge", "--json"])
     assert code == 0
-    jsonschema.validate(json.loads(capsys.readouterr().out),
-                        json.loads((schemas.TARGET / "plan.schema.json").read_text()))
+    jsonschema.validate(
+        json.loads(capsys.readouterr().out), json.loads((schemas.TARGET / "plan.schema.json").read_text())
+    )
 
 
 def test_the_schema_files_are_current():
@@ -109,8 +117,9 @@ def test_a_stale_schema_file_is_caught(tmp_path, capsys):
     assert "speed.schema.json is stale. To fix: python -m sizing.schemas" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model", [MemoryDemand, MemoryOnGpu, SpeedAtBatch, ClosedLoopSpeed, OpenLoopSpeed,
-                                   CalibrationUsed])
+@pytest.mark.parametrize(
+    "model", [MemoryDemand, MemoryOnGpu, SpeedAtBatch, ClosedLoopSpeed, OpenLoopSpeed, CalibrationUsed]
+)
 def test_every_field_has_a_docstring_and_the_results_are_frozen(model):
     assert model.model_config.get("frozen") is True
     undocumented = [name for name, field in model.model_fields.items() if not field.description]

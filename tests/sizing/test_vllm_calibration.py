@@ -26,10 +26,17 @@ def predict(row):
     model = CALIBRATION_MODELS[row["model"]]()
     fmt = get_format(FORMAT_FOR_ROW[row["weights"]])
     kv_bytes = kv_bytes_per_element(row["kv_dtype"], activation_dtype_bytes(fmt))
-    settings = EngineSettings(gpu_memory_utilization=float(row["util"]), max_model_len=int(row["max_model_len"]),
-                              kv_element_bytes=kv_bytes)
-    return memory_breakdown(model, get_gpu(GPU_FOR_ROW[row["gpu"]]), fmt, Layout(tp=int(row["tp"]), pp=int(row["pp"])),
-                            get_engine(engine_for(row)), settings)
+    settings = EngineSettings(
+        gpu_memory_utilization=float(row["util"]), max_model_len=int(row["max_model_len"]), kv_element_bytes=kv_bytes
+    )
+    return memory_breakdown(
+        model,
+        get_gpu(GPU_FOR_ROW[row["gpu"]]),
+        fmt,
+        Layout(tp=int(row["tp"]), pp=int(row["pp"])),
+        get_engine(engine_for(row)),
+        settings,
+    )
 
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r["case"])

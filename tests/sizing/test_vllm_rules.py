@@ -28,8 +28,13 @@ def test_every_rule_names_its_source():
 def qwen3_plan():
     """`plan --model qwen3-235b-a22b --weights fp8-block --concurrency 32 --input-tokens 2000 --output-tokens 1000
     --tpot-ms 50`."""
-    return plan(PlanRequest(model=load_preset("qwen3-235b-a22b"), deployment=Deployment(weights="fp8-block"),
-                            workload=Workload(concurrency=32, input_tokens=2000, output_tokens=1000, tpot_ms=50)))
+    return plan(
+        PlanRequest(
+            model=load_preset("qwen3-235b-a22b"),
+            deployment=Deployment(weights="fp8-block"),
+            workload=Workload(concurrency=32, input_tokens=2000, output_tokens=1000, tpot_ms=50),
+        )
+    )
 
 
 def test_qwen3_fp8_block_never_plans_tp8_with_sliced_experts():
@@ -38,11 +43,17 @@ def test_qwen3_fp8_block_never_plans_tp8_with_sliced_experts():
     p = qwen3_plan()
     c = p.choice  # the cheapest may be another layout (PP on a PCIe type); the recipe must be among those shown
     assert (c.tensor_parallel, c.expert_parallel) != (8, False)
-    assert any((x.tensor_parallel, x.expert_parallel) in {(4, False), (8, True)}
-               for x in [c] + [a.candidate for a in p.alternatives])
+    assert any(
+        (x.tensor_parallel, x.expert_parallel) in {(4, False), (8, True)}
+        for x in [c] + [a.candidate for a in p.alternatives]
+    )
     assert all(not (a.candidate.tensor_parallel == 8 and not a.candidate.expert_parallel) for a in p.alternatives)
-    refused = [r for r in p.rejected if r.tensor_parallel == 8 and not r.expert_parallel and r.instance_type == "p5.48xlarge"]
-    assert refused and all(r.kind == "layout" and "block-quant-per-rank" in r.reason and "192" in r.reason for r in refused)
+    refused = [
+        r for r in p.rejected if r.tensor_parallel == 8 and not r.expert_parallel and r.instance_type == "p5.48xlarge"
+    ]
+    assert refused and all(
+        r.kind == "layout" and "block-quant-per-rank" in r.reason and "192" in r.reason for r in refused
+    )
 
 
 def test_expert_parallelism_lifts_the_block_rule():
@@ -60,8 +71,14 @@ def test_block_fp8_on_a100_is_refused_by_kernel_rule():
 
 
 def gpt_oss_on_h100():
-    return memory_breakdown(load_preset("gpt-oss-120b"), get_gpu("H100"), get_format("mxfp4"), Layout(), get_engine(),
-                            EngineSettings(gpu_memory_utilization=0.95, max_model_len=131072, kv_element_bytes=2))
+    return memory_breakdown(
+        load_preset("gpt-oss-120b"),
+        get_gpu("H100"),
+        get_format("mxfp4"),
+        Layout(),
+        get_engine(),
+        EngineSettings(gpu_memory_utilization=0.95, max_model_len=131072, kv_element_bytes=2),
+    )
 
 
 def test_gpt_oss_120b_startup_memory_matches_vllm_logs():
@@ -73,16 +90,40 @@ def test_gpt_oss_120b_startup_memory_matches_vllm_logs():
 
 
 def test_memory_cli_agrees_with_vllms_refusal(capsys):
-    code = main(["memory", "--model", "gpt-oss-120b", "--gpu", "H100", "--max-model-len", "131072",
-                 "--gpu-memory-utilization", "0.95"])
+    code = main(
+        [
+            "memory",
+            "--model",
+            "gpt-oss-120b",
+            "--gpu",
+            "H100",
+            "--max-model-len",
+            "131072",
+            "--gpu-memory-utilization",
+            "0.95",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "engine refuses to start" in out and "mxfp4-hopper-startup-peak" in out
 
 
 def test_memory_cli_names_the_block_rule(capsys):
-    code = main(["memory", "--model", "qwen3-235b-a22b", "--weights", "fp8-block", "--gpu", "H100", "--tp", "8",
-                 "--max-model-len", "8192"])
+    code = main(
+        [
+            "memory",
+            "--model",
+            "qwen3-235b-a22b",
+            "--weights",
+            "fp8-block",
+            "--gpu",
+            "H100",
+            "--tp",
+            "8",
+            "--max-model-len",
+            "8192",
+        ]
+    )
     assert code == 1 and "block-quant-per-rank" in capsys.readouterr().out
 
 

@@ -10,7 +10,9 @@ TPOT_20 = Workload(tpot_ms=20)
 
 
 def eight_b(weights: str):
-    return plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=TPOT_20, deployment=Deployment(weights=weights)))
+    return plan(
+        PlanRequest(model=load_preset("llama-3.1-8b"), workload=TPOT_20, deployment=Deployment(weights=weights))
+    )
 
 
 def test_auto_serves_an_8b_model_in_fp8():
@@ -27,11 +29,20 @@ def test_auto_serves_an_8b_model_in_fp8():
 
 
 def test_every_alternative_says_its_format():
-    p = plan(PlanRequest(model=load_preset("llama-3.1-8b"), workload=TPOT_20, deployment=Deployment(
-        weights="auto", instance_types=("g5.12xlarge", "g5.2xlarge", "g6e.xlarge", "p5.4xlarge"))))
+    p = plan(
+        PlanRequest(
+            model=load_preset("llama-3.1-8b"),
+            workload=TPOT_20,
+            deployment=Deployment(
+                weights="auto", instance_types=("g5.12xlarge", "g5.2xlarge", "g6e.xlarge", "p5.4xlarge")
+            ),
+        )
+    )
     formats = {a.candidate.weights for a in p.alternatives}
     assert formats == {"bf16", "fp8"}
-    assert all(a.candidate.weights == "fp8" for a in p.alternatives if a.candidate.gpu in ("L40S-48GB", "H100-SXM-80GB"))
+    assert all(
+        a.candidate.weights == "fp8" for a in p.alternatives if a.candidate.gpu in ("L40S-48GB", "H100-SXM-80GB")
+    )
     # Ampere has no FP8 tensor cores: both its own bf16 and FP8 as Marlin W8A16 (issue 19, item 7) are sized there
     assert {a.candidate.weights for a in p.alternatives if a.candidate.gpu == "A10G-24GB"} == {"bf16", "fp8"}
 
@@ -42,16 +53,25 @@ def test_issue19_reproducer8_format_search_covers_fp8_kv_w8a16_and_nvfp4():
     (never chosen unasked), A100 types weigh W8A16, and Blackwell serves the publisher's NVFP4 release."""
     work = Workload(concurrency=64, tpot_ms=50)
     llama = load_preset("llama-3.3-70b")
-    a100 = plan(PlanRequest(model=llama, workload=work, deployment=Deployment(weights="auto",
-                                                                             instance_types=("p4d.24xlarge",))))
+    a100 = plan(
+        PlanRequest(model=llama, workload=work, deployment=Deployment(weights="auto", instance_types=("p4d.24xlarge",)))
+    )
     assert a100.weights == "fp8" and a100.kv_dtype == "auto"
     assert a100.kv_alternative is not None and a100.kv_alternative.kv_dtype == "fp8"
-    b200 = plan(PlanRequest(model=llama, workload=work, deployment=Deployment(weights="auto",
-                                                                             instance_types=("p6-b200.48xlarge",))))
+    b200 = plan(
+        PlanRequest(
+            model=llama, workload=work, deployment=Deployment(weights="auto", instance_types=("p6-b200.48xlarge",))
+        )
+    )
     assert b200.weights == "nvfp4" and b200.checkpoint.repo == "nvidia/Llama-3.3-70B-Instruct-FP4"
     assert b200.vllm_quantization == ""  # the release declares its scheme
-    pinned = plan(PlanRequest(model=llama, workload=work, deployment=Deployment(
-        weights="auto", kv_dtype="fp8", instance_types=("p4d.24xlarge",))))
+    pinned = plan(
+        PlanRequest(
+            model=llama,
+            workload=work,
+            deployment=Deployment(weights="auto", kv_dtype="fp8", instance_types=("p4d.24xlarge",)),
+        )
+    )
     assert pinned.kv_dtype == "fp8" and pinned.kv_alternative is None
 
 
@@ -59,6 +79,7 @@ def test_nvfp4_without_a_release_is_refused():
     import pytest
 
     from sizing.errors import InvalidInputError
+
     with pytest.raises(InvalidInputError, match="To fix"):
         plan(PlanRequest(model=load_preset("mistral-7b"), deployment=Deployment(weights="nvfp4")))
 
@@ -86,9 +107,13 @@ def test_auto_serves_the_publishers_fp8_release_where_there_is_one():
     """Qwen3's official FP8 checkpoint is block-scaled. `auto` used to add online per-tensor FP8 only, so the nodes
     downloaded the 438 GiB bf16 checkpoint and quantized it at load; an expert serves Qwen/Qwen3-235B-A22B-FP8
     (220 GiB), whose TP/EP layouts vLLM's block-FP8 rules then govern."""
-    p = plan(PlanRequest(model=load_preset("qwen3-235b-a22b"),
-                         workload=Workload(concurrency=64, input_tokens=3000, output_tokens=800, tpot_ms=40),
-                         deployment=Deployment(weights="auto", instance_types=("p5.48xlarge", "p5en.48xlarge"))))
+    p = plan(
+        PlanRequest(
+            model=load_preset("qwen3-235b-a22b"),
+            workload=Workload(concurrency=64, input_tokens=3000, output_tokens=800, tpot_ms=40),
+            deployment=Deployment(weights="auto", instance_types=("p5.48xlarge", "p5en.48xlarge")),
+        )
+    )
     assert p.weights == "fp8-block" and p.checkpoint.prequantized
     assert p.checkpoint.repo == "Qwen/Qwen3-235B-A22B-FP8" and p.checkpoint.download_bytes < 250 * 2**30
     assert p.vllm_quantization == ""  # served as published, no quantization at load

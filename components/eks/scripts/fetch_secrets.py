@@ -38,12 +38,15 @@ def main(env: "os._Environ[str] | dict[str, str]", sleep=time.sleep) -> None:
 
     def secret(arn: str) -> str:
         return retried(lambda: secrets.get_secret_value(SecretId=arn)["SecretString"], sleep)
+
     write(folder, "api-key", secret(env["LLMFLEET_API_KEY_SECRET"]))
     if env.get("LLMFLEET_HF_TOKEN_SECRET"):
         write(folder, "hf-token", secret(env["LLMFLEET_HF_TOKEN_SECRET"]))
     elif env.get("LLMFLEET_HF_TOKEN_PARAMETER"):
         ssm = boto3.client("ssm")
-        parameter = retried(lambda: ssm.get_parameter(Name=env["LLMFLEET_HF_TOKEN_PARAMETER"], WithDecryption=True), sleep)
+        parameter = retried(
+            lambda: ssm.get_parameter(Name=env["LLMFLEET_HF_TOKEN_PARAMETER"], WithDecryption=True), sleep
+        )
         write(folder, "hf-token", parameter["Parameter"]["Value"])
 
 

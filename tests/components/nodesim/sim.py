@@ -10,8 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STUB = Path(__file__).with_name("stub.sh")
-STUBBED = ("docker", "aws", "curl", "systemctl", "iptables", "mountpoint", "blkid", "mkfs.xfs", "mount", "sleep",
-           "journalctl", "nvidia-smi")
+STUBBED = (
+    "docker",
+    "aws",
+    "curl",
+    "systemctl",
+    "iptables",
+    "mountpoint",
+    "blkid",
+    "mkfs.xfs",
+    "mount",
+    "sleep",
+    "journalctl",
+    "nvidia-smi",
+)
 """Commands stubbed; the rest (install, cat, awk, date) are the real ones, writing under LLMFLEET_ROOT."""
 UNITS = ("llmfleet.service", "llmfleet-ready.service")
 """Started in this order at boot (the ready unit runs After=llmfleet.service)."""
@@ -29,8 +41,13 @@ class Node:
     instance_id: str = "i-0000000000000000a"
 
     def env(self) -> dict[str, str]:
-        return {"PATH": f"{self.bin}:/usr/bin:/bin", "LLMFLEET_ROOT": str(self.root), "SIM_STATE": str(self.state),
-                "SIM_INSTANCE": self.instance_id, "HOME": str(self.root)}
+        return {
+            "PATH": f"{self.bin}:/usr/bin:/bin",
+            "LLMFLEET_ROOT": str(self.root),
+            "SIM_STATE": str(self.state),
+            "SIM_INSTANCE": self.instance_id,
+            "HOME": str(self.root),
+        }
 
     def run(self, script: Path) -> subprocess.CompletedProcess:
         return subprocess.run(["bash", str(script)], env=self.env(), capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -49,8 +66,13 @@ class Node:
             (self.root / "run" / name).mkdir(parents=True, exist_ok=True)
         exec_start = re.search(r"^ExecStart=(\S+)$", text, re.M)
         assert exec_start, f"{unit} has no ExecStart"
-        return subprocess.Popen(["bash", str(self.root / exec_start.group(1).lstrip("/"))], env=self.env(),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            ["bash", str(self.root / exec_start.group(1).lstrip("/"))],
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
 
     def boot(self) -> dict[str, int]:
         """Start the enabled units in order; each unit's exit status."""
