@@ -252,7 +252,7 @@ def test_burst_arrivals_put_the_prompts_in_ttft_not_in_itl(capsys):
 
 
 def test_burst_itl_at_one_wave_is_the_pure_decode_step(capsys):
-    argv = (
+    shape = (
         "speed",
         "--model",
         "llama-3.1-8b",
@@ -264,29 +264,12 @@ def test_burst_itl_at_one_wave_is_the_pure_decode_step(capsys):
         "200",
         "--output-tokens",
         "200",
-        "--concurrency",
-        "10",
         "--json",
     )
+    argv = (*shape, "--concurrency", "10")
     _, burst, _ = run(capsys, *argv, "--arrivals", "burst")
     _, poisson, _ = run(capsys, *argv)
-    _, batch, _ = run(
-        capsys,
-        "speed",
-        "--model",
-        "llama-3.1-8b",
-        "--gpu",
-        GPU,
-        "--weights",
-        WEIGHTS,
-        "--input-tokens",
-        "200",
-        "--output-tokens",
-        "200",
-        "--batch",
-        "10",
-        "--json",
-    )
+    _, batch, _ = run(capsys, *shape, "--batch", "10")
     b, p = json.loads(burst), json.loads(poisson)
     assert b["tpot_ms"] == pytest.approx(json.loads(batch)["tpot_ms"], rel=0.01)  # no prompt in a decode step
     assert b["tpot_ms"] < p["tpot_ms"] and b["ttft_ms"] > p["ttft_ms"]
