@@ -10,8 +10,6 @@ certificate ARN from a StackReference)."""
 
 from __future__ import annotations
 
-import ast
-import inspect
 import sys
 import types
 import typing
@@ -22,6 +20,7 @@ from pydantic import BaseModel
 from deploy.cluster_options import EksClusterOptions
 from deploy.options import FleetOptions, WeightsSource
 from provider.write_or_check import write_or_check
+from sizing.field_docs import field_docs
 from sizing.live.preflight import PreflightOptions
 from sizing.planner.request import Deployment, Workload
 
@@ -59,23 +58,6 @@ from typing import TypedDict
 
 import pulumi
 '''
-
-
-def field_docs(model: type) -> dict[str, str]:
-    """Attribute docstrings of a class (the string right after each annotated field)."""
-    tree = ast.parse(inspect.getsource(model))
-    body = next(n for n in tree.body if isinstance(n, ast.ClassDef)).body
-    docs: dict[str, str] = {}
-    for node, after in zip(body, body[1:], strict=False):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(after, ast.Expr)
-            and isinstance(after.value, ast.Constant)
-            and isinstance(after.value.value, str)
-        ):
-            docs[node.target.id] = " ".join(after.value.value.split())
-    return docs
 
 
 def _plain(annotation: typing.Any) -> typing.Any:

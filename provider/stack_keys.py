@@ -23,8 +23,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from deploy.stack_config import NAMESPACE, SECTIONS, STACK_ONLY_KEYS
-from provider.codegen import NOT_EXPOSED, _plain, field_docs
+from provider.codegen import NOT_EXPOSED, _plain
 from provider.write_or_check import write_or_check
+from sizing.field_docs import field_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "stack-keys.md"

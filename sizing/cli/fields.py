@@ -5,17 +5,15 @@ model (as vLLM's engine arguments feed its CLI help). A new field is a new flag;
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 import types
 import typing
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+
+from sizing.field_docs import field_docs
 
 FLAG_NAMES: dict[str, str] = {"kind": "--workload", "headroom_replicas": "--headroom"}
 """Fields whose flag is not the field's name in kebab case (the names the command line has always had)."""
@@ -39,25 +37,11 @@ BOUNDS = (
     (annotated_types.Le, "le", "<= {}"),
 )
 """Numeric constraints pydantic keeps in a field's metadata, the attribute holding the limit, and how help shows it."""
-_FIELD_DOC = re.compile(r'^    (\w+): [^\n]*\n    """(.*?)"""', re.MULTILINE | re.DOTALL)
-"""A field line of a model class followed by its docstring (the project's convention: one line, then the string)."""
 
 
 def flag(field: str) -> str:
     """The command-line flag of a field name (--seq-len for seq_len; the historic names of FLAG_NAMES)."""
     return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
-
-
-@cache
-def field_docs(model: type[BaseModel]) -> dict[str, str]:
-    """The docstring under each field of a model class, whitespace collapsed (read from its source file: a regular
-    expression over the class's text, not an import-time cost for every command)."""
-    module = sys.modules[model.__module__]
-    text = Path(module.__file__ or "").read_text(encoding="utf-8")
-    start = text.index(f"\nclass {model.__name__}(")
-    end = text.find("\nclass ", start + 1)
-    body = text[start : end if end > 0 else len(text)]
-    return {name: " ".join(doc.split()) for name, doc in _FIELD_DOC.findall(body)}
 
 
 def _options(annotation: Any) -> list[Any]:

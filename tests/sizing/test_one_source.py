@@ -204,3 +204,48 @@ def test_the_plan_lock_is_the_lock_file_only():
     assert not imported & {"deploy.preflight", "deploy.fleet_spec", "sizing.planner.plan", "sizing.live.preflight"}
     for name in plan_lock.MOVED_TO_STACK_PLAN:
         assert getattr(plan_lock, name) is getattr(stack_plan, name)
+
+
+class _Documented:
+    """A class written the way the models are: a field, then its docstring."""
+
+    plain: int = 1
+    """One line."""
+    spread: dict[
+        str,
+        int,
+    ] = {}
+    """A declaration over several lines, its string
+    over two."""
+
+
+class _Refined(_Documented):
+    """A subclass: its own fields, its base's documented ones."""
+
+    extra: str = ""
+    """Added here."""
+
+
+def test_one_field_docstring_reader_serves_the_cli_and_the_package():
+    """Issue 21 (item 3): the command line's help and the generated package types read field docstrings one way."""
+    import provider.codegen
+    import provider.stack_keys
+    import sizing.cli.fields
+    from sizing.field_docs import field_docs
+
+    readers = {m.__name__: m.field_docs for m in (provider.codegen, provider.stack_keys, sizing.cli.fields)}
+    assert all(reader is field_docs for reader in readers.values()), readers
+    definitions = [
+        p.relative_to(ROOT) for p in modules() if re.search(r"^def field_docs\(", p.read_text(), re.MULTILINE)
+    ]
+    assert definitions == [Path("sizing/field_docs.py")]
+
+
+def test_the_reader_takes_multi_line_declarations_and_inherited_fields():
+    from sizing.field_docs import field_docs
+
+    assert field_docs(_Refined) == {
+        "plain": "One line.",
+        "spread": "A declaration over several lines, its string over two.",
+        "extra": "Added here.",
+    }
