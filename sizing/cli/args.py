@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any, NamedTuple
 
 from sizing.catalog.assumptions import Assumptions, with_overrides
 from sizing.catalog.formats import WeightFormat, flat_format, get_format
@@ -15,58 +16,121 @@ DEFAULT_MODEL = "llama-3.1-8b"
 """Model the main job plans for when none is given."""
 
 
-def add_model_args(p: argparse.ArgumentParser, raw: bool, formats: bool = True) -> None:
-    """--model, --weights and --kv-dtype (`formats`; plan's come from Deployment), and for `memory` the raw-number
-    alternative."""
-    p.add_argument("--model", "-m", help="preset name, Hugging Face repo id of a preset, or path to a config.json")
-    if not formats:
-        return
-    p.add_argument(
-        "--weights",
-        help="weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; "
-        "native (the checkpoint's own); auto (plan's default: native, and FP8 where sound)",
-    )
-    p.add_argument("--kv-dtype", default="auto", help="KV cache dtype: auto (model dtype) or fp8")
-    if raw:
-        p.add_argument("--params-b", type=float, help="raw numbers: parameters, billions")
-        p.add_argument("--layers", type=int, help="raw numbers: decoder layers")
-        p.add_argument("--kv-heads", type=int, help="raw numbers: key/value heads")
-        p.add_argument("--head-dim", type=int, help="raw numbers: head size")
-        p.add_argument("--bytes-per-param", type=float, help="raw numbers: bytes per parameter (2 = bf16)")
-        p.add_argument("--hidden", type=int, help="raw numbers: hidden size (optional; shapes activations)")
-        p.add_argument("--vocab", type=int, help="raw numbers: vocabulary (optional; shapes activations)")
+class Option(NamedTuple):
+    """A flag that is no model's field (a file, an output option, the model, overrides), written by hand."""
+
+    names: tuple[str, ...]
+    """Its spellings (argparse's name or flags)."""
+    settings: dict[str, Any]
+    """argparse's keywords: help, action, metavar, ..."""
 
 
-def add_engine_args(p: argparse.ArgumentParser) -> None:
-    """Serving-engine settings."""
-    p.add_argument(
-        "--gpu-memory-utilization", type=float, help="share of visible GPU memory vLLM may use (default 0.90)"
-    )
-    p.add_argument("--max-model-len", type=int, help="longest request the engine accepts, tokens")
-    p.add_argument("--engine", help="engine profile from sizing/data/engines.toml (default vllm-0.19)")
-    add_assume_arg(p)
+MODEL_HELP = "preset name, Hugging Face repo id of a preset, or path to a config.json"
+"""What --model takes."""
+MODEL = Option(("--model", "-m"), {"help": MODEL_HELP})
+"""--model: the model to size."""
+ASSUME = Option(
+    ("--assume",),
+    {
+        "action": "append",
+        "default": [],
+        "metavar": "KEY=VALUE",
+        "help": "override an assumption from sizing/data/assumptions.toml (repeatable)",
+    },
+)
+"""--assume KEY=VALUE."""
+JSON = Option(("--json",), {"action": "store_true", "help": "print JSON"})
+"""--json: the answer as JSON instead of text."""
+
+HAND_WRITTEN: dict[str, tuple[Option, ...]] = {
+    "memory": (
+        Option(("model_pos",), {"nargs": "?", "metavar": "MODEL", "help": "same as --model"}),
+        MODEL,
+        ASSUME,
+        JSON,
+    ),
+    "speed": (
+        MODEL,
+        ASSUME,
+        Option(
+            ("--calibration",),
+            {
+                "metavar": "FILE",
+                "help": "a calibration written by `calibrate` for this GPU, model and weights: its fitted efficiencies "
+                "replace the assumptions",
+            },
+        ),
+        JSON,
+    ),
+    "plan": (
+        MODEL,
+        ASSUME,
+        Option(
+            ("--calibration",),
+            {
+                "metavar": "FILE",
+                "help": "a calibration written by `calibrate`: candidates on its GPU, model and weights are sized with "
+                "its fitted efficiencies (and said to be)",
+            },
+        ),
+        Option(
+            ("--bench-commands",),
+            {
+                "action": "store_true",
+                "help": "also print the benchmark commands (vllm bench serve, GuideLLM) that check the chosen plan "
+                "once deployed",
+            },
+        ),
+        JSON,
+        Option(
+            ("--stack",),
+            {
+                "metavar": "STACK_FILE",
+                "help": "plan this stack file (Pulumi.<name>.yaml) instead of the flags above, and compare the plan "
+                "with its lock (Pulumi.<name>.plan.json)",
+            },
+        ),
+        Option(
+            ("--update-lock",),
+            {"action": "store_true", "help": "with --stack: record the fresh plan as the stack's lock"},
+        ),
+    ),
+    "calibrate": (
+        Option(
+            ("results",),
+            {
+                "nargs": "+",
+                "metavar": "RESULT",
+                "help": "`vllm bench serve --save-result` JSON, GuideLLM benchmarks.json or AIPerf "
+                "profile_export_aiperf.json files",
+            },
+        ),
+        Option(("--model", "-m"), {"required": True, "help": "the model benchmarked: " + MODEL_HELP}),
+        Option(ASSUME.names, {**ASSUME.settings, "help": argparse.SUPPRESS}),
+        Option(("--out", "-o"), {"required": True, "help": "calibration file to write (TOML)"}),
+        JSON,
+    ),
+    "catalog": (
+        Option(
+            ("--by-gpu",),
+            {
+                "action": "store_true",
+                "help": "one line per GPU: its memory, the instance types and GPU counts that carry it, and the lowest "
+                "on-demand price per GPU-hour",
+            },
+        ),
+        Option(
+            ("--json",), {"action": "store_true", "help": "print JSON: one object per type (per GPU with --by-gpu)"}
+        ),
+    ),
+}
+"""Subcommand -> its flags that are no model's field; every other flag is generated (sizing/cli/fields.py)."""
 
 
-def add_assume_arg(p: argparse.ArgumentParser) -> None:
-    """--assume KEY=VALUE (plan's other engine settings come from Deployment)."""
-    p.add_argument(
-        "--assume",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override an assumption from sizing/data/assumptions.toml (repeatable)",
-    )
-
-
-def add_expert_args(p: argparse.ArgumentParser) -> None:
-    """MoE layouts: expert parallelism and data-parallel attention."""
-    p.add_argument(
-        "--dp",
-        type=int,
-        default=1,
-        help="data-parallel attention ranks in the replica (MoE; vLLM --data-parallel-size)",
-    )
-    p.add_argument("--ep", action="store_true", help="expert parallelism (vLLM --enable-expert-parallel)")
+def add_hand_written(parser: argparse.ArgumentParser, command: str) -> None:
+    """The command's flags of HAND_WRITTEN."""
+    for option in HAND_WRITTEN[command]:
+        parser.add_argument(*option.names, **option.settings)
 
 
 def model_from_args(args: argparse.Namespace) -> ModelSpec:

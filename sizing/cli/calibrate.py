@@ -24,36 +24,6 @@ UNKNOWN_VERSION = "unknown"
 """The engine version when neither --engine-version nor the result files say."""
 
 
-def add_calibrate_args(sub: argparse._SubParsersAction) -> None:
-    """The `calibrate` subcommand's arguments."""
-    cal = sub.add_parser("calibrate", help="fit the speed model to your own benchmark result files")
-    cal.add_argument(
-        "results",
-        nargs="+",
-        metavar="RESULT",
-        help="`vllm bench serve --save-result` JSON, GuideLLM "
-        "benchmarks.json or AIPerf profile_export_aiperf.json files",
-    )
-    cal.add_argument(
-        "--model", "-m", required=True, help="the model benchmarked: preset, repo id of a preset, or config.json"
-    )
-    cal.add_argument("--gpu", required=True, help="the GPU or AWS instance type benchmarked")
-    cal.add_argument("--tp", type=int, default=1, help="tensor-parallel degree benchmarked")
-    cal.add_argument("--weights", help="weight format benchmarked (default: the checkpoint's own)")
-    cal.add_argument("--kv-dtype", default="auto", help="KV cache dtype benchmarked: auto or fp8")
-    cal.add_argument(
-        "--engine",
-        help="engine benchmarked: any engine of sizing/data/engines.toml [step_time_factor] (default vllm-0.19)",
-    )
-    cal.add_argument("--engine-version", help="engine version (default: what the result files record, else 'unknown')")
-    cal.add_argument(
-        "--max-num-batched-tokens", type=int, help="the engine's token budget per step, if not its default"
-    )
-    cal.add_argument("--assume", action="append", default=[], metavar="KEY=VALUE", help=argparse.SUPPRESS)
-    cal.add_argument("--out", "-o", required=True, help="calibration file to write (TOML)")
-    cal.add_argument("--json", action="store_true", help="print JSON")
-
-
 def replica_from_args(args: argparse.Namespace) -> Replica:
     """What the benchmark ran, from the calibrate arguments."""
     from sizing.calibration.fit import Replica

@@ -16,34 +16,6 @@ from sizing.catalog.selection import expand_instance_types, instance_types_with_
 from sizing.errors import InfeasibleError
 
 
-def add_catalog_args(sub: argparse._SubParsersAction) -> None:
-    """The `catalog` subcommand and its filters."""
-    cat = sub.add_parser(
-        "catalog",
-        help="instance types, GPUs, GPU memory, on-demand prices and regions",
-        description="The AWS GPU instance types the planner sizes, cheapest first. Filters combine.",
-    )
-    cat.add_argument("--gpu", help="only types with this GPU (name or alias from sizing/data/gpus.csv, e.g. H100)")
-    cat.add_argument(
-        "--instance-types", help="only these types: names, GPU names or globs, comma-separated (e.g. 'p5.*,g6e.*')"
-    )
-    cat.add_argument("--region", help="only types offered on demand in this region, priced there")
-    cat.add_argument(
-        "--min-gpu-memory-gib",
-        type=float,
-        help="only types whose GPUs each hold at least this much memory, GiB as the engine sees it",
-    )
-    cat.add_argument("--min-gpus", type=int, help="only types with at least this many GPUs")
-    cat.add_argument("--efa", action="store_true", help="only types with Elastic Fabric Adapter (multi-node replicas)")
-    cat.add_argument(
-        "--by-gpu",
-        action="store_true",
-        help="one line per GPU: its memory, the instance types and GPU "
-        "counts that carry it, and the lowest on-demand price per GPU-hour",
-    )
-    cat.add_argument("--json", action="store_true", help="print JSON: one object per type (per GPU with --by-gpu)")
-
-
 def _selected(args: argparse.Namespace) -> list[InstanceType]:
     types = all_instance_types()
     names = list(types)

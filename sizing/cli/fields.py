@@ -1,6 +1,8 @@
-"""Command-line options generated from the pydantic models the engine reads (Workload, Deployment): one field gives
-one flag, its type, choices and bounds from the field, its help from the field's docstring, its default from the
-model (as vLLM's engine arguments feed its CLI help). A new field is a new flag; docs/command-line.md lists them."""
+"""Command-line options generated from the pydantic models the engine reads: one field gives one flag, its type,
+choices and bounds from the field, its help from the field's docstring, its default from the model (as vLLM's engine
+arguments feed its CLI help). `plan`'s flags come from Workload and Deployment, the other commands' from their models in
+sizing/cli/inputs.py. A new field is a new flag of every command whose model has it; docs/command-line.md lists them.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ FLAG_NAMES: dict[str, str] = {"kind": "--workload", "headroom_replicas": "--head
 NOT_FLAGS = frozenset({"spot_usd_per_hour", "facts"})
 """Fields with no flag: a mapping of prices by hand and pre-flight facts are given by a stack or by code."""
 COMMAND_LINE_DEFAULTS: dict[str, tuple[str, str]] = {
-    "weights": (
+    "Deployment.weights": (
         "auto",
         (
             "the checkpoint's own format, and FP8 where the GPU has FP8 kernels and the checkpoint is "
@@ -28,8 +30,8 @@ COMMAND_LINE_DEFAULTS: dict[str, tuple[str, str]] = {
         ),
     )
 }
-"""Fields whose command-line default differs from the model's (the stack file's), with what it means: a person asking
-for a plan wants the cheapest sound one, a deployed fleet's numerics change only when its owner asks."""
+"""Fields (model.field) whose command-line default differs from the model's (the stack file's), with what it means: a
+person asking for a plan wants the cheapest sound one, a deployed fleet's numerics change only when its owner asks."""
 BOUNDS = (
     (annotated_types.Gt, "gt", "> {}"),
     (annotated_types.Ge, "ge", ">= {}"),
@@ -59,8 +61,13 @@ def _comma_list(text: str) -> tuple[str, ...]:
 
 
 def _kind(annotation: Any) -> dict[str, Any]:
-    """argparse's type= and choices= for a field's type."""
-    (kind,) = _options(annotation)
+    """argparse's type=, choices= or action= for a field's type (a choice of types stays text: the model reads it)."""
+    options = _options(annotation)
+    if len(options) > 1:
+        return {}
+    (kind,) = options
+    if kind is bool:
+        return {"action": "store_true"}
     if typing.get_origin(kind) is typing.Literal:
         return {"choices": list(typing.get_args(kind))}
     if typing.get_origin(kind) is tuple:
@@ -82,10 +89,10 @@ def help_text(model: type[BaseModel], name: str, docs: bool) -> str | None:
     parts = [field_docs(model).get(name, "")]
     if bounds := bounds_text(info):
         parts.append(f"({bounds})")
-    if name in COMMAND_LINE_DEFAULTS:
-        value, meaning = COMMAND_LINE_DEFAULTS[name]
+    if f"{model.__name__}.{name}" in COMMAND_LINE_DEFAULTS:
+        value, meaning = COMMAND_LINE_DEFAULTS[f"{model.__name__}.{name}"]
         parts.append(f"Default here: {value}: {meaning}.")
-    elif info.default is not None:
+    elif not (info.is_required() or info.default is None or info.default is False):
         parts.append(f"Default: {info.default}.")
     return " ".join(p for p in parts if p).replace("%", "%%")
 
@@ -95,19 +102,37 @@ def model_fields(model: type[BaseModel]) -> list[str]:
     return [name for name in model.model_fields if name not in NOT_FLAGS]
 
 
-def add_model_flags(parser: argparse.ArgumentParser, model: type[BaseModel], docs: bool) -> None:
-    """One flag per field of the model (defaults stay the model's: an option not given is not passed to it)."""
+def _default(info: FieldInfo, given_only: bool) -> dict[str, Any]:
+    """argparse's default= or required= for a field: None when only the options given are passed to the model."""
+    if given_only:
+        return {"default": None}
+    return {"required": True} if info.is_required() else {"default": info.default}
+
+
+def add_model_flags(
+    parser: argparse.ArgumentParser, model: type[BaseModel], docs: bool, given_only: bool = True
+) -> None:
+    """One flag per field of the model. `given_only`: an option not given is None, and the model's default applies
+    when the model is built from the options given (plan); else the parsed value holds the model's default."""
     summary = (model.__doc__ or "").strip().rstrip(".")
-    group = parser.add_argument_group(f"{model.__name__.lower()}: {summary[:1].lower()}{summary[1:]}")
+    title = model.__name__.removesuffix("Options").lower()
+    lead = summary[:1] if summary[1:2].isupper() else summary[:1].lower()  # "TTFT ..." keeps its capitals
+    group = parser.add_argument_group(f"{title}: {lead}{summary[1:]}")
     for name in model_fields(model):
-        kind = {"metavar": flag(name)[2:].upper().replace("-", "_"), **_kind(model.model_fields[name].annotation)}
-        if "choices" in kind:
+        info = model.model_fields[name]
+        kind = {"metavar": flag(name)[2:].upper().replace("-", "_"), **_kind(info.annotation)}
+        if "choices" in kind or "action" in kind:
             del kind["metavar"]
-        group.add_argument(flag(name), dest=name, default=None, help=help_text(model, name, docs), **kind)
+        group.add_argument(
+            flag(name), dest=name, help=help_text(model, name, docs), **_default(info, given_only), **kind
+        )
 
 
 def given_fields(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
     """The model's fields given on the command line (and the command-line defaults of COMMAND_LINE_DEFAULTS)."""
     values = {name: getattr(args, name, None) for name in model_fields(model)}
-    values.update({k: v for k, (v, _) in COMMAND_LINE_DEFAULTS.items() if k in values and values[k] is None})
+    for key, (value, _) in COMMAND_LINE_DEFAULTS.items():
+        owner, _, name = key.partition(".")
+        if owner == model.__name__ and values.get(name, "") is None:
+            values[name] = value
     return {k: v for k, v in values.items() if v is not None}

@@ -1,6 +1,9 @@
-"""The command line's numbers, one model per subcommand, each bounded by sizing/limits.py and finite: the CLI's one
-validation boundary before any engine code runs. Field names are the argparse destinations (--seq-len -> seq_len), so
-a new flag is validated by adding one Field here. `plan`'s workload numbers are bounded by Workload and Deployment."""
+"""What each subcommand reads besides its files and output options, one pydantic model per subcommand: its flags are
+generated from these fields (sizing/cli/fields.py: the type, choices, bounds and default of the field, its docstring as
+the help), and the parsed values are validated by the same model, each number bounded by sizing/limits.py and finite,
+before any engine code runs. A new field is a new flag of every command whose model has it. Most of `plan`'s flags come
+from Workload and Deployment (sizing/planner/request.py); the flags that are no model's field are in
+sizing/cli/args.py."""
 
 from __future__ import annotations
 
@@ -31,107 +34,162 @@ MAX_GPU_MEMORY_GIB = 1024.0
 """--min-gpu-memory-gib: a TiB per GPU, several times any GPU in sizing/data/gpus.csv (B300: 288 GB)."""
 
 
-class _Numbers(BaseModel):
+class _Options(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
 
-class EngineNumbers(_Numbers):
-    """Serving-engine settings every subcommand takes."""
+class Formats(_Options):
+    """Number formats."""
+
+    weights: str | None = None
+    """Weight format: bf16, fp16, fp32, fp8, fp8-block, int8, int4-awq, int4-gptq, mxfp4; native or auto (the
+    checkpoint's own: one replica has no format to search). Default: the checkpoint's own."""
+    kv_dtype: str = "auto"
+    """KV cache dtype: auto (the model's dtype) or fp8."""
+
+
+class EngineProfile(_Options):
+    """The serving engine."""
+
+    engine: str | None = None
+    """Engine profile from sizing/data/engines.toml (default vllm-0.19)."""
+
+
+class EngineNumbers(EngineProfile):
+    """Serving-engine settings."""
 
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
-    """--gpu-memory-utilization: share of visible GPU memory."""
+    """Share of visible GPU memory vLLM may use (default 0.90)."""
     max_model_len: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
-    """--max-model-len, tokens."""
+    """Longest request the engine accepts, tokens."""
 
 
-class LayoutNumbers(_Numbers):
-    """A parallel layout given by hand."""
+class TensorParallel(_Options):
+    """A tensor-parallel degree."""
 
     tp: int = Field(default=1, ge=1, le=MAX_PARALLEL)
-    """--tp: tensor-parallel degree."""
+    """Tensor-parallel degree."""
+
+
+class LayoutNumbers(TensorParallel):
+    """A parallel layout given by hand."""
+
     pp: int = Field(default=1, ge=1, le=MAX_PARALLEL)
-    """--pp: pipeline-parallel degree."""
+    """Pipeline-parallel degree."""
     dp: int = Field(default=1, ge=1, le=MAX_PARALLEL)
-    """--dp: data-parallel attention ranks (MoE)."""
+    """Data-parallel attention ranks in the replica (MoE; vLLM --data-parallel-size)."""
+    ep: bool = False
+    """Expert parallelism (vLLM --enable-expert-parallel)."""
 
 
-class RawModelNumbers(_Numbers):
-    """`memory`'s raw-number model."""
+class RawModelNumbers(_Options):
+    """`memory`'s raw-number model, when there is no config.json."""
 
     params_b: float | None = Field(default=None, gt=0, le=MAX_PARAMS_B)
-    """--params-b: parameters, billions."""
+    """Raw numbers: parameters, billions."""
     layers: int | None = Field(default=None, ge=1, le=MAX_LAYERS)
-    """--layers: decoder layers."""
+    """Raw numbers: decoder layers."""
     kv_heads: int | None = Field(default=None, ge=1, le=MAX_HEADS)
-    """--kv-heads: key/value heads."""
+    """Raw numbers: key/value heads."""
     head_dim: int | None = Field(default=None, ge=1, le=MAX_WIDTH)
-    """--head-dim: head width."""
+    """Raw numbers: head size."""
     bytes_per_param: float | None = Field(default=None, ge=MIN_BYTES_PER_PARAM, le=MAX_BYTES_PER_PARAM)
-    """--bytes-per-param."""
+    """Raw numbers: bytes per parameter (2 = bf16)."""
     hidden: int | None = Field(default=None, ge=1, le=MAX_WIDTH)
-    """--hidden: hidden size."""
+    """Raw numbers: hidden size (optional; shapes activations)."""
     vocab: int | None = Field(default=None, ge=1, le=MAX_VOCAB)
-    """--vocab: vocabulary."""
+    """Raw numbers: vocabulary (optional; shapes activations)."""
 
 
-class MemoryNumbers(RawModelNumbers, EngineNumbers, LayoutNumbers):
-    """`memory`."""
+class MemoryOptions(Formats, RawModelNumbers, EngineNumbers, LayoutNumbers):
+    """Memory per GPU for a model, with or without a GPU."""
 
+    gpu: str | None = None
+    """GPU name or AWS instance type (adds the engine's KV capacity)."""
     seq_len: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
-    """--seq-len: tokens per request."""
+    """Tokens per request (prompt plus output)."""
     batch: int = Field(default=1, ge=1, le=MAX_BATCH)
-    """--batch: concurrent requests."""
+    """Concurrent requests."""
 
 
-class SpeedNumbers(EngineNumbers, LayoutNumbers):
-    """`speed`."""
+class SpeedOptions(Formats, EngineNumbers, LayoutNumbers):
+    """TTFT, TPOT and tokens/s of one replica."""
 
+    gpu: str
+    """GPU name or AWS instance type."""
     input_tokens: int = Field(default=1024, ge=1, le=MAX_CONTEXT_TOKENS)
-    """--input-tokens."""
+    """Prompt tokens per request."""
     output_tokens: int = Field(default=256, ge=1, le=MAX_CONTEXT_TOKENS)
-    """--output-tokens."""
-    batch: Literal["max"] | Annotated[int, Field(ge=1, le=MAX_BATCH)] = 1
-    """--batch: running sequences, or 'max'."""
+    """Generated tokens per request."""
+    batch: Literal["max"] | Annotated[int, Field(ge=1, le=MAX_BATCH)] | None = None
+    """Running sequences decoding together, no arrivals, or 'max' (the largest that fits); default 1."""
     tpot_ms: float | None = Field(default=None, ge=MIN_LATENCY_MS, le=MAX_LATENCY_MS)
-    """--tpot-ms: TPOT target, milliseconds."""
+    """With --batch max: the largest batch meeting this TPOT, milliseconds."""
     concurrency: float | None = Field(default=None, gt=0, le=MAX_BATCH)
-    """--concurrency: closed-loop clients (steady state)."""
+    """Closed loop: clients each sending a request when the previous one completes (steady state)."""
     request_rate: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
-    """--request-rate: open-loop Poisson arrivals, requests per second (steady state)."""
+    """Open loop: Poisson arrivals, requests/s (steady state)."""
     prefix_hit_rate: float | None = Field(default=None, ge=0, lt=1)
-    """--prefix-hit-rate: share of prompt tokens served from the prefix cache (steady state only)."""
+    """Share of prompt tokens served from the prefix cache (with --concurrency or --request-rate)."""
+    arrivals: Literal["poisson", "burst"] | None = None
+    """With --concurrency: how the clients' requests arrive: poisson (default; production traffic) or burst (benchmark
+    clients with identical lengths that start together: GenAI-Perf, AIPerf, vllm bench serve --max-concurrency at an
+    infinite rate)."""
     max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
-    """--max-num-batched-tokens: the engine's token budget per step."""
+    """The engine's token budget per step, when it is not the profile's default (to reproduce a benchmark as it
+    ran)."""
 
 
-class CalibrateNumbers(LayoutNumbers):
-    """`calibrate`."""
+class CalibrateOptions(Formats, TensorParallel):
+    """What the benchmark ran (the files say what it measured)."""
 
+    gpu: str
+    """The GPU or AWS instance type benchmarked."""
+    engine: str | None = None
+    """Engine benchmarked: any engine of sizing/data/engines.toml [step_time_factor] (default vllm-0.19)."""
+    engine_version: str | None = None
+    """Engine version (default: what the result files record, else 'unknown')."""
     max_num_batched_tokens: int | None = Field(default=None, ge=1, le=MAX_CONTEXT_TOKENS)
-    """--max-num-batched-tokens: the engine's token budget per step."""
+    """The engine's token budget per step, if not its default."""
 
 
-class CatalogNumbers(_Numbers):
-    """`catalog`'s filters."""
+class PlanOptions(_Options):
+    """What `plan` reads besides the workload and the deployment (whose fields are its other flags)."""
 
+    gpu: str | None = None
+    """Only instance types with this GPU (a name or alias from sizing/data/gpus.csv, e.g. H100, L40S); with
+    --instance-types, those of them that carry it."""
+
+
+class CatalogOptions(_Options):
+    """Filters; they combine."""
+
+    gpu: str | None = None
+    """Only types with this GPU (name or alias from sizing/data/gpus.csv, e.g. H100)."""
+    instance_types: str | None = None
+    """Only these types: names, GPU names or globs, comma-separated (e.g. 'p5.*,g6e.*')."""
+    region: str | None = None
+    """Only types offered on demand in this region, priced there."""
     min_gpu_memory_gib: float | None = Field(default=None, ge=0, le=MAX_GPU_MEMORY_GIB)
-    """--min-gpu-memory-gib: memory per GPU, GiB."""
+    """Only types whose GPUs each hold at least this much memory, GiB as the engine sees it."""
     min_gpus: int | None = Field(default=None, ge=1, le=MAX_PARALLEL)
-    """--min-gpus: GPUs per instance."""
+    """Only types with at least this many GPUs."""
+    efa: bool = False
+    """Only types with Elastic Fabric Adapter (multi-node replicas)."""
 
 
-NUMBERS: dict[str, type[_Numbers]] = {
-    "memory": MemoryNumbers,
-    "speed": SpeedNumbers,
-    "catalog": CatalogNumbers,
-    "calibrate": CalibrateNumbers,
+OPTIONS: dict[str, type[_Options]] = {
+    "memory": MemoryOptions,
+    "speed": SpeedOptions,
+    "plan": PlanOptions,
+    "catalog": CatalogOptions,
+    "calibrate": CalibrateOptions,
 }
-"""Subcommand -> the model of its numbers (`plan`'s are bounded by Workload and Deployment, which its flags are
-generated from: sizing/cli/fields.py)."""
+"""Subcommand -> the model its flags are generated from and validated by (`plan`'s others: Workload and Deployment)."""
 
 
-def validate_numbers(args: argparse.Namespace) -> None:
-    """Raise pydantic's ValidationError naming each out-of-range or non-finite number."""
-    kind = NUMBERS.get(args.command)
+def validate_options(args: argparse.Namespace) -> None:
+    """Raise pydantic's ValidationError naming each out-of-range or non-finite value."""
+    kind = OPTIONS.get(args.command)
     if kind is not None:
         kind.model_validate({k: v for k, v in vars(args).items() if v is not None})

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
 from sizing.cli import commands, render
-from sizing.cli.args import add_assume_arg, add_engine_args, add_expert_args, add_model_args
-from sizing.cli.calibrate import add_calibrate_args, calibrate_command
-from sizing.cli.catalog import add_catalog_args, catalog_command
+from sizing.cli.args import add_hand_written
+from sizing.cli.calibrate import calibrate_command
+from sizing.cli.catalog import catalog_command
 from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -22,10 +22,28 @@ from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_STALE_LOCK,
 )
 from sizing.cli.fields import add_model_flags, flag
-from sizing.cli.inputs import NUMBERS, validate_numbers
+from sizing.cli.inputs import OPTIONS, validate_options
 from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import Deployment, Workload
 from sizing.redact import redact
+
+ENGINE_COMMANDS: dict[str, tuple[str, str | None]] = {
+    "memory": ("memory per GPU for a model, with or without a GPU", None),
+    "speed": ("TTFT, TPOT and tokens/s of one replica", None),
+    "plan": ("the cheapest AWS fleet for a workload, explained", None),
+    "calibrate": ("fit the speed model to your own benchmark result files", None),
+    "catalog": (
+        "instance types, GPUs, GPU memory, on-demand prices and regions",
+        "The AWS GPU instance types the planner sizes, cheapest first. Filters combine.",
+    ),
+}
+"""The engine's own subcommands, their help and description; the others are registered by the upper layers
+(sizing/cli/plugins.py), whose entry points are read only when the command line may name one (never on the engine's
+own commands: it costs time). Their flags: the fields of their models (sizing/cli/inputs.py, and REQUEST_MODELS) and
+the few written by hand (sizing/cli/args.py)."""
+REQUEST_MODELS: dict[str, tuple[type[BaseModel], ...]] = {"plan": (Workload, Deployment)}
+"""Commands whose other flags are the fields of the engine's own request models: an option not given is not passed,
+so the model's default applies (a command's own model, sizing/cli/inputs.py, puts its defaults in the parsed values)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,98 +65,12 @@ def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.Argument
         prog="python -m sizing", description="Size LLM serving on GPUs from first principles.", allow_abbrev=False
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    mem = sub.add_parser("memory", help="memory per GPU for a model, with or without a GPU")
-    mem.add_argument("model_pos", nargs="?", metavar="MODEL", help="same as --model")
-    add_model_args(mem, raw=True)
-    add_engine_args(mem)
-    mem.add_argument("--gpu", help="GPU name or AWS instance type (adds the engine's KV capacity)")
-    mem.add_argument("--tp", type=int, default=1, help="tensor-parallel degree")
-    mem.add_argument("--pp", type=int, default=1, help="pipeline-parallel degree")
-    add_expert_args(mem)
-    mem.add_argument("--seq-len", type=int, help="tokens per request (prompt plus output)")
-    mem.add_argument("--batch", type=int, default=1, help="concurrent requests")
-    mem.add_argument("--json", action="store_true", help="print JSON")
-
-    spd = sub.add_parser("speed", help="TTFT, TPOT and tokens/s of one replica")
-    add_model_args(spd, raw=False)
-    add_engine_args(spd)
-    spd.add_argument("--gpu", required=True, help="GPU name or AWS instance type")
-    spd.add_argument("--tp", type=int, default=1)
-    spd.add_argument("--pp", type=int, default=1)
-    add_expert_args(spd)
-    spd.add_argument("--input-tokens", type=int, default=1024)
-    spd.add_argument("--output-tokens", type=int, default=256)
-    spd.add_argument(
-        "--batch", help="running sequences decoding together, no arrivals, or 'max' (the largest that fits); default 1"
-    )
-    spd.add_argument("--tpot-ms", type=float, help="with --batch max: the largest batch meeting this TPOT")
-    spd.add_argument(
-        "--concurrency",
-        type=float,
-        help="closed loop: clients each sending a request when the previous one completes (steady state)",
-    )
-    spd.add_argument("--request-rate", type=float, help="open loop: Poisson arrivals, requests/s (steady state)")
-    spd.add_argument(
-        "--prefix-hit-rate",
-        type=float,
-        help="share of prompt tokens served from the prefix cache, 0 <= h < 1 (with --concurrency or --request-rate)",
-    )
-    spd.add_argument(
-        "--arrivals",
-        choices=["poisson", "burst"],
-        help="with --concurrency: how the clients' requests "
-        "arrive: poisson (default; production traffic) or burst (benchmark clients with identical lengths "
-        "that start together: GenAI-Perf, AIPerf, vllm bench serve --max-concurrency at an infinite rate)",
-    )
-    spd.add_argument(
-        "--max-num-batched-tokens",
-        type=int,
-        help="the engine's token budget per step, when it is not "
-        "the profile's default (to reproduce a benchmark as it ran)",
-    )
-    spd.add_argument(
-        "--calibration",
-        metavar="FILE",
-        help="a calibration written by `calibrate` for this GPU, model "
-        "and weights: its fitted efficiencies replace the assumptions",
-    )
-    spd.add_argument("--json", action="store_true")
-
-    pl = sub.add_parser("plan", help="the cheapest AWS fleet for a workload, explained")
-    add_model_args(pl, raw=False, formats=False)
-    add_assume_arg(pl)
-    pl.add_argument(
-        "--gpu",
-        help="only instance types with this GPU (a name or alias from sizing/data/gpus.csv, e.g. "
-        "H100, L40S); with --instance-types, those of them that carry it",
-    )
-    add_model_flags(pl, Workload, docs)
-    add_model_flags(pl, Deployment, docs)
-    pl.add_argument(
-        "--calibration",
-        metavar="FILE",
-        help="a calibration written by `calibrate`: candidates on its "
-        "GPU, model and weights are sized with its fitted efficiencies (and said to be)",
-    )
-    pl.add_argument(
-        "--bench-commands",
-        action="store_true",
-        help="also print the benchmark commands (vllm bench serve, GuideLLM) that check the chosen plan once deployed",
-    )
-    pl.add_argument("--json", action="store_true")
-    pl.add_argument(
-        "--stack",
-        metavar="STACK_FILE",
-        help="plan this stack file (Pulumi.<name>.yaml) instead of the "
-        "flags above, and compare the plan with its lock (Pulumi.<name>.plan.json)",
-    )
-    pl.add_argument(
-        "--update-lock", action="store_true", help="with --stack: record the fresh plan as the stack's lock"
-    )
-
-    add_calibrate_args(sub)
-    add_catalog_args(sub)
+    for name, (summary, description) in ENGINE_COMMANDS.items():
+        engine_command = sub.add_parser(name, help=summary, description=description)
+        add_hand_written(engine_command, name)
+        add_model_flags(engine_command, OPTIONS[name], docs, given_only=False)
+        for model in REQUEST_MODELS.get(name, ()):
+            add_model_flags(engine_command, model, docs)
 
     if plugins_wanted:
         # here: the engine's own commands never pay for the entry points
@@ -150,7 +82,7 @@ def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.Argument
 
 
 def _validation_message(exc: ValidationError) -> str:
-    models: list[type[BaseModel]] = [*NUMBERS.values(), Workload, Deployment]  # plan's flags are their fields
+    models: list[type[BaseModel]] = [*OPTIONS.values(), Workload, Deployment]  # plan's flags are their fields
     cli = exc.title in {kind.__name__ for kind in models}
     parts = []
     for e in exc.errors():
@@ -159,10 +91,6 @@ def _validation_message(exc: ValidationError) -> str:
     title = "command-line value" if cli else exc.title
     return f"Invalid {title}: " + "; ".join(dict.fromkeys(parts)) + ". To fix: correct the value named above."
 
-
-ENGINE_COMMANDS = ("memory", "speed", "plan", "calibrate", "catalog")
-"""The engine's own subcommands; the others are registered by the upper layers (sizing/cli/plugins.py), whose entry
-points are read only when the command line may name one (never on the engine's own commands: it costs time)."""
 
 WITH_STACK = ("--stack", "--update-lock", "--json", "-h", "--help")
 """The plan options `plan --stack` reads; every other one would be ignored."""
@@ -230,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "catalog": catalog_command,
     }[args.command]
     try:
-        validate_numbers(args)
+        validate_options(args)
         if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with
             args.kv_dtype = vllm_kv_cache_dtype(args.kv_dtype)
         data, lines = handler(args)
