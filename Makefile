@@ -76,4 +76,4 @@ e2e: $(VENV)/.installed
 	@status=0; tools/e2e_setup.sh $(E2E_VENV) || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "e2e: skipped"; exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	LLMFLEET_VLLM_PYTHON=$(E2E_VENV)/bin/python $(PY) -m pytest -q -p no:cacheprovider tests/components/test_real_vllm.py \
-	  tests/components/test_real_calibration.py
+	  tests/sizing/test_real_calibration.py

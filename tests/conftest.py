@@ -1,14 +1,20 @@
-"""Shared helpers: the calibration rows in tests/data and the model configs they refer to."""
+"""Shared helpers: the calibration rows in tests/data and the model configs they refer to; the example stacks' mocked
+runs as fixtures (tests/stack_runs.py)."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from sizing.models.hf_config import spec_from_file
 from sizing.models.presets import load_preset
+from tests.stack_runs import EC2_STACKS, STACKS, stack_run
+
+if TYPE_CHECKING:
+    from preview.mock_run import MockRun
 
 DATA = Path(__file__).parent / "data"
 
@@ -62,3 +68,15 @@ terminal, CI's pipe and pytest-xdist's workers differ."""
 @pytest.fixture(autouse=True)
 def _fixed_terminal_width(monkeypatch):
     monkeypatch.setenv("COLUMNS", TEST_COLUMNS)
+
+
+@pytest.fixture(params=sorted(STACKS))
+def any_stack(request) -> MockRun:
+    """Each example stack's mocked run (tests/stack_runs.py)."""
+    return stack_run(request.param)
+
+
+@pytest.fixture(params=sorted(EC2_STACKS))
+def ec2_stack(request) -> MockRun:
+    """An example stack on platform ec2: its launch template, Auto Scaling group and load balancer."""
+    return stack_run(request.param)

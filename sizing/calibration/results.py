@@ -7,7 +7,7 @@ Where each format comes from (the fields read, checked against the tools' own wr
 - vLLM: vllm/benchmarks/serve.py of vLLM 0.32.0 (`result_json`: date, model_id, request_rate "inf" or a number,
   burstiness, max_concurrency, completed, total_input_tokens, total_output_tokens, request_throughput,
   output_throughput, mean_/median_/pNN_ of ttft_ms, tpot_ms, itl_ms); tests/data/benchmarks/vllm/ holds files the
-  real tool wrote (tests/components/test_real_calibration.py).
+  real tool wrote (tests/sizing/test_real_calibration.py).
 - GuideLLM: guidellm 0.8.1's GenerativeBenchmarksReport (benchmarks[].config.strategy type_ and streams or rate,
   metrics.{output_tokens_per_second, requests_per_second, time_to_first_token_ms, inter_token_latency_ms,
   time_per_output_token_ms, prompt_token_count, output_token_count}.successful.{mean, count, percentiles}).

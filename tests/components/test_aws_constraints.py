@@ -12,7 +12,7 @@ import pytest
 
 from components.user_data_codec import decode_user_data, encode_user_data
 from tests.components.aws_rules import RULES, Rule
-from tests.components.conftest import EC2_STACKS, STACKS, stack_run
+from tests.stack_runs import EC2_STACKS, STACKS, stack_run
 
 
 @pytest.mark.parametrize("stack", sorted(EC2_STACKS))

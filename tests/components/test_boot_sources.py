@@ -20,8 +20,8 @@ from deploy.image_source import (
 )
 from deploy.options import FleetOptions, WeightsSource
 from deploy.preflight import image_notices
-from tests.components.conftest import stack_options, stack_run, user_data
-from tests.components.fleet_run import fleet_run
+from tests.fleet_run import fleet_run
+from tests.stack_runs import stack_options, stack_run, user_data
 
 PRIVATE = {"allowed_cidrs": ("10.0.0.0/8",)}
 DOCKER_HUB_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"

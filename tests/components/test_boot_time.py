@@ -11,7 +11,7 @@ from sizing.catalog.assumptions import default_assumptions
 from sizing.catalog.instances import get_instance_type
 from sizing.cli.main import main
 from sizing.planner.cold_start import plan_cold_start, weights_disk
-from tests.components.conftest import STACKS, stack_run, user_data
+from tests.stack_runs import STACKS, stack_run, user_data
 
 
 # Boot measured and waited for.

@@ -8,7 +8,7 @@ import json
 from deploy.fleet_spec import efa_interfaces
 from sizing.catalog.files import read_csv
 from sizing.catalog.node_hardware import node_hardware
-from tests.components.conftest import stack_run
+from tests.stack_runs import stack_run
 
 
 # EFA: the node hardware catalog, and one EFA per network card for a multi-node replica (requested by its pods on eks).

@@ -17,8 +17,8 @@ import pytest
 from moto import mock_aws
 
 from components.eks.scripts import drain, source
-from tests.components.conftest import stack_run
 from tests.components.k8s_rules import templates, vllm
+from tests.stack_runs import stack_run
 
 REGION = "us-east-1"
 

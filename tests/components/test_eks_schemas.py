@@ -10,8 +10,8 @@ import json
 import pytest
 
 from deploy.eks_prerequisites import CRDS, KUBERNETES_SCHEMA
-from tests.components.conftest import EKS_STACKS, stack_run
 from tests.components.k8s_schemas import CRD_DIR, crd_release, crd_schemas, k8s_objects, schema_errors
+from tests.stack_runs import EKS_STACKS, stack_run
 
 
 def _objects() -> list[tuple[str, str, str]]:

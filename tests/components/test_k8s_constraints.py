@@ -10,8 +10,8 @@ import json
 import pytest
 
 from preview.mock_run import MockRun
-from tests.components.conftest import EKS_STACKS, stack_run
 from tests.components.k8s_rules import RULES, Rule
+from tests.stack_runs import EKS_STACKS, stack_run
 
 
 @pytest.mark.parametrize("stack", sorted(EKS_STACKS))

@@ -8,8 +8,8 @@ import pytest
 from deploy.options import FleetOptions
 from preview.mock_run import MockRun, run_stack
 from tests.components.aws_rules import RULES
-from tests.components.conftest import STACKS, stack_run
-from tests.components.fleet_run import fleet_run
+from tests.fleet_run import fleet_run
+from tests.stack_runs import STACKS, stack_run
 
 
 # Hardening.

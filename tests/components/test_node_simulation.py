@@ -11,8 +11,8 @@ import pytest
 from components.userdata import BootContext, render_user_data
 from deploy.fleet_spec import capacity_spec, node_spec
 from deploy.options import WeightsSource
-from tests.components.conftest import EC2_STACKS, stack_options, stack_run, user_data
 from tests.components.nodesim.sim import docker_runs, new_node
+from tests.stack_runs import EC2_STACKS, stack_options, stack_run, user_data
 
 
 def one_node(tmp_path, stack: str):

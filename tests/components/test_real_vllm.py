@@ -23,8 +23,8 @@ import urllib.request
 import pytest
 
 from components.eks.scripts import drain, source
-from tests.components.conftest import EC2_STACKS, EKS_STACKS, ROOT, stack_run, user_data
 from tests.components.k8s_rules import templates, vllm
+from tests.stack_runs import EC2_STACKS, EKS_STACKS, ROOT, stack_run, user_data
 
 PYTHON = os.environ.get("LLMFLEET_VLLM_PYTHON")
 pytestmark = pytest.mark.skipif(not PYTHON, reason="LLMFLEET_VLLM_PYTHON not set (a Python with vLLM)")

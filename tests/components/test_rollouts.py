@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi_aws as aws
 
 from components.compute import IGNORED_GROUP_CHANGES
-from tests.components.fleet_run import fleet_run
+from tests.fleet_run import fleet_run
 
 
 # Safe rollouts.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from tests.components.conftest import user_data
-from tests.components.fleet_run import fleet_run
+from tests.fleet_run import fleet_run
+from tests.stack_runs import user_data
 
 
 def test_api_key_comes_from_secrets_manager(ec2_stack):

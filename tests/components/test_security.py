@@ -5,7 +5,7 @@ import json
 
 from components.iam import SESSION_MANAGER_ACTIONS
 from sizing.units import to_gib
-from tests.components.conftest import user_data
+from tests.stack_runs import user_data
 
 SECRET_MARKERS = ("hf_", "HF_TOKEN=hf", "token-value", "AKIA")
 

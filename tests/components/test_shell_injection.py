@@ -12,8 +12,8 @@ from components.userdata import BootContext, render_user_data
 from deploy.fleet_spec import capacity_spec, node_spec
 from deploy.shell_values import UnsafeShellValueError
 from preview.mock_run import MockRun, run_stack
-from tests.components.conftest import ROOT, stack_options, stack_run
-from tests.components.fleet_run import fleet_run
+from tests.fleet_run import fleet_run
+from tests.stack_runs import ROOT, stack_options, stack_run
 
 
 def test_config_path_with_a_newline_cannot_inject(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.components.conftest import EC2_STACKS, stack_run, user_data
+from tests.stack_runs import EC2_STACKS, stack_run, user_data
 
 EMBEDDED = ("NODE", "READY", "COMMON", "UNHEALTHY", "WATCH")
 """Here-document markers of the scripts the user data writes."""

@@ -11,7 +11,7 @@ from deploy.fleet_spec import GRACE_MARGIN, READY_SLACK_S
 from preview.__main__ import main as preview
 from preview.mock_run import MockRun, run_stack
 from sizing.planner.cold_start import plan_cold_start
-from tests.components.conftest import EKS_STACKS, stack_run, user_data
+from tests.stack_runs import EKS_STACKS, stack_run, user_data
 
 
 def test_every_stack_runs_and_exports(ec2_stack):

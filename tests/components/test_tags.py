@@ -10,7 +10,7 @@ import pytest
 from components import ServingFleet, ServingFleetArgs
 from deploy.options import FleetOptions
 from preview.mock_run import PROJECT, FleetMocks, MockRun
-from tests.components.conftest import stack_run
+from tests.stack_runs import stack_run
 
 
 @pytest.mark.parametrize("key", ["Cost Center", "team/owner", "_index"])

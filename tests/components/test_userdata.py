@@ -4,7 +4,7 @@ UPDATE_GOLDEN=1."""
 import os
 from pathlib import Path
 
-from tests.components.conftest import EC2_STACKS, stack_run, user_data
+from tests.stack_runs import EC2_STACKS, stack_run, user_data
 
 GOLDEN = Path(__file__).parent / "golden"
 

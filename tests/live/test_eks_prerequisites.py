@@ -34,8 +34,8 @@ from deploy.eks_prerequisites import (
 )
 from preview.mock_run import MockRun, run_stack
 from sizing.live import preflight
-from tests.components.conftest import STACKS
 from tests.live.conftest import ENOUGH, Account
+from tests.stack_runs import STACKS
 
 REGION = "us-east-1"
 
@@ -218,7 +218,7 @@ def test_quota_preflight_counts_what_the_node_pools_may_buy():
     batch stack's spot pool holds 48 GPUs, 6 x p5.48xlarge of 192 vCPUs."""
     from deploy.preflight import quota_checks
     from sizing.live.facts import embedded_facts
-    from tests.components.conftest import stack_options, stack_run
+    from tests.stack_runs import stack_options, stack_run
 
     plan = stack_run("batch").plan
     checks = {

@@ -6,8 +6,8 @@ import pytest
 
 from preview.mock_run import MockRun, run_stack
 from sizing.live import preflight
-from tests.components.conftest import STACKS
 from tests.live.conftest import ENOUGH
+from tests.stack_runs import STACKS
 
 
 def test_zero_p_quota_fails_the_preview_with_the_quota_message(aws, monkeypatch):

@@ -11,7 +11,7 @@ import yaml
 from deploy.stack_file import read_stack_file
 from preview.mock_run import MockRun
 from preview.programs import component_provider, construct, run_example
-from tests.components.conftest import stack_run
+from tests.stack_runs import stack_run
 
 ROOT = Path(__file__).resolve().parents[2]
 YAML_EXAMPLE, PYTHON_EXAMPLE, EKS_EXAMPLE = ROOT / "examples/yaml", ROOT / "examples/python", ROOT / "examples/eks"

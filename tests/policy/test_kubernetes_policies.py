@@ -11,8 +11,8 @@ import pytest
 
 from components import fleet_tags as tag
 from policy import kubernetes as k
-from tests.components.conftest import stack_run
 from tests.policy.test_policies import violations
+from tests.stack_runs import stack_run
 
 POLICIES = (
     k.gpu_pods_hold_declared_model,

@@ -12,8 +12,8 @@ from components import fleet_tags as tag
 from policy import policies as p
 from policy.check import _options, check, render
 from preview.mock_run import MockRun, run_under_mocks
-from tests.components.conftest import stack_run
 from tests.package.test_examples import EKS_EXAMPLE, PYTHON_EXAMPLE, YAML_EXAMPLE, example
+from tests.stack_runs import stack_run
 
 LT = p.LAUNCH_TEMPLATE
 SAFE_LT = {

@@ -25,8 +25,8 @@ from sizing.catalog.instances import all_regions
 from sizing.cli.main import main
 from sizing.planner.cold_start import GP3_BASELINE_IOPS, GP3_BASELINE_MIBPS
 from sizing.planner.results import Plan
-from tests.components.conftest import STACKS, stack_options, stack_run, user_data
-from tests.components.fleet_run import fleet_run
+from tests.fleet_run import fleet_run
+from tests.stack_runs import STACKS, stack_options, stack_run, user_data
 
 SECRET = "aws:secretsmanager/secret:Secret"
 STACK_REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1")

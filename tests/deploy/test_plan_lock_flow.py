@@ -10,7 +10,7 @@ import pytest
 
 from deploy.plan_lock import SIZING_KEYS, lock_path, read_lock
 from sizing.cli.main import EXIT_STALE_LOCK, main
-from tests.components.conftest import STACKS
+from tests.stack_runs import STACKS
 
 
 @pytest.fixture(autouse=True)

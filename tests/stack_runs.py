@@ -1,16 +1,17 @@
-"""Each example stack, run once through the real program under Pulumi's mocks."""
+"""The example stacks, each run once through the real program under Pulumi's mocks (cached per process: the program is
+deterministic), shared by the tests of the resources (tests/components), the deployment layer (tests/deploy) and the
+report (tests/preview). Pulumi loads with the first run, not with this module."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+if TYPE_CHECKING:
+    from preview.mock_run import MockRun
 
-from components.user_data_codec import decode_user_data
-from preview.mock_run import MockRun, run_stack
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 EC2_STACKS = {"dev": ROOT / "stacks/Pulumi.dev.yaml", "prod": ROOT / "stacks/Pulumi.prod.yaml"}
 """Example stacks on platform ec2 (Auto Scaling groups)."""
 EKS_STACKS = {"eks": ROOT / "stacks/Pulumi.eks.yaml", "batch": ROOT / "stacks/Pulumi.batch.yaml"}
@@ -21,23 +22,16 @@ STACKS = {**EC2_STACKS, **EKS_STACKS}
 @cache
 def stack_run(name: str) -> MockRun:
     """The mocked run of one example stack (cached: the program is deterministic)."""
+    from preview.mock_run import run_stack
+
     return run_stack(STACKS[name])
 
 
 def user_data(run: MockRun) -> str:
     """The decoded bootstrap script of a run's launch template."""
+    from components.user_data_codec import decode_user_data
+
     return decode_user_data(run.one("LaunchTemplate").inputs["userData"])
-
-
-@pytest.fixture(params=sorted(STACKS))
-def any_stack(request) -> MockRun:
-    return stack_run(request.param)
-
-
-@pytest.fixture(params=sorted(EC2_STACKS))
-def ec2_stack(request) -> MockRun:
-    """An example stack on platform ec2: its launch template, Auto Scaling group and load balancer."""
-    return stack_run(request.param)
 
 
 def stack_options(name: str):

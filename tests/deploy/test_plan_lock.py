@@ -12,7 +12,7 @@ from deploy.plan_lock import PlanLockError, decide, lock_path, plan_differences,
 from preview.mock_run import MockRun, run_stack
 from sizing.cli.main import main
 from sizing.live.facts import embedded_facts
-from tests.components.conftest import STACKS, stack_run
+from tests.stack_runs import STACKS, stack_run
 
 
 @pytest.fixture(autouse=True)

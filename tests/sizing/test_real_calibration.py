@@ -22,8 +22,8 @@ import pytest
 from sizing.calibration.fit import calibrate, errors, predict, shape_of
 from sizing.calibration.results import read_results
 from sizing.cli.main import main
-from tests.components.conftest import ROOT
 from tests.sizing.calibration_data import cpu_replica
+from tests.stack_runs import ROOT
 
 PYTHON = os.environ.get("LLMFLEET_VLLM_PYTHON")
 pytestmark = pytest.mark.skipif(not PYTHON, reason="LLMFLEET_VLLM_PYTHON not set (a Python with vLLM)")

@@ -9,7 +9,7 @@ import pytest
 from deploy.eks_spec import dns_name
 from deploy.stack_config import ConfigError, load_stack_config
 from preview.mock_run import MockRun, run_stack
-from tests.components.conftest import STACKS
+from tests.stack_runs import STACKS
 
 EKS = {"platform": "eks", "cluster": {"name": "ml-platform"}}
 

@@ -9,7 +9,7 @@ import re
 from preview import mock_run
 from sizing.names import DEPLOYED_PLAN_OUTPUT
 from sizing.planner.results import Plan
-from tests.components.conftest import ROOT, STACKS, stack_run
+from tests.stack_runs import ROOT, STACKS, stack_run
 
 
 def exported_names() -> set[str]:

@@ -8,7 +8,7 @@ from components import ServingFleet, ServingFleetArgs
 from deploy.options import FleetOptions
 from preview.mock_run import PROJECT, FleetMocks, MockRun
 from sizing.planner.results import Plan
-from tests.components.conftest import stack_run
+from tests.stack_runs import stack_run
 
 
 def fleet_run(name: str, stack: str = "dev", plan: Plan | None = None, **options) -> MockRun:
