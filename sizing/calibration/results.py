@@ -60,7 +60,7 @@ FIX = (
 class MeasuredPoint(BaseModel):
     """One measured steady state of a served model, as a benchmark tool recorded it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     tool: Tool
     """The tool that wrote the file."""

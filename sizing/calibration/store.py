@@ -37,7 +37,7 @@ FIX = "pass a file written by `python -m sizing calibrate ... --out FILE` (uncha
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class SourceFile(_Frozen):

@@ -30,7 +30,7 @@ MIN_HOURS_PER_MONTH = 1.0
 class Assumptions(BaseModel):
     """Named, sourced efficiencies and latencies. Defaults come from sizing/data/assumptions.toml."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     prefill_compute_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of dense tensor peak a prefill achieves."""

@@ -60,7 +60,7 @@ MAX_UNIT_USD = 100.0
 class UnitPrice(BaseModel):
     """One row of fixed_costs.csv."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     item: PriceItem
     """What is priced."""

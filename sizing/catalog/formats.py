@@ -16,7 +16,7 @@ TensorRole = Literal["linear", "expert", "other"]
 class WeightFormat(BaseModel):
     """A weight storage format and what it quantizes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Format name, e.g. 'int4-awq'."""

@@ -18,7 +18,7 @@ ComputeDtype = Literal["fp32", "bf16", "fp16", "fp8", "int8"]
 class GpuSpec(BaseModel):
     """One GPU model, as the serving engine sees it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Catalog name, e.g. 'H100-SXM-80GB'."""

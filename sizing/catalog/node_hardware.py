@@ -14,7 +14,7 @@ from sizing.units import BYTES_PER_GB
 class NodeHardware(BaseModel):
     """Network and storage facts of one instance type."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     instance_type: str
     """API name, e.g. 'p5.48xlarge'."""

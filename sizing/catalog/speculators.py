@@ -26,7 +26,7 @@ ENGINE_RELEASES = {"vllm-v0": (0, 7)}
 class Speculator(BaseModel):
     """One row of speculators.csv."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     base_repo: str
     """The model's own repository."""

@@ -32,7 +32,7 @@ MAX_GPU_MEMORY_GIB = 1024.0
 
 
 class _Numbers(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", allow_inf_nan=False)
 
 
 class EngineNumbers(_Numbers):

@@ -29,7 +29,7 @@ ClientFactory = Callable[[str], Any]
 class PreflightOptions(BaseModel):
     """Pre-flight settings (stack config key llmfleet:preflight)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     enabled: bool = True
     """Check the account before planning (offerings, specs, spot prices, quotas)."""

@@ -18,7 +18,7 @@ from sizing.units import BYTES_PER_GIB, to_gib
 class MemoryDemand(BaseModel):
     """Memory one GPU needs for a given load, before choosing hardware. GiB = 2^30 bytes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     weights_gib: float
     """Weights on the most loaded GPU."""

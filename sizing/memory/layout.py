@@ -16,7 +16,7 @@ def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
 class Layout(BaseModel):
     """How one model replica is split across GPUs."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     tp: int = Field(default=1, ge=1)
     """Tensor-parallel degree (GPUs sharing every layer)."""

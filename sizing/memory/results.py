@@ -11,7 +11,7 @@ from sizing.memory.budget import MemoryBreakdown
 class ModelLine(BaseModel):
     """The model a `memory` or `speed` answer is about, and its weight format."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     model: str
     """Model name (a preset, or the name read from a config.json)."""

@@ -34,7 +34,7 @@ MLA_FIELDS = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 class VisionFields(BaseModel):
     """vision_config of a multimodal model (ViT-style encoder)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     hidden_size: Width | None = None
     """Encoder width."""
@@ -61,7 +61,7 @@ class VisionFields(BaseModel):
 class HfConfigFields(BaseModel):
     """A config.json (or its text_config) as far as the engine reads it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     model_type: StrictStr | None = None
     """Architecture family."""

@@ -14,7 +14,7 @@ AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
 class MlaSpec(BaseModel):
     """Multi-head latent attention (DeepSeek-V2/V3) shapes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kv_lora_rank: int = Field(gt=0, le=MAX_WIDTH)
     """Width of the compressed KV latent that is cached."""
@@ -31,7 +31,7 @@ class MlaSpec(BaseModel):
 class MoeSpec(BaseModel):
     """Mixture-of-experts shapes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     num_experts: int = Field(gt=1, le=MAX_EXPERTS)
     """Routed experts per MoE layer."""
@@ -66,7 +66,7 @@ class MoeSpec(BaseModel):
 class ModelSpec(BaseModel):
     """A decoder-only transformer, as far as memory and speed are concerned."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Preset name, repository id or file path."""

@@ -38,7 +38,7 @@ def weights_footprint_bytes(download_bytes: float) -> float:
 class WeightsDisk(BaseModel):
     """Where a node keeps the weights and how fast that disk is."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kind: Literal["instance-store", "gp3"]
     """Local NVMe SSD (first instance-store disk) or the encrypted gp3 root volume."""
@@ -53,7 +53,7 @@ class WeightsDisk(BaseModel):
 class ColdStart(BaseModel):
     """Seconds from launch to serving for one node, term by term."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     boot_s: float
     """EC2 launch until the user data runs."""

@@ -53,7 +53,7 @@ configured at exactly the mean would refuse half its requests (vLLM rejects prom
 class Workload(BaseModel):
     """The traffic one fleet must serve."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     concurrency: Int | None = Field(default=None, gt=0, le=MAX_BATCH)
     """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the
@@ -224,7 +224,7 @@ class Workload(BaseModel):
 class Deployment(BaseModel):
     """Where and how the fleet may run."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
@@ -324,7 +324,7 @@ def spare_purchase_unused(workload: Workload, deployment: Deployment) -> bool:
 class PlanRequest(BaseModel):
     """Everything plan() needs."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     model: ModelSpec
     """The model to serve."""

@@ -34,7 +34,7 @@ NO_PIPELINE_RULE = "speculative-no-pipeline"
 class SpeculativePlan(BaseModel):
     """The draft a plan runs and the figures it assumed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     method: SpeculativeMethod
     """eagle3 or mtp."""

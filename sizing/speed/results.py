@@ -14,7 +14,7 @@ from sizing.memory.results import ModelLine
 class CalibrationUsed(BaseModel):
     """The calibration a `speed` answer was sized with, as its JSON and text name it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     file: str
     """The calibration file, as given (--calibration)."""
