@@ -21,8 +21,6 @@ sending as fast as they can (vLLM's --max-concurrency at an infinite rate, Guide
 strategies, AIPerf's concurrency_burst) start together: "burst"; a finite rate with Poisson arrivals: "poisson".
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import math

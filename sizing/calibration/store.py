@@ -4,8 +4,6 @@ residual error of every point. `speed --calibration FILE`, `plan --calibration F
 `llmfleet:workload.calibration` read it back; like every file, it is bounded, typed and checked before it decides
 anything."""
 
-from __future__ import annotations
-
 import json
 import tomllib
 from pathlib import Path

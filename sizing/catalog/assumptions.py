@@ -1,7 +1,5 @@
 """Speed and cost assumptions (sizing/data/assumptions.toml); every one can be overridden."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError

@@ -1,7 +1,5 @@
 """Checkpoints a node downloads: pre-quantized releases on the Hugging Face hub (sizing/data/checkpoints.csv)."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field

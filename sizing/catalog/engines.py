@@ -1,7 +1,5 @@
 """Serving-engine memory profiles (sizing/data/engines.toml)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal
 

@@ -1,7 +1,5 @@
 """Weight formats (sizing/data/weight_formats.csv): how many bytes each kind of tensor takes."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal, cast
 

@@ -1,7 +1,5 @@
 """GPU specifications (sizing/data/gpus.csv)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal, cast
 

@@ -1,7 +1,5 @@
 """AWS GPU instance types, per-region on-demand prices and per-family spot facts (sizing/data/*.csv)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal, cast
 

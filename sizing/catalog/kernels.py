@@ -1,8 +1,6 @@
 """Kernel paths (sizing/data/kernels.toml): which vLLM kernels run a weight format on a GPU generation, and the factors
 by which they fall short of the speed model's defaults (checked on Hopper)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal
 

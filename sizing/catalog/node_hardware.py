@@ -1,8 +1,6 @@
 """Per-type node hardware the fleet is built on (sizing/data/node_hardware.csv): network cards and EFA interfaces,
 local NVMe instance store and the EBS ceiling. Read from DescribeInstanceTypes; the source is on every row."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,8 +1,6 @@
 """Speculative-decoding drafts vLLM runs beside a model (sizing/data/speculators.csv), and whether an engine profile's
 vLLM release runs them."""
 
-from __future__ import annotations
-
 import re
 from functools import cache
 from typing import Literal

@@ -2,8 +2,6 @@
 validation boundary before any engine code runs. Field names are the argparse destinations (--seq-len -> seq_len), so
 a new flag is validated by adding one Field here. `plan`'s workload numbers are bounded by Workload and Deployment."""
 
-from __future__ import annotations
-
 import argparse
 from typing import Annotated, Literal
 

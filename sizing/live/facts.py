@@ -1,7 +1,5 @@
 """LiveFacts: what pre-flight learned, and where each fact came from. Plain data; no boto3."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """Pre-flight: gather live facts for a fleet, from the disk cache or AWS, falling back to the embedded catalog."""
 
-from __future__ import annotations
-
 import functools
 import os
 import threading

@@ -1,8 +1,6 @@
 """How the serving engine spends one GPU's memory at start-up: the budget, weights, activation peak, non-torch
 memory, and what is left for the KV cache (vLLM's accounting, calibrated in tests/data/vllm_memory.csv)."""
 
-from __future__ import annotations
-
 import math
 
 from pydantic import BaseModel, ConfigDict, Field

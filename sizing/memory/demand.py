@@ -1,8 +1,6 @@
 """The tutorial's question, answered with the engine's real accounting: how much memory do N concurrent requests of
 L tokens need? Weights plus the KV cache they occupy plus the activation peak plus the engine's own overhead."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 from sizing.catalog.engines import EngineProfile

@@ -1,7 +1,5 @@
 """Parallel layout of one replica: tensor- and pipeline-parallel degrees, and how layers split into stages."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field

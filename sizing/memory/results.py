@@ -1,8 +1,6 @@
 """What `python -m sizing memory` answers, as typed results: their dump is the command's JSON (GiB = 2^30 bytes).
 Imported by `memory` and `speed` only (building the models costs start-up time `plan` need not pay)."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 from sizing.memory.budget import MemoryBreakdown

@@ -1,7 +1,5 @@
 """ModelSpec: the architecture facts the engine needs, independent of where they were read from."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -55,7 +53,7 @@ class MoeSpec(BaseModel):
     """The router has a bias (gpt-oss) or a score-correction bias (DeepSeek-V3)."""
 
     @model_validator(mode="after")
-    def _top_k_fits(self) -> MoeSpec:
+    def _top_k_fits(self) -> "MoeSpec":
         if self.experts_per_token > self.num_experts:
             raise ValueError(f"experts_per_token={self.experts_per_token} exceeds num_experts={self.num_experts}")
         if self.layer_offset >= self.layer_step:
@@ -133,7 +131,7 @@ class ModelSpec(BaseModel):
         return private["_hash"]
 
     @model_validator(mode="after")
-    def _consistent(self) -> ModelSpec:
+    def _consistent(self) -> "ModelSpec":
         if self.mla is None and self.num_attention_heads % self.num_kv_heads:
             raise ValueError(
                 f"num_attention_heads={self.num_attention_heads} is not a multiple of num_kv_heads={self.num_kv_heads}"

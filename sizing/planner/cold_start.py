@@ -3,8 +3,6 @@ load this node's shard from that disk into GPU memory, start the engine. The dow
 (S3 or the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one
 large enough, else a gp3 volume whose throughput is provisioned from the download rate."""
 
-from __future__ import annotations
-
 import math
 from typing import Literal
 

@@ -1,7 +1,5 @@
 """What plan() returns: feasible candidates, rejected ones with their margins, and the Plan."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, computed_field, model_serializer
