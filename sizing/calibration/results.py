@@ -21,8 +21,6 @@ sending as fast as they can (vLLM's --max-concurrency at an infinite rate, Guide
 strategies, AIPerf's concurrency_burst) start together: "burst"; a finite rate with Poisson arrivals: "poisson".
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 import math
@@ -60,7 +58,7 @@ FIX = (
 class MeasuredPoint(BaseModel):
     """One measured steady state of a served model, as a benchmark tool recorded it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     tool: Tool
     """The tool that wrote the file."""

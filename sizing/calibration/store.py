@@ -4,8 +4,6 @@ residual error of every point. `speed --calibration FILE`, `plan --calibration F
 `llmfleet:workload.calibration` read it back; like every file, it is bounded, typed and checked before it decides
 anything."""
 
-from __future__ import annotations
-
 import json
 import tomllib
 from pathlib import Path
@@ -37,7 +35,7 @@ FIX = "pass a file written by `python -m sizing calibrate ... --out FILE` (uncha
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class SourceFile(_Frozen):

@@ -1,7 +1,5 @@
 """Speed and cost assumptions (sizing/data/assumptions.toml); every one can be overridden."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,7 +28,7 @@ MIN_HOURS_PER_MONTH = 1.0
 class Assumptions(BaseModel):
     """Named, sourced efficiencies and latencies. Defaults come from sizing/data/assumptions.toml."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     prefill_compute_efficiency: float = Field(ge=MIN_SHARE, le=1)
     """Share of dense tensor peak a prefill achieves."""

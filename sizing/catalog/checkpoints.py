@@ -1,7 +1,5 @@
 """Checkpoints a node downloads: pre-quantized releases on the Hugging Face hub (sizing/data/checkpoints.csv)."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +10,7 @@ from sizing.catalog.files import optional_float, read_csv
 class Checkpoint(BaseModel):
     """The repository a node downloads and what it holds."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     repo: str | None
     """Hugging Face repository id given to vLLM's --model (None: unknown; the fleet's weights options must say)."""
@@ -29,7 +27,7 @@ class Checkpoint(BaseModel):
 class Release(BaseModel):
     """One row of checkpoints.csv: a pre-quantized release of a base model."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     base_repo: str
     """The model's own repository."""

@@ -1,7 +1,5 @@
 """Serving-engine memory profiles (sizing/data/engines.toml)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal
 
@@ -14,10 +12,17 @@ STEP_TIME_TABLE = "step_time_factor"
 """The engines.toml table holding each engine's speed bias."""
 
 
+@cache
+def _name_matches(substrings: tuple[str, ...], gpu_name: str) -> bool:
+    """Whether a GPU name holds any of the substrings, case-insensitive (as vLLM matches torch's device name); asked
+    for every replica sized, so remembered per name."""
+    return any(name.lower() in gpu_name.lower() for name in substrings)
+
+
 class EngineProfile(BaseModel):
     """How one serving-engine version budgets GPU memory at start-up. All memory in GiB per GPU."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Profile name, e.g. 'vllm-0.19'."""
@@ -96,7 +101,7 @@ class EngineProfile(BaseModel):
         """Which set of scheduler defaults a GPU gets (vLLM EngineArgs.get_batch_defaults)."""
         if self.huge_gpu_threshold_gib is not None and visible_memory_gib >= self.huge_gpu_threshold_gib:
             return "huge"
-        excluded = any(name.lower() in gpu_name.lower() for name in self.large_tier_excluded_gpus)
+        excluded = _name_matches(self.large_tier_excluded_gpus, gpu_name)
         return "large" if visible_memory_gib >= self.large_gpu_threshold_gib and not excluded else "small"
 
     def max_num_seqs(self, visible_memory_gib: float, gpu_name: str = "") -> int:

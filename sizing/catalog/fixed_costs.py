@@ -2,8 +2,6 @@
 secret, logs and node disks a stack creates besides its GPU instances. Prices only: deploy/fixed_costs.py counts what a
 stack creates, since only the layer that creates the resources knows them."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal
 
@@ -60,7 +58,7 @@ MAX_UNIT_USD = 100.0
 class UnitPrice(BaseModel):
     """One row of fixed_costs.csv."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     item: PriceItem
     """What is priced."""
@@ -78,7 +76,7 @@ class UnitPrice(BaseModel):
     """Whether the figure was found in a dated copy of AWS's page or price list (or a dated citation of it)."""
 
     @model_validator(mode="after")
-    def _unit_of_item(self) -> UnitPrice:
+    def _unit_of_item(self) -> "UnitPrice":
         if self.unit != UNITS[self.item]:
             raise ValueError(
                 f"{self.item} in {self.region} is priced in {self.unit!r}; fixed_costs.csv prices it in "

@@ -1,7 +1,5 @@
 """Weight formats (sizing/data/weight_formats.csv): how many bytes each kind of tensor takes."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal, cast
 
@@ -16,7 +14,7 @@ TensorRole = Literal["linear", "expert", "other"]
 class WeightFormat(BaseModel):
     """A weight storage format and what it quantizes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Format name, e.g. 'int4-awq'."""

@@ -1,7 +1,5 @@
 """GPU specifications (sizing/data/gpus.csv)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal, cast
 
@@ -18,7 +16,7 @@ ComputeDtype = Literal["fp32", "bf16", "fp16", "fp8", "int8"]
 class GpuSpec(BaseModel):
     """One GPU model, as the serving engine sees it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Catalog name, e.g. 'H100-SXM-80GB'."""

@@ -1,7 +1,5 @@
 """AWS GPU instance types, per-region on-demand prices and per-family spot facts (sizing/data/*.csv)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal, cast
 
@@ -18,7 +16,7 @@ QuotaGroup = Literal["P", "G"]
 class FamilyFacts(BaseModel):
     """Facts shared by every size of one instance family (p5, g6e...)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     family: str
     """Family name, e.g. 'p5'."""
@@ -43,7 +41,7 @@ class FamilyFacts(BaseModel):
 class InstanceType(BaseModel):
     """One AWS GPU instance type."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """API name, e.g. 'p5.48xlarge'."""
@@ -138,7 +136,7 @@ def all_instance_types() -> dict[str, InstanceType]:
 class NotPlanned(BaseModel):
     """An AWS accelerated instance type the planner does not size (Neuron, Qualcomm, AMD, arm64 hosts), and why."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     instance_type: str
     """API name, e.g. 'inf2.xlarge'."""

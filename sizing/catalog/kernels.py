@@ -1,8 +1,6 @@
 """Kernel paths (sizing/data/kernels.toml): which vLLM kernels run a weight format on a GPU generation, and the factors
 by which they fall short of the speed model's defaults (checked on Hopper)."""
 
-from __future__ import annotations
-
 from functools import cache
 from typing import Literal
 
@@ -24,7 +22,7 @@ wrong, not the kernel."""
 class Generation(BaseModel):
     """A GPU generation: a range of CUDA compute capabilities."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Key in kernels.toml, e.g. 'hopper'."""
@@ -39,7 +37,7 @@ class Generation(BaseModel):
 class KernelPath(BaseModel):
     """The kernels one weight format runs on one GPU generation, and their efficiency against the defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     generation: str
     """Generation key (kernels.toml [generations])."""

@@ -1,8 +1,6 @@
 """Per-type node hardware the fleet is built on (sizing/data/node_hardware.csv): network cards and EFA interfaces,
 local NVMe instance store and the EBS ceiling. Read from DescribeInstanceTypes; the source is on every row."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +12,7 @@ from sizing.units import BYTES_PER_GB
 class NodeHardware(BaseModel):
     """Network and storage facts of one instance type."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     instance_type: str
     """API name, e.g. 'p5.48xlarge'."""

@@ -1,8 +1,6 @@
 """Speculative-decoding drafts vLLM runs beside a model (sizing/data/speculators.csv), and whether an engine profile's
 vLLM release runs them."""
 
-from __future__ import annotations
-
 import re
 from functools import cache
 from typing import Literal
@@ -26,7 +24,7 @@ ENGINE_RELEASES = {"vllm-v0": (0, 7)}
 class Speculator(BaseModel):
     """One row of speculators.csv."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     base_repo: str
     """The model's own repository."""

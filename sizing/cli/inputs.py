@@ -5,8 +5,6 @@ before any engine code runs. A new field is a new flag of every command whose mo
 from Workload and Deployment (sizing/planner/request.py); the flags that are no model's field are in
 sizing/cli/args.py."""
 
-from __future__ import annotations
-
 import argparse
 from typing import Annotated, Literal
 
@@ -35,7 +33,7 @@ MAX_GPU_MEMORY_GIB = 1024.0
 
 
 class _Options(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", allow_inf_nan=False)
 
 
 class Formats(_Options):

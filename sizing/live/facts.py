@@ -1,7 +1,5 @@
 """LiveFacts: what pre-flight learned, and where each fact came from. Plain data; no boto3."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -19,7 +17,7 @@ never priced)."""
 class Provenance(BaseModel):
     """Where a fact came from and when."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     origin: FactOrigin
     """live: fetched now; cached: fetched earlier and still fresh; embedded: the catalog shipped with the code."""
@@ -32,7 +30,7 @@ class Provenance(BaseModel):
 class QuotaFact(BaseModel):
     """One EC2 vCPU quota as granted to the account."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Service Quotas name, e.g. 'Running On-Demand P instances'."""
@@ -45,7 +43,7 @@ class QuotaFact(BaseModel):
 class InstanceSpecFact(BaseModel):
     """An instance type as DescribeInstanceTypes reports it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     instance_type: str
     """API name."""
@@ -66,7 +64,7 @@ class InstanceSpecFact(BaseModel):
 class LiveFacts(BaseModel):
     """Everything pre-flight learned for one region."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     region: str
     """Region."""

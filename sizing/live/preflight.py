@@ -1,7 +1,5 @@
 """Pre-flight: gather live facts for a fleet, from the disk cache or AWS, falling back to the embedded catalog."""
 
-from __future__ import annotations
-
 import functools
 import os
 import threading
@@ -29,7 +27,7 @@ ClientFactory = Callable[[str], Any]
 class PreflightOptions(BaseModel):
     """Pre-flight settings (stack config key llmfleet:preflight)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     enabled: bool = True
     """Check the account before planning (offerings, specs, spot prices, quotas)."""

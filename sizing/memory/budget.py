@@ -1,8 +1,6 @@
 """How the serving engine spends one GPU's memory at start-up: the budget, weights, activation peak, non-torch
 memory, and what is left for the KV cache (vLLM's accounting, calibrated in tests/data/vllm_memory.csv)."""
 
-from __future__ import annotations
-
 import math
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +19,7 @@ from sizing.units import BYTES_PER_GIB, to_gib
 class EngineSettings(BaseModel):
     """The serving-engine settings that shape memory. None means the engine's default for the GPU."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     gpu_memory_utilization: float | None = Field(default=None, gt=0, le=1)
     """--gpu-memory-utilization: share of visible memory the engine may use."""
@@ -42,7 +40,7 @@ class EngineSettings(BaseModel):
 class MemoryBreakdown(BaseModel):
     """One GPU's memory as the engine allocates it (the binding pipeline stage). GiB = 2^30 bytes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     gpu: str
     """GPU name."""

@@ -1,8 +1,6 @@
 """The tutorial's question, answered with the engine's real accounting: how much memory do N concurrent requests of
 L tokens need? Weights plus the KV cache they occupy plus the activation peak plus the engine's own overhead."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 from sizing.catalog.engines import EngineProfile
@@ -18,7 +16,7 @@ from sizing.units import BYTES_PER_GIB, to_gib
 class MemoryDemand(BaseModel):
     """Memory one GPU needs for a given load, before choosing hardware. GiB = 2^30 bytes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     weights_gib: float
     """Weights on the most loaded GPU."""

@@ -1,7 +1,5 @@
 """Parallel layout of one replica: tensor- and pipeline-parallel degrees, and how layers split into stages."""
 
-from __future__ import annotations
-
 from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +14,7 @@ def layout_label(tp: int, pp: int, dp: int = 1, ep: bool = False) -> str:
 class Layout(BaseModel):
     """How one model replica is split across GPUs."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     tp: int = Field(default=1, ge=1)
     """Tensor-parallel degree (GPUs sharing every layer)."""

@@ -1,8 +1,6 @@
 """What `python -m sizing memory` answers, as typed results: their dump is the command's JSON (GiB = 2^30 bytes).
 Imported by `memory` and `speed` only (building the models costs start-up time `plan` need not pay)."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 from sizing.memory.budget import MemoryBreakdown
@@ -11,7 +9,7 @@ from sizing.memory.budget import MemoryBreakdown
 class ModelLine(BaseModel):
     """The model a `memory` or `speed` answer is about, and its weight format."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     model: str
     """Model name (a preset, or the name read from a config.json)."""

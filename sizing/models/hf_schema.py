@@ -1,8 +1,6 @@
 """The fields of a Hugging Face config.json that the engine reads, with their types and bounds, so that a bad field
 names itself and its expected type instead of failing somewhere inside the arithmetic. Other fields are ignored."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import (
@@ -34,7 +32,7 @@ MLA_FIELDS = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 class VisionFields(BaseModel):
     """vision_config of a multimodal model (ViT-style encoder)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     hidden_size: Width | None = None
     """Encoder width."""
@@ -61,7 +59,7 @@ class VisionFields(BaseModel):
 class HfConfigFields(BaseModel):
     """A config.json (or its text_config) as far as the engine reads it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
     model_type: StrictStr | None = None
     """Architecture family."""
@@ -161,7 +159,7 @@ class HfConfigFields(BaseModel):
     """Qwen2: layers from this index on use full attention when use_sliding_window is on."""
 
     @model_validator(mode="after")
-    def _whole_mla(self) -> HfConfigFields:
+    def _whole_mla(self) -> "HfConfigFields":
         if self.kv_lora_rank:
             missing = [f for f in MLA_FIELDS if getattr(self, f) is None]
             if missing:

@@ -1,7 +1,5 @@
 """ModelSpec: the architecture facts the engine needs, independent of where they were read from."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -14,7 +12,7 @@ AttentionKind = Literal["mha", "gqa", "mqa", "mla"]
 class MlaSpec(BaseModel):
     """Multi-head latent attention (DeepSeek-V2/V3) shapes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kv_lora_rank: int = Field(gt=0, le=MAX_WIDTH)
     """Width of the compressed KV latent that is cached."""
@@ -31,7 +29,7 @@ class MlaSpec(BaseModel):
 class MoeSpec(BaseModel):
     """Mixture-of-experts shapes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     num_experts: int = Field(gt=1, le=MAX_EXPERTS)
     """Routed experts per MoE layer."""
@@ -55,7 +53,7 @@ class MoeSpec(BaseModel):
     """The router has a bias (gpt-oss) or a score-correction bias (DeepSeek-V3)."""
 
     @model_validator(mode="after")
-    def _top_k_fits(self) -> MoeSpec:
+    def _top_k_fits(self) -> "MoeSpec":
         if self.experts_per_token > self.num_experts:
             raise ValueError(f"experts_per_token={self.experts_per_token} exceeds num_experts={self.num_experts}")
         if self.layer_offset >= self.layer_step:
@@ -66,7 +64,7 @@ class MoeSpec(BaseModel):
 class ModelSpec(BaseModel):
     """A decoder-only transformer, as far as memory and speed are concerned."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     name: str
     """Preset name, repository id or file path."""
@@ -133,7 +131,7 @@ class ModelSpec(BaseModel):
         return private["_hash"]
 
     @model_validator(mode="after")
-    def _consistent(self) -> ModelSpec:
+    def _consistent(self) -> "ModelSpec":
         if self.mla is None and self.num_attention_heads % self.num_kv_heads:
             raise ValueError(
                 f"num_attention_heads={self.num_attention_heads} is not a multiple of num_kv_heads={self.num_kv_heads}"

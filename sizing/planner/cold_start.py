@@ -3,8 +3,6 @@ load this node's shard from that disk into GPU memory, start the engine. The dow
 (S3 or the hub), the NIC and the disk's write rate; the disk is the local NVMe instance store where the type has one
 large enough, else a gp3 volume whose throughput is provisioned from the download rate."""
 
-from __future__ import annotations
-
 import math
 from typing import Literal
 
@@ -38,7 +36,7 @@ def weights_footprint_bytes(download_bytes: float) -> float:
 class WeightsDisk(BaseModel):
     """Where a node keeps the weights and how fast that disk is."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kind: Literal["instance-store", "gp3"]
     """Local NVMe SSD (first instance-store disk) or the encrypted gp3 root volume."""
@@ -53,7 +51,7 @@ class WeightsDisk(BaseModel):
 class ColdStart(BaseModel):
     """Seconds from launch to serving for one node, term by term."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     boot_s: float
     """EC2 launch until the user data runs."""

@@ -50,7 +50,7 @@ def instances_for(replicas: int, replicas_per_instance: int, nodes_per_replica: 
     return math.ceil(replicas / replicas_per_instance)
 
 
-def _on_demand_instances(w: Workload, d: Deployment, required: int, per_instance: int, nodes: int, total: int) -> int:
+def on_demand_instances(w: Workload, d: Deployment, required: int, per_instance: int, nodes: int, total: int) -> int:
     """Instances bought on demand: the floor's share of the required replicas, plus the spare when it is on demand.
     A forced 'mixed' moves what the floor does not protect to spot (or, with no floor, keeps one replica on demand);
     it never moves a floor replica, so a multi-node winner cannot turn an interactive floor into spot."""
@@ -78,7 +78,7 @@ def split_fleet(w: Workload, d: Deployment, required: int, per_instance: int, no
     purchase option wins."""
     total = instances_for(required, per_instance, nodes) + w.headroom_replicas * nodes
     replicas = total * per_instance if nodes == 1 else total // nodes
-    od = _on_demand_instances(w, d, required, per_instance, nodes, total)
+    od = on_demand_instances(w, d, required, per_instance, nodes, total)
     spot = total - od
     purchase: PurchaseOption = (
         "capacity-block"

@@ -2,49 +2,32 @@
 
 from __future__ import annotations
 
-from sizing.catalog.checkpoints import Checkpoint
-from sizing.catalog.engines import EngineProfile, get_engine
-from sizing.catalog.formats import WeightFormat, get_format
+from sizing.catalog.engines import get_engine
+from sizing.catalog.formats import get_format
 from sizing.catalog.gpus import get_gpu
 from sizing.catalog.instances import (
-    InstanceType,
-    all_instance_types,
     catalog_prices_as_of,
     check_region,
-    get_instance_type,
-    not_planned_types,
 )
 from sizing.catalog.kernels import kernel_path
 from sizing.errors import InvalidInputError
-from sizing.memory.budget import EngineSettings, MemoryBreakdown, kv_element_bytes
 from sizing.models.params import active_params, total_params
 from sizing.models.spec import ModelSpec
 from sizing.planner import speculative
-from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
-from sizing.planner.formats import formats_to_try, requested_formats
+from sizing.planner.checkpoint import vllm_quantization_for
 from sizing.planner.frontier import frontier, single_failure_domain_warning
-from sizing.planner.job import deadline_miss
 from sizing.planner.kv_formats import fp8_kv_alternative
-from sizing.planner.layouts import Placement, placements
-from sizing.planner.pricing import Priced, candidate, node_cold_start_s, price
-from sizing.planner.ranking import alternatives, order
+from sizing.planner.pricing import Priced, candidate
+from sizing.planner.ranking import alternatives
 from sizing.planner.rejections import (
-    fleet_size_rejection,
-    format_rejection,
     infeasible,
-    instance_rejection,
     not_planned_rejections,
-    offering_rejection,
-    reject,
 )
-from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
-from sizing.planner.replica_memo import Same, shared_memos
-from sizing.planner.request import PlanRequest, Workload
+from sizing.planner.request import PlanRequest
 from sizing.planner.results import CalibrationInUse, Candidate, Plan, Rejection
-from sizing.planner.targets import Targets, assumed_limits, targets_for
+from sizing.planner.search import FitMemo, allowed_instances, search
+from sizing.planner.targets import assumed_limits
 from sizing.planner.traffic import traffic_warnings
-from sizing.speed.load import ReplicaLoad
-from sizing.speed.model import ReplicaSpeed
 
 
 def check_context(model: ModelSpec, max_model_len: int, given_as: str = "max_model_len") -> None:
@@ -73,122 +56,12 @@ def verify_with_workload(req: PlanRequest) -> None:
         )
 
 
-def _allowed_instances(req: PlanRequest) -> list[InstanceType]:
-    names = req.deployment.instance_types
-    if names:  # each type searched once; types the planner does not size are listed as rejected instead
-        return [get_instance_type(n) for n in dict.fromkeys(names) if n.strip().lower() not in not_planned_types()]
-    return list(all_instance_types().values())
-
-
-class _FitMemo:
-    """Replica fits of one plan() call. A fit depends on the GPU, its link, the layout and whether PP crosses nodes,
-    not on the instance size, so g5.xlarge ... g5.16xlarge share one."""
-
-    def __init__(self, req: PlanRequest, engine: EngineProfile, fmt: WeightFormat) -> None:
-        self.req, self.engine, self.fmt = req, engine, fmt
-        self.spec = speculative.resolve(req.model, req.deployment.speculative, engine)
-        self.spec_step = speculative.spec_decode(self.spec, req.assumptions) if self.spec else None
-        self.kv_bytes = kv_element_bytes(req.deployment.kv_dtype, fmt)
-        self.settings = EngineSettings(
-            gpu_memory_utilization=req.deployment.gpu_memory_utilization,
-            max_model_len=req.max_model_len,
-            kv_element_bytes=self.kv_bytes,
-        )
-        w = req.workload
-        context = (
-            req.model,
-            Same(fmt),
-            Same(engine),
-            self.settings,
-            req.deployment.speculative,
-            self.spec_step,
-            w.input_tokens,
-            w.output_tokens,
-            w.prefix_hit_rate,
-            w.request_tokens,
-            req.assumptions,
-            Same(req.calibration),
-        )  # everything a replica model reads besides the placement (replica_memo)
-        self._models: dict[tuple, tuple[MemoryBreakdown, ReplicaLoad] | ReplicaMiss]
-        self._fits: dict[tuple, ReplicaFit | ReplicaMiss]
-        self._models, self._fits = shared_memos(context)
-        self._targets: tuple[Workload, Targets, tuple] | None = None
-
-    def fit(self, p: Placement, w: Workload | None = None) -> ReplicaFit | ReplicaMiss:
-        """The replica fit of a placement under the latency targets of `w` (default: the request's workload; the
-        frontier asks for other TPOT targets of the same traffic)."""
-        w = w or self.req.workload
-        link = p.instance.gpu_link if p.layout.tp > 1 else "-"  # the link matters only to TP all-reduces
-        layout = p.layout
-        key = (Same(p.instance.gpu), link, layout.tp, layout.pp, layout.dp, layout.ep, p.nodes_per_replica > 1)
-        if key not in self._models:
-            req = self.req
-
-            assumptions, factor = req.speed_assumptions(p.instance.gpu.name, self.fmt.name)
-
-            def speed() -> ReplicaSpeed:
-                return ReplicaSpeed(
-                    req.model,
-                    p.instance.gpu,
-                    self.fmt,
-                    p.layout,
-                    self.kv_bytes,
-                    p.instance.gpu_link,
-                    assumptions,
-                    p.nodes_per_replica > 1,
-                )
-
-            settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
-            self._models[key] = replica_model(
-                req.model,
-                p.instance.gpu,
-                self.fmt,
-                p.layout,
-                self.engine,
-                settings,
-                speed,
-                req.workload,
-                self.spec_step,
-                factor,
-            )
-        if self._targets is None or self._targets[0] is not w:
-            t = targets_for(w, self.req.assumptions)
-            self._targets = (w, t, (*t.key, t.default_tpot))  # every field: a miss's words depend on default_tpot
-        _, targets, targets_key = self._targets
-        fit_key = key + targets_key
-        if fit_key not in self._fits:
-            model = self._models[key]
-            self._fits[fit_key] = model if isinstance(model, ReplicaMiss) else fit_targets(*model, targets)
-        return self._fits[fit_key]
-
-
-def search(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection], dict[str, Checkpoint]]:
-    """Every placement of every allowed instance type in every weight format tried: the feasible ones priced and
-    ranked, the rejected ones, and each format's checkpoint. `memos` (one per format) is filled here and may be reused
-    by a request with the same model, traffic shape and deployment settings (the frontier)."""
-    engine = get_engine(req.deployment.engine)
-    formats = requested_formats(req.model, req.deployment.weights)
-    for fmt in formats:
-        memos.setdefault(fmt.name, _FitMemo(req, engine, fmt))
-    checkpoints = {fmt.name: checkpoint_for(req.model, fmt) for fmt in formats}
-    feasible: list[Priced] = []
-    rejected: list[Rejection] = []
-    for instance in _allowed_instances(req):
-        refusal = instance_rejection(instance, req.deployment) or offering_rejection(instance, req.deployment)
-        if refusal:
-            rejected.append(refusal)
-            continue
-        for fmt in formats_to_try(req.model, formats, instance, req.deployment.max_nodes_per_replica):
-            _try_format(req, instance, memos[fmt.name], checkpoints[fmt.name], feasible, rejected)
-    return order(req, feasible), rejected, checkpoints
-
-
 def plan(req: PlanRequest) -> Plan:
     """The cheapest fleet that serves the workload, its alternatives, and every rejected candidate with its margin."""
     check_region(req.deployment.region)
     verify_with_workload(req)
     engine = get_engine(req.deployment.engine)
-    memos: dict[str, _FitMemo] = {}
+    memos: dict[str, FitMemo] = {}
     ranked, rejected, checkpoints = search(req, memos)
     allowed = req.deployment.instance_types
     rejected += not_planned_rejections(
@@ -200,7 +73,7 @@ def plan(req: PlanRequest) -> Plan:
     fmt = ranked[0].fmt
     spec = memos[fmt.name].spec
     checkpoint = checkpoints[fmt.name]
-    instances = _allowed_instances(req)
+    instances = allowed_instances(req)
     return Plan(
         model=req.model.name,
         params_total=total_params(req.model),
@@ -239,53 +112,14 @@ def plan(req: PlanRequest) -> Plan:
 
 def _cheapest(req: PlanRequest) -> Candidate | None:
     """The cheapest feasible candidate of a request (None: none), without the frontier and the alternatives."""
-    ranked, _, _ = search(req, {})
+    ranked, _, _ = search(req, {}, best_only=True)
     return candidate(req, ranked[0]) if ranked else None
 
 
-def _ranked(req: PlanRequest, memos: dict[str, _FitMemo]) -> tuple[list[Priced], list[Rejection]]:
-    """search() without the checkpoints (the frontier's view)."""
-    ranked, rejected, _ = search(req, memos)
+def _ranked(req: PlanRequest, memos: dict[str, FitMemo]) -> tuple[list[Priced], list[Rejection]]:
+    """search() without the checkpoints, for the best candidate only (the frontier's view)."""
+    ranked, rejected, _ = search(req, memos, best_only=True)
     return ranked, rejected
-
-
-def _try_format(
-    req: PlanRequest,
-    instance: InstanceType,
-    memo: _FitMemo,
-    checkpoint: Checkpoint,
-    feasible: list[Priced],
-    rejected: list[Rejection],
-) -> None:
-    """Every layout of one instance type in one weight format: feasible ones priced, the others rejected."""
-    fmt = memo.fmt
-    refusal = format_rejection(instance, fmt, req.model)
-    if refusal:
-        rejected.append(refusal)
-        return
-    found, refused = placements(req.model, instance, req.deployment.max_nodes_per_replica, fmt)
-    rejected += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
-    cold: float | None = None
-    for p in found:
-        no_pp = speculative.pipeline_refusal(memo.spec, p.layout)
-        if no_pp:
-            rejected.append(reject(instance, p.layout, "layout", no_pp, weights=fmt.name))
-            continue
-        fit = memo.fit(p, req.workload)
-        if isinstance(fit, ReplicaMiss):
-            rejected.append(reject(instance, p.layout, fit.kind, fit.reason, fit, weights=fmt.name))
-            continue
-        cold = node_cold_start_s(req, instance, checkpoint) if cold is None else cold
-        late = deadline_miss(req.workload, cold)
-        if late:
-            rejected.append(reject(instance, p.layout, "deadline", late, weights=fmt.name))
-        else:
-            priced = price(req, p, fit, cold, fmt)
-            too_many = fleet_size_rejection(priced)
-            if too_many:
-                rejected.append(too_many)
-            else:
-                feasible.append(priced)
 
 
 def _fact_sources(req: PlanRequest) -> dict[str, str]:

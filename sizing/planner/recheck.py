@@ -11,10 +11,11 @@ from sizing.models.params import active_params, total_params
 from sizing.planner import speculative
 from sizing.planner.checkpoint import checkpoint_for, vllm_quantization_for
 from sizing.planner.formats import requested_formats
-from sizing.planner.plan import check_region, search, verify_with_workload
+from sizing.planner.plan import check_region, verify_with_workload
 from sizing.planner.pricing import candidate
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Candidate, Plan
+from sizing.planner.search import search
 from sizing.planner.targets import assumed_limits
 
 PRICE_FIELDS = frozenset(

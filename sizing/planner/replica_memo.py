@@ -8,6 +8,7 @@ own, computed as before on a miss."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 SHARED_CONTEXTS = 32
@@ -32,14 +33,29 @@ class Same:
         return isinstance(other, Same) and other.obj is self.obj
 
 
-_store: OrderedDict[tuple, tuple[dict[tuple, Any], dict[tuple, Any]]] = OrderedDict()
+@dataclass(frozen=True)
+class ContextMemos:
+    """What a context keeps (each dictionary filled by the search, sizing/planner/search.py)."""
+
+    models: dict[tuple, Any] = field(default_factory=dict)
+    """Replica models (memory breakdown and load model, or the memory miss) by GPU, link and layout."""
+    fits: dict[tuple, Any] = field(default_factory=dict)
+    """Replica fits by GPU, link, layout and latency targets."""
+    placed: dict[tuple, dict[int, Any]] = field(default_factory=dict)
+    """Per latency targets, the fit of each placement object by its id (the value holds the placement)."""
+    rejections: dict[tuple[int, str], Any] = field(default_factory=dict)
+    """The rejection a replica miss makes on an instance type, by the miss's id and the type (the value holds the
+    miss)."""
 
 
-def shared_memos(context: tuple) -> tuple[dict[tuple, Any], dict[tuple, Any]]:
-    """The (replica models, replica fits) dictionaries of one context, created empty on first use."""
+_store: OrderedDict[tuple, ContextMemos] = OrderedDict()
+
+
+def shared_memos(context: tuple) -> ContextMemos:
+    """The memos of one context, created empty on first use."""
     found = _store.get(context)
     if found is None:
-        found = _store[context] = ({}, {})
+        found = _store[context] = ContextMemos()
         if len(_store) > SHARED_CONTEXTS:
             _store.popitem(last=False)
     else:

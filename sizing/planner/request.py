@@ -1,7 +1,5 @@
 """What the user asks for: the workload, the deployment constraints, and the whole plan request."""
 
-from __future__ import annotations
-
 import difflib
 from typing import Literal
 
@@ -53,7 +51,7 @@ configured at exactly the mean would refuse half its requests (vLLM rejects prom
 class Workload(BaseModel):
     """The traffic one fleet must serve."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     concurrency: Int | None = Field(default=None, gt=0, le=MAX_BATCH)
     """Requests in flight at once. Without a rate: closed-loop clients, each sending its next request as soon as the
@@ -99,7 +97,7 @@ class Workload(BaseModel):
     sized to generate job_output_tokens in the hours left after its cold start."""
 
     @model_validator(mode="after")
-    def _traffic(self) -> Workload:
+    def _traffic(self) -> "Workload":
         """Rates that describe different traffic are refused; a batch job's deadline needs its size."""
         r, t = self.requests_per_second, self.output_tokens_per_second
         if r and t and abs(r * self.output_tokens - t) > RATE_AGREEMENT * t:
@@ -172,7 +170,7 @@ class Workload(BaseModel):
         return clients + (f", {job}" if job else "")
 
     @model_validator(mode="after")
-    def _lengths(self) -> Workload:
+    def _lengths(self) -> "Workload":
         for name, longest, typical in (
             ("max_input_tokens", self.max_input_tokens, self.input_tokens),
             ("max_output_tokens", self.max_output_tokens, self.output_tokens),
@@ -224,7 +222,7 @@ class Workload(BaseModel):
 class Deployment(BaseModel):
     """Where and how the fleet may run."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
     region: str = Field(default="us-east-1", max_length=MAX_NAME_CHARS)
     """AWS region whose offerings and prices apply."""
@@ -324,7 +322,7 @@ def spare_purchase_unused(workload: Workload, deployment: Deployment) -> bool:
 class PlanRequest(BaseModel):
     """Everything plan() needs."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     model: ModelSpec
     """The model to serve."""
@@ -340,7 +338,7 @@ class PlanRequest(BaseModel):
     before."""
 
     @model_validator(mode="after")
-    def _spare_purchase_needs_a_spare(self) -> PlanRequest:
+    def _spare_purchase_needs_a_spare(self) -> "PlanRequest":
         """The CLI and stack boundaries say this in their own words; this catches a request built in code."""
         if spare_purchase_unused(self.workload, self.deployment):
             raise ValueError(

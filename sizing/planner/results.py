@@ -1,7 +1,5 @@
 """What plan() returns: feasible candidates, rejected ones with their margins, and the Plan."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, computed_field, model_serializer
@@ -26,7 +24,7 @@ def _without_unset_calibration(handler: SerializerFunctionWrapHandler, value: Ba
 class Candidate(BaseModel):
     """One feasible fleet: an instance type, a layout, a replica count and a purchase mix."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     instance_type: str
     """AWS instance type."""
@@ -152,7 +150,7 @@ class Candidate(BaseModel):
 class CalibrationInUse(BaseModel):
     """The calibration a plan was sized with, and how well it reproduced the benchmarks it was fitted to."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     summary: str
     """One line: what it was fitted to, when, and its residual error."""
@@ -185,7 +183,7 @@ class CalibrationInUse(BaseModel):
 class FrontierPoint(BaseModel):
     """The cheapest plan of the chosen instance type at one TPOT target."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     tpot_target_ms: float
     """The TPOT target, milliseconds (p95 when the workload sets only a p95 TPOT target, else the mean)."""
@@ -218,7 +216,7 @@ class FrontierPoint(BaseModel):
 class Alternative(BaseModel):
     """A feasible candidate that lost, and why."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     candidate: Candidate
     """The candidate."""
@@ -229,7 +227,7 @@ class Alternative(BaseModel):
 class KvAlternative(BaseModel):
     """The cheapest plan with an FP8 KV cache, shown beside a plan with a 16-bit one."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     kv_dtype: str
     """The KV-cache dtype of this candidate (fp8)."""
@@ -259,7 +257,7 @@ fleet-size: more instances than any AWS account can hold."""
 class Rejection(BaseModel):
     """A candidate that cannot serve the request, with the reason and its margin."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     instance_type: str
     """AWS instance type."""
@@ -294,7 +292,7 @@ class Rejection(BaseModel):
 class Plan(BaseModel):
     """The chosen fleet, the alternatives and every rejected candidate."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     model: str
     """Model name."""

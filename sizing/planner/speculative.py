@@ -1,8 +1,6 @@
 """Speculative decoding as a plan option: the draft the plan runs, whether the engine's vLLM runs it, what it adds to
 memory and to every step, and the --speculative-config the fleet passes."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.catalog.assumptions import Assumptions
@@ -34,7 +32,7 @@ NO_PIPELINE_RULE = "speculative-no-pipeline"
 class SpeculativePlan(BaseModel):
     """The draft a plan runs and the figures it assumed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     method: SpeculativeMethod
     """eagle3 or mtp."""

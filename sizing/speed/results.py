@@ -1,8 +1,6 @@
 """What `python -m sizing speed` answers, as typed results: their dump is the command's JSON. Imported by `memory` and
 `speed` only (building the models costs start-up time `plan` need not pay)."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -14,7 +12,7 @@ from sizing.memory.results import ModelLine
 class CalibrationUsed(BaseModel):
     """The calibration a `speed` answer was sized with, as its JSON and text name it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, defer_build=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     file: str
     """The calibration file, as given (--calibration)."""
@@ -34,7 +32,7 @@ class CalibrationUsed(BaseModel):
     """The fitted efficiencies that replace the assumptions."""
 
     @classmethod
-    def of(cls, cal: Calibration, path: str) -> CalibrationUsed:
+    def of(cls, cal: Calibration, path: str) -> "CalibrationUsed":
         """What an answer sized with `cal`, read from `path`, says about it."""
         return cls(
             file=path,

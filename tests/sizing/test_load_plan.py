@@ -37,7 +37,7 @@ def test_plan_latency_is_the_load_model_at_the_planned_load():
     from sizing.catalog.instances import get_instance_type
     from sizing.planner.formats import requested_formats
     from sizing.planner.layouts import placements
-    from sizing.planner.plan import _FitMemo  # the plan's own replica model
+    from sizing.planner.search import FitMemo  # the plan's own replica model
 
     p = _plan(**DONE_WHEN)
     c = p.choice
@@ -47,7 +47,7 @@ def test_plan_latency_is_the_load_model_at_the_planned_load():
         deployment=Deployment(weights="fp8", instance_types=("p5.48xlarge",)),
     )
     fmt = requested_formats(req.model, req.deployment.weights)[0]
-    memo = _FitMemo(req, get_engine(), fmt)
+    memo = FitMemo(req, get_engine(), fmt)
     found, _ = placements(req.model, get_instance_type("p5.48xlarge"), 4, fmt)
     placement = next(x for x in found if (x.layout.tp, x.layout.pp) == (c.tensor_parallel, c.pipeline_parallel))
     point = memo.fit(placement).load.closed_loop(200 / c.replicas_required)

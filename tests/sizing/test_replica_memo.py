@@ -47,11 +47,11 @@ def test_a_repeated_request_shape_builds_no_replica_model_again(monkeypatch):
 def test_the_store_keeps_the_most_recent_contexts_only():
     for i in range(replica_memo.SHARED_CONTEXTS + 5):
         replica_memo.shared_memos(("context", i))
-    models, _ = replica_memo.shared_memos(("context", replica_memo.SHARED_CONTEXTS + 4))
+    models = replica_memo.shared_memos(("context", replica_memo.SHARED_CONTEXTS + 4)).models
     assert len(replica_memo._store) == replica_memo.SHARED_CONTEXTS
     assert ("context", 0) not in replica_memo._store
     models["x"] = 1
-    assert replica_memo.shared_memos(("context", replica_memo.SHARED_CONTEXTS + 4))[0] == {"x": 1}
+    assert replica_memo.shared_memos(("context", replica_memo.SHARED_CONTEXTS + 4)).models == {"x": 1}
 
 
 def test_identity_keys_tell_equal_objects_apart():
