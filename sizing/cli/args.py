@@ -1,4 +1,6 @@
-"""Arguments shared by the subcommands, and turning them into engine objects."""
+"""The flags that are no model's field (files, output options, the model, --assume), written here once for every
+subcommand (the others are generated from the models: sizing/cli/fields.py, sizing/cli/inputs.py), and turning the
+parsed arguments into engine objects."""
 
 from __future__ import annotations
 
