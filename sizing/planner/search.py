@@ -208,14 +208,14 @@ def _size(req: PlanRequest, outcomes: list[Priced | Rejection | _Untried | None]
     """Size and price each untried placement in place: in the search's order, or with a `bound` cheapest cost floor
     first, until the floor passes the bound (the rest are left None: they cannot rank first)."""
     todo = [(i, x) for i, x in enumerate(outcomes) if isinstance(x, _Untried)]
-    floors = [bound.floor_usd_per_hour(x.placement) for _, x in todo] if bound is not None else [0.0] * len(todo)
-    order_ = sorted(range(len(todo)), key=floors.__getitem__) if bound is not None else range(len(todo))
+    floors = [bound.floor_usd_per_hour(x.placement) for _, x in todo] if bound is not None else []
+    sequence = sorted(range(len(todo)), key=floors.__getitem__) if bound is not None else list(range(len(todo)))
     cold: dict[tuple[str, str], float] = {}
-    for n, k in enumerate(order_):  # sorted() is stable: equal floors keep the search's order
+    for n, k in enumerate(sequence):  # sorted() is stable: equal floors keep the search's order
         i, x = todo[k]
         if bound is not None and bound.past(floors[k]):
-            for later in list(order_)[n:]:
-                outcomes[todo[later][0]] = None
+            for rest in sequence[n:]:
+                outcomes[todo[rest][0]] = None
             return
         out = _outcome(req, x.placement, x.memo, partial(_cold_start_s, req, x, cold))
         outcomes[i] = out
