@@ -73,3 +73,63 @@ def test_without_the_cost_band_a_best_only_search_loses_the_ranking_s_choice(mon
         best, _, _ = search(req, {}, best_only=True)
         differ += bool(full) and (not best or candidate(req, best[0]) != candidate(req, full[0]))
     assert differ > 0
+
+
+def _fleet_cases():
+    """Purchase options, floors, spares, given spot prices (below, at and above on demand) and placement shapes."""
+    from sizing.catalog.instances import get_instance_type
+
+    instance = get_instance_type("p5.48xlarge")  # sold on demand and as Capacity Blocks in us-east-1
+    od = instance.od_usd_per_hour["us-east-1"]
+    for purchase, floor, headroom, spot, shape in itertools.product(
+        (None, "on-demand", "mixed", "capacity-block"),
+        (None, 0.5, 1.0),
+        (0, 2),
+        (None, 0.2 * od, 1.5 * od),
+        ((1, 1), (1, 4), (2, 1)),  # (nodes per replica, replicas per instance)
+    ):
+        workload = Workload(concurrency=4, headroom_replicas=headroom, on_demand_floor=floor)
+        given = {instance.name: spot} if spot else None
+        deployment = Deployment(purchase=purchase, spot_usd_per_hour=given)
+        yield PlanRequest(model=load_preset("llama-3.1-8b"), workload=workload, deployment=deployment), instance, shape
+
+
+def test_the_floor_is_under_the_fleet_of_any_number_of_replicas():
+    """Economics itself, not a search: for 1 to 40 required replicas and a long cold start, fleet_costs never comes
+    under the floor (a change to fleet_costs that breaks the bound fails here)."""
+    from types import SimpleNamespace
+
+    from sizing.planner.economics import fleet_costs, split_fleet
+
+    for req, instance, (nodes, per) in _fleet_cases():
+        placement = SimpleNamespace(instance=instance, nodes_per_replica=nodes, replicas_per_instance=per)
+        floor = CheapestBound(req).floor_usd_per_hour(placement)  # type: ignore[arg-type]
+        w, d = req.workload, req.deployment
+        for replicas in range(1, 41):
+            fleet = split_fleet(w, d, replicas, per, nodes)
+            cost = fleet_costs(instance, d.region, d, fleet, nodes, 3600.0, req.assumptions).hourly_usd
+            assert floor <= cost * (1 + 1e-12), (
+                d.purchase,
+                w.on_demand_floor,
+                w.headroom_replicas,
+                nodes,
+                per,
+                replicas,
+            )
+
+
+def test_a_floor_at_the_on_demand_price_throughout_is_over_some_fleet_s_cost():
+    """The broken case: a floor that priced every instance on demand, ignoring the spot share a fleet may buy (an
+    on-demand floor under 1, 'mixed', a given spot price), sits above fleets the search would price."""
+    from sizing.planner.bound import unit_rates_usd_per_hour
+    from sizing.planner.economics import fleet_costs, instances_for, split_fleet
+
+    broken = []
+    for req, instance, (nodes, per) in _fleet_cases():
+        w, d = req.workload, req.deployment
+        od_rate, _ = unit_rates_usd_per_hour(req, instance)
+        floor = (instances_for(1, per, nodes) + w.headroom_replicas * nodes) * od_rate
+        for replicas in range(1, 41):
+            fleet = split_fleet(w, d, replicas, per, nodes)
+            broken.append(floor > fleet_costs(instance, d.region, d, fleet, nodes, 0.0, req.assumptions).hourly_usd)
+    assert any(broken)
