@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from sizing.catalog.instances import InstanceType
-from sizing.planner.economics import instances_for, on_demand_instances
+from sizing.planner.economics import instances_for, on_demand_instances, spot_usd_per_hour
 from sizing.planner.layouts import Placement
 from sizing.planner.pricing import Priced
 from sizing.planner.ranking import RANK_COST_BAND
@@ -34,9 +34,7 @@ def unit_rates_usd_per_hour(req: PlanRequest, instance: InstanceType) -> tuple[f
     od = instance.od_usd_per_hour.get(d.region)
     if od is None:
         return 0.0, 0.0
-    known = d.spot_price(instance.name)
-    spot = known[0] if known else od * (1 - instance.facts.spot_discount)
-    return od, max(min(od, spot), 0.0)
+    return od, max(min(od, spot_usd_per_hour(instance, od, d)), 0.0)
 
 
 class CheapestBound:

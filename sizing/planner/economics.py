@@ -98,6 +98,13 @@ def spot_unfilled_share(instance: InstanceType, nodes: int, a: Assumptions) -> f
     return 1 - (1 - per_instance) ** nodes
 
 
+def spot_usd_per_hour(instance: InstanceType, od_usd_per_hour: float, d: Deployment) -> float:
+    """The spot price of one instance: the one given or found live (Deployment.spot_price), else the on-demand price
+    less the catalog's spot discount."""
+    known = d.spot_price(instance.name)
+    return known[0] if known else od_usd_per_hour * (1 - instance.facts.spot_discount)
+
+
 def fleet_costs(
     instance: InstanceType, region: str, d: Deployment, fleet: Fleet, nodes: int, cold_s: float, a: Assumptions
 ) -> Costs:
@@ -116,8 +123,7 @@ def fleet_costs(
             hourly_usd=fleet.instances * block,
         )
     od = instance.od_usd_per_hour[region]
-    known = d.spot_price(instance.name)
-    spot = known[0] if known else od * (1 - instance.facts.spot_discount)
+    spot = spot_usd_per_hour(instance, od, d)
     spot_units = fleet.spot_instances / nodes
     unit_interruptions_per_hour = nodes * instance.facts.interruptions_per_month / a.hours_per_month
     interruption = spot_units * unit_interruptions_per_hour * (cold_s / SECONDS_PER_HOUR) * nodes * spot
