@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
@@ -12,8 +13,6 @@ from pydantic import BaseModel, ValidationError
 from sizing.catalog.formats import vllm_kv_cache_dtype
 from sizing.cli import commands, render
 from sizing.cli.args import add_hand_written
-from sizing.cli.calibrate import calibrate_command
-from sizing.cli.catalog import catalog_command
 from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -58,15 +57,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
 
 
-def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.ArgumentParser:
+def _parser(docs: bool = True, plugins_wanted: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """The command line; `docs`: with each generated flag's help (read from the models' source, for --help only);
-    `plugins_wanted`: with the upper layers' commands (read from the entry points)."""
+    `plugins_wanted`: with the upper layers' commands (read from the entry points); `only`: the engine command the
+    command line names, the one whose flags are added (the others are listed with their summary, as --help shows
+    them; generating every command's flags costs start-up time)."""
     p = _Parser(
         prog="python -m sizing", description="Size LLM serving on GPUs from first principles.", allow_abbrev=False
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (summary, description) in ENGINE_COMMANDS.items():
         engine_command = sub.add_parser(name, help=summary, description=description)
+        if only is not None and name != only:
+            continue
         add_hand_written(engine_command, name)
         add_model_flags(engine_command, OPTIONS[name], docs, given_only=False)
         for model in REQUEST_MODELS.get(name, ()):
@@ -110,12 +113,24 @@ def ignored_with_stack(parser: argparse.ArgumentParser, args: argparse.Namespace
     return list(dict.fromkeys(f for f in given if f in options and f not in WITH_STACK))
 
 
+def _handler(command: str) -> Callable[[argparse.Namespace], tuple[dict, list[str]]]:
+    """The engine command's function (calibrate's and catalog's modules imported when named: `plan` skips them)."""
+    if command == "calibrate":
+        from sizing.cli.calibrate import calibrate_command
+
+        return calibrate_command
+    if command == "catalog":
+        from sizing.cli.catalog import catalog_command
+
+        return catalog_command
+    return {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[command]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     given = sys.argv[1:] if argv is None else argv
-    parser = _parser(
-        docs=bool({"-h", "--help"} & set(given)), plugins_wanted=not given or given[0] not in ENGINE_COMMANDS
-    )
+    named = given[0] if given and given[0] in ENGINE_COMMANDS else None
+    parser = _parser(docs=bool({"-h", "--help"} & set(given)), plugins_wanted=named is None, only=named)
     args = parser.parse_args(given)
     ignored = ignored_with_stack(parser, args, given)
     if ignored:
@@ -150,14 +165,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return EXIT_BAD_INPUT
         args.model = args.model_pos
-    handler = {
-        "memory": commands.memory,
-        "speed": commands.speed,
-        "plan": commands.plan_command,
-        "calibrate": calibrate_command,
-        "catalog": catalog_command,
-    }[args.command]
     try:
+        handler = _handler(args.command)
         validate_options(args)
         if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with
             args.kv_dtype = vllm_kv_cache_dtype(args.kv_dtype)
