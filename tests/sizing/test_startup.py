@@ -9,6 +9,7 @@ from sizing.models.presets import _aliases, load_preset, preset_names
 PLAN_SKIPS = (
     "sizing.cli.calibrate",
     "sizing.cli.catalog",
+    "sizing.calibration.results",
 )
 """Modules of other commands that a plain `plan` never imports."""
 
