@@ -10,6 +10,8 @@ PLAN_SKIPS = (
     "sizing.cli.calibrate",
     "sizing.cli.catalog",
     "sizing.calibration.results",
+    "sizing.memory.demand",
+    "sizing.models.raw",
 )
 """Modules of other commands that a plain `plan` never imports."""
 
