@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
-from sizing.cli import commands, render
+from sizing.cli import commands, inputs, render
 from sizing.cli.args import add_hand_written
 from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_BAD_INPUT,
@@ -21,7 +21,7 @@ from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_STALE_LOCK,
 )
 from sizing.cli.fields import add_model_flags, flag
-from sizing.cli.inputs import OPTIONS, validate_options
+from sizing.cli.inputs import options_model, validate_options
 from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import Deployment, Workload
 from sizing.redact import redact
@@ -71,7 +71,9 @@ def _parser(docs: bool = True, plugins_wanted: bool = True, only: str | None = N
         if only is not None and name != only:
             continue
         add_hand_written(engine_command, name)
-        add_model_flags(engine_command, OPTIONS[name], docs, given_only=False)
+        own = options_model(name)
+        if own is not None:
+            add_model_flags(engine_command, own, docs, given_only=False)
         for model in REQUEST_MODELS.get(name, ()):
             add_model_flags(engine_command, model, docs)
 
@@ -85,7 +87,7 @@ def _parser(docs: bool = True, plugins_wanted: bool = True, only: str | None = N
 
 
 def _validation_message(exc: ValidationError) -> str:
-    models: list[type[BaseModel]] = [*OPTIONS.values(), Workload, Deployment]  # plan's flags are their fields
+    models: list[type[BaseModel]] = [*inputs.OPTIONS.values(), Workload, Deployment]  # plan's flags are their fields
     cli = exc.title in {kind.__name__ for kind in models}
     parts = []
     for e in exc.errors():

@@ -12,6 +12,7 @@ PLAN_SKIPS = (
     "sizing.calibration.results",
     "sizing.memory.demand",
     "sizing.models.raw",
+    "sizing.cli.command_inputs",
 )
 """Modules of other commands that a plain `plan` never imports."""
 
