@@ -15,15 +15,18 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails
+from typing_extensions import TypeAliasType
 
 from sizing.errors import ModelConfigError
 from sizing.limits import MAX_CONTEXT_TOKENS, MAX_EXPERTS, MAX_HEADS, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH
 
-Width = Annotated[StrictInt, Field(ge=1, le=MAX_WIDTH)]
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_LAYERS)]
-Heads = Annotated[StrictInt, Field(ge=1, le=MAX_HEADS)]
-Experts = Annotated[StrictInt, Field(ge=0, le=MAX_EXPERTS)]
-Tokens = Annotated[StrictInt, Field(ge=1, le=MAX_CONTEXT_TOKENS)]
+# Named aliases (TypeAliasType): pydantic makes each one's schema once and shares it among the fields that use it, so
+# the check every `plan` builds for its preset costs less (issue 21: ~2.5 ms of ~10); what is accepted is unchanged.
+Width = TypeAliasType("Width", Annotated[StrictInt, Field(ge=1, le=MAX_WIDTH)])
+Count = TypeAliasType("Count", Annotated[StrictInt, Field(ge=0, le=MAX_LAYERS)])
+Heads = TypeAliasType("Heads", Annotated[StrictInt, Field(ge=1, le=MAX_HEADS)])
+Experts = TypeAliasType("Experts", Annotated[StrictInt, Field(ge=0, le=MAX_EXPERTS)])
+Tokens = TypeAliasType("Tokens", Annotated[StrictInt, Field(ge=1, le=MAX_CONTEXT_TOKENS)])
 
 MLA_FIELDS = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 """What an MLA config (one with kv_lora_rank) must also give."""
