@@ -39,4 +39,5 @@ def test_a_plain_plan_loads_no_other_commands_modules():
 def test_a_preset_found_by_name_is_the_one_the_alias_index_names():
     index = _aliases()
     assert all(index[name] == name for name in preset_names())
-    assert load_preset(" Llama-3.1-8B ") == load_preset("meta-llama/Llama-3.1-8B-Instruct")
+    by_name, by_repo = load_preset(" Llama-3.1-8B "), load_preset("meta-llama/Llama-3.1-8B-Instruct")
+    assert by_name.model_dump() == by_repo.model_dump()  # dumps: another test may have re-imported the model classes
