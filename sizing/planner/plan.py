@@ -16,6 +16,7 @@ from sizing.models.spec import ModelSpec
 from sizing.planner import speculative
 from sizing.planner.checkpoint import vllm_quantization_for
 from sizing.planner.frontier import frontier, single_failure_domain_warning
+from sizing.planner.gc_pause import collector_paused
 from sizing.planner.kv_formats import fp8_kv_alternative
 from sizing.planner.pricing import Priced, candidate
 from sizing.planner.ranking import alternatives
@@ -58,6 +59,11 @@ def verify_with_workload(req: PlanRequest) -> None:
 
 def plan(req: PlanRequest) -> Plan:
     """The cheapest fleet that serves the workload, its alternatives, and every rejected candidate with its margin."""
+    with collector_paused():  # sizing/planner/gc_pause.py
+        return _plan(req)
+
+
+def _plan(req: PlanRequest) -> Plan:
     check_region(req.deployment.region)
     verify_with_workload(req)
     engine = get_engine(req.deployment.engine)

@@ -8,6 +8,7 @@ own, computed as before on a miss."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,13 @@ class ContextMemos:
 
 
 _store: OrderedDict[tuple, ContextMemos] = OrderedDict()
+_speeds: OrderedDict[tuple, Any] = OrderedDict()
+SHARED_SPEEDS = 4096
+"""Replica speed models kept per process (least recently used dropped): a memory bound, not a measured figure. A
+speed model (sizing/speed/model.py ReplicaSpeed) holds a few dozen constants of its model, GPU, format, layout, KV
+bytes and assumptions, and none of the request shape or the traffic, so the contexts of other request shapes share
+it (on the sweep of benchmarks/speed.py, 56% of the speed models a context needs were built by another); at about
+2 KB each the store stays under about 10 MB."""
 
 
 def shared_memos(context: tuple) -> ContextMemos:
@@ -63,6 +71,19 @@ def shared_memos(context: tuple) -> ContextMemos:
     return found
 
 
+def shared_speed(key: tuple, make: Callable[[], Any]) -> Any:
+    """The replica speed model of `key` (everything it is built from), built by `make` on first use."""
+    found = _speeds.get(key)
+    if found is None:
+        found = _speeds[key] = make()
+        if len(_speeds) > SHARED_SPEEDS:
+            _speeds.popitem(last=False)
+    else:
+        _speeds.move_to_end(key)
+    return found
+
+
 def clear_shared_memos() -> None:
     """Forget every shared replica model (after the catalog data a process reads has changed)."""
     _store.clear()
+    _speeds.clear()

@@ -28,7 +28,7 @@ from sizing.planner.rejections import (
     reject,
 )
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
-from sizing.planner.replica_memo import Same, shared_memos
+from sizing.planner.replica_memo import Same, shared_memos, shared_speed
 from sizing.planner.request import PlanRequest, Workload
 from sizing.planner.results import Rejection
 from sizing.planner.targets import Targets, targets_for
@@ -119,7 +119,7 @@ class FitMemo:
             assumptions, factor = req.speed_assumptions(p.instance.gpu.name, self.fmt.name)
 
             def speed() -> ReplicaSpeed:
-                return ReplicaSpeed(
+                parts = (
                     req.model,
                     p.instance.gpu,
                     self.fmt,
@@ -129,6 +129,8 @@ class FitMemo:
                     assumptions,
                     p.nodes_per_replica > 1,
                 )
+                key = (req.model, Same(p.instance.gpu), Same(self.fmt), *parts[3:])
+                return shared_speed(key, partial(ReplicaSpeed, *parts))  # the same for every request shape
 
             settings = speculative.with_draft(self.settings, req.model, self.fmt, layout, self.spec)
             self._models[key] = replica_model(

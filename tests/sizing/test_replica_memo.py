@@ -58,3 +58,26 @@ def test_identity_keys_tell_equal_objects_apart():
     a, b = [1], [1]
     assert replica_memo.Same(a) == replica_memo.Same(a)
     assert replica_memo.Same(a) != replica_memo.Same(b)
+
+
+def test_another_request_shape_builds_no_speed_model_again(monkeypatch):
+    # A speed model holds nothing of the request shape: a plan of other lengths reuses every one the first built
+    # (its memory and load models, which do depend on the shape, are built again).
+    from sizing.planner import search
+
+    plan(_request(output_tokens=256))
+    built = []
+    original = search.ReplicaSpeed
+    monkeypatch.setattr(search, "ReplicaSpeed", lambda *a: built.append(1) or original(*a))
+    plan(_request(output_tokens=64))
+    assert built == []
+    replica_memo.clear_shared_memos()
+    plan(_request(output_tokens=64))
+    assert built
+
+
+def test_the_speed_store_is_bounded():
+    for i in range(replica_memo.SHARED_SPEEDS + 5):
+        replica_memo.shared_speed(("speed", i), object)
+    assert len(replica_memo._speeds) == replica_memo.SHARED_SPEEDS
+    assert ("speed", 0) not in replica_memo._speeds
