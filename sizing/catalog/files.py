@@ -15,6 +15,7 @@ import hashlib
 import io
 import marshal
 import os
+import stat
 import sys
 import tempfile
 import tomllib
@@ -44,10 +45,13 @@ def read_toml(name: str) -> dict:
 
 
 def _parse_csv(raw: bytes) -> tuple[dict[str, str], ...]:
+    """The rows, each distinct cell text one string object (marshal then writes it once: the kept prices are a third
+    of the size, and load a third faster)."""
     lines = [line for line in io.StringIO(raw.decode(), newline="") if not line.startswith("#")]
     reader = csv.reader(lines)
     header = next(reader, [])
-    return tuple(_row(header, cells) for cells in reader if cells)
+    same: dict[str, str] = {}
+    return tuple(_row(header, [same.setdefault(c, c) for c in cells]) for cells in reader if cells)
 
 
 def _row(header: list[str], cells: list[str]) -> dict[str, str]:
@@ -62,14 +66,15 @@ def _row(header: list[str], cells: list[str]) -> dict[str, str]:
 
 def _parsed(name: str, parse: Callable[[bytes], Any]) -> Any:
     """The file parsed: its kept form where one matches its bytes, else parsed now (and kept, where allowed)."""
-    raw = (DATA_DIR / name).read_bytes()
+    source = DATA_DIR / name
+    raw = source.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()[:32]
     kept = PARSED_DIR / f"{name}.{digest}.{sys.implementation.cache_tag}.{PARSED_FORMAT}.marshal"
     with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
         return marshal.loads(kept.read_bytes())
     value = parse(raw)
     if not sys.dont_write_bytecode:
-        _keep(kept, value)
+        _keep(kept, value, source)
         for stale in PARSED_DIR.glob(f"{name}.*.marshal"):  # the forms of the file's earlier contents
             if stale != kept:
                 with contextlib.suppress(OSError):
@@ -77,15 +82,17 @@ def _parsed(name: str, parse: Callable[[bytes], Any]) -> Any:
     return value
 
 
-def _keep(path: Path, value: Any) -> None:
-    """Write the parsed form atomically (concurrent runs never read half a file); a folder that cannot be written
-    (a read-only install) is no error, as for bytecode."""
+def _keep(path: Path, value: Any, source: Path) -> None:
+    """Write the parsed form atomically (concurrent runs never read half a file), readable by whoever reads its
+    source (as bytecode takes its source's mode); a folder that cannot be written (a read-only install) is no error,
+    as for bytecode."""
     temporary = None
     try:
         path.parent.mkdir(exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(marshal.dumps(value))
+        os.chmod(temporary, stat.S_IMODE(source.stat().st_mode))
         os.replace(temporary, path)
         temporary = None
     except (OSError, ValueError):

@@ -107,3 +107,12 @@ def test_csv_rows_are_those_of_dictreader():
     for name in sorted(p.name for p in files.DATA_DIR.glob("*.csv")):
         with open(files.DATA_DIR / name, newline="") as fh:
             assert files.read_csv(name) == tuple(csv.DictReader([r for r in fh if not r.startswith("#")])), name
+
+
+def test_a_kept_form_is_readable_by_whoever_reads_its_source(tmp_path, monkeypatch):
+    data = _kept_in(tmp_path, monkeypatch)
+    (data / "t.toml").write_text("a = 1\n")
+    (data / "t.toml").chmod(0o644)
+    files._parsed("t.toml", lambda raw: tomllib.loads(raw.decode()))
+    (kept,) = (data / "__pycache__").glob("t.toml.*")
+    assert kept.stat().st_mode & 0o777 == 0o644
