@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from sizing.calibration.results import MeasuredPoint, safe_name
+from sizing.calibration.kinds import safe_name
+from sizing.calibration.results import MeasuredPoint
 from sizing.calibration.store import (
     Calibration,
     FittedValues,

@@ -25,11 +25,12 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sizing.bounded import depth, read_text
+from sizing.calibration.kinds import Arrivals, Tool, safe_name
 from sizing.errors import ResultFileError
 from sizing.limits import (
     MAX_BATCH,
@@ -39,9 +40,6 @@ from sizing.limits import (
     MAX_NAME_CHARS,
     MAX_RATE,
 )
-
-Tool = Literal["vllm-bench-serve", "guidellm", "aiperf"]
-Arrivals = Literal["poisson", "burst"]
 
 MAX_RESULT_BYTES = 256 << 20
 """A result file (256 MiB): vLLM's --save-detailed keeps every request's token times, about 10 KB per request."""
@@ -128,12 +126,6 @@ def read_results(path: str | Path) -> list[MeasuredPoint]:
         f"result file {name!r} is none of the formats read here (no vLLM 'output_throughput', no "
         f"GuideLLM 'benchmarks', no AIPerf 'output_token_throughput'). To fix: {FIX}"
     )
-
-
-def safe_name(text: str) -> str:
-    """A name with every character outside letters, digits and ._+:/@- replaced by '_' (calibrations print it)."""
-    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._+:/@-") else "_" for c in text[:200])
-    return cleaned if cleaned[:1].isalnum() else "f" + cleaned[:199]
 
 
 def _parse(text: str, shown: str) -> Any:

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sizing.bounded import read_text
-from sizing.calibration.results import Arrivals, Tool, safe_name
+from sizing.calibration.kinds import Arrivals, Tool, safe_name
 from sizing.catalog.assumptions import Assumptions
 from sizing.errors import CalibrationFileError
 from sizing.limits import (

@@ -11,7 +11,6 @@ from sizing.catalog.assumptions import Assumptions, with_overrides
 from sizing.catalog.formats import WeightFormat, flat_format, get_format
 from sizing.errors import InvalidInputError
 from sizing.models.presets import resolve_model
-from sizing.models.raw import spec_from_numbers
 from sizing.models.spec import ModelSpec
 
 DEFAULT_MODEL = "llama-3.1-8b"
@@ -143,6 +142,8 @@ def model_from_args(args: argparse.Namespace) -> ModelSpec:
     if args.model:
         return resolve_model(args.model)
     if any(v is not None for v in raw):
+        from sizing.models.raw import spec_from_numbers  # `memory`'s raw numbers only
+
         return spec_from_numbers(
             args.params_b,
             args.layers,

@@ -48,7 +48,7 @@ def replica_from_args(args: argparse.Namespace) -> Replica:
 
 def engine_version(given: str | None, points: list[MeasuredPoint]) -> str:
     """--engine-version, else the one version every result file records."""
-    from sizing.calibration.results import safe_name
+    from sizing.calibration.kinds import safe_name
 
     if given:
         return safe_name(given)

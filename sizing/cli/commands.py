@@ -15,7 +15,6 @@ from sizing.cli.args import assumptions_from_args, format_from_args, model_from_
 from sizing.cli.fields import given_fields
 from sizing.errors import InfeasibleError, InvalidInputError
 from sizing.memory.budget import EngineSettings, kv_element_bytes, memory_breakdown
-from sizing.memory.demand import memory_demand
 from sizing.memory.kv import stage_kv_bytes_per_request
 from sizing.memory.layout import Layout
 from sizing.models.params import active_params, total_params
@@ -100,6 +99,7 @@ def memory(args: argparse.Namespace) -> tuple[dict, list[str]]:
 
 def memory_result(args: argparse.Namespace) -> MemoryResult:
     """Memory per GPU: without --gpu, what `batch` requests of `seq_len` need; with --gpu, the engine's budget."""
+    from sizing.memory.demand import memory_demand
     from sizing.memory.results import MemoryDemand, MemoryOnGpu
 
     model, engine = model_from_args(args), get_engine(args.engine)

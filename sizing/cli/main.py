@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
 from sizing.catalog.formats import vllm_kv_cache_dtype
-from sizing.cli import commands, render
+from sizing.cli import commands, inputs, render
 from sizing.cli.args import add_hand_written
-from sizing.cli.calibrate import calibrate_command
-from sizing.cli.catalog import catalog_command
 from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_BAD_INPUT,
     EXIT_INFEASIBLE,
@@ -22,7 +21,7 @@ from sizing.cli.exits import (  # noqa: F401 (re-exported)
     EXIT_STALE_LOCK,
 )
 from sizing.cli.fields import add_model_flags, flag
-from sizing.cli.inputs import OPTIONS, validate_options
+from sizing.cli.inputs import options_model, validate_options
 from sizing.errors import InfeasibleError, SizingError
 from sizing.planner.request import Deployment, Workload
 from sizing.redact import redact
@@ -58,17 +57,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, redact(f"{self.prog}: error: {message}\nTo fix: see `{self.prog} --help`.\n"))
 
 
-def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.ArgumentParser:
+def _parser(docs: bool = True, plugins_wanted: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """The command line; `docs`: with each generated flag's help (read from the models' source, for --help only);
-    `plugins_wanted`: with the upper layers' commands (read from the entry points)."""
+    `plugins_wanted`: with the upper layers' commands (read from the entry points); `only`: the engine command the
+    command line names, the one whose flags are added (the others are listed with their summary, as --help shows
+    them; generating every command's flags costs start-up time)."""
     p = _Parser(
         prog="python -m sizing", description="Size LLM serving on GPUs from first principles.", allow_abbrev=False
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (summary, description) in ENGINE_COMMANDS.items():
         engine_command = sub.add_parser(name, help=summary, description=description)
+        if only is not None and name != only:
+            continue
         add_hand_written(engine_command, name)
-        add_model_flags(engine_command, OPTIONS[name], docs, given_only=False)
+        own = options_model(name)
+        if own is not None:
+            add_model_flags(engine_command, own, docs, given_only=False)
         for model in REQUEST_MODELS.get(name, ()):
             add_model_flags(engine_command, model, docs)
 
@@ -82,7 +87,7 @@ def _parser(docs: bool = True, plugins_wanted: bool = True) -> argparse.Argument
 
 
 def _validation_message(exc: ValidationError) -> str:
-    models: list[type[BaseModel]] = [*OPTIONS.values(), Workload, Deployment]  # plan's flags are their fields
+    models: list[type[BaseModel]] = [*inputs.OPTIONS.values(), Workload, Deployment]  # plan's flags are their fields
     cli = exc.title in {kind.__name__ for kind in models}
     parts = []
     for e in exc.errors():
@@ -110,12 +115,24 @@ def ignored_with_stack(parser: argparse.ArgumentParser, args: argparse.Namespace
     return list(dict.fromkeys(f for f in given if f in options and f not in WITH_STACK))
 
 
+def _handler(command: str) -> Callable[[argparse.Namespace], tuple[dict, list[str]]]:
+    """The engine command's function (calibrate's and catalog's modules imported when named: `plan` skips them)."""
+    if command == "calibrate":
+        from sizing.cli.calibrate import calibrate_command
+
+        return calibrate_command
+    if command == "catalog":
+        from sizing.cli.catalog import catalog_command
+
+        return catalog_command
+    return {"memory": commands.memory, "speed": commands.speed, "plan": commands.plan_command}[command]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     given = sys.argv[1:] if argv is None else argv
-    parser = _parser(
-        docs=bool({"-h", "--help"} & set(given)), plugins_wanted=not given or given[0] not in ENGINE_COMMANDS
-    )
+    named = given[0] if given and given[0] in ENGINE_COMMANDS else None
+    parser = _parser(docs=bool({"-h", "--help"} & set(given)), plugins_wanted=named is None, only=named)
     args = parser.parse_args(given)
     ignored = ignored_with_stack(parser, args, given)
     if ignored:
@@ -150,14 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             return EXIT_BAD_INPUT
         args.model = args.model_pos
-    handler = {
-        "memory": commands.memory,
-        "speed": commands.speed,
-        "plan": commands.plan_command,
-        "calibrate": calibrate_command,
-        "catalog": catalog_command,
-    }[args.command]
     try:
+        handler = _handler(args.command)
         validate_options(args)
         if getattr(args, "kv_dtype", None) is not None:  # as vLLM spells it, before it is shown or planned with
             args.kv_dtype = vllm_kv_cache_dtype(args.kv_dtype)

@@ -15,15 +15,20 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import ErrorDetails
+from typing_extensions import TypeAliasType
 
 from sizing.errors import ModelConfigError
 from sizing.limits import MAX_CONTEXT_TOKENS, MAX_EXPERTS, MAX_HEADS, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH
 
-Width = Annotated[StrictInt, Field(ge=1, le=MAX_WIDTH)]
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_LAYERS)]
-Heads = Annotated[StrictInt, Field(ge=1, le=MAX_HEADS)]
-Experts = Annotated[StrictInt, Field(ge=0, le=MAX_EXPERTS)]
-Tokens = Annotated[StrictInt, Field(ge=1, le=MAX_CONTEXT_TOKENS)]
+# Named aliases (TypeAliasType): pydantic makes each one's schema once and shares it among the fields that use it, so
+# the check every `plan` builds for its preset costs less (issue 21: ~2.5 ms of ~10); what is accepted is unchanged.
+Width = TypeAliasType("Width", Annotated[StrictInt, Field(ge=1, le=MAX_WIDTH)])
+Count = TypeAliasType("Count", Annotated[StrictInt, Field(ge=0, le=MAX_LAYERS)])
+Heads = TypeAliasType("Heads", Annotated[StrictInt, Field(ge=1, le=MAX_HEADS)])
+Experts = TypeAliasType("Experts", Annotated[StrictInt, Field(ge=0, le=MAX_EXPERTS)])
+Tokens = TypeAliasType("Tokens", Annotated[StrictInt, Field(ge=1, le=MAX_CONTEXT_TOKENS)])
+Layers = TypeAliasType("Layers", Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)])
+WidthOrZero = TypeAliasType("WidthOrZero", Annotated[StrictInt, Field(ge=0, le=MAX_WIDTH)])
 
 MLA_FIELDS = ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 """What an MLA config (one with kv_lora_rank) must also give."""
@@ -38,11 +43,11 @@ class VisionFields(BaseModel):
     """Encoder width."""
     intermediate_size: Width | None = None
     """Encoder MLP width."""
-    num_hidden_layers: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    num_hidden_layers: Layers | None = None
     """Encoder layers."""
     patch_size: Width | None = None
     """Image patch side, pixels."""
-    image_size: Annotated[StrictInt, Field(ge=1, le=MAX_WIDTH)] | None = None
+    image_size: Width | None = None
     """Image side, pixels."""
     num_channels: Annotated[StrictInt, Field(ge=1, le=16)] | None = None
     """Colour channels."""
@@ -65,7 +70,7 @@ class HfConfigFields(BaseModel):
     """Architecture family."""
     hidden_size: Width | None = None
     """Residual width."""
-    num_hidden_layers: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    num_hidden_layers: Layers | None = None
     """Decoder layers."""
     num_attention_heads: Heads | None = None
     """Query heads."""
@@ -83,7 +88,7 @@ class HfConfigFields(BaseModel):
     """Sliding-window width."""
     use_sliding_window: StrictBool | None = None
     """Whether the window is used."""
-    sliding_window_pattern: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    sliding_window_pattern: Layers | None = None
     """Gemma 3: one full layer every N."""
     layer_types: list[StrictStr] | None = Field(default=None, max_length=MAX_LAYERS)
     """Per-layer attention kind."""
@@ -103,7 +108,7 @@ class HfConfigFields(BaseModel):
     """Language-model part of a multimodal config."""
     vision_config: VisionFields | None = None
     """Vision encoder of a multimodal config."""
-    kv_lora_rank: Annotated[StrictInt, Field(ge=0, le=MAX_WIDTH)] | None = None
+    kv_lora_rank: WidthOrZero | None = None
     """MLA latent width."""
     q_lora_rank: Width | None = None
     """MLA query latent width."""
@@ -129,27 +134,27 @@ class HfConfigFields(BaseModel):
     """Expert MLP width."""
     n_shared_experts: Experts | None = None
     """Shared experts (DeepSeek)."""
-    shared_expert_intermediate_size: Annotated[StrictInt, Field(ge=0, le=MAX_WIDTH)] | None = None
+    shared_expert_intermediate_size: WidthOrZero | None = None
     """Shared-expert width (Qwen MoE)."""
     first_k_dense_replace: Count | None = None
     """Leading dense layers (DeepSeek)."""
     mlp_only_layers: list[Count] | None = Field(default=None, max_length=MAX_LAYERS)
     """Dense layers (Qwen MoE)."""
-    decoder_sparse_step: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    decoder_sparse_step: Layers | None = None
     """One MoE layer every N (Qwen MoE)."""
-    moe_layer_freq: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    moe_layer_freq: Layers | None = None
     """One MoE layer every N (DeepSeek)."""
     topk_method: StrictStr | None = None
     """Routing method (DeepSeek)."""
     intermediate_size_mlp: Width | None = None
     """Llama 4: width of the dense MLP layers (intermediate_size is then the experts' width)."""
-    interleave_moe_layer_step: Annotated[StrictInt, Field(ge=0, le=MAX_LAYERS)] | None = None
+    interleave_moe_layer_step: Count | None = None
     """Llama 4: one MoE layer every N (the N-th, 2N-th...), dense MLPs between them."""
     moe_layers: list[Count] | None = Field(default=None, max_length=MAX_LAYERS)
     """Llama 4: the indices of the MoE layers (when given, instead of interleave_moe_layer_step)."""
     no_rope_layers: list[Annotated[StrictInt, Field(ge=0, le=1)]] | None = Field(default=None, max_length=MAX_LAYERS)
     """Llama 4: per layer, 1 for a RoPE layer (chunked local attention), 0 for a NoPE layer (global attention)."""
-    no_rope_layer_interval: Annotated[StrictInt, Field(ge=1, le=MAX_LAYERS)] | None = None
+    no_rope_layer_interval: Layers | None = None
     """Llama 4: one NoPE layer every N when no_rope_layers is not given."""
     attention_chunk_size: Tokens | None = None
     """Llama 4: chunk of the chunked local attention of its RoPE layers, tokens."""

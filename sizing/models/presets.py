@@ -36,8 +36,9 @@ def _aliases() -> dict[str, str]:
 
 @cache
 def load_preset(name: str) -> ModelSpec:
-    """A preset by name or Hugging Face repo id."""
-    key = _aliases().get(name.strip().lower())
+    """A preset by name or Hugging Face repo id (a name is found without reading the other presets' files)."""
+    wanted = name.strip().lower()
+    key = wanted if wanted in preset_names() else _aliases().get(wanted)
     if key is None:
         raise UnknownModelError(
             "model",
