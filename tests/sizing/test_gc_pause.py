@@ -62,3 +62,18 @@ def test_plan_runs_with_it_paused_and_leaves_it_enabled(monkeypatch):
     plan(PlanRequest(model=load_preset("llama-3.1-8b")))
     assert seen and not any(seen)
     assert gc.isenabled()
+
+
+def test_the_command_line_runs_its_command_with_the_collector_on_and_start_up_frozen():
+    # python -m sizing pauses the collector while it imports (start-up makes long-lived objects only) and freezes
+    # what start-up made, so the command's own collections skip it; the command itself runs with it enabled.
+    import subprocess
+    import sys
+
+    probe = (
+        "import gc, runpy, sizing.cli.main as m; "
+        "m.main = lambda: print(gc.isenabled(), gc.get_freeze_count() > 0) or 0; "
+        "runpy.run_module('sizing', run_name='__main__')"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]
