@@ -56,30 +56,28 @@ SHARED_SPEEDS = 4096
 speed model (sizing/speed/model.py ReplicaSpeed) holds a few dozen constants of its model, GPU, format, layout, KV
 bytes and assumptions, and none of the request shape or the traffic, so the contexts of other request shapes share
 it (on the sweep of benchmarks/speed.py, 56% of the speed models a context needs were built by another); at about
-2 KB each the store stays under about 10 MB."""
+1 KB each (tracemalloc, 200 sweep scenarios) the store stays under about 5 MB."""
 
 
 def shared_memos(context: tuple) -> ContextMemos:
     """The memos of one context, created empty on first use."""
-    found = _store.get(context)
-    if found is None:
-        found = _store[context] = ContextMemos()
-        if len(_store) > SHARED_CONTEXTS:
-            _store.popitem(last=False)
-    else:
-        _store.move_to_end(context)
-    return found
+    return _recent(_store, context, ContextMemos, SHARED_CONTEXTS)
 
 
 def shared_speed(key: tuple, make: Callable[[], Any]) -> Any:
     """The replica speed model of `key` (everything it is built from), built by `make` on first use."""
-    found = _speeds.get(key)
+    return _recent(_speeds, key, make, SHARED_SPEEDS)
+
+
+def _recent(store: OrderedDict[tuple, Any], key: tuple, make: Callable[[], Any], kept: int) -> Any:
+    """The value of `key` in a store of the `kept` most recently used, made on a miss (the oldest then dropped)."""
+    found = store.get(key)
     if found is None:
-        found = _speeds[key] = make()
-        if len(_speeds) > SHARED_SPEEDS:
-            _speeds.popitem(last=False)
+        found = store[key] = make()
+        if len(store) > kept:
+            store.popitem(last=False)
     else:
-        _speeds.move_to_end(key)
+        store.move_to_end(key)
     return found
 
 
