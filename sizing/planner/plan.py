@@ -26,7 +26,7 @@ from sizing.planner.rejections import (
 )
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import CalibrationInUse, Candidate, Plan, Rejection
-from sizing.planner.search import FitMemo, allowed_instances, search
+from sizing.planner.search import FitMemo, PlanScope, allowed_instances, search
 from sizing.planner.targets import assumed_limits
 from sizing.planner.traffic import traffic_warnings
 
@@ -68,7 +68,8 @@ def _plan(req: PlanRequest) -> Plan:
     verify_with_workload(req)
     engine = get_engine(req.deployment.engine)
     memos: dict[str, FitMemo] = {}
-    ranked, rejected, checkpoints = search(req, memos)
+    scope = PlanScope()
+    ranked, rejected, checkpoints = search(req, memos, scope=scope)
     allowed = req.deployment.instance_types
     rejected += not_planned_rejections(
         req.deployment.region, tuple(n.strip().lower() for n in allowed) if allowed else None
@@ -101,7 +102,7 @@ def _plan(req: PlanRequest) -> Plan:
         alternatives=alternatives(req, ranked),
         feasible_count=len(ranked),
         rejected=tuple(rejected),
-        frontier=frontier(req, choice, lambda sub: _ranked(sub, memos)),
+        frontier=frontier(req, choice, lambda sub: _ranked(sub, memos, scope)),
         assumptions=req.assumptions,
         prices_as_of=catalog_prices_as_of(instances),
         calibration=calibration_in_use(req, choice),
@@ -112,19 +113,19 @@ def _plan(req: PlanRequest) -> Plan:
             + (req.deployment.facts.notices if req.deployment.facts else ())
         ),
         fact_sources=_fact_sources(req),
-        kv_alternative=fp8_kv_alternative(req, choice, _cheapest),
+        kv_alternative=fp8_kv_alternative(req, choice, lambda fp8: _cheapest(fp8, scope)),
     )
 
 
-def _cheapest(req: PlanRequest) -> Candidate | None:
+def _cheapest(req: PlanRequest, scope: PlanScope) -> Candidate | None:
     """The cheapest feasible candidate of a request (None: none), without the frontier and the alternatives."""
-    ranked, _, _ = search(req, {}, best_only=True)
+    ranked, _, _ = search(req, {}, best_only=True, scope=scope)
     return candidate(req, ranked[0]) if ranked else None
 
 
-def _ranked(req: PlanRequest, memos: dict[str, FitMemo]) -> tuple[list[Priced], list[Rejection]]:
+def _ranked(req: PlanRequest, memos: dict[str, FitMemo], scope: PlanScope) -> tuple[list[Priced], list[Rejection]]:
     """search() without the checkpoints, for the best candidate only (the frontier's view)."""
-    ranked, rejected, _ = search(req, memos, best_only=True)
+    ranked, rejected, _ = search(req, memos, best_only=True, scope=scope)
     return ranked, rejected
 
 

@@ -9,6 +9,8 @@ Then, as before: fewer GPUs, fewer PP stages, more requests/s at capacity, lower
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sizing.planner.pricing import RANK_KEY_NAMES, Priced, candidate
 from sizing.planner.request import PlanRequest
 from sizing.planner.results import Alternative
@@ -24,22 +26,30 @@ RANK_LATENCY_BAND = 0.10
 cheaper wins): below the load model's latency error, so it never buys a dearer plan for noise."""
 
 
-def _interactive_order(feasible: list[Priced]) -> list[Priced]:
+def _cost_band(feasible: list[Priced]) -> tuple[list[Priced], Callable[[Priced], tuple]]:
+    """The candidates whose hourly cost ranks as the cheapest's, and their order's key: fewer nodes per replica, then
+    as fast as the fastest with as many nodes, then Priced.rank_key."""
     cheapest = min(x.costs.hourly_usd for x in feasible)
     band = [x for x in feasible if in_cost_band(x, cheapest)]
-    rest = [x for x in feasible if not in_cost_band(x, cheapest)]
     fastest: dict[int, float] = {}
     for x in band:
         nodes = x.placement.nodes_per_replica
         fastest[nodes] = min(fastest.get(nodes, x.at_load.time_in_system_s), x.at_load.time_in_system_s)
-    band.sort(
-        key=lambda x: (
-            x.placement.nodes_per_replica,
-            not _as_fast(x, fastest[x.placement.nodes_per_replica]),
-            x.rank_key,
-        )
+    return band, lambda x: (
+        x.placement.nodes_per_replica,
+        not _as_fast(x, fastest[x.placement.nodes_per_replica]),
+        x.rank_key,
     )
-    return band + sorted(rest, key=lambda x: x.rank_key)
+
+
+def _interactive_order(feasible: list[Priced]) -> list[Priced]:
+    band, key = _cost_band(feasible)
+    listed = {id(x) for x in band}
+    return sorted(band, key=key) + sorted((x for x in feasible if id(x) not in listed), key=lambda x: x.rank_key)
+
+
+def _batch_key(x: Priced) -> tuple:
+    return (round(batch_cost(x), 6),) + x.rank_key[1:]
 
 
 def in_cost_band(x: Priced, cheapest_usd_per_hour: float) -> bool:
@@ -61,8 +71,16 @@ def order(req: PlanRequest, feasible: list[Priced]) -> list[Priced]:
     if not feasible:
         return []
     if req.workload.kind == "batch":
-        return sorted(feasible, key=lambda x: (round(batch_cost(x), 6),) + x.rank_key[1:])
+        return sorted(feasible, key=_batch_key)
     return _interactive_order(feasible)
+
+
+def best(req: PlanRequest, feasible: list[Priced]) -> Priced:
+    """order()'s first without ordering the rest (min() keeps the first of equal keys, as the stable sort does)."""
+    if req.workload.kind == "batch":
+        return min(feasible, key=_batch_key)
+    band, key = _cost_band(feasible)
+    return min(band, key=key)
 
 
 def _pair(a: float, c: float, decimals: int, scale: float = 1.0) -> tuple[str, str]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
 from sizing.catalog.checkpoints import Checkpoint
@@ -12,6 +11,7 @@ from sizing.catalog.engines import EngineProfile, get_engine
 from sizing.catalog.formats import WeightFormat
 from sizing.catalog.instances import InstanceType, all_instance_types, get_instance_type, not_planned_types
 from sizing.memory.budget import EngineSettings, MemoryBreakdown, kv_element_bytes
+from sizing.models.spec import ModelSpec
 from sizing.planner import speculative
 from sizing.planner.bound import CheapestBound, cheapest_bound
 from sizing.planner.checkpoint import checkpoint_for
@@ -19,7 +19,7 @@ from sizing.planner.formats import formats_to_try, requested_formats
 from sizing.planner.job import deadline_miss
 from sizing.planner.layouts import Placement, placements
 from sizing.planner.pricing import Priced, node_cold_start_s, price
-from sizing.planner.ranking import order
+from sizing.planner.ranking import best, order
 from sizing.planner.rejections import (
     fleet_size_rejection,
     format_rejection,
@@ -29,7 +29,7 @@ from sizing.planner.rejections import (
 )
 from sizing.planner.replica import ReplicaFit, ReplicaMiss, fit_targets, replica_model
 from sizing.planner.replica_memo import Same, shared_memos, shared_speed
-from sizing.planner.request import PlanRequest, Workload
+from sizing.planner.request import Deployment, PlanRequest, Workload
 from sizing.planner.results import Rejection
 from sizing.planner.targets import Targets, targets_for
 from sizing.speed.load import ReplicaLoad
@@ -152,44 +152,62 @@ class FitMemo:
         return self._fits[fit_key]
 
 
+Unsized = Rejection | tuple[Placement, WeightFormat]
+"""A candidate before sizing: refused outright, or a placement to size in a weight format."""
+
+
+class PlanScope:
+    """What the searches of one plan() share: each model and deployment's candidates before sizing (the instance
+    types, formats and layouts refused outright, and the placements to size). The FP8-KV alternative's deployment
+    differs from the plan's in its KV cache only, which no refusal and no placement reads, so the two share them; the
+    frontier's four searches share theirs."""
+
+    def __init__(self) -> None:
+        self._known: list[tuple[ModelSpec, Deployment, tuple[Unsized, ...]]] = []
+
+    def unsized(self, req: PlanRequest, formats: tuple[WeightFormat, ...]) -> tuple[Unsized, ...]:
+        """The request's candidates before sizing, built once per model and deployment (KV cache aside)."""
+        m, d = req.model, req.deployment
+        for model, deployment, found in self._known:
+            if model is m and _same_but_kv_cache(deployment, d):
+                return found
+        found = unsized(req, formats)
+        self._known.append((m, d, found))
+        return found
+
+
+def _same_but_kv_cache(a: Deployment, b: Deployment) -> bool:
+    return a is b or a.model_copy(update={"kv_dtype": b.kv_dtype}) == b
+
+
 def search(
-    req: PlanRequest, memos: dict[str, FitMemo], best_only: bool = False
+    req: PlanRequest, memos: dict[str, FitMemo], best_only: bool = False, scope: PlanScope | None = None
 ) -> tuple[list[Priced], list[Rejection], dict[str, Checkpoint]]:
     """Every placement of every allowed instance type in every weight format tried: the feasible ones priced and
     ranked, the rejected ones, and each format's checkpoint. `memos` (one per format) is filled here and may be reused
     by a request with the same model, traffic shape and deployment settings (the frontier). `best_only`: the caller
     reads the first ranked candidate only (or, with none feasible, the rejections), so placements that cannot rank
-    first are skipped unsized (sizing/planner/bound.py)."""
+    first are skipped unsized (sizing/planner/bound.py) and only the first is ranked. `scope`: the plan's searches
+    share their candidates before sizing (PlanScope)."""
     engine = get_engine(req.deployment.engine)
     formats = requested_formats(req.model, req.deployment.weights)
     for fmt in formats:
         memos.setdefault(fmt.name, FitMemo(req, engine, fmt))
     checkpoints = {fmt.name: checkpoint_for(req.model, fmt) for fmt in formats}
-    outcomes = _candidates(req, formats, memos, checkpoints)
-    _size(req, outcomes, cheapest_bound(req, best_only))
+    outcomes: list[Priced | Rejection | Unsized | None] = list(
+        scope.unsized(req, formats) if scope is not None else unsized(req, formats)
+    )
+    _size(req, outcomes, memos, checkpoints, cheapest_bound(req, best_only))
     feasible = [x for x in outcomes if isinstance(x, Priced)]
-    return order(req, feasible), [x for x in outcomes if isinstance(x, Rejection)], checkpoints
+    rejected = [x for x in outcomes if isinstance(x, Rejection)]
+    return ([best(req, feasible)] if best_only and feasible else order(req, feasible)), rejected, checkpoints
 
 
-@dataclass(frozen=True)
-class _Untried:
-    """A placement the search has yet to size, with its format's replica models and checkpoint."""
-
-    placement: Placement
-    """Instance type, layout and nodes per replica."""
-    memo: FitMemo
-    """The weight format's replica models."""
-    checkpoint: Checkpoint
-    """The checkpoint the format is served from (its download sets the node's cold start)."""
-
-
-def _candidates(
-    req: PlanRequest, formats: tuple[WeightFormat, ...], memos: dict[str, FitMemo], checkpoints: dict[str, Checkpoint]
-) -> list[Priced | Rejection | _Untried | None]:
+def unsized(req: PlanRequest, formats: tuple[WeightFormat, ...]) -> tuple[Unsized, ...]:
     """Every candidate in the search's order (which the ranking's ties keep): the instance types, formats and layouts
-    refused outright, and the placements to size."""
+    refused outright, and the placements to size. The workload and the KV cache are not read."""
     d = req.deployment
-    out: list[Priced | Rejection | _Untried | None] = []
+    out: list[Unsized] = []
     for instance in allowed_instances(req):
         refusal = instance_rejection(instance, d) or offering_rejection(instance, d)
         if refusal:
@@ -202,35 +220,45 @@ def _candidates(
                 continue
             found, refused = placements(req.model, instance, d.max_nodes_per_replica, fmt)
             out += [reject(r.instance, r.layout, "layout", r.reason, weights=fmt.name) for r in refused]
-            out += [_Untried(p, memos[fmt.name], checkpoints[fmt.name]) for p in found]
-    return out
+            out += [(p, fmt) for p in found]
+    return tuple(out)
 
 
-def _size(req: PlanRequest, outcomes: list[Priced | Rejection | _Untried | None], bound: CheapestBound | None) -> None:
-    """Size and price each untried placement in place: in the search's order, or with a `bound` cheapest cost floor
-    first, until the floor passes the bound (the rest are left None: they cannot rank first)."""
-    todo = [(i, x) for i, x in enumerate(outcomes) if isinstance(x, _Untried)]
-    floors = [bound.floor_usd_per_hour(x.placement) for _, x in todo] if bound is not None else []
-    sequence = sorted(range(len(todo)), key=floors.__getitem__) if bound is not None else list(range(len(todo)))
-    cold: dict[tuple[str, str], float] = {}
+def _size(
+    req: PlanRequest,
+    outcomes: list[Priced | Rejection | Unsized | None],
+    memos: dict[str, FitMemo],
+    checkpoints: dict[str, Checkpoint],
+    bound: CheapestBound | None,
+) -> None:
+    """Size and price each placement in place: in the search's order, or with a `bound` cheapest cost floor first,
+    until the floor passes the bound (the rest are left None: they cannot rank first)."""
+    todo = [(i, x) for i, x in enumerate(outcomes) if isinstance(x, tuple)]
+    floors = [bound.floor_usd_per_hour(x[0]) for _, x in todo] if bound is not None else []
+    sequence = sorted(range(len(todo)), key=floors.__getitem__) if bound is not None else range(len(todo))
+    cold: dict[tuple[str, str], float] = {}  # _cold_start_s
     for n, k in enumerate(sequence):  # sorted() is stable: equal floors keep the search's order
-        i, x = todo[k]
+        i, (p, fmt) = todo[k]
         if bound is not None and bound.past(floors[k]):
             for rest in sequence[n:]:
                 outcomes[todo[rest][0]] = None
             return
-        out = _outcome(req, x.placement, x.memo, partial(_cold_start_s, req, x, cold))
+        out = _outcome(
+            req, p, memos[fmt.name], partial(_cold_start_s, req, p.instance, fmt, checkpoints[fmt.name], cold)
+        )
         outcomes[i] = out
         if bound is not None and isinstance(out, Priced):
             bound.offer(out)
 
 
-def _cold_start_s(req: PlanRequest, x: _Untried, known: dict[tuple[str, str], float]) -> float:
+def _cold_start_s(
+    req: PlanRequest, instance: InstanceType, fmt: WeightFormat, checkpoint: Checkpoint, known: dict
+) -> float:
     """The node's cold start in seconds, computed once per instance type and format (`known`) and only for a replica
     that fits."""
-    key = (x.placement.instance.name, x.memo.fmt.name)
+    key = (instance.name, fmt.name)
     if key not in known:
-        known[key] = node_cold_start_s(req, x.placement.instance, x.checkpoint)
+        known[key] = node_cold_start_s(req, instance, checkpoint)
     return known[key]
 
 
