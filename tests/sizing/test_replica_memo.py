@@ -81,3 +81,35 @@ def test_the_speed_store_is_bounded():
         replica_memo.shared_speed(("speed", i), object)
     assert len(replica_memo._speeds) == replica_memo.SHARED_SPEEDS
     assert ("speed", 0) not in replica_memo._speeds
+
+
+def test_the_store_holds_every_context_of_one_plan(monkeypatch):
+    # The most contexts a plan uses: three weight formats (auto) with the 16-bit KV cache and its FP8-KV alternative.
+    from sizing.planner import search
+
+    contexts = set()
+    original_memos = search.shared_memos
+    monkeypatch.setattr(search, "shared_memos", lambda context: contexts.add(context) or original_memos(context))
+    workload = Workload(concurrency=512, input_tokens=128, output_tokens=1024)
+    req = PlanRequest(model=load_preset("llama-3.1-8b"), workload=workload, deployment=Deployment(weights="auto"))
+    plan(req)
+    assert len(contexts) == 6
+    assert len(contexts) <= replica_memo.SHARED_CONTEXTS
+    built = []
+    original = replica.memory_breakdown
+    monkeypatch.setattr(replica, "memory_breakdown", lambda *a, **k: built.append(1) or original(*a, **k))
+    plan(req.model_copy(update={"workload": workload.model_copy(update={"concurrency": 513})}))
+    assert built == []
+
+
+def test_a_store_smaller_than_a_plan_builds_its_replica_models_again(monkeypatch):
+    # The broken case: a store of fewer contexts than one plan uses drops some before the same plan asks again.
+    monkeypatch.setattr(replica_memo, "SHARED_CONTEXTS", 2)
+    workload = Workload(concurrency=512, input_tokens=128, output_tokens=1024)
+    req = PlanRequest(model=load_preset("llama-3.1-8b"), workload=workload, deployment=Deployment(weights="auto"))
+    plan(req)
+    built = []
+    original = replica.memory_breakdown
+    monkeypatch.setattr(replica, "memory_breakdown", lambda *a, **k: built.append(1) or original(*a, **k))
+    plan(req)
+    assert built
