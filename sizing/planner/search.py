@@ -192,7 +192,8 @@ def search(
     engine = get_engine(req.deployment.engine)
     formats = requested_formats(req.model, req.deployment.weights)
     for fmt in formats:
-        memos.setdefault(fmt.name, FitMemo(req, engine, fmt))
+        if fmt.name not in memos:  # (made only when missing: the frontier's searches reuse the plan's)
+            memos[fmt.name] = FitMemo(req, engine, fmt)
     checkpoints = {fmt.name: checkpoint_for(req.model, fmt) for fmt in formats}
     outcomes: list[Priced | Rejection | Unsized | None] = list(
         scope.unsized(req, formats) if scope is not None else unsized(req, formats)
