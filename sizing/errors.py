@@ -5,7 +5,6 @@ Every error inherits both ``SizingError`` and the matching builtin, so callers c
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -19,6 +18,8 @@ class UnknownNameError(LookupError, SizingError):
     def __init__(self, kind: str, value: str, valid: Iterable[str], fix: str) -> None:
         valid = sorted(valid)
         self.kind, self.value, self.valid = kind, value, valid
+        import difflib  # loaded on an error only (start-up time, tests/sizing/test_startup.py)
+
         close = difflib.get_close_matches(str(value).lower(), [v.lower() for v in valid], n=3, cutoff=0.5)
         lower_to_real = {v.lower(): v for v in valid}
         hint = f" Did you mean {', '.join(repr(lower_to_real[c]) for c in close)}?" if close else ""

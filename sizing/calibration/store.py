@@ -5,7 +5,6 @@ residual error of every point. `speed --calibration FILE`, `plan --calibration F
 anything."""
 
 import json
-import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -177,6 +176,8 @@ def read_calibration(path: str | Path) -> Calibration:
     """A calibration file, checked: bounded size, valid TOML, every field typed and within its bounds."""
     raw = read_text(path, MAX_CALIBRATION_BYTES, "calibration file", FIX, CalibrationFileError)
     shown = repr(str(path)[:200])
+    import tomllib  # loaded when a calibration is read: a plan without one never needs it (start-up time)
+
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:

@@ -17,7 +17,6 @@ import os
 import stat
 import sys
 import tempfile
-import tomllib
 import zlib
 from collections.abc import Callable
 from functools import cache
@@ -41,7 +40,13 @@ def read_csv(name: str) -> tuple[dict[str, str], ...]:
 @cache
 def read_toml(name: str) -> dict:
     """A TOML file in sizing/data."""
-    return _parsed(name, lambda raw: tomllib.loads(raw.decode()))
+    return _parsed(name, _parse_toml)
+
+
+def _parse_toml(raw: bytes) -> dict:
+    import tomllib  # loaded when a file is parsed, not when its kept parsed form is read (start-up time)
+
+    return tomllib.loads(raw.decode())
 
 
 def _parse_csv(raw: bytes) -> tuple[dict[str, str], ...]:

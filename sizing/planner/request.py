@@ -1,6 +1,5 @@
 """What the user asks for: the workload, the deployment constraints, and the whole plan request."""
 
-import difflib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -286,6 +285,8 @@ class Deployment(BaseModel):
         known = all_instance_types()
         for name, usd in (prices or {}).items():
             if name not in known:  # a misspelt type would be silently ignored, and the catalog's price used
+                import difflib  # loaded on an error only (start-up time)
+
                 close = difflib.get_close_matches(name, list(known), n=1)
                 raise ValueError(
                     f"spot_usd_per_hour names {name[:60]!r}, not an instance type of the catalog"

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
+
 from sizing.catalog import files
 from sizing.models.presets import _aliases, load_preset, preset_names
 
@@ -17,8 +19,9 @@ PLAN_SKIPS = (
     "sizing.memory.demand",
     "sizing.models.raw",
     "sizing.cli.command_inputs",
+    "difflib",
 )
-"""Modules of other commands that a plain `plan` never imports."""
+"""Modules of other commands (and difflib, for an error's "did you mean") that a plain `plan` never imports."""
 
 
 def _modules_after_plan() -> set[str]:
@@ -38,6 +41,14 @@ def test_a_plain_plan_loads_no_other_commands_modules():
     loaded = _modules_after_plan()
     assert "sizing.planner.plan" in loaded  # the probe did plan
     assert not [m for m in PLAN_SKIPS if m in loaded]
+
+
+def test_a_plan_reads_the_kept_parsed_forms_without_the_toml_parser():
+    _modules_after_plan()  # keeps the data files' parsed forms where bytecode may be written
+    kept = list(files.PARSED_DIR.glob("*.toml.*"))
+    if not kept:
+        pytest.skip("sizing/data/__pycache__ is not writable here: every run parses the TOML files")
+    assert "tomllib" not in _modules_after_plan()
 
 
 def test_a_preset_found_by_name_is_the_one_the_alias_index_names():
