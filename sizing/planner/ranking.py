@@ -26,26 +26,30 @@ RANK_LATENCY_BAND = 0.10
 cheaper wins): below the load model's latency error, so it never buys a dearer plan for noise."""
 
 
-def _cost_band(feasible: list[Priced]) -> tuple[list[Priced], Callable[[Priced], tuple]]:
-    """The candidates whose hourly cost ranks as the cheapest's, and their order's key: fewer nodes per replica, then
-    as fast as the fastest with as many nodes, then Priced.rank_key."""
+def _cost_band(feasible: list[Priced]) -> tuple[list[Priced], list[Priced], Callable[[Priced], tuple]]:
+    """The candidates whose hourly cost ranks as the cheapest's, the others, and the band's order key: fewer nodes per
+    replica, then as fast as the fastest with as many nodes, then Priced.rank_key."""
     cheapest = min(x.costs.hourly_usd for x in feasible)
     band = [x for x in feasible if in_cost_band(x, cheapest)]
+    rest = [x for x in feasible if not in_cost_band(x, cheapest)]
     fastest: dict[int, float] = {}
     for x in band:
         nodes = x.placement.nodes_per_replica
         fastest[nodes] = min(fastest.get(nodes, x.at_load.time_in_system_s), x.at_load.time_in_system_s)
-    return band, lambda x: (
-        x.placement.nodes_per_replica,
-        not _as_fast(x, fastest[x.placement.nodes_per_replica]),
-        x.rank_key,
+    return (
+        band,
+        rest,
+        lambda x: (
+            x.placement.nodes_per_replica,
+            not _as_fast(x, fastest[x.placement.nodes_per_replica]),
+            x.rank_key,
+        ),
     )
 
 
 def _interactive_order(feasible: list[Priced]) -> list[Priced]:
-    band, key = _cost_band(feasible)
-    listed = {id(x) for x in band}
-    return sorted(band, key=key) + sorted((x for x in feasible if id(x) not in listed), key=lambda x: x.rank_key)
+    band, rest, key = _cost_band(feasible)
+    return sorted(band, key=key) + sorted(rest, key=lambda x: x.rank_key)
 
 
 def _batch_key(x: Priced) -> tuple:
@@ -79,7 +83,7 @@ def best(req: PlanRequest, feasible: list[Priced]) -> Priced:
     """order()'s first without ordering the rest (min() keeps the first of equal keys, as the stable sort does)."""
     if req.workload.kind == "batch":
         return min(feasible, key=_batch_key)
-    band, key = _cost_band(feasible)
+    band, _, key = _cost_band(feasible)
     return min(band, key=key)
 
 
